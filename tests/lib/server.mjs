@@ -1,0 +1,190 @@
+// server.mjs - start the real coderoom binary for a test, and stop it.
+//
+// startServer() spawns build/coderoom (or $CODEROOM_BIN) on 127.0.0.1:0 with
+// a fresh temporary data directory, waits for its one "listening on
+// http://HOST:PORT" line and resolves with
+//
+//   { url, wsUrl, port, host, proc, dataDir, logs(), stop(), kill() }
+//
+// url is "http://127.0.0.1:PORT", wsUrl "ws://127.0.0.1:PORT". stop() sends
+// SIGTERM, waits for the exit (SIGKILL after killAfterMs, default 5 s) and
+// resolves with the exit code (128 + signal number when killed by a signal).
+// If the line does not appear within timeoutMs, startServer() rejects with the
+// server's output in the message. Every server still running when the test
+// process exits is SIGKILLed, so a failed test never leaves one behind.
+//
+// Used by tests/integration, tests/browser and bench/.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+/* The binary under test: $CODEROOM_BIN, relative paths against the repo root. */
+export function serverBinary() {
+  const bin = process.env.CODEROOM_BIN || 'build/coderoom';
+  return path.isAbsolute(bin) ? bin : path.join(repoRoot, bin);
+}
+
+/* The web root: $CODEROOM_WEB_ROOT, else web/dist, else null. */
+export function defaultWebRoot() {
+  const env = process.env.CODEROOM_WEB_ROOT;
+  if (env) return path.isAbsolute(env) ? env : path.join(repoRoot, env);
+  const dist = path.join(repoRoot, 'web/dist');
+  return fs.existsSync(dist) ? dist : null;
+}
+
+const live = new Set();
+process.on('exit', () => {
+  for (const p of live) {
+    try { p.kill('SIGKILL'); } catch { /* already gone */ }
+  }
+});
+
+const LISTEN_RE = /listening on http:\/\/([0-9.]+|\[[0-9a-f:]+\]|[a-z0-9.-]+):(\d+)/i;
+
+/**
+ * Start a server.
+ * @param {object} o
+ * @param {string[]} [o.args]     extra command-line arguments
+ * @param {object} [o.env]        extra environment variables
+ * @param {string[]} [o.wrapper]  command to run the binary under (valgrind ...)
+ * @param {string|null} [o.webRoot] --web-root (default: defaultWebRoot(); null = none)
+ * @param {number} [o.timeoutMs]  how long to wait for "listening on" (15 s)
+ * @param {number} [o.killAfterMs] SIGTERM -> SIGKILL delay in stop() (5 s)
+ * @param {string} [o.logLevel]   --log-level (default: none passed)
+ * @param {string|null} [o.listen] --listen value (default 127.0.0.1:0; null = omit)
+ */
+export async function startServer(o = {}) {
+  const {
+    args = [], env = {}, wrapper = [], timeoutMs = 15000, killAfterMs = 5000,
+    logLevel,
+  } = o;
+  const webRoot = o.webRoot === undefined ? defaultWebRoot() : o.webRoot;
+  const bin = serverBinary();
+  if (!fs.existsSync(bin)) throw new Error(`server binary not found: ${bin} (run make all)`);
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'coderoom-test-'));
+  const argv = ['--data-dir', dataDir];
+  if (o.listen !== null) argv.unshift('--listen', o.listen || '127.0.0.1:0');
+  if (webRoot) argv.push('--web-root', webRoot);
+  if (logLevel) argv.push('--log-level', logLevel);
+  argv.push(...args);
+  const cmd = wrapper.length ? wrapper[0] : bin;
+  const cmdArgs = wrapper.length ? [...wrapper.slice(1), bin, ...argv] : argv;
+  const penv = { ...process.env, ...env };
+  if (!('PORT' in env)) delete penv.PORT; // only a test that sets PORT gets one
+  const proc = spawn(cmd, cmdArgs, { env: penv, stdio: ['ignore', 'pipe', 'pipe'] });
+  live.add(proc);
+
+  let out = '';
+  const logs = () => out;
+  let exitInfo = null;
+  const exited = new Promise((resolve) => {
+    proc.on('exit', (code, signal) => {
+      live.delete(proc);
+      exitInfo = { code, signal };
+      resolve(code ?? 128 + (os.constants.signals[signal] || 0));
+    });
+  });
+  proc.on('error', (e) => { out += `\n[spawn error] ${e.message}\n`; });
+
+  const ready = new Promise((resolve, reject) => {
+    let buf = '';
+    const onData = (chunk) => {
+      const s = chunk.toString();
+      out += s;
+      if (out.length > 4 * 1024 * 1024) out = out.slice(-2 * 1024 * 1024);
+      buf += s;
+      const m = LISTEN_RE.exec(buf);
+      if (m) { buf = ''; resolve({ host: m[1], port: Number(m[2]) }); }
+      else if (buf.length > 65536) buf = buf.slice(-1024);
+    };
+    proc.stdout.on('data', onData);
+    proc.stderr.on('data', onData);
+    exited.then((code) => reject(new Error(
+      `server exited (${code}${exitInfo?.signal ? ' ' + exitInfo.signal : ''}) before listening:\n${tail(out)}`)));
+    setTimeout(() => reject(new Error(
+      `server did not print "listening on" within ${timeoutMs} ms:\n${tail(out)}`)), timeoutMs).unref();
+  });
+
+  let hp;
+  try {
+    hp = await ready;
+  } catch (e) {
+    try { proc.kill('SIGKILL'); } catch { /* gone */ }
+    await exited;
+    rmrf(dataDir);
+    throw e;
+  }
+  const host = hp.host === '0.0.0.0' ? '127.0.0.1' : hp.host;
+  const port = hp.port;
+
+  let stopping = null;
+  const stop = (signal = 'SIGTERM') => {
+    if (stopping) return stopping;
+    stopping = (async () => {
+      if (!exitInfo) {
+        try { proc.kill(signal); } catch { /* gone */ }
+        const t = setTimeout(() => {
+          out += `\n[test] server did not exit ${killAfterMs} ms after ${signal}: SIGKILL\n`;
+          try { proc.kill('SIGKILL'); } catch { /* gone */ }
+        }, killAfterMs);
+        const code = await exited;
+        clearTimeout(t);
+        rmrf(dataDir);
+        return code;
+      }
+      rmrf(dataDir);
+      return exited;
+    })();
+    return stopping;
+  };
+
+  return {
+    url: `http://${host}:${port}`,
+    wsUrl: `ws://${host}:${port}`,
+    host,
+    port,
+    proc,
+    pid: proc.pid,
+    dataDir,
+    logs,
+    exited,
+    exitInfo: () => exitInfo,
+    stop,
+    kill: () => stop('SIGKILL'),
+  };
+}
+
+/* Run the binary to completion with args (for --help / --version). */
+export function runBinary(args, { timeoutMs = 10000, env = {} } = {}) {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(serverBinary(), args, {
+      env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    live.add(proc);
+    let stdout = '', stderr = '';
+    proc.stdout.on('data', (c) => { stdout += c; });
+    proc.stderr.on('data', (c) => { stderr += c; });
+    const t = setTimeout(() => {
+      proc.kill('SIGKILL');
+      reject(new Error(`${args.join(' ')} did not exit within ${timeoutMs} ms`));
+    }, timeoutMs);
+    proc.on('error', (e) => { clearTimeout(t); reject(e); });
+    proc.on('exit', (code, signal) => {
+      clearTimeout(t);
+      live.delete(proc);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+}
+
+function rmrf(dir) {
+  try { fs.rmSync(dir, { recursive: true, force: true }); } catch { /* best effort */ }
+}
+
+export function tail(s, n = 3000) {
+  return s.length > n ? '...' + s.slice(-n) : s;
+}
