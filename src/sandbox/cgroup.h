@@ -1,0 +1,72 @@
+/*
+ * cgroup.h - the run's control group: limits, accounting, kill.
+ *
+ * One interface, back ends chosen at run time by cgroup_host_open():
+ *   v2  a unified hierarchy (production): memory.max, memory.swap.max=0,
+ *       memory.oom.group, pids.max, cpu.stat, memory.peak,
+ *       memory.events, pids.events, cgroup.kill
+ *   v1  per-controller hierarchies (memory, pids, cpuacct, freezer), plus
+ *       a controller-less v2 mount for cgroup.kill where there is one
+ * Groups are created under <mount>/coderoom/ only; nothing else is touched.
+ * Internal to src/sandbox/ (the spawner, as root).
+ */
+#ifndef CODEROOM_SANDBOX_CGROUP_H
+#define CODEROOM_SANDBOX_CGROUP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "sandbox/sandbox.h"
+
+struct cgroup_host;
+struct cgroup_run;
+
+struct cgroup_caps {
+	bool memory, pids, cpu, kill;
+	const char *backend;	/* "v2", "v1" (static string) */
+};
+
+struct cgroup_stats {
+	uint64_t cpu_usec;	/* user + system of every task, ever */
+	uint64_t memory_peak;	/* bytes, 0 when unknown */
+	bool oom_kill;		/* the OOM killer acted in the group */
+	bool pids_max;		/* a fork failed on pids.max */
+};
+
+/* Find a usable hierarchy. NULL when there is none; *caps says what works. */
+struct cgroup_host *cgroup_host_open(struct cgroup_caps *caps);
+
+/* Remove coderoom groups left by a crashed spawner (killing their tasks). */
+void cgroup_host_janitor(struct cgroup_host *h);
+
+/* Create the group of run 'id' with the limits in 'l'. 0 or -errno. */
+int cgroup_run_create(struct cgroup_host *h, uint64_t id,
+		      const struct sandbox_limits *l, struct cgroup_run **out);
+
+/* Move 'pid' (init, before it forks) into the group. 0 or -errno. */
+int cgroup_run_attach(struct cgroup_run *r, pid_t pid);
+
+/* Kill every task in the group (cgroup.kill, or freeze-kill-thaw). */
+void cgroup_run_kill(struct cgroup_run *r);
+
+/* Read the counters; fields it cannot read stay 0. */
+void cgroup_run_stats(struct cgroup_run *r, struct cgroup_stats *st);
+
+/* Kill what is left, remove the group(s), free 'r'. */
+void cgroup_run_destroy(struct cgroup_run *r);
+
+/* --- pure parsers (unit tested) ------------------------------------------ */
+
+/* Value of 'key' in a "key value\n" file (cpu.stat, memory.events...). */
+bool cgroup_parse_keyed(const char *text, const char *key, uint64_t *out);
+
+/* A single number ("max" -> UINT64_MAX). */
+bool cgroup_parse_u64(const char *text, uint64_t *out);
+
+/* Whether /proc/self/mountinfo-style line 'line' is a cgroup2 mount;
+ * copies its mount point into 'path'. */
+bool cgroup_parse_mountinfo_v2(const char *line, char *path, size_t len);
+
+#endif /* CODEROOM_SANDBOX_CGROUP_H */

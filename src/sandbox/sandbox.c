@@ -1,0 +1,554 @@
+/*
+ * sandbox.c - the library side of sandbox.h: talks to the spawner.
+ *
+ * Runs on the caller's libuv loop: requests are single SOCK_SEQPACKET
+ * packets sent without blocking; answers arrive through a uv_poll on the
+ * same socket and become the caller's spawned/probed/exited callbacks.
+ * A run lives in 'runs' from sandbox_spawn() until its exited() callback
+ * has returned.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sandbox/sb_internal.h"
+
+#ifndef F_SEAL_FUTURE_WRITE
+#define F_SEAL_FUTURE_WRITE 0x0010
+#endif
+
+struct sb_run {
+	uint64_t id;
+	struct sandbox_run_ops ops;	/* copied from the caller */
+	void *data;
+	bool spawned;			/* spawned() was called */
+	struct sb_run *next;
+};
+
+struct sandbox {
+	uv_loop_t *loop;
+	uv_poll_t poll;			/* on fd; closed by sandbox_close() */
+	int fd;				/* socket to the spawner, -1 if gone */
+	pid_t pid;			/* the spawner */
+	struct sandbox_config cfg;
+	struct sandbox_features feat;
+	char backend[8];
+	uint64_t next_id;
+	unsigned active;		/* runs not yet exited */
+	struct sb_run *runs;
+	bool polling;
+};
+
+static struct sb_run *run_find(struct sandbox *sb, uint64_t id)
+{
+	for (struct sb_run *r = sb->runs; r; r = r->next)
+		if (r->id == id)
+			return r;
+	return NULL;
+}
+
+static void run_unlink(struct sandbox *sb, struct sb_run *run)
+{
+	for (struct sb_run **pp = &sb->runs; *pp; pp = &(*pp)->next)
+		if (*pp == run) {
+			*pp = run->next;
+			return;
+		}
+}
+
+/* Report the end of 'run' (unlinked here) and free it. */
+static void run_exit(struct sandbox *sb, struct sb_run *run,
+		     const struct sandbox_result *res)
+{
+	run_unlink(sb, run);
+	sb->active--;
+	if (!run->spawned && run->ops.spawned)
+		run->ops.spawned(run->data,
+				 res->error ? res->error : -ECANCELED, NULL);
+	if (run->ops.exited)
+		run->ops.exited(run->data, res);
+	free(run);
+}
+
+static void fail_all(struct sandbox *sb, int err, const char *msg)
+{
+	while (sb->runs) {
+		struct sandbox_result res = {.killed = true,
+					     .status = SIGKILL};
+		if (!sb->runs->spawned)
+			res.error = err;
+		snprintf(res.message, sizeof(res.message), "%s", msg);
+		run_exit(sb, sb->runs, &res);
+	}
+}
+
+static void close_fds(const int *fds, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		close(fds[i]);
+}
+
+/* Handle one packet from the spawner; the fds are ours to use or close. */
+static void dispatch(struct sandbox *sb, const struct sb_msg *m,
+		     const void *body, const int *fds, unsigned nfds)
+{
+	struct sb_run *run = run_find(sb, m->id);
+
+	switch (m->type) {
+	case SB_MSG_SPAWNED: {
+		struct sandbox_proc proc = {.tty_fd = -1, .stdin_fd = -1,
+					    .stdout_fd = -1, .stderr_fd = -1,
+					    .pid = (pid_t)m->arg};
+		if (!run || run->spawned) {
+			close_fds(fds, nfds);
+			return;
+		}
+		if (m->flags & 1) {
+			proc.tty_fd = fds[0];
+		} else {
+			proc.stdin_fd = fds[0];
+			proc.stdout_fd = fds[1];
+			proc.stderr_fd = fds[2];
+		}
+		run->spawned = true;
+		if (run->ops.spawned)
+			run->ops.spawned(run->data, 0, &proc);
+		else
+			close_fds(fds, nfds);
+		return;
+	}
+	case SB_MSG_PROBED:
+		close_fds(fds, nfds);
+		if (run && run->ops.probed)
+			run->ops.probed(run->data, m->arg != 0);
+		return;
+	case SB_MSG_EXIT: {
+		struct sandbox_result res;
+		close_fds(fds, nfds);
+		if (!run)
+			return;
+		sb_result_from_wire(body, &res);
+		run_exit(sb, run, &res);
+		return;
+	}
+	default:
+		close_fds(fds, nfds);
+		return;
+	}
+}
+
+/*
+ * Receive one packet. Returns 1 when one was handled (or dropped), 0 when
+ * nothing is pending, -EPIPE when the spawner is gone.
+ */
+static int receive_one(struct sandbox *sb, bool hello_only,
+		       struct sb_wire_features *hello)
+{
+	struct sb_msg m;
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * SB_MAX_FDS)];
+		struct cmsghdr align;
+	} u;
+	union {
+		struct sb_wire_result res;
+		struct sb_wire_features feat;
+		char raw[SB_MAX_PACKET];
+	} body;
+	struct iovec iov[2] = {{&m, sizeof(m)}, {&body, sizeof(body)}};
+	struct msghdr mh = {.msg_iov = iov, .msg_iovlen = 2,
+			    .msg_control = u.buf,
+			    .msg_controllen = sizeof(u.buf)};
+	int fds[SB_MAX_FDS * 2];
+	unsigned nfds = 0;
+	ssize_t n;
+
+	if (sb->fd < 0)
+		return -EPIPE;
+	n = recvmsg(sb->fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return 0;
+	if (n <= 0)
+		return -EPIPE;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c;
+	     c = CMSG_NXTHDR(&mh, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < k; i++) {
+			int fd;
+			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(fd));
+			if (nfds < sizeof(fds) / sizeof(fds[0]))
+				fds[nfds++] = fd;
+			else
+				close(fd);
+		}
+	}
+	if ((mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ||
+	    sb_msg_check(&m, (size_t)n, nfds)) {
+		close_fds(fds, nfds);
+		return 1;
+	}
+	if (m.type == SB_MSG_HELLO) {
+		if (hello_only && hello) {
+			*hello = body.feat;
+			return 2;
+		}
+		return 1;
+	}
+	if (hello_only) {
+		close_fds(fds, nfds);
+		return 1;
+	}
+	dispatch(sb, &m, &body, fds, nfds);
+	return 1;
+}
+
+static void spawner_gone(struct sandbox *sb)
+{
+	if (sb->polling) {
+		uv_poll_stop(&sb->poll);
+		sb->polling = false;
+	}
+	fail_all(sb, -EPIPE, "sandbox: the spawner is gone");
+}
+
+static void on_readable(uv_poll_t *h, int status, int events)
+{
+	struct sandbox *sb = h->data;
+
+	for (int i = 0; i < 256; i++) {
+		int r = receive_one(sb, false, NULL);
+		if (r == 0)
+			return;
+		if (r < 0) {
+			if (sb->fd >= 0)
+				shutdown(sb->fd, SHUT_RDWR);
+			spawner_gone(sb);
+			return;
+		}
+	}
+}
+
+static int send_req(struct sandbox *sb, uint16_t type, uint64_t id,
+		    int64_t arg, int fd)
+{
+	struct sb_msg m = {.magic = SB_MSG_MAGIC, .type = type,
+			   .nfds = fd >= 0 ? 1 : 0, .id = id, .arg = arg};
+	struct iovec iov = {&m, sizeof(m)};
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+
+	if (sb->fd < 0)
+		return -EPIPE;
+	if (fd >= 0) {
+		memset(&u, 0, sizeof(u));
+		mh.msg_control = u.buf;
+		mh.msg_controllen = sizeof(u.buf);
+		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	}
+	for (;;) {
+		if (sendmsg(sb->fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL) >= 0)
+			return 0;
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN || errno == ENOBUFS)
+			return -EAGAIN;
+		return -EPIPE;
+	}
+}
+
+static void fill_features(struct sandbox *sb, const struct sb_wire_features *w)
+{
+	struct sandbox_features *f = &sb->feat;
+
+	f->userns = w->userns;
+	f->pidns = w->pidns;
+	f->netns = w->netns;
+	f->mountns = w->mountns;
+	f->seccomp = w->seccomp;
+	f->cgroup_memory = w->cgroup_memory;
+	f->cgroup_pids = w->cgroup_pids;
+	f->cgroup_cpu = w->cgroup_cpu;
+	f->cgroup_kill = w->cgroup_kill;
+	f->strong = w->strong;
+	memcpy(sb->backend, w->backend, sizeof(sb->backend));
+	sb->backend[sizeof(sb->backend) - 1] = '\0';
+	f->cgroup_backend = sb->backend;
+	memcpy(f->missing, w->missing, sizeof(f->missing));
+	f->missing[sizeof(f->missing) - 1] = '\0';
+}
+
+int sandbox_open(uv_loop_t *loop, const struct sandbox_config *cfg,
+		 struct sandbox **out)
+{
+	struct sb_spawner_config sc = {0};
+	struct sandbox *sb;
+	int sv[2], r;
+	pid_t parent = getpid();
+
+	*out = NULL;
+	if (!loop || !cfg)
+		return -EINVAL;
+	if (geteuid() != 0)
+		return -EPERM;
+	sb = calloc(1, sizeof(*sb));
+	if (!sb)
+		return -ENOMEM;
+	sb->loop = loop;
+	sb->cfg = *cfg;
+	sb->next_id = 1;
+	if (!sb->cfg.uid_base)
+		sb->cfg.uid_base = SB_DEF_UID_BASE;
+	if (!sb->cfg.slots)
+		sb->cfg.slots = SB_DEF_SLOTS;
+	if (sb->cfg.slots > SB_MAX_SLOTS)
+		sb->cfg.slots = SB_MAX_SLOTS;
+	if (sb->cfg.uid_base < 1000 ||
+	    (uint64_t)sb->cfg.uid_base + sb->cfg.slots > 0xfffffffeull) {
+		free(sb);
+		return -EINVAL;
+	}
+	{
+		struct sandbox_limits none = {0};
+		struct sandbox_limits def = sb->cfg.defaults;
+		sb_limits_apply_defaults(&def, &none);
+		sb->cfg.defaults = def;
+		((struct sandbox_config *)cfg)->defaults = def;
+	}
+	snprintf(sc.state_dir, sizeof(sc.state_dir), "%s",
+		 cfg->state_dir && cfg->state_dir[0] ? cfg->state_dir
+						     : SB_DEF_STATE_DIR);
+	sb->cfg.state_dir = NULL;	/* the caller's string: not kept */
+	sc.uid_base = sb->cfg.uid_base;
+	sc.slots = sb->cfg.slots;
+	sc.defaults = sb->cfg.defaults;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv)) {
+		r = -errno;
+		free(sb);
+		return r;
+	}
+	sb->pid = sb_fork();
+	if (sb->pid < 0) {
+		r = -errno;
+		close(sv[0]);
+		close(sv[1]);
+		free(sb);
+		return r;
+	}
+	if (sb->pid == 0) {
+		close(sv[0]);
+		prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+		if (getppid() != parent)
+			_exit(1);
+		sb_spawner_main(sv[1], &sc);
+	}
+	close(sv[1]);
+	sb->fd = sv[0];
+
+	/* Wait (bounded) for the spawner's feature report. */
+	uint64_t until = sb_now_ms() + 10000;
+	struct sb_wire_features hello;
+	for (;;) {
+		struct pollfd p = {sb->fd, POLLIN, 0};
+		uint64_t now = sb_now_ms();
+		if (now >= until) {
+			r = -ETIMEDOUT;
+			goto out_kill;
+		}
+		if (poll(&p, 1, (int)(until - now)) < 0 && errno != EINTR) {
+			r = -errno;
+			goto out_kill;
+		}
+		r = receive_one(sb, true, &hello);
+		if (r == 2)
+			break;
+		if (r < 0)
+			goto out_kill;
+	}
+	fill_features(sb, &hello);
+
+	r = uv_poll_init(loop, &sb->poll, sb->fd);
+	if (r)
+		goto out_kill;
+	sb->poll.data = sb;
+	r = uv_poll_start(&sb->poll, UV_READABLE, on_readable);
+	if (r) {
+		uv_close((uv_handle_t *)&sb->poll, NULL);
+		/* the handle lives in sb: leak sb rather than free it early */
+		kill(sb->pid, SIGKILL);
+		waitpid(sb->pid, NULL, 0);
+		close(sb->fd);
+		return r;
+	}
+	sb->polling = true;
+	*out = sb;
+	return 0;
+
+out_kill:
+	kill(sb->pid, SIGKILL);
+	waitpid(sb->pid, NULL, 0);
+	close(sb->fd);
+	free(sb);
+	return r;
+}
+
+const struct sandbox_features *sandbox_features(const struct sandbox *sb)
+{
+	return &sb->feat;
+}
+
+int sandbox_spawn(struct sandbox *sb, const struct sandbox_spec *spec,
+		  const struct sandbox_run_ops *ops, void *data, uint64_t *id)
+{
+	uint8_t *buf;
+	size_t len;
+	struct sb_run *run;
+	int fd, r;
+
+	if (!sb || !spec || !ops || !id)
+		return -EINVAL;
+	if (sb->fd < 0 || !sb->polling)
+		return -EPIPE;
+	if (!sb->feat.strong && !sb->cfg.allow_weak)
+		return -EPERM;
+	if (sb->active >= sb->cfg.slots)
+		return -EAGAIN;
+	r = sb_spec_encode(spec, &buf, &len);
+	if (r)
+		return r == -ENOMEM ? r : -EINVAL;
+
+	/* The spec travels as a sealed memfd: any size, one packet. */
+	fd = memfd_create("coderoom-spec", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fd < 0) {
+		r = -errno;
+		free(buf);
+		return r;
+	}
+	r = sb_write_all(fd, buf, len);
+	free(buf);
+	if (!r && fcntl(fd, F_ADD_SEALS,
+			F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE |
+				F_SEAL_SEAL))
+		r = -errno;
+	if (r) {
+		close(fd);
+		return r;
+	}
+	run = calloc(1, sizeof(*run));
+	if (!run) {
+		close(fd);
+		return -ENOMEM;
+	}
+	run->id = sb->next_id++;
+	run->ops = *ops;
+	run->data = data;
+	r = send_req(sb, SB_MSG_SPAWN, run->id, 0, fd);
+	close(fd);
+	if (r) {
+		free(run);
+		return r;
+	}
+	run->next = sb->runs;
+	sb->runs = run;
+	sb->active++;
+	*id = run->id;
+	return 0;
+}
+
+int sandbox_kill(struct sandbox *sb, uint64_t id)
+{
+	if (!sb || !run_find(sb, id))
+		return -ENOENT;
+	return send_req(sb, SB_MSG_KILL, id, 0, -1);
+}
+
+int sandbox_signal(struct sandbox *sb, uint64_t id, int sig)
+{
+	if (!sb || !run_find(sb, id))
+		return -ENOENT;
+	if (sig <= 0 || sig >= 65)
+		return -EINVAL;
+	return send_req(sb, SB_MSG_SIGNAL, id, sig, -1);
+}
+
+int sandbox_probe_input(struct sandbox *sb, uint64_t id)
+{
+	if (!sb || !run_find(sb, id))
+		return -ENOENT;
+	return send_req(sb, SB_MSG_PROBE, id, 0, -1);
+}
+
+static void on_closed(uv_handle_t *h)
+{
+	struct sandbox *sb = h->data;
+
+	free(sb);
+}
+
+void sandbox_close(struct sandbox *sb)
+{
+	uint64_t until;
+	int st;
+
+	if (!sb)
+		return;
+	if (sb->polling) {
+		uv_poll_stop(&sb->poll);
+		sb->polling = false;
+	}
+	/* EOF tells the spawner to kill every run; collect their real exit
+	 * reports for a bounded time. */
+	if (sb->fd >= 0) {
+		shutdown(sb->fd, SHUT_WR);
+		until = sb_now_ms() + 5000;
+		while (sb->runs) {
+			struct pollfd p = {sb->fd, POLLIN, 0};
+			uint64_t now = sb_now_ms();
+			if (now >= until)
+				break;
+			if (poll(&p, 1, (int)(until - now)) <= 0)
+				continue;
+			int r;
+			while ((r = receive_one(sb, false, NULL)) > 0)
+				;
+			if (r < 0)
+				break;
+		}
+		close(sb->fd);
+		sb->fd = -1;
+	}
+	/* The spawner exits once its runs are reaped; bounded wait. */
+	until = sb_now_ms() + 3000;
+	while (waitpid(sb->pid, &st, WNOHANG) == 0) {
+		if (sb_now_ms() >= until) {
+			kill(sb->pid, SIGKILL);
+			waitpid(sb->pid, &st, 0);
+			break;
+		}
+		struct timespec ts = {0, 10 * 1000 * 1000};
+		nanosleep(&ts, NULL);
+	}
+	fail_all(sb, -ECANCELED, "sandbox: closed");
+	uv_close((uv_handle_t *)&sb->poll, on_closed);
+}

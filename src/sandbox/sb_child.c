@@ -1,0 +1,376 @@
+/*
+ * sb_child.c - init (pid 1 of a run) and the program (pid 2) before exec.
+ *
+ * The spawner clones init into fresh pid, mount, net, ipc and uts
+ * namespaces. init waits for the spawner's go (sent once init sits in the
+ * run's cgroup), builds the file system, forks the program and reports to
+ * the spawner over 'report_fd':
+ *
+ *   SB_REP_PID      sent by the program itself; SCM_CREDENTIALS carries its
+ *                   pid as the spawner sees it
+ *   SB_REP_STARTED  the exec succeeded (the CLOEXEC exec pipe hit EOF)
+ *   SB_REP_FAILED   a setup step or the exec failed (errno + message)
+ *   SB_REP_STATUS   the program's wait status
+ *
+ * then exits, and the kernel kills whatever is left in the pid namespace.
+ * Nothing here returns: a failing step reports and _exit()s (die()).
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+#include <linux/capability.h>
+
+#include "sandbox/sb_internal.h"
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+/* Where die() reports: the report socket in init, the exec pipe in pid 2. */
+static int die_fd = -1;
+static bool die_is_pipe;
+
+__attribute__((noreturn, format(printf, 2, 3))) static void
+die(int err, const char *fmt, ...)
+{
+	struct sb_report rep = {.kind = SB_REP_FAILED, .err = err};
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(rep.msg, sizeof(rep.msg), fmt, ap);
+	va_end(ap);
+	if (die_fd >= 0) {
+		if (die_is_pipe)
+			(void)!write(die_fd, &rep, sizeof(rep));
+		else
+			(void)!send(die_fd, &rep, sizeof(rep), MSG_NOSIGNAL);
+	}
+	_exit(127);
+}
+
+static void report(int fd, uint32_t kind, int64_t val)
+{
+	struct sb_report rep = {.kind = kind, .val = val};
+
+	(void)!send(fd, &rep, sizeof(rep), MSG_NOSIGNAL);
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+	return *(const int *)a - *(const int *)b;
+}
+
+/* Close every fd >= 3 except those in keep[] (the spawner's other runs). */
+static void close_all_except(int *keep, size_t n)
+{
+	unsigned lo = 3;
+
+	qsort(keep, n, sizeof(*keep), cmp_int);
+	for (size_t i = 0; i < n; i++) {
+		if (keep[i] < (int)lo)
+			continue;
+		if ((unsigned)keep[i] > lo)
+			syscall(SYS_close_range, lo, (unsigned)keep[i] - 1, 0);
+		lo = (unsigned)keep[i] + 1;
+	}
+	syscall(SYS_close_range, lo, ~0U, 0);
+}
+
+/* Write the spec's files into the work dir 'dfd' (root writes, the run's
+ * uid owns). The dir is fresh and private: O_EXCL|O_NOFOLLOW anyway. */
+static void write_files(int dfd, const struct sb_child_ctx *c)
+{
+	for (size_t i = 0; i < c->spec->nfiles; i++) {
+		const struct sb_file *f = &c->spec->files[i];
+		int fd = openat(dfd, f->name,
+				O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+					O_CLOEXEC,
+				0600);
+		if (fd < 0)
+			die(-errno, "cannot create '%s': %s", f->name,
+			    strerror(errno));
+		int r = sb_write_all(fd, f->data, f->len);
+		if (r)
+			die(r, "cannot write '%s': %s", f->name, strerror(-r));
+		if (fchown(fd, c->host_uid, c->host_gid) ||
+		    fchmod(fd, f->mode))
+			die(-errno, "cannot chown '%s': %s", f->name,
+			    strerror(errno));
+		close(fd);
+	}
+}
+
+static void set_rlimit(int res, uint64_t v, const char *what)
+{
+	struct rlimit rl = {.rlim_cur = v, .rlim_max = v};
+
+	if (setrlimit(res, &rl))
+		die(-errno, "setrlimit %s: %s", what, strerror(errno));
+}
+
+static void drop_caps(void)
+{
+	struct __user_cap_header_struct hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct data[2];
+
+	/* The bounding set first: dropping needs CAP_SETPCAP, which the
+	 * capset below removes. Stop at the first cap the kernel lacks. */
+	for (int cap = 0; cap < 64; cap++)
+		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) && errno == EINVAL)
+			break;
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) &&
+	    errno != EINVAL)
+		die(-errno, "clear ambient caps: %s", strerror(errno));
+	memset(data, 0, sizeof(data));
+	if (syscall(SYS_capset, &hdr, data))
+		die(-errno, "capset: %s", strerror(errno));
+}
+
+static void write_id_maps(const struct sb_child_ctx *c)
+{
+	char buf[64];
+	int r;
+
+	snprintf(buf, sizeof(buf), "%u %u 1\n", SB_INNER_ID,
+		 (unsigned)c->host_uid);
+	r = sb_write_file("/proc/self/uid_map", buf);
+	if (r)
+		die(r, "uid_map: %s", strerror(-r));
+	r = sb_write_file("/proc/self/setgroups", "deny");
+	if (r)
+		die(r, "setgroups deny: %s", strerror(-r));
+	snprintf(buf, sizeof(buf), "%u %u 1\n", SB_INNER_ID,
+		 (unsigned)c->host_gid);
+	r = sb_write_file("/proc/self/gid_map", buf);
+	if (r)
+		die(r, "gid_map: %s", strerror(-r));
+}
+
+/* pid 2: becomes the user's program. */
+__attribute__((noreturn)) static void program_main(const struct sb_child_ctx *c,
+						   int exec_fd,
+						   const char *workdir)
+{
+	const struct sb_spec *s = c->spec;
+	int fds[3];
+	sigset_t all;
+
+	die_fd = exec_fd;
+	die_is_pipe = true;
+
+	/* Say hello first: the kernel stamps our pid as the spawner sees it. */
+	report(c->report_fd, SB_REP_PID, 0);
+
+	if (setsid() < 0)
+		die(-errno, "setsid: %s", strerror(errno));
+	/* Lift the stdio ends above 0..2 before dup2, so none clobbers
+	 * another. */
+	for (int i = 0; i < 3; i++) {
+		fds[i] = fcntl(c->stdio[i], F_DUPFD_CLOEXEC, 10);
+		if (fds[i] < 0)
+			die(-errno, "dup: %s", strerror(errno));
+	}
+	for (int i = 0; i < 3; i++)
+		if (dup2(fds[i], i) < 0)
+			die(-errno, "dup2: %s", strerror(errno));
+	if (s->tty) {
+		struct winsize ws = {.ws_row = s->rows ? s->rows : 24,
+				     .ws_col = s->cols ? s->cols : 80};
+		/* The slave becomes our controlling terminal: job control,
+		 * Ctrl-C and /dev/tty work as in a real terminal. */
+		if (ioctl(0, TIOCSCTTY, 0))
+			die(-errno, "TIOCSCTTY: %s", strerror(errno));
+		if (ioctl(0, TIOCSWINSZ, &ws))
+			die(-errno, "TIOCSWINSZ: %s", strerror(errno));
+	}
+
+	/* Credentials: the run's own unprivileged host uid, no groups. */
+	if (setgroups(0, NULL))
+		die(-errno, "setgroups: %s", strerror(errno));
+	if (setresgid(c->host_gid, c->host_gid, c->host_gid))
+		die(-errno, "setresgid: %s", strerror(errno));
+	if (setresuid(c->host_uid, c->host_uid, c->host_uid))
+		die(-errno, "setresuid: %s", strerror(errno));
+	/* The uid change made us non-dumpable, which makes /proc/self root's;
+	 * we are an ordinary process of that uid now. */
+	if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0))
+		die(-errno, "PR_SET_DUMPABLE: %s", strerror(errno));
+	if (c->userns) {
+		/* A user namespace of our own: the sandbox sees uid 1000, the
+		 * host sees uid_base + slot. It owns none of the other
+		 * namespaces (those belong to the host's), so the capabilities
+		 * it grants are worthless; we drop them anyway below. */
+		if (unshare(CLONE_NEWUSER))
+			die(-errno, "unshare user ns: %s", strerror(errno));
+		write_id_maps(c);
+	}
+	/* Cleared by the uid change, so set after it. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0))
+		die(-errno, "PR_SET_PDEATHSIG: %s", strerror(errno));
+	if (getppid() != 1)
+		die(-ESRCH, "init is gone");
+
+	set_rlimit(RLIMIT_NOFILE, s->limits.nofile, "NOFILE");
+	set_rlimit(RLIMIT_FSIZE, s->limits.fsize_bytes, "FSIZE");
+	set_rlimit(RLIMIT_CORE, 0, "CORE");
+	/* Backstop only: the spawner enforces CPU time on the whole tree. */
+	set_rlimit(RLIMIT_CPU, (s->limits.cpu_ms + 999) / 1000 + 1, "CPU");
+
+	umask(022);
+	if (chdir(workdir))
+		die(-errno, "chdir '%s': %s", workdir, strerror(errno));
+
+	/* The server ignores SIGPIPE and may block signals: start clean. */
+	for (int sig = 1; sig < NSIG; sig++)
+		signal(sig, SIG_DFL);
+	sigemptyset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
+		die(-errno, "PR_SET_NO_NEW_PRIVS: %s", strerror(errno));
+	drop_caps();
+
+	/* Only stdio and the exec pipe (CLOEXEC) survive. */
+	if (dup3(exec_fd, 3, O_CLOEXEC) < 0)
+		die(-errno, "dup3: %s", strerror(errno));
+	die_fd = 3;
+	syscall(SYS_close_range, 4U, ~0U, 0);
+
+	if (c->seccomp) {
+		int r = sb_filter_load();
+		if (r)
+			die(r, "seccomp: %s", strerror(-r));
+	}
+	execve(s->argv[0], s->argv, s->envp);
+	die(-errno, "cannot execute '%s': %s", s->argv[0], strerror(errno));
+}
+
+/* The work dir when there is no fresh root (weak mode): a private tmpfs
+ * over state_dir/work, visible only in this mount namespace. */
+static void weak_workdir(const struct sb_child_ctx *c, char *path,
+			 size_t len)
+{
+	char opts[128];
+
+	snprintf(path, len, "%s/work", c->state_dir);
+	snprintf(opts, sizeof(opts), "size=%llu,mode=0755,uid=%u,gid=%u",
+		 (unsigned long long)c->spec->limits.tmpfs_bytes,
+		 (unsigned)c->host_uid, (unsigned)c->host_gid);
+	if (mount("coderoom-work", path, "tmpfs", MS_NOSUID | MS_NODEV, opts))
+		die(-errno, "mount work tmpfs: %s", strerror(errno));
+}
+
+void sb_child_init(const struct sb_child_ctx *c)
+{
+	int keep[8], nkeep = 0;
+	int exec_pipe[2];
+	char workdir[300], err[200];
+	pid_t pid;
+	char go;
+	int dfd;
+
+	die_fd = c->report_fd;
+	die_is_pipe = false;
+
+	keep[nkeep++] = c->report_fd;
+	keep[nkeep++] = c->sync_fd;
+	for (int i = 0; i < 3; i++)
+		keep[nkeep++] = c->stdio[i];
+	close_all_except(keep, (size_t)nkeep);
+
+	/* Wait until the spawner has put us into the run's cgroup. */
+	if (read(c->sync_fd, &go, 1) != 1)
+		_exit(127);
+	close(c->sync_fd);
+	/* The spawner dies -> so does the run. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	/* A cgroup namespace rooted at the run's cgroup (best effort). */
+	(void)unshare(CLONE_NEWCGROUP);
+
+	/* Nothing we mount may propagate back to the host. */
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL))
+		die(-errno, "make / private: %s", strerror(errno));
+	if (c->mountns) {
+		char root[300];
+		snprintf(root, sizeof(root), "%s/root", c->state_dir);
+		int r = sb_mounts_setup(root, c, err, sizeof(err));
+		if (r)
+			die(r, "%s", err);
+		snprintf(workdir, sizeof(workdir), "/work");
+	} else {
+		weak_workdir(c, workdir, sizeof(workdir));
+	}
+	dfd = open(workdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0)
+		die(-errno, "open work dir: %s", strerror(errno));
+	write_files(dfd, c);
+	close(dfd);
+	if (sethostname("coderoom", 8))
+		die(-errno, "sethostname: %s", strerror(errno));
+
+	if (pipe2(exec_pipe, O_CLOEXEC))
+		die(-errno, "pipe: %s", strerror(errno));
+	pid = sb_fork();
+	if (pid < 0)
+		die(-errno, "fork: %s", strerror(errno));
+	if (pid == 0) {
+		close(exec_pipe[0]);
+		program_main(c, exec_pipe[1], workdir);
+	}
+
+	/* init: no secrets, but nobody gets to ptrace or core-dump it. */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	close(exec_pipe[1]);
+	for (int i = 0; i < 3; i++)
+		close(c->stdio[i]);
+
+	struct sb_report rep;
+	ssize_t n;
+	do
+		n = read(exec_pipe[0], &rep, sizeof(rep));
+	while (n < 0 && errno == EINTR);
+	if (n == (ssize_t)sizeof(rep)) {
+		rep.kind = SB_REP_FAILED;
+		rep.msg[sizeof(rep.msg) - 1] = '\0';
+		(void)!send(c->report_fd, &rep, sizeof(rep), MSG_NOSIGNAL);
+		_exit(127);
+	}
+	close(exec_pipe[0]);
+	report(c->report_fd, SB_REP_STARTED, pid);
+
+	/* Reap everything; the program's status is the run's. */
+	for (;;) {
+		int status;
+		pid_t w = waitpid(-1, &status, 0);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			_exit(126);
+		}
+		if (w == pid) {
+			report(c->report_fd, SB_REP_STATUS, status);
+			_exit(0);
+		}
+	}
+}

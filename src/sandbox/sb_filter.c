@@ -1,0 +1,158 @@
+/*
+ * sb_filter.c - the seccomp filter, loaded as the last step before exec.
+ *
+ * Default allow; the calls below fail with EPERM (a program that probes
+ * for them gets an ordinary error, not a crash). A syscall from another
+ * ABI (int $0x80, x32) kills the process: the rules are written for the
+ * native numbers only.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <sched.h>
+#include <stddef.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <termios.h>
+
+#include <seccomp.h>
+
+#include "sandbox/sb_internal.h"
+
+#ifndef TIOCLINUX
+#define TIOCLINUX 0x541C
+#endif
+
+/* Denied outright. Names, so that calls unknown to this libseccomp or
+ * kernel are skipped rather than breaking the build. */
+static const char *const denied[] = {
+	/* new namespaces and joining others */
+	"unshare", "setns",
+	/* the mount family: the file system view is fixed */
+	"mount", "umount", "umount2", "pivot_root", "chroot", "fsopen",
+	"fsconfig", "fsmount", "fspick", "move_mount", "open_tree",
+	"mount_setattr",
+	/* looking into or steering other processes */
+	"ptrace", "process_vm_readv", "process_vm_writev", "kcmp",
+	"pidfd_getfd",
+	/* large kernel attack surface, never needed by a test program */
+	"bpf", "perf_event_open", "userfaultfd", "io_uring_setup",
+	"io_uring_enter", "io_uring_register", "keyctl", "add_key",
+	"request_key", "open_by_handle_at", "name_to_handle_at",
+	/* machine-wide state */
+	"kexec_load", "kexec_file_load", "init_module", "finit_module",
+	"delete_module", "reboot", "settimeofday", "clock_settime",
+	"clock_adjtime", "adjtimex", "swapon", "swapoff", "acct",
+	"quotactl", "syslog", "iopl", "ioperm", "vhangup", "lookup_dcookie",
+	"nfsservctl", "personality",
+};
+
+static const int namespace_flags =
+	CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER |
+	CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWCGROUP | 0x00000080 /* TIME */;
+
+bool sb_filter_available(void)
+{
+	return seccomp_api_get() >= 1;
+}
+
+static int add_rules(scmp_filter_ctx ctx)
+{
+	int r;
+
+	for (size_t i = 0; i < sizeof(denied) / sizeof(denied[0]); i++) {
+		int nr = seccomp_syscall_resolve_name(denied[i]);
+		if (nr == __NR_SCMP_ERROR)
+			continue;
+		r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), nr, 0);
+		if (r && r != -EEXIST)
+			return r;
+	}
+	/* clone: any namespace flag. clone3 passes its flags in memory,
+	 * which a filter cannot read: ENOSYS makes glibc fall back to
+	 * clone. */
+	for (int bit = 0; bit < 32; bit++) {
+		uint64_t f = 1ull << bit;
+		if (!(namespace_flags & (int)f))
+			continue;
+		r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM),
+				     SCMP_SYS(clone), 1,
+				     SCMP_A0_64(SCMP_CMP_MASKED_EQ, f, f));
+		if (r)
+			return r;
+	}
+	r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
+	if (r)
+		return r;
+
+	/* Faking terminal input or poking the console: compare the low 32
+	 * bits only (the request is an int; the upper half is garbage). */
+	r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(ioctl), 1,
+			     SCMP_A1_64(SCMP_CMP_MASKED_EQ, 0xffffffffu,
+					TIOCSTI));
+	if (r)
+		return r;
+	r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(ioctl), 1,
+			     SCMP_A1_64(SCMP_CMP_MASKED_EQ, 0xffffffffu,
+					TIOCLINUX));
+	if (r)
+		return r;
+
+	/* Sockets: AF_UNIX, AF_INET, AF_INET6 only (no netlink, vsock,
+	 * packet, ...). Any value with upper bits set is >= 11: denied. */
+	static const int bad_low[] = {0, 3, 4, 5, 6, 7, 8, 9};
+	static const int calls[2] = {SCMP_SYS(socket), SCMP_SYS(socketpair)};
+	for (int k = 0; k < 2; k++) {
+		for (size_t i = 0; i < sizeof(bad_low) / sizeof(bad_low[0]);
+		     i++) {
+			r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EAFNOSUPPORT),
+					     calls[k], 1,
+					     SCMP_A0_64(SCMP_CMP_EQ,
+							(uint64_t)bad_low[i]));
+			if (r)
+				return r;
+		}
+		r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EAFNOSUPPORT),
+				     calls[k], 1,
+				     SCMP_A0_64(SCMP_CMP_GE,
+						(uint64_t)AF_INET6 + 1));
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+static int build(scmp_filter_ctx *out)
+{
+	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+	int r;
+
+	if (!ctx)
+		return -ENOMEM;
+	/* Another ABI would bypass the native-number rules: kill. */
+	r = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH,
+			     SCMP_ACT_KILL_PROCESS);
+	if (!r)
+		r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 1);
+	if (!r)
+		r = add_rules(ctx);
+	if (r) {
+		seccomp_release(ctx);
+		return r;
+	}
+	*out = ctx;
+	return 0;
+}
+
+int sb_filter_load(void)
+{
+	scmp_filter_ctx ctx;
+	int r = build(&ctx);
+
+	if (r)
+		return r;
+	r = seccomp_load(ctx);
+	seccomp_release(ctx);
+	return r;
+}

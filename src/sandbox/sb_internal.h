@@ -1,0 +1,150 @@
+/*
+ * sb_internal.h - declarations shared by the files of src/sandbox/.
+ *
+ * Never included outside src/sandbox/ (except by its unit tests).
+ */
+#ifndef CODEROOM_SB_INTERNAL_H
+#define CODEROOM_SB_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "sandbox/sandbox.h"
+#include "sandbox/sb_proto.h"
+
+/* Built-in defaults for limits left at 0. */
+#define SB_DEF_MEMORY (256ull << 20)
+#define SB_DEF_PIDS 64
+#define SB_DEF_NOFILE 256
+#define SB_DEF_FSIZE (64ull << 20)
+#define SB_DEF_TMPFS (64ull << 20)
+#define SB_DEF_CPU_MS 10000
+#define SB_DEF_WALL_MS 600000
+
+#define SB_DEF_STATE_DIR "/run/coderoom-sandbox"
+#define SB_DEF_UID_BASE 200000
+#define SB_DEF_SLOTS 64
+#define SB_MAX_SLOTS 4096
+
+/* Uid/gid seen inside the sandbox's user namespace. */
+#define SB_INNER_ID 1000
+
+/* --- sb_spawner.c ------------------------------------------------------ */
+
+struct sb_spawner_config {
+	char state_dir[256];
+	uid_t uid_base;
+	unsigned slots;
+	struct sandbox_limits defaults;
+};
+
+/* Run the spawner on socket 'sock'; never returns. */
+__attribute__((noreturn)) void sb_spawner_main(int sock,
+					       const struct sb_spawner_config *c);
+
+/* Fill in every 0 in 'l' from 'def'. */
+void sb_limits_apply_defaults(struct sandbox_limits *l,
+			      const struct sandbox_limits *def);
+
+/* --- sb_child.c: init and the program, before exec -------------------- */
+
+/* Records init and the program send to the spawner (one per packet). */
+enum sb_report_kind {
+	SB_REP_PID = 1,	/* the program says hello (SCM_CREDENTIALS: host pid) */
+	SB_REP_STARTED,	/* the program's exec succeeded */
+	SB_REP_FAILED,	/* setup or exec failed: err, msg */
+	SB_REP_STATUS,	/* the program's wait status: val */
+};
+
+struct sb_report {
+	uint32_t kind;
+	int32_t err;	/* -errno for FAILED */
+	int64_t val;
+	char msg[200];
+};
+
+/* Everything init needs; prepared by the spawner before clone. */
+struct sb_child_ctx {
+	const struct sb_spec *spec;	/* limits already defaulted */
+	uid_t host_uid;			/* uid_base + slot */
+	gid_t host_gid;
+	int report_fd;			/* SOCK_SEQPACKET to the spawner */
+	int sync_fd;			/* read end: the spawner says go */
+	int stdio[3];			/* child ends: slave x3 or pipe ends */
+	int tty_slave;			/* -1 when !tty */
+	const char *state_dir;
+	bool userns;			/* create a user namespace */
+	bool mountns;			/* pivot into a fresh root */
+	bool seccomp;			/* load the filter */
+};
+
+/* init, pid 1 of the run; never returns. */
+__attribute__((noreturn)) void sb_child_init(const struct sb_child_ctx *c);
+
+/* --- sb_mounts.c ------------------------------------------------------- */
+
+/*
+ * Build the run's root file system under 'root' (an empty directory in a
+ * private mount namespace) and pivot into it. Returns 0 or -errno with
+ * 'err' describing the failing step.
+ */
+int sb_mounts_setup(const char *root, const struct sb_child_ctx *c,
+		    char *err, size_t errlen);
+
+/* Sanity of the step table (unit tested): 0 or the index+1 of a bad step. */
+int sb_mounts_check_table(void);
+
+/* --- sb_filter.c ------------------------------------------------------- */
+
+/* Load the seccomp filter (the last step before exec). 0 or -errno. */
+int sb_filter_load(void);
+
+/* Whether libseccomp and the kernel can do it. */
+bool sb_filter_available(void);
+
+/* --- sb_probe.c -------------------------------------------------------- */
+
+enum sb_thread_state {
+	SB_THREAD_UNKNOWN = 0,	/* unparsable */
+	SB_THREAD_RUNNING,	/* "running" */
+	SB_THREAD_BLOCKED,	/* in a syscall that is not a read of input */
+	SB_THREAD_READ,		/* read/readv/pread on some fd (fd set) */
+	SB_THREAD_POLL,		/* select/poll/epoll family */
+};
+
+/*
+ * Parse one /proc/PID/task/TID/syscall line. Sets *fd to the first
+ * argument for SB_THREAD_READ. Pure.
+ */
+enum sb_thread_state sb_probe_parse(const char *line, long *fd);
+
+/*
+ * Whether the processes below 'init_pid' (host pid, excluded itself) are
+ * all blocked with at least one waiting for input.
+ */
+bool sb_probe_tree(pid_t init_pid);
+
+/* --- sb_util.c --------------------------------------------------------- */
+
+/* Remove 'name' under dir fd 'dfd' recursively, never following a
+ * symlink. 0 or -errno (ENOENT counts as success). */
+int sb_rm_rf_at(int dfd, const char *name);
+
+/* Write all of 'len' bytes; 0 or -errno. */
+int sb_write_all(int fd, const void *buf, size_t len);
+
+/* Write a small string to an existing file (cgroup, proc). 0 or -errno. */
+int sb_write_file(const char *path, const char *s);
+
+/* Read up to len-1 bytes of a small file, NUL-terminated. Bytes or -errno */
+ssize_t sb_read_file(const char *path, char *buf, size_t len);
+
+/* fork() without the atfork handlers (see sb_util.c). */
+pid_t sb_fork(void);
+
+/* Monotonic clock in ms. */
+uint64_t sb_now_ms(void);
+
+#endif /* CODEROOM_SB_INTERNAL_H */

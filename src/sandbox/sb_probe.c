@@ -1,0 +1,164 @@
+/*
+ * sb_probe.c - is a run blocked waiting for its input?
+ *
+ * Best effort, cheap (called every ~100 ms while a run is quiet): walk the
+ * run's processes from init down through /proc/PID/task/TID/children and
+ * read each thread's /proc/PID/task/TID/syscall. The run waits for input
+ * when no thread is running and at least one is in read() on fd 0 (or on
+ * the same file as fd 0), or in a select/poll/epoll wait (readline, Node).
+ * Reading those files needs root: the spawner does it.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sandbox/sb_internal.h"
+
+#define PROBE_MAX_PROCS 512
+
+enum sb_thread_state sb_probe_parse(const char *line, long *fd)
+{
+	char *end;
+	long nr;
+	unsigned long long arg0;
+
+	*fd = -1;
+	if (!line)
+		return SB_THREAD_UNKNOWN;
+	while (*line == ' ')
+		line++;
+	if (!strncmp(line, "running", 7))
+		return SB_THREAD_RUNNING;
+	errno = 0;
+	nr = strtol(line, &end, 10);
+	if (end == line || errno)
+		return SB_THREAD_UNKNOWN;
+	if (nr < 0)	/* blocked, not in a syscall (e.g. stopped) */
+		return SB_THREAD_BLOCKED;
+	if (*end != ' ')
+		return SB_THREAD_UNKNOWN;
+	line = end + 1;
+	if (strncmp(line, "0x", 2))
+		return SB_THREAD_UNKNOWN;
+	errno = 0;
+	arg0 = strtoull(line + 2, &end, 16);
+	if (end == line + 2 || errno)
+		return SB_THREAD_UNKNOWN;
+	switch (nr) {
+	case 0:	  /* read */
+	case 17:  /* pread64 */
+	case 19:  /* readv */
+	case 295: /* preadv */
+	case 327: /* preadv2 */
+		*fd = arg0 > 0x7fffffffull ? -1 : (long)arg0;
+		return SB_THREAD_READ;
+	case 7:	  /* poll */
+	case 23:  /* select */
+	case 232: /* epoll_wait */
+	case 270: /* pselect6 */
+	case 271: /* ppoll */
+	case 281: /* epoll_pwait */
+	case 441: /* epoll_pwait2 */
+		return SB_THREAD_POLL;
+	default:
+		return SB_THREAD_BLOCKED;
+	}
+}
+
+/* Whether fd 'fd' of 'pid' is the same file as its fd 0. */
+static bool same_as_stdin(pid_t pid, long fd)
+{
+	char path[64], a[128], b[128];
+	ssize_t na, nb;
+
+	if (fd == 0)
+		return true;
+	if (fd < 0)
+		return false;
+	snprintf(path, sizeof(path), "/proc/%d/fd/%ld", (int)pid, fd);
+	na = readlink(path, a, sizeof(a));
+	snprintf(path, sizeof(path), "/proc/%d/fd/0", (int)pid);
+	nb = readlink(path, b, sizeof(b));
+	return na > 0 && na == nb && !memcmp(a, b, (size_t)na);
+}
+
+static size_t add_children(pid_t pid, pid_t *pids, size_t n)
+{
+	char path[64], buf[4096];
+	DIR *d;
+	struct dirent *de;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	d = opendir(path);
+	if (!d)
+		return n;
+	while ((de = readdir(d)) && n < PROBE_MAX_PROCS) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%.16s/children",
+			 (int)pid, de->d_name);
+		if (sb_read_file(path, buf, sizeof(buf)) <= 0)
+			continue;
+		for (char *p = buf, *e; *p && n < PROBE_MAX_PROCS; p = e) {
+			long v = strtol(p, &e, 10);
+			if (e == p)
+				break;
+			if (v > 0)
+				pids[n++] = (pid_t)v;
+		}
+	}
+	closedir(d);
+	return n;
+}
+
+bool sb_probe_tree(pid_t init_pid)
+{
+	pid_t pids[PROBE_MAX_PROCS];
+	size_t n = 0, i;
+	bool input = false;
+
+	n = add_children(init_pid, pids, 0);
+	for (i = 0; i < n; i++)
+		n = add_children(pids[i], pids, n);
+	for (i = 0; i < n; i++) {
+		char path[64], line[256];
+		DIR *d;
+		struct dirent *de;
+
+		snprintf(path, sizeof(path), "/proc/%d/task", (int)pids[i]);
+		d = opendir(path);
+		if (!d)
+			continue;
+		while ((de = readdir(d))) {
+			long fd;
+			if (de->d_name[0] == '.')
+				continue;
+			snprintf(path, sizeof(path), "/proc/%d/task/%.16s/syscall",
+				 (int)pids[i], de->d_name);
+			if (sb_read_file(path, line, sizeof(line)) <= 0)
+				continue;
+			switch (sb_probe_parse(line, &fd)) {
+			case SB_THREAD_RUNNING:
+				closedir(d);
+				return false;
+			case SB_THREAD_READ:
+				if (same_as_stdin(pids[i], fd))
+					input = true;
+				break;
+			case SB_THREAD_POLL:
+				input = true;
+				break;
+			default:
+				break;
+			}
+		}
+		closedir(d);
+	}
+	return input;
+}

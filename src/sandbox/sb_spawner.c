@@ -1,0 +1,899 @@
+/*
+ * sb_spawner.c - the privileged helper that creates, watches and ends runs.
+ *
+ * Forked by sandbox_open() while the server is still root; stays root.
+ * Single-threaded: one poll() over the library socket, a signalfd for
+ * SIGCHLD and every run's report socket, with a timeout for the limits.
+ * It never blocks on one run. A malformed request is answered with an
+ * error or dropped, never a crash. Socket EOF (the server is gone or
+ * closed the sandbox) kills every run, waits for them and exits.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <stdarg.h>
+#include <poll.h>
+#include <pty.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "sandbox/cgroup.h"
+#include "sandbox/sb_internal.h"
+
+#define TICK_MS 50	/* CPU/memory accounting poll while runs are alive */
+
+struct run {
+	uint64_t id;
+	unsigned slot;
+	pid_t init_pid;		/* our child; valid until reaped */
+	int report_fd;		/* -1 once at EOF */
+	int lib_fds[3];		/* handed over at STARTED, -1 after */
+	int nlib;
+	bool tty;
+	pid_t prog_pid;		/* host pid of pid 2, 0 if unknown */
+	int prog_pidfd;
+	bool started, reaped, have_status, killed;
+	int status;
+	enum sandbox_limit_hit hit;
+	int error;
+	char message[256];
+	uint64_t start_ms, end_ms, deadline_ms;
+	struct sandbox_limits limits;
+	struct cgroup_run *cg;	/* NULL without cgroups */
+	struct run *next;
+};
+
+static struct {
+	int sock;		/* -1 after EOF */
+	int sigfd;
+	struct run *runs;
+	unsigned char *slots;	/* 1 = busy */
+	struct sb_spawner_config cfg;
+	struct sb_wire_features feat;
+	bool userns, mountns, seccomp;
+	struct cgroup_host *cgh;	/* NULL: no cgroup back end */
+} S;
+
+static void logmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void logmsg(const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf) - 1, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if (n > (int)sizeof(buf) - 2)
+		n = (int)sizeof(buf) - 2;
+	buf[n++] = '\n';
+	(void)!write(2, buf, (size_t)n);
+}
+
+void sb_limits_apply_defaults(struct sandbox_limits *l,
+			      const struct sandbox_limits *def)
+{
+	if (!l->memory_bytes)
+		l->memory_bytes = def->memory_bytes ? def->memory_bytes
+						    : SB_DEF_MEMORY;
+	if (!l->pids)
+		l->pids = def->pids ? def->pids : SB_DEF_PIDS;
+	if (!l->nofile)
+		l->nofile = def->nofile ? def->nofile : SB_DEF_NOFILE;
+	if (!l->fsize_bytes)
+		l->fsize_bytes = def->fsize_bytes ? def->fsize_bytes
+						  : SB_DEF_FSIZE;
+	if (!l->tmpfs_bytes)
+		l->tmpfs_bytes = def->tmpfs_bytes ? def->tmpfs_bytes
+						  : SB_DEF_TMPFS;
+	if (!l->cpu_ms)
+		l->cpu_ms = def->cpu_ms ? def->cpu_ms : SB_DEF_CPU_MS;
+	if (!l->wall_ms)
+		l->wall_ms = def->wall_ms ? def->wall_ms : SB_DEF_WALL_MS;
+}
+
+/* --- sending to the library ------------------------------------------ */
+
+static int send_msg(uint16_t type, uint64_t id, int64_t arg, uint32_t flags,
+		    const void *body, uint32_t len, const int *fds, int nfds)
+{
+	struct sb_msg m = {.magic = SB_MSG_MAGIC, .type = type,
+			   .nfds = (uint16_t)nfds, .id = id, .arg = arg,
+			   .len = len, .flags = flags};
+	struct iovec iov[2] = {{&m, sizeof(m)}, {(void *)body, len}};
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * SB_MAX_FDS)];
+		struct cmsghdr align;
+	} u;
+	struct msghdr mh = {.msg_iov = iov, .msg_iovlen = len ? 2 : 1};
+
+	if (S.sock < 0)
+		return -EPIPE;
+	if (nfds) {
+		memset(&u, 0, sizeof(u));
+		mh.msg_control = u.buf;
+		mh.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)nfds);
+		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)nfds);
+		memcpy(CMSG_DATA(c), fds, sizeof(int) * (size_t)nfds);
+	}
+	/* Blocking: the library reads eagerly and messages are small. */
+	while (sendmsg(S.sock, &mh, MSG_NOSIGNAL) < 0) {
+		if (errno == EINTR)
+			continue;
+		return -errno;
+	}
+	return 0;
+}
+
+static void send_error(uint64_t id, int err, const char *msg)
+{
+	struct sandbox_result r = {.error = err};
+	struct sb_wire_result w;
+
+	snprintf(r.message, sizeof(r.message), "%s", msg);
+	sb_result_to_wire(&r, &w);
+	send_msg(SB_MSG_EXIT, id, 0, 0, &w, sizeof(w), NULL, 0);
+}
+
+/* --- runs ------------------------------------------------------------- */
+
+static struct run *find_run(uint64_t id)
+{
+	for (struct run *r = S.runs; r; r = r->next)
+		if (r->id == id)
+			return r;
+	return NULL;
+}
+
+static void close_lib_fds(struct run *r)
+{
+	for (int i = 0; i < r->nlib; i++)
+		if (r->lib_fds[i] >= 0)
+			close(r->lib_fds[i]);
+	r->nlib = 0;
+}
+
+static void kill_run(struct run *r, enum sandbox_limit_hit hit)
+{
+	if (r->reaped)
+		return;
+	if (!r->killed && hit != SANDBOX_HIT_NONE && !r->hit)
+		r->hit = hit;
+	r->killed = true;
+	/* init is our unreaped child: its pid cannot be reused. SIGKILL to
+	 * a pid namespace's init kills the whole namespace. */
+	kill(r->init_pid, SIGKILL);
+	if (r->cg)
+		cgroup_run_kill(r->cg);
+}
+
+static void finish_run(struct run *r);
+
+static void read_reports(struct run *r)
+{
+	for (;;) {
+		struct sb_report rep;
+		union {
+			char buf[CMSG_SPACE(sizeof(struct ucred))];
+			struct cmsghdr align;
+		} u;
+		struct iovec iov = {&rep, sizeof(rep)};
+		struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1,
+				    .msg_control = u.buf,
+				    .msg_controllen = sizeof(u.buf)};
+		ssize_t n;
+
+		if (r->report_fd < 0)
+			return;
+		n = recvmsg(r->report_fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return;
+		if (n <= 0) {
+			close(r->report_fd);
+			r->report_fd = -1;
+			return;
+		}
+		if (n != (ssize_t)sizeof(rep))
+			continue;
+		rep.msg[sizeof(rep.msg) - 1] = '\0';
+		switch (rep.kind) {
+		case SB_REP_PID:
+			for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c;
+			     c = CMSG_NXTHDR(&mh, c)) {
+				struct ucred uc;
+				if (c->cmsg_level != SOL_SOCKET ||
+				    c->cmsg_type != SCM_CREDENTIALS)
+					continue;
+				memcpy(&uc, CMSG_DATA(c), sizeof(uc));
+				if (uc.pid > 0 && !r->prog_pid) {
+					r->prog_pid = uc.pid;
+					r->prog_pidfd = (int)syscall(
+						SYS_pidfd_open, uc.pid, 0);
+				}
+			}
+			break;
+		case SB_REP_STARTED:
+			if (r->started || r->killed)
+				break;
+			r->started = true;
+			r->start_ms = sb_now_ms();
+			send_msg(SB_MSG_SPAWNED, r->id, r->prog_pid,
+				 r->tty ? 1 : 0, NULL, 0, r->lib_fds, r->nlib);
+			close_lib_fds(r);
+			break;
+		case SB_REP_FAILED:
+			if (!r->error) {
+				r->error = rep.err < 0 ? rep.err : -EIO;
+				snprintf(r->message, sizeof(r->message),
+					 "sandbox: %s", rep.msg);
+			}
+			break;
+		case SB_REP_STATUS:
+			r->have_status = true;
+			r->status = (int)rep.val;
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+static void finish_run(struct run *r)
+{
+	struct sandbox_result res = {0};
+	struct sb_wire_result w;
+
+	read_reports(r);
+	if (r->report_fd >= 0) {
+		close(r->report_fd);
+		r->report_fd = -1;
+	}
+	r->end_ms = sb_now_ms();
+	if (r->cg) {
+		struct cgroup_stats st = {0};
+		cgroup_run_stats(r->cg, &st);
+		res.cpu_ms = st.cpu_usec / 1000;
+		res.memory_peak = st.memory_peak;
+		if (!r->hit && st.oom_kill)
+			r->hit = SANDBOX_HIT_MEMORY;
+		if (!r->hit && st.pids_max && r->started)
+			r->hit = SANDBOX_HIT_PIDS;
+		cgroup_run_destroy(r->cg);
+		r->cg = NULL;
+	}
+	if (!r->started) {
+		res.error = r->error ? r->error
+				     : (r->killed ? -ECANCELED : -EIO);
+		if (r->error)
+			snprintf(res.message, sizeof(res.message), "%s",
+				 r->message);
+		else if (r->killed)
+			snprintf(res.message, sizeof(res.message),
+				 "sandbox: run killed before it started");
+		else
+			snprintf(res.message, sizeof(res.message),
+				 "sandbox: set-up failed");
+	} else {
+		res.wall_ms = r->end_ms - r->start_ms;
+		res.killed = r->killed;
+		if (r->have_status)
+			res.status = r->status;
+		else
+			res.status = SIGKILL; /* wait status "killed by 9" */
+		if (r->hit == SANDBOX_HIT_MEMORY && !r->killed &&
+		    WIFSIGNALED(res.status) && WTERMSIG(res.status) == SIGKILL)
+			res.killed = true;
+		if (r->hit == SANDBOX_HIT_PIDS && (r->killed ||
+		    (WIFEXITED(res.status) && !WEXITSTATUS(res.status))))
+			r->hit = r->killed ? r->hit : SANDBOX_HIT_NONE;
+		res.hit = r->hit;
+	}
+	sb_result_to_wire(&res, &w);
+	send_msg(SB_MSG_EXIT, r->id, 0, 0, &w, sizeof(w), NULL, 0);
+
+	close_lib_fds(r);
+	if (r->prog_pidfd >= 0)
+		close(r->prog_pidfd);
+	S.slots[r->slot] = 0;
+	for (struct run **pp = &S.runs; *pp; pp = &(*pp)->next)
+		if (*pp == r) {
+			*pp = r->next;
+			break;
+		}
+	free(r);
+}
+
+static int make_stdio(struct run *r, const struct sb_spec *spec, int child[3],
+		      int *slave_out)
+{
+	*slave_out = -1;
+	r->tty = spec->tty;
+	if (spec->tty) {
+		int master, slave;
+		if (openpty(&master, &slave, NULL, NULL, NULL))
+			return -errno;
+		fcntl(master, F_SETFD, FD_CLOEXEC);
+		fcntl(slave, F_SETFD, FD_CLOEXEC);
+		/* The run's uid owns its terminal, like a login would. */
+		if (fchown(slave, S.cfg.uid_base + r->slot,
+			   S.cfg.uid_base + r->slot) ||
+		    fchmod(slave, 0620)) {
+			int e = -errno;
+			close(master);
+			close(slave);
+			return e;
+		}
+		r->lib_fds[0] = master;
+		r->nlib = 1;
+		child[0] = child[1] = child[2] = slave;
+		*slave_out = slave;
+		return 0;
+	}
+	int p[3][2];
+	for (int i = 0; i < 3; i++) {
+		if (pipe2(p[i], O_CLOEXEC)) {
+			int e = -errno;
+			for (int j = 0; j < i; j++) {
+				close(p[j][0]);
+				close(p[j][1]);
+			}
+			return e;
+		}
+	}
+	child[0] = p[0][0];
+	r->lib_fds[0] = p[0][1];
+	child[1] = p[1][1];
+	r->lib_fds[1] = p[1][0];
+	child[2] = p[2][1];
+	r->lib_fds[2] = p[2][0];
+	r->nlib = 3;
+	return 0;
+}
+
+static void close_child_stdio(int child[3], bool tty)
+{
+	for (int i = 0; i < (tty ? 1 : 3); i++)
+		if (child[i] >= 0)
+			close(child[i]);
+}
+
+static void handle_spawn(uint64_t id, int memfd)
+{
+	struct sb_spec spec;
+	struct stat st;
+	uint8_t *buf = NULL;
+	struct run *r = NULL;
+	int child[3] = {-1, -1, -1}, slave = -1;
+	int rep[2] = {-1, -1}, sync[2] = {-1, -1};
+	unsigned slot;
+	int e;
+	char msg[160];
+
+	if (find_run(id)) {
+		close(memfd);
+		logmsg("sandbox: spawner: duplicate run id %llu",
+		       (unsigned long long)id);
+		return;
+	}
+	/* Read the spec: a sealed memfd whose size we bound. */
+	if (fstat(memfd, &st) || st.st_size <= 0 ||
+	    (uint64_t)st.st_size > SB_MAX_SPEC_BYTES) {
+		close(memfd);
+		send_error(id, -EINVAL, "sandbox: bad spec size");
+		return;
+	}
+	buf = malloc((size_t)st.st_size);
+	if (!buf) {
+		close(memfd);
+		send_error(id, -ENOMEM, "sandbox: out of memory");
+		return;
+	}
+	for (size_t got = 0; got < (size_t)st.st_size;) {
+		ssize_t n = pread(memfd, buf + got, (size_t)st.st_size - got,
+				  (off_t)got);
+		if (n <= 0) {
+			close(memfd);
+			free(buf);
+			send_error(id, -EINVAL, "sandbox: short spec");
+			return;
+		}
+		got += (size_t)n;
+	}
+	close(memfd);
+	e = sb_spec_decode(buf, (size_t)st.st_size, &spec);
+	free(buf);
+	if (e) {
+		send_error(id, -EINVAL, "sandbox: malformed spawn request");
+		return;
+	}
+	sb_limits_apply_defaults(&spec.limits, &S.cfg.defaults);
+
+	for (slot = 0; slot < S.cfg.slots && S.slots[slot]; slot++)
+		;
+	if (slot == S.cfg.slots) {
+		sb_spec_release(&spec);
+		send_error(id, -EAGAIN, "sandbox: every slot is busy");
+		return;
+	}
+	r = calloc(1, sizeof(*r));
+	if (!r) {
+		sb_spec_release(&spec);
+		send_error(id, -ENOMEM, "sandbox: out of memory");
+		return;
+	}
+	r->id = id;
+	r->slot = slot;
+	r->report_fd = -1;
+	r->prog_pidfd = -1;
+	r->limits = spec.limits;
+	for (int i = 0; i < 3; i++)
+		r->lib_fds[i] = -1;
+
+	e = make_stdio(r, &spec, child, &slave);
+	if (e) {
+		snprintf(msg, sizeof(msg), "sandbox: pty/pipes: %s",
+			 strerror(-e));
+		goto out_fail;
+	}
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, rep) ||
+	    pipe2(sync, O_CLOEXEC)) {
+		e = -errno;
+		snprintf(msg, sizeof(msg), "sandbox: socketpair: %s",
+			 strerror(errno));
+		goto out_close;
+	}
+	int one = 1;
+	setsockopt(rep[0], SOL_SOCKET, SO_PASSCRED, &one, sizeof(one));
+
+	if (S.cgh) {
+		e = cgroup_run_create(S.cgh, id, &spec.limits, &r->cg);
+		if (e) {
+			snprintf(msg, sizeof(msg), "sandbox: cgroup: %s",
+				 strerror(-e));
+			goto out_close;
+		}
+	}
+
+	struct sb_child_ctx ctx = {
+		.spec = &spec,
+		.host_uid = S.cfg.uid_base + slot,
+		.host_gid = S.cfg.uid_base + slot,
+		.report_fd = rep[1],
+		.sync_fd = sync[0],
+		.stdio = {child[0], child[1], child[2]},
+		.tty_slave = slave,
+		.state_dir = S.cfg.state_dir,
+		.userns = S.userns,
+		.mountns = S.mountns,
+		.seccomp = S.seccomp,
+	};
+	pid_t pid = (pid_t)syscall(SYS_clone,
+				   CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWNET |
+					   CLONE_NEWIPC | CLONE_NEWUTS |
+					   SIGCHLD,
+				   NULL, NULL, NULL, 0);
+	if (pid < 0) {
+		e = -errno;
+		snprintf(msg, sizeof(msg), "sandbox: clone: %s",
+			 strerror(errno));
+		goto out_close;
+	}
+	if (pid == 0)
+		sb_child_init(&ctx);
+
+	r->init_pid = pid;
+	r->report_fd = rep[0];
+	close(rep[1]);
+	close(sync[0]);
+	close_child_stdio(child, spec.tty);
+	sb_spec_release(&spec);
+	r->deadline_ms = sb_now_ms() + r->limits.wall_ms;
+	S.slots[slot] = 1;
+	r->next = S.runs;
+	S.runs = r;
+
+	if (r->cg && (e = cgroup_run_attach(r->cg, pid))) {
+		snprintf(r->message, sizeof(r->message),
+			 "sandbox: cgroup attach: %s", strerror(-e));
+		r->error = e;
+		kill_run(r, SANDBOX_HIT_NONE);
+		r->killed = false;
+		close(sync[1]);
+		return;
+	}
+	/* Go: init is in its cgroup. */
+	(void)!write(sync[1], "g", 1);
+	close(sync[1]);
+	return;
+
+out_close:
+	close_child_stdio(child, spec.tty);
+	for (int i = 0; i < 2; i++) {
+		if (rep[i] >= 0)
+			close(rep[i]);
+		if (sync[i] >= 0)
+			close(sync[i]);
+	}
+out_fail:
+	if (r->cg)
+		cgroup_run_destroy(r->cg);
+	close_lib_fds(r);
+	free(r);
+	sb_spec_release(&spec);
+	send_error(id, e, msg);
+}
+
+static void handle_request(void)
+{
+	struct sb_msg m;
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * SB_MAX_FDS)];
+		struct cmsghdr align;
+	} u;
+	char body[SB_MAX_PACKET];
+	struct iovec iov[2] = {{&m, sizeof(m)}, {body, sizeof(body)}};
+	struct msghdr mh = {.msg_iov = iov, .msg_iovlen = 2,
+			    .msg_control = u.buf,
+			    .msg_controllen = sizeof(u.buf)};
+	int fds[SB_MAX_FDS * 2];
+	unsigned nfds = 0;
+	ssize_t n;
+
+	n = recvmsg(S.sock, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	if (n < 0) {
+		if (errno == EAGAIN || errno == EINTR)
+			return;
+		n = 0;
+	}
+	if (n == 0) {
+		/* The server is gone or closing: end every run. */
+		close(S.sock);
+		S.sock = -1;
+		for (struct run *r = S.runs; r; r = r->next)
+			kill_run(r, SANDBOX_HIT_NONE);
+		return;
+	}
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c;
+	     c = CMSG_NXTHDR(&mh, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < k; i++) {
+			int fd;
+			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(fd));
+			if (nfds < sizeof(fds) / sizeof(fds[0]))
+				fds[nfds++] = fd;
+			else
+				close(fd);
+		}
+	}
+	if ((mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ||
+	    sb_msg_check(&m, (size_t)n, nfds) ||
+	    m.type == SB_MSG_HELLO || m.type >= SB_MSG_SPAWNED) {
+		logmsg("sandbox: spawner: malformed request dropped");
+		for (unsigned i = 0; i < nfds; i++)
+			close(fds[i]);
+		return;
+	}
+	struct run *r = find_run(m.id);
+	switch (m.type) {
+	case SB_MSG_SPAWN:
+		handle_spawn(m.id, fds[0]);
+		break;
+	case SB_MSG_KILL:
+		if (r)
+			kill_run(r, SANDBOX_HIT_NONE);
+		break;
+	case SB_MSG_SIGNAL:
+		if (r && r->started && !r->reaped && r->prog_pidfd >= 0)
+			syscall(SYS_pidfd_send_signal, r->prog_pidfd,
+				(int)m.arg, NULL, 0);
+		break;
+	case SB_MSG_PROBE: {
+		bool waiting = r && r->started && !r->reaped &&
+			       sb_probe_tree(r->init_pid);
+		send_msg(SB_MSG_PROBED, m.id, waiting, 0, NULL, 0, NULL, 0);
+		break;
+	}
+	default:
+		break;
+	}
+}
+
+static void reap(void)
+{
+	for (;;) {
+		int st;
+		pid_t pid = waitpid(-1, &st, WNOHANG);
+		if (pid <= 0)
+			return;
+		for (struct run *r = S.runs; r; r = r->next) {
+			if (r->init_pid == pid && !r->reaped) {
+				r->reaped = true;
+				if (r->cg)
+					cgroup_run_kill(r->cg);
+				finish_run(r);
+				break;
+			}
+		}
+	}
+}
+
+static void check_limits(void)
+{
+	uint64_t now = sb_now_ms();
+
+	for (struct run *r = S.runs; r; r = r->next) {
+		if (r->reaped || r->killed)
+			continue;
+		if (now >= r->deadline_ms) {
+			kill_run(r, SANDBOX_HIT_WALL);
+			continue;
+		}
+		if (r->cg) {
+			struct cgroup_stats st = {0};
+			cgroup_run_stats(r->cg, &st);
+			if (st.cpu_usec / 1000 >= r->limits.cpu_ms)
+				kill_run(r, SANDBOX_HIT_CPU);
+			else if (st.oom_kill)
+				kill_run(r, SANDBOX_HIT_MEMORY);
+		}
+	}
+}
+
+static int poll_timeout(void)
+{
+	uint64_t now = sb_now_ms(), next = UINT64_MAX;
+
+	for (struct run *r = S.runs; r; r = r->next) {
+		if (r->reaped || r->killed)
+			continue;
+		if (r->deadline_ms < next)
+			next = r->deadline_ms;
+		if (r->cg && now + TICK_MS < next)
+			next = now + TICK_MS;
+	}
+	if (S.sock < 0)
+		return 100;
+	if (next == UINT64_MAX)
+		return -1;
+	return next <= now ? 0 : (int)(next - now);
+}
+
+/* --- start-up --------------------------------------------------------- */
+
+static bool try_clone(int flags)
+{
+	pid_t pid = (pid_t)syscall(SYS_clone, flags | SIGCHLD, NULL, NULL,
+				   NULL, 0);
+	int st;
+
+	if (pid < 0)
+		return false;
+	if (pid == 0)
+		_exit(0);
+	if (waitpid(pid, &st, 0) != pid)
+		return false;
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0;
+}
+
+/* Can the slot uid create a user namespace (sysctls, LSMs may say no)? */
+static bool try_userns(uid_t uid)
+{
+	pid_t pid = sb_fork();
+	int st;
+
+	if (pid < 0)
+		return false;
+	if (pid == 0) {
+		if (setgroups(0, NULL) || setresgid(uid, uid, uid) ||
+		    setresuid(uid, uid, uid) || unshare(CLONE_NEWUSER))
+			_exit(1);
+		_exit(0);
+	}
+	if (waitpid(pid, &st, 0) != pid)
+		return false;
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0;
+}
+
+static void add_missing(const char *what)
+{
+	size_t n = strlen(S.feat.missing);
+
+	snprintf(S.feat.missing + n, sizeof(S.feat.missing) - n, "%s%s",
+		 n ? ", " : "", what);
+}
+
+static void detect_features(void)
+{
+	struct sb_wire_features *f = &S.feat;
+	struct cgroup_caps caps = {0};
+
+	f->pidns = try_clone(CLONE_NEWPID);
+	f->mountns = try_clone(CLONE_NEWNS);
+	f->netns = try_clone(CLONE_NEWNET);
+	f->userns = try_userns(S.cfg.uid_base);
+	f->seccomp = sb_filter_available();
+	S.userns = f->userns;
+	S.mountns = f->mountns;
+	S.seccomp = f->seccomp;
+
+	S.cgh = cgroup_host_open(&caps);
+	f->cgroup_memory = caps.memory;
+	f->cgroup_pids = caps.pids;
+	f->cgroup_cpu = caps.cpu;
+	f->cgroup_kill = caps.kill;
+	snprintf(f->backend, sizeof(f->backend), "%s",
+		 S.cgh ? caps.backend : "none");
+
+	if (!f->userns)
+		add_missing("user namespaces");
+	if (!f->pidns)
+		add_missing("pid namespaces");
+	if (!f->mountns)
+		add_missing("mount namespaces");
+	if (!f->netns)
+		add_missing("network namespaces");
+	if (!f->seccomp)
+		add_missing("seccomp");
+	if (!f->cgroup_memory)
+		add_missing("cgroup memory controller");
+	if (!f->cgroup_pids)
+		add_missing("cgroup pids controller");
+	if (!f->cgroup_cpu)
+		add_missing("cgroup cpu accounting");
+	if (!f->cgroup_kill)
+		add_missing("cgroup kill/freezer");
+	f->strong = !f->missing[0];
+}
+
+static int prepare_state_dir(void)
+{
+	char path[300];
+
+	if (mkdir(S.cfg.state_dir, 0711) && errno != EEXIST)
+		return -errno;
+	/* Only root writes here; the weak mode's program must traverse. */
+	if (chown(S.cfg.state_dir, 0, 0) || chmod(S.cfg.state_dir, 0711))
+		return -errno;
+	/* The crash janitor: anything but our two mount points is a
+	 * leftover of an older run. */
+	int dfd = open(S.cfg.state_dir,
+		       O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0)
+		return -errno;
+	sb_rm_rf_at(dfd, "runs");
+	close(dfd);
+	snprintf(path, sizeof(path), "%s/root", S.cfg.state_dir);
+	if (mkdir(path, 0755) && errno != EEXIST)
+		return -errno;
+	snprintf(path, sizeof(path), "%s/work", S.cfg.state_dir);
+	if (mkdir(path, 0755) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+void sb_spawner_main(int sock, const struct sb_spawner_config *c)
+{
+	sigset_t mask;
+	int keep[2];
+
+	/* Die with the server; and if it is already gone, now. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	prctl(PR_SET_NAME, "coderoom-spawn", 0, 0, 0);
+	S.cfg = *c;
+	S.sock = sock;
+
+	/* Keep only stdio (for logs) and our socket. */
+	keep[0] = sock;
+	if (sock > 3)
+		syscall(SYS_close_range, 3U, (unsigned)sock - 1, 0);
+	syscall(SYS_close_range, (unsigned)sock + 1, ~0U, 0);
+	(void)keep;
+
+	for (int sig = 1; sig < NSIG; sig++)
+		signal(sig, SIG_DFL);
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGCHLD);
+	sigprocmask(SIG_SETMASK, &mask, NULL);
+	S.sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	umask(022);
+
+	S.slots = calloc(S.cfg.slots, 1);
+	if (!S.slots || S.sigfd < 0)
+		_exit(1);
+	int e = prepare_state_dir();
+	if (e)
+		logmsg("sandbox: spawner: state dir '%s': %s", S.cfg.state_dir,
+		       strerror(-e));
+	detect_features();
+	if (e) {
+		S.mountns = false;
+		add_missing("state dir");
+		S.feat.strong = false;
+	}
+	if (S.cgh)
+		cgroup_host_janitor(S.cgh);
+	send_msg(SB_MSG_HELLO, 0, 0, 0, &S.feat, sizeof(S.feat), NULL, 0);
+
+	uint64_t stop_by = 0;
+	for (;;) {
+		struct pollfd pfd[2 + SB_MAX_SLOTS];
+		struct run *owner[2 + SB_MAX_SLOTS];
+		nfds_t n = 0;
+
+		if (S.sock < 0 && !S.runs)
+			_exit(0);
+		if (S.sock < 0) {
+			if (!stop_by)
+				stop_by = sb_now_ms() + 5000;
+			else if (sb_now_ms() > stop_by)
+				_exit(1);
+		}
+		pfd[n].fd = S.sigfd;
+		pfd[n].events = POLLIN;
+		owner[n++] = NULL;
+		if (S.sock >= 0) {
+			pfd[n].fd = S.sock;
+			pfd[n].events = POLLIN;
+			owner[n++] = NULL;
+		}
+		for (struct run *r = S.runs; r; r = r->next) {
+			if (r->report_fd < 0)
+				continue;
+			pfd[n].fd = r->report_fd;
+			pfd[n].events = POLLIN;
+			owner[n++] = r;
+		}
+		int pr = poll(pfd, n, poll_timeout());
+		if (pr < 0 && errno != EINTR)
+			_exit(1);
+		if (pr > 0) {
+			for (nfds_t i = 0; i < n; i++) {
+				if (!pfd[i].revents || !owner[i])
+					continue;
+				read_reports(owner[i]);
+			}
+			if (S.sock >= 0 && pfd[1].fd == S.sock &&
+			    pfd[1].revents) {
+				/* A bounded batch, so runs are not starved. */
+				for (int k = 0; k < 64 && S.sock >= 0; k++) {
+					int avail = 0;
+					struct pollfd q = {S.sock, POLLIN, 0};
+					if (poll(&q, 1, 0) <= 0)
+						break;
+					(void)avail;
+					handle_request();
+				}
+			}
+			if (pfd[0].revents) {
+				struct signalfd_siginfo si;
+				while (read(S.sigfd, &si, sizeof(si)) > 0)
+					;
+			}
+		}
+		reap();
+		check_limits();
+	}
+}

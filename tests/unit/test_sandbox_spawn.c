@@ -1,0 +1,463 @@
+/*
+ * test_sandbox_spawn.c - real runs through sandbox.h on a private uv loop.
+ *
+ * Needs root (the spawner does); skipped otherwise. Each test asserts what
+ * a user would see: the bytes that came out, the exit status, the time.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <uv.h>
+
+#include "sandbox/sandbox.h"
+
+static uv_loop_t loop;
+static struct sandbox *sb;
+
+#define MAXOUT (1 << 20)
+
+struct out {
+	uv_poll_t poll;
+	int fd;
+	bool open;
+	char *buf;
+	size_t len;
+};
+
+struct ctx {
+	uint64_t id;
+	int spawn_err;
+	bool spawned, exited;
+	int spawned_calls, exited_calls;
+	struct sandbox_proc proc;
+	struct sandbox_result res;
+	struct out out[2];	/* tty or stdout, stderr */
+	const char *input;
+	int probes_true;
+	int probe_answers;
+};
+
+static void on_read(uv_poll_t *h, int status, int events)
+{
+	struct out *o = h->data;
+	char buf[65536];
+	ssize_t n = read(o->fd, buf, sizeof(buf));
+
+	if (n > 0) {
+		if (o->len + (size_t)n < MAXOUT) {
+			memcpy(o->buf + o->len, buf, (size_t)n);
+			o->len += (size_t)n;
+			o->buf[o->len] = '\0';
+		}
+		return;
+	}
+	if (n < 0 && errno == EAGAIN)
+		return;
+	uv_poll_stop(h);
+	o->open = false;
+}
+
+static void watch(struct ctx *c, int i, int fd)
+{
+	struct out *o = &c->out[i];
+
+	o->fd = fd;
+	o->open = true;
+	o->buf = calloc(1, MAXOUT + 1);
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	uv_poll_init(&loop, &o->poll, fd);
+	o->poll.data = o;
+	uv_poll_start(&o->poll, UV_READABLE | UV_DISCONNECT, on_read);
+}
+
+static void on_spawned(void *data, int err, const struct sandbox_proc *p)
+{
+	struct ctx *c = data;
+
+	c->spawned_calls++;
+	c->spawned = true;
+	c->spawn_err = err;
+	if (err)
+		return;
+	c->proc = *p;
+	if (p->tty_fd >= 0) {
+		watch(c, 0, p->tty_fd);
+		if (c->input)
+			assert_int_equal(write(p->tty_fd, c->input,
+					       strlen(c->input)),
+					 (ssize_t)strlen(c->input));
+	} else {
+		watch(c, 0, p->stdout_fd);
+		watch(c, 1, p->stderr_fd);
+		if (c->input)
+			assert_int_equal(write(p->stdin_fd, c->input,
+					       strlen(c->input)),
+					 (ssize_t)strlen(c->input));
+		close(p->stdin_fd);
+	}
+}
+
+static void on_probed(void *data, bool waiting)
+{
+	struct ctx *c = data;
+
+	c->probe_answers++;
+	if (waiting)
+		c->probes_true++;
+}
+
+static void on_exited(void *data, const struct sandbox_result *res)
+{
+	struct ctx *c = data;
+
+	c->exited_calls++;
+	c->exited = true;
+	c->res = *res;
+	if (getenv("SB_TEST_DEBUG"))
+		printf("# exited: status %#x error %d killed %d hit %d "
+		       "cpu %llu wall %llu peak %llu: %s\n",
+		       res->status, res->error, res->killed, res->hit,
+		       (unsigned long long)res->cpu_ms,
+		       (unsigned long long)res->wall_ms,
+		       (unsigned long long)res->memory_peak, res->message);
+}
+
+/* Contexts outlive a failed test (its uv handles may still be live). */
+static struct ctx pool[64];
+static size_t npool;
+
+static struct ctx *new_ctx(const char *input)
+{
+	struct ctx *c = &pool[npool++ % 64];
+
+	memset(c, 0, sizeof(*c));
+	c->input = input;
+	return c;
+}
+
+static const struct sandbox_run_ops ops = {on_spawned, on_probed, on_exited};
+
+static uint64_t now_ms(void)
+{
+	return uv_hrtime() / 1000000;
+}
+
+static bool outputs_open(struct ctx *c)
+{
+	return c->out[0].open || c->out[1].open;
+}
+
+/* Run the loop until 'c' has exited and its output hit EOF, or timeout. */
+static void wait_done(struct ctx *c, uint64_t timeout_ms)
+{
+	uint64_t until = now_ms() + timeout_ms;
+
+	while ((!c->exited || outputs_open(c)) && now_ms() < until)
+		uv_run(&loop, UV_RUN_ONCE);
+	for (int i = 0; i < 2; i++) {
+		if (c->out[i].buf && c->out[i].open) {
+			uv_poll_stop(&c->out[i].poll);
+			c->out[i].open = false;
+		}
+	}
+}
+
+static void release(struct ctx *c)
+{
+	for (int i = 0; i < 2; i++) {
+		if (!c->out[i].buf)
+			continue;
+		uv_close((uv_handle_t *)&c->out[i].poll, NULL);
+	}
+	uv_run(&loop, UV_RUN_NOWAIT);
+	for (int i = 0; i < 2; i++) {
+		if (!c->out[i].buf)
+			continue;
+		close(c->out[i].fd);
+		free(c->out[i].buf);
+		c->out[i].buf = NULL;
+	}
+}
+
+static const char *const env_default[] = {"PATH=/usr/bin:/bin",
+					  "HOME=/work", "LANG=C.UTF-8",
+					  NULL};
+
+static void start(struct ctx *c, const char *const *argv, bool tty,
+		  const struct sandbox_file *files, size_t nfiles,
+		  const struct sandbox_limits *lim)
+{
+	struct sandbox_spec spec = {
+		.argv = argv, .envp = env_default, .files = files,
+		.nfiles = nfiles, .tty = tty, .rows = 30, .cols = 100,
+	};
+	if (lim)
+		spec.limits = *lim;
+	assert_int_equal(sandbox_spawn(sb, &spec, &ops, c, &c->id), 0);
+}
+
+static void run_sh(struct ctx *c, const char *script, bool tty,
+		   uint64_t timeout)
+{
+	const char *argv[] = {"/bin/sh", "-c", script, NULL};
+
+	start(c, argv, tty, NULL, 0, NULL);
+	wait_done(c, timeout);
+	assert_true(c->exited);
+	assert_int_equal(c->exited_calls, 1);
+	assert_int_equal(c->spawned_calls, 1);
+}
+
+/* --- tests ------------------------------------------------------------ */
+
+static void test_tty_echo(void **state)
+{
+	struct ctx *c = new_ctx("hello\n");
+
+	run_sh(c, "read x; echo got:$x; test -t 0 && test -t 1 && echo tty",
+	       true, 5000);
+	assert_int_equal(c->spawn_err, 0);
+	printf("# out: [%s]\n", c->out[0].buf);
+	assert_non_null(strstr(c->out[0].buf, "got:hello"));
+	assert_non_null(strstr(c->out[0].buf, "tty"));
+	assert_true(WIFEXITED(c->res.status));
+	assert_int_equal(WEXITSTATUS(c->res.status), 0);
+	assert_false(c->res.killed);
+	release(c);
+}
+
+static void test_pipes_separate(void **state)
+{
+	struct ctx *c = new_ctx("in\n");
+
+	run_sh(c, "read x; echo out:$x; echo err >&2; exit 3", false, 5000);
+	assert_int_equal(c->spawn_err, 0);
+	assert_string_equal(c->out[0].buf, "out:in\n");
+	assert_string_equal(c->out[1].buf, "err\n");
+	assert_true(WIFEXITED(c->res.status));
+	assert_int_equal(WEXITSTATUS(c->res.status), 3);
+	release(c);
+}
+
+static void test_env_exact_and_files(void **state)
+{
+	struct ctx *c = new_ctx(NULL);
+	static const char code[] = "import os\nprint(sorted(os.environ))\n"
+				   "print(os.getcwd(), os.getpid())\n";
+	struct sandbox_file f[] = {{"main.py", code, sizeof(code) - 1, 0644}};
+	const char *argv[] = {"/usr/bin/python3", "main.py", NULL};
+
+	start(c, argv, false, f, 1, NULL);
+	wait_done(c, 5000);
+	assert_int_equal(c->spawn_err, 0);
+	assert_non_null(strstr(c->out[0].buf, "['HOME', 'LANG', 'PATH']\n"));
+	/* pid 2 of its own namespace, never pid 1 */
+	assert_non_null(strstr(c->out[0].buf, " 2\n"));
+	assert_int_equal(WEXITSTATUS(c->res.status), 0);
+	release(c);
+}
+
+static void test_exec_failure(void **state)
+{
+	struct ctx *c = new_ctx(NULL);
+	const char *argv[] = {"/nonexistent/prog", NULL};
+
+	start(c, argv, true, NULL, 0, NULL);
+	wait_done(c, 5000);
+	assert_true(c->exited);
+	assert_int_equal(c->spawned_calls, 1);
+	assert_int_equal(c->spawn_err, -ENOENT);
+	assert_int_equal(c->res.error, -ENOENT);
+	assert_non_null(strstr(c->res.message, "/nonexistent/prog"));
+	release(c);
+}
+
+static void kill_after(struct ctx *c, uint64_t ms)
+{
+	uint64_t until = now_ms() + ms;
+
+	while (now_ms() < until && !c->exited)
+		uv_run(&loop, UV_RUN_NOWAIT), usleep(10000);
+	assert_false(c->exited);
+	assert_int_equal(sandbox_kill(sb, c->id), 0);
+}
+
+static void test_kill_double_fork(void **state)
+{
+	struct ctx *c = new_ctx(NULL);
+	const char *argv[] = {
+		"/bin/sh", "-c",
+		"(setsid sh -c 'trap \"\" TERM HUP; sleep 100' &); "
+		"trap '' TERM; echo ready; sleep 100",
+		NULL};
+	uint64_t t0 = now_ms();
+
+	start(c, argv, true, NULL, 0, NULL);
+	kill_after(c, 300);
+	wait_done(c, 3000);
+	assert_true(c->exited);
+	assert_true(c->res.killed);
+	assert_true(WIFSIGNALED(c->res.status));
+	assert_int_equal(WTERMSIG(c->res.status), SIGKILL);
+	assert_true(now_ms() - t0 < 2500);
+	assert_false(c->out[0].open);	/* the pty hit EOF: nobody holds it */
+	release(c);
+}
+
+static void test_sigstopped_killed(void **state)
+{
+	struct ctx *c = new_ctx(NULL);
+	const char *argv[] = {"/bin/sh", "-c", "kill -STOP $$; echo never",
+			      NULL};
+
+	start(c, argv, false, NULL, 0, NULL);
+	kill_after(c, 300);
+	wait_done(c, 3000);
+	assert_true(c->exited);
+	assert_true(c->res.killed);
+	assert_null(strstr(c->out[0].buf, "never"));
+	release(c);
+}
+
+static void test_probe_input(void **state)
+{
+	struct ctx *c = new_ctx(NULL);
+	const char *argv[] = {"/usr/bin/python3", "-c",
+			      "import time\nx = 0\n"
+			      "for i in range(3000000): x += i\n"
+			      "print('busy done', flush=True)\n"
+			      "input('name? ')\nprint('bye')",
+			      NULL};
+	uint64_t until;
+
+	start(c, argv, true, NULL, 0, NULL);
+	until = now_ms() + 5000;
+	while (now_ms() < until && !c->probes_true) {
+		if (c->spawned && !c->exited)
+			sandbox_probe_input(sb, c->id);
+		uv_run(&loop, UV_RUN_NOWAIT);
+		usleep(20000);
+	}
+	assert_true(c->probes_true > 0);
+	assert_non_null(strstr(c->out[0].buf, "busy done"));
+	assert_int_equal(write(c->proc.tty_fd, "x\n", 2), 2);
+	wait_done(c, 3000);
+	assert_non_null(strstr(c->out[0].buf, "bye"));
+	release(c);
+}
+
+static void test_probe_busy_is_not_input(void **state)
+{
+	struct ctx *c = new_ctx(NULL);
+	const char *argv[] = {"/bin/sh", "-c", "while :; do :; done", NULL};
+	uint64_t until;
+
+	start(c, argv, true, NULL, 0, NULL);
+	until = now_ms() + 1000;
+	while (now_ms() < until) {
+		if (c->spawned && !c->exited)
+			sandbox_probe_input(sb, c->id);
+		uv_run(&loop, UV_RUN_NOWAIT);
+		usleep(50000);
+	}
+	assert_true(c->probe_answers > 0);
+	assert_int_equal(c->probes_true, 0);
+	sandbox_kill(sb, c->id);
+	wait_done(c, 3000);
+	assert_true(c->exited);
+	release(c);
+}
+
+static void test_signal_program(void **state)
+{
+	struct ctx *c = new_ctx(NULL);
+	const char *argv[] = {"/bin/sh", "-c", "echo up; exec sleep 100",
+			      NULL};
+	uint64_t until;
+
+	start(c, argv, false, NULL, 0, NULL);
+	until = now_ms() + 3000;
+	while (now_ms() < until && (!c->out[0].buf || !strstr(c->out[0].buf, "up")))
+		uv_run(&loop, UV_RUN_ONCE);
+	assert_int_equal(sandbox_signal(sb, c->id, SIGINT), 0);
+	wait_done(c, 3000);
+	assert_true(c->exited);
+	assert_true(WIFSIGNALED(c->res.status));
+	assert_int_equal(WTERMSIG(c->res.status), SIGINT);
+	assert_false(c->res.killed);
+	release(c);
+}
+
+static void test_bad_spec(void **state)
+{
+	struct ctx *c = new_ctx(NULL);
+	const char *rel[] = {"sh", NULL};
+	struct sandbox_spec spec = {.argv = rel, .envp = env_default};
+	struct sandbox_file bad[] = {{"../x", "", 0, 0644}};
+	const char *argv[] = {"/bin/true", NULL};
+
+	assert_int_equal(sandbox_spawn(sb, &spec, &ops, c, &c->id), -EINVAL);
+	spec.argv = argv;
+	spec.files = bad;
+	spec.nfiles = 1;
+	assert_int_equal(sandbox_spawn(sb, &spec, &ops, c, &c->id), -EINVAL);
+	assert_int_equal(c->spawned_calls + c->exited_calls, 0);
+}
+
+static int setup(void **state)
+{
+	struct sandbox_config cfg = {.state_dir = "/run/coderoom-test-sandbox",
+				     .uid_base = 210000, .slots = 8,
+				     .allow_weak = true};
+
+	assert_int_equal(uv_loop_init(&loop), 0);
+	assert_int_equal(sandbox_open(&loop, &cfg, &sb), 0);
+	assert_true(cfg.defaults.memory_bytes > 0);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	sandbox_close(sb);
+	uv_run(&loop, UV_RUN_NOWAIT);
+	assert_int_equal(uv_loop_close(&loop), 0);
+	return 0;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_tty_echo),
+		cmocka_unit_test(test_pipes_separate),
+		cmocka_unit_test(test_env_exact_and_files),
+		cmocka_unit_test(test_exec_failure),
+		cmocka_unit_test(test_kill_double_fork),
+		cmocka_unit_test(test_sigstopped_killed),
+		cmocka_unit_test(test_probe_input),
+		cmocka_unit_test(test_probe_busy_is_not_input),
+		cmocka_unit_test(test_signal_program),
+		cmocka_unit_test(test_bad_spec),
+	};
+
+	if (geteuid() != 0) {
+		printf("# skipped: test_sandbox_spawn needs root\n");
+		return 0;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	return cmocka_run_group_tests_name("sandbox_spawn", tests, setup,
+					   teardown);
+}
