@@ -1,0 +1,87 @@
+# coderoom - build, run, test.
+#
+#   make run     install what is missing, build, start on http://127.0.0.1:8080
+#   make test    the same set-up, then every test; ends with "N passed, N failed"
+#   make bench   benchmarks against named baselines, printing ratios
+#   make fuzz    libFuzzer targets for every parser that reads the network
+
+VERSION := 0.1.0
+CC      ?= cc
+PKGS    := libwebsockets libuv jansson sqlite3 libseccomp
+WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+           -Wformat=2 -Wvla -Wwrite-strings -Wimplicit-fallthrough \
+           -Wno-unused-parameter
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=gnu17 -D_GNU_SOURCE $(WARN) -Isrc -DCODEROOM_VERSION='"$(VERSION)"' \
+           -D_FORTIFY_SOURCE=2 -fstack-protector-strong -MMD -MP
+ifdef WERROR
+CFLAGS  += -Werror
+endif
+ifdef SAN
+CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer
+LDFLAGS += -fsanitize=address,undefined
+endif
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+B       := build$(if $(SAN),-san)
+SRCS    := $(wildcard src/*.c src/sandbox/*.c)
+OBJS    := $(SRCS:%.c=$(B)/%.o)
+LIBOBJS := $(filter-out $(B)/src/main.o,$(OBJS))
+UNIT    := $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/test_*.c))
+
+.PHONY: all setup web run test unit bench fuzz format clean languages
+all: $(B)/coderoom
+
+$(B)/coderoom: $(OBJS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread
+
+$(B)/libcoderoom.a: $(LIBOBJS)
+	rm -f $@ && ar rcs $@ $^
+
+$(B)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
+
+$(B)/tests/test_%: tests/unit/test_%.c $(B)/libcoderoom.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libcoderoom.a \
+		$(PKG_LIBS) -lcmocka -lpthread
+
+unit: $(UNIT)
+
+# Debian packages, npm packages, the service user: scripts/setup.sh is
+# idempotent and quick when nothing is missing.
+setup:
+	@scripts/setup.sh $(SETUP_FLAGS)
+
+web: setup
+	@cd web && npm run --silent build
+
+run: setup web all
+	@mkdir -p data
+	exec ./$(B)/coderoom --listen 127.0.0.1:$${PORT:-8080} --data-dir ./data --web-root ./web/dist
+
+test: SETUP_FLAGS=--test
+test: setup web
+	@$(MAKE) --no-print-directory all unit WERROR=1
+	@$(MAKE) --no-print-directory unit SAN=1 WERROR=1
+	@tests/run-all.sh
+
+bench: SETUP_FLAGS=--bench
+bench: setup web all
+	@bench/run.sh
+
+languages: setup
+	@scripts/setup.sh --languages
+
+fuzz:
+	@$(MAKE) --no-print-directory -C fuzz
+
+format:
+	clang-format -i $(SRCS) $(wildcard src/*.h src/sandbox/*.h tests/unit/*.c)
+
+clean:
+	rm -rf build build-san web/dist
+
+-include $(OBJS:.o=.d)

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# setup.sh - install whatever coderoom needs and is missing. Idempotent.
+#
+#   scripts/setup.sh            build + run dependencies (make run)
+#   scripts/setup.sh --test     plus what the tests need (make test)
+#   scripts/setup.sh --bench    plus the benchmark baselines (make bench)
+#
+# Debian packages come from apt (as root); npm packages from package-lock.json
+# files, installed only when the lock file changed since the last install.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+want_test=0 want_bench=0
+for a in "$@"; do
+  case "$a" in
+    --test) want_test=1 ;;
+    --bench) want_test=1; want_bench=1 ;;
+    *) echo "setup: unknown option '$a'" >&2; exit 2 ;;
+  esac
+done
+
+# Build and run.
+pkgs=(build-essential pkg-config libuv1-dev libwebsockets-dev
+      libwebsockets-evlib-uv libjansson-dev libsqlite3-dev libhiredis-dev
+      libseccomp-dev libcmocka-dev python3 procps ca-certificates)
+# The tests: a real browser, real Redis, valgrind for the leak check.
+[ "$want_test" = 1 ] && pkgs+=(chromium redis-server valgrind fonts-dejavu-core)
+# The baselines the benchmarks compare against.
+[ "$want_bench" = 1 ] && pkgs+=(bubblewrap)
+command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
+command -v npm >/dev/null 2>&1 || pkgs+=(npm)
+
+missing=()
+for p in "${pkgs[@]}"; do
+  s=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+  [ "$s" = "install ok installed" ] || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "setup: missing Debian packages: ${missing[*]} (run as root, or install them)" >&2
+    exit 1
+  fi
+  echo "setup: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# npm packages, per lock file.
+npm_install() {
+  local dir=$1 stamp=$1/node_modules/.coderoom-lock
+  [ -f "$dir/package-lock.json" ] || return 0
+  if [ -f "$stamp" ] && cmp -s "$dir/package-lock.json" "$stamp"; then
+    return 0
+  fi
+  echo "setup: npm ci in $dir"
+  (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  cp "$dir/package-lock.json" "$stamp"
+}
+npm_install web
+[ "$want_test" = 1 ] && npm_install tests
+exit 0

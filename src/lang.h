@@ -1,0 +1,55 @@
+/*
+ * lang.h - the language table: data files in languages/, not code.
+ *
+ * Each file describes one language: how to name its source file, how to
+ * compile and run it, its environment and example, and how to ask the
+ * toolchain its version. lang_table_load() reads them all at start-up and
+ * probes each toolchain; a language whose toolchain is missing stays in the
+ * table with available == false and a reason.
+ */
+#ifndef CODEROOM_LANG_H
+#define CODEROOM_LANG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <jansson.h>
+
+struct lang {
+	char *id;		/* "python" */
+	char *name;		/* "Python" */
+	char *version;		/* read from the toolchain, "" if unknown */
+	char *file;		/* source file name in the work dir */
+	char *editor;		/* CodeMirror mode name for the IDE */
+	char *example;		/* example program text, may be "" */
+	char **aliases;		/* NULL-terminated */
+	char **compile;		/* argv, NULL-terminated; NULL: no compile step */
+	char **run;		/* argv, NULL-terminated */
+	char **env;		/* "K=V" strings added for the program */
+	char **env_pipes;	/* added only when running on pipes */
+	bool available;		/* toolchain found and answered */
+	char *why;		/* when !available: the reason */
+};
+
+struct lang_table {
+	struct lang *v;
+	size_t n;
+};
+
+/*
+ * Loads every *.json of dir (examples from dir/examples/). Errors in one
+ * file are logged and skip that file. Returns 0 or -errno when the
+ * directory cannot be read; an empty table is not an error.
+ */
+int lang_table_load(struct lang_table *t, const char *dir);
+void lang_table_release(struct lang_table *t);
+/* By id or alias, case-insensitively; NULL when unknown. */
+const struct lang *lang_find(const struct lang_table *t, const char *name);
+/* [{id,name,version,aliases,available,editor,example?}] */
+json_t *lang_table_json(const struct lang_table *t, bool with_examples);
+
+/* Parses one language object (no toolchain probe). Pure; for tests. */
+int lang_parse(json_t *obj, struct lang *out, char *err, size_t errlen);
+void lang_release(struct lang *l);
+
+#endif

@@ -1,0 +1,281 @@
+/*
+ * main.c - start-up, privilege drop, signals and an orderly shutdown.
+ *
+ * Start-up order matters: everything that needs root happens first (the
+ * spawner is forked, the port bound, the web root and language table read,
+ * since the checkout may sit where the service user cannot read), then the
+ * server drops to an unprivileged user for good and only then serves.
+ *
+ * Shutdown (SIGINT/SIGTERM): every run is killed and its exit delivered to
+ * its clients; then every WebSocket is closed with 1001; then lws, the
+ * sandbox and the loop are torn down, with nothing left behind. A second
+ * signal skips the waiting.
+ */
+#include <errno.h>
+#include <grp.h>
+#include <limits.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <uv.h>
+
+#include "config.h"
+#include "lang.h"
+#include "log.h"
+#include "run.h"
+#include "sandbox/sandbox.h"
+#include "server.h"
+#include "webroot.h"
+
+#define WEBROOT_MAX (64u * 1024 * 1024)
+
+static struct {
+	struct config cfg;
+	uv_loop_t loop;
+	struct server srv;
+	struct run_engine engine;
+	struct lang_table langs;
+	struct webroot web;
+	struct sandbox *sb;
+	uv_signal_t sigint, sigterm;
+	uv_timer_t shutdown_timer;
+	int phase;			/* 0 serving, 1 runs ending, 2 closing */
+	uint64_t phase_start;
+} g;
+
+/* A directory next to the binary's ("<exe>/../<rel>"), if it exists. */
+static const char *beside_exe(const char *rel, char *out, size_t len)
+{
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	struct stat st;
+
+	if (n <= 0)
+		return NULL;
+	exe[n] = '\0';
+	char *slash = strrchr(exe, '/');
+	if (!slash)
+		return NULL;
+	*slash = '\0';
+	if ((size_t)snprintf(out, len, "%s/../%s", exe, rel) >= len)
+		return NULL;
+	char *real = realpath(out, NULL);
+	if (!real)
+		return NULL;
+	snprintf(out, len, "%s", real);
+	free(real);
+	return stat(out, &st) == 0 && S_ISDIR(st.st_mode) ? out : NULL;
+}
+
+static int drop_privileges(const char *data_dir)
+{
+	const char *name = g.cfg.user;
+	struct passwd *pw = NULL;
+
+	if (geteuid() != 0)
+		return 0;
+	if (name)
+		pw = getpwnam(name);
+	else if (!(pw = getpwnam("coderoom")))
+		pw = getpwnam("nobody");
+	if (!pw) {
+		log_error("main: no user '%s' to run as",
+			  name ? name : "coderoom or nobody");
+		return -ENOENT;
+	}
+	if (pw->pw_uid == 0) {
+		log_error("main: refusing to serve as root ('%s')", pw->pw_name);
+		return -EPERM;
+	}
+	if (chown(data_dir, pw->pw_uid, pw->pw_gid))
+		log_warn("main: cannot hand '%s' to '%s': %s", data_dir,
+			 pw->pw_name, strerror(errno));
+	if (setgroups(0, NULL) || setgid(pw->pw_gid) || setuid(pw->pw_uid)) {
+		log_error("main: cannot become '%s': %s", pw->pw_name,
+			  strerror(errno));
+		return -errno;
+	}
+	if (setuid(0) == 0) {	/* must be impossible now */
+		log_error("main: privileges were not dropped");
+		return -EPERM;
+	}
+	log_info("main: serving as user '%s' (uid %d)", pw->pw_name,
+		 (int)pw->pw_uid);
+	return 0;
+}
+
+static void on_closed_noop(uv_handle_t *h)
+{
+	(void)h;
+}
+
+static void finalize(void)
+{
+	uv_timer_stop(&g.shutdown_timer);
+	server_stop(&g.srv);
+	if (g.sb) {
+		sandbox_close(g.sb);
+		g.sb = NULL;
+		g.srv.sb = NULL;
+	}
+	run_engine_release(&g.engine);
+	uv_close((uv_handle_t *)&g.sigint, on_closed_noop);
+	uv_close((uv_handle_t *)&g.sigterm, on_closed_noop);
+	uv_close((uv_handle_t *)&g.shutdown_timer, on_closed_noop);
+	g.phase = 3;
+}
+
+static void on_shutdown_tick(uv_timer_t *t)
+{
+	uint64_t waited = server_now_ms() - g.phase_start;
+
+	if (g.phase == 1 && (g.engine.active == 0 || waited > 3000)) {
+		server_begin_shutdown(&g.srv);
+		g.phase = 2;
+		g.phase_start = server_now_ms();
+		return;
+	}
+	if (g.phase == 2 && (!g.srv.conns || waited > 2000))
+		finalize();
+}
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+	if (g.phase == 0) {
+		log_info("main: %s: shutting down (%u runs, %u connections)",
+			 strsignal(signum), g.engine.active, g.srv.connections);
+		g.phase = 1;
+		g.phase_start = server_now_ms();
+		run_engine_kill_all(&g.engine);
+		uv_timer_start(&g.shutdown_timer, on_shutdown_tick, 0, 20);
+	} else if (g.phase < 3) {
+		log_warn("main: second signal: closing at once");
+		finalize();
+	}
+}
+
+int main(int argc, char **argv)
+{
+	char webdir[PATH_MAX], langdir[PATH_MAX];
+	int err, rc = 1;
+
+	switch (config_parse(&g.cfg, argc, argv)) {
+	case CONFIG_EXIT_OK: return 0;
+	case CONFIG_ERROR: return 2;
+	case CONFIG_OK: break;
+	}
+	log_set_level(g.cfg.log_level);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (!g.cfg.web_root)
+		g.cfg.web_root = beside_exe("web/dist", webdir, sizeof(webdir));
+	if (!g.cfg.languages_dir)
+		g.cfg.languages_dir = beside_exe("languages", langdir,
+						 sizeof(langdir));
+	if (!g.cfg.languages_dir)
+		g.cfg.languages_dir = "languages";
+
+	if (mkdir(g.cfg.data_dir, 0750) && errno != EEXIST) {
+		log_error("main: cannot create data dir '%s': %s",
+			  g.cfg.data_dir, strerror(errno));
+		return 1;
+	}
+	if ((err = lang_table_load(&g.langs, g.cfg.languages_dir))) {
+		log_error("main: cannot read languages from '%s': %s",
+			  g.cfg.languages_dir, strerror(-err));
+		return 1;
+	}
+	for (size_t i = 0; i < g.langs.n; i++) {
+		const struct lang *l = &g.langs.v[i];
+		if (l->available)
+			log_info("lang: %s %s", l->id, l->version);
+		else
+			log_warn("lang: %s unavailable: %s", l->id, l->why);
+	}
+	if (!g.cfg.web_root ||
+	    (err = webroot_load(&g.web, g.cfg.web_root, WEBROOT_MAX))) {
+		log_warn("main: no IDE to serve from '%s' (%s); the APIs work, "
+			 "build it with 'make web'",
+			 g.cfg.web_root ? g.cfg.web_root : "web/dist",
+			 g.cfg.web_root ? strerror(-err) : "not found");
+	}
+
+	uv_loop_init(&g.loop);
+	struct sandbox_config sc = {
+		.state_dir = NULL,
+		.uid_base = 200000,
+		.slots = g.cfg.max_runs,
+		.allow_weak = g.cfg.allow_weak_sandbox,
+	};
+	if ((err = sandbox_open(&g.loop, &sc, &g.sb))) {
+		log_error("main: cannot start the sandbox: %s", strerror(-err));
+		goto out_loop;
+	}
+	const struct sandbox_features *f = sandbox_features(g.sb);
+	if (f && !f->strong) {
+		if (g.cfg.allow_weak_sandbox)
+			log_warn("sandbox: weak: missing %s (allowed by "
+				 "--allow-weak-sandbox)", f->missing);
+		else
+			log_error("sandbox: this host cannot give %s; runs are "
+				  "refused (start with --allow-weak-sandbox to "
+				  "run anyway)", f->missing);
+	} else if (f) {
+		log_info("sandbox: ready (cgroup %s)", f->cgroup_backend);
+	}
+
+	run_engine_init(&g.engine, &g.loop, g.sb, &g.langs);
+	g.engine.max_tty = g.cfg.tty;
+	g.engine.max_pipes = g.cfg.batch;
+	g.engine.orphan_ms = g.cfg.reattach_grace_ms;
+
+	g.srv.loop = &g.loop;
+	g.srv.cfg = &g.cfg;
+	g.srv.engine = &g.engine;
+	g.srv.langs = &g.langs;
+	g.srv.web = &g.web;
+	g.srv.sb = g.sb;
+	g.srv.start_ns = server_now_ms();
+	if ((err = server_start(&g.srv)))
+		goto out_sandbox;
+	if (drop_privileges(g.cfg.data_dir))
+		goto out_server;
+
+	uv_signal_init(&g.loop, &g.sigint);
+	uv_signal_init(&g.loop, &g.sigterm);
+	uv_timer_init(&g.loop, &g.shutdown_timer);
+	uv_signal_start(&g.sigint, on_signal, SIGINT);
+	uv_signal_start(&g.sigterm, on_signal, SIGTERM);
+
+	const char *h = g.cfg.host;
+	printf("coderoom %s listening on http://%s%s%s:%d\n", CODEROOM_VERSION,
+	       strchr(h, ':') ? "[" : "", h, strchr(h, ':') ? "]" : "",
+	       g.srv.port);
+	fflush(stdout);
+	log_info("main: listening on http://%s:%d (data in '%s')", h,
+		 g.srv.port, g.cfg.data_dir);
+
+	uv_run(&g.loop, UV_RUN_DEFAULT);
+	rc = 0;
+	goto out_loop;
+
+out_server:
+	server_stop(&g.srv);
+out_sandbox:
+	sandbox_close(g.sb);
+	run_engine_release(&g.engine);
+	uv_run(&g.loop, UV_RUN_DEFAULT);
+out_loop:
+	if (uv_loop_close(&g.loop) == UV_EBUSY)
+		log_warn("main: handles left open at exit");
+	webroot_release(&g.web);
+	lang_table_release(&g.langs);
+	log_info("main: bye");
+	return rc;
+}

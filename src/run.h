@@ -1,0 +1,164 @@
+/*
+ * run.h - the run engine: one program execution, its output and its end.
+ *
+ * A run starts its program through the sandbox, reads its terminal (tty
+ * mode) or its stdout/stderr pipes (pipe mode), and hands every byte to
+ * each subscriber as it arrives. A subscriber that cannot keep up pauses
+ * the run (run_sub_pause()): the engine stops reading, the program blocks
+ * in write(), memory stays flat. A run enforces its wall time and output
+ * limits itself; CPU, memory and pids are the sandbox's.
+ *
+ * Lifetime: a run is kept while it has subscribers or is running. When its
+ * last subscriber leaves before the end, it keeps running for 'orphan_ms'
+ * (a client may reconnect and run_attach()), then it is killed. After its
+ * end it lingers for 'orphan_ms' so a late reconnect still sees the result.
+ * Every subscriber gets exactly one exited() and is detached after it.
+ */
+#ifndef CODEROOM_RUN_H
+#define CODEROOM_RUN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <uv.h>
+
+#include "buf.h"
+#include "lang.h"
+#include "limit.h"
+#include "ring.h"
+
+struct sandbox;
+struct run;
+struct run_sub;
+
+enum run_mode { RUN_TTY, RUN_PIPES };
+enum run_stream { RUN_STDOUT = 1, RUN_STDERR = 2 };
+enum run_state { RUN_STARTING, RUN_RUNNING, RUN_WAITING, RUN_EXITED };
+
+enum run_status {
+	RUN_OK,			/* exit code 0 */
+	RUN_RUNTIME_ERROR,	/* exit code != 0 */
+	RUN_SIGNAL,		/* killed by a signal of its own doing */
+	RUN_KILLED,		/* stopped by a user, an owner gone, shutdown */
+	RUN_CPU_LIMIT,
+	RUN_WALL_LIMIT,
+	RUN_MEMORY_LIMIT,
+	RUN_OUTPUT_LIMIT,
+	RUN_PIDS_LIMIT,
+	RUN_INTERNAL_ERROR,	/* the run could not be started */
+};
+
+/* Why the engine itself killed a run. */
+enum run_kill_reason {
+	RUN_KILL_NONE,
+	RUN_KILL_USER,		/* Stop */
+	RUN_KILL_WALL,
+	RUN_KILL_OUTPUT,
+	RUN_KILL_ORPHANED,	/* nobody attached within the grace period */
+	RUN_KILL_SHUTDOWN,
+};
+
+struct run_result {
+	enum run_status status;
+	int exit_code;		/* -1 when ended by a signal */
+	int signal;		/* 0 when it exited */
+	uint64_t wall_ms, cpu_ms, memory_bytes;
+	uint64_t bytes[3];	/* output bytes read, by stream */
+	bool truncated[3];	/* a stream hit the output limit */
+	char message[256];	/* the status in words */
+};
+
+struct run_sub_ops {
+	/* Output bytes as they are read. */
+	void (*output)(struct run_sub *sub, enum run_stream stream,
+		       const char *p, size_t n);
+	/* RUN_RUNNING <-> RUN_WAITING (blocked reading its input). */
+	void (*state)(struct run_sub *sub, enum run_state state);
+	/* The end; the sub is detached when this returns. */
+	void (*exited)(struct run_sub *sub, const struct run_result *res);
+};
+
+struct run_sub {
+	const struct run_sub_ops *ops;
+	struct run *run;	/* NULL when detached */
+	struct run_sub *next;	/* in run->subs */
+	bool paused;		/* this sub asked the run to stop reading */
+};
+
+struct run_request {
+	const struct lang *lang;
+	const char *code;
+	size_t code_len;
+	const char *stdin_data;	/* pipe mode: written, then stdin closed */
+	size_t stdin_len;
+	bool keep_stdin;	/* pipe mode: stdin stays open for run_input() */
+	enum run_mode mode;
+	uint16_t rows, cols;	/* tty mode */
+	struct limits limits;	/* requested; 0 fields: the server's */
+};
+
+struct run_engine {
+	uv_loop_t *loop;
+	struct sandbox *sb;
+	const struct lang_table *langs;
+	struct limits max_tty;		/* configured maxima, interactive */
+	struct limits max_pipes;	/* configured maxima, batch */
+	uint64_t orphan_ms;		/* reattach grace */
+	size_t scrollback;		/* bytes kept per tty run */
+	size_t input_max;		/* bytes of pending input per run */
+	struct run *runs;		/* every live or lingering run */
+	unsigned active;		/* runs not yet exited */
+	uint64_t started_total;
+	bool closing;
+};
+
+void run_engine_init(struct run_engine *e, uv_loop_t *loop,
+		     struct sandbox *sb, const struct lang_table *langs);
+/* Kills every run (reason shutdown); their exits follow from the sandbox. */
+void run_engine_kill_all(struct run_engine *e);
+/* Frees lingering runs; call after sandbox_close() delivered every exit. */
+void run_engine_release(struct run_engine *e);
+
+/*
+ * Starts a run and subscribes 'sub' to it. Returns 0 and sets *out, or
+ * -EINVAL (bad request), -ENOENT (language unavailable), -EAGAIN (every
+ * sandbox slot busy), -ENOMEM, -EPIPE (sandbox gone).
+ */
+int run_start(struct run_engine *e, const struct run_request *req,
+	      struct run_sub *sub, struct run **out);
+/* The run with this id (32 hex chars), or NULL. */
+struct run *run_find(struct run_engine *e, const char *id);
+const char *run_id(const struct run *r);
+enum run_state run_get_state(const struct run *r);
+enum run_mode run_get_mode(const struct run *r);
+const struct limits *run_limits(const struct run *r);
+const struct run_result *run_get_result(const struct run *r); /* or NULL */
+
+/* Subscribes sub; it gets the scrollback first (tty), then live output; an
+ * exited run delivers exited() at once. */
+void run_attach(struct run *r, struct run_sub *sub);
+/* Unsubscribes; safe on a detached sub. May start the orphan timer. */
+void run_detach(struct run_sub *sub);
+/* Asks the run to stop (paused) or resume reading the program's output. */
+void run_sub_pause(struct run_sub *sub, bool paused);
+
+/* Queues input for the program. Returns 0, -ENOBUFS (too much pending),
+ * -EPIPE (stdin closed or run over). */
+int run_input(struct run *r, const char *p, size_t n);
+/* Closes the program's stdin once pending input is written (pipe mode). */
+void run_close_input(struct run *r);
+int run_resize(struct run *r, uint16_t rows, uint16_t cols);
+void run_kill(struct run *r, enum run_kill_reason why);
+/* Sends a signal to the program only (Piston's 'signal'). */
+int run_signal(struct run *r, int sig);
+
+const char *run_status_name(enum run_status s);
+
+/* The verdict for a finished run: pure, for tests. */
+struct sandbox_result;
+void run_verdict(const struct sandbox_result *sres, enum run_kill_reason why,
+		 const struct limits *lim, bool output_truncated,
+		 struct run_result *out);
+
+#endif

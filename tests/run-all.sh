@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# run-all.sh - every test suite, then one line "N passed, N failed".
+#
+# Suites: cmocka unit tests (plain and ASan/UBSan builds), then node:test
+# suites against the real binary: integration, sandbox, browser.
+# Environment: CODEROOM_BIN (default build/coderoom), ONLY=<suite> to run one.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+export CODEROOM_BIN=${CODEROOM_BIN:-$PWD/build/coderoom}
+export CODEROOM_WEB_ROOT=${CODEROOM_WEB_ROOT:-$PWD/web/dist}
+art=tests/artifacts
+mkdir -p "$art"
+passed=0 failed=0
+
+count_tap() { # file -> adds its ok / not ok lines to the totals
+  local ok nok
+  ok=$(grep -cE '^ *ok [0-9]+' "$1" || true)
+  nok=$(grep -cE '^ *not ok [0-9]+' "$1" || true)
+  passed=$((passed + ok)); failed=$((failed + nok))
+}
+
+run_unit() {
+  local dir=$1 t log
+  for t in "$dir"/tests/test_*; do
+    [ -x "$t" ] || continue
+    log=$art/unit-$(basename "$dir")-$(basename "$t").tap
+    CMOCKA_MESSAGE_OUTPUT=TAP "$t" >"$log" 2>&1
+    local rc=$?
+    cat "$log"
+    count_tap "$log"
+    # A crash before any TAP line must still count as a failure.
+    if [ $rc -ne 0 ] && ! grep -qE '^ *not ok' "$log"; then
+      echo "not ok - $t exited with $rc"; failed=$((failed + 1))
+    fi
+  done
+}
+
+run_node() { # suite dir
+  local suite=$1 log=$art/$1.tap files
+  files=$(ls tests/"$suite"/*.test.mjs 2>/dev/null) || return 0
+  [ -n "$files" ] || return 0
+  echo "== $suite"
+  # shellcheck disable=SC2086
+  node --test --test-reporter=tap --test-concurrency=1 $files >"$log" 2>&1
+  local rc=$?
+  grep -vE '^ *(# Subtest|duration_ms|\.\.\.|---|type:|1\.\.)' "$log" | grep -E '^ *(not )?ok |^# |error|Error' | head -400
+  # node's TAP nests subtests; count the leaves only: every "ok"/"not ok"
+  # line that is not followed by nested subtests. Simpler and exact: use the
+  # summary lines node prints at the end.
+  local p f
+  p=$(grep -E '^# pass [0-9]+' "$log" | tail -1 | awk '{print $3}')
+  f=$(grep -E '^# fail [0-9]+' "$log" | tail -1 | awk '{print $3}')
+  p=${p:-0} f=${f:-0}
+  if [ $rc -ne 0 ] && [ "$f" = 0 ]; then f=1; echo "not ok - $suite suite exited with $rc"; tail -30 "$log"; fi
+  passed=$((passed + p)); failed=$((failed + f))
+}
+
+only=${ONLY:-}
+if [ -z "$only" ] || [ "$only" = unit ]; then
+  echo "== unit"
+  run_unit build
+  [ -d build-san/tests ] && run_unit build-san
+fi
+for s in integration sandbox browser; do
+  if [ -z "$only" ] || [ "$only" = "$s" ]; then run_node "$s"; fi
+done
+
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ] && [ "$passed" -gt 0 ]
