@@ -1,43 +1,642 @@
-/* cgroup.c - placeholder until the back ends land. */
+/*
+ * cgroup.c - one control group per run, on cgroup v2 or v1.
+ *
+ * v2 (production): <mount>/coderoom with memory, pids (and cpu when
+ * offered) enabled for its children; each run gets <mount>/coderoom/run-ID
+ * with memory.max, memory.swap.max = 0, memory.oom.group = 1, pids.max.
+ * Accounting from cpu.stat, memory.peak, memory.events, pids.events; the
+ * tree dies by cgroup.kill.
+ *
+ * v1 (these dev machines): run-ID under <mount>/coderoom of the memory,
+ * pids, cpuacct and freezer hierarchies; memory.memsw.limit_in_bytes when
+ * swap is accounted. Kill: cgroup.kill of a group in a controller-less
+ * cgroup2 mount when there is one, else freeze, SIGKILL every task, thaw.
+ *
+ * Only groups named "coderoom" and below are created, written or removed.
+ */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "sandbox/cgroup.h"
+#include "sandbox/sb_internal.h"
+
+#define CG_PATH 256
+
+enum cg_ctrl { CG_MEM, CG_PIDS, CG_CPU, CG_FREEZER, CG_KILL, CG_NCTRL };
+
+struct cgroup_host {
+	int version;			/* 1 or 2 */
+	/* Base dirs ("<mount>/coderoom"), "" when absent. v2 uses
+	 * base[CG_MEM] only (one hierarchy); v1 one per controller, and
+	 * base[CG_KILL] in a controller-less cgroup2 mount. */
+	char base[CG_NCTRL][CG_PATH];
+	bool memsw;			/* v1: memory.memsw.* exists */
+	bool swap_max;			/* v2: memory.swap.max exists */
+	bool peak;			/* v2: memory.peak exists */
+};
+
+struct cgroup_run {
+	struct cgroup_host *h;
+	char dir[CG_NCTRL][CG_PATH + 32];	/* "" when not created */
+};
+
+/* --- pure parsers ------------------------------------------------------ */
+
+bool cgroup_parse_u64(const char *text, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	while (*text == ' ' || *text == '\t')
+		text++;
+	if (!strncmp(text, "max", 3) &&
+	    (text[3] == '\0' || text[3] == '\n')) {
+		*out = UINT64_MAX;
+		return true;
+	}
+	if (*text < '0' || *text > '9')
+		return false;
+	errno = 0;
+	v = strtoull(text, &end, 10);
+	if (errno || (*end != '\0' && *end != '\n'))
+		return false;
+	*out = v;
+	return true;
+}
+
+bool cgroup_parse_keyed(const char *text, const char *key, uint64_t *out)
+{
+	size_t klen = strlen(key);
+	const char *p = text;
+
+	while (p && *p) {
+		if (!strncmp(p, key, klen) && p[klen] == ' ') {
+			char num[32];
+			const char *v = p + klen + 1;
+			size_t n = strcspn(v, "\n");
+			if (n == 0 || n >= sizeof(num))
+				return false;
+			memcpy(num, v, n);
+			num[n] = '\0';
+			return cgroup_parse_u64(num, out);
+		}
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+	return false;
+}
+
+bool cgroup_has_option(const char *opts, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *p = opts; p && *p;) {
+		size_t len = strcspn(p, ",");
+		if (len == n && !strncmp(p, name, n))
+			return true;
+		p += len;
+		if (*p == ',')
+			p++;
+	}
+	return false;
+}
+
+/* The n-th space-separated field of 'line' (0-based), copied. */
+static bool field(const char *line, int n, char *out, size_t len)
+{
+	const char *p = line;
+
+	for (int i = 0; i < n; i++) {
+		p = strchr(p, ' ');
+		if (!p)
+			return false;
+		p++;
+	}
+	size_t l = strcspn(p, " \n");
+	if (l == 0 || l >= len)
+		return false;
+	memcpy(out, p, l);
+	out[l] = '\0';
+	return true;
+}
+
+bool cgroup_parse_mountinfo(const char *line, int *version, char *path,
+			    size_t len, char *opts, size_t olen)
+{
+	const char *sep = strstr(line, " - ");
+	char type[32];
+
+	if (!sep)
+		return false;
+	/* after the separator: fstype, source, super options */
+	if (!field(sep + 3, 0, type, sizeof(type)))
+		return false;
+	if (!strcmp(type, "cgroup2"))
+		*version = 2;
+	else if (!strcmp(type, "cgroup"))
+		*version = 1;
+	else
+		return false;
+	if (!field(line, 4, path, len) || path[0] != '/' || strchr(path, '\\'))
+		return false;
+	if (!field(sep + 3, 2, opts, olen))
+		opts[0] = '\0';
+	return true;
+}
+
+/* --- file helpers ------------------------------------------------------ */
+
+static int cg_write(const char *dir, const char *file, const char *val)
+{
+	char path[2048];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	return sb_write_file(path, val);
+}
+
+static int cg_write_u64(const char *dir, const char *file, uint64_t v)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%" PRIu64, v);
+	return cg_write(dir, file, buf);
+}
+
+static ssize_t cg_read(const char *dir, const char *file, char *buf,
+		       size_t len)
+{
+	char path[2048];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	return sb_read_file(path, buf, len);
+}
+
+static bool cg_exists(const char *dir, const char *file)
+{
+	char path[2048];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	return access(path, F_OK) == 0;
+}
+
+/*
+ * <mnt>/coderoom/i<spawner pid>: several servers may share a host (tests,
+ * a dev server); each spawner owns its own subtree, and the janitor only
+ * removes subtrees whose spawner is gone.
+ */
+static int make_base(char *base, const char *mnt)
+{
+	if ((size_t)snprintf(base, CG_PATH, "%s/coderoom", mnt) >= CG_PATH)
+		return -ENAMETOOLONG;
+	if (mkdir(base, 0755) && errno != EEXIST)
+		return -errno;
+	if (cg_exists(base, "cgroup.subtree_control")) {
+		cg_write(base, "cgroup.subtree_control", "+memory");
+		cg_write(base, "cgroup.subtree_control", "+pids");
+		cg_write(base, "cgroup.subtree_control", "+cpu");
+	}
+	size_t n = strlen(base);
+	if ((size_t)snprintf(base + n, CG_PATH - n, "/i%d", (int)getpid()) >=
+	    CG_PATH - n)
+		return -ENAMETOOLONG;
+	if (mkdir(base, 0755) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+/* --- detection --------------------------------------------------------- */
+
+static bool setup_v2(struct cgroup_host *h, const char *mnt,
+		     struct cgroup_caps *caps)
+{
+	char ctrls[256], sub[256];
+	char *base = h->base[CG_MEM];
+
+	if (cg_read(mnt, "cgroup.controllers", ctrls, sizeof(ctrls)) < 0)
+		return false;
+	for (char *p = ctrls; *p; p++)
+		if (*p == '\n')
+			*p = ' ';
+	/* cgroup.controllers is space separated: reuse the comma helper. */
+	for (char *p = ctrls; *p; p++)
+		if (*p == ' ')
+			*p = ',';
+	if (!cgroup_has_option(ctrls, "memory") ||
+	    !cgroup_has_option(ctrls, "pids"))
+		return false;
+	/* The mount's root may give controllers to children (no internal
+	 * process rule at the root); then ours pass them to each run. */
+	cg_write(mnt, "cgroup.subtree_control", "+memory");
+	cg_write(mnt, "cgroup.subtree_control", "+pids");
+	if (cgroup_has_option(ctrls, "cpu"))
+		cg_write(mnt, "cgroup.subtree_control", "+cpu");
+	if (make_base(base, mnt))
+		return false;
+	if (cg_write(base, "cgroup.subtree_control", "+memory") ||
+	    cg_write(base, "cgroup.subtree_control", "+pids")) {
+		base[0] = '\0';
+		return false;
+	}
+	cg_write(base, "cgroup.subtree_control", "+cpu");
+	if (cg_read(base, "cgroup.subtree_control", sub, sizeof(sub)) < 0)
+		sub[0] = '\0';
+	h->version = 2;
+	h->swap_max = cg_exists(base, "memory.swap.max") ||
+		      cg_exists(mnt, "memory.swap.max");
+	h->peak = true;	/* probed per run: memory.peak is 5.19+ */
+	caps->memory = true;
+	caps->pids = true;
+	caps->cpu = cg_exists(base, "cpu.stat");
+	caps->kill = cg_exists(base, "cgroup.kill");
+	caps->backend = "v2";
+	return true;
+}
 
 struct cgroup_host *cgroup_host_open(struct cgroup_caps *caps)
 {
+	struct cgroup_host *h = calloc(1, sizeof(*h));
+	char line[1024], path[CG_PATH], opts[256];
+	char v1[CG_NCTRL][CG_PATH] = {{0}};
+	char v2[4][CG_PATH];
+	int nv2 = 0, version;
+	FILE *f;
+
 	memset(caps, 0, sizeof(*caps));
 	caps->backend = "none";
+	if (!h)
+		return NULL;
+	f = fopen("/proc/self/mountinfo", "re");
+	if (!f) {
+		free(h);
+		return NULL;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		if (!cgroup_parse_mountinfo(line, &version, path, sizeof(path),
+					    opts, sizeof(opts)))
+			continue;
+		if (version == 2) {
+			if (nv2 < 4)
+				snprintf(v2[nv2++], CG_PATH, "%s", path);
+			continue;
+		}
+		if (cgroup_has_option(opts, "memory") && !v1[CG_MEM][0])
+			snprintf(v1[CG_MEM], CG_PATH, "%s", path);
+		if (cgroup_has_option(opts, "pids") && !v1[CG_PIDS][0])
+			snprintf(v1[CG_PIDS], CG_PATH, "%s", path);
+		if (cgroup_has_option(opts, "cpuacct") && !v1[CG_CPU][0])
+			snprintf(v1[CG_CPU], CG_PATH, "%s", path);
+		if (cgroup_has_option(opts, "freezer") && !v1[CG_FREEZER][0])
+			snprintf(v1[CG_FREEZER], CG_PATH, "%s", path);
+	}
+	fclose(f);
+
+	/* A cgroup2 mount with memory and pids: the v2 back end. */
+	for (int i = 0; i < nv2; i++)
+		if (setup_v2(h, v2[i], caps))
+			return h;
+
+	/* v1: memory and pids at least. */
+	if (!v1[CG_MEM][0] || !v1[CG_PIDS][0])
+		goto out_none;
+	h->version = 1;
+	for (int c = CG_MEM; c <= CG_FREEZER; c++) {
+		if (!v1[c][0])
+			continue;
+		if (make_base(h->base[c], v1[c])) {
+			h->base[c][0] = '\0';
+			if (c == CG_MEM || c == CG_PIDS)
+				goto out_none;
+		}
+	}
+	/* A controller-less cgroup2 mount still offers cgroup.kill. */
+	for (int i = 0; i < nv2; i++) {
+		if (make_base(h->base[CG_KILL], v2[i]) == 0 &&
+		    cg_exists(h->base[CG_KILL], "cgroup.kill"))
+			break;
+		h->base[CG_KILL][0] = '\0';
+	}
+	h->memsw = cg_exists(h->base[CG_MEM], "memory.memsw.limit_in_bytes");
+	caps->memory = true;
+	caps->pids = true;
+	caps->cpu = h->base[CG_CPU][0] != '\0';
+	caps->kill = h->base[CG_KILL][0] || h->base[CG_FREEZER][0];
+	caps->backend = "v1";
+	return h;
+
+out_none:
+	memset(caps, 0, sizeof(*caps));
+	caps->backend = "none";
+	free(h);
 	return NULL;
+}
+
+/* --- killing ------------------------------------------------------------- */
+
+static void sleep_ms(unsigned ms)
+{
+	struct timespec ts = {0, (long)ms * 1000000L};
+
+	nanosleep(&ts, NULL);
+}
+
+/* SIGKILL every task listed in dir/cgroup.procs; returns how many. */
+static int kill_procs(const char *dir)
+{
+	char buf[8192];
+	int n = 0;
+
+	if (cg_read(dir, "cgroup.procs", buf, sizeof(buf)) <= 0)
+		return 0;
+	for (char *p = buf, *e; *p; p = e) {
+		long pid = strtol(p, &e, 10);
+		if (e == p)
+			break;
+		if (pid > 1) {
+			kill((pid_t)pid, SIGKILL);
+			n++;
+		}
+	}
+	return n;
+}
+
+/* Kill everything in the run's groups (dir[] entries). */
+static void kill_dirs(struct cgroup_host *h, char dir[][CG_PATH + 32])
+{
+	if (h->version == 2) {
+		if (dir[CG_MEM][0] && !cg_write(dir[CG_MEM], "cgroup.kill", "1"))
+			return;
+		kill_procs(dir[CG_MEM]);
+		return;
+	}
+	if (dir[CG_KILL][0] && !cg_write(dir[CG_KILL], "cgroup.kill", "1"))
+		return;
+	if (dir[CG_FREEZER][0]) {
+		/* Frozen tasks cannot fork while we kill them. */
+		cg_write(dir[CG_FREEZER], "freezer.state", "FROZEN");
+		kill_procs(dir[CG_FREEZER]);
+		cg_write(dir[CG_FREEZER], "freezer.state", "THAWED");
+		return;
+	}
+	/* No freezer: repeat until the pids group is empty. */
+	for (int i = 0; i < 10 && kill_procs(dir[CG_PIDS]); i++)
+		;
+}
+
+static void remove_dirs(char dir[][CG_PATH + 32])
+{
+	for (int c = 0; c < CG_NCTRL; c++) {
+		if (!dir[c][0])
+			continue;
+		/* Tasks being torn down keep the group busy for a moment. */
+		for (int i = 0; i < 100; i++) {
+			if (rmdir(dir[c]) == 0 || errno == ENOENT)
+				break;
+			if (errno != EBUSY)
+				break;
+			sleep_ms(2);
+		}
+		dir[c][0] = '\0';
+	}
+}
+
+/* Kill and remove every run-* group under 'inst' (group type 'c'). */
+static void clean_instance(struct cgroup_host *h, int c, const char *inst)
+{
+	DIR *d = opendir(inst);
+	struct dirent *de;
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		char dir[CG_NCTRL][CG_PATH + 32] = {{0}};
+		if (strncmp(de->d_name, "run-", 4) || de->d_type != DT_DIR)
+			continue;
+		if ((size_t)snprintf(dir[c], sizeof(dir[c]), "%s/%s", inst,
+				     de->d_name) >= sizeof(dir[c]))
+			continue;
+		if (c == CG_KILL || h->version == 2) {
+			cg_write(dir[c], "cgroup.kill", "1");
+		} else if (c == CG_FREEZER) {
+			cg_write(dir[c], "freezer.state", "FROZEN");
+			kill_procs(dir[c]);
+			cg_write(dir[c], "freezer.state", "THAWED");
+		} else {
+			kill_procs(dir[c]);
+		}
+		remove_dirs(dir);
+	}
+	closedir(d);
+}
+
+/* Whether pid 'pid' is a live spawner (ours or another server's). */
+static bool spawner_alive(long pid)
+{
+	char path[64], comm[32];
+
+	snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
+	if (sb_read_file(path, comm, sizeof(comm)) <= 0)
+		return false;
+	return !strncmp(comm, "coderoom-spawn", 14);
 }
 
 void cgroup_host_janitor(struct cgroup_host *h)
 {
+	if (!h)
+		return;
+	for (int c = 0; c < CG_NCTRL; c++) {
+		char top[CG_PATH];
+		DIR *d;
+		struct dirent *de;
+
+		if (!h->base[c][0])
+			continue;
+		snprintf(top, sizeof(top), "%s", h->base[c]);
+		char *slash = strrchr(top, '/');
+		if (!slash)
+			continue;
+		*slash = '\0';		/* <mnt>/coderoom */
+		d = opendir(top);
+		if (!d)
+			continue;
+		while ((de = readdir(d))) {
+			char inst[CG_PATH + 300];
+			char *end;
+			long pid;
+
+			if (de->d_name[0] != 'i' || de->d_type != DT_DIR)
+				continue;
+			pid = strtol(de->d_name + 1, &end, 10);
+			if (*end || pid <= 0 || pid == (long)getpid() ||
+			    spawner_alive(pid))
+				continue;
+			if ((size_t)snprintf(inst, sizeof(inst), "%s/%s", top,
+					     de->d_name) >= sizeof(inst))
+				continue;
+			clean_instance(h, c, inst);
+			rmdir(inst);
+		}
+		closedir(d);
+		/* Our own subtree is new, but an old spawner with our pid
+		 * may have left runs in it. */
+		clean_instance(h, c, h->base[c]);
+	}
 }
+
+void cgroup_host_close(struct cgroup_host *h)
+{
+	if (!h)
+		return;
+	for (int c = 0; c < CG_NCTRL; c++)
+		if (h->base[c][0])
+			rmdir(h->base[c]);
+	free(h);
+}
+
+/* --- runs ---------------------------------------------------------------- */
 
 int cgroup_run_create(struct cgroup_host *h, uint64_t id,
 		      const struct sandbox_limits *l, struct cgroup_run **out)
 {
-	return -ENOSYS;
+	struct cgroup_run *r;
+	int e = 0;
+
+	*out = NULL;
+	if (!h)
+		return -ENOSYS;
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	r->h = h;
+	for (int c = 0; c < CG_NCTRL; c++) {
+		if (!h->base[c][0])
+			continue;
+		snprintf(r->dir[c], sizeof(r->dir[c]), "%s/run-%" PRIu64,
+			 h->base[c], id);
+		if (mkdir(r->dir[c], 0755) && errno != EEXIST) {
+			e = -errno;
+			r->dir[c][0] = '\0';
+			goto out_remove;
+		}
+	}
+	if (h->version == 2) {
+		const char *d = r->dir[CG_MEM];
+		if ((e = cg_write_u64(d, "memory.max", l->memory_bytes)))
+			goto out_remove;
+		if (h->swap_max && (e = cg_write(d, "memory.swap.max", "0")))
+			goto out_remove;
+		/* An OOM kill takes the whole run, not one random task. */
+		cg_write(d, "memory.oom.group", "1");
+		if ((e = cg_write_u64(d, "pids.max", l->pids)))
+			goto out_remove;
+	} else {
+		const char *d = r->dir[CG_MEM];
+		if ((e = cg_write_u64(d, "memory.limit_in_bytes",
+				      l->memory_bytes)))
+			goto out_remove;
+		/* memory + swap = memory: the run never swaps. */
+		if (h->memsw &&
+		    (e = cg_write_u64(d, "memory.memsw.limit_in_bytes",
+				      l->memory_bytes)))
+			goto out_remove;
+		cg_write(d, "memory.swappiness", "0");
+		if ((e = cg_write_u64(r->dir[CG_PIDS], "pids.max", l->pids)))
+			goto out_remove;
+	}
+	*out = r;
+	return 0;
+
+out_remove:
+	remove_dirs(r->dir);
+	free(r);
+	return e;
 }
 
 int cgroup_run_attach(struct cgroup_run *r, pid_t pid)
 {
-	return -ENOSYS;
+	char buf[24];
+	int e;
+
+	snprintf(buf, sizeof(buf), "%d", (int)pid);
+	for (int c = 0; c < CG_NCTRL; c++) {
+		if (!r->dir[c][0])
+			continue;
+		e = cg_write(r->dir[c], "cgroup.procs", buf);
+		if (e)
+			return e;
+	}
+	return 0;
 }
 
 void cgroup_run_kill(struct cgroup_run *r)
 {
+	if (r)
+		kill_dirs(r->h, r->dir);
 }
 
 void cgroup_run_stats(struct cgroup_run *r, struct cgroup_stats *st)
 {
+	char buf[2048];
+	uint64_t v;
+
+	memset(st, 0, sizeof(*st));
+	if (!r)
+		return;
+	if (r->h->version == 2) {
+		const char *d = r->dir[CG_MEM];
+		if (cg_read(d, "cpu.stat", buf, sizeof(buf)) > 0 &&
+		    cgroup_parse_keyed(buf, "usage_usec", &v))
+			st->cpu_usec = v;
+		if (r->h->peak && cg_read(d, "memory.peak", buf, sizeof(buf)) > 0 &&
+		    cgroup_parse_u64(buf, &v))
+			st->memory_peak = v;
+		if (cg_read(d, "memory.events", buf, sizeof(buf)) > 0 &&
+		    cgroup_parse_keyed(buf, "oom_kill", &v))
+			st->oom_kill = v > 0;
+		if (cg_read(d, "pids.events", buf, sizeof(buf)) > 0 &&
+		    cgroup_parse_keyed(buf, "max", &v))
+			st->pids_max = v > 0;
+		return;
+	}
+	if (r->dir[CG_CPU][0] &&
+	    cg_read(r->dir[CG_CPU], "cpuacct.usage", buf, sizeof(buf)) > 0 &&
+	    cgroup_parse_u64(buf, &v))
+		st->cpu_usec = v / 1000;
+	else if (r->dir[CG_KILL][0] &&
+		 cg_read(r->dir[CG_KILL], "cpu.stat", buf, sizeof(buf)) > 0 &&
+		 cgroup_parse_keyed(buf, "usage_usec", &v))
+		st->cpu_usec = v;	/* the controller-less v2 group */
+	if (cg_read(r->dir[CG_MEM], r->h->memsw ? "memory.memsw.max_usage_in_bytes"
+					       : "memory.max_usage_in_bytes",
+		    buf, sizeof(buf)) > 0 &&
+	    cgroup_parse_u64(buf, &v))
+		st->memory_peak = v;
+	if (cg_read(r->dir[CG_MEM], "memory.oom_control", buf, sizeof(buf)) >
+		    0 &&
+	    cgroup_parse_keyed(buf, "oom_kill", &v))
+		st->oom_kill = v > 0;
+	if (cg_read(r->dir[CG_PIDS], "pids.events", buf, sizeof(buf)) > 0 &&
+	    cgroup_parse_keyed(buf, "max", &v))
+		st->pids_max = v > 0;
 }
 
 void cgroup_run_destroy(struct cgroup_run *r)
 {
+	if (!r)
+		return;
+	kill_dirs(r->h, r->dir);
+	remove_dirs(r->dir);
+	free(r);
 }

@@ -41,6 +41,9 @@ struct cgroup_host *cgroup_host_open(struct cgroup_caps *caps);
 /* Remove coderoom groups left by a crashed spawner (killing their tasks). */
 void cgroup_host_janitor(struct cgroup_host *h);
 
+/* Remove this spawner's (empty) subtree and free 'h'. */
+void cgroup_host_close(struct cgroup_host *h);
+
 /* Create the group of run 'id' with the limits in 'l'. 0 or -errno. */
 int cgroup_run_create(struct cgroup_host *h, uint64_t id,
 		      const struct sandbox_limits *l, struct cgroup_run **out);
@@ -65,8 +68,16 @@ bool cgroup_parse_keyed(const char *text, const char *key, uint64_t *out);
 /* A single number ("max" -> UINT64_MAX). */
 bool cgroup_parse_u64(const char *text, uint64_t *out);
 
-/* Whether /proc/self/mountinfo-style line 'line' is a cgroup2 mount;
- * copies its mount point into 'path'. */
-bool cgroup_parse_mountinfo_v2(const char *line, char *path, size_t len);
+/*
+ * Parse one /proc/self/mountinfo line. For a cgroup (v1) or cgroup2 mount
+ * returns true, sets *version (1 or 2), copies the mount point into 'path'
+ * and the super options (v1: the controllers) into 'opts'. Mount points
+ * with escaped characters are refused.
+ */
+bool cgroup_parse_mountinfo(const char *line, int *version, char *path,
+			    size_t len, char *opts, size_t olen);
+
+/* Whether the comma-separated list 'opts' holds the word 'name'. */
+bool cgroup_has_option(const char *opts, const char *name);
 
 #endif /* CODEROOM_SANDBOX_CGROUP_H */

@@ -276,7 +276,7 @@ static void finish_run(struct run *r)
 		res.memory_peak = st.memory_peak;
 		if (!r->hit && st.oom_kill)
 			r->hit = SANDBOX_HIT_MEMORY;
-		if (!r->hit && st.pids_max && r->started)
+		if (!r->hit && st.pids_max)
 			r->hit = SANDBOX_HIT_PIDS;
 		cgroup_run_destroy(r->cg);
 		r->cg = NULL;
@@ -300,12 +300,10 @@ static void finish_run(struct run *r)
 			res.status = r->status;
 		else
 			res.status = SIGKILL; /* wait status "killed by 9" */
-		if (r->hit == SANDBOX_HIT_MEMORY && !r->killed &&
-		    WIFSIGNALED(res.status) && WTERMSIG(res.status) == SIGKILL)
+		/* The OOM killer's SIGKILL counts as the sandbox's. */
+		if (r->hit == SANDBOX_HIT_MEMORY && WIFSIGNALED(res.status) &&
+		    WTERMSIG(res.status) == SIGKILL)
 			res.killed = true;
-		if (r->hit == SANDBOX_HIT_PIDS && (r->killed ||
-		    (WIFEXITED(res.status) && !WEXITSTATUS(res.status))))
-			r->hit = r->killed ? r->hit : SANDBOX_HIT_NONE;
 		res.hit = r->hit;
 	}
 	sb_result_to_wire(&res, &w);
@@ -843,8 +841,10 @@ void sb_spawner_main(int sock, const struct sb_spawner_config *c)
 		struct run *owner[2 + SB_MAX_SLOTS];
 		nfds_t n = 0;
 
-		if (S.sock < 0 && !S.runs)
+		if (S.sock < 0 && !S.runs) {
+			cgroup_host_close(S.cgh);
 			_exit(0);
+		}
 		if (S.sock < 0) {
 			if (!stop_by)
 				stop_by = sb_now_ms() + 5000;

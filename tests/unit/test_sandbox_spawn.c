@@ -402,6 +402,117 @@ static void test_signal_program(void **state)
 	release(c);
 }
 
+static void run_limited(struct ctx *c, const char *script,
+			const struct sandbox_limits *lim, uint64_t timeout)
+{
+	const char *argv[] = {"/bin/sh", "-c", script, NULL};
+
+	start(c, argv, false, NULL, 0, lim);
+	wait_done(c, timeout);
+	assert_true(c->exited);
+	assert_int_equal(c->res.error, 0);
+}
+
+static void test_memory_limit(void **state)
+{
+	struct ctx *c = new_ctx(NULL);
+	struct sandbox_limits lim = {.memory_bytes = 64 << 20};
+
+	if (!sandbox_features(sb)->cgroup_memory)
+		skip();
+	run_limited(c, "exec /usr/bin/python3 -c 'x = bytearray(200 << 20)'",
+		    &lim, 5000);
+	assert_int_equal(c->res.hit, SANDBOX_HIT_MEMORY);
+	assert_true(c->res.killed);
+	assert_true(WIFSIGNALED(c->res.status));
+	assert_true(c->res.memory_peak > (32u << 20));
+	assert_true(c->res.memory_peak <= (64u << 20) + (1u << 20));
+	release(c);
+}
+
+static void test_cpu_limit_whole_tree(void **state)
+{
+	struct ctx *c = new_ctx(NULL);
+	struct sandbox_limits lim = {.cpu_ms = 400};
+	uint64_t t0 = now_ms();
+
+	if (!sandbox_features(sb)->cgroup_cpu)
+		skip();
+	/* Two spinning children: CPU time adds up across the tree. */
+	run_limited(c, "(while :; do :; done) & (while :; do :; done) & wait",
+		    &lim, 5000);
+	assert_int_equal(c->res.hit, SANDBOX_HIT_CPU);
+	assert_true(c->res.killed);
+	assert_true(c->res.cpu_ms >= 400);
+	assert_true(c->res.cpu_ms < 1500);
+	assert_true(now_ms() - t0 < 3000);
+	release(c);
+}
+
+static void test_pids_limit(void **state)
+{
+	struct ctx *c = new_ctx(NULL);
+	struct sandbox_limits lim = {.pids = 8};
+
+	if (!sandbox_features(sb)->cgroup_pids)
+		skip();
+	run_limited(c, "for i in 1 2 3 4 5 6 7 8 9 10 11 12; do sleep 1 & done;"
+		       " wait; echo done",
+		    &lim, 5000);
+	assert_int_equal(c->res.hit, SANDBOX_HIT_PIDS);
+	release(c);
+}
+
+static void test_wall_backstop(void **state)
+{
+	struct ctx *c = new_ctx(NULL);
+	struct sandbox_limits lim = {.wall_ms = 300};
+
+	run_limited(c, "sleep 10", &lim, 3000);
+	assert_int_equal(c->res.hit, SANDBOX_HIT_WALL);
+	assert_true(c->res.killed);
+	assert_true(c->res.wall_ms >= 250 && c->res.wall_ms < 1500);
+	release(c);
+}
+
+static void test_no_leftover_cgroups(void **state)
+{
+	static const char *const dirs[] = {
+		"/sys/fs/cgroup/memory/coderoom", "/sys/fs/cgroup/pids/coderoom",
+		"/sys/fs/cgroup/unified/coderoom", "/sys/fs/cgroup/coderoom"};
+	char cmd[256];
+
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		snprintf(cmd, sizeof(cmd),
+			 "find %s -maxdepth 2 -name 'run-*' 2>/dev/null | grep -q .",
+			 dirs[i]);
+		assert_int_not_equal(system(cmd), 0);
+	}
+}
+
+static void test_isolation(void **state)
+{
+	struct ctx *c = new_ctx(NULL);
+	const char *script =
+		"id -u; hostname; ls /; test -e /root || echo noroot;"
+		" test -e /etc/shadow || echo noshadow;"
+		" grep -c . /proc/net/dev;"
+		" grep CapEff /proc/self/status; grep NoNewPrivs /proc/self/status;"
+		" unshare -U true 2>/dev/null || echo nounshare;"
+		" touch /usr/x 2>/dev/null || echo rousr;"
+		" ls /proc | grep -c '^[0-9]'";
+
+	run_sh(c, script, false, 5000);
+	if (!sandbox_features(sb)->strong)
+		skip();
+	assert_string_equal(c->out[0].buf,
+			    "1000\ncoderoom\nbin\ndev\netc\nlib\nlib32\n"
+			    "lib64\nproc\nsbin\ntmp\nusr\nwork\nnoroot\n"
+			    "noshadow\n3\nCapEff:\t0000000000000000\n"
+			    "NoNewPrivs:\t1\nnounshare\nrousr\n3\n");
+	release(c);
+}
+
 static void test_bad_spec(void **state)
 {
 	struct ctx *c = new_ctx(NULL);
@@ -451,6 +562,12 @@ int main(void)
 		cmocka_unit_test(test_probe_busy_is_not_input),
 		cmocka_unit_test(test_signal_program),
 		cmocka_unit_test(test_bad_spec),
+		cmocka_unit_test(test_memory_limit),
+		cmocka_unit_test(test_cpu_limit_whole_tree),
+		cmocka_unit_test(test_pids_limit),
+		cmocka_unit_test(test_wall_backstop),
+		cmocka_unit_test(test_isolation),
+		cmocka_unit_test(test_no_leftover_cgroups),
 	};
 
 	if (geteuid() != 0) {

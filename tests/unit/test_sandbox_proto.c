@@ -1,0 +1,289 @@
+/*
+ * test_sandbox_proto.c - the library <-> spawner messages and the mount
+ * step table: encode, decode, and refuse everything malformed.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "sandbox/sb_internal.h"
+#include "sandbox/sb_proto.h"
+
+static const char *const argv_ok[] = {"/usr/bin/python3", "main.py", "a b",
+				      NULL};
+static const char *const envp_ok[] = {"PATH=/usr/bin", "HOME=/work",
+				      "EMPTY=", NULL};
+static const char code[] = "print('hi')\n";
+static const struct sandbox_file files_ok[] = {
+	{"main.py", code, sizeof(code) - 1, 0644},
+	{"empty", NULL, 0, 0600},
+	{".hidden", "x", 1, 0755},
+};
+
+static struct sandbox_spec good_spec(void)
+{
+	struct sandbox_spec s = {
+		.argv = argv_ok, .envp = envp_ok, .files = files_ok,
+		.nfiles = 3, .tty = true, .rows = 40, .cols = 120,
+		.limits = {.memory_bytes = 1 << 20, .pids = 7, .nofile = 9,
+			   .fsize_bytes = 11, .tmpfs_bytes = 13, .cpu_ms = 15,
+			   .wall_ms = 17},
+	};
+	return s;
+}
+
+static void test_roundtrip(void **state)
+{
+	struct sandbox_spec s = good_spec();
+	struct sb_spec d;
+	uint8_t *buf;
+	size_t len;
+
+	assert_int_equal(sb_spec_encode(&s, &buf, &len), 0);
+	assert_int_equal(sb_spec_decode(buf, len, &d), 0);
+	assert_string_equal(d.argv[0], "/usr/bin/python3");
+	assert_string_equal(d.argv[2], "a b");
+	assert_null(d.argv[3]);
+	assert_string_equal(d.envp[2], "EMPTY=");
+	assert_null(d.envp[3]);
+	assert_int_equal(d.nfiles, 3);
+	assert_string_equal(d.files[0].name, "main.py");
+	assert_int_equal(d.files[0].len, sizeof(code) - 1);
+	assert_memory_equal(d.files[0].data, code, sizeof(code) - 1);
+	assert_int_equal(d.files[1].len, 0);
+	assert_int_equal(d.files[2].mode, 0755);
+	assert_true(d.tty);
+	assert_int_equal(d.rows, 40);
+	assert_int_equal(d.cols, 120);
+	assert_int_equal(d.limits.memory_bytes, 1 << 20);
+	assert_int_equal(d.limits.pids, 7);
+	assert_int_equal(d.limits.wall_ms, 17);
+	sb_spec_release(&d);
+	free(buf);
+}
+
+/* Every truncation and every single-byte corruption is either refused or
+ * decodes to something that passes validation; never a crash. */
+static void test_truncated_and_corrupted(void **state)
+{
+	struct sandbox_spec s = good_spec();
+	struct sb_spec d;
+	uint8_t *buf, *copy;
+	size_t len;
+
+	assert_int_equal(sb_spec_encode(&s, &buf, &len), 0);
+	for (size_t cut = 0; cut < len; cut++)
+		assert_int_not_equal(sb_spec_decode(buf, cut, &d), 0);
+	copy = malloc(len);
+	for (size_t i = 0; i < len; i++) {
+		for (int v = 0; v < 256; v += 51) {
+			memcpy(copy, buf, len);
+			copy[i] = (uint8_t)v;
+			if (sb_spec_decode(copy, len, &d) == 0) {
+				assert_true(d.argv[0][0] == '/');
+				for (size_t k = 0; k < d.nfiles; k++)
+					assert_true(sb_name_ok(
+						d.files[k].name,
+						strlen(d.files[k].name)));
+				sb_spec_release(&d);
+			}
+		}
+	}
+	free(copy);
+	free(buf);
+}
+
+static void test_trailing_bytes_refused(void **state)
+{
+	struct sandbox_spec s = good_spec();
+	struct sb_spec d;
+	uint8_t *buf;
+	size_t len;
+
+	assert_int_equal(sb_spec_encode(&s, &buf, &len), 0);
+	buf = realloc(buf, len + 1);
+	buf[len] = 0;
+	assert_int_equal(sb_spec_decode(buf, len + 1, &d), -EBADMSG);
+	free(buf);
+}
+
+static void test_encode_refuses_bad_specs(void **state)
+{
+	struct sandbox_spec s;
+	uint8_t *buf;
+	size_t len;
+	static const char *const rel[] = {"python3", NULL};
+	static const char *const none[] = {NULL};
+	static const char *const badenv[] = {"NOEQUALS", NULL};
+	static const char *const badenv2[] = {"=x", NULL};
+	static const char *const names[] = {"", ".", "..", "a/b", "/abs",
+					    "../x"};
+
+	s = good_spec();
+	s.argv = rel;
+	assert_int_equal(sb_spec_encode(&s, &buf, &len), -EINVAL);
+	s.argv = none;
+	assert_int_equal(sb_spec_encode(&s, &buf, &len), -EINVAL);
+	s = good_spec();
+	s.envp = badenv;
+	assert_int_equal(sb_spec_encode(&s, &buf, &len), -EINVAL);
+	s.envp = badenv2;
+	assert_int_equal(sb_spec_encode(&s, &buf, &len), -EINVAL);
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		struct sandbox_file f = {names[i], "x", 1, 0644};
+		s = good_spec();
+		s.files = &f;
+		s.nfiles = 1;
+		assert_int_equal(sb_spec_encode(&s, &buf, &len), -EINVAL);
+	}
+	{
+		struct sandbox_file f = {"suid", "x", 1, 04755};
+		s = good_spec();
+		s.files = &f;
+		s.nfiles = 1;
+		assert_int_equal(sb_spec_encode(&s, &buf, &len), -EINVAL);
+	}
+	s = good_spec();
+	s.nfiles = SB_MAX_FILES + 1;
+	assert_int_equal(sb_spec_encode(&s, &buf, &len), -E2BIG);
+}
+
+static void test_decode_refuses_duplicates(void **state)
+{
+	struct sandbox_file f[2] = {{"a", "1", 1, 0644}, {"b", "2", 1, 0644}};
+	struct sandbox_spec s = good_spec();
+	struct sb_spec d;
+	uint8_t *buf;
+	size_t len;
+	uint8_t *p;
+
+	s.files = f;
+	s.nfiles = 2;
+	assert_int_equal(sb_spec_encode(&s, &buf, &len), 0);
+	/* rename "b" to "a" in place */
+	p = memmem(buf, len, "\x01\x00\x00\x00" "b", 5);
+	assert_non_null(p);
+	p[4] = 'a';
+	assert_int_equal(sb_spec_decode(buf, len, &d), -EBADMSG);
+	free(buf);
+}
+
+static void test_name_ok(void **state)
+{
+	char longname[300];
+
+	assert_true(sb_name_ok("main.c", 6));
+	assert_true(sb_name_ok("...", 3));
+	assert_false(sb_name_ok("..", 2));
+	assert_false(sb_name_ok("a\0b", 3));
+	memset(longname, 'x', sizeof(longname));
+	assert_true(sb_name_ok(longname, 255));
+	assert_false(sb_name_ok(longname, 256));
+}
+
+static void test_msg_check(void **state)
+{
+	struct sb_msg m = {.magic = SB_MSG_MAGIC, .type = SB_MSG_KILL,
+			   .id = 1};
+
+	assert_int_equal(sb_msg_check(&m, sizeof(m), 0), 0);
+	assert_int_equal(sb_msg_check(&m, sizeof(m) - 1, 0), -EBADMSG);
+	assert_int_equal(sb_msg_check(&m, sizeof(m), 1), -EBADMSG);
+	m.len = 4;
+	assert_int_equal(sb_msg_check(&m, sizeof(m) + 4, 0), -EBADMSG);
+	m.len = 0;
+	m.magic = 0;
+	assert_int_equal(sb_msg_check(&m, sizeof(m), 0), -EBADMSG);
+	m.magic = SB_MSG_MAGIC;
+	m.type = SB_MSG_TYPE_MAX;
+	assert_int_equal(sb_msg_check(&m, sizeof(m), 0), -EBADMSG);
+	m.type = 0;
+	assert_int_equal(sb_msg_check(&m, sizeof(m), 0), -EBADMSG);
+	m.type = SB_MSG_SPAWN;
+	assert_int_equal(sb_msg_check(&m, sizeof(m), 0), -EBADMSG);
+	m.nfds = 1;
+	assert_int_equal(sb_msg_check(&m, sizeof(m), 1), 0);
+	m.type = SB_MSG_SIGNAL;
+	m.nfds = 0;
+	m.arg = 0;
+	assert_int_equal(sb_msg_check(&m, sizeof(m), 0), -EBADMSG);
+	m.arg = 2;
+	assert_int_equal(sb_msg_check(&m, sizeof(m), 0), 0);
+	m.type = SB_MSG_SPAWNED;
+	m.flags = 1;
+	m.nfds = 1;
+	assert_int_equal(sb_msg_check(&m, sizeof(m), 1), 0);
+	m.nfds = 3;
+	assert_int_equal(sb_msg_check(&m, sizeof(m), 3), -EBADMSG);
+	m.flags = 0;
+	assert_int_equal(sb_msg_check(&m, sizeof(m), 3), 0);
+	m.type = SB_MSG_EXIT;
+	m.nfds = 0;
+	m.len = sizeof(struct sb_wire_result);
+	assert_int_equal(sb_msg_check(&m, sizeof(m) + m.len, 0), 0);
+	m.len--;
+	assert_int_equal(sb_msg_check(&m, sizeof(m) + m.len, 0), -EBADMSG);
+}
+
+static void test_result_wire(void **state)
+{
+	struct sandbox_result r = {.status = 9, .killed = true,
+				   .hit = SANDBOX_HIT_CPU, .cpu_ms = 5,
+				   .wall_ms = 6, .memory_peak = 7};
+	struct sandbox_result back;
+	struct sb_wire_result w;
+
+	memset(r.message, 'x', sizeof(r.message));	/* unterminated */
+	sb_result_to_wire(&r, &w);
+	w.hit = 99;
+	sb_result_from_wire(&w, &back);
+	assert_int_equal(back.status, 9);
+	assert_true(back.killed);
+	assert_int_equal(back.hit, SANDBOX_HIT_NONE);	/* out of range */
+	assert_int_equal(back.cpu_ms, 5);
+	assert_int_equal(strlen(back.message), sizeof(back.message) - 1);
+}
+
+static void test_limits_defaults(void **state)
+{
+	struct sandbox_limits l = {.pids = 3};
+	struct sandbox_limits def = {.memory_bytes = 1000};
+
+	sb_limits_apply_defaults(&l, &def);
+	assert_int_equal(l.pids, 3);
+	assert_int_equal(l.memory_bytes, 1000);
+	assert_int_equal(l.nofile, SB_DEF_NOFILE);
+	assert_int_equal(l.cpu_ms, SB_DEF_CPU_MS);
+}
+
+static void test_mount_table(void **state)
+{
+	assert_int_equal(sb_mounts_check_table(), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_roundtrip),
+		cmocka_unit_test(test_truncated_and_corrupted),
+		cmocka_unit_test(test_trailing_bytes_refused),
+		cmocka_unit_test(test_encode_refuses_bad_specs),
+		cmocka_unit_test(test_decode_refuses_duplicates),
+		cmocka_unit_test(test_name_ok),
+		cmocka_unit_test(test_msg_check),
+		cmocka_unit_test(test_result_wire),
+		cmocka_unit_test(test_limits_defaults),
+		cmocka_unit_test(test_mount_table),
+	};
+
+	return cmocka_run_group_tests_name("sandbox_proto", tests, NULL, NULL);
+}
