@@ -475,17 +475,51 @@ static void test_wall_backstop(void **state)
 	release(c);
 }
 
+/* Our spawner: the child of this process named coderoom-spawn. */
+static long spawner_pid(void)
+{
+	char path[64], buf[4096], comm[32];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/children",
+		 (int)getpid());
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	for (char *p = buf, *e; *p; p = e) {
+		long pid = strtol(p, &e, 10);
+		if (e == p)
+			break;
+		snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (fgets(comm, sizeof(comm), f) &&
+		    !strncmp(comm, "coderoom-spawn", 14)) {
+			fclose(f);
+			return pid;
+		}
+		fclose(f);
+	}
+	return -1;
+}
+
 static void test_no_leftover_cgroups(void **state)
 {
 	static const char *const dirs[] = {
 		"/sys/fs/cgroup/memory/coderoom", "/sys/fs/cgroup/pids/coderoom",
 		"/sys/fs/cgroup/unified/coderoom", "/sys/fs/cgroup/coderoom"};
 	char cmd[256];
+	long pid = spawner_pid();
 
+	assert_true(pid > 0);
 	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
 		snprintf(cmd, sizeof(cmd),
-			 "find %s -maxdepth 2 -name 'run-*' 2>/dev/null | grep -q .",
-			 dirs[i]);
+			 "find %s/i%ld -name 'run-*' 2>/dev/null | grep -q .",
+			 dirs[i], pid);
 		assert_int_not_equal(system(cmd), 0);
 	}
 }
