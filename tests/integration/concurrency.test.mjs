@@ -8,7 +8,8 @@ import {
 } from '../lib/clients.mjs';
 
 let srv;
-before(async () => { srv = await startServer(); });
+// --max-runs defaults to 4 per CPU; a class of 20 needs more.
+before(async () => { srv = await startServer({ args: ['--max-runs', '32'] }); });
 after(async () => { await srv?.stop(); });
 
 test('20 concurrent clients each receive only their own output', async () => {
@@ -89,4 +90,26 @@ test('a slow reader with ack flow control stays within 256 KiB unacknowledged, o
     assert.equal(ex.status, 'killed');
   } finally { await slow.close(); }
   await waitNoRuns(srv.url);
+});
+
+test('beyond --max-runs a run is refused with server_busy, and works again after', async () => {
+  const small = await startServer({ args: ['--max-runs', '2'] });
+  const cs = [];
+  try {
+    for (let i = 0; i < 3; i++) cs.push(await CoderoomClient.connect(small.wsUrl));
+    await cs[0].run("import time\nprint('a', flush=True)\ntime.sleep(30)\n");
+    await cs[1].run("import time\nprint('b', flush=True)\ntime.sleep(30)\n");
+    cs[2].send({ type: 'run', code: "print('c')\n" });
+    const e = await cs[2].waitFor((ev) => ev.kind === 'json' && ['error', 'started'].includes(ev.msg.type) && ev.msg, { timeout: 10000, what: 'refusal' });
+    assert.equal(e.type, 'error', `third run with --max-runs 2: ${JSON.stringify(e)}`);
+    assert.equal(e.code, 'server_busy');
+    cs[0].stop();
+    await cs[0].waitExit();
+    await cs[2].run("print('c')\n");
+    assert.equal((await cs[2].waitExit()).status, 'ok');
+    assert.equal(cs[2].out, 'c\r\n');
+  } finally {
+    await Promise.all(cs.map((c) => c.close()));
+    await small.stop();
+  }
 });

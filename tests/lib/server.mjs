@@ -75,7 +75,7 @@ export async function startServer(o = {}) {
   const cmdArgs = wrapper.length ? [...wrapper.slice(1), bin, ...argv] : argv;
   const penv = { ...process.env, ...env };
   if (!('PORT' in env)) delete penv.PORT; // only a test that sets PORT gets one
-  const proc = spawn(cmd, cmdArgs, { env: penv, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(cmd, cmdArgs, { cwd: repoRoot, env: penv, stdio: ['ignore', 'pipe', 'pipe'] });
   live.add(proc);
 
   let out = '';
@@ -162,7 +162,7 @@ export async function startServer(o = {}) {
 export function runBinary(args, { timeoutMs = 10000, env = {} } = {}) {
   return new Promise((resolve, reject) => {
     const proc = spawn(serverBinary(), args, {
-      env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
+      cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
     });
     live.add(proc);
     let stdout = '', stderr = '';
