@@ -32,7 +32,7 @@
 #include "sandbox/cgroup.h"
 #include "sandbox/sb_internal.h"
 
-#define CG_PATH 256
+#define CG_PATH 512
 
 enum cg_ctrl { CG_MEM, CG_PIDS, CG_CPU, CG_FREEZER, CG_KILL, CG_NCTRL };
 
@@ -43,8 +43,6 @@ struct cgroup_host {
 	 * base[CG_KILL] in a controller-less cgroup2 mount. */
 	char base[CG_NCTRL][CG_PATH];
 	bool memsw;			/* v1: memory.memsw.* exists */
-	bool swap_max;			/* v2: memory.swap.max exists */
-	bool peak;			/* v2: memory.peak exists */
 };
 
 struct cgroup_run {
@@ -219,44 +217,110 @@ static int make_base(char *base, const char *mnt)
 
 /* --- detection --------------------------------------------------------- */
 
+/* Enable memory, pids (and cpu) for the children of 'dir'. */
+static int enable_controllers(const char *dir, bool cpu)
+{
+	int e = cg_write(dir, "cgroup.subtree_control", "+memory");
+
+	if (!e)
+		e = cg_write(dir, "cgroup.subtree_control", "+pids");
+	if (!e && cpu)
+		cg_write(dir, "cgroup.subtree_control", "+cpu");
+	return e;
+}
+
+/*
+ * Move every process of 'top' into the leaf 'top/coderoom-server', so
+ * that 'top' may hand controllers to its children (cgroup v2 allows no
+ * processes in a group that does). This is the delegated-subtree set-up:
+ * the service's own group (systemd Delegate=yes) holds the server in one
+ * leaf and the runs in another subtree.
+ */
+static int move_to_leaf(const char *top)
+{
+	char leaf[CG_PATH + 32], buf[8192];
+
+	snprintf(leaf, sizeof(leaf), "%.500s/coderoom-server", top);
+	if (mkdir(leaf, 0755) && errno != EEXIST)
+		return -errno;
+	for (int round = 0; round < 5; round++) {
+		int moved = 0;
+		if (cg_read(top, "cgroup.procs", buf, sizeof(buf)) < 0)
+			return -EIO;
+		for (char *p = buf, *e; *p; p = e) {
+			long pid = strtol(p, &e, 10);
+			if (e == p)
+				break;
+			char num[24];
+			snprintf(num, sizeof(num), "%ld", pid);
+			if (!cg_write(leaf, "cgroup.procs", num))
+				moved++;
+		}
+		if (!moved)
+			break;
+	}
+	return 0;
+}
+
+/* The group this process is in, as "/path" in the v2 hierarchy. */
+static void own_cgroup(char *out, size_t len)
+{
+	char buf[4096];
+
+	out[0] = '\0';
+	if (sb_read_file("/proc/self/cgroup", buf, sizeof(buf)) <= 0)
+		return;
+	for (char *p = buf; p && *p;) {
+		if (!strncmp(p, "0::", 3)) {
+			size_t n = strcspn(p + 3, "\n");
+			if (n < len) {
+				memcpy(out, p + 3, n);
+				out[n] = '\0';
+			}
+			return;
+		}
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+}
+
 static bool setup_v2(struct cgroup_host *h, const char *mnt,
 		     struct cgroup_caps *caps)
 {
-	char ctrls[256], sub[256];
+	char ctrls[256], own[CG_PATH], top[CG_PATH];
 	char *base = h->base[CG_MEM];
+	bool cpu;
 
-	if (cg_read(mnt, "cgroup.controllers", ctrls, sizeof(ctrls)) < 0)
+	/* Our own group when it is not the root: a delegated subtree. */
+	own_cgroup(own, sizeof(own));
+	if (!own[0] || !strcmp(own, "/") || strstr(own, ".."))
+		own[0] = '\0';
+	if ((size_t)snprintf(top, sizeof(top), "%.256s%.255s", mnt, own) >=
+	    sizeof(top))
 		return false;
+	if (cg_read(top, "cgroup.controllers", ctrls, sizeof(ctrls)) < 0)
+		return false;
+	/* space separated: reuse the comma helper */
 	for (char *p = ctrls; *p; p++)
-		if (*p == '\n')
-			*p = ' ';
-	/* cgroup.controllers is space separated: reuse the comma helper. */
-	for (char *p = ctrls; *p; p++)
-		if (*p == ' ')
+		if (*p == ' ' || *p == '\n')
 			*p = ',';
 	if (!cgroup_has_option(ctrls, "memory") ||
 	    !cgroup_has_option(ctrls, "pids"))
 		return false;
-	/* The mount's root may give controllers to children (no internal
-	 * process rule at the root); then ours pass them to each run. */
-	cg_write(mnt, "cgroup.subtree_control", "+memory");
-	cg_write(mnt, "cgroup.subtree_control", "+pids");
-	if (cgroup_has_option(ctrls, "cpu"))
-		cg_write(mnt, "cgroup.subtree_control", "+cpu");
-	if (make_base(base, mnt))
+	cpu = cgroup_has_option(ctrls, "cpu");
+	if (enable_controllers(top, cpu)) {
+		if (strcmp(top, mnt) == 0 || move_to_leaf(top) ||
+		    enable_controllers(top, cpu))
+			return false;
+	}
+	if (make_base(base, top))
 		return false;
-	if (cg_write(base, "cgroup.subtree_control", "+memory") ||
-	    cg_write(base, "cgroup.subtree_control", "+pids")) {
+	if (enable_controllers(base, cpu)) {
 		base[0] = '\0';
 		return false;
 	}
-	cg_write(base, "cgroup.subtree_control", "+cpu");
-	if (cg_read(base, "cgroup.subtree_control", sub, sizeof(sub)) < 0)
-		sub[0] = '\0';
 	h->version = 2;
-	h->swap_max = cg_exists(base, "memory.swap.max") ||
-		      cg_exists(mnt, "memory.swap.max");
-	h->peak = true;	/* probed per run: memory.peak is 5.19+ */
 	caps->memory = true;
 	caps->pids = true;
 	caps->cpu = cg_exists(base, "cpu.stat");
@@ -535,7 +599,8 @@ int cgroup_run_create(struct cgroup_host *h, uint64_t id,
 		const char *d = r->dir[CG_MEM];
 		if ((e = cg_write_u64(d, "memory.max", l->memory_bytes)))
 			goto out_remove;
-		if (h->swap_max && (e = cg_write(d, "memory.swap.max", "0")))
+		if (cg_exists(d, "memory.swap.max") &&
+		    (e = cg_write(d, "memory.swap.max", "0")))
 			goto out_remove;
 		/* An OOM kill takes the whole run, not one random task. */
 		cg_write(d, "memory.oom.group", "1");
@@ -599,7 +664,7 @@ void cgroup_run_stats(struct cgroup_run *r, struct cgroup_stats *st)
 		if (cg_read(d, "cpu.stat", buf, sizeof(buf)) > 0 &&
 		    cgroup_parse_keyed(buf, "usage_usec", &v))
 			st->cpu_usec = v;
-		if (r->h->peak && cg_read(d, "memory.peak", buf, sizeof(buf)) > 0 &&
+		if (cg_read(d, "memory.peak", buf, sizeof(buf)) > 0 &&
 		    cgroup_parse_u64(buf, &v))
 			st->memory_peak = v;
 		if (cg_read(d, "memory.events", buf, sizeof(buf)) > 0 &&

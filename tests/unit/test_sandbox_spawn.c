@@ -231,7 +231,6 @@ static void test_tty_echo(void **state)
 	run_sh(c, "read x; echo got:$x; test -t 0 && test -t 1 && echo tty",
 	       true, 5000);
 	assert_int_equal(c->spawn_err, 0);
-	printf("# out: [%s]\n", c->out[0].buf);
 	assert_non_null(strstr(c->out[0].buf, "got:hello"));
 	assert_non_null(strstr(c->out[0].buf, "tty"));
 	assert_true(WIFEXITED(c->res.status));
