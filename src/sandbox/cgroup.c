@@ -540,7 +540,18 @@ void cgroup_host_janitor(struct cgroup_host *h)
 			char *end;
 			long pid;
 
-			if (de->d_name[0] != 'i' || de->d_type != DT_DIR)
+			if (de->d_type != DT_DIR)
+				continue;
+			if (!strncmp(de->d_name, "run-", 4)) {
+				/* An older layout's group: remove it if
+				 * empty, never kill (its owner is unknown). */
+				if ((size_t)snprintf(inst, sizeof(inst),
+						     "%s/%s", top, de->d_name) <
+				    sizeof(inst))
+					rmdir(inst);
+				continue;
+			}
+			if (de->d_name[0] != 'i')
 				continue;
 			pid = strtol(de->d_name + 1, &end, 10);
 			if (*end || pid <= 0 || pid == (long)getpid() ||

@@ -127,6 +127,15 @@ static void set_rlimit(int res, uint64_t v, const char *what)
 		die(-errno, "setrlimit %s: %s", what, strerror(errno));
 }
 
+/* Empty the bounding set (needs CAP_SETPCAP: call while privileged).
+ * Stops at the first capability the kernel does not know. */
+static void drop_bounding_set(void)
+{
+	for (int cap = 0; cap < 64; cap++)
+		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) && errno == EINVAL)
+			break;
+}
+
 static void drop_caps(void)
 {
 	struct __user_cap_header_struct hdr = {
@@ -135,10 +144,8 @@ static void drop_caps(void)
 	struct __user_cap_data_struct data[2];
 
 	/* The bounding set first: dropping needs CAP_SETPCAP, which the
-	 * capset below removes. Stop at the first cap the kernel lacks. */
-	for (int cap = 0; cap < 64; cap++)
-		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) && errno == EINVAL)
-			break;
+	 * capset below removes. A new user namespace refilled it. */
+	drop_bounding_set();
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) &&
 	    errno != EINVAL)
 		die(-errno, "clear ambient caps: %s", strerror(errno));
@@ -205,7 +212,9 @@ __attribute__((noreturn)) static void program_main(const struct sb_child_ctx *c,
 			die(-errno, "TIOCSWINSZ: %s", strerror(errno));
 	}
 
-	/* Credentials: the run's own unprivileged host uid, no groups. */
+	/* Credentials: the run's own unprivileged host uid, no groups. The
+	 * bounding set goes while we still hold CAP_SETPCAP. */
+	drop_bounding_set();
 	if (setgroups(0, NULL))
 		die(-errno, "setgroups: %s", strerror(errno));
 	if (setresgid(c->host_gid, c->host_gid, c->host_gid))

@@ -801,6 +801,9 @@ void sb_spawner_main(int sock, const struct sb_spawner_config *c)
 	prctl(PR_SET_NAME, "coderoom-spawn", 0, 0, 0);
 	S.cfg = *c;
 	S.sock = sock;
+	/* No supplementary groups from the server, for us or any clone. */
+	if (setgroups(0, NULL))
+		logmsg("sandbox: spawner: setgroups: %s", strerror(errno));
 
 	/* Keep only stdio (for logs) and our socket. */
 	keep[0] = sock;
