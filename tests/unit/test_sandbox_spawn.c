@@ -359,6 +359,60 @@ static void test_probe_input(void **state)
 	release(c);
 }
 
+/* Ask until the answer is 'want' (true) or for 'ms' (false expected). */
+static bool probe_for(struct ctx *c, uint64_t ms, bool want)
+{
+	uint64_t until = now_ms() + ms;
+
+	while (now_ms() < until) {
+		int before = c->probes_true;
+		if (c->spawned && !c->exited)
+			sandbox_probe_input(sb, c->id);
+		uv_run(&loop, UV_RUN_NOWAIT);
+		usleep(50000);
+		uv_run(&loop, UV_RUN_NOWAIT);
+		if (want && c->probes_true > before)
+			return true;
+	}
+	return c->probes_true > 0;
+}
+
+static void test_probe_table(void **state)
+{
+	static const struct {
+		const char *prog;
+		bool waits;
+	} rows[] = {
+		{"cat", true},
+		{"exec bash -c 'read -e x'", true},	/* readline: pselect6 */
+		{"exec python3 -q", true},		/* the REPL */
+		{"exec node -e \"require('readline').createInterface("
+		 "{input: process.stdin, output: process.stdout})"
+		 ".question('? ', () => {})\"",
+		 true},					/* epoll_pwait */
+		{"sleep 5", false},
+		{"sleep 5 & cat", true},	/* one reader is enough */
+	};
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct ctx *c = new_ctx(NULL);
+		const char *argv[] = {"/bin/sh", "-c", rows[i].prog, NULL};
+
+		if (strstr(rows[i].prog, "node") && access("/usr/bin/node", X_OK))
+			continue;
+		start(c, argv, true, NULL, 0, NULL);
+		bool got = probe_for(c, rows[i].waits ? 4000 : 700,
+				     rows[i].waits);
+		if (got != rows[i].waits)
+			fail_msg("'%s': waiting %d, want %d", rows[i].prog,
+				 got, rows[i].waits);
+		sandbox_kill(sb, c->id);
+		wait_done(c, 3000);
+		assert_true(c->exited);
+		release(c);
+	}
+}
+
 static void test_probe_busy_is_not_input(void **state)
 {
 	struct ctx *c = new_ctx(NULL);
@@ -593,6 +647,7 @@ int main(void)
 		cmocka_unit_test(test_sigstopped_killed),
 		cmocka_unit_test(test_probe_input),
 		cmocka_unit_test(test_probe_busy_is_not_input),
+		cmocka_unit_test(test_probe_table),
 		cmocka_unit_test(test_signal_program),
 		cmocka_unit_test(test_bad_spec),
 		cmocka_unit_test(test_memory_limit),
