@@ -38,6 +38,17 @@ struct sb_run {
 	struct sb_run *next;
 };
 
+/* A request the socket could not take yet (bursts past its queue). */
+struct sb_pending {
+	uint16_t type;
+	uint64_t id;
+	int64_t arg;
+	int fd;				/* owned; -1 for none */
+	struct sb_pending *next;
+};
+
+#define SB_MAX_PENDING 4096
+
 struct sandbox {
 	uv_loop_t *loop;
 	uv_poll_t poll;			/* on fd; closed by sandbox_close() */
@@ -50,6 +61,8 @@ struct sandbox {
 	unsigned active;		/* runs not yet exited */
 	struct sb_run *runs;
 	bool polling;
+	struct sb_pending *pending, **pending_tail;	/* FIFO */
+	unsigned npending;
 };
 
 static struct sb_run *run_find(struct sandbox *sb, uint64_t id)
@@ -216,13 +229,29 @@ static int receive_one(struct sandbox *sb, bool hello_only,
 	return 1;
 }
 
+static void drop_pending(struct sandbox *sb);
+static void flush_pending(struct sandbox *sb);
+
 static void spawner_gone(struct sandbox *sb)
 {
+	drop_pending(sb);
 	if (sb->polling) {
 		uv_poll_stop(&sb->poll);
 		sb->polling = false;
 	}
 	fail_all(sb, -EPIPE, "sandbox: the spawner is gone");
+}
+
+static void on_readable(uv_poll_t *h, int status, int events);
+
+static void on_io(uv_poll_t *h, int status, int events)
+{
+	struct sandbox *sb = h->data;
+
+	if (sb->pending && (events & UV_WRITABLE))
+		flush_pending(sb);
+	if (status < 0 || (events & UV_READABLE))
+		on_readable(h, status, events);
 }
 
 static void on_readable(uv_poll_t *h, int status, int events)
@@ -242,7 +271,7 @@ static void on_readable(uv_poll_t *h, int status, int events)
 	}
 }
 
-static int send_req(struct sandbox *sb, uint16_t type, uint64_t id,
+static int send_now(struct sandbox *sb, uint16_t type, uint64_t id,
 		    int64_t arg, int fd)
 {
 	struct sb_msg m = {.magic = SB_MSG_MAGIC, .type = type,
@@ -275,6 +304,87 @@ static int send_req(struct sandbox *sb, uint16_t type, uint64_t id,
 			return -EAGAIN;
 		return -EPIPE;
 	}
+}
+
+static void on_io(uv_poll_t *h, int status, int events);
+
+static void update_poll(struct sandbox *sb)
+{
+	if (sb->polling)
+		uv_poll_start(&sb->poll,
+			      UV_READABLE | (sb->pending ? UV_WRITABLE : 0),
+			      on_io);
+}
+
+/* Send what waits, in order; stops at the first EAGAIN. */
+static void flush_pending(struct sandbox *sb)
+{
+	while (sb->pending) {
+		struct sb_pending *p = sb->pending;
+		int r = send_now(sb, p->type, p->id, p->arg, p->fd);
+		if (r == -EAGAIN)
+			break;
+		/* sent, or the spawner is gone (its EOF reports the runs) */
+		sb->pending = p->next;
+		if (!sb->pending)
+			sb->pending_tail = &sb->pending;
+		sb->npending--;
+		if (p->fd >= 0)
+			close(p->fd);
+		free(p);
+	}
+	update_poll(sb);
+}
+
+static void drop_pending(struct sandbox *sb)
+{
+	while (sb->pending) {
+		struct sb_pending *p = sb->pending;
+		sb->pending = p->next;
+		if (p->fd >= 0)
+			close(p->fd);
+		free(p);
+	}
+	sb->pending_tail = &sb->pending;
+	sb->npending = 0;
+}
+
+/*
+ * Send a request, or queue it behind earlier ones when the socket is
+ * full: a kill is never lost to a burst of probes. Takes no ownership of
+ * 'fd' (a queued request keeps a dup). 0, -EAGAIN (queue full), -EPIPE.
+ */
+static int send_req(struct sandbox *sb, uint16_t type, uint64_t id,
+		    int64_t arg, int fd)
+{
+	struct sb_pending *p;
+	int r;
+
+	if (sb->fd < 0)
+		return -EPIPE;
+	if (!sb->pending) {
+		r = send_now(sb, type, id, arg, fd);
+		if (r != -EAGAIN)
+			return r;
+	}
+	if (sb->npending >= SB_MAX_PENDING)
+		return -EAGAIN;
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	p->type = type;
+	p->id = id;
+	p->arg = arg;
+	p->fd = fd >= 0 ? fcntl(fd, F_DUPFD_CLOEXEC, 3) : -1;
+	if (fd >= 0 && p->fd < 0) {
+		free(p);
+		return -errno;
+	}
+	*sb->pending_tail = p;
+	sb->pending_tail = &p->next;
+	sb->npending++;
+	update_poll(sb);
+	return 0;
 }
 
 static void fill_features(struct sandbox *sb, const struct sb_wire_features *w)
@@ -315,6 +425,7 @@ int sandbox_open(uv_loop_t *loop, const struct sandbox_config *cfg,
 	if (!sb)
 		return -ENOMEM;
 	sb->loop = loop;
+	sb->pending_tail = &sb->pending;
 	sb->cfg = *cfg;
 	sb->next_id = 1;
 	if (!sb->cfg.uid_base)
@@ -392,7 +503,7 @@ int sandbox_open(uv_loop_t *loop, const struct sandbox_config *cfg,
 	if (r)
 		goto out_kill;
 	sb->poll.data = sb;
-	r = uv_poll_start(&sb->poll, UV_READABLE, on_readable);
+	r = uv_poll_start(&sb->poll, UV_READABLE, on_io);
 	if (r) {
 		uv_close((uv_handle_t *)&sb->poll, NULL);
 		/* the handle lives in sb: leak sb rather than free it early */
@@ -520,6 +631,20 @@ void sandbox_close(struct sandbox *sb)
 	/* EOF tells the spawner to kill every run; collect their real exit
 	 * reports for a bounded time. */
 	if (sb->fd >= 0) {
+		/* Deliver what is queued first (kills, spawns), reading
+		 * meanwhile so that neither side blocks the other. */
+		until = sb_now_ms() + 2000;
+		while (sb->pending && sb_now_ms() < until) {
+			struct pollfd p = {sb->fd, POLLIN | POLLOUT, 0};
+			if (poll(&p, 1, 100) <= 0)
+				continue;
+			if (p.revents & POLLOUT)
+				flush_pending(sb);
+			if ((p.revents & (POLLIN | POLLHUP | POLLERR)) &&
+			    receive_one(sb, false, NULL) < 0)
+				break;
+		}
+		drop_pending(sb);
 		shutdown(sb->fd, SHUT_WR);
 		until = sb_now_ms() + 5000;
 		while (sb->runs) {

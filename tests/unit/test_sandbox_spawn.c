@@ -600,6 +600,29 @@ static void test_isolation(void **state)
 	release(c);
 }
 
+/* A burst of requests past the socket's queue: queued, none lost, and
+ * the kill behind them still arrives. */
+static void test_request_burst(void **state)
+{
+	struct ctx *c = new_ctx(NULL);
+	const char *argv[] = {"/bin/sleep", "100", NULL};
+	uint64_t until;
+
+	start(c, argv, true, NULL, 0, NULL);
+	until = now_ms() + 3000;
+	while (!c->spawned && now_ms() < until)
+		uv_run(&loop, UV_RUN_ONCE);
+	assert_true(c->spawned);
+	for (int i = 0; i < 2000; i++)
+		assert_int_equal(sandbox_probe_input(sb, c->id), 0);
+	assert_int_equal(sandbox_kill(sb, c->id), 0);
+	wait_done(c, 5000);
+	assert_true(c->exited);
+	assert_true(c->res.killed);
+	assert_int_equal(c->probe_answers, 2000);
+	release(c);
+}
+
 static void test_bad_spec(void **state)
 {
 	struct ctx *c = new_ctx(NULL);
@@ -650,6 +673,7 @@ int main(void)
 		cmocka_unit_test(test_probe_table),
 		cmocka_unit_test(test_signal_program),
 		cmocka_unit_test(test_bad_spec),
+		cmocka_unit_test(test_request_burst),
 		cmocka_unit_test(test_memory_limit),
 		cmocka_unit_test(test_cpu_limit_whole_tree),
 		cmocka_unit_test(test_pids_limit),
