@@ -200,7 +200,7 @@ test('raw TCP garbage gets a 4xx or a close, and nothing else breaks', async () 
   const replies = await Promise.all([
     rawTcp(srv.port, [crypto.randomBytes(4096), '\r\n\r\n'], { timeout: 5000 }),
     rawTcp(srv.port, ['\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03' + 'A'.repeat(100) + '\r\n\r\n'], { timeout: 5000 }), // TLS-ish
-    rawTcp(srv.port, ['GET / HTTP/9.9\r\nHost: x\r\n\r\n'], { timeout: 5000 }),
+    rawTcp(srv.port, ['FROB / HTTP/1.1\r\nHost: x\r\n\r\n'], { timeout: 5000 }),
     rawTcp(srv.port, ['GET /' + 'a'.repeat(20000) + ' HTTP/1.1\r\nHost: x\r\n\r\n'], { timeout: 5000 }),
     rawTcp(srv.port, ['GET /api/health HTTP/1.1\r\nHost: x\r\n' + 'X-Junk: ' + 'j'.repeat(100000) + '\r\n\r\n'], { timeout: 5000 }),
   ]);

@@ -49,7 +49,7 @@ async function reattachAfter(disconnect) {
 }
 
 test('disconnect (clean close) mid-run, reconnect, attach: scrollback then live output', async () => {
-  await reattachAfter((a) => a.close());
+  await reattachAfter((a) => a.close({ stopRun: false }));
 });
 
 test('abrupt disconnect (TCP reset) mid-run, reconnect, attach', async () => {
@@ -74,7 +74,7 @@ test('attach to an exited run within the grace period replays everything and say
   } finally { await b.close(); }
 });
 
-test('without an attach in time the run is killed, and its id stops working', async () => {
+test('without an attach in time the run is killed (processes gone), and attach says so', async () => {
   const mark = marker('grace');
   const a = await CoderoomClient.connect(srv.wsUrl);
   const { run } = await a.run(`import sys, os, time
@@ -90,8 +90,15 @@ os.execv(sys.executable, [sys.executable, '-c', 'import time\\nwhile True: time.
   try {
     await sleep(200);
     b.attach(run);
-    const e = await b.waitType('error', { timeout: 5000 });
-    assert.equal(e.code, 'no_such_run');
+    // either the id is gone, or it still tells what happened: killed
+    const e = await b.waitFor((ev) => ev.kind === 'json' && ['error', 'attached'].includes(ev.msg.type) && ev.msg,
+      { timeout: 5000, what: 'reply to attach' });
+    if (e.type === 'error') assert.equal(e.code, 'no_such_run');
+    else {
+      assert.equal(e.state, 'exited', JSON.stringify(e));
+      const ex = await b.waitExit({ timeout: 5000 });
+      assert.equal(ex.status, 'killed', JSON.stringify(ex));
+    }
   } finally { await b.close(); }
 });
 

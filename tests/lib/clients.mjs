@@ -195,10 +195,14 @@ export class CoderoomClient extends Collector {
   /* The JSON messages received, in order. */
   get messages() { return this.events.filter((e) => e.kind === 'json').map((e) => e.msg); }
 
-  /* Close; a run of ours that has not exited is stopped first (tests clean up). */
-  async close(code = 1000) {
+  /*
+   * Close with code. A run of ours that has not exited is stopped first so
+   * tests clean up after themselves; stopRun: false leaves it running (to
+   * test reattach).
+   */
+  async close({ code = 1000, stopRun = true } = {}) {
     if (this.closed) return this.closed;
-    if (this.runId && !this.messages.some((m) => m.type === 'exited' && m.run === this.runId)) {
+    if (stopRun && this.runId && !this.messages.some((m) => m.type === 'exited' && m.run === this.runId)) {
       try {
         this.stop();
         await this.waitFor((e) => e.kind === 'json' && e.msg.type === 'exited' && e.msg.run === this.runId,
