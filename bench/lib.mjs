@@ -29,13 +29,13 @@ export function percentile(sorted, q) {
 }
 
 export const fmt = (v, d = 2) => (v === null || v === undefined || Number.isNaN(v) ? '-' : Number(v).toFixed(d));
-export const ratio = (a, b) => (a && b ? `${(a / b).toFixed(1)}x` : '-');
+export const ratio = (a, b) => (a && b ? `${(a / b).toFixed(2)}x` : '-');
 
 /*
  * rows: [{metric, coderoom, baseline, base_name, ratio, note}] -> a table.
  */
 export function printTable(rows, title) {
-  const head = ['metric', 'coderoom', 'baseline', 'ratio', 'baseline is'];
+  const head = ['metric', 'coderoom', 'baseline', 'coderoom/baseline', 'baseline is'];
   const cells = rows.map((r) => [r.metric, r.coderoom, r.baseline ?? '-', r.ratio ?? '-', r.base_name ?? '']);
   const w = head.map((h, i) => Math.max(h.length, ...cells.map((c) => String(c[i]).length)));
   const line = (c) => c.map((x, i) => (i === 0 || i === 4 ? String(x).padEnd(w[i]) : String(x).padStart(w[i]))).join('  ');
