@@ -9,7 +9,7 @@ const OUTPUT_LIMIT = 100000;
 let cpuSrv, wallSrv;
 before(async () => {
   [cpuSrv, wallSrv] = await Promise.all([
-    startServer({ args: ['--cpu-ms', '1500', '--wall-ms', '30000', '--output-bytes', String(OUTPUT_LIMIT)] }),
+    startServer({ args: ['--cpu-ms', '1500', '--wall-ms', '30000', '--output-bytes', String(OUTPUT_LIMIT), '--memory-bytes', String(64 * 1048576)] }),
     startServer({ args: ['--cpu-ms', '30000', '--wall-ms', '2000'] }),
   ]);
 });
@@ -71,5 +71,13 @@ test('endless printing ends with output_limit, output capped near the limit', as
   const got = c.stdout.length;
   assert.ok(got >= OUTPUT_LIMIT / 2, `received ${got} bytes of ${OUTPUT_LIMIT}`);
   assert.ok(got <= OUTPUT_LIMIT + 4096, `received ${got} bytes, limit ${OUTPUT_LIMIT}`);
+  await waitNoRuns(cpuSrv.url);
+});
+
+test('allocating without end ends with memory_limit', async () => {
+  const { ex, c } = await runToEnd(cpuSrv, "print('eat', flush=True)\nchunks = []\nwhile True:\n    chunks.append(b'm' * (8 * 1024 * 1024))\n");
+  assert.equal(ex.status, 'memory_limit', JSON.stringify(ex));
+  assert.ok(c.out.includes('eat'));
+  assert.match(ex.message, /memory/i);
   await waitNoRuns(cpuSrv.url);
 });
