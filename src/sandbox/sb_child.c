@@ -119,12 +119,24 @@ static void write_files(int dfd, const struct sb_child_ctx *c)
 	}
 }
 
+/* Set soft = hard = v. Called while still privileged. Where that is
+ * refused (valgrind emulates NOFILE and insists on its own hard limit),
+ * the soft limit is set to the lower of v and the hard limit. */
 static void set_rlimit(int res, uint64_t v, const char *what)
 {
-	struct rlimit rl = {.rlim_cur = v, .rlim_max = v};
+	struct rlimit rl = {.rlim_cur = v, .rlim_max = v}, cur;
 
-	if (setrlimit(res, &rl))
-		die(-errno, "setrlimit %s: %s", what, strerror(errno));
+	if (setrlimit(res, &rl) == 0)
+		return;
+	if (errno == EPERM && getrlimit(res, &cur) == 0) {
+		/* Keep the hard limit (valgrind insists on it), lower the
+		 * soft one. */
+		rl.rlim_cur = v < cur.rlim_max ? v : cur.rlim_max;
+		rl.rlim_max = cur.rlim_max;
+		if (setrlimit(res, &rl) == 0)
+			return;
+	}
+	die(-errno, "setrlimit %s: %s", what, strerror(errno));
 }
 
 /* Empty the bounding set (needs CAP_SETPCAP: call while privileged).
@@ -212,6 +224,12 @@ __attribute__((noreturn)) static void program_main(const struct sb_child_ctx *c,
 			die(-errno, "TIOCSWINSZ: %s", strerror(errno));
 	}
 
+	set_rlimit(RLIMIT_NOFILE, s->limits.nofile, "NOFILE");
+	set_rlimit(RLIMIT_FSIZE, s->limits.fsize_bytes, "FSIZE");
+	set_rlimit(RLIMIT_CORE, 0, "CORE");
+	/* Backstop only: the spawner enforces CPU time on the whole tree. */
+	set_rlimit(RLIMIT_CPU, (s->limits.cpu_ms + 999) / 1000 + 1, "CPU");
+
 	/* Credentials: the run's own unprivileged host uid, no groups. The
 	 * bounding set goes while we still hold CAP_SETPCAP. */
 	drop_bounding_set();
@@ -239,12 +257,6 @@ __attribute__((noreturn)) static void program_main(const struct sb_child_ctx *c,
 		die(-errno, "PR_SET_PDEATHSIG: %s", strerror(errno));
 	if (getppid() != 1)
 		die(-ESRCH, "init is gone");
-
-	set_rlimit(RLIMIT_NOFILE, s->limits.nofile, "NOFILE");
-	set_rlimit(RLIMIT_FSIZE, s->limits.fsize_bytes, "FSIZE");
-	set_rlimit(RLIMIT_CORE, 0, "CORE");
-	/* Backstop only: the spawner enforces CPU time on the whole tree. */
-	set_rlimit(RLIMIT_CPU, (s->limits.cpu_ms + 999) / 1000 + 1, "CPU");
 
 	umask(022);
 	if (chdir(workdir))
@@ -318,7 +330,7 @@ void sb_child_init(const struct sb_child_ctx *c)
 	(void)unshare(CLONE_NEWCGROUP);
 
 	/* Nothing we mount may propagate back to the host. */
-	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL))
+	if (mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL))
 		die(-errno, "make / private: %s", strerror(errno));
 	if (c->mountns) {
 		char root[300];

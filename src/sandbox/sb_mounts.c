@@ -200,13 +200,13 @@ static int bind_ro(const char *src, const char *dst)
 		.attr_set = MNT_ATTR_RDONLY | MNT_ATTR_NOSUID | MNT_ATTR_NODEV,
 	};
 
-	if (mount(src, dst, NULL, MS_BIND | MS_REC, NULL))
+	if (mount(src, dst, "none", MS_BIND | MS_REC, NULL))
 		return -errno;
 	/* Read-only all the way down where the kernel can (5.12+). */
 	if (syscall(SYS_mount_setattr, AT_FDCWD, dst, MNT_AT_RECURSIVE, &a,
 		    sizeof(a)) == 0)
 		return 0;
-	if (mount(NULL, dst, NULL,
+	if (mount("none", dst, "none",
 		  MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV,
 		  NULL))
 		return -errno;
@@ -268,9 +268,9 @@ static int run_step(const struct step *s, const char *root, const char *path,
 		if (fd < 0)
 			return -errno;
 		close(fd);
-		if (mount(s->src, path, NULL, MS_BIND, NULL))
+		if (mount(s->src, path, "none", MS_BIND, NULL))
 			return -errno;
-		if (mount(NULL, path, NULL,
+		if (mount("none", path, "none",
 			  MS_REMOUNT | MS_BIND | MS_NOSUID | MS_NOEXEC, NULL))
 			return -errno;
 		return 0;
@@ -299,7 +299,7 @@ static int run_step(const struct step *s, const char *root, const char *path,
 		 * namespace, which a bind may not take from. */
 		if (strncmp(target, "/dev/pts/", 9))
 			return -EINVAL;
-		if (mount(target, node, NULL, MS_BIND, NULL))
+		if (mount(target, node, "none", MS_BIND, NULL))
 			return -errno;
 		return 0;
 	}
@@ -328,7 +328,7 @@ static int run_step(const struct step *s, const char *root, const char *path,
 		return 0;
 	}
 	case STEP_ROOT_RO:
-		if (mount(NULL, root, NULL,
+		if (mount("none", root, "none",
 			  MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID |
 				  MS_NODEV,
 			  NULL))

@@ -541,6 +541,28 @@ out_fail:
 	send_error(id, e, msg);
 }
 
+/* Signal pid 2 only: by pidfd, or where the kernel (or valgrind) has no
+ * pidfds, by pid once /proc confirms it is still init's child. */
+static void signal_program(struct run *r, int sig)
+{
+	char path[64], buf[512];
+	const char *p;
+
+	if (r->prog_pidfd >= 0) {
+		syscall(SYS_pidfd_send_signal, r->prog_pidfd, sig, NULL, 0);
+		return;
+	}
+	if (r->prog_pid <= 0)
+		return;
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)r->prog_pid);
+	if (sb_read_file(path, buf, sizeof(buf)) <= 0)
+		return;
+	p = strrchr(buf, ')');	/* comm may hold spaces and parentheses */
+	if (!p || strtol(p + 4, NULL, 10) != r->init_pid)
+		return;
+	kill(r->prog_pid, sig);
+}
+
 static void handle_request(void)
 {
 	struct sb_msg m;
@@ -603,9 +625,8 @@ static void handle_request(void)
 			kill_run(r, SANDBOX_HIT_NONE);
 		break;
 	case SB_MSG_SIGNAL:
-		if (r && r->started && !r->reaped && r->prog_pidfd >= 0)
-			syscall(SYS_pidfd_send_signal, r->prog_pidfd,
-				(int)m.arg, NULL, 0);
+		if (r && r->started && !r->reaped)
+			signal_program(r, (int)m.arg);
 		break;
 	case SB_MSG_PROBE: {
 		bool waiting = r && r->started && !r->reaped &&
@@ -714,6 +735,24 @@ static bool try_userns(uid_t uid)
 	return WIFEXITED(st) && WEXITSTATUS(st) == 0;
 }
 
+/* Can a process load our filter (not under valgrind, for one)? */
+static bool try_seccomp(void)
+{
+	pid_t pid = sb_fork();
+	int st;
+
+	if (pid < 0)
+		return false;
+	if (pid == 0) {
+		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) || sb_filter_load())
+			_exit(1);
+		_exit(0);
+	}
+	if (waitpid(pid, &st, 0) != pid)
+		return false;
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0;
+}
+
 static void add_missing(const char *what)
 {
 	size_t n = strlen(S.feat.missing);
@@ -731,7 +770,7 @@ static void detect_features(void)
 	f->mountns = try_clone(CLONE_NEWNS);
 	f->netns = try_clone(CLONE_NEWNET);
 	f->userns = try_userns(S.cfg.uid_base);
-	f->seccomp = sb_filter_available();
+	f->seccomp = sb_filter_available() && try_seccomp();
 	S.userns = f->userns;
 	S.mountns = f->mountns;
 	S.seccomp = f->seccomp;
