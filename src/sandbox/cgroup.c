@@ -640,6 +640,15 @@ out_remove:
 	return e;
 }
 
+int cgroup_run_v2_fd(const struct cgroup_run *r)
+{
+	const char *d = r->h->version == 2 ? r->dir[CG_MEM] : r->dir[CG_KILL];
+
+	if (!d[0])
+		return -1;
+	return open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
 int cgroup_run_attach(struct cgroup_run *r, pid_t pid)
 {
 	char buf[24];

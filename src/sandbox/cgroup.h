@@ -48,7 +48,12 @@ void cgroup_host_close(struct cgroup_host *h);
 int cgroup_run_create(struct cgroup_host *h, uint64_t id,
 		      const struct sandbox_limits *l, struct cgroup_run **out);
 
-/* Move 'pid' (init, before it forks) into the group. 0 or -errno. */
+/* A directory fd of the run's cgroup v2 group (for clone3's
+ * CLONE_INTO_CGROUP), or -1. The caller closes it. */
+int cgroup_run_v2_fd(const struct cgroup_run *r);
+
+/* Move 'pid' (init, before it forks) into the group(s); a no-op for a
+ * group it is already in. 0 or -errno. */
 int cgroup_run_attach(struct cgroup_run *r, pid_t pid);
 
 /* Kill every task in the group (cgroup.kill, or freeze-kill-thaw). */
