@@ -296,6 +296,10 @@ static bool setup_v2(struct cgroup_host *h, const char *mnt,
 	own_cgroup(own, sizeof(own));
 	if (!own[0] || !strcmp(own, "/") || strstr(own, ".."))
 		own[0] = '\0';
+	/* A server restarted in place may already sit in our leaf. */
+	size_t ol = strlen(own), ll = strlen("/coderoom-server");
+	if (ol >= ll && !strcmp(own + ol - ll, "/coderoom-server"))
+		own[ol - ll] = '\0';
 	if ((size_t)snprintf(top, sizeof(top), "%.256s%.255s", mnt, own) >=
 	    sizeof(top))
 		return false;
@@ -309,9 +313,10 @@ static bool setup_v2(struct cgroup_host *h, const char *mnt,
 	    !cgroup_has_option(ctrls, "pids"))
 		return false;
 	cpu = cgroup_has_option(ctrls, "cpu");
+	/* Refused while 'top' holds processes (anything but the real root,
+	 * e.g. a container's cgroup namespace root): move them to a leaf. */
 	if (enable_controllers(top, cpu)) {
-		if (strcmp(top, mnt) == 0 || move_to_leaf(top) ||
-		    enable_controllers(top, cpu))
+		if (move_to_leaf(top) || enable_controllers(top, cpu))
 			return false;
 	}
 	if (make_base(base, top))
