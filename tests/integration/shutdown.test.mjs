@@ -1,6 +1,6 @@
 // shutdown.test.mjs - SIGTERM ends runs, closes sockets with 1001 and exits
 // 0; under valgrind one run and a shutdown leak nothing definite.
-import { test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { startServer } from '../lib/server.mjs';
@@ -47,41 +47,46 @@ function haveValgrind() {
   try { execFileSync('valgrind', ['--version'], { stdio: 'ignore' }); return true; } catch { return false; }
 }
 
-test('valgrind: one run, SIGTERM, no definite leaks and no errors', { skip: !haveValgrind() && 'valgrind not installed', timeout: 180000 }, async () => {
-  const srv = await startServer({
-    wrapper: ['valgrind', '--leak-check=full', '--errors-for-leak-kinds=definite', '--error-exitcode=99',
-      '--track-fds=no', '--num-callers=30'],
-    timeoutMs: 90000,
-    killAfterMs: 60000,
+describe('under valgrind', { skip: !haveValgrind() && 'valgrind not installed' }, () => {
+  let srv;
+  before(async () => {
+    srv = await startServer({
+      wrapper: ['valgrind', '--leak-check=full', '--errors-for-leak-kinds=definite', '--error-exitcode=99',
+        '--track-fds=no', '--num-callers=30'],
+      timeoutMs: 90000,
+      killAfterMs: 60000,
+    });
   });
-  // Everything is tried; the leak check counts even when a run fails, and
-  // every problem is reported at the end.
-  const problems = [];
-  try {
+  after(async () => { await srv?.kill(); });
+
+  test('runs work: interactive, batch, seed', { timeout: 120000 }, async () => {
+    const problems = [];
     const c = await CoderoomClient.connect(srv.wsUrl, { helloTimeout: 30000 });
     try {
       await c.run("name = input('? ')\nprint('hi', name)\n", { timeout: 60000 });
       await c.waitFor((e, cl) => cl.out.includes('? ') || (e.kind === 'json' && e.msg.type === 'exited'), { timeout: 60000, what: 'prompt' });
       c.input('vg\r');
       const ex = await c.waitExit({ timeout: 60000 });
-      if (ex.status !== 'ok' || !c.out.includes('hi vg')) problems.push(`interactive run under valgrind: ${JSON.stringify(ex)} ${JSON.stringify(c.out)}`);
-    } catch (e) { problems.push(`interactive run under valgrind: ${e.message.slice(0, 500)}`); }
+      if (ex.status !== 'ok' || !c.out.includes('hi vg')) problems.push(`interactive run: ${JSON.stringify(ex)} ${JSON.stringify(c.out)}`);
+    } catch (e) { problems.push(`interactive run: ${e.message.slice(0, 500)}`); }
     await c.close();
     const r = await postJSON(srv.url + '/api/execute', { code: "print('batch')" }, { timeout: 60000 });
-    if (r.json?.output !== 'batch\n') problems.push(`batch run under valgrind: ${r.text.slice(0, 300)}`);
+    if (r.json?.output !== 'batch\n') problems.push(`batch run: ${r.text.slice(0, 300)}`);
     const bad = await postJSON(srv.url + '/api/execute', '{"code": ');
-    if (bad.status !== 400) problems.push(`invalid JSON under valgrind: ${bad.status}`);
+    if (bad.status !== 400) problems.push(`invalid JSON: ${bad.status}`);
     const seed = await ExecuteClient.connect(srv.wsUrl);
     seed.execute("print('seed')");
     await seed.waitType('complete', { timeout: 60000 }).catch((e) => problems.push(`seed run: ${e.message.slice(0, 300)}`));
     seed.terminate();
-    // a connection left open at shutdown must be released too
+    assert.deepEqual(problems, []);
+  });
+
+  test('SIGTERM with a connection open: exit 0, no definite leaks, no errors', { timeout: 120000 }, async () => {
     const open = await CoderoomClient.connect(srv.wsUrl, { helloTimeout: 30000 });
     const code = await srv.stop('SIGTERM');
     open.terminate();
     const log = srv.logs();
     const summary = log.split('\n').filter((l) => /definitely lost|ERROR SUMMARY|Invalid|uninitialised/.test(l)).slice(0, 20).join('\n');
-    if (code !== 0) problems.unshift(`valgrind exit code ${code} (99 = errors or definite leaks):\n${summary}\n${log.slice(-6000)}`);
-    assert.deepEqual(problems, []);
-  } finally { await srv.kill(); }
+    assert.equal(code, 0, `valgrind exit code ${code} (99 = errors or definite leaks):\n${summary}\n${log.slice(-6000)}`);
+  });
 });
