@@ -57,7 +57,8 @@ struct run {
 };
 
 static struct {
-	int sock;		/* -1 after EOF */
+	int sock;		/* to the library */
+	bool eof;		/* the library closed its side: wind down */
 	int sigfd;
 	struct run *runs;
 	unsigned char *slots;	/* 1 = busy */
@@ -623,9 +624,10 @@ static void handle_request(void)
 		n = 0;
 	}
 	if (n == 0) {
-		/* The server is gone or closing: end every run. */
-		close(S.sock);
-		S.sock = -1;
+		/* The server is gone or closing: end every run. The socket
+		 * stays open for writing, so a closing library still gets
+		 * the runs' exit reports. */
+		S.eof = true;
 		for (struct run *r = S.runs; r; r = r->next)
 			kill_run(r, SANDBOX_HIT_NONE);
 		return;
@@ -729,7 +731,7 @@ static int poll_timeout(void)
 		if (r->cg && now + TICK_MS < next)
 			next = now + TICK_MS;
 	}
-	if (S.sock < 0)
+	if (S.eof)
 		return 100;
 	if (next == UINT64_MAX)
 		return -1;
@@ -920,11 +922,11 @@ void sb_spawner_main(int sock, const struct sb_spawner_config *c)
 		struct run *owner[2 + SB_MAX_SLOTS];
 		nfds_t n = 0;
 
-		if (S.sock < 0 && !S.runs) {
+		if (S.eof && !S.runs) {
 			cgroup_host_close(S.cgh);
 			_exit(0);
 		}
-		if (S.sock < 0) {
+		if (S.eof) {
 			if (!stop_by)
 				stop_by = sb_now_ms() + 5000;
 			else if (sb_now_ms() > stop_by)
@@ -933,7 +935,7 @@ void sb_spawner_main(int sock, const struct sb_spawner_config *c)
 		pfd[n].fd = S.sigfd;
 		pfd[n].events = POLLIN;
 		owner[n++] = NULL;
-		if (S.sock >= 0) {
+		if (!S.eof) {
 			pfd[n].fd = S.sock;
 			pfd[n].events = POLLIN;
 			owner[n++] = NULL;
@@ -954,10 +956,9 @@ void sb_spawner_main(int sock, const struct sb_spawner_config *c)
 					continue;
 				read_reports(owner[i]);
 			}
-			if (S.sock >= 0 && pfd[1].fd == S.sock &&
-			    pfd[1].revents) {
+			if (!S.eof && pfd[1].fd == S.sock && pfd[1].revents) {
 				/* A bounded batch, so runs are not starved. */
-				for (int k = 0; k < 64 && S.sock >= 0; k++) {
+				for (int k = 0; k < 64 && !S.eof; k++) {
 					int avail = 0;
 					struct pollfd q = {S.sock, POLLIN, 0};
 					if (poll(&q, 1, 0) <= 0)

@@ -623,6 +623,37 @@ static void test_request_burst(void **state)
 	release(c);
 }
 
+/* sandbox_close() with a live run: the run is killed, exited() reports
+ * it (a real report: killed, SIGKILL), the program is gone. */
+static void test_close_kills_runs(void **state)
+{
+	struct sandbox_config cfg = {.state_dir = "/run/coderoom-test-sandbox",
+				     .uid_base = 211000, .slots = 2,
+				     .allow_weak = true};
+	struct sandbox *sb2;
+	struct ctx *c = new_ctx(NULL);
+	const char *argv[] = {"/bin/sleep", "100", NULL};
+	struct sandbox_spec spec = {.argv = argv, .envp = env_default};
+	uint64_t until;
+
+	assert_int_equal(sandbox_open(&loop, &cfg, &sb2), 0);
+	assert_int_equal(sandbox_spawn(sb2, &spec, &ops, c, &c->id), 0);
+	until = now_ms() + 3000;
+	while (!c->spawned && now_ms() < until)
+		uv_run(&loop, UV_RUN_ONCE);
+	assert_true(c->spawned);
+	pid_t pid = c->proc.pid;
+	assert_true(pid > 0);
+	sandbox_close(sb2);
+	assert_int_equal(c->exited_calls, 1);
+	assert_true(c->res.killed);
+	assert_true(WIFSIGNALED(c->res.status));
+	assert_int_equal(c->res.error, 0);
+	assert_true(kill(pid, 0) == -1);
+	uv_run(&loop, UV_RUN_NOWAIT);
+	release(c);
+}
+
 static void test_bad_spec(void **state)
 {
 	struct ctx *c = new_ctx(NULL);
@@ -674,6 +705,7 @@ int main(void)
 		cmocka_unit_test(test_signal_program),
 		cmocka_unit_test(test_bad_spec),
 		cmocka_unit_test(test_request_burst),
+		cmocka_unit_test(test_close_kills_runs),
 		cmocka_unit_test(test_memory_limit),
 		cmocka_unit_test(test_cpu_limit_whole_tree),
 		cmocka_unit_test(test_pids_limit),
