@@ -872,7 +872,6 @@ static int prepare_state_dir(void)
 void sb_spawner_main(int sock, const struct sb_spawner_config *c)
 {
 	sigset_t mask;
-	int keep[2];
 
 	/* Die with the server; and if it is already gone, now. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
@@ -884,11 +883,9 @@ void sb_spawner_main(int sock, const struct sb_spawner_config *c)
 		logmsg("sandbox: spawner: setgroups: %s", strerror(errno));
 
 	/* Keep only stdio (for logs) and our socket. */
-	keep[0] = sock;
 	if (sock > 3)
 		syscall(SYS_close_range, 3U, (unsigned)sock - 1, 0);
 	syscall(SYS_close_range, (unsigned)sock + 1, ~0U, 0);
-	(void)keep;
 
 	for (int sig = 1; sig < NSIG; sig++)
 		signal(sig, SIG_DFL);
@@ -959,11 +956,9 @@ void sb_spawner_main(int sock, const struct sb_spawner_config *c)
 			if (!S.eof && pfd[1].fd == S.sock && pfd[1].revents) {
 				/* A bounded batch, so runs are not starved. */
 				for (int k = 0; k < 64 && !S.eof; k++) {
-					int avail = 0;
 					struct pollfd q = {S.sock, POLLIN, 0};
 					if (poll(&q, 1, 0) <= 0)
 						break;
-					(void)avail;
 					handle_request();
 				}
 			}
