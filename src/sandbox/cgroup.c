@@ -37,17 +37,17 @@
 enum cg_ctrl { CG_MEM, CG_PIDS, CG_CPU, CG_FREEZER, CG_KILL, CG_NCTRL };
 
 struct cgroup_host {
-	int version;			/* 1 or 2 */
+	int version; /* 1 or 2 */
 	/* Base dirs ("<mount>/coderoom"), "" when absent. v2 uses
 	 * base[CG_MEM] only (one hierarchy); v1 one per controller, and
 	 * base[CG_KILL] in a controller-less cgroup2 mount. */
 	char base[CG_NCTRL][CG_PATH];
-	bool memsw;			/* v1: memory.memsw.* exists */
+	bool memsw; /* v1: memory.memsw.* exists */
 };
 
 struct cgroup_run {
 	struct cgroup_host *h;
-	char dir[CG_NCTRL][CG_PATH + 32];	/* "" when not created */
+	char dir[CG_NCTRL][CG_PATH + 32]; /* "" when not created */
 };
 
 /* --- pure parsers ------------------------------------------------------ */
@@ -59,8 +59,7 @@ bool cgroup_parse_u64(const char *text, uint64_t *out)
 
 	while (*text == ' ' || *text == '\t')
 		text++;
-	if (!strncmp(text, "max", 3) &&
-	    (text[3] == '\0' || text[3] == '\n')) {
+	if (!strncmp(text, "max", 3) && (text[3] == '\0' || text[3] == '\n')) {
 		*out = UINT64_MAX;
 		return true;
 	}
@@ -173,8 +172,7 @@ static int cg_write_u64(const char *dir, const char *file, uint64_t v)
 	return cg_write(dir, file, buf);
 }
 
-static ssize_t cg_read(const char *dir, const char *file, char *buf,
-		       size_t len)
+static ssize_t cg_read(const char *dir, const char *file, char *buf, size_t len)
 {
 	char path[2048];
 
@@ -445,7 +443,8 @@ static int kill_procs(const char *dir)
 static void kill_dirs(struct cgroup_host *h, char dir[][CG_PATH + 32])
 {
 	if (h->version == 2) {
-		if (dir[CG_MEM][0] && !cg_write(dir[CG_MEM], "cgroup.kill", "1"))
+		if (dir[CG_MEM][0] &&
+		    !cg_write(dir[CG_MEM], "cgroup.kill", "1"))
 			return;
 		kill_procs(dir[CG_MEM]);
 		return;
@@ -536,7 +535,7 @@ void cgroup_host_janitor(struct cgroup_host *h)
 		char *slash = strrchr(top, '/');
 		if (!slash)
 			continue;
-		*slash = '\0';		/* <mnt>/coderoom */
+		*slash = '\0'; /* <mnt>/coderoom */
 		d = opendir(top);
 		if (!d)
 			continue;
@@ -551,8 +550,8 @@ void cgroup_host_janitor(struct cgroup_host *h)
 				/* An older layout's group: remove it if
 				 * empty, never kill (its owner is unknown). */
 				if ((size_t)snprintf(inst, sizeof(inst),
-						     "%s/%s", top, de->d_name) <
-				    sizeof(inst))
+						     "%s/%s", top,
+						     de->d_name) < sizeof(inst))
 					rmdir(inst);
 				continue;
 			}
@@ -707,14 +706,15 @@ void cgroup_run_stats(struct cgroup_run *r, struct cgroup_stats *st)
 	else if (r->dir[CG_KILL][0] &&
 		 cg_read(r->dir[CG_KILL], "cpu.stat", buf, sizeof(buf)) > 0 &&
 		 cgroup_parse_keyed(buf, "usage_usec", &v))
-		st->cpu_usec = v;	/* the controller-less v2 group */
-	if (cg_read(r->dir[CG_MEM], r->h->memsw ? "memory.memsw.max_usage_in_bytes"
-					       : "memory.max_usage_in_bytes",
+		st->cpu_usec = v; /* the controller-less v2 group */
+	if (cg_read(r->dir[CG_MEM],
+		    r->h->memsw ? "memory.memsw.max_usage_in_bytes"
+				: "memory.max_usage_in_bytes",
 		    buf, sizeof(buf)) > 0 &&
 	    cgroup_parse_u64(buf, &v))
 		st->memory_peak = v;
 	if (cg_read(r->dir[CG_MEM], "memory.oom_control", buf, sizeof(buf)) >
-		    0 &&
+		0 &&
 	    cgroup_parse_keyed(buf, "oom_kill", &v))
 		st->oom_kill = v > 0;
 	if (cg_read(r->dir[CG_PIDS], "pids.events", buf, sizeof(buf)) > 0 &&

@@ -25,14 +25,14 @@ struct cgroup_run;
 
 struct cgroup_caps {
 	bool memory, pids, cpu, kill;
-	const char *backend;	/* "v2", "v1" (static string) */
+	const char *backend; /* "v2", "v1" (static string) */
 };
 
 struct cgroup_stats {
-	uint64_t cpu_usec;	/* user + system of every task, ever */
-	uint64_t memory_peak;	/* bytes, 0 when unknown */
-	bool oom_kill;		/* the OOM killer acted in the group */
-	bool pids_max;		/* a fork failed on pids.max */
+	uint64_t cpu_usec;    /* user + system of every task, ever */
+	uint64_t memory_peak; /* bytes, 0 when unknown */
+	bool oom_kill;	      /* the OOM killer acted in the group */
+	bool pids_max;	      /* a fork failed on pids.max */
 };
 
 /* Find a usable hierarchy. NULL when there is none; *caps says what works. */

@@ -32,9 +32,9 @@
 
 struct sb_run {
 	uint64_t id;
-	struct sandbox_run_ops ops;	/* copied from the caller */
+	struct sandbox_run_ops ops; /* copied from the caller */
 	void *data;
-	bool spawned;			/* spawned() was called */
+	bool spawned; /* spawned() was called */
 	struct sb_run *next;
 };
 
@@ -43,7 +43,7 @@ struct sb_pending {
 	uint16_t type;
 	uint64_t id;
 	int64_t arg;
-	int fd;				/* owned; -1 for none */
+	int fd; /* owned; -1 for none */
 	struct sb_pending *next;
 };
 
@@ -51,17 +51,17 @@ struct sb_pending {
 
 struct sandbox {
 	uv_loop_t *loop;
-	uv_poll_t poll;			/* on fd; closed by sandbox_close() */
-	int fd;				/* socket to the spawner, -1 if gone */
-	pid_t pid;			/* the spawner */
+	uv_poll_t poll; /* on fd; closed by sandbox_close() */
+	int fd;		/* socket to the spawner, -1 if gone */
+	pid_t pid;	/* the spawner */
 	struct sandbox_config cfg;
 	struct sandbox_features feat;
 	char backend[8];
 	uint64_t next_id;
-	unsigned active;		/* runs not yet exited */
+	unsigned active; /* runs not yet exited */
 	struct sb_run *runs;
 	bool polling;
-	struct sb_pending *pending, **pending_tail;	/* FIFO */
+	struct sb_pending *pending, **pending_tail; /* FIFO */
 	unsigned npending;
 };
 
@@ -99,8 +99,7 @@ static void run_exit(struct sandbox *sb, struct sb_run *run,
 static void fail_all(struct sandbox *sb, int err, const char *msg)
 {
 	while (sb->runs) {
-		struct sandbox_result res = {.killed = true,
-					     .status = SIGKILL};
+		struct sandbox_result res = {.killed = true, .status = SIGKILL};
 		if (!sb->runs->spawned)
 			res.error = err;
 		snprintf(res.message, sizeof(res.message), "%s", msg);
@@ -122,8 +121,10 @@ static void dispatch(struct sandbox *sb, const struct sb_msg *m,
 
 	switch (m->type) {
 	case SB_MSG_SPAWNED: {
-		struct sandbox_proc proc = {.tty_fd = -1, .stdin_fd = -1,
-					    .stdout_fd = -1, .stderr_fd = -1,
+		struct sandbox_proc proc = {.tty_fd = -1,
+					    .stdin_fd = -1,
+					    .stdout_fd = -1,
+					    .stderr_fd = -1,
 					    .pid = (pid_t)m->arg};
 		if (!run || run->spawned) {
 			close_fds(fds, nfds);
@@ -181,7 +182,8 @@ static int receive_one(struct sandbox *sb, bool hello_only,
 		char raw[SB_MAX_PACKET];
 	} body;
 	struct iovec iov[2] = {{&m, sizeof(m)}, {&body, sizeof(body)}};
-	struct msghdr mh = {.msg_iov = iov, .msg_iovlen = 2,
+	struct msghdr mh = {.msg_iov = iov,
+			    .msg_iovlen = 2,
 			    .msg_control = u.buf,
 			    .msg_controllen = sizeof(u.buf)};
 	int fds[SB_MAX_FDS * 2];
@@ -271,11 +273,14 @@ static void on_readable(uv_poll_t *h, int status, int events)
 	}
 }
 
-static int send_now(struct sandbox *sb, uint16_t type, uint64_t id,
-		    int64_t arg, int fd)
+static int send_now(struct sandbox *sb, uint16_t type, uint64_t id, int64_t arg,
+		    int fd)
 {
-	struct sb_msg m = {.magic = SB_MSG_MAGIC, .type = type,
-			   .nfds = fd >= 0 ? 1 : 0, .id = id, .arg = arg};
+	struct sb_msg m = {.magic = SB_MSG_MAGIC,
+			   .type = type,
+			   .nfds = fd >= 0 ? 1 : 0,
+			   .id = id,
+			   .arg = arg};
 	struct iovec iov = {&m, sizeof(m)};
 	union {
 		char buf[CMSG_SPACE(sizeof(int))];
@@ -354,8 +359,8 @@ static void drop_pending(struct sandbox *sb)
  * full: a kill is never lost to a burst of probes. Takes no ownership of
  * 'fd' (a queued request keeps a dup). 0, -EAGAIN (queue full), -EPIPE.
  */
-static int send_req(struct sandbox *sb, uint16_t type, uint64_t id,
-		    int64_t arg, int fd)
+static int send_req(struct sandbox *sb, uint16_t type, uint64_t id, int64_t arg,
+		    int fd)
 {
 	struct sb_pending *p;
 	int r;
@@ -449,7 +454,7 @@ int sandbox_open(uv_loop_t *loop, const struct sandbox_config *cfg,
 	snprintf(sc.state_dir, sizeof(sc.state_dir), "%s",
 		 cfg->state_dir && cfg->state_dir[0] ? cfg->state_dir
 						     : SB_DEF_STATE_DIR);
-	sb->cfg.state_dir = NULL;	/* the caller's string: not kept */
+	sb->cfg.state_dir = NULL; /* the caller's string: not kept */
 	sc.uid_base = sb->cfg.uid_base;
 	sc.slots = sb->cfg.slots;
 	sc.defaults = sb->cfg.defaults;
@@ -558,9 +563,9 @@ int sandbox_spawn(struct sandbox *sb, const struct sandbox_spec *spec,
 	}
 	r = sb_write_all(fd, buf, len);
 	free(buf);
-	if (!r && fcntl(fd, F_ADD_SEALS,
-			F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE |
-				F_SEAL_SEAL))
+	if (!r &&
+	    fcntl(fd, F_ADD_SEALS,
+		  F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL))
 		r = -errno;
 	if (r) {
 		close(fd);

@@ -101,18 +101,16 @@ static void write_files(int dfd, const struct sb_child_ctx *c)
 {
 	for (size_t i = 0; i < c->spec->nfiles; i++) {
 		const struct sb_file *f = &c->spec->files[i];
-		int fd = openat(dfd, f->name,
-				O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-					O_CLOEXEC,
-				0600);
+		int fd = openat(
+		    dfd, f->name,
+		    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (fd < 0)
 			die(-errno, "cannot create '%s': %s", f->name,
 			    strerror(errno));
 		int r = sb_write_all(fd, f->data, f->len);
 		if (r)
 			die(r, "cannot write '%s': %s", f->name, strerror(-r));
-		if (fchown(fd, c->host_uid, c->host_gid) ||
-		    fchmod(fd, f->mode))
+		if (fchown(fd, c->host_uid, c->host_gid) || fchmod(fd, f->mode))
 			die(-errno, "cannot chown '%s': %s", f->name,
 			    strerror(errno));
 		close(fd);
@@ -151,7 +149,7 @@ static void drop_bounding_set(void)
 static void drop_caps(void)
 {
 	struct __user_cap_header_struct hdr = {
-		.version = _LINUX_CAPABILITY_VERSION_3,
+	    .version = _LINUX_CAPABILITY_VERSION_3,
 	};
 	struct __user_cap_data_struct data[2];
 
@@ -187,9 +185,8 @@ static void write_id_maps(const struct sb_child_ctx *c)
 }
 
 /* pid 2: becomes the user's program. */
-__attribute__((noreturn)) static void program_main(const struct sb_child_ctx *c,
-						   int exec_fd,
-						   const char *workdir)
+__attribute__((noreturn)) static void
+program_main(const struct sb_child_ctx *c, int exec_fd, const char *workdir)
 {
 	const struct sb_spec *s = c->spec;
 	int fds[3];
@@ -289,8 +286,7 @@ __attribute__((noreturn)) static void program_main(const struct sb_child_ctx *c,
 
 /* The work dir when there is no fresh root (weak mode): a private tmpfs
  * over state_dir/work, visible only in this mount namespace. */
-static void weak_workdir(const struct sb_child_ctx *c, char *path,
-			 size_t len)
+static void weak_workdir(const struct sb_child_ctx *c, char *path, size_t len)
 {
 	char opts[128];
 

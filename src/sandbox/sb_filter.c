@@ -27,30 +27,67 @@
 /* Denied outright. Names, so that calls unknown to this libseccomp or
  * kernel are skipped rather than breaking the build. */
 static const char *const denied[] = {
-	/* new namespaces and joining others */
-	"unshare", "setns",
-	/* the mount family: the file system view is fixed */
-	"mount", "umount", "umount2", "pivot_root", "chroot", "fsopen",
-	"fsconfig", "fsmount", "fspick", "move_mount", "open_tree",
-	"mount_setattr",
-	/* looking into or steering other processes */
-	"ptrace", "process_vm_readv", "process_vm_writev", "kcmp",
-	"pidfd_getfd",
-	/* large kernel attack surface, never needed by a test program */
-	"bpf", "perf_event_open", "userfaultfd", "io_uring_setup",
-	"io_uring_enter", "io_uring_register", "keyctl", "add_key",
-	"request_key", "open_by_handle_at", "name_to_handle_at",
-	/* machine-wide state */
-	"kexec_load", "kexec_file_load", "init_module", "finit_module",
-	"delete_module", "reboot", "settimeofday", "clock_settime",
-	"clock_adjtime", "adjtimex", "swapon", "swapoff", "acct",
-	"quotactl", "syslog", "iopl", "ioperm", "vhangup", "lookup_dcookie",
-	"nfsservctl", "personality",
+    /* new namespaces and joining others */
+    "unshare",
+    "setns",
+    /* the mount family: the file system view is fixed */
+    "mount",
+    "umount",
+    "umount2",
+    "pivot_root",
+    "chroot",
+    "fsopen",
+    "fsconfig",
+    "fsmount",
+    "fspick",
+    "move_mount",
+    "open_tree",
+    "mount_setattr",
+    /* looking into or steering other processes */
+    "ptrace",
+    "process_vm_readv",
+    "process_vm_writev",
+    "kcmp",
+    "pidfd_getfd",
+    /* large kernel attack surface, never needed by a test program */
+    "bpf",
+    "perf_event_open",
+    "userfaultfd",
+    "io_uring_setup",
+    "io_uring_enter",
+    "io_uring_register",
+    "keyctl",
+    "add_key",
+    "request_key",
+    "open_by_handle_at",
+    "name_to_handle_at",
+    /* machine-wide state */
+    "kexec_load",
+    "kexec_file_load",
+    "init_module",
+    "finit_module",
+    "delete_module",
+    "reboot",
+    "settimeofday",
+    "clock_settime",
+    "clock_adjtime",
+    "adjtimex",
+    "swapon",
+    "swapoff",
+    "acct",
+    "quotactl",
+    "syslog",
+    "iopl",
+    "ioperm",
+    "vhangup",
+    "lookup_dcookie",
+    "nfsservctl",
+    "personality",
 };
 
-static const int namespace_flags =
-	CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER |
-	CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWCGROUP | 0x00000080 /* TIME */;
+static const int namespace_flags = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC |
+				   CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET |
+				   CLONE_NEWCGROUP | 0x00000080 /* TIME */;
 
 bool sb_filter_available(void)
 {
@@ -88,14 +125,14 @@ static int add_rules(scmp_filter_ctx ctx)
 
 	/* Faking terminal input or poking the console: compare the low 32
 	 * bits only (the request is an int; the upper half is garbage). */
-	r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(ioctl), 1,
-			     SCMP_A1_64(SCMP_CMP_MASKED_EQ, 0xffffffffu,
-					TIOCSTI));
+	r = seccomp_rule_add(
+	    ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(ioctl), 1,
+	    SCMP_A1_64(SCMP_CMP_MASKED_EQ, 0xffffffffu, TIOCSTI));
 	if (r)
 		return r;
-	r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(ioctl), 1,
-			     SCMP_A1_64(SCMP_CMP_MASKED_EQ, 0xffffffffu,
-					TIOCLINUX));
+	r = seccomp_rule_add(
+	    ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(ioctl), 1,
+	    SCMP_A1_64(SCMP_CMP_MASKED_EQ, 0xffffffffu, TIOCLINUX));
 	if (r)
 		return r;
 
@@ -106,17 +143,15 @@ static int add_rules(scmp_filter_ctx ctx)
 	for (int k = 0; k < 2; k++) {
 		for (size_t i = 0; i < sizeof(bad_low) / sizeof(bad_low[0]);
 		     i++) {
-			r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EAFNOSUPPORT),
-					     calls[k], 1,
-					     SCMP_A0_64(SCMP_CMP_EQ,
-							(uint64_t)bad_low[i]));
+			r = seccomp_rule_add(
+			    ctx, SCMP_ACT_ERRNO(EAFNOSUPPORT), calls[k], 1,
+			    SCMP_A0_64(SCMP_CMP_EQ, (uint64_t)bad_low[i]));
 			if (r)
 				return r;
 		}
-		r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EAFNOSUPPORT),
-				     calls[k], 1,
-				     SCMP_A0_64(SCMP_CMP_GE,
-						(uint64_t)AF_INET6 + 1));
+		r = seccomp_rule_add(
+		    ctx, SCMP_ACT_ERRNO(EAFNOSUPPORT), calls[k], 1,
+		    SCMP_A0_64(SCMP_CMP_GE, (uint64_t)AF_INET6 + 1));
 		if (r)
 			return r;
 	}

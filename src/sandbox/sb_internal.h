@@ -15,18 +15,18 @@
 #include "sandbox/sb_proto.h"
 
 /* Built-in defaults for limits left at 0. */
-#define SB_DEF_MEMORY (256ull << 20)
-#define SB_DEF_PIDS 64
-#define SB_DEF_NOFILE 256
-#define SB_DEF_FSIZE (64ull << 20)
-#define SB_DEF_TMPFS (64ull << 20)
-#define SB_DEF_CPU_MS 10000
+#define SB_DEF_MEMORY  (256ull << 20)
+#define SB_DEF_PIDS    64
+#define SB_DEF_NOFILE  256
+#define SB_DEF_FSIZE   (64ull << 20)
+#define SB_DEF_TMPFS   (64ull << 20)
+#define SB_DEF_CPU_MS  10000
 #define SB_DEF_WALL_MS 600000
 
 #define SB_DEF_STATE_DIR "/run/coderoom-sandbox"
-#define SB_DEF_UID_BASE 200000
-#define SB_DEF_SLOTS 64
-#define SB_MAX_SLOTS 4096
+#define SB_DEF_UID_BASE	 200000
+#define SB_DEF_SLOTS	 64
+#define SB_MAX_SLOTS	 4096
 
 /* Uid/gid seen inside the sandbox's user namespace. */
 #define SB_INNER_ID 1000
@@ -41,8 +41,8 @@ struct sb_spawner_config {
 };
 
 /* Run the spawner on socket 'sock'; never returns. */
-__attribute__((noreturn)) void sb_spawner_main(int sock,
-					       const struct sb_spawner_config *c);
+__attribute__((noreturn)) void
+sb_spawner_main(int sock, const struct sb_spawner_config *c);
 
 /* Fill in every 0 in 'l' from 'def'. */
 void sb_limits_apply_defaults(struct sandbox_limits *l,
@@ -52,32 +52,32 @@ void sb_limits_apply_defaults(struct sandbox_limits *l,
 
 /* Records init and the program send to the spawner (one per packet). */
 enum sb_report_kind {
-	SB_REP_PID = 1,	/* the program says hello (SCM_CREDENTIALS: host pid) */
-	SB_REP_STARTED,	/* the program's exec succeeded */
+	SB_REP_PID = 1, /* the program says hello (SCM_CREDENTIALS: host pid) */
+	SB_REP_STARTED, /* the program's exec succeeded */
 	SB_REP_FAILED,	/* setup or exec failed: err, msg */
 	SB_REP_STATUS,	/* the program's wait status: val */
 };
 
 struct sb_report {
 	uint32_t kind;
-	int32_t err;	/* -errno for FAILED */
+	int32_t err; /* -errno for FAILED */
 	int64_t val;
 	char msg[200];
 };
 
 /* Everything init needs; prepared by the spawner before clone. */
 struct sb_child_ctx {
-	const struct sb_spec *spec;	/* limits already defaulted */
-	uid_t host_uid;			/* uid_base + slot */
+	const struct sb_spec *spec; /* limits already defaulted */
+	uid_t host_uid;		    /* uid_base + slot */
 	gid_t host_gid;
-	int report_fd;			/* SOCK_SEQPACKET to the spawner */
-	int sync_fd;			/* read end: the spawner says go */
-	int stdio[3];			/* child ends: slave x3 or pipe ends */
-	int tty_slave;			/* -1 when !tty */
+	int report_fd; /* SOCK_SEQPACKET to the spawner */
+	int sync_fd;   /* read end: the spawner says go */
+	int stdio[3];  /* child ends: slave x3 or pipe ends */
+	int tty_slave; /* -1 when !tty */
 	const char *state_dir;
-	bool userns;			/* create a user namespace */
-	bool mountns;			/* pivot into a fresh root */
-	bool seccomp;			/* load the filter */
+	bool userns;  /* create a user namespace */
+	bool mountns; /* pivot into a fresh root */
+	bool seccomp; /* load the filter */
 };
 
 /* init, pid 1 of the run; never returns. */
@@ -90,8 +90,8 @@ __attribute__((noreturn)) void sb_child_init(const struct sb_child_ctx *c);
  * private mount namespace) and pivot into it. Returns 0 or -errno with
  * 'err' describing the failing step.
  */
-int sb_mounts_setup(const char *root, const struct sb_child_ctx *c,
-		    char *err, size_t errlen);
+int sb_mounts_setup(const char *root, const struct sb_child_ctx *c, char *err,
+		    size_t errlen);
 
 /* Sanity of the step table (unit tested): 0 or the index+1 of a bad step. */
 int sb_mounts_check_table(void);
@@ -107,11 +107,11 @@ bool sb_filter_available(void);
 /* --- sb_probe.c -------------------------------------------------------- */
 
 enum sb_thread_state {
-	SB_THREAD_UNKNOWN = 0,	/* unparsable */
-	SB_THREAD_RUNNING,	/* "running" */
-	SB_THREAD_BLOCKED,	/* in a syscall that is not a read of input */
-	SB_THREAD_READ,		/* read/readv/pread on some fd (fd set) */
-	SB_THREAD_POLL,		/* select/poll/epoll family */
+	SB_THREAD_UNKNOWN = 0, /* unparsable */
+	SB_THREAD_RUNNING,     /* "running" */
+	SB_THREAD_BLOCKED,     /* in a syscall that is not a read of input */
+	SB_THREAD_READ,	       /* read/readv/pread on some fd (fd set) */
+	SB_THREAD_POLL,	       /* select/poll/epoll family */
 };
 
 /*

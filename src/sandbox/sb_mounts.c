@@ -23,37 +23,37 @@
 
 enum step_op {
 	STEP_END = 0,
-	STEP_ROOT,	/* tmpfs on the new root */
-	STEP_DIR,	/* mkdir dst (mode) */
-	STEP_BIND_RO,	/* bind host src on dst, read-only, nosuid, nodev */
-	STEP_LINK,	/* host src is a symlink: same link; a dir: BIND_RO */
-	STEP_SYMLINK,	/* symlink dst -> src */
-	STEP_FILE,	/* write src as the content of dst (0644) */
-	STEP_DEV,	/* bind the host device node src on an empty file dst */
-	STEP_TTY,	/* bind the run's pty slave on /dev/pts/N */
-	STEP_PROC,	/* fresh procfs of the run's pid namespace */
-	STEP_TMPFS,	/* tmpfs on dst (src = options), size from limits */
-	STEP_ROOT_RO,	/* remount the new root read-only */
-	STEP_PIVOT,	/* pivot_root into it, detach the host tree */
+	STEP_ROOT,    /* tmpfs on the new root */
+	STEP_DIR,     /* mkdir dst (mode) */
+	STEP_BIND_RO, /* bind host src on dst, read-only, nosuid, nodev */
+	STEP_LINK,    /* host src is a symlink: same link; a dir: BIND_RO */
+	STEP_SYMLINK, /* symlink dst -> src */
+	STEP_FILE,    /* write src as the content of dst (0644) */
+	STEP_DEV,     /* bind the host device node src on an empty file dst */
+	STEP_TTY,     /* bind the run's pty slave on /dev/pts/N */
+	STEP_PROC,    /* fresh procfs of the run's pid namespace */
+	STEP_TMPFS,   /* tmpfs on dst (src = options), size from limits */
+	STEP_ROOT_RO, /* remount the new root read-only */
+	STEP_PIVOT,   /* pivot_root into it, detach the host tree */
 };
 
-#define OPTIONAL 1u	/* skip when the host lacks src */
-#define SIZED 2u	/* tmpfs size = limits.tmpfs_bytes */
-#define OWNED 4u	/* tmpfs owned by the run's uid */
+#define OPTIONAL 1u /* skip when the host lacks src */
+#define SIZED	 2u /* tmpfs size = limits.tmpfs_bytes */
+#define OWNED	 4u /* tmpfs owned by the run's uid */
 
 struct step {
 	enum step_op op;
 	const char *src;
-	const char *dst;	/* relative to the new root */
+	const char *dst; /* relative to the new root */
 	unsigned mode;
 	unsigned flags;
 	const char *why;
 };
 
 static const char etc_passwd[] =
-	"root:x:0:0:root:/:/usr/sbin/nologin\n"
-	"runner:x:1000:1000:runner:/work:/bin/sh\n"
-	"nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n";
+    "root:x:0:0:root:/:/usr/sbin/nologin\n"
+    "runner:x:1000:1000:runner:/work:/bin/sh\n"
+    "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n";
 static const char etc_group[] = "root:x:0:\nrunner:x:1000:\n"
 				"nogroup:x:65534:\n";
 static const char etc_hosts[] = "127.0.0.1\tlocalhost coderoom\n"
@@ -62,76 +62,76 @@ static const char etc_nsswitch[] = "passwd: files\ngroup: files\n"
 				   "hosts: files\n";
 
 static const struct step steps[] = {
-	{STEP_ROOT, "size=2m,nr_inodes=4096,mode=0755", "", 0, 0,
-	 "an empty root: only what the steps below add exists"},
-	{STEP_DIR, NULL, "usr", 0755, 0, "mount point"},
-	{STEP_BIND_RO, "/usr", "usr", 0, 0,
-	 "every toolchain lives in /usr (Debian's merged /usr)"},
-	{STEP_LINK, "/bin", "bin", 0, OPTIONAL,
-	 "merged-/usr links: #!/bin/sh and the ELF interpreter path"},
-	{STEP_LINK, "/sbin", "sbin", 0, OPTIONAL, "merged-/usr link"},
-	{STEP_LINK, "/lib", "lib", 0, OPTIONAL, "merged-/usr link"},
-	{STEP_LINK, "/lib64", "lib64", 0, OPTIONAL,
-	 "/lib64/ld-linux-x86-64.so.2 is in every x86-64 binary"},
-	{STEP_LINK, "/lib32", "lib32", 0, OPTIONAL, "merged-/usr link"},
-	{STEP_LINK, "/libx32", "libx32", 0, OPTIONAL, "merged-/usr link"},
-	{STEP_DIR, NULL, "etc", 0755, 0,
-	 "a synthetic /etc: never the host's (no shadow, no config)"},
-	{STEP_FILE, etc_passwd, "etc/passwd", 0, 0,
-	 "getpwuid(1000) works: whoami, Python's getpass, ssh-less git"},
-	{STEP_FILE, etc_group, "etc/group", 0, 0, "id, ls -l show names"},
-	{STEP_FILE, etc_hosts, "etc/hosts", 0, 0,
-	 "'localhost' resolves without DNS (there is no network anyway)"},
-	{STEP_FILE, etc_nsswitch, "etc/nsswitch.conf", 0, 0,
-	 "files only: glibc never tries a daemon or DNS"},
-	{STEP_FILE, "coderoom\n", "etc/hostname", 0, 0,
-	 "matches sethostname() in the uts namespace"},
-	{STEP_DIR, NULL, "etc/alternatives", 0755, OPTIONAL, "mount point"},
-	{STEP_BIND_RO, "/etc/alternatives", "etc/alternatives", 0, OPTIONAL,
-	 "Debian's /usr/bin/java, cc, ... are links through here"},
-	{STEP_FILE, "", "etc/ld.so.cache", 0, OPTIONAL, "mount point"},
-	{STEP_BIND_RO, "/etc/ld.so.cache", "etc/ld.so.cache", 0, OPTIONAL,
-	 "the dynamic linker finds libraries outside the default paths"},
-	{STEP_SYMLINK, "/usr/share/zoneinfo/Etc/UTC", "etc/localtime", 0, 0,
-	 "a defined time zone (UTC) for every language runtime"},
-	{STEP_DIR, NULL, "etc/java-17-openjdk", 0755, OPTIONAL, "mount point"},
-	{STEP_BIND_RO, "/etc/java-17-openjdk", "etc/java-17-openjdk", 0,
-	 OPTIONAL, "the JDK's conf/ and security/ are links into /etc"},
-	{STEP_DIR, NULL, "proc", 0555, 0, "mount point"},
-	{STEP_PROC, NULL, "proc", 0, 0,
-	 "a procfs of the run's pid namespace only; hidepid hides others"},
-	{STEP_DIR, NULL, "dev", 0755, 0, "a tiny /dev, not the host's"},
-	{STEP_TMPFS, "size=64k,nr_inodes=64,mode=0755", "dev", 0, 0,
-	 "holds the device nodes below and nothing else"},
-	{STEP_DEV, "/dev/null", "dev/null", 0, 0, "the usual devices"},
-	{STEP_DEV, "/dev/zero", "dev/zero", 0, 0, "the usual devices"},
-	{STEP_DEV, "/dev/full", "dev/full", 0, 0, "the usual devices"},
-	{STEP_DEV, "/dev/random", "dev/random", 0, 0, "the usual devices"},
-	{STEP_DEV, "/dev/urandom", "dev/urandom", 0, 0, "the usual devices"},
-	{STEP_DEV, "/dev/tty", "dev/tty", 0, 0,
-	 "the controlling terminal alias: getpass(), Node's tty reopen"},
-	{STEP_DIR, NULL, "dev/pts", 0755, 0, "holds the run's pty slave"},
-	{STEP_TTY, NULL, "dev/pts", 0, 0,
-	 "only this run's terminal, under its usual name"},
-	{STEP_SYMLINK, "/proc/self/fd", "dev/fd", 0, 0,
-	 "bash process substitution <(...)"},
-	{STEP_SYMLINK, "/proc/self/fd/0", "dev/stdin", 0, 0, "scripts"},
-	{STEP_SYMLINK, "/proc/self/fd/1", "dev/stdout", 0, 0, "scripts"},
-	{STEP_SYMLINK, "/proc/self/fd/2", "dev/stderr", 0, 0, "scripts"},
-	{STEP_DIR, NULL, "dev/shm", 01777, 0, "mount point"},
-	{STEP_TMPFS, "mode=1777", "dev/shm", 0, SIZED,
-	 "POSIX semaphores (Python multiprocessing), capped"},
-	{STEP_DIR, NULL, "tmp", 01777, 0, "mount point"},
-	{STEP_TMPFS, "mode=1777", "tmp", 0, SIZED,
-	 "scratch space, capped, gone with the run"},
-	{STEP_DIR, NULL, "work", 0755, 0, "mount point"},
-	{STEP_TMPFS, "mode=0755", "work", 0, SIZED | OWNED,
-	 "the program's files and its working directory, capped"},
-	{STEP_ROOT_RO, NULL, "", 0, 0,
-	 "the program cannot add files next to the mounts above"},
-	{STEP_PIVOT, NULL, "", 0, 0,
-	 "enter the new root and drop every reference to the host's"},
-	{STEP_END, NULL, NULL, 0, 0, NULL},
+    {STEP_ROOT, "size=2m,nr_inodes=4096,mode=0755", "", 0, 0,
+     "an empty root: only what the steps below add exists"},
+    {STEP_DIR, NULL, "usr", 0755, 0, "mount point"},
+    {STEP_BIND_RO, "/usr", "usr", 0, 0,
+     "every toolchain lives in /usr (Debian's merged /usr)"},
+    {STEP_LINK, "/bin", "bin", 0, OPTIONAL,
+     "merged-/usr links: #!/bin/sh and the ELF interpreter path"},
+    {STEP_LINK, "/sbin", "sbin", 0, OPTIONAL, "merged-/usr link"},
+    {STEP_LINK, "/lib", "lib", 0, OPTIONAL, "merged-/usr link"},
+    {STEP_LINK, "/lib64", "lib64", 0, OPTIONAL,
+     "/lib64/ld-linux-x86-64.so.2 is in every x86-64 binary"},
+    {STEP_LINK, "/lib32", "lib32", 0, OPTIONAL, "merged-/usr link"},
+    {STEP_LINK, "/libx32", "libx32", 0, OPTIONAL, "merged-/usr link"},
+    {STEP_DIR, NULL, "etc", 0755, 0,
+     "a synthetic /etc: never the host's (no shadow, no config)"},
+    {STEP_FILE, etc_passwd, "etc/passwd", 0, 0,
+     "getpwuid(1000) works: whoami, Python's getpass, ssh-less git"},
+    {STEP_FILE, etc_group, "etc/group", 0, 0, "id, ls -l show names"},
+    {STEP_FILE, etc_hosts, "etc/hosts", 0, 0,
+     "'localhost' resolves without DNS (there is no network anyway)"},
+    {STEP_FILE, etc_nsswitch, "etc/nsswitch.conf", 0, 0,
+     "files only: glibc never tries a daemon or DNS"},
+    {STEP_FILE, "coderoom\n", "etc/hostname", 0, 0,
+     "matches sethostname() in the uts namespace"},
+    {STEP_DIR, NULL, "etc/alternatives", 0755, OPTIONAL, "mount point"},
+    {STEP_BIND_RO, "/etc/alternatives", "etc/alternatives", 0, OPTIONAL,
+     "Debian's /usr/bin/java, cc, ... are links through here"},
+    {STEP_FILE, "", "etc/ld.so.cache", 0, OPTIONAL, "mount point"},
+    {STEP_BIND_RO, "/etc/ld.so.cache", "etc/ld.so.cache", 0, OPTIONAL,
+     "the dynamic linker finds libraries outside the default paths"},
+    {STEP_SYMLINK, "/usr/share/zoneinfo/Etc/UTC", "etc/localtime", 0, 0,
+     "a defined time zone (UTC) for every language runtime"},
+    {STEP_DIR, NULL, "etc/java-17-openjdk", 0755, OPTIONAL, "mount point"},
+    {STEP_BIND_RO, "/etc/java-17-openjdk", "etc/java-17-openjdk", 0, OPTIONAL,
+     "the JDK's conf/ and security/ are links into /etc"},
+    {STEP_DIR, NULL, "proc", 0555, 0, "mount point"},
+    {STEP_PROC, NULL, "proc", 0, 0,
+     "a procfs of the run's pid namespace only; hidepid hides others"},
+    {STEP_DIR, NULL, "dev", 0755, 0, "a tiny /dev, not the host's"},
+    {STEP_TMPFS, "size=64k,nr_inodes=64,mode=0755", "dev", 0, 0,
+     "holds the device nodes below and nothing else"},
+    {STEP_DEV, "/dev/null", "dev/null", 0, 0, "the usual devices"},
+    {STEP_DEV, "/dev/zero", "dev/zero", 0, 0, "the usual devices"},
+    {STEP_DEV, "/dev/full", "dev/full", 0, 0, "the usual devices"},
+    {STEP_DEV, "/dev/random", "dev/random", 0, 0, "the usual devices"},
+    {STEP_DEV, "/dev/urandom", "dev/urandom", 0, 0, "the usual devices"},
+    {STEP_DEV, "/dev/tty", "dev/tty", 0, 0,
+     "the controlling terminal alias: getpass(), Node's tty reopen"},
+    {STEP_DIR, NULL, "dev/pts", 0755, 0, "holds the run's pty slave"},
+    {STEP_TTY, NULL, "dev/pts", 0, 0,
+     "only this run's terminal, under its usual name"},
+    {STEP_SYMLINK, "/proc/self/fd", "dev/fd", 0, 0,
+     "bash process substitution <(...)"},
+    {STEP_SYMLINK, "/proc/self/fd/0", "dev/stdin", 0, 0, "scripts"},
+    {STEP_SYMLINK, "/proc/self/fd/1", "dev/stdout", 0, 0, "scripts"},
+    {STEP_SYMLINK, "/proc/self/fd/2", "dev/stderr", 0, 0, "scripts"},
+    {STEP_DIR, NULL, "dev/shm", 01777, 0, "mount point"},
+    {STEP_TMPFS, "mode=1777", "dev/shm", 0, SIZED,
+     "POSIX semaphores (Python multiprocessing), capped"},
+    {STEP_DIR, NULL, "tmp", 01777, 0, "mount point"},
+    {STEP_TMPFS, "mode=1777", "tmp", 0, SIZED,
+     "scratch space, capped, gone with the run"},
+    {STEP_DIR, NULL, "work", 0755, 0, "mount point"},
+    {STEP_TMPFS, "mode=0755", "work", 0, SIZED | OWNED,
+     "the program's files and its working directory, capped"},
+    {STEP_ROOT_RO, NULL, "", 0, 0,
+     "the program cannot add files next to the mounts above"},
+    {STEP_PIVOT, NULL, "", 0, 0,
+     "enter the new root and drop every reference to the host's"},
+    {STEP_END, NULL, NULL, 0, 0, NULL},
 };
 
 int sb_mounts_check_table(void)
@@ -189,15 +189,15 @@ struct mount_attr_compat {
 #ifndef SYS_mount_setattr
 #define SYS_mount_setattr 442
 #endif
-#define MNT_ATTR_RDONLY 0x1
-#define MNT_ATTR_NOSUID 0x2
-#define MNT_ATTR_NODEV 0x4
+#define MNT_ATTR_RDONLY	 0x1
+#define MNT_ATTR_NOSUID	 0x2
+#define MNT_ATTR_NODEV	 0x4
 #define MNT_AT_RECURSIVE 0x8000
 
 static int bind_ro(const char *src, const char *dst)
 {
 	struct mount_attr_compat a = {
-		.attr_set = MNT_ATTR_RDONLY | MNT_ATTR_NOSUID | MNT_ATTR_NODEV,
+	    .attr_set = MNT_ATTR_RDONLY | MNT_ATTR_NOSUID | MNT_ATTR_NODEV,
 	};
 
 	if (mount(src, dst, "none", MS_BIND | MS_REC, NULL))
@@ -215,8 +215,8 @@ static int bind_ro(const char *src, const char *dst)
 
 static int write_small(const char *path, const char *s)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-		      0644);
+	int fd = open(
+	    path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 	int r;
 
 	if (fd < 0)
@@ -250,7 +250,8 @@ static int run_step(const struct step *s, const char *root, const char *path,
 			return -errno;
 		if (S_ISLNK(st.st_mode)) {
 			char target[256];
-			ssize_t n = readlink(s->src, target, sizeof(target) - 1);
+			ssize_t n =
+			    readlink(s->src, target, sizeof(target) - 1);
 			if (n < 0)
 				return -errno;
 			target[n] = '\0';
@@ -304,21 +305,22 @@ static int run_step(const struct step *s, const char *root, const char *path,
 		return 0;
 	}
 	case STEP_PROC:
-		if (mount("proc", path, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+		if (mount("proc", path, "proc",
+			  MS_NOSUID | MS_NODEV | MS_NOEXEC,
 			  "hidepid=invisible") == 0)
 			return 0;
-		if (mount("proc", path, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
-			  "hidepid=2") == 0)
+		if (mount("proc", path, "proc",
+			  MS_NOSUID | MS_NODEV | MS_NOEXEC, "hidepid=2") == 0)
 			return 0;
 		return -errno;
 	case STEP_TMPFS: {
 		size_t n = (size_t)snprintf(opts, sizeof(opts), "%s", s->src);
 		if (s->flags & SIZED)
-			n += (size_t)snprintf(opts + n, sizeof(opts) - n,
-					      ",size=%llu,nr_inodes=%llu",
-					      (unsigned long long)
-						      c->spec->limits.tmpfs_bytes,
-					      (unsigned long long)16384);
+			n += (size_t)snprintf(
+			    opts + n, sizeof(opts) - n,
+			    ",size=%llu,nr_inodes=%llu",
+			    (unsigned long long)c->spec->limits.tmpfs_bytes,
+			    (unsigned long long)16384);
 		if (s->flags & OWNED)
 			snprintf(opts + n, sizeof(opts) - n, ",uid=%u,gid=%u",
 				 (unsigned)c->host_uid, (unsigned)c->host_gid);
@@ -330,7 +332,7 @@ static int run_step(const struct step *s, const char *root, const char *path,
 	case STEP_ROOT_RO:
 		if (mount("none", root, "none",
 			  MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID |
-				  MS_NODEV,
+			      MS_NODEV,
 			  NULL))
 			return -errno;
 		return 0;
@@ -352,8 +354,8 @@ static int run_step(const struct step *s, const char *root, const char *path,
 	return -EINVAL;
 }
 
-int sb_mounts_setup(const char *root, const struct sb_child_ctx *c,
-		    char *err, size_t errlen)
+int sb_mounts_setup(const char *root, const struct sb_child_ctx *c, char *err,
+		    size_t errlen)
 {
 	char path[512];
 
@@ -371,8 +373,7 @@ int sb_mounts_setup(const char *root, const struct sb_child_ctx *c,
 			if (n->src && access(n->src, F_OK))
 				continue;
 		}
-		if ((s->flags & OPTIONAL) && s->op == STEP_FILE &&
-		    !s->src[0]) {
+		if ((s->flags & OPTIONAL) && s->op == STEP_FILE && !s->src[0]) {
 			const struct step *n = &steps[i + 1];
 			if (n->src && access(n->src, F_OK))
 				continue;

@@ -39,7 +39,7 @@ enum sb_thread_state sb_probe_parse(const char *line, long *fd)
 	nr = strtol(line, &end, 10);
 	if (end == line || errno)
 		return SB_THREAD_UNKNOWN;
-	if (nr < 0)	/* blocked, not in a syscall (e.g. stopped) */
+	if (nr < 0) /* blocked, not in a syscall (e.g. stopped) */
 		return SB_THREAD_BLOCKED;
 	if (*end != ' ')
 		return SB_THREAD_UNKNOWN;
@@ -139,8 +139,9 @@ bool sb_probe_tree(pid_t init_pid)
 			long fd;
 			if (de->d_name[0] == '.')
 				continue;
-			snprintf(path, sizeof(path), "/proc/%d/task/%.16s/syscall",
-				 (int)pids[i], de->d_name);
+			snprintf(path, sizeof(path),
+				 "/proc/%d/task/%.16s/syscall", (int)pids[i],
+				 de->d_name);
 			if (sb_read_file(path, line, sizeof(line)) <= 0)
 				continue;
 			switch (sb_probe_parse(line, &fd)) {

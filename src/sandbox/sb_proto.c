@@ -31,8 +31,8 @@ int sb_msg_check(const struct sb_msg *m, size_t got, unsigned nfds)
 	switch (m->type) {
 	case SB_MSG_HELLO:
 		return m->len == sizeof(struct sb_wire_features) && !nfds
-			       ? 0
-			       : -EBADMSG;
+			   ? 0
+			   : -EBADMSG;
 	case SB_MSG_SPAWN:
 		return m->len == 0 && nfds == 1 ? 0 : -EBADMSG;
 	case SB_MSG_KILL:
@@ -41,16 +41,16 @@ int sb_msg_check(const struct sb_msg *m, size_t got, unsigned nfds)
 		return m->len == 0 && !nfds ? 0 : -EBADMSG;
 	case SB_MSG_SIGNAL:
 		return m->len == 0 && !nfds && m->arg > 0 && m->arg < 65
-			       ? 0
-			       : -EBADMSG;
+			   ? 0
+			   : -EBADMSG;
 	case SB_MSG_SPAWNED:
 		if (m->len)
 			return -EBADMSG;
 		return nfds == (m->flags & 1 ? 1u : 3u) ? 0 : -EBADMSG;
 	case SB_MSG_EXIT:
 		return m->len == sizeof(struct sb_wire_result) && !nfds
-			       ? 0
-			       : -EBADMSG;
+			   ? 0
+			   : -EBADMSG;
 	}
 	return -EBADMSG;
 }
@@ -420,7 +420,7 @@ int sb_spec_decode(const uint8_t *buf, size_t len, struct sb_spec *spec)
 		memcpy(f->data, data, f->len);
 	}
 	if (!r.err && r.left)
-		r.err = -EBADMSG;	/* trailing garbage */
+		r.err = -EBADMSG; /* trailing garbage */
 	if (r.err) {
 		sb_spec_release(spec);
 		return r.err;
@@ -440,8 +440,7 @@ void sb_spec_release(struct sb_spec *spec)
 	memset(spec, 0, sizeof(*spec));
 }
 
-void sb_result_to_wire(const struct sandbox_result *r,
-		       struct sb_wire_result *w)
+void sb_result_to_wire(const struct sandbox_result *r, struct sb_wire_result *w)
 {
 	memset(w, 0, sizeof(*w));
 	w->status = r->status;

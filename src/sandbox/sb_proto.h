@@ -19,19 +19,19 @@
 
 #include "sandbox/sandbox.h"
 
-#define SB_MSG_MAGIC 0x63727362u /* "crsb" */
+#define SB_MSG_MAGIC  0x63727362u /* "crsb" */
 #define SB_SPEC_MAGIC 0x63727370u /* "crsp" */
-#define SB_MAX_FDS 3
+#define SB_MAX_FDS    3
 #define SB_MAX_PACKET 4096
 
 /* Bounds the spawner enforces on every spec. */
-#define SB_MAX_SPEC_BYTES (64u << 20)	/* whole encoding */
-#define SB_MAX_ARGS 4096		/* argv entries */
-#define SB_MAX_ENVS 4096		/* envp entries */
-#define SB_MAX_STRING (128u << 10)	/* one argv/envp string */
-#define SB_MAX_FILES 256		/* files in the work dir */
-#define SB_MAX_NAME 255			/* one file name */
-#define SB_MAX_FILE_BYTES (32u << 20)	/* all files together */
+#define SB_MAX_SPEC_BYTES (64u << 20)  /* whole encoding */
+#define SB_MAX_ARGS	  4096	       /* argv entries */
+#define SB_MAX_ENVS	  4096	       /* envp entries */
+#define SB_MAX_STRING	  (128u << 10) /* one argv/envp string */
+#define SB_MAX_FILES	  256	       /* files in the work dir */
+#define SB_MAX_NAME	  255	       /* one file name */
+#define SB_MAX_FILE_BYTES (32u << 20)  /* all files together */
 
 enum sb_msg_type {
 	SB_MSG_HELLO = 1, /* spawner -> lib: body = struct sb_wire_features */
@@ -46,7 +46,7 @@ enum sb_msg_type {
 };
 
 struct sb_msg {
-	uint32_t magic;	/* SB_MSG_MAGIC */
+	uint32_t magic; /* SB_MSG_MAGIC */
 	uint16_t type;	/* enum sb_msg_type */
 	uint16_t nfds;	/* descriptors the sender attached */
 	uint64_t id;	/* run id, 0 for HELLO */
@@ -59,8 +59,8 @@ struct sb_msg {
 struct sb_wire_features {
 	uint8_t userns, pidns, netns, mountns, seccomp;
 	uint8_t cgroup_memory, cgroup_pids, cgroup_cpu, cgroup_kill, strong;
-	char backend[8];	/* NUL-terminated */
-	char missing[256];	/* NUL-terminated */
+	char backend[8];   /* NUL-terminated */
+	char missing[256]; /* NUL-terminated */
 };
 
 struct sb_wire_result {
@@ -71,20 +71,20 @@ struct sb_wire_result {
 	uint64_t cpu_ms;
 	uint64_t wall_ms;
 	uint64_t memory_peak;
-	char message[256];	/* NUL-terminated */
+	char message[256]; /* NUL-terminated */
 };
 
 /* A decoded, validated spec: every pointer owned by the struct. */
 struct sb_file {
-	char *name;		/* validated: see sb_name_ok() */
+	char *name; /* validated: see sb_name_ok() */
 	uint8_t *data;
 	size_t len;
-	unsigned mode;		/* & 0777 */
+	unsigned mode; /* & 0777 */
 };
 
 struct sb_spec {
-	char **argv;		/* NULL-terminated, argv[0] absolute */
-	char **envp;		/* NULL-terminated, each "NAME=value" */
+	char **argv; /* NULL-terminated, argv[0] absolute */
+	char **envp; /* NULL-terminated, each "NAME=value" */
 	struct sb_file *files;
 	size_t nfiles;
 	bool tty;

@@ -33,17 +33,17 @@
 #include "sandbox/cgroup.h"
 #include "sandbox/sb_internal.h"
 
-#define TICK_MS 50	/* CPU/memory accounting poll while runs are alive */
+#define TICK_MS 50 /* CPU/memory accounting poll while runs are alive */
 
 struct run {
 	uint64_t id;
 	unsigned slot;
-	pid_t init_pid;		/* our child; valid until reaped */
-	int report_fd;		/* -1 once at EOF */
-	int lib_fds[3];		/* handed over at STARTED, -1 after */
+	pid_t init_pid; /* our child; valid until reaped */
+	int report_fd;	/* -1 once at EOF */
+	int lib_fds[3]; /* handed over at STARTED, -1 after */
 	int nlib;
 	bool tty;
-	pid_t prog_pid;		/* host pid of pid 2, 0 if unknown */
+	pid_t prog_pid; /* host pid of pid 2, 0 if unknown */
 	int prog_pidfd;
 	bool started, reaped, have_status, killed;
 	int status;
@@ -52,20 +52,20 @@ struct run {
 	char message[256];
 	uint64_t start_ms, end_ms, deadline_ms;
 	struct sandbox_limits limits;
-	struct cgroup_run *cg;	/* NULL without cgroups */
+	struct cgroup_run *cg; /* NULL without cgroups */
 	struct run *next;
 };
 
 static struct {
-	int sock;		/* to the library */
-	bool eof;		/* the library closed its side: wind down */
+	int sock; /* to the library */
+	bool eof; /* the library closed its side: wind down */
 	int sigfd;
 	struct run *runs;
-	unsigned char *slots;	/* 1 = busy */
+	unsigned char *slots; /* 1 = busy */
 	struct sb_spawner_config cfg;
 	struct sb_wire_features feat;
 	bool userns, mountns, seccomp;
-	struct cgroup_host *cgh;	/* NULL: no cgroup back end */
+	struct cgroup_host *cgh; /* NULL: no cgroup back end */
 } S;
 
 static void logmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -90,18 +90,18 @@ void sb_limits_apply_defaults(struct sandbox_limits *l,
 			      const struct sandbox_limits *def)
 {
 	if (!l->memory_bytes)
-		l->memory_bytes = def->memory_bytes ? def->memory_bytes
-						    : SB_DEF_MEMORY;
+		l->memory_bytes =
+		    def->memory_bytes ? def->memory_bytes : SB_DEF_MEMORY;
 	if (!l->pids)
 		l->pids = def->pids ? def->pids : SB_DEF_PIDS;
 	if (!l->nofile)
 		l->nofile = def->nofile ? def->nofile : SB_DEF_NOFILE;
 	if (!l->fsize_bytes)
-		l->fsize_bytes = def->fsize_bytes ? def->fsize_bytes
-						  : SB_DEF_FSIZE;
+		l->fsize_bytes =
+		    def->fsize_bytes ? def->fsize_bytes : SB_DEF_FSIZE;
 	if (!l->tmpfs_bytes)
-		l->tmpfs_bytes = def->tmpfs_bytes ? def->tmpfs_bytes
-						  : SB_DEF_TMPFS;
+		l->tmpfs_bytes =
+		    def->tmpfs_bytes ? def->tmpfs_bytes : SB_DEF_TMPFS;
 	if (!l->cpu_ms)
 		l->cpu_ms = def->cpu_ms ? def->cpu_ms : SB_DEF_CPU_MS;
 	if (!l->wall_ms)
@@ -113,9 +113,13 @@ void sb_limits_apply_defaults(struct sandbox_limits *l,
 static int send_msg(uint16_t type, uint64_t id, int64_t arg, uint32_t flags,
 		    const void *body, uint32_t len, const int *fds, int nfds)
 {
-	struct sb_msg m = {.magic = SB_MSG_MAGIC, .type = type,
-			   .nfds = (uint16_t)nfds, .id = id, .arg = arg,
-			   .len = len, .flags = flags};
+	struct sb_msg m = {.magic = SB_MSG_MAGIC,
+			   .type = type,
+			   .nfds = (uint16_t)nfds,
+			   .id = id,
+			   .arg = arg,
+			   .len = len,
+			   .flags = flags};
 	struct iovec iov[2] = {{&m, sizeof(m)}, {(void *)body, len}};
 	union {
 		char buf[CMSG_SPACE(sizeof(int) * SB_MAX_FDS)];
@@ -197,7 +201,8 @@ static void read_reports(struct run *r)
 			struct cmsghdr align;
 		} u;
 		struct iovec iov = {&rep, sizeof(rep)};
-		struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1,
+		struct msghdr mh = {.msg_iov = &iov,
+				    .msg_iovlen = 1,
 				    .msg_control = u.buf,
 				    .msg_controllen = sizeof(u.buf)};
 		ssize_t n;
@@ -229,7 +234,7 @@ static void read_reports(struct run *r)
 				if (uc.pid > 0 && !r->prog_pid) {
 					r->prog_pid = uc.pid;
 					r->prog_pidfd = (int)syscall(
-						SYS_pidfd_open, uc.pid, 0);
+					    SYS_pidfd_open, uc.pid, 0);
 				}
 			}
 			break;
@@ -283,8 +288,8 @@ static void finish_run(struct run *r)
 		r->cg = NULL;
 	}
 	if (!r->started) {
-		res.error = r->error ? r->error
-				     : (r->killed ? -ECANCELED : -EIO);
+		res.error =
+		    r->error ? r->error : (r->killed ? -ECANCELED : -EIO);
 		if (r->error)
 			snprintf(res.message, sizeof(res.message), "%s",
 				 r->message);
@@ -378,7 +383,7 @@ static void close_child_stdio(int child[3], bool tty)
 
 struct clone_args_compat {
 	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack,
-		stack_size, tls, set_tid, set_tid_size, cgroup;
+	    stack_size, tls, set_tid, set_tid_size, cgroup;
 };
 
 #ifndef SYS_clone3
@@ -400,9 +405,9 @@ static pid_t clone_init(const struct cgroup_run *cg)
 
 	if (cgfd >= 0) {
 		struct clone_args_compat a = {
-			.flags = ns | CLONE_INTO_CGROUP_FLAG,
-			.exit_signal = SIGCHLD,
-			.cgroup = (uint64_t)cgfd,
+		    .flags = ns | CLONE_INTO_CGROUP_FLAG,
+		    .exit_signal = SIGCHLD,
+		    .cgroup = (uint64_t)cgfd,
 		};
 		pid_t pid = (pid_t)syscall(SYS_clone3, &a, sizeof(a));
 		if (pid == 0)
@@ -515,17 +520,17 @@ static void handle_spawn(uint64_t id, int memfd)
 	}
 
 	struct sb_child_ctx ctx = {
-		.spec = &spec,
-		.host_uid = S.cfg.uid_base + slot,
-		.host_gid = S.cfg.uid_base + slot,
-		.report_fd = rep[1],
-		.sync_fd = sync[0],
-		.stdio = {child[0], child[1], child[2]},
-		.tty_slave = slave,
-		.state_dir = S.cfg.state_dir,
-		.userns = S.userns,
-		.mountns = S.mountns,
-		.seccomp = S.seccomp,
+	    .spec = &spec,
+	    .host_uid = S.cfg.uid_base + slot,
+	    .host_gid = S.cfg.uid_base + slot,
+	    .report_fd = rep[1],
+	    .sync_fd = sync[0],
+	    .stdio = {child[0], child[1], child[2]},
+	    .tty_slave = slave,
+	    .state_dir = S.cfg.state_dir,
+	    .userns = S.userns,
+	    .mountns = S.mountns,
+	    .seccomp = S.seccomp,
 	};
 	pid_t pid = clone_init(r->cg);
 	if (pid < 0) {
@@ -595,7 +600,7 @@ static void signal_program(struct run *r, int sig)
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)r->prog_pid);
 	if (sb_read_file(path, buf, sizeof(buf)) <= 0)
 		return;
-	p = strrchr(buf, ')');	/* comm may hold spaces and parentheses */
+	p = strrchr(buf, ')'); /* comm may hold spaces and parentheses */
 	if (!p || strtol(p + 4, NULL, 10) != r->init_pid)
 		return;
 	kill(r->prog_pid, sig);
@@ -610,7 +615,8 @@ static void handle_request(void)
 	} u;
 	char body[SB_MAX_PACKET];
 	struct iovec iov[2] = {{&m, sizeof(m)}, {body, sizeof(body)}};
-	struct msghdr mh = {.msg_iov = iov, .msg_iovlen = 2,
+	struct msghdr mh = {.msg_iov = iov,
+			    .msg_iovlen = 2,
 			    .msg_control = u.buf,
 			    .msg_controllen = sizeof(u.buf)};
 	int fds[SB_MAX_FDS * 2];
@@ -647,8 +653,8 @@ static void handle_request(void)
 		}
 	}
 	if ((mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ||
-	    sb_msg_check(&m, (size_t)n, nfds) ||
-	    m.type == SB_MSG_HELLO || m.type >= SB_MSG_SPAWNED) {
+	    sb_msg_check(&m, (size_t)n, nfds) || m.type == SB_MSG_HELLO ||
+	    m.type >= SB_MSG_SPAWNED) {
 		logmsg("sandbox: spawner: malformed request dropped");
 		for (unsigned i = 0; i < nfds; i++)
 			close(fds[i]);
@@ -668,8 +674,8 @@ static void handle_request(void)
 			signal_program(r, (int)m.arg);
 		break;
 	case SB_MSG_PROBE: {
-		bool waiting = r && r->started && !r->reaped &&
-			       sb_probe_tree(r->init_pid);
+		bool waiting =
+		    r && r->started && !r->reaped && sb_probe_tree(r->init_pid);
 		send_msg(SB_MSG_PROBED, m.id, waiting, 0, NULL, 0, NULL, 0);
 		break;
 	}
@@ -742,8 +748,8 @@ static int poll_timeout(void)
 
 static bool try_clone(int flags)
 {
-	pid_t pid = (pid_t)syscall(SYS_clone, flags | SIGCHLD, NULL, NULL,
-				   NULL, 0);
+	pid_t pid =
+	    (pid_t)syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, 0);
 	int st;
 
 	if (pid < 0)

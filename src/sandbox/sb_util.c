@@ -43,9 +43,9 @@ static int rm_dir_contents(int dfd, int depth)
 			r = -errno;
 			continue;
 		}
-		int sub = openat(dirfd(d), de->d_name,
-				 O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-					 O_CLOEXEC);
+		int sub =
+		    openat(dirfd(d), de->d_name,
+			   O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (sub < 0) {
 			r = -errno;
 			continue;
@@ -53,7 +53,8 @@ static int rm_dir_contents(int dfd, int depth)
 		int rr = rm_dir_contents(sub, depth + 1);
 		if (rr)
 			r = rr;
-		if (unlinkat(dirfd(d), de->d_name, AT_REMOVEDIR) && errno != ENOENT)
+		if (unlinkat(dirfd(d), de->d_name, AT_REMOVEDIR) &&
+		    errno != ENOENT)
 			r = -errno;
 	}
 	closedir(d);

@@ -68,47 +68,47 @@ static void test_mountinfo(void **state)
 	int ver;
 
 	assert_true(cgroup_parse_mountinfo(
-		"35 31 0:32 / /sys/fs/cgroup/memory rw,relatime - cgroup "
-		"cgroup rw,memory\n",
-		&ver, path, sizeof(path), opts, sizeof(opts)));
+	    "35 31 0:32 / /sys/fs/cgroup/memory rw,relatime - cgroup "
+	    "cgroup rw,memory\n",
+	    &ver, path, sizeof(path), opts, sizeof(opts)));
 	assert_int_equal(ver, 1);
 	assert_string_equal(path, "/sys/fs/cgroup/memory");
 	assert_true(cgroup_has_option(opts, "memory"));
 	assert_false(cgroup_has_option(opts, "mem"));
 
 	assert_true(cgroup_parse_mountinfo(
-		"32 31 0:29 / /sys/fs/cgroup/cpu,cpuacct rw shared:9 - cgroup "
-		"cgroup rw,cpu,cpuacct\n",
-		&ver, path, sizeof(path), opts, sizeof(opts)));
+	    "32 31 0:29 / /sys/fs/cgroup/cpu,cpuacct rw shared:9 - cgroup "
+	    "cgroup rw,cpu,cpuacct\n",
+	    &ver, path, sizeof(path), opts, sizeof(opts)));
 	assert_string_equal(path, "/sys/fs/cgroup/cpu,cpuacct");
 	assert_true(cgroup_has_option(opts, "cpuacct"));
 	assert_true(cgroup_has_option(opts, "cpu"));
 
 	assert_true(cgroup_parse_mountinfo(
-		"29 23 0:26 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime "
-		"shared:4 - cgroup2 cgroup2 rw,nsdelegate,memory_recursiveprot\n",
-		&ver, path, sizeof(path), opts, sizeof(opts)));
+	    "29 23 0:26 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime "
+	    "shared:4 - cgroup2 cgroup2 rw,nsdelegate,memory_recursiveprot\n",
+	    &ver, path, sizeof(path), opts, sizeof(opts)));
 	assert_int_equal(ver, 2);
 	assert_string_equal(path, "/sys/fs/cgroup");
 
 	assert_false(cgroup_parse_mountinfo(
-		"31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw\n",
-		&ver, path, sizeof(path), opts, sizeof(opts)));
+	    "31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw\n", &ver,
+	    path, sizeof(path), opts, sizeof(opts)));
 	assert_false(cgroup_parse_mountinfo(
-		"31 23 0:28 / /a\\040b rw - cgroup2 cgroup2 rw\n", &ver, path,
-		sizeof(path), opts, sizeof(opts)));
-	assert_false(cgroup_parse_mountinfo("garbage", &ver, path,
-					    sizeof(path), opts, sizeof(opts)));
-	assert_false(cgroup_parse_mountinfo("", &ver, path, sizeof(path),
+	    "31 23 0:28 / /a\\040b rw - cgroup2 cgroup2 rw\n", &ver, path,
+	    sizeof(path), opts, sizeof(opts)));
+	assert_false(cgroup_parse_mountinfo("garbage", &ver, path, sizeof(path),
 					    opts, sizeof(opts)));
+	assert_false(cgroup_parse_mountinfo("", &ver, path, sizeof(path), opts,
+					    sizeof(opts)));
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_keyed),
-		cmocka_unit_test(test_u64),
-		cmocka_unit_test(test_mountinfo),
+	    cmocka_unit_test(test_keyed),
+	    cmocka_unit_test(test_u64),
+	    cmocka_unit_test(test_mountinfo),
 	};
 
 	return cmocka_run_group_tests_name("sandbox_cgroup", tests, NULL, NULL);

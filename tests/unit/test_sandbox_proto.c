@@ -24,19 +24,28 @@ static const char *const envp_ok[] = {"PATH=/usr/bin", "HOME=/work",
 				      "EMPTY=", NULL};
 static const char code[] = "print('hi')\n";
 static const struct sandbox_file files_ok[] = {
-	{"main.py", code, sizeof(code) - 1, 0644},
-	{"empty", NULL, 0, 0600},
-	{".hidden", "x", 1, 0755},
+    {"main.py", code, sizeof(code) - 1, 0644},
+    {"empty", NULL, 0, 0600},
+    {".hidden", "x", 1, 0755},
 };
 
 static struct sandbox_spec good_spec(void)
 {
 	struct sandbox_spec s = {
-		.argv = argv_ok, .envp = envp_ok, .files = files_ok,
-		.nfiles = 3, .tty = true, .rows = 40, .cols = 120,
-		.limits = {.memory_bytes = 1 << 20, .pids = 7, .nofile = 9,
-			   .fsize_bytes = 11, .tmpfs_bytes = 13, .cpu_ms = 15,
-			   .wall_ms = 17},
+	    .argv = argv_ok,
+	    .envp = envp_ok,
+	    .files = files_ok,
+	    .nfiles = 3,
+	    .tty = true,
+	    .rows = 40,
+	    .cols = 120,
+	    .limits = {.memory_bytes = 1 << 20,
+		       .pids = 7,
+		       .nofile = 9,
+		       .fsize_bytes = 11,
+		       .tmpfs_bytes = 13,
+		       .cpu_ms = 15,
+		       .wall_ms = 17},
 	};
 	return s;
 }
@@ -92,8 +101,8 @@ static void test_truncated_and_corrupted(void **state)
 				assert_true(d.argv[0][0] == '/');
 				for (size_t k = 0; k < d.nfiles; k++)
 					assert_true(sb_name_ok(
-						d.files[k].name,
-						strlen(d.files[k].name)));
+					    d.files[k].name,
+					    strlen(d.files[k].name)));
 				sb_spec_release(&d);
 			}
 		}
@@ -125,8 +134,8 @@ static void test_encode_refuses_bad_specs(void **state)
 	static const char *const none[] = {NULL};
 	static const char *const badenv[] = {"NOEQUALS", NULL};
 	static const char *const badenv2[] = {"=x", NULL};
-	static const char *const names[] = {"", ".", "..", "a/b", "/abs",
-					    "../x"};
+	static const char *const names[] = {"",	   ".",	   "..",
+					    "a/b", "/abs", "../x"};
 
 	s = good_spec();
 	s.argv = rel;
@@ -170,7 +179,10 @@ static void test_decode_refuses_duplicates(void **state)
 	s.nfiles = 2;
 	assert_int_equal(sb_spec_encode(&s, &buf, &len), 0);
 	/* rename "b" to "a" in place */
-	p = memmem(buf, len, "\x01\x00\x00\x00" "b", 5);
+	p = memmem(buf, len,
+		   "\x01\x00\x00\x00"
+		   "b",
+		   5);
 	assert_non_null(p);
 	p[4] = 'a';
 	assert_int_equal(sb_spec_decode(buf, len, &d), -EBADMSG);
@@ -192,8 +204,7 @@ static void test_name_ok(void **state)
 
 static void test_msg_check(void **state)
 {
-	struct sb_msg m = {.magic = SB_MSG_MAGIC, .type = SB_MSG_KILL,
-			   .id = 1};
+	struct sb_msg m = {.magic = SB_MSG_MAGIC, .type = SB_MSG_KILL, .id = 1};
 
 	assert_int_equal(sb_msg_check(&m, sizeof(m), 0), 0);
 	assert_int_equal(sb_msg_check(&m, sizeof(m) - 1, 0), -EBADMSG);
@@ -236,19 +247,22 @@ static void test_msg_check(void **state)
 
 static void test_result_wire(void **state)
 {
-	struct sandbox_result r = {.status = 9, .killed = true,
-				   .hit = SANDBOX_HIT_CPU, .cpu_ms = 5,
-				   .wall_ms = 6, .memory_peak = 7};
+	struct sandbox_result r = {.status = 9,
+				   .killed = true,
+				   .hit = SANDBOX_HIT_CPU,
+				   .cpu_ms = 5,
+				   .wall_ms = 6,
+				   .memory_peak = 7};
 	struct sandbox_result back;
 	struct sb_wire_result w;
 
-	memset(r.message, 'x', sizeof(r.message));	/* unterminated */
+	memset(r.message, 'x', sizeof(r.message)); /* unterminated */
 	sb_result_to_wire(&r, &w);
 	w.hit = 99;
 	sb_result_from_wire(&w, &back);
 	assert_int_equal(back.status, 9);
 	assert_true(back.killed);
-	assert_int_equal(back.hit, SANDBOX_HIT_NONE);	/* out of range */
+	assert_int_equal(back.hit, SANDBOX_HIT_NONE); /* out of range */
 	assert_int_equal(back.cpu_ms, 5);
 	assert_int_equal(strlen(back.message), sizeof(back.message) - 1);
 }
@@ -273,16 +287,16 @@ static void test_mount_table(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_roundtrip),
-		cmocka_unit_test(test_truncated_and_corrupted),
-		cmocka_unit_test(test_trailing_bytes_refused),
-		cmocka_unit_test(test_encode_refuses_bad_specs),
-		cmocka_unit_test(test_decode_refuses_duplicates),
-		cmocka_unit_test(test_name_ok),
-		cmocka_unit_test(test_msg_check),
-		cmocka_unit_test(test_result_wire),
-		cmocka_unit_test(test_limits_defaults),
-		cmocka_unit_test(test_mount_table),
+	    cmocka_unit_test(test_roundtrip),
+	    cmocka_unit_test(test_truncated_and_corrupted),
+	    cmocka_unit_test(test_trailing_bytes_refused),
+	    cmocka_unit_test(test_encode_refuses_bad_specs),
+	    cmocka_unit_test(test_decode_refuses_duplicates),
+	    cmocka_unit_test(test_name_ok),
+	    cmocka_unit_test(test_msg_check),
+	    cmocka_unit_test(test_result_wire),
+	    cmocka_unit_test(test_limits_defaults),
+	    cmocka_unit_test(test_mount_table),
 	};
 
 	return cmocka_run_group_tests_name("sandbox_proto", tests, NULL, NULL);

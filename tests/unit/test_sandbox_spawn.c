@@ -45,7 +45,7 @@ struct ctx {
 	int spawned_calls, exited_calls;
 	struct sandbox_proc proc;
 	struct sandbox_result res;
-	struct out out[2];	/* tty or stdout, stderr */
+	struct out out[2]; /* tty or stdout, stderr */
 	const char *input;
 	int probes_true;
 	int probe_answers;
@@ -97,16 +97,16 @@ static void on_spawned(void *data, int err, const struct sandbox_proc *p)
 	if (p->tty_fd >= 0) {
 		watch(c, 0, p->tty_fd);
 		if (c->input)
-			assert_int_equal(write(p->tty_fd, c->input,
-					       strlen(c->input)),
-					 (ssize_t)strlen(c->input));
+			assert_int_equal(
+			    write(p->tty_fd, c->input, strlen(c->input)),
+			    (ssize_t)strlen(c->input));
 	} else {
 		watch(c, 0, p->stdout_fd);
 		watch(c, 1, p->stderr_fd);
 		if (c->input)
-			assert_int_equal(write(p->stdin_fd, c->input,
-					       strlen(c->input)),
-					 (ssize_t)strlen(c->input));
+			assert_int_equal(
+			    write(p->stdin_fd, c->input, strlen(c->input)),
+			    (ssize_t)strlen(c->input));
 		close(p->stdin_fd);
 	}
 }
@@ -193,17 +193,21 @@ static void release(struct ctx *c)
 	}
 }
 
-static const char *const env_default[] = {"PATH=/usr/bin:/bin",
-					  "HOME=/work", "LANG=C.UTF-8",
-					  NULL};
+static const char *const env_default[] = {"PATH=/usr/bin:/bin", "HOME=/work",
+					  "LANG=C.UTF-8", NULL};
 
 static void start(struct ctx *c, const char *const *argv, bool tty,
 		  const struct sandbox_file *files, size_t nfiles,
 		  const struct sandbox_limits *lim)
 {
 	struct sandbox_spec spec = {
-		.argv = argv, .envp = env_default, .files = files,
-		.nfiles = nfiles, .tty = tty, .rows = 30, .cols = 100,
+	    .argv = argv,
+	    .envp = env_default,
+	    .files = files,
+	    .nfiles = nfiles,
+	    .tty = tty,
+	    .rows = 30,
+	    .cols = 100,
 	};
 	if (lim)
 		spec.limits = *lim;
@@ -299,10 +303,10 @@ static void test_kill_double_fork(void **state)
 {
 	struct ctx *c = new_ctx(NULL);
 	const char *argv[] = {
-		"/bin/sh", "-c",
-		"(setsid sh -c 'trap \"\" TERM HUP; sleep 100' &); "
-		"trap '' TERM; echo ready; sleep 100",
-		NULL};
+	    "/bin/sh", "-c",
+	    "(setsid sh -c 'trap \"\" TERM HUP; sleep 100' &); "
+	    "trap '' TERM; echo ready; sleep 100",
+	    NULL};
 	uint64_t t0 = now_ms();
 
 	start(c, argv, true, NULL, 0, NULL);
@@ -313,7 +317,7 @@ static void test_kill_double_fork(void **state)
 	assert_true(WIFSIGNALED(c->res.status));
 	assert_int_equal(WTERMSIG(c->res.status), SIGKILL);
 	assert_true(now_ms() - t0 < 2500);
-	assert_false(c->out[0].open);	/* the pty hit EOF: nobody holds it */
+	assert_false(c->out[0].open); /* the pty hit EOF: nobody holds it */
 	release(c);
 }
 
@@ -383,29 +387,30 @@ static void test_probe_table(void **state)
 		const char *prog;
 		bool waits;
 	} rows[] = {
-		{"cat", true},
-		{"exec bash -c 'read -e x'", true},	/* readline: pselect6 */
-		{"exec python3 -q", true},		/* the REPL */
-		{"exec node -e \"require('readline').createInterface("
-		 "{input: process.stdin, output: process.stdout})"
-		 ".question('? ', () => {})\"",
-		 true},					/* epoll_pwait */
-		{"sleep 5", false},
-		{"sleep 5 & cat", true},	/* one reader is enough */
+	    {"cat", true},
+	    {"exec bash -c 'read -e x'", true}, /* readline: pselect6 */
+	    {"exec python3 -q", true},		/* the REPL */
+	    {"exec node -e \"require('readline').createInterface("
+	     "{input: process.stdin, output: process.stdout})"
+	     ".question('? ', () => {})\"",
+	     true}, /* epoll_pwait */
+	    {"sleep 5", false},
+	    {"sleep 5 & cat", true}, /* one reader is enough */
 	};
 
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		struct ctx *c = new_ctx(NULL);
 		const char *argv[] = {"/bin/sh", "-c", rows[i].prog, NULL};
 
-		if (strstr(rows[i].prog, "node") && access("/usr/bin/node", X_OK))
+		if (strstr(rows[i].prog, "node") &&
+		    access("/usr/bin/node", X_OK))
 			continue;
 		start(c, argv, true, NULL, 0, NULL);
-		bool got = probe_for(c, rows[i].waits ? 4000 : 700,
-				     rows[i].waits);
+		bool got =
+		    probe_for(c, rows[i].waits ? 4000 : 700, rows[i].waits);
 		if (got != rows[i].waits)
-			fail_msg("'%s': waiting %d, want %d", rows[i].prog,
-				 got, rows[i].waits);
+			fail_msg("'%s': waiting %d, want %d", rows[i].prog, got,
+				 rows[i].waits);
 		sandbox_kill(sb, c->id);
 		wait_done(c, 3000);
 		assert_true(c->exited);
@@ -438,13 +443,13 @@ static void test_probe_busy_is_not_input(void **state)
 static void test_signal_program(void **state)
 {
 	struct ctx *c = new_ctx(NULL);
-	const char *argv[] = {"/bin/sh", "-c", "echo up; exec sleep 100",
-			      NULL};
+	const char *argv[] = {"/bin/sh", "-c", "echo up; exec sleep 100", NULL};
 	uint64_t until;
 
 	start(c, argv, false, NULL, 0, NULL);
 	until = now_ms() + 3000;
-	while (now_ms() < until && (!c->out[0].buf || !strstr(c->out[0].buf, "up")))
+	while (now_ms() < until &&
+	       (!c->out[0].buf || !strstr(c->out[0].buf, "up")))
 		uv_run(&loop, UV_RUN_ONCE);
 	assert_int_equal(sandbox_signal(sb, c->id, SIGINT), 0);
 	wait_done(c, 3000);
@@ -509,8 +514,9 @@ static void test_pids_limit(void **state)
 
 	if (!sandbox_features(sb)->cgroup_pids)
 		skip();
-	run_limited(c, "for i in 1 2 3 4 5 6 7 8 9 10 11 12; do sleep 1 & done;"
-		       " wait; echo done",
+	run_limited(c,
+		    "for i in 1 2 3 4 5 6 7 8 9 10 11 12; do sleep 1 & done;"
+		    " wait; echo done",
 		    &lim, 5000);
 	assert_int_equal(c->res.hit, SANDBOX_HIT_PIDS);
 	release(c);
@@ -563,8 +569,8 @@ static long spawner_pid(void)
 static void test_no_leftover_cgroups(void **state)
 {
 	static const char *const dirs[] = {
-		"/sys/fs/cgroup/memory/coderoom", "/sys/fs/cgroup/pids/coderoom",
-		"/sys/fs/cgroup/unified/coderoom", "/sys/fs/cgroup/coderoom"};
+	    "/sys/fs/cgroup/memory/coderoom", "/sys/fs/cgroup/pids/coderoom",
+	    "/sys/fs/cgroup/unified/coderoom", "/sys/fs/cgroup/coderoom"};
 	char cmd[256];
 	long pid = spawner_pid();
 
@@ -581,13 +587,13 @@ static void test_isolation(void **state)
 {
 	struct ctx *c = new_ctx(NULL);
 	const char *script =
-		"id -u; hostname; ls /; test -e /root || echo noroot;"
-		" test -e /etc/shadow || echo noshadow;"
-		" grep -c . /proc/net/dev;"
-		" grep CapEff /proc/self/status; grep NoNewPrivs /proc/self/status;"
-		" unshare -U true 2>/dev/null || echo nounshare;"
-		" touch /usr/x 2>/dev/null || echo rousr;"
-		" ls /proc | grep -c '^[0-9]'";
+	    "id -u; hostname; ls /; test -e /root || echo noroot;"
+	    " test -e /etc/shadow || echo noshadow;"
+	    " grep -c . /proc/net/dev;"
+	    " grep CapEff /proc/self/status; grep NoNewPrivs /proc/self/status;"
+	    " unshare -U true 2>/dev/null || echo nounshare;"
+	    " touch /usr/x 2>/dev/null || echo rousr;"
+	    " ls /proc | grep -c '^[0-9]'";
 
 	run_sh(c, script, false, 5000);
 	if (!sandbox_features(sb)->strong)
@@ -628,7 +634,8 @@ static void test_request_burst(void **state)
 static void test_close_kills_runs(void **state)
 {
 	struct sandbox_config cfg = {.state_dir = "/run/coderoom-test-sandbox",
-				     .uid_base = 211000, .slots = 2,
+				     .uid_base = 211000,
+				     .slots = 2,
 				     .allow_weak = true};
 	struct sandbox *sb2;
 	struct ctx *c = new_ctx(NULL);
@@ -673,7 +680,8 @@ static void test_bad_spec(void **state)
 static int setup(void **state)
 {
 	struct sandbox_config cfg = {.state_dir = "/run/coderoom-test-sandbox",
-				     .uid_base = 210000, .slots = 8,
+				     .uid_base = 210000,
+				     .slots = 8,
 				     .allow_weak = true};
 
 	assert_int_equal(uv_loop_init(&loop), 0);
@@ -693,25 +701,25 @@ static int teardown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_tty_echo),
-		cmocka_unit_test(test_pipes_separate),
-		cmocka_unit_test(test_env_exact_and_files),
-		cmocka_unit_test(test_exec_failure),
-		cmocka_unit_test(test_kill_double_fork),
-		cmocka_unit_test(test_sigstopped_killed),
-		cmocka_unit_test(test_probe_input),
-		cmocka_unit_test(test_probe_busy_is_not_input),
-		cmocka_unit_test(test_probe_table),
-		cmocka_unit_test(test_signal_program),
-		cmocka_unit_test(test_bad_spec),
-		cmocka_unit_test(test_request_burst),
-		cmocka_unit_test(test_close_kills_runs),
-		cmocka_unit_test(test_memory_limit),
-		cmocka_unit_test(test_cpu_limit_whole_tree),
-		cmocka_unit_test(test_pids_limit),
-		cmocka_unit_test(test_wall_backstop),
-		cmocka_unit_test(test_isolation),
-		cmocka_unit_test(test_no_leftover_cgroups),
+	    cmocka_unit_test(test_tty_echo),
+	    cmocka_unit_test(test_pipes_separate),
+	    cmocka_unit_test(test_env_exact_and_files),
+	    cmocka_unit_test(test_exec_failure),
+	    cmocka_unit_test(test_kill_double_fork),
+	    cmocka_unit_test(test_sigstopped_killed),
+	    cmocka_unit_test(test_probe_input),
+	    cmocka_unit_test(test_probe_busy_is_not_input),
+	    cmocka_unit_test(test_probe_table),
+	    cmocka_unit_test(test_signal_program),
+	    cmocka_unit_test(test_bad_spec),
+	    cmocka_unit_test(test_request_burst),
+	    cmocka_unit_test(test_close_kills_runs),
+	    cmocka_unit_test(test_memory_limit),
+	    cmocka_unit_test(test_cpu_limit_whole_tree),
+	    cmocka_unit_test(test_pids_limit),
+	    cmocka_unit_test(test_wall_backstop),
+	    cmocka_unit_test(test_isolation),
+	    cmocka_unit_test(test_no_leftover_cgroups),
 	};
 
 	if (geteuid() != 0) {

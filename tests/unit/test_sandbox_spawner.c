@@ -53,11 +53,14 @@ static void send_raw(const void *buf, size_t len, const int *fds, int nfds)
 	assert_true(sendmsg(sock, &mh, MSG_NOSIGNAL) >= 0);
 }
 
-static void send_msg(uint16_t type, uint64_t id, int64_t arg,
-		     const int *fds, int nfds)
+static void send_msg(uint16_t type, uint64_t id, int64_t arg, const int *fds,
+		     int nfds)
 {
-	struct sb_msg m = {.magic = SB_MSG_MAGIC, .type = type,
-			   .nfds = (uint16_t)nfds, .id = id, .arg = arg};
+	struct sb_msg m = {.magic = SB_MSG_MAGIC,
+			   .type = type,
+			   .nfds = (uint16_t)nfds,
+			   .id = id,
+			   .arg = arg};
 
 	send_raw(&m, sizeof(m), fds, nfds);
 }
@@ -71,8 +74,10 @@ static int recv_msg(struct sb_msg *m, void *body, size_t blen)
 		struct cmsghdr align;
 	} u;
 	struct iovec iov = {buf, sizeof(buf)};
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1,
-			    .msg_control = u.b, .msg_controllen = sizeof(u.b)};
+	struct msghdr mh = {.msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = u.b,
+			    .msg_controllen = sizeof(u.b)};
 	struct pollfd p = {sock, POLLIN, 0};
 	ssize_t n;
 
@@ -139,9 +144,8 @@ static int setup(void **state)
 	int sv[2];
 
 	snprintf(c.state_dir, sizeof(c.state_dir), "/run/coderoom-test-sp");
-	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0,
-				    sv),
-			 0);
+	assert_int_equal(
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
 	spawner = sb_fork();
 	assert_true(spawner >= 0);
 	if (spawner == 0) {
@@ -163,25 +167,25 @@ static void test_garbage_then_good(void **state)
 	int fds[3], p[2];
 
 	send_raw(junk, sizeof(junk), NULL, 0);
-	send_raw(&m, 3, NULL, 0);			/* short */
+	send_raw(&m, 3, NULL, 0); /* short */
 	m.magic = 1;
-	send_raw(&m, sizeof(m), NULL, 0);		/* bad magic */
+	send_raw(&m, sizeof(m), NULL, 0); /* bad magic */
 	m.magic = SB_MSG_MAGIC;
 	m.type = 999;
-	send_raw(&m, sizeof(m), NULL, 0);		/* bad type */
+	send_raw(&m, sizeof(m), NULL, 0); /* bad type */
 	m.type = SB_MSG_EXIT;
-	send_raw(&m, sizeof(m), NULL, 0);		/* wrong direction */
+	send_raw(&m, sizeof(m), NULL, 0); /* wrong direction */
 	m.type = SB_MSG_KILL;
 	m.len = 100;
-	send_raw(&m, sizeof(m), NULL, 0);		/* len lies */
+	send_raw(&m, sizeof(m), NULL, 0); /* len lies */
 	assert_int_equal(pipe(p), 0);
 	fds[0] = p[0];
 	fds[1] = p[1];
 	fds[2] = p[0];
-	send_msg(SB_MSG_KILL, 5, 0, fds, 3);		/* fds on a KILL */
-	send_msg(SB_MSG_SPAWN, 6, 0, NULL, 0);		/* SPAWN without fd */
-	send_msg(SB_MSG_SIGNAL, 7, 0, NULL, 0);		/* signal 0 */
-	send_msg(SB_MSG_KILL, 12345, 0, NULL, 0);	/* unknown run */
+	send_msg(SB_MSG_KILL, 5, 0, fds, 3);	  /* fds on a KILL */
+	send_msg(SB_MSG_SPAWN, 6, 0, NULL, 0);	  /* SPAWN without fd */
+	send_msg(SB_MSG_SIGNAL, 7, 0, NULL, 0);	  /* signal 0 */
+	send_msg(SB_MSG_KILL, 12345, 0, NULL, 0); /* unknown run */
 	send_msg(SB_MSG_SIGNAL, 12345, 9, NULL, 0);
 
 	/* SPAWN with a pipe instead of a memfd: refused with an EXIT */
@@ -234,7 +238,7 @@ static void test_eof_ends_spawner(void **state)
 	assert_true(prog > 0);
 	assert_int_equal(kill(prog, 0), 0);
 
-	shutdown(sock, SHUT_WR);	/* the server is gone */
+	shutdown(sock, SHUT_WR); /* the server is gone */
 	assert_int_equal(recv_msg(&m, NULL, 0), 0);
 	assert_int_equal(m.type, SB_MSG_EXIT);
 	for (int i = 0; i < 300 && waitpid(spawner, &st, WNOHANG) == 0; i++)
@@ -242,7 +246,7 @@ static void test_eof_ends_spawner(void **state)
 	assert_true(WIFEXITED(st));
 	assert_int_equal(WEXITSTATUS(st), 0);
 	spawner = -1;
-	assert_int_equal(kill(prog, 0), -1);	/* the run died with it */
+	assert_int_equal(kill(prog, 0), -1); /* the run died with it */
 }
 
 static int teardown(void **state)
@@ -259,8 +263,8 @@ static int teardown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_garbage_then_good),
-		cmocka_unit_test(test_eof_ends_spawner),
+	    cmocka_unit_test(test_garbage_then_good),
+	    cmocka_unit_test(test_eof_ends_spawner),
 	};
 
 	if (geteuid() != 0) {
