@@ -42,8 +42,10 @@ print('hello ' + name)
 test('/ws/execute: output streams before the program ends; exit code reported', async () => {
   const c = await ExecuteClient.connect(srv.wsUrl);
   c.execute("import time, sys\nprint('first')\ntime.sleep(1)\nprint('second')\nsys.exit(4)\n");
-  const first = await c.waitFor((e) => e.kind === 'json' && e.msg.type === 'output', { timeout: 15000 });
-  assert.equal(first.msg.data, 'first\n');
+  // output frames may split a line ('first' then '\n'): wait for the whole line
+  const first = await c.waitFor((e, cl) => e.kind === 'json' && e.msg.type === 'output' && cl.stdout.includes('first\n'),
+    { timeout: 15000, what: 'first line' });
+  assert.equal(c.stdout, 'first\n');
   const done = await c.waitType('complete', { timeout: 15000 });
   const doneEv = c.events.find((e) => e.msg?.type === 'complete');
   assert.ok(doneEv.t - first.t > 600, `first line arrived ${Math.round(doneEv.t - first.t)} ms before complete`);
