@@ -71,7 +71,7 @@ int conn_send_json(struct conn *c, json_t *j)
 
 	if (!j)
 		return -ENOMEM;
-	s = json_dumps(j, JSON_COMPACT);
+	s = json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(6));
 	json_decref(j);
 	if (!s)
 		return -ENOMEM;
@@ -111,6 +111,24 @@ void conn_close(struct conn *c, uint16_t code, const char *reason)
 	snprintf(c->close_reason, sizeof(c->close_reason), "%s",
 		 reason ? reason : "");
 	lws_callback_on_writable(c->wsi);
+}
+
+bool conn_rate_ok(struct conn *c)
+{
+	uint64_t now = server_now_ms();
+
+	if (now - c->rate_window_ms >= 1000) {
+		c->rate_window_ms = now;
+		c->rate_count = 0;
+	}
+	if (++c->rate_count <= CONN_RATE_MAX)
+		return true;
+	if (c->rate_count == CONN_RATE_MAX + 1)
+		conn_send_error(c, "rate_limited", NULL,
+				"more than %d control messages a second; the "
+				"rest of this second's are dropped",
+				CONN_RATE_MAX);
+	return false;
 }
 
 void conn_flow_update(struct conn *c)

@@ -54,6 +54,7 @@ struct conn {
 	bool rx_binary;
 	bool rx_too_large;		/* skip to the end of this message */
 	bool closing;			/* close once q is flushed */
+	bool close_sent;		/* the close has been handed to lws */
 	uint16_t close_code;
 	char close_reason[64];
 
@@ -64,6 +65,7 @@ struct conn {
 	struct run_sub sub;
 	char run_id[33];		/* last run started or attached, "" */
 	bool ack_mode;			/* the client acknowledges output */
+	bool attaching;			/* replaying the scrollback of an attach */
 	uint64_t sent_bytes;		/* output bytes queued since the run began */
 	uint64_t acked_bytes;
 	bool queue_paused;		/* we paused the run for our queue */
@@ -92,6 +94,15 @@ int conn_send_error(struct conn *c, const char *code, const char *field,
 		    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 /* Close with 'code' once everything queued has been written. */
 void conn_close(struct conn *c, uint16_t code, const char *reason);
+
+/*
+ * Rate limit for control messages (at most CONN_RATE_MAX a second; the
+ * first one over gets a rate_limited error). Dialects call it for every
+ * message but terminal input and acknowledgements, which the run's input
+ * buffer and flow control bound instead. False: drop the message.
+ */
+#define CONN_RATE_MAX 64
+bool conn_rate_ok(struct conn *c);
 
 /* The server's view of back-pressure: queue and ack state changed. */
 void conn_flow_update(struct conn *c);

@@ -71,6 +71,13 @@ static const char *allow_header(unsigned methods, char *out, size_t len)
 	return out;
 }
 
+static void method_not_allowed(struct conn *c, const char *allow)
+{
+	static const char body[] = "{\"error\":\"method not allowed\"}";
+
+	http_reply(c, 405, "application/json", body, sizeof(body) - 1, allow);
+}
+
 static void serve_static(struct conn *c)
 {
 	struct http_req *h = c->http;
@@ -117,9 +124,8 @@ static void dispatch(struct conn *c)
 		if (strcmp(h->path, r->path))
 			continue;
 		if (!(h->method & r->methods)) {
-			http_reply(c, 405, "application/json",
-				   "{\"error\":\"method not allowed\"}", 31,
-				   allow_header(r->methods, allow, sizeof(allow)));
+			method_not_allowed(c, allow_header(r->methods, allow,
+							   sizeof(allow)));
 			return;
 		}
 		if (h->method == HTTP_POST)
@@ -133,9 +139,7 @@ static void dispatch(struct conn *c)
 		return;
 	}
 	if (h->method != HTTP_GET && h->method != HTTP_HEAD) {
-		http_reply(c, 405, "application/json",
-			   "{\"error\":\"method not allowed\"}", 31,
-			   "Allow: GET, HEAD\r\n");
+		method_not_allowed(c, "Allow: GET, HEAD\r\n");
 		return;
 	}
 	serve_static(c);

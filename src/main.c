@@ -165,6 +165,7 @@ int main(int argc, char **argv)
 	char webdir[PATH_MAX], langdir[PATH_MAX];
 	int err, rc = 1;
 
+	sandbox_spawner_main(argc, argv);	/* returns unless a spawner */
 	switch (config_parse(&g.cfg, argc, argv)) {
 	case CONFIG_EXIT_OK: return 0;
 	case CONFIG_ERROR: return 2;
@@ -241,7 +242,7 @@ int main(int argc, char **argv)
 	g.srv.langs = &g.langs;
 	g.srv.web = &g.web;
 	g.srv.sb = g.sb;
-	g.srv.start_ns = server_now_ms();
+	g.srv.start_ms = server_now_ms();
 	if ((err = server_start(&g.srv)))
 		goto out_sandbox;
 	if (drop_privileges(g.cfg.data_dir))
@@ -258,8 +259,7 @@ int main(int argc, char **argv)
 	       strchr(h, ':') ? "[" : "", h, strchr(h, ':') ? "]" : "",
 	       g.srv.port);
 	fflush(stdout);
-	log_info("main: listening on http://%s:%d (data in '%s')", h,
-		 g.srv.port, g.cfg.data_dir);
+	log_info("main: ready, data in '%s'", g.cfg.data_dir);
 
 	uv_run(&g.loop, UV_RUN_DEFAULT);
 	rc = 0;

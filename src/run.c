@@ -36,6 +36,7 @@ struct run {
 	bool sandbox_done;		/* exited() came from the sandbox */
 	struct sandbox_result sres;
 	enum run_kill_reason kill_reason;
+	bool draining;			/* killed: read to EOF even if paused */
 
 	int fd[NFD];			/* tty: fd[FD_OUT] is the master, both ways */
 	uv_poll_t poll[NFD];
@@ -254,7 +255,7 @@ static void update_polls(struct run *r)
 
 		if (r->fd[i] < 0)
 			continue;
-		if (reads && !r->paused)
+		if (reads && (!r->paused || r->draining))
 			want |= UV_READABLE;
 		if (writes && r->inbuf.len)
 			want |= UV_WRITABLE;
@@ -848,6 +849,11 @@ void run_kill(struct run *r, enum run_kill_reason why)
 		r->kill_reason = why;
 	log_debug("run %s: kill (reason %d)", r->id, (int)why);
 	sandbox_kill(r->e->sb, r->sandbox_id);
+	/* what is left in the pty or pipes is bounded by their buffers:
+	 * read it to EOF, paused or not, so the run can end */
+	r->draining = true;
+	if (!r->spawn_pending)
+		update_polls(r);
 }
 
 int run_signal(struct run *r, int sig)

@@ -4,8 +4,8 @@
  * One callback serves every protocol entry. HTTP requests go to http.c;
  * WebSocket upgrades are accepted only on the paths of ws.h's dialects and
  * from a same-origin page (or a client that sends no Origin, like curl or a
- * bot); messages are reassembled here, size- and rate-limited, and handed
- * to the dialect whole. Every frame is written from the WRITEABLE callback,
+ * bot); messages are reassembled here, size-limited, and handed to the
+ * dialect whole. Every frame is written from the WRITEABLE callback,
  * one per call, from the conn's queue.
  */
 #include <errno.h>
@@ -22,8 +22,9 @@
 #include "server.h"
 #include "ws.h"
 
-#define RATE_WINDOW_MS 1000
-#define RATE_MAX 400	/* messages per window and connection */
+/* lws 4.1 writes close frames for this write type (its private
+ * LWS_WRITE_CLOSE) but no longer names it in its public header. */
+#define WRITE_CLOSE ((enum lws_write_protocol)4)
 
 uint64_t server_now_ms(void)
 {
@@ -34,7 +35,7 @@ uint64_t server_now_ms(void)
 
 uint64_t server_uptime_s(const struct server *s)
 {
-	return (server_now_ms() - s->start_ns) / 1000;
+	return (server_now_ms() - s->start_ms) / 1000;
 }
 
 const struct ws_dialect *ws_dialect_for(const char *path)
@@ -75,32 +76,23 @@ static void ws_receive(struct conn *c, const void *in, size_t len)
 		c->rx_binary = lws_frame_is_binary(wsi);
 		c->rx_too_large = false;
 	}
-	if (c->rx_too_large)
-		return;
-	if (buf_append(&c->rx, in, len)) {
+	if (!c->rx_too_large && buf_append(&c->rx, in, len)) {
 		c->rx_too_large = true;
+		buf_release(&c->rx);
 		conn_send_error(c, "too_large", NULL,
 				"message larger than %zu bytes",
 				c->srv->cfg->max_message_bytes);
+	}
+	if (!lws_is_final_fragment(wsi))
+		return;
+	if (c->rx_too_large) {
+		/* read to the end of the message first: closing with unread
+		 * bytes would reset the connection and lose the close frame */
 		conn_close(c, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
 			   "message too large");
 		return;
 	}
-	if (!lws_is_final_fragment(wsi))
-		return;
 
-	uint64_t now = server_now_ms();
-	if (now - c->rate_window_ms >= RATE_WINDOW_MS) {
-		c->rate_window_ms = now;
-		c->rate_count = 0;
-	}
-	if (++c->rate_count > RATE_MAX) {
-		if (c->rate_count == RATE_MAX + 1)
-			conn_send_error(c, "rate_limited", NULL,
-					"more than %d messages a second; "
-					"messages are being dropped", RATE_MAX);
-		return;
-	}
 	dialect_of(c)->message(c, c->rx.data ? c->rx.data : "", c->rx.len,
 			       c->rx_binary);
 	buf_reset(&c->rx);
@@ -123,12 +115,26 @@ static int ws_writeable(struct conn *c)
 			dialect_of(c)->drained(c);
 		return 0;
 	}
-	if (c->closing) {
-		lws_close_reason(c->wsi, (enum lws_close_status)c->close_code,
-				 (unsigned char *)c->close_reason,
-				 strlen(c->close_reason));
-		return -1;
+	if (c->closing && !c->close_sent) {
+		/*
+		 * lws skips the close frame when WRITEABLE returns -1 (it
+		 * takes that for a broken socket: clients see 1006, as ttyd's
+		 * do), so the frame is written here, and the socket is shut
+		 * on the next WRITEABLE; the peer has our code by then.
+		 */
+		unsigned char frame[LWS_PRE + 2 + sizeof(c->close_reason)];
+		size_t rl = strlen(c->close_reason);
+		frame[LWS_PRE] = (unsigned char)(c->close_code >> 8);
+		frame[LWS_PRE + 1] = (unsigned char)(c->close_code & 0xff);
+		memcpy(frame + LWS_PRE + 2, c->close_reason, rl);
+		c->close_sent = true;
+		if (lws_write(c->wsi, frame + LWS_PRE, 2 + rl, WRITE_CLOSE) < 0)
+			return -1;
+		lws_callback_on_writable(c->wsi);
+		return 0;
 	}
+	if (c->close_sent)
+		return -1;
 	return 0;
 }
 

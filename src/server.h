@@ -31,7 +31,7 @@ struct server {
 	struct conn *conns;		/* open WebSockets */
 	unsigned connections;		/* open HTTP + WebSocket connections */
 	uint64_t next_conn_id;
-	uint64_t start_ns;
+	uint64_t start_ms;
 	int port;			/* the port actually bound */
 	bool shutting_down;
 };

@@ -102,7 +102,10 @@ static void on_exited(struct run_sub *sub, const struct run_result *res)
 		"message", res->message,
 		"wall_ms", (json_int_t)res->wall_ms,
 		"cpu_ms", (json_int_t)res->cpu_ms));
-	conn_close(c, 1000, "complete");
+	if (c->srv->engine->closing)
+		conn_close(c, 1001, "server shutting down");
+	else
+		conn_close(c, 1000, "complete");
 }
 
 static const struct run_sub_ops sub_ops = {
@@ -175,7 +178,7 @@ static void execute_message(struct conn *c, const char *p, size_t n,
 		error(c, "binary messages are not part of this protocol");
 		return;
 	}
-	msg = json_loadb(p, n, JSON_REJECT_DUPLICATES, &jerr);
+	msg = json_loadb(p, n, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
 	type = msg ? json_object_get(msg, "type") : NULL;
 	if (!msg || !json_is_object(msg) || !json_is_string(type)) {
 		error(c, msg ? "a message must be an object with a string 'type'"
@@ -184,6 +187,10 @@ static void execute_message(struct conn *c, const char *p, size_t n,
 		return;
 	}
 	t = json_string_value(type);
+	if (strcmp(t, "input_response") && !conn_rate_ok(c)) {
+		json_decref(msg);
+		return;
+	}
 	if (strcmp(t, "execute") == 0) {
 		do_execute(c, msg);
 	} else if (strcmp(t, "input_response") == 0) {
@@ -195,6 +202,7 @@ static void execute_message(struct conn *c, const char *p, size_t n,
 		} else {
 			size_t len = json_string_length(d);
 			const char *s = json_string_value(d);
+			buf_reset(&c->line);	/* the next prompt starts here */
 			int err = run_input(c->sub.run, s, len);
 			if (!err && (len == 0 || s[len - 1] != '\n'))
 				err = run_input(c->sub.run, "\n", 1);

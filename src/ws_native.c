@@ -50,10 +50,23 @@ static json_t *signal_json(int sig)
 	return json_string(name);
 }
 
+/* "attached" follows the scrollback replay, before live output. */
+static void send_attached(struct conn *c, enum run_state st)
+{
+	c->attaching = false;
+	conn_send_json(c, json_pack("{s:s, s:s, s:s}", "type", "attached",
+				    "run", c->run_id, "state",
+				    st == RUN_EXITED ? "exited" :
+				    st == RUN_WAITING ? "waiting_for_input"
+						      : "running"));
+}
+
 static void on_exited(struct run_sub *sub, const struct run_result *res)
 {
 	struct conn *c = conn_of(sub);
 
+	if (c->attaching)	/* attached to a run that had already ended */
+		send_attached(c, RUN_EXITED);
 	conn_send_json(c, json_pack(
 		"{s:s, s:s, s:o, s:o, s:s, s:s, s:I, s:I, s:I, s:I, s:b}",
 		"type", "exited", "run", c->run_id,
@@ -222,13 +235,10 @@ static void do_attach(struct conn *c, json_t *msg)
 	c->sub.ops = &sub_ops;
 	c->sent_bytes = c->acked_bytes = 0;
 	c->ack_mode = ack && json_is_true(ack);
-	enum run_state st = run_get_state(run);
-	conn_send_json(c, json_pack("{s:s, s:s, s:s}", "type", "attached",
-				    "run", c->run_id, "state",
-				    st == RUN_EXITED ? "exited" :
-				    st == RUN_WAITING ? "waiting_for_input"
-						      : "running"));
-	run_attach(run, &c->sub);
+	c->attaching = true;
+	run_attach(run, &c->sub);	/* replays the scrollback */
+	if (c->attaching)
+		send_attached(c, run_get_state(run));
 }
 
 static void do_input(struct conn *c, const char *p, size_t n)
@@ -265,7 +275,7 @@ static void native_message(struct conn *c, const char *p, size_t n,
 		do_input(c, p + 1, n - 1);
 		return;
 	}
-	msg = json_loadb(p, n, JSON_REJECT_DUPLICATES, &jerr);
+	msg = json_loadb(p, n, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
 	if (!msg) {
 		conn_send_error(c, "bad_json", NULL, "invalid JSON: %s", jerr.text);
 		return;
@@ -278,6 +288,8 @@ static void native_message(struct conn *c, const char *p, size_t n,
 		goto out;
 	}
 	t = json_string_value(type);
+	if (strcmp(t, "input") && strcmp(t, "ack") && !conn_rate_ok(c))
+		goto out;
 	if (strcmp(t, "run") == 0) {
 		do_run(c, msg);
 	} else if (strcmp(t, "stop") == 0) {

@@ -413,6 +413,83 @@ static void fill_features(struct sandbox *sb, const struct sb_wire_features *w)
 	f->missing[sizeof(f->missing) - 1] = '\0';
 }
 
+#define SPAWNER_FLAG "--sandbox-spawner"
+
+/*
+ * The spawner re-executes the server binary rather than running on in the
+ * forked copy: it starts from a fresh address space (nothing of the
+ * server's memory, heap or libraries' state), with an empty environment,
+ * and a tool that wraps the server (valgrind) does not wrap the spawner.
+ * Its configuration travels in argv. Never returns.
+ */
+__attribute__((noreturn)) static void
+exec_spawner(const char *exe, int sock, const struct sb_spawner_config *c)
+{
+	char a[12][64];
+	const struct sandbox_limits *d = &c->defaults;
+	char *argv[16];
+	char *envp[] = { NULL };
+	int n = 0;
+
+	if (fcntl(sock, F_SETFD, 0))	/* keep it across exec */
+		_exit(127);
+	snprintf(a[0], sizeof(a[0]), "%d", sock);
+	snprintf(a[1], sizeof(a[1]), "%u", (unsigned)c->uid_base);
+	snprintf(a[2], sizeof(a[2]), "%u", c->slots);
+	snprintf(a[3], sizeof(a[3]), "%llu", (unsigned long long)d->memory_bytes);
+	snprintf(a[4], sizeof(a[4]), "%u", d->pids);
+	snprintf(a[5], sizeof(a[5]), "%u", d->nofile);
+	snprintf(a[6], sizeof(a[6]), "%llu", (unsigned long long)d->fsize_bytes);
+	snprintf(a[7], sizeof(a[7]), "%llu", (unsigned long long)d->tmpfs_bytes);
+	snprintf(a[8], sizeof(a[8]), "%llu", (unsigned long long)d->cpu_ms);
+	snprintf(a[9], sizeof(a[9]), "%llu", (unsigned long long)d->wall_ms);
+	argv[n++] = (char *)"coderoom-spawner";
+	argv[n++] = (char *)SPAWNER_FLAG;
+	argv[n++] = (char *)c->state_dir;
+	for (int i = 0; i < 10; i++)
+		argv[n++] = a[i];
+	argv[n] = NULL;
+	execve(exe, argv, envp);
+	_exit(127);
+}
+
+static int parse_num(const char *s, unsigned long long max,
+		     unsigned long long *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtoull(s, &end, 10);
+	return errno || end == s || *end || *out > max ? -1 : 0;
+}
+
+int sandbox_spawner_main(int argc, char **argv)
+{
+	struct sb_spawner_config sc = {0};
+	unsigned long long v[10];
+
+	if (argc < 2 || strcmp(argv[1], SPAWNER_FLAG))
+		return -1;
+	if (argc != 13 || getppid() == 1)
+		_exit(2);
+	snprintf(sc.state_dir, sizeof(sc.state_dir), "%s", argv[2]);
+	for (int i = 0; i < 10; i++)
+		if (parse_num(argv[3 + i], ~0ull, &v[i]))
+			_exit(2);
+	sc.uid_base = (uid_t)v[1];
+	sc.slots = (unsigned)v[2];
+	sc.defaults.memory_bytes = v[3];
+	sc.defaults.pids = (uint32_t)v[4];
+	sc.defaults.nofile = (uint32_t)v[5];
+	sc.defaults.fsize_bytes = v[6];
+	sc.defaults.tmpfs_bytes = v[7];
+	sc.defaults.cpu_ms = v[8];
+	sc.defaults.wall_ms = v[9];
+	if (v[0] > 1024 || fcntl((int)v[0], F_SETFD, FD_CLOEXEC))
+		_exit(2);
+	sb_spawner_main((int)v[0], &sc);
+}
+
 int sandbox_open(uv_loop_t *loop, const struct sandbox_config *cfg,
 		 struct sandbox **out)
 {
@@ -459,6 +536,14 @@ int sandbox_open(uv_loop_t *loop, const struct sandbox_config *cfg,
 	sc.slots = sb->cfg.slots;
 	sc.defaults = sb->cfg.defaults;
 
+	/* by path, not /proc/self/exe: under valgrind that is valgrind */
+	char exe[4096];
+	ssize_t xl = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (xl <= 0) {
+		free(sb);
+		return -ENOENT;
+	}
+	exe[xl] = '\0';
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv)) {
 		r = -errno;
 		free(sb);
@@ -477,7 +562,7 @@ int sandbox_open(uv_loop_t *loop, const struct sandbox_config *cfg,
 		prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 		if (getppid() != parent)
 			_exit(1);
-		sb_spawner_main(sv[1], &sc);
+		exec_spawner(exe, sv[1], &sc);
 	}
 	close(sv[1]);
 	sb->fd = sv[0];

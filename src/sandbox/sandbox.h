@@ -121,6 +121,14 @@ struct sandbox_config {
 };
 
 /*
+ * The spawner's entry point: main() calls this first thing with its own
+ * argc/argv. Returns -1 at once unless this process is a spawner that
+ * sandbox_open() started (it re-executes the server binary); a spawner
+ * never returns from it.
+ */
+int sandbox_spawner_main(int argc, char **argv);
+
+/*
  * Fork the spawner. Must be called as root, before the server drops
  * privileges and before it starts threads. Returns 0 or -errno.
  * On success *out is valid until sandbox_close().
