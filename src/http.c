@@ -330,10 +330,28 @@ static int add_headers(struct lws *wsi, const char *lines, unsigned char **p,
 	return 0;
 }
 
+static const char *method_name(enum http_method m)
+{
+	switch (m) {
+	case HTTP_GET: return "GET";
+	case HTTP_HEAD: return "HEAD";
+	case HTTP_POST: return "POST";
+	case HTTP_PUT: return "PUT";
+	case HTTP_DELETE: return "DELETE";
+	case HTTP_PATCH: return "PATCH";
+	case HTTP_OPTIONS: return "OPTIONS";
+	default: return "OTHER";
+	}
+}
+
 static int finish_transaction(struct conn *c)
 {
 	bool close_after = c->http->close_after;
+	char path[128];
 
+	log_info("http: %s %s %s %u %zu", c->peer, method_name(c->http->method),
+		 log_safe(c->http->path, path, sizeof(path)), c->http->status,
+		 c->http->resp_len);
 	req_free(c->http);
 	c->http = NULL;
 	if (close_after)

@@ -28,6 +28,20 @@ int log_parse_level(const char *name, enum log_level *out)
 	return -EINVAL;
 }
 
+const char *log_safe(const char *s, char *out, size_t len)
+{
+	size_t i = 0;
+
+	if (len == 0)
+		return out;
+	for (; s && s[i] && i + 1 < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		out[i] = c < 0x20 || c >= 0x7f ? '?' : (char)c;
+	}
+	out[i] = '\0';
+	return out;
+}
+
 bool log_enabled(enum log_level level)
 {
 	return level >= min_level;

@@ -9,6 +9,7 @@
 #define CODEROOM_LOG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
 
@@ -18,6 +19,10 @@ int log_parse_level(const char *name, enum log_level *out);
 bool log_enabled(enum log_level level);
 void log_msg(enum log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/* Copies s into out (len bytes), control and non-ASCII bytes as '?', so
+ * client-supplied text cannot forge log lines. Returns out. */
+const char *log_safe(const char *s, char *out, size_t len);
 
 #define log_debug(...) \
 	do { if (log_enabled(LOG_DEBUG)) log_msg(LOG_DEBUG, __VA_ARGS__); } while (0)

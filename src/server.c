@@ -241,7 +241,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason,
 		s->connections++;
 		link_conn(s, c);
 		log_info("conn %llu: websocket %s from %s",
-			 (unsigned long long)c->id, uri, c->peer);
+			 (unsigned long long)c->id, d->path, c->peer);
 		d->open(c);
 		return 0;
 	}
