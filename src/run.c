@@ -841,6 +841,15 @@ int run_resize(struct run *r, uint16_t rows, uint16_t cols)
 	return 0;
 }
 
+bool run_tty_canonical(struct run *r)
+{
+	struct termios t;
+
+	if (r->mode != RUN_TTY || r->fd[FD_OUT] < 0)
+		return false;
+	return tcgetattr(r->fd[FD_OUT], &t) == 0 && (t.c_lflag & ICANON);
+}
+
 void run_kill(struct run *r, enum run_kill_reason why)
 {
 	if (r->exited || r->sandbox_done)

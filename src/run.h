@@ -149,6 +149,10 @@ int run_input(struct run *r, const char *p, size_t n);
 /* Closes the program's stdin once pending input is written (pipe mode). */
 void run_close_input(struct run *r);
 int run_resize(struct run *r, uint16_t rows, uint16_t cols);
+/* True when the program reads its terminal line by line (ICANON): then the
+ * kernel keeps at most RUN_TTY_LINE_MAX bytes of one line. */
+#define RUN_TTY_LINE_MAX 4095
+bool run_tty_canonical(struct run *r);
 void run_kill(struct run *r, enum run_kill_reason why);
 /* Sends a signal to the program only (Piston's 'signal'). */
 int run_signal(struct run *r, int sig);

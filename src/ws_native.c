@@ -241,6 +241,20 @@ static void do_attach(struct conn *c, json_t *msg)
 		send_attached(c, run_get_state(run));
 }
 
+/* The longest run of bytes without a line end in p[0..n). */
+static size_t longest_line(const char *p, size_t n)
+{
+	size_t best = 0, cur = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] == '\r' || p[i] == '\n' || p[i] == 4 /* ^D */)
+			cur = 0;
+		else if (++cur > best)
+			best = cur;
+	}
+	return best;
+}
+
 static void do_input(struct conn *c, const char *p, size_t n)
 {
 	int err;
@@ -249,6 +263,14 @@ static void do_input(struct conn *c, const char *p, size_t n)
 		conn_send_error(c, "no_run", NULL, "no run to send input to");
 		return;
 	}
+	/* A pasted line longer than the terminal's line buffer is cut by
+	 * the kernel: say so rather than lose it silently. */
+	if (n > RUN_TTY_LINE_MAX && longest_line(p, n) > RUN_TTY_LINE_MAX &&
+	    run_tty_canonical(c->sub.run))
+		conn_send_error(c, "line_too_long", NULL,
+				"a terminal line holds at most %d bytes: the "
+				"program reads only the first %d of this one",
+				RUN_TTY_LINE_MAX, RUN_TTY_LINE_MAX);
 	err = run_input(c->sub.run, p, n);
 	if (err == -ENOBUFS)
 		conn_send_error(c, "input_overflow", NULL,
