@@ -1,0 +1,386 @@
+/*
+ * test_config.c - command-line parsing: --listen forms, PORT, numeric
+ * flags, --help/--version and bad options (with what they print).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "config.h"
+
+/* ---- config_parse_listen ------------------------------------------------ */
+
+struct listen_case {
+	const char *in;
+	int ret;
+	const char *host;	/* expected host; "=" for unchanged */
+	int port;
+};
+
+static const struct listen_case listen_cases[] = {
+	{ "127.0.0.1:8080", 0, "127.0.0.1", 8080 },
+	{ "0.0.0.0:80", 0, "0.0.0.0", 80 },
+	{ "localhost:1", 0, "localhost", 1 },
+	{ "example.org:65535", 0, "example.org", 65535 },
+	{ "[::1]:8080", 0, "::1", 8080 },
+	{ "[::]:0", 0, "::", 0 },
+	{ "[fe80::1%eth0]:443", 0, "fe80::1%eth0", 443 },
+	{ ":9000", 0, "=", 9000 },		/* port only, host kept */
+	{ "9000", 0, "=", 9000 },
+	{ "0", 0, "=", 0 },			/* any free port */
+	{ "127.0.0.1:0", 0, "127.0.0.1", 0 },
+	{ "65536", -EINVAL, "=", -1 },
+	{ "127.0.0.1:65536", -EINVAL, NULL, -1 },
+	{ "127.0.0.1:99999999999999999999", -EINVAL, NULL, -1 },
+	{ "127.0.0.1:-1", -EINVAL, NULL, -1 },
+	{ "-1", -EINVAL, "=", -1 },
+	{ "127.0.0.1:", -EINVAL, NULL, -1 },
+	{ "127.0.0.1", -EINVAL, NULL, -1 },	/* no port */
+	{ "", -EINVAL, "=", -1 },
+	{ ":", -EINVAL, "=", -1 },
+	{ "host:80x", -EINVAL, NULL, -1 },
+	{ "host:0x50", -EINVAL, NULL, -1 },
+	{ "host:8 0", -EINVAL, NULL, -1 },
+	{ "[::1]", -EINVAL, "=", -1 },		/* no port */
+	{ "[::1]8080", -EINVAL, "=", -1 },
+	{ "[::1:8080", -EINVAL, "=", -1 },	/* no ']' */
+	{ "[::1]:", -EINVAL, NULL, -1 },
+	{ "[::1]:http", -EINVAL, NULL, -1 },
+};
+
+static void test_listen_table(void **state)
+{
+	for (size_t i = 0; i < sizeof(listen_cases) / sizeof(listen_cases[0]);
+	     i++) {
+		const struct listen_case *c = &listen_cases[i];
+		char host[64] = "unchanged";
+		int port = -1;
+		int r = config_parse_listen(c->in, host, sizeof(host), &port);
+
+		if (r != c->ret)
+			fail_msg("'%s': returned %d, want %d", c->in, r, c->ret);
+		if (c->ret == 0 && port != c->port)
+			fail_msg("'%s': port %d, want %d", c->in, port, c->port);
+		if (c->ret != 0 && port != -1)
+			fail_msg("'%s': port changed on error", c->in);
+		if (c->host && strcmp(host, strcmp(c->host, "=") ? c->host
+								 : "unchanged"))
+			fail_msg("'%s': host '%s', want '%s'", c->in, host,
+				 c->host);
+	}
+}
+
+static void test_listen_host_too_long(void **state)
+{
+	char host[8];
+	int port = -1;
+
+	/* 7 chars + NUL fit exactly; 8 do not */
+	assert_int_equal(config_parse_listen("1234567:80", host, sizeof(host),
+					     &port), 0);
+	assert_string_equal(host, "1234567");
+	assert_int_equal(port, 80);
+	port = -1;
+	assert_int_equal(config_parse_listen("12345678:80", host, sizeof(host),
+					     &port), -EINVAL);
+	assert_int_equal(port, -1);
+	assert_int_equal(config_parse_listen("[1234567]:80", host,
+					     sizeof(host), &port), 0);
+	assert_string_equal(host, "1234567");
+	assert_int_equal(config_parse_listen("[12345678]:80", host,
+					     sizeof(host), &port), -EINVAL);
+
+	/* a 300-char host into the config's 256-byte field */
+	char big[320];
+	char h[256];
+	memset(big, 'a', 300);
+	snprintf(big + 300, sizeof(big) - 300, ":80");
+	assert_int_equal(config_parse_listen(big, h, sizeof(h), &port), -EINVAL);
+}
+
+/* ---- config_parse ------------------------------------------------------- */
+
+static char captured[8192];
+
+/* Runs config_parse on a NULL-terminated list, capturing stdout+stderr. */
+static enum config_result parse(struct config *cfg, const char *const *args)
+{
+	char *argv[32];
+	char copies[32][512];
+	int argc = 0;
+	char path[] = "/tmp/test_config.XXXXXX";
+	int fd = mkstemp(path);
+	int out = dup(1), err = dup(2);
+	enum config_result r;
+
+	assert_true(fd >= 0 && out >= 0 && err >= 0);
+	unlink(path);
+	argv[argc++] = strcpy(copies[0], "coderoom");
+	for (; args[argc - 1]; argc++)
+		argv[argc] = strcpy(copies[argc], args[argc - 1]);
+	argv[argc] = NULL;
+
+	fflush(stdout);
+	fflush(stderr);
+	dup2(fd, 1);
+	dup2(fd, 2);
+	r = config_parse(cfg, argc, argv);
+	fflush(stdout);
+	fflush(stderr);
+	dup2(out, 1);
+	dup2(err, 2);
+	close(out);
+	close(err);
+	ssize_t n = pread(fd, captured, sizeof(captured) - 1, 0);
+	captured[n > 0 ? n : 0] = '\0';
+	close(fd);
+	return r;
+}
+
+#define ARGS(...) ((const char *const[]){ __VA_ARGS__, NULL })
+#define NOARGS ((const char *const[]){ NULL })
+
+static int setup(void **state)
+{
+	unsetenv("PORT");
+	return 0;
+}
+
+static void test_defaults(void **state)
+{
+	struct config c;
+
+	assert_int_equal(parse(&c, NOARGS), CONFIG_OK);
+	assert_string_equal(c.host, "127.0.0.1");
+	assert_int_equal(c.port, 8080);
+	assert_string_equal(c.data_dir, "./data");
+	assert_null(c.web_root);
+	assert_int_equal(c.tty.cpu_ms, 60000);
+	assert_int_equal(c.batch.wall_ms, 20000);
+	assert_int_equal(c.max_message_bytes, 1 << 20);
+	assert_true(c.max_runs >= 4);
+	assert_false(c.allow_weak_sandbox);
+	assert_string_equal(captured, "");	/* silent */
+}
+
+static void test_listen_option(void **state)
+{
+	struct config c;
+
+	assert_int_equal(parse(&c, ARGS("--listen", "0.0.0.0:9001")), CONFIG_OK);
+	assert_string_equal(c.host, "0.0.0.0");
+	assert_int_equal(c.port, 9001);
+	assert_int_equal(parse(&c, ARGS("--listen=[::1]:0")), CONFIG_OK);
+	assert_string_equal(c.host, "::1");
+	assert_int_equal(c.port, 0);
+	assert_int_equal(parse(&c, ARGS("--listen", ":7000")), CONFIG_OK);
+	assert_string_equal(c.host, "127.0.0.1");
+	assert_int_equal(c.port, 7000);
+	assert_int_equal(parse(&c, ARGS("--listen", "7001")), CONFIG_OK);
+	assert_string_equal(c.host, "127.0.0.1");
+	assert_int_equal(c.port, 7001);
+	assert_int_equal(parse(&c, ARGS("--listen", "host:70000")), CONFIG_ERROR);
+	assert_non_null(strstr(captured, "--listen wants HOST:PORT, not "
+					 "'host:70000'"));
+	assert_int_equal(parse(&c, ARGS("--listen")), CONFIG_ERROR);
+	assert_non_null(strstr(captured, "'--listen'"));
+}
+
+static void test_port_env(void **state)
+{
+	struct config c;
+
+	setenv("PORT", "9123", 1);
+	assert_int_equal(parse(&c, NOARGS), CONFIG_OK);
+	assert_int_equal(c.port, 9123);
+	assert_string_equal(c.host, "127.0.0.1");
+	/* --listen wins over PORT */
+	assert_int_equal(parse(&c, ARGS("--listen", "127.0.0.1:4000")),
+			 CONFIG_OK);
+	assert_int_equal(c.port, 4000);
+	setenv("PORT", "0", 1);
+	assert_int_equal(parse(&c, NOARGS), CONFIG_OK);
+	assert_int_equal(c.port, 0);
+	setenv("PORT", "", 1);	/* empty: ignored */
+	assert_int_equal(parse(&c, NOARGS), CONFIG_OK);
+	assert_int_equal(c.port, 8080);
+	setenv("PORT", "http", 1);
+	assert_int_equal(parse(&c, NOARGS), CONFIG_ERROR);
+	assert_non_null(strstr(captured, "PORT='http' is not a port"));
+	setenv("PORT", "70000", 1);
+	assert_int_equal(parse(&c, NOARGS), CONFIG_ERROR);
+	setenv("PORT", "-5", 1);
+	assert_int_equal(parse(&c, NOARGS), CONFIG_ERROR);
+	unsetenv("PORT");
+}
+
+struct num_case {
+	const char *opt;
+	const char *val;
+	enum config_result want;
+};
+
+static const struct num_case num_cases[] = {
+	{ "--cpu-ms", "1", CONFIG_OK },
+	{ "--cpu-ms", "0", CONFIG_ERROR },
+	{ "--cpu-ms", "-1", CONFIG_ERROR },
+	{ "--cpu-ms", " -1", CONFIG_ERROR },	/* strtoull would wrap it */
+	{ "--cpu-ms", "\t-1", CONFIG_ERROR },
+	{ "--cpu-ms", "", CONFIG_ERROR },
+	{ "--cpu-ms", "abc", CONFIG_ERROR },
+	{ "--cpu-ms", "10s", CONFIG_ERROR },
+	{ "--cpu-ms", "1.5", CONFIG_ERROR },
+	{ "--cpu-ms", "99999999999999999999999", CONFIG_ERROR },
+	{ "--wall-ms", "0", CONFIG_ERROR },
+	{ "--output-bytes", "-5", CONFIG_ERROR },
+	{ "--memory-bytes", "x", CONFIG_ERROR },
+	{ "--pids", "0", CONFIG_ERROR },
+	{ "--batch-cpu-ms", "-0", CONFIG_ERROR },
+	{ "--batch-wall-ms", "1e3", CONFIG_ERROR },
+	{ "--batch-output-bytes", "0", CONFIG_ERROR },
+	{ "--reattach-grace-ms", "-100", CONFIG_ERROR },
+	{ "--max-message-bytes", "0", CONFIG_ERROR },
+	{ "--max-body-bytes", "0x10", CONFIG_ERROR },
+	{ "--max-runs", "0", CONFIG_ERROR },
+	{ "--max-runs", "-4", CONFIG_ERROR },
+};
+
+static void test_numeric_table(void **state)
+{
+	for (size_t i = 0; i < sizeof(num_cases) / sizeof(num_cases[0]); i++) {
+		const struct num_case *n = &num_cases[i];
+		struct config c;
+		enum config_result r = parse(&c, ARGS(n->opt, n->val));
+
+		if (r != n->want)
+			fail_msg("%s '%s': %d, want %d", n->opt, n->val, r,
+				 n->want);
+		if (r == CONFIG_ERROR) {
+			char want[128];
+			snprintf(want, sizeof(want), "%s wants a whole number "
+				 ">= 1, not '%s'", n->opt, n->val);
+			if (!strstr(captured, want))
+				fail_msg("%s '%s': printed '%s'", n->opt,
+					 n->val, captured);
+		}
+	}
+}
+
+static void test_numeric_values(void **state)
+{
+	struct config c;
+
+	assert_int_equal(parse(&c, ARGS("--cpu-ms", "1500", "--wall-ms=2500",
+					"--output-bytes", "100",
+					"--memory-bytes", "1048576",
+					"--pids", "7", "--batch-cpu-ms", "11",
+					"--batch-wall-ms", "12",
+					"--batch-output-bytes", "13",
+					"--reattach-grace-ms", "14",
+					"--max-message-bytes", "15",
+					"--max-body-bytes", "16",
+					"--max-runs", "17")),
+			 CONFIG_OK);
+	assert_int_equal(c.tty.cpu_ms, 1500);
+	assert_int_equal(c.tty.wall_ms, 2500);
+	assert_int_equal(c.tty.output_bytes, 100);
+	assert_int_equal(c.tty.memory_bytes, 1048576);
+	assert_int_equal(c.batch.memory_bytes, 1048576);	/* both kinds */
+	assert_int_equal(c.tty.pids, 7);
+	assert_int_equal(c.batch.pids, 7);
+	assert_int_equal(c.batch.cpu_ms, 11);
+	assert_int_equal(c.batch.wall_ms, 12);
+	assert_int_equal(c.batch.output_bytes, 13);
+	assert_int_equal(c.reattach_grace_ms, 14);
+	assert_int_equal(c.max_message_bytes, 15);
+	assert_int_equal(c.max_body_bytes, 16);
+	assert_int_equal(c.max_runs, 17);
+	/* the batch cpu default was not touched by --cpu-ms */
+	assert_int_equal(parse(&c, ARGS("--cpu-ms", "5")), CONFIG_OK);
+	assert_int_equal(c.batch.cpu_ms, 10000);
+	/* clamps */
+	assert_int_equal(parse(&c, ARGS("--pids", "99999999", "--max-runs",
+					"99999")), CONFIG_OK);
+	assert_int_equal(c.tty.pids, 100000);
+	assert_int_equal(c.max_runs, 4096);
+}
+
+static void test_strings_and_flags(void **state)
+{
+	struct config c;
+
+	assert_int_equal(parse(&c, ARGS("--data-dir", "/var/lib/cr",
+					"--web-root", "/srv/web",
+					"--languages-dir", "/etc/langs",
+					"--user", "nobody", "--log-level",
+					"debug", "--allow-weak-sandbox")),
+			 CONFIG_OK);
+	assert_string_equal(c.data_dir, "/var/lib/cr");
+	assert_string_equal(c.web_root, "/srv/web");
+	assert_string_equal(c.languages_dir, "/etc/langs");
+	assert_string_equal(c.user, "nobody");
+	assert_int_equal(c.log_level, LOG_DEBUG);
+	assert_true(c.allow_weak_sandbox);
+	assert_int_equal(parse(&c, ARGS("--log-level", "loud")), CONFIG_ERROR);
+	assert_non_null(strstr(captured, "--log-level wants"));
+}
+
+static void test_help_version(void **state)
+{
+	struct config c;
+
+	assert_int_equal(parse(&c, ARGS("--help")), CONFIG_EXIT_OK);
+	assert_non_null(strstr(captured, "usage: coderoom [options]"));
+	assert_non_null(strstr(captured, "--listen HOST:PORT"));
+	assert_int_equal(parse(&c, ARGS("--version")), CONFIG_EXIT_OK);
+	assert_string_equal(captured, "coderoom " CODEROOM_VERSION "\n");
+	/* --help wins even after other options */
+	assert_int_equal(parse(&c, ARGS("--cpu-ms", "5", "--help")),
+			 CONFIG_EXIT_OK);
+}
+
+static void test_bad_options(void **state)
+{
+	struct config c;
+
+	assert_int_equal(parse(&c, ARGS("--frobnicate")), CONFIG_ERROR);
+	assert_non_null(strstr(captured, "unknown or incomplete option "
+					 "'--frobnicate'"));
+	assert_int_equal(parse(&c, ARGS("--help=yes")), CONFIG_ERROR);
+	assert_int_equal(parse(&c, ARGS("stray")), CONFIG_ERROR);
+	assert_non_null(strstr(captured, "unexpected argument 'stray'"));
+	assert_int_equal(parse(&c, ARGS("--cpu-ms")), CONFIG_ERROR);
+	/* a short option: none exist */
+	assert_int_equal(parse(&c, ARGS("-xyz")), CONFIG_ERROR);
+	/* and parsing starts afresh on the next call */
+	assert_int_equal(parse(&c, ARGS("--listen", ":1234")), CONFIG_OK);
+	assert_int_equal(c.port, 1234);
+	assert_int_equal(parse(&c, NOARGS), CONFIG_OK);
+	assert_int_equal(c.port, 8080);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_listen_table),
+		cmocka_unit_test(test_listen_host_too_long),
+		cmocka_unit_test_setup(test_defaults, setup),
+		cmocka_unit_test_setup(test_listen_option, setup),
+		cmocka_unit_test_setup(test_port_env, setup),
+		cmocka_unit_test_setup(test_numeric_table, setup),
+		cmocka_unit_test_setup(test_numeric_values, setup),
+		cmocka_unit_test_setup(test_strings_and_flags, setup),
+		cmocka_unit_test_setup(test_help_version, setup),
+		cmocka_unit_test_setup(test_bad_options, setup),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
