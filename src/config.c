@@ -119,7 +119,7 @@ static int parse_u64(const char *name, const char *s, uint64_t min,
 	unsigned long long v;
 
 	errno = 0;
-	if (*s == '-')
+	if (*s < '0' || *s > '9')	/* strtoull takes " -1" and wraps it */
 		goto bad;
 	v = strtoull(s, &end, 10);
 	if (errno || end == s || *end || v < min)
