@@ -160,7 +160,7 @@ enum config_result config_parse(struct config *cfg, int argc, char **argv)
 			return CONFIG_ERROR;
 		}
 	}
-	optind = 1;
+	optind = 0;	/* glibc: reinitialize fully (a short option leaves state) */
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
 		switch (opt) {
