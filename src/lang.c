@@ -138,6 +138,11 @@ int lang_parse(json_t *obj, struct lang *l, char *err, size_t errlen)
 		r = -EINVAL;
 		goto out_release;
 	}
+	if (l->compile && (!l->compile[0] || l->compile[0][0] != '/')) {
+		snprintf(err, errlen, "'compile' must start with an absolute path");
+		r = -EINVAL;
+		goto out_release;
+	}
 	if (!l->aliases)
 		l->aliases = calloc(1, sizeof(char *));
 	return 0;
