@@ -55,10 +55,10 @@ bool webroot_is_hashed(const char *name)
 	if (!dash)
 		return false;
 	dot = strchr(dash, '.');
-	if (!dot || dot - dash - 1 < 8)
+	if (!dot || dot - dash - 1 != 8)	/* esbuild: 8 chars, A-Z 0-9 */
 		return false;
 	for (const char *p = dash + 1; p < dot; p++)
-		if (!isalnum((unsigned char)*p))
+		if (!isupper((unsigned char)*p) && !isdigit((unsigned char)*p))
 			return false;
 	return true;
 }
