@@ -13,7 +13,7 @@ import path from 'node:path';
 import { CoderoomClient } from '../lib/clients.mjs';
 import {
   PY_SYSCALL, afterRun, brief, checkSecretNeverSeen, exec, hostProcs, kv, pyName,
-  shortMarker, sleep, startHostile,
+  shortMarker, sleep, startHostile, watchProcs,
 } from './lib.mjs';
 
 let srv;
@@ -54,10 +54,40 @@ for p in os.listdir('/proc'):
             except OSError:
                 pass
 print(open('/proc/self/mountinfo').read())
+import time
+time.sleep(1.5)
 `;
-  const r = await exec(srv, code);
+  const treeEnvLeaks = [], treeSeen = new Set();
+  let scanning = true;
+  const scan = (async () => {
+    while (scanning) {
+      for (const pid of descendants(srv.pid)) {
+        treeSeen.add(pid);
+        try {
+          const env = fs.readFileSync(`/proc/${pid}/environ`, 'latin1');
+          if (env.includes(srv.secret)) treeEnvLeaks.push(pid);
+        } catch { /* gone */ }
+      }
+      await sleep(100);
+    }
+  })();
+  try {
+    await runAndCheck();
+  } finally {
+    scanning = false;
+    await scan;
+  }
+  async function runAndCheck() {
+  // While it runs, the host side: no process of the run's tree (spawner,
+  // init, program) carries the secret in its environment.
+  const { result: r, maxSeen } = await watchProcs(m, exec(srv, code));
   assert.equal(r.verdict, 'ok', brief(r));
   const o = kv(r.stdout);
+  assert.ok(maxSeen >= 1, 'the program was seen from the host');
+  assert.ok(fs.readFileSync(`/proc/${srv.pid}/environ`, 'latin1').includes(srv.secret),
+    'the server itself has the secret (the scan would see it)');
+  assert.deepEqual(treeEnvLeaks, [], 'no process below the server has the secret in its environment');
+  assert.ok(treeSeen.size >= 3, `spawner, init and program were scanned: ${[...treeSeen]}`);
   for (const k of ['shadow', 'root', 'datadir', 'secretfile', 'init_environ', 'init_root', 'home', 'run', 'sys']) {
     assert.equal(o[k], 'ENOENT', `${k}: ${o[k]}`);
   }
@@ -68,8 +98,28 @@ print(open('/proc/self/mountinfo').read())
   assert.ok(!r.stdout.includes(srv.secret), 'the secret is nowhere in the output');
   assert.ok(!r.stdout.includes('CODEROOM_TEST_SECRET'));
   assert.ok(!r.stdout.includes(srv.dataDir), 'the data dir is not even mounted');
+  }
   await afterRun(srv, m);
 });
+
+/* Host pids below 'root' (its children, theirs, ...). */
+function descendants(root) {
+  const kids = new Map();
+  for (const d of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const st = fs.readFileSync(`/proc/${d}/stat`, 'latin1');
+      const ppid = Number(st.slice(st.lastIndexOf(')') + 2).split(' ')[1]);
+      if (!kids.has(ppid)) kids.set(ppid, []);
+      kids.get(ppid).push(Number(d));
+    } catch { /* gone */ }
+  }
+  const out = [], todo = [root];
+  while (todo.length) {
+    for (const k of kids.get(todo.pop()) || []) { out.push(k); todo.push(k); }
+  }
+  return out;
+}
 
 test('no network: a TCP listener on 127.0.0.1 and an abstract unix socket on the host get no connection', async () => {
   const m = shortMarker();
@@ -293,6 +343,19 @@ print('returned', f(), flush=True)
   assert.equal(r.signal, 'SIGSYS', brief(r));
   assert.equal(r.return_code, -31, brief(r));
   assert.ok(r.stdout.includes('calling') && !r.stdout.includes('returned'), brief(r));
+  await afterRun(srv, m);
+});
+
+test('an x32 system call (unshare | __X32_SYSCALL_BIT): killed by SIGSYS', async () => {
+  const m = shortMarker();
+  const code = `${pyName(m)}${PY_SYSCALL}
+print('calling', flush=True)
+show('x32_unshare', 0x40000000 + 272, 0x10000000)
+`;
+  const r = await exec(srv, code);
+  assert.equal(r.verdict, 'signal', brief(r));
+  assert.equal(r.signal, 'SIGSYS', brief(r));
+  assert.ok(r.stdout.includes('calling') && !r.stdout.includes('x32_unshare='), brief(r));
   await afterRun(srv, m);
 });
 
