@@ -122,7 +122,7 @@ static void test_parse_full(void **state)
 	    "{\"id\": \"c\", \"name\": \"C\", \"aliases\": [\"gcc\", \"C11\"],"
 	    " \"editor\": \"clike\", \"file\": \"main.c\","
 	    " \"compile\": [\"/usr/bin/gcc\", \"-O2\", \"main.c\"],"
-	    " \"run\": [\"/work/a.out\"],"
+	    " \"run\": [\"/work/a.out\"], \"collect\": [\"a.out\"],"
 	    " \"env\": {\"LANG\": \"C.UTF-8\", \"EMPTY\": \"\"},"
 	    " \"env_pipes\": {\"STDBUF\": \"0\"}, \"example\": \"c.c\"}";
 	json_t *o = json_loads(js, 0, NULL);
