@@ -12,4 +12,19 @@ if [ ! -d tests/node_modules/ws ]; then
   echo "bench: tests/node_modules is missing (make bench installs it)" >&2
   exit 1
 fi
+# Per-run cost of the sandbox (a C program on the library, as root), with
+# bubblewrap and a bare unshare as baselines; its JSON lines go to results/.
+if [ "$(id -u)" = 0 ]; then
+  echo "bench: sandbox per-run overhead..." >&2
+  mkdir -p bench/results
+  out=bench/results/sandbox-$(date -u +%Y-%m-%dT%H-%M-%SZ).jsonl
+  if bench/sandbox-overhead.sh -j -n "${BENCH_SANDBOX_RUNS:-200}" >"$out.tmp"; then
+    grep -v '^{' "$out.tmp"; grep '^{' "$out.tmp" >"$out"; echo
+  else
+    cat "$out.tmp"; echo "bench: sandbox-overhead failed" >&2
+  fi
+  rm -f "$out.tmp"
+else
+  echo "bench: sandbox overhead skipped (needs root)" >&2
+fi
 exec node bench/run.mjs

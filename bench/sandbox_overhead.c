@@ -1,0 +1,350 @@
+/*
+ * sandbox_overhead.c - per-run cost of coderoom's sandbox, against named
+ * baselines.
+ *
+ * For each program (/bin/true, python3 -c pass) it measures the median
+ * wall time from "start it" to "it is gone and its output is at EOF" of:
+ *
+ *   bare      fork + exec + waitpid, stdout on a pipe read to EOF
+ *   coderoom  sandbox_spawn() on a libuv loop, through the spawner, exactly
+ *             as the server does it (pipes, default limits), until exited()
+ *             has been called and stdout/stderr are at EOF
+ *   bwrap     bwrap --unshare-all --die-with-parent with a read-only bind
+ *             of /usr (and the merged-/usr links), tmpfs /tmp and /work, a
+ *             fresh /proc and /dev (when /usr/bin/bwrap exists)
+ *   unshare   unshare --user --map-root-user --pid --fork --net --mount:
+ *             the namespaces alone, no file system, limits or filter
+ *
+ * and prints one table: the medians, the cost each adds to bare, and the
+ * ratio of coderoom's added cost to bwrap's. Runs are interleaved (bare,
+ * coderoom, bwrap, unshare, bare, ...) so a noisy neighbour hurts all alike.
+ * Must run as root (the spawner needs it).
+ *
+ *   sandbox-overhead [-n RUNS] [-j]    (-j: one JSON line per figure too)
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <uv.h>
+
+#include "sandbox/sandbox.h"
+
+extern char **environ;
+
+static uv_loop_t loop;
+static struct sandbox *sb;
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static double median(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static void drain(int fd)
+{
+	char buf[4096];
+
+	while (read(fd, buf, sizeof(buf)) > 0)
+		;
+}
+
+/* fork + exec argv with stdout/stderr on a pipe; ms until exit and EOF. */
+static double run_plain(const char *const argv[])
+{
+	posix_spawn_file_actions_t fa;
+	int p[2], st;
+	pid_t pid;
+	double t0 = now_ms();
+
+	if (pipe2(p, O_CLOEXEC))
+		return -1;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, p[1], 1);
+	posix_spawn_file_actions_adddup2(&fa, p[1], 2);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	if (posix_spawn(&pid, argv[0], &fa, NULL, (char *const *)argv,
+			environ)) {
+		posix_spawn_file_actions_destroy(&fa);
+		return -1;
+	}
+	posix_spawn_file_actions_destroy(&fa);
+	close(p[1]);
+	drain(p[0]);
+	close(p[0]);
+	if (waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st))
+		return -1;
+	return now_ms() - t0;
+}
+
+/* --- coderoom: through the spawner on a uv loop ----------------------- */
+
+struct run {
+	double t_spawned, t_exited;
+	bool exited;
+	int open; /* output fds not yet at EOF */
+	int err;
+	int status;
+	uv_poll_t poll[2];
+	int fd[2];
+};
+
+static void on_read(uv_poll_t *h, int status, int events)
+{
+	struct run *r = h->data;
+	int i = h == &r->poll[0] ? 0 : 1;
+	char buf[4096];
+	ssize_t n = read(r->fd[i], buf, sizeof(buf));
+
+	if (n > 0 || (n < 0 && errno == EAGAIN))
+		return;
+	uv_poll_stop(h);
+	uv_close((uv_handle_t *)h, NULL);
+	close(r->fd[i]);
+	r->open--;
+}
+
+static void on_spawned(void *data, int err, const struct sandbox_proc *p)
+{
+	struct run *r = data;
+
+	r->err = err;
+	r->t_spawned = now_ms();
+	if (err)
+		return;
+	close(p->stdin_fd);
+	r->fd[0] = p->stdout_fd;
+	r->fd[1] = p->stderr_fd;
+	for (int i = 0; i < 2; i++) {
+		fcntl(r->fd[i], F_SETFL, fcntl(r->fd[i], F_GETFL) | O_NONBLOCK);
+		uv_poll_init(&loop, &r->poll[i], r->fd[i]);
+		r->poll[i].data = r;
+		uv_poll_start(&r->poll[i], UV_READABLE | UV_DISCONNECT,
+			      on_read);
+		r->open++;
+	}
+}
+
+static void on_probed(void *data, bool waiting)
+{
+}
+
+static void on_exited(void *data, const struct sandbox_result *res)
+{
+	struct run *r = data;
+
+	r->exited = true;
+	r->t_exited = now_ms();
+	r->status = res->status;
+	if (res->error && !r->err)
+		r->err = res->error;
+}
+
+static const struct sandbox_run_ops ops = {on_spawned, on_probed, on_exited};
+
+static double run_coderoom(const char *const argv[])
+{
+	static const char *const envp[] = {"PATH=/usr/bin:/bin", "HOME=/work",
+					   "LANG=C.UTF-8", NULL};
+	struct sandbox_spec spec = {.argv = argv, .envp = envp};
+	struct run r = {0};
+	uint64_t id;
+	double t0 = now_ms();
+
+	if (sandbox_spawn(sb, &spec, &ops, &r, &id))
+		return -1;
+	while (!r.exited || r.open > 0)
+		uv_run(&loop, UV_RUN_ONCE);
+	double t = now_ms() - t0;
+	if (getenv("BENCH_DEBUG"))
+		fprintf(stderr, "spawned %.2f exited %.2f done %.2f\n",
+			r.t_spawned - t0, r.t_exited - t0, t);
+	uv_run(&loop, UV_RUN_NOWAIT); /* the close callbacks */
+	if (r.err || !WIFEXITED(r.status) || WEXITSTATUS(r.status))
+		return -1;
+	return t;
+}
+
+/* --- the table ----------------------------------------------------------- */
+
+struct prog {
+	const char *name;
+	const char *const *argv;
+};
+
+#define MAXN 5000
+
+int main(int argc, char **argv)
+{
+	static const char *const t_argv[] = {"/bin/true", NULL};
+	static const char *const p_argv[] = {"/usr/bin/python3", "-c", "pass",
+					     NULL};
+	const struct prog progs[] = {{"/bin/true", t_argv},
+				     {"python3 -c pass", p_argv}};
+	static double v[4][MAXN];
+	bool have_bwrap = access("/usr/bin/bwrap", X_OK) == 0;
+	bool json = false;
+	int n = 200, opt;
+
+	/* The spawner is this binary, re-executed: let it take over. */
+	sandbox_spawner_main(argc, argv);
+
+	while ((opt = getopt(argc, argv, "n:j")) != -1) {
+		if (opt == 'n')
+			n = atoi(optarg);
+		else if (opt == 'j')
+			json = true;
+		else {
+			fprintf(stderr, "usage: %s [-n RUNS] [-j]\n", argv[0]);
+			return 2;
+		}
+	}
+	if (n < 1 || n > MAXN)
+		n = 200;
+	if (geteuid() != 0) {
+		fprintf(stderr, "sandbox-overhead: needs root (the spawner)\n");
+		return 1;
+	}
+	uv_loop_init(&loop);
+	struct sandbox_config cfg = {
+	    /* apart from any server's: own state dir, own uids */
+	    .state_dir = "/run/coderoom-bench",
+	    .uid_base = 300000,
+	    .slots = 4,
+	};
+	int e = sandbox_open(&loop, &cfg, &sb);
+	if (e) {
+		fprintf(stderr, "sandbox-overhead: sandbox_open: %s\n",
+			strerror(-e));
+		return 1;
+	}
+	if (!sandbox_features(sb)->strong)
+		fprintf(stderr, "sandbox-overhead: weak sandbox, missing: %s\n",
+			sandbox_features(sb)->missing);
+
+	printf("per-run cost: median of %d runs, ms from start to exit + EOF "
+	       "of its output%s\n",
+	       n,
+	       have_bwrap ? "" : " (bwrap not installed: its columns are 0)");
+	printf("%-16s %7s %9s %7s %8s %10s %8s %13s\n", "program", "bare",
+	       "coderoom", "bwrap", "unshare", "+coderoom", "+bwrap",
+	       "+coderoom/+bwrap");
+	for (size_t p = 0; p < sizeof(progs) / sizeof(progs[0]); p++) {
+		const char *bw[40], *us[16];
+		int k = 0;
+		bw[k++] = "/usr/bin/bwrap";
+		bw[k++] = "--unshare-all";
+		bw[k++] = "--die-with-parent";
+		bw[k++] = "--ro-bind";
+		bw[k++] = "/usr";
+		bw[k++] = "/usr";
+		/* the merged-/usr links, as coderoom's root has them */
+		static const char *const links[] = {"/bin", "/sbin", "/lib",
+						    "/lib64"};
+		static char targets[4][256];
+		for (int i = 0; i < 4; i++) {
+			ssize_t tl = readlink(links[i], targets[i],
+					      sizeof(targets[i]) - 1);
+			if (tl <= 0)
+				continue;
+			targets[i][tl] = '\0';
+			bw[k++] = "--symlink";
+			bw[k++] = targets[i];
+			bw[k++] = links[i];
+		}
+		bw[k++] = "--tmpfs";
+		bw[k++] = "/tmp";
+		bw[k++] = "--tmpfs";
+		bw[k++] = "/work";
+		bw[k++] = "--proc";
+		bw[k++] = "/proc";
+		bw[k++] = "--dev";
+		bw[k++] = "/dev";
+		bw[k++] = "--chdir";
+		bw[k++] = "/work";
+		for (int i = 0; progs[p].argv[i]; i++)
+			bw[k++] = progs[p].argv[i];
+		bw[k] = NULL;
+		k = 0;
+		us[k++] = "/usr/bin/unshare";
+		us[k++] = "--user";
+		us[k++] = "--map-root-user";
+		us[k++] = "--pid";
+		us[k++] = "--fork";
+		us[k++] = "--net";
+		us[k++] = "--mount";
+		for (int i = 0; progs[p].argv[i]; i++)
+			us[k++] = progs[p].argv[i];
+		us[k] = NULL;
+
+		/* warm-up: page cache, the spawner's first fork */
+		for (int i = 0; i < 3; i++) {
+			run_plain(progs[p].argv);
+			run_coderoom(progs[p].argv);
+			if (have_bwrap)
+				run_plain(bw);
+			run_plain(us);
+		}
+		for (int i = 0; i < n; i++) {
+			v[0][i] = run_plain(progs[p].argv);
+			v[1][i] = run_coderoom(progs[p].argv);
+			v[2][i] = have_bwrap ? run_plain(bw) : 0;
+			v[3][i] = run_plain(us);
+			for (int j = 0; j < 4; j++) {
+				if (v[j][i] >= 0)
+					continue;
+				fprintf(stderr,
+					"sandbox-overhead: %s failed under "
+					"%s\n",
+					progs[p].name,
+					(const char *[]){"bare", "coderoom",
+							 "bwrap",
+							 "unshare"}[j]);
+				return 1;
+			}
+		}
+		double bare = median(v[0], n), cr = median(v[1], n),
+		       bwm = have_bwrap ? median(v[2], n) : 0,
+		       usm = median(v[3], n);
+		printf("%-16s %7.2f %9.2f %7.2f %8.2f %10.2f %8.2f %12.2fx\n",
+		       progs[p].name, bare, cr, bwm, usm, cr - bare,
+		       have_bwrap ? bwm - bare : 0,
+		       have_bwrap && bwm > bare ? (cr - bare) / (bwm - bare)
+						: 0);
+		if (json)
+			printf("{\"program\":\"%s\",\"runs\":%d,"
+			       "\"bare_ms\":%.3f,\"coderoom_ms\":%.3f,"
+			       "\"bwrap_ms\":%.3f,\"unshare_ms\":%.3f}\n",
+			       progs[p].name, n, bare, cr, bwm, usm);
+		fflush(stdout);
+	}
+	sandbox_close(sb);
+	uv_run(&loop, UV_RUN_NOWAIT);
+	uv_loop_close(&loop);
+	return 0;
+}
