@@ -3,6 +3,8 @@
  *
  *   api_health.c    GET /api/health, GET /api/languages
  *   api_execute.c   POST /api/execute, GET /api/execute, POST /run_code
+ *   api_runs.c      POST /api/runs (native batch API)
+ *   api_piston.c    GET /api/v2/runtimes, POST /api/v2/execute
  *
  * Each answers with http_reply*() (http.h), at once or when its run ends.
  */
@@ -16,5 +18,8 @@ void api_languages(struct conn *c);
 void api_execute_info(struct conn *c);
 void api_execute(struct conn *c);
 void api_run_code(struct conn *c);
+void api_runs(struct conn *c);
+void api_piston_runtimes(struct conn *c);
+void api_piston_execute(struct conn *c);
 
 #endif

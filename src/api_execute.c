@@ -61,6 +61,7 @@ static const char *seed_status(enum run_status s)
 	case RUN_PIDS_LIMIT: return "pids_limit";
 	case RUN_KILLED: return "killed";
 	case RUN_INTERNAL_ERROR: return "internal_error";
+	case RUN_COMPILE_ERROR: return "compile_error";
 	}
 	return "error";
 }

@@ -42,6 +42,17 @@ static const char usage[] =
 "  --max-message-bytes N     largest WebSocket message (default 1048576)\n"
 "  --max-body-bytes N        largest HTTP request body (default 1048576)\n"
 "  --max-runs N              concurrent runs (default 4 per CPU)\n"
+"\n"
+"Compile steps and the batch API:\n"
+"  --compile-cpu-ms N        CPU time of a compile step (default 60000)\n"
+"  --compile-wall-ms N       wall time of a compile step (default 60000)\n"
+"  --compile-memory-bytes N  memory of a compile step (default 1073741824)\n"
+"  --cache-bytes N           compile cache size on disk (default 268435456)\n"
+"  --api-concurrency N       API runs at once (default: the CPU count)\n"
+"  --api-queue N             API runs waiting for a slot before 503 (default 64)\n"
+"  --api-token TOKEN         require 'Authorization: Bearer TOKEN' (or\n"
+"                            X-Api-Token) on the run APIs; repeatable\n"
+"  --api-token-file FILE     the same, one token a line\n"
 "  --allow-weak-sandbox      run code even where the host cannot give every\n"
 "                            isolation feature (the missing ones are logged)\n"
 "  --help                    this text\n"
@@ -50,8 +61,9 @@ static const char usage[] =
 enum {
 	OPT_LISTEN = 256, OPT_DATA, OPT_WEB, OPT_LANGS, OPT_USER, OPT_LOG,
 	OPT_CPU, OPT_WALL, OPT_OUT, OPT_MEM, OPT_PIDS, OPT_BCPU, OPT_BWALL,
-	OPT_BOUT, OPT_GRACE, OPT_MSG, OPT_BODY, OPT_RUNS, OPT_WEAK, OPT_HELP,
-	OPT_VERSION,
+	OPT_BOUT, OPT_GRACE, OPT_MSG, OPT_BODY, OPT_RUNS, OPT_CCPU, OPT_CWALL,
+	OPT_CMEM, OPT_CACHE, OPT_APICONC, OPT_APIQ, OPT_WEAK, OPT_HELP,
+	OPT_VERSION, OPT_TOKEN, OPT_TOKENFILE,
 };
 
 static const struct option options[] = {
@@ -73,9 +85,17 @@ static const struct option options[] = {
 	{ "max-message-bytes", required_argument, NULL, OPT_MSG },
 	{ "max-body-bytes", required_argument, NULL, OPT_BODY },
 	{ "max-runs", required_argument, NULL, OPT_RUNS },
+	{ "compile-cpu-ms", required_argument, NULL, OPT_CCPU },
+	{ "compile-wall-ms", required_argument, NULL, OPT_CWALL },
+	{ "compile-memory-bytes", required_argument, NULL, OPT_CMEM },
+	{ "cache-bytes", required_argument, NULL, OPT_CACHE },
+	{ "api-concurrency", required_argument, NULL, OPT_APICONC },
+	{ "api-queue", required_argument, NULL, OPT_APIQ },
 	{ "allow-weak-sandbox", no_argument, NULL, OPT_WEAK },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
+	{ "api-token", required_argument, NULL, OPT_TOKEN },
+	{ "api-token-file", required_argument, NULL, OPT_TOKENFILE },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -150,6 +170,10 @@ enum config_result config_parse(struct config *cfg, int argc, char **argv)
 	cfg->max_body_bytes = 1024 * 1024;
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	cfg->max_runs = (unsigned)(ncpu > 0 ? ncpu : 1) * 4;
+	limit_default_compile(&cfg->compile);
+	cfg->cache_bytes = 256ull << 20;
+	cfg->api_concurrency = (unsigned)(ncpu > 0 ? ncpu : 1);
+	cfg->api_queue = 64;
 
 	if (env_port && *env_port) {
 		char dummy[8];
@@ -184,6 +208,21 @@ enum config_result config_parse(struct config *cfg, int argc, char **argv)
 			}
 			break;
 		case OPT_WEAK: cfg->allow_weak_sandbox = true; break;
+		case OPT_TOKEN: {
+			size_t n = 0;
+			while (cfg->api_tokens[n])
+				n++;
+			if (n + 1 >= sizeof(cfg->api_tokens) /
+					     sizeof(cfg->api_tokens[0]) ||
+			    !*optarg) {
+				fprintf(stderr, "coderoom: --api-token: at most "
+					"15, not empty\n");
+				return CONFIG_ERROR;
+			}
+			cfg->api_tokens[n] = optarg;
+			break;
+		}
+		case OPT_TOKENFILE: cfg->api_token_file = optarg; break;
 		case OPT_HELP:
 			fputs(usage, stdout);
 			return CONFIG_EXIT_OK;
@@ -216,6 +255,16 @@ enum config_result config_parse(struct config *cfg, int argc, char **argv)
 			case OPT_BODY: cfg->max_body_bytes = (size_t)v; break;
 			case OPT_RUNS:
 				cfg->max_runs = v > 4096 ? 4096 : (unsigned)v;
+				break;
+			case OPT_CCPU: cfg->compile.cpu_ms = v; break;
+			case OPT_CWALL: cfg->compile.wall_ms = v; break;
+			case OPT_CMEM: cfg->compile.memory_bytes = v; break;
+			case OPT_CACHE: cfg->cache_bytes = v; break;
+			case OPT_APICONC:
+				cfg->api_concurrency = v > 4096 ? 4096 : (unsigned)v;
+				break;
+			case OPT_APIQ:
+				cfg->api_queue = v > 100000 ? 100000 : (unsigned)v;
 				break;
 			}
 		}

@@ -25,6 +25,12 @@ struct config {
 	size_t max_message_bytes;	/* one WebSocket message */
 	size_t max_body_bytes;		/* one HTTP request body */
 	unsigned max_runs;		/* concurrent runs (sandbox slots) */
+	struct limits compile;		/* compile step maxima */
+	uint64_t cache_bytes;		/* compile cache bound */
+	unsigned api_concurrency;	/* API runs at once (admission) */
+	unsigned api_queue;		/* API runs waiting, at most */
+	const char *api_tokens[16];	/* --api-token, NULL-terminated */
+	const char *api_token_file;	/* one token a line */
 	bool allow_weak_sandbox;
 };
 

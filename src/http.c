@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "auth.h"
 #include "conn.h"
 #include "http.h"
 #include "log.h"
@@ -30,6 +31,9 @@ static const struct route routes[] = {
 	{ "/api/execute", HTTP_GET | HTTP_HEAD | HTTP_POST, api_execute_info,
 	  api_execute },
 	{ "/run_code", HTTP_POST, NULL, api_run_code },
+	{ "/api/runs", HTTP_POST, NULL, api_runs },
+	{ "/api/v2/runtimes", HTTP_GET | HTTP_HEAD, api_piston_runtimes, NULL },
+	{ "/api/v2/execute", HTTP_POST, NULL, api_piston_execute },
 };
 
 static void req_free(struct http_req *h)
@@ -37,6 +41,8 @@ static void req_free(struct http_req *h)
 	if (!h)
 		return;
 	run_detach(&h->sub);
+	if (h->api && h->api_free)
+		h->api_free(h->api);
 	buf_release(&h->body);
 	buf_release(&h->resp);
 	for (int i = 0; i < 3; i++)
@@ -410,4 +416,33 @@ void http_on_closed(struct conn *c)
 {
 	req_free(c->http);
 	c->http = NULL;
+}
+
+bool http_token_ok(const struct conn *c)
+{
+	char v[512];
+	const struct auth *a = c->srv->auth;
+
+	if (!auth_enabled(a))
+		return true;
+	if (lws_hdr_copy(c->wsi, v, sizeof(v), WSI_TOKEN_HTTP_AUTHORIZATION) > 0 &&
+	    auth_check_header(a, v))
+		return true;
+	if (lws_hdr_custom_copy(c->wsi, v, sizeof(v), "x-api-token:", 12) > 0 &&
+	    auth_check_header(a, v))
+		return true;
+	return false;
+}
+
+bool http_authorized(struct conn *c)
+{
+	static const char body[] =
+		"{\"error\":\"a valid API token is required (Authorization: "
+		"Bearer TOKEN)\",\"message\":\"a valid API token is required\"}";
+
+	if (http_token_ok(c))
+		return true;
+	http_reply(c, 401, "application/json", body, sizeof(body) - 1,
+		   "WWW-Authenticate: Bearer\r\n");
+	return false;
 }

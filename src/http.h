@@ -46,6 +46,8 @@ struct http_req {
 	/* a batch run this request waits for (api_execute.c) */
 	struct run_sub sub;
 	struct buf out[3];		/* by stream; out[0] interleaved */
+	void *api;			/* an API file's state (batch.h) */
+	void (*api_free)(void *api);	/* frees it with the request */
 };
 
 /* lws callback glue (server.c). Each returns 0, or -1 to close. */
@@ -68,5 +70,14 @@ void http_reply_error(struct conn *c, unsigned status, const char *field,
  * Returns a new reference or NULL.
  */
 json_t *http_body_json(struct conn *c);
+
+/*
+ * API tokens (auth.h): true when the request may use the run APIs; else
+ * answers 401 itself and returns false.
+ */
+bool http_authorized(struct conn *c);
+/* Whether the request's Authorization / X-Api-Token header is valid
+ * (HTTP or a WebSocket upgrade). */
+bool http_token_ok(const struct conn *c);
 
 #endif

@@ -91,6 +91,47 @@ static int env_from_json(json_t *o, char ***out, const char *what, char *err,
 	return 0;
 }
 
+static int limits_from_json(json_t *o, struct limits *l, const char *what,
+			    char *err, size_t errlen)
+{
+	static const char *const keys[] = { "cpu_ms", "wall_ms",
+		"memory_bytes", "output_bytes", "tmpfs_bytes", "pids",
+		"nofile" };
+	const char *k;
+	json_t *v;
+
+	memset(l, 0, sizeof(*l));
+	if (!o || json_is_null(o))
+		return 0;
+	if (!json_is_object(o)) {
+		snprintf(err, errlen, "'%s' must be an object", what);
+		return -EINVAL;
+	}
+	json_object_foreach(o, k, v) {
+		size_t i;
+		for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+			if (!strcmp(k, keys[i]))
+				break;
+		if (i == sizeof(keys) / sizeof(keys[0]) || !json_is_integer(v) ||
+		    json_integer_value(v) < 0) {
+			snprintf(err, errlen, "'%s.%s' is not a known limit with "
+				 "a non-negative integer", what, k);
+			return -EINVAL;
+		}
+		uint64_t x = (uint64_t)json_integer_value(v);
+		switch (i) {
+		case 0: l->cpu_ms = x; break;
+		case 1: l->wall_ms = x; break;
+		case 2: l->memory_bytes = x; break;
+		case 3: l->output_bytes = x; break;
+		case 4: l->tmpfs_bytes = x; break;
+		case 5: l->pids = x > 100000 ? 100000 : (uint32_t)x; break;
+		case 6: l->nofile = x > 65536 ? 65536 : (uint32_t)x; break;
+		}
+	}
+	return 0;
+}
+
 static char *dup_str(json_t *o, const char *key, const char *def)
 {
 	const char *s = json_string_value(json_object_get(o, key));
@@ -120,6 +161,8 @@ int lang_parse(json_t *obj, struct lang *l, char *err, size_t errlen)
 	l->name = dup_str(obj, "name", id);
 	l->file = strdup(file);
 	l->editor = dup_str(obj, "editor", "");
+	l->piston = dup_str(obj, "piston_name", id);
+	l->runtime = dup_str(obj, "runtime", "");
 	l->version = strdup("");
 	l->example = strdup("");
 	if ((r = strv_from_json(json_object_get(obj, "aliases"), &l->aliases,
@@ -128,6 +171,15 @@ int lang_parse(json_t *obj, struct lang *l, char *err, size_t errlen)
 				"compile", err, errlen)) ||
 	    (r = strv_from_json(json_object_get(obj, "run"), &l->run, "run",
 				err, errlen)) ||
+	    (r = strv_from_json(json_object_get(obj, "collect"), &l->collect,
+				"collect", err, errlen)) ||
+	    (r = strv_from_json(json_object_get(obj, "version_command"),
+				&l->vcmd, "version_command", err, errlen)) ||
+	    (r = limits_from_json(json_object_get(obj, "limits"), &l->limits,
+				  "limits", err, errlen)) ||
+	    (r = limits_from_json(json_object_get(obj, "compile_limits"),
+				  &l->compile_limits, "compile_limits", err,
+				  errlen)) ||
 	    (r = env_from_json(json_object_get(obj, "env"), &l->env, "env", err,
 			       errlen)) ||
 	    (r = env_from_json(json_object_get(obj, "env_pipes"), &l->env_pipes,
@@ -137,6 +189,23 @@ int lang_parse(json_t *obj, struct lang *l, char *err, size_t errlen)
 		snprintf(err, errlen, "'run' must start with an absolute path");
 		r = -EINVAL;
 		goto out_release;
+	}
+	if (l->compile && (!l->compile[0] || l->compile[0][0] != '/')) {
+		snprintf(err, errlen, "'compile' must start with an absolute "
+			 "path");
+		r = -EINVAL;
+		goto out_release;
+	}
+	if (l->compile && (!l->collect || !l->collect[0])) {
+		snprintf(err, errlen, "a compiled language needs 'collect' (the "
+			 "files the run step gets)");
+		r = -EINVAL;
+		goto out_release;
+	}
+	const char *ver = json_string_value(json_object_get(obj, "version"));
+	if (ver) {
+		free(l->version);
+		l->version = strdup(ver);
 	}
 	if (l->compile && (!l->compile[0] || l->compile[0][0] != '/')) {
 		snprintf(err, errlen, "'compile' must start with an absolute path");
@@ -159,112 +228,293 @@ void lang_release(struct lang *l)
 	free(l->version);
 	free(l->file);
 	free(l->editor);
+	free(l->piston);
+	free(l->runtime);
 	free(l->example);
 	free(l->why);
 	strv_free(l->aliases);
 	strv_free(l->compile);
+	strv_free(l->collect);
+	strv_free(l->vcmd);
 	strv_free(l->run);
 	strv_free(l->env);
 	strv_free(l->env_pipes);
 	memset(l, 0, sizeof(*l));
 }
 
-/*
- * Runs argv (start-up only), collecting stdout+stderr for at most 5 s.
- * Returns the exit status or -errno.
- */
-static int capture(char *const argv[], struct buf *out)
-{
-	int p[2], status;
-	pid_t pid;
-	struct timespec start, now;
-
-	if (pipe2(p, O_CLOEXEC))
-		return -errno;
-	pid = fork();
-	if (pid < 0) {
-		close(p[0]);
-		close(p[1]);
-		return -errno;
-	}
-	if (pid == 0) {
-		int null = open("/dev/null", O_RDONLY);
-		dup2(null, 0);
-		dup2(p[1], 1);
-		dup2(p[1], 2);
-		execv(argv[0], argv);
-		_exit(127);
-	}
-	close(p[1]);
-	clock_gettime(CLOCK_MONOTONIC, &start);
-	for (;;) {
-		struct pollfd pfd = { .fd = p[0], .events = POLLIN };
-		char tmp[1024];
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		long left = 5000 - ((now.tv_sec - start.tv_sec) * 1000 +
-				    (now.tv_nsec - start.tv_nsec) / 1000000);
-		if (left <= 0 || poll(&pfd, 1, (int)left) <= 0) {
-			kill(pid, SIGKILL);
-			break;
-		}
-		ssize_t n = read(p[0], tmp, sizeof(tmp));
-		if (n <= 0)
-			break;
-		buf_append_some(out, tmp, (size_t)n);
-	}
-	close(p[0]);
-	if (waitpid(pid, &status, 0) < 0)
-		return -errno;
-	return status;
-}
-
-/* The first dotted number in s ("Python 3.11.2" -> "3.11.2"). */
+/* The first dotted number in s ("Python 3.11.2" -> "3.11.2"), else the
+ * first number ("25"). */
 static char *find_version(const char *s)
 {
+	static const char *const pats[] = { "[0-9]+(\\.[0-9]+)+", "[0-9]+" };
 	regex_t re;
 	regmatch_t m;
 	char *v = NULL;
 
-	if (regcomp(&re, "[0-9]+(\\.[0-9]+)+", REG_EXTENDED))
-		return NULL;
-	if (regexec(&re, s, 1, &m, 0) == 0)
-		v = strndup(s + m.rm_so, (size_t)(m.rm_eo - m.rm_so));
-	regfree(&re);
+	for (size_t i = 0; i < 2 && !v; i++) {
+		if (regcomp(&re, pats[i], REG_EXTENDED))
+			return NULL;
+		if (regexec(&re, s, 1, &m, 0) == 0)
+			v = strndup(s + m.rm_so, (size_t)(m.rm_eo - m.rm_so));
+		regfree(&re);
+	}
 	return v;
 }
 
-static void probe(struct lang *l, json_t *obj)
-{
-	char **vcmd = NULL, err[128];
+struct probe_job {
+	struct lang *l;
+	pid_t pid;
+	int fd;			/* read end of stdout+stderr, -1 at EOF */
 	struct buf out;
+};
 
-	if (access(l->run[0], X_OK)) {
-		l->available = false;
-		if (asprintf(&l->why, "'%s' is not installed", l->run[0]) < 0)
-			l->why = NULL;
-		return;
+/* Starts l's version command; 0 or -errno. */
+static int probe_start(struct probe_job *j)
+{
+	int p[2];
+
+	if (pipe2(p, O_CLOEXEC))
+		return -errno;
+	j->pid = fork();
+	if (j->pid < 0) {
+		close(p[0]);
+		close(p[1]);
+		return -errno;
 	}
-	if (l->compile && access(l->compile[0], X_OK)) {
-		l->available = false;
-		if (asprintf(&l->why, "'%s' is not installed", l->compile[0]) < 0)
-			l->why = NULL;
-		return;
+	if (j->pid == 0) {
+		int null = open("/dev/null", O_RDONLY);
+		dup2(null, 0);
+		dup2(p[1], 1);
+		dup2(p[1], 2);
+		/* a tidy, fixed environment, like the sandbox's */
+		static char path[] = "PATH=/usr/local/bin:/usr/bin:/bin",
+			    home[] = "HOME=/tmp", lang[] = "LANG=C.UTF-8",
+			    tmp[] = "TMPDIR=/tmp";
+		char *env[] = { path, home, lang, tmp, NULL };
+		execve(j->l->vcmd[0], j->l->vcmd, env);
+		_exit(127);
 	}
-	l->available = true;
-	if (strv_from_json(json_object_get(obj, "version_command"), &vcmd,
-			   "version_command", err, sizeof(err)) || !vcmd || !vcmd[0])
+	close(p[1]);
+	j->fd = p[0];
+	return 0;
+}
+
+/* Whether the toolchain is there, then every version command at once. */
+static void probe_all(struct lang_table *t)
+{
+	struct probe_job *jobs = calloc(t->n ? t->n : 1, sizeof(*jobs));
+	struct pollfd *pfd = calloc(t->n ? t->n : 1, sizeof(*pfd));
+	struct timespec start, now;
+	size_t njobs = 0;
+
+	if (!jobs || !pfd)
 		goto out;
-	buf_init(&out, 4096);
-	if (capture(vcmd, &out) >= 0) {
-		char *v = find_version(buf_str(&out));
-		if (v) {
-			free(l->version);
-			l->version = v;
+	for (size_t i = 0; i < t->n; i++) {
+		struct lang *l = &t->v[i];
+		const char *missing = NULL;
+
+		if (access(l->run[0], X_OK))
+			missing = l->run[0];
+		else if (l->compile && access(l->compile[0], X_OK))
+			missing = l->compile[0];
+		else if (l->vcmd && l->vcmd[0] && access(l->vcmd[0], X_OK))
+			missing = l->vcmd[0];
+		if (missing) {
+			l->available = false;
+			if (asprintf(&l->why, "'%s' is not installed", missing) < 0)
+				l->why = NULL;
+			continue;
+		}
+		l->available = true;
+		if (!l->vcmd || !l->vcmd[0])
+			continue;
+		struct probe_job *j = &jobs[njobs];
+		j->l = l;
+		j->fd = -1;
+		buf_init(&j->out, 4096);
+		if (probe_start(j) == 0)
+			njobs++;
+		else
+			buf_release(&j->out);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		nfds_t n = 0;
+		for (size_t i = 0; i < njobs; i++)
+			pfd[i] = (struct pollfd){ .fd = jobs[i].fd,
+						  .events = POLLIN };
+		for (size_t i = 0; i < njobs; i++)
+			n += jobs[i].fd >= 0;
+		if (!n)
+			break;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		long left = 10000 - ((now.tv_sec - start.tv_sec) * 1000 +
+				     (now.tv_nsec - start.tv_nsec) / 1000000);
+		if (left <= 0 || poll(pfd, njobs, (int)left) <= 0)
+			break;
+		for (size_t i = 0; i < njobs; i++) {
+			char tmp[1024];
+			ssize_t r;
+			if (jobs[i].fd < 0 || !pfd[i].revents)
+				continue;
+			r = read(jobs[i].fd, tmp, sizeof(tmp));
+			if (r > 0) {
+				buf_append_some(&jobs[i].out, tmp, (size_t)r);
+			} else if (r == 0 || errno != EINTR) {
+				close(jobs[i].fd);
+				jobs[i].fd = -1;
+			}
 		}
 	}
-	buf_release(&out);
+	for (size_t i = 0; i < njobs; i++) {
+		struct probe_job *j = &jobs[i];
+		int status = 0;
+		if (j->fd >= 0) {
+			kill(j->pid, SIGKILL);
+			close(j->fd);
+			log_warn("lang: %s: version command timed out", j->l->id);
+		}
+		waitpid(j->pid, &status, 0);
+		char *v = find_version(buf_str(&j->out));
+		if (v && !j->l->version[0]) {
+			free(j->l->version);
+			j->l->version = v;
+		} else {
+			free(v);
+		}
+		if (!WIFEXITED(status) || WEXITSTATUS(status) == 127) {
+			j->l->available = false;
+			if (asprintf(&j->l->why, "'%s' does not run", j->l->vcmd[0])
+			    < 0)
+				j->l->why = NULL;
+		}
+		buf_release(&j->out);
+	}
 out:
-	strv_free(vcmd);
+	free(jobs);
+	free(pfd);
+}
+
+void lang_argv_free(char **argv)
+{
+	strv_free(argv);
+}
+
+/* Appends 's' to the vector; false on ENOMEM. */
+static bool push(char ***v, size_t *n, size_t *cap, char *s)
+{
+	if (!s)
+		return false;
+	if (*n + 2 > *cap) {
+		size_t nc = *cap ? *cap * 2 : 16;
+		char **nv = realloc(*v, nc * sizeof(**v));
+		if (!nv) {
+			free(s);
+			return false;
+		}
+		*v = nv;
+		*cap = nc;
+	}
+	(*v)[(*n)++] = s;
+	(*v)[*n] = NULL;
+	return true;
+}
+
+/* Splits 'flags' on white space into the vector. */
+static bool push_words(char ***v, size_t *n, size_t *cap, const char *flags)
+{
+	const char *p = flags ? flags : "";
+
+	for (;;) {
+		while (*p == ' ' || *p == '\t' || *p == '\n')
+			p++;
+		if (!*p)
+			return true;
+		const char *e = p;
+		while (*e && *e != ' ' && *e != '\t' && *e != '\n')
+			e++;
+		if (!push(v, n, cap, strndup(p, (size_t)(e - p))))
+			return false;
+		p = e;
+	}
+}
+
+/* 'flags' as shell words, each single-quoted. */
+static void shell_words(struct buf *b, const char *flags)
+{
+	const char *p = flags ? flags : "";
+	bool first = true;
+
+	for (;;) {
+		while (*p == ' ' || *p == '\t' || *p == '\n')
+			p++;
+		if (!*p)
+			return;
+		if (!first)
+			buf_append_some(b, " ", 1);
+		first = false;
+		buf_append_some(b, "'", 1);
+		for (; *p && *p != ' ' && *p != '\t' && *p != '\n'; p++) {
+			if (*p == '\'')
+				buf_append_some(b, "'\\''", 4);
+			else
+				buf_append_some(b, p, 1);
+		}
+		buf_append_some(b, "'", 1);
+	}
+}
+
+char **lang_expand(char *const *tmpl, const char *file, const char *flags,
+		   const char *const *args, bool append_args)
+{
+	char **v = NULL;
+	size_t n = 0, cap = 0;
+	bool args_done = false;
+
+	if (!push(&v, &n, &cap, strdup(tmpl[0])))
+		goto fail;
+	for (size_t i = 1; tmpl[i]; i++) {
+		const char *t = tmpl[i];
+		if (!strcmp(t, "{file}")) {
+			if (!push(&v, &n, &cap, strdup(file)))
+				goto fail;
+		} else if (!strcmp(t, "{flags}")) {
+			if (!push_words(&v, &n, &cap, flags))
+				goto fail;
+		} else if (!strcmp(t, "{args}")) {
+			args_done = true;
+			for (const char *const *a = args; a && *a; a++)
+				if (!push(&v, &n, &cap, strdup(*a)))
+					goto fail;
+		} else {
+			struct buf b;
+			buf_init(&b, 1 << 20);
+			for (const char *p = t; *p;) {
+				if (!strncmp(p, "{file}", 6)) {
+					buf_append_some(&b, file, strlen(file));
+					p += 6;
+				} else if (!strncmp(p, "{flags}", 7)) {
+					shell_words(&b, flags);
+					p += 7;
+				} else {
+					buf_append_some(&b, p, 1);
+					p++;
+				}
+			}
+			bool ok = push(&v, &n, &cap, strdup(buf_str(&b)));
+			buf_release(&b);
+			if (!ok)
+				goto fail;
+		}
+	}
+	if (append_args && !args_done)
+		for (const char *const *a = args; a && *a; a++)
+			if (!push(&v, &n, &cap, strdup(*a)))
+				goto fail;
+	return v;
+fail:
+	strv_free(v);
+	return NULL;
 }
 
 static char *read_file(const char *path, size_t max)
@@ -336,7 +586,6 @@ int lang_table_load(struct lang_table *t, const char *dir)
 			} else
 				log_warn("lang: example '%s' missing", path);
 		}
-		probe(&l, obj);
 		json_decref(obj);
 		struct lang *v = realloc(t->v, (t->n + 1) * sizeof(*v));
 		if (!v) {
@@ -347,6 +596,7 @@ int lang_table_load(struct lang_table *t, const char *dir)
 		t->v[t->n++] = l;
 	}
 	closedir(d);
+	probe_all(t);
 	qsort(t->v, t->n, sizeof(*t->v), cmp_lang);
 	return 0;
 }

@@ -33,6 +33,19 @@ void limit_default_batch(struct limits *l)
 	};
 }
 
+void limit_default_compile(struct limits *l)
+{
+	*l = (struct limits){
+		.cpu_ms = 60 * 1000,
+		.wall_ms = 60 * 1000,
+		.memory_bytes = 1024 * MiB,
+		.output_bytes = 1 * MiB,	/* per stream */
+		.tmpfs_bytes = 256 * MiB,
+		.pids = 256,
+		.nofile = 1024,
+	};
+}
+
 #define LOWER(f) out->f = (req->f && req->f < max->f) ? req->f : max->f
 
 void limit_lower(const struct limits *max, const struct limits *req,

@@ -23,6 +23,8 @@ struct limits {
 /* The defaults of DESIGN.md / the sandbox issue. */
 void limit_default_interactive(struct limits *l);
 void limit_default_batch(struct limits *l);
+/* Compile steps: more memory, threads and time than a small program. */
+void limit_default_compile(struct limits *l);
 
 /* out = max, lowered field by field where req asks for less (req 0: keep). */
 void limit_lower(const struct limits *max, const struct limits *req,

@@ -25,6 +25,8 @@
 
 #include <uv.h>
 
+#include "auth.h"
+#include "cache.h"
 #include "config.h"
 #include "lang.h"
 #include "log.h"
@@ -41,6 +43,8 @@ static struct {
 	struct server srv;
 	struct run_engine engine;
 	struct lang_table langs;
+	struct cache cache;
+	struct auth auth;
 	struct webroot web;
 	struct sandbox *sb;
 	uv_signal_t sigint, sigterm;
@@ -187,6 +191,15 @@ int main(int argc, char **argv)
 			  g.cfg.data_dir, strerror(errno));
 		return 1;
 	}
+	if ((err = auth_load(&g.auth, g.cfg.api_tokens, g.cfg.api_token_file))) {
+		log_error("main: cannot read the API tokens from '%s': %s",
+			  g.cfg.api_token_file, strerror(-err));
+		return 1;
+	}
+	if (auth_enabled(&g.auth))
+		log_info("main: the run APIs need a token (%zu configured)",
+			 g.auth.n);
+	uint64_t t0 = server_now_ms();
 	if ((err = lang_table_load(&g.langs, g.cfg.languages_dir))) {
 		log_error("main: cannot read languages from '%s': %s",
 			  g.cfg.languages_dir, strerror(-err));
@@ -199,6 +212,8 @@ int main(int argc, char **argv)
 		else
 			log_warn("lang: %s unavailable: %s", l->id, l->why);
 	}
+	log_info("lang: %zu languages read and probed in %llu ms", g.langs.n,
+		 (unsigned long long)(server_now_ms() - t0));
 	if (!g.cfg.web_root ||
 	    (err = webroot_load(&g.web, g.cfg.web_root, WEBROOT_MAX))) {
 		log_warn("main: no IDE to serve from '%s' (%s); the APIs work, "
@@ -235,6 +250,9 @@ int main(int argc, char **argv)
 	g.engine.max_tty = g.cfg.tty;
 	g.engine.max_pipes = g.cfg.batch;
 	g.engine.orphan_ms = g.cfg.reattach_grace_ms;
+	g.engine.max_compile = g.cfg.compile;
+	g.engine.batch_slots = g.cfg.api_concurrency;
+	g.engine.queue_max = g.cfg.api_queue;
 
 	g.srv.loop = &g.loop;
 	g.srv.cfg = &g.cfg;
@@ -242,11 +260,20 @@ int main(int argc, char **argv)
 	g.srv.langs = &g.langs;
 	g.srv.web = &g.web;
 	g.srv.sb = g.sb;
+	g.srv.auth = &g.auth;
 	g.srv.start_ms = server_now_ms();
 	if ((err = server_start(&g.srv)))
 		goto out_sandbox;
 	if (drop_privileges(g.cfg.data_dir))
 		goto out_server;
+	/* after the drop: the cache files belong to the service user */
+	char cdir[PATH_MAX];
+	snprintf(cdir, sizeof(cdir), "%s/compile-cache", g.cfg.data_dir);
+	if ((err = cache_open(&g.cache, cdir, g.cfg.cache_bytes)))
+		log_warn("main: no compile cache in '%s': %s", cdir,
+			 strerror(-err));
+	else
+		g.engine.cache = &g.cache;
 
 	uv_signal_init(&g.loop, &g.sigint);
 	uv_signal_init(&g.loop, &g.sigterm);
@@ -276,6 +303,8 @@ out_loop:
 		log_warn("main: handles left open at exit");
 	webroot_release(&g.web);
 	lang_table_release(&g.langs);
+	cache_close(&g.cache);
+	auth_release(&g.auth);
 	log_info("main: bye");
 	return rc;
 }

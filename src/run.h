@@ -33,6 +33,10 @@ struct run;
 struct run_sub;
 
 enum run_mode { RUN_TTY, RUN_PIPES };
+/* A run has one or two steps, each its own sandbox with its own limits:
+ * compile (when the language has a compile command and no cached
+ * artefact), then run. */
+enum run_step { RUN_STEP_COMPILE = 1, RUN_STEP_RUN = 2 };
 enum run_stream { RUN_STDOUT = 1, RUN_STDERR = 2 };
 enum run_state { RUN_STARTING, RUN_RUNNING, RUN_WAITING, RUN_EXITED };
 
@@ -47,6 +51,7 @@ enum run_status {
 	RUN_OUTPUT_LIMIT,
 	RUN_PIDS_LIMIT,
 	RUN_INTERNAL_ERROR,	/* the run could not be started */
+	RUN_COMPILE_ERROR,	/* the compile step failed: no run step */
 };
 
 /* Why the engine itself killed a run. */
@@ -59,6 +64,22 @@ enum run_kill_reason {
 	RUN_KILL_SHUTDOWN,
 };
 
+/* The outcome of one step. */
+struct run_step_result {
+	enum run_status status;
+	int exit_code;		/* -1 when ended by a signal */
+	int signal;		/* 0 when it exited */
+	uint64_t wall_ms, cpu_ms, memory_bytes;
+	uint64_t bytes[3];	/* output bytes read, by stream */
+	bool truncated[3];	/* a stream hit the output limit */
+	char message[256];	/* the status in words */
+};
+
+/*
+ * The outcome of a run. The first fields are the run step's; when the
+ * compile step failed they are a copy of the compile step's with status
+ * RUN_COMPILE_ERROR (the cause stays in compile.status).
+ */
 struct run_result {
 	enum run_status status;
 	int exit_code;		/* -1 when ended by a signal */
@@ -67,6 +88,11 @@ struct run_result {
 	uint64_t bytes[3];	/* output bytes read, by stream */
 	bool truncated[3];	/* a stream hit the output limit */
 	char message[256];	/* the status in words */
+	bool compiled;		/* the language has a compile step */
+	bool compile_cached;	/* its artefact came from the cache */
+	bool compile_ran;	/* the compiler ran: 'compile' is valid */
+	bool ran;		/* the run step started */
+	struct run_step_result compile;
 };
 
 struct run_sub_ops {
@@ -77,6 +103,9 @@ struct run_sub_ops {
 	void (*state)(struct run_sub *sub, enum run_state state);
 	/* The end; the sub is detached when this returns. */
 	void (*exited)(struct run_sub *sub, const struct run_result *res);
+	/* Optional: a step begins; output() bytes belong to it until the
+	 * next stage() (run_get_step() tells too). */
+	void (*stage)(struct run_sub *sub, enum run_step step);
 };
 
 struct run_sub {
@@ -88,8 +117,17 @@ struct run_sub {
 
 struct run_request {
 	const struct lang *lang;
-	const char *code;
+	const char *code;	/* the entry file's text (or use 'files') */
 	size_t code_len;
+	/* Instead of 'code': one or more files, the first is the entry point
+	 * (written under the language's file name), the others keep theirs. */
+	const struct sandbox_file *files;
+	size_t nfiles;
+	const char *const *args;	/* program arguments, NULL-terminated */
+	const char *compile_flags;	/* {flags} of the compile command */
+	struct limits compile_limits;	/* requested; 0 fields: the server's */
+	bool queue;		/* admission control: wait for a batch slot
+				   (bounded queue), else -EBUSY */
 	const char *stdin_data;	/* pipe mode: written, then stdin closed */
 	size_t stdin_len;
 	bool keep_stdin;	/* pipe mode: stdin stays open for run_input() */
@@ -98,12 +136,22 @@ struct run_request {
 	struct limits limits;	/* requested; 0 fields: the server's */
 };
 
+struct cache;
+
 struct run_engine {
 	uv_loop_t *loop;
 	struct sandbox *sb;
 	const struct lang_table *langs;
+	struct cache *cache;		/* compile cache, or NULL */
 	struct limits max_tty;		/* configured maxima, interactive */
 	struct limits max_pipes;	/* configured maxima, batch */
+	struct limits max_compile;	/* configured maxima, compile steps */
+	unsigned batch_slots;		/* queued runs running at once */
+	unsigned queue_max;		/* queued runs waiting, at most */
+	unsigned batch_active;		/* queued runs holding a slot */
+	unsigned queued;		/* queued runs waiting */
+	struct run *queue_head, *queue_tail;
+	uint64_t compiles, compile_cache_hits;
 	uint64_t orphan_ms;		/* reattach grace */
 	size_t scrollback;		/* bytes kept per tty run */
 	size_t input_max;		/* bytes of pending input per run */
@@ -123,7 +171,9 @@ void run_engine_release(struct run_engine *e);
 /*
  * Starts a run and subscribes 'sub' to it. Returns 0 and sets *out, or
  * -EINVAL (bad request), -ENOENT (language unavailable), -EAGAIN (every
- * sandbox slot busy), -ENOMEM, -EPIPE (sandbox gone).
+ * sandbox slot busy), -EBUSY (req->queue and the queue is full), -ENOMEM,
+ * -EPIPE (sandbox gone). A queued run stays RUN_STARTING until a slot
+ * frees; killing it ends it at once (status killed).
  */
 int run_start(struct run_engine *e, const struct run_request *req,
 	      struct run_sub *sub, struct run **out);
@@ -132,7 +182,15 @@ struct run *run_find(struct run_engine *e, const char *id);
 const char *run_id(const struct run *r);
 enum run_state run_get_state(const struct run *r);
 enum run_mode run_get_mode(const struct run *r);
+/* The step now running (RUN_STEP_RUN once over). */
+enum run_step run_get_step(const struct run *r);
+/* The run step's limits. */
 const struct limits *run_limits(const struct run *r);
+/* The limits of a step for 'l': the server's maxima with the language's
+ * overrides, lowered by 'req' (may be NULL). Pure. */
+void run_step_limits(const struct run_engine *e, const struct lang *l,
+		     enum run_mode mode, enum run_step step,
+		     const struct limits *req, struct limits *out);
 const struct run_result *run_get_result(const struct run *r); /* or NULL */
 
 /* Subscribes sub; it gets the scrollback first (tty), then live output; an

@@ -19,6 +19,7 @@
 struct lws_context;
 struct conn;
 struct webroot;
+struct auth;
 
 struct server {
 	uv_loop_t *loop;
@@ -28,6 +29,7 @@ struct server {
 	const struct lang_table *langs;
 	const struct webroot *web;
 	struct sandbox *sb;
+	const struct auth *auth;	/* API tokens (auth.h) */
 	struct conn *conns;		/* open WebSockets */
 	unsigned connections;		/* open HTTP + WebSocket connections */
 	uint64_t next_conn_id;

@@ -151,11 +151,17 @@ static void dispatch(struct sandbox *sb, const struct sb_msg *m,
 		return;
 	case SB_MSG_EXIT: {
 		struct sandbox_result res;
-		close_fds(fds, nfds);
-		if (!run)
+		if (!run) {
+			close_fds(fds, nfds);
 			return;
+		}
 		sb_result_from_wire(body, &res);
+		if (nfds == 1) {
+			res.collected = true;
+			res.collect_fd = fds[0];
+		}
 		run_exit(sb, run, &res);
+		close_fds(fds, nfds);	/* valid during exited() only */
 		return;
 	}
 	default:

@@ -60,6 +60,17 @@ struct sandbox_spec {
 	bool tty;		/* true: stdin/out/err on a pty; false: pipes */
 	uint16_t rows, cols;	/* initial window size when tty */
 	struct sandbox_limits limits;
+	/*
+	 * Files to hand back when the program exits with code 0 (a compile
+	 * step's output), or NULL: fnmatch(3) patterns, NULL-terminated,
+	 * matched against the names of the regular files at the top of the
+	 * work dir. init reads them after the rest of the run is killed, as
+	 * the run's uid, with O_NOFOLLOW; at most 'collect_max' bytes in all
+	 * (more: nothing is collected). They arrive in the exit report as
+	 * a memfd (sandbox_result.collect_fd), see sandbox_collect_parse().
+	 */
+	const char *const *collect;
+	uint64_t collect_max;
 };
 
 /* What spawned() hands over; the caller owns every fd >= 0. */
@@ -89,6 +100,10 @@ struct sandbox_result {
 	uint64_t memory_peak;	/* bytes, 0 when unknown */
 	int error;		/* 0, or -errno when the run could not start */
 	char message[256];	/* human-readable cause when error != 0 */
+	/* spec.collect: when 'collected', collect_fd is a memfd holding the
+	 * files; it is valid during exited() only (closed after it returns). */
+	bool collected;
+	int collect_fd;
 };
 
 struct sandbox_run_ops {
@@ -146,6 +161,15 @@ const struct sandbox_features *sandbox_features(const struct sandbox *sb);
  */
 int sandbox_spawn(struct sandbox *sb, const struct sandbox_spec *spec,
 		  const struct sandbox_run_ops *ops, void *data, uint64_t *id);
+
+/*
+ * Parses the content of a collect_fd: records { u32 namelen, u32 mode,
+ * u64 len, name, NUL, data } (native endian). Fills up to 'max' entries of
+ * 'files', whose names and data point into 'p'. Pure. Returns the number
+ * of files, or -EBADMSG (bad record, bad name, more than 'max' files).
+ */
+int sandbox_collect_parse(const void *p, size_t len,
+			  struct sandbox_file *files, size_t max);
 
 /* Kill the whole tree of run 'id' (SIGKILL). Idempotent; exited() follows. */
 int sandbox_kill(struct sandbox *sb, uint64_t id);

@@ -18,8 +18,10 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <grp.h>
 #include <sched.h>
 #include <signal.h>
@@ -28,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -298,6 +301,133 @@ static void weak_workdir(const struct sb_child_ctx *c, char *path, size_t len)
 		die(-errno, "mount work tmpfs: %s", strerror(errno));
 }
 
+static bool collect_match(const struct sb_spec *s, const char *name)
+{
+	for (char **p = s->collect; *p; p++)
+		if (fnmatch(*p, name, FNM_PERIOD) == 0)
+			return true;
+	return false;
+}
+
+/* Append one work dir file to the memfd; false when over the cap. */
+static bool collect_one(int dfd, int mfd, const char *name, uint64_t *total,
+			uint64_t max)
+{
+	int fd = openat(dfd, name,
+			O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	struct stat st;
+	char buf[65536];
+	uint32_t hdr[2];
+	uint64_t len;
+	bool ok = false;
+
+	if (fd < 0)
+		return true; /* gone, or a symlink: not collected */
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return true;
+	}
+	len = (uint64_t)st.st_size;
+	*total += len + strlen(name) + 17;
+	if (*total > max)
+		goto out;
+	hdr[0] = (uint32_t)strlen(name);
+	hdr[1] = st.st_mode & 0777;
+	if (sb_write_all(mfd, hdr, sizeof(hdr)) ||
+	    sb_write_all(mfd, &len, sizeof(len)) ||
+	    sb_write_all(mfd, name, hdr[0] + 1))
+		goto out;
+	/* Exactly 'len' bytes: a file that shrank is padded with zeros. */
+	for (uint64_t left = len; left;) {
+		size_t want = left < sizeof(buf) ? (size_t)left : sizeof(buf);
+		ssize_t n = read(fd, buf, want);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			memset(buf, 0, want);
+			n = (ssize_t)want;
+		}
+		if (sb_write_all(mfd, buf, (size_t)n))
+			goto out;
+		left -= (uint64_t)n;
+	}
+	ok = true;
+out:
+	close(fd);
+	return ok;
+}
+
+/* In a child of init, as the run's uid: read the files to collect into a
+ * memfd and send it to the spawner. Returns an exit code. */
+static int collect_files(const struct sb_child_ctx *c, const char *workdir)
+{
+	const struct sb_spec *s = c->spec;
+	uint64_t total = 0, max = s->collect_max ? s->collect_max : (64u << 20);
+	struct dirent *e;
+	int dfd, mfd;
+	DIR *d;
+
+	if (setgroups(0, NULL) || setresgid(c->host_gid, c->host_gid,
+					    c->host_gid) ||
+	    setresuid(c->host_uid, c->host_uid, c->host_uid))
+		return 1;
+	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+	dfd = open(workdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0)
+		return 1;
+	mfd = memfd_create("coderoom-collect", MFD_CLOEXEC);
+	d = fdopendir(dup(dfd));
+	if (mfd < 0 || !d)
+		return 1;
+	while ((e = readdir(d))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") ||
+		    !collect_match(s, e->d_name))
+			continue;
+		if (!collect_one(dfd, mfd, e->d_name, &total, max))
+			return 1; /* over the cap: nothing at all */
+	}
+	closedir(d);
+
+	struct sb_report rep = {.kind = SB_REP_COLLECT};
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = {&rep, sizeof(rep)};
+	struct msghdr mh = {.msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = u.buf,
+			    .msg_controllen = sizeof(u.buf)};
+	memset(&u, 0, sizeof(u));
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &mfd, sizeof(int));
+	return sendmsg(c->report_fd, &mh, MSG_NOSIGNAL) < 0 ? 1 : 0;
+}
+
+/* The program exited 0 and the spec asks for files: kill what is left of
+ * the run so nothing changes them, then read them as the run's uid (the
+ * root side never opens a path the program could have planted). */
+static void collect(const struct sb_child_ctx *c, const char *workdir)
+{
+	pid_t pid;
+
+	if (getpid() == 1) /* only ever inside the run's pid namespace */
+		kill(-1, SIGKILL);
+	for (;;) {
+		if (waitpid(-1, NULL, 0) > 0 || errno == EINTR)
+			continue;
+		break;
+	}
+	pid = sb_fork();
+	if (pid == 0)
+		_exit(collect_files(c, workdir));
+	while (pid > 0 && waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+}
+
 void sb_child_init(const struct sb_child_ctx *c)
 {
 	int keep[8], nkeep = 0;
@@ -386,6 +516,9 @@ void sb_child_init(const struct sb_child_ctx *c)
 			_exit(126);
 		}
 		if (w == pid) {
+			if (c->spec->collect && WIFEXITED(status) &&
+			    WEXITSTATUS(status) == 0)
+				collect(c, workdir);
 			report(c->report_fd, SB_REP_STATUS, status);
 			_exit(0);
 		}

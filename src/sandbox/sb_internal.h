@@ -56,6 +56,7 @@ enum sb_report_kind {
 	SB_REP_STARTED, /* the program's exec succeeded */
 	SB_REP_FAILED,	/* setup or exec failed: err, msg */
 	SB_REP_STATUS,	/* the program's wait status: val */
+	SB_REP_COLLECT, /* spec.collect: a memfd of the files (SCM_RIGHTS) */
 };
 
 struct sb_report {

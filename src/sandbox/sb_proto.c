@@ -9,7 +9,8 @@
  *   u32 magic, u8 tty, u16 rows, u16 cols, 7 x u64 limits,
  *   u32 argc, u32 envc, u32 nfiles,
  *   argc + envc x { u32 len, bytes },
- *   nfiles x { u32 namelen, name, u32 mode, u64 len, bytes }
+ *   nfiles x { u32 namelen, name, u32 mode, u64 len, bytes },
+ *   u32 ncollect, ncollect x { u32 len, bytes }, u64 collect_max
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -47,8 +48,9 @@ int sb_msg_check(const struct sb_msg *m, size_t got, unsigned nfds)
 		if (m->len)
 			return -EBADMSG;
 		return nfds == (m->flags & 1 ? 1u : 3u) ? 0 : -EBADMSG;
-	case SB_MSG_EXIT:
-		return m->len == sizeof(struct sb_wire_result) && !nfds
+	case SB_MSG_EXIT: /* flags & SB_EXIT_COLLECT: 1 fd, the memfd */
+		return m->len == sizeof(struct sb_wire_result) &&
+			       nfds == (m->flags & SB_EXIT_COLLECT ? 1u : 0u)
 			   ? 0
 			   : -EBADMSG;
 	}
@@ -144,7 +146,7 @@ int sb_spec_encode(const struct sandbox_spec *spec, uint8_t **out,
 		   size_t *outlen)
 {
 	struct wbuf w = {0};
-	uint32_t argc, envc;
+	uint32_t argc, envc, ncollect;
 	size_t i, total = 0;
 	int r;
 
@@ -175,6 +177,13 @@ int sb_spec_encode(const struct sandbox_spec *spec, uint8_t **out,
 		if (f->len > SB_MAX_FILE_BYTES ||
 		    (total += f->len) > SB_MAX_FILE_BYTES)
 			return -E2BIG;
+	}
+	ncollect = 0;
+	if (spec->collect) {
+		r = count_strings(spec->collect, SB_MAX_COLLECT, false,
+				  &ncollect);
+		if (r)
+			return r;
 	}
 
 	put_u32(&w, SB_SPEC_MAGIC);
@@ -210,6 +219,13 @@ int sb_spec_encode(const struct sandbox_spec *spec, uint8_t **out,
 		put_u64(&w, f->len);
 		put(&w, f->data, f->len);
 	}
+	put_u32(&w, ncollect);
+	for (i = 0; i < ncollect; i++) {
+		size_t len = strlen(spec->collect[i]);
+		put_u32(&w, (uint32_t)len);
+		put(&w, spec->collect[i], len);
+	}
+	put_u64(&w, spec->collect_max);
 	if (w.err) {
 		free(w.p);
 		return w.err;
@@ -419,6 +435,18 @@ int sb_spec_decode(const uint8_t *buf, size_t len, struct sb_spec *spec)
 		}
 		memcpy(f->data, data, f->len);
 	}
+	if (!r.err) {
+		uint32_t ncollect = get_u32(&r);
+		if (!r.err && ncollect > SB_MAX_COLLECT)
+			r.err = -EBADMSG;
+		if (!r.err && ncollect) {
+			spec->collect = get_strings(&r, ncollect, false);
+			for (i = 0; !r.err && i < ncollect; i++)
+				if (!spec->collect[i][0])
+					r.err = -EBADMSG;
+		}
+		spec->collect_max = get_u64(&r);
+	}
 	if (!r.err && r.left)
 		r.err = -EBADMSG; /* trailing garbage */
 	if (r.err) {
@@ -432,6 +460,7 @@ void sb_spec_release(struct sb_spec *spec)
 {
 	free_strings(spec->argv);
 	free_strings(spec->envp);
+	free_strings(spec->collect);
 	for (size_t i = 0; i < spec->nfiles; i++) {
 		free(spec->files[i].name);
 		free(spec->files[i].data);
@@ -468,4 +497,37 @@ void sb_result_from_wire(const struct sb_wire_result *w,
 	r->memory_peak = w->memory_peak;
 	memcpy(r->message, w->message, sizeof(r->message));
 	r->message[sizeof(r->message) - 1] = '\0';
+	r->collect_fd = -1;
+}
+
+int sandbox_collect_parse(const void *p, size_t len,
+			  struct sandbox_file *files, size_t max)
+{
+	struct rbuf r = {.p = p, .left = len};
+	size_t n = 0;
+
+	while (r.left) {
+		uint32_t namelen = get_u32(&r), mode = get_u32(&r);
+		uint64_t dlen = get_u64(&r);
+		const uint8_t *name, *data;
+
+		if (r.err || namelen > SB_MAX_NAME || (mode & ~0777u) ||
+		    n == max)
+			return -EBADMSG;
+		name = take(&r, (uint64_t)namelen + 1);
+		if (!name || name[namelen] ||
+		    !sb_name_ok((const char *)name, namelen) ||
+		    memchr(name, 0, namelen))
+			return -EBADMSG;
+		data = take(&r, dlen);
+		if (!data && dlen)
+			return -EBADMSG;
+		if (r.err)
+			return -EBADMSG;
+		files[n++] = (struct sandbox_file){.name = (const char *)name,
+						   .data = data,
+						   .len = (size_t)dlen,
+						   .mode = mode};
+	}
+	return (int)n;
 }

@@ -32,6 +32,10 @@
 #define SB_MAX_FILES	  256	       /* files in the work dir */
 #define SB_MAX_NAME	  255	       /* one file name */
 #define SB_MAX_FILE_BYTES (32u << 20)  /* all files together */
+#define SB_MAX_COLLECT	  32	       /* collect patterns */
+
+/* SB_MSG_EXIT flags: a memfd with the collected files is attached. */
+#define SB_EXIT_COLLECT 2u
 
 enum sb_msg_type {
 	SB_MSG_HELLO = 1, /* spawner -> lib: body = struct sb_wire_features */
@@ -41,7 +45,8 @@ enum sb_msg_type {
 	SB_MSG_PROBE,	  /* lib -> spawner: id */
 	SB_MSG_SPAWNED,	  /* spawner -> lib: id, arg = host pid; fds */
 	SB_MSG_PROBED,	  /* spawner -> lib: id, arg = 0 or 1 */
-	SB_MSG_EXIT,	  /* spawner -> lib: id; body = struct sb_wire_result */
+	SB_MSG_EXIT,	  /* spawner -> lib: id; body = struct sb_wire_result;
+			     flags & SB_EXIT_COLLECT: 1 fd (collected files) */
 	SB_MSG_TYPE_MAX,
 };
 
@@ -90,6 +95,8 @@ struct sb_spec {
 	bool tty;
 	uint16_t rows, cols;
 	struct sandbox_limits limits;
+	char **collect; /* NULL-terminated patterns, or NULL */
+	uint64_t collect_max;
 };
 
 /*

@@ -45,6 +45,7 @@ struct run {
 	bool tty;
 	pid_t prog_pid; /* host pid of pid 2, 0 if unknown */
 	int prog_pidfd;
+	int collect_fd; /* memfd of collected files from init, or -1 */
 	bool started, reaped, have_status, killed;
 	int status;
 	enum sandbox_limit_hit hit;
@@ -197,9 +198,11 @@ static void read_reports(struct run *r)
 	for (;;) {
 		struct sb_report rep;
 		union {
-			char buf[CMSG_SPACE(sizeof(struct ucred))];
+			char buf[CMSG_SPACE(sizeof(struct ucred)) +
+				 CMSG_SPACE(sizeof(int) * SB_MAX_FDS)];
 			struct cmsghdr align;
 		} u;
+		int rights = -1;
 		struct iovec iov = {&rep, sizeof(rep)};
 		struct msghdr mh = {.msg_iov = &iov,
 				    .msg_iovlen = 1,
@@ -218,6 +221,30 @@ static void read_reports(struct run *r)
 			close(r->report_fd);
 			r->report_fd = -1;
 			return;
+		}
+		/* Descriptors come only with SB_REP_COLLECT; keep the first,
+		 * close any other. */
+		for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c;
+		     c = CMSG_NXTHDR(&mh, c)) {
+			if (c->cmsg_level != SOL_SOCKET ||
+			    c->cmsg_type != SCM_RIGHTS)
+				continue;
+			size_t nf = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+			for (size_t k = 0; k < nf; k++) {
+				int fd;
+				memcpy(&fd, CMSG_DATA(c) + k * sizeof(int),
+				       sizeof(int));
+				if (rights < 0)
+					rights = fd;
+				else
+					close(fd);
+			}
+		}
+		if (n != (ssize_t)sizeof(rep) || rep.kind != SB_REP_COLLECT ||
+		    r->collect_fd >= 0) {
+			if (rights >= 0)
+				close(rights);
+			rights = -1;
 		}
 		if (n != (ssize_t)sizeof(rep))
 			continue;
@@ -253,6 +280,10 @@ static void read_reports(struct run *r)
 				snprintf(r->message, sizeof(r->message),
 					 "sandbox: %s", rep.msg);
 			}
+			break;
+		case SB_REP_COLLECT:
+			if (rights >= 0)
+				r->collect_fd = rights;
 			break;
 		case SB_REP_STATUS:
 			r->have_status = true;
@@ -313,7 +344,15 @@ static void finish_run(struct run *r)
 		res.hit = r->hit;
 	}
 	sb_result_to_wire(&res, &w);
-	send_msg(SB_MSG_EXIT, r->id, 0, 0, &w, sizeof(w), NULL, 0);
+	/* Collected files count only for a clean exit of a run not killed. */
+	if (r->collect_fd >= 0 && r->started && !res.killed && !r->hit &&
+	    r->have_status && WIFEXITED(r->status) && !WEXITSTATUS(r->status))
+		send_msg(SB_MSG_EXIT, r->id, 0, SB_EXIT_COLLECT, &w, sizeof(w),
+			 &r->collect_fd, 1);
+	else
+		send_msg(SB_MSG_EXIT, r->id, 0, 0, &w, sizeof(w), NULL, 0);
+	if (r->collect_fd >= 0)
+		close(r->collect_fd);
 
 	close_lib_fds(r);
 	if (r->prog_pidfd >= 0)
@@ -490,6 +529,7 @@ static void handle_spawn(uint64_t id, int memfd)
 	r->slot = slot;
 	r->report_fd = -1;
 	r->prog_pidfd = -1;
+	r->collect_fd = -1;
 	r->limits = spec.limits;
 	for (int i = 0; i < 3; i++)
 		r->lib_fds[i] = -1;

@@ -1,0 +1,5 @@
+fun main() {
+    print("What is your name? ")
+    val name = readLine() ?: ""
+    println("Hello, $name!")
+}

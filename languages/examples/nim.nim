@@ -1,0 +1,4 @@
+stdout.write "What is your name? "
+stdout.flushFile()
+let name = stdin.readLine()
+echo "Hello, ", name, "!"

@@ -1,0 +1,8 @@
+program Hello;
+var
+  name: string;
+begin
+  write('What is your name? ');
+  readln(name);
+  writeln('Hello, ', name, '!');
+end.

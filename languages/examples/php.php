@@ -1,0 +1,4 @@
+<?php
+echo "What is your name? ";
+$name = trim(fgets(STDIN));
+echo "Hello, $name!\n";

@@ -1,0 +1,6 @@
+(use-modules (ice-9 rdelim))
+(display "What is your name? ")
+(force-output)
+(define name (read-line))
+(display (string-append "Hello, " (if (eof-object? name) "" name) "!"))
+(newline)
