@@ -1,0 +1,118 @@
+// editor.js - the CodeMirror 6 editor: Python by default, other languages'
+// highlighting loaded on demand (separate chunks), Ctrl/Cmd-Enter runs.
+import { basicSetup } from 'codemirror';
+import { EditorView, keymap } from '@codemirror/view';
+import { Compartment, EditorState, Prec } from '@codemirror/state';
+import { indentWithTab } from '@codemirror/commands';
+import { indentUnit, StreamLanguage } from '@codemirror/language';
+import { python } from '@codemirror/lang-python';
+import { oneDark } from '@codemirror/theme-one-dark';
+import { canonicalLanguage } from './examples.js';
+
+// Language id (canonical) -> () => Promise<Extension>. Python is in the main
+// bundle; everything else is a lazily loaded chunk.
+const legacy = (load) => () => load().then((m) => StreamLanguage.define(m));
+const MODES = {
+  python: () => Promise.resolve(python()),
+  javascript: () => import('@codemirror/lang-javascript').then((m) => m.javascript()),
+  typescript: () => import('@codemirror/lang-javascript').then((m) => m.javascript({ typescript: true })),
+  c: () => import('@codemirror/lang-cpp').then((m) => m.cpp()),
+  cpp: () => import('@codemirror/lang-cpp').then((m) => m.cpp()),
+  rust: () => import('@codemirror/lang-rust').then((m) => m.rust()),
+  java: () => import('@codemirror/lang-java').then((m) => m.java()),
+  go: () => import('@codemirror/lang-go').then((m) => m.go()),
+  bash: legacy(() => import('@codemirror/legacy-modes/mode/shell').then((m) => m.shell)),
+  ruby: legacy(() => import('@codemirror/legacy-modes/mode/ruby').then((m) => m.ruby)),
+  lua: legacy(() => import('@codemirror/legacy-modes/mode/lua').then((m) => m.lua)),
+  perl: legacy(() => import('@codemirror/legacy-modes/mode/perl').then((m) => m.perl)),
+  php: legacy(() => import('@codemirror/legacy-modes/mode/clike').then((m) => m.php)),
+  kotlin: legacy(() => import('@codemirror/legacy-modes/mode/clike').then((m) => m.kotlin)),
+  csharp: legacy(() => import('@codemirror/legacy-modes/mode/clike').then((m) => m.csharp)),
+  haskell: legacy(() => import('@codemirror/legacy-modes/mode/haskell').then((m) => m.haskell)),
+  r: legacy(() => import('@codemirror/legacy-modes/mode/r').then((m) => m.r)),
+};
+
+const INDENT = { go: '\t', ruby: '  ', javascript: '  ', typescript: '  ', bash: '  ', lua: '  ' };
+
+// Ties the editor's look to the page's palette (on top of One Dark).
+const appTheme = EditorView.theme({
+  '&': { height: '100%', fontSize: 'var(--code-size)', backgroundColor: 'var(--bg-editor)' },
+  '.cm-scroller': { fontFamily: 'var(--mono)', lineHeight: '1.55' },
+  '.cm-gutters': { backgroundColor: 'var(--bg-editor)', borderRight: '1px solid var(--line)', color: 'var(--fg-faint)' },
+  '.cm-activeLineGutter': { backgroundColor: 'transparent', color: 'var(--fg-dim)' },
+  '.cm-activeLine': { backgroundColor: 'rgba(255,255,255,0.035)' },
+  '.cm-content': { padding: '10px 0' },
+  '&.cm-focused': { outline: 'none' },
+  '.cm-panels': { backgroundColor: 'var(--bg-raised)', color: 'var(--fg)' },
+  '.cm-panels.cm-panels-bottom': { borderTop: '1px solid var(--line)' },
+  '.cm-textfield': { backgroundColor: 'var(--bg)', border: '1px solid var(--line-strong)', borderRadius: '4px', color: 'var(--fg)' },
+  '.cm-button': { backgroundImage: 'none', backgroundColor: 'var(--bg-button)', border: '1px solid var(--line-strong)', borderRadius: '4px', color: 'var(--fg)' },
+}, { dark: true });
+
+export class CodeEditor {
+  constructor(parent, { doc, language, onRun, onChange, onCursor }) {
+    this.language = Object.create(null);
+    this.langCompartment = new Compartment();
+    this.indentCompartment = new Compartment();
+    this.languageId = null;
+    this.loadSeq = 0;
+    const runKey = Prec.highest(keymap.of([
+      { key: 'Mod-Enter', run: () => { onRun(); return true; }, preventDefault: true },
+    ]));
+    this.view = new EditorView({
+      parent,
+      state: EditorState.create({
+        doc,
+        extensions: [
+          runKey,
+          basicSetup,
+          keymap.of([indentWithTab]),
+          this.langCompartment.of([]),
+          this.indentCompartment.of(indentUnit.of('    ')),
+          oneDark,
+          Prec.high(appTheme),
+          EditorView.contentAttributes.of({ 'aria-label': 'Code editor', 'aria-multiline': 'true' }),
+          EditorView.updateListener.of((u) => {
+            if (u.docChanged && onChange) onChange(u.state.doc.toString());
+            if ((u.selectionSet || u.docChanged) && onCursor) {
+              const head = u.state.selection.main.head;
+              const line = u.state.doc.lineAt(head);
+              onCursor(line.number, head - line.from + 1);
+            }
+          }),
+        ],
+      }),
+    });
+    this.setLanguage(language);
+  }
+
+  get code() { return this.view.state.doc.toString(); }
+
+  // Replaces the whole text as one undoable change.
+  setCode(text) {
+    const { state } = this.view;
+    this.view.dispatch({
+      changes: { from: 0, to: state.doc.length, insert: text },
+      selection: { anchor: 0 },
+      scrollIntoView: true,
+    });
+  }
+
+  async setLanguage(id) {
+    const k = canonicalLanguage(id);
+    this.languageId = k;
+    const seq = ++this.loadSeq;
+    this.view.dispatch({
+      effects: this.indentCompartment.reconfigure(indentUnit.of(INDENT[k] || '    ')),
+    });
+    const load = MODES[k];
+    let ext = [];
+    if (load) {
+      try { ext = await load(); } catch (e) { console.warn('coderoom: highlighting for', k, 'failed to load', e); }
+    }
+    if (seq !== this.loadSeq) return; // a later switch won
+    this.view.dispatch({ effects: this.langCompartment.reconfigure(ext) });
+  }
+
+  focus() { this.view.focus(); }
+}

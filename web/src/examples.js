@@ -1,0 +1,263 @@
+// examples.js - the program a new user sees first, per language. Each one
+// shows what coderoom is for: it asks for input in the terminal, prints as it
+// goes, and draws something with colours and carriage returns.
+
+const python = `# Welcome to coderoom: press Run (Ctrl+Enter), then answer in the terminal.
+import time
+
+GREEN, BOLD, DIM, RESET = "\\033[32m", "\\033[1m", "\\033[2m", "\\033[0m"
+
+name = input("What's your name? ").strip() or "stranger"
+print(f"Hello, {BOLD}{name}{RESET}! Let's count down.")
+
+for n in range(3, 0, -1):
+    print(f"  {n}...")
+    time.sleep(0.6)
+
+width = 30
+for step in range(width + 1):
+    bar = "█" * step + DIM + "·" * (width - step) + RESET
+    percent = step * 100 // width
+    print(f"\\r{GREEN}[{bar}{GREEN}]{RESET} {percent:3d}%", end="", flush=True)
+    time.sleep(0.05)
+
+print(f"\\n{GREEN}Done!{RESET} Edit the code and run it again, {name}.")
+`;
+
+const javascript = `// Welcome to coderoom: press Run (Ctrl+Enter), then answer in the terminal.
+const readline = require('node:readline/promises');
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+(async () => {
+  const rl = readline.createInterface({ input: process.stdin, output: process.stdout });
+  const name = (await rl.question("What's your name? ")).trim() || 'stranger';
+  rl.close();
+  console.log(\`Hello, \\x1b[1m\${name}\\x1b[0m! Let's count down.\`);
+  for (let n = 3; n > 0; n--) {
+    console.log(\`  \${n}...\`);
+    await sleep(600);
+  }
+  const width = 30;
+  for (let step = 0; step <= width; step++) {
+    const bar = '█'.repeat(step) + '·'.repeat(width - step);
+    process.stdout.write(\`\\r\\x1b[32m[\${bar}]\\x1b[0m \${String(Math.floor(step * 100 / width)).padStart(3)}%\`);
+    await sleep(50);
+  }
+  console.log(\`\\n\\x1b[32mDone!\\x1b[0m Edit the code and run it again, \${name}.\`);
+})();
+`;
+
+const c = `// Welcome to coderoom: press Run (Ctrl+Enter), then answer in the terminal.
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+int main(void) {
+    char name[64] = "stranger";
+    printf("What's your name? ");
+    fflush(stdout);
+    if (fgets(name, sizeof name, stdin)) name[strcspn(name, "\\n")] = 0;
+    printf("Hello, \\033[1m%s\\033[0m! Let's count down.\\n", name);
+    for (int n = 3; n > 0; n--) {
+        printf("  %d...\\n", n);
+        fflush(stdout);
+        usleep(600000);
+    }
+    const int width = 30;
+    for (int step = 0; step <= width; step++) {
+        printf("\\r\\033[32m[");
+        for (int i = 0; i < width; i++) printf(i < step ? "#" : ".");
+        printf("]\\033[0m %3d%%", step * 100 / width);
+        fflush(stdout);
+        usleep(50000);
+    }
+    printf("\\n\\033[32mDone!\\033[0m Edit the code and run it again, %s.\\n", name);
+    return 0;
+}
+`;
+
+const cpp = `// Welcome to coderoom: press Run (Ctrl+Enter), then answer in the terminal.
+#include <chrono>
+#include <iostream>
+#include <string>
+#include <thread>
+
+int main() {
+    using namespace std::chrono_literals;
+    std::string name;
+    std::cout << "What's your name? " << std::flush;
+    std::getline(std::cin, name);
+    if (name.empty()) name = "stranger";
+    std::cout << "Hello, \\033[1m" << name << "\\033[0m! Let's count down.\\n";
+    for (int n = 3; n > 0; n--) {
+        std::cout << "  " << n << "..." << std::endl;
+        std::this_thread::sleep_for(600ms);
+    }
+    const int width = 30;
+    for (int step = 0; step <= width; step++) {
+        std::cout << "\\r\\033[32m[" << std::string(step, '#') << std::string(width - step, '.')
+                  << "]\\033[0m " << step * 100 / width << "%" << std::flush;
+        std::this_thread::sleep_for(50ms);
+    }
+    std::cout << "\\n\\033[32mDone!\\033[0m Edit the code and run it again, " << name << ".\\n";
+}
+`;
+
+const rust = `// Welcome to coderoom: press Run (Ctrl+Enter), then answer in the terminal.
+use std::io::{self, Write};
+use std::{thread, time::Duration};
+
+fn main() {
+    print!("What's your name? ");
+    io::stdout().flush().unwrap();
+    let mut name = String::new();
+    io::stdin().read_line(&mut name).unwrap();
+    let name = match name.trim() { "" => "stranger", s => s };
+    println!("Hello, \\x1b[1m{}\\x1b[0m! Let's count down.", name);
+    for n in (1..=3).rev() {
+        println!("  {}...", n);
+        thread::sleep(Duration::from_millis(600));
+    }
+    let width = 30;
+    for step in 0..=width {
+        print!("\\r\\x1b[32m[{}{}]\\x1b[0m {:3}%", "█".repeat(step), "·".repeat(width - step), step * 100 / width);
+        io::stdout().flush().unwrap();
+        thread::sleep(Duration::from_millis(50));
+    }
+    println!("\\n\\x1b[32mDone!\\x1b[0m Edit the code and run it again, {}.", name);
+}
+`;
+
+const bash = `# Welcome to coderoom: press Run (Ctrl+Enter), then answer in the terminal.
+read -r -p "What's your name? " name
+name=\${name:-stranger}
+printf 'Hello, \\033[1m%s\\033[0m! Let us count down.\\n' "$name"
+for n in 3 2 1; do
+  echo "  $n..."
+  sleep 0.6
+done
+width=30
+for ((step = 0; step <= width; step++)); do
+  bar=$(printf '%*s' "$step" '' | tr ' ' '#')$(printf '%*s' $((width - step)) '' | tr ' ' '.')
+  printf '\\r\\033[32m[%s]\\033[0m %3d%%' "$bar" $((step * 100 / width))
+  sleep 0.05
+done
+printf '\\n\\033[32mDone!\\033[0m Edit the code and run it again, %s.\\n' "$name"
+`;
+
+const java = `// Welcome to coderoom: press Run (Ctrl+Enter), then answer in the terminal.
+import java.util.Scanner;
+
+public class Main {
+    public static void main(String[] args) throws InterruptedException {
+        Scanner in = new Scanner(System.in);
+        System.out.print("What's your name? ");
+        System.out.flush();
+        String name = in.hasNextLine() ? in.nextLine().trim() : "";
+        if (name.isEmpty()) name = "stranger";
+        System.out.println("Hello, \\u001b[1m" + name + "\\u001b[0m! Let's count down.");
+        for (int n = 3; n > 0; n--) {
+            System.out.println("  " + n + "...");
+            Thread.sleep(600);
+        }
+        int width = 30;
+        for (int step = 0; step <= width; step++) {
+            System.out.print("\\r\\u001b[32m[" + "#".repeat(step) + ".".repeat(width - step) + "]\\u001b[0m "
+                + String.format("%3d%%", step * 100 / width));
+            System.out.flush();
+            Thread.sleep(50);
+        }
+        System.out.println("\\n\\u001b[32mDone!\\u001b[0m Edit the code and run it again, " + name + ".");
+    }
+}
+`;
+
+const go = `// Welcome to coderoom: press Run (Ctrl+Enter), then answer in the terminal.
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+)
+
+func main() {
+	fmt.Print("What's your name? ")
+	line, _ := bufio.NewReader(os.Stdin).ReadString('\\n')
+	name := strings.TrimSpace(line)
+	if name == "" {
+		name = "stranger"
+	}
+	fmt.Printf("Hello, \\033[1m%s\\033[0m! Let's count down.\\n", name)
+	for n := 3; n > 0; n-- {
+		fmt.Printf("  %d...\\n", n)
+		time.Sleep(600 * time.Millisecond)
+	}
+	width := 30
+	for step := 0; step <= width; step++ {
+		bar := strings.Repeat("█", step) + strings.Repeat("·", width-step)
+		fmt.Printf("\\r\\033[32m[%s]\\033[0m %3d%%", bar, step*100/width)
+		time.Sleep(50 * time.Millisecond)
+	}
+	fmt.Printf("\\n\\033[32mDone!\\033[0m Edit the code and run it again, %s.\\n", name)
+}
+`;
+
+const ruby = `# Welcome to coderoom: press Run (Ctrl+Enter), then answer in the terminal.
+$stdout.sync = true
+print "What's your name? "
+name = ($stdin.gets || "").strip
+name = "stranger" if name.empty?
+puts "Hello, \\e[1m#{name}\\e[0m! Let's count down."
+3.downto(1) do |n|
+  puts "  #{n}..."
+  sleep 0.6
+end
+width = 30
+(0..width).each do |step|
+  print "\\r\\e[32m[#{'█' * step}#{'·' * (width - step)}]\\e[0m #{format('%3d', step * 100 / width)}%"
+  sleep 0.05
+end
+puts "\\n\\e[32mDone!\\e[0m Edit the code and run it again, #{name}."
+`;
+
+const generic = (comment) => `${comment} Write your program here, then press Run (Ctrl+Enter).
+${comment} Its output appears in the terminal, and you can type into it.
+`;
+
+const EXAMPLES = {
+  python, javascript, c, cpp, rust, bash, java, go, ruby,
+};
+
+// Aliases the server's language table may use for the same language.
+const ALIASES = {
+  python3: 'python', py: 'python', node: 'javascript', nodejs: 'javascript', js: 'javascript',
+  'c++': 'cpp', cxx: 'cpp', sh: 'bash', shell: 'bash', golang: 'go', rb: 'ruby', rs: 'rust',
+};
+
+const COMMENT = {
+  python: '#', bash: '#', ruby: '#', perl: '#', r: '#', php: '//', lua: '--', haskell: '--', sql: '--',
+};
+
+export function canonicalLanguage(id) {
+  const k = String(id || '').toLowerCase();
+  return ALIASES[k] || k;
+}
+
+export function exampleFor(id) {
+  const k = canonicalLanguage(id);
+  return EXAMPLES[k] || generic(COMMENT[k] || '//');
+}
+
+const FILE_NAMES = {
+  python: 'main.py', javascript: 'main.js', typescript: 'main.ts', c: 'main.c', cpp: 'main.cpp', rust: 'main.rs',
+  bash: 'main.sh', java: 'Main.java', go: 'main.go', ruby: 'main.rb', php: 'main.php', perl: 'main.pl',
+  lua: 'main.lua', haskell: 'Main.hs', kotlin: 'Main.kt', csharp: 'Main.cs', r: 'main.R',
+};
+
+export function fileNameFor(id) {
+  const k = canonicalLanguage(id);
+  return FILE_NAMES[k] || `main.${k || 'txt'}`;
+}
