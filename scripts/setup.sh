@@ -4,17 +4,20 @@
 #   scripts/setup.sh            build + run dependencies (make run)
 #   scripts/setup.sh --test     plus what the tests need (make test)
 #   scripts/setup.sh --bench    plus the benchmark baselines (make bench)
+#   scripts/setup.sh --languages  every toolchain of the language table
+#                               (make languages; --test implies it)
 #
 # Debian packages come from apt (as root); npm packages from package-lock.json
 # files, installed only when the lock file changed since the last install.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-want_test=0 want_bench=0
+want_test=0 want_bench=0 want_langs=0
 for a in "$@"; do
   case "$a" in
-    --test) want_test=1 ;;
+    --test) want_test=1; want_langs=1 ;;
     --bench) want_test=1; want_bench=1 ;;
+    --languages) want_langs=1 ;;
     *) echo "setup: unknown option '$a'" >&2; exit 2 ;;
   esac
 done
@@ -27,6 +30,13 @@ pkgs=(build-essential pkg-config libuv1-dev libwebsockets-dev
 [ "$want_test" = 1 ] && pkgs+=(chromium redis-server valgrind fonts-dejavu-core)
 # The baselines the benchmarks compare against.
 [ "$want_bench" = 1 ] && pkgs+=(bubblewrap)
+# Every toolchain of the language table ("packages" of languages/*.json,
+# Debian bookworm names). Slow the first time; make run installs none.
+if [ "$want_langs" = 1 ]; then
+  while read -r p; do [ -n "$p" ] && pkgs+=("$p"); done < <(
+    sed -n 's/.*"packages": *\[\(.*\)\].*/\1/p' languages/*.json |
+      tr -d '" ' | tr ',' '\n' | sort -u)
+fi
 command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
 command -v npm >/dev/null 2>&1 || pkgs+=(npm)
 

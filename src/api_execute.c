@@ -110,11 +110,14 @@ static struct conn *conn_of_req(struct http_req *h)
 static void start(struct conn *c, bool seed_run_code)
 {
 	struct http_req *h = c->http;
-	json_t *body = http_body_json(c);
+	json_t *body;
 	json_t *code, *lang, *in;
 	struct run *run;
 	int err;
 
+	if (!http_authorized(c))
+		return;
+	body = http_body_json(c);
 	if (!body)
 		return;
 	code = json_object_get(body, "code");

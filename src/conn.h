@@ -28,6 +28,7 @@ enum conn_kind {
 	CONN_HTTP,
 	CONN_WS_NATIVE,		/* /ws, coderoom.v1 */
 	CONN_WS_EXECUTE,	/* /ws/execute, the seed protocol */
+	CONN_WS_PISTON,		/* /api/v2/connect, Piston v2 */
 };
 
 /* Back-pressure: a WebSocket whose send queue holds more than this pauses
@@ -39,6 +40,7 @@ enum conn_kind {
 #define CONN_QUEUE_MAX (8 * 1024 * 1024)
 
 struct http_req;
+struct piston_ws;
 
 struct conn {
 	struct server *srv;
@@ -75,6 +77,9 @@ struct conn {
 	struct utf8_decoder dec[3];	/* by stream */
 	struct buf line;		/* stdout since the last newline */
 	uint64_t exec_start_ns;
+
+	/* /api/v2/connect (ws_piston.c) */
+	struct piston_ws *piston;
 
 	struct http_req *http;		/* HTTP request state, or NULL */
 };

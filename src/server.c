@@ -44,12 +44,16 @@ const struct ws_dialect *ws_dialect_for(const char *path)
 		return &ws_native;
 	if (strcmp(path, ws_execute.path) == 0)
 		return &ws_execute;
+	if (strcmp(path, ws_piston.path) == 0)
+		return &ws_piston;
 	return NULL;
 }
 
 static const struct ws_dialect *dialect_of(const struct conn *c)
 {
-	return c->kind == CONN_WS_EXECUTE ? &ws_execute : &ws_native;
+	return c->kind == CONN_WS_EXECUTE  ? &ws_execute
+	       : c->kind == CONN_WS_PISTON ? &ws_piston
+					   : &ws_native;
 }
 
 /* A browser page may only open sockets to the host that served it. */

@@ -3,6 +3,7 @@
  *
  *   ws_native.c    /ws           coderoom.v1 (docs/protocol.md)
  *   ws_execute.c   /ws/execute   the seed systems' protocol
+ *   ws_piston.c    /api/v2/connect   Piston v2's interactive protocol
  *
  * server.c reassembles messages, enforces size and rate limits, and hands
  * each whole message to the dialect of the connection's path.
@@ -28,6 +29,7 @@ struct ws_dialect {
 
 extern const struct ws_dialect ws_native;
 extern const struct ws_dialect ws_execute;
+extern const struct ws_dialect ws_piston;
 
 /* The dialect for a request path, or NULL. */
 const struct ws_dialect *ws_dialect_for(const char *path);

@@ -279,6 +279,109 @@ static void test_limits_defaults(void **state)
 	assert_int_equal(l.cpu_ms, SB_DEF_CPU_MS);
 }
 
+/* The collect list travels with the spec, and an empty one is NULL. */
+static void test_collect_roundtrip(void **state)
+{
+	static const char *const pats[] = {"*.class", "main", NULL};
+	struct sandbox_spec s = good_spec();
+	struct sb_spec d;
+	uint8_t *buf;
+	size_t len;
+
+	s.collect = pats;
+	s.collect_max = 12345;
+	assert_int_equal(sb_spec_encode(&s, &buf, &len), 0);
+	assert_int_equal(sb_spec_decode(buf, len, &d), 0);
+	assert_non_null(d.collect);
+	assert_string_equal(d.collect[0], "*.class");
+	assert_string_equal(d.collect[1], "main");
+	assert_null(d.collect[2]);
+	assert_int_equal(d.collect_max, 12345);
+	sb_spec_release(&d);
+	free(buf);
+
+	s = good_spec();
+	assert_int_equal(sb_spec_encode(&s, &buf, &len), 0);
+	assert_int_equal(sb_spec_decode(buf, len, &d), 0);
+	assert_null(d.collect);
+	sb_spec_release(&d);
+	/* every truncation of the tail is refused */
+	for (size_t cut = 1; cut <= 12; cut++)
+		assert_int_not_equal(sb_spec_decode(buf, len - cut, &d), 0);
+	free(buf);
+}
+
+/* Appends one collect record to b. */
+static size_t rec(uint8_t *b, const char *name, uint32_t mode, const char *data,
+		  uint64_t dlen)
+{
+	uint32_t nl = (uint32_t)strlen(name);
+	size_t o = 0;
+
+	memcpy(b + o, &nl, 4), o += 4;
+	memcpy(b + o, &mode, 4), o += 4;
+	memcpy(b + o, &dlen, 8), o += 8;
+	memcpy(b + o, name, nl + 1), o += nl + 1;
+	memcpy(b + o, data, dlen), o += dlen;
+	return o;
+}
+
+static void test_collect_parse(void **state)
+{
+	uint8_t b[512];
+	struct sandbox_file f[4];
+	size_t n = 0;
+
+	n += rec(b + n, "main", 0755, "\x7f" "ELF", 4);
+	n += rec(b + n, "A$1.class", 0644, "", 0);
+	assert_int_equal(sandbox_collect_parse(b, n, f, 4), 2);
+	assert_string_equal(f[0].name, "main");
+	assert_int_equal(f[0].mode, 0755);
+	assert_int_equal(f[0].len, 4);
+	assert_memory_equal(f[0].data, "\x7f" "ELF", 4);
+	assert_string_equal(f[1].name, "A$1.class");
+	assert_int_equal(f[1].len, 0);
+	assert_int_equal(sandbox_collect_parse(b, 0, f, 4), 0);
+	/* more files than room */
+	assert_int_equal(sandbox_collect_parse(b, n, f, 1), -EBADMSG);
+	/* truncated anywhere but at the end of the first record */
+	size_t first = 16 + 5 + 4;
+	for (size_t cut = 1; cut < n; cut++)
+		assert_int_equal(sandbox_collect_parse(b, cut, f, 4),
+				 cut == first ? 1 : -EBADMSG);
+	/* bad names and modes */
+	static const char *const bad[] = {"", ".", "..", "a/b"};
+	for (size_t i = 0; i < 4; i++) {
+		size_t m = rec(b, bad[i], 0644, "x", 1);
+		assert_int_equal(sandbox_collect_parse(b, m, f, 4), -EBADMSG);
+	}
+	size_t m = rec(b, "x", 04755, "x", 1);
+	assert_int_equal(sandbox_collect_parse(b, m, f, 4), -EBADMSG);
+	/* a length past the end */
+	m = rec(b, "x", 0644, "x", 1);
+	uint64_t huge = 1ull << 40;
+	memcpy(b + 8, &huge, 8);
+	assert_int_equal(sandbox_collect_parse(b, m, f, 4), -EBADMSG);
+}
+
+static void test_exit_with_collect_fd(void **state)
+{
+	struct sb_msg m = {.magic = SB_MSG_MAGIC,
+			   .type = SB_MSG_EXIT,
+			   .len = sizeof(struct sb_wire_result),
+			   .flags = SB_EXIT_COLLECT,
+			   .nfds = 1};
+	size_t got = sizeof(m) + m.len;
+
+	assert_int_equal(sb_msg_check(&m, got, 1), 0);
+	m.nfds = 0;
+	assert_int_equal(sb_msg_check(&m, got, 0), -EBADMSG);
+	m.flags = 0;
+	assert_int_equal(sb_msg_check(&m, got, 0), 0);
+	m.nfds = 1;
+	assert_int_equal(sb_msg_check(&m, got, 1), -EBADMSG);
+}
+
 static void test_mount_table(void **state)
 {
 	assert_int_equal(sb_mounts_check_table(), 0);
@@ -297,6 +400,9 @@ int main(void)
 	    cmocka_unit_test(test_result_wire),
 	    cmocka_unit_test(test_limits_defaults),
 	    cmocka_unit_test(test_mount_table),
+	    cmocka_unit_test(test_collect_roundtrip),
+	    cmocka_unit_test(test_collect_parse),
+	    cmocka_unit_test(test_exit_with_collect_fd),
 	};
 
 	return cmocka_run_group_tests_name("sandbox_proto", tests, NULL, NULL);
