@@ -55,6 +55,7 @@ static const struct listen_case listen_cases[] = {
 	{ "[::1:8080", -EINVAL, "=", -1 },	/* no ']' */
 	{ "[::1]:", -EINVAL, NULL, -1 },
 	{ "[::1]:http", -EINVAL, NULL, -1 },
+	{ "[]:80", -EINVAL, NULL, -1 },		/* lws: "" is every interface */
 };
 
 static void test_listen_table(void **state)
