@@ -107,8 +107,8 @@ int config_parse_listen(const char *s, char *host, size_t hostlen, int *port)
 
 	if (s[0] == '[') {	/* [v6]:port */
 		const char *close = strchr(s, ']');
-		if (!close || close[1] != ':')
-			return -EINVAL;
+		if (!close || close == s + 1 || close[1] != ':')
+			return -EINVAL;	/* "[]" would mean every interface */
 		if ((size_t)(close - s - 1) >= hostlen)
 			return -EINVAL;
 		memcpy(host, s + 1, (size_t)(close - s - 1));
