@@ -1,0 +1,208 @@
+// ide.test.mjs - the IDE in a real browser (Debian's chromium driven by
+// playwright-core) against the real server: type code, Run, answer input()
+// in the terminal, Stop, re-attach after a reload, phone layout.
+//
+// Environment: CODEROOM_BIN (server binary), CODEROOM_WEB_ROOT (built IDE,
+// default web/dist), CHROMIUM (default /usr/bin/chromium).
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+import { repoRoot, startServer } from '../lib/server.mjs';
+
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const ARTIFACTS = path.join(repoRoot, 'tests/artifacts');
+const T = 30000; // per wait (generous: CI machines share two cores with builds)
+
+let server;
+let browser;
+
+before(async () => {
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  const index = path.join(process.env.CODEROOM_WEB_ROOT || path.join(repoRoot, 'web/dist'), 'index.html');
+  assert.ok(fs.existsSync(index), `${index} missing: run "cd web && npm run build"`);
+  server = await startServer();
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+  });
+});
+
+after(async () => {
+  if (browser) await browser.close().catch(() => {});
+  if (server) await server.stop();
+});
+
+// A fresh page on the IDE with a connected socket; collects page errors,
+// server error frames the client logged, and requests leaving the server.
+async function openIde(viewport = { width: 1280, height: 800 }) {
+  const context = await browser.newContext({ viewport });
+  const page = await context.newPage();
+  const problems = [];
+  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error' || /server error/.test(m.text())) problems.push(`console ${m.type()}: ${m.text()}`);
+  });
+  page.on('request', (r) => {
+    const u = r.url();
+    if (!u.startsWith(server.url) && !u.startsWith('data:') && !u.startsWith('ws://127.0.0.1')) problems.push(`external request: ${u}`);
+  });
+  await page.goto(`${server.url}/`, { timeout: 60000 });
+  await page.waitForSelector('#conn[data-state="connected"]', { timeout: T });
+  return { context, page, problems };
+}
+
+// What the terminal shows: xterm.js's DOM renderer rows (the same text the
+// screen-reader mode exposes).
+function terminalText(page) {
+  return page.evaluate(() => {
+    const rows = document.querySelector('#terminal .xterm-rows');
+    return rows ? [...rows.children].map((r) => r.textContent.replace(/\u00a0/g, ' ')).join('\n') : '';
+  });
+}
+
+async function waitForTerminal(page, re, timeout = T) {
+  const deadline = Date.now() + timeout;
+  let text = '';
+  while (Date.now() < deadline) {
+    text = await terminalText(page);
+    if (re.test(text)) return text;
+    await page.waitForTimeout(100);
+  }
+  assert.fail(`terminal never matched ${re}; it shows:\n${text}`);
+}
+
+async function waitForStatus(page, state, timeout = T) {
+  try {
+    await page.waitForSelector(`#status[data-state="${state}"]`, { timeout });
+  } catch {
+    const now = await page.evaluate(() => `${document.getElementById('status').dataset.state}: ${document.getElementById('status').innerText}`);
+    assert.fail(`status never became "${state}"; it is ${now}\nterminal:\n${await terminalText(page)}`);
+  }
+  return page.locator('#status-text').innerText();
+}
+
+// Replaces the editor's content the way a user pasting would.
+async function setCode(page, code) {
+  await page.click('#editor .cm-content');
+  await page.keyboard.press('Control+A');
+  await page.keyboard.insertText(code);
+  assert.equal(await page.evaluate(() => window.coderoom.code), code, 'editor holds the program');
+}
+
+describe('coderoom IDE in chromium', () => {
+  test('run a program, answer input() in the terminal, see the result', async () => {
+    const { context, page, problems } = await openIde();
+    try {
+      const options = await page.locator('#language option').allTextContents();
+      assert.ok(options.some((o) => /python/i.test(o)), `language list from hello: ${options.join(', ')}`);
+
+      await setCode(page, [
+        'print("first line from the program")',
+        'name = input("name? ")',
+        'print(f"hello {name}")',
+        '',
+      ].join('\n'));
+      await page.click('#run');
+
+      await waitForTerminal(page, /first line from the program/);
+      await waitForTerminal(page, /name\? /);
+      const waiting = await waitForStatus(page, 'waiting');
+      assert.match(waiting, /waiting for input/i);
+      assert.equal(await page.locator('#run').isDisabled(), true, 'Run is disabled while a run is active');
+      assert.equal(await page.locator('#stop').isEnabled(), true, 'Stop is enabled while a run is active');
+
+      await page.click('#terminal .xterm-screen');
+      await page.keyboard.type('Ada Lovelace');
+      await page.keyboard.press('Enter');
+
+      const text = await waitForTerminal(page, /hello Ada Lovelace/);
+      assert.match(text, /name\? Ada Lovelace/, 'the terminal echoed what was typed');
+      const done = await waitForStatus(page, 'ok');
+      assert.match(done, /exited with code 0/i);
+      assert.match(await page.locator('#status-detail').innerText(), /wall/);
+      assert.equal(await page.locator('#run').isEnabled(), true, 'Run is enabled again');
+      await page.screenshot({ path: path.join(ARTIFACTS, 'browser-run.png') });
+      assert.deepEqual(problems, []);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('Stop ends a program that loops forever', async () => {
+    const { context, page, problems } = await openIde();
+    try {
+      await setCode(page, 'n = 0\nprint("looping forever", flush=True)\nwhile True:\n    n += 1\n');
+      await page.keyboard.press('Control+Enter');
+      await waitForTerminal(page, /looping forever/);
+      await waitForStatus(page, 'running');
+      await page.waitForSelector('#stop:not([disabled])', { timeout: T });
+      await page.click('#stop');
+      const text = await waitForStatus(page, 'killed', 10000);
+      assert.match(text, /killed|stopped/i);
+      assert.equal(await page.locator('#run').isEnabled(), true, 'Run is enabled again');
+      assert.equal(await page.locator('#stop').isDisabled(), true, 'Stop is disabled again');
+      assert.deepEqual(problems, []);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('a reload re-attaches to the running program and replays its output', async () => {
+    const { context, page, problems } = await openIde();
+    try {
+      await setCode(page, [
+        'import time',
+        'for i in range(1, 6):',
+        '    print(f"tick {i}", flush=True)',
+        '    time.sleep(0.3)',
+        'answer = input("still there? ")',
+        'print(f"got {answer}")',
+        '',
+      ].join('\n'));
+      await page.click('#run');
+      await waitForTerminal(page, /tick 2/);
+      await page.reload();
+      await page.waitForSelector('#conn[data-state="connected"]', { timeout: T });
+      const replayed = await waitForTerminal(page, /still there\? /);
+      assert.match(replayed, /tick 1[\s\S]*tick 5/, 'output from before the reload is replayed');
+      await waitForStatus(page, 'waiting');
+      await page.click('#terminal .xterm-screen');
+      await page.keyboard.type('yes');
+      await page.keyboard.press('Enter');
+      await waitForTerminal(page, /got yes/);
+      assert.match(await waitForStatus(page, 'ok'), /exited with code 0/i);
+      assert.deepEqual(problems, []);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('phone-size screen: Run and the terminal are visible, nothing overflows', async () => {
+    const { context, page, problems } = await openIde({ width: 390, height: 844 });
+    try {
+      for (const sel of ['#run', '#stop', '#language', '#terminal', '#editor']) {
+        const box = await page.locator(sel).boundingBox();
+        assert.ok(box, `${sel} is rendered`);
+        assert.ok(await page.locator(sel).isVisible(), `${sel} is visible`);
+        assert.ok(box.x >= 0 && box.x + box.width <= 390 + 0.5, `${sel} fits the width: ${JSON.stringify(box)}`);
+        assert.ok(box.y >= 0 && box.y + Math.min(box.height, 40) <= 844, `${sel} is on screen: ${JSON.stringify(box)}`);
+      }
+      const term = await page.locator('#terminal').boundingBox();
+      assert.ok(term.height >= 150, `terminal has room: ${term.height}px`);
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      assert.ok(overflow <= 0, `no horizontal scrolling (${overflow}px too wide)`);
+
+      await setCode(page, 'print("small screen ok")\n');
+      await page.click('#run');
+      await waitForTerminal(page, /small screen ok/);
+      await waitForStatus(page, 'ok');
+      await page.screenshot({ path: path.join(ARTIFACTS, 'browser-phone.png') });
+      assert.deepEqual(problems, []);
+    } finally {
+      await context.close();
+    }
+  });
+});
