@@ -9,9 +9,11 @@ import { python } from '@codemirror/lang-python';
 import { oneDark } from '@codemirror/theme-one-dark';
 import { canonicalLanguage } from './examples.js';
 
-// Language id (canonical) -> () => Promise<Extension>. Python is in the main
-// bundle; everything else is a lazily loaded chunk.
+// Mode name -> () => Promise<Extension>. Names are the server's `editor`
+// field of a language (CodeMirror 5 mode names) or our canonical language
+// ids. Python is in the main bundle; everything else is a lazily loaded chunk.
 const legacy = (load) => () => load().then((m) => StreamLanguage.define(m));
+const clike = (pick) => legacy(() => import('@codemirror/legacy-modes/mode/clike').then(pick));
 const MODES = {
   python: () => Promise.resolve(python()),
   javascript: () => import('@codemirror/lang-javascript').then((m) => m.javascript()),
@@ -21,16 +23,34 @@ const MODES = {
   rust: () => import('@codemirror/lang-rust').then((m) => m.rust()),
   java: () => import('@codemirror/lang-java').then((m) => m.java()),
   go: () => import('@codemirror/lang-go').then((m) => m.go()),
-  bash: legacy(() => import('@codemirror/legacy-modes/mode/shell').then((m) => m.shell)),
+  csharp: clike((m) => m.csharp),
+  kotlin: clike((m) => m.kotlin),
+  scala: clike((m) => m.scala),
+  dart: clike((m) => m.dart),
+  shell: legacy(() => import('@codemirror/legacy-modes/mode/shell').then((m) => m.shell)),
   ruby: legacy(() => import('@codemirror/legacy-modes/mode/ruby').then((m) => m.ruby)),
   lua: legacy(() => import('@codemirror/legacy-modes/mode/lua').then((m) => m.lua)),
   perl: legacy(() => import('@codemirror/legacy-modes/mode/perl').then((m) => m.perl)),
-  php: legacy(() => import('@codemirror/legacy-modes/mode/clike').then((m) => m.php)),
-  kotlin: legacy(() => import('@codemirror/legacy-modes/mode/clike').then((m) => m.kotlin)),
-  csharp: legacy(() => import('@codemirror/legacy-modes/mode/clike').then((m) => m.csharp)),
   haskell: legacy(() => import('@codemirror/legacy-modes/mode/haskell').then((m) => m.haskell)),
   r: legacy(() => import('@codemirror/legacy-modes/mode/r').then((m) => m.r)),
+  erlang: legacy(() => import('@codemirror/legacy-modes/mode/erlang').then((m) => m.erlang)),
+  fortran: legacy(() => import('@codemirror/legacy-modes/mode/fortran').then((m) => m.fortran)),
+  pascal: legacy(() => import('@codemirror/legacy-modes/mode/pascal').then((m) => m.pascal)),
+  scheme: legacy(() => import('@codemirror/legacy-modes/mode/scheme').then((m) => m.scheme)),
+  mllike: legacy(() => import('@codemirror/legacy-modes/mode/mllike').then((m) => m.oCaml)),
+  gas: legacy(() => import('@codemirror/legacy-modes/mode/gas').then((m) => m.gas)),
+  sql: legacy(() => import('@codemirror/legacy-modes/mode/sql').then((m) => m.sqlite)),
+  swift: legacy(() => import('@codemirror/legacy-modes/mode/swift').then((m) => m.swift)),
+  julia: legacy(() => import('@codemirror/legacy-modes/mode/julia').then((m) => m.julia)),
+  crystal: legacy(() => import('@codemirror/legacy-modes/mode/crystal').then((m) => m.crystal)),
+  d: legacy(() => import('@codemirror/legacy-modes/mode/d').then((m) => m.d)),
+  tcl: legacy(() => import('@codemirror/legacy-modes/mode/tcl').then((m) => m.tcl)),
+  clojure: legacy(() => import('@codemirror/legacy-modes/mode/clojure').then((m) => m.clojure)),
+  elm: legacy(() => import('@codemirror/legacy-modes/mode/elm').then((m) => m.elm)),
+  commonlisp: legacy(() => import('@codemirror/legacy-modes/mode/commonlisp').then((m) => m.commonLisp)),
 };
+// Our language ids whose mode has another name.
+const MODE_OF = { bash: 'shell', sh: 'shell', ocaml: 'mllike', nasm: 'gas', sqlite3: 'sql' };
 
 const INDENT = { go: '\t', ruby: '  ', javascript: '  ', typescript: '  ', bash: '  ', lua: '  ' };
 
@@ -98,14 +118,15 @@ export class CodeEditor {
     });
   }
 
-  async setLanguage(id) {
+  // id: a language id; mode: the server's `editor` hint for it, if any.
+  async setLanguage(id, mode) {
     const k = canonicalLanguage(id);
     this.languageId = k;
     const seq = ++this.loadSeq;
     this.view.dispatch({
       effects: this.indentCompartment.reconfigure(indentUnit.of(INDENT[k] || '    ')),
     });
-    const load = MODES[k];
+    const load = (mode && MODES[mode]) || MODES[k] || MODES[MODE_OF[k]];
     let ext = [];
     if (load) {
       try { ext = await load(); } catch (e) { console.warn('coderoom: highlighting for', k, 'failed to load', e); }

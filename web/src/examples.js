@@ -238,7 +238,8 @@ const ALIASES = {
 };
 
 const COMMENT = {
-  python: '#', bash: '#', ruby: '#', perl: '#', r: '#', php: '//', lua: '--', haskell: '--', sql: '--',
+  python: '#', bash: '#', ruby: '#', perl: '#', r: '#', nim: '#', php: '//', lua: '--', haskell: '--',
+  sqlite3: '--', sql: '--', nasm: ';', scheme: ';;', erlang: '%', fortran: '!', ocaml: '(*', pascal: '//',
 };
 
 export function canonicalLanguage(id) {
@@ -246,15 +247,19 @@ export function canonicalLanguage(id) {
   return ALIASES[k] || k;
 }
 
-export function exampleFor(id) {
+// Our own example where we have one (they show input, colours and \r
+// progress bars), else the server's (hello.languages[].example), else a stub.
+export function exampleFor(id, serverExample) {
   const k = canonicalLanguage(id);
-  return EXAMPLES[k] || generic(COMMENT[k] || '//');
+  return EXAMPLES[k] || (typeof serverExample === 'string' && serverExample) || generic(COMMENT[k] || '//');
 }
 
 const FILE_NAMES = {
   python: 'main.py', javascript: 'main.js', typescript: 'main.ts', c: 'main.c', cpp: 'main.cpp', rust: 'main.rs',
   bash: 'main.sh', java: 'Main.java', go: 'main.go', ruby: 'main.rb', php: 'main.php', perl: 'main.pl',
-  lua: 'main.lua', haskell: 'Main.hs', kotlin: 'Main.kt', csharp: 'Main.cs', r: 'main.R',
+  lua: 'main.lua', haskell: 'Main.hs', kotlin: 'Main.kt', csharp: 'Main.cs', r: 'main.R', nasm: 'main.asm',
+  fortran: 'main.f90', erlang: 'main.erl', nim: 'main.nim', ocaml: 'main.ml', pascal: 'main.pas',
+  sqlite3: 'main.sql', scheme: 'main.scm',
 };
 
 export function fileNameFor(id) {

@@ -51,9 +51,13 @@ const run = {
 
 // ---------------------------------------------------------------- editor
 
+function langInfo(id) {
+  return languages.find((l) => l.id === id) || languages.find((l) => canonicalLanguage(l.id) === canonicalLanguage(id));
+}
+
 function savedCode(lang) {
   const c = store.get(KEY_CODE(lang));
-  return c == null ? exampleFor(lang) : c;
+  return c == null ? exampleFor(lang, langInfo(lang)?.example) : c;
 }
 
 let saveTimer = null;
@@ -141,7 +145,8 @@ function showConnection(state, detail) {
 
 function handleHello(msg) {
   if (Array.isArray(msg.languages) && msg.languages.length) {
-    languages = msg.languages.filter((l) => l && typeof l.id === 'string');
+    languages = msg.languages.filter((l) => l && typeof l.id === 'string')
+      .sort((a, b) => String(a.name || a.id).localeCompare(String(b.name || b.id), 'en', { sensitivity: 'base' }));
     fillLanguages();
   }
   ui.serverInfo.textContent = `coderoom ${msg.version || ''}`.trim();
@@ -240,6 +245,7 @@ function handleExited(msg) {
   else if (s === 'runtime_error') label = `Exited with code ${msg.code}`;
   else if (s === 'signal') label = `Killed by signal ${msg.signal || ''}`.trim();
   else if (s === 'killed') { label = 'Stopped (killed)'; tone = 'warn'; }
+  else if (s === 'compile_error') label = 'Compilation failed';
   else if (msg.message) label = capitalize(msg.message);
   else if (msg.code != null) label = `Exited with code ${msg.code}`;
   else label = `Ended (${s || 'unknown'})`;
@@ -425,9 +431,11 @@ function selectLanguage(id, { initial = false } = {}) {
   language = next;
   ui.language.value = id;
   store.set(KEY_LANG, id);
-  if (changed) editor.setCode(savedCode(next));
-  editor.setLanguage(next);
+  if (changed || (initial && store.get(KEY_CODE(next)) == null && editor.code !== savedCode(next))) {
+    editor.setCode(savedCode(next));
+  }
   const info = languages.find((l) => l.id === id);
+  editor.setLanguage(next, info?.editor);
   ui.fileName.textContent = fileNameFor(next);
   ui.langInfo.textContent = info ? `${info.name || info.id}${info.version ? ` ${info.version}` : ''}` : id;
   if (changed && !initial) editor.focus();
@@ -520,7 +528,7 @@ ui.clear.addEventListener('click', () => {
   }
 });
 ui.example.addEventListener('click', () => {
-  editor.setCode(exampleFor(language));
+  editor.setCode(exampleFor(language, langInfo(languageRaw)?.example));
   editor.focus();
 });
 ui.language.addEventListener('change', () => selectLanguage(ui.language.value));
