@@ -254,6 +254,10 @@ static size_t trim_end(const char *s, size_t n)
 
 bool batch_output_matches(const char *a, size_t al, const char *b, size_t bl)
 {
+	if (!a)
+		a = "", al = 0;
+	if (!b)
+		b = "", bl = 0;
 	al = trim_end(a, al);
 	bl = trim_end(b, bl);
 	while (al || bl) {
