@@ -243,9 +243,12 @@ function handleExited(msg) {
   let tone = 'bad';
   if (s === 'ok') { label = `Exited with code ${msg.code ?? 0}`; tone = 'ok'; }
   else if (s === 'runtime_error') label = `Exited with code ${msg.code}`;
-  else if (s === 'signal') label = `Killed by signal ${msg.signal || ''}`.trim();
-  else if (s === 'killed') { label = 'Stopped (killed)'; tone = 'warn'; }
-  else if (s === 'compile_error') label = 'Compilation failed';
+  else if (s === 'signal') label = msg.message ? capitalize(msg.message) : `Killed by signal ${msg.signal || ''}`.trim();
+  else if (s === 'killed') {
+    // "stopped" when the user pressed Stop; else why the server killed it.
+    label = !msg.message || /^stopped$/i.test(msg.message) ? 'Stopped (killed)' : capitalize(msg.message);
+    tone = 'warn';
+  } else if (s === 'compile_error') label = msg.message ? capitalize(msg.message) : 'Compilation failed';
   else if (msg.message) label = capitalize(msg.message);
   else if (msg.code != null) label = `Exited with code ${msg.code}`;
   else label = `Ended (${s || 'unknown'})`;
@@ -255,10 +258,12 @@ function handleExited(msg) {
   if (Number.isFinite(msg.cpu_ms)) times.push(`${fmtMs(msg.cpu_ms)} CPU`);
   if (Number.isFinite(msg.memory_bytes) && msg.memory_bytes > 0) times.push(fmtBytes(msg.memory_bytes));
   const detail = times.join(' · ');
-  const extra = msg.message && s !== 'ok' && s !== 'runtime_error' && msg.message.toLowerCase() !== label.toLowerCase()
+  // The server's words, when they add something to the label.
+  const extra = msg.message && !label.toLowerCase().includes(msg.message.toLowerCase()) && s !== 'ok' && s !== 'runtime_error' && s !== 'killed'
     ? msg.message : '';
+  if (msg.truncated) writeNote('[output truncated]', 'dim');
 
-  writeNote(`── ${label}${extra && s !== 'killed' ? ` — ${extra}` : ''}${detail ? ` · ${detail}` : ''} ──`, tone);
+  writeNote(`── ${label}${extra ? ` — ${extra}` : ''}${detail ? ` · ${detail}` : ''} ──`, tone);
   finishRun(s === 'ok' ? 'ok' : s === 'killed' ? 'killed' : 'error', label, detail, extra);
 }
 
@@ -553,6 +558,7 @@ window.coderoom = {
   setCode: (text) => editor.setCode(text),
   get run() { return { ...run }; },
   get connection() { return conn.state; },
+  reconnect: () => conn.drop(), // drop the socket (tests, debugging): the client reconnects and re-attaches
   editor: editor.view,
   terminal: terminal.term,
 };

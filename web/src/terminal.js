@@ -73,6 +73,7 @@ export class RunTerminal {
   // Flow control bookkeeping: bytes processed (parsed) since the run started
   // or since the last attach, and the last count reported.
   resetAck() {
+    this.gen = (this.gen || 0) + 1; // writes queued before this do not count
     this.processed = 0;
     this.acked = 0;
     this.lastAckAt = 0;
@@ -82,8 +83,9 @@ export class RunTerminal {
 
   write(bytes, countForAck = true) {
     const n = bytes.length;
+    const gen = this.gen;
     this.term.write(bytes, () => {
-      if (!countForAck) return;
+      if (!countForAck || gen !== this.gen) return;
       this.processed += n;
       this.maybeAck();
     });
