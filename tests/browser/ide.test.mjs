@@ -180,6 +180,59 @@ describe('coderoom IDE in chromium', () => {
     }
   });
 
+  test('the program sees the terminal size, and a new size when the window changes', async () => {
+    const { context, page, problems } = await openIde({ width: 1280, height: 800 });
+    try {
+      await setCode(page, [
+        'import os',
+        'for _ in range(2):',
+        '    size = os.get_terminal_size()',
+        '    print(f"size {size.columns}x{size.lines}")',
+        '    input("resize me? ")',
+        '',
+      ].join('\n'));
+      await page.click('#run');
+      await waitForStatus(page, 'waiting');
+      const before = await page.evaluate(() => [window.coderoom.terminal.cols, window.coderoom.terminal.rows]);
+      await waitForTerminal(page, new RegExp(`size ${before[0]}x${before[1]}`));
+
+      await page.setViewportSize({ width: 900, height: 600 });
+      await page.waitForFunction((c) => window.coderoom.terminal.cols !== c, before[0], { timeout: T });
+      await page.waitForTimeout(300); // the client sends resize after 80 ms of quiet
+      const now = await page.evaluate(() => [window.coderoom.terminal.cols, window.coderoom.terminal.rows]);
+      await page.click('#terminal .xterm-screen');
+      await page.keyboard.press('Enter');
+      await waitForTerminal(page, new RegExp(`size ${now[0]}x${now[1]}`));
+      await page.keyboard.press('Enter');
+      await waitForStatus(page, 'ok');
+      assert.deepEqual(problems, []);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('editor: Python highlighting, indentation after a colon, undo', async () => {
+    const { context, page, problems } = await openIde();
+    try {
+      await setCode(page, '');
+      await page.keyboard.type('for i in range(3):');
+      await page.keyboard.press('Enter');
+      await page.keyboard.type('print(i');
+      // Auto-indent after ':' and the closing bracket inserted by the editor.
+      assert.equal(await page.evaluate(() => window.coderoom.code), 'for i in range(3):\n    print(i)');
+      const keywordColors = await page.evaluate(() => {
+        const spans = [...document.querySelectorAll('#editor .cm-line span')];
+        return new Set(spans.map((s) => getComputedStyle(s).color)).size;
+      });
+      assert.ok(keywordColors >= 2, `syntax highlighting uses several colours (${keywordColors})`);
+      await page.keyboard.press('Control+Z');
+      assert.notEqual(await page.evaluate(() => window.coderoom.code), 'for i in range(3):\n    print(i)', 'undo changed the text');
+      assert.deepEqual(problems, []);
+    } finally {
+      await context.close();
+    }
+  });
+
   test('phone-size screen: Run and the terminal are visible, nothing overflows', async () => {
     const { context, page, problems } = await openIde({ width: 390, height: 844 });
     try {

@@ -263,7 +263,11 @@ function handleExited(msg) {
     ? msg.message : '';
   if (msg.truncated) writeNote('[output truncated]', 'dim');
 
-  writeNote(`── ${label}${extra ? ` — ${extra}` : ''}${detail ? ` · ${detail}` : ''} ──`, tone);
+  // The summary line in the terminal; short on narrow terminals (phones).
+  const note = terminal.cols >= 70
+    ? `── ${label}${extra ? ` — ${extra}` : ''}${detail ? ` · ${detail}` : ''} ──`
+    : `── ${label}${Number.isFinite(msg.wall_ms) ? ` · ${fmtMs(msg.wall_ms)}` : ''} ──`;
+  writeNote(note, tone);
   finishRun(s === 'ok' ? 'ok' : s === 'killed' ? 'killed' : 'error', label, detail, extra);
 }
 
