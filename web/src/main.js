@@ -348,6 +348,8 @@ function finishRun(kind, label, detail = '', extra = '') {
   terminal.sendAck(performance.now());
   terminal.resetAck();
   stopTicker();
+  document.body.classList.remove('is-waiting');
+  document.title = 'coderoom';
   ui.status.dataset.state = kind;
   ui.statusText.textContent = label;
   ui.statusDetail.textContent = detail;
@@ -364,6 +366,8 @@ let ticker = null;
 
 function setStatus(state, note = '', keepTicker = false) {
   ui.status.dataset.state = state;
+  document.body.classList.toggle('is-waiting', state === 'waiting');
+  document.title = state === 'waiting' ? 'Waiting for input · coderoom' : state === 'running' ? 'Running · coderoom' : 'coderoom';
   ui.statusText.textContent = note ? `${STATUS_TEXT[state] || state} — ${note}` : STATUS_TEXT[state] || state;
   ui.status.title = '';
   if (state === 'running' || state === 'waiting' || state === 'starting') {
@@ -550,6 +554,11 @@ document.addEventListener('keydown', (ev) => {
   }
 });
 
+if (/Mac|iPhone|iPad/.test(navigator.platform || navigator.userAgent)) {
+  // Cmd instead of Ctrl in the hints on Apple keyboards (the shortcut takes both).
+  for (const k of document.querySelectorAll('#editor-hint kbd')) if (k.textContent === 'Ctrl') k.textContent = '⌘';
+  ui.run.title = 'Run (⌘+Enter)';
+}
 fillLanguages();
 setupSplitter();
 updateButtons();
