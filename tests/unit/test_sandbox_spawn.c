@@ -698,8 +698,11 @@ static int teardown(void **state)
 	return 0;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	/* sandbox_open() re-executes this binary as the spawner. */
+	sandbox_spawner_main(argc, argv);
+
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_tty_echo),
 	    cmocka_unit_test(test_pipes_separate),
