@@ -49,6 +49,8 @@ struct ctx {
 	const char *input;
 	int probes_true;
 	int probe_answers;
+	char collected[4096]; /* the collect memfd's bytes */
+	ssize_t ncollected;   /* -1: no fd came */
 };
 
 static void on_read(uv_poll_t *h, int status, int events)
@@ -127,6 +129,10 @@ static void on_exited(void *data, const struct sandbox_result *res)
 	c->exited_calls++;
 	c->exited = true;
 	c->res = *res;
+	c->ncollected = -1;
+	if (res->collected)	/* valid during this call only */
+		c->ncollected = pread(res->collect_fd, c->collected,
+				      sizeof(c->collected), 0);
 	if (getenv("SB_TEST_DEBUG"))
 		printf("# exited: status %#x error %d killed %d hit %d "
 		       "cpu %llu wall %llu peak %llu: %s\n",
@@ -576,10 +582,72 @@ static void test_no_leftover_cgroups(void **state)
 
 	assert_true(pid > 0);
 	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		/* The warm pool's groups (run-warm-*) stay: at most 2. */
 		snprintf(cmd, sizeof(cmd),
-			 "find %s/i%ld -name 'run-*' 2>/dev/null | grep -q .",
+			 "find %s/i%ld -name 'run-*' ! -name 'run-warm-*' "
+			 "2>/dev/null | grep -q .",
 			 dirs[i], pid);
 		assert_int_not_equal(system(cmd), 0);
+		snprintf(cmd, sizeof(cmd),
+			 "test $(find %s/i%ld -name 'run-warm-*' 2>/dev/null "
+			 "| wc -l) -le 2",
+			 dirs[i], pid);
+		assert_int_equal(system(cmd), 0);
+	}
+}
+
+/* spec.collect: the files a compile step leaves, read as the run's uid;
+ * a symlink or a FIFO is never followed, and nothing is collected after a
+ * failing exit. */
+static void test_collect(void **state)
+{
+	static const char *const pats[] = {"main", "*.class", NULL};
+	const char *argv[] = {
+	    "/bin/sh", "-c",
+	    "printf 'ELF' > main; chmod 755 main; echo A > A.class;"
+	    " ln -s /etc/passwd B.class; mkfifo C.class; echo no > other;"
+	    " exit ${FAIL:-0}",
+	    NULL};
+	const char *envfail[] = {"PATH=/usr/bin:/bin", "FAIL=1", NULL};
+	struct sandbox_file f[8];
+
+	for (int round = 0; round < 2; round++) {
+		struct ctx *c = new_ctx(NULL);
+		struct sandbox_spec spec = {
+		    .argv = argv,
+		    .envp = round ? envfail : env_default,
+		    .collect = pats,
+		    .collect_max = 1 << 20,
+		};
+		assert_int_equal(sandbox_spawn(sb, &spec, &ops, c, &c->id), 0);
+		wait_done(c, 10000);
+		assert_true(c->exited);
+		if (round == 1) {
+			assert_false(c->res.collected);
+			assert_int_equal(c->ncollected, -1);
+			release(c);
+			continue;
+		}
+		if (!sandbox_features(sb)->strong) {
+			release(c);
+			skip();
+		}
+		assert_true(c->res.collected);
+		assert_true(c->ncollected > 0);
+		int n = sandbox_collect_parse(c->collected,
+					      (size_t)c->ncollected, f, 8);
+		assert_int_equal(n, 2);
+		for (int i = 0; i < n; i++) {
+			if (!strcmp(f[i].name, "main")) {
+				assert_int_equal(f[i].mode, 0755);
+				assert_int_equal(f[i].len, 3);
+				assert_memory_equal(f[i].data, "ELF", 3);
+			} else {
+				assert_string_equal(f[i].name, "A.class");
+				assert_int_equal(f[i].len, 2);
+			}
+		}
+		release(c);
 	}
 }
 
@@ -600,7 +668,7 @@ static void test_isolation(void **state)
 		skip();
 	assert_string_equal(c->out[0].buf,
 			    "1000\ncoderoom\nbin\ndev\netc\nlib\nlib32\n"
-			    "lib64\nproc\nsbin\ntmp\nusr\nwork\nnoroot\n"
+			    "lib64\nproc\nsbin\ntmp\nusr\nvar\nwork\nnoroot\n"
 			    "noshadow\n3\nCapEff:\t0000000000000000\n"
 			    "NoNewPrivs:\t1\nnounshare\nrousr\n3\n");
 	release(c);
@@ -722,6 +790,7 @@ int main(int argc, char **argv)
 	    cmocka_unit_test(test_pids_limit),
 	    cmocka_unit_test(test_wall_backstop),
 	    cmocka_unit_test(test_isolation),
+	    cmocka_unit_test(test_collect),
 	    cmocka_unit_test(test_no_leftover_cgroups),
 	};
 
