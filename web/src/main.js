@@ -96,6 +96,8 @@ terminal.term.attachCustomKeyEventHandler((ev) => {
     startRun();
     return false;
   }
+  // With no program to receive it, Tab moves the focus on (no keyboard trap).
+  if (ev.key === 'Tab' && !ev.ctrlKey && !ev.altKey && !ev.metaKey && !isActive()) return false;
   return true;
 });
 
