@@ -204,3 +204,28 @@ test('GET /api/health reports the sandbox, the queue and the languages', async (
   assert.ok(h.json.compile_cache);
   void httpRequest;
 });
+
+test('random and mutated bodies never crash the server (runs and Piston)', async () => {
+  let seed = 12345;
+  const rnd = (n) => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed % n; };
+  const atoms = [null, true, false, 0, -1, 1.5, 2 ** 53, '', 'python', 'c', '*', '3.x', 'x'.repeat(300), '\u0000', '../x',
+    [], {}, [''], [{}], [{ content: 'print(1)' }], [{ name: 'a/b', content: '' }], { wall_ms: 0 }, { pids: -3 }, [{ stdin: 'x', expected_output: 1 }]];
+  const keys = ['language', 'version', 'code', 'files', 'stdin', 'args', 'compile_flags', 'limits', 'compile_limits', 'tests',
+    'run_timeout', 'compile_timeout', 'run_memory_limit', 'run_cpu_time', 'encoding'];
+  const codes = new Set();
+  for (let i = 0; i < 150; i++) {
+    const body = {};
+    const n = 1 + rnd(5);
+    for (let k = 0; k < n; k++) body[keys[rnd(keys.length)]] = atoms[rnd(atoms.length)];
+    if (rnd(2)) { body.language = 'python'; body.version = '*'; }
+    if (rnd(3) === 0) { body.code = 'print(1)'; delete body.files; }
+    const path = rnd(2) ? '/api/runs' : '/api/v2/execute';
+    const r = await postJSON(srv.url + path, body, { timeout: 30000 });
+    codes.add(r.status);
+    assert.ok([200, 400, 413].includes(r.status), `${path} ${JSON.stringify(body)} -> ${r.status} ${r.text}`);
+    assert.ok(r.json, `${path} answered JSON`);
+  }
+  assert.ok(codes.has(400));
+  const ok = await runs({ language: 'python', code: 'print("alive")' });
+  assert.equal(ok.json.run.stdout, 'alive\n');
+});
