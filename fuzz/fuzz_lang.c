@@ -14,7 +14,11 @@
 #include "fuzz.h"
 #include "lang.h"
 
-#define CHECK(x) do { if (!(x)) fuzz_fail(#x, __FILE__, __LINE__); } while (0)
+#define CHECK(x)                                                               \
+	do {                                                                   \
+		if (!(x))                                                      \
+			fuzz_fail(#x, __FILE__, __LINE__);                     \
+	} while (0)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -40,7 +44,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	CHECK(l.aliases != NULL);
 	CHECK(l.name && l.version && l.editor && l.example);
 
-	struct lang_table t = { .v = &l, .n = 1 };
+	struct lang_table t = {.v = &l, .n = 1};
 	CHECK(lang_find(&t, l.id) == &l);
 	for (char **a = l.aliases; *a; a++)
 		CHECK(lang_find(&t, *a) == &l);

@@ -15,7 +15,11 @@
 #include "config.h"
 #include "fuzz.h"
 
-#define CHECK(x) do { if (!(x)) fuzz_fail(#x, __FILE__, __LINE__); } while (0)
+#define CHECK(x)                                                               \
+	do {                                                                   \
+		if (!(x))                                                      \
+			fuzz_fail(#x, __FILE__, __LINE__);                     \
+	} while (0)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -28,9 +32,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	hostlen = (size_t)data[0] + 1;
 	s = malloc(size);
 	memcpy(s, data + 1, size - 1);
-	s[size - 1] = '\0';	/* stops at an embedded NUL, as argv would */
+	s[size - 1] = '\0'; /* stops at an embedded NUL, as argv would */
 	host = malloc(hostlen);
-	memset(host, 'U', hostlen);	/* 'U'nchanged */
+	memset(host, 'U', hostlen); /* 'U'nchanged */
 
 	r = config_parse_listen(s, host, hostlen, &port);
 	CHECK(r == 0 || r == -EINVAL);
@@ -44,9 +48,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			char again[320], h2[300];
 			int p2 = -1;
 			if (strchr(host, ':'))
-				snprintf(again, sizeof(again), "[%s]:%d", host, port);
+				snprintf(again, sizeof(again), "[%s]:%d", host,
+					 port);
 			else
-				snprintf(again, sizeof(again), "%s:%d", host, port);
+				snprintf(again, sizeof(again), "%s:%d", host,
+					 port);
 			if (!strchr(host, ']') && !strchr(host, '[')) {
 				CHECK(config_parse_listen(again, h2, sizeof(h2),
 							  &p2) == 0);

@@ -13,7 +13,11 @@
 #include "fuzz.h"
 #include "utf8.h"
 
-#define CHECK(x) do { if (!(x)) fuzz_fail(#x, __FILE__, __LINE__); } while (0)
+#define CHECK(x)                                                               \
+	do {                                                                   \
+		if (!(x))                                                      \
+			fuzz_fail(#x, __FILE__, __LINE__);                     \
+	} while (0)
 
 /* The documented policy, written from code point ranges instead of
  * seq_len()'s byte table: a well-formed sequence is copied; otherwise one
@@ -29,11 +33,17 @@ static size_t ref_len(const unsigned char *s, size_t n, int *complete)
 	if (c < 0x80)
 		return 1;
 	if ((c & 0xE0) == 0xC0) {
-		len = 2; cp = c & 0x1F; min = 0x80;
+		len = 2;
+		cp = c & 0x1F;
+		min = 0x80;
 	} else if ((c & 0xF0) == 0xE0) {
-		len = 3; cp = c & 0x0F; min = 0x800;
+		len = 3;
+		cp = c & 0x0F;
+		min = 0x800;
 	} else if ((c & 0xF8) == 0xF0) {
-		len = 4; cp = c & 0x07; min = 0x10000;
+		len = 4;
+		cp = c & 0x07;
+		min = 0x10000;
 	} else
 		return 0;
 	for (size_t i = 1; i < len; i++) {
@@ -66,7 +76,7 @@ static void reference(const unsigned char *s, size_t n, struct buf *out)
 		if (l && complete) {
 			buf_append(out, s + i, l);
 			i += l;
-		} else if (l) {		/* incomplete tail: one U+FFFD */
+		} else if (l) { /* incomplete tail: one U+FFFD */
 			buf_append(out, "\xEF\xBF\xBD", 3);
 			i = n;
 		} else {
@@ -90,7 +100,7 @@ static void decode_chunked(const unsigned char *p, size_t n, uint32_t seed,
 	struct utf8_decoder d;
 	size_t at = 0;
 
-	seed = (seed * 2654435761u + (uint32_t)mode) | 1;	/* never 0 */
+	seed = (seed * 2654435761u + (uint32_t)mode) | 1; /* never 0 */
 	utf8_decoder_init(&d);
 	while (at < n) {
 		size_t k;
@@ -99,7 +109,7 @@ static void decode_chunked(const unsigned char *p, size_t n, uint32_t seed,
 		else if (mode == 1)
 			k = 1;
 		else
-			k = next(&seed) % 7;	/* 0-byte chunks too */
+			k = next(&seed) % 7; /* 0-byte chunks too */
 		if (k > n - at)
 			k = n - at;
 		CHECK(utf8_decode(&d, (const char *)p + at, k, out) == 0);

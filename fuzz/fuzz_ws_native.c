@@ -26,16 +26,20 @@
 #include "utf8.h"
 #include "ws.h"
 
-#define CHECK(x) do { if (!(x)) fuzz_fail(#x, __FILE__, __LINE__); } while (0)
+#define CHECK(x)                                                               \
+	do {                                                                   \
+		if (!(x))                                                      \
+			fuzz_fail(#x, __FILE__, __LINE__);                     \
+	} while (0)
 
-static unsigned replies;	/* JSON replies sent for the current message */
-static int rate_left;		/* control messages left this "second" */
+static unsigned replies; /* JSON replies sent for the current message */
+static int rate_left;	 /* control messages left this "second" */
 
 /* ---- conn.c, modelled ---------------------------------------------------- */
 
 int conn_send_json(struct conn *c, json_t *j)
 {
-	CHECK(j != NULL);	/* ws_native passes what json_pack built */
+	CHECK(j != NULL); /* ws_native passes what json_pack built */
 	CHECK(json_is_object(j));
 	CHECK(json_is_string(json_object_get(j, "type")));
 	char *s = json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(6));
@@ -73,11 +77,10 @@ int conn_send_error(struct conn *c, const char *code, const char *field,
 	return conn_send_json(c, j);
 }
 
-int conn_send_binary(struct conn *c, unsigned char tag, const void *p,
-		     size_t n)
+int conn_send_binary(struct conn *c, unsigned char tag, const void *p, size_t n)
 {
 	CHECK(tag == RUN_STDOUT || tag == RUN_STDERR);
-	c->q.bytes += n;	/* the model's queue only counts */
+	c->q.bytes += n; /* the model's queue only counts */
 	return 0;
 }
 
@@ -85,7 +88,7 @@ bool conn_rate_ok(struct conn *c)
 {
 	if (rate_left-- > 0)
 		return true;
-	if (rate_left == -1)	/* the first one over is told */
+	if (rate_left == -1) /* the first one over is told */
 		conn_send_error(c, "rate_limited", NULL, "too many");
 	return false;
 }
@@ -120,9 +123,18 @@ const char *run_status_name(enum run_status s)
 	return s == RUN_OK ? "ok" : "killed";
 }
 
-enum run_state run_get_state(const struct run *r) { return r->state; }
-const char *run_id(const struct run *r) { return r->id; }
-const struct limits *run_limits(const struct run *r) { return &r->lim; }
+enum run_state run_get_state(const struct run *r)
+{
+	return r->state;
+}
+const char *run_id(const struct run *r)
+{
+	return r->id;
+}
+const struct limits *run_limits(const struct run *r)
+{
+	return &r->lim;
+}
 
 int run_start(struct run_engine *e, const struct run_request *req,
 	      struct run_sub *sub, struct run **out)
@@ -135,7 +147,7 @@ int run_start(struct run_engine *e, const struct run_request *req,
 		return -EAGAIN;
 	if (req->code_len == 3 && !memcmp(req->code, "ERR", 3))
 		return -ENOMEM;
-	if (the_run.sub)	/* another conn would hold it: not modelled */
+	if (the_run.sub) /* another conn would hold it: not modelled */
 		return -EAGAIN;
 	memset(&the_run, 0, sizeof(the_run));
 	snprintf(the_run.id, sizeof(the_run.id), "%032x", 0xC0DE);
@@ -254,7 +266,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 			abort();
 		json_decref(o);
 	}
-	langs.v[0].available = true;	/* no probe: python "is there" */
+	langs.v[0].available = true; /* no probe: python "is there" */
 	limit_default_interactive(&engine.max_tty);
 	srv.cfg = &cfg;
 	srv.engine = &engine;
@@ -266,8 +278,8 @@ static bool is_quiet(const char *p, size_t n)
 {
 	/* input and ack answer only on error; stop/resize/attach may be
 	 * silent when they succeed, a run/ping never is */
-	json_t *m = json_loadb(p, n, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY,
-			       NULL);
+	json_t *m =
+	    json_loadb(p, n, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, NULL);
 	const char *t = json_string_value(json_object_get(m, "type"));
 	bool quiet = t && (!strcmp(t, "input") || !strcmp(t, "ack") ||
 			   !strcmp(t, "stop") || !strcmp(t, "resize") ||
@@ -294,7 +306,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	replies = 0;
 	ws_native.open(&c);
-	CHECK(replies == 1);	/* hello */
+	CHECK(replies == 1); /* hello */
 	while (p <= end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		size_t n = (size_t)((nl ? nl : end) - p);
@@ -309,7 +321,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (!binary && before > 0 && !is_quiet(p, n))
 			CHECK(replies >= 1);
 		if (c.q.bytes > (1u << 20))
-			c.q.bytes = 0;	/* "drained" */
+			c.q.bytes = 0; /* "drained" */
 		ws_native.drained(&c);
 		if (!nl)
 			break;

@@ -21,7 +21,7 @@ static void test_empty_is_empty_string(void **state)
 	assert_null(b.data);
 	assert_int_equal(b.len, 0);
 	assert_string_equal(buf_str(&b), "");
-	buf_consume(&b, 5);	/* on a never-used buf: no crash, still empty */
+	buf_consume(&b, 5); /* on a never-used buf: no crash, still empty */
 	buf_reset(&b);
 	assert_string_equal(buf_str(&b), "");
 	buf_release(&b);
@@ -68,13 +68,13 @@ static void test_exactly_max_then_enobufs(void **state)
 
 	buf_init(&b, 5);
 	assert_int_equal(buf_append(&b, "abc", 3), 0);
-	assert_int_equal(buf_append(&b, "de", 2), 0);	/* exactly max */
+	assert_int_equal(buf_append(&b, "de", 2), 0); /* exactly max */
 	assert_int_equal(b.len, 5);
 	assert_true(b.cap <= b.max + 1);
 	assert_int_equal(buf_append(&b, "f", 1), -ENOBUFS);
 	assert_int_equal(b.len, 5);
 	assert_string_equal(buf_str(&b), "abcde");
-	assert_int_equal(buf_append(&b, "", 0), 0);	/* nothing still fits */
+	assert_int_equal(buf_append(&b, "", 0), 0); /* nothing still fits */
 	buf_release(&b);
 }
 
@@ -91,7 +91,7 @@ static void test_enobufs_leaves_content(void **state)
 	assert_string_equal(buf_str(&b), "head");
 	assert_int_equal(buf_append(&b, big, 295), 0);
 	assert_int_equal(b.len, 299);
-	assert_true(b.cap <= 300);	/* allocation never beyond max + NUL */
+	assert_true(b.cap <= 300); /* allocation never beyond max + NUL */
 	assert_int_equal(b.data[299], '\0');
 	/* a huge n must not wrap around the comparison */
 	assert_int_equal(buf_append(&b, big, SIZE_MAX), -ENOBUFS);
@@ -152,11 +152,11 @@ static void test_consume(void **state)
 	buf_consume(&b, 6);
 	assert_int_equal(b.len, 5);
 	assert_string_equal(buf_str(&b), "world");
-	buf_consume(&b, 5);	/* exactly all */
+	buf_consume(&b, 5); /* exactly all */
 	assert_int_equal(b.len, 0);
 	assert_string_equal(buf_str(&b), "");
 	assert_int_equal(buf_append(&b, "abc", 3), 0);
-	buf_consume(&b, 100);	/* more than held */
+	buf_consume(&b, 100); /* more than held */
 	assert_int_equal(b.len, 0);
 	assert_string_equal(buf_str(&b), "");
 	/* room is given back: the full max fits again */
@@ -188,16 +188,16 @@ static void test_reset_keeps_memory(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_empty_is_empty_string),
-		cmocka_unit_test(test_append_nul_terminated),
-		cmocka_unit_test(test_append_zero_bytes),
-		cmocka_unit_test(test_exactly_max_then_enobufs),
-		cmocka_unit_test(test_enobufs_leaves_content),
-		cmocka_unit_test(test_max_zero),
-		cmocka_unit_test(test_grows_across_many_appends),
-		cmocka_unit_test(test_append_some),
-		cmocka_unit_test(test_consume),
-		cmocka_unit_test(test_reset_keeps_memory),
+	    cmocka_unit_test(test_empty_is_empty_string),
+	    cmocka_unit_test(test_append_nul_terminated),
+	    cmocka_unit_test(test_append_zero_bytes),
+	    cmocka_unit_test(test_exactly_max_then_enobufs),
+	    cmocka_unit_test(test_enobufs_leaves_content),
+	    cmocka_unit_test(test_max_zero),
+	    cmocka_unit_test(test_grows_across_many_appends),
+	    cmocka_unit_test(test_append_some),
+	    cmocka_unit_test(test_consume),
+	    cmocka_unit_test(test_reset_keeps_memory),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

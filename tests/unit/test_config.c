@@ -22,40 +22,40 @@
 struct listen_case {
 	const char *in;
 	int ret;
-	const char *host;	/* expected host; "=" for unchanged */
+	const char *host; /* expected host; "=" for unchanged */
 	int port;
 };
 
 static const struct listen_case listen_cases[] = {
-	{ "127.0.0.1:8080", 0, "127.0.0.1", 8080 },
-	{ "0.0.0.0:80", 0, "0.0.0.0", 80 },
-	{ "localhost:1", 0, "localhost", 1 },
-	{ "example.org:65535", 0, "example.org", 65535 },
-	{ "[::1]:8080", 0, "::1", 8080 },
-	{ "[::]:0", 0, "::", 0 },
-	{ "[fe80::1%eth0]:443", 0, "fe80::1%eth0", 443 },
-	{ ":9000", 0, "=", 9000 },		/* port only, host kept */
-	{ "9000", 0, "=", 9000 },
-	{ "0", 0, "=", 0 },			/* any free port */
-	{ "127.0.0.1:0", 0, "127.0.0.1", 0 },
-	{ "65536", -EINVAL, "=", -1 },
-	{ "127.0.0.1:65536", -EINVAL, NULL, -1 },
-	{ "127.0.0.1:99999999999999999999", -EINVAL, NULL, -1 },
-	{ "127.0.0.1:-1", -EINVAL, NULL, -1 },
-	{ "-1", -EINVAL, "=", -1 },
-	{ "127.0.0.1:", -EINVAL, NULL, -1 },
-	{ "127.0.0.1", -EINVAL, NULL, -1 },	/* no port */
-	{ "", -EINVAL, "=", -1 },
-	{ ":", -EINVAL, "=", -1 },
-	{ "host:80x", -EINVAL, NULL, -1 },
-	{ "host:0x50", -EINVAL, NULL, -1 },
-	{ "host:8 0", -EINVAL, NULL, -1 },
-	{ "[::1]", -EINVAL, "=", -1 },		/* no port */
-	{ "[::1]8080", -EINVAL, "=", -1 },
-	{ "[::1:8080", -EINVAL, "=", -1 },	/* no ']' */
-	{ "[::1]:", -EINVAL, NULL, -1 },
-	{ "[::1]:http", -EINVAL, NULL, -1 },
-	{ "[]:80", -EINVAL, NULL, -1 },		/* lws: "" is every interface */
+    {"127.0.0.1:8080", 0, "127.0.0.1", 8080},
+    {"0.0.0.0:80", 0, "0.0.0.0", 80},
+    {"localhost:1", 0, "localhost", 1},
+    {"example.org:65535", 0, "example.org", 65535},
+    {"[::1]:8080", 0, "::1", 8080},
+    {"[::]:0", 0, "::", 0},
+    {"[fe80::1%eth0]:443", 0, "fe80::1%eth0", 443},
+    {":9000", 0, "=", 9000}, /* port only, host kept */
+    {"9000", 0, "=", 9000},
+    {"0", 0, "=", 0}, /* any free port */
+    {"127.0.0.1:0", 0, "127.0.0.1", 0},
+    {"65536", -EINVAL, "=", -1},
+    {"127.0.0.1:65536", -EINVAL, NULL, -1},
+    {"127.0.0.1:99999999999999999999", -EINVAL, NULL, -1},
+    {"127.0.0.1:-1", -EINVAL, NULL, -1},
+    {"-1", -EINVAL, "=", -1},
+    {"127.0.0.1:", -EINVAL, NULL, -1},
+    {"127.0.0.1", -EINVAL, NULL, -1}, /* no port */
+    {"", -EINVAL, "=", -1},
+    {":", -EINVAL, "=", -1},
+    {"host:80x", -EINVAL, NULL, -1},
+    {"host:0x50", -EINVAL, NULL, -1},
+    {"host:8 0", -EINVAL, NULL, -1},
+    {"[::1]", -EINVAL, "=", -1}, /* no port */
+    {"[::1]8080", -EINVAL, "=", -1},
+    {"[::1:8080", -EINVAL, "=", -1}, /* no ']' */
+    {"[::1]:", -EINVAL, NULL, -1},
+    {"[::1]:http", -EINVAL, NULL, -1},
+    {"[]:80", -EINVAL, NULL, -1}, /* lws: "" is every interface */
 };
 
 static void test_listen_table(void **state)
@@ -68,13 +68,15 @@ static void test_listen_table(void **state)
 		int r = config_parse_listen(c->in, host, sizeof(host), &port);
 
 		if (r != c->ret)
-			fail_msg("'%s': returned %d, want %d", c->in, r, c->ret);
+			fail_msg("'%s': returned %d, want %d", c->in, r,
+				 c->ret);
 		if (c->ret == 0 && port != c->port)
-			fail_msg("'%s': port %d, want %d", c->in, port, c->port);
+			fail_msg("'%s': port %d, want %d", c->in, port,
+				 c->port);
 		if (c->ret != 0 && port != -1)
 			fail_msg("'%s': port changed on error", c->in);
-		if (c->host && strcmp(host, strcmp(c->host, "=") ? c->host
-								 : "unchanged"))
+		if (c->host &&
+		    strcmp(host, strcmp(c->host, "=") ? c->host : "unchanged"))
 			fail_msg("'%s': host '%s', want '%s'", c->in, host,
 				 c->host);
 	}
@@ -86,26 +88,29 @@ static void test_listen_host_too_long(void **state)
 	int port = -1;
 
 	/* 7 chars + NUL fit exactly; 8 do not */
-	assert_int_equal(config_parse_listen("1234567:80", host, sizeof(host),
-					     &port), 0);
+	assert_int_equal(
+	    config_parse_listen("1234567:80", host, sizeof(host), &port), 0);
 	assert_string_equal(host, "1234567");
 	assert_int_equal(port, 80);
 	port = -1;
-	assert_int_equal(config_parse_listen("12345678:80", host, sizeof(host),
-					     &port), -EINVAL);
+	assert_int_equal(
+	    config_parse_listen("12345678:80", host, sizeof(host), &port),
+	    -EINVAL);
 	assert_int_equal(port, -1);
-	assert_int_equal(config_parse_listen("[1234567]:80", host,
-					     sizeof(host), &port), 0);
+	assert_int_equal(
+	    config_parse_listen("[1234567]:80", host, sizeof(host), &port), 0);
 	assert_string_equal(host, "1234567");
-	assert_int_equal(config_parse_listen("[12345678]:80", host,
-					     sizeof(host), &port), -EINVAL);
+	assert_int_equal(
+	    config_parse_listen("[12345678]:80", host, sizeof(host), &port),
+	    -EINVAL);
 
 	/* a 300-char host into the config's 256-byte field */
 	char big[320];
 	char h[256];
 	memset(big, 'a', 300);
 	snprintf(big + 300, sizeof(big) - 300, ":80");
-	assert_int_equal(config_parse_listen(big, h, sizeof(h), &port), -EINVAL);
+	assert_int_equal(config_parse_listen(big, h, sizeof(h), &port),
+			 -EINVAL);
 }
 
 /* ---- config_parse ------------------------------------------------------- */
@@ -147,8 +152,8 @@ static enum config_result parse(struct config *cfg, const char *const *args)
 	return r;
 }
 
-#define ARGS(...) ((const char *const[]){ __VA_ARGS__, NULL })
-#define NOARGS ((const char *const[]){ NULL })
+#define ARGS(...) ((const char *const[]){__VA_ARGS__, NULL})
+#define NOARGS	  ((const char *const[]){NULL})
 
 static int setup(void **state)
 {
@@ -170,14 +175,15 @@ static void test_defaults(void **state)
 	assert_int_equal(c.max_message_bytes, 1 << 20);
 	assert_true(c.max_runs >= 4);
 	assert_false(c.allow_weak_sandbox);
-	assert_string_equal(captured, "");	/* silent */
+	assert_string_equal(captured, ""); /* silent */
 }
 
 static void test_listen_option(void **state)
 {
 	struct config c;
 
-	assert_int_equal(parse(&c, ARGS("--listen", "0.0.0.0:9001")), CONFIG_OK);
+	assert_int_equal(parse(&c, ARGS("--listen", "0.0.0.0:9001")),
+			 CONFIG_OK);
 	assert_string_equal(c.host, "0.0.0.0");
 	assert_int_equal(c.port, 9001);
 	assert_int_equal(parse(&c, ARGS("--listen=[::1]:0")), CONFIG_OK);
@@ -189,7 +195,8 @@ static void test_listen_option(void **state)
 	assert_int_equal(parse(&c, ARGS("--listen", "7001")), CONFIG_OK);
 	assert_string_equal(c.host, "127.0.0.1");
 	assert_int_equal(c.port, 7001);
-	assert_int_equal(parse(&c, ARGS("--listen", "host:70000")), CONFIG_ERROR);
+	assert_int_equal(parse(&c, ARGS("--listen", "host:70000")),
+			 CONFIG_ERROR);
 	assert_non_null(strstr(captured, "--listen wants HOST:PORT, not "
 					 "'host:70000'"));
 	assert_int_equal(parse(&c, ARGS("--listen")), CONFIG_ERROR);
@@ -211,7 +218,7 @@ static void test_port_env(void **state)
 	setenv("PORT", "0", 1);
 	assert_int_equal(parse(&c, NOARGS), CONFIG_OK);
 	assert_int_equal(c.port, 0);
-	setenv("PORT", "", 1);	/* empty: ignored */
+	setenv("PORT", "", 1); /* empty: ignored */
 	assert_int_equal(parse(&c, NOARGS), CONFIG_OK);
 	assert_int_equal(c.port, 8080);
 	setenv("PORT", "http", 1);
@@ -231,28 +238,28 @@ struct num_case {
 };
 
 static const struct num_case num_cases[] = {
-	{ "--cpu-ms", "1", CONFIG_OK },
-	{ "--cpu-ms", "0", CONFIG_ERROR },
-	{ "--cpu-ms", "-1", CONFIG_ERROR },
-	{ "--cpu-ms", " -1", CONFIG_ERROR },	/* strtoull would wrap it */
-	{ "--cpu-ms", "\t-1", CONFIG_ERROR },
-	{ "--cpu-ms", "", CONFIG_ERROR },
-	{ "--cpu-ms", "abc", CONFIG_ERROR },
-	{ "--cpu-ms", "10s", CONFIG_ERROR },
-	{ "--cpu-ms", "1.5", CONFIG_ERROR },
-	{ "--cpu-ms", "99999999999999999999999", CONFIG_ERROR },
-	{ "--wall-ms", "0", CONFIG_ERROR },
-	{ "--output-bytes", "-5", CONFIG_ERROR },
-	{ "--memory-bytes", "x", CONFIG_ERROR },
-	{ "--pids", "0", CONFIG_ERROR },
-	{ "--batch-cpu-ms", "-0", CONFIG_ERROR },
-	{ "--batch-wall-ms", "1e3", CONFIG_ERROR },
-	{ "--batch-output-bytes", "0", CONFIG_ERROR },
-	{ "--reattach-grace-ms", "-100", CONFIG_ERROR },
-	{ "--max-message-bytes", "0", CONFIG_ERROR },
-	{ "--max-body-bytes", "0x10", CONFIG_ERROR },
-	{ "--max-runs", "0", CONFIG_ERROR },
-	{ "--max-runs", "-4", CONFIG_ERROR },
+    {"--cpu-ms", "1", CONFIG_OK},
+    {"--cpu-ms", "0", CONFIG_ERROR},
+    {"--cpu-ms", "-1", CONFIG_ERROR},
+    {"--cpu-ms", " -1", CONFIG_ERROR}, /* strtoull would wrap it */
+    {"--cpu-ms", "\t-1", CONFIG_ERROR},
+    {"--cpu-ms", "", CONFIG_ERROR},
+    {"--cpu-ms", "abc", CONFIG_ERROR},
+    {"--cpu-ms", "10s", CONFIG_ERROR},
+    {"--cpu-ms", "1.5", CONFIG_ERROR},
+    {"--cpu-ms", "99999999999999999999999", CONFIG_ERROR},
+    {"--wall-ms", "0", CONFIG_ERROR},
+    {"--output-bytes", "-5", CONFIG_ERROR},
+    {"--memory-bytes", "x", CONFIG_ERROR},
+    {"--pids", "0", CONFIG_ERROR},
+    {"--batch-cpu-ms", "-0", CONFIG_ERROR},
+    {"--batch-wall-ms", "1e3", CONFIG_ERROR},
+    {"--batch-output-bytes", "0", CONFIG_ERROR},
+    {"--reattach-grace-ms", "-100", CONFIG_ERROR},
+    {"--max-message-bytes", "0", CONFIG_ERROR},
+    {"--max-body-bytes", "0x10", CONFIG_ERROR},
+    {"--max-runs", "0", CONFIG_ERROR},
+    {"--max-runs", "-4", CONFIG_ERROR},
 };
 
 static void test_numeric_table(void **state)
@@ -267,8 +274,10 @@ static void test_numeric_table(void **state)
 				 n->want);
 		if (r == CONFIG_ERROR) {
 			char want[128];
-			snprintf(want, sizeof(want), "%s wants a whole number "
-				 ">= 1, not '%s'", n->opt, n->val);
+			snprintf(want, sizeof(want),
+				 "%s wants a whole number "
+				 ">= 1, not '%s'",
+				 n->opt, n->val);
 			if (!strstr(captured, want))
 				fail_msg("%s '%s': printed '%s'", n->opt,
 					 n->val, captured);
@@ -280,22 +289,20 @@ static void test_numeric_values(void **state)
 {
 	struct config c;
 
-	assert_int_equal(parse(&c, ARGS("--cpu-ms", "1500", "--wall-ms=2500",
-					"--output-bytes", "100",
-					"--memory-bytes", "1048576",
-					"--pids", "7", "--batch-cpu-ms", "11",
-					"--batch-wall-ms", "12",
-					"--batch-output-bytes", "13",
-					"--reattach-grace-ms", "14",
-					"--max-message-bytes", "15",
-					"--max-body-bytes", "16",
-					"--max-runs", "17")),
-			 CONFIG_OK);
+	assert_int_equal(
+	    parse(&c,
+		  ARGS("--cpu-ms", "1500", "--wall-ms=2500", "--output-bytes",
+		       "100", "--memory-bytes", "1048576", "--pids", "7",
+		       "--batch-cpu-ms", "11", "--batch-wall-ms", "12",
+		       "--batch-output-bytes", "13", "--reattach-grace-ms",
+		       "14", "--max-message-bytes", "15", "--max-body-bytes",
+		       "16", "--max-runs", "17")),
+	    CONFIG_OK);
 	assert_int_equal(c.tty.cpu_ms, 1500);
 	assert_int_equal(c.tty.wall_ms, 2500);
 	assert_int_equal(c.tty.output_bytes, 100);
 	assert_int_equal(c.tty.memory_bytes, 1048576);
-	assert_int_equal(c.batch.memory_bytes, 1048576);	/* both kinds */
+	assert_int_equal(c.batch.memory_bytes, 1048576); /* both kinds */
 	assert_int_equal(c.tty.pids, 7);
 	assert_int_equal(c.batch.pids, 7);
 	assert_int_equal(c.batch.cpu_ms, 11);
@@ -309,8 +316,9 @@ static void test_numeric_values(void **state)
 	assert_int_equal(parse(&c, ARGS("--cpu-ms", "5")), CONFIG_OK);
 	assert_int_equal(c.batch.cpu_ms, 10000);
 	/* clamps */
-	assert_int_equal(parse(&c, ARGS("--pids", "99999999", "--max-runs",
-					"99999")), CONFIG_OK);
+	assert_int_equal(
+	    parse(&c, ARGS("--pids", "99999999", "--max-runs", "99999")),
+	    CONFIG_OK);
 	assert_int_equal(c.tty.pids, 100000);
 	assert_int_equal(c.max_runs, 4096);
 }
@@ -319,12 +327,12 @@ static void test_strings_and_flags(void **state)
 {
 	struct config c;
 
-	assert_int_equal(parse(&c, ARGS("--data-dir", "/var/lib/cr",
-					"--web-root", "/srv/web",
-					"--languages-dir", "/etc/langs",
-					"--user", "nobody", "--log-level",
-					"debug", "--allow-weak-sandbox")),
-			 CONFIG_OK);
+	assert_int_equal(
+	    parse(&c,
+		  ARGS("--data-dir", "/var/lib/cr", "--web-root", "/srv/web",
+		       "--languages-dir", "/etc/langs", "--user", "nobody",
+		       "--log-level", "debug", "--allow-weak-sandbox")),
+	    CONFIG_OK);
 	assert_string_equal(c.data_dir, "/var/lib/cr");
 	assert_string_equal(c.web_root, "/srv/web");
 	assert_string_equal(c.languages_dir, "/etc/langs");
@@ -372,16 +380,16 @@ static void test_bad_options(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_listen_table),
-		cmocka_unit_test(test_listen_host_too_long),
-		cmocka_unit_test_setup(test_defaults, setup),
-		cmocka_unit_test_setup(test_listen_option, setup),
-		cmocka_unit_test_setup(test_port_env, setup),
-		cmocka_unit_test_setup(test_numeric_table, setup),
-		cmocka_unit_test_setup(test_numeric_values, setup),
-		cmocka_unit_test_setup(test_strings_and_flags, setup),
-		cmocka_unit_test_setup(test_help_version, setup),
-		cmocka_unit_test_setup(test_bad_options, setup),
+	    cmocka_unit_test(test_listen_table),
+	    cmocka_unit_test(test_listen_host_too_long),
+	    cmocka_unit_test_setup(test_defaults, setup),
+	    cmocka_unit_test_setup(test_listen_option, setup),
+	    cmocka_unit_test_setup(test_port_env, setup),
+	    cmocka_unit_test_setup(test_numeric_table, setup),
+	    cmocka_unit_test_setup(test_numeric_values, setup),
+	    cmocka_unit_test_setup(test_strings_and_flags, setup),
+	    cmocka_unit_test_setup(test_help_version, setup),
+	    cmocka_unit_test_setup(test_bad_options, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

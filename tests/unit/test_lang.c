@@ -23,68 +23,70 @@
 struct parse_case {
 	const char *json;
 	int ret;
-	const char *err;	/* substring of the error, when ret != 0 */
+	const char *err; /* substring of the error, when ret != 0 */
 };
 
 static const struct parse_case parse_cases[] = {
-	{ "{\"id\": \"py\", \"file\": \"main.py\", " GOOD_RUN "}", 0, NULL },
-	{ "[]", -EINVAL, "not a JSON object" },
-	{ "\"python\"", -EINVAL, "not a JSON object" },
-	{ "{\"file\": \"main.py\", " GOOD_RUN "}", -EINVAL, "'id' is missing" },
-	{ "{\"id\": \"\", \"file\": \"main.py\", " GOOD_RUN "}", -EINVAL,
-	  "'id' is missing" },
-	{ "{\"id\": 7, \"file\": \"main.py\", " GOOD_RUN "}", -EINVAL,
-	  "'id' is missing" },
-	{ "{\"id\": \"py\", " GOOD_RUN "}", -EINVAL,
-	  "'file' must be a plain file name" },
-	{ "{\"id\": \"py\", \"file\": \"\", " GOOD_RUN "}", -EINVAL,
-	  "'file' must be a plain file name" },
-	{ "{\"id\": \"py\", \"file\": \"src/main.py\", " GOOD_RUN "}", -EINVAL,
-	  "'file' must be a plain file name" },
-	{ "{\"id\": \"py\", \"file\": \"/main.py\", " GOOD_RUN "}", -EINVAL,
-	  "'file' must be a plain file name" },
-	{ "{\"id\": \"py\", \"file\": [\"main.py\"], " GOOD_RUN "}", -EINVAL,
-	  "'file' must be a plain file name" },
-	{ "{\"id\": \"py\", \"file\": \"main.py\"}", -EINVAL,
-	  "'run' must start with an absolute path" },
-	{ "{\"id\": \"py\", \"file\": \"main.py\", \"run\": []}", -EINVAL,
-	  "'run' must start with an absolute path" },
-	{ "{\"id\": \"py\", \"file\": \"main.py\", \"run\": [\"python3\"]}",
-	  -EINVAL, "'run' must start with an absolute path" },
-	{ "{\"id\": \"py\", \"file\": \"main.py\", \"run\": null}", -EINVAL,
-	  "'run' must start with an absolute path" },
-	{ "{\"id\": \"py\", \"file\": \"main.py\", \"run\": \"/usr/bin/x\"}",
-	  -EINVAL, "'run' must be an array of strings" },
-	{ "{\"id\": \"py\", \"file\": \"main.py\", \"run\": [\"/bin/x\", 3]}",
-	  -EINVAL, "'run[1]' must be a string" },
-	{ "{\"id\": \"py\", \"file\": \"main.py\", " GOOD_RUN
-	  ", \"aliases\": \"py3\"}", -EINVAL,
-	  "'aliases' must be an array of strings" },
-	{ "{\"id\": \"py\", \"file\": \"main.py\", " GOOD_RUN
-	  ", \"aliases\": [\"a\", null]}", -EINVAL,
-	  "'aliases[1]' must be a string" },
-	{ "{\"id\": \"py\", \"file\": \"main.py\", " GOOD_RUN
-	  ", \"compile\": {}}", -EINVAL,
-	  "'compile' must be an array of strings" },
-	{ "{\"id\": \"c\", \"file\": \"main.c\", \"run\": [\"/w/a.out\"], "
-	  "\"compile\": []}", -EINVAL,
-	  "'compile' must start with an absolute path" },
-	{ "{\"id\": \"c\", \"file\": \"main.c\", \"run\": [\"/w/a.out\"], "
-	  "\"compile\": [\"gcc\", \"main.c\"]}", -EINVAL,
-	  "'compile' must start with an absolute path" },
-	{ "{\"id\": \"py\", \"file\": \"main.py\", " GOOD_RUN
-	  ", \"env\": [\"A=1\"]}", -EINVAL, "'env' must be an object" },
-	{ "{\"id\": \"py\", \"file\": \"main.py\", " GOOD_RUN
-	  ", \"env\": {\"A\": 1}}", -EINVAL, "'env.A' must be a string" },
-	{ "{\"id\": \"py\", \"file\": \"main.py\", " GOOD_RUN
-	  ", \"env_pipes\": \"X=1\"}", -EINVAL,
-	  "'env_pipes' must be an object" },
-	{ "{\"id\": \"py\", \"file\": \"main.py\", " GOOD_RUN
-	  ", \"env_pipes\": {\"B\": true}}", -EINVAL,
-	  "'env_pipes.B' must be a string" },
-	/* null is "absent" for the optional arrays and objects */
-	{ "{\"id\": \"py\", \"file\": \"main.py\", " GOOD_RUN
-	  ", \"aliases\": null, \"compile\": null, \"env\": null}", 0, NULL },
+    {"{\"id\": \"py\", \"file\": \"main.py\", " GOOD_RUN "}", 0, NULL},
+    {"[]", -EINVAL, "not a JSON object"},
+    {"\"python\"", -EINVAL, "not a JSON object"},
+    {"{\"file\": \"main.py\", " GOOD_RUN "}", -EINVAL, "'id' is missing"},
+    {"{\"id\": \"\", \"file\": \"main.py\", " GOOD_RUN "}", -EINVAL,
+     "'id' is missing"},
+    {"{\"id\": 7, \"file\": \"main.py\", " GOOD_RUN "}", -EINVAL,
+     "'id' is missing"},
+    {"{\"id\": \"py\", " GOOD_RUN "}", -EINVAL,
+     "'file' must be a plain file name"},
+    {"{\"id\": \"py\", \"file\": \"\", " GOOD_RUN "}", -EINVAL,
+     "'file' must be a plain file name"},
+    {"{\"id\": \"py\", \"file\": \"src/main.py\", " GOOD_RUN "}", -EINVAL,
+     "'file' must be a plain file name"},
+    {"{\"id\": \"py\", \"file\": \"/main.py\", " GOOD_RUN "}", -EINVAL,
+     "'file' must be a plain file name"},
+    {"{\"id\": \"py\", \"file\": [\"main.py\"], " GOOD_RUN "}", -EINVAL,
+     "'file' must be a plain file name"},
+    {"{\"id\": \"py\", \"file\": \"main.py\"}", -EINVAL,
+     "'run' must start with an absolute path"},
+    {"{\"id\": \"py\", \"file\": \"main.py\", \"run\": []}", -EINVAL,
+     "'run' must start with an absolute path"},
+    {"{\"id\": \"py\", \"file\": \"main.py\", \"run\": [\"python3\"]}", -EINVAL,
+     "'run' must start with an absolute path"},
+    {"{\"id\": \"py\", \"file\": \"main.py\", \"run\": null}", -EINVAL,
+     "'run' must start with an absolute path"},
+    {"{\"id\": \"py\", \"file\": \"main.py\", \"run\": \"/usr/bin/x\"}",
+     -EINVAL, "'run' must be an array of strings"},
+    {"{\"id\": \"py\", \"file\": \"main.py\", \"run\": [\"/bin/x\", 3]}",
+     -EINVAL, "'run[1]' must be a string"},
+    {"{\"id\": \"py\", \"file\": \"main.py\", " GOOD_RUN
+     ", \"aliases\": \"py3\"}",
+     -EINVAL, "'aliases' must be an array of strings"},
+    {"{\"id\": \"py\", \"file\": \"main.py\", " GOOD_RUN
+     ", \"aliases\": [\"a\", null]}",
+     -EINVAL, "'aliases[1]' must be a string"},
+    {"{\"id\": \"py\", \"file\": \"main.py\", " GOOD_RUN ", \"compile\": {}}",
+     -EINVAL, "'compile' must be an array of strings"},
+    {"{\"id\": \"c\", \"file\": \"main.c\", \"run\": [\"/w/a.out\"], "
+     "\"compile\": []}",
+     -EINVAL, "'compile' must start with an absolute path"},
+    {"{\"id\": \"c\", \"file\": \"main.c\", \"run\": [\"/w/a.out\"], "
+     "\"compile\": [\"gcc\", \"main.c\"]}",
+     -EINVAL, "'compile' must start with an absolute path"},
+    {"{\"id\": \"py\", \"file\": \"main.py\", " GOOD_RUN
+     ", \"env\": [\"A=1\"]}",
+     -EINVAL, "'env' must be an object"},
+    {"{\"id\": \"py\", \"file\": \"main.py\", " GOOD_RUN
+     ", \"env\": {\"A\": 1}}",
+     -EINVAL, "'env.A' must be a string"},
+    {"{\"id\": \"py\", \"file\": \"main.py\", " GOOD_RUN
+     ", \"env_pipes\": \"X=1\"}",
+     -EINVAL, "'env_pipes' must be an object"},
+    {"{\"id\": \"py\", \"file\": \"main.py\", " GOOD_RUN
+     ", \"env_pipes\": {\"B\": true}}",
+     -EINVAL, "'env_pipes.B' must be a string"},
+    /* null is "absent" for the optional arrays and objects */
+    {"{\"id\": \"py\", \"file\": \"main.py\", " GOOD_RUN
+     ", \"aliases\": null, \"compile\": null, \"env\": null}",
+     0, NULL},
 };
 
 static void test_parse_table(void **state)
@@ -109,7 +111,7 @@ static void test_parse_table(void **state)
 			if (!strstr(err, c->err))
 				fail_msg("#%zu: error '%s', want '%s'", i, err,
 					 c->err);
-			assert_null(l.id);	/* released on error */
+			assert_null(l.id); /* released on error */
 			assert_null(l.run);
 		}
 		json_decref(o);
@@ -136,7 +138,7 @@ static void test_parse_full(void **state)
 	assert_string_equal(l.editor, "clike");
 	assert_string_equal(l.file, "main.c");
 	assert_string_equal(l.version, "");
-	assert_string_equal(l.example, "");	/* loaded by the table, not here */
+	assert_string_equal(l.example, ""); /* loaded by the table, not here */
 	assert_false(l.available);
 	assert_string_equal(l.aliases[0], "gcc");
 	assert_string_equal(l.aliases[1], "C11");
@@ -165,9 +167,9 @@ static void test_parse_defaults(void **state)
 	char err[64];
 
 	assert_int_equal(lang_parse(o, &l, err, sizeof(err)), 0);
-	assert_string_equal(l.name, "sh");	/* name defaults to id */
+	assert_string_equal(l.name, "sh"); /* name defaults to id */
 	assert_string_equal(l.editor, "");
-	assert_non_null(l.aliases);		/* empty, not NULL */
+	assert_non_null(l.aliases); /* empty, not NULL */
 	assert_null(l.aliases[0]);
 	assert_null(l.compile);
 	assert_null(l.env);
@@ -201,13 +203,23 @@ static void make_table(struct lang_table *t)
 static void test_find(void **state)
 {
 	struct lang_table t;
-	static const struct { const char *name, *id; } cases[] = {
-		{ "python", "python" }, { "PYTHON", "python" },
-		{ "py", "python" }, { "Py", "python" },
-		{ "python3", "python" }, { "PYTHON3", "python" },
-		{ "c", "c" }, { "C", "c" }, { "GCC", "c" }, { "sh", "sh" },
-		{ "pytho", NULL }, { "", NULL }, { "python ", NULL },
-		{ "bash", NULL },
+	static const struct {
+		const char *name, *id;
+	} cases[] = {
+	    {"python", "python"},
+	    {"PYTHON", "python"},
+	    {"py", "python"},
+	    {"Py", "python"},
+	    {"python3", "python"},
+	    {"PYTHON3", "python"},
+	    {"c", "c"},
+	    {"C", "c"},
+	    {"GCC", "c"},
+	    {"sh", "sh"},
+	    {"pytho", NULL},
+	    {"", NULL},
+	    {"python ", NULL},
+	    {"bash", NULL},
 	};
 
 	make_table(&t);
@@ -223,7 +235,7 @@ static void test_find(void **state)
 	lang_table_release(&t);
 	assert_int_equal(t.n, 0);
 
-	struct lang_table empty = { 0 };
+	struct lang_table empty = {0};
 	assert_null(lang_find(&empty, "python"));
 }
 
@@ -270,10 +282,11 @@ static void test_table_load(void **state)
 	assert_non_null(mkdtemp(dir));
 	snprintf(sub, sizeof(sub), "%s/examples", dir);
 	assert_int_equal(mkdir(sub, 0700), 0);
-	write_file(dir, "sh.json",
-		   "{\"id\": \"sh\", \"name\": \"Shell\", \"file\": \"main.sh\","
-		   " \"run\": [\"/bin/sh\", \"main.sh\"], \"example\": \"ex.sh\","
-		   " \"version_command\": [\"/bin/echo\", \"sh version 5.2.15\"]}");
+	write_file(
+	    dir, "sh.json",
+	    "{\"id\": \"sh\", \"name\": \"Shell\", \"file\": \"main.sh\","
+	    " \"run\": [\"/bin/sh\", \"main.sh\"], \"example\": \"ex.sh\","
+	    " \"version_command\": [\"/bin/echo\", \"sh version 5.2.15\"]}");
 	write_file(dir, "examples/ex.sh", "echo hi\n");
 	write_file(dir, "gone.json",
 		   "{\"id\": \"gone\", \"name\": \"Gone\", \"file\": \"a\","
@@ -284,7 +297,7 @@ static void test_table_load(void **state)
 		   "{\"id\": \"SH\", \"file\": \"b\", \"run\": [\"/bin/sh\"]}");
 	write_file(dir, "notes.txt", "not a language");
 
-	log_set_level(LOG_ERROR);	/* the skipped files warn */
+	log_set_level(LOG_ERROR); /* the skipped files warn */
 	assert_int_equal(lang_table_load(&t, dir), 0);
 	/* sorted by name: Gone, Shell; broken, invalid and the dup skipped
 	 * (which of sh/SH wins depends on readdir order) */
@@ -312,12 +325,12 @@ static void test_table_load(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse_table),
-		cmocka_unit_test(test_parse_full),
-		cmocka_unit_test(test_parse_defaults),
-		cmocka_unit_test(test_find),
-		cmocka_unit_test(test_table_json),
-		cmocka_unit_test(test_table_load),
+	    cmocka_unit_test(test_parse_table),
+	    cmocka_unit_test(test_parse_full),
+	    cmocka_unit_test(test_parse_defaults),
+	    cmocka_unit_test(test_find),
+	    cmocka_unit_test(test_table_json),
+	    cmocka_unit_test(test_table_load),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -44,24 +44,37 @@ static void test_lower_zero_keeps_max(void **state)
 static void test_lower_never_raises(void **state)
 {
 	struct limits max = {
-		.cpu_ms = 1000, .wall_ms = 2000, .memory_bytes = 3000,
-		.output_bytes = 4000, .tmpfs_bytes = 5000, .pids = 6,
-		.nofile = 7,
+	    .cpu_ms = 1000,
+	    .wall_ms = 2000,
+	    .memory_bytes = 3000,
+	    .output_bytes = 4000,
+	    .tmpfs_bytes = 5000,
+	    .pids = 6,
+	    .nofile = 7,
 	};
 	struct limits more = {
-		.cpu_ms = 1001, .wall_ms = UINT64_MAX, .memory_bytes = 3001,
-		.output_bytes = 40000, .tmpfs_bytes = 5001, .pids = 7,
-		.nofile = UINT32_MAX,
+	    .cpu_ms = 1001,
+	    .wall_ms = UINT64_MAX,
+	    .memory_bytes = 3001,
+	    .output_bytes = 40000,
+	    .tmpfs_bytes = 5001,
+	    .pids = 7,
+	    .nofile = UINT32_MAX,
 	};
 	struct limits less = {
-		.cpu_ms = 1, .wall_ms = 1999, .memory_bytes = 2,
-		.output_bytes = 3, .tmpfs_bytes = 4, .pids = 1, .nofile = 6,
+	    .cpu_ms = 1,
+	    .wall_ms = 1999,
+	    .memory_bytes = 2,
+	    .output_bytes = 3,
+	    .tmpfs_bytes = 4,
+	    .pids = 1,
+	    .nofile = 6,
 	};
 	struct limits out;
 
 	limit_lower(&max, &more, &out);
 	assert_memory_equal(&out, &max, sizeof(max));
-	limit_lower(&max, &max, &out);	/* equal: same */
+	limit_lower(&max, &max, &out); /* equal: same */
 	assert_memory_equal(&out, &max, sizeof(max));
 	limit_lower(&max, &less, &out);
 	assert_memory_equal(&out, &less, sizeof(less));
@@ -69,13 +82,13 @@ static void test_lower_never_raises(void **state)
 
 static void test_lower_field_by_field(void **state)
 {
-	struct limits max, req = { .wall_ms = 5000, .pids = 500 }, out;
+	struct limits max, req = {.wall_ms = 5000, .pids = 500}, out;
 
 	limit_default_interactive(&max);
 	limit_lower(&max, &req, &out);
-	assert_int_equal(out.wall_ms, 5000);	/* lowered */
-	assert_int_equal(out.pids, 128);	/* asked for more: kept */
-	assert_int_equal(out.cpu_ms, max.cpu_ms);	/* 0: kept */
+	assert_int_equal(out.wall_ms, 5000);	  /* lowered */
+	assert_int_equal(out.pids, 128);	  /* asked for more: kept */
+	assert_int_equal(out.cpu_ms, max.cpu_ms); /* 0: kept */
 	assert_int_equal(out.memory_bytes, max.memory_bytes);
 	assert_int_equal(out.output_bytes, max.output_bytes);
 	assert_int_equal(out.tmpfs_bytes, max.tmpfs_bytes);
@@ -84,20 +97,15 @@ static void test_lower_field_by_field(void **state)
 
 static void test_fmt_ms(void **state)
 {
-	static const struct { uint64_t ms; const char *s; } t[] = {
-		{ 0, "0 ms" },
-		{ 1, "1 ms" },
-		{ 250, "250 ms" },
-		{ 999, "999 ms" },
-		{ 1000, "1 s" },
-		{ 1500, "1.5 s" },
-		{ 10000, "10 s" },
-		{ 59000, "59 s" },
-		{ 60000, "1 min" },
-		{ 90000, "90 s" },
-		{ 61500, "61.5 s" },
-		{ 1800000, "30 min" },
-		{ 3600000, "60 min" },
+	static const struct {
+		uint64_t ms;
+		const char *s;
+	} t[] = {
+	    {0, "0 ms"},	 {1, "1 ms"},	    {250, "250 ms"},
+	    {999, "999 ms"},	 {1000, "1 s"},	    {1500, "1.5 s"},
+	    {10000, "10 s"},	 {59000, "59 s"},   {60000, "1 min"},
+	    {90000, "90 s"},	 {61500, "61.5 s"}, {1800000, "30 min"},
+	    {3600000, "60 min"},
 	};
 	char out[32];
 
@@ -112,19 +120,22 @@ static void test_fmt_ms(void **state)
 
 static void test_fmt_bytes(void **state)
 {
-	static const struct { uint64_t b; const char *s; } t[] = {
-		{ 0, "0 bytes" },
-		{ 1, "1 bytes" },
-		{ 17, "17 bytes" },
-		{ 1023, "1023 bytes" },
-		{ 1024, "1 KiB" },
-		{ 1536, "1536 bytes" },
-		{ 4096, "4 KiB" },
-		{ 1024 * 1024, "1 MiB" },
-		{ 1024 * 1024 + 1024, "1025 KiB" },
-		{ 1572864, "1536 KiB" },
-		{ 512ull << 20, "512 MiB" },
-		{ 16ull << 30, "16384 MiB" },
+	static const struct {
+		uint64_t b;
+		const char *s;
+	} t[] = {
+	    {0, "0 bytes"},
+	    {1, "1 bytes"},
+	    {17, "17 bytes"},
+	    {1023, "1023 bytes"},
+	    {1024, "1 KiB"},
+	    {1536, "1536 bytes"},
+	    {4096, "4 KiB"},
+	    {1024 * 1024, "1 MiB"},
+	    {1024 * 1024 + 1024, "1025 KiB"},
+	    {1572864, "1536 KiB"},
+	    {512ull << 20, "512 MiB"},
+	    {16ull << 30, "16384 MiB"},
 	};
 	char out[32];
 
@@ -136,12 +147,12 @@ static void test_fmt_bytes(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_defaults),
-		cmocka_unit_test(test_lower_zero_keeps_max),
-		cmocka_unit_test(test_lower_never_raises),
-		cmocka_unit_test(test_lower_field_by_field),
-		cmocka_unit_test(test_fmt_ms),
-		cmocka_unit_test(test_fmt_bytes),
+	    cmocka_unit_test(test_defaults),
+	    cmocka_unit_test(test_lower_zero_keeps_max),
+	    cmocka_unit_test(test_lower_never_raises),
+	    cmocka_unit_test(test_lower_field_by_field),
+	    cmocka_unit_test(test_fmt_ms),
+	    cmocka_unit_test(test_fmt_bytes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

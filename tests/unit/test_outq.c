@@ -13,7 +13,7 @@
 
 #include "outq.h"
 
-#define PRE 16	/* LWS_PRE is 16 on 64-bit builds */
+#define PRE 16 /* LWS_PRE is 16 on 64-bit builds */
 
 static void test_empty(void **state)
 {
@@ -24,7 +24,7 @@ static void test_empty(void **state)
 	assert_null(outq_peek(&q));
 	assert_int_equal(q.bytes, 0);
 	assert_int_equal(q.frames, 0);
-	outq_pop(&q);	/* popping an empty queue is harmless */
+	outq_pop(&q); /* popping an empty queue is harmless */
 	assert_true(outq_empty(&q));
 	outq_release(&q);
 }
@@ -40,7 +40,7 @@ static void test_fifo_order_and_counts(void **state)
 	assert_int_equal(outq_push(&q, OUTQ_HTTP, NULL, 0, "three!", 6), 0);
 	assert_false(outq_empty(&q));
 	assert_int_equal(q.frames, 3);
-	assert_int_equal(q.bytes, 3 + 4 + 6);	/* the prefix is payload */
+	assert_int_equal(q.bytes, 3 + 4 + 6); /* the prefix is payload */
 
 	f = outq_peek(&q);
 	assert_int_equal(f->kind, OUTQ_TEXT);
@@ -102,12 +102,16 @@ static void test_headroom_writable(void **state)
 		struct outq_frame *f;
 
 		outq_init(&q, pre);
-		assert_int_equal(outq_push(&q, OUTQ_BINARY, "\x02", 1, "data", 4), 0);
+		assert_int_equal(
+		    outq_push(&q, OUTQ_BINARY, "\x02", 1, "data", 4), 0);
 		f = outq_peek(&q);
 		unsigned char *start = f->payload - pre;
 		assert_true(start >= (unsigned char *)(f + 1));
 		memset(start, 0xAA, pre);
-		assert_memory_equal(f->payload, "\x02" "data", 5);
+		assert_memory_equal(f->payload,
+				    "\x02"
+				    "data",
+				    5);
 		/* and the frame header is intact */
 		assert_int_equal(f->len, 5);
 		assert_int_equal(f->kind, OUTQ_BINARY);
@@ -124,7 +128,7 @@ static void test_frame_new_and_push_frame(void **state)
 	f = outq_frame_new(&q, OUTQ_TEXT, 5);
 	assert_non_null(f);
 	assert_int_equal(f->len, 5);
-	memset(f->payload - PRE, 0, PRE);	/* headroom is ours */
+	memset(f->payload - PRE, 0, PRE); /* headroom is ours */
 	memcpy(f->payload, "hello", 5);
 	outq_push_frame(&q, f);
 	assert_int_equal(q.bytes, 5);
@@ -143,7 +147,8 @@ static void test_many_frames(void **state)
 	outq_init(&q, PRE);
 	for (int i = 0; i < 1000; i++) {
 		int n = snprintf(s, sizeof(s), "%d", i);
-		assert_int_equal(outq_push(&q, OUTQ_TEXT, NULL, 0, s, (size_t)n), 0);
+		assert_int_equal(
+		    outq_push(&q, OUTQ_TEXT, NULL, 0, s, (size_t)n), 0);
 	}
 	assert_int_equal(q.frames, 1000);
 	for (int i = 0; i < 500; i++) {
@@ -153,19 +158,19 @@ static void test_many_frames(void **state)
 		outq_pop(&q);
 	}
 	assert_int_equal(q.frames, 500);
-	outq_release(&q);	/* frees the rest (LeakSanitizer checks) */
+	outq_release(&q); /* frees the rest (LeakSanitizer checks) */
 	assert_int_equal(q.frames, 0);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_empty),
-		cmocka_unit_test(test_fifo_order_and_counts),
-		cmocka_unit_test(test_empty_payload),
-		cmocka_unit_test(test_headroom_writable),
-		cmocka_unit_test(test_frame_new_and_push_frame),
-		cmocka_unit_test(test_many_frames),
+	    cmocka_unit_test(test_empty),
+	    cmocka_unit_test(test_fifo_order_and_counts),
+	    cmocka_unit_test(test_empty_payload),
+	    cmocka_unit_test(test_headroom_writable),
+	    cmocka_unit_test(test_frame_new_and_push_frame),
+	    cmocka_unit_test(test_many_frames),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

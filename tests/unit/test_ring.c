@@ -44,7 +44,7 @@ static void test_fill_without_wrap(void **state)
 	ring_write(&r, "de", 2);
 	assert_int_equal(ring_len(&r), 5);
 	assert_string_equal(content(&r), "abcde");
-	ring_write(&r, "fgh", 3);	/* exactly full */
+	ring_write(&r, "fgh", 3); /* exactly full */
 	assert_int_equal(ring_len(&r), 8);
 	assert_string_equal(content(&r), "abcdefgh");
 	assert_int_equal(r.total, 8);
@@ -57,7 +57,7 @@ static void test_wraparound(void **state)
 
 	assert_int_equal(ring_init(&r, 8), 0);
 	ring_write(&r, "abcdef", 6);
-	ring_write(&r, "ghij", 4);	/* wraps: 2 at the end, 2 at the start */
+	ring_write(&r, "ghij", 4); /* wraps: 2 at the end, 2 at the start */
 	assert_int_equal(ring_len(&r), 8);
 	assert_string_equal(content(&r), "cdefghij");
 	ring_write(&r, "k", 1);
@@ -80,7 +80,7 @@ static void test_write_larger_than_ring(void **state)
 	/* and continues correctly after such a write */
 	ring_write(&r, "XY", 2);
 	assert_string_equal(content(&r), "89XY");
-	ring_write(&r, "PQRS", 4);	/* exactly the size */
+	ring_write(&r, "PQRS", 4); /* exactly the size */
 	assert_string_equal(content(&r), "PQRS");
 	assert_int_equal(r.total, 18);
 	ring_release(&r);
@@ -92,11 +92,11 @@ static void test_copy_shorter_gives_newest(void **state)
 	char out[8];
 
 	assert_int_equal(ring_init(&r, 8), 0);
-	ring_write(&r, "abcdefghijk", 11);	/* holds defghijk */
+	ring_write(&r, "abcdefghijk", 11); /* holds defghijk */
 	memset(out, '#', sizeof(out));
 	assert_int_equal(ring_copy(&r, out, 3), 3);
-	assert_memory_equal(out, "ijk#", 4);	/* nothing past outlen */
-	ring_write(&r, "lm", 2);		/* holds fghijklm, wrapped */
+	assert_memory_equal(out, "ijk#", 4); /* nothing past outlen */
+	ring_write(&r, "lm", 2);	     /* holds fghijklm, wrapped */
 	memset(out, '#', sizeof(out));
 	assert_int_equal(ring_copy(&r, out, 5), 5);
 	assert_memory_equal(out, "ijklm#", 6);
@@ -117,7 +117,8 @@ static void test_byte_by_byte_matches_model(void **state)
 			assert_int_equal(ring_init(&r, size), 0);
 			for (int round = 0; round < 12; round++) {
 				for (size_t i = 0; i < chunk; i++)
-					data[i] = (char)('A' + (round * 7 + i) % 26);
+					data[i] =
+					    (char)('A' + (round * 7 + i) % 26);
 				ring_write(&r, data, chunk);
 				total += chunk;
 				memcpy(model + mlen, data, chunk);
@@ -125,7 +126,8 @@ static void test_byte_by_byte_matches_model(void **state)
 				size_t keep = mlen < size ? mlen : size;
 				size_t n = ring_copy(&r, got, sizeof(got));
 				assert_int_equal(n, keep);
-				assert_memory_equal(got, model + mlen - keep, keep);
+				assert_memory_equal(got, model + mlen - keep,
+						    keep);
 				memmove(model, model + mlen - keep, keep);
 				mlen = keep;
 			}
@@ -144,7 +146,7 @@ static void test_size_zero_keeps_nothing(void **state)
 	ring_write(&r, "abc", 3);
 	assert_int_equal(ring_len(&r), 0);
 	assert_int_equal(ring_copy(&r, out, sizeof(out)), 0);
-	assert_int_equal(r.total, 3);	/* still counted */
+	assert_int_equal(r.total, 3); /* still counted */
 	ring_release(&r);
 }
 
@@ -167,14 +169,14 @@ static void test_total_counts_everything(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_empty),
-		cmocka_unit_test(test_fill_without_wrap),
-		cmocka_unit_test(test_wraparound),
-		cmocka_unit_test(test_write_larger_than_ring),
-		cmocka_unit_test(test_copy_shorter_gives_newest),
-		cmocka_unit_test(test_byte_by_byte_matches_model),
-		cmocka_unit_test(test_size_zero_keeps_nothing),
-		cmocka_unit_test(test_total_counts_everything),
+	    cmocka_unit_test(test_empty),
+	    cmocka_unit_test(test_fill_without_wrap),
+	    cmocka_unit_test(test_wraparound),
+	    cmocka_unit_test(test_write_larger_than_ring),
+	    cmocka_unit_test(test_copy_shorter_gives_newest),
+	    cmocka_unit_test(test_byte_by_byte_matches_model),
+	    cmocka_unit_test(test_size_zero_keeps_nothing),
+	    cmocka_unit_test(test_total_counts_everything),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -21,32 +21,34 @@
 
 static void test_mime(void **state)
 {
-	static const struct { const char *name, *mime; } t[] = {
-		{ "index.html", "text/html; charset=utf-8" },
-		{ "/INDEX.HTML", "text/html; charset=utf-8" },
-		{ "app-3KX2QZ7A.js", "text/javascript; charset=utf-8" },
-		{ "mod.mjs", "text/javascript; charset=utf-8" },
-		{ "app.css", "text/css; charset=utf-8" },
-		{ "data.json", "application/json" },
-		{ "app.js.map", "application/json" },
-		{ "site.webmanifest", "application/manifest+json" },
-		{ "logo.svg", "image/svg+xml" },
-		{ "a.png", "image/png" },
-		{ "favicon.ico", "image/x-icon" },
-		{ "a.jpg", "image/jpeg" },
-		{ "a.webp", "image/webp" },
-		{ "x.wasm", "application/wasm" },
-		{ "f.woff2", "font/woff2" },
-		{ "f.woff", "font/woff" },
-		{ "f.ttf", "font/ttf" },
-		{ "app.css.LEGAL.txt", "text/plain; charset=utf-8" },
-		{ "Makefile", "application/octet-stream" },
-		{ "archive.tar.gz", "application/octet-stream" },
-		{ "trailing.", "application/octet-stream" },
-		{ "", "application/octet-stream" },
-		{ "dir.js/file", "application/octet-stream" },
-		{ "a.jsx", "application/octet-stream" },
-		{ "a.htm", "application/octet-stream" },
+	static const struct {
+		const char *name, *mime;
+	} t[] = {
+	    {"index.html", "text/html; charset=utf-8"},
+	    {"/INDEX.HTML", "text/html; charset=utf-8"},
+	    {"app-3KX2QZ7A.js", "text/javascript; charset=utf-8"},
+	    {"mod.mjs", "text/javascript; charset=utf-8"},
+	    {"app.css", "text/css; charset=utf-8"},
+	    {"data.json", "application/json"},
+	    {"app.js.map", "application/json"},
+	    {"site.webmanifest", "application/manifest+json"},
+	    {"logo.svg", "image/svg+xml"},
+	    {"a.png", "image/png"},
+	    {"favicon.ico", "image/x-icon"},
+	    {"a.jpg", "image/jpeg"},
+	    {"a.webp", "image/webp"},
+	    {"x.wasm", "application/wasm"},
+	    {"f.woff2", "font/woff2"},
+	    {"f.woff", "font/woff"},
+	    {"f.ttf", "font/ttf"},
+	    {"app.css.LEGAL.txt", "text/plain; charset=utf-8"},
+	    {"Makefile", "application/octet-stream"},
+	    {"archive.tar.gz", "application/octet-stream"},
+	    {"trailing.", "application/octet-stream"},
+	    {"", "application/octet-stream"},
+	    {"dir.js/file", "application/octet-stream"},
+	    {"a.jsx", "application/octet-stream"},
+	    {"a.htm", "application/octet-stream"},
 	};
 
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
@@ -57,29 +59,32 @@ static void test_mime(void **state)
 
 static void test_hashed(void **state)
 {
-	static const struct { const char *name; bool hashed; } t[] = {
-		{ "app-3KX2QZ7A.js", true },
-		{ "app-3KX2QZ7A.css", true },
-		{ "chunk-25QUGSA6.js", true },
-		{ "chunk-25QUGSA6.js.map", true },
-		{ "app-RQO5XD53.css.LEGAL.txt", true },
-		{ "/assets/app-3KX2QZ7A.js", true },
-		{ "my-app-3KX2QZ7A.js", true },		/* last dash counts */
-		{ "index.html", false },
-		{ "a-b.js", false },
-		{ "app-3KX2QZ7.js", false },		/* 7 chars */
-		{ "app-3KX2QZ7A", false },		/* no extension */
-		{ "app-3KX2_Z7A.js", false },
-		{ "app-.js", false },
-		{ "-3KX2QZ7A.js", true },
-		{ "app-3KX2QZ7A.js/", false },		/* a directory */
-		{ "web-3KX2QZ7A/index.html", false },	/* hash in a dir */
-		/* words are not hashes: these must be revalidated */
-		{ "lang-javascript.js", false },
-		{ "vendor-codemirror.js", false },
-		{ "editor-settings.json", false },
-		{ "app-3kx2qz7a.js", false },		/* esbuild: upper case */
-		{ "app-3KX2QZ7A3KX2QZ7A.js", false },	/* esbuild: 8 chars */
+	static const struct {
+		const char *name;
+		bool hashed;
+	} t[] = {
+	    {"app-3KX2QZ7A.js", true},
+	    {"app-3KX2QZ7A.css", true},
+	    {"chunk-25QUGSA6.js", true},
+	    {"chunk-25QUGSA6.js.map", true},
+	    {"app-RQO5XD53.css.LEGAL.txt", true},
+	    {"/assets/app-3KX2QZ7A.js", true},
+	    {"my-app-3KX2QZ7A.js", true}, /* last dash counts */
+	    {"index.html", false},
+	    {"a-b.js", false},
+	    {"app-3KX2QZ7.js", false}, /* 7 chars */
+	    {"app-3KX2QZ7A", false},   /* no extension */
+	    {"app-3KX2_Z7A.js", false},
+	    {"app-.js", false},
+	    {"-3KX2QZ7A.js", true},
+	    {"app-3KX2QZ7A.js/", false},	/* a directory */
+	    {"web-3KX2QZ7A/index.html", false}, /* hash in a dir */
+	    /* words are not hashes: these must be revalidated */
+	    {"lang-javascript.js", false},
+	    {"vendor-codemirror.js", false},
+	    {"editor-settings.json", false},
+	    {"app-3kx2qz7a.js", false},		/* esbuild: upper case */
+	    {"app-3KX2QZ7A3KX2QZ7A.js", false}, /* esbuild: 8 chars */
 	};
 
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
@@ -250,11 +255,9 @@ static void test_missing_dir(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_mime),
-		cmocka_unit_test(test_hashed),
-		cmocka_unit_test(test_load),
-		cmocka_unit_test(test_cap),
-		cmocka_unit_test(test_missing_dir),
+	    cmocka_unit_test(test_mime),	cmocka_unit_test(test_hashed),
+	    cmocka_unit_test(test_load),	cmocka_unit_test(test_cap),
+	    cmocka_unit_test(test_missing_dir),
 	};
 	return cmocka_run_group_tests(tests, make_root, remove_root);
 }
