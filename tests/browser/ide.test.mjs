@@ -37,9 +37,10 @@ after(async () => {
 
 // A fresh page on the IDE with a connected socket; collects page errors,
 // server error frames the client logged, and requests leaving the server.
-async function openIde(viewport = { width: 1280, height: 800 }) {
+async function openIde(viewport = { width: 1280, height: 800 }, beforeLoad = null) {
   const context = await browser.newContext({ viewport });
   const page = await context.newPage();
+  if (beforeLoad) beforeLoad(page);
   const problems = [];
   page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
   page.on('console', (m) => {
@@ -174,6 +175,47 @@ describe('coderoom IDE in chromium', () => {
       await page.keyboard.press('Enter');
       await waitForTerminal(page, /got yes/);
       assert.match(await waitForStatus(page, 'ok'), /exited with code 0/i);
+      assert.deepEqual(problems, []);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('a dropped connection reconnects and re-attaches to the run', async () => {
+    const { context, page, problems } = await openIde();
+    try {
+      await setCode(page, 'import time\nprint("one", flush=True)\ntime.sleep(1.5)\nprint("two", flush=True)\nprint(input("more? "))\n');
+      await page.click('#run');
+      await waitForTerminal(page, /one/);
+      await page.evaluate(() => window.coderoom.reconnect());
+      await page.waitForSelector('#conn:not([data-state="connected"])', { timeout: T });
+      await page.waitForSelector('#conn[data-state="connected"]', { timeout: T });
+      const text = await waitForTerminal(page, /more\? /);
+      assert.match(text, /one[\s\S]*two/, 'output before and during the outage is there');
+      await page.click('#terminal .xterm-screen');
+      await page.keyboard.type('again');
+      await page.keyboard.press('Enter');
+      await waitForTerminal(page, /^again$/m);
+      await waitForStatus(page, 'ok');
+      assert.deepEqual(problems, []);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('a flood of output reaches the end (flow-control acks keep it going)', async () => {
+    const acks = [];
+    const { context, page, problems } = await openIde(undefined, (p) => p.on('websocket', (ws) => ws.on('framesent', (f) => {
+      if (typeof f.payload === 'string' && f.payload.includes('"type":"ack"')) acks.push(JSON.parse(f.payload).bytes);
+    })));
+    try {
+      // ~2.7 MB: ten times the server's 256 KiB window of unacknowledged output.
+      await setCode(page, 'for i in range(40000):\n    print(i, "x" * 60)\nprint("the end")\n');
+      await page.click('#run');
+      await waitForStatus(page, 'ok', 90000);
+      await waitForTerminal(page, /39999[x\s]+the end/); // lines may wrap
+      assert.ok(acks.length >= 10, `acks were sent (${acks.length})`);
+      assert.ok(acks.every((b, i) => i === 0 || b > acks[i - 1]), 'acks are cumulative');
       assert.deepEqual(problems, []);
     } finally {
       await context.close();
