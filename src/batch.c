@@ -137,7 +137,7 @@ static void job_free_cb(void *p)
 	batch_job_free(p);
 }
 
-static int start_case(struct conn *c, struct batch_job *j);
+static int start_case(struct conn *c, struct batch_job *j, bool queue);
 
 static void on_output(struct run_sub *sub, enum run_stream stream,
 		      const char *p, size_t n)
@@ -169,7 +169,11 @@ static void on_exited(struct run_sub *sub, const struct run_result *res)
 	if (j->cur + 1 < j->ncases && res->ran &&
 	    res->status != RUN_INTERNAL_ERROR && res->status != RUN_KILLED) {
 		j->cur++;
-		int err = start_case(c, j);
+		/* the job already waited its turn: a full queue does not fail
+		 * it half-way, the next case takes the slot this one freed */
+		int err = start_case(c, j, true);
+		if (err == -EBUSY)
+			err = start_case(c, j, false);
 		if (err == 0)
 			return;
 		struct batch_case *nk = &j->cases[j->cur];
@@ -187,7 +191,7 @@ static const struct run_sub_ops sub_ops = {
 	.exited = on_exited,
 };
 
-static int start_case(struct conn *c, struct batch_job *j)
+static int start_case(struct conn *c, struct batch_job *j, bool queue)
 {
 	struct http_req *h = c->http;
 	struct batch_case *k = &j->cases[j->cur];
@@ -203,12 +207,13 @@ static int start_case(struct conn *c, struct batch_job *j)
 		.stdin_data = k->stdin_data,
 		.stdin_len = k->stdin_len,
 		.mode = RUN_PIPES,
-		.queue = true,
+		.queue = queue,
 	};
 	struct limits lim;
 
 	run_step_limits(c->srv->engine, j->lang, RUN_PIPES, RUN_STEP_RUN,
 			&j->limits, &lim);
+	out_release(&k->out);
 	out_init(&k->out, lim.output_bytes);
 	h->sub.ops = &sub_ops;
 	return run_start(c->srv->engine, &req, &h->sub, &run);
@@ -225,7 +230,7 @@ int batch_start(struct conn *c, struct batch_job *j)
 			&j->compile_limits, &lim);
 	out_init(&j->compile_out, lim.output_bytes);
 	j->cur = 0;
-	return start_case(c, j);
+	return start_case(c, j, true);
 }
 
 json_t *batch_text(const struct buf *b)
