@@ -52,6 +52,10 @@ struct run {
 	bool have_artefact;
 	struct sandbox_file *afiles;	/* parsed from 'artefact' */
 	size_t nafiles;
+	/* the compiler's output, kept (bounded) with the artefact so a cache
+	 * hit shows its warnings again: chunks { u8 stream, u32 len, bytes } */
+	struct buf cout;
+	char cout_key[65];
 	uint64_t sandbox_id;
 	bool spawn_pending;		/* sandbox_spawn() accepted, no spawned() yet */
 	bool sandbox_done;		/* exited() came from the sandbox */
@@ -194,6 +198,7 @@ static void on_handle_closed(uv_handle_t *h)
 		ring_release(&r->scrollback);
 		buf_release(&r->inbuf);
 		buf_release(&r->artefact);
+		buf_release(&r->cout);
 		free(r->files);
 		free(r->srcbuf);
 		free(r->afiles);
@@ -331,6 +336,15 @@ static void deliver(struct run *r, enum run_stream stream, const char *p,
 		set_state(r, RUN_RUNNING);
 	if (r->mode == RUN_TTY)
 		ring_write(&r->scrollback, p, n);
+	if (r->step == RUN_STEP_COMPILE && !r->result.compile_cached) {
+		uint32_t len = (uint32_t)n;
+		uint8_t tag = (uint8_t)stream;
+		if (r->cout.len + 5 + n <= r->cout.max) {
+			buf_append(&r->cout, &tag, 1);
+			buf_append(&r->cout, &len, 4);
+			buf_append(&r->cout, p, n);
+		}
+	}
 	for (struct run_sub *s = r->subs, *nx; s; s = nx) {
 		nx = s->next;
 		s->ops->output(s, stream, p, n);
@@ -477,9 +491,13 @@ static void step_done(struct run *r)
 	}
 	copy_step(&r->result.compile, &v);
 	if (v.status == RUN_OK) {
-		if (r->e->cache && r->cache_key[0])
+		if (r->e->cache && r->cache_key[0]) {
 			cache_put(r->e->cache, r->cache_key, r->artefact.data,
 				  r->artefact.len);
+			if (r->cout.len)
+				cache_put(r->e->cache, r->cout_key, r->cout.data,
+					  r->cout.len);
+		}
 		if (r->e->closing) {
 			v.status = RUN_KILLED;
 			snprintf(v.message, sizeof(v.message),
@@ -897,6 +915,26 @@ static int spawn_step(struct run *r, enum run_step step)
 /* The first step: compile unless the cache has the artefact. */
 static int start_first(struct run *r)
 {
+	if (r->lang->compile && r->have_artefact && r->cout.len) {
+		/* a cache hit: the compile step's output, as it was */
+		const char *p = r->cout.data, *end = p + r->cout.len;
+		r->step = RUN_STEP_COMPILE;
+		for (struct run_sub *s = r->subs, *n; s; s = n) {
+			n = s->next;
+			if (s->ops->stage)
+				s->ops->stage(s, RUN_STEP_COMPILE);
+		}
+		while (end - p >= 5) {
+			uint8_t tag = (uint8_t)p[0];
+			uint32_t len;
+			memcpy(&len, p + 1, 4);
+			if ((size_t)(end - p - 5) < len ||
+			    (tag != RUN_STDOUT && tag != RUN_STDERR))
+				break;
+			deliver(r, (enum run_stream)tag, p + 5, len);
+			p += 5 + len;
+		}
+	}
 	return spawn_step(r, r->lang->compile && !r->have_artefact
 				     ? RUN_STEP_COMPILE
 				     : RUN_STEP_RUN);
@@ -1005,6 +1043,11 @@ static void compile_key(struct run *r)
 		sha256_field(&h, &mode, sizeof(mode));
 	}
 	sha256_hex(&h, r->cache_key);
+	/* the compiler's output differs on a terminal (colours, CR LF) */
+	sha256_init(&h);
+	sha256_field(&h, r->cache_key, 64);
+	sha256_field(&h, r->mode == RUN_TTY ? "output/tty" : "output/pipes", 12);
+	sha256_hex(&h, r->cout_key);
 }
 
 /* Copies the request's files (or code) into the run. 0 or -errno. */
@@ -1084,6 +1127,7 @@ int run_start(struct run_engine *e, const struct run_request *req,
 	hex_id(r->id);
 	buf_init(&r->inbuf, e->input_max);
 	buf_init(&r->artefact, 256u << 20);
+	buf_init(&r->cout, 64u << 10);
 	if (ring_init(&r->scrollback, req->mode == RUN_TTY ? e->scrollback : 0)) {
 		free(r);
 		return -ENOMEM;
@@ -1117,6 +1161,8 @@ int run_start(struct run_engine *e, const struct run_request *req,
 				r->have_artefact = true;
 				r->result.compile_cached = true;
 				e->compile_cache_hits++;
+				if (cache_get(e->cache, r->cout_key, &r->cout))
+					buf_reset(&r->cout);
 			}
 		}
 	}
@@ -1173,6 +1219,7 @@ out_free:
 	ring_release(&r->scrollback);
 	buf_release(&r->inbuf);
 	buf_release(&r->artefact);
+	buf_release(&r->cout);
 	free(r->files);
 	free(r->srcbuf);
 	free(r->flags);

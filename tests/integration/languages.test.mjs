@@ -96,6 +96,13 @@ test('the compile cache: unchanged code skips the compiler, other flags do not',
   const c = await postJSON(srv.url + '/api/runs', { language: 'c', code: C_HELLO, compile_flags: '-DV=2' });
   assert.equal(c.json.compile.cached, false, 'other flags: compiled again');
   assert.equal(c.json.run.stdout, 'v=2\n');
+  // a cache hit shows the compiler's warnings again
+  const warn = { language: 'c', code: 'int main(void) { int unused_one; return 0; }\n' };
+  const w1 = await postJSON(srv.url + '/api/runs', warn);
+  const w2 = await postJSON(srv.url + '/api/runs', warn);
+  assert.match(w1.json.compile.stderr, /unused_one/);
+  assert.equal(w2.json.compile.cached, true);
+  assert.equal(w2.json.compile.stderr, w1.json.compile.stderr);
   const h = await getJSON(srv.url + '/api/health');
   assert.ok(h.json.compile_cache.hits >= 1);
   // the cache lives under the data dir
