@@ -639,6 +639,7 @@ json_t *lang_table_json(const struct lang_table *t, bool with_examples)
 				      l->version, "aliases", aliases,
 				      "available", l->available, "editor",
 				      l->editor, "compiled", l->compile != NULL);
+		json_object_set_new(o, "file", json_string(l->file));
 		if (!l->available)
 			json_object_set_new(o, "reason", json_string(l->why ? l->why
 							: "not installed"));

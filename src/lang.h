@@ -63,7 +63,8 @@ int lang_table_load(struct lang_table *t, const char *dir);
 void lang_table_release(struct lang_table *t);
 /* By id or alias, case-insensitively; NULL when unknown. */
 const struct lang *lang_find(const struct lang_table *t, const char *name);
-/* [{id,name,version,aliases,available,editor,compiled,reason?,example?}] */
+/* [{id,name,version,aliases,available,editor,compiled,file,reason?,
+ *   example?}] */
 json_t *lang_table_json(const struct lang_table *t, bool with_examples);
 
 /* Parses one language object (no toolchain probe). Pure; for tests. */
