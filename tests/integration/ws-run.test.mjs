@@ -239,7 +239,8 @@ test('resize reaches the program (SIGWINCH, new size)', async () => {
   try {
     await c.run(`import os, signal, sys
 print('size', os.get_terminal_size().lines, os.get_terminal_size().columns, flush=True)
-signal.signal(signal.SIGWINCH, lambda *a: (print('winch', os.get_terminal_size().lines, os.get_terminal_size().columns, flush=True), sys.exit(0)))
+# os.write, not print: the signal may land while print('ready') still holds stdout's lock
+signal.signal(signal.SIGWINCH, lambda *a: (os.write(1, b'winch %d %d\\n' % (os.get_terminal_size().lines, os.get_terminal_size().columns)), os._exit(0)))
 print('ready', flush=True)
 signal.pause()
 `, { rows: 30, cols: 100 });
