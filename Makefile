@@ -75,8 +75,9 @@ bench: setup web all
 languages: setup
 	@scripts/setup.sh --languages
 
-fuzz:
-	@$(MAKE) --no-print-directory -C fuzz
+fuzz: SETUP_FLAGS=--fuzz
+fuzz: setup
+	@$(MAKE) --no-print-directory -C fuzz run
 
 format:
 	clang-format -i $(SRCS) $(wildcard src/*.h src/sandbox/*.h tests/unit/*.c)

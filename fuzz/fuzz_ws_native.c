@@ -60,14 +60,10 @@ int conn_send_error(struct conn *c, const char *code, const char *field,
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	/* conn.c packs the message as a JSON string: it must be UTF-8, or
-	 * json_pack() fails and the client gets no error at all. A "%.64s"
-	 * or the 512-byte buffer can cut a character of the client's text in
-	 * two (fuzz/repro/ws_native/); KNOWN_BUG_ERROR_UTF8 models the fix
-	 * (cut at the last whole character) so fuzzing can go past it. */
-#ifdef KNOWN_BUG_ERROR_UTF8
+	/* as conn.c does: a "%.64s" or the 512-byte buffer can cut a
+	 * character of the client's text in two, and json_pack() would fail
+	 * (the client then got no error at all; corpus/ws_native/utf8-cut-*) */
 	msg[utf8_valid_prefix(msg, strlen(msg))] = '\0';
-#endif
 	CHECK(utf8_valid_prefix(msg, strlen(msg)) == strlen(msg));
 	json_t *j = json_pack("{s:s, s:s, s:s}", "type", "error", "code", code,
 			      "message", msg);

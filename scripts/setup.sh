@@ -6,18 +6,20 @@
 #   scripts/setup.sh --bench    plus the benchmark baselines (make bench)
 #   scripts/setup.sh --languages  every toolchain of the language table
 #                               (make languages; --test implies it)
+#   scripts/setup.sh --fuzz     clang and its libFuzzer runtime (make fuzz)
 #
 # Debian packages come from apt (as root); npm packages from package-lock.json
 # files, installed only when the lock file changed since the last install.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-want_test=0 want_bench=0 want_langs=0
+want_test=0 want_bench=0 want_langs=0 want_fuzz=0
 for a in "$@"; do
   case "$a" in
     --test) want_test=1; want_langs=1 ;;
     --bench) want_test=1; want_bench=1 ;;
     --languages) want_langs=1 ;;
+    --fuzz) want_fuzz=1 ;;
     *) echo "setup: unknown option '$a'" >&2; exit 2 ;;
   esac
 done
@@ -30,6 +32,8 @@ pkgs=(build-essential pkg-config libuv1-dev libwebsockets-dev
 [ "$want_test" = 1 ] && pkgs+=(chromium redis-server valgrind fonts-dejavu-core)
 # The baselines the benchmarks compare against.
 [ "$want_bench" = 1 ] && pkgs+=(bubblewrap)
+# libFuzzer and the sanitizer runtimes.
+[ "$want_fuzz" = 1 ] && pkgs+=(clang libclang-rt-14-dev)
 # Every toolchain of the language table ("packages" of languages/*.json,
 # Debian bookworm names). Slow the first time; make run installs none.
 if [ "$want_langs" = 1 ]; then

@@ -95,6 +95,9 @@ int conn_send_error(struct conn *c, const char *code, const char *field,
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	/* a cut (or quoted) multi-byte character would make json_pack fail
+	 * and the client get no error at all */
+	msg[utf8_valid_prefix(msg, strlen(msg))] = '\0';
 	json_t *j = json_pack("{s:s, s:s, s:s}", "type", "error", "code", code,
 			      "message", msg);
 	if (j && field)

@@ -270,6 +270,7 @@ void http_reply_error(struct conn *c, unsigned status, const char *field,
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	msg[utf8_valid_prefix(msg, strlen(msg))] = '\0';	/* JSON needs UTF-8 */
 	json_t *j = json_pack("{s:s}", "error", msg);
 	if (field)
 		json_object_set_new(j, "field", json_string(field));

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # run-all.sh - every test suite, then one line "N passed, N failed".
 #
-# Suites: cmocka unit tests (plain and ASan/UBSan builds), then node:test
-# suites against the real binary: integration, sandbox, browser.
+# Suites: cmocka unit tests (plain and ASan/UBSan builds), the fuzz corpus,
+# then node:test suites against the real binary: integration, sandbox,
+# browser.
 # Environment: CODEROOM_BIN (default build/coderoom), ONLY=<suite> to run one.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -60,6 +61,18 @@ if [ -z "$only" ] || [ "$only" = unit ]; then
   echo "== unit"
   run_unit build
   [ -d build-san/tests ] && run_unit build-san
+fi
+# The fuzz corpus, replayed once through plain (gcc + ASan/UBSan) builds of
+# the fuzz targets: every seed and every past crash stays fixed.
+if [ -z "$only" ] || [ "$only" = fuzz ]; then
+  echo "== fuzz corpus"
+  make -s --no-print-directory -C fuzz regress >"$art/fuzz.tap" 2>&1
+  rc=$?
+  grep -E '^(not )?ok ' "$art/fuzz.tap" | grep -v '^ok ' | head -20
+  count_tap "$art/fuzz.tap"
+  if [ $rc -ne 0 ] && ! grep -q '^not ok' "$art/fuzz.tap"; then
+    echo "not ok - fuzz corpus build failed"; tail -20 "$art/fuzz.tap"; failed=$((failed + 1))
+  fi
 fi
 for s in integration sandbox browser; do
   if [ -z "$only" ] || [ "$only" = "$s" ]; then run_node "$s"; fi
