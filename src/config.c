@@ -101,7 +101,7 @@ static const struct option options[] = {
 
 int config_parse_listen(const char *s, char *host, size_t hostlen, int *port)
 {
-	const char *colon;
+	const char *colon, *digits;
 	char *end;
 	long p;
 
@@ -113,7 +113,7 @@ int config_parse_listen(const char *s, char *host, size_t hostlen, int *port)
 			return -EINVAL;
 		memcpy(host, s + 1, (size_t)(close - s - 1));
 		host[close - s - 1] = '\0';
-		colon = close + 1;
+		digits = close + 2;
 	} else if ((colon = strrchr(s, ':'))) {
 		if ((size_t)(colon - s) >= hostlen)
 			return -EINVAL;
@@ -121,12 +121,14 @@ int config_parse_listen(const char *s, char *host, size_t hostlen, int *port)
 			memcpy(host, s, (size_t)(colon - s));
 			host[colon - s] = '\0';
 		}
+		digits = colon + 1;
 	} else {
-		colon = s - 1;	/* only a port */
+		digits = s;	/* only a port */
 	}
 	errno = 0;
-	p = strtol(colon + 1, &end, 10);
-	if (errno || end == colon + 1 || *end || p < 0 || p > 65535)
+	p = strtol(digits, &end, 10);
+	if (errno || end == digits || *end || p < 0 || p > 65535 ||
+	    *digits < '0' || *digits > '9')
 		return -EINVAL;
 	*port = (int)p;
 	return 0;

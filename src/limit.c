@@ -69,7 +69,8 @@ const char *limit_fmt_ms(uint64_t ms, char *out, size_t outlen)
 	else if (ms % 1000 == 0)
 		snprintf(out, outlen, "%llu s", (unsigned long long)ms / 1000);
 	else
-		snprintf(out, outlen, "%.1f s", (double)ms / 1000.0);
+		snprintf(out, outlen, "%llu.%llu s", (unsigned long long)ms / 1000,
+			 (unsigned long long)ms % 1000 / 100);	/* 1999: 1.9 s */
 	return out;
 }
 
