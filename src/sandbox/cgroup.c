@@ -586,8 +586,43 @@ void cgroup_host_close(struct cgroup_host *h)
 
 /* --- runs ---------------------------------------------------------------- */
 
-int cgroup_run_create(struct cgroup_host *h, uint64_t id,
-		      const struct sandbox_limits *l, struct cgroup_run **out)
+int cgroup_run_set_limits(struct cgroup_run *r, const struct sandbox_limits *l)
+{
+	const char *d = r->dir[CG_MEM];
+	int e;
+
+	if (r->h->version == 2) {
+		if ((e = cg_write_u64(d, "memory.max", l->memory_bytes)))
+			return e;
+		return cg_write_u64(d, "pids.max", l->pids);
+	}
+	/* v1 keeps memory <= memory+swap at every step: raise memsw first
+	 * when growing, the memory limit first when shrinking. memory +
+	 * swap = memory: the run never swaps. */
+	if (r->h->memsw) {
+		e = cg_write_u64(d, "memory.memsw.limit_in_bytes",
+				 l->memory_bytes);
+		if (!e)
+			e = cg_write_u64(d, "memory.limit_in_bytes",
+					 l->memory_bytes);
+		if (e == -EINVAL) {
+			e = cg_write_u64(d, "memory.limit_in_bytes",
+					 l->memory_bytes);
+			if (!e)
+				e = cg_write_u64(d,
+						 "memory.memsw.limit_in_bytes",
+						 l->memory_bytes);
+		}
+	} else {
+		e = cg_write_u64(d, "memory.limit_in_bytes", l->memory_bytes);
+	}
+	if (e)
+		return e;
+	return cg_write_u64(r->dir[CG_PIDS], "pids.max", l->pids);
+}
+
+static int create_named(struct cgroup_host *h, const char *name,
+			const struct sandbox_limits *l, struct cgroup_run **out)
 {
 	struct cgroup_run *r;
 	int e = 0;
@@ -602,8 +637,8 @@ int cgroup_run_create(struct cgroup_host *h, uint64_t id,
 	for (int c = 0; c < CG_NCTRL; c++) {
 		if (!h->base[c][0])
 			continue;
-		snprintf(r->dir[c], sizeof(r->dir[c]), "%s/run-%" PRIu64,
-			 h->base[c], id);
+		snprintf(r->dir[c], sizeof(r->dir[c]), "%s/%s", h->base[c],
+			 name);
 		if (mkdir(r->dir[c], 0755) && errno != EEXIST) {
 			e = -errno;
 			r->dir[c][0] = '\0';
@@ -612,29 +647,16 @@ int cgroup_run_create(struct cgroup_host *h, uint64_t id,
 	}
 	if (h->version == 2) {
 		const char *d = r->dir[CG_MEM];
-		if ((e = cg_write_u64(d, "memory.max", l->memory_bytes)))
-			goto out_remove;
 		if (cg_exists(d, "memory.swap.max") &&
 		    (e = cg_write(d, "memory.swap.max", "0")))
 			goto out_remove;
 		/* An OOM kill takes the whole run, not one random task. */
 		cg_write(d, "memory.oom.group", "1");
-		if ((e = cg_write_u64(d, "pids.max", l->pids)))
-			goto out_remove;
 	} else {
-		const char *d = r->dir[CG_MEM];
-		if ((e = cg_write_u64(d, "memory.limit_in_bytes",
-				      l->memory_bytes)))
-			goto out_remove;
-		/* memory + swap = memory: the run never swaps. */
-		if (h->memsw &&
-		    (e = cg_write_u64(d, "memory.memsw.limit_in_bytes",
-				      l->memory_bytes)))
-			goto out_remove;
-		cg_write(d, "memory.swappiness", "0");
-		if ((e = cg_write_u64(r->dir[CG_PIDS], "pids.max", l->pids)))
-			goto out_remove;
+		cg_write(r->dir[CG_MEM], "memory.swappiness", "0");
 	}
+	if ((e = cgroup_run_set_limits(r, l)))
+		goto out_remove;
 	*out = r;
 	return 0;
 
@@ -642,6 +664,25 @@ out_remove:
 	remove_dirs(r->dir);
 	free(r);
 	return e;
+}
+
+int cgroup_run_create(struct cgroup_host *h, uint64_t id,
+		      const struct sandbox_limits *l, struct cgroup_run **out)
+{
+	char name[40];
+
+	snprintf(name, sizeof(name), "run-%" PRIu64, id);
+	return create_named(h, name, l, out);
+}
+
+int cgroup_run_create_warm(struct cgroup_host *h, uint64_t seq,
+			   const struct sandbox_limits *l,
+			   struct cgroup_run **out)
+{
+	char name[40];
+
+	snprintf(name, sizeof(name), "run-warm-%" PRIu64, seq);
+	return create_named(h, name, l, out);
 }
 
 int cgroup_run_v2_fd(const struct cgroup_run *r)

@@ -48,12 +48,22 @@ void cgroup_host_close(struct cgroup_host *h);
 int cgroup_run_create(struct cgroup_host *h, uint64_t id,
 		      const struct sandbox_limits *l, struct cgroup_run **out);
 
+/* The same for a warm init not yet given a run: "run-warm-<seq>" (the
+ * janitor's "run-" prefix, told apart from runs by tests and people). */
+int cgroup_run_create_warm(struct cgroup_host *h, uint64_t seq,
+			   const struct sandbox_limits *l,
+			   struct cgroup_run **out);
+
+/* Set the memory and pids limits of an existing group (a warm run's,
+ * created with the defaults, at hand-out). 0 or -errno. */
+int cgroup_run_set_limits(struct cgroup_run *r, const struct sandbox_limits *l);
+
 /* A directory fd of the run's cgroup v2 group (for clone3's
  * CLONE_INTO_CGROUP), or -1. The caller closes it. */
 int cgroup_run_v2_fd(const struct cgroup_run *r);
 
-/* Move 'pid' (init, before it forks) into the group(s); a no-op for a
- * group it is already in. 0 or -errno. */
+/* Move 'pid' (init, before it forks; 0: the caller itself) into the
+ * group(s); a no-op for a group it is already in. 0 or -errno. */
 int cgroup_run_attach(struct cgroup_run *r, pid_t pid);
 
 /* Kill every task in the group (cgroup.kill, or freeze-kill-thaw). */

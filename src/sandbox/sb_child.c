@@ -313,8 +313,8 @@ static bool collect_match(const struct sb_spec *s, const char *name)
 static bool collect_one(int dfd, int mfd, const char *name, uint64_t *total,
 			uint64_t max)
 {
-	int fd = openat(dfd, name,
-			O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	int fd =
+	    openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	struct stat st;
 	char buf[65536];
 	uint32_t hdr[2];
@@ -367,8 +367,8 @@ static int collect_files(const struct sb_child_ctx *c, const char *workdir)
 	int dfd, mfd;
 	DIR *d;
 
-	if (setgroups(0, NULL) || setresgid(c->host_gid, c->host_gid,
-					    c->host_gid) ||
+	if (setgroups(0, NULL) ||
+	    setresgid(c->host_gid, c->host_gid, c->host_gid) ||
 	    setresuid(c->host_uid, c->host_uid, c->host_uid))
 		return 1;
 	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
@@ -446,10 +446,13 @@ void sb_child_init(const struct sb_child_ctx *c)
 		keep[nkeep++] = c->stdio[i];
 	close_all_except(keep, (size_t)nkeep);
 
-	/* Wait until the spawner has put us into the run's cgroup. */
-	if (read(c->sync_fd, &go, 1) != 1)
-		_exit(127);
-	close(c->sync_fd);
+	/* Wait until the spawner has put us into the run's cgroup (a warm
+	 * init, sync_fd -1, put itself there before it got its run). */
+	if (c->sync_fd >= 0) {
+		if (read(c->sync_fd, &go, 1) != 1)
+			_exit(127);
+		close(c->sync_fd);
+	}
 	/* The spawner dies -> so does the run. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	/* A cgroup namespace rooted at the run's cgroup (best effort). */

@@ -72,7 +72,7 @@ struct sb_child_ctx {
 	uid_t host_uid;		    /* uid_base + slot */
 	gid_t host_gid;
 	int report_fd; /* SOCK_SEQPACKET to the spawner */
-	int sync_fd;   /* read end: the spawner says go */
+	int sync_fd;   /* read end: the spawner says go; -1: no wait */
 	int stdio[3];  /* child ends: slave x3 or pipe ends */
 	int tty_slave; /* -1 when !tty */
 	const char *state_dir;

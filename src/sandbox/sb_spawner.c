@@ -7,6 +7,15 @@
  * It never blocks on one run. A malformed request is answered with an
  * error or dropped, never a crash. Socket EOF (the server is gone or
  * closed the sandbox) kills every run, waits for them and exits.
+ *
+ * The warm pool: with cgroups, up to WARM_TARGET inits are created ahead
+ * of any request, each in fresh namespaces and in a cgroup of its own with
+ * the default limits, on a free slot. Such an init moves itself into its
+ * cgroup (on cgroup v1 that write waits for an RCU grace period, 2-20 ms,
+ * which is why it is done ahead and not by us) and says ready; a spawn
+ * request then takes a ready one: the limits are set, the spec (its memfd)
+ * and the stdio fds go to the waiting init, and the run goes on exactly
+ * as a cold one. Refilled from the main loop when no run is starting.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -57,12 +66,28 @@ struct run {
 	struct run *next;
 };
 
+#define WARM_TARGET  2	/* inits kept ready ahead of requests */
+#define WARM_WAIT_MS 50 /* longest wait for one on its way */
+
+/* A pre-created init waiting for its run (see the top of the file). */
+struct warm {
+	pid_t pid;     /* init, our child */
+	int ctl_fd;    /* "ready" comes here; the spec and stdio go out */
+	int report_fd; /* the run's report socket, our end */
+	unsigned slot; /* S.slots[slot] == 2 while warm */
+	bool ready;    /* init sits in its cgroup */
+	struct cgroup_run *cg;
+	struct warm *next;
+};
+
 static struct {
-	int sock; /* to the library */
-	bool eof; /* the library closed its side: wind down */
+	struct warm *warm; /* the pool */
+	uint64_t warm_seq; /* names of the pool's cgroups */
+	int sock;	   /* to the library */
+	bool eof;	   /* the library closed its side: wind down */
 	int sigfd;
 	struct run *runs;
-	unsigned char *slots; /* 1 = busy */
+	unsigned char *slots; /* 1 = busy, 2 = held by a warm init */
 	struct sb_spawner_config cfg;
 	struct sb_wire_features feat;
 	bool userns, mountns, seccomp;
@@ -461,15 +486,340 @@ static pid_t clone_init(const struct cgroup_run *cg)
 	return (pid_t)syscall(SYS_clone, ns | SIGCHLD, NULL, NULL, NULL, 0);
 }
 
+/* --- the warm pool ---------------------------------------------------- */
+
+/* Read and decode the spec in sealed memfd 'memfd' (not closed). */
+static int read_spec(int memfd, struct sb_spec *spec, const char **why)
+{
+	struct stat st;
+	uint8_t *buf;
+	int e;
+
+	if (fstat(memfd, &st) || st.st_size <= 0 ||
+	    (uint64_t)st.st_size > SB_MAX_SPEC_BYTES) {
+		*why = "sandbox: bad spec size";
+		return -EINVAL;
+	}
+	buf = malloc((size_t)st.st_size);
+	if (!buf) {
+		*why = "sandbox: out of memory";
+		return -ENOMEM;
+	}
+	for (size_t got = 0; got < (size_t)st.st_size;) {
+		ssize_t n = pread(memfd, buf + got, (size_t)st.st_size - got,
+				  (off_t)got);
+		if (n <= 0) {
+			free(buf);
+			*why = "sandbox: short spec";
+			return -EINVAL;
+		}
+		got += (size_t)n;
+	}
+	e = sb_spec_decode(buf, (size_t)st.st_size, spec);
+	free(buf);
+	if (e) {
+		*why = "sandbox: malformed spawn request";
+		return -EINVAL;
+	}
+	sb_limits_apply_defaults(&spec->limits, &S.cfg.defaults);
+	return 0;
+}
+
+/* What a warm init receives with its run: SCM_RIGHTS [memfd, stdio...]. */
+struct warm_handout {
+	uint32_t magic;
+	uint32_t nfds; /* 2 (memfd, pty slave) or 4 (memfd, stdin/out/err) */
+};
+#define WARM_MAGIC 0x6d726177u /* "warm" */
+
+/* In the warm init (pid 1 of its namespaces, still root): join the
+ * cgroup, say ready, wait for the run, then become its init. */
+__attribute__((noreturn)) static void
+warm_child(int ctl, int rep, unsigned slot, struct cgroup_run *cg)
+{
+	struct warm_handout h;
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * 4)];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = {&h, sizeof(h)};
+	struct msghdr mh = {.msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = u.buf,
+			    .msg_controllen = sizeof(u.buf)};
+	int fds[4] = {-1, -1, -1, -1}, nfds = 0;
+	struct sb_spec spec;
+	const char *why;
+
+	/* Only our two sockets: nothing of the spawner's other runs. */
+	for (int fd = 3; fd < 1024; fd++)
+		if (fd != ctl && fd != rep)
+			close(fd);
+	syscall(SYS_close_range, 1024U, ~0U, 0);
+	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	/* The slow part, done before anyone waits for it. */
+	if (cgroup_run_attach(cg, 0))
+		_exit(127);
+	if (send(ctl, "r", 1, MSG_NOSIGNAL) != 1)
+		_exit(127);
+
+	ssize_t n;
+	do
+		n = recvmsg(ctl, &mh, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c;
+	     c = CMSG_NXTHDR(&mh, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		nfds = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+		if (nfds > 4)
+			nfds = 4;
+		memcpy(fds, CMSG_DATA(c), sizeof(int) * (size_t)nfds);
+	}
+	/* EOF (the spawner drops us) or anything odd: just go. */
+	if (n != (ssize_t)sizeof(h) || h.magic != WARM_MAGIC ||
+	    (int)h.nfds != nfds || (nfds != 2 && nfds != 4))
+		_exit(0);
+	close(ctl);
+	if (read_spec(fds[0], &spec, &why))
+		_exit(127);
+	close(fds[0]);
+	if (spec.tty != (nfds == 2))
+		_exit(127);
+
+	struct sb_child_ctx ctx = {
+	    .spec = &spec,
+	    .host_uid = S.cfg.uid_base + slot,
+	    .host_gid = S.cfg.uid_base + slot,
+	    .report_fd = rep,
+	    .sync_fd = -1,
+	    .stdio = {fds[1], nfds == 2 ? fds[1] : fds[2],
+		      nfds == 2 ? fds[1] : fds[3]},
+	    .tty_slave = nfds == 2 ? fds[1] : -1,
+	    .state_dir = S.cfg.state_dir,
+	    .userns = S.userns,
+	    .mountns = S.mountns,
+	    .seccomp = S.seccomp,
+	};
+	sb_child_init(&ctx);
+}
+
+static pid_t clone_init(const struct cgroup_run *cg);
+
+/* Create one warm init on a free slot. 0, or -errno (nothing to undo). */
+static int warm_create(void)
+{
+	struct warm *w;
+	unsigned slot;
+	int ctl[2] = {-1, -1}, rep[2] = {-1, -1}, e;
+	int one = 1;
+
+	for (slot = 0; slot < S.cfg.slots && S.slots[slot]; slot++)
+		;
+	if (slot == S.cfg.slots)
+		return -EAGAIN;
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		return -ENOMEM;
+	e = cgroup_run_create_warm(S.cgh, ++S.warm_seq, &S.cfg.defaults,
+				   &w->cg);
+	if (e)
+		goto out_free;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ctl) ||
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, rep)) {
+		e = -errno;
+		goto out_close;
+	}
+	setsockopt(rep[0], SOL_SOCKET, SO_PASSCRED, &one, sizeof(one));
+	w->pid = clone_init(w->cg);
+	if (w->pid < 0) {
+		e = -errno;
+		goto out_close;
+	}
+	if (w->pid == 0)
+		warm_child(ctl[1], rep[1], slot, w->cg);
+	close(ctl[1]);
+	close(rep[1]);
+	w->ctl_fd = ctl[0];
+	w->report_fd = rep[0];
+	w->slot = slot;
+	S.slots[slot] = 2;
+	w->next = S.warm;
+	S.warm = w;
+	return 0;
+
+out_close:
+	for (int i = 0; i < 2; i++) {
+		if (ctl[i] >= 0)
+			close(ctl[i]);
+		if (rep[i] >= 0)
+			close(rep[i]);
+	}
+	cgroup_run_destroy(w->cg);
+out_free:
+	free(w);
+	return e;
+}
+
+/* Unlink 'w' from the pool and free it (its init is gone or handed out). */
+static void warm_free(struct warm *w, bool keep_slot)
+{
+	for (struct warm **p = &S.warm; *p; p = &(*p)->next) {
+		if (*p == w) {
+			*p = w->next;
+			break;
+		}
+	}
+	if (w->ctl_fd >= 0)
+		close(w->ctl_fd);
+	if (!keep_slot)
+		S.slots[w->slot] = 0;
+	free(w);
+}
+
+/* A warm init is gone (reaped): drop its entry and its cgroup. */
+static bool warm_reaped(pid_t pid)
+{
+	for (struct warm *w = S.warm; w; w = w->next) {
+		if (w->pid != pid)
+			continue;
+		if (w->report_fd >= 0)
+			close(w->report_fd);
+		cgroup_run_destroy(w->cg);
+		warm_free(w, false);
+		return true;
+	}
+	return false;
+}
+
+/* Its ctl socket is readable: "ready", or EOF when init died. */
+static void warm_read(struct warm *w)
+{
+	char c;
+	ssize_t n = recv(w->ctl_fd, &c, 1, MSG_DONTWAIT);
+
+	if (n == 1 && c == 'r') {
+		w->ready = true;
+		return;
+	}
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	kill(w->pid, SIGKILL); /* reaped, then warm_reaped() */
+	close(w->ctl_fd);
+	w->ctl_fd = -1;
+}
+
+/* Top the pool up, unless a run is still starting (its reports first). */
+static void warm_fill(void)
+{
+	unsigned n = 0;
+
+	if (!S.cgh || S.eof)
+		return;
+	for (struct run *r = S.runs; r; r = r->next)
+		if (!r->started && !r->reaped)
+			return;
+	for (struct warm *w = S.warm; w; w = w->next)
+		n++;
+	while (n < WARM_TARGET && warm_create() == 0)
+		n++;
+}
+
+static void warm_kill_all(void)
+{
+	for (struct warm *w = S.warm; w; w = w->next)
+		kill(w->pid, SIGKILL);
+}
+
+/* Give run 'r' (limits decoded, stdio made) to the ready warm init 'w':
+ * its limits on the cgroup, then the spec memfd and the stdio fds to the
+ * waiting init. 0 or -errno (then 'w' is spoiled: kill it). */
+static int warm_handout(struct run *r, struct warm *w, int memfd,
+			const int child[3], bool tty)
+{
+	struct warm_handout h = {.magic = WARM_MAGIC, .nfds = tty ? 2 : 4};
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * 4)];
+		struct cmsghdr align;
+	} u;
+	int fds[4] = {memfd, child[0], child[1], child[2]};
+	struct iovec iov = {&h, sizeof(h)};
+	struct msghdr mh = {.msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = u.buf,
+			    .msg_controllen = CMSG_SPACE(sizeof(int) * h.nfds)};
+	struct cmsghdr *c;
+	int e;
+
+	/* The run's limits before its init may go on. */
+	if ((e = cgroup_run_set_limits(w->cg, &r->limits)))
+		return e;
+	memset(&u, 0, sizeof(u));
+	c = CMSG_FIRSTHDR(&mh);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int) * h.nfds);
+	memcpy(CMSG_DATA(c), fds, sizeof(int) * h.nfds);
+	if (sendmsg(w->ctl_fd, &mh, MSG_NOSIGNAL) != (ssize_t)sizeof(h))
+		return -errno ? -errno : -EIO;
+	return 0;
+}
+
+/* The first ready warm init, or NULL. */
+static struct warm *warm_ready(void)
+{
+	for (struct warm *w = S.warm; w; w = w->next)
+		if (w->ready && w->ctl_fd >= 0)
+			return w;
+	return NULL;
+}
+
+/*
+ * No warm init is ready, but some are on their way (their cgroup write is
+ * waiting for the same grace period a cold start would wait for, only it
+ * began earlier): wait for the first, up to 'ms'. Bounded like the cold
+ * path's own cgroup write. The ready one, or NULL.
+ */
+static struct warm *warm_wait(int ms)
+{
+	uint64_t until = sb_now_ms() + (uint64_t)ms;
+
+	for (;;) {
+		struct pollfd pfd[WARM_TARGET];
+		struct warm *who[WARM_TARGET];
+		nfds_t n = 0;
+		uint64_t now = sb_now_ms();
+
+		for (struct warm *w = S.warm; w && n < WARM_TARGET;
+		     w = w->next) {
+			if (w->ready || w->ctl_fd < 0)
+				continue;
+			pfd[n].fd = w->ctl_fd;
+			pfd[n].events = POLLIN;
+			who[n++] = w;
+		}
+		if (!n || now >= until)
+			return NULL;
+		if (poll(pfd, n, (int)(until - now)) < 0 && errno != EINTR)
+			return NULL;
+		for (nfds_t i = 0; i < n; i++)
+			if (pfd[i].revents)
+				warm_read(who[i]);
+		struct warm *w = warm_ready();
+		if (w)
+			return w;
+	}
+}
+
 static void handle_spawn(uint64_t id, int memfd)
 {
-	struct sb_spec spec;
-	struct stat st;
-	uint8_t *buf = NULL;
+	struct sb_spec spec = {0};
 	struct run *r = NULL;
+	struct warm *w;
 	int child[3] = {-1, -1, -1}, slave = -1;
 	int rep[2] = {-1, -1}, sync[2] = {-1, -1};
 	unsigned slot;
+	const char *why;
 	int e;
 	char msg[160];
 
@@ -480,47 +830,32 @@ static void handle_spawn(uint64_t id, int memfd)
 		return;
 	}
 	/* Read the spec: a sealed memfd whose size we bound. */
-	if (fstat(memfd, &st) || st.st_size <= 0 ||
-	    (uint64_t)st.st_size > SB_MAX_SPEC_BYTES) {
+	e = read_spec(memfd, &spec, &why);
+	if (e) {
 		close(memfd);
-		send_error(id, -EINVAL, "sandbox: bad spec size");
+		send_error(id, e, why);
 		return;
 	}
-	buf = malloc((size_t)st.st_size);
-	if (!buf) {
-		close(memfd);
-		send_error(id, -ENOMEM, "sandbox: out of memory");
-		return;
-	}
-	for (size_t got = 0; got < (size_t)st.st_size;) {
-		ssize_t n = pread(memfd, buf + got, (size_t)st.st_size - got,
-				  (off_t)got);
-		if (n <= 0) {
+
+	/* A warm init when one is ready, else a free slot. */
+	w = warm_ready();
+	if (!w)
+		w = warm_wait(WARM_WAIT_MS);
+	if (w) {
+		slot = w->slot;
+	} else {
+		for (slot = 0; slot < S.cfg.slots && S.slots[slot]; slot++)
+			;
+		if (slot == S.cfg.slots) {
 			close(memfd);
-			free(buf);
-			send_error(id, -EINVAL, "sandbox: short spec");
+			sb_spec_release(&spec);
+			send_error(id, -EAGAIN, "sandbox: every slot is busy");
 			return;
 		}
-		got += (size_t)n;
-	}
-	close(memfd);
-	e = sb_spec_decode(buf, (size_t)st.st_size, &spec);
-	free(buf);
-	if (e) {
-		send_error(id, -EINVAL, "sandbox: malformed spawn request");
-		return;
-	}
-	sb_limits_apply_defaults(&spec.limits, &S.cfg.defaults);
-
-	for (slot = 0; slot < S.cfg.slots && S.slots[slot]; slot++)
-		;
-	if (slot == S.cfg.slots) {
-		sb_spec_release(&spec);
-		send_error(id, -EAGAIN, "sandbox: every slot is busy");
-		return;
 	}
 	r = calloc(1, sizeof(*r));
 	if (!r) {
+		close(memfd);
 		sb_spec_release(&spec);
 		send_error(id, -ENOMEM, "sandbox: out of memory");
 		return;
@@ -536,10 +871,45 @@ static void handle_spawn(uint64_t id, int memfd)
 
 	e = make_stdio(r, &spec, child, &slave);
 	if (e) {
+		close(memfd);
 		snprintf(msg, sizeof(msg), "sandbox: pty/pipes: %s",
 			 strerror(-e));
 		goto out_fail;
 	}
+
+	if (w) {
+		e = warm_handout(r, w, memfd, child, spec.tty);
+		close(memfd);
+		if (e) {
+			/* A spoiled warm init: drop it, fail this run (the
+			 * library may retry; the pool refills). */
+			kill(w->pid, SIGKILL);
+			close(w->ctl_fd);
+			w->ctl_fd = -1;
+			w->ready = false;
+			snprintf(msg, sizeof(msg), "sandbox: warm hand-out: %s",
+				 strerror(-e));
+			close_child_stdio(child, spec.tty);
+			close_lib_fds(r);
+			free(r);
+			sb_spec_release(&spec);
+			send_error(id, e, msg);
+			return;
+		}
+		r->init_pid = w->pid;
+		r->report_fd = w->report_fd;
+		r->cg = w->cg;
+		warm_free(w, true);
+		close_child_stdio(child, spec.tty);
+		sb_spec_release(&spec);
+		r->deadline_ms = sb_now_ms() + r->limits.wall_ms;
+		S.slots[slot] = 1;
+		r->next = S.runs;
+		S.runs = r;
+		return;
+	}
+	close(memfd);
+
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, rep) ||
 	    pipe2(sync, O_CLOEXEC)) {
 		e = -errno;
@@ -676,6 +1046,7 @@ static void handle_request(void)
 		S.eof = true;
 		for (struct run *r = S.runs; r; r = r->next)
 			kill_run(r, SANDBOX_HIT_NONE);
+		warm_kill_all();
 		return;
 	}
 	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c;
@@ -731,6 +1102,8 @@ static void reap(void)
 		pid_t pid = waitpid(-1, &st, WNOHANG);
 		if (pid <= 0)
 			return;
+		if (warm_reaped(pid))
+			continue;
 		for (struct run *r = S.runs; r; r = r->next) {
 			if (r->init_pid == pid && !r->reaped) {
 				r->reaped = true;
@@ -961,11 +1334,12 @@ void sb_spawner_main(int sock, const struct sb_spawner_config *c)
 
 	uint64_t stop_by = 0;
 	for (;;) {
-		struct pollfd pfd[2 + SB_MAX_SLOTS];
-		struct run *owner[2 + SB_MAX_SLOTS];
+		struct pollfd pfd[2 + 2 * SB_MAX_SLOTS];
+		struct run *owner[2 + 2 * SB_MAX_SLOTS];
+		struct warm *wowner[2 + 2 * SB_MAX_SLOTS];
 		nfds_t n = 0;
 
-		if (S.eof && !S.runs) {
+		if (S.eof && !S.runs && !S.warm) {
 			cgroup_host_close(S.cgh);
 			_exit(0);
 		}
@@ -977,10 +1351,12 @@ void sb_spawner_main(int sock, const struct sb_spawner_config *c)
 		}
 		pfd[n].fd = S.sigfd;
 		pfd[n].events = POLLIN;
+		wowner[n] = NULL;
 		owner[n++] = NULL;
 		if (!S.eof) {
 			pfd[n].fd = S.sock;
 			pfd[n].events = POLLIN;
+			wowner[n] = NULL;
 			owner[n++] = NULL;
 		}
 		for (struct run *r = S.runs; r; r = r->next) {
@@ -988,16 +1364,28 @@ void sb_spawner_main(int sock, const struct sb_spawner_config *c)
 				continue;
 			pfd[n].fd = r->report_fd;
 			pfd[n].events = POLLIN;
+			wowner[n] = NULL;
 			owner[n++] = r;
+		}
+		for (struct warm *w = S.warm; w; w = w->next) {
+			if (w->ready || w->ctl_fd < 0)
+				continue;
+			pfd[n].fd = w->ctl_fd;
+			pfd[n].events = POLLIN;
+			wowner[n] = w;
+			owner[n++] = NULL;
 		}
 		int pr = poll(pfd, n, poll_timeout());
 		if (pr < 0 && errno != EINTR)
 			_exit(1);
 		if (pr > 0) {
 			for (nfds_t i = 0; i < n; i++) {
-				if (!pfd[i].revents || !owner[i])
+				if (!pfd[i].revents)
 					continue;
-				read_reports(owner[i]);
+				if (owner[i])
+					read_reports(owner[i]);
+				else if (wowner[i])
+					warm_read(wowner[i]);
 			}
 			if (!S.eof && pfd[1].fd == S.sock && pfd[1].revents) {
 				/* A bounded batch, so runs are not starved. */
@@ -1016,5 +1404,6 @@ void sb_spawner_main(int sock, const struct sb_spawner_config *c)
 		}
 		reap();
 		check_limits();
+		warm_fill();
 	}
 }

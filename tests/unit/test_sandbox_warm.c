@@ -1,0 +1,305 @@
+/*
+ * test_sandbox_warm.c - the spawner's warm pool: inits created ahead of
+ * requests are kept (two), handed out with the run's own limits (lower
+ * and higher than the defaults they were created with), refilled, and
+ * gone with the sandbox.
+ *
+ * Needs root and cgroups; skipped otherwise.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <uv.h>
+
+#include "sandbox/sandbox.h"
+
+static uv_loop_t loop;
+static struct sandbox *sb;
+static long spawner;
+
+struct ctx {
+	bool exited;
+	int spawn_err;
+	int open;
+	int fd[2];
+	uv_poll_t poll[2];
+	char out[4096];
+	size_t len;
+	struct sandbox_result res;
+};
+
+static void on_read(uv_poll_t *h, int status, int events)
+{
+	struct ctx *c = h->data;
+	int i = h == &c->poll[0] ? 0 : 1;
+	char buf[4096];
+	ssize_t n = read(c->fd[i], buf, sizeof(buf));
+
+	if (n > 0) {
+		if (i == 0 && c->len + (size_t)n < sizeof(c->out)) {
+			memcpy(c->out + c->len, buf, (size_t)n);
+			c->len += (size_t)n;
+		}
+		return;
+	}
+	if (n < 0 && errno == EAGAIN)
+		return;
+	uv_poll_stop(h);
+	uv_close((uv_handle_t *)h, NULL);
+	close(c->fd[i]);
+	c->open--;
+}
+
+static void on_spawned(void *data, int err, const struct sandbox_proc *p)
+{
+	struct ctx *c = data;
+
+	c->spawn_err = err;
+	if (err)
+		return;
+	close(p->stdin_fd);
+	c->fd[0] = p->stdout_fd;
+	c->fd[1] = p->stderr_fd;
+	for (int i = 0; i < 2; i++) {
+		fcntl(c->fd[i], F_SETFL, fcntl(c->fd[i], F_GETFL) | O_NONBLOCK);
+		uv_poll_init(&loop, &c->poll[i], c->fd[i]);
+		c->poll[i].data = c;
+		uv_poll_start(&c->poll[i], UV_READABLE | UV_DISCONNECT,
+			      on_read);
+		c->open++;
+	}
+}
+
+static void on_probed(void *data, bool waiting)
+{
+}
+
+static void on_exited(void *data, const struct sandbox_result *res)
+{
+	struct ctx *c = data;
+
+	c->exited = true;
+	c->res = *res;
+}
+
+static const struct sandbox_run_ops ops = {on_spawned, on_probed, on_exited};
+
+static uint64_t now_ms(void)
+{
+	return uv_hrtime() / 1000000;
+}
+
+/* Run 'script' under /bin/sh with 'lim'; wait for exit and EOF. */
+static void run(struct ctx *c, const char *script,
+		const struct sandbox_limits *lim)
+{
+	static const char *const env[] = {"PATH=/usr/bin:/bin", NULL};
+	const char *argv[] = {"/bin/sh", "-c", script, NULL};
+	struct sandbox_spec spec = {.argv = argv, .envp = env};
+	uint64_t id, until = now_ms() + 10000;
+
+	memset(c, 0, sizeof(*c));
+	if (lim)
+		spec.limits = *lim;
+	assert_int_equal(sandbox_spawn(sb, &spec, &ops, c, &id), 0);
+	while ((!c->exited || c->open > 0) && now_ms() < until)
+		uv_run(&loop, UV_RUN_ONCE);
+	uv_run(&loop, UV_RUN_NOWAIT);
+	c->out[c->len] = '\0';
+	assert_true(c->exited);
+	assert_int_equal(c->spawn_err, 0);
+	assert_int_equal(c->res.error, 0);
+}
+
+static long find_spawner(void)
+{
+	char path[64], buf[4096], comm[32];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/children",
+		 (int)getpid());
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	for (char *p = buf, *e; *p; p = e) {
+		long pid = strtol(p, &e, 10);
+		if (e == p)
+			break;
+		snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (fgets(comm, sizeof(comm), f) &&
+		    !strncmp(comm, "coderoom-spawn", 14)) {
+			fclose(f);
+			return pid;
+		}
+		fclose(f);
+	}
+	return -1;
+}
+
+/* Groups named 'pattern' below this spawner's pids (or v2) subtree. */
+static int count_groups(const char *pattern)
+{
+	static const char *const dirs[] = {"/sys/fs/cgroup/pids/coderoom",
+					   "/sys/fs/cgroup/coderoom"};
+	char cmd[300];
+
+	for (size_t i = 0; i < 2; i++) {
+		char inst[128];
+		struct stat st;
+		snprintf(inst, sizeof(inst), "%s/i%ld", dirs[i], spawner);
+		if (stat(inst, &st))
+			continue;
+		snprintf(cmd, sizeof(cmd),
+			 "exit $(find %s -maxdepth 1 -name '%s' | wc -l)", inst,
+			 pattern);
+		int st2 = system(cmd);
+		return WIFEXITED(st2) ? WEXITSTATUS(st2) : -1;
+	}
+	return -1;
+}
+
+/* Run the loop until the pool holds 'n' warm groups (or 3 s pass). */
+static int wait_warm(int n)
+{
+	uint64_t until = now_ms() + 3000;
+	int k;
+
+	while ((k = count_groups("run-warm-*")) != n && now_ms() < until) {
+		uv_run(&loop, UV_RUN_NOWAIT);
+		usleep(20000);
+	}
+	return k;
+}
+
+static void test_pool_kept_full(void **state)
+{
+	struct ctx c;
+
+	run(&c, "true", NULL);
+	/* Two warm inits wait, and no finished run's group is left. */
+	assert_int_equal(wait_warm(2), 2);
+	assert_int_equal(count_groups("run-[0-9]*"), 0);
+	for (int i = 0; i < 5; i++) {
+		run(&c, "echo hi", NULL);
+		assert_string_equal(c.out, "hi\n");
+		assert_true(WIFEXITED(c.res.status));
+	}
+	assert_int_equal(wait_warm(2), 2);
+}
+
+static void test_lower_memory_limit(void **state)
+{
+	struct ctx c;
+	struct sandbox_limits lim = {.memory_bytes = 48 << 20};
+
+	assert_int_equal(wait_warm(2), 2);
+	run(&c, "exec /usr/bin/python3 -c 'x = bytearray(150 << 20)'", &lim);
+	assert_int_equal(c.res.hit, SANDBOX_HIT_MEMORY);
+	assert_true(c.res.memory_peak <= (48u << 20) + (1u << 20));
+}
+
+static void test_higher_memory_limit(void **state)
+{
+	struct ctx c;
+	/* Above the pool's defaults (256 MiB): the raise must take. */
+	struct sandbox_limits lim = {.memory_bytes = 640u << 20};
+
+	assert_int_equal(wait_warm(2), 2);
+	run(&c,
+	    "exec /usr/bin/python3 -c 'x = bytearray(400 << 20); "
+	    "x[::4096] = b\"y\" * len(x[::4096]); print(\"ok\")'",
+	    &lim);
+	assert_int_equal(c.res.hit, SANDBOX_HIT_NONE);
+	assert_string_equal(c.out, "ok\n");
+	assert_true(c.res.memory_peak > (400u << 20));
+}
+
+static void test_pids_limit(void **state)
+{
+	struct ctx c;
+	struct sandbox_limits lim = {.pids = 6};
+
+	assert_int_equal(wait_warm(2), 2);
+	run(&c,
+	    "for i in 1 2 3 4 5 6 7 8 9 10; do sleep 1 & done; wait; echo "
+	    "done",
+	    &lim);
+	assert_int_equal(c.res.hit, SANDBOX_HIT_PIDS);
+}
+
+static int setup(void **state)
+{
+	struct sandbox_config cfg = {.state_dir = "/run/coderoom-test-warm",
+				     .uid_base = 230000,
+				     .slots = 4};
+
+	if (geteuid() != 0)
+		return 0;
+	assert_int_equal(uv_loop_init(&loop), 0);
+	assert_int_equal(sandbox_open(&loop, &cfg, &sb), 0);
+	spawner = find_spawner();
+	assert_true(spawner > 0);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char inst[128];
+	struct stat st;
+
+	if (!sb)
+		return 0;
+	sandbox_close(sb);
+	uv_run(&loop, UV_RUN_NOWAIT);
+	/* Nothing of the pool outlives the sandbox. */
+	snprintf(inst, sizeof(inst), "/sys/fs/cgroup/pids/coderoom/i%ld",
+		 spawner);
+	assert_int_not_equal(stat(inst, &st), 0);
+	snprintf(inst, sizeof(inst), "/sys/fs/cgroup/coderoom/i%ld", spawner);
+	assert_int_not_equal(stat(inst, &st), 0);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	/* sandbox_open() re-executes this binary as the spawner. */
+	sandbox_spawner_main(argc, argv);
+
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_pool_kept_full),
+	    cmocka_unit_test(test_lower_memory_limit),
+	    cmocka_unit_test(test_higher_memory_limit),
+	    cmocka_unit_test(test_pids_limit),
+	};
+
+	if (geteuid() != 0 ||
+	    (access("/sys/fs/cgroup/pids", F_OK) &&
+	     access("/sys/fs/cgroup/cgroup.controllers", F_OK))) {
+		printf("# skipped: test_sandbox_warm needs root and cgroups\n");
+		return 0;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	return cmocka_run_group_tests_name("sandbox_warm", tests, setup,
+					   teardown);
+}
