@@ -5,11 +5,21 @@
  * for them gets an ordinary error, not a crash). A syscall from another
  * ABI (int $0x80, x32) kills the process: the rules are written for the
  * native numbers only.
+ *
+ * libseccomp compiles the rules to BPF in ~0.5 ms; the spawner does that
+ * once (sb_filter_prepare()) and every run only loads the result.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
 #include <errno.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <sched.h>
 #include <stddef.h>
 #include <sys/ioctl.h>
@@ -180,11 +190,58 @@ static int build(scmp_filter_ctx *out)
 	return 0;
 }
 
+/* The compiled filter, from sb_filter_prepare(); len 0 until then. */
+static struct sock_fprog prepared;
+
+int sb_filter_prepare(void)
+{
+	scmp_filter_ctx ctx;
+	struct sock_filter *prog = NULL;
+	off_t size;
+	int fd, r = build(&ctx);
+
+	if (r)
+		return r;
+	fd = memfd_create("coderoom-seccomp", MFD_CLOEXEC);
+	if (fd < 0) {
+		seccomp_release(ctx);
+		return -errno;
+	}
+	r = seccomp_export_bpf(ctx, fd);
+	seccomp_release(ctx);
+	size = r ? 0 : lseek(fd, 0, SEEK_END);
+	if (!r && (size <= 0 || size % (off_t)sizeof(*prog) ||
+		   size / (off_t)sizeof(*prog) > BPF_MAXINSNS))
+		r = -EINVAL;
+	if (!r && !(prog = malloc((size_t)size)))
+		r = -ENOMEM;
+	if (!r && pread(fd, prog, (size_t)size, 0) != (ssize_t)size)
+		r = -EIO;
+	close(fd);
+	if (r) {
+		free(prog);
+		return r;
+	}
+	free(prepared.filter);
+	prepared.filter = prog;
+	prepared.len = (unsigned short)(size / (off_t)sizeof(*prog));
+	return 0;
+}
+
 int sb_filter_load(void)
 {
 	scmp_filter_ctx ctx;
-	int r = build(&ctx);
+	int r;
 
+	if (prepared.len) {
+		/* What libseccomp's load does with CTL_NNP: no new privs
+		 * first, then the filter, no flags. */
+		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) ||
+		    syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prepared))
+			return -errno;
+		return 0;
+	}
+	r = build(&ctx);
 	if (r)
 		return r;
 	r = seccomp_load(ctx);

@@ -102,6 +102,10 @@ int sb_mounts_check_table(void);
 /* Load the seccomp filter (the last step before exec). 0 or -errno. */
 int sb_filter_load(void);
 
+/* Compile the filter once (the spawner, at start), so that every
+ * sb_filter_load() after it, in any child, only loads it. 0 or -errno. */
+int sb_filter_prepare(void);
+
 /* Whether libseccomp and the kernel can do it. */
 bool sb_filter_available(void);
 

@@ -1232,6 +1232,10 @@ static void detect_features(void)
 	S.userns = f->userns;
 	S.mountns = f->mountns;
 	S.seccomp = f->seccomp;
+	/* Compiled once here; the probe above used the slow path. */
+	if (S.seccomp && sb_filter_prepare())
+		logmsg("sandbox: spawner: cannot precompile the seccomp "
+		       "filter; compiling it per run");
 
 	S.cgh = cgroup_host_open(&caps);
 	f->cgroup_memory = caps.memory;
