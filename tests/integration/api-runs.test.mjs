@@ -3,6 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer } from '../lib/server.mjs';
+import WebSocket from 'ws';
 import { getJSON, httpRequest, postJSON, sleep } from '../lib/clients.mjs';
 
 let srv;
@@ -192,6 +193,20 @@ test('API tokens: 401 JSON without a valid one; Bearer or X-Api-Token', async ()
     assert.equal((await getJSON(s.url + '/api/languages')).status, 200, 'listing stays open');
     const h = await getJSON(s.url + '/api/health');
     assert.equal(h.json.api_tokens, true);
+    // Piston's WebSocket: an error, then 4002; with the token it runs
+    const ws = async (headers) => new Promise((resolve, reject) => {
+      const w = new WebSocket(s.wsUrl + '/api/v2/connect', { headers });
+      const msgs = [];
+      w.on('open', () => w.send(JSON.stringify({ type: 'init', language: 'bash', version: '*', files: [{ content: 'echo ok' }] })));
+      w.on('message', (m) => msgs.push(JSON.parse(m.toString())));
+      w.on('close', (code) => resolve({ code, msgs }));
+      w.on('error', reject);
+    });
+    const denied = await ws({});
+    assert.equal(denied.code, 4002);
+    assert.match(denied.msgs[0].message, /token/);
+    const allowed = await ws({ Authorization: 'Bearer s3cret' });
+    assert.equal(allowed.code, 4999, JSON.stringify(allowed.msgs));
   } finally { assert.equal(await s.stop(), 0); }
 });
 
