@@ -66,8 +66,9 @@ struct run {
 	struct run *next;
 };
 
-#define WARM_TARGET  2	/* inits kept ready ahead of requests */
-#define WARM_WAIT_MS 50 /* longest wait for one on its way */
+#define WARM_TARGET	  2    /* inits kept ready ahead of requests */
+#define WARM_WAIT_MS	  50   /* longest wait for one on its way */
+#define WARM_SLOT_WAIT_MS 2000 /* ... when it holds the last free slot */
 
 /* A pre-created init waiting for its run (see the top of the file). */
 struct warm {
@@ -846,7 +847,11 @@ static void handle_spawn(uint64_t id, int memfd)
 	} else {
 		for (slot = 0; slot < S.cfg.slots && S.slots[slot]; slot++)
 			;
-		if (slot == S.cfg.slots) {
+		/* Every free slot is held by a warm init still on its way:
+		 * wait for one rather than refuse. */
+		if (slot == S.cfg.slots && (w = warm_wait(WARM_SLOT_WAIT_MS)))
+			slot = w->slot;
+		if (!w && slot == S.cfg.slots) {
 			close(memfd);
 			sb_spec_release(&spec);
 			send_error(id, -EAGAIN, "sandbox: every slot is busy");

@@ -248,6 +248,45 @@ static void test_pids_limit(void **state)
 	assert_int_equal(c.res.hit, SANDBOX_HIT_PIDS);
 }
 
+/* Two slots, both held by warm inits that may still be joining their
+ * cgroups: two runs at once must both start (never "every slot is
+ * busy"), right after the sandbox opens and right after runs end. */
+static void test_all_slots_warm(void **state)
+{
+	static const char *const env[] = {"PATH=/usr/bin:/bin", NULL};
+	const char *argv[] = {"/bin/sh", "-c", "sleep 0.1; echo x", NULL};
+	struct sandbox_config cfg = {.state_dir = "/run/coderoom-test-warm2",
+				     .uid_base = 240000,
+				     .slots = 2};
+	struct sandbox *sb2;
+	struct ctx c[2];
+
+	assert_int_equal(sandbox_open(&loop, &cfg, &sb2), 0);
+	for (int round = 0; round < 4; round++) {
+		for (int i = 0; i < 2; i++) {
+			struct sandbox_spec spec = {.argv = argv, .envp = env};
+			uint64_t id;
+			memset(&c[i], 0, sizeof(c[i]));
+			assert_int_equal(
+			    sandbox_spawn(sb2, &spec, &ops, &c[i], &id), 0);
+		}
+		uint64_t until = now_ms() + 10000;
+		while ((!c[0].exited || !c[1].exited || c[0].open > 0 ||
+			c[1].open > 0) &&
+		       now_ms() < until)
+			uv_run(&loop, UV_RUN_ONCE);
+		for (int i = 0; i < 2; i++) {
+			c[i].out[c[i].len] = '\0';
+			assert_true(c[i].exited);
+			assert_int_equal(c[i].spawn_err, 0);
+			assert_int_equal(c[i].res.error, 0);
+			assert_string_equal(c[i].out, "x\n");
+		}
+	}
+	sandbox_close(sb2);
+	uv_run(&loop, UV_RUN_NOWAIT);
+}
+
 static int setup(void **state)
 {
 	struct sandbox_config cfg = {.state_dir = "/run/coderoom-test-warm",
@@ -291,6 +330,7 @@ int main(int argc, char **argv)
 	    cmocka_unit_test(test_lower_memory_limit),
 	    cmocka_unit_test(test_higher_memory_limit),
 	    cmocka_unit_test(test_pids_limit),
+	    cmocka_unit_test(test_all_slots_warm),
 	};
 
 	if (geteuid() != 0 ||
