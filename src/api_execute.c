@@ -18,6 +18,7 @@
 #include "api.h"
 #include "conn.h"
 #include "http.h"
+#include "report.h"
 #include "server.h"
 
 #define req_of(sub) \
@@ -30,22 +31,6 @@ static void on_output(struct run_sub *sub, enum run_stream stream,
 
 	buf_append_some(&h->out[stream], p, n);
 	buf_append_some(&h->out[0], p, n);
-}
-
-/* Valid UTF-8 for JSON: invalid bytes become U+FFFD. */
-static json_t *text_json(const struct buf *b)
-{
-	struct utf8_decoder d;
-	struct buf t;
-	json_t *j;
-
-	utf8_decoder_init(&d);
-	buf_init(&t, 4 * b->len + 16);
-	utf8_decode(&d, buf_str(b), b->len, &t);
-	utf8_finish(&d, &t);
-	j = json_stringn(buf_str(&t), t.len);
-	buf_release(&t);
-	return j ? j : json_string("");
 }
 
 static const char *seed_status(enum run_status s)
@@ -72,22 +57,18 @@ static void on_exited(struct run_sub *sub, const struct run_result *res)
 {
 	struct http_req *h = req_of(sub);
 	struct conn *c = conn_of_req(h);
-	const char *abbrev = res->signal ? sigabbrev_np(res->signal) : NULL;
-	char sig[32];
-
-	snprintf(sig, sizeof(sig), "SIG%s", abbrev ? abbrev : "?");
 	json_t *j = json_pack(
 		"{s:b, s:o, s:o, s:s, s:i, s:o, s:o, s:o, s:o, s:s, s:I, s:I, "
 		"s:I, s:b, s:s}",
 		"success", res->status == RUN_OK,
-		"output", text_json(&h->out[RUN_STDOUT]),
-		"error", text_json(&h->out[RUN_STDERR]),
+		"output", report_text(&h->out[RUN_STDOUT]),
+		"error", report_text(&h->out[RUN_STDERR]),
 		"status", seed_status(res->status),
 		"return_code", res->exit_code >= 0 ? res->exit_code : -res->signal,
-		"stdout", text_json(&h->out[RUN_STDOUT]),
-		"stderr", text_json(&h->out[RUN_STDERR]),
-		"combined", text_json(&h->out[0]),
-		"signal", res->signal ? json_string(sig) : json_null(),
+		"stdout", report_text(&h->out[RUN_STDOUT]),
+		"stderr", report_text(&h->out[RUN_STDERR]),
+		"combined", report_text(&h->out[0]),
+		"signal", report_signal(res->signal),
 		"message", res->message,
 		"wall_ms", (json_int_t)res->wall_ms,
 		"cpu_ms", (json_int_t)res->cpu_ms,

@@ -73,11 +73,11 @@ static void on_done(struct conn *c, struct batch_job *j)
 		/* Piston: "run" is a copy of "compile" when it did not run */
 		run = compile ? json_deep_copy(compile) : NULL;
 		if (!run) {
-			piston_run_step(r, &s);
+			run_main_step(r, &s);
 			run = piston_stage_json(&s, &j->cases[0].out);
 		}
 	} else {
-		piston_run_step(r, &s);
+		run_main_step(r, &s);
 		run = piston_stage_json(&s, &j->cases[0].out);
 	}
 	json_t *resp = json_pack("{s:s, s:s, s:o}", "language", j->lang->piston,

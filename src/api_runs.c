@@ -21,22 +21,12 @@
 #include "conn.h"
 #include "http.h"
 #include "semver.h"
+#include "report.h"
 #include "server.h"
 
 #define MAX_FILES 64
 #define MAX_ARGS 256
 #define MAX_TESTS 64
-
-static json_t *signal_json(int sig)
-{
-	char name[32];
-	const char *abbrev = sig ? sigabbrev_np(sig) : NULL;
-
-	if (!abbrev)
-		return json_null();
-	snprintf(name, sizeof(name), "SIG%s", abbrev);
-	return json_string(name);
-}
 
 static json_t *step_json(const struct run_step_result *s,
 			 const struct batch_out *o)
@@ -46,31 +36,16 @@ static json_t *step_json(const struct run_step_result *s,
 		"status", run_status_name(s->status),
 		"exit_code", s->exit_code >= 0 ? json_integer(s->exit_code)
 					       : json_null(),
-		"signal", signal_json(s->signal),
+		"signal", report_signal(s->signal),
 		"message", s->message,
-		"stdout", batch_text(&o->b[RUN_STDOUT]),
-		"stderr", batch_text(&o->b[RUN_STDERR]),
-		"output", batch_text(&o->b[0]),
+		"stdout", report_text(&o->b[RUN_STDOUT]),
+		"stderr", report_text(&o->b[RUN_STDERR]),
+		"output", report_text(&o->b[0]),
 		"stdout_truncated", s->truncated[RUN_STDOUT],
 		"stderr_truncated", s->truncated[RUN_STDERR],
 		"cpu_ms", (json_int_t)s->cpu_ms,
 		"wall_ms", (json_int_t)s->wall_ms,
 		"memory_bytes", (json_int_t)s->memory_bytes);
-}
-
-/* The run step's fields of a run_result as a step result. */
-static void main_step(const struct run_result *r, struct run_step_result *s)
-{
-	memset(s, 0, sizeof(*s));
-	s->status = r->status;
-	s->exit_code = r->exit_code;
-	s->signal = r->signal;
-	s->wall_ms = r->wall_ms;
-	s->cpu_ms = r->cpu_ms;
-	s->memory_bytes = r->memory_bytes;
-	memcpy(s->bytes, r->bytes, sizeof(s->bytes));
-	memcpy(s->truncated, r->truncated, sizeof(s->truncated));
-	memcpy(s->message, r->message, sizeof(s->message));
 }
 
 static json_t *compile_json(const struct batch_job *j)
@@ -115,7 +90,7 @@ static void on_done(struct conn *c, struct batch_job *j)
 			json_t *run = json_null();
 			json_t *ok = json_null();
 			if (k->done && k->res.ran) {
-				main_step(&k->res, &s);
+				run_main_step(&k->res, &s);
 				run = step_json(&s, &k->out);
 			}
 			if (k->expected) {
@@ -139,7 +114,7 @@ static void on_done(struct conn *c, struct batch_job *j)
 		json_object_set_new(resp, "passed", json_integer(passed));
 		json_object_set_new(resp, "failed", json_integer(failed));
 	} else if (!compile_failed && first->res.ran) {
-		main_step(&first->res, &s);
+		run_main_step(&first->res, &s);
 		json_object_set_new(resp, "run", step_json(&s, &first->out));
 	} else {
 		json_object_set_new(resp, "run", json_null());

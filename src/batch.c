@@ -233,21 +233,6 @@ int batch_start(struct conn *c, struct batch_job *j)
 	return start_case(c, j, true);
 }
 
-json_t *batch_text(const struct buf *b)
-{
-	struct utf8_decoder d;
-	struct buf t;
-	json_t *j;
-
-	utf8_decoder_init(&d);
-	buf_init(&t, 4 * b->len + 16);
-	utf8_decode(&d, buf_str(b), b->len, &t);
-	utf8_finish(&d, &t);
-	j = json_stringn(buf_str(&t), t.len);
-	buf_release(&t);
-	return j ? j : json_string("");
-}
-
 /* Length of s without trailing white space and newlines. */
 static size_t trim_end(const char *s, size_t n)
 {

@@ -73,8 +73,6 @@ int batch_add_case(struct batch_job *j, const char *in, size_t inlen,
  */
 int batch_start(struct conn *c, struct batch_job *j);
 
-/* Output as a JSON string: valid UTF-8 (invalid bytes become U+FFFD). */
-json_t *batch_text(const struct buf *b);
 /* Whether 'out' matches 'expected', ignoring white space at line ends and
  * blank lines at the end. Pure. */
 bool batch_output_matches(const char *out, size_t outlen, const char *exp,

@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "piston.h"
+#include "report.h"
 #include "semver.h"
 #include "server.h"
 
@@ -308,20 +309,6 @@ static const char *piston_message(const struct run_step_result *s, char *buf,
 	}
 }
 
-void piston_run_step(const struct run_result *r, struct run_step_result *s)
-{
-	memset(s, 0, sizeof(*s));
-	s->status = r->status;
-	s->exit_code = r->exit_code;
-	s->signal = r->signal;
-	s->wall_ms = r->wall_ms;
-	s->cpu_ms = r->cpu_ms;
-	s->memory_bytes = r->memory_bytes;
-	memcpy(s->bytes, r->bytes, sizeof(s->bytes));
-	memcpy(s->truncated, r->truncated, sizeof(s->truncated));
-	memcpy(s->message, r->message, sizeof(s->message));
-}
-
 json_t *piston_stage_json(const struct run_step_result *s,
 			  const struct batch_out *o)
 {
@@ -342,12 +329,12 @@ json_t *piston_stage_json(const struct run_step_result *s,
 			       s->status == RUN_WALL_LIMIT ||
 			       s->status == RUN_OUTPUT_LIMIT;
 	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:I, s:o, s:o, s:I, s:I}",
-			 "stdout", batch_text(&o->b[RUN_STDOUT]),
-			 "stderr", batch_text(&o->b[RUN_STDERR]),
+			 "stdout", report_text(&o->b[RUN_STDOUT]),
+			 "stderr", report_text(&o->b[RUN_STDERR]),
 			 "code", s->exit_code >= 0 && !killed_by_limit ?
 				 json_integer(s->exit_code) : json_null(),
 			 "signal", abbrev ? json_string(sig) : json_null(),
-			 "output", batch_text(&o->b[0]),
+			 "output", report_text(&o->b[0]),
 			 "memory", (json_int_t)s->memory_bytes,
 			 "message", m ? json_string(m) : json_null(),
 			 "status", st ? json_string(st) : json_null(),

@@ -45,7 +45,5 @@ json_t *piston_stage_json(const struct run_step_result *s,
 			  const struct batch_out *o);
 /* Piston's status code ("RE", "SG", "TO", "OL", "EL", "XX") or NULL. */
 const char *piston_status(const struct run_step_result *s);
-/* The stage view of a run_result's run step. */
-void piston_run_step(const struct run_result *r, struct run_step_result *s);
 
 #endif

@@ -216,6 +216,9 @@ void run_kill(struct run *r, enum run_kill_reason why);
 int run_signal(struct run *r, int sig);
 
 const char *run_status_name(enum run_status s);
+/* The run step's fields of a result (status, code, times, output sizes)
+ * as a step result, the shape every API reports steps in. */
+void run_main_step(const struct run_result *r, struct run_step_result *s);
 
 /* The verdict for a finished run: pure, for tests. */
 struct sandbox_result;

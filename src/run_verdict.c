@@ -103,3 +103,17 @@ void run_verdict(const struct sandbox_result *sres, enum run_kill_reason why,
 			 "exited with code %d", out->exit_code);
 	}
 }
+
+void run_main_step(const struct run_result *r, struct run_step_result *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->status = r->status;
+	s->exit_code = r->exit_code;
+	s->signal = r->signal;
+	s->wall_ms = r->wall_ms;
+	s->cpu_ms = r->cpu_ms;
+	s->memory_bytes = r->memory_bytes;
+	memcpy(s->bytes, r->bytes, sizeof(s->bytes));
+	memcpy(s->truncated, r->truncated, sizeof(s->truncated));
+	memcpy(s->message, r->message, sizeof(s->message));
+}

@@ -14,6 +14,7 @@
 
 #include "conn.h"
 #include "log.h"
+#include "report.h"
 #include "server.h"
 #include "ws.h"
 
@@ -39,17 +40,6 @@ static void on_state(struct run_sub *sub, enum run_state st)
 				    "run", c->run_id));
 }
 
-static json_t *signal_json(int sig)
-{
-	char name[32];
-	const char *abbrev = sig ? sigabbrev_np(sig) : NULL;
-
-	if (!abbrev)
-		return json_null();
-	snprintf(name, sizeof(name), "SIG%s", abbrev);
-	return json_string(name);
-}
-
 /* "attached" follows the scrollback replay, before live output. */
 static void send_attached(struct conn *c, enum run_state st)
 {
@@ -72,7 +62,7 @@ static void on_exited(struct run_sub *sub, const struct run_result *res)
 		"type", "exited", "run", c->run_id,
 		"code", res->exit_code >= 0 ? json_integer(res->exit_code)
 					    : json_null(),
-		"signal", signal_json(res->signal),
+		"signal", report_signal(res->signal),
 		"status", run_status_name(res->status),
 		"message", res->message,
 		"wall_ms", (json_int_t)res->wall_ms,

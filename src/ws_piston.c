@@ -20,6 +20,7 @@
 #include "http.h"
 #include "log.h"
 #include "piston.h"
+#include "report.h"
 #include "server.h"
 #include "ws.h"
 
@@ -46,17 +47,6 @@ static void fail(struct conn *c, const char *msg)
 	conn_close(c, 4002, "Notified Error");
 }
 
-static json_t *sig_json(int sig)
-{
-	char name[32];
-	const char *a = sig ? sigabbrev_np(sig) : NULL;
-
-	if (!a)
-		return json_null();
-	snprintf(name, sizeof(name), "SIG%s", a);
-	return json_string(name);
-}
-
 static void send_exit(struct conn *c, const char *stage,
 		      const struct run_step_result *s)
 {
@@ -69,7 +59,7 @@ static void send_exit(struct conn *c, const char *stage,
 			       "type", "exit", "stage", stage,
 			       "code", s->exit_code >= 0 && !limit ?
 				       json_integer(s->exit_code) : json_null(),
-			       "signal", sig_json(sig),
+			       "signal", report_signal(sig),
 			       "status", st ? json_string(st) : json_null(),
 			       "message", s->message));
 }
@@ -141,7 +131,7 @@ static void on_exited(struct run_sub *sub, const struct run_result *res)
 		fail(c, res->message);
 		return;
 	} else {
-		piston_run_step(res, &s);
+		run_main_step(res, &s);
 		send_exit(c, "run", &s);
 	}
 	conn_close(c, c->srv->engine->closing ? 1001 : 4999,
