@@ -227,6 +227,10 @@ program_main(const struct sb_child_ctx *c, int exec_fd, const char *workdir)
 	set_rlimit(RLIMIT_NOFILE, s->limits.nofile, "NOFILE");
 	set_rlimit(RLIMIT_FSIZE, s->limits.fsize_bytes, "FSIZE");
 	set_rlimit(RLIMIT_CORE, 0, "CORE");
+	/* whatever the server inherited: no real-time scheduling, and no
+	 * raising its priority above the host's work */
+	set_rlimit(RLIMIT_RTPRIO, 0, "RTPRIO");
+	set_rlimit(RLIMIT_NICE, 0, "NICE");
 	/* Backstop only: the spawner enforces CPU time on the whole tree. */
 	set_rlimit(RLIMIT_CPU, (s->limits.cpu_ms + 999) / 1000 + 1, "CPU");
 

@@ -145,6 +145,13 @@ static int add_rules(scmp_filter_ctx ctx)
 	    SCMP_A1_64(SCMP_CMP_MASKED_EQ, 0xffffffffu, TIOCLINUX));
 	if (r)
 		return r;
+	/* Switching the terminal's line discipline (N_HDLC, N_GSM, ...)
+	 * reaches rarely used kernel code: a program has no need of it. */
+	r = seccomp_rule_add(
+	    ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(ioctl), 1,
+	    SCMP_A1_64(SCMP_CMP_MASKED_EQ, 0xffffffffu, TIOCSETD));
+	if (r)
+		return r;
 
 	/* Sockets: AF_UNIX, AF_INET, AF_INET6 only (no netlink, vsock,
 	 * packet, ...). Any value with upper bits set is >= 11: denied. */

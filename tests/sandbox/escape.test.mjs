@@ -327,6 +327,37 @@ show('tiocsti', 16, 0, 0x5412, ctypes.c_char_p(b'X'))
   await afterRun(srv);
 });
 
+test('TIOCSETD (switching the line discipline) is refused; no real-time scheduling, no higher priority', async () => {
+  const c = await CoderoomClient.connect(srv.wsUrl);
+  try {
+    await c.run(`${PY_SYSCALL}
+import resource
+ldisc = ctypes.c_int(13)  # N_HDLC
+show('tiocsetd', 16, 0, 0x5423, ctypes.byref(ldisc))
+print('rtprio=' + str(resource.getrlimit(resource.RLIMIT_RTPRIO)))
+print('nice=' + str(resource.getrlimit(resource.RLIMIT_NICE)))
+try:
+    os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(1))
+    print('fifo=OK')
+except OSError as e:
+    print('fifo=' + errno.errorcode[e.errno])
+try:
+    os.nice(-1)
+    print('renice=OK')
+except OSError as e:
+    print('renice=' + errno.errorcode[e.errno])
+`);
+    const ex = await c.waitExit({ timeout: 15000 });
+    assert.equal(ex.status, 'ok', JSON.stringify(ex));
+    assert.match(c.out, /tiocsetd=EPERM/);
+    assert.match(c.out, /rtprio=\(0, 0\)/);
+    assert.match(c.out, /nice=\(0, 0\)/);
+    assert.match(c.out, /fifo=EPERM/);
+    assert.match(c.out, /renice=EPERM/);
+  } finally { await c.close(); }
+  await afterRun(srv);
+});
+
 test('int $0x80 (the 32-bit ABI): killed by SIGSYS', async () => {
   const m = shortMarker();
   const code = `${pyName(m)}import ctypes, mmap
