@@ -203,20 +203,7 @@ static int receive_one(struct sandbox *sb, bool hello_only,
 		return 0;
 	if (n <= 0)
 		return -EPIPE;
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c;
-	     c = CMSG_NXTHDR(&mh, c)) {
-		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-			continue;
-		size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		for (size_t i = 0; i < k; i++) {
-			int fd;
-			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(fd));
-			if (nfds < sizeof(fds) / sizeof(fds[0]))
-				fds[nfds++] = fd;
-			else
-				close(fd);
-		}
-	}
+	nfds = sb_take_fds(&mh, fds, sizeof(fds) / sizeof(fds[0]));
 	if ((mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ||
 	    sb_msg_check(&m, (size_t)n, nfds)) {
 		close_fds(fds, nfds);

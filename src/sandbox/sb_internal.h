@@ -149,6 +149,12 @@ ssize_t sb_read_file(const char *path, char *buf, size_t len);
 /* fork() without the atfork handlers (see sb_util.c). */
 pid_t sb_fork(void);
 
+/* The fds of a received message's SCM_RIGHTS, at most max of them into
+ * fds (the rest are closed: a peer cannot make us leak descriptors).
+ * Returns how many were stored. */
+struct msghdr;
+size_t sb_take_fds(struct msghdr *mh, int *fds, size_t max);
+
 /* Monotonic clock in ms. */
 uint64_t sb_now_ms(void);
 
