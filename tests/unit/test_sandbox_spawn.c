@@ -24,6 +24,7 @@
 #include <uv.h>
 
 #include "sandbox/sandbox.h"
+#include "sandbox_test.h"
 
 static uv_loop_t loop;
 static struct sandbox *sb;
@@ -540,45 +541,13 @@ static void test_wall_backstop(void **state)
 	release(c);
 }
 
-/* Our spawner: the child of this process named coderoom-spawn. */
-static long spawner_pid(void)
-{
-	char path[64], buf[4096], comm[32];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/self/task/%d/children",
-		 (int)getpid());
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	for (char *p = buf, *e; *p; p = e) {
-		long pid = strtol(p, &e, 10);
-		if (e == p)
-			break;
-		snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
-		f = fopen(path, "r");
-		if (!f)
-			continue;
-		if (fgets(comm, sizeof(comm), f) &&
-		    !strncmp(comm, "coderoom-spawn", 14)) {
-			fclose(f);
-			return pid;
-		}
-		fclose(f);
-	}
-	return -1;
-}
-
 static void test_no_leftover_cgroups(void **state)
 {
 	static const char *const dirs[] = {
 	    "/sys/fs/cgroup/memory/coderoom", "/sys/fs/cgroup/pids/coderoom",
 	    "/sys/fs/cgroup/unified/coderoom", "/sys/fs/cgroup/coderoom"};
 	char cmd[256];
-	long pid = spawner_pid();
+	long pid = sandbox_test_spawner_pid();
 
 	assert_true(pid > 0);
 	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {

@@ -27,6 +27,7 @@
 #include <uv.h>
 
 #include "sandbox/sandbox.h"
+#include "sandbox_test.h"
 
 static uv_loop_t loop;
 static struct sandbox *sb;
@@ -124,37 +125,6 @@ static void run(struct ctx *c, const char *script,
 	assert_true(c->exited);
 	assert_int_equal(c->spawn_err, 0);
 	assert_int_equal(c->res.error, 0);
-}
-
-static long find_spawner(void)
-{
-	char path[64], buf[4096], comm[32];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/self/task/%d/children",
-		 (int)getpid());
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	for (char *p = buf, *e; *p; p = e) {
-		long pid = strtol(p, &e, 10);
-		if (e == p)
-			break;
-		snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
-		f = fopen(path, "r");
-		if (!f)
-			continue;
-		if (fgets(comm, sizeof(comm), f) &&
-		    !strncmp(comm, "coderoom-spawn", 14)) {
-			fclose(f);
-			return pid;
-		}
-		fclose(f);
-	}
-	return -1;
 }
 
 /* Groups named 'pattern' below this spawner's pids (or v2) subtree. */
@@ -297,7 +267,7 @@ static int setup(void **state)
 		return 0;
 	assert_int_equal(uv_loop_init(&loop), 0);
 	assert_int_equal(sandbox_open(&loop, &cfg, &sb), 0);
-	spawner = find_spawner();
+	spawner = sandbox_test_spawner_pid();
 	assert_true(spawner > 0);
 	return 0;
 }
