@@ -283,16 +283,7 @@ static int send_now(struct sandbox *sb, uint16_t type, uint64_t id, int64_t arg,
 
 	if (sb->fd < 0)
 		return -EPIPE;
-	if (fd >= 0) {
-		memset(&u, 0, sizeof(u));
-		mh.msg_control = u.buf;
-		mh.msg_controllen = sizeof(u.buf);
-		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	}
+	sb_put_fds(&mh, u.buf, &fd, fd >= 0 ? 1 : 0);
 	for (;;) {
 		if (sendmsg(sb->fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL) >= 0)
 			return 0;

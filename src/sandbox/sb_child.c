@@ -398,16 +398,8 @@ static int collect_files(const struct sb_child_ctx *c, const char *workdir)
 		struct cmsghdr align;
 	} u;
 	struct iovec iov = {&rep, sizeof(rep)};
-	struct msghdr mh = {.msg_iov = &iov,
-			    .msg_iovlen = 1,
-			    .msg_control = u.buf,
-			    .msg_controllen = sizeof(u.buf)};
-	memset(&u, 0, sizeof(u));
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &mfd, sizeof(int));
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+	sb_put_fds(&mh, u.buf, &mfd, 1);
 	return sendmsg(c->report_fd, &mh, MSG_NOSIGNAL) < 0 ? 1 : 0;
 }
 

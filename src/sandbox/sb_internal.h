@@ -154,6 +154,10 @@ pid_t sb_fork(void);
  * Returns how many were stored. */
 struct msghdr;
 size_t sb_take_fds(struct msghdr *mh, int *fds, size_t max);
+/* Attaches n fds as SCM_RIGHTS to mh, using ctl (at least
+ * CMSG_SPACE(n * sizeof(int)) bytes, cmsghdr-aligned) as its control
+ * buffer. n == 0 leaves mh without control data. */
+void sb_put_fds(struct msghdr *mh, void *ctl, const int *fds, size_t n);
 
 /* Monotonic clock in ms. */
 uint64_t sb_now_ms(void);

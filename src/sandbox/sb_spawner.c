@@ -156,16 +156,7 @@ static int send_msg(uint16_t type, uint64_t id, int64_t arg, uint32_t flags,
 
 	if (S.sock < 0)
 		return -EPIPE;
-	if (nfds) {
-		memset(&u, 0, sizeof(u));
-		mh.msg_control = u.buf;
-		mh.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)nfds);
-		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)nfds);
-		memcpy(CMSG_DATA(c), fds, sizeof(int) * (size_t)nfds);
-	}
+	sb_put_fds(&mh, u.buf, fds, nfds > 0 ? (size_t)nfds : 0);
 	/* Blocking: the library reads eagerly and messages are small. */
 	while (sendmsg(S.sock, &mh, MSG_NOSIGNAL) < 0) {
 		if (errno == EINTR)
@@ -568,15 +559,8 @@ warm_child(int ctl, int rep, unsigned slot, struct cgroup_run *cg)
 	do
 		n = recvmsg(ctl, &mh, MSG_CMSG_CLOEXEC);
 	while (n < 0 && errno == EINTR);
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c;
-	     c = CMSG_NXTHDR(&mh, c)) {
-		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-			continue;
-		nfds = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
-		if (nfds > 4)
-			nfds = 4;
-		memcpy(fds, CMSG_DATA(c), sizeof(int) * (size_t)nfds);
-	}
+	if (n > 0)
+		nfds = (int)sb_take_fds(&mh, fds, 4);
 	/* EOF (the spawner drops us) or anything odd: just go. */
 	if (n != (ssize_t)sizeof(h) || h.magic != WARM_MAGIC ||
 	    (int)h.nfds != nfds || (nfds != 2 && nfds != 4))
@@ -745,22 +729,13 @@ static int warm_handout(struct run *r, struct warm *w, int memfd,
 	} u;
 	int fds[4] = {memfd, child[0], child[1], child[2]};
 	struct iovec iov = {&h, sizeof(h)};
-	struct msghdr mh = {.msg_iov = &iov,
-			    .msg_iovlen = 1,
-			    .msg_control = u.buf,
-			    .msg_controllen = CMSG_SPACE(sizeof(int) * h.nfds)};
-	struct cmsghdr *c;
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
 	int e;
 
 	/* The run's limits before its init may go on. */
 	if ((e = cgroup_run_set_limits(w->cg, &r->limits)))
 		return e;
-	memset(&u, 0, sizeof(u));
-	c = CMSG_FIRSTHDR(&mh);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int) * h.nfds);
-	memcpy(CMSG_DATA(c), fds, sizeof(int) * h.nfds);
+	sb_put_fds(&mh, u.buf, fds, h.nfds);
 	if (sendmsg(w->ctl_fd, &mh, MSG_NOSIGNAL) != (ssize_t)sizeof(h))
 		return -errno ? -errno : -EIO;
 	return 0;

@@ -169,3 +169,22 @@ size_t sb_take_fds(struct msghdr *mh, int *fds, size_t max)
 	}
 	return n;
 }
+
+void sb_put_fds(struct msghdr *mh, void *ctl, const int *fds, size_t n)
+{
+	struct cmsghdr *c;
+
+	if (n == 0) {
+		mh->msg_control = NULL;
+		mh->msg_controllen = 0;
+		return;
+	}
+	memset(ctl, 0, CMSG_SPACE(sizeof(int) * n));
+	mh->msg_control = ctl;
+	mh->msg_controllen = CMSG_SPACE(sizeof(int) * n);
+	c = CMSG_FIRSTHDR(mh);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int) * n);
+	memcpy(CMSG_DATA(c), fds, sizeof(int) * n);
+}

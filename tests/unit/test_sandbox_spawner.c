@@ -40,16 +40,7 @@ static void send_raw(const void *buf, size_t len, const int *fds, int nfds)
 	} u;
 	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
 
-	if (nfds) {
-		memset(&u, 0, sizeof(u));
-		mh.msg_control = u.b;
-		mh.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)nfds);
-		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)nfds);
-		memcpy(CMSG_DATA(c), fds, sizeof(int) * (size_t)nfds);
-	}
+	sb_put_fds(&mh, u.b, fds, nfds > 0 ? (size_t)nfds : 0);
 	assert_true(sendmsg(sock, &mh, MSG_NOSIGNAL) >= 0);
 }
 
