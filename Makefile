@@ -25,7 +25,7 @@ PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 B       := build$(if $(SAN),-san)
-SRCS    := $(wildcard src/*.c src/sandbox/*.c)
+SRCS    := $(wildcard src/*.c src/*/*.c)
 OBJS    := $(SRCS:%.c=$(B)/%.o)
 LIBOBJS := $(filter-out $(B)/src/main.o,$(OBJS))
 UNIT    := $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/test_*.c))
@@ -80,7 +80,7 @@ fuzz: setup
 	@$(MAKE) --no-print-directory -C fuzz run
 
 format:
-	clang-format -i $(SRCS) $(wildcard src/*.h src/sandbox/*.h tests/unit/*.c)
+	clang-format -i $(SRCS) $(wildcard src/*/*.h tests/unit/*.c)
 
 clean:
 	rm -rf build build-san web/dist

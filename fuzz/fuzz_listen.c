@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
+#include "lib/config.h"
 #include "fuzz.h"
 
 #define CHECK(x)                                                               \

@@ -19,12 +19,12 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "conn.h"
+#include "net/conn.h"
 #include "fuzz.h"
-#include "lang.h"
-#include "server.h"
-#include "utf8.h"
-#include "ws.h"
+#include "run/lang.h"
+#include "net/server.h"
+#include "lib/utf8.h"
+#include "net/ws.h"
 
 #define CHECK(x)                                                               \
 	do {                                                                   \

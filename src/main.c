@@ -25,15 +25,15 @@
 
 #include <uv.h>
 
-#include "auth.h"
-#include "cache.h"
-#include "config.h"
-#include "lang.h"
-#include "log.h"
-#include "run.h"
+#include "proto/auth.h"
+#include "run/cache.h"
+#include "lib/config.h"
+#include "run/lang.h"
+#include "lib/log.h"
+#include "run/run.h"
 #include "sandbox/sandbox.h"
-#include "server.h"
-#include "webroot.h"
+#include "net/server.h"
+#include "net/webroot.h"
 
 #define WEBROOT_MAX (64u * 1024 * 1024)
 

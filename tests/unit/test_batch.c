@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "batch.h"
+#include "proto/batch.h"
 
 static bool m(const char *a, const char *b)
 {

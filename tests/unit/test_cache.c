@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "cache.h"
+#include "run/cache.h"
 
 static void key(char out[65], char c)
 {

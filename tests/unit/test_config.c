@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "config.h"
+#include "lib/config.h"
 
 /* ---- config_parse_listen ------------------------------------------------ */
 

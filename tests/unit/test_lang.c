@@ -15,8 +15,8 @@
 
 #include <cmocka.h>
 
-#include "lang.h"
-#include "log.h"
+#include "run/lang.h"
+#include "lib/log.h"
 
 #define GOOD_RUN "\"run\": [\"/usr/bin/python3\", \"main.py\"]"
 

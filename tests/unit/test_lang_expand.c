@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "lang.h"
+#include "run/lang.h"
 
 #define S(x) ((char *)(x))
 

@@ -6,7 +6,7 @@
 
 #include <cmocka.h>
 
-#include "semver.h"
+#include "lib/semver.h"
 
 static void test_satisfies(void **state)
 {

@@ -1,0 +1,449 @@
+/*
+ * http.c - HTTP requests: body collection, routing, responses.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "proto/api.h"
+#include "proto/auth.h"
+#include "net/conn.h"
+#include "net/http.h"
+#include "lib/log.h"
+#include "net/lwsinc.h"
+#include "net/server.h"
+#include "net/webroot.h"
+
+#define CHUNK (16 * 1024)
+
+struct route {
+	const char *path;
+	unsigned methods;		/* the methods it answers */
+	void (*get)(struct conn *c);	/* GET (and HEAD) */
+	void (*post)(struct conn *c);	/* POST, body in c->http->body */
+};
+
+static const struct route routes[] = {
+	{ "/api/health", HTTP_GET | HTTP_HEAD, api_health, NULL },
+	{ "/api/languages", HTTP_GET | HTTP_HEAD, api_languages, NULL },
+	{ "/api/execute", HTTP_GET | HTTP_HEAD | HTTP_POST, api_execute_info,
+	  api_execute },
+	{ "/run_code", HTTP_POST, NULL, api_run_code },
+	{ "/api/runs", HTTP_POST, NULL, api_runs },
+	{ "/api/v2/runtimes", HTTP_GET | HTTP_HEAD, api_piston_runtimes, NULL },
+	{ "/api/v2/execute", HTTP_POST, NULL, api_piston_execute },
+};
+
+static void req_free(struct http_req *h)
+{
+	if (!h)
+		return;
+	run_detach(&h->sub);
+	if (h->api && h->api_free)
+		h->api_free(h->api);
+	buf_release(&h->body);
+	buf_release(&h->resp);
+	for (int i = 0; i < 3; i++)
+		buf_release(&h->out[i]);
+	free(h);
+}
+
+static enum http_method method_of(struct lws *wsi)
+{
+	static const struct { enum lws_token_indexes tok; enum http_method m; }
+	tokens[] = {
+		{ WSI_TOKEN_GET_URI, HTTP_GET },
+		{ WSI_TOKEN_POST_URI, HTTP_POST },
+		{ WSI_TOKEN_HEAD_URI, HTTP_HEAD },
+		{ WSI_TOKEN_PUT_URI, HTTP_PUT },
+		{ WSI_TOKEN_PATCH_URI, HTTP_PATCH },
+		{ WSI_TOKEN_DELETE_URI, HTTP_DELETE },
+		{ WSI_TOKEN_OPTIONS_URI, HTTP_OPTIONS },
+	};
+	for (size_t i = 0; i < sizeof(tokens) / sizeof(tokens[0]); i++)
+		if (lws_hdr_total_length(wsi, tokens[i].tok) > 0)
+			return tokens[i].m;
+	return HTTP_OTHER;
+}
+
+static const char *allow_header(unsigned methods, char *out, size_t len)
+{
+	snprintf(out, len, "Allow: %s%s%s\r\n",
+		 methods & HTTP_GET ? "GET, HEAD" : "",
+		 (methods & HTTP_GET) && (methods & HTTP_POST) ? ", " : "",
+		 methods & HTTP_POST ? "POST" : "");
+	return out;
+}
+
+static void method_not_allowed(struct conn *c, const char *allow)
+{
+	static const char body[] = "{\"error\":\"method not allowed\"}";
+
+	http_reply(c, 405, "application/json", body, sizeof(body) - 1, allow);
+}
+
+static void serve_static(struct conn *c)
+{
+	struct http_req *h = c->http;
+	const struct webroot *w = c->srv->web;
+	const struct webfile *f = webroot_find(w, h->path);
+	char extra[256], inm[64];
+
+	if (!f) {
+		const char *base = strrchr(h->path, '/');
+		/* a missing asset is a 404; any other path is a client-side
+		 * route of the IDE */
+		if (base && strchr(base, '.')) {
+			http_reply_error(c, 404, NULL, "no such file '%s'", h->path);
+			return;
+		}
+		f = webroot_find(w, "/index.html");
+		if (!f) {
+			http_reply_error(c, 404, NULL,
+					 "the IDE is not built (no index.html in "
+					 "the web root)");
+			return;
+		}
+	}
+	snprintf(extra, sizeof(extra), "Cache-Control: %s\r\nETag: %s\r\n",
+		 f->immutable ? "public, max-age=31536000, immutable"
+			      : "no-cache",
+		 f->etag);
+	if (lws_hdr_copy(c->wsi, inm, sizeof(inm), WSI_TOKEN_HTTP_IF_NONE_MATCH) > 0 &&
+	    strcmp(inm, f->etag) == 0) {
+		http_reply(c, 304, NULL, NULL, 0, extra);
+		return;
+	}
+	h->borrowed = f->data;
+	http_reply(c, 200, f->mime, NULL, f->len, extra);
+}
+
+static void dispatch(struct conn *c)
+{
+	struct http_req *h = c->http;
+	char allow[64];
+
+	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+		const struct route *r = &routes[i];
+		if (strcmp(h->path, r->path))
+			continue;
+		if (!(h->method & r->methods)) {
+			method_not_allowed(c, allow_header(r->methods, allow,
+							   sizeof(allow)));
+			return;
+		}
+		if (h->method == HTTP_POST)
+			r->post(c);
+		else
+			r->get(c);
+		return;
+	}
+	if (strncmp(h->path, "/api/", 5) == 0 || strcmp(h->path, "/api") == 0) {
+		http_reply_error(c, 404, NULL, "no such endpoint '%s'", h->path);
+		return;
+	}
+	if (h->method != HTTP_GET && h->method != HTTP_HEAD) {
+		method_not_allowed(c, "Allow: GET, HEAD\r\n");
+		return;
+	}
+	serve_static(c);
+}
+
+int http_on_request(struct conn *c, const char *uri)
+{
+	struct http_req *h;
+	char len[32];
+
+	req_free(c->http);
+	h = c->http = calloc(1, sizeof(*h));
+	if (!h)
+		return -1;
+	buf_init(&h->body, c->srv->cfg->max_body_bytes);
+	buf_init(&h->resp, SIZE_MAX / 2);
+	h->conn = c;
+	h->method = method_of(c->wsi);
+	snprintf(h->path, sizeof(h->path), "%s", uri && *uri ? uri : "/");
+
+	if (h->method & (HTTP_POST | HTTP_PUT | HTTP_PATCH)) {
+		int n = lws_hdr_copy(c->wsi, len, sizeof(len),
+				     WSI_TOKEN_HTTP_CONTENT_LENGTH);
+		if (n <= 0) {
+			/* lws 4.1 cannot read chunked bodies: say so */
+			h->close_after = true;
+			http_reply_error(c, 411, NULL,
+					 "a request body needs a Content-Length "
+					 "header");
+			return 0;
+		}
+		char *end;
+		errno = 0;
+		unsigned long long v = strtoull(len, &end, 10);
+		if (errno || *end || len[0] == '-') {
+			h->close_after = true;
+			http_reply_error(c, 400, NULL, "bad Content-Length");
+			return 0;
+		}
+		if (v > c->srv->cfg->max_body_bytes) {
+			h->close_after = true;
+			http_reply_error(c, 413, NULL,
+					 "request body of %llu bytes is larger "
+					 "than the limit of %zu bytes", v,
+					 c->srv->cfg->max_body_bytes);
+			return 0;
+		}
+		if (v > 0) {
+			h->has_body = true;
+			return 0;	/* dispatch once the body is in */
+		}
+	}
+	dispatch(c);
+	return 0;
+}
+
+int http_on_body(struct conn *c, const void *p, size_t n)
+{
+	struct http_req *h = c->http;
+
+	if (!h || h->answered)
+		return 0;
+	if (buf_append(&h->body, p, n)) {
+		h->close_after = true;
+		http_reply_error(c, 413, NULL, "request body too large");
+	}
+	return 0;
+}
+
+int http_on_body_done(struct conn *c)
+{
+	struct http_req *h = c->http;
+
+	if (!h || h->answered)
+		return 0;
+	dispatch(c);
+	return 0;
+}
+
+void http_reply(struct conn *c, unsigned status, const char *type,
+		const void *body, size_t len, const char *extra)
+{
+	struct http_req *h = c->http;
+
+	if (!h || h->answered)
+		return;
+	h->answered = true;
+	h->status = status;
+	h->content_type = type;
+	if (body && len && buf_append(&h->resp, body, len)) {
+		h->status = 500;
+		h->content_type = "application/json";
+		buf_reset(&h->resp);
+		buf_append(&h->resp, "{\"error\":\"out of memory\"}", 25);
+		len = h->resp.len;
+	}
+	h->resp_len = len;
+	snprintf(h->headers, sizeof(h->headers), "%s", extra ? extra : "");
+	lws_callback_on_writable(c->wsi);
+}
+
+void http_reply_json(struct conn *c, unsigned status, json_t *j)
+{
+	char *s = json_dumps(j, JSON_COMPACT);
+
+	json_decref(j);
+	if (!s) {
+		http_reply(c, 500, "application/json",
+			   "{\"error\":\"cannot encode the reply\"}", 35, NULL);
+		return;
+	}
+	http_reply(c, status, "application/json", s, strlen(s), NULL);
+	free(s);
+}
+
+void http_reply_error(struct conn *c, unsigned status, const char *field,
+		      const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	msg[utf8_valid_prefix(msg, strlen(msg))] = '\0';	/* JSON needs UTF-8 */
+	json_t *j = json_pack("{s:s}", "error", msg);
+	if (field)
+		json_object_set_new(j, "field", json_string(field));
+	if (status == 503 && c->http) {
+		char *s = json_dumps(j, JSON_COMPACT);
+		json_decref(j);
+		http_reply(c, 503, "application/json", s, s ? strlen(s) : 0,
+			   "Retry-After: 1\r\n");
+		free(s);
+		return;
+	}
+	http_reply_json(c, status, j);
+}
+
+json_t *http_body_json(struct conn *c)
+{
+	struct http_req *h = c->http;
+	json_error_t err;
+	json_t *j;
+
+	if (h->body.len == 0) {
+		http_reply_error(c, 400, NULL, "the request body is empty; "
+				 "send a JSON object");
+		return NULL;
+	}
+	j = json_loadb(h->body.data, h->body.len, JSON_REJECT_DUPLICATES, &err);
+	if (!j) {
+		http_reply_error(c, 400, NULL, "invalid JSON: %s (at byte %d)",
+				 err.text, err.position);
+		return NULL;
+	}
+	if (!json_is_object(j)) {
+		json_decref(j);
+		http_reply_error(c, 400, NULL, "the body must be a JSON object");
+		return NULL;
+	}
+	return j;
+}
+
+/* Adds the "Name: value\r\n" lines of 'lines' to the header block. */
+static int add_headers(struct lws *wsi, const char *lines, unsigned char **p,
+		       unsigned char *end)
+{
+	while (*lines) {
+		const char *colon = strchr(lines, ':');
+		const char *eol = strstr(lines, "\r\n");
+		char name[64];
+
+		if (!colon || !eol || colon > eol ||
+		    (size_t)(colon - lines + 2) > sizeof(name))
+			return -1;
+		size_t nl = (size_t)(colon - lines) + 1;
+		memcpy(name, lines, nl);
+		name[nl] = '\0';
+		const char *v = colon + 1;
+		while (*v == ' ')
+			v++;
+		if (lws_add_http_header_by_name(wsi, (unsigned char *)name,
+						(const unsigned char *)v,
+						(int)(eol - v), p, end))
+			return -1;
+		lines = eol + 2;
+	}
+	return 0;
+}
+
+static const char *method_name(enum http_method m)
+{
+	switch (m) {
+	case HTTP_GET: return "GET";
+	case HTTP_HEAD: return "HEAD";
+	case HTTP_POST: return "POST";
+	case HTTP_PUT: return "PUT";
+	case HTTP_DELETE: return "DELETE";
+	case HTTP_PATCH: return "PATCH";
+	case HTTP_OPTIONS: return "OPTIONS";
+	default: return "OTHER";
+	}
+}
+
+static int finish_transaction(struct conn *c)
+{
+	bool close_after = c->http->close_after;
+	char path[128];
+
+	log_info("http: %s %s %s %u %zu", c->peer, method_name(c->http->method),
+		 log_safe(c->http->path, path, sizeof(path)), c->http->status,
+		 c->http->resp_len);
+	req_free(c->http);
+	c->http = NULL;
+	if (close_after)
+		return -1;
+	return lws_http_transaction_completed(c->wsi) ? -1 : 0;
+}
+
+int http_on_writeable(struct conn *c)
+{
+	struct http_req *h = c->http;
+	unsigned char buf[LWS_PRE + CHUNK];
+	unsigned char *start = buf + LWS_PRE, *p = start, *end = buf + sizeof(buf) - 1;
+
+	if (!h || !h->answered)
+		return 0;
+	if (!h->headers_sent) {
+		static const char security[] =
+			"X-Content-Type-Options: nosniff\r\n"
+			"Referrer-Policy: no-referrer\r\n"
+			"X-Frame-Options: SAMEORIGIN\r\n";
+		if (lws_add_http_common_headers(c->wsi, h->status,
+						h->content_type, h->resp_len,
+						&p, end) ||
+		    add_headers(c->wsi, security, &p, end) ||
+		    add_headers(c->wsi, h->headers, &p, end))
+			return -1;
+		if (h->close_after &&
+		    lws_add_http_header_by_token(c->wsi, WSI_TOKEN_CONNECTION,
+						 (const unsigned char *)"close",
+						 5, &p, end))
+			return -1;
+		if (lws_finalize_write_http_header(c->wsi, start, &p, end))
+			return -1;
+		h->headers_sent = true;
+		if (h->resp_len == 0 || h->method == HTTP_HEAD || h->status == 304)
+			return finish_transaction(c);
+		lws_callback_on_writable(c->wsi);
+		return 0;
+	}
+	size_t n = h->resp_len - h->sent;
+	if (n > CHUNK)
+		n = CHUNK;
+	memcpy(start, (h->borrowed ? h->borrowed : h->resp.data) + h->sent, n);
+	bool last = h->sent + n == h->resp_len;
+	if (lws_write(c->wsi, start, n,
+		      last ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) != (int)n)
+		return -1;
+	h->sent += n;
+	if (last)
+		return finish_transaction(c);
+	lws_callback_on_writable(c->wsi);
+	return 0;
+}
+
+void http_on_closed(struct conn *c)
+{
+	req_free(c->http);
+	c->http = NULL;
+}
+
+bool http_token_ok(const struct conn *c)
+{
+	char v[512];
+	const struct auth *a = c->srv->auth;
+
+	if (!auth_enabled(a))
+		return true;
+	if (lws_hdr_copy(c->wsi, v, sizeof(v), WSI_TOKEN_HTTP_AUTHORIZATION) > 0 &&
+	    auth_check_header(a, v))
+		return true;
+	if (lws_hdr_custom_copy(c->wsi, v, sizeof(v), "x-api-token:", 12) > 0 &&
+	    auth_check_header(a, v))
+		return true;
+	return false;
+}
+
+bool http_authorized(struct conn *c)
+{
+	static const char body[] =
+		"{\"error\":\"a valid API token is required (Authorization: "
+		"Bearer TOKEN)\",\"message\":\"a valid API token is required\"}";
+
+	if (http_token_ok(c))
+		return true;
+	http_reply(c, 401, "application/json", body, sizeof(body) - 1,
+		   "WWW-Authenticate: Bearer\r\n");
+	return false;
+}

@@ -1,0 +1,172 @@
+/*
+ * api_execute.c - the seed systems' batch endpoints.
+ *
+ *   POST /api/execute  {"code", "language"?, "stdin"?}
+ *   POST /run_code     {"code"}
+ *   GET  /api/execute  {"status":"ok","message","platform"}
+ *
+ * The program runs on pipes with its stdin from the request; the reply
+ * comes when it ends: {"success","output","error","status","return_code",
+ * "stdout","stderr","wall_ms","cpu_ms",...}. Output is kept up to the
+ * batch output limit per stream, and "truncated" says when it was cut.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "proto/api.h"
+#include "net/conn.h"
+#include "net/http.h"
+#include "proto/report.h"
+#include "net/server.h"
+
+#define req_of(sub) \
+	((struct http_req *)((char *)(sub) - offsetof(struct http_req, sub)))
+
+static void on_output(struct run_sub *sub, enum run_stream stream,
+		      const char *p, size_t n)
+{
+	struct http_req *h = req_of(sub);
+
+	buf_append_some(&h->out[stream], p, n);
+	buf_append_some(&h->out[0], p, n);
+}
+
+static const char *seed_status(enum run_status s)
+{
+	switch (s) {
+	case RUN_OK: return "completed";
+	case RUN_RUNTIME_ERROR: return "error";
+	case RUN_SIGNAL: return "error";
+	case RUN_CPU_LIMIT: return "timeout";
+	case RUN_WALL_LIMIT: return "timeout";
+	case RUN_MEMORY_LIMIT: return "memory_limit";
+	case RUN_OUTPUT_LIMIT: return "output_limit";
+	case RUN_PIDS_LIMIT: return "pids_limit";
+	case RUN_KILLED: return "killed";
+	case RUN_INTERNAL_ERROR: return "internal_error";
+	case RUN_COMPILE_ERROR: return "compile_error";
+	}
+	return "error";
+}
+
+static struct conn *conn_of_req(struct http_req *h);
+
+static void on_exited(struct run_sub *sub, const struct run_result *res)
+{
+	struct http_req *h = req_of(sub);
+	struct conn *c = conn_of_req(h);
+	json_t *j = json_pack(
+		"{s:b, s:o, s:o, s:s, s:i, s:o, s:o, s:o, s:o, s:s, s:I, s:I, "
+		"s:I, s:b, s:s}",
+		"success", res->status == RUN_OK,
+		"output", report_text(&h->out[RUN_STDOUT]),
+		"error", report_text(&h->out[RUN_STDERR]),
+		"status", seed_status(res->status),
+		"return_code", res->exit_code >= 0 ? res->exit_code : -res->signal,
+		"stdout", report_text(&h->out[RUN_STDOUT]),
+		"stderr", report_text(&h->out[RUN_STDERR]),
+		"combined", report_text(&h->out[0]),
+		"signal", report_signal(res->signal),
+		"message", res->message,
+		"wall_ms", (json_int_t)res->wall_ms,
+		"cpu_ms", (json_int_t)res->cpu_ms,
+		"memory_bytes", (json_int_t)res->memory_bytes,
+		"truncated", res->truncated[1] || res->truncated[2],
+		"verdict", run_status_name(res->status));
+	http_reply_json(c, res->status == RUN_INTERNAL_ERROR ? 500 : 200, j);
+}
+
+static const struct run_sub_ops sub_ops = {
+	.output = on_output,
+	.exited = on_exited,
+};
+
+static struct conn *conn_of_req(struct http_req *h)
+{
+	return h->conn;
+}
+
+static void start(struct conn *c, bool seed_run_code)
+{
+	struct http_req *h = c->http;
+	json_t *body;
+	json_t *code, *lang, *in;
+	struct run *run;
+	int err;
+
+	if (!http_authorized(c))
+		return;
+	body = http_body_json(c);
+	if (!body)
+		return;
+	code = json_object_get(body, "code");
+	lang = json_object_get(body, "language");
+	in = json_object_get(body, "stdin");
+	if (!json_is_string(code)) {
+		http_reply_error(c, 400, "code", "'code' is required and must be "
+				 "a string");
+		goto out;
+	}
+	if (!seed_run_code && lang && !json_is_null(lang) &&
+	    !json_is_string(lang)) {
+		http_reply_error(c, 400, "language", "'language' must be a string");
+		goto out;
+	}
+	if (in && !json_is_null(in) && !json_is_string(in)) {
+		http_reply_error(c, 400, "stdin", "'stdin' must be a string");
+		goto out;
+	}
+	const char *name = json_is_string(lang) && !seed_run_code ?
+		json_string_value(lang) : "python";
+	const struct lang *l = lang_find(c->srv->langs, name);
+	if (!l || !l->available) {
+		http_reply_error(c, 400, "language", l ?
+				 "language '%s' is not installed on this server" :
+				 "unknown language '%s'", name);
+		goto out;
+	}
+	struct run_request req = {
+		.lang = l,
+		.code = json_string_value(code),
+		.code_len = json_string_length(code),
+		.stdin_data = json_is_string(in) ? json_string_value(in) : NULL,
+		.stdin_len = json_is_string(in) ? json_string_length(in) : 0,
+		.mode = RUN_PIPES,
+	};
+	const struct limits *lim = &c->srv->engine->max_pipes;
+	for (int i = 0; i < 3; i++)
+		buf_init(&h->out[i], (size_t)lim->output_bytes * (i ? 1 : 2));
+	h->sub.ops = &sub_ops;
+	err = run_start(c->srv->engine, &req, &h->sub, &run);
+	if (err == -EAGAIN)
+		http_reply_error(c, 503, NULL, "every run slot is busy; "
+				 "retry shortly");
+	else if (err)
+		http_reply_error(c, 500, NULL, "cannot start the run: %s",
+				 strerror(-err));
+out:
+	json_decref(body);
+}
+
+void api_execute(struct conn *c)
+{
+	start(c, false);
+}
+
+void api_run_code(struct conn *c)
+{
+	start(c, true);
+}
+
+void api_execute_info(struct conn *c)
+{
+	http_reply_json(c, 200, json_pack("{s:s, s:s, s:s, s:s}",
+					  "status", "ok",
+					  "message", "coderoom execute API: "
+					  "POST {\"code\", \"language\", "
+					  "\"stdin\"} to run a program",
+					  "platform", "linux",
+					  "version", CODEROOM_VERSION));
+}

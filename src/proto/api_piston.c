@@ -1,0 +1,127 @@
+/*
+ * api_piston.c - Piston v2 over HTTP: GET /api/v2/runtimes and
+ * POST /api/v2/execute (piston.h has the shapes and the validation).
+ *
+ * Errors are Piston's: 400 {"message"} for an invalid job; 401 without a
+ * token when tokens are configured; 503 (Retry-After) when the run queue
+ * is full, where Piston would wait without bound.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "proto/api.h"
+#include "net/conn.h"
+#include "net/http.h"
+#include "proto/piston.h"
+#include "net/server.h"
+
+static void reply_message(struct conn *c, unsigned status, const char *msg,
+			  const char *extra)
+{
+	json_t *j = json_pack("{s:s}", "message", msg);
+	char *s = json_dumps(j, JSON_COMPACT);
+
+	json_decref(j);
+	http_reply(c, status, "application/json", s, s ? strlen(s) : 0, extra);
+	free(s);
+}
+
+void api_piston_runtimes(struct conn *c)
+{
+	const struct lang_table *t = c->srv->langs;
+	json_t *arr = json_array();
+	char v[64];
+
+	for (size_t i = 0; i < t->n; i++) {
+		const struct lang *l = &t->v[i];
+		json_t *aliases = json_array();
+		if (!l->available)
+			continue;
+		if (strcmp(l->id, l->piston))
+			json_array_append_new(aliases, json_string(l->id));
+		for (char **a = l->aliases; a && *a; a++)
+			if (strcmp(*a, l->piston))
+				json_array_append_new(aliases, json_string(*a));
+		piston_version(l, v, sizeof(v));
+		json_t *o = json_pack("{s:s, s:s, s:o}", "language", l->piston,
+				      "version", v, "aliases", aliases);
+		if (l->runtime[0])
+			json_object_set_new(o, "runtime", json_string(l->runtime));
+		json_array_append_new(arr, o);
+	}
+	http_reply_json(c, 200, arr);
+}
+
+static void on_done(struct conn *c, struct batch_job *j)
+{
+	const struct run_result *r = &j->cases[0].res;
+	struct run_step_result s;
+	char v[64];
+	json_t *compile = NULL, *run;
+
+	piston_version(j->lang, v, sizeof(v));
+	if (j->lang->compile) {
+		if (j->have_compile) {
+			compile = piston_stage_json(&j->compile_res.compile,
+						    &j->compile_out);
+		} else {	/* cached: a clean, instant compile */
+			struct run_step_result ok = { .status = RUN_OK };
+			compile = piston_stage_json(&ok, &j->compile_out);
+		}
+	}
+	if (r->status == RUN_COMPILE_ERROR || !r->ran) {
+		/* Piston: "run" is a copy of "compile" when it did not run */
+		run = compile ? json_deep_copy(compile) : NULL;
+		if (!run) {
+			run_main_step(r, &s);
+			run = piston_stage_json(&s, &j->cases[0].out);
+		}
+	} else {
+		run_main_step(r, &s);
+		run = piston_stage_json(&s, &j->cases[0].out);
+	}
+	json_t *resp = json_pack("{s:s, s:s, s:o}", "language", j->lang->piston,
+				 "version", v, "run", run);
+	if (compile)
+		json_object_set_new(resp, "compile", compile);
+	if (r->status == RUN_INTERNAL_ERROR && !r->ran && !compile) {
+		json_decref(resp);
+		reply_message(c, 500, r->message, NULL);
+		return;
+	}
+	http_reply_json(c, 200, resp);
+}
+
+void api_piston_execute(struct conn *c)
+{
+	struct http_req *h = c->http;
+	struct batch_job *j;
+	json_error_t jerr;
+	char msg[300];
+	json_t *body;
+	int err;
+
+	if (!http_authorized(c))
+		return;
+	/* Piston's own client sends no Content-Type: parse whatever came */
+	body = json_loadb(h->body.data ? h->body.data : "", h->body.len, 0,
+			  &jerr);
+	if (!body || !json_is_object(body)) {
+		reply_message(c, 400, body ? "the body must be a JSON object"
+					   : "the body is not valid JSON", NULL);
+		json_decref(body);
+		return;
+	}
+	j = piston_job(c->srv, body, on_done, msg, sizeof(msg));
+	json_decref(body);
+	if (!j) {
+		reply_message(c, 400, msg, NULL);
+		return;
+	}
+	err = batch_start(c, j);
+	if (err == -EBUSY || err == -EAGAIN)
+		reply_message(c, 503, "the server is busy; retry shortly",
+			      "Retry-After: 1\r\n");
+	else if (err)
+		reply_message(c, 500, strerror(-err), NULL);
+}

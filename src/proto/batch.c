@@ -1,0 +1,334 @@
+/*
+ * batch.c - batch jobs of the HTTP APIs.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "proto/batch.h"
+#include "net/conn.h"
+#include "net/http.h"
+#include "net/server.h"
+#include "lib/utf8.h"
+
+#define req_of(sub) \
+	((struct http_req *)((char *)(sub) - offsetof(struct http_req, sub)))
+
+static void out_init(struct batch_out *o, uint64_t cap)
+{
+	for (int i = 0; i < 3; i++)
+		buf_init(&o->b[i], (size_t)cap * (i ? 1 : 2) + 1);
+}
+
+static void out_release(struct batch_out *o)
+{
+	for (int i = 0; i < 3; i++)
+		buf_release(&o->b[i]);
+}
+
+struct batch_job *batch_job_new(const struct lang *l, batch_done_fn done)
+{
+	struct batch_job *j = calloc(1, sizeof(*j));
+
+	if (!j)
+		return NULL;
+	j->lang = l;
+	j->done = done;
+	j->args = calloc(1, sizeof(char *));
+	if (!j->args) {
+		free(j);
+		return NULL;
+	}
+	return j;
+}
+
+void batch_job_free(struct batch_job *j)
+{
+	if (!j)
+		return;
+	for (size_t i = 0; i < j->nfiles; i++) {
+		free((char *)j->files[i].name);
+		free((void *)j->files[i].data);
+	}
+	free(j->files);
+	for (size_t i = 0; i < j->nargs; i++)
+		free(j->args[i]);
+	free(j->args);
+	free(j->compile_flags);
+	for (size_t i = 0; i < j->ncases; i++) {
+		free(j->cases[i].stdin_data);
+		free(j->cases[i].expected);
+		out_release(&j->cases[i].out);
+	}
+	free(j->cases);
+	out_release(&j->compile_out);
+	free(j);
+}
+
+int batch_add_file(struct batch_job *j, const char *name, const void *data,
+		   size_t len)
+{
+	struct sandbox_file *v = realloc(j->files, (j->nfiles + 1) * sizeof(*v));
+	char *n, *d;
+
+	if (!v)
+		return -ENOMEM;
+	j->files = v;
+	n = strdup(name);
+	d = malloc(len ? len : 1);
+	if (!n || !d) {
+		free(n);
+		free(d);
+		return -ENOMEM;
+	}
+	if (len)
+		memcpy(d, data, len);
+	v[j->nfiles++] = (struct sandbox_file){ .name = n, .data = d,
+						.len = len, .mode = 0644 };
+	return 0;
+}
+
+int batch_add_arg(struct batch_job *j, const char *arg)
+{
+	char **v = realloc(j->args, (j->nargs + 2) * sizeof(*v));
+
+	if (!v)
+		return -ENOMEM;
+	j->args = v;
+	if (!(v[j->nargs] = strdup(arg)))
+		return -ENOMEM;
+	v[++j->nargs] = NULL;
+	return 0;
+}
+
+int batch_add_case(struct batch_job *j, const char *in, size_t inlen,
+		   const char *expected, size_t explen)
+{
+	struct batch_case *v = realloc(j->cases, (j->ncases + 1) * sizeof(*v));
+	struct batch_case *c;
+
+	if (!v)
+		return -ENOMEM;
+	j->cases = v;
+	c = &v[j->ncases];
+	memset(c, 0, sizeof(*c));
+	c->stdin_data = malloc(inlen ? inlen : 1);
+	if (!c->stdin_data)
+		return -ENOMEM;
+	if (inlen)
+		memcpy(c->stdin_data, in, inlen);
+	c->stdin_len = inlen;
+	if (expected) {
+		c->expected = malloc(explen + 1);
+		if (!c->expected) {
+			free(c->stdin_data);
+			return -ENOMEM;
+		}
+		memcpy(c->expected, expected, explen);
+		c->expected[explen] = '\0';
+		c->expected_len = explen;
+	}
+	j->ncases++;
+	return 0;
+}
+
+static void job_free_cb(void *p)
+{
+	batch_job_free(p);
+}
+
+static int start_case(struct conn *c, struct batch_job *j, bool queue);
+
+static void on_output(struct run_sub *sub, enum run_stream stream,
+		      const char *p, size_t n)
+{
+	struct http_req *h = req_of(sub);
+	struct batch_job *j = h->api;
+	struct batch_out *o = sub->run && run_get_step(sub->run) ==
+			      RUN_STEP_COMPILE ? &j->compile_out
+					       : &j->cases[j->cur].out;
+
+	buf_append_some(&o->b[stream], p, n);
+	buf_append_some(&o->b[0], p, n);
+}
+
+static void on_exited(struct run_sub *sub, const struct run_result *res)
+{
+	struct http_req *h = req_of(sub);
+	struct conn *c = h->conn;
+	struct batch_job *j = h->api;
+	struct batch_case *k = &j->cases[j->cur];
+
+	k->res = *res;
+	k->done = true;
+	if (res->compile_ran && !j->have_compile) {
+		j->have_compile = true;
+		j->compile_res = *res;
+	}
+	/* the next case, unless this one could not run */
+	if (j->cur + 1 < j->ncases && res->ran &&
+	    res->status != RUN_INTERNAL_ERROR && res->status != RUN_KILLED) {
+		j->cur++;
+		/* the job already waited its turn: a full queue does not fail
+		 * it half-way, the next case takes the slot this one freed */
+		int err = start_case(c, j, true);
+		if (err == -EBUSY)
+			err = start_case(c, j, false);
+		if (err == 0)
+			return;
+		struct batch_case *nk = &j->cases[j->cur];
+		nk->done = true;
+		nk->res.status = RUN_INTERNAL_ERROR;
+		nk->res.exit_code = -1;
+		snprintf(nk->res.message, sizeof(nk->res.message),
+			 "cannot start the run: %s", strerror(-err));
+	}
+	j->done(c, j);
+}
+
+static const struct run_sub_ops sub_ops = {
+	.output = on_output,
+	.exited = on_exited,
+};
+
+static int start_case(struct conn *c, struct batch_job *j, bool queue)
+{
+	struct http_req *h = c->http;
+	struct batch_case *k = &j->cases[j->cur];
+	struct run *run;
+	struct run_request req = {
+		.lang = j->lang,
+		.files = j->files,
+		.nfiles = j->nfiles,
+		.args = (const char *const *)j->args,
+		.compile_flags = j->compile_flags,
+		.compile_limits = j->compile_limits,
+		.limits = j->limits,
+		.stdin_data = k->stdin_data,
+		.stdin_len = k->stdin_len,
+		.mode = RUN_PIPES,
+		.queue = queue,
+	};
+	struct limits lim;
+
+	run_step_limits(c->srv->engine, j->lang, RUN_PIPES, RUN_STEP_RUN,
+			&j->limits, &lim);
+	out_release(&k->out);
+	out_init(&k->out, lim.output_bytes);
+	h->sub.ops = &sub_ops;
+	return run_start(c->srv->engine, &req, &h->sub, &run);
+}
+
+int batch_start(struct conn *c, struct batch_job *j)
+{
+	struct http_req *h = c->http;
+	struct limits lim;
+
+	h->api = j;
+	h->api_free = job_free_cb;
+	run_step_limits(c->srv->engine, j->lang, RUN_PIPES, RUN_STEP_COMPILE,
+			&j->compile_limits, &lim);
+	out_init(&j->compile_out, lim.output_bytes);
+	j->cur = 0;
+	return start_case(c, j, true);
+}
+
+/* Length of s without trailing white space and newlines. */
+static size_t trim_end(const char *s, size_t n)
+{
+	while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\n' ||
+		     s[n - 1] == '\r'))
+		n--;
+	return n;
+}
+
+bool batch_output_matches(const char *a, size_t al, const char *b, size_t bl)
+{
+	if (!a)
+		a = "", al = 0;
+	if (!b)
+		b = "", bl = 0;
+	al = trim_end(a, al);
+	bl = trim_end(b, bl);
+	while (al || bl) {
+		const char *ae = memchr(a, '\n', al), *be = memchr(b, '\n', bl);
+		size_t an = ae ? (size_t)(ae - a) : al;
+		size_t bn = be ? (size_t)(be - b) : bl;
+		size_t at = trim_end(a, an), bt = trim_end(b, bn);
+		if (at != bt || memcmp(a, b, at))
+			return false;
+		if (!ae != !be)
+			return false;
+		a += an + (ae ? 1 : 0);
+		al -= an + (ae ? 1 : 0);
+		b += bn + (be ? 1 : 0);
+		bl -= bn + (be ? 1 : 0);
+	}
+	return true;
+}
+
+static int b64val(char ch)
+{
+	if (ch >= 'A' && ch <= 'Z') return ch - 'A';
+	if (ch >= 'a' && ch <= 'z') return ch - 'a' + 26;
+	if (ch >= '0' && ch <= '9') return ch - '0' + 52;
+	if (ch == '+' || ch == '-') return 62;
+	if (ch == '/' || ch == '_') return 63;
+	return -1;
+}
+
+static int hexval(char ch)
+{
+	if (ch >= '0' && ch <= '9') return ch - '0';
+	if (ch >= 'a' && ch <= 'f') return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F') return ch - 'A' + 10;
+	return -1;
+}
+
+int batch_decode(const char *enc, const char *s, size_t len, char **out,
+		 size_t *outlen)
+{
+	unsigned char *o = malloc(len + 1);
+	size_t n = 0;
+
+	if (!o)
+		return -ENOMEM;
+	if (!strcmp(enc, "hex")) {
+		if (len % 2)
+			goto bad;
+		for (size_t i = 0; i < len; i += 2) {
+			int hi = hexval(s[i]), lo = hexval(s[i + 1]);
+			if (hi < 0 || lo < 0)
+				goto bad;
+			o[n++] = (unsigned char)(hi << 4 | lo);
+		}
+	} else if (!strcmp(enc, "base64")) {
+		unsigned acc = 0;
+		int bits = 0;
+		size_t i = 0;
+		for (; i < len && s[i] != '='; i++) {
+			int v;
+			if (s[i] == '\n' || s[i] == '\r' || s[i] == ' ')
+				continue;
+			if ((v = b64val(s[i])) < 0)
+				goto bad;
+			acc = acc << 6 | (unsigned)v;
+			bits += 6;
+			if (bits >= 8) {
+				bits -= 8;
+				o[n++] = (unsigned char)(acc >> bits);
+			}
+		}
+		for (; i < len; i++)
+			if (s[i] != '=' && s[i] != '\n' && s[i] != '\r')
+				goto bad;
+	} else {
+		goto bad;
+	}
+	*out = (char *)o;
+	*outlen = n;
+	return 0;
+bad:
+	free(o);
+	return -EINVAL;
+}

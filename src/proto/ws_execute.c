@@ -1,0 +1,245 @@
+/*
+ * ws_execute.c - /ws/execute, the seed systems' interactive protocol.
+ *
+ * JSON only. The program runs on pipes, so stdout and stderr stay apart;
+ * output is sent as UTF-8 text (a character split across two reads is
+ * carried over, invalid bytes become U+FFFD). When the program blocks
+ * reading stdin, an input_request carries the text printed since the last
+ * newline. After "complete" the server closes the socket with 1000.
+ */
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+
+#include "net/conn.h"
+#include "lib/log.h"
+#include "net/server.h"
+#include "net/ws.h"
+
+#define conn_of(sub) ((struct conn *)((char *)(sub) - offsetof(struct conn, sub)))
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void send_text(struct conn *c, enum run_stream stream,
+		      const struct buf *text)
+{
+	if (text->len == 0)
+		return;
+	conn_send_json(c, json_pack("{s:s, s:s, s:s%}", "type", "output",
+				    "stream",
+				    stream == RUN_STDERR ? "stderr" : "stdout",
+				    "data", text->data, text->len));
+}
+
+/* Keeps the text after the last newline: the prompt of an input(). */
+static void track_line(struct conn *c, const struct buf *text)
+{
+	const char *nl = memrchr(text->data, '\n', text->len);
+	const char *from = nl ? nl + 1 : text->data;
+	size_t n = text->len - (size_t)(from - text->data);
+
+	if (nl)
+		buf_reset(&c->line);
+	if (c->line.len + n > c->line.max)
+		buf_consume(&c->line, c->line.len + n - c->line.max);
+	if (n > c->line.max)
+		from += n - c->line.max, n = c->line.max;
+	buf_append(&c->line, from, n);
+}
+
+static void on_output(struct run_sub *sub, enum run_stream stream,
+		      const char *p, size_t n)
+{
+	struct conn *c = conn_of(sub);
+	struct buf text;
+
+	buf_init(&text, 4 * n + 16);
+	if (utf8_decode(&c->dec[stream], p, n, &text) == 0) {
+		if (stream == RUN_STDOUT)
+			track_line(c, &text);
+		send_text(c, stream, &text);
+	}
+	buf_release(&text);
+	conn_flow_update(c);
+}
+
+static void on_state(struct run_sub *sub, enum run_state st)
+{
+	struct conn *c = conn_of(sub);
+
+	if (st == RUN_WAITING)
+		conn_send_json(c, json_pack("{s:s, s:s%}", "type",
+					    "input_request", "prompt",
+					    buf_str(&c->line), c->line.len));
+}
+
+static void on_exited(struct run_sub *sub, const struct run_result *res)
+{
+	struct conn *c = conn_of(sub);
+	double secs = (double)(now_ns() - c->exec_start_ns) / 1e9;
+
+	for (int s = RUN_STDOUT; s <= RUN_STDERR; s++) {
+		struct buf text;
+		buf_init(&text, 16);
+		if (utf8_finish(&c->dec[s], &text) == 0)
+			send_text(c, (enum run_stream)s, &text);
+		buf_release(&text);
+	}
+	if (res->status == RUN_INTERNAL_ERROR)
+		conn_send_json(c, json_pack("{s:s, s:s}", "type", "error",
+					    "message", res->message));
+	conn_send_json(c, json_pack(
+		"{s:s, s:i, s:f, s:s, s:s, s:I, s:I}",
+		"type", "complete",
+		"exit_code", res->exit_code >= 0 ? res->exit_code : -res->signal,
+		"execution_time", secs,
+		"status", run_status_name(res->status),
+		"message", res->message,
+		"wall_ms", (json_int_t)res->wall_ms,
+		"cpu_ms", (json_int_t)res->cpu_ms));
+	if (c->srv->engine->closing)
+		conn_close(c, 1001, "server shutting down");
+	else
+		conn_close(c, 1000, "complete");
+}
+
+static const struct run_sub_ops sub_ops = {
+	.output = on_output,
+	.state = on_state,
+	.exited = on_exited,
+};
+
+static void error(struct conn *c, const char *msg)
+{
+	conn_send_json(c, json_pack("{s:s, s:s}", "type", "error", "message",
+				    msg));
+}
+
+static void do_execute(struct conn *c, json_t *msg)
+{
+	json_t *code = json_object_get(msg, "code");
+	json_t *lang = json_object_get(msg, "language");
+	struct run *run;
+	char text[256];
+	int err;
+
+	if (c->sub.run || c->exec_start_ns) {
+		error(c, "a program is already running on this connection");
+		return;
+	}
+	if (!json_is_string(code)) {
+		error(c, "'code' must be a string");
+		return;
+	}
+	if (lang && !json_is_null(lang) && !json_is_string(lang)) {
+		error(c, "'language' must be a string");
+		return;
+	}
+	const char *name = json_is_string(lang) ? json_string_value(lang)
+						: "python";
+	const struct lang *l = lang_find(c->srv->langs, name);
+	if (!l || !l->available) {
+		snprintf(text, sizeof(text), "unsupported language '%.64s'", name);
+		error(c, text);
+		return;
+	}
+	struct run_request req = {
+		.lang = l,
+		.code = json_string_value(code),
+		.code_len = json_string_length(code),
+		.mode = RUN_PIPES,
+		.keep_stdin = true,
+	};
+	c->sub.ops = &sub_ops;
+	c->exec_start_ns = now_ns();
+	err = run_start(c->srv->engine, &req, &c->sub, &run);
+	if (err) {
+		c->exec_start_ns = 0;
+		error(c, err == -EAGAIN ? "the server is busy; try again shortly"
+					: "cannot start the program");
+		return;
+	}
+	snprintf(c->run_id, sizeof(c->run_id), "%s", run_id(run));
+}
+
+static void execute_message(struct conn *c, const char *p, size_t n,
+			    bool binary)
+{
+	json_error_t jerr;
+	json_t *msg, *type;
+	const char *t;
+
+	if (binary) {
+		error(c, "binary messages are not part of this protocol");
+		return;
+	}
+	msg = json_loadb(p, n, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
+	type = msg ? json_object_get(msg, "type") : NULL;
+	if (!msg || !json_is_object(msg) || !json_is_string(type)) {
+		error(c, msg ? "a message must be an object with a string 'type'"
+			     : "invalid JSON");
+		json_decref(msg);
+		return;
+	}
+	t = json_string_value(type);
+	if (strcmp(t, "input_response") && !conn_rate_ok(c)) {
+		json_decref(msg);
+		return;
+	}
+	if (strcmp(t, "execute") == 0) {
+		do_execute(c, msg);
+	} else if (strcmp(t, "input_response") == 0) {
+		json_t *d = json_object_get(msg, "data");
+		if (!json_is_string(d)) {
+			error(c, "'data' must be a string");
+		} else if (!c->sub.run) {
+			error(c, "no program is running");
+		} else {
+			size_t len = json_string_length(d);
+			const char *s = json_string_value(d);
+			buf_reset(&c->line);	/* the next prompt starts here */
+			int err = run_input(c->sub.run, s, len);
+			if (!err && (len == 0 || s[len - 1] != '\n'))
+				err = run_input(c->sub.run, "\n", 1);
+			if (err)
+				error(c, err == -ENOBUFS ?
+				      "the program is not reading its input" :
+				      "the program's input is closed");
+		}
+	} else {
+		char text[128];
+		snprintf(text, sizeof(text), "unknown message type '%.64s'", t);
+		error(c, text);
+	}
+	json_decref(msg);
+}
+
+static void execute_open(struct conn *c)
+{
+	c->sub.ops = &sub_ops;
+}
+
+static void execute_closed(struct conn *c)
+{
+	run_detach(&c->sub);
+}
+
+static void execute_drained(struct conn *c)
+{
+	if (c->queue_paused)
+		conn_flow_update(c);
+}
+
+const struct ws_dialect ws_execute = {
+	.path = "/ws/execute",
+	.kind = CONN_WS_EXECUTE,
+	.open = execute_open,
+	.message = execute_message,
+	.closed = execute_closed,
+	.drained = execute_drained,
+};

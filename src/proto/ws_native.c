@@ -1,0 +1,372 @@
+/*
+ * ws_native.c - /ws, the coderoom.v1 protocol (docs/protocol.md).
+ *
+ * A connection owns at most one run at a time and may watch one it
+ * re-attached to. Terminal bytes travel as binary frames tagged with their
+ * stream; everything else is JSON. Back-pressure: the run is paused while
+ * this socket's queue, or (with "ack": true) the client's unacknowledged
+ * bytes, are above the high watermark.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "net/conn.h"
+#include "lib/log.h"
+#include "proto/report.h"
+#include "net/server.h"
+#include "net/ws.h"
+
+#define conn_of(sub) ((struct conn *)((char *)(sub) - offsetof(struct conn, sub)))
+
+static void on_output(struct run_sub *sub, enum run_stream stream,
+		      const char *p, size_t n)
+{
+	struct conn *c = conn_of(sub);
+
+	conn_send_binary(c, (unsigned char)stream, p, n);
+	c->sent_bytes += n;
+	conn_flow_update(c);
+}
+
+static void on_state(struct run_sub *sub, enum run_state st)
+{
+	struct conn *c = conn_of(sub);
+
+	conn_send_json(c, json_pack("{s:s, s:s}", "type",
+				    st == RUN_WAITING ? "waiting_for_input"
+						      : "running",
+				    "run", c->run_id));
+}
+
+/* "attached" follows the scrollback replay, before live output. */
+static void send_attached(struct conn *c, enum run_state st)
+{
+	c->attaching = false;
+	conn_send_json(c, json_pack("{s:s, s:s, s:s}", "type", "attached",
+				    "run", c->run_id, "state",
+				    st == RUN_EXITED ? "exited" :
+				    st == RUN_WAITING ? "waiting_for_input"
+						      : "running"));
+}
+
+static void on_exited(struct run_sub *sub, const struct run_result *res)
+{
+	struct conn *c = conn_of(sub);
+
+	if (c->attaching)	/* attached to a run that had already ended */
+		send_attached(c, RUN_EXITED);
+	conn_send_json(c, json_pack(
+		"{s:s, s:s, s:o, s:o, s:s, s:s, s:I, s:I, s:I, s:I, s:b}",
+		"type", "exited", "run", c->run_id,
+		"code", res->exit_code >= 0 ? json_integer(res->exit_code)
+					    : json_null(),
+		"signal", report_signal(res->signal),
+		"status", run_status_name(res->status),
+		"message", res->message,
+		"wall_ms", (json_int_t)res->wall_ms,
+		"cpu_ms", (json_int_t)res->cpu_ms,
+		"memory_bytes", (json_int_t)res->memory_bytes,
+		"output_bytes", (json_int_t)(res->bytes[1] + res->bytes[2]),
+		"truncated", res->truncated[1] || res->truncated[2]));
+	c->queue_paused = c->ack_paused = false;
+}
+
+static const struct run_sub_ops sub_ops = {
+	.output = on_output,
+	.state = on_state,
+	.exited = on_exited,
+};
+
+static json_t *limits_json(const struct limits *l)
+{
+	return json_pack("{s:I, s:I, s:I, s:I, s:i}",
+			 "cpu_ms", (json_int_t)l->cpu_ms,
+			 "wall_ms", (json_int_t)l->wall_ms,
+			 "memory_bytes", (json_int_t)l->memory_bytes,
+			 "output_bytes", (json_int_t)l->output_bytes,
+			 "pids", (int)l->pids);
+}
+
+static void native_open(struct conn *c)
+{
+	c->sub.ops = &sub_ops;
+	conn_send_json(c, json_pack("{s:s, s:s, s:s, s:o, s:o}",
+				    "type", "hello",
+				    "version", CODEROOM_VERSION,
+				    "protocol", "coderoom.v1",
+				    "languages",
+				    lang_table_json(c->srv->langs, true),
+				    "limits",
+				    limits_json(&c->srv->engine->max_tty)));
+}
+
+/* An optional integer field in [lo, hi]; false (and an error sent) if bad. */
+static bool opt_int(struct conn *c, json_t *msg, const char *key, long lo,
+		    long hi, long *out)
+{
+	json_t *v = json_object_get(msg, key);
+
+	if (!v)
+		return true;
+	if (!json_is_integer(v) || json_integer_value(v) < lo ||
+	    json_integer_value(v) > hi) {
+		conn_send_error(c, "bad_field", key,
+				"'%s' must be an integer from %ld to %ld", key,
+				lo, hi);
+		return false;
+	}
+	*out = (long)json_integer_value(v);
+	return true;
+}
+
+static bool has_active_run(const struct conn *c)
+{
+	return c->sub.run && run_get_state(c->sub.run) != RUN_EXITED;
+}
+
+static void do_run(struct conn *c, json_t *msg)
+{
+	json_t *code = json_object_get(msg, "code");
+	json_t *lang = json_object_get(msg, "language");
+	json_t *ack = json_object_get(msg, "ack");
+	long rows = 24, cols = 80;
+	struct run *run;
+	int err;
+
+	if (has_active_run(c)) {
+		conn_send_error(c, "busy", NULL,
+				"a run is already active on this connection; "
+				"stop it first");
+		return;
+	}
+	if (!json_is_string(code)) {
+		conn_send_error(c, "bad_field", "code",
+				"'code' must be a string");
+		return;
+	}
+	if (lang && !json_is_string(lang)) {
+		conn_send_error(c, "bad_field", "language",
+				"'language' must be a string");
+		return;
+	}
+	if (ack && !json_is_boolean(ack)) {
+		conn_send_error(c, "bad_field", "ack", "'ack' must be a boolean");
+		return;
+	}
+	if (!opt_int(c, msg, "rows", 1, 1000, &rows) ||
+	    !opt_int(c, msg, "cols", 1, 1000, &cols))
+		return;
+	const char *name = lang ? json_string_value(lang) : "python";
+	const struct lang *l = lang_find(c->srv->langs, name);
+	if (!l || !l->available) {
+		conn_send_error(c, "unknown_language", "language",
+				l ? "language '%s' is not installed on this "
+				    "server" : "unknown language '%s'", name);
+		return;
+	}
+	struct run_request req = {
+		.lang = l,
+		.code = json_string_value(code),
+		.code_len = json_string_length(code),
+		.mode = RUN_TTY,
+		.rows = (uint16_t)rows,
+		.cols = (uint16_t)cols,
+	};
+	run_detach(&c->sub);
+	c->sub.ops = &sub_ops;
+	c->sent_bytes = c->acked_bytes = 0;
+	c->ack_mode = ack && json_is_true(ack);
+	c->queue_paused = c->ack_paused = false;
+	err = run_start(c->srv->engine, &req, &c->sub, &run);
+	if (err == -EAGAIN) {
+		conn_send_error(c, "server_busy", NULL,
+				"every run slot is busy; try again shortly");
+		return;
+	}
+	if (err) {
+		conn_send_error(c, "internal", NULL, "cannot start the run: %s",
+				strerror(-err));
+		return;
+	}
+	snprintf(c->run_id, sizeof(c->run_id), "%s", run_id(run));
+	conn_send_json(c, json_pack("{s:s, s:s, s:s, s:o}", "type", "started",
+				    "run", c->run_id, "language", l->id,
+				    "limits", limits_json(run_limits(run))));
+}
+
+static void do_attach(struct conn *c, json_t *msg)
+{
+	json_t *id = json_object_get(msg, "run");
+	json_t *ack = json_object_get(msg, "ack");
+	struct run *run;
+
+	if (!json_is_string(id)) {
+		conn_send_error(c, "bad_field", "run", "'run' must be a string");
+		return;
+	}
+	run = run_find(c->srv->engine, json_string_value(id));
+	if (!run) {
+		conn_send_error(c, "no_such_run", "run",
+				"no run '%s' (it ended, or never was)",
+				json_string_value(id));
+		return;
+	}
+	if (c->sub.run == run)
+		return;
+	if (has_active_run(c)) {
+		conn_send_error(c, "busy", NULL,
+				"a run is already active on this connection");
+		return;
+	}
+	run_detach(&c->sub);
+	snprintf(c->run_id, sizeof(c->run_id), "%s", run_id(run));
+	c->sub.ops = &sub_ops;
+	c->sent_bytes = c->acked_bytes = 0;
+	c->ack_mode = ack && json_is_true(ack);
+	c->attaching = true;
+	run_attach(run, &c->sub);	/* replays the scrollback */
+	if (c->attaching)
+		send_attached(c, run_get_state(run));
+}
+
+/* The longest run of bytes without a line end in p[0..n). */
+static size_t longest_line(const char *p, size_t n)
+{
+	size_t best = 0, cur = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] == '\r' || p[i] == '\n' || p[i] == 4 /* ^D */)
+			cur = 0;
+		else if (++cur > best)
+			best = cur;
+	}
+	return best;
+}
+
+static void do_input(struct conn *c, const char *p, size_t n)
+{
+	int err;
+
+	if (!has_active_run(c)) {
+		conn_send_error(c, "no_run", NULL, "no run to send input to");
+		return;
+	}
+	/* A pasted line longer than the terminal's line buffer is cut by
+	 * the kernel: say so rather than lose it silently. */
+	if (n > RUN_TTY_LINE_MAX && longest_line(p, n) > RUN_TTY_LINE_MAX &&
+	    run_tty_canonical(c->sub.run))
+		conn_send_error(c, "line_too_long", NULL,
+				"a terminal line holds at most %d bytes: the "
+				"program reads only the first %d of this one",
+				RUN_TTY_LINE_MAX, RUN_TTY_LINE_MAX);
+	err = run_input(c->sub.run, p, n);
+	if (err == -ENOBUFS)
+		conn_send_error(c, "input_overflow", NULL,
+				"the program is not reading its input; "
+				"%zu bytes dropped", n);
+	else if (err)
+		conn_send_error(c, "no_run", NULL, "the program's input is closed");
+}
+
+static void native_message(struct conn *c, const char *p, size_t n,
+			   bool binary)
+{
+	json_error_t jerr;
+	json_t *msg, *type;
+	const char *t;
+
+	if (binary) {
+		if (n == 0 || p[0] != 0x00) {
+			conn_send_error(c, "bad_message", NULL,
+					"binary frames must start with 0x00 "
+					"(terminal input)");
+			return;
+		}
+		do_input(c, p + 1, n - 1);
+		return;
+	}
+	msg = json_loadb(p, n, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
+	if (!msg) {
+		conn_send_error(c, "bad_json", NULL, "invalid JSON: %s", jerr.text);
+		return;
+	}
+	type = json_object_get(msg, "type");
+	if (!json_is_object(msg) || !json_is_string(type)) {
+		conn_send_error(c, "bad_message", "type",
+				"a message must be an object with a string "
+				"'type'");
+		goto out;
+	}
+	t = json_string_value(type);
+	if (strcmp(t, "input") && strcmp(t, "ack") && !conn_rate_ok(c))
+		goto out;
+	if (strcmp(t, "run") == 0) {
+		do_run(c, msg);
+	} else if (strcmp(t, "stop") == 0) {
+		if (has_active_run(c))
+			run_kill(c->sub.run, RUN_KILL_USER);
+		else
+			conn_send_error(c, "no_run", NULL, "no run to stop");
+	} else if (strcmp(t, "input") == 0) {
+		json_t *d = json_object_get(msg, "data");
+		if (!json_is_string(d))
+			conn_send_error(c, "bad_field", "data",
+					"'data' must be a string");
+		else
+			do_input(c, json_string_value(d), json_string_length(d));
+	} else if (strcmp(t, "resize") == 0) {
+		long rows = 0, cols = 0;
+		if (!json_object_get(msg, "rows") || !json_object_get(msg, "cols"))
+			conn_send_error(c, "bad_field", "rows",
+					"'rows' and 'cols' are required");
+		else if (opt_int(c, msg, "rows", 1, 1000, &rows) &&
+			 opt_int(c, msg, "cols", 1, 1000, &cols) &&
+			 has_active_run(c))
+			run_resize(c->sub.run, (uint16_t)rows, (uint16_t)cols);
+	} else if (strcmp(t, "ack") == 0) {
+		json_t *b = json_object_get(msg, "bytes");
+		if (!json_is_integer(b) || json_integer_value(b) < 0) {
+			conn_send_error(c, "bad_field", "bytes",
+					"'bytes' must be a non-negative integer");
+		} else {
+			uint64_t v = (uint64_t)json_integer_value(b);
+			if (v > c->sent_bytes)
+				v = c->sent_bytes;
+			if (v > c->acked_bytes)
+				c->acked_bytes = v;
+			conn_flow_update(c);
+		}
+	} else if (strcmp(t, "attach") == 0) {
+		do_attach(c, msg);
+	} else if (strcmp(t, "ping") == 0) {
+		json_object_set_new(msg, "type", json_string("pong"));
+		conn_send_json(c, json_incref(msg));
+	} else {
+		conn_send_error(c, "unknown_type", "type",
+				"unknown message type '%.64s'", t);
+	}
+out:
+	json_decref(msg);
+}
+
+static void native_closed(struct conn *c)
+{
+	run_detach(&c->sub);
+}
+
+static void native_drained(struct conn *c)
+{
+	if (c->queue_paused)
+		conn_flow_update(c);
+}
+
+const struct ws_dialect ws_native = {
+	.path = "/ws",
+	.kind = CONN_WS_NATIVE,
+	.open = native_open,
+	.message = native_message,
+	.closed = native_closed,
+	.drained = native_drained,
+};
