@@ -1,11 +1,11 @@
 /*
- * fuzz_ws_native.c - the coderoom.v1 message path (src/ws_native.c)
+ * fuzz_ws_native.c - the coderoom.v1 message path (src/proto/ws_native.c)
  * without the network.
  *
- * ws_native.c is linked as it is; what it calls in conn.c and run.c is
- * replaced here by a small model (a link seam): replies are collected as
- * JSON, and a fake run engine starts, feeds, stops and re-attaches one run
- * so the exited/attach/input paths run too.
+ * ws_native.c and stream.c are linked as they are; what they call in
+ * conn.c and run.c is replaced here by a small model (a link seam):
+ * replies are collected as JSON, and a fake run engine starts, feeds, stops
+ * and re-attaches one run so the exited/attach/input paths run too.
  *
  * Input: messages separated by '\n'; a message whose first byte is 0x01 is
  * a binary frame of the rest (0x00 first is terminal input), any other a
@@ -19,12 +19,15 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "net/conn.h"
 #include "fuzz.h"
-#include "run/lang.h"
-#include "net/server.h"
 #include "lib/utf8.h"
+#include "net/conn.h"
+#include "net/server.h"
 #include "net/ws.h"
+#include "proto/app.h"
+#include "proto/routes.h"
+#include "run/lang.h"
+#include "run/run.h"
 
 #define CHECK(x)                                                               \
 	do {                                                                   \
@@ -89,15 +92,14 @@ bool conn_rate_ok(struct conn *c)
 	return false;
 }
 
-void conn_flow_update(struct conn *c)
+size_t conn_queued(const struct conn *c)
 {
-	bool paused = c->ack_mode && c->sent_bytes > c->acked_bytes + 4096;
+	return c->q.bytes;
+}
 
-	CHECK(c->acked_bytes <= c->sent_bytes);
-	if (c->sub.run && paused != c->ack_paused) {
-		c->ack_paused = paused;
-		run_sub_pause(&c->sub, paused);
-	}
+void conn_close(struct conn *c, uint16_t code, const char *reason)
+{
+	c->closing = true;
 }
 
 /* ---- run.c, modelled: at most one run, kept until the input ends ------ */
@@ -244,6 +246,7 @@ void run_kill(struct run *r, enum run_kill_reason why)
 static struct lang_table langs;
 static struct config cfg;
 static struct server srv;
+static struct app app;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -265,8 +268,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	langs.v[0].available = true; /* no probe: python "is there" */
 	limit_default_interactive(&engine.max_tty);
 	srv.cfg = &cfg;
-	srv.engine = &engine;
-	srv.langs = &langs;
+	srv.app = &app;
+	app.cfg = &cfg;
+	app.engine = &engine;
+	app.langs = &langs;
 	return 0;
 }
 
@@ -296,7 +301,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&c, 0, sizeof(c));
 	memset(&the_run, 0, sizeof(the_run));
 	c.srv = &srv;
-	c.kind = CONN_WS_NATIVE;
+	c.dialect = &ws_native;
 	c.ws = true;
 	rate_left = CONN_RATE_MAX;
 
@@ -324,7 +329,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		p = nl + 1;
 	}
 	ws_native.closed(&c);
-	CHECK(c.sub.run == NULL);
+	CHECK(c.proto == NULL);
 	CHECK(the_run.sub == NULL);
 	return 0;
 }

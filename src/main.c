@@ -25,15 +25,17 @@
 
 #include <uv.h>
 
-#include "proto/auth.h"
-#include "run/cache.h"
 #include "lib/config.h"
-#include "run/lang.h"
 #include "lib/log.h"
-#include "run/run.h"
-#include "sandbox/sandbox.h"
 #include "net/server.h"
 #include "net/webroot.h"
+#include "proto/app.h"
+#include "proto/auth.h"
+#include "proto/routes.h"
+#include "run/cache.h"
+#include "run/lang.h"
+#include "run/run.h"
+#include "sandbox/sandbox.h"
 
 #define WEBROOT_MAX (64u * 1024 * 1024)
 
@@ -41,6 +43,7 @@ static struct {
 	struct config cfg;
 	uv_loop_t loop;
 	struct server srv;
+	struct app app;
 	struct run_engine engine;
 	struct lang_table langs;
 	struct cache cache;
@@ -126,7 +129,7 @@ static void finalize(void)
 	if (g.sb) {
 		sandbox_close(g.sb);
 		g.sb = NULL;
-		g.srv.sb = NULL;
+		g.app.sb = NULL;
 	}
 	run_engine_release(&g.engine);
 	uv_close((uv_handle_t *)&g.sigint, on_closed_noop);
@@ -254,13 +257,18 @@ int main(int argc, char **argv)
 	g.engine.batch_slots = g.cfg.api_concurrency;
 	g.engine.queue_max = g.cfg.api_queue;
 
+	g.app.cfg = &g.cfg;
+	g.app.engine = &g.engine;
+	g.app.langs = &g.langs;
+	g.app.sb = g.sb;
+	g.app.auth = &g.auth;
+
 	g.srv.loop = &g.loop;
 	g.srv.cfg = &g.cfg;
-	g.srv.engine = &g.engine;
-	g.srv.langs = &g.langs;
 	g.srv.web = &g.web;
-	g.srv.sb = g.sb;
-	g.srv.auth = &g.auth;
+	g.srv.routes = proto_routes;
+	g.srv.dialects = proto_dialects;
+	g.srv.app = &g.app;
 	g.srv.start_ms = server_now_ms();
 	if ((err = server_start(&g.srv)))
 		goto out_sandbox;

@@ -7,9 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/log.h"
+#include "lib/utf8.h"
 #include "net/conn.h"
 #include "net/http.h"
-#include "lib/log.h"
 #include "net/lwsinc.h"
 #include "net/server.h"
 
@@ -21,20 +22,15 @@ void conn_init(struct conn *c, struct server *srv, struct lws *wsi)
 	c->id = ++srv->next_conn_id;
 	outq_init(&c->q, LWS_PRE);
 	buf_init(&c->rx, srv->cfg->max_message_bytes);
-	buf_init(&c->line, 1024);
-	for (int i = 0; i < 3; i++)
-		utf8_decoder_init(&c->dec[i]);
 	if (lws_get_peer_simple(wsi, c->peer, sizeof(c->peer)) == NULL)
 		snprintf(c->peer, sizeof(c->peer), "?");
 }
 
 void conn_closed(struct conn *c)
 {
-	run_detach(&c->sub);
 	http_on_closed(c);
 	outq_release(&c->q);
 	buf_release(&c->rx);
-	buf_release(&c->line);
 }
 
 static int queue(struct conn *c, enum outq_kind kind, const void *prefix,
@@ -134,25 +130,7 @@ bool conn_rate_ok(struct conn *c)
 	return false;
 }
 
-void conn_flow_update(struct conn *c)
+size_t conn_queued(const struct conn *c)
 {
-	bool qp = c->queue_paused, ap = c->ack_paused;
-
-	if (c->q.bytes > CONN_QUEUE_HIGH)
-		qp = true;
-	else if (c->q.bytes < CONN_QUEUE_LOW)
-		qp = false;
-	if (c->ack_mode) {
-		uint64_t unacked = c->sent_bytes > c->acked_bytes ?
-			c->sent_bytes - c->acked_bytes : 0;
-		if (unacked > CONN_QUEUE_HIGH)
-			ap = true;
-		else if (unacked < CONN_QUEUE_HIGH / 2)
-			ap = false;
-	} else {
-		ap = false;
-	}
-	c->queue_paused = qp;
-	c->ack_paused = ap;
-	run_sub_pause(&c->sub, qp || ap);
+	return c->q.bytes;
 }

@@ -2,8 +2,10 @@
  * conn.h - one client connection (HTTP or WebSocket) and what it may say.
  *
  * lws allocates a struct conn per connection (its per-session data) and
- * frees it after the CLOSED callback; everything that points at a conn
- * (a run subscription) is cancelled in conn_closed() before that.
+ * frees it after the CLOSED callback. A WebSocket's dialect keeps its own
+ * state behind 'proto': its open() sets it, its closed() (called before the
+ * conn goes) cancels what points at the conn and frees it. The net layer
+ * knows no dialect and no run.
  * Handlers never call lws_write(): they queue frames with conn_send_*(),
  * and server.c writes them one per WRITEABLE callback.
  */
@@ -18,34 +20,21 @@
 
 #include "lib/buf.h"
 #include "lib/outq.h"
-#include "run/run.h"
-#include "lib/utf8.h"
 
 struct lws;
 struct server;
+struct ws_dialect;
 
-enum conn_kind {
-	CONN_HTTP,
-	CONN_WS_NATIVE,		/* /ws, coderoom.v1 */
-	CONN_WS_EXECUTE,	/* /ws/execute, the seed protocol */
-	CONN_WS_PISTON,		/* /api/v2/connect, Piston v2 */
-};
-
-/* Back-pressure: a WebSocket whose send queue holds more than this pauses
- * the run it watches; below LOW it resumes. */
-#define CONN_QUEUE_HIGH (256 * 1024)
-#define CONN_QUEUE_LOW (64 * 1024)
 /* A client that lets its queue grow past this (control frames included)
  * is disconnected. */
 #define CONN_QUEUE_MAX (8 * 1024 * 1024)
 
 struct http_req;
-struct piston_ws;
 
 struct conn {
 	struct server *srv;
 	struct lws *wsi;
-	enum conn_kind kind;
+	const struct ws_dialect *dialect; /* a WebSocket's dialect, or NULL */
 	bool ws;			/* upgraded to WebSocket */
 	struct conn *next, **pprev;	/* srv->conns (WebSockets) */
 	char peer[64];			/* for logs */
@@ -63,24 +52,7 @@ struct conn {
 	uint64_t rate_window_ms;	/* control-message rate limiting */
 	unsigned rate_count;
 
-	/* a run this connection watches */
-	struct run_sub sub;
-	char run_id[33];		/* last run started or attached, "" */
-	bool ack_mode;			/* the client acknowledges output */
-	bool attaching;			/* replaying the scrollback of an attach */
-	uint64_t sent_bytes;		/* output bytes queued since the run began */
-	uint64_t acked_bytes;
-	bool queue_paused;		/* we paused the run for our queue */
-	bool ack_paused;		/* we paused the run for missing acks */
-
-	/* /ws/execute */
-	struct utf8_decoder dec[3];	/* by stream */
-	struct buf line;		/* stdout since the last newline */
-	uint64_t exec_start_ns;
-
-	/* /api/v2/connect (ws_piston.c) */
-	struct piston_ws *piston;
-
+	void *proto;			/* the dialect's state, or NULL */
 	struct http_req *http;		/* HTTP request state, or NULL */
 };
 
@@ -109,7 +81,7 @@ void conn_close(struct conn *c, uint16_t code, const char *reason);
 #define CONN_RATE_MAX 64
 bool conn_rate_ok(struct conn *c);
 
-/* The server's view of back-pressure: queue and ack state changed. */
-void conn_flow_update(struct conn *c);
+/* Bytes queued and not yet written (the dialects' flow control). */
+size_t conn_queued(const struct conn *c);
 
 #endif

@@ -7,46 +7,24 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "proto/api.h"
-#include "proto/auth.h"
+#include "lib/log.h"
+#include "lib/utf8.h"
 #include "net/conn.h"
 #include "net/http.h"
-#include "lib/log.h"
 #include "net/lwsinc.h"
 #include "net/server.h"
 #include "net/webroot.h"
 
 #define CHUNK (16 * 1024)
 
-struct route {
-	const char *path;
-	unsigned methods;		/* the methods it answers */
-	void (*get)(struct conn *c);	/* GET (and HEAD) */
-	void (*post)(struct conn *c);	/* POST, body in c->http->body */
-};
-
-static const struct route routes[] = {
-	{ "/api/health", HTTP_GET | HTTP_HEAD, api_health, NULL },
-	{ "/api/languages", HTTP_GET | HTTP_HEAD, api_languages, NULL },
-	{ "/api/execute", HTTP_GET | HTTP_HEAD | HTTP_POST, api_execute_info,
-	  api_execute },
-	{ "/run_code", HTTP_POST, NULL, api_run_code },
-	{ "/api/runs", HTTP_POST, NULL, api_runs },
-	{ "/api/v2/runtimes", HTTP_GET | HTTP_HEAD, api_piston_runtimes, NULL },
-	{ "/api/v2/execute", HTTP_POST, NULL, api_piston_execute },
-};
-
 static void req_free(struct http_req *h)
 {
 	if (!h)
 		return;
-	run_detach(&h->sub);
 	if (h->api && h->api_free)
 		h->api_free(h->api);
 	buf_release(&h->body);
 	buf_release(&h->resp);
-	for (int i = 0; i < 3; i++)
-		buf_release(&h->out[i]);
 	free(h);
 }
 
@@ -70,10 +48,19 @@ static enum http_method method_of(struct lws *wsi)
 
 static const char *allow_header(unsigned methods, char *out, size_t len)
 {
-	snprintf(out, len, "Allow: %s%s%s\r\n",
-		 methods & HTTP_GET ? "GET, HEAD" : "",
-		 (methods & HTTP_GET) && (methods & HTTP_POST) ? ", " : "",
-		 methods & HTTP_POST ? "POST" : "");
+	static const struct { unsigned m; const char *name; } names[] = {
+		{ HTTP_GET, "GET, HEAD" }, { HTTP_POST, "POST" },
+		{ HTTP_PUT, "PUT" }, { HTTP_PATCH, "PATCH" },
+		{ HTTP_DELETE, "DELETE" }, { HTTP_OPTIONS, "OPTIONS" },
+	};
+	size_t n = (size_t)snprintf(out, len, "Allow:");
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]) && n < len; i++)
+		if (methods & names[i].m)
+			n += (size_t)snprintf(out + n, len - n, "%s %s",
+					      n > 6 ? "," : "", names[i].name);
+	if (n < len)
+		snprintf(out + n, len - n, "\r\n");
 	return out;
 }
 
@@ -120,24 +107,29 @@ static void serve_static(struct conn *c)
 	http_reply(c, 200, f->mime, NULL, f->len, extra);
 }
 
+static bool route_matches(const struct http_route *r, const char *path)
+{
+	size_t n = strlen(r->path);
+
+	return r->prefix ? strncmp(path, r->path, n) == 0
+			 : strcmp(path, r->path) == 0;
+}
+
 static void dispatch(struct conn *c)
 {
 	struct http_req *h = c->http;
-	char allow[64];
+	char allow[96];
 
-	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
-		const struct route *r = &routes[i];
-		if (strcmp(h->path, r->path))
+	for (const struct http_route *r = c->srv->routes; r && r->path; r++) {
+		if (!route_matches(r, h->path))
 			continue;
-		if (!(h->method & r->methods)) {
+		unsigned m = h->method == HTTP_HEAD ? HTTP_GET : h->method;
+		if (!(m & r->methods)) {
 			method_not_allowed(c, allow_header(r->methods, allow,
 							   sizeof(allow)));
 			return;
 		}
-		if (h->method == HTTP_POST)
-			r->post(c);
-		else
-			r->get(c);
+		r->handle(c);
 		return;
 	}
 	if (strncmp(h->path, "/api/", 5) == 0 || strcmp(h->path, "/api") == 0) {
@@ -419,31 +411,39 @@ void http_on_closed(struct conn *c)
 	c->http = NULL;
 }
 
-bool http_token_ok(const struct conn *c)
+int http_header(const struct conn *c, const char *name, char *out,
+		size_t len)
 {
-	char v[512];
-	const struct auth *a = c->srv->auth;
+	static const struct { const char *name; enum lws_token_indexes tok; }
+	known[] = {
+		{ "authorization", WSI_TOKEN_HTTP_AUTHORIZATION },
+		{ "origin", WSI_TOKEN_ORIGIN },
+		{ "host", WSI_TOKEN_HOST },
+		{ "content-type", WSI_TOKEN_HTTP_CONTENT_TYPE },
+		{ "accept", WSI_TOKEN_HTTP_ACCEPT },
+		{ "cookie", WSI_TOKEN_HTTP_COOKIE },
+		{ "user-agent", WSI_TOKEN_HTTP_USER_AGENT },
+		{ "if-none-match", WSI_TOKEN_HTTP_IF_NONE_MATCH },
+	};
+	char custom[72];
+	int n;
 
-	if (!auth_enabled(a))
-		return true;
-	if (lws_hdr_copy(c->wsi, v, sizeof(v), WSI_TOKEN_HTTP_AUTHORIZATION) > 0 &&
-	    auth_check_header(a, v))
-		return true;
-	if (lws_hdr_custom_copy(c->wsi, v, sizeof(v), "x-api-token:", 12) > 0 &&
-	    auth_check_header(a, v))
-		return true;
-	return false;
-}
-
-bool http_authorized(struct conn *c)
-{
-	static const char body[] =
-		"{\"error\":\"a valid API token is required (Authorization: "
-		"Bearer TOKEN)\",\"message\":\"a valid API token is required\"}";
-
-	if (http_token_ok(c))
-		return true;
-	http_reply(c, 401, "application/json", body, sizeof(body) - 1,
-		   "WWW-Authenticate: Bearer\r\n");
-	return false;
+	if (len == 0)
+		return -1;
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
+		if (strcmp(name, known[i].name))
+			continue;
+		if (lws_hdr_total_length(c->wsi, known[i].tok) >= (int)len)
+			return -1;
+		n = lws_hdr_copy(c->wsi, out, (int)len, known[i].tok);
+		return n > 0 ? n : -1;
+	}
+	/* lws matches custom headers with their colon, in lower case */
+	n = snprintf(custom, sizeof(custom), "%s:", name);
+	if (n <= 1 || (size_t)n >= sizeof(custom))
+		return -1;
+	if (lws_hdr_custom_length(c->wsi, custom, n) >= (int)len)
+		return -1;
+	n = lws_hdr_custom_copy(c->wsi, out, (int)len, custom, n);
+	return n > 0 ? n : -1;
 }

@@ -1,9 +1,12 @@
 /*
  * http.h - HTTP requests: body collection, routing, responses.
  *
- * server.c feeds the lws HTTP callbacks in; a route's handler answers with
- * http_reply*(), at once or later (an execute request answers when its run
- * ends). Responses are written by http_writeable(), one lws_write() per
+ * server.c feeds the lws HTTP callbacks in; the route table main registers
+ * (struct server.routes) says which handler answers a path; paths no route
+ * claims are the IDE's static files. A handler answers with http_reply*(),
+ * at once or later (an execute request answers when its run ends); what it
+ * keeps meanwhile hangs on 'api' and is freed with the request.
+ * Responses are written by http_writeable(), one lws_write() per
  * WRITEABLE callback. Every error is JSON: {"error": "...", "field"?: ...}.
  */
 #ifndef CODEROOM_HTTP_H
@@ -15,7 +18,6 @@
 #include <jansson.h>
 
 #include "lib/buf.h"
-#include "run/run.h"
 
 struct conn;
 
@@ -43,11 +45,21 @@ struct http_req {
 
 	struct conn *conn;		/* the connection it came on */
 
-	/* a batch run this request waits for (api_execute.c) */
-	struct run_sub sub;
-	struct buf out[3];		/* by stream; out[0] interleaved */
-	void *api;			/* an API file's state (batch.h) */
+	void *api;			/* the handler's state, or NULL */
 	void (*api_free)(void *api);	/* frees it with the request */
+};
+
+/*
+ * One entry of the route table. 'path' matches exactly, or as a prefix when
+ * 'prefix' is set (then the handler reads the rest of c->http->path). A
+ * method outside 'methods' gets 405 with an Allow header; HEAD is answered
+ * as GET. The table ends with an entry whose path is NULL.
+ */
+struct http_route {
+	const char *path;
+	bool prefix;
+	unsigned methods;		/* enum http_method bits */
+	void (*handle)(struct conn *c);
 };
 
 /* lws callback glue (server.c). Each returns 0, or -1 to close. */
@@ -72,12 +84,12 @@ void http_reply_error(struct conn *c, unsigned status, const char *field,
 json_t *http_body_json(struct conn *c);
 
 /*
- * API tokens (auth.h): true when the request may use the run APIs; else
- * answers 401 itself and returns false.
+ * Copies request header 'name' (lower case, without the colon, e.g.
+ * "authorization", "x-api-token") of an HTTP request or a WebSocket
+ * upgrade into 'out', NUL-terminated. Returns its length, or -1 when it
+ * is missing or longer than 'len' - 1.
  */
-bool http_authorized(struct conn *c);
-/* Whether the request's Authorization / X-Api-Token header is valid
- * (HTTP or a WebSocket upgrade). */
-bool http_token_ok(const struct conn *c);
+int http_header(const struct conn *c, const char *name, char *out,
+		size_t len);
 
 #endif

@@ -15,9 +15,9 @@
 #include <strings.h>
 #include <time.h>
 
+#include "lib/log.h"
 #include "net/conn.h"
 #include "net/http.h"
-#include "lib/log.h"
 #include "net/lwsinc.h"
 #include "net/server.h"
 #include "net/ws.h"
@@ -38,22 +38,13 @@ uint64_t server_uptime_s(const struct server *s)
 	return (server_now_ms() - s->start_ms) / 1000;
 }
 
-const struct ws_dialect *ws_dialect_for(const char *path)
+const struct ws_dialect *ws_dialect_for(const struct server *s,
+					const char *path)
 {
-	if (strcmp(path, ws_native.path) == 0)
-		return &ws_native;
-	if (strcmp(path, ws_execute.path) == 0)
-		return &ws_execute;
-	if (strcmp(path, ws_piston.path) == 0)
-		return &ws_piston;
+	for (const struct ws_dialect *const *d = s->dialects; d && *d; d++)
+		if (strcmp(path, (*d)->path) == 0)
+			return *d;
 	return NULL;
-}
-
-static const struct ws_dialect *dialect_of(const struct conn *c)
-{
-	return c->kind == CONN_WS_EXECUTE  ? &ws_execute
-	       : c->kind == CONN_WS_PISTON ? &ws_piston
-					   : &ws_native;
 }
 
 /* A browser page may only open sockets to the host that served it. */
@@ -97,8 +88,8 @@ static void ws_receive(struct conn *c, const void *in, size_t len)
 		return;
 	}
 
-	dialect_of(c)->message(c, c->rx.data ? c->rx.data : "", c->rx.len,
-			       c->rx_binary);
+	c->dialect->message(c, c->rx.data ? c->rx.data : "", c->rx.len,
+			    c->rx_binary);
 	buf_reset(&c->rx);
 }
 
@@ -115,8 +106,8 @@ static int ws_writeable(struct conn *c)
 		outq_pop(&c->q);
 		if (!outq_empty(&c->q) || c->closing)
 			lws_callback_on_writable(c->wsi);
-		if (dialect_of(c)->drained)
-			dialect_of(c)->drained(c);
+		if (c->dialect->drained)
+			c->dialect->drained(c);
 		return 0;
 	}
 	if (c->closing && !c->close_sent) {
@@ -167,7 +158,7 @@ static void release(struct server *s, struct conn *c)
 	if (!c || !c->srv)
 		return;
 	if (c->ws) {
-		dialect_of(c)->closed(c);
+		c->dialect->closed(c);
 		unlink_conn(c);
 		log_info("conn %llu: closed websocket from %s",
 			 (unsigned long long)c->id, c->peer);
@@ -189,7 +180,6 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason,
 	case LWS_CALLBACK_HTTP_BIND_PROTOCOL:
 		if (c && !c->srv) {
 			conn_init(c, s, wsi);
-			c->kind = CONN_HTTP;
 			s->connections++;
 		}
 		return 0;
@@ -223,7 +213,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason,
 
 	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
 		if (lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI) <= 0 ||
-		    !ws_dialect_for(uri) || s->shutting_down)
+		    !ws_dialect_for(s, uri) || s->shutting_down)
 			return 1;
 		if (!origin_ok(wsi)) {
 			log_warn("server: refused a cross-origin websocket to '%s'",
@@ -235,12 +225,12 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason,
 	case LWS_CALLBACK_ESTABLISHED: {
 		const struct ws_dialect *d;
 		if (lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI) <= 0 ||
-		    !(d = ws_dialect_for(uri)))
+		    !(d = ws_dialect_for(s, uri)))
 			return -1;
 		if (c->srv)	/* the HTTP state of the upgrade request */
 			release(s, c);
 		conn_init(c, s, wsi);
-		c->kind = d->kind;
+		c->dialect = d;
 		c->ws = true;
 		s->connections++;
 		link_conn(s, c);

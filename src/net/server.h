@@ -1,9 +1,11 @@
 /*
  * server.h - the network side: lws on our libuv loop, routing, shutdown.
  *
- * One lws context serves HTTP (API + static files) and three WebSocket
+ * One lws context serves HTTP (API + static files) and the WebSocket
  * dialects, routed on the request path (not on the subprotocol: a client
- * without one binds to protocols[0] whatever it asked for).
+ * without one binds to protocols[0] whatever it asked for). What answers
+ * a path is registered by main: the HTTP routes (http.h) and the dialects
+ * (ws.h); 'app' is theirs, opaque here.
  */
 #ifndef CODEROOM_SERVER_H
 #define CODEROOM_SERVER_H
@@ -14,22 +16,21 @@
 #include <uv.h>
 
 #include "lib/config.h"
-#include "run/run.h"
 
 struct lws_context;
 struct conn;
 struct webroot;
-struct auth;
+struct http_route;
+struct ws_dialect;
 
 struct server {
 	uv_loop_t *loop;
 	struct lws_context *ctx;
 	const struct config *cfg;
-	struct run_engine *engine;
-	const struct lang_table *langs;
 	const struct webroot *web;
-	struct sandbox *sb;
-	const struct auth *auth;	/* API tokens (auth.h) */
+	const struct http_route *routes; /* ends with a NULL path */
+	const struct ws_dialect *const *dialects; /* NULL-terminated */
+	void *app;			/* what the routes and dialects act on */
 	struct conn *conns;		/* open WebSockets */
 	unsigned connections;		/* open HTTP + WebSocket connections */
 	uint64_t next_conn_id;

@@ -1,12 +1,11 @@
 /*
- * ws.h - the WebSocket dialects coderoom speaks, one file each.
+ * ws.h - how the net layer hands WebSocket messages to a dialect.
  *
- *   ws_native.c    /ws           coderoom.v1 (docs/protocol.md)
- *   ws_execute.c   /ws/execute   the seed systems' protocol
- *   ws_piston.c    /api/v2/connect   Piston v2's interactive protocol
- *
- * server.c reassembles messages, enforces size and rate limits, and hands
- * each whole message to the dialect of the connection's path.
+ * A dialect (src/proto/ws_*.c, and others) is a path and four callbacks.
+ * main registers the dialects in struct server; server.c accepts an
+ * upgrade only on a registered path, reassembles messages, enforces size
+ * and rate limits, and hands each whole message to the connection's
+ * dialect. The net layer includes no dialect's header.
  */
 #ifndef CODEROOM_WS_H
 #define CODEROOM_WS_H
@@ -16,22 +15,22 @@
 
 #include "net/conn.h"
 
+struct server;
+
 struct ws_dialect {
 	const char *path;
-	enum conn_kind kind;
+	/* the socket is open: set up c->proto */
 	void (*open)(struct conn *c);
+	/* one whole message */
 	void (*message)(struct conn *c, const char *p, size_t n, bool binary);
-	/* the socket is gone: cancel what points at c */
+	/* the socket is gone: cancel what points at c, free c->proto */
 	void (*closed)(struct conn *c);
-	/* the send queue shrank (flow control) */
+	/* the send queue shrank (flow control); may be NULL */
 	void (*drained)(struct conn *c);
 };
 
-extern const struct ws_dialect ws_native;
-extern const struct ws_dialect ws_execute;
-extern const struct ws_dialect ws_piston;
-
-/* The dialect for a request path, or NULL. */
-const struct ws_dialect *ws_dialect_for(const char *path);
+/* The registered dialect for a request path, or NULL. */
+const struct ws_dialect *ws_dialect_for(const struct server *s,
+					const char *path);
 
 #endif

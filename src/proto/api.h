@@ -2,11 +2,12 @@
  * api.h - HTTP API handlers, one file per family:
  *
  *   api_health.c    GET /api/health, GET /api/languages
- *   api_execute.c   POST /api/execute, GET /api/execute, POST /run_code
+ *   api_execute.c   POST and GET /api/execute, POST /run_code
  *   api_runs.c      POST /api/runs (native batch API)
  *   api_piston.c    GET /api/v2/runtimes, POST /api/v2/execute
  *
  * Each answers with http_reply*() (http.h), at once or when its run ends.
+ * routes.c maps the paths to them.
  */
 #ifndef CODEROOM_API_H
 #define CODEROOM_API_H
@@ -15,7 +16,7 @@ struct conn;
 
 void api_health(struct conn *c);
 void api_languages(struct conn *c);
-void api_execute_info(struct conn *c);
+/* GET: the Next.js runner's health answer; POST: run a program */
 void api_execute(struct conn *c);
 void api_run_code(struct conn *c);
 void api_runs(struct conn *c);

@@ -13,24 +13,43 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-#include "proto/api.h"
 #include "net/conn.h"
 #include "net/http.h"
+#include "proto/api.h"
+#include "proto/app.h"
 #include "proto/report.h"
-#include "net/server.h"
+#include "run/run.h"
 
-#define req_of(sub) \
-	((struct http_req *)((char *)(sub) - offsetof(struct http_req, sub)))
+/* A request waiting for its run (http_req.api). */
+struct exec_req {
+	struct conn *c;
+	struct run_sub sub;
+	struct buf out[3];		/* by stream; out[0] interleaved */
+};
+
+#define exec_of(subp) \
+	((struct exec_req *)((char *)(subp) - offsetof(struct exec_req, sub)))
+
+static void exec_free(void *p)
+{
+	struct exec_req *x = p;
+
+	run_detach(&x->sub);
+	for (int i = 0; i < 3; i++)
+		buf_release(&x->out[i]);
+	free(x);
+}
 
 static void on_output(struct run_sub *sub, enum run_stream stream,
 		      const char *p, size_t n)
 {
-	struct http_req *h = req_of(sub);
+	struct exec_req *x = exec_of(sub);
 
-	buf_append_some(&h->out[stream], p, n);
-	buf_append_some(&h->out[0], p, n);
+	buf_append_some(&x->out[stream], p, n);
+	buf_append_some(&x->out[0], p, n);
 }
 
 static const char *seed_status(enum run_status s)
@@ -51,23 +70,21 @@ static const char *seed_status(enum run_status s)
 	return "error";
 }
 
-static struct conn *conn_of_req(struct http_req *h);
-
 static void on_exited(struct run_sub *sub, const struct run_result *res)
 {
-	struct http_req *h = req_of(sub);
-	struct conn *c = conn_of_req(h);
+	struct exec_req *x = exec_of(sub);
+	struct buf *out = x->out;
 	json_t *j = json_pack(
 		"{s:b, s:o, s:o, s:s, s:i, s:o, s:o, s:o, s:o, s:s, s:I, s:I, "
 		"s:I, s:b, s:s}",
 		"success", res->status == RUN_OK,
-		"output", report_text(&h->out[RUN_STDOUT]),
-		"error", report_text(&h->out[RUN_STDERR]),
+		"output", report_text(&out[RUN_STDOUT]),
+		"error", report_text(&out[RUN_STDERR]),
 		"status", seed_status(res->status),
 		"return_code", res->exit_code >= 0 ? res->exit_code : -res->signal,
-		"stdout", report_text(&h->out[RUN_STDOUT]),
-		"stderr", report_text(&h->out[RUN_STDERR]),
-		"combined", report_text(&h->out[0]),
+		"stdout", report_text(&out[RUN_STDOUT]),
+		"stderr", report_text(&out[RUN_STDERR]),
+		"combined", report_text(&out[0]),
 		"signal", report_signal(res->signal),
 		"message", res->message,
 		"wall_ms", (json_int_t)res->wall_ms,
@@ -75,7 +92,7 @@ static void on_exited(struct run_sub *sub, const struct run_result *res)
 		"memory_bytes", (json_int_t)res->memory_bytes,
 		"truncated", res->truncated[1] || res->truncated[2],
 		"verdict", run_status_name(res->status));
-	http_reply_json(c, res->status == RUN_INTERNAL_ERROR ? 500 : 200, j);
+	http_reply_json(x->c, res->status == RUN_INTERNAL_ERROR ? 500 : 200, j);
 }
 
 static const struct run_sub_ops sub_ops = {
@@ -83,20 +100,16 @@ static const struct run_sub_ops sub_ops = {
 	.exited = on_exited,
 };
 
-static struct conn *conn_of_req(struct http_req *h)
-{
-	return h->conn;
-}
-
 static void start(struct conn *c, bool seed_run_code)
 {
-	struct http_req *h = c->http;
+	struct app *a = app_of(c);
+	struct exec_req *x;
 	json_t *body;
 	json_t *code, *lang, *in;
 	struct run *run;
 	int err;
 
-	if (!http_authorized(c))
+	if (!app_authorized(c))
 		return;
 	body = http_body_json(c);
 	if (!body)
@@ -120,7 +133,7 @@ static void start(struct conn *c, bool seed_run_code)
 	}
 	const char *name = json_is_string(lang) && !seed_run_code ?
 		json_string_value(lang) : "python";
-	const struct lang *l = lang_find(c->srv->langs, name);
+	const struct lang *l = lang_find(a->langs, name);
 	if (!l || !l->available) {
 		http_reply_error(c, 400, "language", l ?
 				 "language '%s' is not installed on this server" :
@@ -135,11 +148,18 @@ static void start(struct conn *c, bool seed_run_code)
 		.stdin_len = json_is_string(in) ? json_string_length(in) : 0,
 		.mode = RUN_PIPES,
 	};
-	const struct limits *lim = &c->srv->engine->max_pipes;
+	const struct limits *lim = &a->engine->max_pipes;
+	if (!(x = calloc(1, sizeof(*x)))) {
+		http_reply_error(c, 500, NULL, "out of memory");
+		goto out;
+	}
+	x->c = c;
 	for (int i = 0; i < 3; i++)
-		buf_init(&h->out[i], (size_t)lim->output_bytes * (i ? 1 : 2));
-	h->sub.ops = &sub_ops;
-	err = run_start(c->srv->engine, &req, &h->sub, &run);
+		buf_init(&x->out[i], (size_t)lim->output_bytes * (i ? 1 : 2));
+	x->sub.ops = &sub_ops;
+	c->http->api = x;
+	c->http->api_free = exec_free;
+	err = run_start(a->engine, &req, &x->sub, &run);
 	if (err == -EAGAIN)
 		http_reply_error(c, 503, NULL, "every run slot is busy; "
 				 "retry shortly");
@@ -150,17 +170,7 @@ out:
 	json_decref(body);
 }
 
-void api_execute(struct conn *c)
-{
-	start(c, false);
-}
-
-void api_run_code(struct conn *c)
-{
-	start(c, true);
-}
-
-void api_execute_info(struct conn *c)
+static void execute_info(struct conn *c)
 {
 	http_reply_json(c, 200, json_pack("{s:s, s:s, s:s, s:s}",
 					  "status", "ok",
@@ -169,4 +179,17 @@ void api_execute_info(struct conn *c)
 					  "\"stdin\"} to run a program",
 					  "platform", "linux",
 					  "version", CODEROOM_VERSION));
+}
+
+void api_execute(struct conn *c)
+{
+	if (c->http->method == HTTP_POST)
+		start(c, false);
+	else
+		execute_info(c);
+}
+
+void api_run_code(struct conn *c)
+{
+	start(c, true);
 }

@@ -1,13 +1,15 @@
 /*
  * api_health.c - GET /api/health and GET /api/languages.
  */
-#include "proto/api.h"
-#include "proto/auth.h"
-#include "run/cache.h"
 #include "net/conn.h"
 #include "net/http.h"
-#include "sandbox/sandbox.h"
 #include "net/server.h"
+#include "proto/api.h"
+#include "proto/app.h"
+#include "proto/auth.h"
+#include "run/cache.h"
+#include "run/run.h"
+#include "sandbox/sandbox.h"
 
 static json_t *sandbox_json(const struct sandbox_features *f)
 {
@@ -45,11 +47,12 @@ static json_t *cache_json(const struct cache *k, const struct run_engine *e)
 void api_health(struct conn *c)
 {
 	struct server *s = c->srv;
-	const struct run_engine *e = s->engine;
+	const struct app *a = app_of(c);
+	const struct run_engine *e = a->engine;
 	size_t avail = 0;
 
-	for (size_t i = 0; i < s->langs->n; i++)
-		avail += s->langs->v[i].available;
+	for (size_t i = 0; i < a->langs->n; i++)
+		avail += a->langs->v[i].available;
 	http_reply_json(c, 200, json_pack(
 		"{s:s, s:s, s:I, s:i, s:i, s:I, s:o, s:{s:i, s:i, s:i, s:i},"
 		" s:o, s:{s:i, s:i}, s:b}",
@@ -59,16 +62,16 @@ void api_health(struct conn *c)
 		"runs_active", (int)e->active,
 		"connections", (int)s->connections,
 		"runs_total", (json_int_t)e->started_total,
-		"sandbox", sandbox_json(s->sb ? sandbox_features(s->sb) : NULL),
+		"sandbox", sandbox_json(a->sb ? sandbox_features(a->sb) : NULL),
 		"queue",
 		"running", (int)e->batch_active, "waiting", (int)e->queued,
 		"slots", (int)e->batch_slots, "max_waiting", (int)e->queue_max,
 		"compile_cache", cache_json(e->cache, e),
-		"languages", "available", (int)avail, "total", (int)s->langs->n,
-		"api_tokens", auth_enabled(s->auth)));
+		"languages", "available", (int)avail, "total", (int)a->langs->n,
+		"api_tokens", auth_enabled(a->auth)));
 }
 
 void api_languages(struct conn *c)
 {
-	http_reply_json(c, 200, lang_table_json(c->srv->langs, false));
+	http_reply_json(c, 200, lang_table_json(app_of(c)->langs, false));
 }

@@ -9,11 +9,11 @@
 #include <errno.h>
 #include <string.h>
 
-#include "proto/api.h"
 #include "net/conn.h"
 #include "net/http.h"
+#include "proto/api.h"
+#include "proto/app.h"
 #include "proto/piston.h"
-#include "net/server.h"
 
 static void reply_message(struct conn *c, unsigned status, const char *msg,
 			  const char *extra)
@@ -28,7 +28,7 @@ static void reply_message(struct conn *c, unsigned status, const char *msg,
 
 void api_piston_runtimes(struct conn *c)
 {
-	const struct lang_table *t = c->srv->langs;
+	const struct lang_table *t = app_of(c)->langs;
 	json_t *arr = json_array();
 	char v[64];
 
@@ -101,7 +101,7 @@ void api_piston_execute(struct conn *c)
 	json_t *body;
 	int err;
 
-	if (!http_authorized(c))
+	if (!app_authorized(c))
 		return;
 	/* Piston's own client sends no Content-Type: parse whatever came */
 	body = json_loadb(h->body.data ? h->body.data : "", h->body.len, 0,
@@ -112,7 +112,7 @@ void api_piston_execute(struct conn *c)
 		json_decref(body);
 		return;
 	}
-	j = piston_job(c->srv, body, on_done, msg, sizeof(msg));
+	j = piston_job(app_of(c), body, on_done, msg, sizeof(msg));
 	json_decref(body);
 	if (!j) {
 		reply_message(c, 400, msg, NULL);

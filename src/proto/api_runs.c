@@ -15,14 +15,14 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "proto/api.h"
-#include "proto/batch.h"
-#include "run/cache.h"
+#include "lib/semver.h"
 #include "net/conn.h"
 #include "net/http.h"
-#include "lib/semver.h"
+#include "proto/api.h"
+#include "proto/app.h"
+#include "proto/batch.h"
 #include "proto/report.h"
-#include "net/server.h"
+#include "run/cache.h"
 
 #define MAX_FILES 64
 #define MAX_ARGS 256
@@ -208,7 +208,7 @@ static const struct lang *find_lang(struct conn *c, json_t *body)
 				 "and must be a string (see GET /api/languages)");
 		return NULL;
 	}
-	l = lang_find(c->srv->langs, json_string_value(lang));
+	l = lang_find(app_of(c)->langs, json_string_value(lang));
 	if (!l) {
 		http_reply_error(c, 400, "language", "unknown language '%.64s' "
 				 "(see GET /api/languages)",
@@ -349,7 +349,7 @@ static bool parse_rest(struct conn *c, json_t *body, struct batch_job *j)
 	json_t *args = json_object_get(body, "args");
 	json_t *flags = json_object_get(body, "compile_flags");
 	json_t *tests = json_object_get(body, "tests");
-	struct run_engine *e = c->srv->engine;
+	struct run_engine *e = app_of(c)->engine;
 	struct limits max;
 	json_t *a;
 	size_t i;
@@ -444,7 +444,7 @@ void api_runs(struct conn *c)
 	const char *k;
 	int err;
 
-	if (!http_authorized(c))
+	if (!app_authorized(c))
 		return;
 	if (!(body = http_body_json(c)))
 		return;
@@ -474,7 +474,7 @@ void api_runs(struct conn *c)
 	if (err == -EBUSY || err == -EAGAIN)
 		http_reply_error(c, 503, NULL, "the server is busy (%u runs "
 				 "waiting); retry shortly",
-				 c->srv->engine->queued);
+				 app_of(c)->engine->queued);
 	else if (err == -EINVAL)
 		http_reply_error(c, 400, "files", "the files cannot be written "
 				 "(duplicate or invalid names)");

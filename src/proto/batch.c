@@ -5,14 +5,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "proto/batch.h"
+#include "lib/utf8.h"
 #include "net/conn.h"
 #include "net/http.h"
-#include "net/server.h"
-#include "lib/utf8.h"
+#include "proto/app.h"
+#include "proto/batch.h"
 
-#define req_of(sub) \
-	((struct http_req *)((char *)(sub) - offsetof(struct http_req, sub)))
+#define job_of(subp) \
+	((struct batch_job *)((char *)(subp) - offsetof(struct batch_job, sub)))
 
 static void out_init(struct batch_out *o, uint64_t cap)
 {
@@ -46,6 +46,7 @@ void batch_job_free(struct batch_job *j)
 {
 	if (!j)
 		return;
+	run_detach(&j->sub);
 	for (size_t i = 0; i < j->nfiles; i++) {
 		free((char *)j->files[i].name);
 		free((void *)j->files[i].data);
@@ -142,8 +143,7 @@ static int start_case(struct conn *c, struct batch_job *j, bool queue);
 static void on_output(struct run_sub *sub, enum run_stream stream,
 		      const char *p, size_t n)
 {
-	struct http_req *h = req_of(sub);
-	struct batch_job *j = h->api;
+	struct batch_job *j = job_of(sub);
 	struct batch_out *o = sub->run && run_get_step(sub->run) ==
 			      RUN_STEP_COMPILE ? &j->compile_out
 					       : &j->cases[j->cur].out;
@@ -154,9 +154,8 @@ static void on_output(struct run_sub *sub, enum run_stream stream,
 
 static void on_exited(struct run_sub *sub, const struct run_result *res)
 {
-	struct http_req *h = req_of(sub);
-	struct conn *c = h->conn;
-	struct batch_job *j = h->api;
+	struct batch_job *j = job_of(sub);
+	struct conn *c = j->c;
 	struct batch_case *k = &j->cases[j->cur];
 
 	k->res = *res;
@@ -193,7 +192,7 @@ static const struct run_sub_ops sub_ops = {
 
 static int start_case(struct conn *c, struct batch_job *j, bool queue)
 {
-	struct http_req *h = c->http;
+	struct run_engine *e = app_of(c)->engine;
 	struct batch_case *k = &j->cases[j->cur];
 	struct run *run;
 	struct run_request req = {
@@ -211,12 +210,12 @@ static int start_case(struct conn *c, struct batch_job *j, bool queue)
 	};
 	struct limits lim;
 
-	run_step_limits(c->srv->engine, j->lang, RUN_PIPES, RUN_STEP_RUN,
+	run_step_limits(e, j->lang, RUN_PIPES, RUN_STEP_RUN,
 			&j->limits, &lim);
 	out_release(&k->out);
 	out_init(&k->out, lim.output_bytes);
-	h->sub.ops = &sub_ops;
-	return run_start(c->srv->engine, &req, &h->sub, &run);
+	j->sub.ops = &sub_ops;
+	return run_start(e, &req, &j->sub, &run);
 }
 
 int batch_start(struct conn *c, struct batch_job *j)
@@ -226,7 +225,8 @@ int batch_start(struct conn *c, struct batch_job *j)
 
 	h->api = j;
 	h->api_free = job_free_cb;
-	run_step_limits(c->srv->engine, j->lang, RUN_PIPES, RUN_STEP_COMPILE,
+	j->c = c;
+	run_step_limits(app_of(c)->engine, j->lang, RUN_PIPES, RUN_STEP_COMPILE,
 			&j->compile_limits, &lim);
 	out_init(&j->compile_out, lim.output_bytes);
 	j->cur = 0;

@@ -55,6 +55,8 @@ struct batch_job {
 	struct run_result compile_res;	/* the run that compiled */
 	batch_done_fn done;
 	void *user;			/* for the API file */
+	struct conn *c;			/* the request it answers */
+	struct run_sub sub;		/* the case (or compile) running */
 };
 
 struct batch_job *batch_job_new(const struct lang *l, batch_done_fn done);

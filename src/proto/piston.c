@@ -7,10 +7,10 @@
 #include <string.h>
 #include <strings.h>
 
+#include "lib/semver.h"
+#include "proto/app.h"
 #include "proto/piston.h"
 #include "proto/report.h"
-#include "lib/semver.h"
-#include "net/server.h"
 
 void piston_version(const struct lang *l, char *out, size_t outlen)
 {
@@ -85,7 +85,7 @@ static bool limit(json_t *body, const char *name, uint64_t max, uint64_t def,
 	return true;
 }
 
-struct batch_job *piston_job(const struct server *srv, json_t *body,
+struct batch_job *piston_job(const struct app *app, json_t *body,
 			     batch_done_fn done, char *msg, size_t msglen)
 {
 	json_t *language = json_object_get(body, "language");
@@ -119,7 +119,7 @@ struct batch_job *piston_job(const struct server *srv, json_t *body,
 			return NULL;
 		}
 	}
-	l = piston_runtime(srv->langs, json_string_value(language),
+	l = piston_runtime(app->langs, json_string_value(language),
 			   json_string_value(version));
 	if (!l) {
 		snprintf(msg, msglen, "%.100s-%.60s runtime is unknown",
@@ -138,8 +138,8 @@ struct batch_job *piston_job(const struct server *srv, json_t *body,
 			 "files must include at least one utf8 encoded file");
 		return NULL;
 	}
-	run_step_limits(srv->engine, l, RUN_PIPES, RUN_STEP_RUN, NULL, &rmax);
-	run_step_limits(srv->engine, l, RUN_PIPES, RUN_STEP_COMPILE, NULL, &cmax);
+	run_step_limits(app->engine, l, RUN_PIPES, RUN_STEP_RUN, NULL, &rmax);
+	run_step_limits(app->engine, l, RUN_PIPES, RUN_STEP_COMPILE, NULL, &cmax);
 	if (!(j = batch_job_new(l, done))) {
 		snprintf(msg, msglen, "out of memory");
 		return NULL;

@@ -17,7 +17,7 @@
 #include "proto/batch.h"
 #include "run/run.h"
 
-struct server;
+struct app;
 
 /* Piston's defaults where a request leaves a limit out (ms). */
 #define PISTON_RUN_TIMEOUT 3000
@@ -30,7 +30,7 @@ struct server;
  * and builds it. NULL with Piston's message in 'msg' when it is invalid
  * (or on ENOMEM). 'done' is the job's completion callback.
  */
-struct batch_job *piston_job(const struct server *srv, json_t *body,
+struct batch_job *piston_job(const struct app *app, json_t *body,
 			     batch_done_fn done, char *msg, size_t msglen);
 
 /* The language by Piston name or alias whose version satisfies 'range'. */

@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "proto/report.h"
 #include "lib/utf8.h"
+#include "proto/report.h"
 
 json_t *report_text(const struct buf *b)
 {

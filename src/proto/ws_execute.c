@@ -8,15 +8,29 @@
  * newline. After "complete" the server closes the socket with 1000.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "net/conn.h"
 #include "lib/log.h"
-#include "net/server.h"
+#include "lib/utf8.h"
+#include "net/conn.h"
 #include "net/ws.h"
+#include "proto/app.h"
+#include "proto/routes.h"
+#include "proto/stream.h"
 
-#define conn_of(sub) ((struct conn *)((char *)(sub) - offsetof(struct conn, sub)))
+/* A connection's state (c->proto). */
+struct exec {
+	struct stream st;
+	struct utf8_decoder dec[3];	/* by stream */
+	struct buf line;		/* stdout since the last newline */
+	uint64_t start_ns;		/* when "execute" came, or 0 */
+};
+
+#define exec_of(c) ((struct exec *)(c)->proto)
+#define exec_of_sub(subp) \
+	((struct exec *)((char *)stream_of(subp) - offsetof(struct exec, st)))
 
 static uint64_t now_ns(void)
 {
@@ -37,56 +51,59 @@ static void send_text(struct conn *c, enum run_stream stream,
 }
 
 /* Keeps the text after the last newline: the prompt of an input(). */
-static void track_line(struct conn *c, const struct buf *text)
+static void track_line(struct exec *x, const struct buf *text)
 {
+	struct buf *line = &x->line;
 	const char *nl = memrchr(text->data, '\n', text->len);
 	const char *from = nl ? nl + 1 : text->data;
 	size_t n = text->len - (size_t)(from - text->data);
 
 	if (nl)
-		buf_reset(&c->line);
-	if (c->line.len + n > c->line.max)
-		buf_consume(&c->line, c->line.len + n - c->line.max);
-	if (n > c->line.max)
-		from += n - c->line.max, n = c->line.max;
-	buf_append(&c->line, from, n);
+		buf_reset(line);
+	if (line->len + n > line->max)
+		buf_consume(line, line->len + n - line->max);
+	if (n > line->max)
+		from += n - line->max, n = line->max;
+	buf_append(line, from, n);
 }
 
 static void on_output(struct run_sub *sub, enum run_stream stream,
 		      const char *p, size_t n)
 {
-	struct conn *c = conn_of(sub);
+	struct exec *x = exec_of_sub(sub);
 	struct buf text;
 
 	buf_init(&text, 4 * n + 16);
-	if (utf8_decode(&c->dec[stream], p, n, &text) == 0) {
+	if (utf8_decode(&x->dec[stream], p, n, &text) == 0) {
 		if (stream == RUN_STDOUT)
-			track_line(c, &text);
-		send_text(c, stream, &text);
+			track_line(x, &text);
+		send_text(x->st.c, stream, &text);
 	}
 	buf_release(&text);
-	conn_flow_update(c);
+	stream_flow_update(&x->st);
 }
 
-static void on_state(struct run_sub *sub, enum run_state st)
+static void on_state(struct run_sub *sub, enum run_state state)
 {
-	struct conn *c = conn_of(sub);
+	struct exec *x = exec_of_sub(sub);
 
-	if (st == RUN_WAITING)
-		conn_send_json(c, json_pack("{s:s, s:s%}", "type",
-					    "input_request", "prompt",
-					    buf_str(&c->line), c->line.len));
+	if (state == RUN_WAITING)
+		conn_send_json(x->st.c, json_pack("{s:s, s:s%}", "type",
+						  "input_request", "prompt",
+						  buf_str(&x->line),
+						  x->line.len));
 }
 
 static void on_exited(struct run_sub *sub, const struct run_result *res)
 {
-	struct conn *c = conn_of(sub);
-	double secs = (double)(now_ns() - c->exec_start_ns) / 1e9;
+	struct exec *x = exec_of_sub(sub);
+	struct conn *c = x->st.c;
+	double secs = (double)(now_ns() - x->start_ns) / 1e9;
 
 	for (int s = RUN_STDOUT; s <= RUN_STDERR; s++) {
 		struct buf text;
 		buf_init(&text, 16);
-		if (utf8_finish(&c->dec[s], &text) == 0)
+		if (utf8_finish(&x->dec[s], &text) == 0)
 			send_text(c, (enum run_stream)s, &text);
 		buf_release(&text);
 	}
@@ -102,7 +119,7 @@ static void on_exited(struct run_sub *sub, const struct run_result *res)
 		"message", res->message,
 		"wall_ms", (json_int_t)res->wall_ms,
 		"cpu_ms", (json_int_t)res->cpu_ms));
-	if (c->srv->engine->closing)
+	if (app_of(c)->engine->closing)
 		conn_close(c, 1001, "server shutting down");
 	else
 		conn_close(c, 1000, "complete");
@@ -122,13 +139,14 @@ static void error(struct conn *c, const char *msg)
 
 static void do_execute(struct conn *c, json_t *msg)
 {
+	struct exec *x = exec_of(c);
 	json_t *code = json_object_get(msg, "code");
 	json_t *lang = json_object_get(msg, "language");
 	struct run *run;
 	char text[256];
 	int err;
 
-	if (c->sub.run || c->exec_start_ns) {
+	if (x->st.sub.run || x->start_ns) {
 		error(c, "a program is already running on this connection");
 		return;
 	}
@@ -142,7 +160,7 @@ static void do_execute(struct conn *c, json_t *msg)
 	}
 	const char *name = json_is_string(lang) ? json_string_value(lang)
 						: "python";
-	const struct lang *l = lang_find(c->srv->langs, name);
+	const struct lang *l = lang_find(app_of(c)->langs, name);
 	if (!l || !l->available) {
 		snprintf(text, sizeof(text), "unsupported language '%.64s'", name);
 		error(c, text);
@@ -155,21 +173,21 @@ static void do_execute(struct conn *c, json_t *msg)
 		.mode = RUN_PIPES,
 		.keep_stdin = true,
 	};
-	c->sub.ops = &sub_ops;
-	c->exec_start_ns = now_ns();
-	err = run_start(c->srv->engine, &req, &c->sub, &run);
+	x->start_ns = now_ns();
+	err = run_start(app_of(c)->engine, &req, &x->st.sub, &run);
 	if (err) {
-		c->exec_start_ns = 0;
+		x->start_ns = 0;
 		error(c, err == -EAGAIN ? "the server is busy; try again shortly"
 					: "cannot start the program");
 		return;
 	}
-	snprintf(c->run_id, sizeof(c->run_id), "%s", run_id(run));
+	snprintf(x->st.run_id, sizeof(x->st.run_id), "%s", run_id(run));
 }
 
 static void execute_message(struct conn *c, const char *p, size_t n,
 			    bool binary)
 {
+	struct exec *x = exec_of(c);
 	json_error_t jerr;
 	json_t *msg, *type;
 	const char *t;
@@ -197,15 +215,15 @@ static void execute_message(struct conn *c, const char *p, size_t n,
 		json_t *d = json_object_get(msg, "data");
 		if (!json_is_string(d)) {
 			error(c, "'data' must be a string");
-		} else if (!c->sub.run) {
+		} else if (!x->st.sub.run) {
 			error(c, "no program is running");
 		} else {
 			size_t len = json_string_length(d);
 			const char *s = json_string_value(d);
-			buf_reset(&c->line);	/* the next prompt starts here */
-			int err = run_input(c->sub.run, s, len);
+			buf_reset(&x->line);	/* the next prompt starts here */
+			int err = run_input(x->st.sub.run, s, len);
 			if (!err && (len == 0 || s[len - 1] != '\n'))
-				err = run_input(c->sub.run, "\n", 1);
+				err = run_input(x->st.sub.run, "\n", 1);
 			if (err)
 				error(c, err == -ENOBUFS ?
 				      "the program is not reading its input" :
@@ -221,23 +239,39 @@ static void execute_message(struct conn *c, const char *p, size_t n,
 
 static void execute_open(struct conn *c)
 {
-	c->sub.ops = &sub_ops;
+	struct exec *x = calloc(1, sizeof(*x));
+
+	if (!x) {
+		conn_close(c, 1011, "out of memory");
+		return;
+	}
+	stream_init(&x->st, c, &sub_ops);
+	buf_init(&x->line, 1024);
+	for (int i = 0; i < 3; i++)
+		utf8_decoder_init(&x->dec[i]);
+	c->proto = x;
 }
 
 static void execute_closed(struct conn *c)
 {
-	run_detach(&c->sub);
+	struct exec *x = exec_of(c);
+
+	if (!x)
+		return;
+	stream_release(&x->st);
+	buf_release(&x->line);
+	free(x);
+	c->proto = NULL;
 }
 
 static void execute_drained(struct conn *c)
 {
-	if (c->queue_paused)
-		conn_flow_update(c);
+	if (exec_of(c))
+		stream_drained(&exec_of(c)->st);
 }
 
 const struct ws_dialect ws_execute = {
 	.path = "/ws/execute",
-	.kind = CONN_WS_EXECUTE,
 	.open = execute_open,
 	.message = execute_message,
 	.closed = execute_closed,

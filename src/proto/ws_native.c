@@ -12,54 +12,67 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "net/conn.h"
-#include "lib/log.h"
-#include "proto/report.h"
-#include "net/server.h"
-#include "net/ws.h"
+#include <stdlib.h>
 
-#define conn_of(sub) ((struct conn *)((char *)(sub) - offsetof(struct conn, sub)))
+#include "lib/log.h"
+#include "net/conn.h"
+#include "net/ws.h"
+#include "proto/app.h"
+#include "proto/report.h"
+#include "proto/routes.h"
+#include "proto/stream.h"
+
+/* A connection's state (c->proto). */
+struct native {
+	struct stream st;	/* the run it started or re-attached to */
+	bool attaching;		/* replaying the scrollback of an attach */
+};
+
+#define native_of(c) ((struct native *)(c)->proto)
+#define native_of_sub(subp) \
+	((struct native *)((char *)stream_of(subp) - offsetof(struct native, st)))
 
 static void on_output(struct run_sub *sub, enum run_stream stream,
 		      const char *p, size_t n)
 {
-	struct conn *c = conn_of(sub);
+	struct native *nc = native_of_sub(sub);
 
-	conn_send_binary(c, (unsigned char)stream, p, n);
-	c->sent_bytes += n;
-	conn_flow_update(c);
+	conn_send_binary(nc->st.c, (unsigned char)stream, p, n);
+	stream_sent(&nc->st, n);
 }
 
-static void on_state(struct run_sub *sub, enum run_state st)
+static void on_state(struct run_sub *sub, enum run_state state)
 {
-	struct conn *c = conn_of(sub);
+	struct native *nc = native_of_sub(sub);
 
-	conn_send_json(c, json_pack("{s:s, s:s}", "type",
-				    st == RUN_WAITING ? "waiting_for_input"
-						      : "running",
-				    "run", c->run_id));
+	conn_send_json(nc->st.c, json_pack("{s:s, s:s}", "type",
+					   state == RUN_WAITING ?
+					   "waiting_for_input" : "running",
+					   "run", nc->st.run_id));
 }
 
 /* "attached" follows the scrollback replay, before live output. */
-static void send_attached(struct conn *c, enum run_state st)
+static void send_attached(struct native *nc, enum run_state state)
 {
-	c->attaching = false;
-	conn_send_json(c, json_pack("{s:s, s:s, s:s}", "type", "attached",
-				    "run", c->run_id, "state",
-				    st == RUN_EXITED ? "exited" :
-				    st == RUN_WAITING ? "waiting_for_input"
-						      : "running"));
+	nc->attaching = false;
+	conn_send_json(nc->st.c, json_pack("{s:s, s:s, s:s}", "type",
+					   "attached", "run", nc->st.run_id,
+					   "state",
+					   state == RUN_EXITED ? "exited" :
+					   state == RUN_WAITING ?
+					   "waiting_for_input" : "running"));
 }
 
 static void on_exited(struct run_sub *sub, const struct run_result *res)
 {
-	struct conn *c = conn_of(sub);
+	struct native *nc = native_of_sub(sub);
+	struct conn *c = nc->st.c;
 
-	if (c->attaching)	/* attached to a run that had already ended */
-		send_attached(c, RUN_EXITED);
+	if (nc->attaching)	/* attached to a run that had already ended */
+		send_attached(nc, RUN_EXITED);
 	conn_send_json(c, json_pack(
 		"{s:s, s:s, s:o, s:o, s:s, s:s, s:I, s:I, s:I, s:I, s:b}",
-		"type", "exited", "run", c->run_id,
+		"type", "exited", "run", nc->st.run_id,
 		"code", res->exit_code >= 0 ? json_integer(res->exit_code)
 					    : json_null(),
 		"signal", report_signal(res->signal),
@@ -70,7 +83,7 @@ static void on_exited(struct run_sub *sub, const struct run_result *res)
 		"memory_bytes", (json_int_t)res->memory_bytes,
 		"output_bytes", (json_int_t)(res->bytes[1] + res->bytes[2]),
 		"truncated", res->truncated[1] || res->truncated[2]));
-	c->queue_paused = c->ack_paused = false;
+	stream_unpause(&nc->st);
 }
 
 static const struct run_sub_ops sub_ops = {
@@ -91,15 +104,22 @@ static json_t *limits_json(const struct limits *l)
 
 static void native_open(struct conn *c)
 {
-	c->sub.ops = &sub_ops;
+	struct native *nc = calloc(1, sizeof(*nc));
+
+	if (!nc) {
+		conn_close(c, 1011, "out of memory");
+		return;
+	}
+	stream_init(&nc->st, c, &sub_ops);
+	c->proto = nc;
 	conn_send_json(c, json_pack("{s:s, s:s, s:s, s:o, s:o}",
 				    "type", "hello",
 				    "version", CODEROOM_VERSION,
 				    "protocol", "coderoom.v1",
 				    "languages",
-				    lang_table_json(c->srv->langs, true),
+				    lang_table_json(app_of(c)->langs, true),
 				    "limits",
-				    limits_json(&c->srv->engine->max_tty)));
+				    limits_json(&app_of(c)->engine->max_tty)));
 }
 
 /* An optional integer field in [lo, hi]; false (and an error sent) if bad. */
@@ -121,13 +141,9 @@ static bool opt_int(struct conn *c, json_t *msg, const char *key, long lo,
 	return true;
 }
 
-static bool has_active_run(const struct conn *c)
-{
-	return c->sub.run && run_get_state(c->sub.run) != RUN_EXITED;
-}
-
 static void do_run(struct conn *c, json_t *msg)
 {
+	struct native *nc = native_of(c);
 	json_t *code = json_object_get(msg, "code");
 	json_t *lang = json_object_get(msg, "language");
 	json_t *ack = json_object_get(msg, "ack");
@@ -135,7 +151,7 @@ static void do_run(struct conn *c, json_t *msg)
 	struct run *run;
 	int err;
 
-	if (has_active_run(c)) {
+	if (stream_active_run(&nc->st)) {
 		conn_send_error(c, "busy", NULL,
 				"a run is already active on this connection; "
 				"stop it first");
@@ -159,7 +175,7 @@ static void do_run(struct conn *c, json_t *msg)
 	    !opt_int(c, msg, "cols", 1, 1000, &cols))
 		return;
 	const char *name = lang ? json_string_value(lang) : "python";
-	const struct lang *l = lang_find(c->srv->langs, name);
+	const struct lang *l = lang_find(app_of(c)->langs, name);
 	if (!l || !l->available) {
 		conn_send_error(c, "unknown_language", "language",
 				l ? "language '%s' is not installed on this "
@@ -174,12 +190,8 @@ static void do_run(struct conn *c, json_t *msg)
 		.rows = (uint16_t)rows,
 		.cols = (uint16_t)cols,
 	};
-	run_detach(&c->sub);
-	c->sub.ops = &sub_ops;
-	c->sent_bytes = c->acked_bytes = 0;
-	c->ack_mode = ack && json_is_true(ack);
-	c->queue_paused = c->ack_paused = false;
-	err = run_start(c->srv->engine, &req, &c->sub, &run);
+	stream_reset(&nc->st, ack && json_is_true(ack));
+	err = run_start(app_of(c)->engine, &req, &nc->st.sub, &run);
 	if (err == -EAGAIN) {
 		conn_send_error(c, "server_busy", NULL,
 				"every run slot is busy; try again shortly");
@@ -190,14 +202,15 @@ static void do_run(struct conn *c, json_t *msg)
 				strerror(-err));
 		return;
 	}
-	snprintf(c->run_id, sizeof(c->run_id), "%s", run_id(run));
+	snprintf(nc->st.run_id, sizeof(nc->st.run_id), "%s", run_id(run));
 	conn_send_json(c, json_pack("{s:s, s:s, s:s, s:o}", "type", "started",
-				    "run", c->run_id, "language", l->id,
+				    "run", nc->st.run_id, "language", l->id,
 				    "limits", limits_json(run_limits(run))));
 }
 
 static void do_attach(struct conn *c, json_t *msg)
 {
+	struct native *nc = native_of(c);
 	json_t *id = json_object_get(msg, "run");
 	json_t *ack = json_object_get(msg, "ack");
 	struct run *run;
@@ -206,29 +219,26 @@ static void do_attach(struct conn *c, json_t *msg)
 		conn_send_error(c, "bad_field", "run", "'run' must be a string");
 		return;
 	}
-	run = run_find(c->srv->engine, json_string_value(id));
+	run = run_find(app_of(c)->engine, json_string_value(id));
 	if (!run) {
 		conn_send_error(c, "no_such_run", "run",
 				"no run '%s' (it ended, or never was)",
 				json_string_value(id));
 		return;
 	}
-	if (c->sub.run == run)
+	if (nc->st.sub.run == run)
 		return;
-	if (has_active_run(c)) {
+	if (stream_active_run(&nc->st)) {
 		conn_send_error(c, "busy", NULL,
 				"a run is already active on this connection");
 		return;
 	}
-	run_detach(&c->sub);
-	snprintf(c->run_id, sizeof(c->run_id), "%s", run_id(run));
-	c->sub.ops = &sub_ops;
-	c->sent_bytes = c->acked_bytes = 0;
-	c->ack_mode = ack && json_is_true(ack);
-	c->attaching = true;
-	run_attach(run, &c->sub);	/* replays the scrollback */
-	if (c->attaching)
-		send_attached(c, run_get_state(run));
+	stream_reset(&nc->st, ack && json_is_true(ack));
+	snprintf(nc->st.run_id, sizeof(nc->st.run_id), "%s", run_id(run));
+	nc->attaching = true;
+	run_attach(run, &nc->st.sub);	/* replays the scrollback */
+	if (nc->attaching)
+		send_attached(nc, run_get_state(run));
 }
 
 /* The longest run of bytes without a line end in p[0..n). */
@@ -247,21 +257,22 @@ static size_t longest_line(const char *p, size_t n)
 
 static void do_input(struct conn *c, const char *p, size_t n)
 {
+	struct run *run = stream_active_run(&native_of(c)->st);
 	int err;
 
-	if (!has_active_run(c)) {
+	if (!run) {
 		conn_send_error(c, "no_run", NULL, "no run to send input to");
 		return;
 	}
 	/* A pasted line longer than the terminal's line buffer is cut by
 	 * the kernel: say so rather than lose it silently. */
 	if (n > RUN_TTY_LINE_MAX && longest_line(p, n) > RUN_TTY_LINE_MAX &&
-	    run_tty_canonical(c->sub.run))
+	    run_tty_canonical(run))
 		conn_send_error(c, "line_too_long", NULL,
 				"a terminal line holds at most %d bytes: the "
 				"program reads only the first %d of this one",
 				RUN_TTY_LINE_MAX, RUN_TTY_LINE_MAX);
-	err = run_input(c->sub.run, p, n);
+	err = run_input(run, p, n);
 	if (err == -ENOBUFS)
 		conn_send_error(c, "input_overflow", NULL,
 				"the program is not reading its input; "
@@ -273,6 +284,7 @@ static void do_input(struct conn *c, const char *p, size_t n)
 static void native_message(struct conn *c, const char *p, size_t n,
 			   bool binary)
 {
+	struct native *nc = native_of(c);
 	json_error_t jerr;
 	json_t *msg, *type;
 	const char *t;
@@ -305,8 +317,8 @@ static void native_message(struct conn *c, const char *p, size_t n,
 	if (strcmp(t, "run") == 0) {
 		do_run(c, msg);
 	} else if (strcmp(t, "stop") == 0) {
-		if (has_active_run(c))
-			run_kill(c->sub.run, RUN_KILL_USER);
+		if (stream_active_run(&nc->st))
+			run_kill(nc->st.sub.run, RUN_KILL_USER);
 		else
 			conn_send_error(c, "no_run", NULL, "no run to stop");
 	} else if (strcmp(t, "input") == 0) {
@@ -323,20 +335,15 @@ static void native_message(struct conn *c, const char *p, size_t n,
 					"'rows' and 'cols' are required");
 		else if (opt_int(c, msg, "rows", 1, 1000, &rows) &&
 			 opt_int(c, msg, "cols", 1, 1000, &cols) &&
-			 has_active_run(c))
-			run_resize(c->sub.run, (uint16_t)rows, (uint16_t)cols);
+			 stream_active_run(&nc->st))
+			run_resize(nc->st.sub.run, (uint16_t)rows, (uint16_t)cols);
 	} else if (strcmp(t, "ack") == 0) {
 		json_t *b = json_object_get(msg, "bytes");
 		if (!json_is_integer(b) || json_integer_value(b) < 0) {
 			conn_send_error(c, "bad_field", "bytes",
 					"'bytes' must be a non-negative integer");
 		} else {
-			uint64_t v = (uint64_t)json_integer_value(b);
-			if (v > c->sent_bytes)
-				v = c->sent_bytes;
-			if (v > c->acked_bytes)
-				c->acked_bytes = v;
-			conn_flow_update(c);
+			stream_ack(&nc->st, (uint64_t)json_integer_value(b));
 		}
 	} else if (strcmp(t, "attach") == 0) {
 		do_attach(c, msg);
@@ -353,18 +360,23 @@ out:
 
 static void native_closed(struct conn *c)
 {
-	run_detach(&c->sub);
+	struct native *nc = native_of(c);
+
+	if (!nc)
+		return;
+	stream_release(&nc->st);
+	free(nc);
+	c->proto = NULL;
 }
 
 static void native_drained(struct conn *c)
 {
-	if (c->queue_paused)
-		conn_flow_update(c);
+	if (native_of(c))
+		stream_drained(&native_of(c)->st);
 }
 
 const struct ws_dialect ws_native = {
 	.path = "/ws",
-	.kind = CONN_WS_NATIVE,
 	.open = native_open,
 	.message = native_message,
 	.closed = native_closed,

@@ -16,25 +16,34 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "net/conn.h"
-#include "net/http.h"
 #include "lib/log.h"
+#include "lib/utf8.h"
+#include "net/conn.h"
+#include "net/ws.h"
+#include "proto/app.h"
 #include "proto/piston.h"
 #include "proto/report.h"
-#include "net/server.h"
-#include "net/ws.h"
+#include "proto/routes.h"
+#include "proto/stream.h"
 
-#define conn_of(sub) ((struct conn *)((char *)(sub) - offsetof(struct conn, sub)))
 #define INIT_TIMEOUT_MS 1000
 
+/* A connection's state (c->proto). It outlives the socket until its timer
+ * has closed: 'c' is NULL from then on. */
 struct piston_ws {
 	uv_timer_t timer;	/* the init deadline */
 	struct conn *c;		/* NULL once the socket is gone */
+	struct stream st;
+	struct utf8_decoder dec[3];	/* by stream */
 	bool inited;
 	bool done;		/* the job ended: ignore further messages */
 	bool compile_stage;	/* a compile stage was announced */
 	const struct lang *lang;
 };
+
+#define piston_of(c) ((struct piston_ws *)(c)->proto)
+#define piston_of_sub(subp) ((struct piston_ws *)((char *)stream_of(subp) - \
+					      offsetof(struct piston_ws, st)))
 
 static void send_json(struct conn *c, json_t *j)
 {
@@ -64,16 +73,17 @@ static void send_exit(struct conn *c, const char *stage,
 			       "message", s->message));
 }
 
-static void flush_text(struct conn *c, enum run_stream stream, bool final,
-		       const char *p, size_t n)
+static void flush_text(struct piston_ws *w, enum run_stream stream,
+		       bool final, const char *p, size_t n)
 {
+	struct conn *c = w->c;
 	struct buf text;
 
 	buf_init(&text, 4 * n + 16);
 	if (final)
-		utf8_finish(&c->dec[stream], &text);
+		utf8_finish(&w->dec[stream], &text);
 	else
-		utf8_decode(&c->dec[stream], p, n, &text);
+		utf8_decode(&w->dec[stream], p, n, &text);
 	if (text.len)
 		send_json(c, json_pack("{s:s, s:s, s:s%}", "type", "data",
 				       "stream", stream == RUN_STDERR ? "stderr"
@@ -85,19 +95,19 @@ static void flush_text(struct conn *c, enum run_stream stream, bool final,
 static void on_output(struct run_sub *sub, enum run_stream stream,
 		      const char *p, size_t n)
 {
-	struct conn *c = conn_of(sub);
+	struct piston_ws *w = piston_of_sub(sub);
 
-	flush_text(c, stream, false, p, n);
-	conn_flow_update(c);
+	flush_text(w, stream, false, p, n);
+	stream_flow_update(&w->st);
 }
 
 static void on_stage(struct run_sub *sub, enum run_step step)
 {
-	struct conn *c = conn_of(sub);
-	struct piston_ws *w = c->piston;
+	struct piston_ws *w = piston_of_sub(sub);
+	struct conn *c = w->c;
 
 	for (int s = RUN_STDOUT; s <= RUN_STDERR; s++)
-		flush_text(c, (enum run_stream)s, true, NULL, 0);
+		flush_text(w, (enum run_stream)s, true, NULL, 0);
 	if (step == RUN_STEP_COMPILE) {
 		w->compile_stage = true;
 		send_json(c, json_pack("{s:s, s:s}", "type", "stage", "stage",
@@ -117,12 +127,12 @@ static void on_stage(struct run_sub *sub, enum run_step step)
 
 static void on_exited(struct run_sub *sub, const struct run_result *res)
 {
-	struct conn *c = conn_of(sub);
-	struct piston_ws *w = c->piston;
+	struct piston_ws *w = piston_of_sub(sub);
+	struct conn *c = w->c;
 	struct run_step_result s;
 
 	for (int i = RUN_STDOUT; i <= RUN_STDERR; i++)
-		flush_text(c, (enum run_stream)i, true, NULL, 0);
+		flush_text(w, (enum run_stream)i, true, NULL, 0);
 	w->done = true;
 	if (res->status == RUN_COMPILE_ERROR ||
 	    (!res->ran && res->compile_ran)) {
@@ -134,9 +144,9 @@ static void on_exited(struct run_sub *sub, const struct run_result *res)
 		run_main_step(res, &s);
 		send_exit(c, "run", &s);
 	}
-	conn_close(c, c->srv->engine->closing ? 1001 : 4999,
-		   c->srv->engine->closing ? "server shutting down"
-					   : "Job Completed");
+	bool closing = app_of(c)->engine->closing;
+	conn_close(c, closing ? 1001 : 4999,
+		   closing ? "server shutting down" : "Job Completed");
 }
 
 static const struct run_sub_ops sub_ops = {
@@ -160,7 +170,7 @@ static void on_init_timeout(uv_timer_t *t)
 
 static void do_init(struct conn *c, json_t *msg)
 {
-	struct piston_ws *w = c->piston;
+	struct piston_ws *w = piston_of(c);
 	struct batch_job *j;
 	struct run *run;
 	char text[300], v[64];
@@ -170,7 +180,7 @@ static void do_init(struct conn *c, json_t *msg)
 		conn_close(c, 4000, "Already Initialized");
 		return;
 	}
-	j = piston_job(c->srv, msg, NULL, text, sizeof(text));
+	j = piston_job(app_of(c), msg, NULL, text, sizeof(text));
 	if (!j) {
 		fail(c, text);
 		return;
@@ -193,9 +203,8 @@ static void do_init(struct conn *c, json_t *msg)
 		.queue = true,
 	};
 	for (int s = 0; s < 3; s++)
-		utf8_decoder_init(&c->dec[s]);
-	c->sub.ops = &sub_ops;
-	err = run_start(c->srv->engine, &req, &c->sub, &run);
+		utf8_decoder_init(&w->dec[s]);
+	err = run_start(app_of(c)->engine, &req, &w->st.sub, &run);
 	batch_job_free(j);	/* run_start copied what it needs */
 	if (err) {
 		w->done = true;
@@ -204,7 +213,7 @@ static void do_init(struct conn *c, json_t *msg)
 			"cannot start the job");
 		return;
 	}
-	snprintf(c->run_id, sizeof(c->run_id), "%s", run_id(run));
+	snprintf(w->st.run_id, sizeof(w->st.run_id), "%s", run_id(run));
 }
 
 /* Piston's signal names: SIGHUP ... SIGSYS and the real-time ones. */
@@ -237,7 +246,7 @@ static int signal_number(const char *name)
 static void piston_message(struct conn *c, const char *p, size_t n,
 			   bool binary)
 {
-	struct piston_ws *w = c->piston;
+	struct piston_ws *w = piston_of(c);
 	json_error_t jerr;
 	json_t *msg, *type;
 	const char *t;
@@ -267,8 +276,8 @@ static void piston_message(struct conn *c, const char *p, size_t n,
 		} else if (!json_is_string(stream) ||
 			   strcmp(json_string_value(stream), "stdin")) {
 			conn_close(c, 4004, "Can only write to stdin");
-		} else if (json_is_string(data) && c->sub.run) {
-			int err = run_input(c->sub.run, json_string_value(data),
+		} else if (json_is_string(data) && w->st.sub.run) {
+			int err = run_input(w->st.sub.run, json_string_value(data),
 					    json_string_length(data));
 			if (err == -ENOBUFS)
 				send_json(c, json_pack("{s:s, s:s}", "type",
@@ -284,8 +293,8 @@ static void piston_message(struct conn *c, const char *p, size_t n,
 			conn_close(c, 4003, "Not yet initialized");
 		else if (!s)
 			conn_close(c, 4005, "Invalid signal");
-		else if (c->sub.run)
-			run_signal(c->sub.run, s);
+		else if (w->st.sub.run)
+			run_signal(w->st.sub.run, s);
 	}
 	/* Piston ignores any other type */
 	json_decref(msg);
@@ -295,16 +304,16 @@ static void piston_open(struct conn *c)
 {
 	struct piston_ws *w = calloc(1, sizeof(*w));
 
-	c->sub.ops = &sub_ops;
 	if (!w) {
 		conn_close(c, 1011, "out of memory");
 		return;
 	}
 	w->c = c;
-	c->piston = w;
+	stream_init(&w->st, c, &sub_ops);
+	c->proto = w;
 	uv_timer_init(c->srv->loop, &w->timer);
 	w->timer.data = w;
-	if (!http_token_ok(c)) {
+	if (!app_token_ok(c)) {
 		w->done = true;
 		fail(c, "a valid API token is required");
 		return;
@@ -314,24 +323,25 @@ static void piston_open(struct conn *c)
 
 static void piston_closed(struct conn *c)
 {
-	run_detach(&c->sub);
-	if (c->piston) {
-		c->piston->c = NULL;
-		uv_timer_stop(&c->piston->timer);
-		uv_close((uv_handle_t *)&c->piston->timer, on_timer_closed);
-		c->piston = NULL;
-	}
+	struct piston_ws *w = piston_of(c);
+
+	if (!w)
+		return;
+	stream_release(&w->st);
+	w->c = NULL;
+	uv_timer_stop(&w->timer);
+	uv_close((uv_handle_t *)&w->timer, on_timer_closed);
+	c->proto = NULL;
 }
 
 static void piston_drained(struct conn *c)
 {
-	if (c->queue_paused)
-		conn_flow_update(c);
+	if (piston_of(c))
+		stream_drained(&piston_of(c)->st);
 }
 
 const struct ws_dialect ws_piston = {
 	.path = "/api/v2/connect",
-	.kind = CONN_WS_PISTON,
 	.open = piston_open,
 	.message = piston_message,
 	.closed = piston_closed,

@@ -10,8 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "run/cache.h"
 #include "lib/log.h"
+#include "run/cache.h"
 
 struct cache_entry {
 	char key[65];

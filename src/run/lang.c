@@ -16,8 +16,8 @@
 #include <unistd.h>
 
 #include "lib/buf.h"
-#include "run/lang.h"
 #include "lib/log.h"
+#include "run/lang.h"
 
 static void strv_free(char **v)
 {

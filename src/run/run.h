@@ -24,9 +24,9 @@
 #include <uv.h>
 
 #include "lib/buf.h"
-#include "run/lang.h"
 #include "lib/limit.h"
 #include "lib/ring.h"
+#include "run/lang.h"
 
 struct sandbox;
 struct run;

@@ -15,9 +15,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lib/sha256.h"
 #include "run/cache.h"
 #include "run/run_internal.h"
-#include "lib/sha256.h"
 
 #define ARTEFACT_FILES_MAX 256
 
