@@ -7,7 +7,7 @@
 
 VERSION := 0.1.0
 CC      ?= cc
-PKGS    := libwebsockets libuv jansson sqlite3 libseccomp
+PKGS    := libwebsockets libuv jansson sqlite3 libseccomp libcrypto
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wformat=2 -Wvla -Wwrite-strings -Wimplicit-fallthrough \
            -Wno-unused-parameter
@@ -34,7 +34,7 @@ UNIT    := $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/test_*.c
 all: $(B)/coderoom
 
 $(B)/coderoom: $(OBJS)
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm -lpthread
 
 $(B)/libcoderoom.a: $(LIBOBJS)
 	rm -f $@ && ar rcs $@ $^
@@ -46,7 +46,7 @@ $(B)/%.o: %.c
 $(B)/tests/test_%: tests/unit/test_%.c $(B)/libcoderoom.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libcoderoom.a \
-		$(PKG_LIBS) -lcmocka -lpthread
+		$(PKG_LIBS) -lcmocka -lm -lpthread
 
 unit: $(UNIT)
 
