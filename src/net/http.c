@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "lib/log.h"
 #include "lib/utf8.h"
@@ -173,6 +174,20 @@ int http_on_request(struct conn *c, const char *uri)
 	if (h->method & (HTTP_POST | HTTP_PUT | HTTP_PATCH)) {
 		int n = lws_hdr_copy(c->wsi, len, sizeof(len),
 				     WSI_TOKEN_HTTP_CONTENT_LENGTH);
+		char te[32];
+		if (n <= 0 && lws_hdr_copy(c->wsi, te, sizeof(te),
+					   WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0 &&
+		    !strcasecmp(te, "chunked")) {
+			/* lws hands us the framed bytes as a body of
+			 * unknown length; decoded here, capped (413), and
+			 * the connection closes after it (lws would take
+			 * what follows for more body) */
+			h->has_body = true;
+			h->chunked = true;
+			h->close_after = true;
+			chunked_init(&h->dechunk);
+			return 0;
+		}
 		if (n <= 0) {
 			/* lws 4.1 cannot read chunked bodies: say so */
 			h->close_after = true;
@@ -212,6 +227,20 @@ int http_on_body(struct conn *c, const void *p, size_t n)
 
 	if (!h || h->answered)
 		return 0;
+	if (h->chunked) {
+		long used = chunked_feed(&h->dechunk, p, n, &h->body);
+		if (used == -ENOBUFS) {
+			http_reply_error(c, 413, NULL, "request body too large "
+					 "(at most %zu bytes)",
+					 c->srv->cfg->max_body_bytes);
+		} else if (used < 0) {
+			http_reply_error(c, 400, NULL, "bad chunked request "
+					 "body");
+		} else if (h->dechunk.done) {
+			dispatch(c);
+		}
+		return 0;
+	}
 	if (buf_append(&h->body, p, n)) {
 		h->close_after = true;
 		http_reply_error(c, 413, NULL, "request body too large");

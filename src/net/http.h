@@ -18,6 +18,7 @@
 #include <jansson.h>
 
 #include "lib/buf.h"
+#include "net/chunked.h"
 
 struct conn;
 
@@ -31,6 +32,8 @@ struct http_req {
 	char path[512];			/* decoded path, no query */
 	struct buf body;		/* request body (capped) */
 	bool has_body;			/* POST/PUT/PATCH with a body to read */
+	bool chunked;			/* ... in the chunked transfer coding */
+	struct chunked dechunk;		/* its decoder */
 	bool answered;			/* a reply is queued or sent */
 
 	/* the response */
