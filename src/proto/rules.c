@@ -60,11 +60,20 @@ int rules_decode(const char *enc, const char *s, size_t len, char **out,
 	return 0;
 }
 
+/* At most 100 bytes of a name for a message, never cut in a character
+ * (a cut one would end the message there: JSON needs UTF-8). */
+static const char *short_name(const char *s, char out[101])
+{
+	snprintf(out, 101, "%s", s);
+	out[utf8_valid_prefix(out, strlen(out))] = '\0';
+	return out;
+}
+
 int rules_add_file(struct batch_job *j, size_t i, const char *name,
 		   size_t namelen, const char *enc, const char *data,
 		   size_t len, struct api_err *e)
 {
-	char field[48], *dec = NULL;
+	char field[48], *dec = NULL, s1[101], s2[101];
 	const char *fname;
 	size_t declen;
 	int err;
@@ -77,10 +86,11 @@ int rules_add_file(struct batch_job *j, size_t i, const char *name,
 	}
 	if (name && (strlen(name) != namelen ||
 		     !sandbox_path_ok(name, namelen))) {
-		api_err_set(e, 400, field, "%s \"%.100s\" is not a valid file "
+		api_err_set(e, 400, field, "%s \"%s\" is not a valid file "
 			    "path: relative, '/' between directories, no '.' "
 			    "or '..' or empty parts, no control characters, at "
-			    "most %d bytes", field, name, SANDBOX_PATH_MAX);
+			    "most %d bytes", field, short_name(name, s1),
+			    SANDBOX_PATH_MAX);
 		return -EINVAL;
 	}
 	if (i > 0 && !name) {
@@ -91,10 +101,11 @@ int rules_add_file(struct batch_job *j, size_t i, const char *name,
 	fname = i == 0 ? run_entry_name(j->lang, name) : name;
 	for (size_t k = 0; k < j->nfiles; k++)
 		if (sandbox_paths_clash(j->files[k].name, fname)) {
-			api_err_set(e, 400, field, "%s \"%.100s\" clashes with "
-				    "files[%zu] (\"%.100s\"): the same name, or "
+			api_err_set(e, 400, field, "%s \"%s\" clashes with "
+				    "files[%zu] (\"%s\"): the same name, or "
 				    "a file and a directory of that name",
-				    field, fname, k, j->files[k].name);
+				    field, short_name(fname, s1), k,
+				    short_name(j->files[k].name, s2));
 			return -EINVAL;
 		}
 	if (strcmp(enc, "utf8")) {
