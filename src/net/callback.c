@@ -68,10 +68,19 @@ int callback_url_parse(const char *url, char *host, size_t hostlen,
 		return -EINVAL;
 	memcpy(host, hs, n);
 	host[n] = '\0';
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)host[i] <= ' ' || host[i] == '%' ||
-		    host[i] == '\\')
+	/* a DNS name or an IPv4 address; inside brackets an IPv6 one (no
+	 * zone): nothing else reaches the resolver or the Host header */
+	for (size_t i = 0; i < n; i++) {
+		char ch = host[i];
+		bool hex = (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') ||
+			   (ch >= 'A' && ch <= 'F');
+		bool ok = hs != url + 7 ? hex || ch == ':' || ch == '.' :
+			  hex || (ch >= 'g' && ch <= 'z') ||
+			  (ch >= 'G' && ch <= 'Z') || ch == '-' || ch == '.' ||
+			  ch == '_';
+		if (!ok)
 			return -EINVAL;
+	}
 	*port = 80;
 	if (*p == ':') {
 		unsigned long v = 0;
