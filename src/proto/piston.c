@@ -72,16 +72,18 @@ static bool limit(json_t *body, const char *name, uint64_t max, uint64_t def,
 		*out = max;
 		return true;
 	}
-	if (x > (double)max) {
-		snprintf(msg, msglen, "%s cannot exceed the configured limit of "
-			 "%llu", name, (unsigned long long)max);
-		return false;
-	}
 	if (x < 0) {
 		snprintf(msg, msglen, "%s must be non-negative", name);
 		return false;
 	}
-	*out = (uint64_t)ceil(x);
+	/* the limits rule every API shares: 1..max */
+	uint64_t n = x >= 1e18 ? UINT64_MAX : (uint64_t)ceil(x);
+	if (rules_limit_check(n, max) != RULES_LIMIT_OK) {
+		snprintf(msg, msglen, "%s cannot exceed the configured limit of "
+			 "%llu", name, (unsigned long long)max);
+		return false;
+	}
+	*out = n;
 	return true;
 }
 

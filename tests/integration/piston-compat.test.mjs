@@ -151,6 +151,23 @@ test('raw: GET /api/v2/packages lists the installed languages; install and unins
   }
 });
 
+test('ws: an "error" is always followed by the 4002 close, also for stdin the program does not read', async () => {
+  const chunk = 'x'.repeat(400 * 1024);
+  const r = await connect((ws, msgs) => {
+    send(ws, { type: 'init', language: 'bash', version: '*', files: [{ content: 'echo up; sleep 30' }] });
+    waitUntil(() => msgs.some((m) => m.type === 'data')).then(() => {
+      for (let i = 0; i < 6; i++) send(ws, { type: 'data', stream: 'stdin', data: chunk });
+    });
+  });
+  const errors = r.msgs.filter((m) => m.type === 'error');
+  assert.equal(errors.length, 1, JSON.stringify(r.msgs).slice(0, 300));
+  assert.match(errors[0].message, /stdin buffer full/);
+  assert.equal(r.msgs[r.msgs.length - 1].type, 'error', 'nothing after the error');
+  assert.deepEqual([r.code, r.reason], [4002, 'Notified Error']);
+  await waitUntil(async () => (await httpRequest(srv.url + '/api/health')).json.runs_active === 0,
+    { timeout: 15000, what: 'the run ended with its socket' });
+});
+
 /* ---- helpers ------------------------------------------------------- */
 
 /* Writes a request (no half-close: lws drops a connection whose client
