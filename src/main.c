@@ -132,9 +132,10 @@ static void finalize(void)
 		g.sb = NULL;
 		g.app.sb = NULL;
 	}
-	run_engine_release(&g.engine);
+	/* every exit is delivered: what is left of Judge0's is waiting */
 	judge0_close(g.app.judge0);
 	g.app.judge0 = NULL;
+	run_engine_release(&g.engine);
 	uv_close((uv_handle_t *)&g.sigint, on_closed_noop);
 	uv_close((uv_handle_t *)&g.sigterm, on_closed_noop);
 	uv_close((uv_handle_t *)&g.shutdown_timer, on_closed_noop);

@@ -171,32 +171,9 @@ static int find_sub(struct judge0 *j0, const char *token,
 
 	memset(out, 0, sizeof(*out));
 	if (l) {
-		/* a shallow view: the texts stay the live entry's */
-		*out = l->sub;
-		out->compiler_options = out->command_line_arguments = NULL;
-		out->callback_url = out->message = NULL;
-		for (int i = 0; i < J0_NTEXT; i++)
-			out->text[i] = (struct judge0_bytes){ NULL, 0 };
-		struct judge0_sub tmp = l->sub;
-		/* deep copy of what render reads */
-		for (int i = 0; i < J0_NTEXT; i++)
-			if (tmp.text[i].p) {
-				out->text[i].p = malloc(tmp.text[i].n + 1);
-				if (!out->text[i].p)
-					goto out_nomem;
-				memcpy(out->text[i].p, tmp.text[i].p,
-				       tmp.text[i].n + 1);
-				out->text[i].n = tmp.text[i].n;
-			}
-		if ((tmp.compiler_options &&
-		     !(out->compiler_options = strdup(tmp.compiler_options))) ||
-		    (tmp.command_line_arguments &&
-		     !(out->command_line_arguments =
-			       strdup(tmp.command_line_arguments))) ||
-		    (tmp.callback_url &&
-		     !(out->callback_url = strdup(tmp.callback_url))))
-			goto out_nomem;
 		struct run_sub *rs = l->job ? &l->job->sub : NULL;
+		if (judge0_sub_copy(out, &l->sub))
+			return -ENOMEM;
 		out->status_id = rs && rs->run &&
 				 run_get_state(rs->run) != RUN_STARTING ?
 				 J0_PROCESSING : J0_IN_QUEUE;
@@ -216,9 +193,6 @@ static int find_sub(struct judge0 *j0, const char *token,
 		return -ENOENT;	/* expired: the sweep deletes it */
 	}
 	return 0;
-out_nomem:
-	judge0_sub_release(out);
-	return -ENOMEM;
 }
 
 /* ---- running --------------------------------------------------------- */

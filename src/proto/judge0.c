@@ -284,6 +284,39 @@ void judge0_sub_release(struct judge0_sub *s)
 	memset(s, 0, sizeof(*s));
 }
 
+static int dup_opt(char **dst, const char *src)
+{
+	*dst = src ? strdup(src) : NULL;
+	return src && !*dst ? -ENOMEM : 0;
+}
+
+int judge0_sub_copy(struct judge0_sub *dst, const struct judge0_sub *src)
+{
+	*dst = *src;
+	dst->compiler_options = dst->command_line_arguments = NULL;
+	dst->callback_url = dst->message = NULL;
+	for (int i = 0; i < J0_NTEXT; i++)
+		dst->text[i] = (struct judge0_bytes){ NULL, 0 };
+	for (int i = 0; i < J0_NTEXT; i++) {
+		if (!src->text[i].p)
+			continue;
+		if (!(dst->text[i].p = malloc(src->text[i].n + 1)))
+			goto out_nomem;
+		memcpy(dst->text[i].p, src->text[i].p, src->text[i].n + 1);
+		dst->text[i].n = src->text[i].n;
+	}
+	if (dup_opt(&dst->compiler_options, src->compiler_options) ||
+	    dup_opt(&dst->command_line_arguments,
+		    src->command_line_arguments) ||
+	    dup_opt(&dst->callback_url, src->callback_url) ||
+	    dup_opt(&dst->message, src->message))
+		goto out_nomem;
+	return 0;
+out_nomem:
+	judge0_sub_release(dst);
+	return -ENOMEM;
+}
+
 /* Rails' validation errors: {"field": ["message", ...]} */
 static void add_error(json_t *errors, struct api_err *e, const char *field,
 		      const char *fmt, ...) __attribute__((format(printf, 4, 5)));

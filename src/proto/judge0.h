@@ -91,6 +91,8 @@ struct judge0_sub {
 };
 
 void judge0_sub_release(struct judge0_sub *s);
+/* A deep copy of src into *dst. 0 or -ENOMEM (dst then empty). */
+int judge0_sub_copy(struct judge0_sub *dst, const struct judge0_sub *src);
 
 /*
  * Parses one submission object. 'base64': source_code, stdin and
