@@ -74,6 +74,29 @@ test('GET /languages, /languages/all, /languages/{id}: Judge0\'s ids', async () 
   assert.equal((await httpRequest(J + '/languages/abc')).status, 404);
 });
 
+const HELLO = {
+  71: ['python', 'print("hello")'],
+  50: ['c', '#include <stdio.h>\nint main(void) { puts("hello"); return 0; }'],
+  54: ['cpp', '#include <iostream>\nint main() { std::cout << "hello" << std::endl; }'],
+  62: ['java', 'public class Main { public static void main(String[] a) { System.out.println("hello"); } }'],
+  63: ['javascript', 'console.log("hello")'],
+  73: ['rust', 'fn main() { println!("hello"); }'],
+  60: ['go', 'package main\nimport "fmt"\nfunc main() { fmt.Println("hello") }'],
+};
+
+test("Judge0's ids of the issue's languages run with Judge0's defaults (128000 KB, 60 processes; the JVM's table)", async (t) => {
+  const installed = new Set((await httpRequest(srv.url + '/api/languages')).json.filter((l) => l.available).map((l) => l.id));
+  const listed = new Set((await httpRequest(J + '/languages')).json.map((l) => l.id));
+  for (const [id, [lang, src]] of Object.entries(HELLO)) {
+    // a language not installed here is a named skip, not a pass
+    await t.test(`${id} ${lang}`, { skip: !installed.has(lang) && `${lang} is not installed here` }, async () => {
+      assert.ok(listed.has(Number(id)), `${lang} is listed as ${id}`);
+      const r = await wait({ source_code: src, language_id: Number(id), expected_output: 'hello' }, 'fields=status,stdout,compile_output,message');
+      assert.deepEqual(r.json.status, { id: 3, description: 'Accepted' }, `${lang}: ${r.text}`);
+    });
+  }
+});
+
 test('GET /about, /version, /system_info, /config_info, /workers', async () => {
   const about = await httpRequest(J + '/about');
   assert.deepEqual(Object.keys(about.json), ['version', 'homepage', 'source_code', 'maintainer']);
