@@ -48,7 +48,14 @@ $(B)/tests/test_%: tests/unit/test_%.c $(B)/libcoderoom.a
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libcoderoom.a \
 		$(PKG_LIBS) -lcmocka -lpthread
 
-unit: $(UNIT)
+# The pure Socket.IO codecs on a JSON-lines pipe, for the conformance test
+# against the official client's parsers (tests/integration/sio-codec).
+$(B)/tests/sio_pipe: tests/lib/sio_pipe.c $(B)/libcoderoom.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libcoderoom.a \
+		$(PKG_LIBS) -lpthread
+
+unit: $(UNIT) $(B)/tests/sio_pipe
 
 # Debian packages, npm packages, the service user: scripts/setup.sh is
 # idempotent and quick when nothing is missing.
