@@ -188,7 +188,11 @@ int eio_session_ws_attach(struct eio_session *s, void *ws, uint64_t now);
 int eio_session_on_ws_frame(struct eio_session *s, void *ws, const char *data,
 			    size_t len, bool binary, uint64_t now);
 
-/* A WebSocket the session knows closed (peer, error, or after WS_CLOSE). */
+/*
+ * A WebSocket of the session closed (the peer, an error). Once
+ * EIO_ACT_WS_CLOSE named it the session has forgotten it, and reporting
+ * its close returns -EINVAL, harmlessly.
+ */
 int eio_session_on_ws_closed(struct eio_session *s, void *ws, uint64_t now);
 
 /*
