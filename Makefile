@@ -25,7 +25,7 @@ PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 B       := build$(if $(SAN),-san)
-SRCS    := $(wildcard src/*.c src/sandbox/*.c)
+SRCS    := $(wildcard src/*.c src/sandbox/*.c src/room/*.c)
 OBJS    := $(SRCS:%.c=$(B)/%.o)
 LIBOBJS := $(filter-out $(B)/src/main.o,$(OBJS))
 UNIT    := $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/test_*.c))
