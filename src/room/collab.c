@@ -618,20 +618,28 @@ int collab_load_history(struct collab *c, uint64_t v, const char *client_id,
 
 /* ---- selections ---------------------------------------------------- */
 
+static size_t length_at_or_zero(const struct collab *c, uint64_t v)
+{
+	return v > c->version || v < collab_oldest(c) ? 0 : length_at(c, v);
+}
+
 int collab_map_selection(const struct collab *c, uint64_t version,
 			 size_t *anchor, size_t *head)
 {
-	size_t a = *anchor, h = *head, len;
+	size_t len = length_at_or_zero(c, version);
+	bool inverted = *head < *anchor;
+	size_t from = inverted ? *head : *anchor;
+	size_t to = inverted ? *anchor : *head;
 
 	if (version > c->version || version < collab_oldest(c))
 		return -ESTALE;
-	len = length_at(c, version);
-	if (a > len || h > len)
+	if (*anchor > len || *head > len)
 		return -EINVAL;
+	/* As SelectionRange.map: an empty range maps with assoc -1, the ends
+	 * of a non-empty one inwards (which can leave from > to when the
+	 * range lay inside a replaced stretch; the library keeps it so). */
 	for (uint64_t v = version; v < c->version; v++) {
 		const struct changeset *cs = entry(c, v)->changes;
-		size_t from = a < h ? a : h, to = a < h ? h : a;
-		bool inverted = h < a;
 
 		if (from == to) {
 			if (cs_map_pos(cs, from, -1, &from))
@@ -641,10 +649,8 @@ int collab_map_selection(const struct collab *c, uint64_t version,
 			   cs_map_pos(cs, to, -1, &to)) {
 			return -EINVAL;
 		}
-		a = inverted ? to : from;
-		h = inverted ? from : to;
 	}
-	*anchor = a;
-	*head = h;
+	*anchor = inverted ? to : from;
+	*head = inverted ? from : to;
 	return 0;
 }

@@ -485,6 +485,39 @@ static void test_selection(void **state)
 	collab_free(c);
 }
 
+/* A range inside a replaced stretch comes out with from > to, and the
+ * library keeps mapping it so (anchor 4, head 1 below, where mapping the
+ * re-ordered ends would give 4-2). Expected: @codemirror/state 6.7.6. */
+static const struct sel inside[] = {
+	{2, 4, 4, 1, 0},
+	{4, 2, 1, 4, 0},
+	{2, 2, 1, 1, 0},
+	{0, 6, 0, 5, 0},
+};
+
+static void test_selection_inside_replacement(void **state)
+{
+	struct collab *c = make("abcdef", 0, NULL);
+	struct collab_pending p;
+	json_t *u = js("[{\"clientID\":\"A\",\"changes\":[1,[4,\"XY\"],1]},"
+		       "{\"clientID\":\"A\",\"changes\":[1,[0,\"Q\"],3]}]");
+
+	assert_int_equal(collab_push(c, 0, u, &p), 0);
+	collab_pending_release(&p);
+	json_decref(u);
+	assert_text(c, "aQXYf");
+	for (size_t i = 0; i < sizeof inside / sizeof inside[0]; i++) {
+		size_t a = inside[i].anchor, h = inside[i].head;
+
+		assert_int_equal(collab_map_selection(c, 0, &a, &h), 0);
+		if (a != inside[i].want_anchor || h != inside[i].want_head)
+			fail_msg("range %zu-%zu: %zu-%zu, want %zu-%zu",
+				 inside[i].anchor, inside[i].head, a, h,
+				 inside[i].want_anchor, inside[i].want_head);
+	}
+	collab_free(c);
+}
+
 /* ---- restoring from a store ---------------------------------------- */
 
 static void test_restore(void **state)
@@ -609,6 +642,7 @@ int main(void)
 		cmocka_unit_test(test_prepare_commit_abort),
 		cmocka_unit_test(test_window),
 		cmocka_unit_test(test_selection),
+		cmocka_unit_test(test_selection_inside_replacement),
 		cmocka_unit_test(test_restore),
 		cmocka_unit_test(test_history_window_full),
 	};
