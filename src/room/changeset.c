@@ -429,7 +429,7 @@ int cs_apply(const struct changeset *cs, const struct utext *doc,
 		}
 		d = &e[ne++];
 		d->from = d->to = pos;
-		d->ins = cs->text + s->text;
+		d->ins = cs->text ? cs->text + s->text : NULL;
 		d->ins_len = d->ins_u16 = 0;
 		for (; i < cs->n && cs->sec[i].ins >= 0; i++) {
 			d->to += cs->sec[i].len;
@@ -451,7 +451,10 @@ struct it {
 	int64_t len;		/* old units left in the current section */
 	int64_t ins;		/* CS_KEEP, inserted units left, or DONE */
 	int64_t off;		/* units consumed of the current section */
-	size_t toff;		/* bytes of its text consumed (compose) */
+	size_t toff;		/* its text consumed, in bytes (compose), up
+				   to the start of a character */
+	bool half;		/* and the first unit of that character too
+				   (half a surrogate pair was consumed) */
 	bool notext;		/* texts ignored (building a desc) */
 };
 
@@ -468,6 +471,7 @@ static void it_next(struct it *it)
 	}
 	it->off = 0;
 	it->toff = 0;
+	it->half = false;
 }
 
 static void it_init(struct it *it, const struct changeset *cs, bool notext)
@@ -499,24 +503,65 @@ static void it_text(const struct it *it, const char **s, size_t *n)
 	if (it_done(it) || it->i == 0 || it->notext)
 		return;
 	sec = &it->cs->sec[it->i - 1];
+	if (!sec->nbytes)
+		return;
 	*s = it->cs->text + sec->text;
 	*n = sec->nbytes;
 }
 
-/* Bytes of the next 'units' units of the current section's text, from
- * where the iterator stands in it. */
-static int it_text_bytes(const struct it *it, int64_t units, size_t *bytes)
+/*
+ * Moves (*off, *half) forward by 'units' UTF-16 units in the valid UTF-8
+ * s[0..n). It may stop between the two units of a 4-byte character (*half
+ * set): a change may drop half of an inserted emoji if it drops the other
+ * half too.
+ */
+static int text_skip(const char *str, size_t n, size_t *off, bool *half,
+		     int64_t units)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t o = *off;
+	bool h = *half;
+
+	while (units > 0) {
+		unsigned c;
+		size_t k;
+
+		if (o >= n)
+			return -EINVAL;
+		c = s[o];
+		k = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+		if (k == 4 && !h && units == 1) {
+			h = true;
+			break;
+		}
+		units -= k == 4 && !h ? 2 : 1;
+		o += k;
+		h = false;
+	}
+	*off = o;
+	*half = h;
+	return 0;
+}
+
+/* The next 'units' units of the current section's text, to keep: -EINVAL
+ * if they begin or end inside a surrogate pair. */
+static int it_text_slice(const struct it *it, int64_t units, const char **p,
+			 size_t *bytes)
 {
 	const char *s;
-	size_t n;
+	size_t n, end = it->toff;
+	bool half = it->half;
 
 	it_text(it, &s, &n);
-	if (!s) {
-		*bytes = 0;
+	*p = NULL;
+	*bytes = 0;
+	if (!s)
 		return 0;
-	}
-	return utext_advance(s + it->toff, n - it->toff, (size_t)units,
-			     bytes);
+	if (half || text_skip(s, n, &end, &half, units) || half)
+		return -EINVAL;
+	*p = s + it->toff;
+	*bytes = end - it->toff;
+	return 0;
 }
 
 static void it_forward(struct it *it, int64_t len)
@@ -533,7 +578,6 @@ static void it_forward(struct it *it, int64_t len)
  * some. */
 static int it_forward2(struct it *it, int64_t len)
 {
-	size_t b;
 	int rc;
 
 	if (it->ins == CS_KEEP) {
@@ -541,12 +585,17 @@ static int it_forward2(struct it *it, int64_t len)
 	} else if (len == it->ins) {
 		it_next(it);
 	} else {
-		rc = it_text_bytes(it, len, &b);
-		if (rc)
-			return rc;
+		const char *s;
+		size_t n;
+
+		it_text(it, &s, &n);
+		if (s) {
+			rc = text_skip(s, n, &it->toff, &it->half, len);
+			if (rc)
+				return rc;
+		}
 		it->ins -= len;
 		it->off += len;
-		it->toff += b;
 	}
 	return 0;
 }
@@ -739,14 +788,12 @@ static int compose_set(const struct changeset *sa, const struct changeset *sb,
 				rc = sec_add(r, a.off ? 0 : (size_t)a.len, len,
 					     open);
 				if (!rc && !r->desc) {
-					const char *s;
-					size_t n, bytes;
+					const char *p;
+					size_t bytes;
 
-					it_text(&a, &s, &n);
-					rc = it_text_bytes(&a, len, &bytes);
-					if (!rc && s)
-						rc = text_add(r, s + a.toff,
-							      bytes);
+					rc = it_text_slice(&a, len, &p, &bytes);
+					if (!rc)
+						rc = text_add(r, p, bytes);
 				}
 			} else {
 				rc = sec_add(r, a.off ? 0 : (size_t)a.len,

@@ -127,20 +127,6 @@ static int scan(const unsigned char *s, size_t *pos, size_t *off,
 	return 0;
 }
 
-int utext_advance(const char *s, size_t len, size_t units, size_t *bytes)
-{
-	size_t pos = 0, off = 0, u16;
-
-	/* Only called on short inserted texts, whose length is known valid:
-	 * measure to bound the scan. */
-	if (utext_measure(s, len, &u16) || units > u16)
-		return -EINVAL;
-	if (scan((const unsigned char *)s, &pos, &off, units))
-		return -EINVAL;
-	*bytes = off;
-	return 0;
-}
-
 /* A forward cursor over a text, for increasing positions. */
 struct cursor {
 	size_t mi;		/* first mark not yet passed */

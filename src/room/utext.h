@@ -86,10 +86,4 @@ int utext_replace(const struct utext *src, const struct utext_edit *e,
  */
 int utext_measure(const char *s, size_t len, size_t *u16);
 
-/*
- * In the valid UTF-8 s[0..len): the byte length of its first 'units' UTF-16
- * units. -EINVAL if that is past the end or splits a surrogate pair.
- */
-int utext_advance(const char *s, size_t len, size_t units, size_t *bytes);
-
 #endif

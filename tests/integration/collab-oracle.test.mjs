@@ -55,7 +55,7 @@ test(`changesets agree with @codemirror/state on ${CASES} random cases`, async (
   const seed = seedFrom(20250601);
   const r = prng(seed);
   const o = startOracle();
-  const seen = { refused: 0, applied: 0, mapped: 0, composed: 0, outOfRange: 0 };
+  const seen = { refused: 0, applied: 0, mapped: 0, composed: 0, composeRefused: 0, outOfRange: 0 };
   try {
     for (let i = 0; i < CASES; i++) {
       const at = `(seed ${seed}, case ${i}; replay with COLLAB_SEED=${seed})`;
@@ -107,6 +107,29 @@ test(`changesets agree with @codemirror/state on ${CASES} random cases`, async (
       assert.deepEqual(cd.sections, a.desc.composeDesc(b.desc).sections, `composeDesc ${at}`);
       seen.composed++;
 
+      // a change on the result that may cut the pairs a inserted: the C
+      // compose is refused exactly when b keeps a piece of a's text that
+      // begins or ends inside a pair (the library makes half a pair, or
+      // glues two halves into a new character); dropping both halves, or
+      // cutting a pair of the old text, is fine for the set (applying it
+      // is another matter, checked above)
+      const bx = randChanges(r, after, { anywhere: true });
+      const lib = a.compose(bx).toJSON();
+      const cx = await o.call({ op: 'compose', a: a.toJSON(), b: bx.toJSON() });
+      const inserted = [];
+      a.iterChangedRanges((_fa, _ta, fromB, toB) => inserted.push([fromB, toB]));
+      let broken = false;
+      bx.iterGaps((posA, _posB, len) => {
+        for (const q of [posA, posA + len])
+          if (insidePair(after, q) && inserted.some(([f, t]) => q > f && q < t)) broken = true;
+      });
+      if (broken) {
+        assert.equal(cx.error, 'EINVAL', `compose keeping half a pair ${at}`);
+        seen.composeRefused++;
+      } else {
+        assert.deepEqual(cx.json, lib, `compose (anywhere) ${at}`);
+      }
+
       // map / mapDesc over a concurrent change, both orders
       const m = randChanges(r, doc);
       for (const before of [false, true]) {
@@ -137,6 +160,7 @@ test(`changesets agree with @codemirror/state on ${CASES} random cases`, async (
   // The generator must have reached the interesting cases.
   assert.ok(seen.refused > CASES / 50, `ill-formed cases reached: ${JSON.stringify(seen)}`);
   assert.ok(seen.outOfRange > 0, `out-of-range mapPos reached: ${JSON.stringify(seen)}`);
+  assert.ok(seen.composeRefused > 0, `compose cutting pairs reached: ${JSON.stringify(seen)}`);
 });
 
 test('the CodeMirror vectors of tests/data/collab apply through the oracle', async () => {

@@ -364,6 +364,14 @@ static const struct op2 composes[] = {
 	 * surrogate; refused as a set, fine as a desc */
 	{"[1,[0,\"\xF0\x9F\x98\x80\"],1]", "[2,[1],1]", 0, -EINVAL, NULL,
 	 "[1,-1,0,1,1,-1]"},
+	/* b replaces (or deletes) both halves of it, one at a time: fine */
+	{"[1,[0,\"\xF0\x9F\x98\x80\"],1]", "[1,[1,\"x\"],[1,\"y\"],1]", 0, 0,
+	 "[1,[0,\"xy\"],1]", "[1,-1,0,2,1,-1]"},
+	{"[1,[0,\"\xF0\x9F\x98\x80\"],1]", "[1,[1],[1],1]", 0, 0, "[2]",
+	 "[2,-1]"},
+	/* b keeps the low half */
+	{"[1,[0,\"\xF0\x9F\x98\x80\"],1]", "[1,[1,\"x\"],2]", 0, -EINVAL, NULL,
+	 "[1,-1,0,2,1,-1]"},
 	/* empty sides return the other */
 	{"[3]", "[1,[1,\"q\"],1]", 0, 0, "[1,[1,\"q\"],1]", "[1,-1,1,1,1,-1]"},
 	{"[]", "[]", 0, 0, "[]", "[]"},

@@ -77,23 +77,6 @@ static void test_measure(void **state)
 	}
 }
 
-static void test_advance(void **state)
-{
-	const char *s = "a\xF0\x9F\x98\x80\xC3\xA9"; /* a, emoji, é */
-	size_t b;
-
-	assert_int_equal(utext_advance(s, 7, 0, &b), 0);
-	assert_int_equal(b, 0);
-	assert_int_equal(utext_advance(s, 7, 1, &b), 0);
-	assert_int_equal(b, 1);
-	assert_int_equal(utext_advance(s, 7, 2, &b), -EINVAL); /* mid pair */
-	assert_int_equal(utext_advance(s, 7, 3, &b), 0);
-	assert_int_equal(b, 5);
-	assert_int_equal(utext_advance(s, 7, 4, &b), 0);
-	assert_int_equal(b, 7);
-	assert_int_equal(utext_advance(s, 7, 5, &b), -EINVAL); /* past end */
-}
-
 /* Naive: the byte offset of pos, or -1 inside a pair / past the end. */
 static long naive_offset(const char *s, size_t len, size_t pos)
 {
@@ -312,7 +295,6 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_measure),
-		cmocka_unit_test(test_advance),
 		cmocka_unit_test(test_random_edits),
 		cmocka_unit_test(test_refusals),
 	};
