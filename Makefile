@@ -59,6 +59,11 @@ $(B)/tests/collab_oracle: tests/lib/collab_oracle.c $(ROOMOBJS)
 
 unit: $(UNIT) $(B)/tests/collab_oracle
 
+# bench/run.sh builds and runs it (make bench).
+$(B)/bench/collab-apply: bench/collab_apply.c $(ROOMOBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(ROOMOBJS) -ljansson
+
 # Debian packages, npm packages, the service user: scripts/setup.sh is
 # idempotent and quick when nothing is missing.
 setup:
