@@ -4,7 +4,10 @@
  * Input: a mode byte, then
  *  - mode & 1: JSON text for cs_parse(). A value it accepts must serialise
  *    to a canonical form that parses back to the same sections and text
- *    (the canonical form is a fixed point), with consistent lengths.
+ *    (the canonical form is a fixed point), with consistent lengths. The
+ *    same JSON is also pushed, at the version (mode >> 1) % 5, to a collab
+ *    authority with a short log: accepted or refused whole, the text stays
+ *    valid, a pull from before the push gives back what was accepted.
  *  - otherwise: bytes that drive a generator of a document (ASCII, 2-, 3-
  *    and 4-byte characters, NULs, newlines) and of change sets A and B for
  *    it, written as JSON and parsed like any client's. Checks:
@@ -23,6 +26,7 @@
 
 #include "fuzz.h"
 #include "room/changeset.h"
+#include "room/collab.h"
 #include "room/utext.h"
 
 #define CHECK(x)                                                               \
@@ -467,7 +471,80 @@ static void run_generated(struct rd *r)
 	cs_free(ba);
 }
 
-static void run_json(const uint8_t *data, size_t size)
+/* An authority over a short text with four updates in its log. */
+static struct collab *authority(void)
+{
+	static const char *const log[] = {
+		"[{\"clientID\":\"A\",\"changes\":[2,[0,\"x\"],6]}]",
+		"[{\"clientID\":\"B\",\"changes\":[[1],8]}]",
+		"[{\"clientID\":\"A\",\"changes\":[2,[2,\"\xF0\x9F\x8E\x89\",\"\"],4]}]",
+		"[{\"clientID\":\"C\",\"changes\":[9,[0,\"\xC3\xA9\"]]}]",
+	};
+	struct collab_caps caps;
+	struct collab *c;
+
+	collab_caps_default(&caps);
+	caps.max_doc_bytes = 4096;
+	caps.max_updates = 8;
+	caps.max_changes = 64;
+	caps.max_log = 8;
+	CHECK(collab_new(&caps, "ab\xF0\x9F\x98\x80" "cd\n\xE4\xB8\xAD", 12, 0,
+			 &c) == 0);
+	for (size_t i = 0; i < sizeof log / sizeof log[0]; i++) {
+		json_t *u = json_loads(log[i], 0, NULL);
+		struct collab_pending p;
+
+		CHECK(u && collab_push(c, i, u, &p) == 0 && p.n == 1);
+		collab_pending_release(&p);
+		json_decref(u);
+	}
+	return c;
+}
+
+static void push_json(const json_t *j, uint64_t version)
+{
+	struct collab *c = authority();
+	struct collab_pending p;
+	size_t len_before, len, u16, a = 1, h = 3;
+	const char *before = collab_text(c, &len_before);
+	char *copy = strndup(before, len_before);
+	uint64_t v0 = collab_version(c);
+	int rc = collab_push(c, version, j, &p);
+	const char *text = collab_text(c, &len);
+
+	CHECK(utext_measure(text, len, &u16) == 0 && u16 == collab_length(c));
+	CHECK(!memchr(text, '\r', len));
+	if (rc) {
+		/* refused whole */
+		CHECK(rc == -EINVAL || rc == -E2BIG || rc == -ESTALE);
+		CHECK(collab_version(c) == v0);
+		CHECK(len == len_before && !memcmp(text, copy, len));
+	} else {
+		json_t *pulled;
+
+		CHECK(p.base == v0 && p.version == v0 + p.n);
+		CHECK(collab_version(c) == p.version);
+		CHECK(collab_pull(c, v0, &pulled) == 0);
+		CHECK(json_array_size(pulled) == p.n);
+		for (size_t i = 0; i < p.n; i++) {
+			json_t *one = collab_update_json(&p.updates[i]);
+
+			CHECK(json_equal(one, json_array_get(pulled, i)));
+			json_decref(one);
+			check_set(p.updates[i].changes);
+		}
+		json_decref(pulled);
+		collab_pending_release(&p);
+	}
+	rc = collab_map_selection(c, 2, &a, &h);
+	CHECK(rc == 0 || rc == -ESTALE);
+	if (!rc)
+		CHECK(a <= collab_length(c) && h <= collab_length(c));
+	free(copy);
+	collab_free(c);
+}
+
+static void run_json(const uint8_t *data, size_t size, unsigned mode)
 {
 	json_t *j = json_loadb((const char *)data, size,
 			       JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
@@ -486,6 +563,7 @@ static void run_json(const uint8_t *data, size_t size)
 		}
 		cs_free(cs);
 	}
+	push_json(j, (mode >> 1) % 5);
 	json_decref(j);
 }
 
@@ -498,7 +576,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	mode = byte(&r);
 	if (mode & 1)
-		run_json(data + 1, size - 1);
+		run_json(data + 1, size - 1, mode);
 	else
 		run_generated(&r);
 	return 0;
