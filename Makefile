@@ -94,7 +94,7 @@ fuzz: setup
 	@$(MAKE) --no-print-directory -C fuzz run
 
 format:
-	clang-format -i $(SRCS) $(wildcard src/*.h src/sandbox/*.h tests/unit/*.c)
+	clang-format -i $(SRCS) $(wildcard src/*.h src/sandbox/*.h src/room/*.h tests/unit/*.c)
 
 clean:
 	rm -rf build build-san web/dist

@@ -52,10 +52,10 @@ static char *make_doc(size_t bytes, int mixed, size_t *len)
 	size_t n = 0, line = 0;
 
 	while (n < bytes) {
-		n += (size_t)sprintf(s + n, "    int value_%zu = compute(%zu, \"%s\");%s\n",
-				     line, line * 7,
-				     mixed ? "\xE4\xB8\xAD\xE6\x96\x87" : "text",
-				     mixed ? " // \xF0\x9F\x98\x80" : "");
+		n += (size_t)sprintf(
+		    s + n, "    int value_%zu = compute(%zu, \"%s\");%s\n",
+		    line, line * 7, mixed ? "\xE4\xB8\xAD\xE6\x96\x87" : "text",
+		    mixed ? " // \xF0\x9F\x98\x80" : "");
 		line++;
 	}
 	*len = n;
@@ -102,8 +102,8 @@ static struct changeset *multi(const struct utext *t, int ranges)
 		for (e = p + 3; utext_offset(t, e, &off); e++)
 			;
 		json_array_append_new(j, json_integer((json_int_t)(p - at)));
-		json_array_append_new(j, json_pack("[I,s]", (json_int_t)(e - p),
-						   "abc\xC3\xA9"));
+		json_array_append_new(
+		    j, json_pack("[I,s]", (json_int_t)(e - p), "abc\xC3\xA9"));
 		at = e;
 	}
 	json_array_append_new(j, json_integer((json_int_t)(t->u16len - at)));
@@ -126,7 +126,7 @@ static int cmp_double(const void *a, const void *b)
 		double runs[7];                                                \
 		for (int r_ = 0; r_ < 7; r_++) {                               \
 			double t0_ = now();                                    \
-			for (size_t i_ = 0; i_ < (size_t)(n); i_++) {                    \
+			for (size_t i_ = 0; i_ < (size_t)(n); i_++) {          \
 				body;                                          \
 			}                                                      \
 			runs[r_] = (now() - t0_) / (double)(n);                \
@@ -223,9 +223,10 @@ static void bench_doc(double mib, int mixed)
 				abort();
 			pos = p.updates[0].changes->sec[0].len;
 			collab_pending_release(&p);
-			undo = json_pack("[{s:s,s:[I,[i],I]}]", "clientID",
-					 "bench", "changes", (json_int_t)pos, 1,
-					 (json_int_t)(collab_length(c) - pos - 1));
+			undo =
+			    json_pack("[{s:s,s:[I,[i],I]}]", "clientID",
+				      "bench", "changes", (json_int_t)pos, 1,
+				      (json_int_t)(collab_length(c) - pos - 1));
 			if (collab_push(c, collab_version(c), undo, &p))
 				abort();
 			collab_pending_release(&p);
@@ -243,7 +244,8 @@ static void bench_doc(double mib, int mixed)
 	snprintf(name, sizeof name, "apply keystroke, %s (per MiB)", kind);
 	row(name, t_apply * per * 1e6, "us", t_count * per * 1e6,
 	    "UTF-8 walk of the document (no index)");
-	snprintf(name, sizeof name, "apply 50-range change, %s (per MiB)", kind);
+	snprintf(name, sizeof name, "apply 50-range change, %s (per MiB)",
+		 kind);
 	row(name, t_multi * per * 1e6, "us", t_copy * per * 1e6,
 	    "memcpy of the document");
 	snprintf(name, sizeof name, "push keystroke via collab, %s (per MiB)",

@@ -82,8 +82,10 @@ static void to_u16(const char *str, size_t len, struct u16 *out)
 			c = (c & 0x07) << 18 | (s[i + 1] & 0x3F) << 12 |
 			    (s[i + 2] & 0x3F) << 6 | (s[i + 3] & 0x3F);
 		if (c >= 0x10000) {
-			u16_push(out, (uint16_t)(0xD800 + ((c - 0x10000) >> 10)));
-			u16_push(out, (uint16_t)(0xDC00 + ((c - 0x10000) & 0x3FF)));
+			u16_push(out,
+				 (uint16_t)(0xD800 + ((c - 0x10000) >> 10)));
+			u16_push(out,
+				 (uint16_t)(0xDC00 + ((c - 0x10000) & 0x3FF)));
 		} else {
 			u16_push(out, (uint16_t)c);
 		}
@@ -103,7 +105,8 @@ static char *to_u8(const struct u16 *s, size_t *len)
 
 		if (c >= 0xD800 && c <= 0xDBFF) {
 			CHECK(i + 1 < s->n);
-			c = 0x10000 + ((c - 0xD800) << 10) + (s->u[++i] - 0xDC00);
+			c = 0x10000 + ((c - 0xD800) << 10) +
+			    (s->u[++i] - 0xDC00);
 		}
 		if (c < 0x80) {
 			o[n++] = (char)c;
@@ -220,7 +223,8 @@ static void check_set(const struct changeset *cs)
 		if (!cs->desc && s->ins > 0) {
 			size_t u;
 			CHECK(s->text == text);
-			CHECK(utext_measure(cs->text + s->text, s->nbytes, &u) == 0);
+			CHECK(utext_measure(cs->text + s->text, s->nbytes,
+					    &u) == 0);
 			CHECK(u == (size_t)s->ins);
 			text += s->nbytes;
 		} else {
@@ -232,7 +236,7 @@ static void check_set(const struct changeset *cs)
 }
 
 static void check_same_sections(const struct changeset *a,
-				 const struct changeset *b)
+				const struct changeset *b)
 {
 	CHECK(a->n == b->n);
 	for (size_t i = 0; i < a->n; i++)
@@ -258,9 +262,21 @@ static void check_round_trip(const struct changeset *cs)
 /* ---- generators ---------------------------------------------------- */
 
 static const char *const pieces[] = {
-	"a", "b", "xyz", " ", "\n", "\t", "\xC3\xA9", "\xE4\xB8\xAD",
-	"\xF0\x9F\x98\x80", "\xF0\x9F\x87\xAB", "e\xCC\x81", "\r", "\"",
-	"\\", "\xE2\x80\xA8",
+    "a",
+    "b",
+    "xyz",
+    " ",
+    "\n",
+    "\t",
+    "\xC3\xA9",
+    "\xE4\xB8\xAD",
+    "\xF0\x9F\x98\x80",
+    "\xF0\x9F\x87\xAB",
+    "e\xCC\x81",
+    "\r",
+    "\"",
+    "\\",
+    "\xE2\x80\xA8",
 };
 
 /* Text of 'count' pieces; a line string (line) never holds "\n". */
@@ -270,7 +286,8 @@ static size_t gen_text(struct rd *r, char *buf, size_t max, size_t count,
 	size_t n = 0;
 
 	for (size_t i = 0; i < count; i++) {
-		const char *p = pieces[byte(r) % (sizeof pieces / sizeof pieces[0])];
+		const char *p =
+		    pieces[byte(r) % (sizeof pieces / sizeof pieces[0])];
 		size_t l;
 
 		if (line && *p == '\n')
@@ -305,9 +322,11 @@ static json_t *gen_changes(struct rd *r, size_t len)
 				break;
 			json_array_append_new(a, json_integer((json_int_t)k));
 		} else if (op == 2) { /* delete */
-			json_array_append_new(a, json_pack("[I]", (json_int_t)k));
+			json_array_append_new(a,
+					      json_pack("[I]", (json_int_t)k));
 		} else { /* insert / replace, sometimes several lines */
-			json_t *e = json_pack("[I]", (json_int_t)(op == 3 ? 0 : k));
+			json_t *e =
+			    json_pack("[I]", (json_int_t)(op == 3 ? 0 : k));
 			size_t lines = 1 + byte(r) % 3;
 
 			if (op == 3)
@@ -320,8 +339,10 @@ static json_t *gen_changes(struct rd *r, size_t len)
 			json_array_append_new(a, e);
 		}
 		pos += k;
-		if (r->at >= r->n && pos < len) { /* out of bytes: keep the rest */
-			json_array_append_new(a, json_integer((json_int_t)(len - pos)));
+		if (r->at >= r->n &&
+		    pos < len) { /* out of bytes: keep the rest */
+			json_array_append_new(
+			    a, json_integer((json_int_t)(len - pos)));
 			pos = len;
 		}
 	}
@@ -399,8 +420,8 @@ static void run_generated(struct rd *r)
 	check_map_pos(a);
 
 	/* map: set and desc forms agree */
-	CHECK(cs_map(b, a, before, &x) == 0);	/* b, moved after a */
-	CHECK(cs_map(a, b, !before, &y) == 0);	/* a, moved after b */
+	CHECK(cs_map(b, a, before, &x) == 0);  /* b, moved after a */
+	CHECK(cs_map(a, b, !before, &y) == 0); /* a, moved after b */
 	CHECK(cs_map_desc(b, a, before, &xd) == 0);
 	CHECK(cs_map_desc(a, b, !before, &yd) == 0);
 	check_set(x);
@@ -475,10 +496,11 @@ static void run_generated(struct rd *r)
 static struct collab *authority(void)
 {
 	static const char *const log[] = {
-		"[{\"clientID\":\"A\",\"changes\":[2,[0,\"x\"],6]}]",
-		"[{\"clientID\":\"B\",\"changes\":[[1],8]}]",
-		"[{\"clientID\":\"A\",\"changes\":[2,[2,\"\xF0\x9F\x8E\x89\",\"\"],4]}]",
-		"[{\"clientID\":\"C\",\"changes\":[9,[0,\"\xC3\xA9\"]]}]",
+	    "[{\"clientID\":\"A\",\"changes\":[2,[0,\"x\"],6]}]",
+	    "[{\"clientID\":\"B\",\"changes\":[[1],8]}]",
+	    "[{\"clientID\":\"A\",\"changes\":[2,[2,\"\xF0\x9F\x8E\x89\",\"\"],"
+	    "4]}]",
+	    "[{\"clientID\":\"C\",\"changes\":[9,[0,\"\xC3\xA9\"]]}]",
 	};
 	struct collab_caps caps;
 	struct collab *c;
@@ -488,8 +510,10 @@ static struct collab *authority(void)
 	caps.max_updates = 8;
 	caps.max_changes = 64;
 	caps.max_log = 8;
-	CHECK(collab_new(&caps, "ab\xF0\x9F\x98\x80" "cd\n\xE4\xB8\xAD", 12, 0,
-			 &c) == 0);
+	CHECK(collab_new(&caps,
+			 "ab\xF0\x9F\x98\x80"
+			 "cd\n\xE4\xB8\xAD",
+			 12, 0, &c) == 0);
 	for (size_t i = 0; i < sizeof log / sizeof log[0]; i++) {
 		json_t *u = json_loads(log[i], 0, NULL);
 		struct collab_pending p;

@@ -77,7 +77,7 @@ static int sec_add(struct changeset *cs, size_t len, int64_t ins, bool force)
 			cs->cap = cap;
 		}
 		cs->sec[cs->n++] = (struct cs_section){
-			.len = len, .ins = ins, .text = cs->text_len};
+		    .len = len, .ins = ins, .text = cs->text_len};
 	}
 	return 0;
 }
@@ -256,9 +256,8 @@ static int add_lines(struct changeset *cs, const json_t *entry)
 }
 
 /* One entry of the JSON array: n, [n] or [n, lines...]. */
-static int parse_entry(struct changeset *cs, const json_t *e,
-		       size_t max_length, size_t max_text, size_t *text,
-		       size_t *len)
+static int parse_entry(struct changeset *cs, const json_t *e, size_t max_length,
+		       size_t max_text, size_t *text, size_t *len)
 {
 	size_t bytes, units;
 	int rc;
@@ -366,7 +365,7 @@ json_t *cs_to_json(const struct changeset *cs)
 
 		if (cs->desc) {
 			if (json_array_append_new(
-				    a, json_integer((json_int_t)s->len)) ||
+				a, json_integer((json_int_t)s->len)) ||
 			    json_array_append_new(a, json_integer(s->ins)))
 				goto out_free;
 			continue;
@@ -447,15 +446,15 @@ int cs_apply(const struct changeset *cs, const struct utext *doc,
 
 struct it {
 	const struct changeset *cs;
-	size_t i;		/* sections loaded (the current one is i - 1) */
-	int64_t len;		/* old units left in the current section */
-	int64_t ins;		/* CS_KEEP, inserted units left, or DONE */
-	int64_t off;		/* units consumed of the current section */
-	size_t toff;		/* its text consumed, in bytes (compose), up
-				   to the start of a character */
-	bool half;		/* and the first unit of that character too
-				   (half a surrogate pair was consumed) */
-	bool notext;		/* texts ignored (building a desc) */
+	size_t i;    /* sections loaded (the current one is i - 1) */
+	int64_t len; /* old units left in the current section */
+	int64_t ins; /* CS_KEEP, inserted units left, or DONE */
+	int64_t off; /* units consumed of the current section */
+	size_t toff; /* its text consumed, in bytes (compose), up
+			to the start of a character */
+	bool half;   /* and the first unit of that character too
+			(half a surrogate pair was consumed) */
+	bool notext; /* texts ignored (building a desc) */
 };
 
 static void it_next(struct it *it)
@@ -864,8 +863,8 @@ int cs_map_pos(const struct changeset *cs, size_t pos, int assoc, size_t *out)
 			b += len;
 		} else {
 			if (end > pos || (end == pos && assoc < 0 && !len)) {
-				*out = pos == a || assoc < 0 ? b
-							     : b + (size_t)ins;
+				*out =
+				    pos == a || assoc < 0 ? b : b + (size_t)ins;
 				return 0;
 			}
 			b += (size_t)ins;

@@ -53,32 +53,32 @@
 #define CS_KEEP (-1)
 /* Hard caps, whatever the limits passed: lengths and counts stay far from
  * any overflow. V8's longest string is 2^29 units. */
-#define CS_POS_MAX ((size_t)1 << 30)
+#define CS_POS_MAX	((size_t)1 << 30)
 #define CS_SECTIONS_MAX ((size_t)1 << 24)
 
 struct cs_section {
-	size_t len;		/* units of the old document */
-	int64_t ins;		/* CS_KEEP, or units inserted in their place */
-	size_t text;		/* offset of the inserted text in cs->text */
-	size_t nbytes;		/* bytes of inserted text (ins units of it);
-				   0 in a desc */
+	size_t len;    /* units of the old document */
+	int64_t ins;   /* CS_KEEP, or units inserted in their place */
+	size_t text;   /* offset of the inserted text in cs->text */
+	size_t nbytes; /* bytes of inserted text (ins units of it);
+			  0 in a desc */
 };
 
 struct changeset {
-	struct cs_section *sec;	/* canonical: see above */
+	struct cs_section *sec; /* canonical: see above */
 	size_t n, cap;		/* sections used / allocated */
 	char *text;		/* inserted texts, section after section */
 	size_t text_len, text_cap;
-	bool desc;		/* a ChangeDesc: no texts */
-	size_t length;		/* document length before, in units */
-	size_t new_length;	/* after */
+	bool desc;	   /* a ChangeDesc: no texts */
+	size_t length;	   /* document length before, in units */
+	size_t new_length; /* after */
 };
 
 /* Caps for cs_parse(); 0 in a field means the hard cap. */
 struct cs_limits {
-	size_t max_sections;	/* entries of the JSON array */
-	size_t max_length;	/* the length of the document it applies to */
-	size_t max_text;	/* bytes of inserted text, lines joined */
+	size_t max_sections; /* entries of the JSON array */
+	size_t max_length;   /* the length of the document it applies to */
+	size_t max_text;     /* bytes of inserted text, lines joined */
 };
 
 /* Parses a ChangeSet.toJSON() value; lim may be NULL. */

@@ -13,13 +13,13 @@
 
 struct collab {
 	struct collab_caps caps;
-	struct utext text;	/* the document at 'version' */
-	uint64_t version;	/* updates ever accepted */
+	struct utext text;	   /* the document at 'version' */
+	uint64_t version;	   /* updates ever accepted */
 	struct collab_update *log; /* ring of caps.max_log */
-	size_t head;		/* index of the oldest entry */
-	size_t count;		/* entries in the window */
-	size_t log_bytes;	/* memory held by the entries (estimate) */
-	bool busy;		/* a prepared push is pending */
+	size_t head;		   /* index of the oldest entry */
+	size_t count;		   /* entries in the window */
+	size_t log_bytes;	   /* memory held by the entries (estimate) */
+	bool busy;		   /* a prepared push is pending */
 };
 
 /* A pushed update, parsed; client_id points into the JSON value. */
@@ -66,8 +66,7 @@ static struct collab_update *entry(const struct collab *c, uint64_t v)
 		       c->caps.max_log];
 }
 
-const struct collab_update *collab_update_at(const struct collab *c,
-					     uint64_t v)
+const struct collab_update *collab_update_at(const struct collab *c, uint64_t v)
 {
 	if (v < collab_oldest(c) || v >= c->version)
 		return NULL;
@@ -83,8 +82,7 @@ static size_t length_at(const struct collab *c, uint64_t v)
 static size_t update_bytes(const struct collab_update *u)
 {
 	return sizeof *u + strlen(u->client_id) + 1 + u->json_len + 1 +
-	       u->changes->text_len +
-	       u->changes->n * sizeof *u->changes->sec;
+	       u->changes->text_len + u->changes->n * sizeof *u->changes->sec;
 }
 
 static void update_release(struct collab_update *u)
@@ -138,7 +136,7 @@ int collab_new(const struct collab_caps *caps, const char *text, size_t len,
 	    version > (uint64_t)1 << 62)
 		return -EINVAL;
 	/* Line breaks as CodeMirror reads them: "\r\n" and "\r" are "\n". */
-	if (memchr(text, '\r', len)) {
+	if (len && memchr(text, '\r', len)) {
 		size_t o = 0;
 
 		norm = malloc(len + 1);
@@ -181,7 +179,8 @@ void collab_free(struct collab *c)
 		return;
 	if (c->log)
 		for (size_t i = 0; i < c->count; i++)
-			update_release(&c->log[(c->head + i) % c->caps.max_log]);
+			update_release(
+			    &c->log[(c->head + i) % c->caps.max_log]);
 	free(c->log);
 	utext_release(&c->text);
 	free(c);
@@ -204,13 +203,14 @@ static int parse_changes(const struct collab *c, const json_t *json,
 			 struct changeset **cs)
 {
 	struct cs_limits lim = {
-		.max_sections = c->caps.max_changes,
-		.max_length = CS_POS_MAX,
-		.max_text = c->caps.max_doc_bytes,
+	    .max_sections = c->caps.max_changes,
+	    .max_length = CS_POS_MAX,
+	    .max_text = c->caps.max_doc_bytes,
 	};
 	int rc = cs_parse(json, &lim, cs);
 
-	if (!rc && (*cs)->text_len && memchr((*cs)->text, '\r', (*cs)->text_len)) {
+	if (!rc && (*cs)->text_len &&
+	    memchr((*cs)->text, '\r', (*cs)->text_len)) {
 		cs_free(*cs);
 		*cs = NULL;
 		rc = -EINVAL;
@@ -294,9 +294,8 @@ static void acc_step(struct changeset **acc, bool *owned,
  * mapped[i] for i >= *skip gets the result (in[i].cs itself, taken over,
  * when there is nothing to map over).
  */
-static int rebase(const struct collab *c, uint64_t version,
-		  struct incoming *in, size_t n, size_t *skip,
-		  struct changeset **mapped)
+static int rebase(const struct collab *c, uint64_t version, struct incoming *in,
+		  size_t n, size_t *skip, struct changeset **mapped)
 {
 	struct changeset *acc = NULL, *next;
 	bool owned = false;

@@ -69,13 +69,13 @@
 #include "room/utext.h"
 
 struct collab_caps {
-	size_t max_doc_bytes;	/* UTF-8 bytes of the document */
-	size_t max_updates;	/* updates in one push */
-	size_t max_changes;	/* entries of one update's changes array */
-	size_t max_log;		/* updates kept in the window, >= max_updates */
-	size_t max_log_bytes;	/* memory the window may hold (the newest
-				   push always stays) */
-	size_t max_client_id;	/* bytes of a clientID */
+	size_t max_doc_bytes; /* UTF-8 bytes of the document */
+	size_t max_updates;   /* updates in one push */
+	size_t max_changes;   /* entries of one update's changes array */
+	size_t max_log;	      /* updates kept in the window, >= max_updates */
+	size_t max_log_bytes; /* memory the window may hold (the newest
+				 push always stays) */
+	size_t max_client_id; /* bytes of a clientID */
 };
 
 /* Defaults for a code editor room: 1 MiB document, 100 updates per push,
@@ -84,10 +84,10 @@ struct collab_caps {
 void collab_caps_default(struct collab_caps *caps);
 
 struct collab_update {
-	char *client_id;	/* NUL-terminated, valid UTF-8, no NULs */
+	char *client_id;	   /* NUL-terminated, valid UTF-8, no NULs */
 	struct changeset *changes; /* canonical, applies at its version */
-	char *json;		/* cs_dump(changes): compact canonical JSON
-				   of the changes array, NUL-terminated */
+	char *json;		   /* cs_dump(changes): compact canonical JSON
+				      of the changes array, NUL-terminated */
 	size_t json_len;
 };
 
@@ -118,13 +118,13 @@ size_t collab_length(const struct collab *c);
  * or broadcast, and commit changes nothing.
  */
 struct collab_pending {
-	uint64_t base;		/* the authority's version when prepared */
-	uint64_t version;	/* its version after commit: base + n */
+	uint64_t base;	  /* the authority's version when prepared */
+	uint64_t version; /* its version after commit: base + n */
 	size_t n;
 	struct collab_update *updates; /* [n], updates[i] takes version
 					  base + i + 1 */
 	/* private */
-	struct utext text;	/* the document after them */
+	struct utext text; /* the document after them */
 	bool committed;
 };
 

@@ -65,7 +65,8 @@ int utext_measure(const char *str, size_t len, size_t *u16)
 			units++;
 		} else if (c >= 0xE0 && c <= 0xEF) {
 			unsigned lo = c == 0xE0 ? 0xA0 : 0x80;
-			unsigned hi = c == 0xED ? 0x9F : 0xBF; /* no surrogates */
+			unsigned hi =
+			    c == 0xED ? 0x9F : 0xBF; /* no surrogates */
 
 			if (len - i < 3 || s[i + 1] < lo || s[i + 1] > hi ||
 			    !is_cont(s[i + 2]))
@@ -94,8 +95,7 @@ int utext_measure(const char *str, size_t len, size_t *u16)
  * -EINVAL if target is the middle of a surrogate pair. The caller makes
  * sure target is not past the end.
  */
-static int scan(const unsigned char *s, size_t *pos, size_t *off,
-		size_t target)
+static int scan(const unsigned char *s, size_t *pos, size_t *off, size_t target)
 {
 	size_t p = *pos, o = *off;
 
@@ -129,8 +129,8 @@ static int scan(const unsigned char *s, size_t *pos, size_t *off,
 
 /* A forward cursor over a text, for increasing positions. */
 struct cursor {
-	size_t mi;		/* first mark not yet passed */
-	size_t pos, off;	/* a character boundary */
+	size_t mi;	 /* first mark not yet passed */
+	size_t pos, off; /* a character boundary */
 };
 
 static int seek(const struct utext *t, struct cursor *c, size_t target,
@@ -175,10 +175,10 @@ int utext_offset(const struct utext *t, size_t pos, size_t *off)
 
 /* Builds the index of a new text from candidates given in order. */
 struct thin {
-	struct utext_mark *out;	/* kept marks */
+	struct utext_mark *out; /* kept marks */
 	size_t n;
-	struct utext_mark last;	/* the last kept mark, or the origin */
-	struct utext_mark pend;	/* the candidate waiting for its successor */
+	struct utext_mark last; /* the last kept mark, or the origin */
+	struct utext_mark pend; /* the candidate waiting for its successor */
 	bool has_pend;
 };
 
@@ -213,8 +213,8 @@ static void mark_end(struct thin *t, size_t len)
 
 /* Candidates inside s[0..len), a text placed at (pos, off) of the new
  * document: the first character boundary after every UTEXT_STEP bytes. */
-static void mark_inside(struct thin *t, const char *str, size_t len,
-			size_t pos, size_t off)
+static void mark_inside(struct thin *t, const char *str, size_t len, size_t pos,
+			size_t off)
 {
 	const unsigned char *s = (const unsigned char *)str;
 	size_t i = 0, next = UTEXT_STEP;
@@ -263,7 +263,8 @@ int utext_init(struct utext *t, const char *s, size_t len, size_t max_len)
 		utext_release(t);
 		return -ENOMEM;
 	}
-	memcpy(t->s, s, len);
+	if (len)
+		memcpy(t->s, s, len);
 	t->s[len] = 0;
 	t->len = len;
 	t->u16len = u16;
@@ -277,8 +278,8 @@ int utext_init(struct utext *t, const char *s, size_t len, size_t max_len)
 /* Copies the kept run old[from_off, to_off) (positions from_pos..) to
  * the new text at (*pos, *o), carrying the old marks inside it over. */
 static void copy_run(const struct utext *src, size_t *mi, size_t from_pos,
-		     size_t from_off, size_t to_off, struct thin *th,
-		     char *dst, size_t *pos, size_t *o)
+		     size_t from_off, size_t to_off, struct thin *th, char *dst,
+		     size_t *pos, size_t *o)
 {
 	size_t i = *mi;
 
@@ -293,8 +294,8 @@ static void copy_run(const struct utext *src, size_t *mi, size_t from_pos,
 	*o += to_off - from_off;
 }
 
-int utext_replace(const struct utext *src, const struct utext_edit *e,
-		  size_t n, size_t max_len, struct utext *dst)
+int utext_replace(const struct utext *src, const struct utext_edit *e, size_t n,
+		  size_t max_len, struct utext *dst)
 {
 	struct cursor cur = {0, 0, 0};
 	size_t *boff = NULL, del = 0, ins = 0, del16 = 0, ins16 = 0;

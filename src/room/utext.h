@@ -33,18 +33,18 @@
 
 /* Marks are spaced about UTEXT_STEP bytes apart, never more than UTEXT_GAP. */
 #define UTEXT_STEP 1024
-#define UTEXT_GAP 2048
+#define UTEXT_GAP  2048
 
 struct utext_mark {
-	size_t pos;		/* UTF-16 units before this point */
-	size_t off;		/* byte offset of the same point (a character
-				   boundary), 0 < off < len */
+	size_t pos; /* UTF-16 units before this point */
+	size_t off; /* byte offset of the same point (a character
+		       boundary), 0 < off < len */
 };
 
 struct utext {
-	char *s;		/* valid UTF-8, NUL-terminated */
-	size_t len;		/* bytes */
-	size_t u16len;		/* UTF-16 code units */
+	char *s;		 /* valid UTF-8, NUL-terminated */
+	size_t len;		 /* bytes */
+	size_t u16len;		 /* UTF-16 code units */
 	struct utext_mark *mark; /* increasing in both pos and off */
 	size_t nmark;
 };
@@ -55,10 +55,10 @@ struct utext {
  * caller measured it with utext_measure()).
  */
 struct utext_edit {
-	size_t from, to;	/* UTF-16 positions in the old text */
-	const char *ins;	/* may be NULL when ins_len == 0 */
-	size_t ins_len;		/* bytes */
-	size_t ins_u16;		/* units */
+	size_t from, to; /* UTF-16 positions in the old text */
+	const char *ins; /* may be NULL when ins_len == 0 */
+	size_t ins_len;	 /* bytes */
+	size_t ins_u16;	 /* units */
 };
 
 /*
@@ -77,8 +77,8 @@ int utext_offset(const struct utext *t, size_t pos, size_t *off);
  * adjacent edits are fine. The new text may hold at most max_len bytes.
  * dst must not be src; on error dst is left empty.
  */
-int utext_replace(const struct utext *src, const struct utext_edit *e,
-		  size_t n, size_t max_len, struct utext *dst);
+int utext_replace(const struct utext *src, const struct utext_edit *e, size_t n,
+		  size_t max_len, struct utext *dst);
 
 /*
  * Validates s[0..len) as UTF-8 and counts its UTF-16 units into *u16.

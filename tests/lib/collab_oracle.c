@@ -4,21 +4,26 @@
  * @codemirror/collab (tests/integration/collab-*.test.mjs). Test-only.
  *
  * One command per line on stdin, one answer per line on stdout:
- *   {"op":"parse","json":X}            -> {"json","length","new_length","sections"}
+ *   {"op":"parse","json":X}            ->
+ * {"json","length","new_length","sections"}
  *   {"op":"apply","doc":S,"changes":X} -> {"doc"}
  *   {"op":"compose","a":X,"b":Y}       -> {"json"}
  *   {"op":"compose_desc","a":X,"b":Y}  -> {"sections"}
  *   {"op":"map","a":X,"b":Y,"before":B}      -> {"json"}
  *   {"op":"map_desc","a":X,"b":Y,"before":B} -> {"sections"}
  *   {"op":"map_pos","changes":X,"pos":N,"assoc":N} -> {"pos"}
- *   {"op":"new","id":N,"doc":S,"version":N[,"caps":{...}]} -> {"version","length"}
+ *   {"op":"new","id":N,"doc":S,"version":N[,"caps":{...}]} ->
+ * {"version","length"}
  *   {"op":"push"|"prepare","id":N,"version":N,"updates":[...]}
- *        -> {"base","version","accepted":[{"clientID","changes"}],"stored":[{"clientID","json"}]}
+ *        ->
+ * {"base","version","accepted":[{"clientID","changes"}],"stored":[{"clientID","json"}]}
  *   {"op":"commit"|"abort","id":N}     -> {"version"}
  *   {"op":"pull","id":N,"version":N}   -> {"updates"}
  *   {"op":"state","id":N}              -> {"doc","version","oldest","length"}
- *   {"op":"map_selection","id":N,"version":N,"anchor":N,"head":N} -> {"anchor","head"}
- *   {"op":"load_update"|"load_history","id":N,"v":N,"clientID":S,"changes":S} -> {"version","oldest"}
+ *   {"op":"map_selection","id":N,"version":N,"anchor":N,"head":N} ->
+ * {"anchor","head"}
+ *   {"op":"load_update"|"load_history","id":N,"v":N,"clientID":S,"changes":S}
+ * -> {"version","oldest"}
  *   {"op":"free","id":N}               -> {}
  * Any failure answers {"error":"EINVAL"} (the errno name) instead.
  */
@@ -39,13 +44,20 @@ static bool pending[MAX_AUTH];
 static const char *errname(int rc)
 {
 	switch (-rc) {
-	case EINVAL: return "EINVAL";
-	case E2BIG: return "E2BIG";
-	case ESTALE: return "ESTALE";
-	case EBUSY: return "EBUSY";
-	case ENOMEM: return "ENOMEM";
-	case ENOENT: return "ENOENT";
-	default: return "E?";
+	case EINVAL:
+		return "EINVAL";
+	case E2BIG:
+		return "E2BIG";
+	case ESTALE:
+		return "ESTALE";
+	case EBUSY:
+		return "EBUSY";
+	case ENOMEM:
+		return "ENOMEM";
+	case ENOENT:
+		return "ENOENT";
+	default:
+		return "E?";
 	}
 }
 
@@ -54,14 +66,14 @@ static json_t *sections(const struct changeset *cs)
 	json_t *a = json_array();
 
 	for (size_t i = 0; i < cs->n; i++) {
-		json_array_append_new(a, json_integer((json_int_t)cs->sec[i].len));
+		json_array_append_new(a,
+				      json_integer((json_int_t)cs->sec[i].len));
 		json_array_append_new(a, json_integer(cs->sec[i].ins));
 	}
 	return a;
 }
 
-static int parse2(const json_t *cmd, struct changeset **a,
-		  struct changeset **b)
+static int parse2(const json_t *cmd, struct changeset **a, struct changeset **b)
 {
 	int rc = cs_parse(json_object_get(cmd, "a"), NULL, a);
 
@@ -91,11 +103,11 @@ static json_t *pending_json(const struct collab_pending *p)
 
 	for (size_t i = 0; i < p->n; i++) {
 		json_array_append_new(acc, collab_update_json(&p->updates[i]));
-		json_array_append_new(
-			stored, json_pack("{s:s,s:s%}", "clientID",
-					  p->updates[i].client_id, "json",
-					  p->updates[i].json,
-					  p->updates[i].json_len));
+		json_array_append_new(stored,
+				      json_pack("{s:s,s:s%}", "clientID",
+						p->updates[i].client_id, "json",
+						p->updates[i].json,
+						p->updates[i].json_len));
 	}
 	return json_pack("{s:I,s:I,s:o,s:o}", "base", (json_int_t)p->base,
 			 "version", (json_int_t)p->version, "accepted", acc,
@@ -124,7 +136,7 @@ static void caps_from(const json_t *j, struct collab_caps *caps)
 static int run_collab(const char *op, const json_t *cmd, json_t **res)
 {
 	uint64_t version =
-		(uint64_t)json_integer_value(json_object_get(cmd, "version"));
+	    (uint64_t)json_integer_value(json_object_get(cmd, "version"));
 	struct collab *c;
 	int id, rc;
 
@@ -158,7 +170,7 @@ static int run_collab(const char *op, const json_t *cmd, json_t **res)
 		bool push = !strcmp(op, "push");
 
 		rc = (push ? collab_push : collab_prepare)(
-			c, version, json_object_get(cmd, "updates"), &p);
+		    c, version, json_object_get(cmd, "updates"), &p);
 		if (rc)
 			return rc;
 		*res = pending_json(&p);
@@ -196,29 +208,27 @@ static int run_collab(const char *op, const json_t *cmd, json_t **res)
 				 (json_int_t)collab_length(c));
 	} else if (!strcmp(op, "map_selection")) {
 		size_t a = (size_t)json_integer_value(
-			       json_object_get(cmd, "anchor")),
+			   json_object_get(cmd, "anchor")),
 		       h = (size_t)json_integer_value(
-			       json_object_get(cmd, "head"));
+			   json_object_get(cmd, "head"));
 
 		rc = collab_map_selection(c, version, &a, &h);
 		if (rc)
 			return rc;
 		*res = json_pack("{s:I,s:I}", "anchor", (json_int_t)a, "head",
 				 (json_int_t)h);
-	} else if (!strcmp(op, "load_update") ||
-		   !strcmp(op, "load_history")) {
+	} else if (!strcmp(op, "load_update") || !strcmp(op, "load_history")) {
 		const json_t *ch = json_object_get(cmd, "changes");
-		uint64_t v = (uint64_t)json_integer_value(
-			json_object_get(cmd, "v"));
+		uint64_t v =
+		    (uint64_t)json_integer_value(json_object_get(cmd, "v"));
 		const char *cid =
-			json_string_value(json_object_get(cmd, "clientID"));
+		    json_string_value(json_object_get(cmd, "clientID"));
 
 		if (!cid || !json_is_string(ch))
 			return -EINVAL;
 		rc = (!strcmp(op, "load_update") ? collab_load_update
 						 : collab_load_history)(
-			c, v, cid, json_string_value(ch),
-			json_string_length(ch));
+		    c, v, cid, json_string_value(ch), json_string_length(ch));
 		if (rc)
 			return rc;
 		*res = json_pack("{s:I,s:I}", "version",
@@ -249,11 +259,10 @@ static int run(const json_t *cmd, json_t **res)
 	if (!strcmp(op, "parse")) {
 		rc = cs_parse(json_object_get(cmd, "json"), NULL, &r);
 		if (!rc)
-			*res = json_pack("{s:o,s:I,s:I,s:o}", "json",
-					 cs_to_json(r), "length",
-					 (json_int_t)r->length, "new_length",
-					 (json_int_t)r->new_length, "sections",
-					 sections(r));
+			*res = json_pack(
+			    "{s:o,s:I,s:I,s:o}", "json", cs_to_json(r),
+			    "length", (json_int_t)r->length, "new_length",
+			    (json_int_t)r->new_length, "sections", sections(r));
 	} else if (!strcmp(op, "apply")) {
 		const json_t *doc = json_object_get(cmd, "doc");
 		struct utext t, out;
@@ -267,8 +276,8 @@ static int run(const json_t *cmd, json_t **res)
 		if (!rc) {
 			rc = cs_apply(r, &t, CS_POS_MAX, &out);
 			if (!rc) {
-				*res = json_pack("{s:s%}", "doc", out.s,
-						 out.len);
+				*res =
+				    json_pack("{s:s%}", "doc", out.s, out.len);
 				utext_release(&out);
 			}
 			utext_release(&t);
@@ -289,15 +298,14 @@ static int run(const json_t *cmd, json_t **res)
 		else
 			rc = cs_map_desc(a, b, before, &r);
 		if (!rc)
-			*res = r->desc ? json_pack("{s:o}", "sections",
-						   sections(r))
-				       : json_pack("{s:o}", "json",
-						   cs_to_json(r));
+			*res = r->desc
+				   ? json_pack("{s:o}", "sections", sections(r))
+				   : json_pack("{s:o}", "json", cs_to_json(r));
 	} else if (!strcmp(op, "map_pos")) {
 		json_int_t pos =
-			json_integer_value(json_object_get(cmd, "pos"));
-		int assoc = (int)json_integer_value(
-			json_object_get(cmd, "assoc"));
+		    json_integer_value(json_object_get(cmd, "pos"));
+		int assoc =
+		    (int)json_integer_value(json_object_get(cmd, "assoc"));
 		size_t out;
 
 		rc = cs_parse(json_object_get(cmd, "changes"), NULL, &r);

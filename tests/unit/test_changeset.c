@@ -132,9 +132,10 @@ static void assert_sections(const struct changeset *cs, const json_t *want,
 		fail_msg("%s: %zu sections, want %zu", what, cs->n,
 			 json_array_size(want) / 2);
 	for (size_t i = 0; i < cs->n; i++) {
-		json_int_t len = json_integer_value(json_array_get(want, 2 * i));
+		json_int_t len =
+		    json_integer_value(json_array_get(want, 2 * i));
 		json_int_t ins =
-			json_integer_value(json_array_get(want, 2 * i + 1));
+		    json_integer_value(json_array_get(want, 2 * i + 1));
 
 		if ((json_int_t)cs->sec[i].len != len || cs->sec[i].ins != ins)
 			fail_msg("%s: section %zu is (%zu, %lld), want (%lld, "
@@ -163,7 +164,8 @@ static void test_vectors(void **state)
 	assert_true(json_array_size(vs) >= 30);
 	json_array_foreach(vs, i, v)
 	{
-		const char *name = json_string_value(json_object_get(v, "name"));
+		const char *name =
+		    json_string_value(json_object_get(v, "name"));
 		const json_t *cj = json_object_get(v, "changes_json");
 		const json_t *after = json_object_get(v, "doc_after");
 		struct changeset *cs;
@@ -173,10 +175,10 @@ static void test_vectors(void **state)
 
 		assert_int_equal(cs_parse(cj, NULL, &cs), 0);
 		assert_int_equal(cs->length, json_integer_value(json_object_get(
-						     v, "len_before")));
-		assert_int_equal(cs->new_length,
-				 json_integer_value(
-					 json_object_get(v, "len_after")));
+						 v, "len_before")));
+		assert_int_equal(
+		    cs->new_length,
+		    json_integer_value(json_object_get(v, "len_after")));
 		assert_sections(cs, json_object_get(v, "sections"), name);
 		/* serialise: the same JSON, canonical */
 		back = cs_to_json(cs);
@@ -212,15 +214,16 @@ static void test_vectors_illformed(void **state)
 	assert_true(json_array_size(vs) >= 2);
 	json_array_foreach(vs, i, v)
 	{
-		const char *name = json_string_value(json_object_get(v, "name"));
+		const char *name =
+		    json_string_value(json_object_get(v, "name"));
 		struct changeset *cs;
 		struct utext doc, out;
 
-		assert_false(json_is_true(json_object_get(v, "well_formed_utf16")));
+		assert_false(
+		    json_is_true(json_object_get(v, "well_formed_utf16")));
 		/* the set itself is fine; applying it here is not */
-		assert_int_equal(cs_parse(json_object_get(v, "changes_json"),
-					  NULL, &cs),
-				 0);
+		assert_int_equal(
+		    cs_parse(json_object_get(v, "changes_json"), NULL, &cs), 0);
 		assert_sections(cs, json_object_get(v, "sections"), name);
 		doc_of(json_object_get(v, "doc_before"), &doc);
 		if (cs_apply(cs, &doc, CS_POS_MAX, &out) != -EINVAL)
@@ -228,7 +231,7 @@ static void test_vectors_illformed(void **state)
 		assert_null(out.s);
 		/* and the document is untouched */
 		assert_int_equal(doc.len, json_string_length(json_object_get(
-						  v, "doc_before")));
+					      v, "doc_before")));
 		utext_release(&doc);
 		cs_free(cs);
 	}
@@ -244,33 +247,33 @@ struct bad {
 };
 
 static const struct bad bads[] = {
-	{"{}", {0}, -EINVAL},
-	{"\"x\"", {0}, -EINVAL},
-	{"3", {0}, -EINVAL},
-	{"[-1]", {0}, -EINVAL},
-	{"[1.0]", {0}, -EINVAL},
-	{"[true]", {0}, -EINVAL},
-	{"[null]", {0}, -EINVAL},
-	{"[\"a\"]", {0}, -EINVAL},
-	{"[{}]", {0}, -EINVAL},
-	{"[[]]", {0}, -EINVAL},
-	{"[[-1]]", {0}, -EINVAL},
-	{"[[1.5]]", {0}, -EINVAL},
-	{"[[\"a\"]]", {0}, -EINVAL},
-	{"[[0,1]]", {0}, -EINVAL},
-	{"[[0,\"a\",null]]", {0}, -EINVAL},
-	{"[[0,[\"a\"]]]", {0}, -EINVAL},
-	{"[[0,\"a\\nb\"]]", {0}, -EINVAL}, /* "\n" inside a line */
-	{"[2,[1],[0,\"ok\",\"x\\n\"]]", {0}, -EINVAL},
-	{"[1073741825]", {0}, -E2BIG},	    /* past CS_POS_MAX */
-	{"[1073741824,1]", {0}, -E2BIG},     /* the sum too */
-	{"[9223372036854775807]", {0}, -E2BIG},
-	{"[1,2,3]", {.max_sections = 2}, -E2BIG},
-	{"[5]", {.max_length = 4}, -E2BIG},
-	{"[3,[2]]", {.max_length = 4}, -E2BIG},
-	{"[[0,\"abcd\"]]", {.max_text = 3}, -E2BIG},
-	{"[[0,\"ab\",\"c\"]]", {.max_text = 3}, -E2BIG}, /* "ab\nc" */
-	{"[[0,\"ab\"],[0,\"cd\"]]", {.max_text = 3}, -E2BIG},
+    {"{}", {0}, -EINVAL},
+    {"\"x\"", {0}, -EINVAL},
+    {"3", {0}, -EINVAL},
+    {"[-1]", {0}, -EINVAL},
+    {"[1.0]", {0}, -EINVAL},
+    {"[true]", {0}, -EINVAL},
+    {"[null]", {0}, -EINVAL},
+    {"[\"a\"]", {0}, -EINVAL},
+    {"[{}]", {0}, -EINVAL},
+    {"[[]]", {0}, -EINVAL},
+    {"[[-1]]", {0}, -EINVAL},
+    {"[[1.5]]", {0}, -EINVAL},
+    {"[[\"a\"]]", {0}, -EINVAL},
+    {"[[0,1]]", {0}, -EINVAL},
+    {"[[0,\"a\",null]]", {0}, -EINVAL},
+    {"[[0,[\"a\"]]]", {0}, -EINVAL},
+    {"[[0,\"a\\nb\"]]", {0}, -EINVAL}, /* "\n" inside a line */
+    {"[2,[1],[0,\"ok\",\"x\\n\"]]", {0}, -EINVAL},
+    {"[1073741825]", {0}, -E2BIG},   /* past CS_POS_MAX */
+    {"[1073741824,1]", {0}, -E2BIG}, /* the sum too */
+    {"[9223372036854775807]", {0}, -E2BIG},
+    {"[1,2,3]", {.max_sections = 2}, -E2BIG},
+    {"[5]", {.max_length = 4}, -E2BIG},
+    {"[3,[2]]", {.max_length = 4}, -E2BIG},
+    {"[[0,\"abcd\"]]", {.max_text = 3}, -E2BIG},
+    {"[[0,\"ab\",\"c\"]]", {.max_text = 3}, -E2BIG}, /* "ab\nc" */
+    {"[[0,\"ab\"],[0,\"cd\"]]", {.max_text = 3}, -E2BIG},
 };
 
 static void test_malformed(void **state)
@@ -288,8 +291,8 @@ static void test_malformed(void **state)
 	}
 	/* just inside the caps */
 	{
-		struct cs_limits lim = {.max_sections = 3, .max_length = 6,
-					.max_text = 4};
+		struct cs_limits lim = {
+		    .max_sections = 3, .max_length = 6, .max_text = 4};
 		json_t *j = js("[3,[3,\"ab\",\"c\"]]");
 		struct changeset *cs;
 
@@ -306,8 +309,8 @@ static void test_invalid_utf8_string(void **state)
 	json_t *j = json_array();
 	struct changeset *cs;
 
-	json_array_append_new(j, json_pack("[i,o]", 0,
-					   json_stringn_nocheck("\xED\xA0\x80", 3)));
+	json_array_append_new(
+	    j, json_pack("[i,o]", 0, json_stringn_nocheck("\xED\xA0\x80", 3)));
 	assert_int_equal(cs_parse(j, NULL, &cs), -EINVAL);
 	json_decref(j);
 }
@@ -315,19 +318,19 @@ static void test_invalid_utf8_string(void **state)
 /* ---- canonical form ------------------------------------------------ */
 
 static const char *const canon[][2] = {
-	{"[3,4]", "[7]"},
-	{"[0,[0],[0,\"\"],2,0]", "[2]"},
-	{"[[2],[3]]", "[[5]]"},
-	{"[[1,\"\"]]", "[[1]]"},
-	{"[[0,\"a\"],[0,\"b\"],1]", "[[0,\"ab\"],1]"},
-	{"[[0,\"a\",\"\"],[0,\"b\"]]", "[[0,\"a\",\"b\"]]"},
-	{"[[0,\"x\"],[3]]", "[[0,\"x\"],[3]]"}, /* kept apart, as the
-						   library does */
-	{"[[3],[0,\"x\"]]", "[[3],[0,\"x\"]]"},
-	{"[[2,\"x\"],[0,\"y\"]]", "[[2,\"x\"],[0,\"y\"]]"},
-	{"[1,[0,\"\\r\"],1]", "[1,[0,\"\\r\"],1]"}, /* "\r" is a character */
-	{"[[0,\"\\u0000\"]]", "[[0,\"\\u0000\"]]"},
-	{"[]", "[]"},
+    {"[3,4]", "[7]"},
+    {"[0,[0],[0,\"\"],2,0]", "[2]"},
+    {"[[2],[3]]", "[[5]]"},
+    {"[[1,\"\"]]", "[[1]]"},
+    {"[[0,\"a\"],[0,\"b\"],1]", "[[0,\"ab\"],1]"},
+    {"[[0,\"a\",\"\"],[0,\"b\"]]", "[[0,\"a\",\"b\"]]"},
+    {"[[0,\"x\"],[3]]", "[[0,\"x\"],[3]]"}, /* kept apart, as the
+					       library does */
+    {"[[3],[0,\"x\"]]", "[[3],[0,\"x\"]]"},
+    {"[[2,\"x\"],[0,\"y\"]]", "[[2,\"x\"],[0,\"y\"]]"},
+    {"[1,[0,\"\\r\"],1]", "[1,[0,\"\\r\"],1]"}, /* "\r" is a character */
+    {"[[0,\"\\u0000\"]]", "[[0,\"\\u0000\"]]"},
+    {"[]", "[]"},
 };
 
 static void test_canonical(void **state)
@@ -354,40 +357,37 @@ struct op2 {
 
 /* Expected values: @codemirror/state 6.7.6. */
 static const struct op2 composes[] = {
-	{"[5,[0,\" world\"]]", "[[1,\"H\"],10]", 0, 0,
-	 "[[1,\"H\"],4,[0,\" world\"]]", "[1,1,4,-1,0,6]"},
-	{"[[0,\"ab\"],2]", "[1,[2],1]", 0, 0, "[[1,\"a\"],1]",
-	 "[1,1,1,-1]"},
-	/* lengths do not match */
-	{"[2,[1,\"xy\"],1]", "[1,[3,\"Q\"],0]", 0, -EINVAL, NULL, NULL},
-	/* b keeps half of the emoji a inserted: the library makes a lone
-	 * surrogate; refused as a set, fine as a desc */
-	{"[1,[0,\"\xF0\x9F\x98\x80\"],1]", "[2,[1],1]", 0, -EINVAL, NULL,
-	 "[1,-1,0,1,1,-1]"},
-	/* b replaces (or deletes) both halves of it, one at a time: fine */
-	{"[1,[0,\"\xF0\x9F\x98\x80\"],1]", "[1,[1,\"x\"],[1,\"y\"],1]", 0, 0,
-	 "[1,[0,\"xy\"],1]", "[1,-1,0,2,1,-1]"},
-	{"[1,[0,\"\xF0\x9F\x98\x80\"],1]", "[1,[1],[1],1]", 0, 0, "[2]",
-	 "[2,-1]"},
-	/* b keeps the low half */
-	{"[1,[0,\"\xF0\x9F\x98\x80\"],1]", "[1,[1,\"x\"],2]", 0, -EINVAL, NULL,
-	 "[1,-1,0,2,1,-1]"},
-	/* empty sides return the other */
-	{"[3]", "[1,[1,\"q\"],1]", 0, 0, "[1,[1,\"q\"],1]", "[1,-1,1,1,1,-1]"},
-	{"[]", "[]", 0, 0, "[]", "[]"},
+    {"[5,[0,\" world\"]]", "[[1,\"H\"],10]", 0, 0,
+     "[[1,\"H\"],4,[0,\" world\"]]", "[1,1,4,-1,0,6]"},
+    {"[[0,\"ab\"],2]", "[1,[2],1]", 0, 0, "[[1,\"a\"],1]", "[1,1,1,-1]"},
+    /* lengths do not match */
+    {"[2,[1,\"xy\"],1]", "[1,[3,\"Q\"],0]", 0, -EINVAL, NULL, NULL},
+    /* b keeps half of the emoji a inserted: the library makes a lone
+     * surrogate; refused as a set, fine as a desc */
+    {"[1,[0,\"\xF0\x9F\x98\x80\"],1]", "[2,[1],1]", 0, -EINVAL, NULL,
+     "[1,-1,0,1,1,-1]"},
+    /* b replaces (or deletes) both halves of it, one at a time: fine */
+    {"[1,[0,\"\xF0\x9F\x98\x80\"],1]", "[1,[1,\"x\"],[1,\"y\"],1]", 0, 0,
+     "[1,[0,\"xy\"],1]", "[1,-1,0,2,1,-1]"},
+    {"[1,[0,\"\xF0\x9F\x98\x80\"],1]", "[1,[1],[1],1]", 0, 0, "[2]", "[2,-1]"},
+    /* b keeps the low half */
+    {"[1,[0,\"\xF0\x9F\x98\x80\"],1]", "[1,[1,\"x\"],2]", 0, -EINVAL, NULL,
+     "[1,-1,0,2,1,-1]"},
+    /* empty sides return the other */
+    {"[3]", "[1,[1,\"q\"],1]", 0, 0, "[1,[1,\"q\"],1]", "[1,-1,1,1,1,-1]"},
+    {"[]", "[]", 0, 0, "[]", "[]"},
 };
 
 static const struct op2 maps[] = {
-	{"[1,[0,\"A\"],2]", "[1,[0,\"B\"],2]", false, 0, "[2,[0,\"A\"],2]",
-	 "[2,-1,0,1,2,-1]"},
-	{"[1,[0,\"A\"],2]", "[1,[0,\"B\"],2]", true, 0, "[1,[0,\"A\"],3]",
-	 "[1,-1,0,1,3,-1]"},
-	{"[[3]]", "[1,[0,\"X\"],2]", false, 0, "[[1],1,[2]]",
-	 "[1,0,1,-1,2,0]"},
-	{"[1,[1,\"Z\"],1]", "[[3,\"abc\"]]", false, 0, "[3,[0,\"Z\"]]",
-	 "[3,-1,0,1]"},
-	{"[3,[0,\"e\"]]", "[[1],2]", true, 0, "[2,[0,\"e\"]]", "[2,-1,0,1]"},
-	{"[3,[0,\"e\"]]", "[2]", false, -EINVAL, NULL, NULL},
+    {"[1,[0,\"A\"],2]", "[1,[0,\"B\"],2]", false, 0, "[2,[0,\"A\"],2]",
+     "[2,-1,0,1,2,-1]"},
+    {"[1,[0,\"A\"],2]", "[1,[0,\"B\"],2]", true, 0, "[1,[0,\"A\"],3]",
+     "[1,-1,0,1,3,-1]"},
+    {"[[3]]", "[1,[0,\"X\"],2]", false, 0, "[[1],1,[2]]", "[1,0,1,-1,2,0]"},
+    {"[1,[1,\"Z\"],1]", "[[3,\"abc\"]]", false, 0, "[3,[0,\"Z\"]]",
+     "[3,-1,0,1]"},
+    {"[3,[0,\"e\"]]", "[[1],2]", true, 0, "[2,[0,\"e\"]]", "[2,-1,0,1]"},
+    {"[3,[0,\"e\"]]", "[2]", false, -EINVAL, NULL, NULL},
 };
 
 static void run_op2(const struct op2 *t, bool compose)
@@ -398,8 +398,8 @@ static void run_op2(const struct op2 *t, bool compose)
 
 	rc = compose ? cs_compose(a, b, &r) : cs_map(a, b, t->before, &r);
 	if (rc != t->rc)
-		fail_msg("%s(%s, %s) = %d, want %d", compose ? "compose" : "map",
-			 t->a, t->b, rc, t->rc);
+		fail_msg("%s(%s, %s) = %d, want %d",
+			 compose ? "compose" : "map", t->a, t->b, rc, t->rc);
 	if (!rc) {
 		j = cs_to_json(r);
 		assert_json(j, t->set, t->a);
@@ -443,7 +443,8 @@ static void test_map_converges(void **state)
 {
 	/* A.compose(B.map(A)) and B.compose(A.map(B, true)) give one text */
 	struct changeset *a = parse_ok("[1,[0,\"A\"],1,[1,\"\xE4\xB8\xAD\"]]");
-	struct changeset *b = parse_ok("[[2,\"B\"],[0,\"\xF0\x9F\x98\x80\"],1]");
+	struct changeset *b =
+	    parse_ok("[[2,\"B\"],[0,\"\xF0\x9F\x98\x80\"],1]");
 	struct changeset *bm, *am, *ab, *ba;
 	struct utext doc, x, y;
 
@@ -474,12 +475,17 @@ struct mp {
 };
 
 static const struct mp mps[] = {
-	{"[1,[0,\"ab\"],2]", 0, 0, 0}, {"[1,[0,\"ab\"],2]", 1, 1, 3},
-	{"[1,[0,\"ab\"],2]", 2, 4, 4}, {"[1,[0,\"ab\"],2]", 3, 5, 5},
-	{"[[2,\"x\"],1]", 0, 0, 0},    {"[[2,\"x\"],1]", 1, 0, 1},
-	{"[[2,\"x\"],1]", 2, 1, 1},    {"[[2,\"x\"],1]", 3, 2, 2},
-	{"[[3]]", 1, 0, 0},	       {"[[3]]", 3, 0, 0},
-	{"[]", 0, 0, 0},
+    {"[1,[0,\"ab\"],2]", 0, 0, 0},
+    {"[1,[0,\"ab\"],2]", 1, 1, 3},
+    {"[1,[0,\"ab\"],2]", 2, 4, 4},
+    {"[1,[0,\"ab\"],2]", 3, 5, 5},
+    {"[[2,\"x\"],1]", 0, 0, 0},
+    {"[[2,\"x\"],1]", 1, 0, 1},
+    {"[[2,\"x\"],1]", 2, 1, 1},
+    {"[[2,\"x\"],1]", 3, 2, 2},
+    {"[[3]]", 1, 0, 0},
+    {"[[3]]", 3, 0, 0},
+    {"[]", 0, 0, 0},
 };
 
 static void test_map_pos(void **state)
@@ -516,7 +522,8 @@ static void test_apply_errors(void **state)
 	assert_int_equal(cs_apply(cs, &doc, 5, &out), -E2BIG);
 	assert_null(out.s);
 	assert_int_equal(cs_apply(cs, &doc, 6, &out), 0);
-	assert_string_equal(out.s, "a\xC3\xA9\xC3\xA9" "b");
+	assert_string_equal(out.s, "a\xC3\xA9\xC3\xA9"
+				   "b");
 	/* a set for another length */
 	assert_int_equal(cs_apply(cs, &out, 100, &other), -EINVAL);
 	assert_null(other.s);
@@ -532,16 +539,16 @@ static void test_apply_errors(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_vectors),
-		cmocka_unit_test(test_vectors_illformed),
-		cmocka_unit_test(test_malformed),
-		cmocka_unit_test(test_invalid_utf8_string),
-		cmocka_unit_test(test_canonical),
-		cmocka_unit_test(test_compose),
-		cmocka_unit_test(test_map),
-		cmocka_unit_test(test_map_converges),
-		cmocka_unit_test(test_map_pos),
-		cmocka_unit_test(test_apply_errors),
+	    cmocka_unit_test(test_vectors),
+	    cmocka_unit_test(test_vectors_illformed),
+	    cmocka_unit_test(test_malformed),
+	    cmocka_unit_test(test_invalid_utf8_string),
+	    cmocka_unit_test(test_canonical),
+	    cmocka_unit_test(test_compose),
+	    cmocka_unit_test(test_map),
+	    cmocka_unit_test(test_map_converges),
+	    cmocka_unit_test(test_map_pos),
+	    cmocka_unit_test(test_apply_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -82,62 +82,61 @@ enum op { PUSH, PULL };
 struct step {
 	enum op op;
 	uint64_t version;
-	const char *json;	/* pushed updates */
+	const char *json; /* pushed updates */
 	int rc;
-	const char *out;	/* accepted (PUSH) or pulled (PULL) updates */
-	const char *text;	/* the document afterwards */
+	const char *out;  /* accepted (PUSH) or pulled (PULL) updates */
+	const char *text; /* the document afterwards */
 };
 
 /* Expected values from @codemirror/collab 6.1.1's rebaseUpdates on the
  * same pushes. */
 static const struct step session[] = {
-	{PUSH, 0, "[{\"clientID\":\"A\",\"changes\":[[0,\"x\"],2]}]", 0,
-	 "[{\"clientID\":\"A\",\"changes\":[[0,\"x\"],2]}]", "xab"},
-	/* B, made on version 0: rebased over A's insertion */
-	{PUSH, 0, "[{\"clientID\":\"B\",\"changes\":[2,[0,\"y\"]]}]", 0,
-	 "[{\"clientID\":\"B\",\"changes\":[3,[0,\"y\"]]}]", "xaby"},
-	/* A re-sends its first update with a new one: the first is already
-	 * in the log, the second is rebased over B's */
-	{PUSH, 0,
-	 "[{\"clientID\":\"A\",\"changes\":[[0,\"x\"],2]},"
-	 "{\"clientID\":\"A\",\"changes\":[[1,\"z\"],2]}]",
-	 0, "[{\"clientID\":\"A\",\"changes\":[[1,\"z\"],3]}]", "zaby"},
-	/* C deletes the x that A replaced: nothing left to do, but the
-	 * update still takes a version */
-	{PUSH, 1, "[{\"clientID\":\"C\",\"changes\":[[1],2]}]", 0,
-	 "[{\"clientID\":\"C\",\"changes\":[4]}]", "zaby"},
-	{PUSH, 2,
-	 "[{\"clientID\":\"B\",\"changes\":[4,[0,\"!\"]]},"
-	 "{\"clientID\":\"B\",\"changes\":[1,[1],3]}]",
-	 0,
-	 "[{\"clientID\":\"B\",\"changes\":[4,[0,\"!\"]]},"
-	 "{\"clientID\":\"B\",\"changes\":[1,[1],3]}]",
-	 "zby!"},
-	{PUSH, 3, "[{\"clientID\":\"D\",\"changes\":[[1,\"Q\"],3]}]", 0,
-	 "[{\"clientID\":\"D\",\"changes\":[[1,\"Q\"],3]}]", "Qby!"},
-	/* the whole re-send again: nothing new */
-	{PUSH, 0,
-	 "[{\"clientID\":\"A\",\"changes\":[[0,\"x\"],2]},"
-	 "{\"clientID\":\"A\",\"changes\":[[1,\"z\"],2]}]",
-	 0, "[]", "Qby!"},
-	{PULL, 5, NULL, 0,
-	 "[{\"clientID\":\"B\",\"changes\":[1,[1],3]},"
-	 "{\"clientID\":\"D\",\"changes\":[[1,\"Q\"],3]}]",
-	 "Qby!"},
-	{PULL, 7, NULL, 0, "[]", NULL},
-	/* resync: ahead of the authority */
-	{PULL, 8, NULL, -ESTALE, NULL, NULL},
-	{PUSH, 8, "[{\"clientID\":\"A\",\"changes\":[4]}]", -ESTALE, NULL,
-	 "Qby!"},
-	/* the length at version 2 is 4, not 3 */
-	{PUSH, 2, "[{\"clientID\":\"A\",\"changes\":[[1],2]}]", -EINVAL, NULL,
-	 "Qby!"},
-	/* an empty push changes nothing */
-	{PUSH, 7, "[]", 0, "[]", "Qby!"},
-	/* an effects-only update (empty changes) still counts */
-	{PUSH, 7, "[{\"clientID\":\"E\",\"changes\":[4]}]", 0,
-	 "[{\"clientID\":\"E\",\"changes\":[4]}]", "Qby!"},
-	{PULL, 7, NULL, 0, "[{\"clientID\":\"E\",\"changes\":[4]}]", NULL},
+    {PUSH, 0, "[{\"clientID\":\"A\",\"changes\":[[0,\"x\"],2]}]", 0,
+     "[{\"clientID\":\"A\",\"changes\":[[0,\"x\"],2]}]", "xab"},
+    /* B, made on version 0: rebased over A's insertion */
+    {PUSH, 0, "[{\"clientID\":\"B\",\"changes\":[2,[0,\"y\"]]}]", 0,
+     "[{\"clientID\":\"B\",\"changes\":[3,[0,\"y\"]]}]", "xaby"},
+    /* A re-sends its first update with a new one: the first is already
+     * in the log, the second is rebased over B's */
+    {PUSH, 0,
+     "[{\"clientID\":\"A\",\"changes\":[[0,\"x\"],2]},"
+     "{\"clientID\":\"A\",\"changes\":[[1,\"z\"],2]}]",
+     0, "[{\"clientID\":\"A\",\"changes\":[[1,\"z\"],3]}]", "zaby"},
+    /* C deletes the x that A replaced: nothing left to do, but the
+     * update still takes a version */
+    {PUSH, 1, "[{\"clientID\":\"C\",\"changes\":[[1],2]}]", 0,
+     "[{\"clientID\":\"C\",\"changes\":[4]}]", "zaby"},
+    {PUSH, 2,
+     "[{\"clientID\":\"B\",\"changes\":[4,[0,\"!\"]]},"
+     "{\"clientID\":\"B\",\"changes\":[1,[1],3]}]",
+     0,
+     "[{\"clientID\":\"B\",\"changes\":[4,[0,\"!\"]]},"
+     "{\"clientID\":\"B\",\"changes\":[1,[1],3]}]",
+     "zby!"},
+    {PUSH, 3, "[{\"clientID\":\"D\",\"changes\":[[1,\"Q\"],3]}]", 0,
+     "[{\"clientID\":\"D\",\"changes\":[[1,\"Q\"],3]}]", "Qby!"},
+    /* the whole re-send again: nothing new */
+    {PUSH, 0,
+     "[{\"clientID\":\"A\",\"changes\":[[0,\"x\"],2]},"
+     "{\"clientID\":\"A\",\"changes\":[[1,\"z\"],2]}]",
+     0, "[]", "Qby!"},
+    {PULL, 5, NULL, 0,
+     "[{\"clientID\":\"B\",\"changes\":[1,[1],3]},"
+     "{\"clientID\":\"D\",\"changes\":[[1,\"Q\"],3]}]",
+     "Qby!"},
+    {PULL, 7, NULL, 0, "[]", NULL},
+    /* resync: ahead of the authority */
+    {PULL, 8, NULL, -ESTALE, NULL, NULL},
+    {PUSH, 8, "[{\"clientID\":\"A\",\"changes\":[4]}]", -ESTALE, NULL, "Qby!"},
+    /* the length at version 2 is 4, not 3 */
+    {PUSH, 2, "[{\"clientID\":\"A\",\"changes\":[[1],2]}]", -EINVAL, NULL,
+     "Qby!"},
+    /* an empty push changes nothing */
+    {PUSH, 7, "[]", 0, "[]", "Qby!"},
+    /* an effects-only update (empty changes) still counts */
+    {PUSH, 7, "[{\"clientID\":\"E\",\"changes\":[4]}]", 0,
+     "[{\"clientID\":\"E\",\"changes\":[4]}]", "Qby!"},
+    {PULL, 7, NULL, 0, "[{\"clientID\":\"E\",\"changes\":[4]}]", NULL},
 };
 
 static void test_session(void **state)
@@ -194,47 +193,50 @@ struct bad {
 };
 
 static const struct bad bads[] = {
-	{"not an array", "{}", -EINVAL},
-	{"not an object", "[3]", -EINVAL},
-	{"no clientID", "[{\"changes\":[3]}]", -EINVAL},
-	{"clientID a number", "[{\"clientID\":1,\"changes\":[3]}]", -EINVAL},
-	{"clientID with NUL", "[{\"clientID\":\"a\\u0000b\",\"changes\":[3]}]",
-	 -EINVAL},
-	{"clientID too long", /* 65 bytes */
-	 "[{\"clientID\":\"01234567890123456789012345678901234567890123456789012345678901234\",\"changes\":[3]}]",
-	 -E2BIG},
-	{"no changes", "[{\"clientID\":\"a\"}]", -EINVAL},
-	{"changes malformed", "[{\"clientID\":\"a\",\"changes\":[[-1]]}]",
-	 -EINVAL},
-	{"wrong length", "[{\"clientID\":\"a\",\"changes\":[4]}]", -EINVAL},
-	{"chain broken",
-	 "[{\"clientID\":\"a\",\"changes\":[3,[0,\"x\"]]},"
-	 "{\"clientID\":\"a\",\"changes\":[3]}]",
-	 -EINVAL},
-	{"CR in text", "[{\"clientID\":\"a\",\"changes\":[3,[0,\"\\r\"]]}]",
-	 -EINVAL},
-	{"CR in a line", "[{\"clientID\":\"a\",\"changes\":[3,[0,\"x\\r\",\"\"]]}]",
-	 -EINVAL},
-	/* the document is "a😀": 3 units, the emoji at 1..3 */
-	{"splits the emoji", "[{\"clientID\":\"a\",\"changes\":[2,[0,\"x\"],1]}]",
-	 -EINVAL},
-	{"too many changes",
-	 "[{\"clientID\":\"a\",\"changes\":[[0,\"a\"],[0,\"b\"],[0,\"c\"],"
-	 "[0,\"d\"],[0,\"e\"],3]}]",
-	 -E2BIG},
-	{"too many updates",
-	 "[{\"clientID\":\"a\",\"changes\":[3]},{\"clientID\":\"a\",\"changes\":[3]},"
-	 "{\"clientID\":\"a\",\"changes\":[3]},{\"clientID\":\"a\",\"changes\":[3]}]",
-	 -E2BIG},
-	{"document too big",
-	 "[{\"clientID\":\"a\",\"changes\":[3,[0,\"0123456789abcdefghijklmno"
-	 "pqrstuvwxyz\"]]}]",
-	 -E2BIG},
-	/* the second update is bad: the first must not be applied either */
-	{"bad second update",
-	 "[{\"clientID\":\"a\",\"changes\":[[0,\"ok\"],3]},"
-	 "{\"clientID\":\"a\",\"changes\":[4,[0,\"x\"],1]}]",
-	 -EINVAL},
+    {"not an array", "{}", -EINVAL},
+    {"not an object", "[3]", -EINVAL},
+    {"no clientID", "[{\"changes\":[3]}]", -EINVAL},
+    {"clientID a number", "[{\"clientID\":1,\"changes\":[3]}]", -EINVAL},
+    {"clientID with NUL", "[{\"clientID\":\"a\\u0000b\",\"changes\":[3]}]",
+     -EINVAL},
+    {"clientID too long", /* 65 bytes */
+     "[{\"clientID\":"
+     "\"01234567890123456789012345678901234567890123456789012345678901234\","
+     "\"changes\":[3]}]",
+     -E2BIG},
+    {"no changes", "[{\"clientID\":\"a\"}]", -EINVAL},
+    {"changes malformed", "[{\"clientID\":\"a\",\"changes\":[[-1]]}]", -EINVAL},
+    {"wrong length", "[{\"clientID\":\"a\",\"changes\":[4]}]", -EINVAL},
+    {"chain broken",
+     "[{\"clientID\":\"a\",\"changes\":[3,[0,\"x\"]]},"
+     "{\"clientID\":\"a\",\"changes\":[3]}]",
+     -EINVAL},
+    {"CR in text", "[{\"clientID\":\"a\",\"changes\":[3,[0,\"\\r\"]]}]",
+     -EINVAL},
+    {"CR in a line", "[{\"clientID\":\"a\",\"changes\":[3,[0,\"x\\r\",\"\"]]}]",
+     -EINVAL},
+    /* the document is "a😀": 3 units, the emoji at 1..3 */
+    {"splits the emoji", "[{\"clientID\":\"a\",\"changes\":[2,[0,\"x\"],1]}]",
+     -EINVAL},
+    {"too many changes",
+     "[{\"clientID\":\"a\",\"changes\":[[0,\"a\"],[0,\"b\"],[0,\"c\"],"
+     "[0,\"d\"],[0,\"e\"],3]}]",
+     -E2BIG},
+    {"too many updates",
+     "[{\"clientID\":\"a\",\"changes\":[3]},{\"clientID\":\"a\",\"changes\":[3]"
+     "},"
+     "{\"clientID\":\"a\",\"changes\":[3]},{\"clientID\":\"a\",\"changes\":[3]}"
+     "]",
+     -E2BIG},
+    {"document too big",
+     "[{\"clientID\":\"a\",\"changes\":[3,[0,\"0123456789abcdefghijklmno"
+     "pqrstuvwxyz\"]]}]",
+     -E2BIG},
+    /* the second update is bad: the first must not be applied either */
+    {"bad second update",
+     "[{\"clientID\":\"a\",\"changes\":[[0,\"ok\"],3]},"
+     "{\"clientID\":\"a\",\"changes\":[4,[0,\"x\"],1]}]",
+     -EINVAL},
 };
 
 static void test_validation(void **state)
@@ -267,8 +269,11 @@ static void test_validation(void **state)
 	/* just inside every cap */
 	{
 		struct collab_pending p;
-		json_t *u = js("[{\"clientID\":\"0123456789012345678901234567890123456789012345678901234567890123\"," /* 64 */
-			       "\"changes\":[1,[0,\"a\"],[0,\"b\"],[0,\"c\"],2]}]");
+		json_t *u =
+		    js("[{\"clientID\":"
+		       "\"01234567890123456789012345678901234567890123456789012"
+		       "34567890123\"," /* 64 */
+		       "\"changes\":[1,[0,\"a\"],[0,\"b\"],[0,\"c\"],2]}]");
 
 		assert_int_equal(collab_push(c, 5, u, &p), 0);
 		assert_int_equal(p.n, 1);
@@ -312,7 +317,8 @@ static void test_prepare_commit_abort(void **state)
 {
 	struct collab *c = make("hello", 0, NULL);
 	struct collab_pending p, q;
-	json_t *u = js("[{\"clientID\":\"A\",\"changes\":[5,[0,\" world\",\"\"]]}]");
+	json_t *u =
+	    js("[{\"clientID\":\"A\",\"changes\":[5,[0,\" world\",\"\"]]}]");
 
 	assert_int_equal(collab_prepare(c, 0, u, &p), 0);
 	/* what to store: canonical JSON and the versions */
@@ -373,9 +379,10 @@ static void test_window(void **state)
 	c = make("", 10, &caps);
 	for (int i = 0; i < 5; i++) {
 		struct collab_pending p;
-		json_t *v = js(i ? "[{\"clientID\":\"A\",\"changes\":[[0,\"x\"],"
-				   "1]}]"
-				 : "[{\"clientID\":\"A\",\"changes\":[[0,\"x\"]]}]");
+		json_t *v =
+		    js(i ? "[{\"clientID\":\"A\",\"changes\":[[0,\"x\"],"
+			   "1]}]"
+			 : "[{\"clientID\":\"A\",\"changes\":[[0,\"x\"]]}]");
 
 		if (i > 1) {
 			json_decref(v);
@@ -412,16 +419,17 @@ static void test_window(void **state)
 	caps.max_log_bytes = 3000;
 	collab_free(c);
 	c = make("", 0, &caps);
-	grow = json_pack("[{s:s,s:[[i,s]]}]", "clientID", "A", "changes", 0,
-			 big);
+	grow =
+	    json_pack("[{s:s,s:[[i,s]]}]", "clientID", "A", "changes", 0, big);
 	for (int i = 0; i < 20; i++) {
 		struct collab_pending p;
 		json_t *v = json_deep_copy(grow);
 
 		if (i)
 			json_array_append_new(
-				json_object_get(json_array_get(v, 0), "changes"),
-				json_integer((json_int_t)(strlen(big) * (size_t)i)));
+			    json_object_get(json_array_get(v, 0), "changes"),
+			    json_integer(
+				(json_int_t)(strlen(big) * (size_t)i)));
 		assert_int_equal(collab_push(c, (uint64_t)i, v, &p), 0);
 		collab_pending_release(&p);
 		json_decref(v);
@@ -443,15 +451,15 @@ struct sel {
 /* "hello world" at version 0, then: insert "X" at 5 (v1), delete 0..2
  * (v2). Expected: SelectionRange.map of @codemirror/state. */
 static const struct sel sels[] = {
-	{5, 5, 3, 3, 0},   /* cursor at the insertion: stays before it */
-	{6, 6, 5, 5, 0},
-	{5, 8, 4, 7, 0},   /* a range does not take the insertion at its
-			      start */
-	{8, 5, 7, 4, 0},   /* direction kept */
-	{1, 5, 0, 3, 0},   /* its start deleted */
-	{0, 2, 0, 0, 0},   /* all of it deleted */
-	{11, 0, 10, 0, 0},
-	{12, 0, 0, 0, -EINVAL},
+    {5, 5, 3, 3, 0}, /* cursor at the insertion: stays before it */
+    {6, 6, 5, 5, 0},
+    {5, 8, 4, 7, 0}, /* a range does not take the insertion at its
+			start */
+    {8, 5, 7, 4, 0}, /* direction kept */
+    {1, 5, 0, 3, 0}, /* its start deleted */
+    {0, 2, 0, 0, 0}, /* all of it deleted */
+    {11, 0, 10, 0, 0},
+    {12, 0, 0, 0, -EINVAL},
 };
 
 static void test_selection(void **state)
@@ -470,10 +478,11 @@ static void test_selection(void **state)
 		int rc = collab_map_selection(c, 0, &a, &h);
 
 		if (rc != sels[i].rc)
-			fail_msg("selection %zu: %d, want %d", i, rc, sels[i].rc);
+			fail_msg("selection %zu: %d, want %d", i, rc,
+				 sels[i].rc);
 		if (!rc && (a != sels[i].want_anchor || h != sels[i].want_head))
-			fail_msg("selection %zu: %zu-%zu, want %zu-%zu", i, a, h,
-				 sels[i].want_anchor, sels[i].want_head);
+			fail_msg("selection %zu: %zu-%zu, want %zu-%zu", i, a,
+				 h, sels[i].want_anchor, sels[i].want_head);
 	}
 	/* at the current version nothing moves */
 	{
@@ -489,10 +498,10 @@ static void test_selection(void **state)
  * library keeps mapping it so (anchor 4, head 1 below, where mapping the
  * re-ordered ends would give 4-2). Expected: @codemirror/state 6.7.6. */
 static const struct sel inside[] = {
-	{2, 4, 4, 1, 0},
-	{4, 2, 1, 4, 0},
-	{2, 2, 1, 1, 0},
-	{0, 6, 0, 5, 0},
+    {2, 4, 4, 1, 0},
+    {4, 2, 1, 4, 0},
+    {2, 2, 1, 1, 0},
+    {0, 6, 0, 5, 0},
 };
 
 static void test_selection_inside_replacement(void **state)
@@ -524,10 +533,10 @@ static void test_restore(void **state)
 {
 	/* The live authority: four updates from "ab". */
 	static const char *const pushes[] = {
-		"[{\"clientID\":\"A\",\"changes\":[[0,\"x\"],2]}]",
-		"[{\"clientID\":\"B\",\"changes\":[3,[0,\"y\"]]}]",
-		"[{\"clientID\":\"A\",\"changes\":[[1,\"\xF0\x9F\x98\x80\"],3]}]",
-		"[{\"clientID\":\"C\",\"changes\":[2,[1],2]}]",
+	    "[{\"clientID\":\"A\",\"changes\":[[0,\"x\"],2]}]",
+	    "[{\"clientID\":\"B\",\"changes\":[3,[0,\"y\"]]}]",
+	    "[{\"clientID\":\"A\",\"changes\":[[1,\"\xF0\x9F\x98\x80\"],3]}]",
+	    "[{\"clientID\":\"C\",\"changes\":[2,[1],2]}]",
 	};
 	/* What a store holds: every update (version, clientID, JSON) and a
 	 * snapshot at version 2. */
@@ -552,7 +561,8 @@ static void test_restore(void **state)
 			snap_copy = strndup(snap, len);
 		}
 	}
-	assert_text(live, "\xF0\x9F\x98\x80" "by");
+	assert_text(live, "\xF0\x9F\x98\x80"
+			  "by");
 
 	/* Restart: snapshot at 2, replay 2 and 3, history 1 and 0. */
 	back = make(snap_copy, 2, NULL);
@@ -561,22 +571,21 @@ static void test_restore(void **state)
 					    strlen(stored[3].json)),
 			 -EINVAL); /* out of order */
 	for (uint64_t v = 2; v < 4; v++)
-		assert_int_equal(collab_load_update(back, v,
-						    stored[v].client_id,
-						    stored[v].json,
-						    strlen(stored[v].json)),
-				 0);
+		assert_int_equal(
+		    collab_load_update(back, v, stored[v].client_id,
+				       stored[v].json, strlen(stored[v].json)),
+		    0);
 	for (uint64_t v = 2; v-- > 0;)
-		assert_int_equal(collab_load_history(back, v,
-						     stored[v].client_id,
-						     stored[v].json,
-						     strlen(stored[v].json)),
-				 0);
+		assert_int_equal(
+		    collab_load_history(back, v, stored[v].client_id,
+					stored[v].json, strlen(stored[v].json)),
+		    0);
 	assert_int_equal(collab_load_history(back, 0, "A", "[2]", 3),
 			 -EINVAL); /* nothing before version 0 */
 	assert_int_equal(collab_version(back), 4);
 	assert_int_equal(collab_oldest(back), 0);
-	assert_text(back, "\xF0\x9F\x98\x80" "by");
+	assert_text(back, "\xF0\x9F\x98\x80"
+			  "by");
 
 	/* A late push from version 1 gets the same answer from both. */
 	u = js(late);
@@ -589,7 +598,8 @@ static void test_restore(void **state)
 		    "late push");
 	{
 		size_t l1, l2;
-		const char *t1 = collab_text(live, &l1), *t2 = collab_text(back, &l2);
+		const char *t1 = collab_text(live, &l1),
+			   *t2 = collab_text(back, &l2);
 		assert_int_equal(l1, l2);
 		assert_memory_equal(t1, t2, l1);
 	}
@@ -602,7 +612,8 @@ static void test_restore(void **state)
 	/* corrupt store rows are refused */
 	assert_int_equal(collab_load_update(back, 5, "A", "[9]", 3), -EINVAL);
 	assert_int_equal(collab_load_update(back, 5, "A", "[", 1), -EINVAL);
-	assert_int_equal(collab_load_update(back, 5, "\xFF", "[5]", 3), -EINVAL);
+	assert_int_equal(collab_load_update(back, 5, "\xFF", "[5]", 3),
+			 -EINVAL);
 	assert_int_equal(collab_version(back), 5);
 
 	for (int i = 0; i < 4; i++) {
@@ -624,8 +635,10 @@ static void test_history_window_full(void **state)
 	caps.max_log = 2;
 	c = make("abc", 10, &caps);
 	assert_int_equal(collab_load_history(c, 9, "A", "[[1],2]", 7), -EINVAL);
-	assert_int_equal(collab_load_history(c, 9, "A", "[2,[0,\"c\"]]", 11), 0);
-	assert_int_equal(collab_load_history(c, 8, "A", "[1,[0,\"b\"]]", 11), 0);
+	assert_int_equal(collab_load_history(c, 9, "A", "[2,[0,\"c\"]]", 11),
+			 0);
+	assert_int_equal(collab_load_history(c, 8, "A", "[1,[0,\"b\"]]", 11),
+			 0);
 	assert_int_equal(collab_load_history(c, 7, "A", "[[0,\"a\"]]", 9),
 			 -E2BIG);
 	assert_int_equal(collab_oldest(c), 8);
@@ -635,16 +648,16 @@ static void test_history_window_full(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_session),
-		cmocka_unit_test(test_validation),
-		cmocka_unit_test(test_caps_checked),
-		cmocka_unit_test(test_crlf_normalised),
-		cmocka_unit_test(test_prepare_commit_abort),
-		cmocka_unit_test(test_window),
-		cmocka_unit_test(test_selection),
-		cmocka_unit_test(test_selection_inside_replacement),
-		cmocka_unit_test(test_restore),
-		cmocka_unit_test(test_history_window_full),
+	    cmocka_unit_test(test_session),
+	    cmocka_unit_test(test_validation),
+	    cmocka_unit_test(test_caps_checked),
+	    cmocka_unit_test(test_crlf_normalised),
+	    cmocka_unit_test(test_prepare_commit_abort),
+	    cmocka_unit_test(test_window),
+	    cmocka_unit_test(test_selection),
+	    cmocka_unit_test(test_selection_inside_replacement),
+	    cmocka_unit_test(test_restore),
+	    cmocka_unit_test(test_history_window_full),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

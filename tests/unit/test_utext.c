@@ -27,31 +27,34 @@ struct sample {
 	size_t u16;
 };
 
-#define S(n, s, rc, u) {n, s, sizeof(s) - 1, rc, u}
+#define S(n, s, rc, u)                                                         \
+	{                                                                      \
+		n, s, sizeof(s) - 1, rc, u                                     \
+	}
 
 static const struct sample samples[] = {
-	S("empty", "", 0, 0),
-	S("ascii", "hello, world", 0, 12),
-	S("long ascii", "0123456789abcdefghijklmnopqrstuvwxyz", 0, 36),
-	S("nul", "a\0b", 0, 3),
-	S("2-byte", "caf\xC3\xA9", 0, 4),
-	S("3-byte", "\xE4\xB8\xAD\xE6\x96\x87", 0, 2),
-	S("4-byte is 2 units", "\xF0\x9F\x98\x80", 0, 2),
-	S("mixed", "a\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80z", 0, 6),
-	S("U+10FFFF", "\xF4\x8F\xBF\xBF", 0, 2),
-	S("U+FFFF", "\xEF\xBF\xBF", 0, 1),
-	S("lone continuation", "a\x80", -EINVAL, 0),
-	S("overlong C0", "\xC0\xAF", -EINVAL, 0),
-	S("overlong E0", "\xE0\x80\xAF", -EINVAL, 0),
-	S("overlong F0", "\xF0\x80\x80\xAF", -EINVAL, 0),
-	S("surrogate D800", "\xED\xA0\x80", -EINVAL, 0),
-	S("surrogate DFFF", "\xED\xBF\xBF", -EINVAL, 0),
-	S("above U+10FFFF", "\xF4\x90\x80\x80", -EINVAL, 0),
-	S("F5", "\xF5\x80\x80\x80", -EINVAL, 0),
-	S("truncated 2", "ab\xC3", -EINVAL, 0),
-	S("truncated 4", "ab\xF0\x9F\x98", -EINVAL, 0),
-	S("bad continuation", "\xE4\xB8z", -EINVAL, 0),
-	S("ascii run then bad", "abcdefghijk\xFF", -EINVAL, 0),
+    S("empty", "", 0, 0),
+    S("ascii", "hello, world", 0, 12),
+    S("long ascii", "0123456789abcdefghijklmnopqrstuvwxyz", 0, 36),
+    S("nul", "a\0b", 0, 3),
+    S("2-byte", "caf\xC3\xA9", 0, 4),
+    S("3-byte", "\xE4\xB8\xAD\xE6\x96\x87", 0, 2),
+    S("4-byte is 2 units", "\xF0\x9F\x98\x80", 0, 2),
+    S("mixed", "a\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80z", 0, 6),
+    S("U+10FFFF", "\xF4\x8F\xBF\xBF", 0, 2),
+    S("U+FFFF", "\xEF\xBF\xBF", 0, 1),
+    S("lone continuation", "a\x80", -EINVAL, 0),
+    S("overlong C0", "\xC0\xAF", -EINVAL, 0),
+    S("overlong E0", "\xE0\x80\xAF", -EINVAL, 0),
+    S("overlong F0", "\xF0\x80\x80\xAF", -EINVAL, 0),
+    S("surrogate D800", "\xED\xA0\x80", -EINVAL, 0),
+    S("surrogate DFFF", "\xED\xBF\xBF", -EINVAL, 0),
+    S("above U+10FFFF", "\xF4\x90\x80\x80", -EINVAL, 0),
+    S("F5", "\xF5\x80\x80\x80", -EINVAL, 0),
+    S("truncated 2", "ab\xC3", -EINVAL, 0),
+    S("truncated 4", "ab\xF0\x9F\x98", -EINVAL, 0),
+    S("bad continuation", "\xE4\xB8z", -EINVAL, 0),
+    S("ascii run then bad", "abcdefghijk\xFF", -EINVAL, 0),
 };
 
 static void test_measure(void **state)
@@ -107,7 +110,10 @@ static void check_index(const struct utext *t)
 		assert_true(m->off - prev <= UTEXT_GAP);
 		while (o < m->off) {
 			unsigned char c = (unsigned char)t->s[o];
-			size_t n = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+			size_t n = c < 0x80   ? 1
+				   : c < 0xE0 ? 2
+				   : c < 0xF0 ? 3
+					      : 4;
 
 			p += n == 4 ? 2 : 1;
 			o += n;
@@ -129,8 +135,16 @@ static uint32_t rnd(uint32_t *x)
 }
 
 static const char *const pieces[] = {
-	"a", "bc", "def ", "\n", "\xC3\xA9", "\xE4\xB8\xAD", "\xF0\x9F\x98\x80",
-	"\xF0\x9F\x87\xAB\xF0\x9F\x87\xB7", "e\xCC\x81", "0123456789",
+    "a",
+    "bc",
+    "def ",
+    "\n",
+    "\xC3\xA9",
+    "\xE4\xB8\xAD",
+    "\xF0\x9F\x98\x80",
+    "\xF0\x9F\x87\xAB\xF0\x9F\x87\xB7",
+    "e\xCC\x81",
+    "0123456789",
 };
 
 static size_t rand_text(uint32_t *x, char *buf, size_t max)
@@ -138,7 +152,8 @@ static size_t rand_text(uint32_t *x, char *buf, size_t max)
 	size_t n = 0;
 
 	while (n + 16 < max && rnd(x) % 8) {
-		const char *p = pieces[rnd(x) % (sizeof pieces / sizeof pieces[0])];
+		const char *p =
+		    pieces[rnd(x) % (sizeof pieces / sizeof pieces[0])];
 
 		memcpy(buf + n, p, strlen(p));
 		n += strlen(p);
@@ -194,7 +209,8 @@ static void test_random_edits(void **state)
 			for (size_t c = rnd(&x) % (rnd(&x) % 100 ? 6 : 3000);
 			     c && to < end; c--) {
 				long o = naive_offset(t.s, t.len, to);
-				size_t w = (unsigned char)t.s[o] >= 0xF0 ? 2 : 1;
+				size_t w =
+				    (unsigned char)t.s[o] >= 0xF0 ? 2 : 1;
 
 				if (to + w > end)
 					break;
@@ -204,9 +220,9 @@ static void test_random_edits(void **state)
 			e[i].to = to;
 			e[i].ins = ins[i];
 			e[i].ins_len = rand_text(&x, ins[i], big);
-			assert_int_equal(utext_measure(ins[i], e[i].ins_len,
-						       &e[i].ins_u16),
-					 0);
+			assert_int_equal(
+			    utext_measure(ins[i], e[i].ins_len, &e[i].ins_u16),
+			    0);
 		}
 		/* the expected text, built naively */
 		ref = malloc(t.len + sizeof ins + 1);
@@ -228,7 +244,8 @@ static void test_random_edits(void **state)
 		assert_memory_equal(next.s, ref, rlen);
 		{
 			size_t u16;
-			assert_int_equal(utext_measure(next.s, next.len, &u16), 0);
+			assert_int_equal(utext_measure(next.s, next.len, &u16),
+					 0);
 			assert_int_equal(next.u16len, u16);
 		}
 		check_index(&next);
@@ -267,7 +284,11 @@ static void test_refusals(void **state)
 	struct utext_edit big = {0, 0, "abcdefg", 7, 7};
 	size_t off;
 
-	assert_int_equal(utext_init(&t, "a\xF0\x9F\x98\x80" "b", 6, 100), 0);
+	assert_int_equal(utext_init(&t,
+				    "a\xF0\x9F\x98\x80"
+				    "b",
+				    6, 100),
+			 0);
 	assert_int_equal(utext_offset(&t, 2, &off), -EINVAL);
 	assert_int_equal(utext_offset(&t, 3, &off), 0);
 	assert_int_equal(off, 5);
@@ -282,7 +303,8 @@ static void test_refusals(void **state)
 	assert_int_equal(utext_replace(&t, &whole, 1, 100, &d), 0);
 	assert_string_equal(d.s, "ab");
 	assert_int_equal(d.u16len, 2);
-	assert_string_equal(t.s, "a\xF0\x9F\x98\x80" "b");
+	assert_string_equal(t.s, "a\xF0\x9F\x98\x80"
+				 "b");
 	utext_release(&d);
 	assert_int_equal(utext_replace(&t, &big, 1, 13, &d), 0);
 	utext_release(&d);
@@ -294,9 +316,9 @@ static void test_refusals(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_measure),
-		cmocka_unit_test(test_random_edits),
-		cmocka_unit_test(test_refusals),
+	    cmocka_unit_test(test_measure),
+	    cmocka_unit_test(test_random_edits),
+	    cmocka_unit_test(test_refusals),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
