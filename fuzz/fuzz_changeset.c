@@ -498,8 +498,7 @@ static struct collab *authority(void)
 	static const char *const log[] = {
 	    "[{\"clientID\":\"A\",\"changes\":[2,[0,\"x\"],6]}]",
 	    "[{\"clientID\":\"B\",\"changes\":[[1],8]}]",
-	    "[{\"clientID\":\"A\",\"changes\":[2,[2,\"\xF0\x9F\x8E\x89\",\"\"],"
-	    "4]}]",
+	    "[{\"clientID\":\"A\",\"changes\":[2,[2,\"\U0001F389\",\"\"],4]}]",
 	    "[{\"clientID\":\"C\",\"changes\":[9,[0,\"\xC3\xA9\"]]}]",
 	};
 	struct collab_caps caps;
