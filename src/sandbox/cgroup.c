@@ -131,7 +131,8 @@ static bool field(const char *line, int n, char *out, size_t len)
 }
 
 bool cgroup_parse_mountinfo(const char *line, int *version, char *path,
-			    size_t len, char *opts, size_t olen)
+			    size_t len, char *root, size_t rlen, char *opts,
+			    size_t olen)
 {
 	const char *sep = strstr(line, " - ");
 	char type[32];
@@ -149,9 +150,32 @@ bool cgroup_parse_mountinfo(const char *line, int *version, char *path,
 		return false;
 	if (!field(line, 4, path, len) || path[0] != '/' || strchr(path, '\\'))
 		return false;
+	if (!field(line, 3, root, rlen) || root[0] != '/' || strchr(root, '\\'))
+		return false;
 	if (!field(sep + 3, 2, opts, olen))
 		opts[0] = '\0';
 	return true;
+}
+
+int cgroup_v2_dir(const char *mnt, const char *root, const char *own,
+		  char *out, size_t len)
+{
+	size_t rl = strlen(root);
+	const char *rel;
+
+	if (own[0] != '/' || strstr(own, "/.."))
+		return -EINVAL;
+	if (!strcmp(root, "/"))
+		rel = own;
+	else if (!strncmp(own, root, rl) && (own[rl] == '\0' || own[rl] == '/'))
+		rel = own + rl;
+	else
+		return -ENOENT;
+	if (!strcmp(rel, "/"))
+		rel = "";
+	if ((size_t)snprintf(out, len, "%s%s", mnt, rel) >= len)
+		return -ENAMETOOLONG;
+	return 0;
 }
 
 /* --- file helpers ------------------------------------------------------ */
@@ -283,23 +307,28 @@ static void own_cgroup(char *out, size_t len)
 	}
 }
 
-static bool setup_v2(struct cgroup_host *h, const char *mnt,
+/*
+ * 'mnt' is a cgroup2 mount whose root is 'root' ("/", or only the group a
+ * container was given when it shares the host's cgroup namespace).
+ */
+static bool setup_v2(struct cgroup_host *h, const char *mnt, const char *root,
 		     struct cgroup_caps *caps)
 {
 	char ctrls[256], own[CG_PATH], top[CG_PATH];
 	char *base = h->base[CG_MEM];
 	bool cpu;
 
-	/* Our own group when it is not the root: a delegated subtree. */
+	/* Our own group when it is not the root: a delegated subtree. Outside
+	 * our cgroup namespace ("/../x") or unknown: the mount's root. */
 	own_cgroup(own, sizeof(own));
-	if (!own[0] || !strcmp(own, "/") || strstr(own, ".."))
-		own[0] = '\0';
+	if (own[0] != '/' || strstr(own, ".."))
+		snprintf(own, sizeof(own), "%.*s", CG_PATH - 1, root);
 	/* A server restarted in place may already sit in our leaf. */
 	size_t ol = strlen(own), ll = strlen("/coderoom-server");
 	if (ol >= ll && !strcmp(own + ol - ll, "/coderoom-server"))
-		own[ol - ll] = '\0';
-	if ((size_t)snprintf(top, sizeof(top), "%.256s%.255s", mnt, own) >=
-	    sizeof(top))
+		snprintf(own + ol - ll, sizeof(own) - (ol - ll), "%s",
+			 ol == ll ? "/" : "");
+	if (cgroup_v2_dir(mnt, root, own, top, sizeof(top)))
 		return false;
 	if (cg_read(top, "cgroup.controllers", ctrls, sizeof(ctrls)) < 0)
 		return false;
@@ -335,9 +364,9 @@ static bool setup_v2(struct cgroup_host *h, const char *mnt,
 struct cgroup_host *cgroup_host_open(struct cgroup_caps *caps)
 {
 	struct cgroup_host *h = calloc(1, sizeof(*h));
-	char line[1024], path[CG_PATH], opts[256];
+	char line[1024], path[CG_PATH], root[CG_PATH], opts[256];
 	char v1[CG_NCTRL][CG_PATH] = {{0}};
-	char v2[4][CG_PATH];
+	char v2[4][CG_PATH], v2root[4][CG_PATH];
 	int nv2 = 0, version;
 	FILE *f;
 
@@ -352,11 +381,21 @@ struct cgroup_host *cgroup_host_open(struct cgroup_caps *caps)
 	}
 	while (fgets(line, sizeof(line), f)) {
 		if (!cgroup_parse_mountinfo(line, &version, path, sizeof(path),
-					    opts, sizeof(opts)))
+					    root, sizeof(root), opts,
+					    sizeof(opts)))
 			continue;
 		if (version == 2) {
-			if (nv2 < 4)
-				snprintf(v2[nv2++], CG_PATH, "%s", path);
+			/* A later mount on the same point hides the earlier
+			 * one (a container's bind mount of its own group). */
+			int i = 0;
+			while (i < nv2 && strcmp(v2[i], path))
+				i++;
+			if (i == nv2 && nv2 < 4)
+				nv2++;
+			if (i < nv2) {
+				snprintf(v2[i], CG_PATH, "%s", path);
+				snprintf(v2root[i], CG_PATH, "%s", root);
+			}
 			continue;
 		}
 		if (cgroup_has_option(opts, "memory") && !v1[CG_MEM][0])
@@ -372,7 +411,7 @@ struct cgroup_host *cgroup_host_open(struct cgroup_caps *caps)
 
 	/* A cgroup2 mount with memory and pids: the v2 back end. */
 	for (int i = 0; i < nv2; i++)
-		if (setup_v2(h, v2[i], caps))
+		if (setup_v2(h, v2[i], v2root[i], caps))
 			return h;
 
 	/* v1: memory and pids at least. */

@@ -218,3 +218,26 @@ test('cgroup v2: the start-up janitor kills and removes the groups of a dead spa
   await waitUntil(() => !exists(`${top}/i${spawner2}`), { timeout: 10000, what: `${top}/i${spawner2} removed` });
 });
 
+test('cgroup v2: a server whose cgroup2 mount shows only its own group (a container in the host\'s cgroup namespace) finds that group', { skip }, async () => {
+  const srv4 = await startHostile({
+    limits: { cpuMs: CPU_MS, wallMs: 2 * CPU_MS }, env: { CODEROOM_VM_SUBTREE_MOUNT: '1' },
+  });
+  try {
+    const h = await health(srv4.url);
+    assert.equal(h.sandbox.cgroup, 'v2', JSON.stringify(h.sandbox));
+    assert.equal(h.sandbox.strong, true, JSON.stringify(h.sandbox));
+    // Its /sys/fs/cgroup is the group it started in; it moved to a leaf.
+    const mi = fs.readFileSync(`/proc/${srv4.pid}/mountinfo`, 'utf8').split('\n')
+      .map((l) => l.split(' ')).filter((f) => f[4] === CG && f.includes('cgroup2'));
+    const own = cgroupOf(srv4.pid);
+    assert.match(own, /^\/system\.slice\/coderoom-\d+\.service\/coderoom-server$/);
+    assert.equal(mi.at(-1)[3], path.dirname(own), 'the mount root is the service group');
+    const m = shortMarker();
+    const r = await exec(srv4, `${pyName(m)}print('cg=' + open('/proc/self/cgroup').read().strip())\n`);
+    assert.equal(r.verdict, 'ok', brief(r));
+    assert.equal(kv(r.stdout).cg, '0::/', brief(r));
+    await afterRun(srv4, m);
+  } finally {
+    await srv4.stop();
+  }
+});

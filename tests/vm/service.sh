@@ -12,6 +12,9 @@
 #       cmocka sandbox tests, which start a spawner of their own)
 #   CODEROOM_VM_LANGUAGES=DIR  the server's --languages-dir (guest.sh: the
 #       languages the tests inside use)
+#   CODEROOM_VM_SUBTREE_MOUNT=1  in a mount namespace of its own whose
+#       /sys/fs/cgroup is a bind mount of the group (a container sharing
+#       the host's cgroup namespace)
 cg=/sys/fs/cgroup
 if [ -n "${CODEROOM_VM_CGROUP:-}" ]; then
 	grp=$cg$CODEROOM_VM_CGROUP
@@ -26,4 +29,10 @@ if [ "${1:-}" = --exec ]; then
 fi
 [ -n "${CODEROOM_VM_LANGUAGES:-}" ] && set -- --languages-dir "$CODEROOM_VM_LANGUAGES" "$@"
 bin=$(cd "$(dirname "$0")/../.." && pwd)/build/coderoom
+if [ -n "${CODEROOM_VM_SUBTREE_MOUNT:-}" ]; then
+	# A container in the host's cgroup namespace: its /sys/fs/cgroup shows
+	# only its own group (mountinfo's root field is that group's path).
+	exec unshare -m /bin/sh -c 'mount --bind "$0" /sys/fs/cgroup && exec "$@"' \
+		"$grp" "$bin" "$@"
+fi
 exec "$bin" "$@"
