@@ -256,17 +256,20 @@ static int enable_controllers(const char *dir, bool cpu)
  * that 'top' may hand controllers to its children (cgroup v2 allows no
  * processes in a group that does). This is the delegated-subtree set-up:
  * the service's own group (systemd Delegate=yes) holds the server in one
- * leaf and the runs in another subtree.
+ * leaf and the runs in another subtree. Processes other than the server
+ * and this spawner are moved too (a container's other processes, a login
+ * shell's session) and said so: coderoom should have a group of its own.
  */
 static int move_to_leaf(const char *top)
 {
 	char leaf[CG_PATH + 32], buf[8192];
+	int moved = 0, others = 0;
 
 	snprintf(leaf, sizeof(leaf), "%.500s/coderoom-server", top);
 	if (mkdir(leaf, 0755) && errno != EEXIST)
 		return -errno;
 	for (int round = 0; round < 5; round++) {
-		int moved = 0;
+		int n = 0;
 		if (cg_read(top, "cgroup.procs", buf, sizeof(buf)) < 0)
 			return -EIO;
 		for (char *p = buf, *e; *p; p = e) {
@@ -275,12 +278,27 @@ static int move_to_leaf(const char *top)
 				break;
 			char num[24];
 			snprintf(num, sizeof(num), "%ld", pid);
-			if (!cg_write(leaf, "cgroup.procs", num))
-				moved++;
+			if (cg_write(leaf, "cgroup.procs", num))
+				continue;
+			n++;
+			if (pid != (long)getpid() && pid != (long)getppid())
+				others++;
 		}
-		if (!moved)
+		moved += n;
+		if (!n)
 			break;
 	}
+	dprintf(2,
+		"sandbox: spawner: cgroup v2: moved %d processes from '%s' to "
+		"its leaf 'coderoom-server' (a group that hands controllers "
+		"on may hold no processes)\n",
+		moved, top);
+	if (others)
+		dprintf(2,
+			"sandbox: spawner: cgroup v2: %d of them are not "
+			"coderoom's: give coderoom a group of its own "
+			"(systemd: Delegate=yes, see docs/operations.md)\n",
+			others);
 	return 0;
 }
 

@@ -218,6 +218,28 @@ test('cgroup v2: the start-up janitor kills and removes the groups of a dead spa
   await waitUntil(() => !exists(`${top}/i${spawner2}`), { timeout: 10000, what: `${top}/i${spawner2} removed` });
 });
 
+test('cgroup v2: a server started in a group that holds other processes moves them into its leaf too, and says so', { skip }, async () => {
+  const g = `/system.slice/shared-${process.pid}.scope`;
+  fs.mkdirSync(path.join(CG, g));
+  const m = shortMarker();
+  const other = spawn('/bin/sleep', ['1000'], { argv0: m, stdio: 'ignore' });
+  await new Promise((resolve, reject) => { other.once('spawn', resolve); other.once('error', reject); });
+  let srv3;
+  try {
+    fs.writeFileSync(path.join(CG, g, 'cgroup.procs'), String(other.pid));
+    srv3 = await startHostile({ limits: { cpuMs: CPU_MS, wallMs: 2 * CPU_MS }, env: { CODEROOM_VM_CGROUP: g } });
+    assert.equal(cgroupOf(srv3.pid), `${g}/coderoom-server`);
+    assert.equal(cgroupOf(other.pid), `${g}/coderoom-server`, 'the other process was moved as well');
+    assert.equal(rd(g, 'cgroup.procs'), '', `nothing left in ${g}`);
+    assert.match(srv3.logs(), /cgroup v2: moved 3 processes from '[^']*shared-\d+\.scope'/);
+    assert.match(srv3.logs(), /cgroup v2: 1 of them are not coderoom's: give coderoom a group of its own/);
+    await assertServerWorks(srv3.url, 'in a shared group');
+  } finally {
+    await srv3?.stop();
+    other.kill('SIGKILL');
+  }
+});
+
 test('cgroup v2: a server whose cgroup2 mount shows only its own group (a container in the host\'s cgroup namespace) finds that group', { skip }, async () => {
   const srv4 = await startHostile({
     limits: { cpuMs: CPU_MS, wallMs: 2 * CPU_MS }, env: { CODEROOM_VM_SUBTREE_MOUNT: '1' },
