@@ -1,11 +1,15 @@
 /*
  * cgroup.c - one control group per run, on cgroup v2 or v1.
  *
- * v2 (production): <mount>/coderoom with memory, pids (and cpu when
- * offered) enabled for its children; each run gets <mount>/coderoom/run-ID
+ * v2 (production): in the server's own group G (the hierarchy's root, or
+ * a delegated subtree: systemd Delegate=yes), G/coderoom/i<spawner pid>
+ * with memory, pids (and cpu when offered) enabled for its children; the
+ * server's processes move to the leaf G/coderoom-server (a group that
+ * hands controllers on may hold no processes). Each run gets run-ID there
  * with memory.max, memory.swap.max = 0, memory.oom.group = 1, pids.max.
- * Accounting from cpu.stat, memory.peak, memory.events, pids.events; the
- * tree dies by cgroup.kill.
+ * Accounting from cpu.stat, memory.peak (before Linux 5.19: the largest
+ * memory.current read), memory.events, pids.events; the tree dies by
+ * cgroup.kill.
  *
  * v1 (these dev machines): run-ID under <mount>/coderoom of the memory,
  * pids, cpuacct and freezer hierarchies; memory.memsw.limit_in_bytes when
@@ -48,6 +52,8 @@ struct cgroup_host {
 struct cgroup_run {
 	struct cgroup_host *h;
 	char dir[CG_NCTRL][CG_PATH + 32]; /* "" when not created */
+	uint64_t mem_seen; /* v2 without memory.peak: the most memory.current
+			      read (every accounting tick) */
 };
 
 /* --- pure parsers ------------------------------------------------------ */
@@ -787,8 +793,18 @@ void cgroup_run_stats(struct cgroup_run *r, struct cgroup_stats *st)
 		    cgroup_parse_keyed(buf, "usage_usec", &v))
 			st->cpu_usec = v;
 		if (cg_read(d, "memory.peak", buf, sizeof(buf)) > 0 &&
-		    cgroup_parse_u64(buf, &v))
+		    cgroup_parse_u64(buf, &v)) {
 			st->memory_peak = v;
+		} else if (cg_read(d, "memory.current", buf, sizeof(buf)) >
+			       0 &&
+			   cgroup_parse_u64(buf, &v)) {
+			/* memory.peak is Linux 5.19+: before, the most
+			 * memory.current seen (read every tick while the
+			 * run lives), a lower bound. */
+			if (v > r->mem_seen)
+				r->mem_seen = v;
+			st->memory_peak = r->mem_seen;
+		}
 		if (cg_read(d, "memory.events", buf, sizeof(buf)) > 0 &&
 		    cgroup_parse_keyed(buf, "oom_kill", &v))
 			st->oom_kill = v > 0;

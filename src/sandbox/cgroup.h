@@ -7,7 +7,9 @@
  *       memory.events, pids.events, cgroup.kill
  *   v1  per-controller hierarchies (memory, pids, cpuacct, freezer), plus
  *       a controller-less v2 mount for cgroup.kill where there is one
- * Groups are created under <mount>/coderoom/ only; nothing else is touched.
+ * Groups are created under <mount>/coderoom/ (v1) or G/coderoom/ (v2, G the
+ * server's own group, which also gets the leaf G/coderoom-server for the
+ * server's processes and its controllers enabled); nothing else is touched.
  * Internal to src/sandbox/ (the spawner, as root).
  */
 #ifndef CODEROOM_SANDBOX_CGROUP_H
