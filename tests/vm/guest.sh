@@ -1,4 +1,5 @@
 #!/usr/bin/busybox sh
+# shellcheck shell=dash
 # guest.sh - stage 2 of the VM test guest: pid 1 in the tmpfs root that
 # init.sh switched to (the host's /usr and the repository read-only over
 # 9p, /results writable).

@@ -1,4 +1,5 @@
 #!/bin/busybox sh
+# shellcheck shell=dash
 # init.sh - stage 1 of the VM test guest: /init of the initramfs that
 # tests/vm/run.sh builds (busybox-static, the 9p/virtio modules of the
 # Debian kernel, this script, the host's /etc bits in /hostetc).

@@ -27,9 +27,9 @@
 # Where qemu, the kernel, busybox-static or node is missing, or the guest
 # cannot boot, it prints one "ok 1 - NAME # SKIP reason" line instead.
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 2
 REPO=$PWD
-NAME='vm: sandbox tests on a pure cgroup v2 kernel (qemu)'
+NAME='sandbox tests on a pure cgroup v2 kernel (qemu)'
 
 # The default set: the hostile resource tests that need cgroups (memory,
 # pids, CPU, kill of the whole tree, accounting), filtered by name, and the
@@ -60,8 +60,10 @@ qemu=$(command -v qemu-system-x86_64) || skip "qemu-system-x86_64 not installed 
 bb=/usr/bin/busybox
 # The guest's first stage has no libc: Debian's busybox (not -static) is
 # linked dynamically.
-[ -x "$bb" ] && LC_ALL=C ldd "$bb" 2>&1 | grep -q 'not a dynamic executable' ||
-	skip "no static busybox at $bb (Debian: busybox-static)"
+case "$([ -x "$bb" ] && LC_ALL=C ldd "$bb" 2>&1)" in
+*'not a dynamic executable'*) ;;
+*) skip "no static busybox at $bb (Debian: busybox-static)" ;;
+esac
 node=/usr/bin/node
 [ -x "$node" ] || skip "no $node"
 [ -x "$REPO/build/coderoom" ] || skip "build/coderoom not built (make all)"
