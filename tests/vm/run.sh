@@ -149,6 +149,9 @@ root:x:0:
 coderoom:x:999:
 nogroup:x:65534:
 EOF
+# A shadow file, as every host has (the escape tests read its first line).
+printf 'root:*:19000:0:99999:7:::\ncoderoom:!:19000::::::\nnobody:*:19000:0:99999:7:::\n' >"$ird/hostetc/shadow"
+chmod 640 "$ird/hostetc/shadow"
 printf '127.0.0.1\tlocalhost\n::1\tlocalhost\n' >"$ird/hostetc/hosts"
 printf 'passwd: files\ngroup: files\nhosts: files\n' >"$ird/hostetc/nsswitch.conf"
 {
