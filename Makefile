@@ -1,7 +1,7 @@
 # coderoom - build, run, test.
 #
 #   make run     install what is missing, build, start on http://127.0.0.1:8080
-#   make test    the same set-up, then every test; ends with "N passed, N failed"
+#   make test    the same set-up, then every test; ends with "N passed, N failed, N skipped"
 #   make bench   benchmarks against named baselines, printing ratios
 #   make fuzz    libFuzzer targets for every parser that reads the network
 
