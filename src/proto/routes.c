@@ -19,5 +19,8 @@ const struct http_route proto_routes[] = {
 	{ "/api/runs", false, HTTP_POST, api_runs },
 	{ "/api/v2/runtimes", false, HTTP_GET, api_piston_runtimes },
 	{ "/api/v2/execute", false, HTTP_POST, api_piston_execute },
+	{ "/create_session", false, HTTP_POST, api_create_session },
+	{ "/editor/", true, HTTP_GET, api_editor },
+	{ "/api/rooms/", true, HTTP_GET, api_rooms },
 	{ NULL, false, 0, NULL },
 };
