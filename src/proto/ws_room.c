@@ -250,7 +250,7 @@ static void send_joined(struct conn *c, const char *token)
 			       "waiting_for_input" : "running")
 		   : json_null();
 	j = json_pack("{s:s, s:s, s:o, s:s, s:{s:I, s:s%}, s:s, s:s, s:b, "
-		      "s:s, s:o, s:o, s:o, s:o, s:{s:I, s:I, s:i, s:i}}",
+		      "s:s, s:o, s:o, s:o, s:o, s:{s:I, s:I, s:i, s:i, s:i}}",
 		      "type", "joined", "room", r->rec.id,
 		      "you", member_json(r, m), "token", token,
 		      "doc", "version", (json_int_t)v, "text", text, len,
@@ -260,7 +260,8 @@ static void send_joined(struct conn *c, const char *token)
 		      "chat", chat, "run", runj,
 		      "limits", "doc_bytes", (json_int_t)lim->doc_bytes,
 		      "chat_bytes", (json_int_t)lim->chat_bytes,
-		      "members", (int)lim->members, "rate", (int)lim->rate);
+		      "members", (int)lim->members, "rate", (int)lim->rate,
+		      "push_updates", ROOM_PUSH_MAX);
 	if (!j) {
 		conn_send_error(c, "internal", NULL, "cannot encode the room");
 		return;
@@ -330,13 +331,28 @@ static void send_resync(struct conn *c, struct room *r)
 				    text, len));
 }
 
+static void do_pull(struct conn *c, const struct room_msg *rm);
+
 static void do_push(struct conn *c, const struct room_msg *rm)
 {
 	struct room_member *m = &native_of(c)->member;
-	int err = room_push(m, rm->version, rm->updates);
+	size_t accepted;
+	int err;
+
+	if (json_array_size(rm->updates) > ROOM_PUSH_MAX) {
+		conn_send_error(c, "too_large", "updates", "at most %d updates "
+				"in one push: send the first %d, then the rest",
+				ROOM_PUSH_MAX, ROOM_PUSH_MAX);
+		return;
+	}
+	err = room_push(m, rm->version, rm->updates, &accepted);
 
 	switch (err) {
 	case 0:
+		/* every update was a re-send: answer as a pull would, so the
+		 * client sees its own updates and knows its push is done */
+		if (!accepted)
+			do_pull(c, rm);
 		return;
 	case -EACCES:
 		conn_send_error(c, "forbidden", NULL, "readers cannot edit; "
@@ -357,8 +373,7 @@ static void do_push(struct conn *c, const struct room_msg *rm)
 		return;
 	case -E2BIG:
 		conn_send_error(c, "too_large", "updates", "the document may "
-				"hold at most %zu bytes (or the push is too big)",
-				rooms_of(c)->lim.doc_bytes);
+				"hold at most %zu bytes", rooms_of(c)->lim.doc_bytes);
 		return;
 	default:
 		send_errno(c, err, "the edit could not be stored; nothing "
@@ -641,10 +656,15 @@ bool ws_room_message(struct conn *c, const char *t, json_t *msg)
 		return true;
 	}
 	if (!room_rate_ok(m, server_now_ms(), &first)) {
-		if (first)
-			conn_send_error(c, "rate_limited", NULL, "more than %u "
-					"room messages a second; the rest are "
-					"dropped", rooms_of(c)->lim.rate);
+		/* a refused push or pull is always answered: a client keeps
+		 * one in flight and must know to send it again */
+		if (first || rm.type == RMSG_PUSH || rm.type == RMSG_PULL)
+			conn_send_error(c, "rate_limited",
+					rm.type == RMSG_PUSH ? "push" :
+					rm.type == RMSG_PULL ? "pull" : NULL,
+					"more than %u room messages a second; "
+					"this one was dropped, send it again "
+					"later", rooms_of(c)->lim.rate);
 		return true;
 	}
 	switch (rm.type) {

@@ -460,7 +460,9 @@ int room_join(struct rooms *reg, const char *id, const char *name,
 	m->next = r->members;
 	r->members = m;
 	r->nmembers++;
-	room_broadcast_members(r);
+	for (struct room_member *o = m->next; o; o = o->next)
+		if (o->ops->members)	/* m hears it in its welcome */
+			o->ops->members(o);
 out:
 	r->holds--;
 	if (err)

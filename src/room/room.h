@@ -43,6 +43,7 @@
 
 #define ROOM_TOKEN_LEN 43	/* base64url of 32 random bytes */
 #define ROOM_CHAT_HISTORY 200	/* lines sent on join */
+#define ROOM_PUSH_MAX 100	/* updates in one push (collab's cap) */
 
 /* Every cap is a command-line flag (lib/config.h). */
 struct room_limits {
@@ -149,10 +150,14 @@ bool room_rate_ok(struct room_member *m, uint64_t now_ms, bool *first);
 
 /*
  * Editing (writers). A push of 'updates' (the JSON array of a push
- * message) made at 'version'; every member then gets updates(). -ESTALE:
- * the client must resync; -EINVAL: bad changes (resync it too).
+ * message) made at 'version'; every member then gets updates().
+ * *accepted (may be NULL) is how many were new: 0 when every one was a
+ * re-send, and then nobody is told anything (the caller answers the
+ * pusher). -ESTALE: the client must resync; -EINVAL: bad changes (resync
+ * it too).
  */
-int room_push(struct room_member *m, uint64_t version, const json_t *updates);
+int room_push(struct room_member *m, uint64_t version, const json_t *updates,
+	      size_t *accepted);
 /* The updates since version (a new JSON array), or -ESTALE. Anyone. */
 int room_pull(struct room_member *m, uint64_t version, json_t **out);
 /* Replaces the document by text (an upload): one update with the

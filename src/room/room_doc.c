@@ -36,8 +36,7 @@ static void caps_of(const struct room_limits *l, struct collab_caps *caps)
 	collab_caps_default(caps);
 	caps->max_doc_bytes = l->doc_bytes;
 	caps->max_log = l->log;
-	if (caps->max_updates > caps->max_log)
-		caps->max_updates = caps->max_log;
+	caps->max_updates = ROOM_PUSH_MAX;	/* l->log >= 100 (rooms_init) */
 	if (caps->max_log_bytes < 2 * l->doc_bytes)
 		caps->max_log_bytes = 2 * l->doc_bytes;
 }
@@ -214,12 +213,12 @@ static int accept_push(struct room_member *m, struct collab_pending *p)
 {
 	struct room *r = m->room;
 	const struct room_store *st = &r->reg->store;
-	struct room_log_entry e[128];
+	struct room_log_entry *e = calloc(p->n, sizeof(*e));
 	int err;
 
-	if (p->n > sizeof(e) / sizeof(e[0])) {
+	if (!e) {
 		collab_abort(r->doc, p);
-		return -E2BIG;
+		return -ENOMEM;
 	}
 	for (size_t i = 0; i < p->n; i++) {
 		e[i].version = p->base + i;
@@ -228,8 +227,9 @@ static int accept_push(struct room_member *m, struct collab_pending *p)
 		e[i].changes = p->updates[i].json;
 		e[i].changes_len = p->updates[i].json_len;
 	}
-	if ((err = st->ops->log_append(st->impl, r->rec.id, p->base, e,
-				       p->n))) {
+	err = st->ops->log_append(st->impl, r->rec.id, p->base, e, p->n);
+	free(e);
+	if (err) {
 		log_warn("room: '%s': cannot store %zu updates at %llu: %s",
 			 r->rec.id, p->n, (unsigned long long)p->base,
 			 strerror(-err));
@@ -267,12 +267,15 @@ static int check_clients(struct room *r, const struct room_member *m,
 	return 0;
 }
 
-int room_push(struct room_member *m, uint64_t version, const json_t *updates)
+int room_push(struct room_member *m, uint64_t version, const json_t *updates,
+	      size_t *accepted)
 {
 	struct room *r = m->room;
 	struct collab_pending p;
 	int err;
 
+	if (accepted)
+		*accepted = 0;
 	if (!r)
 		return -ENOENT;
 	if (!room_can_write(m))
@@ -292,6 +295,8 @@ int room_push(struct room_member *m, uint64_t version, const json_t *updates)
 		return 0;
 	}
 	err = accept_push(m, &p);
+	if (!err && accepted)
+		*accepted = p.n;
 	collab_pending_release(&p);
 	return err;
 }
@@ -334,7 +339,7 @@ int room_replace_text(struct room_member *m, const char *text, size_t len)
 		err = -ENOMEM;
 		goto out;
 	}
-	err = room_push(m, v, updates);
+	err = room_push(m, v, updates, NULL);
 out:
 	json_decref(updates);
 	json_decref(changes);

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "room/room_sqlite.h"
@@ -96,21 +97,21 @@ static int op_snapshot_put(void *impl, const char *id, uint64_t version,
 static int op_log_append(void *impl, const char *id, uint64_t base,
 			 const struct room_log_entry *e, size_t n)
 {
-	struct store_update u[64];
-	size_t done = 0;
+	struct store_update *u = calloc(n ? n : 1, sizeof(*u));
+	int err;
 
-	/* one transaction for the whole push: the entries are copied in
-	 * batches only to keep the stack small */
-	if (n > sizeof(u) / sizeof(u[0]))
-		return -E2BIG;
-	for (; done < n; done++) {
-		u[done].version = e[done].version;
-		u[done].client_id = e[done].client_id;
-		u[done].member = e[done].member;
-		u[done].changes = e[done].changes;
-		u[done].changes_len = e[done].changes_len;
+	if (!u)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		u[i].version = e[i].version;
+		u[i].client_id = e[i].client_id;
+		u[i].member = e[i].member;
+		u[i].changes = e[i].changes;
+		u[i].changes_len = e[i].changes_len;
 	}
-	return store_log_append(impl, id, base, u, n);
+	err = store_log_append(impl, id, base, u, n);	/* one transaction */
+	free(u);
+	return err;
 }
 
 struct each_ctx {
