@@ -97,10 +97,13 @@ static int ws_writeable(struct conn *c)
 {
 	struct outq_frame *f = outq_peek(&c->q);
 
+	if (c->dead)
+		return -1;
 	if (c->ping_due && !c->close_sent) {
-		unsigned char ping[LWS_PRE + 1];
+		/* with a payload: lws 4.1 calls back for no empty pong */
+		unsigned char ping[LWS_PRE + 4] = { [LWS_PRE] = 'p', 'i', 'n', 'g' };
 		c->ping_due = false;
-		if (lws_write(c->wsi, ping + LWS_PRE, 0, LWS_WRITE_PING) < 0)
+		if (lws_write(c->wsi, ping + LWS_PRE, 4, LWS_WRITE_PING) < 0)
 			return -1;
 		if (f || c->closing)
 			lws_callback_on_writable(c->wsi);
@@ -304,15 +307,17 @@ static void on_sweep(uv_timer_t *t)
 
 	for (struct conn *c = s->conns; c; c = c->next) {
 		uint64_t quiet = now - c->last_rx_ms;
-		if (c->close_sent)
+		if (c->close_sent || c->dead)
 			continue;
 		if (quiet >= s->cfg->ws_timeout_ms) {
 			log_info("conn %llu: no answer from %s for %llu ms: "
 				 "dropped", (unsigned long long)c->id, c->peer,
 				 (unsigned long long)quiet);
-			c->close_sent = true;
-			lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_SEND,
-					LWS_TO_KILL_ASYNC);
+			/* closed from its next WRITEABLE; or, if its send
+			 * buffer is full, by lws's timeout a second later */
+			c->dead = true;
+			lws_callback_on_writable(c->wsi);
+			lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, 1);
 		} else if (quiet >= s->cfg->ws_ping_ms && !c->ping_sent) {
 			c->ping_sent = c->ping_due = true;
 			lws_callback_on_writable(c->wsi);

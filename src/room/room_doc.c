@@ -185,9 +185,11 @@ void room_doc_unload(struct room *r)
 
 const char *room_text(const struct room *r, size_t *len, uint64_t *version)
 {
+	size_t n;
+
 	if (version)
 		*version = collab_version(r->doc);
-	return collab_text(r->doc, len);
+	return collab_text(r->doc, len ? len : &n);
 }
 
 void room_broadcast_presence(struct room *r, const struct room_member *who)
