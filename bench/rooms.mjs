@@ -56,11 +56,10 @@ async function join(url, room, name) {
   return ws;
 }
 
-async function pushLatency(srv, members, n) {
-  const id = (await postJSON(`${srv.url}/create_session`, { code: '' })).json.session_id;
-  const writer = await join(srv.wsUrl + '/ws', id, 'writer');
+async function pushLatency(connect, members, n) {
+  const writer = await connect('writer');
   const others = [];
-  for (let i = 1; i < members; i++) others.push(await join(srv.wsUrl + '/ws', id, `m${i}`));
+  for (let i = 1; i < members; i++) others.push(await connect(`m${i}`));
   const all = [writer, ...others];
   let version = 0, waiting = 0, done = null;
   const sample = [], own = [];
@@ -106,9 +105,9 @@ async function echoLatency(url, protocol, n, msg) {
   return { p50: percentile(s, 0.5), p99: percentile(s, 0.99) };
 }
 
-function startEchoBaseline() {
+function startEchoBaseline(script = 'ws-baseline-server.mjs') {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [path.join(benchDir, 'ws-baseline-server.mjs')], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const p = spawn(process.execPath, [path.join(benchDir, script)], { stdio: ['ignore', 'pipe', 'inherit'] });
     p.stdout.once('data', (d) => resolve({ proc: p, port: Number(String(d).trim()) }));
     p.once('error', reject);
   });
@@ -153,13 +152,19 @@ export async function run({ n = 1000, members = 50, memN = 200 } = {}) {
   const srv = await startBenchServer(['--room-rate', '100000', '--room-members', '1000', '--room-doc-bytes', String(4 << 20),
     '--max-message-bytes', String(8 << 20), '--max-body-bytes', String(8 << 20)]);
   try {
-    const lat = await pushLatency(srv, members, n);
+    const id = (await postJSON(`${srv.url}/create_session`, { code: '' })).json.session_id;
+    const lat = await pushLatency((name) => join(srv.wsUrl + '/ws', id, name), members, n);
+    const bb = await startEchoBaseline('ws-broadcast-server.mjs');
+    let blat;
+    try { blat = await pushLatency(() => open(`ws://127.0.0.1:${bb.port}/`), members, n); } finally { bb.proc.kill('SIGTERM'); }
     const ping = await echoLatency(srv.wsUrl + '/ws', 'coderoom.v1', 1000, '{"type":"ping"}');
     const b = await startEchoBaseline();
     let echo;
     try { echo = await echoLatency(`ws://127.0.0.1:${b.port}/`, undefined, 1000, '{"type":"ping"}'); } finally { b.proc.kill('SIGTERM'); }
     rows.push({ metric: `push -> last of ${members} members p50 (ms)`, coderoom: fmt(lat.p50, 3), baseline: fmt(echo.p50, 3), ratio: ratio(lat.p50, echo.p50), base_name: 'bare ws echo round trip (node ws)' });
     rows.push({ metric: `push -> last of ${members} members p99 (ms)`, coderoom: fmt(lat.p99, 3), baseline: fmt(echo.p99, 3), ratio: ratio(lat.p99, echo.p99), base_name: 'bare ws echo round trip (node ws)' });
+    rows.push({ metric: `push -> last of ${members} members p50 (ms)`, coderoom: fmt(lat.p50, 3), baseline: fmt(blat.p50, 3), ratio: ratio(lat.p50, blat.p50), base_name: 'node ws broadcast, no doc, no store' });
+    rows.push({ metric: `push -> last of ${members} members p99 (ms)`, coderoom: fmt(lat.p99, 3), baseline: fmt(blat.p99, 3), ratio: ratio(lat.p99, blat.p99), base_name: 'node ws broadcast, no doc, no store' });
     rows.push({ metric: 'push -> own confirmation p50 (ms)', coderoom: fmt(lat.own50, 3), baseline: fmt(ping.p50, 3), ratio: ratio(lat.own50, ping.p50), base_name: 'coderoom /ws ping -> pong' });
 
     // the cost of a push by document size
