@@ -299,6 +299,7 @@ static void do_join(struct conn *c, const struct room_msg *rm)
 		return;
 	}
 	nc->member.ops = &member_ops;
+	nc->ack = rm->ack;
 	err = room_join(rooms_of(c), rm->room, rm->name, rm->name_len,
 			rm->token, &nc->member, token);
 	switch (err) {
@@ -585,7 +586,8 @@ static bool room_run_message(struct conn *c, const char *t, json_t *msg)
 					"string, 'rows' and 'cols' 1 to 1000");
 			return true;
 		}
-		nc->ack = json_is_true(ack);
+		if (ack)
+			nc->ack = json_is_true(ack);
 		err = room_run_start(m, lang ? json_string_value(lang) : NULL,
 				     rows ? (uint16_t)json_integer_value(rows) : 24,
 				     cols ? (uint16_t)json_integer_value(cols) : 80,
