@@ -150,6 +150,9 @@ static void on_shutdown_tick(uv_timer_t *t)
 	uint64_t waited = server_now_ms() - g.phase_start;
 
 	if (g.phase == 1 && (g.engine.active == 0 || waited > 3000)) {
+		/* every member hears "removed {closing}" before its close
+		 * frame; every open room leaves a snapshot */
+		rooms_release(&g.rooms);
 		server_begin_shutdown(&g.srv);
 		g.phase = 2;
 		g.phase_start = server_now_ms();
