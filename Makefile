@@ -29,6 +29,9 @@ SRCS    := $(wildcard src/*.c src/*/*.c)
 OBJS    := $(SRCS:%.c=$(B)/%.o)
 LIBOBJS := $(filter-out $(B)/src/main.o,$(OBJS))
 UNIT    := $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/test_*.c))
+# src/room/ is pure (libc + jansson): the programs that use only it link
+# only it, which also keeps it that way.
+ROOMOBJS := $(filter $(B)/src/room/%,$(OBJS))
 
 .PHONY: all setup web run test unit bench fuzz format clean languages
 all: $(B)/coderoom
@@ -48,7 +51,25 @@ $(B)/tests/test_%: tests/unit/test_%.c $(B)/libcoderoom.a
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libcoderoom.a \
 		$(PKG_LIBS) -lcmocka -lpthread
 
-unit: $(UNIT)
+# The pure Socket.IO codecs on a JSON-lines pipe, for the conformance test
+# against the official client's parsers (tests/integration/sio-codec).
+$(B)/tests/sio_pipe: tests/lib/sio_pipe.c $(B)/libcoderoom.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libcoderoom.a \
+		$(PKG_LIBS) -lpthread
+
+# The C side of the differential tests against @codemirror/state and
+# @codemirror/collab (tests/integration/collab-*.test.mjs).
+$(B)/tests/collab_oracle: tests/lib/collab_oracle.c $(ROOMOBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(ROOMOBJS) -ljansson
+
+unit: $(UNIT) $(B)/tests/sio_pipe $(B)/tests/collab_oracle
+
+# bench/run.sh builds and runs it (make bench).
+$(B)/bench/collab-apply: bench/collab_apply.c $(ROOMOBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(ROOMOBJS) -ljansson
 
 # Debian packages, npm packages, the service user: scripts/setup.sh is
 # idempotent and quick when nothing is missing.
