@@ -65,8 +65,8 @@ static const char usage[] =
 "  --max-stored-rooms N      rooms in the database (default 100000)\n"
 "  --room-rate N             room messages a second per member (default 50)\n"
 "  --room-snapshot-every N   updates between snapshots (default 100)\n"
-"  --ws-ping-ms N            ping a silent WebSocket after N ms (default 5000)\n"
-"  --ws-timeout-ms N         close a WebSocket silent for N ms (default 15000)\n"
+"  --ws-ping-ms N            ping a silent WebSocket after N ms (default 2500)\n"
+"  --ws-timeout-ms N         close a WebSocket silent for N ms (default 10000)\n"
 "\n"
 "  --help                    this text\n"
 "  --version                 the version\n";
@@ -209,8 +209,8 @@ enum config_result config_parse(struct config *cfg, int argc, char **argv)
 	cfg->max_stored_rooms = 100000;
 	cfg->room_rate = 50;
 	cfg->room_snapshot_every = 100;
-	cfg->ws_ping_ms = 5000;
-	cfg->ws_timeout_ms = 15000;
+	cfg->ws_ping_ms = 2500;
+	cfg->ws_timeout_ms = 10000;
 
 	if (env_port && *env_port) {
 		char dummy[8];

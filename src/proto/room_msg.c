@@ -50,6 +50,7 @@ static int parse_join(const json_t *msg, struct room_msg *m,
 		      struct room_msg_error *err)
 {
 	const json_t *tok = json_object_get(msg, "token");
+	const json_t *ack = json_object_get(msg, "ack");
 
 	if (!(m->room = get_str(msg, "room", NULL)))
 		return fail(err, "room", "'room' must be a string (the room id)");
@@ -58,6 +59,9 @@ static int parse_join(const json_t *msg, struct room_msg *m,
 	if (tok && !json_is_null(tok) && !json_is_string(tok))
 		return fail(err, "token", "'token' must be a string");
 	m->token = json_is_string(tok) ? json_string_value(tok) : NULL;
+	if (ack && !json_is_boolean(ack))
+		return fail(err, "ack", "'ack' must be a boolean");
+	m->ack = json_is_true(ack);
 	return 1;
 }
 

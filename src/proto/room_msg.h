@@ -27,6 +27,7 @@ struct room_msg {
 	const char *name;		/* join */
 	size_t name_len;
 	const char *token;		/* join, or NULL */
+	bool ack;			/* join: acknowledges run output */
 	uint64_t version;		/* push, pull, presence */
 	bool has_version;		/* presence: version given */
 	const json_t *updates;		/* push: an array */

@@ -10,6 +10,7 @@
  * for every member (updates, chat) are serialised once per broadcast.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,12 +73,21 @@ static json_t *build_updates(const void *key, void *arg)
 }
 
 static void op_updates(struct room_member *m, uint64_t from,
-		       const struct collab_update *u, size_t n)
+		       const struct collab_update *u, size_t n,
+		       const struct room_member *by)
 {
 	struct updates_arg a = { from, n };
+	json_t *j;
 
-	send_cached(conn_of_member(m), u, m->room->reg->pushes, build_updates,
-		    &a);
+	if (by != m) {
+		send_cached(conn_of_member(m), u, m->room->reg->pushes,
+			    build_updates, &a);
+		return;
+	}
+	/* the pusher's copy answers its push */
+	if ((j = build_updates(u, &a)))
+		json_object_set_new(j, "push", json_true());
+	conn_send_json(conn_of_member(m), j);
 }
 
 static json_t *selection_json(const struct room_member *who)
@@ -289,6 +299,7 @@ static void do_join(struct conn *c, const struct room_msg *rm)
 		return;
 	}
 	nc->member.ops = &member_ops;
+	nc->ack = rm->ack;
 	err = room_join(rooms_of(c), rm->room, rm->name, rm->name_len,
 			rm->token, &nc->member, token);
 	switch (err) {
@@ -331,7 +342,27 @@ static void send_resync(struct conn *c, struct room *r)
 				    text, len));
 }
 
-static void do_pull(struct conn *c, const struct room_msg *rm);
+static void do_pull(struct conn *c, const struct room_msg *rm,
+		    const char *answers);
+
+/* An error that answers a push: {"type":"error",...,"push":true}. */
+static void __attribute__((format(printf, 4, 5)))
+push_error(struct conn *c, const char *code, const char *field,
+	   const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+	json_t *j;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	j = json_pack("{s:s, s:s, s:s, s:b}", "type", "error", "code", code,
+		      "message", msg, "push", 1);
+	if (j && field)
+		json_object_set_new(j, "field", json_string(field));
+	conn_send_json(c, j);
+}
 
 static void do_push(struct conn *c, const struct room_msg *rm)
 {
@@ -340,7 +371,7 @@ static void do_push(struct conn *c, const struct room_msg *rm)
 	int err;
 
 	if (json_array_size(rm->updates) > ROOM_PUSH_MAX) {
-		conn_send_error(c, "too_large", "updates", "at most %d updates "
+		push_error(c, "too_large", "updates", "at most %d updates "
 				"in one push: send the first %d, then the rest",
 				ROOM_PUSH_MAX, ROOM_PUSH_MAX);
 		return;
@@ -352,36 +383,40 @@ static void do_push(struct conn *c, const struct room_msg *rm)
 		/* every update was a re-send: answer as a pull would, so the
 		 * client sees its own updates and knows its push is done */
 		if (!accepted)
-			do_pull(c, rm);
+			do_pull(c, rm, "push");
 		return;
 	case -EACCES:
-		conn_send_error(c, "forbidden", NULL, "readers cannot edit; "
-				"ask the host for write access");
+		push_error(c, "forbidden", NULL, "readers cannot edit; ask the "
+			   "host for write access");
 		return;
 	case -EPERM:
-		conn_send_error(c, "forbidden", "updates", "a clientID of "
-				"another member: each editor has its own");
+		push_error(c, "forbidden", "updates", "a clientID of another "
+			   "member: each editor has its own");
 		return;
 	case -ESTALE:
 		send_resync(c, m->room);
 		return;
 	case -EINVAL:
-		conn_send_error(c, "bad_changes", "updates", "these changes do "
-				"not apply to the document at version %llu; "
-				"reload it", (unsigned long long)rm->version);
+		push_error(c, "bad_changes", "updates", "these changes do not "
+			   "apply to the document at version %llu; reload it",
+			   (unsigned long long)rm->version);
 		send_resync(c, m->room);
 		return;
 	case -E2BIG:
-		conn_send_error(c, "too_large", "updates", "the document may "
-				"hold at most %zu bytes", rooms_of(c)->lim.doc_bytes);
+		push_error(c, "too_large", "updates", "the document may hold at "
+			   "most %zu bytes", rooms_of(c)->lim.doc_bytes);
 		return;
 	default:
-		send_errno(c, err, "the edit could not be stored; nothing "
-			   "changed, push it again");
+		push_error(c, "store_failed", NULL, "the edit could not be "
+			   "stored (%s); nothing changed, push it again",
+			   strerror(-err));
 	}
 }
 
-static void do_pull(struct conn *c, const struct room_msg *rm)
+/* The updates since rm->version to this client; 'answers' ("pull" or
+ * "push") is set true in the message. */
+static void do_pull(struct conn *c, const struct room_msg *rm,
+		    const char *answers)
 {
 	struct room_member *m = &native_of(c)->member;
 	json_t *u = NULL;
@@ -395,9 +430,9 @@ static void do_pull(struct conn *c, const struct room_msg *rm)
 		send_errno(c, err, "cannot read the updates");
 		return;
 	}
-	conn_send_json(c, json_pack("{s:s, s:I, s:o}", "type", "updates",
+	conn_send_json(c, json_pack("{s:s, s:I, s:o, s:b}", "type", "updates",
 				    "from", (json_int_t)rm->version,
-				    "updates", u));
+				    "updates", u, answers, 1));
 }
 
 static void do_presence(struct conn *c, const struct room_msg *rm)
@@ -551,7 +586,8 @@ static bool room_run_message(struct conn *c, const char *t, json_t *msg)
 					"string, 'rows' and 'cols' 1 to 1000");
 			return true;
 		}
-		nc->ack = json_is_true(ack);
+		if (ack)
+			nc->ack = json_is_true(ack);
 		err = room_run_start(m, lang ? json_string_value(lang) : NULL,
 				     rows ? (uint16_t)json_integer_value(rows) : 24,
 				     cols ? (uint16_t)json_integer_value(cols) : 80,
@@ -658,9 +694,13 @@ bool ws_room_message(struct conn *c, const char *t, json_t *msg)
 	if (!room_rate_ok(m, server_now_ms(), &first)) {
 		/* a refused push or pull is always answered: a client keeps
 		 * one in flight and must know to send it again */
-		if (first || rm.type == RMSG_PUSH || rm.type == RMSG_PULL)
+		if (rm.type == RMSG_PUSH)
+			push_error(c, "rate_limited", "push", "more than %u "
+				   "room messages a second; this push was "
+				   "dropped, send it again later",
+				   rooms_of(c)->lim.rate);
+		else if (first || rm.type == RMSG_PULL)
 			conn_send_error(c, "rate_limited",
-					rm.type == RMSG_PUSH ? "push" :
 					rm.type == RMSG_PULL ? "pull" : NULL,
 					"more than %u room messages a second; "
 					"this one was dropped, send it again "
@@ -678,7 +718,7 @@ bool ws_room_message(struct conn *c, const char *t, json_t *msg)
 		break;
 	}
 	case RMSG_PUSH: do_push(c, &rm); break;
-	case RMSG_PULL: do_pull(c, &rm); break;
+	case RMSG_PULL: do_pull(c, &rm, "pull"); break;
 	case RMSG_PRESENCE: do_presence(c, &rm); break;
 	case RMSG_CHAT: do_chat(c, &rm); break;
 	case RMSG_ROLE: do_role(c, &rm); break;

@@ -17,7 +17,8 @@
  * unlinked the member when it is called.
  *
  * Which op for which message of docs/protocol.md:
- *   updates      accepted edits, to every member (the pusher's confirmation)
+ *   updates      accepted edits, to every member; 'by' is the member who
+ *                pushed them (for it, they answer its push)
  *   presence     another member's selection moved, or it is gone (!has_sel)
  *   members      the roster, a role, the host or open_edit changed
  *   chat         a chat line, to every member (the sender included)
@@ -45,7 +46,8 @@ struct run;
 
 struct room_member_ops {
 	void (*updates)(struct room_member *m, uint64_t from,
-			const struct collab_update *u, size_t n);
+			const struct collab_update *u, size_t n,
+			const struct room_member *by);
 	void (*presence)(struct room_member *m, const struct room_member *who);
 	void (*members)(struct room_member *m);
 	void (*chat)(struct room_member *m, const struct room_chat_line *line);

@@ -247,7 +247,7 @@ static int accept_push(struct room_member *m, struct collab_pending *p)
 	map_presence(r, p->base);
 	for (struct room_member *o = r->members; o; o = o->next)
 		if (o->ops->updates)
-			o->ops->updates(o, p->base, p->updates, p->n);
+			o->ops->updates(o, p->base, p->updates, p->n, m);
 	if (p->version - r->snap_version >= r->reg->lim.snapshot_every)
 		snapshot(r);
 	return 0;

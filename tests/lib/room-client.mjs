@@ -48,6 +48,7 @@ export class RoomPeer {
     this.id = ev.msg.you.id;
     if (!keepState) this._fresh(ev.msg.doc);
     this.inflight = null;
+    this.waiting = [];
     this.pulling = false;
     this.held = null;
   }
@@ -68,12 +69,24 @@ export class RoomPeer {
     if (this.inflight || !u.length) return null;
     const msg = { type: 'push', version: this.version,
       updates: u.map((x) => ({ clientID: x.clientID, changes: x.changes.toJSON() })) };
-    this.inflight = { msg, count: u.length, at: Date.now() };
+    this.inflight = { msg, count: u.length, at: Date.now(), answers: 1 };
     this.c.send(msg);
     return msg;
   }
 
-  pushDuplicate() { if (this.inflight) this.c.send(this.inflight.msg); }
+  /* Every push gets exactly one answer, a re-send too: wait for both. */
+  pushDuplicate() {
+    if (!this.inflight) return;
+    this.inflight.answers++;
+    this.c.send(this.inflight.msg);
+  }
+
+  /* One answer to a push came; true when none is outstanding any more. */
+  _answered() {
+    if (this.inflight && --this.inflight.answers > 0) return false;
+    this.inflight = null;
+    return true;
+  }
 
   pull() {
     if (this.pulling) return;
@@ -91,27 +104,46 @@ export class RoomPeer {
   _onMessage(m) {
     if (this.held) { this.held.push(m); return; }
     if (m.type === 'updates') {
-      this.pulling = false;
-      const v = this.version;
-      if (m.from > v) { this.pull(); return; }
-      const fresh = m.updates.slice(v - m.from);
-      if (fresh.length) {
-        this.state = receiveUpdates(this.state, fresh.map((u) => ({
-          clientID: u.clientID, changes: ChangeSet.fromJSON(u.changes),
-        }))).state;
-      }
-      if (this.inflight && this.pending < this.inflight.count) this.inflight = null;
+      if (m.pull) this.pulling = false;
+      if (m.pull) this.inflight = null;   // answered after everything before it
+      else if (m.push && this.inflight) this._answered();
+      if (this.inflight) { this.waiting.push(m); return; }
+      const batches = [...this.waiting, m];
+      this.waiting = [];
+      this._receive(batches);
     } else if (m.type === 'resync') {
       this.pulling = false;
       this.inflight = null;
+      this.waiting = [];
       this.resyncs++;
       if (this.pending) this.drafts.push(this.text);
       this._fresh(m.doc);
     } else if (m.type === 'error') {
       if (m.field === 'pull') this.pulling = false;
-      else this.inflight = null;     // the push was refused: send again later
+      if (m.push && this._answered()) {  // refused: apply what waited
+        const w = this.waiting;
+        this.waiting = [];
+        this._receive(w);
+      }
       this.errors.push(m);
     }
+  }
+
+  /* Updates messages in order -> one receiveUpdates() call. */
+  _receive(batches) {
+    let v = this.version;
+    const fresh = [];
+    for (const b of batches) {
+      const end = b.from + b.updates.length;
+      if (b.from > v) { this.pull(); break; }
+      if (end <= v) continue;
+      fresh.push(...b.updates.slice(v - b.from));
+      v = end;
+    }
+    if (!fresh.length) return;
+    this.state = receiveUpdates(this.state, fresh.map((u) => ({
+      clientID: u.clientID, changes: ChangeSet.fromJSON(u.changes),
+    }))).state;
   }
 
   /* Cuts the connection without a close frame, as a network would. */
@@ -131,7 +163,8 @@ export class RoomPeer {
       if (this.held) this.release();
       const now = Date.now();
       if (this.pulling && now - this.pulling > 1000) this.pulling = false;
-      if (this.inflight && now - this.inflight.at > 1000) { this.inflight = null; this.pull(); return false; }
+      // no answer: pull; its answer (after whatever the push got) ends it
+      if (this.inflight && now - this.inflight.at > 1000 && !this.pulling) { this.pull(); return false; }
       if (this.pending) { if (!this.pulling) this.push(); return false; }
       sv = await serverVersion();
       if (this.version < sv) this.pull();

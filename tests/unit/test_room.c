@@ -30,7 +30,8 @@ struct fake {
 };
 
 static void op_updates(struct room_member *m, uint64_t from,
-		       const struct collab_update *u, size_t n)
+		       const struct collab_update *u, size_t n,
+		       const struct room_member *by)
 {
 	struct fake *f = (struct fake *)m;
 	f->updates++;
