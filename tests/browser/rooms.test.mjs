@@ -12,6 +12,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { repoRoot, startServer } from '../lib/server.mjs';
@@ -54,9 +55,9 @@ async function member(server, { viewport = { width: 1280, height: 800 } } = {}) 
     });
   });
   page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-  // While the test holds the context offline, the browser logs each failed
-  // reconnect attempt: those are expected, nothing else is.
-  const offlineNoise = /WebSocket connection to .* failed: .*ERR_INTERNET_DISCONNECTED/;
+  // While a test holds the context offline or the server down, the browser
+  // logs each failed reconnect attempt: those are expected, nothing else is.
+  const offlineNoise = /WebSocket connection to .* failed: .*(ERR_INTERNET_DISCONNECTED|ERR_CONNECTION_REFUSED)/;
   page.on('console', (m) => {
     if (m.type() === 'error' && !offlineNoise.test(m.text())) problems.push(`console error: ${m.text()}`);
   });
@@ -536,6 +537,50 @@ describe('rooms in the IDE (real browsers, one context per member)', () => {
     }
   });
 
+  test('the host opens editing to everyone, changes the language and hands the host role over (by keyboard)', async () => {
+    const { ada, bob } = await roomOfTwo(server, { code: 'echo hi\n' });
+    try {
+      // Everyone can edit: on, Bob writes; off, he reads again.
+      assert.ok(await bob.page.locator('#open-edit-row').isHidden(), 'only the host has the switch');
+      await ada.page.focus('#open-edit');
+      await ada.page.keyboard.press('Space');
+      await waitRoom(bob.page, (r) => r.role === 'writer', 'open edit made Bob a writer');
+      await bob.page.waitForSelector('#readonly-notice', { state: 'hidden', timeout: T });
+      await ada.page.keyboard.press('Space');
+      await waitRoom(bob.page, (r) => r.role === 'reader', 'Bob is a reader again');
+      await bob.page.waitForSelector('#readonly-notice', { state: 'visible', timeout: T });
+
+      // The language is the host's choice; everyone's file name follows.
+      assert.ok(await bob.page.locator('#language').isDisabled(), 'a member cannot change the language');
+      await ada.page.selectOption('#language', 'bash');
+      for (const p of [ada.page, bob.page]) {
+        await p.waitForFunction(() => document.getElementById('file-name').textContent === 'main.sh', null, { timeout: T });
+        assert.equal(await p.inputValue('#language'), 'bash');
+      }
+      await ada.page.click('#run');
+      await waitTerminal(bob.page, /^hi$/m);
+
+      // Hand over, from the keyboard: the button asks once more, then does it.
+      await ada.page.focus('#members button[data-action="host"]');
+      await ada.page.keyboard.press('Enter');
+      await ada.page.waitForFunction(() => document.activeElement?.textContent === 'Confirm', null, { timeout: T });
+      await ada.page.keyboard.press('Enter');
+      await waitRoom(bob.page, (r) => r.role === 'host', 'Bob is the host');
+      await waitRoom(ada.page, (r) => r.role === 'writer', 'Ada stays a writer');
+      await bob.page.waitForSelector('#open-edit-row', { state: 'visible', timeout: T });
+      assert.equal(await bob.page.locator('#role-chip').innerText(), 'Host');
+      assert.match(await bob.page.locator('#toast').innerText(), /you are now the host/i);
+      await ada.page.waitForSelector('#open-edit-row', { state: 'hidden', timeout: T });
+      assert.equal(await ada.page.locator('#members button').count(), 0, 'Ada has no host controls any more');
+      assert.ok(await ada.page.locator('#language').isDisabled());
+      await ada.check();
+      await bob.check();
+    } finally {
+      await ada.close();
+      await bob.close();
+    }
+  });
+
   test('Ctrl-Z undoes my own edits only, with another member\'s edit in between', async () => {
     const { ada, bob } = await roomOfTwo(server, { code: 'middle\n', open: true });
     try {
@@ -717,6 +762,46 @@ describe('rooms: resync keeps a recovery draft', () => {
     } finally {
       await ada.close();
       await bob.close();
+    }
+  });
+});
+
+describe('rooms: the server is killed and comes back', () => {
+  test('kill -9 while a member types: the page says so, keeps the edits, reconnects on its own; they land once', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'coderoom-browser-kill-'));
+    let server = await startServer({ dataDir: dir });
+    const { port } = server;
+    const { ada, bob } = await roomOfTwo(server, { code: 'before\n', open: true });
+    try {
+      await waitRoom(bob.page, (r) => r.role === 'writer', 'Bob is a writer');
+      await bob.page.fill('#chat-input', 'seen before the kill');
+      await bob.page.keyboard.press('Enter');
+      await ada.page.waitForFunction(() => document.querySelectorAll('#chat-log .chat-line').length === 1, null, { timeout: T });
+
+      assert.equal(await server.kill(), 137, 'killed by SIGKILL');
+      for (const p of [ada.page, bob.page]) {
+        await p.waitForSelector('#conn:not([data-state="connected"])', { timeout: T });
+        await p.waitForSelector('#sync[data-state="offline"]', { timeout: T });
+      }
+      await cursorEnd(ada.page);
+      await ada.page.keyboard.type('typed while the server was down');
+      await waitRoom(ada.page, (r) => r.unconfirmed > 0, 'Ada has unsent edits');
+
+      server = await startServer({ dataDir: dir, listen: `127.0.0.1:${port}` });
+      for (const p of [ada.page, bob.page]) await p.waitForSelector('#conn[data-state="connected"]', { timeout: T });
+      const text = await converged(ada.page, bob.page, 'after the restart');
+      assert.equal(text, 'before\ntyped while the server was down');
+      assert.equal((await bob.page.evaluate(() => window.coderoom.room)).role, 'writer', 'roles survive');
+      for (const p of [ada.page, bob.page]) {
+        assert.deepEqual(await p.$$eval('#chat-log .chat-text', (els) => els.map((e) => e.textContent)), ['seen before the kill']);
+      }
+      await ada.check();
+      await bob.check();
+    } finally {
+      await ada.close();
+      await bob.close();
+      await server.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 });
