@@ -435,6 +435,19 @@ describe('rooms in the IDE (real browsers, one context per member)', () => {
         assert.doesNotMatch(text, /sneaky|forged/, 'nothing a reader typed reached the program');
         await waitStatus(p, 'running');
       }
+      // A moment of the room for the screenshots: a word in the chat, Bob
+      // at work in the editor.
+      await carol.page.fill('#chat-input', 'could it say goodbye too?');
+      await carol.page.keyboard.press('Enter');
+      await bob.page.fill('#chat-input', 'on it');
+      await bob.page.keyboard.press('Enter');
+      await ada.page.waitForFunction(() => document.querySelectorAll('#chat-log .chat-line').length === 2, null, { timeout: T });
+      await cursorEnd(bob.page);
+      await bob.page.keyboard.type('print("goodbye")');
+      await bob.page.keyboard.press('Shift+Home');
+      await waitCursor(ada.page, 'Bob');
+      await waitCursor(carol.page, 'Bob');
+      await ada.page.screenshot({ path: path.join(ARTIFACTS, 'room-desktop.png') });
       await carol.page.screenshot({ path: path.join(ARTIFACTS, 'room-run-late-joiner.png') });
 
       // Bob, a writer now, stops the room's run: it ends for everyone.
@@ -578,6 +591,27 @@ describe('rooms in the IDE (real browsers, one context per member)', () => {
     } finally {
       await ada.close();
       await bob.close();
+    }
+  });
+
+  test('the same member in a second tab: the first tab says where the room went and stops editing', async () => {
+    const ada = await member(server);
+    try {
+      await openSolo(ada, server);
+      const link = await share(ada, 'Ada');
+      const second = await ada.context.newPage();
+      await second.goto(link);
+      await waitRoom(second, (r) => r.joined && r.role === 'host', 'the second tab is Ada, the host');
+      assert.equal(await second.locator('#name-dialog[open]').count(), 0, 'no name asked: same browser, same member');
+      await ada.page.waitForFunction(() => /open in another tab/.test(document.getElementById('toast').textContent), null, { timeout: T });
+      assert.equal(await ada.page.getAttribute('#editor .cm-content', 'aria-readonly'), 'true');
+      assert.equal((await ada.page.evaluate(() => window.coderoom.room)).joined, false);
+      await second.click('#editor .cm-content');
+      await second.keyboard.type('# still editable here');
+      await waitRoom(second, (r) => r.version > 0 && r.unconfirmed === 0, 'the edit landed');
+      await ada.check();
+    } finally {
+      await ada.close();
     }
   });
 

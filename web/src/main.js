@@ -385,6 +385,10 @@ function startRun() {
 
 // The room's run runs the server's document: my last edits go first.
 function startRoomRun() {
+  if (!room.joined) {
+    flashError('Joining the room — press Run again in a moment');
+    return;
+  }
   if (!room.canWrite) {
     flashError('Read-only: ask the host for write access to run the code');
     return;
@@ -777,8 +781,8 @@ function onRoomNotice(n) {
 
 function onRemoved(reason) {
   const text = reason === 'replaced'
-    ? 'This room is open in another tab or window: it continues there.'
-    : `You left the room (${reason}).`;
+    ? 'This room is now open in another tab or window, and continues there. Reload this page to use it here.'
+    : `You are no longer in the room (${reason}). Reload the page to join again.`;
   editor.setReadOnly(true);
   roomView.toast(text, 600000);
   ui.sync.dataset.state = 'offline';
