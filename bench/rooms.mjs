@@ -154,6 +154,7 @@ export async function run({ n = 1000, members = 50, memN = 200 } = {}) {
   try {
     const id = (await postJSON(`${srv.url}/create_session`, { code: '' })).json.session_id;
     const lat = await pushLatency((name) => join(srv.wsUrl + '/ws', id, name), members, n);
+    const h = (await (await fetch(`${srv.url}/api/health`)).json()).rooms;
     const bb = await startEchoBaseline('ws-broadcast-server.mjs');
     let blat;
     try { blat = await pushLatency(() => open(`ws://127.0.0.1:${bb.port}/`), members, n); } finally { bb.proc.kill('SIGTERM'); }
@@ -165,6 +166,7 @@ export async function run({ n = 1000, members = 50, memN = 200 } = {}) {
     rows.push({ metric: `push -> last of ${members} members p99 (ms)`, coderoom: fmt(lat.p99, 3), baseline: fmt(echo.p99, 3), ratio: ratio(lat.p99, echo.p99), base_name: 'bare ws echo round trip (node ws)' });
     rows.push({ metric: `push -> last of ${members} members p50 (ms)`, coderoom: fmt(lat.p50, 3), baseline: fmt(blat.p50, 3), ratio: ratio(lat.p50, blat.p50), base_name: 'node ws broadcast, no doc, no store' });
     rows.push({ metric: `push -> last of ${members} members p99 (ms)`, coderoom: fmt(lat.p99, 3), baseline: fmt(blat.p99, 3), ratio: ratio(lat.p99, blat.p99), base_name: 'node ws broadcast, no doc, no store' });
+    rows.push({ metric: `server time per push, ${members} members p50 / p99 (ms)`, coderoom: `${fmt(h.push_p50_us / 1000, 2)} / ${fmt(h.push_p99_us / 1000, 2)}`, base_name: '', note: `parse, rebase, store (SQLite commit), a frame queued to each member; from /api/health (10 us steps); max ${fmt(h.push_max_us / 1000, 2)} ms` });
     rows.push({ metric: 'push -> own confirmation p50 (ms)', coderoom: fmt(lat.own50, 3), baseline: fmt(ping.p50, 3), ratio: ratio(lat.own50, ping.p50), base_name: 'coderoom /ws ping -> pong' });
 
     // the cost of a push by document size

@@ -73,10 +73,14 @@ void api_health(struct conn *c)
 		"api_tokens", auth_enabled(a->auth));
 	if (j && a->rooms)
 		json_object_set_new(j, "rooms", json_pack(
-			"{s:i, s:I, s:I, s:I}", "open", (int)a->rooms->open,
+			"{s:i, s:I, s:I, s:I, s:I, s:I, s:I}",
+			"open", (int)a->rooms->open,
 			"loads", (json_int_t)a->rooms->loads,
 			"pushes", (json_int_t)a->rooms->pushes,
-			"updates", (json_int_t)a->rooms->updates));
+			"updates", (json_int_t)a->rooms->updates,
+			"push_p50_us", (json_int_t)rooms_push_quantile_us(a->rooms, 0.5),
+			"push_p99_us", (json_int_t)rooms_push_quantile_us(a->rooms, 0.99),
+			"push_max_us", (json_int_t)(a->rooms->push_max_ns / 1000)));
 	http_reply_json(c, 200, j);
 }
 

@@ -69,7 +69,14 @@ struct rooms {
 	unsigned open;
 	/* counters, for health and benches */
 	uint64_t loads, pushes, updates, chats;
+	/* how long room_push() took (parse, rebase, store, every member's
+	 * frame queued), in 10 us steps; the last slot is everything longer */
+	uint32_t push_hist[4096];
+	uint64_t push_max_ns;
 };
+
+/* The q-quantile (0..1) of room_push() durations, in microseconds. */
+uint64_t rooms_push_quantile_us(const struct rooms *reg, double q);
 
 struct room {
 	struct rooms *reg;

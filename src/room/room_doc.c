@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "lib/log.h"
 #include "lib/utf8.h"
@@ -269,8 +270,57 @@ static int check_clients(struct room *r, const struct room_member *m,
 	return 0;
 }
 
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void push_timed(struct rooms *reg, uint64_t t0)
+{
+	uint64_t ns = now_ns() - t0, slot = ns / 10000;
+	size_t n = sizeof(reg->push_hist) / sizeof(reg->push_hist[0]);
+
+	reg->push_hist[slot < n ? slot : n - 1]++;
+	if (ns > reg->push_max_ns)
+		reg->push_max_ns = ns;
+}
+
+uint64_t rooms_push_quantile_us(const struct rooms *reg, double q)
+{
+	size_t n = sizeof(reg->push_hist) / sizeof(reg->push_hist[0]);
+	uint64_t total = 0, seen = 0;
+
+	for (size_t i = 0; i < n; i++)
+		total += reg->push_hist[i];
+	if (!total)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		seen += reg->push_hist[i];
+		if ((double)seen >= q * (double)total)
+			return i == n - 1 ? reg->push_max_ns / 1000 : (i + 1) * 10;
+	}
+	return reg->push_max_ns / 1000;
+}
+
+static int push_untimed(struct room_member *m, uint64_t version,
+			const json_t *updates, size_t *accepted);
+
 int room_push(struct room_member *m, uint64_t version, const json_t *updates,
 	      size_t *accepted)
+{
+	uint64_t t0 = now_ns();
+	int err = push_untimed(m, version, updates, accepted);
+
+	if (m->room)
+		push_timed(m->room->reg, t0);
+	return err;
+}
+
+static int push_untimed(struct room_member *m, uint64_t version,
+			const json_t *updates, size_t *accepted)
 {
 	struct room *r = m->room;
 	struct collab_pending p;
