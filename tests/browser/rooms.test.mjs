@@ -109,7 +109,7 @@ async function share(m, name) {
 }
 
 // A room made by Ada (host) with Bob in it; both pages open.
-async function roomOfTwo(server, { viewport, code: text = 'print("hi")\n', open = false } = {}) {
+async function roomOfTwo(server, { viewport, code: text = 'print("hi")\n', open = false, bobName = 'Bob' } = {}) {
   const ada = await member(server, { viewport });
   const bob = await member(server, { viewport });
   await openSolo(ada, server);
@@ -120,7 +120,7 @@ async function roomOfTwo(server, { viewport, code: text = 'print("hi")\n', open 
     await waitRoom(ada.page, (r) => r.joined, 'open edit');
     await ada.page.waitForFunction(() => document.getElementById('open-edit').checked, null, { timeout: T });
   }
-  await join(bob, link, 'Bob');
+  await join(bob, link, bobName);
   return { ada, bob, link };
 }
 
@@ -649,8 +649,15 @@ describe('rooms in the IDE (real browsers, one context per member)', () => {
 
   test('download the room\'s file; upload replaces it for everyone (writers only), within the size cap', async () => {
     const code0 = 'print("download me")\n';
-    const { ada, bob } = await roomOfTwo(server, { code: code0 });
+    const bobName = '<img src=x onerror="window.__pwned=1">Bob';
+    const { ada, bob } = await roomOfTwo(server, { code: code0, bobName });
     try {
+      // A name with markup in it is a name: text in the list and on the cursor.
+      await waitMembers(ada.page, ['Ada', bobName], 'Ada sees Bob by his odd name');
+      await waitCursor(ada.page, bobName);
+      assert.equal(await ada.page.locator('#members img, #editor img:not(.cm-widgetBuffer)').count(), 0, 'no markup from a name');
+      assert.equal(await ada.page.evaluate(() => window.__pwned), undefined);
+
       const [dl] = await Promise.all([ada.page.waitForEvent('download', { timeout: T }), ada.page.click('#download')]);
       assert.equal(dl.suggestedFilename(), 'main.py');
       assert.equal(fs.readFileSync(await dl.path(), 'utf8'), code0);
@@ -665,6 +672,20 @@ describe('rooms in the IDE (real browsers, one context per member)', () => {
       assert.match(await ada.page.locator('#toast').innerText(), /other <b>name<\/b>\.py/);
       assert.equal((await ada.page.evaluate(() => window.coderoom.room)).drafts.at(-1).text, code0,
         'the text before the upload is kept as a draft');
+
+      // The host uploads a file of another language: the room follows it.
+      await ada.page.setInputFiles('#upload-file', { name: 'hello.sh', mimeType: 'text/x-sh', buffer: Buffer.from('echo hello\n') });
+      for (const p of [ada.page, bob.page]) {
+        await p.waitForFunction(() => document.getElementById('file-name').textContent === 'main.sh', null, { timeout: T });
+        assert.equal(await p.inputValue('#language'), 'bash');
+      }
+      await waitCode(bob.page, (c) => c === 'echo hello\n', 'has the shell script');
+      const [dl2] = await Promise.all([bob.page.waitForEvent('download', { timeout: T }), bob.page.click('#download')]);
+      assert.equal(dl2.suggestedFilename(), 'main.sh', 'the download is named for the new language');
+      await ada.page.setInputFiles('#upload-file', {
+        name: 'other <b>name</b>.py', mimeType: 'text/x-python', buffer: Buffer.from('print("uploaded")\r\nprint(2)\r\n'),
+      });
+      await waitCode(bob.page, (c) => c === 'print("uploaded")\nprint(2)\n', 'has the uploaded file again');
 
       const big = Buffer.alloc(1100 * 1024, 'a');
       await ada.page.setInputFiles('#upload-file', { name: 'big.py', mimeType: 'text/x-python', buffer: big });

@@ -129,7 +129,10 @@ export class RoomClient {
       case 'resync': this.onResync(msg.doc, 'resync'); return true;
       case 'presence': this.onPresence(msg); return true;
       case 'members': this.onMembers(msg); return true;
-      case 'chat': this.on.chat([msg], false); return true;
+      case 'chat':
+        if (msg.member === this.me?.id) this.lastChat = null; // mine arrived
+        this.on.chat([msg], false);
+        return true;
       case 'room_settings': this.onSettings(msg); return true;
       case 'removed': this.onRemoved(msg); return true;
       case 'left': this.joined = false; this.on.left?.(); return true;
