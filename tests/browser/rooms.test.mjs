@@ -695,6 +695,19 @@ describe('rooms in the IDE (real browsers, one context per member)', () => {
       await ada.page.waitForFunction(() => /img\.py.*not a text file/.test(document.getElementById('toast').textContent),
         null, { timeout: T });
       assert.equal(await converged(ada.page, bob.page, 'after refused uploads'), 'print("uploaded")\nprint(2)\n');
+
+      // A paste too large for one message: said so, kept as a draft, and the
+      // connection stays up (sent anyway, it would close the socket, and
+      // again after every reconnect).
+      const joins = framesOf(ada, 'joined').length;
+      await cursorEnd(ada.page);
+      await ada.page.keyboard.insertText('#'.repeat(1100 * 1024));
+      await ada.page.waitForFunction(() => /too large to send/.test(document.getElementById('toast').textContent), null, { timeout: T });
+      await ada.page.waitForSelector('#drafts-dialog[open]', { timeout: T });
+      assert.equal(await converged(ada.page, bob.page, 'after the huge paste'), 'print("uploaded")\nprint(2)\n');
+      assert.equal((await ada.page.inputValue('#draft-text')).length, 'print("uploaded")\nprint(2)\n'.length + 1100 * 1024);
+      assert.equal(framesOf(ada, 'joined').length, joins, 'no reconnect');
+      await ada.page.click('#drafts-close');
       await ada.check();
       await bob.check();
     } finally {

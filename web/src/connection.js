@@ -154,9 +154,11 @@ export class Connection {
 
   get connected() { return this.ready && this.ws && this.ws.readyState === WebSocket.OPEN; }
 
-  sendJSON(obj) {
+  sendJSON(obj) { return this.sendText(JSON.stringify(obj)); }
+
+  sendText(text) {
     if (!this.ws || this.ws.readyState !== WebSocket.OPEN) return false;
-    this.ws.send(JSON.stringify(obj));
+    this.ws.send(text);
     return true;
   }
 

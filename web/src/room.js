@@ -33,6 +33,7 @@ const RATE_BACKOFF = 400;    // after rate_limited
 const PRESENCE_GAP = 120;    // presence at most this often
 const HISTORY = 400;         // remote updates kept to map late presence
 const NO_VERSION = Number.MAX_SAFE_INTEGER; // a pull "ahead of the server": answered by resync
+const MESSAGE_MAX = 1024 * 1024 - 1024;     // the server's message cap (--max-message-bytes), with room to spare
 
 export const roomKeys = {
   name: 'coderoom:name',
@@ -388,15 +389,29 @@ export class RoomClient {
 
   push() {
     if (!this.joined || !this.hasDoc || this.inflight || this.pulling || !this.canWrite) return;
-    const updates = sendableUpdates(this.state).slice(0, this.limits.push_updates || 100);
+    let updates = sendableUpdates(this.state).slice(0, this.limits.push_updates || 100);
     if (!updates.length) return;
     const version = this.version;
-    const ok = this.conn.sendJSON({
-      type: 'push',
-      version,
-      updates: updates.map((u) => ({ clientID: u.clientID, changes: u.changes.toJSON() })),
-    });
-    if (!ok) return;
+    // Within the server's message cap (a larger message closes the socket,
+    // and the same push after the reconnect would close it again): fewer
+    // updates, or, for one edit too large to send at all, a resync that
+    // keeps my text as a draft.
+    let msg;
+    for (;;) {
+      msg = JSON.stringify({
+        type: 'push',
+        version,
+        updates: updates.map((u) => ({ clientID: u.clientID, changes: u.changes.toJSON() })),
+      });
+      if (msg.length * 3 <= MESSAGE_MAX || new TextEncoder().encode(msg).length <= MESSAGE_MAX) break;
+      if (updates.length === 1) {
+        this.on.notice({ kind: 'edit', code: 'too_large', message: 'That edit is too large to send (a message holds at most 1 MiB); the room\u2019s file is reloaded and your text kept as a recovery draft.' });
+        this.requestResync();
+        return;
+      }
+      updates = updates.slice(0, Math.ceil(updates.length / 2));
+    }
+    if (!this.conn.sendText(msg)) return;
     this.lastPushAt = performance.now();
     this.inflight = {
       version,
