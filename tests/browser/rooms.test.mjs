@@ -16,6 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { repoRoot, startServer } from '../lib/server.mjs';
+import { createRoom, joinRoom, roundTrip } from '../lib/rooms.mjs';
 
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const ARTIFACTS = path.join(repoRoot, 'tests/artifacts');
@@ -870,6 +871,42 @@ describe('rooms: the server is killed and comes back', () => {
       await bob.close();
       await server.stop();
       fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('rooms: a room with a long chat', () => {
+  let server;
+  before(async () => { server = await startServer({ args: ['--room-rate', '1000'] }); });
+  after(async () => { if (server) await server.stop(); });
+
+  test('a member who opens the room sees the last 200 chat lines, oldest first', async () => {
+    const id = await createRoom(server.url, { code: 'print("chatty")\n' });
+    // 205 lines from four members (each socket takes 64 messages a second).
+    const writers = [];
+    for (let w = 0; w < 4; w++) writers.push(await joinRoom(server.wsUrl, id, `w${w}`));
+    for (let n = 1; n <= 205; n++) writers[n % 4].send({ type: 'chat', text: `line ${n}` });
+    for (const c of writers) await roundTrip(c);
+    const ada = await member(server);
+    try {
+      await join(ada, `${server.url}/editor/${id}`, 'Ada');
+      await ada.page.waitForFunction(() => document.querySelectorAll('#chat-log .chat-line').length === 200, null, { timeout: T });
+      // The room's order is the server's (ids), as every member heard it.
+      const heard = writers[0].events.filter((e) => e.kind === 'json' && e.msg.type === 'chat').map((e) => e.msg);
+      assert.equal(heard.length, 205);
+      const want = heard.sort((x, y) => x.id - y.id).slice(-200).map((l) => `${l.name}: ${l.text}`);
+      const shown = await ada.page.$$eval('#chat-log .chat-line', (els) => els.map((e) =>
+        `${e.querySelector('.chat-name').textContent}: ${e.querySelector('.chat-text').textContent}`));
+      assert.deepEqual(shown, want, 'the last 200 lines, oldest first');
+      // ... and one more arrives live at the bottom, the oldest scrolls out.
+      writers[0].send({ type: 'chat', text: 'line 206' });
+      await ada.page.waitForFunction(() => document.querySelector('#chat-log .chat-line:last-child .chat-text')?.textContent === 'line 206',
+        null, { timeout: T });
+      assert.equal(await ada.page.locator('#chat-log .chat-line').count(), 200);
+      await ada.check();
+    } finally {
+      await ada.close();
+      for (const c of writers) await c.close().catch(() => {});
     }
   });
 });
