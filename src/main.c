@@ -295,6 +295,8 @@ int main(int argc, char **argv)
 			  g.cfg.data_dir, strerror(-err));
 		goto out_server;
 	}
+	if ((err = store_checkpoints_start(&g.store, &g.loop)))
+		log_warn("main: checkpoints stay on the loop: %s", strerror(-err));
 	struct room_limits rl;
 	room_limits_default(&rl);
 	rl.doc_bytes = (size_t)g.cfg.room_doc_bytes;

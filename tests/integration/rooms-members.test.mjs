@@ -92,6 +92,27 @@ describe('rooms: members, presence, chat, the shared run', () => {
     await c.close();
   });
 
+  test("upload: a writer replaces the file; it is one ordinary update, CRLF becomes LF, the host's upload may switch the language", async () => {
+    const id = await createRoom(server.url, { code: 'keep this line\nold body\n' });
+    const a = await joinRoom(server.wsUrl, id, 'Ada');
+    const b = await joinRoom(server.wsUrl, id, 'Bob');
+    a.send({ type: 'role', member: b.joined.you.id, role: 'writer' });
+    await b.waitFor((e) => e.kind === 'json' && e.msg.type === 'members' && e.msg.members.some((m) => m.name === 'Bob' && m.role === 'writer'));
+    b.send({ type: 'upload', text: 'keep this line\r\nnew body 👋\r\n', name: 'x.js' });
+    const u = await a.waitType('updates');
+    assert.deepEqual(u.updates, [{ clientID: `upload:${b.joined.you.id}`, changes: [15, [8, 'new body 👋'], 1] }],
+      'the smallest change: the common first line is kept');
+    let info = await roomInfo(server.url, id);
+    assert.equal(info.text, 'keep this line\nnew body 👋\n');
+    assert.equal(info.language, 'python', 'a writer\'s upload does not change the language');
+    a.send({ type: 'upload', text: 'console.log(1)\n', name: 'main.js' });
+    const st = await b.waitType('room_settings');
+    assert.deepEqual([st.language, st.file], ['javascript', 'main.js']);
+    info = await roomInfo(server.url, id);
+    assert.deepEqual([info.text, info.language], ['console.log(1)\n', 'javascript']);
+    await a.close(); await b.close();
+  });
+
   test('the shared run: both members see it live; a late joiner gets the scrollback, then live output', async () => {
     const code = 'import sys\nprint("first part", flush=True)\nname = input("name? ")\nprint("hello", name)\n';
     const id = await createRoom(server.url, { code });
