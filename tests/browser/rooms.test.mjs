@@ -875,6 +875,63 @@ describe('rooms: the server is killed and comes back', () => {
   });
 });
 
+describe('rooms: the server restarts gracefully', () => {
+  test('SIGTERM and start again: members keep typing and rejoin on their own', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'coderoom-browser-restart-'));
+    let server = await startServer({ dataDir: dir });
+    const { port } = server;
+    const { ada, bob } = await roomOfTwo(server, { code: 'v1\n', open: true });
+    try {
+      await waitRoom(bob.page, (r) => r.role === 'writer', 'Bob is a writer');
+      assert.equal(await server.stop(), 0, 'a clean exit');
+      await ada.page.waitForSelector('#sync[data-state="offline"]', { timeout: T });
+      await cursorEnd(ada.page);
+      await ada.page.keyboard.type('v2');
+      server = await startServer({ dataDir: dir, listen: `127.0.0.1:${port}` });
+      for (const p of [ada.page, bob.page]) await waitRoom(p, (r) => r.joined, 'back in the room');
+      assert.equal(await converged(ada.page, bob.page, 'after the restart'), 'v1\nv2');
+      await ada.check();
+      await bob.check();
+    } finally {
+      await ada.close();
+      await bob.close();
+      await server.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('rooms: told to leave', () => {
+  let server;
+  before(async () => { server = await startServer(); });
+  after(async () => { if (server) await server.stop(); });
+
+  // The server says "removed: closing" when it stops (docs/protocol.md).
+  // The socket here goes through a proxy in the page's network stack
+  // (playwright's routeWebSocket) that can say it, as a server would.
+  test('removed because the server closes: the page joins again when the connection is back', async () => {
+    const ada = await member(server);
+    const links = [];
+    await ada.page.routeWebSocket(/\/ws$/, (ws) => { links.push({ ws, srv: ws.connectToServer() }); });
+    try {
+      await openSolo(ada, server);
+      await share(ada, 'Ada');
+      const id = (await ada.page.evaluate(() => window.coderoom.room)).me.id;
+      const { ws, srv } = links.at(-1);
+      ws.send(JSON.stringify({ type: 'removed', reason: 'closing' }));
+      await waitRoom(ada.page, (r) => !r.joined, 'out of the room');
+      await ws.close({ code: 1001, reason: 'server shutting down' });
+      await srv.close();
+      await waitRoom(ada.page, (r) => r.joined, 'back in the room');
+      assert.equal((await ada.page.evaluate(() => window.coderoom.room)).me.id, id, 'the same member');
+      assert.ok(links.length >= 2, 'a new connection');
+      await ada.check();
+    } finally {
+      await ada.close();
+    }
+  });
+});
+
 describe('rooms: a room with a long chat', () => {
   let server;
   before(async () => { server = await startServer({ args: ['--room-rate', '1000'] }); });

@@ -780,9 +780,13 @@ function onRoomNotice(n) {
 }
 
 function onRemoved(reason) {
-  const text = reason === 'replaced'
-    ? 'This room is now open in another tab or window, and continues there. Reload this page to use it here.'
-    : `You are no longer in the room (${reason}). Reload the page to join again.`;
+  if (reason !== 'replaced') {
+    // The server is stopping: keep typing, the page joins again when it is back.
+    roomView.toast(reason === 'closing' ? 'The server is restarting: your edits are kept and sent when it is back.'
+      : 'Out of the room for a moment: your edits are kept and sent when the page is back in.', 8000);
+    return;
+  }
+  const text = 'This room is now open in another tab or window, and continues there. Reload this page to use it here.';
   editor.setReadOnly(true);
   roomView.toast(text, 600000);
   ui.sync.dataset.state = 'offline';

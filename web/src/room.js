@@ -322,11 +322,17 @@ export class RoomClient {
     this.on.settings(msg);
   }
 
+  // "replaced": the same member joined from another tab, which has the room
+  // now; do not take it back on every reconnect. Anything else ("closing":
+  // the server stops) is like a dropped connection: join again when the
+  // socket is back, with the unsent edits.
   onRemoved(msg) {
-    this.removed = msg.reason || 'removed';
+    const reason = typeof msg.reason === 'string' ? msg.reason : 'removed';
+    if (reason === 'replaced') this.removed = reason;
     this.joined = false;
     this.forgetPush();
-    this.on.removed(this.removed);
+    this.on.sync(this.syncState());
+    this.on.removed(reason);
   }
 
   // Errors that answer a room request; false for the others (runs).
