@@ -717,6 +717,38 @@ describe('rooms in the IDE (real browsers, one context per member)', () => {
     }
   });
 
+  test('every width from desktop to phone: the top bar\'s controls neither overlap nor leave the screen', async () => {
+    const ada = await member(server, { viewport: { width: 1280, height: 800 } });
+    try {
+      await openSolo(ada, server);
+      await share(ada, 'Ada');
+      const problems = [];
+      for (const width of [1280, 1180, 1000, 961, 900, 820, 781, 760, 700, 641, 600, 390, 360]) {
+        await ada.page.setViewportSize({ width, height: 760 });
+        await ada.page.waitForFunction((w) => window.innerWidth === w, width, { timeout: T });
+        const bad = await ada.page.evaluate(() => {
+          const els = [...document.querySelectorAll('.topbar .brand, .topbar button, .topbar select, .topbar .conn')]
+            .filter((e) => e.offsetParent);
+          const boxes = els.map((e) => [e.id || e.className, e.getBoundingClientRect()]);
+          const out = [];
+          if (document.documentElement.scrollWidth > innerWidth) out.push('the page scrolls sideways');
+          boxes.forEach(([n, a], i) => {
+            if (a.left < 0 || a.right > innerWidth + 0.5) out.push(`${n} is off screen`);
+            for (const [m, b] of boxes.slice(i + 1)) {
+              if (a.left < b.right - 0.5 && b.left < a.right - 0.5 && a.top < b.bottom - 0.5 && b.top < a.bottom - 0.5) out.push(`${n} overlaps ${m}`);
+            }
+          });
+          return out;
+        });
+        problems.push(...bad.map((x) => `${width}px: ${x}`));
+      }
+      assert.deepEqual(problems, []);
+      await ada.check();
+    } finally {
+      await ada.close();
+    }
+  });
+
   test('phone: the room panels fold away and open on demand, nothing overflows', async () => {
     const phone = { width: 390, height: 844 };
     const { ada, bob } = await roomOfTwo(server, { viewport: phone, code: 'print("small screen")\n' });

@@ -9,7 +9,8 @@ import { safeColor } from './cursors.js';
 
 const $ = (id) => document.getElementById(id);
 const CHAT_KEEP = 200;
-const PHONE = window.matchMedia('(max-width: 640px)');
+// Stacked layout (style.css): the room's panels fold under the workspace.
+const PHONE = window.matchMedia('(max-width: 820px)');
 
 const ROLE_LABEL = { host: 'Host', writer: 'Writer', reader: 'Reader' };
 
