@@ -16,6 +16,8 @@
 #include "run/run_internal.h"
 
 #define READ_CHUNK (64 * 1024)
+/* The fd input is written to: the pty master, or the stdin pipe. */
+#define FD_IN_OF(r) ((r)->mode == RUN_TTY ? FD_OUT : FD_IN)
 
 static void on_poll(uv_poll_t *p, int status, int events);
 
@@ -130,6 +132,30 @@ int run_input(struct run *r, const char *p, size_t n)
 	if (r->mode == RUN_PIPES && r->fd[FD_IN] < 0 && !r->spawn_pending &&
 	    !r->queued && r->step == RUN_STEP_RUN)
 		return -EPIPE;
+	/*
+	 * Nothing waiting before it and the program running: write at once
+	 * (a keystroke's echo then costs no poll round trip); only what
+	 * the fd does not take now waits in inbuf for it to be writable.
+	 */
+	if (!r->inbuf.len && !r->spawn_pending && !r->queued &&
+	    r->step == RUN_STEP_RUN && r->fd[FD_IN_OF(r)] >= 0) {
+		ssize_t w = write(r->fd[FD_IN_OF(r)], p, n);
+		if (w < 0 && errno != EAGAIN && errno != EINTR) {
+			/* the program closed its input: as write_input() */
+			if (r->mode == RUN_PIPES)
+				run__close_fd(r, FD_IN);
+			return 0;
+		}
+		if (w > 0) {
+			p += w;
+			n -= (size_t)w;
+		}
+		if (!n) {
+			if (r->closing_stdin && r->mode == RUN_PIPES)
+				run__close_fd(r, FD_IN);
+			return 0;
+		}
+	}
 	err = buf_append(&r->inbuf, p, n);
 	if (err)
 		return err;
