@@ -29,7 +29,11 @@ static const char usage[] =
 "Limits of interactive runs (a request may lower them, never raise them):\n"
 "  --cpu-ms N                CPU time (default 60000)\n"
 "  --wall-ms N               wall time (default 1800000)\n"
-"  --output-bytes N          output (default 16777216)\n"
+"  --output-bytes N          output in all (default 1073741824)\n"
+"  --output-rate N           output bytes a second, once the burst is spent\n"
+"                            (default 1048576)\n"
+"  --output-burst N          output bytes at once above the rate\n"
+"                            (default 16777216)\n"
 "  --memory-bytes N          memory, both kinds of run (default 536870912)\n"
 "  --pids N                  processes and threads, both kinds (default 128)\n"
 "Limits of batch runs (HTTP API):\n"
@@ -90,6 +94,7 @@ enum {
 	OPT_CBALLOW, OPT_CBPRIV,
 	OPT_RDOC, OPT_RLOG, OPT_RCHAT, OPT_RMEMBERS, OPT_MAXROOMS,
 	OPT_MAXSTORED, OPT_RRATE, OPT_RSNAP, OPT_WSPING, OPT_WSTIMEOUT,
+	OPT_ORATE, OPT_OBURST,
 };
 
 static const struct option options[] = {
@@ -136,6 +141,8 @@ static const struct option options[] = {
 	{ "room-snapshot-every", required_argument, NULL, OPT_RSNAP },
 	{ "ws-ping-ms", required_argument, NULL, OPT_WSPING },
 	{ "ws-timeout-ms", required_argument, NULL, OPT_WSTIMEOUT },
+	{ "output-rate", required_argument, NULL, OPT_ORATE },
+	{ "output-burst", required_argument, NULL, OPT_OBURST },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -309,6 +316,14 @@ enum config_result config_parse(struct config *cfg, int argc, char **argv)
 			case OPT_CPU: cfg->tty.cpu_ms = v; break;
 			case OPT_WALL: cfg->tty.wall_ms = v; break;
 			case OPT_OUT: cfg->tty.output_bytes = v; break;
+			/* capped so the rate limit's arithmetic cannot
+			 * overflow (run_io.c) */
+			case OPT_ORATE:
+				cfg->tty.output_rate = v > (1ull << 40) ? 1ull << 40 : v;
+				break;
+			case OPT_OBURST:
+				cfg->tty.output_burst = v > (1ull << 50) ? 1ull << 50 : v;
+				break;
 			case OPT_MEM:
 				cfg->tty.memory_bytes = cfg->batch.memory_bytes = v;
 				break;

@@ -89,11 +89,13 @@ static const struct run_sub_ops sub_ops = {
 
 static json_t *limits_json(const struct limits *l)
 {
-	return json_pack("{s:I, s:I, s:I, s:I, s:i}",
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:i}",
 			 "cpu_ms", (json_int_t)l->cpu_ms,
 			 "wall_ms", (json_int_t)l->wall_ms,
 			 "memory_bytes", (json_int_t)l->memory_bytes,
 			 "output_bytes", (json_int_t)l->output_bytes,
+			 "output_rate", (json_int_t)l->output_rate,
+			 "output_burst", (json_int_t)l->output_burst,
 			 "pids", (int)l->pids);
 }
 

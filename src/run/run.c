@@ -21,6 +21,11 @@
 #include "run/run_internal.h"
 
 #define PROBE_MS 100
+/* A run found waiting is probed again only after input (or a resize, or
+ * a signal) reached it, the only things that can end the wait unseen by
+ * its output, and at this backstop: a class of idle programs costs the
+ * spawner a probe a second each, not ten. */
+#define PROBE_WAITING_MS 1000
 
 static uint64_t now_ns(void)
 {
@@ -397,8 +402,15 @@ static void on_probe_tick(uv_timer_t *t)
 		r->waiting_samples = 0;
 		return;
 	}
-	if (sandbox_probe_input(r->e->sb, r->sandbox_id) == 0)
+	uint64_t now = uv_now(r->e->loop);
+	if (r->state == RUN_WAITING && !r->input_since_probe &&
+	    now - r->probe_ms < PROBE_WAITING_MS)
+		return;
+	r->input_since_probe = false;
+	if (sandbox_probe_input(r->e->sb, r->sandbox_id) == 0) {
 		r->probe_pending = true;
+		r->probe_ms = now;
+	}
 }
 
 /* ---- the engine -------------------------------------------------------- */
@@ -479,6 +491,7 @@ static int spawn_step(struct run *r, enum run_step step)
 	memset(r->truncated, 0, sizeof(r->truncated));
 	r->draining = false;
 	r->waiting_samples = 0;
+	run__rate_reset(r);
 	r->closing_stdin = r->mode == RUN_PIPES && !r->keep_stdin;
 
 	if ((err = run__step_spec(r, step, &s)))
@@ -753,5 +766,6 @@ int run_signal(struct run *r, int sig)
 {
 	if (r->exited || r->sandbox_done)
 		return -ESRCH;
+	r->input_since_probe = true;
 	return sandbox_signal(r->e->sb, r->sandbox_id, sig);
 }

@@ -60,6 +60,7 @@ enum run_kill_reason {
 	RUN_KILL_USER,		/* Stop */
 	RUN_KILL_WALL,
 	RUN_KILL_OUTPUT,
+	RUN_KILL_OUTPUT_RATE,	/* output faster than output_rate, past the burst */
 	RUN_KILL_ORPHANED,	/* nobody attached within the grace period */
 	RUN_KILL_SHUTDOWN,
 };

@@ -82,11 +82,14 @@ struct run {
 	struct buf inbuf;		/* input not yet written */
 	uint64_t bytes[3];
 	bool truncated[3];
+	struct limit_bucket rate;	/* the output rate limit */
 
 	uv_timer_t wall_timer;		/* wall limit */
 	uv_timer_t probe_timer;		/* input-wait sampling */
 	uv_timer_t linger_timer;	/* orphan grace, then linger after exit */
 	bool output_since_probe;
+	bool input_since_probe;		/* input, a resize or a signal */
+	uint64_t probe_ms;		/* when the last probe was sent */
 	bool probe_pending;
 	int waiting_samples;
 	uint64_t start_ns;
@@ -120,6 +123,8 @@ void run__end(struct run *r);
 
 /* ---- run_io.c ---------------------------------------------------------- */
 
+/* A step begins: the output rate limit's whole burst is available. */
+void run__rate_reset(struct run *r);
 /* Recomputes what each fd's poll watches: output unless paused (or while
  * draining), input when there is some to write; starts polling new fds. */
 void run__update_polls(struct run *r);

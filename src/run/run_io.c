@@ -55,6 +55,11 @@ void run__update_polls(struct run *r)
 	}
 }
 
+void run__rate_reset(struct run *r)
+{
+	limit_bucket_fill(&r->rate, uv_now(r->e->loop), r->lim.output_burst);
+}
+
 static void read_output(struct run *r, int i)
 {
 	enum run_stream stream = i == FD_ERR ? RUN_STDERR : RUN_STDOUT;
@@ -76,13 +81,23 @@ static void read_output(struct run *r, int i)
 		keep = (size_t)(cap - r->bytes[stream]);
 		r->truncated[stream] = true;
 	}
+	size_t allowed = !r->lim.output_rate ? keep :
+		(size_t)limit_bucket_take(&r->rate, uv_now(r->e->loop), keep,
+					  r->lim.output_rate,
+					  r->lim.output_burst);
+	bool too_fast = allowed < keep;
+	if (too_fast) {
+		keep = allowed;
+		r->truncated[stream] = true;
+	}
 	r->bytes[stream] += keep;
 	if (keep)
 		run__deliver(r, stream, buf, keep);
 	if (r->truncated[stream]) {
 		/* cut cleanly at the cap: nothing more is read */
 		if (r->kill_reason == RUN_KILL_NONE)
-			run_kill(r, RUN_KILL_OUTPUT);
+			run_kill(r, too_fast ? RUN_KILL_OUTPUT_RATE
+					     : RUN_KILL_OUTPUT);
 		run__close_fd(r, i);
 		run__finish(r);
 	}
@@ -129,6 +144,7 @@ int run_input(struct run *r, const char *p, size_t n)
 
 	if (r->exited || (r->mode == RUN_PIPES && !r->keep_stdin))
 		return -EPIPE;
+	r->input_since_probe = true;
 	if (r->mode == RUN_PIPES && r->fd[FD_IN] < 0 && !r->spawn_pending &&
 	    !r->queued && r->step == RUN_STEP_RUN)
 		return -EPIPE;
@@ -184,6 +200,7 @@ int run_resize(struct run *r, uint16_t rows, uint16_t cols)
 		return -EINVAL;
 	if (ioctl(r->fd[FD_OUT], TIOCSWINSZ, &ws))
 		return -errno;
+	r->input_since_probe = true;	/* SIGWINCH may end a wait */
 	return 0;
 }
 
