@@ -36,4 +36,6 @@ if make --no-print-directory -s build/bench/collab-apply; then
 else
   echo "bench: collab-apply did not build" >&2
 fi
+# The terminal benches' client, the same loop against every target.
+make --no-print-directory -s build/bench/term-client
 exec node bench/run.mjs

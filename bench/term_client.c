@@ -11,7 +11,8 @@
  *
  * echo: one byte in, wait until its echo comes back, 2 ms pause, again;
  * every 100th key is a carriage return (the canonical line buffer holds
- * 4095 bytes). Prints {"n","p50_ms","p99_ms","mean_ms","max_ms"}.
+ * 4095 bytes). Prints {"n","p50_ms","p99_ms","mean_ms","max_ms",
+ * "samples_us"} (the samples sorted, for pooling several runs).
  * tput: read everything the program writes until it ends, the clock from
  * the first output byte to the last. Prints {"bytes","seconds","mb_s"}.
  *
@@ -450,9 +451,12 @@ static void echo(struct target *t, int n)
 	for (int i = 0; i < k; i++)
 		sum += (double)s[i];
 	printf("{\"n\":%d,\"p50_ms\":%.4f,\"p99_ms\":%.4f,\"mean_ms\":%.4f,"
-	       "\"max_ms\":%.4f}\n", k, s[k / 2] / 1e6,
+	       "\"max_ms\":%.4f,\"samples_us\":[", k, s[k / 2] / 1e6,
 	       s[(size_t)((double)k * 0.99)] / 1e6, sum / k / 1e6,
 	       s[k - 1] / 1e6);
+	for (int i = 0; i < k; i++)
+		printf("%s%.1f", i ? "," : "", s[i] / 1e3);
+	printf("]}\n");
 	free(s);
 }
 

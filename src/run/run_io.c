@@ -16,6 +16,8 @@
 #include "run/run_internal.h"
 
 #define READ_CHUNK (64 * 1024)
+/* A read at least this large suggests more is waiting: read on. */
+#define READ_ON_MIN 2048
 /* The fd input is written to: the pty master, or the stdin pipe. */
 #define FD_IN_OF(r) ((r)->mode == RUN_TTY ? FD_OUT : FD_IN)
 
@@ -60,19 +62,48 @@ void run__rate_reset(struct run *r)
 	limit_bucket_fill(&r->rate, uv_now(r->e->loop), r->lim.output_burst);
 }
 
+static bool deliver_read(struct run *r, int i, enum run_stream stream,
+			 const char *buf, size_t n);
+
 static void read_output(struct run *r, int i)
 {
 	enum run_stream stream = i == FD_ERR ? RUN_STDERR : RUN_STDOUT;
 	char buf[READ_CHUNK];
-	ssize_t n = read(r->fd[i], buf, sizeof(buf));
+	size_t got = 0;
+	bool eof = false;
+	ssize_t n;
 
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+	/*
+	 * A pty hands over at most a few KiB a read: while reads come back
+	 * large (a flood), read on, up to READ_CHUNK, and deliver it as one
+	 * chunk (one frame, one send). A short read (a keystroke's echo,
+	 * a prompt) is delivered at once, with no extra read.
+	 */
+	for (;;) {
+		n = read(r->fd[i], buf + got, sizeof(buf) - got);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			break;
+		if (n <= 0) {	/* EOF, or EIO: the last slave of the pty closed */
+			eof = true;
+			break;
+		}
+		got += (size_t)n;
+		if ((size_t)n < READ_ON_MIN || sizeof(buf) - got < READ_ON_MIN)
+			break;
+	}
+	if (got && deliver_read(r, i, stream, buf, got))
 		return;
-	if (n <= 0) {	/* EOF, or EIO: the last slave of the pty closed */
+	if (eof) {
 		run__close_fd(r, i);
 		run__finish(r);
-		return;
 	}
+}
+
+/* Output bytes read from fd i: counted, limited, delivered. True when a
+ * limit cut them: fd i is closed then, and the step may be over. */
+static bool deliver_read(struct run *r, int i, enum run_stream stream,
+			 const char *buf, size_t n)
+{
 	uint64_t cap = r->lim.output_bytes;
 	if (r->bytes[stream] > cap)	/* cannot be, but never underflow */
 		cap = r->bytes[stream];
@@ -100,7 +131,9 @@ static void read_output(struct run *r, int i)
 					     : RUN_KILL_OUTPUT);
 		run__close_fd(r, i);
 		run__finish(r);
+		return true;
 	}
+	return false;
 }
 
 static void write_input(struct run *r, int fd)
