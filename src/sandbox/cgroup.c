@@ -763,6 +763,39 @@ void cgroup_run_stats(struct cgroup_run *r, struct cgroup_stats *st)
 		st->pids_max = v > 0;
 }
 
+void cgroup_run_poll(struct cgroup_run *r, uint64_t *cpu_usec, bool *oom_kill)
+{
+	char buf[2048];
+	uint64_t v;
+
+	*cpu_usec = 0;
+	*oom_kill = false;
+	if (!r)
+		return;
+	if (r->h->version == 2) {
+		const char *d = r->dir[CG_MEM];
+		if (cg_read(d, "cpu.stat", buf, sizeof(buf)) > 0 &&
+		    cgroup_parse_keyed(buf, "usage_usec", &v))
+			*cpu_usec = v;
+		if (cg_read(d, "memory.events", buf, sizeof(buf)) > 0 &&
+		    cgroup_parse_keyed(buf, "oom_kill", &v))
+			*oom_kill = v > 0;
+		return;
+	}
+	if (r->dir[CG_CPU][0] &&
+	    cg_read(r->dir[CG_CPU], "cpuacct.usage", buf, sizeof(buf)) > 0 &&
+	    cgroup_parse_u64(buf, &v))
+		*cpu_usec = v / 1000;
+	else if (r->dir[CG_KILL][0] &&
+		 cg_read(r->dir[CG_KILL], "cpu.stat", buf, sizeof(buf)) > 0 &&
+		 cgroup_parse_keyed(buf, "usage_usec", &v))
+		*cpu_usec = v;
+	if (cg_read(r->dir[CG_MEM], "memory.oom_control", buf, sizeof(buf)) >
+		0 &&
+	    cgroup_parse_keyed(buf, "oom_kill", &v))
+		*oom_kill = v > 0;
+}
+
 void cgroup_run_destroy(struct cgroup_run *r)
 {
 	if (!r)

@@ -72,6 +72,11 @@ void cgroup_run_kill(struct cgroup_run *r);
 /* Read the counters; fields it cannot read stay 0. */
 void cgroup_run_stats(struct cgroup_run *r, struct cgroup_stats *st);
 
+/* What limit enforcement needs while the run lives, and nothing more (two
+ * small reads, where cgroup_run_stats() makes four): the CPU time used and
+ * whether the OOM killer acted. Fields it cannot read stay 0. */
+void cgroup_run_poll(struct cgroup_run *r, uint64_t *cpu_usec, bool *oom_kill);
+
 /* Kill what is left, remove the group(s), free 'r'. */
 void cgroup_run_destroy(struct cgroup_run *r);
 

@@ -44,6 +44,10 @@ struct sb_spawner_config {
 __attribute__((noreturn)) void
 sb_spawner_main(int sock, const struct sb_spawner_config *c);
 
+/* How long a run with 'used_ms' of its 'limit_ms' of CPU time may go
+ * unchecked on 'cpus' CPUs (0: over the limit now). Pure. */
+uint64_t sb_check_gap_ms(uint64_t limit_ms, uint64_t used_ms, unsigned cpus);
+
 /* Fill in every 0 in 'l' from 'def'. */
 void sb_limits_apply_defaults(struct sandbox_limits *l,
 			      const struct sandbox_limits *def);
