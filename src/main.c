@@ -248,6 +248,10 @@ int main(int argc, char **argv)
 	} else if (f) {
 		log_info("sandbox: ready (cgroup %s)", f->cgroup_backend);
 	}
+	if (f && !f->cgroup_cpu_weight)
+		log_warn("sandbox: no cgroup cpu controller: runs share the CPU "
+			 "as threads, not as runs (a program with many threads "
+			 "gets more)");
 
 	run_engine_init(&g.engine, &g.loop, g.sb, &g.langs);
 	g.engine.max_tty = g.cfg.tty;

@@ -16,7 +16,7 @@ static json_t *sandbox_json(const struct sandbox_features *f)
 	if (!f)
 		return json_null();
 	return json_pack("{s:b, s:s, s:s, s:{s:b, s:b, s:b, s:b, s:b, s:b, s:b,"
-			 " s:b, s:b}}",
+			 " s:b, s:b, s:b}}",
 			 "strong", f->strong,
 			 "cgroup", f->cgroup_backend ? f->cgroup_backend : "none",
 			 "missing", f->missing,
@@ -27,7 +27,8 @@ static json_t *sandbox_json(const struct sandbox_features *f)
 			 "cgroup_memory", f->cgroup_memory,
 			 "cgroup_pids", f->cgroup_pids,
 			 "cgroup_cpu", f->cgroup_cpu,
-			 "cgroup_kill", f->cgroup_kill);
+			 "cgroup_kill", f->cgroup_kill,
+			 "cgroup_cpu_weight", f->cgroup_cpu_weight);
 }
 
 static json_t *cache_json(const struct cache *k, const struct run_engine *e)

@@ -8,7 +8,9 @@
  * tree dies by cgroup.kill.
  *
  * v1 (these dev machines): run-ID under <mount>/coderoom of the memory,
- * pids, cpuacct and freezer hierarchies; memory.memsw.limit_in_bytes when
+ * pids, cpuacct and freezer hierarchies, and of cpu when it is mounted
+ * (some hosts mount it with cpuacct, some alone, some not at all: then the
+ * runs share the CPU as plain threads); memory.memsw.limit_in_bytes when
  * swap is accounted. Kill: cgroup.kill of a group in a controller-less
  * cgroup2 mount when there is one, else freeze, SIGKILL every task, thaw.
  *
@@ -34,7 +36,10 @@
 
 #define CG_PATH 512
 
-enum cg_ctrl { CG_MEM, CG_PIDS, CG_CPU, CG_FREEZER, CG_KILL, CG_NCTRL };
+/* CG_CPU is v1's cpuacct (accounting), CG_CPUW v1's cpu (weights). */
+enum cg_ctrl {
+	CG_MEM, CG_PIDS, CG_CPU, CG_FREEZER, CG_CPUW, CG_KILL, CG_NCTRL
+};
 
 struct cgroup_host {
 	int version; /* 1 or 2 */
@@ -43,6 +48,7 @@ struct cgroup_host {
 	 * base[CG_KILL] in a controller-less cgroup2 mount. */
 	char base[CG_NCTRL][CG_PATH];
 	bool memsw; /* v1: memory.memsw.* exists */
+	bool cpu_weight; /* v2: the cpu controller is enabled for runs */
 };
 
 struct cgroup_run {
@@ -324,9 +330,11 @@ static bool setup_v2(struct cgroup_host *h, const char *mnt,
 		return false;
 	}
 	h->version = 2;
+	h->cpu_weight = cg_exists(base, "cpu.weight");
 	caps->memory = true;
 	caps->pids = true;
 	caps->cpu = cg_exists(base, "cpu.stat");
+	caps->cpu_weight = cg_exists(base, "cpu.weight");
 	caps->kill = cg_exists(base, "cgroup.kill");
 	caps->backend = "v2";
 	return true;
@@ -367,6 +375,8 @@ struct cgroup_host *cgroup_host_open(struct cgroup_caps *caps)
 			snprintf(v1[CG_CPU], CG_PATH, "%s", path);
 		if (cgroup_has_option(opts, "freezer") && !v1[CG_FREEZER][0])
 			snprintf(v1[CG_FREEZER], CG_PATH, "%s", path);
+		if (cgroup_has_option(opts, "cpu") && !v1[CG_CPUW][0])
+			snprintf(v1[CG_CPUW], CG_PATH, "%s", path);
 	}
 	fclose(f);
 
@@ -379,7 +389,7 @@ struct cgroup_host *cgroup_host_open(struct cgroup_caps *caps)
 	if (!v1[CG_MEM][0] || !v1[CG_PIDS][0])
 		goto out_none;
 	h->version = 1;
-	for (int c = CG_MEM; c <= CG_FREEZER; c++) {
+	for (int c = CG_MEM; c < CG_KILL; c++) {
 		if (!v1[c][0])
 			continue;
 		if (make_base(h->base[c], v1[c])) {
@@ -399,6 +409,10 @@ struct cgroup_host *cgroup_host_open(struct cgroup_caps *caps)
 	caps->memory = true;
 	caps->pids = true;
 	caps->cpu = h->base[CG_CPU][0] != '\0';
+	caps->cpu_weight = h->base[CG_CPUW][0] &&
+			   cg_exists(h->base[CG_CPUW], "cpu.shares");
+	if (!caps->cpu_weight)
+		h->base[CG_CPUW][0] = '\0';
 	caps->kill = h->base[CG_KILL][0] || h->base[CG_FREEZER][0];
 	caps->backend = "v1";
 	return h;
@@ -586,11 +600,34 @@ void cgroup_host_close(struct cgroup_host *h)
 
 /* --- runs ---------------------------------------------------------------- */
 
+/* The run's share of the CPU (weight 1..10000, 100 the kernel default):
+ * cpu.weight on v2, cpu.shares = weight * 1024 / 100 on v1. Without the
+ * controller there is nothing to write. */
+static int set_weight(struct cgroup_run *r, uint32_t weight)
+{
+	if (!weight)
+		return 0;
+	if (weight > 10000)
+		weight = 10000;
+	if (r->h->version == 2) {
+		if (!r->h->cpu_weight)
+			return 0;
+		return cg_write_u64(r->dir[CG_MEM], "cpu.weight", weight);
+	}
+	if (!r->dir[CG_CPUW][0])
+		return 0;
+	uint64_t shares = (uint64_t)weight * 1024 / 100;
+	return cg_write_u64(r->dir[CG_CPUW], "cpu.shares",
+			    shares < 2 ? 2 : shares);
+}
+
 int cgroup_run_set_limits(struct cgroup_run *r, const struct sandbox_limits *l)
 {
 	const char *d = r->dir[CG_MEM];
 	int e;
 
+	if ((e = set_weight(r, l->cpu_weight)))
+		return e;
 	if (r->h->version == 2) {
 		if ((e = cg_write_u64(d, "memory.max", l->memory_bytes)))
 			return e;

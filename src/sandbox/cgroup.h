@@ -5,8 +5,13 @@
  *   v2  a unified hierarchy (production): memory.max, memory.swap.max=0,
  *       memory.oom.group, pids.max, cpu.stat, memory.peak,
  *       memory.events, pids.events, cgroup.kill
- *   v1  per-controller hierarchies (memory, pids, cpuacct, freezer), plus
- *       a controller-less v2 mount for cgroup.kill where there is one
+ *   v1  per-controller hierarchies (memory, pids, cpuacct, freezer, and
+ *       cpu where mounted), plus a controller-less v2 mount for
+ *       cgroup.kill where there is one
+ * Every run is a group of its own in the CPU controller (v2 cpu, v1 cpu)
+ * when the host has it, with the run's weight: runs share the CPU as
+ * groups, so a program with 60 spinning threads gets one run's share, not
+ * 60 threads' worth against everyone else's one.
  * Groups are created under <mount>/coderoom/ only; nothing else is touched.
  * Internal to src/sandbox/ (the spawner, as root).
  */
@@ -25,6 +30,7 @@ struct cgroup_run;
 
 struct cgroup_caps {
 	bool memory, pids, cpu, kill;
+	bool cpu_weight;     /* cpu.weight (v2) or cpu.shares (v1) per run */
 	const char *backend; /* "v2", "v1" (static string) */
 };
 
@@ -54,8 +60,8 @@ int cgroup_run_create_warm(struct cgroup_host *h, uint64_t seq,
 			   const struct sandbox_limits *l,
 			   struct cgroup_run **out);
 
-/* Set the memory and pids limits of an existing group (a warm run's,
- * created with the defaults, at hand-out). 0 or -errno. */
+/* Set the memory and pids limits and the CPU weight of an existing group
+ * (a warm run's, created with the defaults, at hand-out). 0 or -errno. */
 int cgroup_run_set_limits(struct cgroup_run *r, const struct sandbox_limits *l);
 
 /* A directory fd of the run's cgroup v2 group (for clone3's

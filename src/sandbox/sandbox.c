@@ -389,6 +389,7 @@ static void fill_features(struct sandbox *sb, const struct sb_wire_features *w)
 	f->cgroup_pids = w->cgroup_pids;
 	f->cgroup_cpu = w->cgroup_cpu;
 	f->cgroup_kill = w->cgroup_kill;
+	f->cgroup_cpu_weight = w->cgroup_cpu_weight;
 	f->strong = w->strong;
 	memcpy(sb->backend, w->backend, sizeof(sb->backend));
 	sb->backend[sizeof(sb->backend) - 1] = '\0';

@@ -42,6 +42,9 @@ struct sandbox_limits {
 	uint64_t tmpfs_bytes;	/* size of /tmp and of the work dir, each */
 	uint64_t cpu_ms;	/* CPU time of the whole tree (cgroup) */
 	uint64_t wall_ms;	/* backstop only: the server keeps its own timer */
+	uint32_t cpu_weight;	/* share of the CPU against other runs when
+				   they compete, 1..10000 (cgroup v2 scale,
+				   v1 cpu.shares = weight * 1024 / 100) */
 };
 
 /* One file written into the work dir before the program starts. */
@@ -122,6 +125,7 @@ struct sandbox_features {
 	bool userns, pidns, netns, mountns;
 	bool seccomp;
 	bool cgroup_memory, cgroup_pids, cgroup_cpu, cgroup_kill;
+	bool cgroup_cpu_weight;		/* runs share the CPU by weight */
 	const char *cgroup_backend;	/* "v2", "v1", or "none" */
 	bool strong;			/* every feature a safe run needs */
 	char missing[256];		/* what is missing, comma separated */

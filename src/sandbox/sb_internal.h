@@ -22,6 +22,7 @@
 #define SB_DEF_TMPFS   (64ull << 20)
 #define SB_DEF_CPU_MS  10000
 #define SB_DEF_WALL_MS 600000
+#define SB_DEF_CPU_WEIGHT 100
 
 #define SB_DEF_STATE_DIR "/run/coderoom-sandbox"
 #define SB_DEF_UID_BASE	 200000

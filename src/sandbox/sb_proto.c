@@ -197,6 +197,7 @@ int sb_spec_encode(const struct sandbox_spec *spec, uint8_t **out,
 	put_u64(&w, spec->limits.tmpfs_bytes);
 	put_u64(&w, spec->limits.cpu_ms);
 	put_u64(&w, spec->limits.wall_ms);
+	put_u32(&w, spec->limits.cpu_weight);
 	put_u32(&w, argc);
 	put_u32(&w, envc);
 	put_u32(&w, (uint32_t)spec->nfiles);
@@ -380,6 +381,9 @@ int sb_spec_decode(const uint8_t *buf, size_t len, struct sb_spec *spec)
 	spec->limits.tmpfs_bytes = get_u64(&r);
 	spec->limits.cpu_ms = get_u64(&r);
 	spec->limits.wall_ms = get_u64(&r);
+	spec->limits.cpu_weight = get_u32(&r);
+	if (spec->limits.cpu_weight > SB_MAX_CPU_WEIGHT)
+		spec->limits.cpu_weight = SB_MAX_CPU_WEIGHT;
 	argc = get_u32(&r);
 	envc = get_u32(&r);
 	nfiles = get_u32(&r);

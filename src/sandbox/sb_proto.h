@@ -33,6 +33,7 @@
 #define SB_MAX_NAME	  255	       /* one file name */
 #define SB_MAX_FILE_BYTES (32u << 20)  /* all files together */
 #define SB_MAX_COLLECT	  32	       /* collect patterns */
+#define SB_MAX_CPU_WEIGHT 10000	       /* limits.cpu_weight */
 
 /* SB_MSG_EXIT flags: a memfd with the collected files is attached. */
 #define SB_EXIT_COLLECT 2u
@@ -64,6 +65,7 @@ struct sb_msg {
 struct sb_wire_features {
 	uint8_t userns, pidns, netns, mountns, seccomp;
 	uint8_t cgroup_memory, cgroup_pids, cgroup_cpu, cgroup_kill, strong;
+	uint8_t cgroup_cpu_weight;
 	char backend[8];   /* NUL-terminated */
 	char missing[256]; /* NUL-terminated */
 };

@@ -136,6 +136,9 @@ void sb_limits_apply_defaults(struct sandbox_limits *l,
 		l->cpu_ms = def->cpu_ms ? def->cpu_ms : SB_DEF_CPU_MS;
 	if (!l->wall_ms)
 		l->wall_ms = def->wall_ms ? def->wall_ms : SB_DEF_WALL_MS;
+	if (!l->cpu_weight)
+		l->cpu_weight =
+		    def->cpu_weight ? def->cpu_weight : SB_DEF_CPU_WEIGHT;
 }
 
 /* --- sending to the library ------------------------------------------ */
@@ -1239,6 +1242,7 @@ static void detect_features(void)
 	f->cgroup_pids = caps.pids;
 	f->cgroup_cpu = caps.cpu;
 	f->cgroup_kill = caps.kill;
+	f->cgroup_cpu_weight = caps.cpu_weight;
 	snprintf(f->backend, sizeof(f->backend), "%s",
 		 S.cgh ? caps.backend : "none");
 
