@@ -598,6 +598,76 @@ void cgroup_host_close(struct cgroup_host *h)
 	free(h);
 }
 
+/* v1 keeps memory <= memory+swap at every step: raise memsw first when
+ * growing, the memory limit first when shrinking. memory + swap = memory:
+ * nothing swaps. */
+static int set_memory_v1(const struct cgroup_host *h, const char *d,
+			 uint64_t bytes)
+{
+	int e;
+
+	if (!h->memsw)
+		return cg_write_u64(d, "memory.limit_in_bytes", bytes);
+	e = cg_write_u64(d, "memory.memsw.limit_in_bytes", bytes);
+	if (!e)
+		e = cg_write_u64(d, "memory.limit_in_bytes", bytes);
+	if (e == -EINVAL) {
+		e = cg_write_u64(d, "memory.limit_in_bytes", bytes);
+		if (!e)
+			e = cg_write_u64(d, "memory.memsw.limit_in_bytes",
+					 bytes);
+	}
+	return e;
+}
+
+int cgroup_host_set_limits(struct cgroup_host *h, uint64_t memory,
+			   uint64_t pids)
+{
+	int e = 0;
+
+	if (!h)
+		return -ENOSYS;
+	if (h->version == 2) {
+		if (memory)
+			e = cg_write_u64(h->base[CG_MEM], "memory.max", memory);
+		if (!e && pids)
+			e = cg_write_u64(h->base[CG_MEM], "pids.max", pids);
+		return e;
+	}
+	if (memory)
+		e = set_memory_v1(h, h->base[CG_MEM], memory);
+	if (!e && pids)
+		e = cg_write_u64(h->base[CG_PIDS], "pids.max", pids);
+	return e;
+}
+
+int cgroup_host_usage(struct cgroup_host *h, uint64_t *memory, uint64_t *pids)
+{
+	char buf[8192];
+	uint64_t used = 0, cache = 0;
+	const char *mem, *pid;
+
+	*memory = 0;
+	*pids = 0;
+	if (!h)
+		return -ENOSYS;
+	mem = h->base[CG_MEM];
+	pid = h->version == 2 ? h->base[CG_MEM] : h->base[CG_PIDS];
+	if (cg_read(pid, "pids.current", buf, sizeof(buf)) > 0)
+		cgroup_parse_u64(buf, pids);
+	if (cg_read(mem, h->version == 2 ? "memory.current"
+					 : "memory.usage_in_bytes",
+		    buf, sizeof(buf)) <= 0 ||
+	    !cgroup_parse_u64(buf, &used))
+		return -EIO;
+	if (cg_read(mem, "memory.stat", buf, sizeof(buf)) > 0)
+		cgroup_parse_keyed(buf, h->version == 2 ? "inactive_file"
+							: "total_inactive_file",
+				   &cache);
+	*memory = used > cache ? used - cache : 0;
+	return 0;
+}
+
 /* --- runs ---------------------------------------------------------------- */
 
 /* The run's share of the CPU (weight 1..10000, 100 the kernel default):
@@ -633,27 +703,7 @@ int cgroup_run_set_limits(struct cgroup_run *r, const struct sandbox_limits *l)
 			return e;
 		return cg_write_u64(d, "pids.max", l->pids);
 	}
-	/* v1 keeps memory <= memory+swap at every step: raise memsw first
-	 * when growing, the memory limit first when shrinking. memory +
-	 * swap = memory: the run never swaps. */
-	if (r->h->memsw) {
-		e = cg_write_u64(d, "memory.memsw.limit_in_bytes",
-				 l->memory_bytes);
-		if (!e)
-			e = cg_write_u64(d, "memory.limit_in_bytes",
-					 l->memory_bytes);
-		if (e == -EINVAL) {
-			e = cg_write_u64(d, "memory.limit_in_bytes",
-					 l->memory_bytes);
-			if (!e)
-				e = cg_write_u64(d,
-						 "memory.memsw.limit_in_bytes",
-						 l->memory_bytes);
-		}
-	} else {
-		e = cg_write_u64(d, "memory.limit_in_bytes", l->memory_bytes);
-	}
-	if (e)
+	if ((e = set_memory_v1(r->h, d, l->memory_bytes)))
 		return e;
 	return cg_write_u64(r->dir[CG_PIDS], "pids.max", l->pids);
 }

@@ -47,6 +47,18 @@ struct cgroup_host *cgroup_host_open(struct cgroup_caps *caps);
 /* Remove coderoom groups left by a crashed spawner (killing their tasks). */
 void cgroup_host_janitor(struct cgroup_host *h);
 
+/* Limits on every run of this spawner together (its subtree): memory
+ * (swap excluded) and processes; 0 leaves one unlimited. The kernel holds
+ * the runs to it whatever each run's own limit says. 0 or -errno. */
+int cgroup_host_set_limits(struct cgroup_host *h, uint64_t memory,
+			   uint64_t pids);
+
+/* What the runs use together now: memory charged minus reclaimable file
+ * cache, and processes + threads. 0 or -errno (fields it cannot read
+ * stay 0). */
+int cgroup_host_usage(struct cgroup_host *h, uint64_t *memory,
+		      uint64_t *pids);
+
 /* Remove this spawner's (empty) subtree and free 'h'. */
 void cgroup_host_close(struct cgroup_host *h);
 

@@ -135,6 +135,9 @@ struct sandbox_config {
 	const char *state_dir;		/* root-owned scratch dir of the spawner */
 	uid_t uid_base;			/* host uid of slot 0 (default 200000) */
 	unsigned slots;			/* max concurrent runs (uids) */
+	uint64_t runs_memory;		/* memory of every run together (their
+					   cgroup subtree's limit), 0: none */
+	uint32_t runs_pids;		/* processes of every run together */
 	bool allow_weak;		/* run even if !features.strong */
 	struct sandbox_limits defaults;	/* filled in by sandbox_open() */
 };
@@ -157,6 +160,16 @@ int sandbox_open(uv_loop_t *loop, const struct sandbox_config *cfg,
 
 /* What the host gave the spawner (valid until sandbox_close()). */
 const struct sandbox_features *sandbox_features(const struct sandbox *sb);
+
+/* What every run uses together, as the spawner last reported it (every
+ * half second while runs live, and after each exit). */
+struct sandbox_usage {
+	bool known;		/* the cgroup layer reports it */
+	uint64_t memory_bytes;	/* charged, reclaimable file cache excluded */
+	uint32_t pids;		/* processes and threads, warm inits included */
+	unsigned runs;		/* runs not yet exited */
+};
+void sandbox_usage(const struct sandbox *sb, struct sandbox_usage *u);
 
 /*
  * Ask for a run. 'spec' is copied before returning. Returns 0 and sets *id,

@@ -38,6 +38,8 @@ struct sb_spawner_config {
 	char state_dir[256];
 	uid_t uid_base;
 	unsigned slots;
+	uint64_t runs_memory;	/* every run together, 0: unlimited */
+	uint32_t runs_pids;
 	struct sandbox_limits defaults;
 };
 

@@ -39,6 +39,7 @@ int sb_msg_check(const struct sb_msg *m, size_t got, unsigned nfds)
 	case SB_MSG_KILL:
 	case SB_MSG_PROBE:
 	case SB_MSG_PROBED:
+	case SB_MSG_USAGE:
 		return m->len == 0 && !nfds ? 0 : -EBADMSG;
 	case SB_MSG_SIGNAL:
 		return m->len == 0 && !nfds && m->arg > 0 && m->arg < 65

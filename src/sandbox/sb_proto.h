@@ -48,6 +48,8 @@ enum sb_msg_type {
 	SB_MSG_PROBED,	  /* spawner -> lib: id, arg = 0 or 1 */
 	SB_MSG_EXIT,	  /* spawner -> lib: id; body = struct sb_wire_result;
 			     flags & SB_EXIT_COLLECT: 1 fd (collected files) */
+	SB_MSG_USAGE,	  /* spawner -> lib: what the runs use together:
+			     arg = memory bytes, flags = processes */
 	SB_MSG_TYPE_MAX,
 };
 

@@ -44,6 +44,7 @@
 
 #define TICK_MS 50	   /* shortest gap between two looks at a run */
 #define CHECK_MAX_MS 1000 /* longest: an OOM kill is noticed within it */
+#define USAGE_MS 500	   /* the runs' usage goes to the library this often */
 
 struct run {
 	uint64_t id;
@@ -96,6 +97,8 @@ static struct {
 	bool userns, mountns, seccomp;
 	struct cgroup_host *cgh; /* NULL: no cgroup back end */
 	unsigned cpus;		 /* the most CPUs a run can use at once */
+	uint64_t usage_due;	 /* when the usage is reported next */
+	uint64_t usage_mem, usage_pids; /* the last report */
 } S;
 
 static void logmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -381,6 +384,7 @@ static void finish_run(struct run *r)
 	if (r->prog_pidfd >= 0)
 		close(r->prog_pidfd);
 	S.slots[r->slot] = 0;
+	S.usage_due = 0; /* its memory is back: say so soon */
 	for (struct run **pp = &S.runs; *pp; pp = &(*pp)->next)
 		if (*pp == r) {
 			*pp = r->next;
@@ -1138,9 +1142,37 @@ static void check_limits(void)
 	}
 }
 
+/*
+ * Tells the library what the runs use together (for admission), every
+ * USAGE_MS while runs live and once after they are gone, when it changed.
+ */
+static void report_usage(void)
+{
+	uint64_t now = sb_now_ms(), mem, pids;
+
+	if (!S.cgh || S.eof) {
+		S.usage_due = UINT64_MAX;
+		return;
+	}
+	if (S.runs && S.usage_due == UINT64_MAX)
+		S.usage_due = now + USAGE_MS;	/* a run started */
+	if (now < S.usage_due)
+		return;
+	S.usage_due = S.runs ? now + USAGE_MS : UINT64_MAX;
+	if (cgroup_host_usage(S.cgh, &mem, &pids))
+		return;
+	if (mem == S.usage_mem && pids == S.usage_pids)
+		return;
+	S.usage_mem = mem;
+	S.usage_pids = pids;
+	send_msg(SB_MSG_USAGE, 0, (int64_t)(mem > INT64_MAX ? INT64_MAX : mem),
+		 (uint32_t)(pids > UINT32_MAX ? UINT32_MAX : pids), NULL, 0,
+		 NULL, 0);
+}
+
 static int poll_timeout(void)
 {
-	uint64_t now = sb_now_ms(), next = UINT64_MAX;
+	uint64_t now = sb_now_ms(), next = S.usage_due;
 
 	for (struct run *r = S.runs; r; r = r->next) {
 		if (r->reaped || r->killed)
@@ -1335,8 +1367,16 @@ void sb_spawner_main(int sock, const struct sb_spawner_config *c)
 		add_missing("state dir");
 		S.feat.strong = false;
 	}
-	if (S.cgh)
+	if (S.cgh) {
 		cgroup_host_janitor(S.cgh);
+		e = cgroup_host_set_limits(S.cgh, S.cfg.runs_memory,
+					   S.cfg.runs_pids);
+		if (e)
+			logmsg("sandbox: spawner: cannot limit the runs together "
+			       "(memory %llu, pids %u): %s",
+			       (unsigned long long)S.cfg.runs_memory,
+			       S.cfg.runs_pids, strerror(-e));
+	}
 	send_msg(SB_MSG_HELLO, 0, 0, 0, &S.feat, sizeof(S.feat), NULL, 0);
 
 	uint64_t stop_by = 0;
@@ -1412,5 +1452,6 @@ void sb_spawner_main(int sock, const struct sb_spawner_config *c)
 		reap();
 		check_limits();
 		warm_fill();
+		report_usage();
 	}
 }
