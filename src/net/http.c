@@ -424,6 +424,7 @@ int http_header(const struct conn *c, const char *name, char *out,
 		{ "cookie", WSI_TOKEN_HTTP_COOKIE },
 		{ "user-agent", WSI_TOKEN_HTTP_USER_AGENT },
 		{ "if-none-match", WSI_TOKEN_HTTP_IF_NONE_MATCH },
+		{ "sec-websocket-protocol", WSI_TOKEN_PROTOCOL },
 	};
 	char custom[72];
 	int n;
@@ -446,4 +447,24 @@ int http_header(const struct conn *c, const char *name, char *out,
 		return -1;
 	n = lws_hdr_custom_copy(c->wsi, out, (int)len, custom, n);
 	return n > 0 ? n : -1;
+}
+
+int http_query_arg(const struct conn *c, const char *name, char *out,
+		   size_t len)
+{
+	char key[64], buf[600];
+	const char *v;
+	size_t n;
+
+	if ((size_t)snprintf(key, sizeof(key), "%s=", name) >= sizeof(key) ||
+	    len == 0)
+		return -1;
+	v = lws_get_urlarg_by_name(c->wsi, key, buf, (int)sizeof(buf));
+	if (!v)
+		return -1;
+	n = strlen(v);
+	if (n >= len)
+		return -1;
+	memcpy(out, v, n + 1);
+	return (int)n;
 }

@@ -91,5 +91,9 @@ json_t *http_body_json(struct conn *c);
  */
 int http_header(const struct conn *c, const char *name, char *out,
 		size_t len);
+/* The value of query argument 'name' (URL-decoded by lws) into out;
+ * its length, or -1 when absent or longer than len - 1. */
+int http_query_arg(const struct conn *c, const char *name, char *out,
+		   size_t len);
 
 #endif

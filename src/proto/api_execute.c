@@ -66,6 +66,7 @@ static const char *seed_status(enum run_status s)
 	case RUN_KILLED: return "killed";
 	case RUN_INTERNAL_ERROR: return "internal_error";
 	case RUN_COMPILE_ERROR: return "compile_error";
+	case RUN_SERVER_BUSY: return "busy";
 	}
 	return "error";
 }
@@ -107,10 +108,12 @@ static void start(struct conn *c, bool seed_run_code)
 	json_t *body;
 	json_t *code, *lang, *in;
 	struct run *run;
+	char client[APP_CLIENT_MAX];
 	int err;
 
 	if (!app_authorized(c))
 		return;
+	app_client(c, client, sizeof(client));
 	body = http_body_json(c);
 	if (!body)
 		return;
@@ -147,6 +150,8 @@ static void start(struct conn *c, bool seed_run_code)
 		.stdin_data = json_is_string(in) ? json_string_value(in) : NULL,
 		.stdin_len = json_is_string(in) ? json_string_length(in) : 0,
 		.mode = RUN_PIPES,
+		.cls = RUN_BATCH,	/* waits its turn with the other API runs */
+		.client = client,
 	};
 	const struct limits *lim = &a->engine->max_pipes;
 	if (!(x = calloc(1, sizeof(*x)))) {
@@ -160,8 +165,8 @@ static void start(struct conn *c, bool seed_run_code)
 	c->http->api = x;
 	c->http->api_free = exec_free;
 	err = run_start(a->engine, &req, &x->sub, &run);
-	if (err == -EAGAIN)
-		http_reply_error(c, 503, NULL, "every run slot is busy; "
+	if (err == -EAGAIN || err == -EBUSY || err == -EDQUOT)
+		http_reply_error(c, 503, NULL, "the server is busy; "
 				 "retry shortly");
 	else if (err)
 		http_reply_error(c, 500, NULL, "cannot start the run: %s",

@@ -119,7 +119,7 @@ void api_piston_execute(struct conn *c)
 		return;
 	}
 	err = batch_start(c, j);
-	if (err == -EBUSY || err == -EAGAIN)
+	if (err == -EBUSY || err == -EAGAIN || err == -EDQUOT)
 		reply_message(c, 503, "the server is busy; retry shortly",
 			      "Retry-After: 1\r\n");
 	else if (err)

@@ -471,10 +471,14 @@ void api_runs(struct conn *c)
 		goto out;
 	}
 	err = batch_start(c, j);	/* the request owns j now */
-	if (err == -EBUSY || err == -EAGAIN)
+	if (err == -EDQUOT)
+		http_reply_error(c, 503, NULL, "you have %u runs waiting "
+				 "already; retry when one is done",
+				 app_of(c)->engine->q[RUN_BATCH].client_queue_max);
+	else if (err == -EBUSY || err == -EAGAIN)
 		http_reply_error(c, 503, NULL, "the server is busy (%u runs "
 				 "waiting); retry shortly",
-				 app_of(c)->engine->queued);
+				 app_of(c)->engine->q[RUN_BATCH].waiting);
 	else if (err == -EINVAL)
 		http_reply_error(c, 400, "files", "the files cannot be written "
 				 "(duplicate or invalid names)");

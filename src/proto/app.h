@@ -19,6 +19,8 @@ struct run_engine;
 struct lang_table;
 struct sandbox;
 struct auth;
+struct host_facts;
+struct sizing;
 
 struct app {
 	const struct config *cfg;
@@ -26,6 +28,8 @@ struct app {
 	const struct lang_table *langs;
 	struct sandbox *sb;		/* for health: its features */
 	const struct auth *auth;	/* API tokens */
+	const struct host_facts *host;	/* the machine, for health */
+	const struct sizing *sizing;	/* what sized admission, for health */
 };
 
 static inline struct app *app_of(const struct conn *c)
@@ -33,9 +37,14 @@ static inline struct app *app_of(const struct conn *c)
 	return (struct app *)c->srv->app;
 }
 
-/* Whether the request (HTTP or a WebSocket upgrade) carries a valid API
- * token in Authorization or X-Api-Token, or none is configured. */
+/* Whether the request carries a valid API token, or none is configured:
+ * in Authorization or X-Api-Token, and for a WebSocket also as the query
+ * argument "token" or the subprotocol "coderoom.token.TOKEN". */
 bool app_token_ok(const struct conn *c);
+/* Who the client is, for per-client caps and fair queueing: its token
+ * ("t<n>") or, anonymous, its address ("a<addr>", IPv6 by /64). */
+#define APP_CLIENT_MAX 64
+void app_client(const struct conn *c, char *out, size_t len);
 /* The same for the run APIs: false after answering 401 itself. */
 bool app_authorized(struct conn *c);
 

@@ -138,7 +138,7 @@ static void job_free_cb(void *p)
 	batch_job_free(p);
 }
 
-static int start_case(struct conn *c, struct batch_job *j, bool queue);
+static int start_case(struct conn *c, struct batch_job *j, bool continues);
 
 static void on_output(struct run_sub *sub, enum run_stream stream,
 		      const char *p, size_t n)
@@ -169,10 +169,8 @@ static void on_exited(struct run_sub *sub, const struct run_result *res)
 	    res->status != RUN_INTERNAL_ERROR && res->status != RUN_KILLED) {
 		j->cur++;
 		/* the job already waited its turn: a full queue does not fail
-		 * it half-way, the next case takes the slot this one freed */
+		 * it half-way; its next case waits its turn like any run */
 		int err = start_case(c, j, true);
-		if (err == -EBUSY)
-			err = start_case(c, j, false);
 		if (err == 0)
 			return;
 		struct batch_case *nk = &j->cases[j->cur];
@@ -190,7 +188,7 @@ static const struct run_sub_ops sub_ops = {
 	.exited = on_exited,
 };
 
-static int start_case(struct conn *c, struct batch_job *j, bool queue)
+static int start_case(struct conn *c, struct batch_job *j, bool continues)
 {
 	struct run_engine *e = app_of(c)->engine;
 	struct batch_case *k = &j->cases[j->cur];
@@ -206,7 +204,9 @@ static int start_case(struct conn *c, struct batch_job *j, bool queue)
 		.stdin_data = k->stdin_data,
 		.stdin_len = k->stdin_len,
 		.mode = RUN_PIPES,
-		.queue = queue,
+		.cls = RUN_BATCH,
+		.client = j->client,
+		.continues = continues,
 	};
 	struct limits lim;
 
@@ -226,11 +226,12 @@ int batch_start(struct conn *c, struct batch_job *j)
 	h->api = j;
 	h->api_free = job_free_cb;
 	j->c = c;
+	app_client(c, j->client, sizeof(j->client));
 	run_step_limits(app_of(c)->engine, j->lang, RUN_PIPES, RUN_STEP_COMPILE,
 			&j->compile_limits, &lim);
 	out_init(&j->compile_out, lim.output_bytes);
 	j->cur = 0;
-	return start_case(c, j, true);
+	return start_case(c, j, false);
 }
 
 /* Length of s without trailing white space and newlines. */

@@ -56,6 +56,7 @@ struct batch_job {
 	batch_done_fn done;
 	void *user;			/* for the API file */
 	struct conn *c;			/* the request it answers */
+	char client[64];		/* who asks (app_client()) */
 	struct run_sub sub;		/* the case (or compile) running */
 };
 
@@ -71,7 +72,9 @@ int batch_add_case(struct batch_job *j, const char *in, size_t inlen,
 /*
  * Starts the job for request 'c' (its http_req owns the job from now on,
  * also on error). Returns 0, or run_start()'s error: -EBUSY (queue full),
- * -EAGAIN, -ENOENT ...; the caller answers the error.
+ * -EDQUOT (this client's share of the queue is full), -EAGAIN, -ENOENT
+ * ...; the caller answers the error. Batch runs are admitted as
+ * RUN_BATCH, fairly between clients.
  */
 int batch_start(struct conn *c, struct batch_job *j);
 
