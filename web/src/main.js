@@ -183,6 +183,15 @@ function attach(id) {
 
 function handleMessage(msg) {
   switch (msg.type) {
+    case 'queued':
+      // The server is full: the run waits its turn (Stop leaves the queue).
+      run.pending = false;
+      run.id = msg.run;
+      session.set(KEY_RUN, msg.run);
+      run.state = 'starting';
+      setStatus('queued', `${msg.ahead} ahead`, true);
+      updateButtons();
+      break;
     case 'started':
       run.pending = false;
       run.id = msg.run;
@@ -200,6 +209,9 @@ function handleMessage(msg) {
         // The `exited` event with the details may follow; if not, say what we know.
         run.state = 'exited';
         setTimeout(() => { if (run.id === msg.run && run.state === 'exited') finishRun('exited', 'Finished while you were away'); }, 1500);
+      } else if (msg.state === 'queued') {
+        run.state = 'starting';
+        setStatus('queued', '', true);
       } else {
         run.state = msg.state === 'waiting_for_input' ? 'waiting' : 'running';
         setStatus(run.state);
@@ -362,7 +374,8 @@ function finishRun(kind, label, detail = '', extra = '') {
 // ---------------------------------------------------------------- status UI
 
 const STATUS_TEXT = {
-  idle: 'Ready', starting: 'Starting…', running: 'Running', waiting: 'Waiting for input',
+  idle: 'Ready', starting: 'Starting…', queued: 'Waiting for a free slot', running: 'Running',
+  waiting: 'Waiting for input',
 };
 let ticker = null;
 
@@ -372,7 +385,7 @@ function setStatus(state, note = '', keepTicker = false) {
   document.title = state === 'waiting' ? 'Waiting for input · coderoom' : state === 'running' ? 'Running · coderoom' : 'coderoom';
   ui.statusText.textContent = note ? `${STATUS_TEXT[state] || state} — ${note}` : STATUS_TEXT[state] || state;
   ui.status.title = '';
-  if (state === 'running' || state === 'waiting' || state === 'starting') {
+  if (state === 'running' || state === 'waiting' || state === 'starting' || state === 'queued') {
     if (!ticker || !keepTicker) startTicker();
   } else {
     stopTicker();
