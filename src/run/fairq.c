@@ -85,7 +85,10 @@ static void maybe_free(struct fairq *q, struct fairq_client *c)
 enum fairq_verdict fairq_check(const struct fairq *q,
 			       const struct fairq_client *cl, bool ready)
 {
-	if (ready && q->active < q->slots && cl->active < cap(q))
+	/* a free slot that a waiting run may take is theirs to be shared
+	 * fairly (fairq_next()), not the newcomer's */
+	if (ready && q->active < q->slots && cl->active < cap(q) &&
+	    !fairq_next(q))
 		return FAIRQ_START;
 	if (q->waiting >= q->queue_max)
 		return FAIRQ_QUEUE_FULL;

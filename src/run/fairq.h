@@ -82,8 +82,9 @@ struct fairq_client *fairq_client(struct fairq *q, const char *key,
 /*
  * What a new run of client 'cl' gets. 'ready' is the caller's own gate
  * (false: hold everything back, e.g. no memory to spare). A run starts at
- * once only when a slot is free, its client is under its cap and 'ready';
- * else it waits, if the queue and its client's share of it have room.
+ * once only when a slot is free that no waiting run may take, its client
+ * is under its cap and 'ready'; else it waits, if the queue and its
+ * client's share of it have room.
  */
 enum fairq_verdict fairq_check(const struct fairq *q,
 			       const struct fairq_client *cl, bool ready);

@@ -155,22 +155,27 @@ void run__pump_queue(struct run_engine *e)
 	if (e->pumping || e->closing)
 		return;
 	e->pumping = true;
-	for (int c = 0; c < RUN_NCLASS; c++) {
-		struct fairq *q = &e->q[c];
-		struct fairq_entry *ep;
-		bool moved = false;
+	/* a run that cannot start ends at once and frees its slot (maybe of
+	 * the other class): go round until nothing moves */
+	for (bool again = true; again && !e->closing;) {
+		again = false;
+		for (int c = 0; c < RUN_NCLASS; c++) {
+			struct fairq *q = &e->q[c];
+			struct fairq_entry *ep;
+			bool moved = false;
 
-		while ((ep = fairq_next(q)) && resources_ok(e)) {
-			struct run *r = run_of_entry(ep);
-			fairq_admit(q, ep);
-			r->queued = false;
-			r->admitted = true;
-			moved = true;
-			log_info("run %s: admitted after waiting", r->id);
-			start_admitted(r);
+			while ((ep = fairq_next(q)) && resources_ok(e)) {
+				struct run *r = run_of_entry(ep);
+				fairq_admit(q, ep);
+				r->queued = false;
+				r->admitted = true;
+				moved = again = true;
+				log_info("run %s: admitted after waiting", r->id);
+				start_admitted(r);
+			}
+			if (moved)
+				fairq_positions(q, false, tell_position, NULL);
 		}
-		if (moved)
-			fairq_positions(q, false, tell_position, NULL);
 	}
 	e->pumping = false;
 }

@@ -644,7 +644,7 @@ int cgroup_host_set_limits(struct cgroup_host *h, uint64_t memory,
 int cgroup_host_usage(struct cgroup_host *h, uint64_t *memory, uint64_t *pids)
 {
 	char buf[8192];
-	uint64_t used = 0, cache = 0;
+	uint64_t used = 0, active = 0, inactive = 0;
 	const char *mem, *pid;
 
 	*memory = 0;
@@ -660,11 +660,17 @@ int cgroup_host_usage(struct cgroup_host *h, uint64_t *memory, uint64_t *pids)
 		    buf, sizeof(buf)) <= 0 ||
 	    !cgroup_parse_u64(buf, &used))
 		return -EIO;
-	if (cg_read(mem, "memory.stat", buf, sizeof(buf)) > 0)
+	/* File cache is the kernel's to reclaim; what runs wrote to their
+	 * tmpfs is shmem, not file cache, and stays counted. */
+	if (cg_read(mem, "memory.stat", buf, sizeof(buf)) > 0) {
+		cgroup_parse_keyed(buf, h->version == 2 ? "active_file"
+							: "total_active_file",
+				   &active);
 		cgroup_parse_keyed(buf, h->version == 2 ? "inactive_file"
 							: "total_inactive_file",
-				   &cache);
-	*memory = used > cache ? used - cache : 0;
+				   &inactive);
+	}
+	*memory = used > active + inactive ? used - active - inactive : 0;
 	return 0;
 }
 

@@ -53,8 +53,9 @@ void cgroup_host_janitor(struct cgroup_host *h);
 int cgroup_host_set_limits(struct cgroup_host *h, uint64_t memory,
 			   uint64_t pids);
 
-/* What the runs use together now: memory charged minus reclaimable file
- * cache, and processes + threads. 0 or -errno (fields it cannot read
+/* What the runs use together now: memory charged minus the file cache
+ * (the kernel reclaims it; tmpfs data stays counted), and processes +
+ * threads. 0 or -errno (fields it cannot read
  * stay 0). */
 int cgroup_host_usage(struct cgroup_host *h, uint64_t *memory,
 		      uint64_t *pids);

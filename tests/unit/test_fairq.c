@@ -147,6 +147,27 @@ static void test_bounds(void **state)
 	fairq_release(&q);
 }
 
+/* A slot freed while others wait is theirs: a client asking again at once
+ * (a batch job's next case) does not take it ahead of them. */
+static void test_no_jumping(void **state)
+{
+	struct fairq q;
+	struct trun a1 = {.who = "A"}, a2 = {.who = "A"}, b = {.who = "B"};
+	struct fairq_entry *e;
+
+	(void)state;
+	fairq_init(&q, 1, 64, 0, 16);
+	assert_int_equal(submit(&q, &a1), FAIRQ_START);
+	assert_int_equal(submit(&q, &b), FAIRQ_WAIT);
+	fairq_give(&q, fairq_client(&q, "A", false));	/* a1 ends */
+	assert_int_equal(submit(&q, &a2), FAIRQ_WAIT);	/* its next case */
+	assert_non_null(e = fairq_next(&q));
+	assert_ptr_equal(run_of(e), &b);	/* B was never served */
+	fairq_admit(&q, e);
+	assert_ptr_equal(end_and_pump(&q, &b), &a2);
+	fairq_release(&q);
+}
+
 /* Held back by the caller's gate (memory): everyone waits, in order. */
 static void test_not_ready(void **state)
 {
@@ -233,6 +254,7 @@ int main(void)
 	    cmocka_unit_test(test_client_cap),
 	    cmocka_unit_test(test_bounds),
 	    cmocka_unit_test(test_not_ready),
+	    cmocka_unit_test(test_no_jumping),
 	    cmocka_unit_test(test_positions),
 	    cmocka_unit_test(test_clients),
 	};
