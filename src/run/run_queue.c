@@ -56,6 +56,8 @@ static bool resources_ok(struct run_engine *e)
 	return !e->held;
 }
 
+static void tell_position(struct fairq_entry *ep, void *arg);
+
 int run__admit(struct run *r, bool continues)
 {
 	struct run_engine *e = r->e;
@@ -83,7 +85,9 @@ int run__admit(struct run *r, bool continues)
 	r->queued = true;
 	if (r->cls == RUN_INTERACTIVE && e->adm.queue_wait_ms)
 		r->queue_deadline_ms = run__now_ms() + e->adm.queue_wait_ms;
-	fairq_positions(q, false, NULL, NULL);
+	/* a newcomer may go before others (it holds fewer runs): tell them;
+	 * it has no subscriber yet, run_queue_ahead() tells its own */
+	fairq_positions(q, false, tell_position, NULL);
 	log_info("run %s: waiting for a slot (%u ahead, %u waiting)", r->id,
 		 r->qe.ahead, q->waiting);
 	run__tick_start(e);

@@ -134,7 +134,10 @@ test('one client\'s share of the queue is bounded (too_many_runs); another clien
     const q = await answer(other);
     assert.equal(q.type, 'queued', JSON.stringify(q));
     // the client that holds the slot has a run queued too; the other
-    // client (holding none) goes first when the slot frees
+    // client (holding none) goes first when the slot frees, and b is told
+    assert.equal(q.ahead, 0);
+    await b.waitFor((ev) => ev.kind === 'json' && ev.msg.type === 'queued' && ev.msg.ahead === 1,
+      { timeout: 10000, what: 'b told it is now 1 ahead' });
     a.stop();
     await other.waitType('started', { timeout: 30000 });
     assert.equal((await other.waitExit()).status, 'ok');
