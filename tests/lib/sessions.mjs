@@ -17,21 +17,23 @@ while True:
 `;
 
 /* Connects n clients (conc at a time) and starts PROGRAM in each. Resolves
- * with {clients (started), refused (error messages), queued (how many
- * waited in the queue first), all}. */
-export async function openSessions(wsUrl, n, { conc = 25, timeout = 600000, connect = {} } = {}) {
+ * with {clients (started), refused (error or exited messages), queued (how
+ * many waited in the queue first), all}. With 'addresses', client i
+ * connects from addresses[i % length] (127.0.0.x: other clients). */
+export async function openSessions(wsUrl, n, { conc = 25, timeout = 600000, connect = {}, addresses } = {}) {
   const all = new Array(n);
   const refused = [];
   let next = 0, queued = 0;
   await Promise.all(Array.from({ length: Math.min(conc, n) }, async () => {
     while (next < n) {
       const i = next++;
-      const c = await CoderoomClient.connect(wsUrl, { helloTimeout: timeout, connectTimeout: timeout, ...connect });
+      const from = addresses ? { localAddress: addresses[i % addresses.length] } : {};
+      const c = await CoderoomClient.connect(wsUrl, { helloTimeout: timeout, connectTimeout: timeout, ...from, ...connect });
       all[i] = c;
       c.send({ type: 'run', code: PROGRAM, language: 'python' });
-      const ev = await c.waitFor((e) => e.kind === 'json' && ['started', 'error'].includes(e.msg.type) && e.msg,
+      const ev = await c.waitFor((e) => e.kind === 'json' && ['started', 'error', 'exited'].includes(e.msg.type) && e.msg,
         { timeout, what: `session ${i} started` });
-      if (ev.type === 'error') { refused.push(ev); continue; }
+      if (ev.type !== 'started') { refused.push(ev); continue; }
       if (c.messages.some((m) => m.type === 'queued')) queued++;
       await c.waitOutput('> ', { timeout, what: `session ${i} prompt` });
     }
