@@ -210,6 +210,17 @@ static int make_base(char *base, const char *mnt)
 		cg_write(base, "cgroup.subtree_control", "+pids");
 		cg_write(base, "cgroup.subtree_control", "+cpu");
 	}
+	/* Every run together weighs as much as one busy thread per CPU
+	 * against the host's other tasks (the server among them), not as
+	 * one: a class's programs keep the machine's CPUs when nothing else
+	 * wants them, and the server still gets its share when it does.
+	 * Inside, runs share by their own weights. */
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	uint64_t cpus = ncpu > 0 ? (uint64_t)ncpu : 1;
+	if (cg_exists(base, "cpu.shares"))
+		cg_write_u64(base, "cpu.shares", 1024 * cpus);
+	else if (cg_exists(base, "cpu.weight"))
+		cg_write_u64(base, "cpu.weight", cpus > 100 ? 10000 : 100 * cpus);
 	size_t n = strlen(base);
 	if ((size_t)snprintf(base + n, CG_PATH - n, "/i%d", (int)getpid()) >=
 	    CG_PATH - n)
