@@ -1,13 +1,13 @@
 # coderoom - build, run, test.
 #
 #   make run     install what is missing, build, start on http://127.0.0.1:8080
-#   make test    the same set-up, then every test; ends with "N passed, N failed"
+#   make test    the same set-up, then every test; ends with "N passed, N failed, N skipped"
 #   make bench   benchmarks against named baselines, printing ratios
 #   make fuzz    libFuzzer targets for every parser that reads the network
 
 VERSION := 0.1.0
 CC      ?= cc
-PKGS    := libwebsockets libuv jansson sqlite3 libseccomp
+PKGS    := libwebsockets libuv jansson sqlite3 libseccomp libcrypto
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wformat=2 -Wvla -Wwrite-strings -Wimplicit-fallthrough \
            -Wno-unused-parameter
@@ -18,7 +18,8 @@ ifdef WERROR
 CFLAGS  += -Werror
 endif
 ifdef SAN
-CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer
+CFLAGS  += -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+           -fno-omit-frame-pointer
 LDFLAGS += -fsanitize=address,undefined
 endif
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -29,12 +30,15 @@ SRCS    := $(wildcard src/*.c src/*/*.c)
 OBJS    := $(SRCS:%.c=$(B)/%.o)
 LIBOBJS := $(filter-out $(B)/src/main.o,$(OBJS))
 UNIT    := $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/test_*.c))
+# src/room/ is pure (libc + jansson): the programs that use only it link
+# only it, which also keeps it that way.
+ROOMOBJS := $(filter $(B)/src/room/%,$(OBJS))
 
 .PHONY: all setup web run test unit bench fuzz format clean languages
 all: $(B)/coderoom
 
 $(B)/coderoom: $(OBJS)
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm -lpthread
 
 $(B)/libcoderoom.a: $(LIBOBJS)
 	rm -f $@ && ar rcs $@ $^
@@ -46,9 +50,27 @@ $(B)/%.o: %.c
 $(B)/tests/test_%: tests/unit/test_%.c $(B)/libcoderoom.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libcoderoom.a \
-		$(PKG_LIBS) -lcmocka -lpthread
+		$(PKG_LIBS) -lcmocka -lm -lpthread
 
-unit: $(UNIT)
+# The pure Socket.IO codecs on a JSON-lines pipe, for the conformance test
+# against the official client's parsers (tests/integration/sio-codec).
+$(B)/tests/sio_pipe: tests/lib/sio_pipe.c $(B)/libcoderoom.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libcoderoom.a \
+		$(PKG_LIBS) -lpthread
+
+# The C side of the differential tests against @codemirror/state and
+# @codemirror/collab (tests/integration/collab-*.test.mjs).
+$(B)/tests/collab_oracle: tests/lib/collab_oracle.c $(ROOMOBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(ROOMOBJS) -ljansson
+
+unit: $(UNIT) $(B)/tests/sio_pipe $(B)/tests/collab_oracle
+
+# bench/run.sh builds and runs it (make bench).
+$(B)/bench/collab-apply: bench/collab_apply.c $(ROOMOBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(ROOMOBJS) -ljansson
 
 # Debian packages, npm packages, the service user: scripts/setup.sh is
 # idempotent and quick when nothing is missing.

@@ -28,4 +28,13 @@ if [ "$(id -u)" = 0 ]; then
 else
   echo "bench: sandbox overhead skipped (needs root)" >&2
 fi
+# The collab authority's cost per edit, per MiB of document, against a
+# memcpy of the document and a UTF-8 walk of it (src/room/, no server).
+echo "bench: collab apply..." >&2
+if make --no-print-directory -s build/bench/collab-apply; then
+  build/bench/collab-apply "${BENCH_COLLAB_MIB:-1}" || echo "bench: collab-apply failed" >&2
+  echo
+else
+  echo "bench: collab-apply did not build" >&2
+fi
 exec node bench/run.mjs

@@ -6,6 +6,18 @@
 #include "net/http.h"
 #include "proto/app.h"
 #include "proto/auth.h"
+#include "proto/batch.h"
+
+static void job_free_cb(void *p)
+{
+	batch_job_free(p);
+}
+
+void app_http_own(struct conn *c, struct batch_job *j)
+{
+	c->http->api = j;
+	c->http->api_free = job_free_cb;
+}
 
 #define SUBPROTO_TOKEN "coderoom.token."
 
@@ -29,7 +41,7 @@ static int presented_token(const struct conn *c)
 		return t;
 	if (!c->ws)
 		return -1;
-	if (http_query_arg(c, "token", v, sizeof(v)) > 0 &&
+	if (http_query(c, "token", v, sizeof(v)) > 0 &&
 	    (t = auth_find(a, v)) >= 0)
 		return t;
 	if (http_header(c, "sec-websocket-protocol", v, sizeof(v)) > 0) {
