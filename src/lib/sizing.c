@@ -161,7 +161,7 @@ void sizing_apply(const struct host_facts *f, struct sizing *s)
 	if (!s->api_queue)
 		s->api_queue = 64;
 	if (!s->api_client_queue)
-		s->api_client_queue = s->api_queue / 4 ? s->api_queue / 4 : 1;
+		s->api_client_queue = s->api_queue / 2 ? s->api_queue / 2 : 1;
 	if (!s->run_memory_reserve)
 		s->run_memory_reserve = 16 * MiB;
 	if (!s->run_pids_reserve)

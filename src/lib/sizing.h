@@ -16,6 +16,8 @@
  *                        (open files - 1024) / 4, uids - batch)
  *   batch          = CPUs
  *   per client     = max(min(48, interactive / 2), interactive / 4)
+ *                    interactive runs; half the batch queue (a Judge0
+ *                    batch of 20 from one client fits the default 64)
  */
 #ifndef CODEROOM_SIZING_H
 #define CODEROOM_SIZING_H

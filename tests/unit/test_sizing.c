@@ -37,7 +37,7 @@ static void test_issue8_box(void **state)
 	assert_int_equal(s.client_runs, 21 * 64 / 4);
 	assert_int_equal(s.client_queue, 64);
 	assert_int_equal(s.queue, 256);
-	assert_int_equal(s.api_client_queue, 16);
+	assert_int_equal(s.api_client_queue, 32);
 }
 
 /* A small box still lets a class of dozens behind one address work, but
