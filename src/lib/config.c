@@ -41,7 +41,8 @@ static const char usage[] =
 "                            (default 10000)\n"
 "  --max-message-bytes N     largest WebSocket message (default 1048576)\n"
 "  --max-body-bytes N        largest HTTP request body (default 1048576)\n"
-"  --max-runs N              concurrent runs (default 4 per CPU)\n"
+"  --max-runs N              interactive runs at once (default: derived from\n"
+"                            memory, pids and open files; see Sizing below)\n"
 "\n"
 "Compile steps and the batch API:\n"
 "  --compile-cpu-ms N        CPU time of a compile step (default 60000)\n"
@@ -50,6 +51,8 @@ static const char usage[] =
 "  --cache-bytes N           compile cache size on disk (default 268435456)\n"
 "  --api-concurrency N       API runs at once (default: the CPU count)\n"
 "  --api-queue N             API runs waiting for a slot before 503 (default 64)\n"
+"  --api-client-queue N      one client's API runs waiting (default: half of\n"
+"                            --api-queue)\n"
 "  --api-token TOKEN         require 'Authorization: Bearer TOKEN' (or\n"
 "                            X-Api-Token) on the run APIs; repeatable\n"
 "  --api-token-file FILE     the same, one token a line\n"
@@ -78,6 +81,27 @@ static const char usage[] =
 "  --ws-ping-ms N            ping a silent WebSocket after N ms (default 2500)\n"
 "  --ws-timeout-ms N         close a WebSocket silent for N ms (default 10000)\n"
 "\n"
+"Sizing: what admits interactive runs (the defaults are derived from the\n"
+"machine and printed at start-up and in /api/health):\n"
+"  --runs-memory-bytes N     memory of every run together (default: memory\n"
+"                            minus max(1 GiB, 1/8))\n"
+"  --runs-pids N             processes of every run together (default: half of\n"
+"                            the smallest of pid_max, threads-max, pids.max)\n"
+"  --run-memory-reserve N    memory counted for a run before it uses it\n"
+"                            (default 16777216)\n"
+"  --run-pids-reserve N      processes counted likewise (default 8)\n"
+"  --queue N                 interactive runs waiting for a slot (default 256)\n"
+"  --queue-wait-ms N         longest wait there before 'server_busy'\n"
+"                            (default 300000)\n"
+"  --client-runs N           one client's interactive runs at once (a token, or\n"
+"                            an address when anonymous; default: a quarter of\n"
+"                            --max-runs, at least min(48, half))\n"
+"  --client-queue N          one client's runs waiting (default 64)\n"
+"  --idle-timeout-ms N       end an interactive run that waits for input with\n"
+"                            nobody typing (default 600000; 0: never)\n"
+"  --max-open-files N        the server raises its RLIMIT_NOFILE to this\n"
+"                            (default: the hard limit, at least 65536 as root)\n"
+"\n"
 "  --help                    this text\n"
 "  --version                 the version\n";
 
@@ -90,6 +114,9 @@ enum {
 	OPT_CBALLOW, OPT_CBPRIV,
 	OPT_RDOC, OPT_RLOG, OPT_RCHAT, OPT_RMEMBERS, OPT_MAXROOMS,
 	OPT_MAXSTORED, OPT_RRATE, OPT_RSNAP, OPT_WSPING, OPT_WSTIMEOUT,
+	OPT_RUNSMEM, OPT_RUNSPIDS,
+	OPT_MEMRES, OPT_PIDSRES, OPT_QUEUE, OPT_QWAIT, OPT_CLRUNS, OPT_CLQUEUE,
+	OPT_APICLQ, OPT_IDLE, OPT_NOFILE,
 };
 
 static const struct option options[] = {
@@ -136,6 +163,17 @@ static const struct option options[] = {
 	{ "room-snapshot-every", required_argument, NULL, OPT_RSNAP },
 	{ "ws-ping-ms", required_argument, NULL, OPT_WSPING },
 	{ "ws-timeout-ms", required_argument, NULL, OPT_WSTIMEOUT },
+	{ "runs-memory-bytes", required_argument, NULL, OPT_RUNSMEM },
+	{ "runs-pids", required_argument, NULL, OPT_RUNSPIDS },
+	{ "run-memory-reserve", required_argument, NULL, OPT_MEMRES },
+	{ "run-pids-reserve", required_argument, NULL, OPT_PIDSRES },
+	{ "queue", required_argument, NULL, OPT_QUEUE },
+	{ "queue-wait-ms", required_argument, NULL, OPT_QWAIT },
+	{ "client-runs", required_argument, NULL, OPT_CLRUNS },
+	{ "client-queue", required_argument, NULL, OPT_CLQUEUE },
+	{ "api-client-queue", required_argument, NULL, OPT_APICLQ },
+	{ "idle-timeout-ms", required_argument, NULL, OPT_IDLE },
+	{ "max-open-files", required_argument, NULL, OPT_NOFILE },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -210,11 +248,8 @@ enum config_result config_parse(struct config *cfg, int argc, char **argv)
 	cfg->reattach_grace_ms = 10000;
 	cfg->max_message_bytes = 1024 * 1024;
 	cfg->max_body_bytes = 1024 * 1024;
-	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	cfg->max_runs = (unsigned)(ncpu > 0 ? ncpu : 1) * 4;
 	limit_default_compile(&cfg->compile);
 	cfg->cache_bytes = 256ull << 20;
-	cfg->api_concurrency = (unsigned)(ncpu > 0 ? ncpu : 1);
 	cfg->api_queue = 64;
 	cfg->judge0_keep_s = 86400;
 	cfg->room_doc_bytes = 512 * 1024;	/* fits a 1 MiB message as JSON */
@@ -227,6 +262,8 @@ enum config_result config_parse(struct config *cfg, int argc, char **argv)
 	cfg->room_snapshot_every = 100;
 	cfg->ws_ping_ms = 2500;
 	cfg->ws_timeout_ms = 10000;
+	cfg->queue_wait_ms = 300000;
+	cfg->idle_timeout_ms = 600000;
 
 	if (env_port && *env_port) {
 		char dummy[8];
@@ -303,7 +340,8 @@ enum config_result config_parse(struct config *cfg, int argc, char **argv)
 				"'%s' (see --help)\n", argv[optind - 1]);
 			return CONFIG_ERROR;
 		default:
-			if (parse_u64(options[opt - OPT_LISTEN].name, optarg, 1, &v))
+			if (parse_u64(options[opt - OPT_LISTEN].name, optarg,
+				      opt == OPT_IDLE ? 0 : 1, &v))
 				return CONFIG_ERROR;
 			switch (opt) {
 			case OPT_CPU: cfg->tty.cpu_ms = v; break;
@@ -367,6 +405,28 @@ enum config_result config_parse(struct config *cfg, int argc, char **argv)
 				break;
 			case OPT_WSPING: cfg->ws_ping_ms = v; break;
 			case OPT_WSTIMEOUT: cfg->ws_timeout_ms = v; break;
+			case OPT_RUNSMEM: cfg->runs_memory_bytes = v; break;
+			case OPT_RUNSPIDS: cfg->runs_pids = v; break;
+			case OPT_MEMRES: cfg->run_memory_reserve = v; break;
+			case OPT_PIDSRES: cfg->run_pids_reserve = v; break;
+			case OPT_QUEUE:
+				cfg->queue = v > 100000 ? 100000 : (unsigned)v;
+				break;
+			case OPT_QWAIT: cfg->queue_wait_ms = v; break;
+			case OPT_CLRUNS:
+				cfg->client_runs = v > 100000 ? 100000 : (unsigned)v;
+				break;
+			case OPT_CLQUEUE:
+				cfg->client_queue = v > 100000 ? 100000 : (unsigned)v;
+				break;
+			case OPT_APICLQ:
+				cfg->api_client_queue =
+					v > 100000 ? 100000 : (unsigned)v;
+				break;
+			case OPT_IDLE: cfg->idle_timeout_ms = v; break;
+			case OPT_NOFILE:
+				cfg->max_open_files = v > (1u << 30) ? 1u << 30 : v;
+				break;
 			}
 		}
 	}

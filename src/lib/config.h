@@ -24,10 +24,10 @@ struct config {
 	uint64_t reattach_grace_ms;
 	size_t max_message_bytes;	/* one WebSocket message */
 	size_t max_body_bytes;		/* one HTTP request body */
-	unsigned max_runs;		/* concurrent runs (sandbox slots) */
+	unsigned max_runs;		/* interactive runs at once; 0: derived */
 	struct limits compile;		/* compile step maxima */
 	uint64_t cache_bytes;		/* compile cache bound */
-	unsigned api_concurrency;	/* API runs at once (admission) */
+	unsigned api_concurrency;	/* API runs at once; 0: the CPU count */
 	unsigned api_queue;		/* API runs waiting, at most */
 	const char *api_tokens[16];	/* --api-token, NULL-terminated */
 	const char *api_token_file;	/* one token a line */
@@ -49,6 +49,18 @@ struct config {
 	 * after --ws-timeout-ms without anything from the peer */
 	uint64_t ws_ping_ms;
 	uint64_t ws_timeout_ms;
+	/* admission (lib/sizing.h); 0: derived from the machine */
+	uint64_t runs_memory_bytes;	/* every run together */
+	uint64_t runs_pids;		/* every run together */
+	uint64_t run_memory_reserve;	/* counted per run before it grows */
+	uint64_t run_pids_reserve;
+	unsigned queue;			/* interactive runs waiting */
+	uint64_t queue_wait_ms;		/* longest wait in that queue */
+	unsigned client_runs;		/* one client's interactive runs */
+	unsigned client_queue;		/* one client's interactive waiting */
+	unsigned api_client_queue;	/* one client's API runs waiting */
+	uint64_t idle_timeout_ms;	/* interactive run idle at input; 0 off */
+	uint64_t max_open_files;	/* RLIMIT_NOFILE the server raises to */
 };
 
 enum config_result { CONFIG_OK, CONFIG_EXIT_OK, CONFIG_ERROR };

@@ -482,6 +482,7 @@ int http_header(const struct conn *c, const char *name, char *out,
 		{ "cookie", WSI_TOKEN_HTTP_COOKIE },
 		{ "user-agent", WSI_TOKEN_HTTP_USER_AGENT },
 		{ "if-none-match", WSI_TOKEN_HTTP_IF_NONE_MATCH },
+		{ "sec-websocket-protocol", WSI_TOKEN_PROTOCOL },
 		{ "transfer-encoding", WSI_TOKEN_HTTP_TRANSFER_ENCODING },
 		/* a header lws knows (Judge0's): never a custom one */
 		{ "x-auth-token", WSI_TOKEN_X_AUTH_TOKEN },

@@ -100,7 +100,6 @@ json_t *http_body_json(struct conn *c);
  */
 int http_header(const struct conn *c, const char *name, char *out,
 		size_t len);
-
 /*
  * Copies the value of query parameter 'name' (?name=value, URL-decoded)
  * into 'out', NUL-terminated. Returns its length, or -1 when it is absent

@@ -162,8 +162,9 @@ static void execute(struct conn *c)
 		return;
 	}
 	app_http_own(c, j);
+	app_client(c, j->client, sizeof(j->client));
 	err = batch_start(j, a->engine, on_done, c);
-	if (err == -EBUSY || err == -EAGAIN)
+	if (err == -EBUSY || err == -EAGAIN || err == -EDQUOT)
 		reply_message(c, 503, "the server is busy; retry shortly",
 			      "Retry-After: 1\r\n");
 	else if (err)

@@ -63,6 +63,7 @@ struct sandbox {
 	bool polling;
 	struct sb_pending *pending, **pending_tail; /* FIFO */
 	unsigned npending;
+	struct sandbox_usage usage; /* the spawner's last report */
 };
 
 static struct sb_run *run_find(struct sandbox *sb, uint64_t id)
@@ -148,6 +149,12 @@ static void dispatch(struct sandbox *sb, const struct sb_msg *m,
 		close_fds(fds, nfds);
 		if (run && run->ops.probed)
 			run->ops.probed(run->data, m->arg != 0);
+		return;
+	case SB_MSG_USAGE:
+		close_fds(fds, nfds);
+		sb->usage.known = true;
+		sb->usage.memory_bytes = m->arg > 0 ? (uint64_t)m->arg : 0;
+		sb->usage.pids = m->flags;
 		return;
 	case SB_MSG_EXIT: {
 		struct sandbox_result res;
@@ -389,6 +396,7 @@ static void fill_features(struct sandbox *sb, const struct sb_wire_features *w)
 	f->cgroup_pids = w->cgroup_pids;
 	f->cgroup_cpu = w->cgroup_cpu;
 	f->cgroup_kill = w->cgroup_kill;
+	f->cgroup_cpu_weight = w->cgroup_cpu_weight;
 	f->strong = w->strong;
 	memcpy(sb->backend, w->backend, sizeof(sb->backend));
 	sb->backend[sizeof(sb->backend) - 1] = '\0';
@@ -409,9 +417,9 @@ static void fill_features(struct sandbox *sb, const struct sb_wire_features *w)
 __attribute__((noreturn)) static void
 exec_spawner(const char *exe, int sock, const struct sb_spawner_config *c)
 {
-	char a[12][64];
+	char a[14][64];
 	const struct sandbox_limits *d = &c->defaults;
-	char *argv[16];
+	char *argv[18];
 	char *envp[] = { NULL };
 	int n = 0;
 
@@ -427,10 +435,13 @@ exec_spawner(const char *exe, int sock, const struct sb_spawner_config *c)
 	snprintf(a[7], sizeof(a[7]), "%llu", (unsigned long long)d->tmpfs_bytes);
 	snprintf(a[8], sizeof(a[8]), "%llu", (unsigned long long)d->cpu_ms);
 	snprintf(a[9], sizeof(a[9]), "%llu", (unsigned long long)d->wall_ms);
+	snprintf(a[10], sizeof(a[10]), "%llu",
+		 (unsigned long long)c->runs_memory);
+	snprintf(a[11], sizeof(a[11]), "%llu", (unsigned long long)c->runs_pids);
 	argv[n++] = (char *)"coderoom-spawner";
 	argv[n++] = (char *)SPAWNER_FLAG;
 	argv[n++] = (char *)c->state_dir;
-	for (int i = 0; i < 10; i++)
+	for (int i = 0; i < 12; i++)
 		argv[n++] = a[i];
 	argv[n] = NULL;
 	execve(exe, argv, envp);
@@ -450,14 +461,14 @@ static int parse_num(const char *s, unsigned long long max,
 int sandbox_spawner_main(int argc, char **argv)
 {
 	struct sb_spawner_config sc = {0};
-	unsigned long long v[10];
+	unsigned long long v[12];
 
 	if (argc < 2 || strcmp(argv[1], SPAWNER_FLAG))
 		return -1;
-	if (argc != 13 || getppid() == 1)
+	if (argc != 15 || getppid() == 1)
 		_exit(2);
 	snprintf(sc.state_dir, sizeof(sc.state_dir), "%s", argv[2]);
-	for (int i = 0; i < 10; i++)
+	for (int i = 0; i < 12; i++)
 		if (parse_num(argv[3 + i], ~0ull, &v[i]))
 			_exit(2);
 	sc.uid_base = (uid_t)v[1];
@@ -469,6 +480,8 @@ int sandbox_spawner_main(int argc, char **argv)
 	sc.defaults.tmpfs_bytes = v[7];
 	sc.defaults.cpu_ms = v[8];
 	sc.defaults.wall_ms = v[9];
+	sc.runs_memory = v[10];
+	sc.runs_pids = v[11] > UINT32_MAX ? UINT32_MAX : (uint32_t)v[11];
 	if (v[0] > 1024 || fcntl((int)v[0], F_SETFD, FD_CLOEXEC))
 		_exit(2);
 	sb_spawner_main((int)v[0], &sc);
@@ -518,6 +531,8 @@ int sandbox_open(uv_loop_t *loop, const struct sandbox_config *cfg,
 	sb->cfg.state_dir = NULL; /* the caller's string: not kept */
 	sc.uid_base = sb->cfg.uid_base;
 	sc.slots = sb->cfg.slots;
+	sc.runs_memory = cfg->runs_memory;
+	sc.runs_pids = cfg->runs_pids;
 	sc.defaults = sb->cfg.defaults;
 
 	/* by path, not /proc/self/exe: under valgrind that is valgrind */
@@ -601,6 +616,15 @@ out_kill:
 const struct sandbox_features *sandbox_features(const struct sandbox *sb)
 {
 	return &sb->feat;
+}
+
+void sandbox_usage(const struct sandbox *sb, struct sandbox_usage *u)
+{
+	memset(u, 0, sizeof(*u));
+	if (!sb)
+		return;
+	*u = sb->usage;
+	u->runs = sb->active;
 }
 
 int sandbox_spawn(struct sandbox *sb, const struct sandbox_spec *spec,

@@ -42,6 +42,9 @@ struct sandbox_limits {
 	uint64_t tmpfs_bytes;	/* size of /tmp and of the work dir, each */
 	uint64_t cpu_ms;	/* CPU time of the whole tree (cgroup) */
 	uint64_t wall_ms;	/* backstop only: the server keeps its own timer */
+	uint32_t cpu_weight;	/* share of the CPU against other runs when
+				   they compete, 1..10000 (cgroup v2 scale,
+				   v1 cpu.shares = weight * 1024 / 100) */
 };
 
 /* One file written into the work dir before the program starts. */
@@ -139,6 +142,7 @@ struct sandbox_features {
 	bool userns, pidns, netns, mountns;
 	bool seccomp;
 	bool cgroup_memory, cgroup_pids, cgroup_cpu, cgroup_kill;
+	bool cgroup_cpu_weight;		/* runs share the CPU by weight */
 	const char *cgroup_backend;	/* "v2", "v1", or "none" */
 	bool strong;			/* every feature a safe run needs */
 	char missing[256];		/* what is missing, comma separated */
@@ -148,6 +152,9 @@ struct sandbox_config {
 	const char *state_dir;		/* root-owned scratch dir of the spawner */
 	uid_t uid_base;			/* host uid of slot 0 (default 200000) */
 	unsigned slots;			/* max concurrent runs (uids) */
+	uint64_t runs_memory;		/* memory of every run together (their
+					   cgroup subtree's limit), 0: none */
+	uint32_t runs_pids;		/* processes of every run together */
 	bool allow_weak;		/* run even if !features.strong */
 	struct sandbox_limits defaults;	/* filled in by sandbox_open() */
 };
@@ -170,6 +177,16 @@ int sandbox_open(uv_loop_t *loop, const struct sandbox_config *cfg,
 
 /* What the host gave the spawner (valid until sandbox_close()). */
 const struct sandbox_features *sandbox_features(const struct sandbox *sb);
+
+/* What every run uses together, as the spawner last reported it (every
+ * half second while runs live, and after each exit). */
+struct sandbox_usage {
+	bool known;		/* the cgroup layer reports it */
+	uint64_t memory_bytes;	/* charged, reclaimable file cache excluded */
+	uint32_t pids;		/* processes and threads, warm inits included */
+	unsigned runs;		/* runs not yet exited */
+};
+void sandbox_usage(const struct sandbox *sb, struct sandbox_usage *u);
 
 /*
  * Ask for a run. 'spec' is copied before returning. Returns 0 and sets *id,

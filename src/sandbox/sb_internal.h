@@ -22,6 +22,7 @@
 #define SB_DEF_TMPFS   (64ull << 20)
 #define SB_DEF_CPU_MS  10000
 #define SB_DEF_WALL_MS 600000
+#define SB_DEF_CPU_WEIGHT 100
 
 #define SB_DEF_STATE_DIR "/run/coderoom-sandbox"
 #define SB_DEF_UID_BASE	 200000
@@ -37,12 +38,18 @@ struct sb_spawner_config {
 	char state_dir[256];
 	uid_t uid_base;
 	unsigned slots;
+	uint64_t runs_memory;	/* every run together, 0: unlimited */
+	uint32_t runs_pids;
 	struct sandbox_limits defaults;
 };
 
 /* Run the spawner on socket 'sock'; never returns. */
 __attribute__((noreturn)) void
 sb_spawner_main(int sock, const struct sb_spawner_config *c);
+
+/* How long a run with 'used_ms' of its 'limit_ms' of CPU time may go
+ * unchecked on 'cpus' CPUs (0: over the limit now). Pure. */
+uint64_t sb_check_gap_ms(uint64_t limit_ms, uint64_t used_ms, unsigned cpus);
 
 /* Fill in every 0 in 'l' from 'def'. */
 void sb_limits_apply_defaults(struct sandbox_limits *l,

@@ -173,7 +173,12 @@ static void test_defaults(void **state)
 	assert_int_equal(c.tty.cpu_ms, 60000);
 	assert_int_equal(c.batch.wall_ms, 20000);
 	assert_int_equal(c.max_message_bytes, 1 << 20);
-	assert_true(c.max_runs >= 4);
+	assert_int_equal(c.max_runs, 0);	/* derived at start-up */
+	assert_int_equal(c.api_concurrency, 0);	/* the CPU count, likewise */
+	assert_int_equal(c.runs_memory_bytes, 0);
+	assert_int_equal(c.client_runs, 0);
+	assert_int_equal(c.queue_wait_ms, 300000);
+	assert_int_equal(c.idle_timeout_ms, 600000);
 	assert_false(c.allow_weak_sandbox);
 	assert_string_equal(captured, ""); /* silent */
 }
@@ -260,7 +265,39 @@ static const struct num_case num_cases[] = {
     {"--max-body-bytes", "0x10", CONFIG_ERROR},
     {"--max-runs", "0", CONFIG_ERROR},
     {"--max-runs", "-4", CONFIG_ERROR},
+    {"--runs-memory-bytes", "0", CONFIG_ERROR},
+    {"--client-runs", "x", CONFIG_ERROR},
+    {"--queue", "-1", CONFIG_ERROR},
 };
+
+/* The admission flags (docs/operations.md, "Sizing"). */
+static void test_admission_flags(void **state)
+{
+	struct config c;
+
+	assert_int_equal(
+	    parse(&c, ARGS("--runs-memory-bytes", "1073741824", "--runs-pids",
+			   "500", "--run-memory-reserve", "8388608",
+			   "--run-pids-reserve", "3", "--queue", "9",
+			   "--queue-wait-ms", "1500", "--client-runs", "2",
+			   "--client-queue", "5", "--api-client-queue", "6",
+			   "--idle-timeout-ms", "0", "--max-open-files",
+			   "70000")),
+	    CONFIG_OK);
+	assert_int_equal(c.runs_memory_bytes, 1073741824);
+	assert_int_equal(c.runs_pids, 500);
+	assert_int_equal(c.run_memory_reserve, 8388608);
+	assert_int_equal(c.run_pids_reserve, 3);
+	assert_int_equal(c.queue, 9);
+	assert_int_equal(c.queue_wait_ms, 1500);
+	assert_int_equal(c.client_runs, 2);
+	assert_int_equal(c.client_queue, 5);
+	assert_int_equal(c.api_client_queue, 6);
+	assert_int_equal(c.idle_timeout_ms, 0);	/* 0: never */
+	assert_int_equal(c.max_open_files, 70000);
+	assert_int_equal(parse(&c, ARGS("--idle-timeout-ms", "-1")),
+			 CONFIG_ERROR);
+}
 
 static void test_numeric_table(void **state)
 {
@@ -387,6 +424,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_port_env, setup),
 	    cmocka_unit_test_setup(test_numeric_table, setup),
 	    cmocka_unit_test_setup(test_numeric_values, setup),
+	    cmocka_unit_test_setup(test_admission_flags, setup),
 	    cmocka_unit_test_setup(test_strings_and_flags, setup),
 	    cmocka_unit_test_setup(test_help_version, setup),
 	    cmocka_unit_test_setup(test_bad_options, setup),

@@ -119,6 +119,36 @@ print('bye', flush=True)
 });
 
 const STRACE = '/usr/bin/strace';
+test('cgroup v2: every run together under the admission limits (memory.max, pids.max of coderoom/i<spawner>), CPU by weight, usage in health', { skip }, async () => {
+  const spawner = spawnerOf(srv);
+  const svc = path.dirname(cgroupOf(srv.pid));
+  const base = `${svc}/coderoom/i${spawner}`;
+  let h = await health(srv.url);
+  const adm = h.admission;
+  assert.ok(adm && adm.memory.limit > 0 && adm.pids.limit > 0, JSON.stringify(adm));
+  assert.equal(Number(rd(base, 'memory.max')), adm.memory.limit, `${base}/memory.max`);
+  assert.equal(Number(rd(base, 'pids.max')), adm.pids.limit, `${base}/pids.max`);
+  // the runs together weigh one busy thread per CPU against the server
+  assert.equal(Number(rd(`${svc}/coderoom`, 'cpu.weight')), Math.min(10000, 100 * adm.host.cpus));
+  assert.equal(h.sandbox.features.cgroup_cpu_weight, true);
+  const m = shortMarker();
+  const c = await CoderoomClient.connect(srv.url);
+  try {
+    await c.run(`${pyName(m)}print('up', flush=True)\ninput()\n`);
+    await c.waitOutput('up', { timeout: 30000 });
+    const g = cgroupOf(hostProcs(m)[0].pid);
+    assert.equal(rd(g, 'cpu.weight'), '100', `${g}/cpu.weight`);
+    // the spawner's report of what the runs use reaches admission
+    h = await waitUntil(async () => {
+      const x = await health(srv.url);
+      return x.admission.memory.used > 0 && x.admission.pids.used >= 2 && x;
+    }, { timeout: 10000, what: 'usage in /api/health' });
+    assert.ok(h.admission.memory.used < adm.memory.limit, JSON.stringify(h.admission.memory));
+  } finally {
+    await c.close();
+  }
+});
+
 test('cgroup v2: init is born in the run\'s group: clone3 with CLONE_INTO_CGROUP, never the clone() fallback',
   { skip: skip || (!fs.existsSync(STRACE) && `no ${STRACE} (Debian: strace)`) }, async () => {
     const spawner = spawnerOf(srv);
