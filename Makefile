@@ -107,4 +107,4 @@ format:
 clean:
 	rm -rf build build-san web/dist
 
--include $(OBJS:.o=.d)
+-include $(OBJS:.o=.d) $(UNIT:=.d)

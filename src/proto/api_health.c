@@ -30,6 +30,21 @@ static json_t *sandbox_json(const struct sandbox_features *f)
 			 "cgroup_kill", f->cgroup_kill);
 }
 
+static json_t *spawner_json(const struct sandbox *sb)
+{
+	struct sandbox_status st;
+
+	if (!sb)
+		return json_null();
+	sandbox_status(sb, &st);
+	return json_pack("{s:s, s:i, s:I, s:i, s:i}",
+			 "state", st.state,
+			 "restarts", (int)st.restarts,
+			 "lost_runs", (json_int_t)st.lost_runs,
+			 "pid", (int)st.spawner_pid,
+			 "queued_requests", (int)st.pending);
+}
+
 static json_t *cache_json(const struct cache *k, const struct run_engine *e)
 {
 	if (!k)
@@ -54,7 +69,7 @@ void api_health(struct conn *c)
 	for (size_t i = 0; i < a->langs->n; i++)
 		avail += a->langs->v[i].available;
 	http_reply_json(c, 200, json_pack(
-		"{s:s, s:s, s:I, s:i, s:i, s:I, s:o, s:{s:i, s:i, s:i, s:i},"
+		"{s:s, s:s, s:I, s:i, s:i, s:I, s:o, s:o, s:{s:i, s:i, s:i, s:i},"
 		" s:o, s:{s:i, s:i}, s:b}",
 		"status", "ok",
 		"version", CODEROOM_VERSION,
@@ -63,6 +78,7 @@ void api_health(struct conn *c)
 		"connections", (int)s->connections,
 		"runs_total", (json_int_t)e->started_total,
 		"sandbox", sandbox_json(a->sb ? sandbox_features(a->sb) : NULL),
+		"spawner", spawner_json(a->sb),
 		"queue",
 		"running", (int)e->batch_active, "waiting", (int)e->queued,
 		"slots", (int)e->batch_slots, "max_waiting", (int)e->queue_max,
