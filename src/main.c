@@ -27,8 +27,10 @@
 
 #include "lib/config.h"
 #include "lib/log.h"
+#include "lib/metrics.h"
 #include "net/server.h"
 #include "net/webroot.h"
+#include "proto/api.h"
 #include "proto/api_judge0.h"
 #include "proto/app.h"
 #include "proto/auth.h"
@@ -51,6 +53,7 @@ static struct {
 	struct auth auth;
 	struct webroot web;
 	struct sandbox *sb;
+	struct metrics *metrics;
 	uv_signal_t sigint, sigterm;
 	uv_timer_t shutdown_timer;
 	int phase;			/* 0 serving, 1 runs ending, 2 closing */
@@ -184,6 +187,7 @@ int main(int argc, char **argv)
 	case CONFIG_OK: break;
 	}
 	log_set_level(g.cfg.log_level);
+	log_set_format(g.cfg.log_format);
 	signal(SIGPIPE, SIG_IGN);
 
 	if (!g.cfg.web_root)
@@ -193,6 +197,11 @@ int main(int argc, char **argv)
 						 sizeof(langdir));
 	if (!g.cfg.languages_dir)
 		g.cfg.languages_dir = "languages";
+	if (g.cfg.check_config) {
+		rc = config_check(&g.cfg, stdout) ? 2 : 0;
+		config_release(&g.cfg);
+		return rc;
+	}
 
 	if (mkdir(g.cfg.data_dir, 0750) && errno != EEXIST) {
 		log_error("main: cannot create data dir '%s': %s",
@@ -236,6 +245,7 @@ int main(int argc, char **argv)
 		.uid_base = 200000,
 		.slots = g.cfg.max_runs,
 		.allow_weak = g.cfg.allow_weak_sandbox,
+		.stall_ms = g.cfg.spawner_timeout_ms,
 	};
 	if ((err = sandbox_open(&g.loop, &sc, &g.sb))) {
 		log_error("main: cannot start the sandbox: %s", strerror(-err));
@@ -276,6 +286,12 @@ int main(int argc, char **argv)
 	g.srv.dialects = proto_dialects;
 	g.srv.app = &g.app;
 	g.srv.start_ms = server_now_ms();
+	if (!(g.metrics = metrics_new()) ||
+	    run_engine_metrics(&g.engine, g.metrics) ||
+	    api_metrics_init(&g.srv, g.metrics))
+		log_warn("main: out of memory for the metrics: /metrics is "
+			 "incomplete");
+	g.app.metrics = g.metrics;
 	if ((err = server_start(&g.srv)))
 		goto out_sandbox;
 	if (drop_privileges(g.cfg.data_dir))
@@ -327,6 +343,9 @@ out_loop:
 	lang_table_release(&g.langs);
 	cache_close(&g.cache);
 	auth_release(&g.auth);
+	metrics_free(g.metrics);
+	run_engine_metrics_release(&g.engine);
 	log_info("main: bye");
+	config_release(&g.cfg);
 	return rc;
 }

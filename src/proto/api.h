@@ -6,6 +6,7 @@
  *   api_runs.c      POST /api/runs (native batch API)
  *   api_piston.c    /api/v2/: runtimes, execute, packages (Piston v2)
  *   api_judge0.c    /judge0/ (and the root paths): Judge0 CE
+ *   api_metrics.c   GET /metrics (Prometheus text format)
  *
  * Each answers with http_reply*() (http.h), at once or when its run ends.
  * routes.c maps the paths to them.
@@ -14,6 +15,8 @@
 #define CODEROOM_API_H
 
 struct conn;
+struct server;
+struct metrics;
 
 void api_health(struct conn *c);
 void api_languages(struct conn *c);
@@ -25,5 +28,9 @@ void api_runs(struct conn *c);
 void api_piston(struct conn *c);
 /* every path under /judge0/, and the root paths with --judge0-root */
 void api_judge0(struct conn *c);
+void api_metrics(struct conn *c);
+/* Registers the server's own metrics (connections, queue, cache, the
+ * spawner, the process) in 'reg'. 0 or -ENOMEM. */
+int api_metrics_init(struct server *s, struct metrics *reg);
 
 #endif

@@ -22,6 +22,7 @@ struct sandbox;
 struct auth;
 struct judge0;
 struct batch_job;
+struct metrics;
 
 struct app {
 	const struct config *cfg;
@@ -30,6 +31,7 @@ struct app {
 	struct sandbox *sb;		/* for health: its features */
 	const struct auth *auth;	/* API tokens */
 	struct judge0 *judge0;		/* Judge0 submissions, or NULL */
+	struct metrics *metrics;	/* GET /metrics, or NULL */
 };
 
 static inline struct app *app_of(const struct conn *c)

@@ -22,7 +22,8 @@ const struct ws_dialect *const proto_dialects[] = {
 	{ "/api/runs", false, HTTP_POST, api_runs, false }, \
 	{ "/api/v2/", true, ANY, api_piston, true }, \
 	{ "/judge0/", true, ANY, api_judge0, false }, \
-	{ "/judge0", false, ANY, api_judge0, false }
+	{ "/judge0", false, ANY, api_judge0, false }, \
+	{ "/metrics", false, HTTP_GET, api_metrics, false }
 
 const struct http_route proto_routes[] = {
 	COMMON_ROUTES,

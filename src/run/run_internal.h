@@ -12,6 +12,7 @@
  *                 the compile step's artefact and the compile cache
  *   run_queue.c   admission: batch slots and the bounded queue
  *   run_verdict.c a finished step's status and message (pure)
+ *   run_metrics.c what the engine counts for /metrics
  * All of it runs on the engine's loop thread.
  */
 #ifndef CODEROOM_RUN_INTERNAL_H
@@ -45,6 +46,7 @@ struct run {
 	bool keep_stdin;
 	uint16_t rows, cols;
 	bool queued;			/* waiting in e->queue */
+	uint64_t queued_ns;		/* since (uv_hrtime), for the metric */
 	bool admitted;			/* holds one of e->batch_slots */
 	struct run *qnext;		/* in e->queue */
 
@@ -170,5 +172,16 @@ void run__dequeue(struct run *r);
 void run__slot_release(struct run *r);
 /* Starts queued runs while batch slots are free. */
 void run__pump_queue(struct run_engine *e);
+
+/* ---- run_metrics.c ----------------------------------------------------- */
+
+/* A run ended (r->result is set): by language and status, its duration. */
+void run__count_end(struct run *r);
+/* n output bytes read from the program. */
+void run__count_output(struct run *r, enum run_stream stream, size_t n);
+/* A step's program started, 'ns' after sandbox_spawn(). */
+void run__count_spawned(struct run *r, uint64_t ns);
+/* A run that asked for admission got its slot after 'waited_ns'. */
+void run__count_admitted(struct run *r, uint64_t waited_ns);
 
 #endif

@@ -32,6 +32,7 @@ bool run__queue_wait(struct run *r, bool queue)
 		return false;
 	if (must_wait(e)) {
 		r->queued = true;
+		r->queued_ns = uv_hrtime();
 		if (e->queue_tail)
 			e->queue_tail->qnext = r;
 		else
@@ -43,6 +44,7 @@ bool run__queue_wait(struct run *r, bool queue)
 	}
 	r->admitted = true;
 	e->batch_active++;
+	run__count_admitted(r, 0);
 	return false;
 }
 
@@ -95,6 +97,7 @@ void run__pump_queue(struct run_engine *e)
 			e->queued++;
 			return;
 		}
+		run__count_admitted(r, uv_hrtime() - r->queued_ns);
 		if (err) {
 			struct sandbox_result sres = { .error = err };
 			run_verdict(&sres, RUN_KILL_NONE, &r->run_lim, false,

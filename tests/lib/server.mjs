@@ -73,8 +73,11 @@ export async function startServer(o = {}) {
   argv.push(...args);
   const cmd = wrapper.length ? wrapper[0] : bin;
   const cmdArgs = wrapper.length ? [...wrapper.slice(1), bin, ...argv] : argv;
-  const penv = { ...process.env, ...env };
-  if (!('PORT' in env)) delete penv.PORT; // only a test that sets PORT gets one
+  const penv = { ...process.env };
+  // The server reads its options from CODEROOM_* variables: only a test
+  // that sets one (or PORT) gets it, not whatever the harness exported.
+  for (const k of Object.keys(penv)) if (k === 'PORT' || k.startsWith('CODEROOM_')) delete penv[k];
+  Object.assign(penv, env);
   const proc = spawn(cmd, cmdArgs, { cwd: repoRoot, env: penv, stdio: ['ignore', 'pipe', 'pipe'] });
   live.add(proc);
 
