@@ -337,6 +337,7 @@ out_sandbox:
 	run_engine_release(&g.engine);
 	uv_run(&g.loop, UV_RUN_DEFAULT);
 out_loop:
+	server_finish(&g.srv);
 	if (uv_loop_close(&g.loop) == UV_EBUSY)
 		log_warn("main: handles left open at exit");
 	webroot_release(&g.web);
