@@ -157,9 +157,26 @@ static enum config_result parse(struct config *cfg, const char *const *args)
 #define ARGS(...) ((const char *const[]){__VA_ARGS__, NULL})
 #define NOARGS	  ((const char *const[]){NULL})
 
+extern char **environ;
+
+/* PORT and every CODEROOM_* variable are options: start without them
+ * (tests/run-all.sh exports CODEROOM_WEB_ROOT, for one). */
 static int setup(void **state)
 {
+	char name[256];
+
 	unsetenv("PORT");
+	for (size_t i = 0; environ[i];) {
+		const char *eq = strchr(environ[i], '=');
+		size_t n = eq ? (size_t)(eq - environ[i]) : 0;
+		if (n && n < sizeof(name) && !strncmp(environ[i], "CODEROOM_", 9)) {
+			memcpy(name, environ[i], n);
+			name[n] = '\0';
+			unsetenv(name);	/* environ shifts: look at i again */
+			continue;
+		}
+		i++;
+	}
 	return 0;
 }
 
