@@ -96,8 +96,8 @@ test('/metrics: every family parses, and its numbers follow what happened', asyn
   // while sockets are open: sessions by protocol, connections
   const e = await ExecuteClient.connect(srv.wsUrl);
   const m1 = await scrape();
-  assert.equal(value(m1, 'coderoom_websocket_sessions', { protocol: 'native' }), 1);
-  assert.equal(value(m1, 'coderoom_websocket_sessions', { protocol: 'execute' }), 1);
+  assert.equal(value(m1, 'coderoom_websocket_sessions', { path: '/ws' }), 1);
+  assert.equal(value(m1, 'coderoom_websocket_sessions', { path: '/ws/execute' }), 1);
   assert.ok(value(m1, 'coderoom_connections') >= 3, 'two sockets and this request');
   await c.close();
   e.close();
