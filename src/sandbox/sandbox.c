@@ -15,7 +15,8 @@
  * result.lost and an internal error message, and a new spawner is asked
  * for on a new socketpair: requests made meanwhile queue on the new
  * socket and are served as soon as it says hello. A spawner that dies
- * before its hello is retried with a growing delay (up to 30 s). Nothing
+ * young is replaced after a growing delay (1 s, 2 s, ... 30 s); requests
+ * made meanwhile wait in the queue for it. Nothing
  * here ever blocks on the spawner: sends never wait, the queue behind
  * them is bounded, and the heartbeat declares a silent spawner dead.
  */
@@ -132,16 +133,12 @@ static void run_exit(struct sandbox *sb, struct sb_run *run,
 	free(run);
 }
 
-/* End every run: 'lost' when their spawner died under them. */
-static void fail_all(struct sandbox *sb, int err, const char *msg, bool lost)
+static void fail_all(struct sandbox *sb, int err, const char *msg)
 {
 	while (sb->runs) {
 		struct sandbox_result res = {.killed = true, .status = SIGKILL};
-		if (!sb->runs->spawned || lost)
+		if (!sb->runs->spawned)
 			res.error = err;
-		res.lost = lost;
-		if (lost)
-			sb->lost++;
 		snprintf(res.message, sizeof(res.message), "%s", msg);
 		run_exit(sb, sb->runs, &res);
 	}
@@ -385,9 +382,11 @@ static int send_req(struct sandbox *sb, uint16_t type, uint64_t id, int64_t arg,
 	struct sb_pending *p;
 	int r;
 
-	if (sb->fd < 0)
+	/* between two spawners (a restart waiting out its delay) requests
+	 * queue for the next one */
+	if (sb->fd < 0 && sb->state != SB_WAITING)
 		return -EPIPE;
-	if (!sb->pending) {
+	if (!sb->pending && sb->fd >= 0) {
 		r = send_now(sb, type, id, arg, fd);
 		if (r != -EAGAIN)
 			return r;
@@ -571,6 +570,7 @@ static int start_link(struct sandbox *sb)
 	if (r)
 		return r;
 	sb->polling = true;
+	update_poll(sb);	/* requests that waited for it */
 	return 0;
 }
 
@@ -617,8 +617,12 @@ static void restart_spawner(struct sandbox *sb)
 	if (r == -EPIPE) {
 		sb->state = SB_DOWN;
 		log_error("sandbox: the supervisor is gone: no new spawner "
-			   "can be started; runs are refused until the server "
-			   "restarts");
+			  "can be started; runs are refused until the server "
+			  "restarts");
+		/* runs asked for while a restart waited: none will come */
+		drop_pending(sb);
+		fail_all(sb, -EPIPE, "sandbox: no spawner can be started (its "
+			 "supervisor is gone)");
 		return;
 	}
 	if (!r && (r = start_link(sb))) {
@@ -656,28 +660,39 @@ static void spawner_lost(struct sandbox *sb, const char *why)
 	else
 		sb->failures++;
 	log_error("sandbox: the spawner (pid %d) %s with %u runs: "
-		   "restarting it", (int)sb->spawner_pid, why, nruns);
+		  "restarting it", (int)sb->spawner_pid, why, nruns);
 	sb->ping_ms = 0;
-	snprintf(msg, sizeof(msg), "the sandbox's spawner %s; the run was "
-		 "ended and the spawner restarted", why);
-	fail_all(sb, -EPIPE, msg, true);
-	if (sb->closing)	/* an exited() callback closed the sandbox */
-		return;
+	/* Its runs, set aside: a run started from one of their exited()
+	 * callbacks (a queue moving on) goes to the new spawner. */
+	struct sb_run *lost = sb->runs;
+	sb->runs = NULL;
 	if (sb->pid > 0 && waitpid(sb->pid, NULL, WNOHANG) == sb->pid) {
 		sb->pid = -1;	/* reaped: the supervisor itself is gone */
 		restart_spawner(sb);	/* which says so */
-		return;
-	}
-	if (sb->failures <= 1) {
+	} else if (sb->failures <= 1) {
 		restart_spawner(sb);
-		return;
+	} else {
+		uint64_t delay = (uint64_t)SB_TICK_MS
+				 << (sb->failures - 2 < 5 ? sb->failures - 2 : 5);
+		if (delay > SB_BACKOFF_MAX)
+			delay = SB_BACKOFF_MAX;
+		sb->state = SB_WAITING;
+		sb->retry_ms = sb_now_ms() + delay;
 	}
-	uint64_t delay = (uint64_t)SB_TICK_MS << (sb->failures - 2 < 5
-						   ? sb->failures - 2 : 5);
-	if (delay > SB_BACKOFF_MAX)
-		delay = SB_BACKOFF_MAX;
-	sb->state = SB_WAITING;
-	sb->retry_ms = sb_now_ms() + delay;
+	snprintf(msg, sizeof(msg), "the sandbox's spawner %s; the run was "
+		 "ended and the spawner restarted", why);
+	while (lost) {
+		struct sb_run *r = lost;
+		struct sandbox_result res = {.killed = true,
+					     .status = SIGKILL,
+					     .error = -EPIPE,
+					     .lost = true};
+		lost = r->next;
+		r->next = NULL;
+		sb->lost++;
+		snprintf(res.message, sizeof(res.message), "%s", msg);
+		run_exit(sb, r, &res);	/* not in sb->runs: unlinks nothing */
+	}
 }
 
 /* A hello from a restarted spawner. */
@@ -694,10 +709,10 @@ static void spawner_hello(struct sandbox *sb, const struct sb_wire_features *w,
 	sb->up_ms = sb_now_ms();
 	sb->ping_ms = 0;
 	log_info("sandbox: spawner restarted (pid %d, restart %u)", (int)pid,
-		   sb->restarts);
+		 sb->restarts);
 	if (was_strong && !sb->feat.strong)
 		log_warn("sandbox: the new spawner is weak: missing %s",
-			   sb->feat.missing);
+			 sb->feat.missing);
 }
 
 /* Every SB_TICK_MS: the heartbeat, and restarts that wait. */
@@ -885,8 +900,6 @@ int sandbox_spawn(struct sandbox *sb, const struct sandbox_spec *spec,
 		return -EINVAL;
 	if (sb->state == SB_DOWN || sb->closing)
 		return -EPIPE;
-	if (sb->state == SB_WAITING)	/* a restart is due shortly */
-		return -EAGAIN;
 	if (!sb->feat.strong && !sb->cfg.allow_weak)
 		return -EPERM;
 	if (sb->active >= sb->cfg.slots)
@@ -1037,6 +1050,6 @@ void sandbox_close(struct sandbox *sb)
 		struct timespec ts = {0, 10 * 1000 * 1000};
 		nanosleep(&ts, NULL);
 	}
-	fail_all(sb, -ECANCELED, "sandbox: closed", false);
+	fail_all(sb, -ECANCELED, "sandbox: closed");
 	uv_close((uv_handle_t *)&sb->timer, on_handle_closed);
 }

@@ -9,7 +9,7 @@
 // Every 10 s a line: server RSS, open fds, runs started/ended (ours and
 // the server's), queue length, clients connected. The checks at the end:
 //   * RSS flat after warm-up: the median of the last third of the samples
-//     is within 10% + 8 MiB of the median of the second third;
+//     is within 5% + 2 MiB of the median of the second third;
 //   * fds: back to the count after the clients connected (no run going);
 //   * no cgroup of a run left behind (only the warm pool's);
 //   * every run accounted for: each one started got exactly one result
@@ -230,7 +230,7 @@ async function main() {
       `min ${mib(Math.min(...samples.map((s) => s.rss)))} max ${mib(Math.max(...samples.map((s) => s.rss)))} MiB`);
     console.log(`soak: fds ${base.fds} after connecting -> ${end.fds} at the end; cgroups left: ${left.length}; clients still open: ${alive}`);
     if (samples.length < 6) problems.push(`only ${samples.length} samples: run longer (SOAK_MINUTES)`);
-    if (last > mid * 1.10 + 8 * 1048576) problems.push(`RSS grew after warm-up: ${mib(mid)} -> ${mib(last)} MiB`);
+    if (last > mid * 1.05 + 2 * 1048576) problems.push(`RSS grew after warm-up: ${mib(mid)} -> ${mib(last)} MiB`);
     if (Math.abs(end.fds - base.fds) > 2) problems.push(`fds: ${base.fds} -> ${end.fds}`);
     if (left.length) problems.push(`cgroups left: ${left.slice(0, 5).join(' ')}`);
     if (count.ok + count.failed !== count.started) problems.push(`runs without a result: ${count.started - count.ok - count.failed}`);

@@ -35,6 +35,7 @@ static struct sandbox *sb;
 
 struct ctx {
 	uint64_t id;
+	struct ctx *then;	/* spawned from exited(), like a queue would */
 	bool spawned, exited;
 	int spawn_err, exited_calls;
 	pid_t prog;
@@ -58,6 +59,8 @@ static void on_spawned(void *data, int err, const struct sandbox_proc *p)
 	close(p->stderr_fd);
 }
 
+static void spawn(struct ctx *c, const char *cmd);
+
 static void on_exited(void *data, const struct sandbox_result *res)
 {
 	struct ctx *c = data;
@@ -73,6 +76,8 @@ static void on_exited(void *data, const struct sandbox_result *res)
 		close(c->out_fd);
 		c->out_fd = -1;
 	}
+	if (c->then)
+		spawn(c->then, "echo next");
 }
 
 static const struct sandbox_run_ops ops = {on_spawned, NULL, on_exited};
@@ -139,8 +144,11 @@ static void spawn(struct ctx *c, const char *cmd)
 	const char *argv[] = {"/bin/sh", "-c", cmd, NULL};
 	struct sandbox_spec spec = {.argv = argv, .envp = env};
 
+	struct ctx *then = c->then;
+
 	memset(c, 0, sizeof(*c));
 	c->out_fd = -1;
+	(void)then;
 	assert_int_equal(sandbox_spawn(sb, &spec, &ops, c, &c->id), 0);
 }
 
@@ -209,6 +217,30 @@ static void test_spawn_while_restarting(void **state)
 	assert_true(run_until(is_exited, &c, 20000));
 	assert_int_equal(c.res.error, 0);
 	assert_string_equal(c.out, "queued\n");
+}
+
+/* A run started from the exited() of a lost one (an admission queue
+ * moving on) goes to the new spawner and works. */
+static void test_spawn_from_lost_callback(void **state)
+{
+	struct ctx c, next;
+	struct sandbox_status st;
+	long old;
+
+	memset(&next, 0, sizeof(next));
+	spawn(&c, "exec sleep 60");
+	c.then = &next;
+	assert_true(run_until(is_spawned, &c, 20000));
+	old = sandbox_test_spawner_pid();
+	sandbox_status(sb, &st);
+	want_restarts = st.restarts + 1;
+	assert_int_equal(sandbox_test_kill(old, SIGKILL), 0);
+	assert_true(run_until(is_exited, &c, 20000));
+	assert_true(c.res.lost);
+	assert_true(run_until(is_exited, &next, 20000));
+	assert_int_equal(next.res.error, 0);
+	assert_false(next.res.lost);
+	assert_string_equal(next.out, "next\n");
 }
 
 static void test_stopped_spawner_replaced(void **state)
@@ -284,6 +316,7 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_kill9_restarts),
 	    cmocka_unit_test(test_spawn_while_restarting),
+	    cmocka_unit_test(test_spawn_from_lost_callback),
 	    cmocka_unit_test(test_stopped_spawner_replaced),
 	    cmocka_unit_test(test_supervisor_gone),
 	};
