@@ -137,7 +137,7 @@ test('POST /api/execute: batch wall limit gives timeout', async () => {
   assert.equal(r.json.status, 'timeout');
   assert.equal(r.json.success, false);
   assert.equal(r.json.output, 'start\n', 'output before the limit is kept');
-  assert.ok(r.json.wall_ms >= 3000, `cut at the 3 s batch limit, not before: ${r.json.wall_ms}`);
+  assert.equal(r.json.message, 'wall time limit of 3 s exceeded');
   await waitNoRuns(srv.url);
 });
 
