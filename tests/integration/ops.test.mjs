@@ -268,8 +268,9 @@ test('--config FILE, CODEROOM_* and flags: the later wins; --check-config masks 
 
 test('--check-config prints every option --help lists', async () => {
   const help = (await runBinary(['--help'])).stdout;
-  const chk = await runBinary(['--check-config', '--api-token', 't', '--api-token-file', '/dev/null', '--user', 'nobody']);
-  const options = [...help.matchAll(/^ {2}--([a-z-]+)/gm)].map((m) => m[1])
+  const chk = await runBinary(['--check-config', '--api-token', 't', '--api-token-file', '/dev/null', '--user', 'nobody',
+    '--callback-allow', 'example.org']);
+  const options = [...help.matchAll(/^ {2}--([a-z0-9-]+)/gm)].map((m) => m[1])
     .filter((o) => !['help', 'version', 'config', 'check-config'].includes(o));
   assert.ok(options.length >= 25, options.join());
   const missing = options.filter((o) => !new RegExp(`^#? ?${o} = `, 'm').test(chk.stdout));

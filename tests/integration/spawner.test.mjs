@@ -54,7 +54,7 @@ test('kill -9 of the spawner: its runs end as internal_error, a new one serves',
     language: 'python', code: `import sys, time\nprint('b', flush=True)\nsys.stderr.write('${mark}')\ntime.sleep(60)\n`,
   }, { timeout: 30000 });
   await waitUntil(async () => (await health(srv.url)).runs_active === 2, { what: 'both runs active' });
-  assert.ok(procsMatching(mark).length > 0, 'the interactive run is on the host');
+  await waitUntil(() => procsMatching(mark).length > 0, { what: 'the interactive run on the host (after its exec)' });
 
   safeKill(old, 'SIGKILL');
 
