@@ -29,8 +29,10 @@
 #include "lib/config.h"
 #include "lib/log.h"
 #include "lib/sizing.h"
+#include "lib/metrics.h"
 #include "net/server.h"
 #include "net/webroot.h"
+#include "proto/api.h"
 #include "proto/api_judge0.h"
 #include "proto/app.h"
 #include "proto/auth.h"
@@ -61,6 +63,7 @@ static struct {
 	struct sandbox *sb;
 	struct host_facts host;
 	struct sizing sizing;
+	struct metrics *metrics;
 	uv_signal_t sigint, sigterm;
 	uv_timer_t shutdown_timer;
 	int phase;			/* 0 serving, 1 runs ending, 2 closing */
@@ -287,6 +290,7 @@ int main(int argc, char **argv)
 	case CONFIG_OK: break;
 	}
 	log_set_level(g.cfg.log_level);
+	log_set_format(g.cfg.log_format);
 	signal(SIGPIPE, SIG_IGN);
 	sizing_probe(&g.host);
 	raise_open_files();
@@ -299,6 +303,11 @@ int main(int argc, char **argv)
 						 sizeof(langdir));
 	if (!g.cfg.languages_dir)
 		g.cfg.languages_dir = "languages";
+	if (g.cfg.check_config) {
+		rc = config_check(&g.cfg, stdout) ? 2 : 0;
+		config_release(&g.cfg);
+		return rc;
+	}
 
 	if (mkdir(g.cfg.data_dir, 0750) && errno != EEXIST) {
 		log_error("main: cannot create data dir '%s': %s",
@@ -346,6 +355,7 @@ int main(int argc, char **argv)
 				     ? UINT32_MAX
 				     : (uint32_t)g.sizing.runs_pids,
 		.allow_weak = g.cfg.allow_weak_sandbox,
+		.stall_ms = g.cfg.spawner_timeout_ms,
 	};
 	if ((err = sandbox_open(&g.loop, &sc, &g.sb))) {
 		log_error("main: cannot start the sandbox: %s", strerror(-err));
@@ -404,6 +414,12 @@ int main(int argc, char **argv)
 	g.srv.dialects = proto_dialects;
 	g.srv.app = &g.app;
 	g.srv.start_ms = server_now_ms();
+	if (!(g.metrics = metrics_new()) ||
+	    run_engine_metrics(&g.engine, g.metrics) ||
+	    api_metrics_init(&g.srv, g.metrics))
+		log_warn("main: out of memory for the metrics: /metrics is "
+			 "incomplete");
+	g.app.metrics = g.metrics;
 	if ((err = server_start(&g.srv)))
 		goto out_sandbox;
 	if (drop_privileges(g.cfg.data_dir))
@@ -470,6 +486,7 @@ out_sandbox:
 	run_engine_release(&g.engine);
 	uv_run(&g.loop, UV_RUN_DEFAULT);
 out_loop:
+	server_finish(&g.srv);
 	if (uv_loop_close(&g.loop) == UV_EBUSY)
 		log_warn("main: handles left open at exit");
 	webroot_release(&g.web);
@@ -477,6 +494,9 @@ out_loop:
 	cache_close(&g.cache);
 	store_close(&g.store);
 	auth_release(&g.auth);
+	metrics_free(g.metrics);
+	run_engine_metrics_release(&g.engine);
 	log_info("main: bye");
+	config_release(&g.cfg);
 	return rc;
 }

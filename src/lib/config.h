@@ -1,5 +1,10 @@
 /*
- * config.h - command-line configuration of the server.
+ * config.h - configuration of the server: defaults, then a file
+ * (--config FILE or CODEROOM_CONFIG), then the environment
+ * (CODEROOM_<OPTION>), then the command line; a later source wins.
+ *
+ * Strings point into argv, or into cfg->arena for values read from the
+ * file or the environment: config_release() frees those.
  */
 #ifndef CODEROOM_CONFIG_H
 #define CODEROOM_CONFIG_H
@@ -7,9 +12,16 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "lib/limit.h"
 #include "lib/log.h"
+
+/* A string read from the file or the environment (cfg->arena). */
+struct config_str {
+	struct config_str *next;
+	char s[];
+};
 
 struct config {
 	char host[256];			/* listen address */
@@ -61,16 +73,34 @@ struct config {
 	unsigned api_client_queue;	/* one client's API runs waiting */
 	uint64_t idle_timeout_ms;	/* interactive run idle at input; 0 off */
 	uint64_t max_open_files;	/* RLIMIT_NOFILE the server raises to */
+	uint64_t spawner_timeout_ms;	/* a silent spawner is replaced */
+	enum log_format log_format;	/* text or json lines */
+	const char *config_file;	/* NULL when none */
+	bool check_config;		/* --check-config: check, print, exit */
+	unsigned nsettings;		/* settings from the file and env */
+	struct config_str *arena;	/* strings owned by the config */
 };
 
 enum config_result { CONFIG_OK, CONFIG_EXIT_OK, CONFIG_ERROR };
 
 /*
- * Fills 'cfg' from defaults, the environment (PORT) and argv. Prints
- * --help / --version itself (CONFIG_EXIT_OK), and errors to stderr
- * (CONFIG_ERROR). Pure apart from that printing; for tests.
+ * Fills 'cfg' from defaults, the config file, the environment (PORT and
+ * CODEROOM_*) and argv. Prints --help / --version itself
+ * (CONFIG_EXIT_OK), and errors to stderr naming the file and line or the
+ * variable they came from (CONFIG_ERROR). Reads nothing but that file
+ * and the environment; for tests. On CONFIG_OK release it with
+ * config_release() (a no-op when nothing came from the file or env).
  */
 enum config_result config_parse(struct config *cfg, int argc, char **argv);
+void config_release(struct config *cfg);
+
+/*
+ * --check-config: prints the effective configuration to 'out' in the
+ * file's "key = value" format, API tokens masked, then what is wrong
+ * with it as "# error: ..." lines (a directory that cannot be used, an
+ * unreadable token file, no such user...). Returns the number of errors.
+ */
+int config_check(const struct config *cfg, FILE *out);
 /* Parses "HOST:PORT", "[V6]:PORT", ":PORT" or "PORT". 0 or -EINVAL. */
 int config_parse_listen(const char *s, char *host, size_t hostlen, int *port);
 

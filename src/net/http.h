@@ -14,6 +14,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <jansson.h>
 
@@ -35,6 +36,7 @@ struct http_req {
 	bool chunked;			/* ... in the chunked transfer coding */
 	struct chunked dechunk;		/* its decoder */
 	bool answered;			/* a reply is queued or sent */
+	uint64_t t0_ms;			/* when it arrived (access log) */
 
 	/* the response */
 	unsigned status;

@@ -33,6 +33,21 @@ static json_t *sandbox_json(const struct sandbox_features *f)
 			 "cgroup_cpu_weight", f->cgroup_cpu_weight);
 }
 
+static json_t *spawner_json(const struct sandbox *sb)
+{
+	struct sandbox_status st;
+
+	if (!sb)
+		return json_null();
+	sandbox_status(sb, &st);
+	return json_pack("{s:s, s:i, s:I, s:i, s:i}",
+			 "state", st.state,
+			 "restarts", (int)st.restarts,
+			 "lost_runs", (json_int_t)st.lost_runs,
+			 "pid", (int)st.spawner_pid,
+			 "queued_requests", (int)st.pending);
+}
+
 static json_t *cache_json(const struct cache *k, const struct run_engine *e)
 {
 	if (!k)
@@ -122,7 +137,7 @@ void api_health(struct conn *c)
 	for (size_t i = 0; i < a->langs->n; i++)
 		avail += a->langs->v[i].available;
 	j = json_pack(
-		"{s:s, s:s, s:I, s:i, s:i, s:I, s:o, s:{s:i, s:i, s:i, s:i},"
+		"{s:s, s:s, s:I, s:i, s:i, s:I, s:o, s:o, s:{s:i, s:i, s:i, s:i},"
 		" s:o, s:{s:i, s:i}, s:b, s:o}",
 		"status", "ok",
 		"version", CODEROOM_VERSION,
@@ -131,6 +146,7 @@ void api_health(struct conn *c)
 		"connections", (int)s->connections,
 		"runs_total", (json_int_t)e->started_total,
 		"sandbox", sandbox_json(a->sb ? sandbox_features(a->sb) : NULL),
+		"spawner", spawner_json(a->sb),
 		"queue",	/* the batch class, as before "admission" */
 		"running", (int)e->q[RUN_BATCH].active,
 		"waiting", (int)e->q[RUN_BATCH].waiting,

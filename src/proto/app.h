@@ -25,6 +25,7 @@ struct batch_job;
 struct rooms;
 struct host_facts;
 struct sizing;
+struct metrics;
 
 struct app {
 	const struct config *cfg;
@@ -36,6 +37,7 @@ struct app {
 	struct rooms *rooms;		/* open rooms and the room store */
 	const struct host_facts *host;	/* the machine, for health */
 	const struct sizing *sizing;	/* what sized admission, for health */
+	struct metrics *metrics;	/* GET /metrics, or NULL */
 };
 
 static inline struct app *app_of(const struct conn *c)

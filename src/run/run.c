@@ -144,6 +144,7 @@ void run__deliver(struct run *r, enum run_stream stream, const char *p,
 {
 	r->output_since_probe = true;
 	r->waiting_samples = 0;
+	run__count_output(r, stream, n);
 	if (r->state == RUN_WAITING)
 		set_state(r, RUN_RUNNING);
 	if (r->mode == RUN_TTY)
@@ -291,12 +292,28 @@ void run__end(struct run *r)
 	r->state = RUN_EXITED;
 	e->active--;
 	run__slot_release(r);
-	log_info("run %s: %s: %s (wall %llu ms, cpu %llu ms, mem %llu KiB, "
-		 "out %llu bytes)", r->id, r->lang->id, res->message,
-		 (unsigned long long)res->wall_ms,
-		 (unsigned long long)res->cpu_ms,
-		 (unsigned long long)res->memory_bytes / 1024,
-		 (unsigned long long)(res->bytes[1] + res->bytes[2]));
+	run__count_end(r);
+	struct log_kv kv[] = {
+		LOG_STR("run", r->id),
+		LOG_STR("lang", r->lang->id),
+		LOG_STR("mode", r->mode == RUN_TTY ? "tty" : "pipes"),
+		LOG_STR("status", run_status_name(res->status)),
+		LOG_NUM("exit_code", res->exit_code),
+		LOG_NUM("signal", res->signal),
+		LOG_NUM("wall_ms", res->wall_ms),
+		LOG_NUM("cpu_ms", res->cpu_ms),
+		LOG_NUM("memory_bytes", res->memory_bytes),
+		LOG_NUM("stdout_bytes", res->bytes[RUN_STDOUT]),
+		LOG_NUM("stderr_bytes", res->bytes[RUN_STDERR]),
+		LOG_NUM("compiled", res->compile_ran),
+	};
+	log_event(LOG_INFO, "run_end", kv, sizeof(kv) / sizeof(kv[0]),
+		  "run %s: %s: %s (wall %llu ms, cpu %llu ms, mem %llu KiB, "
+		  "out %llu bytes)", r->id, r->lang->id, res->message,
+		  (unsigned long long)res->wall_ms,
+		  (unsigned long long)res->cpu_ms,
+		  (unsigned long long)res->memory_bytes / 1024,
+		  (unsigned long long)(res->bytes[1] + res->bytes[2]));
 
 	while (r->subs) {
 		struct run_sub *s = r->subs;
@@ -338,6 +355,7 @@ static void on_spawned(void *data, int err, const struct sandbox_proc *proc)
 			fcntl(r->fd[i], F_SETFL,
 			      fcntl(r->fd[i], F_GETFL) | O_NONBLOCK);
 	log_debug("run %s: spawned, host pid %d", r->id, (int)proc->pid);
+	run__count_spawned(r, now_ns() - r->start_ns);
 	if (r->kill_reason != RUN_KILL_NONE) {
 		sandbox_kill(r->e->sb, r->sandbox_id);
 	} else if (r->state == RUN_STARTING) {
@@ -558,11 +576,20 @@ static int spawn_step(struct run *r, enum run_step step)
 	if (r->state == RUN_WAITING)
 		set_state(r, RUN_RUNNING);
 	uv_timer_start(&r->wall_timer, on_wall, r->lim.wall_ms, 0);
-	log_info("run %s: %s '%s' on %s (cpu %llu ms, wall %llu ms)", r->id,
-		 step == RUN_STEP_COMPILE ? "compiling" : "started", r->lang->id,
-		 r->mode == RUN_TTY ? "a terminal" : "pipes",
-		 (unsigned long long)r->lim.cpu_ms,
-		 (unsigned long long)r->lim.wall_ms);
+	struct log_kv kv[] = {
+		LOG_STR("run", r->id),
+		LOG_STR("lang", r->lang->id),
+		LOG_STR("step", step == RUN_STEP_COMPILE ? "compile" : "run"),
+		LOG_STR("mode", r->mode == RUN_TTY ? "tty" : "pipes"),
+		LOG_NUM("cpu_limit_ms", r->lim.cpu_ms),
+		LOG_NUM("wall_limit_ms", r->lim.wall_ms),
+	};
+	log_event(LOG_INFO, "run_step", kv, sizeof(kv) / sizeof(kv[0]),
+		  "run %s: %s '%s' on %s (cpu %llu ms, wall %llu ms)", r->id,
+		  step == RUN_STEP_COMPILE ? "compiling" : "started",
+		  r->lang->id, r->mode == RUN_TTY ? "a terminal" : "pipes",
+		  (unsigned long long)r->lim.cpu_ms,
+		  (unsigned long long)r->lim.wall_ms);
 	notify_stage(r, step);
 	return 0;
 }

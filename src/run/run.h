@@ -165,6 +165,18 @@ struct run_request {
 };
 
 struct cache;
+struct metric;
+struct metrics;
+
+/* The engine's metrics (run_metrics.c); NULL families count nothing. */
+struct run_metrics {
+	struct metric *runs;		/* runs ended {language, status} */
+	struct metric *duration;	/* wall seconds {language} */
+	struct metric *queue_wait;	/* seconds waited for a batch slot */
+	struct metric *spawn;		/* seconds from spawn to started */
+	struct metric *output;		/* bytes read {stream} */
+	const char **lang_ids;		/* label values, owned */
+};
 
 /* What admits runs (0 fields: see run_engine_admission()). */
 struct run_admission {
@@ -206,6 +218,7 @@ struct run_engine {
 	unsigned active;		/* runs not yet exited */
 	uint64_t started_total;
 	bool closing;
+	struct run_metrics m;
 };
 
 /* Sets up the engine with defaults (4 interactive and 1 batch slot, no
@@ -219,6 +232,11 @@ void run_engine_admission(struct run_engine *e, const struct run_admission *a);
 void run_engine_kill_all(struct run_engine *e);
 /* Frees lingering runs; call after sandbox_close() delivered every exit. */
 void run_engine_release(struct run_engine *e);
+/* Registers the engine's metrics in 'reg' (one series per language of
+ * e->langs and status). 0 or -ENOMEM (then nothing is counted). */
+int run_engine_metrics(struct run_engine *e, struct metrics *reg);
+/* Frees the label values; after the registry is freed. */
+void run_engine_metrics_release(struct run_engine *e);
 
 /*
  * Starts a run and subscribes 'sub' to it. Returns 0 and sets *out, or

@@ -13,6 +13,7 @@
  *   run_queue.c   admission: slots by class, the fair queue (fairq.c),
  *                 memory and processes, queue deadlines, the idle timeout
  *   run_verdict.c a finished step's status and message (pure)
+ *   run_metrics.c what the engine counts for /metrics
  * All of it runs on the engine's loop thread.
  */
 #ifndef CODEROOM_RUN_INTERNAL_H
@@ -48,6 +49,7 @@ struct run {
 	enum run_class cls;
 	char client[FAIRQ_KEY_MAX];	/* who asked (see run_request) */
 	bool queued;			/* waiting in e->q[cls] */
+	uint64_t queued_ns;		/* since (uv_hrtime), for the metric */
 	bool admitted;			/* holds a slot of e->q[cls] */
 	struct fairq_entry qe;		/* in the queue */
 	uint64_t queue_deadline_ms;	/* interactive: the longest wait */
@@ -178,5 +180,16 @@ void run__pump_queue(struct run_engine *e);
 void run__tick_start(struct run_engine *e);
 /* Monotonic clock in ms. */
 uint64_t run__now_ms(void);
+
+/* ---- run_metrics.c ----------------------------------------------------- */
+
+/* A run ended (r->result is set): by language and status, its duration. */
+void run__count_end(struct run *r);
+/* n output bytes read from the program. */
+void run__count_output(struct run *r, enum run_stream stream, size_t n);
+/* A step's program started, 'ns' after sandbox_spawn(). */
+void run__count_spawned(struct run *r, uint64_t ns);
+/* A run that asked for admission got its slot after 'waited_ns'. */
+void run__count_admitted(struct run *r, uint64_t waited_ns);
 
 #endif

@@ -79,10 +79,12 @@ int run__admit(struct run *r, bool continues)
 	if (v == FAIRQ_START) {
 		fairq_take(q, cl);
 		r->admitted = true;
+		run__count_admitted(r, 0);
 		return 0;
 	}
 	fairq_push(q, cl, &r->qe);
 	r->queued = true;
+	r->queued_ns = uv_hrtime();
 	if (r->cls == RUN_INTERACTIVE && e->adm.queue_wait_ms)
 		r->queue_deadline_ms = run__now_ms() + e->adm.queue_wait_ms;
 	/* a newcomer may go before others (it holds fewer runs): tell them;
@@ -174,6 +176,7 @@ void run__pump_queue(struct run_engine *e)
 				r->queued = false;
 				r->admitted = true;
 				moved = again = true;
+				run__count_admitted(r, uv_hrtime() - r->queued_ns);
 				log_info("run %s: admitted after waiting", r->id);
 				start_admitted(r);
 			}

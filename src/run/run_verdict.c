@@ -41,6 +41,12 @@ void run_verdict(const struct sandbox_result *sres, enum run_kill_reason why,
 
 	out->exit_code = -1;
 	out->signal = 0;
+	if (sres->lost) {
+		out->status = RUN_INTERNAL_ERROR;
+		snprintf(out->message, sizeof(out->message),
+			 "internal error: %.200s", sres->message);
+		return;
+	}
 	if (sres->error) {
 		out->status = RUN_INTERNAL_ERROR;
 		snprintf(out->message, sizeof(out->message),

@@ -35,6 +35,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/log.h"
 #include "sandbox/cgroup.h"
 #include "sandbox/sb_internal.h"
 
@@ -283,10 +284,25 @@ static int enable_controllers(const char *dir, bool cpu)
  * and this spawner are moved too (a container's other processes, a login
  * shell's session) and said so: coderoom should have a group of its own.
  */
+/* The parent of 'pid' from /proc/PID/stat, or -1. */
+static long parent_of(long pid)
+{
+	char path[64], buf[512];
+	const char *p;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	if (sb_read_file(path, buf, sizeof(buf)) <= 0)
+		return -1;
+	p = strrchr(buf, ')');	/* comm may hold anything */
+	return p ? strtol(p + 4, NULL, 10) : -1;
+}
+
 static int move_to_leaf(const char *top)
 {
 	char leaf[CG_PATH + 32], buf[8192];
 	int moved = 0, others = 0;
+	/* coderoom's own: us, the supervisor (our parent), the server */
+	long sup = (long)getppid(), server = parent_of(sup);
 
 	snprintf(leaf, sizeof(leaf), "%.500s/coderoom-server", top);
 	if (mkdir(leaf, 0755) && errno != EEXIST)
@@ -304,24 +320,21 @@ static int move_to_leaf(const char *top)
 			if (cg_write(leaf, "cgroup.procs", num))
 				continue;
 			n++;
-			if (pid != (long)getpid() && pid != (long)getppid())
+			if (pid != (long)getpid() && pid != sup && pid != server)
 				others++;
 		}
 		moved += n;
 		if (!n)
 			break;
 	}
-	dprintf(2,
-		"sandbox: spawner: cgroup v2: moved %d processes from '%s' to "
-		"its leaf 'coderoom-server' (a group that hands controllers "
-		"on may hold no processes)\n",
-		moved, top);
+	log_info("sandbox: spawner: cgroup v2: moved %d processes from '%s' to "
+		 "its leaf 'coderoom-server' (a group that hands controllers "
+		 "on may hold no processes)", moved, top);
 	if (others)
-		dprintf(2,
-			"sandbox: spawner: cgroup v2: %d of them are not "
-			"coderoom's: give coderoom a group of its own "
-			"(systemd: Delegate=yes, see docs/operations.md)\n",
-			others);
+		log_warn("sandbox: spawner: cgroup v2: %d of them are not "
+			 "coderoom's: give coderoom a group of its own "
+			 "(systemd: Delegate=yes, see docs/operations.md)",
+			 others);
 	return 0;
 }
 

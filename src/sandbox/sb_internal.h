@@ -41,6 +41,7 @@ struct sb_spawner_config {
 	uint64_t runs_memory;	/* every run together, 0: unlimited */
 	uint32_t runs_pids;
 	struct sandbox_limits defaults;
+	bool log_json;	/* log lines as JSON (the server's --log-format) */
 };
 
 /* Run the spawner on socket 'sock'; never returns. */
@@ -54,6 +55,27 @@ uint64_t sb_check_gap_ms(uint64_t limit_ms, uint64_t used_ms, unsigned cpus);
 /* Fill in every 0 in 'l' from 'def'. */
 void sb_limits_apply_defaults(struct sandbox_limits *l,
 			      const struct sandbox_limits *def);
+
+/* --- sandbox.c: how the helpers are started ---------------------------- */
+
+#define SB_SPAWNER_FLAG "--sandbox-spawner"
+#define SB_SUPER_FLAG	"--sandbox-supervisor"
+
+/*
+ * Re-execute the server binary (by 'exe_fd', an O_PATH fd, when >= 0,
+ * else by path 'exe') as a helper: 'flag' says which, 'sock' is its
+ * socket (kept across exec), 'c' its configuration, in argv. The
+ * environment is empty. Never returns.
+ */
+__attribute__((noreturn)) void
+sb_exec_helper(int exe_fd, const char *exe, const char *flag, int sock,
+	       const struct sb_spawner_config *c);
+
+/* --- sb_super.c -------------------------------------------------------- */
+
+/* Run the supervisor on socket 'sock' (see sb_super.c); never returns. */
+__attribute__((noreturn)) void
+sb_super_main(int sock, const struct sb_spawner_config *c);
 
 /* --- sb_child.c: init and the program, before exec -------------------- */
 

@@ -39,11 +39,13 @@
 #define SB_EXIT_COLLECT 2u
 
 enum sb_msg_type {
-	SB_MSG_HELLO = 1, /* spawner -> lib: body = struct sb_wire_features */
+	SB_MSG_HELLO = 1, /* spawner -> lib: arg = its pid;
+			     body = struct sb_wire_features */
 	SB_MSG_SPAWN,	  /* lib -> spawner: id; 1 fd: memfd with the spec */
 	SB_MSG_KILL,	  /* lib -> spawner: id */
 	SB_MSG_SIGNAL,	  /* lib -> spawner: id, arg = signal number */
-	SB_MSG_PROBE,	  /* lib -> spawner: id */
+	SB_MSG_PROBE,	  /* lib -> spawner: id (0: a heartbeat, answered
+			     with PROBED id 0) */
 	SB_MSG_SPAWNED,	  /* spawner -> lib: id, arg = host pid; fds */
 	SB_MSG_PROBED,	  /* spawner -> lib: id, arg = 0 or 1 */
 	SB_MSG_EXIT,	  /* spawner -> lib: id; body = struct sb_wire_result;

@@ -1,7 +1,8 @@
 /*
  * sb_spawner.c - the privileged helper that creates, watches and ends runs.
  *
- * Forked by sandbox_open() while the server is still root; stays root.
+ * Started by the supervisor (sb_super.c), itself forked by sandbox_open()
+ * while the server is still root; stays root. Dies with the supervisor.
  * Single-threaded: one poll() over the library socket, a signalfd for
  * SIGCHLD and every run's report socket, with a timeout for the limits.
  * It never blocks on one run. A malformed request is answered with an
@@ -39,6 +40,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "lib/log.h"
 #include "sandbox/cgroup.h"
 #include "sandbox/sb_internal.h"
 
@@ -106,17 +108,11 @@ static void logmsg(const char *fmt, ...)
 {
 	char buf[512];
 	va_list ap;
-	int n;
 
 	va_start(ap, fmt);
-	n = vsnprintf(buf, sizeof(buf) - 1, fmt, ap);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		return;
-	if (n > (int)sizeof(buf) - 2)
-		n = (int)sizeof(buf) - 2;
-	buf[n++] = '\n';
-	(void)!write(2, buf, (size_t)n);
+	log_warn("%s", buf);	/* one write(2), in the server's format */
 }
 
 void sb_limits_apply_defaults(struct sandbox_limits *l,
@@ -1377,7 +1373,8 @@ void sb_spawner_main(int sock, const struct sb_spawner_config *c)
 			       (unsigned long long)S.cfg.runs_memory,
 			       S.cfg.runs_pids, strerror(-e));
 	}
-	send_msg(SB_MSG_HELLO, 0, 0, 0, &S.feat, sizeof(S.feat), NULL, 0);
+	send_msg(SB_MSG_HELLO, 0, getpid(), 0, &S.feat, sizeof(S.feat), NULL,
+		 0);
 
 	uint64_t stop_by = 0;
 	for (;;) {

@@ -15,6 +15,7 @@ import {
   pyName, shortMarker, startHostile, waitUntil,
 } from '../sandbox/lib.mjs';
 import { CoderoomClient } from '../lib/clients.mjs';
+import { descendants, helperOf } from '../lib/procs.mjs';
 
 const CG = '/sys/fs/cgroup';
 
@@ -41,14 +42,10 @@ function cgroupOf(pid) {
 const rd = (g, f) => fs.readFileSync(path.join(CG, g, f), 'utf8').trim();
 const exists = (g) => fs.existsSync(path.join(CG, g));
 
-/* The server's spawner: its child named coderoom-spawn. */
+/* The server's spawner: the supervisor's child named coderoom-spawn. */
 function spawnerOf(srv) {
-  const kids = fs.readFileSync(`/proc/${srv.pid}/task/${srv.pid}/children`, 'utf8')
-    .trim().split(/\s+/).filter(Boolean).map(Number);
-  const p = kids.find((k) => {
-    try { return fs.readFileSync(`/proc/${k}/comm`, 'utf8').startsWith('coderoom-spawn'); } catch { return false; }
-  });
-  assert.ok(p, `the server ${srv.pid} has a spawner child (children: ${kids})`);
+  const p = helperOf(srv.pid, 'coderoom-spawn');
+  assert.ok(p, `the server ${srv.pid} has a spawner (below it: ${descendants(srv.pid, 2)})`);
   return p;
 }
 
@@ -261,7 +258,8 @@ test('cgroup v2: a server started in a group that holds other processes moves th
     assert.equal(cgroupOf(srv3.pid), `${g}/coderoom-server`);
     assert.equal(cgroupOf(other.pid), `${g}/coderoom-server`, 'the other process was moved as well');
     assert.equal(rd(g, 'cgroup.procs'), '', `nothing left in ${g}`);
-    assert.match(srv3.logs(), /cgroup v2: moved 3 processes from '[^']*shared-\d+\.scope'/);
+    // the server, its sandbox supervisor and spawner, and the other one
+    assert.match(srv3.logs(), /cgroup v2: moved 4 processes from '[^']*shared-\d+\.scope'/);
     assert.match(srv3.logs(), /cgroup v2: 1 of them are not coderoom's: give coderoom a group of its own/);
     await assertServerWorks(srv3.url, 'in a shared group');
   } finally {
