@@ -8,13 +8,24 @@ export const benchDir = path.dirname(fileURLToPath(import.meta.url));
 export const PYTHON = '/usr/bin/python3';
 
 /* A server whose limits stay out of the way of the measurement. */
-export function startBenchServer(extra = []) {
+export function startBenchServer(extra = [], opts = {}) {
   return startServer({
     args: ['--cpu-ms', '600000', '--wall-ms', '600000', '--output-bytes', String(2 ** 50),
       '--output-rate', String(2 ** 40), '--output-burst', String(2 ** 50),
       '--reattach-grace-ms', '1000', '--log-level', 'warn', ...extra],
     timeoutMs: 30000,
+    ...opts,
   });
+}
+
+/* Run the server with this soft open-file limit: it must raise it itself. */
+export const lowNofile = (n) => ['sh', '-c', `ulimit -S -n ${n} && exec "$0" "$@"`];
+
+/* Run bench/pty_baseline.py MODE ARGS and parse its JSON line. */
+export function ptyBaseline(...args) {
+  const out = execFileSync(PYTHON, [path.join(benchDir, 'pty_baseline.py'), ...args.map(String)],
+    { encoding: 'utf8', timeout: 300000 });
+  return JSON.parse(out.trim().split('\n').pop());
 }
 
 export function percentile(sorted, q) {

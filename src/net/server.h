@@ -51,8 +51,10 @@ struct server {
 int server_start(struct server *s);
 /* Tells every WebSocket client (close 1001) and stops accepting. */
 void server_begin_shutdown(struct server *s);
-/* Destroys the context; run the loop afterwards so handles close. */
+/* Destroys the context; run the loop afterwards so handles close, then
+ * call server_finish() (outside the loop). */
 void server_stop(struct server *s);
+void server_finish(struct server *s);
 
 /* A WebSocket frame was queued on c: written now when it is the only
  * one, the socket idle and lws not inside a callback; else at WRITEABLE. */

@@ -178,6 +178,7 @@ int run_input(struct run *r, const char *p, size_t n)
 	if (r->exited || (r->mode == RUN_PIPES && !r->keep_stdin))
 		return -EPIPE;
 	r->input_since_probe = true;
+	r->idle_since_ms = run__now_ms();	/* someone is typing */
 	if (r->mode == RUN_PIPES && r->fd[FD_IN] < 0 && !r->spawn_pending &&
 	    !r->queued && r->step == RUN_STEP_RUN)
 		return -EPIPE;
