@@ -10,7 +10,7 @@
 //   node bench/echo-latency.mjs [N]
 import { CoderoomClient, sleep } from '../tests/lib/clients.mjs';
 import { fmt, isMain, percentile, printTable, ratio, startBenchServer } from './lib.mjs';
-import { startTtyd, termClient, ttydPath, ttydVersion } from './term.mjs';
+import { cpuNs, startTtyd, termClient, ttydPath, ttydVersion } from './term.mjs';
 
 const ROUNDS = 5;
 
@@ -21,12 +21,14 @@ export async function run({ n = 1000 } = {}) {
   if (bin) { try { ttyd = await startTtyd(bin, ['cat']); } catch (e) { ttydErr = e.message; } }
   const per = Math.max(100, Math.ceil(n / ROUNDS));
   const samples = { pty: [], coderoom: [], ttyd: [] };
+  const cpu = { coderoom: 0, ttyd: 0 }; // server CPU ns over the keystrokes
+  const timed = (k, pid, f) => { const c0 = cpuNs(pid); const r = f(); cpu[k] += cpuNs(pid) - c0; return r; };
   const pings = [];
   try {
     for (let r = 0; r < ROUNDS; r++) {
       samples.pty.push(...termClient('echo', 'pty', per).samples_us);
-      samples.coderoom.push(...termClient('echo', 'coderoom', `${srv.wsUrl}/ws`, per).samples_us);
-      if (ttyd) samples.ttyd.push(...termClient('echo', 'ttyd', ttyd.url, per).samples_us);
+      samples.coderoom.push(...timed('coderoom', srv.pid, () => termClient('echo', 'coderoom', `${srv.wsUrl}/ws`, per)).samples_us);
+      if (ttyd) samples.ttyd.push(...timed('ttyd', ttyd.pid, () => termClient('echo', 'ttyd', ttyd.url, per)).samples_us);
     }
     const c = await CoderoomClient.connect(srv.wsUrl);
     for (let i = 0; i < 100; i++) {
@@ -52,6 +54,11 @@ export async function run({ n = 1000 } = {}) {
       rows.push({ metric: `keystroke echo ${name} vs ttyd (ms)`, coderoom: fmt(cr, 3), baseline: fmt(t, 3), ratio: ratio(cr, t), base_name: `ttyd ${ttydVersion(bin)} + cat, same client` });
     }
   }
+  // each run's start is in it too (a few hundred us against ~50 us a key)
+  const perKey = (k) => cpu[k] / 1000 / samples[k].length;
+  rows.push({ metric: 'server CPU per keystroke (us)', coderoom: fmt(perKey('coderoom'), 1),
+    baseline: ttyd ? fmt(perKey('ttyd'), 1) : '-', ratio: ttyd ? ratio(perKey('coderoom'), perKey('ttyd')) : '-',
+    base_name: ttyd ? 'ttyd, its process' : '(no ttyd)' });
   if (!ttyd) {
     rows.push({ metric: 'keystroke echo vs ttyd', coderoom: '-', base_name: 'ttyd',
       note: ttydErr || 'ttyd is not installed (Debian 12 has no package): TTYD=/path/to/ttyd make bench adds these rows' });

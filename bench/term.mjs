@@ -27,6 +27,19 @@ export function termClientAsync(...args) {
   });
 }
 
+/*
+ * CPU time a process has used, in ns, all its threads (not its children):
+ * the sum of /proc/PID/task/* /schedstat's first field. Not a wall-clock
+ * figure: what a keystroke or a MB costs the server, whatever else runs.
+ */
+export function cpuNs(pid) {
+  let sum = 0;
+  for (const t of fs.readdirSync(`/proc/${pid}/task`)) {
+    try { sum += Number(fs.readFileSync(`/proc/${pid}/task/${t}/schedstat`, 'utf8').split(' ')[0]); } catch { /* gone */ }
+  }
+  return sum;
+}
+
 /* The ttyd binary: $TTYD, else one on PATH, else null. */
 export function ttydPath() {
   if (process.env.TTYD) return fs.existsSync(process.env.TTYD) ? process.env.TTYD : null;
@@ -57,6 +70,7 @@ export function startTtyd(bin, argv) {
         clearTimeout(t);
         resolve({
           url: `ws://127.0.0.1:${m[1]}/ws`,
+          pid: p.pid,
           stop: () => new Promise((r) => { if (p.exitCode !== null) r(); else { p.once('exit', r); p.kill('SIGTERM'); } }),
         });
       }

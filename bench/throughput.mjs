@@ -14,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { procMem } from '../tests/lib/clients.mjs';
 import { fmt, isMain, printTable, ratio, startBenchServer } from './lib.mjs';
-import { startTtyd, termClient, termClientAsync, ttydPath, ttydVersion } from './term.mjs';
+import { cpuNs, startTtyd, termClient, termClientAsync, ttydPath, ttydVersion } from './term.mjs';
 
 const ROUNDS = 3;
 
@@ -36,6 +36,7 @@ export async function run({ mb = 200 } = {}) {
   let ttyd = null, ttydErr = null;
   if (bin) { try { ttyd = await startTtyd(bin, ['python3', tmp]); } catch (e) { ttydErr = e.message; } }
   const best = { pty: null, coderoom: null, ttyd: null };
+  const cpu = { coderoom: [], ttyd: [] }; // server CPU ms per MB, each round
   const keep = (k, r) => { if (!best[k] || r.mb_s > best[k].mb_s) best[k] = r; };
   const before = procMem(srv.pid);
   let peakRss = before.rss, after;
@@ -43,8 +44,14 @@ export async function run({ mb = 200 } = {}) {
     for (let r = 0; r < ROUNDS; r++) {
       keep('pty', termClient('tput', 'pty', tmp));
       const sampler = setInterval(() => { const m = procMem(srv.pid); if (m) peakRss = Math.max(peakRss, m.rss); }, 50);
+      let c0 = cpuNs(srv.pid);
       try { keep('coderoom', await termClientAsync('tput', 'coderoom', `${srv.wsUrl}/ws`, tmp)); } finally { clearInterval(sampler); }
-      if (ttyd) keep('ttyd', termClient('tput', 'ttyd', ttyd.url));
+      cpu.coderoom.push((cpuNs(srv.pid) - c0) / 1e6 / mb);
+      if (ttyd) {
+        c0 = cpuNs(ttyd.pid);
+        keep('ttyd', termClient('tput', 'ttyd', ttyd.url));
+        cpu.ttyd.push((cpuNs(ttyd.pid) - c0) / 1e6 / mb);
+      }
     }
   } finally {
     after = procMem(srv.pid);
@@ -63,6 +70,10 @@ export async function run({ mb = 200 } = {}) {
     rows.push({ metric: 'output throughput vs ttyd', coderoom: '-', base_name: 'ttyd',
       note: ttydErr || 'ttyd is not installed (Debian 12 has no package): TTYD=/path/to/ttyd make bench adds this row' });
   }
+  const low = (v) => (v.length ? Math.min(...v) : null);
+  rows.push({ metric: 'server CPU per MB of output (ms)', coderoom: fmt(low(cpu.coderoom), 2),
+    baseline: ttyd ? fmt(low(cpu.ttyd), 2) : '-', ratio: ttyd ? ratio(low(cpu.coderoom), low(cpu.ttyd)) : '-',
+    base_name: ttyd ? 'ttyd, its process' : '(no ttyd)' });
   rows.push({ metric: 'bytes received (MB)', coderoom: fmt(cr.bytes / 1e6, 1), baseline: fmt(base.bytes / 1e6, 1), base_name: '' });
   rows.push({ metric: 'server peak RSS during it (MiB)', coderoom: fmt(Math.max(after?.hwm ?? 0, peakRss) / 1048576, 1), baseline: fmt(before.rss / 1048576, 1), ratio: ratio(Math.max(after?.hwm ?? 0, peakRss), before.rss), base_name: 'server RSS before' });
   return rows;
