@@ -451,10 +451,25 @@ int http_on_writeable(struct conn *c)
 						 (const unsigned char *)"close",
 						 5, &p, end))
 			return -1;
-		if (lws_finalize_write_http_header(c->wsi, start, &p, end))
+		bool bodyless = h->resp_len == 0 || h->method == HTTP_HEAD ||
+				h->status == 304;
+		if (lws_finalize_http_header(c->wsi, &p, end))
 			return -1;
 		h->headers_sent = true;
-		if (h->resp_len == 0 || h->method == HTTP_HEAD || h->status == 304)
+		/* a body that fits after the headers goes with them: one
+		 * send and one WRITEABLE for a whole API answer */
+		size_t body = bodyless ? 0 : h->resp_len;
+		if (body && body <= (size_t)(end - p)) {
+			memcpy(p, h->borrowed ? h->borrowed : h->resp.data, body);
+			p += body;
+			h->sent = body;
+		}
+		int n = (int)(p - start);
+		if (lws_write(c->wsi, start, (size_t)n,
+			      bodyless || h->sent == h->resp_len ?
+			      LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP_HEADERS) != n)
+			return -1;
+		if (bodyless || h->sent == h->resp_len)
 			return finish_transaction(c);
 		lws_callback_on_writable(c->wsi);
 		return 0;
