@@ -21,6 +21,7 @@ if [ "$(id -u)" = 0 ]; then
   out=bench/results/sandbox-$(date -u +%Y-%m-%dT%H-%M-%SZ).jsonl
   if bench/sandbox-overhead.sh -j -n "${BENCH_SANDBOX_RUNS:-200}" >"$out.tmp"; then
     grep -v '^{' "$out.tmp"; grep '^{' "$out.tmp" >"$out"; echo
+    export BENCH_SANDBOX_JSONL=$PWD/$out	# its rows join the final table
   else
     cat "$out.tmp"; echo "bench: sandbox-overhead failed" >&2
   fi
