@@ -2,6 +2,8 @@
 # run.sh - coderoom's benchmarks (make bench). Prints a table of figures and
 # ratios against named baselines; never passes or fails on a number.
 # Needs what `make bench` set up: build/coderoom, python3, tests/node_modules.
+# TTYD=/path/to/ttyd adds ttyd as a baseline of the terminal benches (one on
+# PATH is used too; Debian 12 has no package).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CODEROOM_BIN=${CODEROOM_BIN:-$PWD/build/coderoom}
