@@ -437,6 +437,7 @@ static void on_probe_tick(uv_timer_t *t)
 	if (sandbox_probe_input(r->e->sb, r->sandbox_id) == 0) {
 		r->probe_pending = true;
 		r->probe_ms = now;
+		run__count_probe(r);
 	}
 }
 

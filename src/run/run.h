@@ -176,6 +176,7 @@ struct run_metrics {
 	struct metric *queue_wait;	/* seconds waited for a batch slot */
 	struct metric *spawn;		/* seconds from spawn to started */
 	struct metric *output;		/* bytes read {stream} */
+	struct metric *probes;		/* input-wait probes sent */
 	const char **lang_ids;		/* label values, owned */
 };
 

@@ -194,6 +194,8 @@ void run__count_end(struct run *r);
 void run__count_output(struct run *r, enum run_stream stream, size_t n);
 /* A step's program started, 'ns' after sandbox_spawn(). */
 void run__count_spawned(struct run *r, uint64_t ns);
+/* An input-wait probe was asked of the sandbox. */
+void run__count_probe(struct run *r);
 /* A run that asked for admission got its slot after 'waited_ns'. */
 void run__count_admitted(struct run *r, uint64_t waited_ns);
 
