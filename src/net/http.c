@@ -2,10 +2,12 @@
  * http.c - HTTP requests: body collection, routing, responses.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "lib/log.h"
 #include "lib/utf8.h"
@@ -115,16 +117,27 @@ static bool route_matches(const struct http_route *r, const char *path)
 			 : strcmp(path, r->path) == 0;
 }
 
+static const struct http_route *route_for(const struct conn *c)
+{
+	for (const struct http_route *r = c->srv->routes; r && r->path; r++)
+		if (route_matches(r, c->http->path))
+			return r;
+	return NULL;
+}
+
+static bool method_allowed(const struct http_route *r, enum http_method m)
+{
+	return ((m == HTTP_HEAD ? HTTP_GET : m) & r->methods) != 0;
+}
+
 static void dispatch(struct conn *c)
 {
 	struct http_req *h = c->http;
+	const struct http_route *r = route_for(c);
 	char allow[96];
 
-	for (const struct http_route *r = c->srv->routes; r && r->path; r++) {
-		if (!route_matches(r, h->path))
-			continue;
-		unsigned m = h->method == HTTP_HEAD ? HTTP_GET : h->method;
-		if (!(m & r->methods)) {
+	if (r) {
+		if (!method_allowed(r, h->method)) {
 			method_not_allowed(c, allow_header(r->methods, allow,
 							   sizeof(allow)));
 			return;
@@ -155,6 +168,7 @@ int http_on_request(struct conn *c, const char *uri)
 	buf_init(&h->body, c->srv->cfg->max_body_bytes);
 	buf_init(&h->resp, SIZE_MAX / 2);
 	h->conn = c;
+	h->content_length = -1;
 	h->method = method_of(c->wsi);
 	snprintf(h->path, sizeof(h->path), "%s", uri && *uri ? uri : "/");
 
@@ -172,10 +186,22 @@ int http_on_request(struct conn *c, const char *uri)
 		char *end;
 		errno = 0;
 		unsigned long long v = strtoull(len, &end, 10);
-		if (errno || *end || len[0] == '-') {
+		if (errno || *end || len[0] == '-' || v > LLONG_MAX) {
 			h->close_after = true;
 			http_reply_error(c, 400, NULL, "bad Content-Length");
 			return 0;
+		}
+		h->content_length = (long long)v;
+		const struct http_route *r = route_for(c);
+		if (r && r->headers && method_allowed(r, h->method)) {
+			r->headers(c);
+			if (h->answered) {
+				/* the body stays unread: the connection
+				 * cannot carry another request */
+				if (v > 0)
+					h->close_after = true;
+				return 0;
+			}
 		}
 		if (v > c->srv->cfg->max_body_bytes) {
 			h->close_after = true;
@@ -215,6 +241,12 @@ int http_on_body_done(struct conn *c)
 		return 0;
 	dispatch(c);
 	return 0;
+}
+
+void http_hold(struct conn *c, unsigned secs)
+{
+	lws_set_timeout(c->wsi, secs ? PENDING_TIMEOUT_USER_OK
+				     : NO_PENDING_TIMEOUT, (int)secs);
 }
 
 void http_reply(struct conn *c, unsigned status, const char *type,
@@ -409,6 +441,84 @@ void http_on_closed(struct conn *c)
 {
 	req_free(c->http);
 	c->http = NULL;
+}
+
+bool http_same_origin(const struct conn *c)
+{
+	char origin[256], host[256];
+	const char *o;
+
+	if (lws_hdr_copy(c->wsi, origin, sizeof(origin), WSI_TOKEN_ORIGIN) <= 0)
+		return true;	/* not a browser */
+	if (lws_hdr_copy(c->wsi, host, sizeof(host), WSI_TOKEN_HOST) <= 0)
+		return false;
+	o = strstr(origin, "://");
+	o = o ? o + 3 : origin;
+	return strcasecmp(o, host) == 0;
+}
+
+/* Appends s[0..n) to out[*at..len) percent-encoding all but RFC 3986's
+ * unreserved characters; false when it does not fit. */
+static bool query_encode(const char *s, size_t n, char *out, size_t len,
+			 size_t *at)
+{
+	static const char hex[] = "0123456789ABCDEF";
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)s[i];
+		bool plain = (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+			     (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' ||
+			     ch == '.' || ch == '~';
+		if (*at + (plain ? 1 : 3) >= len)
+			return false;
+		if (plain) {
+			out[(*at)++] = (char)ch;
+		} else {
+			out[(*at)++] = '%';
+			out[(*at)++] = hex[ch >> 4];
+			out[(*at)++] = hex[ch & 15];
+		}
+	}
+	return true;
+}
+
+int http_query_string(const struct conn *c, char *out, size_t len)
+{
+	char frag[1024];
+	size_t at = 0;
+
+	if (len == 0)
+		return -1;
+	out[0] = '\0';
+	for (int i = 0;; i++) {
+		int fl = lws_hdr_fragment_length(c->wsi, WSI_TOKEN_HTTP_URI_ARGS, i);
+		if (fl <= 0)
+			break;
+		if ((size_t)fl >= sizeof(frag) ||
+		    lws_hdr_copy_fragment(c->wsi, frag, sizeof(frag),
+					  WSI_TOKEN_HTTP_URI_ARGS, i) != fl)
+			return -1;
+		/* lws decoded "name=value": encode both halves again */
+		char *eq = memchr(frag, '=', (size_t)fl);
+		size_t nl = eq ? (size_t)(eq - frag) : (size_t)fl;
+		if (i > 0) {
+			if (at + 1 >= len)
+				return -1;
+			out[at++] = '&';
+		}
+		if (!query_encode(frag, nl, out, len, &at))
+			return -1;
+		if (eq) {
+			if (at + 1 >= len)
+				return -1;
+			out[at++] = '=';
+			if (!query_encode(eq + 1, (size_t)fl - nl - 1, out, len,
+					  &at))
+				return -1;
+		}
+	}
+	out[at] = '\0';
+	return (int)at;
 }
 
 int http_header(const struct conn *c, const char *name, char *out,

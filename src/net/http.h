@@ -31,6 +31,7 @@ struct http_req {
 	char path[512];			/* decoded path, no query */
 	struct buf body;		/* request body (capped) */
 	bool has_body;			/* POST/PUT/PATCH with a body to read */
+	long long content_length;	/* as announced, or -1 */
 	bool answered;			/* a reply is queued or sent */
 
 	/* the response */
@@ -54,12 +55,19 @@ struct http_req {
  * 'prefix' is set (then the handler reads the rest of c->http->path). A
  * method outside 'methods' gets 405 with an Allow header; HEAD is answered
  * as GET. The table ends with an entry whose path is NULL.
+ *
+ * 'handle' runs once the body is in. 'headers', when set, runs before it,
+ * as soon as the headers of a request with a body (a POST, PUT, PATCH)
+ * have arrived and before the body is read or checked against the size
+ * limit; if it answers, the body is dropped unread, the connection
+ * closed after the answer, and 'handle' is not called.
  */
 struct http_route {
 	const char *path;
 	bool prefix;
 	unsigned methods;		/* enum http_method bits */
 	void (*handle)(struct conn *c);
+	void (*headers)(struct conn *c);
 };
 
 /* lws callback glue (server.c). Each returns 0, or -1 to close. */
@@ -68,6 +76,13 @@ int http_on_body(struct conn *c, const void *p, size_t n);
 int http_on_body_done(struct conn *c);
 int http_on_writeable(struct conn *c);
 void http_on_closed(struct conn *c);
+
+/*
+ * The handler answers later than lws's request timeout (20 s) allows: the
+ * connection waits up to 'secs' seconds for the answer before it is
+ * dropped (0: no limit).
+ */
+void http_hold(struct conn *c, unsigned secs);
 
 /* Responses. 'extra' is more header lines ("Name: value\r\n"), or NULL. */
 void http_reply(struct conn *c, unsigned status, const char *type,
@@ -91,5 +106,18 @@ json_t *http_body_json(struct conn *c);
  */
 int http_header(const struct conn *c, const char *name, char *out,
 		size_t len);
+
+/*
+ * The query string of the request (what followed '?'), percent-encoded
+ * again in a canonical form: lws hands out its arguments URL-decoded, so
+ * every byte but RFC 3986's unreserved ones is written as %XX ("a b&c"
+ * arrives as "a%20b%26c"). "" when there is none. Returns its length, or
+ * -1 when it does not fit in 'len' - 1 bytes.
+ */
+int http_query_string(const struct conn *c, char *out, size_t len);
+
+/* Whether the request (HTTP or a WebSocket upgrade) carries no Origin
+ * (not a browser) or one naming the host it was sent to. */
+bool http_same_origin(const struct conn *c);
 
 #endif
