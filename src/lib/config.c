@@ -63,7 +63,8 @@ enum {
 	OPT_CPU, OPT_WALL, OPT_OUT, OPT_MEM, OPT_PIDS, OPT_BCPU, OPT_BWALL,
 	OPT_BOUT, OPT_GRACE, OPT_MSG, OPT_BODY, OPT_RUNS, OPT_CCPU, OPT_CWALL,
 	OPT_CMEM, OPT_CACHE, OPT_APICONC, OPT_APIQ, OPT_WEAK, OPT_HELP,
-	OPT_VERSION, OPT_TOKEN, OPT_TOKENFILE,
+	OPT_VERSION, OPT_TOKEN, OPT_TOKENFILE, OPT_CORS, OPT_SIOMAX,
+	OPT_SIOPING, OPT_SIOPINGTO, OPT_SIOCONNTO,
 };
 
 static const struct option options[] = {
@@ -96,6 +97,11 @@ static const struct option options[] = {
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ "api-token", required_argument, NULL, OPT_TOKEN },
 	{ "api-token-file", required_argument, NULL, OPT_TOKENFILE },
+	{ "cors-origin", required_argument, NULL, OPT_CORS },
+	{ "sio-max-sessions", required_argument, NULL, OPT_SIOMAX },
+	{ "sio-ping-interval-ms", required_argument, NULL, OPT_SIOPING },
+	{ "sio-ping-timeout-ms", required_argument, NULL, OPT_SIOPINGTO },
+	{ "sio-connect-timeout-ms", required_argument, NULL, OPT_SIOCONNTO },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -154,6 +160,26 @@ bad:
 	return -EINVAL;
 }
 
+bool config_origin_valid(const char *s)
+{
+	const char *host;
+
+	if (strcmp(s, "*") == 0)
+		return true;
+	if (strncmp(s, "http://", 7) == 0)
+		host = s + 7;
+	else if (strncmp(s, "https://", 8) == 0)
+		host = s + 8;
+	else
+		return false;
+	if (!*host || strlen(s) > 255)
+		return false;
+	for (const char *p = host; *p; p++)	/* no path, no spaces */
+		if (*p == '/' || *p <= ' ' || *p >= 0x7f)
+			return false;
+	return true;
+}
+
 enum config_result config_parse(struct config *cfg, int argc, char **argv)
 {
 	const char *env_port = getenv("PORT");
@@ -176,6 +202,10 @@ enum config_result config_parse(struct config *cfg, int argc, char **argv)
 	cfg->cache_bytes = 256ull << 20;
 	cfg->api_concurrency = (unsigned)(ncpu > 0 ? ncpu : 1);
 	cfg->api_queue = 64;
+	cfg->sio_max_sessions = 1000;
+	cfg->sio_ping_interval_ms = 25000;
+	cfg->sio_ping_timeout_ms = 20000;
+	cfg->sio_connect_timeout_ms = 45000;
 
 	if (env_port && *env_port) {
 		char dummy[8];
@@ -225,6 +255,21 @@ enum config_result config_parse(struct config *cfg, int argc, char **argv)
 			break;
 		}
 		case OPT_TOKENFILE: cfg->api_token_file = optarg; break;
+		case OPT_CORS: {
+			size_t n = 0;
+			while (cfg->cors_origins[n])
+				n++;
+			if (n + 1 >= sizeof(cfg->cors_origins) /
+					     sizeof(cfg->cors_origins[0]) ||
+			    !config_origin_valid(optarg)) {
+				fprintf(stderr, "coderoom: --cors-origin wants "
+					"scheme://host[:port] or *, at most 15, "
+					"not '%s'\n", optarg);
+				return CONFIG_ERROR;
+			}
+			cfg->cors_origins[n] = optarg;
+			break;
+		}
 		case OPT_HELP:
 			fputs(usage, stdout);
 			return CONFIG_EXIT_OK;
@@ -267,6 +312,19 @@ enum config_result config_parse(struct config *cfg, int argc, char **argv)
 				break;
 			case OPT_APIQ:
 				cfg->api_queue = v > 100000 ? 100000 : (unsigned)v;
+				break;
+			case OPT_SIOMAX:
+				cfg->sio_max_sessions = v > 1000000 ? 1000000
+								    : (unsigned)v;
+				break;
+			case OPT_SIOPING:
+				cfg->sio_ping_interval_ms = v > 86400000 ? 86400000 : v;
+				break;
+			case OPT_SIOPINGTO:
+				cfg->sio_ping_timeout_ms = v > 86400000 ? 86400000 : v;
+				break;
+			case OPT_SIOCONNTO:
+				cfg->sio_connect_timeout_ms = v > 86400000 ? 86400000 : v;
 				break;
 			}
 		}

@@ -32,6 +32,12 @@ struct config {
 	const char *api_tokens[16];	/* --api-token, NULL-terminated */
 	const char *api_token_file;	/* one token a line */
 	bool allow_weak_sandbox;
+	/* Socket.IO on /socket.io/ */
+	const char *cors_origins[16];	/* --cors-origin, NULL-terminated */
+	unsigned sio_max_sessions;	/* Engine.IO sessions at once */
+	uint64_t sio_ping_interval_ms;	/* heartbeat, as Engine.IO's */
+	uint64_t sio_ping_timeout_ms;
+	uint64_t sio_connect_timeout_ms; /* to the first Socket.IO CONNECT */
 };
 
 enum config_result { CONFIG_OK, CONFIG_EXIT_OK, CONFIG_ERROR };
@@ -42,6 +48,9 @@ enum config_result { CONFIG_OK, CONFIG_EXIT_OK, CONFIG_ERROR };
  * (CONFIG_ERROR). Pure apart from that printing; for tests.
  */
 enum config_result config_parse(struct config *cfg, int argc, char **argv);
+/* Whether s is an origin as browsers send it (scheme://host[:port], http
+ * or https, no path) or "*". */
+bool config_origin_valid(const char *s);
 /* Parses "HOST:PORT", "[V6]:PORT", ":PORT" or "PORT". 0 or -EINVAL. */
 int config_parse_listen(const char *s, char *host, size_t hostlen, int *port);
 
