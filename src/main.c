@@ -32,6 +32,7 @@
 #include "proto/app.h"
 #include "proto/auth.h"
 #include "proto/routes.h"
+#include "proto/sio_transport.h"
 #include "run/cache.h"
 #include "run/lang.h"
 #include "run/run.h"
@@ -125,6 +126,8 @@ static void on_closed_noop(uv_handle_t *h)
 static void finalize(void)
 {
 	uv_timer_stop(&g.shutdown_timer);
+	sio_hub_free(g.app.sio);	/* before lws drops the requests it holds */
+	g.app.sio = NULL;
 	server_stop(&g.srv);
 	if (g.sb) {
 		sandbox_close(g.sb);
@@ -143,6 +146,7 @@ static void on_shutdown_tick(uv_timer_t *t)
 	uint64_t waited = server_now_ms() - g.phase_start;
 
 	if (g.phase == 1 && (g.engine.active == 0 || waited > 3000)) {
+		sio_hub_shutdown(g.app.sio);
 		server_begin_shutdown(&g.srv);
 		g.phase = 2;
 		g.phase_start = server_now_ms();
@@ -262,6 +266,11 @@ int main(int argc, char **argv)
 	g.app.langs = &g.langs;
 	g.app.sb = g.sb;
 	g.app.auth = &g.auth;
+	g.app.sio = sio_hub_new(&g.loop, &g.app, proto_sio_modules);
+	if (!g.app.sio) {
+		log_error("main: out of memory");
+		goto out_sandbox;
+	}
 
 	g.srv.loop = &g.loop;
 	g.srv.cfg = &g.cfg;
@@ -303,6 +312,8 @@ int main(int argc, char **argv)
 out_server:
 	server_stop(&g.srv);
 out_sandbox:
+	sio_hub_free(g.app.sio);
+	g.app.sio = NULL;
 	sandbox_close(g.sb);
 	run_engine_release(&g.engine);
 	uv_run(&g.loop, UV_RUN_DEFAULT);

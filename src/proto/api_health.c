@@ -7,6 +7,7 @@
 #include "proto/api.h"
 #include "proto/app.h"
 #include "proto/auth.h"
+#include "proto/sio_transport.h"
 #include "run/cache.h"
 #include "run/run.h"
 #include "sandbox/sandbox.h"
@@ -44,6 +45,22 @@ static json_t *cache_json(const struct cache *k, const struct run_engine *e)
 			 "compiles", (json_int_t)e->compiles);
 }
 
+static json_t *sio_json(const struct sio_hub *h)
+{
+	struct sio_stats st;
+
+	sio_hub_stats(h, &st);
+	return json_pack("{s:i, s:i, s:i, s:I, s:I, s:I, s:I, s:I}",
+			 "sessions", (int)st.sessions,
+			 "polling", (int)st.polling,
+			 "max_sessions", (int)st.max_sessions,
+			 "opened", (json_int_t)st.opened,
+			 "refused", (json_int_t)st.refused,
+			 "upgraded", (json_int_t)st.upgraded,
+			 "timed_out", (json_int_t)st.timed_out,
+			 "errors", (json_int_t)st.errors);
+}
+
 void api_health(struct conn *c)
 {
 	struct server *s = c->srv;
@@ -55,7 +72,7 @@ void api_health(struct conn *c)
 		avail += a->langs->v[i].available;
 	http_reply_json(c, 200, json_pack(
 		"{s:s, s:s, s:I, s:i, s:i, s:I, s:o, s:{s:i, s:i, s:i, s:i},"
-		" s:o, s:{s:i, s:i}, s:b}",
+		" s:o, s:{s:i, s:i}, s:b, s:o}",
 		"status", "ok",
 		"version", CODEROOM_VERSION,
 		"uptime_s", (json_int_t)server_uptime_s(s),
@@ -68,7 +85,8 @@ void api_health(struct conn *c)
 		"slots", (int)e->batch_slots, "max_waiting", (int)e->queue_max,
 		"compile_cache", cache_json(e->cache, e),
 		"languages", "available", (int)avail, "total", (int)a->langs->n,
-		"api_tokens", auth_enabled(a->auth)));
+		"api_tokens", auth_enabled(a->auth),
+		"socketio", sio_json(a->sio)));
 }
 
 void api_languages(struct conn *c)
