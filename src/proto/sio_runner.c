@@ -1,0 +1,292 @@
+/*
+ * sio_runner.c - the interactive runner's Socket.IO events.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/log.h"
+#include "lib/utf8.h"
+#include "proto/app.h"
+#include "proto/report.h"
+#include "proto/sio_runner.h"
+#include "proto/stream.h"
+#include "run/run.h"
+
+#define PROMPT_MAX 1024
+
+/* A socket's state (sio_socket_state()). */
+struct runner {
+	struct sio_socket *s;
+	struct stream st;
+	struct utf8_decoder dec[3];	/* by stream */
+	struct buf line;		/* stdout since the last newline */
+	bool ready;			/* set up by connect() */
+};
+
+#define runner_of_stream(stp) \
+	((struct runner *)((char *)(stp) - offsetof(struct runner, st)))
+#define runner_of_sub(subp) runner_of_stream(stream_of(subp))
+
+static size_t queued(const struct stream *st)
+{
+	return sio_socket_queued(runner_of_stream(st)->s);
+}
+
+static void send_text(struct runner *x, enum run_stream stream,
+		      const struct buf *text)
+{
+	if (text->len == 0)
+		return;
+	sio_emit(x->s, "output", json_pack("{s:s%, s:s}", "data", text->data,
+					   text->len, "stream",
+					   stream == RUN_STDERR ? "stderr"
+								: "stdout"));
+}
+
+/* Keeps the text after the last newline: the prompt of an input(). */
+static void track_line(struct runner *x, const struct buf *text)
+{
+	struct buf *line = &x->line;
+	const char *nl = memrchr(text->data, '\n', text->len);
+	const char *from = nl ? nl + 1 : text->data;
+	size_t n = text->len - (size_t)(from - text->data);
+
+	if (nl)
+		buf_reset(line);
+	if (line->len + n > line->max)
+		buf_consume(line, line->len + n - line->max);
+	if (n > line->max)
+		from += n - line->max, n = line->max;
+	buf_append(line, from, n);
+}
+
+static void on_output(struct run_sub *sub, enum run_stream stream,
+		      const char *p, size_t n)
+{
+	struct runner *x = runner_of_sub(sub);
+	struct buf text;
+
+	buf_init(&text, 4 * n + 16);
+	if (utf8_decode(&x->dec[stream], p, n, &text) == 0) {
+		if (stream == RUN_STDOUT)
+			track_line(x, &text);
+		send_text(x, stream, &text);
+	}
+	buf_release(&text);
+	stream_flow_update(&x->st);
+}
+
+static void on_state(struct run_sub *sub, enum run_state state)
+{
+	struct runner *x = runner_of_sub(sub);
+
+	if (state == RUN_WAITING)
+		sio_emit(x->s, "input_request",
+			 json_pack("{s:s%}", "prompt", buf_str(&x->line),
+				   x->line.len));
+}
+
+static void on_exited(struct run_sub *sub, const struct run_result *res)
+{
+	struct runner *x = runner_of_sub(sub);
+
+	for (int s = RUN_STDOUT; s <= RUN_STDERR; s++) {
+		struct buf text;
+		buf_init(&text, 16);
+		if (utf8_finish(&x->dec[s], &text) == 0)
+			send_text(x, (enum run_stream)s, &text);
+		buf_release(&text);
+	}
+	if (res->status == RUN_INTERNAL_ERROR)
+		sio_emit(x->s, "error", json_pack("{s:s}", "message",
+						  res->message));
+	sio_emit(x->s, "exit", json_pack(
+		"{s:o, s:o, s:s, s:I, s:I}",
+		"code", res->exit_code >= 0 ? json_integer(res->exit_code)
+					    : json_null(),
+		"signal", report_signal(res->signal),
+		"status", run_status_name(res->status),
+		"wall_ms", (json_int_t)res->wall_ms,
+		"cpu_ms", (json_int_t)res->cpu_ms));
+	stream_unpause(&x->st);
+	x->st.run_id[0] = '\0';
+}
+
+static const struct run_sub_ops sub_ops = {
+	.output = on_output,
+	.state = on_state,
+	.exited = on_exited,
+};
+
+static void runner_connect(struct sio_socket *s, void *state)
+{
+	struct runner *x = state;
+	const struct lang_table *t = sio_socket_app(s)->langs;
+	json_t *langs = json_array();
+
+	x->s = s;
+	stream_init_queue(&x->st, queued, &sub_ops);
+	buf_init(&x->line, PROMPT_MAX);
+	for (int i = 0; i < 3; i++)
+		utf8_decoder_init(&x->dec[i]);
+	x->ready = true;
+	for (size_t i = 0; i < t->n; i++)
+		if (t->v[i].available)
+			json_array_append_new(langs, json_string(t->v[i].id));
+	sio_emit(s, "connected", json_pack("{s:s, s:o}", "sid",
+					   sio_socket_id(s), "languages",
+					   langs));
+}
+
+static void runner_disconnect(struct sio_socket *s, void *state)
+{
+	struct runner *x = state;
+
+	if (!x->ready)
+		return;
+	/* nothing can re-attach to it: a pipe run ends with its last
+	 * subscriber (run.h) */
+	stream_release(&x->st);
+	buf_release(&x->line);
+	x->ready = false;
+}
+
+static void runner_drained(struct sio_socket *s, void *state)
+{
+	struct runner *x = state;
+
+	if (x->ready)
+		stream_drained(&x->st);
+}
+
+/* The payload object, or NULL after refusing the call. */
+static json_t *payload(struct sio_socket *s, struct sio_call *call)
+{
+	if (!json_is_object(call->arg)) {
+		sio_fail(s, call, "'%s' wants an object argument", call->event);
+		return NULL;
+	}
+	return call->arg;
+}
+
+static void on_start(struct sio_socket *s, void *state, struct sio_call *call)
+{
+	struct runner *x = state;
+	struct app *app = sio_socket_app(s);
+	json_t *msg = payload(s, call), *code, *lang;
+	struct run *run;
+	int err;
+
+	if (!msg)
+		return;
+	code = json_object_get(msg, "code");
+	lang = json_object_get(msg, "language");
+	if (stream_active_run(&x->st)) {
+		sio_fail(s, call, "a program is already running; stop it first");
+		return;
+	}
+	if (!json_is_string(code)) {
+		sio_fail(s, call, "'code' must be a string");
+		return;
+	}
+	if (lang && !json_is_null(lang) && !json_is_string(lang)) {
+		sio_fail(s, call, "'language' must be a string");
+		return;
+	}
+	const char *name = json_is_string(lang) && json_string_length(lang)
+				   ? json_string_value(lang) : "python";
+	const struct lang *l = lang_find(app->langs, name);
+	if (!l || !l->available) {
+		sio_fail(s, call, l ? "language '%.64s' is not installed on "
+				      "this server"
+				    : "unsupported language '%.64s'", name);
+		return;
+	}
+	struct run_request req = {
+		.lang = l,
+		.code = json_string_value(code),
+		.code_len = json_string_length(code),
+		.mode = RUN_PIPES,
+		.keep_stdin = true,
+		.interactive = true,	/* a person types: not batch limits */
+	};
+	stream_reset(&x->st, false);
+	for (int i = 0; i < 3; i++)
+		utf8_decoder_init(&x->dec[i]);
+	buf_reset(&x->line);
+	err = run_start(app->engine, &req, &x->st.sub, &run);
+	if (err == -EAGAIN || err == -EBUSY) {
+		sio_fail(s, call, "the server is busy; try again shortly");
+		return;
+	}
+	if (err) {
+		sio_fail(s, call, "cannot start the program: %s",
+			 strerror(-err));
+		return;
+	}
+	snprintf(x->st.run_id, sizeof(x->st.run_id), "%s", run_id(run));
+	sio_emit(s, "started", json_pack("{s:s, s:s}", "run", x->st.run_id,
+					 "language", l->id));
+	sio_ack(s, call, json_pack("{s:b, s:s, s:s}", "ok", 1, "run",
+				   x->st.run_id, "language", l->id));
+}
+
+static void on_input(struct sio_socket *s, void *state, struct sio_call *call)
+{
+	struct runner *x = state;
+	struct run *run = stream_active_run(&x->st);
+	json_t *text = NULL;
+	int err;
+
+	if (json_is_string(call->arg))	/* a bare string: lenient */
+		text = call->arg;
+	else if (json_is_object(call->arg))
+		text = json_object_get(call->arg, "input") ?
+		       json_object_get(call->arg, "input") :
+		       json_object_get(call->arg, "data");
+	if (!json_is_string(text)) {
+		sio_fail(s, call, "'send_input' wants {\"input\": \"text\"}");
+		return;
+	}
+	if (!run) {
+		sio_fail(s, call, "no program is running");
+		return;
+	}
+	buf_reset(&x->line);	/* the next prompt starts here */
+	err = run_input(run, json_string_value(text), json_string_length(text));
+	if (!err)
+		err = run_input(run, "\n", 1);
+	if (err)
+		sio_fail(s, call, err == -ENOBUFS
+			 ? "the program is not reading its input"
+			 : "the program's input is closed");
+}
+
+static void on_stop(struct sio_socket *s, void *state, struct sio_call *call)
+{
+	struct runner *x = state;
+	struct run *run = stream_active_run(&x->st);
+
+	if (!run) {
+		sio_fail(s, call, "no program is running");
+		return;
+	}
+	run_kill(run, RUN_KILL_USER);
+}
+
+static const struct sio_event events[] = {
+	{ "start_interactive", on_start },
+	{ "send_input", on_input },
+	{ "stop", on_stop },
+	{ NULL, NULL },
+};
+
+const struct sio_module sio_runner = {
+	.name = "runner",
+	.state_size = sizeof(struct runner),
+	.connect = runner_connect,
+	.disconnect = runner_disconnect,
+	.drained = runner_drained,
+	.events = events,
+};
