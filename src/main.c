@@ -33,10 +33,13 @@
 #include "proto/auth.h"
 #include "proto/routes.h"
 #include "proto/sio_transport.h"
+#include "room/room.h"
+#include "room/room_sqlite.h"
 #include "run/cache.h"
 #include "run/lang.h"
 #include "run/run.h"
 #include "sandbox/sandbox.h"
+#include "store/store.h"
 
 #define WEBROOT_MAX (64u * 1024 * 1024)
 
@@ -50,6 +53,9 @@ static struct {
 	struct cache cache;
 	struct auth auth;
 	struct webroot web;
+	struct store store;
+	struct room_store room_store;
+	struct rooms rooms;
 	struct sandbox *sb;
 	uv_signal_t sigint, sigterm;
 	uv_timer_t shutdown_timer;
@@ -134,6 +140,7 @@ static void finalize(void)
 		g.sb = NULL;
 		g.app.sb = NULL;
 	}
+	rooms_release(&g.rooms);
 	run_engine_release(&g.engine);
 	uv_close((uv_handle_t *)&g.sigint, on_closed_noop);
 	uv_close((uv_handle_t *)&g.sigterm, on_closed_noop);
@@ -291,6 +298,25 @@ int main(int argc, char **argv)
 			 strerror(-err));
 	else
 		g.engine.cache = &g.cache;
+	/* the database too: its files belong to the service user */
+	if ((err = store_open(&g.store, g.cfg.data_dir))) {
+		log_error("main: cannot open the database in '%s': %s",
+			  g.cfg.data_dir, strerror(-err));
+		goto out_server;
+	}
+	struct room_limits rl;
+	room_limits_default(&rl);
+	rl.doc_bytes = (size_t)g.cfg.room_doc_bytes;
+	rl.log = (size_t)g.cfg.room_log;
+	rl.chat_bytes = (size_t)g.cfg.room_chat_bytes;
+	rl.members = g.cfg.room_members;
+	rl.rooms = g.cfg.max_rooms;
+	rl.stored_rooms = g.cfg.max_stored_rooms;
+	rl.rate = g.cfg.room_rate;
+	rl.snapshot_every = g.cfg.room_snapshot_every;
+	room_sqlite_init(&g.room_store, &g.store);
+	rooms_init(&g.rooms, &g.room_store, &rl, &g.engine, &g.langs);
+	g.app.rooms = &g.rooms;
 
 	uv_signal_init(&g.loop, &g.sigint);
 	uv_signal_init(&g.loop, &g.sigterm);
@@ -323,6 +349,7 @@ out_loop:
 	webroot_release(&g.web);
 	lang_table_release(&g.langs);
 	cache_close(&g.cache);
+	store_close(&g.store);
 	auth_release(&g.auth);
 	log_info("main: bye");
 	return rc;

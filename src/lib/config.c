@@ -55,6 +55,19 @@ static const char usage[] =
 "  --api-token-file FILE     the same, one token a line\n"
 "  --allow-weak-sandbox      run code even where the host cannot give every\n"
 "                            isolation feature (the missing ones are logged)\n"
+"\n"
+"Rooms (shared documents; kept in DIR/coderoom.db):\n"
+"  --room-doc-bytes N        largest document, UTF-8 bytes (default 1048576)\n"
+"  --room-log N              updates kept for reconnecting clients (default 1000)\n"
+"  --room-chat-bytes N       longest chat line, bytes (default 2000)\n"
+"  --room-members N          members connected to one room (default 50)\n"
+"  --max-rooms N             rooms open (in memory) at once (default 1000)\n"
+"  --max-stored-rooms N      rooms in the database (default 100000)\n"
+"  --room-rate N             room messages a second per member (default 50)\n"
+"  --room-snapshot-every N   updates between snapshots (default 100)\n"
+"  --ws-ping-ms N            ping a silent WebSocket after N ms (default 2500)\n"
+"  --ws-timeout-ms N         close a WebSocket silent for N ms (default 10000)\n"
+"\n"
 "  --help                    this text\n"
 "  --version                 the version\n";
 
@@ -65,6 +78,8 @@ enum {
 	OPT_CMEM, OPT_CACHE, OPT_APICONC, OPT_APIQ, OPT_WEAK, OPT_HELP,
 	OPT_VERSION, OPT_TOKEN, OPT_TOKENFILE, OPT_CORS, OPT_SIOMAX,
 	OPT_SIOPING, OPT_SIOPINGTO, OPT_SIOCONNTO,
+	OPT_RDOC, OPT_RLOG, OPT_RCHAT, OPT_RMEMBERS, OPT_MAXROOMS,
+	OPT_MAXSTORED, OPT_RRATE, OPT_RSNAP, OPT_WSPING, OPT_WSTIMEOUT,
 };
 
 static const struct option options[] = {
@@ -102,6 +117,16 @@ static const struct option options[] = {
 	{ "sio-ping-interval-ms", required_argument, NULL, OPT_SIOPING },
 	{ "sio-ping-timeout-ms", required_argument, NULL, OPT_SIOPINGTO },
 	{ "sio-connect-timeout-ms", required_argument, NULL, OPT_SIOCONNTO },
+	{ "room-doc-bytes", required_argument, NULL, OPT_RDOC },
+	{ "room-log", required_argument, NULL, OPT_RLOG },
+	{ "room-chat-bytes", required_argument, NULL, OPT_RCHAT },
+	{ "room-members", required_argument, NULL, OPT_RMEMBERS },
+	{ "max-rooms", required_argument, NULL, OPT_MAXROOMS },
+	{ "max-stored-rooms", required_argument, NULL, OPT_MAXSTORED },
+	{ "room-rate", required_argument, NULL, OPT_RRATE },
+	{ "room-snapshot-every", required_argument, NULL, OPT_RSNAP },
+	{ "ws-ping-ms", required_argument, NULL, OPT_WSPING },
+	{ "ws-timeout-ms", required_argument, NULL, OPT_WSTIMEOUT },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -206,6 +231,16 @@ enum config_result config_parse(struct config *cfg, int argc, char **argv)
 	cfg->sio_ping_interval_ms = 25000;
 	cfg->sio_ping_timeout_ms = 20000;
 	cfg->sio_connect_timeout_ms = 45000;
+	cfg->room_doc_bytes = 1024 * 1024;
+	cfg->room_log = 1000;
+	cfg->room_chat_bytes = 2000;
+	cfg->room_members = 50;
+	cfg->max_rooms = 1000;
+	cfg->max_stored_rooms = 100000;
+	cfg->room_rate = 50;
+	cfg->room_snapshot_every = 100;
+	cfg->ws_ping_ms = 2500;
+	cfg->ws_timeout_ms = 10000;
 
 	if (env_port && *env_port) {
 		char dummy[8];
@@ -326,6 +361,31 @@ enum config_result config_parse(struct config *cfg, int argc, char **argv)
 			case OPT_SIOCONNTO:
 				cfg->sio_connect_timeout_ms = v > 86400000 ? 86400000 : v;
 				break;
+			case OPT_RDOC:
+				cfg->room_doc_bytes = v > (64u << 20) ? 64u << 20 : v;
+				break;
+			case OPT_RLOG:
+				cfg->room_log = v > 1000000 ? 1000000 : v;
+				break;
+			case OPT_RCHAT:
+				cfg->room_chat_bytes = v > 65536 ? 65536 : v;
+				break;
+			case OPT_RMEMBERS:
+				cfg->room_members = v > 10000 ? 10000 : (unsigned)v;
+				break;
+			case OPT_MAXROOMS:
+				cfg->max_rooms = v > 1000000 ? 1000000 : (unsigned)v;
+				break;
+			case OPT_MAXSTORED: cfg->max_stored_rooms = v; break;
+			case OPT_RRATE:
+				cfg->room_rate = v > 100000 ? 100000 : (unsigned)v;
+				break;
+			case OPT_RSNAP:
+				cfg->room_snapshot_every = v > 1000000 ? 1000000 :
+							   (unsigned)v;
+				break;
+			case OPT_WSPING: cfg->ws_ping_ms = v; break;
+			case OPT_WSTIMEOUT: cfg->ws_timeout_ms = v; break;
 			}
 		}
 	}

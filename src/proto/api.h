@@ -5,6 +5,7 @@
  *   api_execute.c   POST and GET /api/execute, POST /run_code
  *   api_runs.c      POST /api/runs (native batch API)
  *   api_piston.c    GET /api/v2/runtimes, POST /api/v2/execute
+ *   api_rooms.c     POST /create_session, GET /editor/ID, GET /api/rooms/ID
  *
  * Each answers with http_reply*() (http.h), at once or when its run ends.
  * routes.c maps the paths to them.
@@ -22,5 +23,8 @@ void api_run_code(struct conn *c);
 void api_runs(struct conn *c);
 void api_piston_runtimes(struct conn *c);
 void api_piston_execute(struct conn *c);
+void api_create_session(struct conn *c);
+void api_editor(struct conn *c);
+void api_rooms(struct conn *c);
 
 #endif

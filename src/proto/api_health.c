@@ -8,6 +8,7 @@
 #include "proto/app.h"
 #include "proto/auth.h"
 #include "proto/sio_transport.h"
+#include "room/room.h"
 #include "run/cache.h"
 #include "run/run.h"
 #include "sandbox/sandbox.h"
@@ -67,10 +68,11 @@ void api_health(struct conn *c)
 	const struct app *a = app_of(c);
 	const struct run_engine *e = a->engine;
 	size_t avail = 0;
+	json_t *j;
 
 	for (size_t i = 0; i < a->langs->n; i++)
 		avail += a->langs->v[i].available;
-	http_reply_json(c, 200, json_pack(
+	j = json_pack(
 		"{s:s, s:s, s:I, s:i, s:i, s:I, s:o, s:{s:i, s:i, s:i, s:i},"
 		" s:o, s:{s:i, s:i}, s:b, s:o}",
 		"status", "ok",
@@ -86,7 +88,18 @@ void api_health(struct conn *c)
 		"compile_cache", cache_json(e->cache, e),
 		"languages", "available", (int)avail, "total", (int)a->langs->n,
 		"api_tokens", auth_enabled(a->auth),
-		"socketio", sio_json(a->sio)));
+		"socketio", sio_json(a->sio));
+	if (j && a->rooms)
+		json_object_set_new(j, "rooms", json_pack(
+			"{s:i, s:I, s:I, s:I, s:I, s:I, s:I}",
+			"open", (int)a->rooms->open,
+			"loads", (json_int_t)a->rooms->loads,
+			"pushes", (json_int_t)a->rooms->pushes,
+			"updates", (json_int_t)a->rooms->updates,
+			"push_p50_us", (json_int_t)rooms_push_quantile_us(a->rooms, 0.5),
+			"push_p99_us", (json_int_t)rooms_push_quantile_us(a->rooms, 0.99),
+			"push_max_us", (json_int_t)(a->rooms->push_max_ns / 1000)));
+	http_reply_json(c, 200, j);
 }
 
 void api_languages(struct conn *c)

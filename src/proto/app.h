@@ -20,6 +20,7 @@ struct lang_table;
 struct sandbox;
 struct auth;
 struct sio_hub;
+struct rooms;
 
 struct app {
 	const struct config *cfg;
@@ -28,6 +29,7 @@ struct app {
 	struct sandbox *sb;		/* for health: its features */
 	const struct auth *auth;	/* API tokens */
 	struct sio_hub *sio;		/* Socket.IO sessions */
+	struct rooms *rooms;		/* open rooms and the room store */
 };
 
 static inline struct app *app_of(const struct conn *c)

@@ -30,6 +30,9 @@ const struct http_route proto_routes[] = {
 	{ "/api/runs", false, HTTP_POST, api_runs, NULL },
 	{ "/api/v2/runtimes", false, HTTP_GET, api_piston_runtimes, NULL },
 	{ "/api/v2/execute", false, HTTP_POST, api_piston_execute, NULL },
+	{ "/create_session", false, HTTP_POST, api_create_session, NULL },
+	{ "/editor/", true, HTTP_GET, api_editor, NULL },
+	{ "/api/rooms/", true, HTTP_GET, api_rooms, NULL },
 	/* Engine.IO answers every method itself, as its reference does */
 	{ "/socket.io/", true, EVERY_METHOD, sio_http, sio_http_headers },
 	{ NULL, false, 0, NULL, NULL },
