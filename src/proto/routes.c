@@ -3,6 +3,7 @@
  */
 #include "proto/api.h"
 #include "proto/routes.h"
+#include "proto/sio_collab.h"
 #include "proto/sio_runner.h"
 #include "proto/sio_transport.h"
 
@@ -16,6 +17,7 @@ const struct ws_dialect *const proto_dialects[] = {
 
 const struct sio_module *const proto_sio_modules[] = {
 	&sio_runner,
+	&sio_collab,	/* after the runner: it sets the runner's target */
 	NULL,
 };
 

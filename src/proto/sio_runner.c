@@ -22,6 +22,8 @@ struct runner {
 	struct utf8_decoder dec[3];	/* by stream */
 	struct buf line;		/* stdout since the last newline */
 	bool ready;			/* set up by connect() */
+	const struct sio_run_target *target; /* a room's run, or NULL */
+	void *target_ctx;
 };
 
 #define runner_of_stream(stp) \
@@ -42,6 +44,13 @@ static void send_text(struct runner *x, enum run_stream stream,
 					   text->len, "stream",
 					   stream == RUN_STDERR ? "stderr"
 								: "stdout"));
+}
+
+static void reset_text(struct runner *x)
+{
+	for (int i = 0; i < 3; i++)
+		utf8_decoder_init(&x->dec[i]);
+	buf_reset(&x->line);
 }
 
 /* Keeps the text after the last newline: the prompt of an input(). */
@@ -170,6 +179,33 @@ static json_t *payload(struct sio_socket *s, struct sio_call *call)
 	return call->arg;
 }
 
+/* start_interactive in a room: the room's run. */
+static void start_target(struct sio_socket *s, struct runner *x,
+			 struct sio_call *call, json_t *code, json_t *lang)
+{
+	const char *why;
+
+	if ((code && !json_is_null(code) && !json_is_string(code)) ||
+	    (lang && !json_is_null(lang) && !json_is_string(lang))) {
+		sio_fail(s, call, "'code' and 'language' must be strings");
+		return;
+	}
+	why = x->target->start(x->target_ctx,
+			       json_is_string(code) ? json_string_value(code)
+						    : NULL,
+			       json_string_length(code),
+			       json_is_string(lang) && json_string_length(lang)
+				       ? json_string_value(lang) : NULL);
+	if (why) {
+		sio_fail(s, call, "%s", why);
+		return;
+	}
+	sio_ack(s, call, json_pack("{s:b, s:s, s:s}", "ok", 1, "run",
+				   x->st.run_id, "language",
+				   x->st.sub.run ? run_lang(x->st.sub.run)->id
+						 : ""));
+}
+
 static void on_start(struct sio_socket *s, void *state, struct sio_call *call)
 {
 	struct runner *x = state;
@@ -182,6 +218,10 @@ static void on_start(struct sio_socket *s, void *state, struct sio_call *call)
 		return;
 	code = json_object_get(msg, "code");
 	lang = json_object_get(msg, "language");
+	if (x->target) {
+		start_target(s, x, call, code, lang);
+		return;
+	}
 	if (stream_active_run(&x->st)) {
 		sio_fail(s, call, "a program is already running; stop it first");
 		return;
@@ -212,9 +252,7 @@ static void on_start(struct sio_socket *s, void *state, struct sio_call *call)
 		.interactive = true,	/* a person types: not batch limits */
 	};
 	stream_reset(&x->st, false);
-	for (int i = 0; i < 3; i++)
-		utf8_decoder_init(&x->dec[i]);
-	buf_reset(&x->line);
+	reset_text(x);
 	err = run_start(app->engine, &req, &x->st.sub, &run);
 	if (err == -EAGAIN || err == -EBUSY) {
 		sio_fail(s, call, "the server is busy; try again shortly");
@@ -232,6 +270,26 @@ static void on_start(struct sio_socket *s, void *state, struct sio_call *call)
 				   x->st.run_id, "language", l->id));
 }
 
+/* send_input in a room: the text and a newline, at once. */
+static void input_target(struct sio_socket *s, struct runner *x,
+			 struct sio_call *call, json_t *text)
+{
+	size_t n = json_string_length(text);
+	char *line = malloc(n + 1);
+	const char *why;
+
+	if (!line) {
+		sio_fail(s, call, "out of memory");
+		return;
+	}
+	memcpy(line, json_string_value(text), n);
+	line[n] = '\n';
+	why = x->target->input(x->target_ctx, line, n + 1);
+	free(line);
+	if (why)
+		sio_fail(s, call, "%s", why);
+}
+
 static void on_input(struct sio_socket *s, void *state, struct sio_call *call)
 {
 	struct runner *x = state;
@@ -247,6 +305,10 @@ static void on_input(struct sio_socket *s, void *state, struct sio_call *call)
 		       json_object_get(call->arg, "data");
 	if (!json_is_string(text)) {
 		sio_fail(s, call, "'send_input' wants {\"input\": \"text\"}");
+		return;
+	}
+	if (x->target) {
+		input_target(s, x, call, text);
 		return;
 	}
 	if (!run) {
@@ -267,12 +329,60 @@ static void on_stop(struct sio_socket *s, void *state, struct sio_call *call)
 {
 	struct runner *x = state;
 	struct run *run = stream_active_run(&x->st);
+	const char *why;
 
+	if (x->target) {
+		if ((why = x->target->stop(x->target_ctx)))
+			sio_fail(s, call, "%s", why);
+		return;
+	}
 	if (!run) {
 		sio_fail(s, call, "no program is running");
 		return;
 	}
 	run_kill(run, RUN_KILL_USER);
+}
+
+void sio_runner_set_target(struct sio_socket *s,
+			   const struct sio_run_target *t, void *ctx)
+{
+	struct runner *x = sio_socket_state(s, &sio_runner);
+
+	if (!x || !x->ready)
+		return;
+	x->target = t;
+	x->target_ctx = t ? ctx : NULL;
+}
+
+void sio_runner_watch(struct sio_socket *s, struct run *run)
+{
+	struct runner *x = sio_socket_state(s, &sio_runner);
+
+	if (!x || !x->ready)
+		return;
+	stream_reset(&x->st, false);
+	reset_text(x);
+	snprintf(x->st.run_id, sizeof(x->st.run_id), "%s", run_id(run));
+	sio_emit(s, "started", json_pack("{s:s, s:s}", "run", x->st.run_id,
+					 "language", run_lang(run)->id));
+	run_attach(run, &x->st.sub);	/* the scrollback first, if any */
+}
+
+void sio_runner_unwatch(struct sio_socket *s)
+{
+	struct runner *x = sio_socket_state(s, &sio_runner);
+
+	if (!x || !x->ready)
+		return;
+	stream_reset(&x->st, false);
+	x->st.run_id[0] = '\0';
+}
+
+bool sio_runner_busy(const struct sio_socket *s)
+{
+	const struct runner *x = sio_socket_state(s, &sio_runner);
+
+	return x && x->ready && !x->target && stream_active_run(&x->st);
 }
 
 static const struct sio_event events[] = {

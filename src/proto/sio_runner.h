@@ -20,12 +20,44 @@
  * order before "exit". The run is paused while the client's transport
  * holds more than STREAM_HIGH bytes (proto/stream.h). A socket that
  * disconnects takes its run with it: nothing can re-attach to it.
+ *
+ * A socket in a room (sio_collab.c) runs the room's run instead: the
+ * collab module sets a target for start_interactive, send_input and stop
+ * while the socket is in the room, and shows the room's run on the socket
+ * with sio_runner_watch() (its output, a terminal's, is one stream).
  */
 #ifndef CODEROOM_SIO_RUNNER_H
 #define CODEROOM_SIO_RUNNER_H
 
+#include <stdbool.h>
+#include <stddef.h>
+
 #include "proto/sio_socket.h"
 
+struct run;
+
 extern const struct sio_module sio_runner;
+
+/* Where the runner's events go instead of a run of the socket's own.
+ * Each returns NULL, or why it refused (a message for the client). */
+struct sio_run_target {
+	/* code may be NULL (run what the target holds), lang NULL (its
+	 * default) */
+	const char *(*start)(void *ctx, const char *code, size_t len,
+			     const char *lang);
+	const char *(*input)(void *ctx, const char *p, size_t n);
+	const char *(*stop)(void *ctx);
+};
+
+/* Sets (or with NULL clears) the socket's target. */
+void sio_runner_set_target(struct sio_socket *s,
+			   const struct sio_run_target *t, void *ctx);
+/* Shows 'run' on the socket from now on (started, what the run still
+ * holds of its output, live output, exit), leaving the run it showed. */
+void sio_runner_watch(struct sio_socket *s, struct run *run);
+/* Stops showing a run (without ending it). */
+void sio_runner_unwatch(struct sio_socket *s);
+/* Whether the socket has a run of its own going. */
+bool sio_runner_busy(const struct sio_socket *s);
 
 #endif
