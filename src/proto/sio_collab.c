@@ -63,7 +63,11 @@ static void send_code_update(struct collab *c)
 	}
 	c->update_pending = false;
 	text = room_text(c->member.room, &len, NULL);
-	sio_emit(c->s, "code_update", json_pack("{s:s%}", "content", text, len));
+	if (sio_emit(c->s, "code_update", json_pack("{s:s%}", "content", text,
+						    len)) == -E2BIG)
+		sio_emit(c->s, "error", json_pack("{s:s}", "message",
+			 "the session's document is too large to send over "
+			 "Socket.IO"));
 }
 
 static void op_updates(struct room_member *m, uint64_t from,

@@ -119,14 +119,15 @@ int sio_emit(struct sio_socket *s, const char *event, json_t *payload)
 		json_decref(args);
 		return -ENOMEM;
 	}
-	buf_init(&b, s->cfg->limits.max_packet);
+	buf_init(&b, s->cfg->max_emit);
 	r = sio_encode_event(&b, NULL, SIO_NO_ID, event, args);
 	json_decref(args);
 	if (r) {
-		log_warn("sio %s: cannot encode '%s': %s", s->eio, event,
-			 strerror(-r));
+		log_warn("sio %s: cannot send '%s': %s", s->eio, event,
+			 r == -ENOBUFS ? "larger than the largest event"
+				       : strerror(-r));
 		buf_release(&b);
-		return r;
+		return r == -ENOBUFS ? -E2BIG : r;
 	}
 	return send_buf(s, &b);
 }
@@ -146,7 +147,7 @@ void sio_ack(struct sio_socket *s, struct sio_call *call, json_t *payload)
 		json_decref(args);
 		return;
 	}
-	buf_init(&b, s->cfg->limits.max_packet);
+	buf_init(&b, s->cfg->max_emit);
 	if (sio_encode_ack(&b, NULL, call->ack, args)) {
 		buf_release(&b);
 	} else {
@@ -177,7 +178,7 @@ static void send_packet(struct sio_socket *s,
 {
 	struct buf b;
 
-	buf_init(&b, s->cfg->limits.max_packet);
+	buf_init(&b, s->cfg->max_emit);
 	if (fill(&b, s, nsp)) {
 		buf_release(&b);
 		return;
@@ -354,6 +355,11 @@ uint64_t sio_socket_deadline(const struct sio_socket *s)
 
 void sio_socket_tick(struct sio_socket *s, uint64_t now)
 {
+	/* a session that is closing may wait for its client's next poll
+	 * (and up to 30 s): its rooms and runs let it go now, here, not in
+	 * the call that decided to close (a run's or a room's callback) */
+	if (s->closing && s->connected)
+		do_disconnect(s, now);
 	if (!s->connected && !s->closing && now >= s->connect_deadline) {
 		log_info("sio %s: no namespace joined within %llu ms; closing",
 			 s->eio, (unsigned long long)s->cfg->connect_timeout_ms);

@@ -67,7 +67,8 @@ struct sio_module {
 };
 
 struct sio_socket_config {
-	struct sio_limits limits;
+	struct sio_limits limits;	/* of packets from the client */
+	size_t max_emit;		/* bytes of one packet to it */
 	uint64_t connect_timeout_ms;	/* 45000 */
 	const struct sio_module *const *modules; /* NULL-terminated */
 };
@@ -86,7 +87,8 @@ void sio_socket_on_message(struct sio_socket *s, const char *data,
 /* The transport's queue shrank. */
 void sio_socket_drained(struct sio_socket *s);
 /* When sio_socket_tick() has work (the connect timeout); UINT64_MAX for
- * never. */
+ * never. The transport also ticks on the turn after a close was asked
+ * for: the modules let go of rooms and runs then. */
 uint64_t sio_socket_deadline(const struct sio_socket *s);
 void sio_socket_tick(struct sio_socket *s, uint64_t now);
 /* The session is over: modules disconnect, the socket is freed. */
@@ -107,9 +109,10 @@ void *sio_socket_state(const struct sio_socket *s,
 /*
  * Sends EVENT [event, payload] on "/" (payload stolen; NULL sends no
  * argument). Returns 0, -EPIPE when the socket is not connected or the
- * session is closing, -ENOMEM; when the client does not read and its
- * queue is full, the session is closed (it cannot be kept consistent) and
- * -ENOBUFS returned.
+ * session is closing, -ENOMEM, -E2BIG for an event over max_emit (not
+ * sent, logged); when the client does not read and its queue is full,
+ * the session is closed (it cannot be kept consistent) and -ENOBUFS
+ * returned.
  */
 int sio_emit(struct sio_socket *s, const char *event, json_t *payload);
 /* Answers the call's ack with [payload] (stolen), if it asked for one

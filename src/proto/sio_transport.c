@@ -30,6 +30,7 @@
 #define NEVER UINT64_MAX
 #define EXTRA_MAX 512		/* extra reply header lines */
 #define NO_STORE "Cache-Control: no-store\r\n"
+#define SIO_MAX_BUFFERED (4u << 20)
 
 struct sio_hub {
 	uv_loop_t *loop;
@@ -755,6 +756,20 @@ const struct ws_dialect sio_ws = {
 
 /* ---- the Socket.IO layer's side */
 
+/*
+ * What the Socket.IO layer asks for is carried out on the next turn of
+ * the loop, not inside its call: the caller may be a run's output
+ * callback or a room's broadcast to every member, and a pump that ended
+ * the session there would free the state they are walking (a room's
+ * member list, a run's subscribers). Emits of one turn also share one
+ * polling response.
+ */
+static void kick(struct sio_session *ss)
+{
+	if (!ss->pumping && !ss->dead)
+		uv_timer_start(&ss->timer, on_timer, 0, 0);
+}
+
 int sio_session_send(struct sio_session *ss, const char *data, size_t len)
 {
 	int r;
@@ -763,7 +778,7 @@ int sio_session_send(struct sio_session *ss, const char *data, size_t len)
 		return -EPIPE;
 	r = eio_session_send(ss->es, data, len, false, now_ms(ss->hub));
 	if (r == 0)
-		pump(ss);
+		kick(ss);
 	return r;
 }
 
@@ -772,7 +787,7 @@ void sio_session_close(struct sio_session *ss, const char *reason)
 	if (ss->dead)
 		return;
 	eio_session_close(ss->es, reason, now_ms(ss->hub));
-	pump(ss);
+	kick(ss);
 }
 
 size_t sio_session_queued(const struct sio_session *ss)
@@ -811,6 +826,11 @@ struct sio_hub *sio_hub_new(uv_loop_t *loop, struct app *app,
 		h->ecfg.max_payload = cfg->max_message_bytes;
 	sio_limits_default(&h->scfg.limits);
 	h->scfg.limits.max_packet = h->ecfg.max_payload;
+	/* what waits for a client that does not read: flow control keeps
+	 * it near 256 KiB (runs) or one text (rooms); this is the hard cap,
+	 * and one event may take half of it (a whole session document) */
+	h->ecfg.max_buffered = SIO_MAX_BUFFERED;
+	h->scfg.max_emit = SIO_MAX_BUFFERED / 2;
 	h->scfg.connect_timeout_ms = cfg->sio_connect_timeout_ms;
 	h->scfg.modules = modules;
 	h->cors = cfg->cors_origins;
@@ -827,8 +847,9 @@ void sio_hub_shutdown(struct sio_hub *h)
 		return;
 	h->closing = true;
 	for (ss = h->sessions; ss; ss = next) {
-		next = ss->next;
-		sio_session_close(ss, "server shutting down");
+		next = ss->next;	/* pump() may end ss, not the next */
+		eio_session_close(ss->es, "server shutting down", now_ms(h));
+		pump(ss);
 	}
 }
 

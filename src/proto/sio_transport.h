@@ -81,6 +81,11 @@ extern const struct ws_dialect sio_ws;
 
 /* ---- for the Socket.IO layer */
 
+/*
+ * Both are carried out on the next turn of the loop (the caller may be a
+ * run's or a room's callback, whose state a session ending now would
+ * pull from under it); the session stays allocated until then.
+ */
 /* Queues one message (copied). 0, -EPIPE (closing or over), -ENOBUFS
  * (the client's queue is full), -EINVAL, -ENOMEM. */
 int sio_session_send(struct sio_session *ss, const char *data, size_t len);

@@ -12,10 +12,12 @@ import { startServer } from '../lib/server.mjs';
 import { waitUntil } from '../lib/clients.mjs';
 import { RoomPeer } from '../lib/room-client.mjs';
 import { createRoom, roomInfo } from '../lib/rooms.mjs';
-import { SioClient, TRANSPORTS } from '../lib/sio.mjs';
+import { eio, SioClient, TRANSPORTS } from '../lib/sio.mjs';
 
 let srv;
-before(async () => { srv = await startServer({ webRoot: null, args: ['--room-rate', '1000'] }); });
+before(async () => {
+  srv = await startServer({ webRoot: null, args: ['--room-rate', '1000', '--room-chat-bytes', '60000'] });
+});
 after(async () => { if (srv) await srv.stop(); });
 
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
@@ -314,6 +316,59 @@ test('a flood of edits reaches a page whose transport is slow as its latest text
     assert.deepEqual(reader.events.filter((e) => e.kind === 'disconnect'), []);
     assert.equal(reader.transport, 'polling');
   } finally { writer.close(); reader.close(); }
+});
+
+test('a member that never reads, in a busy room, is dropped when its queue is full; the room goes on', async () => {
+  const session = await createRoom(srv.url, {});
+  const talker = await sioJoin(session, 'Talker', { transports: ['websocket'] });
+  // a raw polling session that joins and then never polls again
+  const hs = await eio.handshake(srv.url);
+  assert.equal((await eio.post(srv.url, hs.sid, `40\x1e42["join_session",{"session_id":"${session}","name":"Mute"}]`)).text, 'ok');
+  await waitParts(talker, (d) => Object.values(d.participants).some((p) => p.name === 'Mute'), 'Mute joined');
+  const before = (await (await fetch(`${srv.url}/api/health`)).json()).socketio;
+  try {
+    const line = 'x'.repeat(50000);
+    let n = 0;
+    // 50 KB a chat_message: 4 MiB are some 80 of them
+    while (Object.values(last(talker, 'participants_update').participants).some((p) => p.name === 'Mute')) {
+      for (let i = 0; i < 10; i++) talker.emit('send_message', { session_id: session, message: `${n++} ${line}` });
+      await talker.waitEvent('chat_message', { pred: (d) => d.message.startsWith(`${n - 1} `), timeout: 30000 });
+      assert.ok(n < 500, 'Mute was never dropped');
+    }
+    // its next poll takes what was queued and "1": the session is over
+    const last1 = await eio.get(srv.url, hs.sid);
+    assert.equal(last1.status, 200);
+    assert.equal(last1.text.split('\x1e').at(-1), '1');
+    assert.ok(last1.text.length <= 4 << 20, `${last1.text.length} bytes were held for it`);
+    const after = (await (await fetch(`${srv.url}/api/health`)).json()).socketio;
+    assert.equal(after.errors - before.errors, 1, 'its session ended for it');
+    // the room and the talker are fine
+    assert.deepEqual(await talker.call('send_message', { session_id: session, message: 'still here' }), { ok: true });
+  } finally { talker.close(); }
+});
+
+test('a document too large for one event: an error instead of code_update, the socket stays', async () => {
+  const own = await startServer({ webRoot: null, args: ['--room-doc-bytes', '4000000'] });
+  try {
+    const session = await createRoom(own.url, {});
+    const native = await RoomPeer.join(own.wsUrl, session, 'Nat');
+    const serverVersion = async () => (await roomInfo(own.url, session)).version;
+    for (let i = 0; i < 3; i++) {
+      native.edit({ from: native.text.length, insert: `${'q'.repeat(800000)}\n` });
+      native.push();
+      await native.settle(serverVersion, { timeout: 60000 });
+    }
+    const c = await SioClient.connect(own.url);
+    try {
+      const ack = await c.call('join_session', { session_id: session, name: 'Big' });
+      assert.equal(ack.ok, true);
+      const err = await c.waitEvent('error');
+      assert.equal(err.data.message, "the session's document is too large to send over Socket.IO");
+      await c.waitEvent('chat_history');
+      assert.equal(c.events.filter((e) => e.event === 'code_update').length, 0);
+      assert.equal((await c.call('send_message', { session_id: session, message: 'hi' })).ok, true);
+    } finally { c.close(); await native.close(); }
+  } finally { await own.stop(); }
 });
 
 test('every session is gone afterwards', async () => {

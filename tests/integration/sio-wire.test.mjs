@@ -353,7 +353,7 @@ describe('limits and reaping', () => {
 
   test('a client that stops polling pauses its program instead of piling up output', async () => {
     const { sid } = await joined();
-    // 8 MB of output, far over the 1 MiB a session may hold for a client
+    // 8 MB of output, far over the 4 MiB a session may hold for a client
     const code = 'import sys\\nfor i in range(200000):\\n    sys.stdout.write(\\"%07d %s\\\\n\\" % (i, \\"y\\" * 32))\\n';
     assert.equal((await eio.post(srv.url, sid, `42["start_interactive",{"code":"${code}"}]`)).text, 'ok');
     // the program runs while nobody polls (heartbeats: answered by POSTs)
