@@ -153,6 +153,9 @@ static void on_shutdown_tick(uv_timer_t *t)
 	uint64_t waited = server_now_ms() - g.phase_start;
 
 	if (g.phase == 1 && (g.engine.active == 0 || waited > 3000)) {
+		/* every member hears "removed {closing}" before its close
+		 * frame; every open room leaves a snapshot */
+		rooms_release(&g.rooms);
 		sio_hub_shutdown(g.app.sio);
 		server_begin_shutdown(&g.srv);
 		g.phase = 2;
@@ -304,6 +307,8 @@ int main(int argc, char **argv)
 			  g.cfg.data_dir, strerror(-err));
 		goto out_server;
 	}
+	if ((err = store_checkpoints_start(&g.store, &g.loop)))
+		log_warn("main: checkpoints stay on the loop: %s", strerror(-err));
 	struct room_limits rl;
 	room_limits_default(&rl);
 	rl.doc_bytes = (size_t)g.cfg.room_doc_bytes;

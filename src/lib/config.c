@@ -57,8 +57,10 @@ static const char usage[] =
 "                            isolation feature (the missing ones are logged)\n"
 "\n"
 "Rooms (shared documents; kept in DIR/coderoom.db):\n"
-"  --room-doc-bytes N        largest document, UTF-8 bytes (default 1048576)\n"
-"  --room-log N              updates kept for reconnecting clients (default 1000)\n"
+"  --room-doc-bytes N        largest document, UTF-8 bytes (default 524288;\n"
+"                            keep it well under --max-message-bytes)\n"
+"  --room-log N              updates kept for reconnecting clients, >= 100\n"
+"                            (default 1000)\n"
 "  --room-chat-bytes N       longest chat line, bytes (default 2000)\n"
 "  --room-members N          members connected to one room (default 50)\n"
 "  --max-rooms N             rooms open (in memory) at once (default 1000)\n"
@@ -231,7 +233,7 @@ enum config_result config_parse(struct config *cfg, int argc, char **argv)
 	cfg->sio_ping_interval_ms = 25000;
 	cfg->sio_ping_timeout_ms = 20000;
 	cfg->sio_connect_timeout_ms = 45000;
-	cfg->room_doc_bytes = 1024 * 1024;
+	cfg->room_doc_bytes = 512 * 1024;	/* fits a 1 MiB message as JSON */
 	cfg->room_log = 1000;
 	cfg->room_chat_bytes = 2000;
 	cfg->room_members = 50;
@@ -365,6 +367,12 @@ enum config_result config_parse(struct config *cfg, int argc, char **argv)
 				cfg->room_doc_bytes = v > (64u << 20) ? 64u << 20 : v;
 				break;
 			case OPT_RLOG:
+				if (v < 100) {	/* a push holds up to 100 */
+					fprintf(stderr, "coderoom: --room-log "
+						"wants at least 100 (one push "
+						"may hold 100 updates)\n");
+					return CONFIG_ERROR;
+				}
 				cfg->room_log = v > 1000000 ? 1000000 : v;
 				break;
 			case OPT_RCHAT:

@@ -30,9 +30,12 @@ struct native {
 #define native_of(c) ((struct native *)(c)->proto)
 
 /*
- * Follows 'run' (leaving the one followed before). With 'replay', the
- * scrollback is sent first and "attached" after it; else "started" is
- * sent (a run that begins now), with 'by' (a member id) when not NULL.
+ * Follows a room's 'run' (leaving the one followed before) as one of its
+ * several watchers: a connection that falls behind is sent "lagging" and
+ * detached instead of pausing the run, and re-attached with the
+ * scrollback once it catches up (stream.h). With 'replay', the scrollback
+ * is sent first and "attached" after it; else "started" is sent (a run
+ * that begins now), with 'by' (a member id) when not NULL.
  */
 void native_watch(struct conn *c, struct run *run, bool replay,
 		  const char *by);

@@ -9,6 +9,13 @@
  * are above the high watermark, and resumed below the low one. The send
  * queue is the conn's, or what a 'queued' function reports (a transport
  * of its own, such as an Engine.IO session that is polled over HTTP).
+ *
+ * A shared run (a room's: several sockets watch it) is never paused for
+ * one socket: a socket that falls behind by more than the high watermark
+ * (queue or unacknowledged bytes) is detached from the live output
+ * instead ("lagging"), and once its queue drains and its acks catch up,
+ * caught_up() re-attaches it (the dialect replays the scrollback), so
+ * one slow member does not stall the others.
  */
 #ifndef CODEROOM_STREAM_H
 #define CODEROOM_STREAM_H
@@ -37,6 +44,10 @@ struct stream {
 	uint64_t acked_bytes;
 	bool queue_paused;		/* paused for our send queue */
 	bool ack_paused;		/* paused for missing acks */
+	bool shared;			/* others watch the run: lag, never pause */
+	bool lagging;			/* detached until it catches up */
+	void (*lagged)(struct stream *st);	/* shared: it was detached */
+	void (*caught_up)(struct stream *st);	/* shared: attach it again */
 };
 
 #define stream_of(subp) \

@@ -203,12 +203,35 @@ static void do_run(struct conn *c, json_t *msg)
 				    "limits", limits_json(run_limits(run))));
 }
 
+/* A room member fell behind the room's run: detached until it catches up. */
+static void on_lagged(struct stream *st)
+{
+	conn_send_json(st->c, json_pack("{s:s, s:s}", "type", "lagging", "run",
+					st->run_id));
+}
+
+/* ... and caught up: the scrollback again, then live output. */
+static void on_caught_up(struct stream *st)
+{
+	struct run *run = run_find(app_of(st->c)->engine, st->run_id);
+
+	if (!run) {
+		conn_send_error(st->c, "no_such_run", "run", "the run ended "
+				"while this connection was behind");
+		return;
+	}
+	native_watch(st->c, run, true, NULL);
+}
+
 void native_watch(struct conn *c, struct run *run, bool replay,
 		  const char *by)
 {
 	struct native *nc = native_of(c);
 
 	stream_reset(&nc->st, nc->ack);
+	nc->st.shared = true;
+	nc->st.lagged = on_lagged;
+	nc->st.caught_up = on_caught_up;
 	snprintf(nc->st.run_id, sizeof(nc->st.run_id), "%s", run_id(run));
 	if (!replay) {
 		json_t *j = json_pack("{s:s, s:s, s:s, s:o}", "type", "started",

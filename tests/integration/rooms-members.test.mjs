@@ -92,6 +92,27 @@ describe('rooms: members, presence, chat, the shared run', () => {
     await c.close();
   });
 
+  test("upload: a writer replaces the file; it is one ordinary update, CRLF becomes LF, the host's upload may switch the language", async () => {
+    const id = await createRoom(server.url, { code: 'keep this line\nold body\n' });
+    const a = await joinRoom(server.wsUrl, id, 'Ada');
+    const b = await joinRoom(server.wsUrl, id, 'Bob');
+    a.send({ type: 'role', member: b.joined.you.id, role: 'writer' });
+    await b.waitFor((e) => e.kind === 'json' && e.msg.type === 'members' && e.msg.members.some((m) => m.name === 'Bob' && m.role === 'writer'));
+    b.send({ type: 'upload', text: 'keep this line\r\nnew body 👋\r\n', name: 'x.js' });
+    const u = await a.waitType('updates');
+    assert.deepEqual(u.updates, [{ clientID: `upload:${b.joined.you.id}`, changes: [15, [8, 'new body 👋'], 1] }],
+      'the smallest change: the common first line is kept');
+    let info = await roomInfo(server.url, id);
+    assert.equal(info.text, 'keep this line\nnew body 👋\n');
+    assert.equal(info.language, 'python', 'a writer\'s upload does not change the language');
+    a.send({ type: 'upload', text: 'console.log(1)\n', name: 'main.js' });
+    const st = await b.waitType('room_settings');
+    assert.deepEqual([st.language, st.file], ['javascript', 'main.js']);
+    info = await roomInfo(server.url, id);
+    assert.deepEqual([info.text, info.language], ['console.log(1)\n', 'javascript']);
+    await a.close(); await b.close();
+  });
+
   test('the shared run: both members see it live; a late joiner gets the scrollback, then live output', async () => {
     const code = 'import sys\nprint("first part", flush=True)\nname = input("name? ")\nprint("hello", name)\n';
     const id = await createRoom(server.url, { code });
@@ -117,6 +138,30 @@ describe('rooms: members, presence, chat, the shared run', () => {
       assert.match(x.out, /hello Grace/);
     }
     for (const x of [a, b, c]) await x.close();
+  });
+});
+
+describe('rooms: a slow member does not stall the shared run', () => {
+  test('a member that stops acknowledging is detached ("lagging"), the others see the run to its end, it catches up from the scrollback', async () => {
+    const code = 'import sys\nfor i in range(400):\n    sys.stdout.write(("%04d " % i) + "x" * 5000 + "\\n")\nprint("END")\n';
+    const id = await createRoom(server.url, { code });
+    const a = await joinRoom(server.wsUrl, id, 'Ada');
+    const slow = await joinRoom(server.wsUrl, id, 'Slow', { ack: true });   // promises acks, sends none
+    a.send({ type: 'run' });
+    const lag = await slow.waitType('lagging', { timeout: 20000 });
+    assert.ok(lag.run);
+    const ex = await a.waitExit({ timeout: 30000 });
+    assert.equal(ex.status, 'ok', 'the run was not stalled by the slow member');
+    await a.waitOutput('END');
+    assert.ok(!slow.messages.some((m) => m.type === 'exited'), 'the lagging member is detached');
+    // it catches up: acknowledge all it got, the scrollback comes, then the end
+    const got = slow.stdout.length;
+    slow.send({ type: 'ack', bytes: got });
+    const att = await slow.waitType('attached', { timeout: 20000 });
+    assert.equal(att.run, lag.run);
+    await slow.waitExit();
+    assert.match(slow.out.slice(-20000), /END/);
+    await a.close(); await slow.close();
   });
 });
 

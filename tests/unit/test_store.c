@@ -4,7 +4,8 @@
  * the version moved, -ENOENT without the room, all or nothing); trims;
  * snapshots keep the newest; chat ids increase and old lines go; members
  * are found by their token hash only and the least recently seen are
- * forgotten beyond the cap, never the host.
+ * forgotten beyond the cap, never the host; background checkpoints keep
+ * the WAL bounded.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -14,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -177,6 +179,40 @@ static void test_members(void **state)
 	assert_int_equal(store_members_by_token(&st, "other", h, &out), -ENOENT);
 }
 
+/* Checkpoints on the thread pool keep the WAL bounded without SQLite's
+ * automatic ones (which run on the writer, inside a commit). */
+static void test_background_checkpoints(void **state)
+{
+	uv_loop_t loop;
+	struct stat sb;
+	char wal[96];
+	char big[3000];
+
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	assert_int_equal(uv_loop_init(&loop), 0);
+	assert_int_equal(store_checkpoints_start(&st, &loop), 0);
+	for (int i = 0; i < 6000; i++) {
+		struct store_update u = { (uint64_t)i, "c", "m", big, strlen(big) };
+		assert_int_equal(store_log_append(&st, "room0", (uint64_t)i, &u, 1), 0);
+		uv_run(&loop, UV_RUN_NOWAIT);
+	}
+	while (st.ckpt_running)
+		uv_run(&loop, UV_RUN_ONCE);
+	assert_true(st.checkpoints >= 3);
+	snprintf(wal, sizeof(wal), "%s/coderoom.db-wal", dir);
+	assert_int_equal(stat(wal, &sb), 0);
+	/* 6000 commits of a 3 KB row without checkpoints: > 18 MB of WAL;
+	 * bounded: 4 x 1000 pages of 4 KiB, and a little more */
+	assert_true(sb.st_size < 18 * 1024 * 1024);
+	store_close(&st);
+	assert_int_equal(uv_loop_close(&loop), 0);
+	assert_int_equal(store_open(&st, dir), 0);	/* for teardown */
+	struct store_room r;
+	assert_int_equal(store_rooms_get(&st, "room0", &r), 0);
+	assert_int_equal(r.version, 6000);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -185,6 +221,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_snapshots, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_chat, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_members, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_background_checkpoints, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
