@@ -24,6 +24,8 @@ struct runner {
 	bool ready;			/* set up by connect() */
 	const struct sio_run_target *target; /* a room's run, or NULL */
 	void *target_ctx;
+	bool skip_replay;		/* re-attaching after a lag: what the
+					   scrollback repeats is dropped */
 };
 
 #define runner_of_stream(stp) \
@@ -76,6 +78,8 @@ static void on_output(struct run_sub *sub, enum run_stream stream,
 	struct runner *x = runner_of_sub(sub);
 	struct buf text;
 
+	if (x->skip_replay)
+		return;
 	buf_init(&text, 4 * n + 16);
 	if (utf8_decode(&x->dec[stream], p, n, &text) == 0) {
 		if (stream == RUN_STDOUT)
@@ -354,6 +358,35 @@ void sio_runner_set_target(struct sio_socket *s,
 	x->target_ctx = t ? ctx : NULL;
 }
 
+/* The socket fell behind a room's run: detached rather than pausing the
+ * run for every member (stream.h). */
+static void on_lagged(struct stream *st)
+{
+	struct runner *x = runner_of_stream(st);
+
+	sio_emit(x->s, "error", json_pack("{s:s}", "message",
+		 "this page fell behind the session's run: its output is "
+		 "skipped until the page has caught up"));
+}
+
+/* ... and caught up: live output again. Unlike a terminal, a page that
+ * appends output cannot take the scrollback a second time: it is
+ * skipped, so the output resumes where the room's run is now. */
+static void on_caught_up(struct stream *st)
+{
+	struct runner *x = runner_of_stream(st);
+	struct run *run = run_find(sio_socket_app(x->s)->engine, st->run_id);
+
+	if (!run) {
+		sio_emit(x->s, "error", json_pack("{s:s}", "message",
+			 "the session's run ended while this page was behind"));
+		return;
+	}
+	x->skip_replay = true;
+	run_attach(run, &st->sub);	/* an exited run: exit at once */
+	x->skip_replay = false;
+}
+
 void sio_runner_watch(struct sio_socket *s, struct run *run)
 {
 	struct runner *x = sio_socket_state(s, &sio_runner);
@@ -361,6 +394,10 @@ void sio_runner_watch(struct sio_socket *s, struct run *run)
 	if (!x || !x->ready)
 		return;
 	stream_reset(&x->st, false);
+	/* one of the room's watchers: lag rather than pause (stream.h) */
+	x->st.shared = true;
+	x->st.lagged = on_lagged;
+	x->st.caught_up = on_caught_up;
 	reset_text(x);
 	snprintf(x->st.run_id, sizeof(x->st.run_id), "%s", run_id(run));
 	sio_emit(s, "started", json_pack("{s:s, s:s}", "run", x->st.run_id,

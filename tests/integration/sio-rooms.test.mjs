@@ -300,6 +300,35 @@ describe('a mixed room: Socket.IO pages and native /ws members', () => {
   });
 });
 
+test('a page that stops reading the room\'s run does not stall it for the others', async () => {
+  const session = await createRoom(srv.url, { code: 'for i in range(100000):\n    print(f"line {i} " + "w" * 40)\nprint("the end")\n' });
+  const native = await RoomPeer.join(srv.wsUrl, session, 'Nat');
+  // a raw polling page that joins, then stops polling
+  const hs = await eio.handshake(srv.url);
+  assert.equal((await eio.post(srv.url, hs.sid, `40\x1e42["join_session",{"session_id":"${session}","name":"Slow"}]`)).text, 'ok');
+  await native.c.waitFor((e) => e.kind === 'json' && e.msg.type === 'members' && e.msg.members.some((m) => m.name === 'Slow'),
+    { what: 'Slow joined' });
+  try {
+    native.c.send({ type: 'run' });
+    // the native member gets all of it (5 MB) while the page reads nothing
+    const ex = await native.c.waitType('exited', { timeout: 120000 });
+    assert.equal(ex.status, 'ok');
+    await native.c.waitOutput('the end');
+    // the page was detached, and told, instead of holding the run back
+    const pkts = [];
+    while (!pkts.some((p) => p.startsWith('42["exit"'))) {
+      const r = await eio.get(srv.url, hs.sid);
+      assert.equal(r.status, 200, r.text);
+      pkts.push(...r.text.split('\x1e'));
+    }
+    assert.ok(pkts.some((p) => p.includes('fell behind the session')), 'the page was told it fell behind');
+    const out = pkts.filter((p) => p.startsWith('42["output"')).map((p) => JSON.parse(p.slice(2))[1].data).join('');
+    assert.ok(out.length < 3000000, `the page got ${out.length} bytes, not the whole 5 MB`);
+    assert.match(pkts.find((p) => p.startsWith('42["exit"')), /"status":"ok"/);
+    assert.equal((await eio.post(srv.url, hs.sid, '1')).text, 'ok');
+  } finally { await native.close(); }
+});
+
 test('a flood of edits reaches a page whose transport is slow as its latest text', async () => {
   const session = await createRoom(srv.url, {});
   const writer = await sioJoin(session, 'W', { transports: ['websocket'] });
