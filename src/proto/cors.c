@@ -68,7 +68,8 @@ int cors_headers(char *out, size_t len, const char *origin, bool preflight,
 	n = snprintf(out + at, len - at,
 		     "Access-Control-Allow-Origin: %s\r\n"
 		     "Access-Control-Allow-Credentials: true\r\n"
-		     "Vary: Origin\r\n", origin);
+		     "Vary: Origin\r\n",
+		     origin);
 	if (n < 0 || (size_t)n >= len - at)
 		goto out_nobufs;
 	at += (size_t)n;

@@ -27,12 +27,12 @@
 /* A socket's state (sio_socket_state()). */
 struct collab {
 	struct sio_socket *s;
-	struct room_member member;	/* member.room: the session joined */
-	bool update_pending;		/* a code_update waits for the queue */
+	struct room_member member; /* member.room: the session joined */
+	bool update_pending;	   /* a code_update waits for the queue */
 };
 
-#define collab_of_member(mp) \
-	((struct collab *)((char *)(mp) - offsetof(struct collab, member)))
+#define collab_of_member(mp)                                                   \
+	((struct collab *)((char *)(mp)-offsetof(struct collab, member)))
 
 static const struct room_member_ops member_ops;
 
@@ -63,11 +63,13 @@ static void send_code_update(struct collab *c)
 	}
 	c->update_pending = false;
 	text = room_text(c->member.room, &len, NULL);
-	if (sio_emit(c->s, "code_update", json_pack("{s:s%}", "content", text,
-						    len)) == -E2BIG)
-		sio_emit(c->s, "error", json_pack("{s:s}", "message",
-			 "the session's document is too large to send over "
-			 "Socket.IO"));
+	if (sio_emit(c->s, "code_update",
+		     json_pack("{s:s%}", "content", text, len)) == -E2BIG)
+		sio_emit(c->s, "error",
+			 json_pack(
+			     "{s:s}", "message",
+			     "the session's document is too large to send over "
+			     "Socket.IO"));
 }
 
 static void op_updates(struct room_member *m, uint64_t from,
@@ -82,7 +84,7 @@ static void op_updates(struct room_member *m, uint64_t from,
 
 static void op_presence(struct room_member *m, const struct room_member *who)
 {
-	(void)m, (void)who;	/* no cursors in these events */
+	(void)m, (void)who; /* no cursors in these events */
 }
 
 static json_t *participants_json(const struct room *r)
@@ -94,9 +96,9 @@ static json_t *participants_json(const struct room *r)
 		enum room_role role = room_role_of(r, o);
 		if (role == ROOM_HOST)
 			host_id = display_id(o);
-		json_object_set_new(parts, display_id(o), json_pack(
-			"{s:s, s:s}", "name", o->name, "role",
-			room_role_name(role)));
+		json_object_set_new(parts, display_id(o),
+				    json_pack("{s:s, s:s}", "name", o->name,
+					      "role", room_role_name(role)));
 	}
 	/* oldest first, as they joined (the list is newest first) */
 	for (const struct room_member *o = r->members; o; o = o->next)
@@ -143,7 +145,7 @@ static void op_chat(struct room_member *m, const struct room_chat_line *line)
 
 static void op_settings(struct room_member *m)
 {
-	(void)m;	/* the language: no event for it */
+	(void)m; /* the language: no event for it */
 }
 
 static void op_run_started(struct room_member *m, struct run *run)
@@ -158,21 +160,22 @@ static void op_removed(struct room_member *m, const char *reason)
 	sio_runner_set_target(c->s, NULL, NULL);
 	sio_runner_unwatch(c->s);
 	c->update_pending = false;
-	sio_emit(c->s, "error", json_pack("{s:s}", "message",
-					  strcmp(reason, "replaced") == 0
-					  ? "you joined this session again "
-					    "elsewhere"
-					  : "the session was closed"));
+	sio_emit(c->s, "error",
+		 json_pack("{s:s}", "message",
+			   strcmp(reason, "replaced") == 0
+			       ? "you joined this session again "
+				 "elsewhere"
+			       : "the session was closed"));
 }
 
 static const struct room_member_ops member_ops = {
-	.updates = op_updates,
-	.presence = op_presence,
-	.members = op_members,
-	.chat = op_chat,
-	.settings = op_settings,
-	.run_started = op_run_started,
-	.removed = op_removed,
+    .updates = op_updates,
+    .presence = op_presence,
+    .members = op_members,
+    .chat = op_chat,
+    .settings = op_settings,
+    .run_started = op_run_started,
+    .removed = op_removed,
 };
 
 /*
@@ -218,16 +221,22 @@ static const char *target_start(void *ctx, const char *code, size_t len,
 	/* the code a page sends with its run is the text it shows: the
 	 * room runs its document, so the two are made the same first */
 	if (code && (err = replace_text(m, code, len, &normalised)))
-		return err == -E2BIG ? "the code is larger than a session "
-				       "document may be"
-				     : "the code could not be stored; nothing ran";
+		return err == -E2BIG
+			   ? "the code is larger than a session "
+			     "document may be"
+			   : "the code could not be stored; nothing ran";
 	err = room_run_start(m, lang, 24, 80, NULL);
 	switch (err) {
-	case 0: return NULL;
-	case -EBUSY: return "the session's program is running; stop it first";
-	case -ENOENT: return "that language is not installed on this server";
-	case -EAGAIN: return "the server is busy; try again shortly";
-	default: return "cannot start the program";
+	case 0:
+		return NULL;
+	case -EBUSY:
+		return "the session's program is running; stop it first";
+	case -ENOENT:
+		return "that language is not installed on this server";
+	case -EAGAIN:
+		return "the server is busy; try again shortly";
+	default:
+		return "cannot start the program";
 	}
 }
 
@@ -236,11 +245,16 @@ static const char *target_input(void *ctx, const char *p, size_t n)
 	int err = room_run_input(&((struct collab *)ctx)->member, p, n);
 
 	switch (err) {
-	case 0: return NULL;
-	case -EACCES: return "readers cannot type into the session's run";
-	case -ENOBUFS: return "the program is not reading its input";
-	case -ESRCH: return "no program is running";
-	default: return "the program's input is closed";
+	case 0:
+		return NULL;
+	case -EACCES:
+		return "readers cannot type into the session's run";
+	case -ENOBUFS:
+		return "the program is not reading its input";
+	case -ESRCH:
+		return "no program is running";
+	default:
+		return "the program's input is closed";
 	}
 }
 
@@ -249,16 +263,19 @@ static const char *target_stop(void *ctx)
 	int err = room_run_stop(&((struct collab *)ctx)->member);
 
 	switch (err) {
-	case 0: return NULL;
-	case -EACCES: return "readers cannot stop the session's run";
-	default: return "no program is running";
+	case 0:
+		return NULL;
+	case -EACCES:
+		return "readers cannot stop the session's run";
+	default:
+		return "no program is running";
 	}
 }
 
 static const struct sio_run_target room_target = {
-	.start = target_start,
-	.input = target_input,
-	.stop = target_stop,
+    .start = target_start,
+    .input = target_input,
+    .stop = target_stop,
 };
 
 /* ---- the events */
@@ -300,18 +317,22 @@ static struct room_member *in_session(struct sio_socket *s, struct collab *c,
 	}
 	if (id && (!json_is_string(id) ||
 		   strcmp(json_string_value(id), m->room->rec.id) != 0)) {
-		sio_fail(s, call, "this socket is in session '%s', not that one",
+		sio_fail(s, call,
+			 "this socket is in session '%s', not that one",
 			 m->room->rec.id);
 		return NULL;
 	}
 	if (!room_rate_ok(m, server_now_ms(), &first)) {
 		if (first)
-			sio_fail(s, call, "more than %u session messages a "
-				 "second; the rest of this second's are dropped",
-				 rooms_of(s)->lim.rate);
+			sio_fail(
+			    s, call,
+			    "more than %u session messages a "
+			    "second; the rest of this second's are dropped",
+			    rooms_of(s)->lim.rate);
 		else
-			sio_ack(s, call, json_pack("{s:b, s:s}", "ok", 0,
-						   "error", "rate limited"));
+			sio_ack(s, call,
+				json_pack("{s:b, s:s}", "ok", 0, "error",
+					  "rate limited"));
 		return NULL;
 	}
 	return m;
@@ -334,14 +355,15 @@ static void welcome(struct collab *c)
 	struct room *r = c->member.room;
 	json_t *msgs = json_array();
 	struct run *run = room_run_active(r);
-	size_t first = r->chat.n > ROOM_CHAT_HISTORY ?
-		       r->chat.n - ROOM_CHAT_HISTORY : 0;
+	size_t first =
+	    r->chat.n > ROOM_CHAT_HISTORY ? r->chat.n - ROOM_CHAT_HISTORY : 0;
 
 	c->update_pending = false;
 	send_code_update(c);
 	sio_emit(c->s, "participants_update", participants_json(r));
 	for (size_t i = first; msgs && i < r->chat.n; i++)
-		json_array_append_new(msgs, chat_json(chat_ring_at(&r->chat, i)));
+		json_array_append_new(msgs,
+				      chat_json(chat_ring_at(&r->chat, i)));
 	sio_emit(c->s, "chat_history", json_pack("{s:o}", "messages", msgs));
 	if (run)
 		sio_runner_watch(c->s, run);
@@ -379,11 +401,12 @@ static void on_join(struct sio_socket *s, void *state, struct sio_call *call)
 	}
 	if (c->member.room &&
 	    strcmp(c->member.room->rec.id, json_string_value(id)) == 0) {
-		welcome(c);	/* joined already: the same welcome again */
-		sio_ack(s, call, json_pack("{s:b, s:s, s:s}", "ok", 1, "id",
-					   display_id(&c->member), "role",
-					   room_role_name(room_role_of(
-						   c->member.room, &c->member))));
+		welcome(c); /* joined already: the same welcome again */
+		sio_ack(s, call,
+			json_pack("{s:b, s:s, s:s}", "ok", 1, "id",
+				  display_id(&c->member), "role",
+				  room_role_name(room_role_of(c->member.room,
+							      &c->member))));
 		return;
 	}
 	if (!c->member.room && sio_runner_busy(s)) {
@@ -400,35 +423,42 @@ static void on_join(struct sio_socket *s, void *state, struct sio_call *call)
 	case 0:
 		break;
 	case -EINVAL:
-		sio_fail(s, call, "a name is 1 to 64 characters, without "
+		sio_fail(s, call,
+			 "a name is 1 to 64 characters, without "
 			 "control characters");
 		return;
 	case -ENOENT:
-		sio_fail(s, call, "no session '%.40s' (POST /create_session "
-			 "makes one)", json_string_value(id));
+		sio_fail(s, call,
+			 "no session '%.40s' (POST /create_session "
+			 "makes one)",
+			 json_string_value(id));
 		return;
 	case -EUSERS:
 		sio_fail(s, call, "the session has its maximum of %u members",
 			 reg->lim.members);
 		return;
 	case -EMFILE:
-		sio_fail(s, call, "the server has its maximum of %u sessions "
-			 "open; try again later", reg->lim.rooms);
+		sio_fail(s, call,
+			 "the server has its maximum of %u sessions "
+			 "open; try again later",
+			 reg->lim.rooms);
 		return;
 	default:
-		sio_fail(s, call, "cannot join the session: %s", strerror(-err));
+		sio_fail(s, call, "cannot join the session: %s",
+			 strerror(-err));
 		return;
 	}
 	log_info("room: '%s': member '%s' joined (socket.io %s)",
 		 c->member.room->rec.id, c->member.id, sio_socket_id(s));
 	sio_runner_unwatch(s);
 	sio_runner_set_target(s, &room_target, c);
-	sio_ack(s, call, json_pack("{s:b, s:s, s:s, s:s, s:s}", "ok", 1,
-				   "session_id", c->member.room->rec.id,
-				   "id", display_id(&c->member), "role",
-				   room_role_name(room_role_of(c->member.room,
-							       &c->member)),
-				   "token", tok));
+	sio_ack(
+	    s, call,
+	    json_pack("{s:b, s:s, s:s, s:s, s:s}", "ok", 1, "session_id",
+		      c->member.room->rec.id, "id", display_id(&c->member),
+		      "role",
+		      room_role_name(room_role_of(c->member.room, &c->member)),
+		      "token", tok));
 	welcome(c);
 }
 
@@ -445,7 +475,8 @@ static void on_code_change(struct sio_socket *s, void *state,
 	    !(content = str_field(s, call, msg, "content")))
 		return;
 	if (!room_can_write(m)) {
-		sio_fail(s, call, "readers cannot edit; ask the host for write "
+		sio_fail(s, call,
+			 "readers cannot edit; ask the host for write "
 			 "access");
 		return;
 	}
@@ -462,8 +493,10 @@ static void on_code_change(struct sio_socket *s, void *state,
 		sio_fail(s, call, "the content is not text (UTF-8)");
 		return;
 	default:
-		sio_fail(s, call, "the change could not be stored (%s); "
-			 "nothing changed, send it again", strerror(-err));
+		sio_fail(s, call,
+			 "the change could not be stored (%s); "
+			 "nothing changed, send it again",
+			 strerror(-err));
 		return;
 	}
 	/* line ends were made "\n": the client's text is not the room's */
@@ -487,10 +520,12 @@ static void on_send_message(struct sio_socket *s, void *state,
 		sio_fail(s, call, "a chat message holds at most %zu bytes",
 			 rooms_of(s)->lim.chat_bytes);
 	else if (err == -EINVAL)
-		sio_fail(s, call, "a chat message is text: not empty, no "
+		sio_fail(s, call,
+			 "a chat message is text: not empty, no "
 			 "control characters");
 	else if (err)
-		sio_fail(s, call, "the message could not be stored; send it "
+		sio_fail(s, call,
+			 "the message could not be stored; send it "
 			 "again");
 }
 
@@ -514,7 +549,8 @@ static void set_role(struct sio_socket *s, struct collab *c,
 	}
 	err = room_set_role(m, id, role);
 	if (err == -EACCES)
-		sio_fail(s, call, "only the host may grant or revoke write "
+		sio_fail(s, call,
+			 "only the host may grant or revoke write "
 			 "access");
 	else if (err == -ENOENT)
 		sio_fail(s, call, "no participant '%.40s' in the session",
@@ -556,19 +592,16 @@ static void collab_drained(struct sio_socket *s, void *state)
 }
 
 static const struct sio_event events[] = {
-	{ "join_session", on_join },
-	{ "code_change", on_code_change },
-	{ "send_message", on_send_message },
-	{ "grant_write", on_grant },
-	{ "revoke_write", on_revoke },
-	{ NULL, NULL },
+    {"join_session", on_join},	       {"code_change", on_code_change},
+    {"send_message", on_send_message}, {"grant_write", on_grant},
+    {"revoke_write", on_revoke},       {NULL, NULL},
 };
 
 const struct sio_module sio_collab = {
-	.name = "collab",
-	.state_size = sizeof(struct collab),
-	.connect = collab_connect,
-	.disconnect = collab_disconnect,
-	.drained = collab_drained,
-	.events = events,
+    .name = "collab",
+    .state_size = sizeof(struct collab),
+    .connect = collab_connect,
+    .disconnect = collab_disconnect,
+    .drained = collab_drained,
+    .events = events,
 };

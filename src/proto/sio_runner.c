@@ -19,17 +19,17 @@
 struct runner {
 	struct sio_socket *s;
 	struct stream st;
-	struct utf8_decoder dec[3];	/* by stream */
-	struct buf line;		/* stdout since the last newline */
-	bool ready;			/* set up by connect() */
+	struct utf8_decoder dec[3];	     /* by stream */
+	struct buf line;		     /* stdout since the last newline */
+	bool ready;			     /* set up by connect() */
 	const struct sio_run_target *target; /* a room's run, or NULL */
 	void *target_ctx;
-	bool skip_replay;		/* re-attaching after a lag: what the
-					   scrollback repeats is dropped */
+	bool skip_replay; /* re-attaching after a lag: what the
+			     scrollback repeats is dropped */
 };
 
-#define runner_of_stream(stp) \
-	((struct runner *)((char *)(stp) - offsetof(struct runner, st)))
+#define runner_of_stream(stp)                                                  \
+	((struct runner *)((char *)(stp)-offsetof(struct runner, st)))
 #define runner_of_sub(subp) runner_of_stream(stream_of(subp))
 
 static size_t queued(const struct stream *st)
@@ -42,10 +42,10 @@ static void send_text(struct runner *x, enum run_stream stream,
 {
 	if (text->len == 0)
 		return;
-	sio_emit(x->s, "output", json_pack("{s:s%, s:s}", "data", text->data,
-					   text->len, "stream",
-					   stream == RUN_STDERR ? "stderr"
-								: "stdout"));
+	sio_emit(x->s, "output",
+		 json_pack("{s:s%, s:s}", "data", text->data, text->len,
+			   "stream",
+			   stream == RUN_STDERR ? "stderr" : "stdout"));
 }
 
 static void reset_text(struct runner *x)
@@ -112,24 +112,24 @@ static void on_exited(struct run_sub *sub, const struct run_result *res)
 		buf_release(&text);
 	}
 	if (res->status == RUN_INTERNAL_ERROR)
-		sio_emit(x->s, "error", json_pack("{s:s}", "message",
-						  res->message));
-	sio_emit(x->s, "exit", json_pack(
-		"{s:o, s:o, s:s, s:I, s:I}",
-		"code", res->exit_code >= 0 ? json_integer(res->exit_code)
-					    : json_null(),
-		"signal", report_signal(res->signal),
-		"status", run_status_name(res->status),
-		"wall_ms", (json_int_t)res->wall_ms,
-		"cpu_ms", (json_int_t)res->cpu_ms));
+		sio_emit(x->s, "error",
+			 json_pack("{s:s}", "message", res->message));
+	sio_emit(x->s, "exit",
+		 json_pack("{s:o, s:o, s:s, s:I, s:I}", "code",
+			   res->exit_code >= 0 ? json_integer(res->exit_code)
+					       : json_null(),
+			   "signal", report_signal(res->signal), "status",
+			   run_status_name(res->status), "wall_ms",
+			   (json_int_t)res->wall_ms, "cpu_ms",
+			   (json_int_t)res->cpu_ms));
 	stream_unpause(&x->st);
 	x->st.run_id[0] = '\0';
 }
 
 static const struct run_sub_ops sub_ops = {
-	.output = on_output,
-	.state = on_state,
-	.exited = on_exited,
+    .output = on_output,
+    .state = on_state,
+    .exited = on_exited,
 };
 
 static void runner_connect(struct sio_socket *s, void *state)
@@ -147,9 +147,9 @@ static void runner_connect(struct sio_socket *s, void *state)
 	for (size_t i = 0; i < t->n; i++)
 		if (t->v[i].available)
 			json_array_append_new(langs, json_string(t->v[i].id));
-	sio_emit(s, "connected", json_pack("{s:s, s:o}", "sid",
-					   sio_socket_id(s), "languages",
-					   langs));
+	sio_emit(s, "connected",
+		 json_pack("{s:s, s:o}", "sid", sio_socket_id(s), "languages",
+			   langs));
 }
 
 static void runner_disconnect(struct sio_socket *s, void *state)
@@ -199,15 +199,16 @@ static void start_target(struct sio_socket *s, struct runner *x,
 						    : NULL,
 			       json_string_length(code),
 			       json_is_string(lang) && json_string_length(lang)
-				       ? json_string_value(lang) : NULL);
+				   ? json_string_value(lang)
+				   : NULL);
 	if (why) {
 		sio_fail(s, call, "%s", why);
 		return;
 	}
-	sio_ack(s, call, json_pack("{s:b, s:s, s:s}", "ok", 1, "run",
-				   x->st.run_id, "language",
-				   x->st.sub.run ? run_lang(x->st.sub.run)->id
-						 : ""));
+	sio_ack(s, call,
+		json_pack("{s:b, s:s, s:s}", "ok", 1, "run", x->st.run_id,
+			  "language",
+			  x->st.sub.run ? run_lang(x->st.sub.run)->id : ""));
 }
 
 static void on_start(struct sio_socket *s, void *state, struct sio_call *call)
@@ -227,7 +228,8 @@ static void on_start(struct sio_socket *s, void *state, struct sio_call *call)
 		return;
 	}
 	if (stream_active_run(&x->st)) {
-		sio_fail(s, call, "a program is already running; stop it first");
+		sio_fail(s, call,
+			 "a program is already running; stop it first");
 		return;
 	}
 	if (!json_is_string(code)) {
@@ -239,21 +241,24 @@ static void on_start(struct sio_socket *s, void *state, struct sio_call *call)
 		return;
 	}
 	const char *name = json_is_string(lang) && json_string_length(lang)
-				   ? json_string_value(lang) : "python";
+			       ? json_string_value(lang)
+			       : "python";
 	const struct lang *l = lang_find(app->langs, name);
 	if (!l || !l->available) {
-		sio_fail(s, call, l ? "language '%.64s' is not installed on "
-				      "this server"
-				    : "unsupported language '%.64s'", name);
+		sio_fail(s, call,
+			 l ? "language '%.64s' is not installed on "
+			     "this server"
+			   : "unsupported language '%.64s'",
+			 name);
 		return;
 	}
 	struct run_request req = {
-		.lang = l,
-		.code = json_string_value(code),
-		.code_len = json_string_length(code),
-		.mode = RUN_PIPES,
-		.keep_stdin = true,
-		.interactive = true,	/* a person types: not batch limits */
+	    .lang = l,
+	    .code = json_string_value(code),
+	    .code_len = json_string_length(code),
+	    .mode = RUN_PIPES,
+	    .keep_stdin = true,
+	    .interactive = true, /* a person types: not batch limits */
 	};
 	stream_reset(&x->st, false);
 	reset_text(x);
@@ -268,10 +273,12 @@ static void on_start(struct sio_socket *s, void *state, struct sio_call *call)
 		return;
 	}
 	snprintf(x->st.run_id, sizeof(x->st.run_id), "%s", run_id(run));
-	sio_emit(s, "started", json_pack("{s:s, s:s}", "run", x->st.run_id,
-					 "language", l->id));
-	sio_ack(s, call, json_pack("{s:b, s:s, s:s}", "ok", 1, "run",
-				   x->st.run_id, "language", l->id));
+	sio_emit(
+	    s, "started",
+	    json_pack("{s:s, s:s}", "run", x->st.run_id, "language", l->id));
+	sio_ack(s, call,
+		json_pack("{s:b, s:s, s:s}", "ok", 1, "run", x->st.run_id,
+			  "language", l->id));
 }
 
 /* send_input in a room: the text and a newline, at once. */
@@ -301,12 +308,12 @@ static void on_input(struct sio_socket *s, void *state, struct sio_call *call)
 	json_t *text = NULL;
 	int err;
 
-	if (json_is_string(call->arg))	/* a bare string: lenient */
+	if (json_is_string(call->arg)) /* a bare string: lenient */
 		text = call->arg;
 	else if (json_is_object(call->arg))
-		text = json_object_get(call->arg, "input") ?
-		       json_object_get(call->arg, "input") :
-		       json_object_get(call->arg, "data");
+		text = json_object_get(call->arg, "input")
+			   ? json_object_get(call->arg, "input")
+			   : json_object_get(call->arg, "data");
 	if (!json_is_string(text)) {
 		sio_fail(s, call, "'send_input' wants {\"input\": \"text\"}");
 		return;
@@ -319,14 +326,15 @@ static void on_input(struct sio_socket *s, void *state, struct sio_call *call)
 		sio_fail(s, call, "no program is running");
 		return;
 	}
-	buf_reset(&x->line);	/* the next prompt starts here */
+	buf_reset(&x->line); /* the next prompt starts here */
 	err = run_input(run, json_string_value(text), json_string_length(text));
 	if (!err)
 		err = run_input(run, "\n", 1);
 	if (err)
-		sio_fail(s, call, err == -ENOBUFS
-			 ? "the program is not reading its input"
-			 : "the program's input is closed");
+		sio_fail(s, call,
+			 err == -ENOBUFS
+			     ? "the program is not reading its input"
+			     : "the program's input is closed");
 }
 
 static void on_stop(struct sio_socket *s, void *state, struct sio_call *call)
@@ -347,8 +355,8 @@ static void on_stop(struct sio_socket *s, void *state, struct sio_call *call)
 	run_kill(run, RUN_KILL_USER);
 }
 
-void sio_runner_set_target(struct sio_socket *s,
-			   const struct sio_run_target *t, void *ctx)
+void sio_runner_set_target(struct sio_socket *s, const struct sio_run_target *t,
+			   void *ctx)
 {
 	struct runner *x = sio_socket_state(s, &sio_runner);
 
@@ -364,9 +372,11 @@ static void on_lagged(struct stream *st)
 {
 	struct runner *x = runner_of_stream(st);
 
-	sio_emit(x->s, "error", json_pack("{s:s}", "message",
-		 "this page fell behind the session's run: its output is "
-		 "skipped until the page has caught up"));
+	sio_emit(
+	    x->s, "error",
+	    json_pack("{s:s}", "message",
+		      "this page fell behind the session's run: its output is "
+		      "skipped until the page has caught up"));
 }
 
 /* ... and caught up: live output again. Unlike a terminal, a page that
@@ -378,12 +388,15 @@ static void on_caught_up(struct stream *st)
 	struct run *run = run_find(sio_socket_app(x->s)->engine, st->run_id);
 
 	if (!run) {
-		sio_emit(x->s, "error", json_pack("{s:s}", "message",
-			 "the session's run ended while this page was behind"));
+		sio_emit(
+		    x->s, "error",
+		    json_pack(
+			"{s:s}", "message",
+			"the session's run ended while this page was behind"));
 		return;
 	}
 	x->skip_replay = true;
-	run_attach(run, &st->sub);	/* an exited run: exit at once */
+	run_attach(run, &st->sub); /* an exited run: exit at once */
 	x->skip_replay = false;
 }
 
@@ -400,9 +413,10 @@ void sio_runner_watch(struct sio_socket *s, struct run *run)
 	x->st.caught_up = on_caught_up;
 	reset_text(x);
 	snprintf(x->st.run_id, sizeof(x->st.run_id), "%s", run_id(run));
-	sio_emit(s, "started", json_pack("{s:s, s:s}", "run", x->st.run_id,
-					 "language", run_lang(run)->id));
-	run_attach(run, &x->st.sub);	/* the scrollback first, if any */
+	sio_emit(s, "started",
+		 json_pack("{s:s, s:s}", "run", x->st.run_id, "language",
+			   run_lang(run)->id));
+	run_attach(run, &x->st.sub); /* the scrollback first, if any */
 }
 
 void sio_runner_unwatch(struct sio_socket *s)
@@ -423,17 +437,17 @@ bool sio_runner_busy(const struct sio_socket *s)
 }
 
 static const struct sio_event events[] = {
-	{ "start_interactive", on_start },
-	{ "send_input", on_input },
-	{ "stop", on_stop },
-	{ NULL, NULL },
+    {"start_interactive", on_start},
+    {"send_input", on_input},
+    {"stop", on_stop},
+    {NULL, NULL},
 };
 
 const struct sio_module sio_runner = {
-	.name = "runner",
-	.state_size = sizeof(struct runner),
-	.connect = runner_connect,
-	.disconnect = runner_disconnect,
-	.drained = runner_drained,
-	.events = events,
+    .name = "runner",
+    .state_size = sizeof(struct runner),
+    .connect = runner_connect,
+    .disconnect = runner_disconnect,
+    .drained = runner_drained,
+    .events = events,
 };

@@ -50,8 +50,8 @@ struct sio_run_target {
 };
 
 /* Sets (or with NULL clears) the socket's target. */
-void sio_runner_set_target(struct sio_socket *s,
-			   const struct sio_run_target *t, void *ctx);
+void sio_runner_set_target(struct sio_socket *s, const struct sio_run_target *t,
+			   void *ctx);
 /* Shows 'run' on the socket from now on (started, what the run still
  * holds of its output, live output, exit), leaving the run it showed. */
 void sio_runner_watch(struct sio_socket *s, struct run *run);

@@ -21,16 +21,15 @@ struct sio_socket {
 	const struct sio_socket_config *cfg;
 	struct app *app;
 	size_t nmods;
-	void **state;			/* by module, while connected */
-	char id[EIO_SID_LEN + 1];	/* "" until connected */
-	char eio[EIO_SID_MAX + 1];	/* the session's, for the logs */
+	void **state;		   /* by module, while connected */
+	char id[EIO_SID_LEN + 1];  /* "" until connected */
+	char eio[EIO_SID_MAX + 1]; /* the session's, for the logs */
 	bool connected;
-	bool closing;			/* the session is being closed */
-	uint64_t connect_deadline;	/* NEVER once connected */
+	bool closing;		   /* the session is being closed */
+	uint64_t connect_deadline; /* NEVER once connected */
 };
 
-struct sio_socket *sio_socket_new(struct sio_session *ss,
-				  const char *eio_sid,
+struct sio_socket *sio_socket_new(struct sio_session *ss, const char *eio_sid,
 				  const struct sio_socket_config *cfg,
 				  struct app *app, uint64_t now)
 {
@@ -156,8 +155,7 @@ void sio_ack(struct sio_socket *s, struct sio_call *call, json_t *payload)
 	json_decref(args);
 }
 
-void sio_fail(struct sio_socket *s, struct sio_call *call, const char *fmt,
-	      ...)
+void sio_fail(struct sio_socket *s, struct sio_call *call, const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;
@@ -168,7 +166,8 @@ void sio_fail(struct sio_socket *s, struct sio_call *call, const char *fmt,
 	msg[utf8_valid_prefix(msg, strlen(msg))] = '\0'; /* JSON is UTF-8 */
 	sio_emit(s, "error", json_pack("{s:s}", "message", msg));
 	if (call)
-		sio_ack(s, call, json_pack("{s:b, s:s}", "ok", 0, "error", msg));
+		sio_ack(s, call,
+			json_pack("{s:b, s:s}", "ok", 0, "error", msg));
 }
 
 static void send_packet(struct sio_socket *s,
@@ -208,8 +207,8 @@ static void new_id(char out[EIO_SID_LEN + 1])
 		if (n > 0)
 			got += (size_t)n;
 		else if (errno != EINTR)
-			break;	/* cannot happen after boot; ids stay unique
-				   enough from what was read */
+			break; /* cannot happen after boot; ids stay unique
+				  enough from what was read */
 	}
 	eio_sid_format(raw, out);
 }
@@ -220,7 +219,7 @@ static void do_connect(struct sio_socket *s, const struct sio_packet *p)
 		send_packet(s, fill_bad_nsp, p->nsp);
 		return;
 	}
-	if (s->connected) {	/* again: the same answer */
+	if (s->connected) { /* again: the same answer */
 		send_packet(s, fill_connect, NULL);
 		return;
 	}
@@ -266,13 +265,13 @@ static void do_disconnect(struct sio_socket *s, uint64_t now)
 static void do_event(struct sio_socket *s, const struct sio_packet *p)
 {
 	struct sio_call call = {
-		.event = sio_packet_event(p),
-		.args = p->data,
-		.ack = p->id,
+	    .event = sio_packet_event(p),
+	    .args = p->data,
+	    .ack = p->id,
 	};
 	char safe[64];
 
-	if (!s->connected)	/* the reference ignores it too */
+	if (!s->connected) /* the reference ignores it too */
 		return;
 	if (sio_packet_nargs(p) > 0)
 		call.arg = sio_packet_arg(p, 0);
@@ -283,8 +282,7 @@ static void do_event(struct sio_socket *s, const struct sio_packet *p)
 				continue;
 			e->handle(s, s->state[i], &call);
 			if (s->connected)
-				sio_ack(s, &call,
-					json_pack("{s:b}", "ok", 1));
+				sio_ack(s, &call, json_pack("{s:b}", "ok", 1));
 			return;
 		}
 	}
@@ -293,8 +291,8 @@ static void do_event(struct sio_socket *s, const struct sio_packet *p)
 	sio_fail(s, &call, "unknown event '%.64s'", call.event);
 }
 
-void sio_socket_on_message(struct sio_socket *s, const char *data,
-			   size_t len, bool binary, uint64_t now)
+void sio_socket_on_message(struct sio_socket *s, const char *data, size_t len,
+			   bool binary, uint64_t now)
 {
 	struct sio_packet p;
 	const char *err = NULL;
@@ -331,7 +329,7 @@ void sio_socket_on_message(struct sio_socket *s, const char *data,
 			do_event(s, &p);
 		break;
 	case SIO_ACK:		/* we ask for none */
-	case SIO_CONNECT_ERROR:	/* a server's packet */
+	case SIO_CONNECT_ERROR: /* a server's packet */
 	case SIO_BINARY_EVENT:
 	case SIO_BINARY_ACK:
 		break;
@@ -362,7 +360,8 @@ void sio_socket_tick(struct sio_socket *s, uint64_t now)
 		do_disconnect(s, now);
 	if (!s->connected && !s->closing && now >= s->connect_deadline) {
 		log_info("sio %s: no namespace joined within %llu ms; closing",
-			 s->eio, (unsigned long long)s->cfg->connect_timeout_ms);
+			 s->eio,
+			 (unsigned long long)s->cfg->connect_timeout_ms);
 		sio_socket_close(s, "connect timeout");
 	}
 }
@@ -371,7 +370,7 @@ void sio_socket_free(struct sio_socket *s)
 {
 	if (!s)
 		return;
-	s->closing = true;	/* emits from disconnect() are dropped */
+	s->closing = true; /* emits from disconnect() are dropped */
 	do_disconnect(s, 0);
 	free(s->state);
 	free(s);

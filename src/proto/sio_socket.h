@@ -42,15 +42,16 @@ struct sio_socket;
 /* One EVENT being handled. */
 struct sio_call {
 	const char *event;
-	json_t *arg;		/* the first argument (borrowed), or NULL */
-	json_t *args;		/* every argument, an array (borrowed) */
-	int64_t ack;		/* the client's ack id, or SIO_NO_ID */
-	bool acked;		/* sio_ack()/sio_fail() answered it */
+	json_t *arg;  /* the first argument (borrowed), or NULL */
+	json_t *args; /* every argument, an array (borrowed) */
+	int64_t ack;  /* the client's ack id, or SIO_NO_ID */
+	bool acked;   /* sio_ack()/sio_fail() answered it */
 };
 
 struct sio_event {
 	const char *name;
-	void (*handle)(struct sio_socket *s, void *state, struct sio_call *call);
+	void (*handle)(struct sio_socket *s, void *state,
+		       struct sio_call *call);
 };
 
 struct sio_module {
@@ -63,13 +64,13 @@ struct sio_module {
 	void (*disconnect)(struct sio_socket *s, void *state);
 	/* the transport's queue shrank (flow control); may be NULL */
 	void (*drained)(struct sio_socket *s, void *state);
-	const struct sio_event *events;	/* ends with a NULL name */
+	const struct sio_event *events; /* ends with a NULL name */
 };
 
 struct sio_socket_config {
-	struct sio_limits limits;	/* of packets from the client */
-	size_t max_emit;		/* bytes of one packet to it */
-	uint64_t connect_timeout_ms;	/* 45000 */
+	struct sio_limits limits;    /* of packets from the client */
+	size_t max_emit;	     /* bytes of one packet to it */
+	uint64_t connect_timeout_ms; /* 45000 */
 	const struct sio_module *const *modules; /* NULL-terminated */
 };
 
@@ -77,13 +78,12 @@ struct sio_socket_config {
 
 /* A socket for a new Engine.IO session (its sid is for the logs); NULL
  * when out of memory. The config must outlive it. */
-struct sio_socket *sio_socket_new(struct sio_session *ss,
-				  const char *eio_sid,
+struct sio_socket *sio_socket_new(struct sio_session *ss, const char *eio_sid,
 				  const struct sio_socket_config *cfg,
 				  struct app *app, uint64_t now);
 /* One Engine.IO message (text: a Socket.IO packet). */
-void sio_socket_on_message(struct sio_socket *s, const char *data,
-			   size_t len, bool binary, uint64_t now);
+void sio_socket_on_message(struct sio_socket *s, const char *data, size_t len,
+			   bool binary, uint64_t now);
 /* The transport's queue shrank. */
 void sio_socket_drained(struct sio_socket *s);
 /* When sio_socket_tick() has work (the connect timeout); UINT64_MAX for
@@ -103,8 +103,7 @@ bool sio_socket_connected(const struct sio_socket *s);
 /* Bytes waiting for the client (flow control). */
 size_t sio_socket_queued(const struct sio_socket *s);
 /* A module's state on this socket (while connected), else NULL. */
-void *sio_socket_state(const struct sio_socket *s,
-		       const struct sio_module *m);
+void *sio_socket_state(const struct sio_socket *s, const struct sio_module *m);
 
 /*
  * Sends EVENT [event, payload] on "/" (payload stolen; NULL sends no
@@ -122,8 +121,8 @@ void sio_ack(struct sio_socket *s, struct sio_call *call, json_t *payload);
  * A refused call: emits "error" {"message": ...} and answers its ack
  * with {"ok": false, "error": ...}.
  */
-void sio_fail(struct sio_socket *s, struct sio_call *call, const char *fmt,
-	      ...) __attribute__((format(printf, 3, 4)));
+void sio_fail(struct sio_socket *s, struct sio_call *call, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* Ends the whole Engine.IO session ('reason' is a static string). */
 void sio_socket_close(struct sio_socket *s, const char *reason);
 

@@ -27,9 +27,9 @@
 #include "proto/eio_session.h"
 #include "proto/sio_transport.h"
 
-#define NEVER UINT64_MAX
-#define EXTRA_MAX 512		/* extra reply header lines */
-#define NO_STORE "Cache-Control: no-store\r\n"
+#define NEVER		 UINT64_MAX
+#define EXTRA_MAX	 512 /* extra reply header lines */
+#define NO_STORE	 "Cache-Control: no-store\r\n"
 #define SIO_MAX_BUFFERED (4u << 20)
 
 struct sio_hub {
@@ -37,7 +37,7 @@ struct sio_hub {
 	struct app *app;
 	struct eio_config ecfg;
 	struct sio_socket_config scfg;
-	const char *const *cors;	/* --cors-origin */
+	const char *const *cors; /* --cors-origin */
 	unsigned max_sessions;
 	struct sio_session *sessions;
 	struct sio_stats st;
@@ -46,11 +46,11 @@ struct sio_hub {
 
 /* One polling request a session holds (http_req.api). */
 struct sio_req {
-	struct sio_session *ss;		/* NULL once answered or orphaned */
+	struct sio_session *ss; /* NULL once answered or orphaned */
 	struct conn *c;
-	struct sio_req *next, **pprev;	/* in ss->reqs */
-	char cors[EXTRA_MAX];		/* CORS headers for the reply */
-	bool body_pending;		/* a POST whose body is still coming */
+	struct sio_req *next, **pprev; /* in ss->reqs */
+	char cors[EXTRA_MAX];	       /* CORS headers for the reply */
+	bool body_pending;	       /* a POST whose body is still coming */
 };
 
 struct sio_session {
@@ -58,13 +58,13 @@ struct sio_session {
 	struct eio_session *es;
 	struct sio_socket *sock;
 	struct sio_session *next, **pprev; /* hub->sessions */
-	struct sio_req *reqs;		/* polling requests it holds */
-	struct conn *ws[2];		/* WebSockets naming it */
+	struct sio_req *reqs;		   /* polling requests it holds */
+	struct conn *ws[2];		   /* WebSockets naming it */
 	uv_timer_t timer;
-	bool pumping;			/* inside pump(): it pops what follows */
-	bool dead;			/* EIO_ACT_CLOSED done; freed when the
-					   timer has closed */
-	bool polling;			/* began on long-polling */
+	bool pumping; /* inside pump(): it pops what follows */
+	bool dead;    /* EIO_ACT_CLOSED done; freed when the
+			 timer has closed */
+	bool polling; /* began on long-polling */
 	bool upgraded;
 	char peer[64];
 };
@@ -181,7 +181,8 @@ static void reply_eio_error(struct conn *c, enum eio_error code,
 
 static void reply_busy(struct conn *c, const char *extra)
 {
-	static const char body[] = "{\"code\":4,\"message\":\"Too many sessions\"}";
+	static const char body[] =
+	    "{\"code\":4,\"message\":\"Too many sessions\"}";
 	char headers[EXTRA_MAX + 32];
 
 	snprintf(headers, sizeof(headers), "Retry-After: 1\r\n%s",
@@ -206,14 +207,15 @@ static void reply_req(struct sio_session *ss, const struct eio_action *a)
 	 * be taken for the next request */
 	if (q->body_pending)
 		c->http->close_after = true;
-	reply(c, (unsigned)a->status, a->content_type, a->data, a->len, q->cors);
+	reply(c, (unsigned)a->status, a->content_type, a->data, a->len,
+	      q->cors);
 }
 
 static void count_end(struct sio_hub *h, const char *reason)
 {
 	static const char *const quiet[] = {
-		"client closed", "transport close", "transport error",
-		"server shutting down", "connect timeout", NULL,
+	    "client closed",	    "transport close", "transport error",
+	    "server shutting down", "connect timeout", NULL,
 	};
 
 	if (strcmp(reason, "ping timeout") == 0) {
@@ -242,7 +244,7 @@ static void pump(struct sio_session *ss)
 				sio_socket_drained(ss->sock);
 			break;
 		case EIO_ACT_WS_SEND:
-			if (a.binary)	/* we never send binary messages */
+			if (a.binary) /* we never send binary messages */
 				log_warn("sio %s: dropped a binary frame",
 					 eio_session_sid(ss->es));
 			else
@@ -253,8 +255,8 @@ static void pump(struct sio_session *ss)
 			conn_close(a.to, (uint16_t)a.ws_code, a.reason);
 			break;
 		case EIO_ACT_DELIVER:
-			sio_socket_on_message(ss->sock, a.data, a.len,
-					      a.binary, now_ms(ss->hub));
+			sio_socket_on_message(ss->sock, a.data, a.len, a.binary,
+					      now_ms(ss->hub));
 			break;
 		case EIO_ACT_CLOSED:
 			session_end(ss, a.reason ? a.reason : "closed");
@@ -323,8 +325,8 @@ static void session_end(struct sio_session *ss, const char *reason)
 	log_info("sio %s: closed (%s)", eio_session_sid(ss->es), reason);
 	sio_socket_free(ss->sock);
 	ss->sock = NULL;
-	while (ss->reqs) {	/* none after CLOSED, but when memory ran
-				   out or at sio_hub_free */
+	while (ss->reqs) { /* none after CLOSED, but when memory ran
+			      out or at sio_hub_free */
 		struct sio_req *q = ss->reqs;
 		struct conn *c = q->c;
 		unlink_req(q);
@@ -346,9 +348,8 @@ static void session_end(struct sio_session *ss, const char *reason)
 
 /* A new session; its first actions (the handshake) are popped by the
  * caller's pump(). NULL on error (logged). */
-static struct sio_session *session_new(struct sio_hub *h,
-				       enum eio_transport t, void *handle,
-				       const char *peer)
+static struct sio_session *session_new(struct sio_hub *h, enum eio_transport t,
+				       void *handle, const char *peer)
 {
 	struct sio_session *ss = calloc(1, sizeof(*ss));
 	unsigned char raw[EIO_SID_RAW];
@@ -402,7 +403,7 @@ static bool check_origin(struct sio_hub *h, struct conn *c, char *extra,
 	extra[0] = '\0';
 	origin[0] = '\0';
 	if (http_header(c, "origin", origin, olen) <= 0)
-		return true;		/* not a browser */
+		return true; /* not a browser */
 	if (cors_allowed(h->cors, origin)) {
 		cors_headers(extra, len, origin, false, NULL, NULL);
 		return true;
@@ -425,8 +426,9 @@ static int parse_query(struct conn *c, enum eio_method m, bool upgrade,
 
 static enum eio_method method_of(const struct http_req *h)
 {
-	return h->method == HTTP_GET ? EIO_METHOD_GET :
-	       h->method == HTTP_POST ? EIO_METHOD_POST : EIO_METHOD_OTHER;
+	return h->method == HTTP_GET	? EIO_METHOD_GET
+	       : h->method == HTTP_POST ? EIO_METHOD_POST
+					: EIO_METHOD_OTHER;
 }
 
 static struct sio_req *new_req(struct conn *c, const char *extra)
@@ -445,11 +447,10 @@ static void req_free(void *p)
 	struct sio_req *q = p;
 	struct sio_session *ss = q->ss;
 
-	if (ss) {	/* held, and its connection went away */
+	if (ss) { /* held, and its connection went away */
 		unlink_req(q);
 		if (!ss->dead) {
-			eio_session_on_request_gone(ss->es, q,
-						    now_ms(ss->hub));
+			eio_session_on_request_gone(ss->es, q, now_ms(ss->hub));
 			pump(ss);
 		}
 	}
@@ -484,8 +485,8 @@ static void preflight(struct sio_hub *h, struct conn *c, const char *origin)
 
 /* Starts a request: origin, OPTIONS, query. The session it names (or NULL
  * for a handshake) in *out; false when it was answered. */
-static bool begin(struct sio_hub *h, struct conn *c, char *extra,
-		  size_t elen, struct sio_session **out)
+static bool begin(struct sio_hub *h, struct conn *c, char *extra, size_t elen,
+		  struct sio_session **out)
 {
 	struct eio_request r;
 	enum eio_error code;
@@ -494,7 +495,8 @@ static bool begin(struct sio_hub *h, struct conn *c, char *extra,
 	*out = NULL;
 	if (!check_origin(h, c, extra, elen, origin, sizeof(origin))) {
 		log_warn("sio: refused a request from origin '%s' (not this "
-			 "server's; see --cors-origin)", origin);
+			 "server's; see --cors-origin)",
+			 origin);
 		reply_eio_error(c, EIO_ERR_FORBIDDEN, NULL);
 		return false;
 	}
@@ -557,7 +559,7 @@ void sio_http(struct conn *c)
 		reply(c, 503, "application/json", "{}", 2, NULL);
 		return;
 	}
-	if (hr->api) {	/* a POST begun at its headers: the body is in */
+	if (hr->api) { /* a POST begun at its headers: the body is in */
 		q = hr->api;
 		q->body_pending = false;
 		ss = q->ss;
@@ -565,9 +567,9 @@ void sio_http(struct conn *c)
 			reply_eio_error(c, EIO_ERR_UNKNOWN_SID, q->cors);
 			return;
 		}
-		eio_session_on_post_body(ss->es, q, hr->body.data ?
-					 hr->body.data : "", hr->body.len,
-					 now_ms(h));
+		eio_session_on_post_body(ss->es, q,
+					 hr->body.data ? hr->body.data : "",
+					 hr->body.len, now_ms(h));
 		pump(ss);
 		return;
 	}
@@ -589,8 +591,9 @@ void sio_http(struct conn *c)
 	link_req(ss, q);
 	hang(c, q);
 	/* answered within a ping interval (a ping, at worst) */
-	http_hold(c, (h->ecfg.ping_interval_ms + h->ecfg.ping_timeout_ms) /
-			     1000 + 10);
+	http_hold(c,
+		  (h->ecfg.ping_interval_ms + h->ecfg.ping_timeout_ms) / 1000 +
+		      10);
 	if (eio_session_on_get(ss->es, q, now_ms(h))) {
 		unlink_req(q);
 		reply_eio_error(c, EIO_ERR_UNKNOWN_SID, extra);
@@ -613,8 +616,8 @@ void sio_http_headers(struct conn *c)
 	}
 	if (!begin(h, c, extra, sizeof(extra), &ss))
 		return;
-	if (!ss || hr->method != HTTP_POST) {	/* eio_request_parse()
-						   refused these already */
+	if (!ss || hr->method != HTTP_POST) { /* eio_request_parse()
+						 refused these already */
 		reply_eio_error(c, EIO_ERR_BAD_REQUEST, extra);
 		return;
 	}
@@ -648,10 +651,10 @@ static bool ws_accept(struct conn *c, unsigned *status)
 		*status = 503;
 		return false;
 	}
-	if (!check_origin(h, c, extra, sizeof(extra), origin,
-			  sizeof(origin))) {
+	if (!check_origin(h, c, extra, sizeof(extra), origin, sizeof(origin))) {
 		log_warn("sio: refused a websocket from origin '%s' (not this "
-			 "server's; see --cors-origin)", origin);
+			 "server's; see --cors-origin)",
+			 origin);
 		*status = 403;
 		return false;
 	}
@@ -682,7 +685,7 @@ static void ws_open(struct conn *c)
 		conn_close(c, 1011, "refused");
 		return;
 	}
-	if (!r.sid[0]) {	/* a WebSocket-only session */
+	if (!r.sid[0]) { /* a WebSocket-only session */
 		if (table_full(h)) {
 			h->st.refused++;
 			conn_close(c, 1013, "too many sessions");
@@ -704,8 +707,9 @@ static void ws_open(struct conn *c)
 	}
 	err = eio_session_ws_attach(ss->es, c, now_ms(h));
 	if (err) {
-		conn_close(c, 1008, err == -EBUSY ? "already upgraded"
-						   : "session closed");
+		conn_close(c, 1008,
+			   err == -EBUSY ? "already upgraded"
+					 : "session closed");
 		return;
 	}
 	add_ws(ss, c);
@@ -744,14 +748,14 @@ static void ws_drained(struct conn *c)
 }
 
 const struct ws_dialect sio_ws = {
-	.path = "/socket.io/",
-	.prefix = true,
-	.accept = ws_accept,
-	.raw = true,
-	.open = ws_open,
-	.message = ws_message,
-	.closed = ws_closed,
-	.drained = ws_drained,
+    .path = "/socket.io/",
+    .prefix = true,
+    .accept = ws_accept,
+    .raw = true,
+    .open = ws_open,
+    .message = ws_message,
+    .closed = ws_closed,
+    .drained = ws_drained,
 };
 
 /* ---- the Socket.IO layer's side */
@@ -847,7 +851,7 @@ void sio_hub_shutdown(struct sio_hub *h)
 		return;
 	h->closing = true;
 	for (ss = h->sessions; ss; ss = next) {
-		next = ss->next;	/* pump() may end ss, not the next */
+		next = ss->next; /* pump() may end ss, not the next */
 		eio_session_close(ss->es, "server shutting down", now_ms(h));
 		pump(ss);
 	}

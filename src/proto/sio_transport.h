@@ -50,15 +50,15 @@ struct sio_hub;
 struct sio_session;
 
 struct sio_stats {
-	unsigned sessions;	/* open now */
-	unsigned polling;	/* of which on long-polling */
+	unsigned sessions; /* open now */
+	unsigned polling;  /* of which on long-polling */
 	unsigned max_sessions;
-	uint64_t opened;	/* since start */
-	uint64_t refused;	/* handshakes refused: table full */
-	uint64_t upgraded;	/* polling sessions moved to WebSocket */
-	uint64_t timed_out;	/* ended by ping timeout (stopped polling,
-				   or stopped answering pings) */
-	uint64_t errors;	/* ended by a protocol error or a limit */
+	uint64_t opened;    /* since start */
+	uint64_t refused;   /* handshakes refused: table full */
+	uint64_t upgraded;  /* polling sessions moved to WebSocket */
+	uint64_t timed_out; /* ended by ping timeout (stopped polling,
+			       or stopped answering pings) */
+	uint64_t errors;    /* ended by a protocol error or a limit */
 };
 
 /* The hub for 'app' (whose cfg it reads); NULL on ENOMEM. 'modules' are

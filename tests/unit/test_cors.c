@@ -20,30 +20,30 @@ struct allow_case {
 	bool want;
 };
 
-static const char *const one[] = { "http://localhost:3000", NULL };
-static const char *const two[] = { "https://a.example", "http://b.example:8080",
-				   NULL };
-static const char *const any[] = { "*", NULL };
-static const char *const none[] = { NULL };
+static const char *const one[] = {"http://localhost:3000", NULL};
+static const char *const two[] = {"https://a.example", "http://b.example:8080",
+				  NULL};
+static const char *const any[] = {"*", NULL};
+static const char *const none[] = {NULL};
 
 static const struct allow_case allow_cases[] = {
-	{ one, "http://localhost:3000", true },
-	{ one, "HTTP://LOCALHOST:3000", true }, /* case-insensitive */
-	{ one, "http://localhost:3001", false },
-	{ one, "http://localhost", false },
-	{ one, "https://localhost:3000", false },
-	{ one, "http://localhost:3000.evil.example", false },
-	{ two, "http://b.example:8080", true },
-	{ two, "https://a.example", true },
-	{ two, "http://a.example", false },
-	{ any, "http://whatever.example", true },
-	{ any, "null", true },
-	{ any, "http://a b", false },	      /* not safe to echo */
-	{ any, "http://a\r\nX-Evil: 1", false },
-	{ any, "", false },
-	{ any, NULL, false },
-	{ none, "http://localhost:3000", false },
-	{ NULL, "http://localhost:3000", false },
+    {one, "http://localhost:3000", true},
+    {one, "HTTP://LOCALHOST:3000", true}, /* case-insensitive */
+    {one, "http://localhost:3001", false},
+    {one, "http://localhost", false},
+    {one, "https://localhost:3000", false},
+    {one, "http://localhost:3000.evil.example", false},
+    {two, "http://b.example:8080", true},
+    {two, "https://a.example", true},
+    {two, "http://a.example", false},
+    {any, "http://whatever.example", true},
+    {any, "null", true},
+    {any, "http://a b", false}, /* not safe to echo */
+    {any, "http://a\r\nX-Evil: 1", false},
+    {any, "", false},
+    {any, NULL, false},
+    {none, "http://localhost:3000", false},
+    {NULL, "http://localhost:3000", false},
 };
 
 static void test_allowed(void **state)
@@ -67,7 +67,7 @@ static void test_safe(void **state)
 	memset(long_origin, 'a', sizeof(long_origin) - 1);
 	long_origin[sizeof(long_origin) - 1] = '\0';
 	assert_false(cors_origin_safe(long_origin));
-	long_origin[255] = '\0';	/* 255 bytes: the most an origin may have */
+	long_origin[255] = '\0'; /* 255 bytes: the most an origin may have */
 	assert_true(cors_origin_safe(long_origin));
 }
 
@@ -78,21 +78,23 @@ static void test_headers(void **state)
 	assert_int_equal(cors_headers(out, sizeof(out), "http://a.example",
 				      false, NULL, NULL),
 			 0);
-	assert_string_equal(out, "Cache-Control: no-store\r\n"
-				 "Access-Control-Allow-Origin: http://a.example\r\n"
-				 "Access-Control-Allow-Credentials: true\r\n"
-				 "Vary: Origin\r\n");
+	assert_string_equal(out,
+			    "Cache-Control: no-store\r\n"
+			    "Access-Control-Allow-Origin: http://a.example\r\n"
+			    "Access-Control-Allow-Credentials: true\r\n"
+			    "Vary: Origin\r\n");
 
 	out[0] = '\0';
 	assert_int_equal(cors_headers(out, sizeof(out), "http://a.example",
 				      true, "GET, POST", "content-type, x-a"),
 			 0);
-	assert_string_equal(out, "Access-Control-Allow-Origin: http://a.example\r\n"
-				 "Access-Control-Allow-Credentials: true\r\n"
-				 "Vary: Origin\r\n"
-				 "Access-Control-Allow-Methods: GET, POST\r\n"
-				 "Access-Control-Max-Age: 600\r\n"
-				 "Access-Control-Allow-Headers: content-type, x-a\r\n");
+	assert_string_equal(
+	    out, "Access-Control-Allow-Origin: http://a.example\r\n"
+		 "Access-Control-Allow-Credentials: true\r\n"
+		 "Vary: Origin\r\n"
+		 "Access-Control-Allow-Methods: GET, POST\r\n"
+		 "Access-Control-Max-Age: 600\r\n"
+		 "Access-Control-Allow-Headers: content-type, x-a\r\n");
 
 	/* requested headers that are not a list of names are not echoed */
 	out[0] = '\0';
@@ -119,19 +121,19 @@ static void test_too_small(void **state)
 			 -ENOBUFS);
 	assert_string_equal(out, "Keep: me\r\n"); /* unchanged */
 	char exact[10] = "123456789";
-	assert_int_equal(cors_headers(exact, sizeof(exact), "http://a",
-				      false, NULL, NULL),
-			 -ENOBUFS);
+	assert_int_equal(
+	    cors_headers(exact, sizeof(exact), "http://a", false, NULL, NULL),
+	    -ENOBUFS);
 	assert_string_equal(exact, "123456789");
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_allowed),
-		cmocka_unit_test(test_safe),
-		cmocka_unit_test(test_headers),
-		cmocka_unit_test(test_too_small),
+	    cmocka_unit_test(test_allowed),
+	    cmocka_unit_test(test_safe),
+	    cmocka_unit_test(test_headers),
+	    cmocka_unit_test(test_too_small),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
