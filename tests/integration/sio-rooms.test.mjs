@@ -8,6 +8,9 @@
 // kinds of client.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { startServer } from '../lib/server.mjs';
 import { waitUntil } from '../lib/clients.mjs';
 import { RoomPeer } from '../lib/room-client.mjs';
@@ -398,6 +401,45 @@ test('a document too large for one event: an error instead of code_update, the s
       assert.equal((await c.call('send_message', { session_id: session, message: 'hi' })).ok, true);
     } finally { c.close(); await native.close(); }
   } finally { await own.stop(); }
+});
+
+test('reconnect: after the server drops the transport, a page joins again with its token and is the host still', async () => {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'coderoom-sio-'));
+  let own = await startServer({ webRoot: null, dataDir });
+  const port = own.port;
+  try {
+    const session = await createRoom(own.url, { code: 'v1\n' });
+    // a page as it would be written: join (again) on every connect
+    const c = await SioClient.connect(own.url, { reconnection: true, reconnectionDelay: 100, reconnectionDelayMax: 500 });
+    let token = null;
+    const joins = [];
+    const join = async () => {
+      const ack = await c.call('join_session', { session_id: session, name: 'Ada', ...(token ? { token } : {}) });
+      token = ack.token;
+      joins.push(ack);
+    };
+    c.sock.on('connect', () => { join().catch(() => {}); });
+    await join();
+    assert.equal(joins[0].role, 'host');
+    await c.call('code_change', { session_id: session, content: 'v2\n' });
+    await c.call('send_message', { session_id: session, message: 'before the restart' });
+    await own.stop();
+    await c.waitFor((e) => e.kind === 'disconnect', { what: 'disconnect' });
+    own = await startServer({ webRoot: null, dataDir, listen: `127.0.0.1:${port}` });
+    await c.waitFor((e) => e.kind === 'reconnect', { timeout: 30000, what: 'reconnect' });
+    await waitUntil(() => joins.length === 2, { timeout: 15000, what: 'the second join' });
+    assert.equal(joins[1].ok, true, JSON.stringify(joins[1]));
+    assert.equal(joins[1].role, 'host', 'the token made it the same member');
+    assert.equal(joins[1].id, c.sock.id, 'its id is the new socket.id');
+    const idx = c.events.findIndex((e) => e.kind === 'reconnect');
+    assert.deepEqual((await c.waitEvent('code_update', { since: idx })).data, { content: 'v2\n' });
+    const hist = (await c.waitEvent('chat_history', { since: idx })).data.messages.map((m) => m.message);
+    assert.deepEqual(hist, ['before the restart']);
+    c.close();
+  } finally {
+    await own.stop();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
 });
 
 test('every session is gone afterwards', async () => {
