@@ -5,10 +5,12 @@
  * Handles given to eio_session are the glue's own pointers: a struct
  * sio_req (hung on the HTTP request's 'api', so its api_free tells us when
  * a held request's connection went away) or the WebSocket's struct conn
- * (whose 'proto' points back at the session). After every input, pump()
- * pops the session's actions and carries them out; actions may feed new
- * inputs (a delivered message makes the Socket.IO layer emit), which the
- * same loop pops.
+ * (whose 'proto' points back at the session). After every input from the
+ * network or the timer, pump() pops the session's actions and carries
+ * them out; actions may feed new inputs (a delivered message makes the
+ * Socket.IO layer emit), which the same loop pops. What the Socket.IO
+ * layer asks for from elsewhere (a run's output, a room's broadcast) is
+ * pumped on the next turn of the loop (kick()).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -28,7 +30,10 @@
 #include "proto/sio_transport.h"
 
 #define NEVER		 UINT64_MAX
-#define EXTRA_MAX	 512 /* extra reply header lines */
+#define EXTRA_MAX	 512 /* extra reply header lines (http_req.headers) */
+/* the CORS lines leave room for no-store and Retry-After: an origin too
+ * long for them gets none (its browser refuses) rather than a cut line */
+#define CORS_MAX (EXTRA_MAX - 64)
 #define NO_STORE	 "Cache-Control: no-store\r\n"
 #define SIO_MAX_BUFFERED (4u << 20)
 
@@ -405,7 +410,8 @@ static bool check_origin(struct sio_hub *h, struct conn *c, char *extra,
 	if (http_header(c, "origin", origin, olen) <= 0)
 		return true; /* not a browser */
 	if (cors_allowed(h->cors, origin)) {
-		cors_headers(extra, len, origin, false, NULL, NULL);
+		cors_headers(extra, len < CORS_MAX ? len : CORS_MAX, origin,
+			     false, NULL, NULL);
 		return true;
 	}
 	return http_same_origin(c);
@@ -478,7 +484,7 @@ static void preflight(struct sio_hub *h, struct conn *c, const char *origin)
 
 	extra[0] = '\0';
 	if (origin[0] && cors_allowed(h->cors, origin))
-		cors_headers(extra, sizeof(extra), origin, true,
+		cors_headers(extra, CORS_MAX, origin, true,
 			     "GET, POST, OPTIONS", PREFLIGHT_HEADERS);
 	reply(c, 204, NULL, NULL, 0, extra);
 }

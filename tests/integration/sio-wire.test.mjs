@@ -404,6 +404,23 @@ describe('CORS and the same-origin rule', () => {
     w.ws.close();
   });
 
+  test('an origin too long for the headers gets no CORS lines, never a cut one', async () => {
+    const own = await startServer({ webRoot: null, args: ['--cors-origin', '*'] });
+    try {
+      for (const n of [200, 240, 255]) {
+        const origin = `http://${'a'.repeat(n - 7)}`;
+        const pre = await request(eio.url(own.url), { method: 'OPTIONS', headers: { Origin: origin } });
+        assert.equal(pre.status, 204, `${n}: ${pre.status}`);
+        const acao = pre.headers['access-control-allow-origin'];
+        assert.ok(acao === origin || acao === undefined, `${n}: ${acao}`);
+        if (acao) assert.equal(pre.headers['access-control-allow-headers'], 'Content-Type, Authorization, X-Requested-With');
+        const { res, sid } = await eio.handshake(own.url, { Origin: origin });
+        assert.equal(res.headers['access-control-allow-origin'], origin);
+        assert.equal((await eio.post(own.url, sid, '1', { headers: { Origin: origin } })).text, 'ok');
+      }
+    } finally { await own.stop(); }
+  });
+
   test('a page from another origin is refused (403, code 4) on both transports; /ws too', async () => {
     const r = await request(eio.url(srv.url), { headers: { Origin: 'http://evil.example' } });
     assert.equal(r.status, 403);
