@@ -437,6 +437,54 @@ describe('CORS and the same-origin rule', () => {
   });
 });
 
+test('mutated packets over both transports, joined sessions: every one refused or taken, none crashes', async () => {
+  // valid packets of every kind, mutated by a seeded generator
+  const seeds = ['40', '41', '42["send_input",{"input":"x"}]', '421["stop"]', '43["x"]',
+    '42["join_session",{"session_id":"abcdefghij0123456789","name":"A"}]', '42["code_change",{"content":"y"}]',
+    '42["start_interactive",{"code":"print(1)","language":"python"}]', '451-["x",{"_placeholder":true,"num":0}]',
+    '3', '2probe', '5', '6', '1', '40/admin,{"a":1}', '44{"message":"x"}', '42["send_message",{"message":"hi"}]'];
+  let state = 12345;
+  const rand = (n) => { state = (state * 1103515245 + 12345) & 0x7fffffff; return state % n; };
+  const mutate = (p) => {
+    let b = [...Buffer.from(p)];
+    for (let k = 1 + rand(3); k > 0; k--) {
+      const i = rand(b.length + 1);
+      switch (rand(5)) {
+        case 0: b.splice(i, 1); break;
+        case 1: b.splice(i, 0, rand(256)); break;
+        case 2: if (i < b.length) b[i] = '[]{}",:0\\1e'.charCodeAt(rand(12)); break;
+        case 3: b = b.slice(0, i); break;
+        default: b.splice(i, 0, ...b.slice(0, rand(b.length + 1)));
+      }
+    }
+    return Buffer.from(b);
+  };
+  for (let round = 0; round < 40; round++) {
+    const w = await eio.ws(srv.wsUrl);
+    await w.next((f) => f.startsWith('0'));
+    w.ws.send('40');
+    for (let i = 0; i < 8; i++) {
+      const m = mutate(seeds[rand(seeds.length)]);
+      if (rand(4) === 0) w.ws.send(m); else w.ws.send(m.toString('latin1'));
+    }
+    w.ws.close();
+    const { sid } = await eio.handshake(srv.url);
+    const body = Array.from({ length: 1 + rand(6) }, () => mutate(seeds[rand(seeds.length)]).toString('latin1')).join('\x1e');
+    const r = await eio.post(srv.url, sid, '40\x1e' + body);
+    assert.ok([200, 400].includes(r.status), `${r.status} ${r.text}`);
+    // the client closes; a session the server was closing gets its "1"
+    // in this last poll (else it would wait for one up to 30 s)
+    await eio.post(srv.url, sid, '1');
+    const last = await eio.get(srv.url, sid);
+    assert.ok(last.status === 400 || last.text.endsWith('1'), `${last.status} ${last.text.slice(-80)}`);
+  }
+  const c = await SioClient.connect(srv.url, { transports: ['websocket'] });
+  await c.run('print("alive")\n');
+  await c.waitExit();
+  assert.equal(c.out, 'alive\n');
+  c.close();
+});
+
 test('nothing leaked: no session, no run, the server\'s fds back where they were', async () => {
   await waitSessions(0);
   await waitUntil(async () => (await sioStats(fast.url)).sessions === 0, { what: 'no sessions on the fast server' });
