@@ -1,13 +1,13 @@
 # coderoom - build, run, test.
 #
 #   make run     install what is missing, build, start on http://127.0.0.1:8080
-#   make test    the same set-up, then every test; ends with "N passed, N failed"
+#   make test    the same set-up, then every test; ends with "N passed, N failed, N skipped"
 #   make bench   benchmarks against named baselines, printing ratios
 #   make fuzz    libFuzzer targets for every parser that reads the network
 
 VERSION := 0.1.0
 CC      ?= cc
-PKGS    := libwebsockets libuv jansson sqlite3 libseccomp
+PKGS    := libwebsockets libuv jansson sqlite3 libseccomp libcrypto
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wformat=2 -Wvla -Wwrite-strings -Wimplicit-fallthrough \
            -Wno-unused-parameter
@@ -18,7 +18,8 @@ ifdef WERROR
 CFLAGS  += -Werror
 endif
 ifdef SAN
-CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer
+CFLAGS  += -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+           -fno-omit-frame-pointer
 LDFLAGS += -fsanitize=address,undefined
 endif
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -39,7 +40,7 @@ ROOMOBJS := $(addprefix $(B)/src/room/,changeset.o utext.o collab.o)
 all: $(B)/coderoom
 
 $(B)/coderoom: $(OBJS)
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm -lpthread
 
 $(B)/libcoderoom.a: $(LIBOBJS)
 	rm -f $@ && ar rcs $@ $^
@@ -51,7 +52,7 @@ $(B)/%.o: %.c
 $(B)/tests/test_%: tests/unit/test_%.c $(B)/libcoderoom.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libcoderoom.a \
-		$(PKG_LIBS) -lcmocka -lpthread
+		$(PKG_LIBS) -lcmocka -lm -lpthread
 
 # The pure Socket.IO codecs on a JSON-lines pipe, for the conformance test
 # against the official client's parsers (tests/integration/sio-codec).

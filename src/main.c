@@ -29,6 +29,7 @@
 #include "lib/log.h"
 #include "net/server.h"
 #include "net/webroot.h"
+#include "proto/api_judge0.h"
 #include "proto/app.h"
 #include "proto/auth.h"
 #include "proto/routes.h"
@@ -141,6 +142,9 @@ static void finalize(void)
 		g.app.sb = NULL;
 	}
 	rooms_release(&g.rooms);
+	/* every exit is delivered: what is left of Judge0's is waiting */
+	judge0_close(g.app.judge0);
+	g.app.judge0 = NULL;
 	run_engine_release(&g.engine);
 	uv_close((uv_handle_t *)&g.sigint, on_closed_noop);
 	uv_close((uv_handle_t *)&g.sigterm, on_closed_noop);
@@ -173,6 +177,7 @@ static void on_signal(uv_signal_t *h, int signum)
 			 strsignal(signum), g.engine.active, g.srv.connections);
 		g.phase = 1;
 		g.phase_start = server_now_ms();
+		judge0_shutdown(g.app.judge0);
 		run_engine_kill_all(&g.engine);
 		uv_timer_start(&g.shutdown_timer, on_shutdown_tick, 0, 20);
 	} else if (g.phase < 3) {
@@ -285,7 +290,8 @@ int main(int argc, char **argv)
 	g.srv.loop = &g.loop;
 	g.srv.cfg = &g.cfg;
 	g.srv.web = &g.web;
-	g.srv.routes = proto_routes;
+	g.srv.routes = g.cfg.judge0_root ? proto_routes_judge0_root
+					 : proto_routes;
 	g.srv.dialects = proto_dialects;
 	g.srv.app = &g.app;
 	g.srv.start_ms = server_now_ms();
@@ -322,6 +328,14 @@ int main(int argc, char **argv)
 	room_sqlite_init(&g.room_store, &g.store);
 	rooms_init(&g.rooms, &g.room_store, &rl, &g.engine, &g.langs);
 	g.app.rooms = &g.rooms;
+	/* Judge0's submissions, in the same database */
+	struct judge0_options jo = {
+		.store = &g.store,
+		.keep_ms = g.cfg.judge0_keep_s * 1000,
+		.callback_hosts = g.cfg.callback_hosts,
+		.callback_private = g.cfg.callback_private,
+	};
+	g.app.judge0 = judge0_open(&g.app, &g.loop, &jo);
 
 	uv_signal_init(&g.loop, &g.sigint);
 	uv_signal_init(&g.loop, &g.sigterm);

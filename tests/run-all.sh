@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# run-all.sh - every test suite, then one line "N passed, N failed".
+# run-all.sh - every test suite, then the skipped tests by name and one line
+# "N passed, N failed, N skipped".
 #
 # Suites: cmocka unit tests (plain and ASan/UBSan builds), the fuzz corpus,
 # then node:test suites against the real binary: integration, sandbox,
-# browser.
+# browser; then vm: the sandbox tests that need cgroups on a pure cgroup v2
+# kernel in a virtual machine (tests/vm/run.sh; skipped, by name, where qemu
+# or the kernel is missing).
 # Environment: CODEROOM_BIN (default build/coderoom), ONLY=<suite> to run one.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -11,13 +14,24 @@ export CODEROOM_BIN=${CODEROOM_BIN:-$PWD/build/coderoom}
 export CODEROOM_WEB_ROOT=${CODEROOM_WEB_ROOT:-$PWD/web/dist}
 art=tests/artifacts
 mkdir -p "$art"
-passed=0 failed=0
+passed=0 failed=0 skipped=0
+skip_list=$art/skipped.txt
+: >"$skip_list"
 
-count_tap() { # file -> adds its ok / not ok lines to the totals
-  local ok nok
-  ok=$(grep -cE '^ *ok [0-9]+' "$1" || true)
-  nok=$(grep -cE '^ *not ok [0-9]+' "$1" || true)
-  passed=$((passed + ok)); failed=$((failed + nok))
+# The "ok ... # SKIP reason" lines of a TAP file, for the list at the end.
+note_skips() { # file suite
+  grep -E '^ *(not )?ok [0-9]*.*# SKIP' "$1" |
+    sed -E "s/^ *(not )?ok [0-9]* *-? */$2: /" >>"$skip_list" || true
+}
+
+# cmocka writes a skipped test as "not ok N # SKIP name": a skip all the same.
+count_tap() { # file -> adds its ok / not ok / skip lines to the totals
+  local ok nok sk
+  ok=$(grep -E '^ *ok [0-9]+' "$1" | grep -cv '# SKIP' || true)
+  nok=$(grep -E '^ *not ok [0-9]+' "$1" | grep -cv '# SKIP' || true)
+  sk=$(grep -cE '^ *(not )?ok [0-9]+.*# SKIP' "$1" || true)
+  passed=$((passed + ok)); failed=$((failed + nok)); skipped=$((skipped + sk))
+  note_skips "$1" "$(basename "$1" .tap)"
 }
 
 run_unit() {
@@ -48,12 +62,38 @@ run_node() { # suite dir
   # node's TAP nests subtests; count the leaves only: every "ok"/"not ok"
   # line that is not followed by nested subtests. Simpler and exact: use the
   # summary lines node prints at the end.
-  local p f
+  local p f sk td
   p=$(grep -E '^# pass [0-9]+' "$log" | tail -1 | awk '{print $3}')
   f=$(grep -E '^# fail [0-9]+' "$log" | tail -1 | awk '{print $3}')
-  p=${p:-0} f=${f:-0}
+  sk=$(grep -E '^# skipped [0-9]+' "$log" | tail -1 | awk '{print $3}')
+  td=$(grep -E '^# todo [0-9]+' "$log" | tail -1 | awk '{print $3}')
+  p=${p:-0} f=${f:-0} sk=${sk:-0} td=${td:-0}
   if [ $rc -ne 0 ] && [ "$f" = 0 ]; then f=1; echo "not ok - $suite suite exited with $rc"; tail -30 "$log"; fi
-  passed=$((passed + p)); failed=$((failed + f))
+  passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + sk + td))
+  note_skips "$log" "$suite"
+  grep -E '^ *ok [0-9]+.*# TODO' "$log" | sed -E "s/^ *ok [0-9]* *-? */$suite: /" >>"$skip_list" || true
+}
+
+# The cgroup v2 virtual machine: tests/vm/run.sh prints the guest's TAP
+# and one "# vm-summary pass=N fail=N skip=N" line.
+run_vm() {
+  local log=$art/vm.tap rc line
+  echo "== vm"
+  tests/vm/run.sh >"$log" 2>"$art/vm.log"
+  rc=$?
+  grep -E '^ *(not )?ok |^# vm' "$log" | head -200
+  line=$(grep -E '^# vm-summary ' "$log" | tail -1)
+  if [ -z "$line" ]; then
+    echo "not ok - vm suite ended without a summary (exit $rc)"; tail -30 "$art/vm.log"
+    failed=$((failed + 1)); return
+  fi
+  local p f s
+  p=$(sed -E 's/.*pass=([0-9]+).*/\1/' <<<"$line")
+  f=$(sed -E 's/.*fail=([0-9]+).*/\1/' <<<"$line")
+  s=$(sed -E 's/.*skip=([0-9]+).*/\1/' <<<"$line")
+  if [ $rc -ne 0 ] && [ "$f" = 0 ]; then f=1; echo "not ok - vm suite exited with $rc"; tail -30 "$art/vm.log"; fi
+  passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
+  note_skips "$log" vm
 }
 
 only=${ONLY:-}
@@ -77,6 +117,11 @@ fi
 for s in integration sandbox browser; do
   if [ -z "$only" ] || [ "$only" = "$s" ]; then run_node "$s"; fi
 done
+if [ -z "$only" ] || [ "$only" = vm ]; then run_vm; fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ] && [ "$passed" -gt 0 ]
+if [ -s "$skip_list" ]; then
+  echo "== skipped"
+  sed 's/^/  /' "$skip_list"
+fi
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" = 0 ] && [ $((passed + skipped)) -gt 0 ]

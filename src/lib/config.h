@@ -32,6 +32,10 @@ struct config {
 	const char *api_tokens[16];	/* --api-token, NULL-terminated */
 	const char *api_token_file;	/* one token a line */
 	bool allow_weak_sandbox;
+	bool judge0_root;		/* Judge0's paths also at the root */
+	uint64_t judge0_keep_s;		/* a finished submission's lifetime */
+	const char *callback_hosts[16];	/* --callback-allow, NULL-terminated */
+	bool callback_private;		/* callbacks may reach private addrs */
 	/* Socket.IO on /socket.io/ */
 	const char *cors_origins[16];	/* --cors-origin, NULL-terminated */
 	unsigned sio_max_sessions;	/* Engine.IO sessions at once */

@@ -69,8 +69,11 @@ static const char *allow_header(unsigned methods, char *out, size_t len)
 static void method_not_allowed(struct conn *c, const char *allow)
 {
 	static const char body[] = "{\"error\":\"method not allowed\"}";
+	static const char msg[] = "{\"message\":\"Method Not Allowed\"}";
+	bool m = c->http->route && c->http->route->message_errors;
 
-	http_reply(c, 405, "application/json", body, sizeof(body) - 1, allow);
+	http_reply(c, 405, "application/json", m ? msg : body,
+		   (m ? sizeof(msg) : sizeof(body)) - 1, allow);
 }
 
 static void serve_static(struct conn *c)
@@ -117,10 +120,11 @@ static bool route_matches(const struct http_route *r, const char *path)
 			 : strcmp(path, r->path) == 0;
 }
 
-static const struct http_route *route_for(const struct conn *c)
+static const struct http_route *find_route(const struct conn *c,
+					   const char *path)
 {
 	for (const struct http_route *r = c->srv->routes; r && r->path; r++)
-		if (route_matches(r, c->http->path))
+		if (route_matches(r, path))
 			return r;
 	return NULL;
 }
@@ -133,7 +137,7 @@ static bool method_allowed(const struct http_route *r, enum http_method m)
 static void dispatch(struct conn *c)
 {
 	struct http_req *h = c->http;
-	const struct http_route *r = route_for(c);
+	const struct http_route *r = h->route;
 	char allow[96];
 
 	if (r) {
@@ -171,37 +175,58 @@ int http_on_request(struct conn *c, const char *uri)
 	h->content_length = -1;
 	h->method = method_of(c->wsi);
 	snprintf(h->path, sizeof(h->path), "%s", uri && *uri ? uri : "/");
+	h->route = find_route(c, h->path);
 
 	if (h->method & (HTTP_POST | HTTP_PUT | HTTP_PATCH)) {
 		int n = lws_hdr_copy(c->wsi, len, sizeof(len),
 				     WSI_TOKEN_HTTP_CONTENT_LENGTH);
-		if (n <= 0) {
-			/* lws 4.1 cannot read chunked bodies: say so */
+		char te[32];
+		bool chunked = n <= 0 &&
+			lws_hdr_copy(c->wsi, te, sizeof(te),
+				     WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0 &&
+			!strcasecmp(te, "chunked");
+		unsigned long long v = 0;
+		if (!chunked && n <= 0) {
+			/* no length and not chunked: say what is needed */
 			h->close_after = true;
 			http_reply_error(c, 411, NULL,
 					 "a request body needs a Content-Length "
 					 "header");
 			return 0;
 		}
-		char *end;
-		errno = 0;
-		unsigned long long v = strtoull(len, &end, 10);
-		if (errno || *end || len[0] == '-' || v > LLONG_MAX) {
-			h->close_after = true;
-			http_reply_error(c, 400, NULL, "bad Content-Length");
-			return 0;
+		if (!chunked) {
+			char *end;
+			errno = 0;
+			v = strtoull(len, &end, 10);
+			if (errno || *end || len[0] == '-' || v > LLONG_MAX) {
+				h->close_after = true;
+				http_reply_error(c, 400, NULL,
+						 "bad Content-Length");
+				return 0;
+			}
+			h->content_length = (long long)v;
 		}
-		h->content_length = (long long)v;
-		const struct http_route *r = route_for(c);
-		if (r && r->headers && method_allowed(r, h->method)) {
-			r->headers(c);
+		if (h->route && h->route->headers &&
+		    method_allowed(h->route, h->method)) {
+			h->route->headers(c);
 			if (h->answered) {
 				/* the body stays unread: the connection
 				 * cannot carry another request */
-				if (v > 0)
+				if (chunked || v > 0)
 					h->close_after = true;
 				return 0;
 			}
+		}
+		if (chunked) {
+			/* lws hands us the framed bytes as a body of
+			 * unknown length; decoded here, capped (413), and
+			 * the connection closes after it (lws would take
+			 * what follows for more body) */
+			h->has_body = true;
+			h->chunked = true;
+			h->close_after = true;
+			chunked_init(&h->dechunk);
+			return 0;
 		}
 		if (v > c->srv->cfg->max_body_bytes) {
 			h->close_after = true;
@@ -226,6 +251,20 @@ int http_on_body(struct conn *c, const void *p, size_t n)
 
 	if (!h || h->answered)
 		return 0;
+	if (h->chunked) {
+		long used = chunked_feed(&h->dechunk, p, n, &h->body);
+		if (used == -ENOBUFS) {
+			http_reply_error(c, 413, NULL, "request body too large "
+					 "(at most %zu bytes)",
+					 c->srv->cfg->max_body_bytes);
+		} else if (used < 0) {
+			http_reply_error(c, 400, NULL, "bad chunked request "
+					 "body");
+		} else if (h->dechunk.done) {
+			dispatch(c);
+		}
+		return 0;
+	}
 	if (buf_append(&h->body, p, n)) {
 		h->close_after = true;
 		http_reply_error(c, 413, NULL, "request body too large");
@@ -295,8 +334,9 @@ void http_reply_error(struct conn *c, unsigned status, const char *field,
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	msg[utf8_valid_prefix(msg, strlen(msg))] = '\0';	/* JSON needs UTF-8 */
-	json_t *j = json_pack("{s:s}", "error", msg);
-	if (field)
+	bool m = c->http && c->http->route && c->http->route->message_errors;
+	json_t *j = json_pack("{s:s}", m ? "message" : "error", msg);
+	if (field && !m)
 		json_object_set_new(j, "field", json_string(field));
 	if (status == 503 && c->http) {
 		char *s = json_dumps(j, JSON_COMPACT);
@@ -550,6 +590,9 @@ int http_header(const struct conn *c, const char *name, char *out,
 		{ "cookie", WSI_TOKEN_HTTP_COOKIE },
 		{ "user-agent", WSI_TOKEN_HTTP_USER_AGENT },
 		{ "if-none-match", WSI_TOKEN_HTTP_IF_NONE_MATCH },
+		{ "transfer-encoding", WSI_TOKEN_HTTP_TRANSFER_ENCODING },
+		/* a header lws knows (Judge0's): never a custom one */
+		{ "x-auth-token", WSI_TOKEN_X_AUTH_TOKEN },
 	};
 	char custom[72];
 	int n;
@@ -572,4 +615,32 @@ int http_header(const struct conn *c, const char *name, char *out,
 		return -1;
 	n = lws_hdr_custom_copy(c->wsi, out, (int)len, custom, n);
 	return n > 0 ? n : -1;
+}
+
+int http_query(const struct conn *c, const char *name, char *out,
+	       size_t len)
+{
+	char frag[4096];
+	size_t nl = strlen(name);
+
+	if (!len)
+		return -1;
+	for (int i = 0; i < 64; i++) {
+		int n = lws_hdr_copy_fragment(c->wsi, frag, sizeof(frag),
+					      WSI_TOKEN_HTTP_URI_ARGS, i);
+		if (n < 0)
+			return -1;
+		if ((size_t)n > nl && !strncmp(frag, name, nl) &&
+		    frag[nl] == '=') {
+			if ((size_t)n - nl - 1 >= len)
+				return -1;
+			memcpy(out, frag + nl + 1, (size_t)n - nl);
+			return n - (int)nl - 1;
+		}
+		if ((size_t)n == nl && !strcmp(frag, name)) {
+			out[0] = '\0';
+			return 0;
+		}
+	}
+	return -1;
 }

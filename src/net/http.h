@@ -18,6 +18,7 @@
 #include <jansson.h>
 
 #include "lib/buf.h"
+#include "net/chunked.h"
 
 struct conn;
 
@@ -31,7 +32,9 @@ struct http_req {
 	char path[512];			/* decoded path, no query */
 	struct buf body;		/* request body (capped) */
 	bool has_body;			/* POST/PUT/PATCH with a body to read */
-	long long content_length;	/* as announced, or -1 */
+	bool chunked;			/* ... in the chunked transfer coding */
+	struct chunked dechunk;		/* its decoder */
+	long long content_length;	/* as announced, or -1 (chunked) */
 	bool answered;			/* a reply is queued or sent */
 
 	/* the response */
@@ -45,6 +48,7 @@ struct http_req {
 	char headers[512];		/* extra "Name: value\r\n" lines */
 
 	struct conn *conn;		/* the connection it came on */
+	const struct http_route *route;	/* the route of 'path', or NULL */
 
 	void *api;			/* the handler's state, or NULL */
 	void (*api_free)(void *api);	/* frees it with the request */
@@ -55,18 +59,24 @@ struct http_req {
  * 'prefix' is set (then the handler reads the rest of c->http->path). A
  * method outside 'methods' gets 405 with an Allow header; HEAD is answered
  * as GET. The table ends with an entry whose path is NULL.
+ * 'message_errors': every error answered on this route's paths, by http.c
+ * (405, 411, 413, bad JSON) or with http_reply_error(), is
+ * {"message": "..."} instead of {"error": "...", "field"?} (the shape
+ * Piston's clients read).
  *
  * 'handle' runs once the body is in. 'headers', when set, runs before it,
- * as soon as the headers of a request with a body (a POST, PUT, PATCH)
- * have arrived and before the body is read or checked against the size
- * limit; if it answers, the body is dropped unread, the connection
- * closed after the answer, and 'handle' is not called.
+ * as soon as the headers of a request with a body (a POST, PUT, PATCH,
+ * with a Content-Length or chunked) have arrived and before the body is
+ * read or checked against the size limit; if it answers, the body is
+ * dropped unread, the connection closed after the answer, and 'handle'
+ * is not called.
  */
 struct http_route {
 	const char *path;
 	bool prefix;
 	unsigned methods;		/* enum http_method bits */
 	void (*handle)(struct conn *c);
+	bool message_errors;
 	void (*headers)(struct conn *c);
 };
 
@@ -119,5 +129,13 @@ int http_query_string(const struct conn *c, char *out, size_t len);
 /* Whether the request (HTTP or a WebSocket upgrade) carries no Origin
  * (not a browser) or one naming the host it was sent to. */
 bool http_same_origin(const struct conn *c);
+
+/*
+ * Copies the value of query parameter 'name' (?name=value, URL-decoded)
+ * into 'out', NUL-terminated. Returns its length, or -1 when it is absent
+ * or longer than 'len' - 1.
+ */
+int http_query(const struct conn *c, const char *name, char *out,
+	       size_t len);
 
 #endif

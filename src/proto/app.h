@@ -13,12 +13,15 @@
 
 #include "net/conn.h"
 #include "net/server.h"
+#include "proto/rules.h"
 
 struct config;
 struct run_engine;
 struct lang_table;
 struct sandbox;
 struct auth;
+struct judge0;
+struct batch_job;
 struct sio_hub;
 struct rooms;
 
@@ -28,6 +31,7 @@ struct app {
 	const struct lang_table *langs;
 	struct sandbox *sb;		/* for health: its features */
 	const struct auth *auth;	/* API tokens */
+	struct judge0 *judge0;		/* Judge0 submissions, or NULL */
 	struct sio_hub *sio;		/* Socket.IO sessions */
 	struct rooms *rooms;		/* open rooms and the room store */
 };
@@ -36,6 +40,16 @@ static inline struct app *app_of(const struct conn *c)
 {
 	return (struct app *)c->srv->app;
 }
+
+/* What the pure parsers need of the app. */
+static inline struct api_ctx app_api_ctx(const struct app *a)
+{
+	return (struct api_ctx){ .langs = a->langs, .engine = a->engine };
+}
+
+/* Hands 'j' to the HTTP request of c: freed with it (which kills a run
+ * still going as an orphan). */
+void app_http_own(struct conn *c, struct batch_job *j);
 
 /* Whether the request (HTTP or a WebSocket upgrade) carries a valid API
  * token in Authorization or X-Api-Token, or none is configured. */

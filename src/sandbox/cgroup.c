@@ -1,11 +1,15 @@
 /*
  * cgroup.c - one control group per run, on cgroup v2 or v1.
  *
- * v2 (production): <mount>/coderoom with memory, pids (and cpu when
- * offered) enabled for its children; each run gets <mount>/coderoom/run-ID
+ * v2 (production): in the server's own group G (the hierarchy's root, or
+ * a delegated subtree: systemd Delegate=yes), G/coderoom/i<spawner pid>
+ * with memory, pids (and cpu when offered) enabled for its children; the
+ * server's processes move to the leaf G/coderoom-server (a group that
+ * hands controllers on may hold no processes). Each run gets run-ID there
  * with memory.max, memory.swap.max = 0, memory.oom.group = 1, pids.max.
- * Accounting from cpu.stat, memory.peak, memory.events, pids.events; the
- * tree dies by cgroup.kill.
+ * Accounting from cpu.stat, memory.peak (before Linux 5.19: the largest
+ * memory.current read), memory.events, pids.events; the tree dies by
+ * cgroup.kill.
  *
  * v1 (these dev machines): run-ID under <mount>/coderoom of the memory,
  * pids, cpuacct and freezer hierarchies; memory.memsw.limit_in_bytes when
@@ -48,6 +52,8 @@ struct cgroup_host {
 struct cgroup_run {
 	struct cgroup_host *h;
 	char dir[CG_NCTRL][CG_PATH + 32]; /* "" when not created */
+	uint64_t mem_seen; /* v2 without memory.peak: the most memory.current
+			      read (every accounting tick) */
 };
 
 /* --- pure parsers ------------------------------------------------------ */
@@ -131,7 +137,8 @@ static bool field(const char *line, int n, char *out, size_t len)
 }
 
 bool cgroup_parse_mountinfo(const char *line, int *version, char *path,
-			    size_t len, char *opts, size_t olen)
+			    size_t len, char *root, size_t rlen, char *opts,
+			    size_t olen)
 {
 	const char *sep = strstr(line, " - ");
 	char type[32];
@@ -149,9 +156,32 @@ bool cgroup_parse_mountinfo(const char *line, int *version, char *path,
 		return false;
 	if (!field(line, 4, path, len) || path[0] != '/' || strchr(path, '\\'))
 		return false;
+	if (!field(line, 3, root, rlen) || root[0] != '/' || strchr(root, '\\'))
+		return false;
 	if (!field(sep + 3, 2, opts, olen))
 		opts[0] = '\0';
 	return true;
+}
+
+int cgroup_v2_dir(const char *mnt, const char *root, const char *own,
+		  char *out, size_t len)
+{
+	size_t rl = strlen(root);
+	const char *rel;
+
+	if (own[0] != '/' || strstr(own, "/.."))
+		return -EINVAL;
+	if (!strcmp(root, "/"))
+		rel = own;
+	else if (!strncmp(own, root, rl) && (own[rl] == '\0' || own[rl] == '/'))
+		rel = own + rl;
+	else
+		return -ENOENT;
+	if (!strcmp(rel, "/"))
+		rel = "";
+	if ((size_t)snprintf(out, len, "%s%s", mnt, rel) >= len)
+		return -ENAMETOOLONG;
+	return 0;
 }
 
 /* --- file helpers ------------------------------------------------------ */
@@ -232,17 +262,20 @@ static int enable_controllers(const char *dir, bool cpu)
  * that 'top' may hand controllers to its children (cgroup v2 allows no
  * processes in a group that does). This is the delegated-subtree set-up:
  * the service's own group (systemd Delegate=yes) holds the server in one
- * leaf and the runs in another subtree.
+ * leaf and the runs in another subtree. Processes other than the server
+ * and this spawner are moved too (a container's other processes, a login
+ * shell's session) and said so: coderoom should have a group of its own.
  */
 static int move_to_leaf(const char *top)
 {
 	char leaf[CG_PATH + 32], buf[8192];
+	int moved = 0, others = 0;
 
 	snprintf(leaf, sizeof(leaf), "%.500s/coderoom-server", top);
 	if (mkdir(leaf, 0755) && errno != EEXIST)
 		return -errno;
 	for (int round = 0; round < 5; round++) {
-		int moved = 0;
+		int n = 0;
 		if (cg_read(top, "cgroup.procs", buf, sizeof(buf)) < 0)
 			return -EIO;
 		for (char *p = buf, *e; *p; p = e) {
@@ -251,12 +284,27 @@ static int move_to_leaf(const char *top)
 				break;
 			char num[24];
 			snprintf(num, sizeof(num), "%ld", pid);
-			if (!cg_write(leaf, "cgroup.procs", num))
-				moved++;
+			if (cg_write(leaf, "cgroup.procs", num))
+				continue;
+			n++;
+			if (pid != (long)getpid() && pid != (long)getppid())
+				others++;
 		}
-		if (!moved)
+		moved += n;
+		if (!n)
 			break;
 	}
+	dprintf(2,
+		"sandbox: spawner: cgroup v2: moved %d processes from '%s' to "
+		"its leaf 'coderoom-server' (a group that hands controllers "
+		"on may hold no processes)\n",
+		moved, top);
+	if (others)
+		dprintf(2,
+			"sandbox: spawner: cgroup v2: %d of them are not "
+			"coderoom's: give coderoom a group of its own "
+			"(systemd: Delegate=yes, see docs/operations.md)\n",
+			others);
 	return 0;
 }
 
@@ -283,23 +331,28 @@ static void own_cgroup(char *out, size_t len)
 	}
 }
 
-static bool setup_v2(struct cgroup_host *h, const char *mnt,
+/*
+ * 'mnt' is a cgroup2 mount whose root is 'root' ("/", or only the group a
+ * container was given when it shares the host's cgroup namespace).
+ */
+static bool setup_v2(struct cgroup_host *h, const char *mnt, const char *root,
 		     struct cgroup_caps *caps)
 {
 	char ctrls[256], own[CG_PATH], top[CG_PATH];
 	char *base = h->base[CG_MEM];
 	bool cpu;
 
-	/* Our own group when it is not the root: a delegated subtree. */
+	/* Our own group when it is not the root: a delegated subtree. Outside
+	 * our cgroup namespace ("/../x") or unknown: the mount's root. */
 	own_cgroup(own, sizeof(own));
-	if (!own[0] || !strcmp(own, "/") || strstr(own, ".."))
-		own[0] = '\0';
+	if (own[0] != '/' || strstr(own, ".."))
+		snprintf(own, sizeof(own), "%.*s", CG_PATH - 1, root);
 	/* A server restarted in place may already sit in our leaf. */
 	size_t ol = strlen(own), ll = strlen("/coderoom-server");
 	if (ol >= ll && !strcmp(own + ol - ll, "/coderoom-server"))
-		own[ol - ll] = '\0';
-	if ((size_t)snprintf(top, sizeof(top), "%.256s%.255s", mnt, own) >=
-	    sizeof(top))
+		snprintf(own + ol - ll, sizeof(own) - (ol - ll), "%s",
+			 ol == ll ? "/" : "");
+	if (cgroup_v2_dir(mnt, root, own, top, sizeof(top)))
 		return false;
 	if (cg_read(top, "cgroup.controllers", ctrls, sizeof(ctrls)) < 0)
 		return false;
@@ -335,9 +388,9 @@ static bool setup_v2(struct cgroup_host *h, const char *mnt,
 struct cgroup_host *cgroup_host_open(struct cgroup_caps *caps)
 {
 	struct cgroup_host *h = calloc(1, sizeof(*h));
-	char line[1024], path[CG_PATH], opts[256];
+	char line[1024], path[CG_PATH], root[CG_PATH], opts[256];
 	char v1[CG_NCTRL][CG_PATH] = {{0}};
-	char v2[4][CG_PATH];
+	char v2[4][CG_PATH], v2root[4][CG_PATH];
 	int nv2 = 0, version;
 	FILE *f;
 
@@ -352,11 +405,21 @@ struct cgroup_host *cgroup_host_open(struct cgroup_caps *caps)
 	}
 	while (fgets(line, sizeof(line), f)) {
 		if (!cgroup_parse_mountinfo(line, &version, path, sizeof(path),
-					    opts, sizeof(opts)))
+					    root, sizeof(root), opts,
+					    sizeof(opts)))
 			continue;
 		if (version == 2) {
-			if (nv2 < 4)
-				snprintf(v2[nv2++], CG_PATH, "%s", path);
+			/* A later mount on the same point hides the earlier
+			 * one (a container's bind mount of its own group). */
+			int i = 0;
+			while (i < nv2 && strcmp(v2[i], path))
+				i++;
+			if (i == nv2 && nv2 < 4)
+				nv2++;
+			if (i < nv2) {
+				snprintf(v2[i], CG_PATH, "%s", path);
+				snprintf(v2root[i], CG_PATH, "%s", root);
+			}
 			continue;
 		}
 		if (cgroup_has_option(opts, "memory") && !v1[CG_MEM][0])
@@ -372,7 +435,7 @@ struct cgroup_host *cgroup_host_open(struct cgroup_caps *caps)
 
 	/* A cgroup2 mount with memory and pids: the v2 back end. */
 	for (int i = 0; i < nv2; i++)
-		if (setup_v2(h, v2[i], caps))
+		if (setup_v2(h, v2[i], v2root[i], caps))
 			return h;
 
 	/* v1: memory and pids at least. */
@@ -730,8 +793,18 @@ void cgroup_run_stats(struct cgroup_run *r, struct cgroup_stats *st)
 		    cgroup_parse_keyed(buf, "usage_usec", &v))
 			st->cpu_usec = v;
 		if (cg_read(d, "memory.peak", buf, sizeof(buf)) > 0 &&
-		    cgroup_parse_u64(buf, &v))
+		    cgroup_parse_u64(buf, &v)) {
 			st->memory_peak = v;
+		} else if (cg_read(d, "memory.current", buf, sizeof(buf)) >
+			       0 &&
+			   cgroup_parse_u64(buf, &v)) {
+			/* memory.peak is Linux 5.19+: before, the most
+			 * memory.current seen (read every tick while the
+			 * run lives), a lower bound. */
+			if (v > r->mem_seen)
+				r->mem_seen = v;
+			st->memory_peak = r->mem_seen;
+		}
 		if (cg_read(d, "memory.events", buf, sizeof(buf)) > 0 &&
 		    cgroup_parse_keyed(buf, "oom_kill", &v))
 			st->oom_kill = v > 0;

@@ -7,7 +7,9 @@
  *       memory.events, pids.events, cgroup.kill
  *   v1  per-controller hierarchies (memory, pids, cpuacct, freezer), plus
  *       a controller-less v2 mount for cgroup.kill where there is one
- * Groups are created under <mount>/coderoom/ only; nothing else is touched.
+ * Groups are created under <mount>/coderoom/ (v1) or G/coderoom/ (v2, G the
+ * server's own group, which also gets the leaf G/coderoom-server for the
+ * server's processes and its controllers enabled); nothing else is touched.
  * Internal to src/sandbox/ (the spawner, as root).
  */
 #ifndef CODEROOM_SANDBOX_CGROUP_H
@@ -85,12 +87,23 @@ bool cgroup_parse_u64(const char *text, uint64_t *out);
 
 /*
  * Parse one /proc/self/mountinfo line. For a cgroup (v1) or cgroup2 mount
- * returns true, sets *version (1 or 2), copies the mount point into 'path'
- * and the super options (v1: the controllers) into 'opts'. Mount points
- * with escaped characters are refused.
+ * returns true, sets *version (1 or 2), copies the mount point into 'path',
+ * the root of the mount within its hierarchy into 'root' ("/", or e.g. a
+ * container's own group) and the super options (v1: the controllers) into
+ * 'opts'. Paths with escaped characters are refused.
  */
 bool cgroup_parse_mountinfo(const char *line, int *version, char *path,
-			    size_t len, char *opts, size_t olen);
+			    size_t len, char *root, size_t rlen, char *opts,
+			    size_t olen);
+
+/*
+ * The directory of v2 group 'own' (as /proc/self/cgroup names it, "/a/b")
+ * in a cgroup2 mount at 'mnt' whose root is 'root': "<mnt><own below
+ * root>". 0, -ENOENT when 'own' is not below 'root', -EINVAL for a path
+ * that is not absolute or climbs, -ENAMETOOLONG.
+ */
+int cgroup_v2_dir(const char *mnt, const char *root, const char *own,
+		  char *out, size_t len);
 
 /* Whether the comma-separated list 'opts' holds the word 'name'. */
 bool cgroup_has_option(const char *opts, const char *name);

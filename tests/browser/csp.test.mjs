@@ -39,6 +39,13 @@ for (const where of ['/', '/editor/ROOM']) {
       const csp = resp.headers()['content-security-policy'];
       assert.match(csp, /script-src 'self'(;|$)/);
       await page.waitForSelector('#conn[data-state="connected"]', { timeout: T });
+      if (where.includes('ROOM')) {
+        // a room asks for a name first; the first to join is its host
+        await page.waitForSelector('#name-dialog[open]', { timeout: T });
+        await page.fill('#name-input', 'CSP');
+        await page.keyboard.press('Enter');
+        await page.waitForFunction(() => window.coderoom.room?.role === 'host', null, { timeout: T });
+      }
       await page.click('#editor .cm-content');
       await page.keyboard.press('Control+A');
       await page.keyboard.insertText('print("csp ok " * 2)\n');
