@@ -138,6 +138,20 @@ describe('malformed and oversized, over polling', () => {
     assert.equal((await eio.post(srv.url, sid, '1')).text, 'ok');
   });
 
+  test('a chunked POST body is taken; one over maxPayload is refused once decoded', async () => {
+    const { sid } = await joined();
+    const chunk = (t) => `${Buffer.byteLength(t).toString(16)}\r\n${t}\r\n`;
+    const head = `POST /socket.io/?EIO=4&transport=polling&sid=${sid} HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain;charset=UTF-8\r\nTransfer-Encoding: chunked\r\n\r\n`;
+    const ok = await rawHttp(srv.port, head + chunk('421["st') + chunk('op"]') + '0\r\n\r\n');
+    assert.match(ok, /^HTTP\/1\.1 200/, ok);
+    assert.match(ok, /\r\n\r\nok$/);
+    const seen = await eio.pollUntil(srv.url, sid, '431');
+    assert.ok(seen.includes('431[{"ok":false,"error":"no program is running"}]'), JSON.stringify(seen));
+    const big = await rawHttp(srv.port, head + chunk('4' + 'x'.repeat(600000)) + chunk('y'.repeat(500000)) + '0\r\n\r\n');
+    assert.match(big, /^HTTP\/1\.1 413/, big.slice(0, 200));
+    await assertGone(sid);
+  });
+
   test('a binary POST body is refused (v4 has none)', async () => {
     const { sid } = await eio.handshake(srv.url);
     const r = await eio.post(srv.url, sid, '4abc', { headers: { 'Content-Type': 'application/octet-stream' } });
@@ -518,7 +532,7 @@ function rawHttp(port, text) {
     let got = '';
     const s = net.connect(port, '127.0.0.1', () => s.write(text));
     const done = () => { s.destroy(); resolve(got); };
-    s.on('data', (d) => { got += d; if (/\r\n\r\n/.test(got) && /\}$/.test(got)) done(); });
+    s.on('data', (d) => { got += d; if (/\r\n\r\n/.test(got) && /(\}|\r\n\r\nok)$/.test(got)) done(); });
     s.on('close', done);
     s.on('error', done);
     setTimeout(done, 10000);
