@@ -14,6 +14,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <jansson.h>
 
@@ -36,6 +37,7 @@ struct http_req {
 	struct chunked dechunk;		/* its decoder */
 	long long content_length;	/* as announced, or -1 (chunked) */
 	bool answered;			/* a reply is queued or sent */
+	uint64_t t0_ms;			/* when it arrived (access log) */
 
 	/* the response */
 	unsigned status;
@@ -116,7 +118,6 @@ json_t *http_body_json(struct conn *c);
  */
 int http_header(const struct conn *c, const char *name, char *out,
 		size_t len);
-
 /*
  * The query string of the request (what followed '?'), percent-encoded
  * again in a canonical form: lws hands out its arguments URL-decoded, so

@@ -36,6 +36,7 @@ const struct sio_module *const proto_sio_modules[] = {
 	{ "/create_session", false, HTTP_POST, api_create_session, false, NULL }, \
 	{ "/editor/", true, HTTP_GET, api_editor, false, NULL }, \
 	{ "/api/rooms/", true, HTTP_GET, api_rooms, false, NULL }, \
+	{ "/metrics", false, HTTP_GET, api_metrics, false, NULL }, \
 	/* Engine.IO answers every method itself, as its reference does */ \
 	{ "/socket.io/", true, ANY, sio_http, false, sio_http_headers }
 
