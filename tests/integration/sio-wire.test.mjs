@@ -505,6 +505,10 @@ test('nothing leaked: no session, no run, the server\'s fds back where they were
   await waitNoRuns(srv.url);
   const st = await sioStats();
   assert.ok(st.errors > 10, `protocol errors were counted: ${JSON.stringify(st)}`);
+  const metrics = await (await fetch(`${srv.url}/metrics`)).text();
+  assert.match(metrics, new RegExp(`^coderoom_socketio_errors_total ${st.errors}$`, 'm'));
+  assert.match(metrics, /^coderoom_socketio_sessions\{transport="polling"\} 0$/m);
+  assert.match(metrics, new RegExp(`^coderoom_socketio_opened_total ${st.opened}$`, 'm'));
   if (fds0 === null) return;
   await waitUntil(() => serverFds(srv.pid) <= fds0 + 2, { timeout: 15000, what: `fds back to ${fds0}` })
     .catch(() => assert.fail(`the server holds ${serverFds(srv.pid)} fds, ${fds0} at the start`));
