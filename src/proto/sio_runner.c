@@ -26,6 +26,7 @@ struct runner {
 	void *target_ctx;
 	bool skip_replay; /* re-attaching after a lag: what the
 			     scrollback repeats is dropped */
+	bool started_sent; /* "started" went out for this run */
 };
 
 #define runner_of_stream(stp)                                                  \
@@ -111,7 +112,8 @@ static void on_exited(struct run_sub *sub, const struct run_result *res)
 			send_text(x, (enum run_stream)s, &text);
 		buf_release(&text);
 	}
-	if (res->status == RUN_INTERNAL_ERROR)
+	if (res->status == RUN_INTERNAL_ERROR ||
+	    res->status == RUN_SERVER_BUSY)
 		sio_emit(x->s, "error",
 			 json_pack("{s:s}", "message", res->message));
 	sio_emit(x->s, "exit",
@@ -126,10 +128,46 @@ static void on_exited(struct run_sub *sub, const struct run_result *res)
 	x->st.run_id[0] = '\0';
 }
 
+static void emit_started(struct runner *x, struct run *run)
+{
+	x->started_sent = true;
+	sio_emit(x->s, "started",
+		 json_pack("{s:s, s:s}", "run", x->st.run_id, "language",
+			   run_lang(run)->id));
+}
+
+/* The server is full: the run waits in the admission queue ("queued" is
+ * an addition to the original's events; pages that do not listen for it
+ * ignore it). */
+static void emit_queued(struct runner *x, unsigned ahead)
+{
+	char msg[96];
+
+	snprintf(msg, sizeof(msg), "waiting for a free slot: %u ahead", ahead);
+	sio_emit(x->s, "queued",
+		 json_pack("{s:s, s:i, s:s}", "run", x->st.run_id, "ahead",
+			   (int)ahead, "message", msg));
+}
+
+static void on_queued(struct run_sub *sub, unsigned ahead)
+{
+	emit_queued(runner_of_sub(sub), ahead);
+}
+
+static void on_admitted(struct run_sub *sub)
+{
+	struct runner *x = runner_of_sub(sub);
+
+	if (x->st.sub.run && !x->started_sent)
+		emit_started(x, x->st.sub.run);
+}
+
 static const struct run_sub_ops sub_ops = {
     .output = on_output,
     .state = on_state,
     .exited = on_exited,
+    .queued = on_queued,
+    .admitted = on_admitted,
 };
 
 static void runner_connect(struct sio_socket *s, void *state)
@@ -259,12 +297,20 @@ static void on_start(struct sio_socket *s, void *state, struct sio_call *call)
 	    .mode = RUN_PIPES,
 	    .keep_stdin = true,
 	    .interactive = true, /* a person types: not batch limits */
+	    .cls = RUN_INTERACTIVE,
+	    .client = sio_socket_client(s),
 	};
 	stream_reset(&x->st, false);
 	reset_text(x);
 	err = run_start(app->engine, &req, &x->st.sub, &run);
 	if (err == -EAGAIN || err == -EBUSY) {
-		sio_fail(s, call, "the server is busy; try again shortly");
+		sio_fail(s, call, "the server is full; try again later");
+		return;
+	}
+	if (err == -EDQUOT) {
+		sio_fail(s, call,
+			 "too many runs from your address (or token) are "
+			 "waiting already; try again when one has started");
 		return;
 	}
 	if (err) {
@@ -273,9 +319,11 @@ static void on_start(struct sio_socket *s, void *state, struct sio_call *call)
 		return;
 	}
 	snprintf(x->st.run_id, sizeof(x->st.run_id), "%s", run_id(run));
-	sio_emit(
-	    s, "started",
-	    json_pack("{s:s, s:s}", "run", x->st.run_id, "language", l->id));
+	x->started_sent = false;
+	if (run_queue_ahead(run) >= 0) /* "started" once admitted */
+		emit_queued(x, (unsigned)run_queue_ahead(run));
+	else
+		emit_started(x, run);
 	sio_ack(s, call,
 		json_pack("{s:b, s:s, s:s}", "ok", 1, "run", x->st.run_id,
 			  "language", l->id));
@@ -413,9 +461,7 @@ void sio_runner_watch(struct sio_socket *s, struct run *run)
 	x->st.caught_up = on_caught_up;
 	reset_text(x);
 	snprintf(x->st.run_id, sizeof(x->st.run_id), "%s", run_id(run));
-	sio_emit(s, "started",
-		 json_pack("{s:s, s:s}", "run", x->st.run_id, "language",
-			   run_lang(run)->id));
+	emit_started(x, run);
 	run_attach(run, &x->st.sub); /* the scrollback first, if any */
 }
 

@@ -10,6 +10,8 @@
 
 #include "lib/log.h"
 #include "lib/utf8.h"
+#include "proto/app.h"
+#include "proto/auth.h"
 #include "proto/eio_packet.h"
 #include "proto/sio_socket.h"
 #include "proto/sio_transport.h"
@@ -24,6 +26,8 @@ struct sio_socket {
 	void **state;		   /* by module, while connected */
 	char id[EIO_SID_LEN + 1];  /* "" until connected */
 	char eio[EIO_SID_MAX + 1]; /* the session's, for the logs */
+	int token;		   /* the API token presented, or -1 */
+	char client[APP_CLIENT_MAX]; /* auth_client_key() */
 	bool connected;
 	bool closing;		   /* the session is being closed */
 	uint64_t connect_deadline; /* NEVER once connected */
@@ -49,7 +53,20 @@ struct sio_socket *sio_socket_new(struct sio_session *ss, const char *eio_sid,
 		return NULL;
 	}
 	s->connect_deadline = now + cfg->connect_timeout_ms;
+	s->token = -1;
 	return s;
+}
+
+void sio_socket_set_client(struct sio_socket *s, int token,
+			   const char *client)
+{
+	s->token = token;
+	snprintf(s->client, sizeof(s->client), "%s", client);
+}
+
+const char *sio_socket_client(const struct sio_socket *s)
+{
+	return s->client;
 }
 
 const char *sio_socket_id(const struct sio_socket *s)
@@ -195,9 +212,35 @@ static int fill_bad_nsp(struct buf *b, struct sio_socket *s, const char *nsp)
 	return sio_encode_connect_error(b, nsp, "Invalid namespace", NULL);
 }
 
+static int fill_no_token(struct buf *b, struct sio_socket *s, const char *nsp)
+{
+	return sio_encode_connect_error(b, nsp,
+					"a valid API token is required (the "
+					"client's auth option: {token})",
+					NULL);
+}
+
+/* With API tokens configured: the one the handshake presented, or the
+ * one in the CONNECT's auth payload. */
+static bool token_ok(struct sio_socket *s, const struct sio_packet *p)
+{
+	const struct auth *a = s->app->auth;
+	json_t *tok = p->data ? json_object_get(p->data, "token") : NULL;
+	int t;
+
+	if (!auth_enabled(a) || s->token >= 0)
+		return true;
+	if (!json_is_string(tok) || json_string_length(tok) > 512 ||
+	    (t = auth_find(a, json_string_value(tok))) < 0)
+		return false;
+	s->token = t;
+	auth_client_key(t, "", s->client, sizeof(s->client));
+	return true;
+}
+
 /* ---- namespace "/" */
 
-static void new_id(char out[EIO_SID_LEN + 1])
+static bool new_id(char out[EIO_SID_LEN + 1])
 {
 	unsigned char raw[EIO_SID_RAW];
 	size_t got = 0;
@@ -207,10 +250,10 @@ static void new_id(char out[EIO_SID_LEN + 1])
 		if (n > 0)
 			got += (size_t)n;
 		else if (errno != EINTR)
-			break; /* cannot happen after boot; ids stay unique
-				  enough from what was read */
+			return false;
 	}
 	eio_sid_format(raw, out);
+	return true;
 }
 
 static void do_connect(struct sio_socket *s, const struct sio_packet *p)
@@ -221,6 +264,17 @@ static void do_connect(struct sio_socket *s, const struct sio_packet *p)
 	}
 	if (s->connected) { /* again: the same answer */
 		send_packet(s, fill_connect, NULL);
+		return;
+	}
+	if (!token_ok(s, p)) {
+		log_warn("sio %s: CONNECT without a valid API token", s->eio);
+		send_packet(s, fill_no_token, NULL);
+		return;
+	}
+	if (!new_id(s->id)) {
+		log_warn("sio %s: no random bytes for an id: %s", s->eio,
+			 strerror(errno));
+		sio_socket_close(s, "no random bytes");
 		return;
 	}
 	for (size_t i = 0; i < s->nmods; i++) {
@@ -234,7 +288,6 @@ static void do_connect(struct sio_socket *s, const struct sio_packet *p)
 			return;
 		}
 	}
-	new_id(s->id);
 	s->connected = true;
 	s->connect_deadline = NEVER;
 	send_packet(s, fill_connect, NULL);

@@ -6,7 +6,11 @@
  * session and hands it every message; the socket decodes it
  * (sio_packet.h) and acts as the reference server does:
  *   CONNECT "/"        answered {"sid": <a Socket.IO id of our own>}, then
- *                      every module's connect() (which may emit)
+ *                      every module's connect() (which may emit); when
+ *                      API tokens are configured, a session whose
+ *                      handshake presented none must give one in its
+ *                      CONNECT ({"token": ...}, the client's 'auth'
+ *                      option), else CONNECT_ERROR
  *   CONNECT "/other"   CONNECT_ERROR {"message":"Invalid namespace"}
  *   DISCONNECT "/"     every module's disconnect(); the session stays
  *                      (the client closes it, or joins again)
@@ -81,6 +85,10 @@ struct sio_socket_config {
 struct sio_socket *sio_socket_new(struct sio_session *ss, const char *eio_sid,
 				  const struct sio_socket_config *cfg,
 				  struct app *app, uint64_t now);
+/* What the handshake presented: the API token's index (or -1) and who
+ * the client is (auth_client_key()), for admission. */
+void sio_socket_set_client(struct sio_socket *s, int token,
+			   const char *client);
 /* One Engine.IO message (text: a Socket.IO packet). */
 void sio_socket_on_message(struct sio_socket *s, const char *data, size_t len,
 			   bool binary, uint64_t now);
@@ -98,6 +106,8 @@ void sio_socket_free(struct sio_socket *s);
 
 /* The Socket.IO id given in the CONNECT answer ("" before it). */
 const char *sio_socket_id(const struct sio_socket *s);
+/* Who the client is (run_request.client). */
+const char *sio_socket_client(const struct sio_socket *s);
 struct app *sio_socket_app(const struct sio_socket *s);
 bool sio_socket_connected(const struct sio_socket *s);
 /* Bytes waiting for the client (flow control). */

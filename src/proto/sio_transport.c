@@ -24,6 +24,7 @@
 #include "net/conn.h"
 #include "net/http.h"
 #include "proto/app.h"
+#include "proto/auth.h"
 #include "proto/cors.h"
 #include "proto/eio_request.h"
 #include "proto/eio_session.h"
@@ -395,6 +396,29 @@ static struct sio_session *session_new(struct sio_hub *h, enum eio_transport t,
 	return ss;
 }
 
+/*
+ * The API token a handshake presents (Authorization, X-Api-Token, or the
+ * query argument "token": the client's 'query' option), and who the
+ * client is. Without one, CONNECT may still give it (sio_socket.c).
+ */
+static void identify(struct sio_session *ss, struct conn *c)
+{
+	const struct auth *a = app_of(c)->auth;
+	char v[600], client[APP_CLIENT_MAX];
+	int t = -1;
+
+	if (auth_enabled(a)) {
+		if (http_header(c, "authorization", v, sizeof(v)) > 0)
+			t = auth_find(a, v);
+		if (t < 0 && http_header(c, "x-api-token", v, sizeof(v)) > 0)
+			t = auth_find(a, v);
+		if (t < 0 && http_query(c, "token", v, sizeof(v)) > 0)
+			t = auth_find(a, v);
+	}
+	auth_client_key(t, c->peer, client, sizeof(client));
+	sio_socket_set_client(ss->sock, t, client);
+}
+
 /* ---- requests */
 
 /*
@@ -548,6 +572,7 @@ static void handshake(struct sio_hub *h, struct conn *c, const char *extra)
 		reply(c, 500, "application/json", "{}", 2, extra);
 		return;
 	}
+	identify(ss, c);
 	link_req(ss, q);
 	hang(c, q);
 	pump(ss);
@@ -702,6 +727,7 @@ static void ws_open(struct conn *c)
 			conn_close(c, 1011, "cannot open a session");
 			return;
 		}
+		identify(ss, c);
 		add_ws(ss, c);
 		pump(ss);
 		return;

@@ -235,6 +235,52 @@ test('reconnect after the server drops the transport: a new server on the same p
   }
 });
 
+test('with API tokens configured, a client needs one: auth option, query or header; else connect_error', async () => {
+  const own = await startServer({ webRoot: null, args: ['--api-token', 'sio-s3cret'] });
+  try {
+    for (const mode of [TRANSPORTS[0], TRANSPORTS[2]]) {
+      const none = await SioClient.connect(own.url, { ...mode.opts, waitConnected: false });
+      const err = await none.waitFor((e) => e.kind === 'connect_error', { what: 'connect_error' });
+      assert.equal(err.message, 'a valid API token is required (the client\'s auth option: {token})');
+      assert.equal(none.events.filter((e) => e.event === 'connected').length, 0);
+      none.close();
+      const wrong = await SioClient.connect(own.url, { ...mode.opts, auth: { token: 'nope' }, waitConnected: false });
+      await wrong.waitFor((e) => e.kind === 'connect_error', { what: 'connect_error' });
+      wrong.close();
+      for (const how of [{ auth: { token: 'sio-s3cret' } }, { query: { token: 'sio-s3cret' } },
+        ...(mode.final === 'websocket' && mode.opts.transports ? [] : [{ extraHeaders: { Authorization: 'Bearer sio-s3cret' } }])]) {
+        const c = await SioClient.connect(own.url, { ...mode.opts, ...how });
+        try {
+          await c.run('print("in")\n');
+          await c.waitExit();
+          assert.equal(c.out, 'in\n', JSON.stringify(how));
+        } finally { c.close(); }
+      }
+    }
+  } finally { await own.stop(); }
+});
+
+test('a full server queues the run: queued {run, ahead}, then started when a slot frees', async () => {
+  const own = await startServer({ webRoot: null, args: ['--max-runs', '1', '--client-runs', '2'] });
+  const a = await SioClient.connect(own.url, { transports: ['websocket'] });
+  const b = await SioClient.connect(own.url);
+  try {
+    await a.run('input()\n');
+    b.runStart = b.events.length;
+    const ack = await b.call('start_interactive', { code: 'print("b ran")\n' });
+    assert.equal(ack.ok, true);
+    const q = await b.waitEvent('queued', { since: b.runStart });
+    assert.deepEqual(q.data, { run: ack.run, ahead: 0, message: 'waiting for a free slot: 0 ahead' });
+    assert.equal(b.events.slice(b.runStart).filter((e) => e.event === 'started').length, 0, 'not started while queued');
+    a.emit('send_input', { input: '' });
+    await a.waitExit();
+    const st = await b.waitEvent('started', { since: b.runStart });
+    assert.equal(st.data.run, ack.run);
+    assert.equal((await b.waitExit()).status, 'ok');
+    assert.equal(b.out, 'b ran\n');
+  } finally { a.close(); b.close(); await own.stop(); }
+});
+
 test('the server is left with no session and no run', async () => {
   await waitUntil(async () => (await health(srv.url)).socketio.sessions === 0, { timeout: 10000, what: 'no sessions' });
   await waitNoRuns(srv.url);
