@@ -24,8 +24,8 @@ struct runner {
 	bool ready;			     /* set up by connect() */
 	const struct sio_run_target *target; /* a room's run, or NULL */
 	void *target_ctx;
-	bool skip_replay; /* re-attaching after a lag: what the
-			     scrollback repeats is dropped */
+	bool skip_replay;  /* re-attaching after a lag: what the
+			      scrollback repeats is dropped */
 	bool started_sent; /* "started" went out for this run */
 };
 
@@ -112,8 +112,7 @@ static void on_exited(struct run_sub *sub, const struct run_result *res)
 			send_text(x, (enum run_stream)s, &text);
 		buf_release(&text);
 	}
-	if (res->status == RUN_INTERNAL_ERROR ||
-	    res->status == RUN_SERVER_BUSY)
+	if (res->status == RUN_INTERNAL_ERROR || res->status == RUN_SERVER_BUSY)
 		sio_emit(x->s, "error",
 			 json_pack("{s:s}", "message", res->message));
 	sio_emit(x->s, "exit",

@@ -23,10 +23,10 @@ struct sio_socket {
 	const struct sio_socket_config *cfg;
 	struct app *app;
 	size_t nmods;
-	void **state;		   /* by module, while connected */
-	char id[EIO_SID_LEN + 1];  /* "" until connected */
-	char eio[EIO_SID_MAX + 1]; /* the session's, for the logs */
-	int token;		   /* the API token presented, or -1 */
+	void **state;		     /* by module, while connected */
+	char id[EIO_SID_LEN + 1];    /* "" until connected */
+	char eio[EIO_SID_MAX + 1];   /* the session's, for the logs */
+	int token;		     /* the API token presented, or -1 */
 	char client[APP_CLIENT_MAX]; /* auth_client_key() */
 	bool connected;
 	bool closing;		   /* the session is being closed */
@@ -57,8 +57,7 @@ struct sio_socket *sio_socket_new(struct sio_session *ss, const char *eio_sid,
 	return s;
 }
 
-void sio_socket_set_client(struct sio_socket *s, int token,
-			   const char *client)
+void sio_socket_set_client(struct sio_socket *s, int token, const char *client)
 {
 	s->token = token;
 	snprintf(s->client, sizeof(s->client), "%s", client);

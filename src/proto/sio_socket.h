@@ -87,8 +87,7 @@ struct sio_socket *sio_socket_new(struct sio_session *ss, const char *eio_sid,
 				  struct app *app, uint64_t now);
 /* What the handshake presented: the API token's index (or -1) and who
  * the client is (auth_client_key()), for admission. */
-void sio_socket_set_client(struct sio_socket *s, int token,
-			   const char *client);
+void sio_socket_set_client(struct sio_socket *s, int token, const char *client);
 /* One Engine.IO message (text: a Socket.IO packet). */
 void sio_socket_on_message(struct sio_socket *s, const char *data, size_t len,
 			   bool binary, uint64_t now);

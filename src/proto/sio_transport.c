@@ -30,11 +30,11 @@
 #include "proto/eio_session.h"
 #include "proto/sio_transport.h"
 
-#define NEVER		 UINT64_MAX
-#define EXTRA_MAX	 512 /* extra reply header lines (http_req.headers) */
+#define NEVER	  UINT64_MAX
+#define EXTRA_MAX 512 /* extra reply header lines (http_req.headers) */
 /* the CORS lines leave room for no-store and Retry-After: an origin too
  * long for them gets none (its browser refuses) rather than a cut line */
-#define CORS_MAX (EXTRA_MAX - 64)
+#define CORS_MAX	 (EXTRA_MAX - 64)
 #define NO_STORE	 "Cache-Control: no-store\r\n"
 #define SIO_MAX_BUFFERED (4u << 20)
 
