@@ -311,10 +311,14 @@ test('a page that stops reading the room\'s run does not stall it for the others
   assert.equal((await eio.post(srv.url, hs.sid, `40\x1e42["join_session",{"session_id":"${session}","name":"Slow"}]`)).text, 'ok');
   await native.c.waitFor((e) => e.kind === 'json' && e.msg.type === 'members' && e.msg.members.some((m) => m.name === 'Slow'),
     { what: 'Slow joined' });
+  // it reads nothing, but stays alive however long the run takes: a pong
+  // re-arms the heartbeat without a poll
+  const alive = setInterval(() => { eio.post(srv.url, hs.sid, '3').catch(() => {}); }, 5000);
   try {
     native.c.send({ type: 'run' });
     // the native member gets all of it (5 MB) while the page reads nothing
     const ex = await native.c.waitType('exited', { timeout: 120000 });
+    clearInterval(alive);
     assert.equal(ex.status, 'ok');
     await native.c.waitOutput('the end');
     // the page was detached, and told, instead of holding the run back
@@ -329,7 +333,7 @@ test('a page that stops reading the room\'s run does not stall it for the others
     assert.ok(out.length < 3000000, `the page got ${out.length} bytes, not the whole 5 MB`);
     assert.match(pkts.find((p) => p.startsWith('42["exit"')), /"status":"ok"/);
     assert.equal((await eio.post(srv.url, hs.sid, '1')).text, 'ok');
-  } finally { await native.close(); }
+  } finally { clearInterval(alive); await native.close(); }
 });
 
 test('a flood of edits reaches a page whose transport is slow as its latest text', async () => {
