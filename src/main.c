@@ -37,6 +37,7 @@
 #include "proto/app.h"
 #include "proto/auth.h"
 #include "proto/routes.h"
+#include "proto/sio_transport.h"
 #include "room/room.h"
 #include "room/room_sqlite.h"
 #include "run/cache.h"
@@ -228,6 +229,8 @@ static void on_closed_noop(uv_handle_t *h)
 static void finalize(void)
 {
 	uv_timer_stop(&g.shutdown_timer);
+	sio_hub_free(g.app.sio);	/* before lws drops the requests it holds */
+	g.app.sio = NULL;
 	server_stop(&g.srv);
 	if (g.sb) {
 		sandbox_close(g.sb);
@@ -253,6 +256,7 @@ static void on_shutdown_tick(uv_timer_t *t)
 		/* every member hears "removed {closing}" before its close
 		 * frame; every open room leaves a snapshot */
 		rooms_release(&g.rooms);
+		sio_hub_shutdown(g.app.sio);
 		server_begin_shutdown(&g.srv);
 		g.phase = 2;
 		g.phase_start = server_now_ms();
@@ -405,6 +409,11 @@ int main(int argc, char **argv)
 	g.app.auth = &g.auth;
 	g.app.host = &g.host;
 	g.app.sizing = &g.sizing;
+	g.app.sio = sio_hub_new(&g.loop, &g.app, proto_sio_modules);
+	if (!g.app.sio) {
+		log_error("main: out of memory");
+		goto out_sandbox;
+	}
 
 	g.srv.loop = &g.loop;
 	g.srv.cfg = &g.cfg;
@@ -482,6 +491,8 @@ int main(int argc, char **argv)
 out_server:
 	server_stop(&g.srv);
 out_sandbox:
+	sio_hub_free(g.app.sio);
+	g.app.sio = NULL;
 	sandbox_close(g.sb);
 	run_engine_release(&g.engine);
 	uv_run(&g.loop, UV_RUN_DEFAULT);

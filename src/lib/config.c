@@ -140,6 +140,8 @@ enum {
 	OPT_CMEM, OPT_CACHE, OPT_APICONC, OPT_APIQ, OPT_WEAK, OPT_HELP,
 	OPT_VERSION, OPT_TOKEN, OPT_TOKENFILE, OPT_J0ROOT, OPT_J0KEEP,
 	OPT_CBALLOW, OPT_CBPRIV,
+	OPT_CORS, OPT_SIOMAX,
+	OPT_SIOPING, OPT_SIOPINGTO, OPT_SIOCONNTO,
 	OPT_RDOC, OPT_RLOG, OPT_RCHAT, OPT_RMEMBERS, OPT_MAXROOMS,
 	OPT_MAXSTORED, OPT_RRATE, OPT_RSNAP, OPT_WSPING, OPT_WSTIMEOUT,
 	OPT_RUNSMEM, OPT_RUNSPIDS,
@@ -183,6 +185,11 @@ static const struct option options[] = {
 	{ "judge0-keep-s", required_argument, NULL, OPT_J0KEEP },
 	{ "callback-allow", required_argument, NULL, OPT_CBALLOW },
 	{ "callback-allow-private", no_argument, NULL, OPT_CBPRIV },
+	{ "cors-origin", required_argument, NULL, OPT_CORS },
+	{ "sio-max-sessions", required_argument, NULL, OPT_SIOMAX },
+	{ "sio-ping-interval-ms", required_argument, NULL, OPT_SIOPING },
+	{ "sio-ping-timeout-ms", required_argument, NULL, OPT_SIOPINGTO },
+	{ "sio-connect-timeout-ms", required_argument, NULL, OPT_SIOCONNTO },
 	{ "room-doc-bytes", required_argument, NULL, OPT_RDOC },
 	{ "room-log", required_argument, NULL, OPT_RLOG },
 	{ "room-chat-bytes", required_argument, NULL, OPT_RCHAT },
@@ -479,6 +486,26 @@ bad:
 	return -EINVAL;
 }
 
+bool config_origin_valid(const char *s)
+{
+	const char *host;
+
+	if (strcmp(s, "*") == 0)
+		return true;
+	if (strncmp(s, "http://", 7) == 0)
+		host = s + 7;
+	else if (strncmp(s, "https://", 8) == 0)
+		host = s + 8;
+	else
+		return false;
+	if (!*host || strlen(s) > 255)
+		return false;
+	for (const char *p = host; *p; p++)	/* no path, no spaces */
+		if (*p == '/' || *p <= ' ' || *p >= 0x7f)
+			return false;
+	return true;
+}
+
 static enum config_result parse_args(struct config *cfg, int argc,
 				     char **argv);
 
@@ -550,6 +577,10 @@ static enum config_result parse_args(struct config *cfg, int argc, char **argv)
 	cfg->cache_bytes = 256ull << 20;
 	cfg->api_queue = 64;
 	cfg->judge0_keep_s = 86400;
+	cfg->sio_max_sessions = 1000;
+	cfg->sio_ping_interval_ms = 25000;
+	cfg->sio_ping_timeout_ms = 20000;
+	cfg->sio_connect_timeout_ms = 45000;
 	cfg->room_doc_bytes = 512 * 1024;	/* fits a 1 MiB message as JSON */
 	cfg->room_log = 1000;
 	cfg->room_chat_bytes = 2000;
@@ -644,6 +675,21 @@ static enum config_result parse_args(struct config *cfg, int argc, char **argv)
 			}
 			break;
 		case OPT_CHECK: cfg->check_config = true; break;
+		case OPT_CORS: {
+			size_t n = 0;
+			while (cfg->cors_origins[n])
+				n++;
+			if (n + 1 >= sizeof(cfg->cors_origins) /
+					     sizeof(cfg->cors_origins[0]) ||
+			    !config_origin_valid(optarg)) {
+				fprintf(stderr, "coderoom: --cors-origin wants "
+					"scheme://host[:port] or *, at most 15, "
+					"not '%s'\n", optarg);
+				return CONFIG_ERROR;
+			}
+			cfg->cors_origins[n] = optarg;
+			break;
+		}
 		case OPT_HELP:
 			fputs(usage, stdout);
 			return CONFIG_EXIT_OK;
@@ -697,6 +743,19 @@ static enum config_result parse_args(struct config *cfg, int argc, char **argv)
 				cfg->api_queue = v > 100000 ? 100000 : (unsigned)v;
 				break;
 			case OPT_J0KEEP: cfg->judge0_keep_s = v; break;
+			case OPT_SIOMAX:
+				cfg->sio_max_sessions = v > 1000000 ? 1000000
+								    : (unsigned)v;
+				break;
+			case OPT_SIOPING:
+				cfg->sio_ping_interval_ms = v > 86400000 ? 86400000 : v;
+				break;
+			case OPT_SIOPINGTO:
+				cfg->sio_ping_timeout_ms = v > 86400000 ? 86400000 : v;
+				break;
+			case OPT_SIOCONNTO:
+				cfg->sio_connect_timeout_ms = v > 86400000 ? 86400000 : v;
+				break;
 			case OPT_RDOC:
 				cfg->room_doc_bytes = v > (64u << 20) ? 64u << 20 : v;
 				break;
@@ -903,6 +962,21 @@ int config_check(const struct config *cfg, FILE *out)
 	fprintf(out, "ws-ping-ms = %llu\n", (unsigned long long)cfg->ws_ping_ms);
 	fprintf(out, "ws-timeout-ms = %llu\n",
 		(unsigned long long)cfg->ws_timeout_ms);
+	for (size_t i = 0; i < sizeof(cfg->cors_origins) /
+				   sizeof(cfg->cors_origins[0]) &&
+			   cfg->cors_origins[i];
+	     i++)
+		fprintf(out, "cors-origin = %s\n", cfg->cors_origins[i]);
+	if (!cfg->cors_origins[0])
+		fprintf(out, "# cors-origin = (none: Socket.IO serves "
+			"same-origin pages only)\n");
+	fprintf(out, "sio-max-sessions = %u\n", cfg->sio_max_sessions);
+	fprintf(out, "sio-ping-interval-ms = %llu\n",
+		(unsigned long long)cfg->sio_ping_interval_ms);
+	fprintf(out, "sio-ping-timeout-ms = %llu\n",
+		(unsigned long long)cfg->sio_ping_timeout_ms);
+	fprintf(out, "sio-connect-timeout-ms = %llu\n",
+		(unsigned long long)cfg->sio_connect_timeout_ms);
 	/* admission: 0 is "derived from the machine" (the start-up log and
 	 * /api/health show what it came to) */
 	print_derived(out, "runs-memory-bytes", cfg->runs_memory_bytes);

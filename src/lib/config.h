@@ -48,6 +48,12 @@ struct config {
 	uint64_t judge0_keep_s;		/* a finished submission's lifetime */
 	const char *callback_hosts[16];	/* --callback-allow, NULL-terminated */
 	bool callback_private;		/* callbacks may reach private addrs */
+	/* Socket.IO on /socket.io/ */
+	const char *cors_origins[16];	/* --cors-origin, NULL-terminated */
+	unsigned sio_max_sessions;	/* Engine.IO sessions at once */
+	uint64_t sio_ping_interval_ms;	/* heartbeat, as Engine.IO's */
+	uint64_t sio_ping_timeout_ms;
+	uint64_t sio_connect_timeout_ms; /* to the first Socket.IO CONNECT */
 	/* rooms (room/room.h: struct room_limits) */
 	uint64_t room_doc_bytes;	/* a document's UTF-8 bytes */
 	uint64_t room_log;		/* updates kept for reconnects */
@@ -101,6 +107,10 @@ void config_release(struct config *cfg);
  * unreadable token file, no such user...). Returns the number of errors.
  */
 int config_check(const struct config *cfg, FILE *out);
+
+/* Whether s is an origin as browsers send it (scheme://host[:port], http
+ * or https, no path) or "*". */
+bool config_origin_valid(const char *s);
 /* Parses "HOST:PORT", "[V6]:PORT", ":PORT" or "PORT". 0 or -EINVAL. */
 int config_parse_listen(const char *s, char *host, size_t hostlen, int *port);
 

@@ -4,10 +4,11 @@
  * One callback serves every protocol entry. HTTP requests go to http.c;
  * WebSocket upgrades are accepted only on the paths of ws.h's dialects and
  * from a same-origin page (or a client that sends no Origin, like curl or a
- * bot); messages are reassembled here, size-limited, and handed to the
- * dialect whole. Frames are written from the conn's queue in the
- * WRITEABLE callback, as many a call as the socket takes whole, or at
- * once when a frame finds an idle socket outside lws (server_ws_kick()).
+ * bot), unless the dialect decides itself (ws_dialect.accept); messages
+ * are reassembled here, size-limited, and handed to the dialect whole.
+ * Frames are written from the conn's queue in the WRITEABLE callback, as
+ * many a call as the socket takes whole, or at once when a frame finds an
+ * idle socket outside lws (server_ws_kick()).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -42,25 +43,36 @@ uint64_t server_uptime_s(const struct server *s)
 const struct ws_dialect *ws_dialect_for(const struct server *s,
 					const char *path)
 {
-	for (const struct ws_dialect *const *d = s->dialects; d && *d; d++)
-		if (strcmp(path, (*d)->path) == 0)
+	for (const struct ws_dialect *const *d = s->dialects; d && *d; d++) {
+		size_t n = strlen((*d)->path);
+		if ((*d)->prefix ? strncmp(path, (*d)->path, n) == 0
+				 : strcmp(path, (*d)->path) == 0)
 			return *d;
+	}
 	return NULL;
 }
 
-/* A browser page may only open sockets to the host that served it. */
-static bool origin_ok(struct lws *wsi)
+/* Whether the upgrade on wsi may go ahead; 1 refuses it. */
+static int filter_upgrade(struct server *s, struct conn *c, struct lws *wsi)
 {
-	char origin[256], host[256];
-	const char *o;
+	const struct ws_dialect *d;
+	unsigned status = 0;
+	char uri[256];
 
-	if (lws_hdr_copy(wsi, origin, sizeof(origin), WSI_TOKEN_ORIGIN) <= 0)
-		return true;	/* not a browser */
-	if (lws_hdr_copy(wsi, host, sizeof(host), WSI_TOKEN_HOST) <= 0)
-		return false;
-	o = strstr(origin, "://");
-	o = o ? o + 3 : origin;
-	return strcasecmp(o, host) == 0;
+	if (lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI) <= 0 ||
+	    !(d = ws_dialect_for(s, uri)) || s->shutting_down || !c)
+		return 1;
+	if (!c->srv) {	/* the dialect reads headers through a conn */
+		conn_init(c, s, wsi);
+		s->connections++;
+	}
+	if (d->accept ? d->accept(c, &status) : http_same_origin(c))
+		return 0;
+	if (!d->accept)
+		log_warn("server: refused a cross-origin websocket to '%s'",
+			 uri);
+	lws_return_http_status(wsi, status ? status : 403, NULL);
+	return 1;
 }
 
 static void ws_receive(struct conn *c, const void *in, size_t len)
@@ -75,9 +87,10 @@ static void ws_receive(struct conn *c, const void *in, size_t len)
 	if (!c->rx_too_large && buf_append(&c->rx, in, len)) {
 		c->rx_too_large = true;
 		buf_release(&c->rx);
-		conn_send_error(c, "too_large", NULL,
-				"message larger than %zu bytes",
-				c->srv->cfg->max_message_bytes);
+		if (!c->dialect->raw)
+			conn_send_error(c, "too_large", NULL,
+					"message larger than %zu bytes",
+					c->srv->cfg->max_message_bytes);
 	}
 	if (!lws_is_final_fragment(wsi))
 		return;
@@ -267,15 +280,7 @@ static int serve(struct lws *wsi, enum lws_callback_reasons reason,
 		return 0;
 
 	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
-		if (lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI) <= 0 ||
-		    !ws_dialect_for(s, uri) || s->shutting_down)
-			return 1;
-		if (!origin_ok(wsi)) {
-			log_warn("server: refused a cross-origin websocket to '%s'",
-				 uri);
-			return 1;
-		}
-		return 0;
+		return filter_upgrade(s, c, wsi);
 
 	case LWS_CALLBACK_ESTABLISHED: {
 		const struct ws_dialect *d;

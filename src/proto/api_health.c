@@ -8,6 +8,7 @@
 #include "proto/api.h"
 #include "proto/app.h"
 #include "proto/auth.h"
+#include "proto/sio_transport.h"
 #include "room/room.h"
 #include "run/cache.h"
 #include "run/run.h"
@@ -126,6 +127,22 @@ static json_t *admission_json(const struct app *a)
 	return j;
 }
 
+static json_t *sio_json(const struct sio_hub *h)
+{
+	struct sio_stats st;
+
+	sio_hub_stats(h, &st);
+	return json_pack("{s:i, s:i, s:i, s:I, s:I, s:I, s:I, s:I}",
+			 "sessions", (int)st.sessions,
+			 "polling", (int)st.polling,
+			 "max_sessions", (int)st.max_sessions,
+			 "opened", (json_int_t)st.opened,
+			 "refused", (json_int_t)st.refused,
+			 "upgraded", (json_int_t)st.upgraded,
+			 "timed_out", (json_int_t)st.timed_out,
+			 "errors", (json_int_t)st.errors);
+}
+
 void api_health(struct conn *c)
 {
 	struct server *s = c->srv;
@@ -138,7 +155,7 @@ void api_health(struct conn *c)
 		avail += a->langs->v[i].available;
 	j = json_pack(
 		"{s:s, s:s, s:I, s:i, s:i, s:I, s:o, s:o, s:{s:i, s:i, s:i, s:i},"
-		" s:o, s:{s:i, s:i}, s:b, s:o}",
+		" s:o, s:{s:i, s:i}, s:b, s:o, s:o}",
 		"status", "ok",
 		"version", CODEROOM_VERSION,
 		"uptime_s", (json_int_t)server_uptime_s(s),
@@ -155,7 +172,8 @@ void api_health(struct conn *c)
 		"compile_cache", cache_json(e->cache, e),
 		"languages", "available", (int)avail, "total", (int)a->langs->n,
 		"api_tokens", auth_enabled(a->auth),
-		"admission", admission_json(a));
+		"admission", admission_json(a),
+		"socketio", sio_json(a->sio));
 	if (j && a->rooms)
 		json_object_set_new(j, "rooms", json_pack(
 			"{s:i, s:I, s:I, s:I, s:I, s:I, s:I}",

@@ -22,6 +22,7 @@ struct sandbox;
 struct auth;
 struct judge0;
 struct batch_job;
+struct sio_hub;
 struct rooms;
 struct host_facts;
 struct sizing;
@@ -34,6 +35,7 @@ struct app {
 	struct sandbox *sb;		/* for health: its features */
 	const struct auth *auth;	/* API tokens */
 	struct judge0 *judge0;		/* Judge0 submissions, or NULL */
+	struct sio_hub *sio;		/* Socket.IO sessions */
 	struct rooms *rooms;		/* open rooms and the room store */
 	const struct host_facts *host;	/* the machine, for health */
 	const struct sizing *sizing;	/* what sized admission, for health */

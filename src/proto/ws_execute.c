@@ -190,6 +190,7 @@ static void do_execute(struct conn *c, json_t *msg)
 		.mode = RUN_PIPES,
 		.keep_stdin = true,
 		.cls = RUN_INTERACTIVE,
+		.interactive = true,	/* a person types its input */
 		.client = x->client,
 	};
 	x->start_ns = now_ns();

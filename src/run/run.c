@@ -658,9 +658,10 @@ int run_start(struct run_engine *e, const struct run_request *req,
 	r->cols = req->cols;
 	for (int i = 0; i < NFD; i++)
 		r->fd[i] = -1;
-	run_step_limits(e, l, req->mode, RUN_STEP_RUN, &req->limits,
+	enum run_mode lim_mode = req->interactive ? RUN_TTY : req->mode;
+	run_step_limits(e, l, lim_mode, RUN_STEP_RUN, &req->limits,
 			&r->run_lim);
-	run_step_limits(e, l, req->mode, RUN_STEP_COMPILE,
+	run_step_limits(e, l, lim_mode, RUN_STEP_COMPILE,
 			&req->compile_limits, &r->compile_lim);
 	r->lim = r->run_lim;
 	r->step = RUN_STEP_RUN;

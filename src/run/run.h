@@ -160,6 +160,9 @@ struct run_request {
 	const char *stdin_data;	/* pipe mode: written, then stdin closed */
 	size_t stdin_len;
 	bool keep_stdin;	/* pipe mode: stdin stays open for run_input() */
+	bool interactive;	/* pipe mode with a person at the other end:
+				   the interactive maxima (max_tty) apply,
+				   not the batch ones */
 	enum run_mode mode;
 	uint16_t rows, cols;	/* tty mode */
 	struct limits limits;	/* requested; 0 fields: the server's */
