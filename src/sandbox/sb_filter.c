@@ -2,9 +2,10 @@
  * sb_filter.c - the seccomp filter, loaded as the last step before exec.
  *
  * Default allow; the calls below fail with EPERM (a program that probes
- * for them gets an ordinary error, not a crash). A syscall from another
- * ABI (int $0x80, x32) kills the process: the rules are written for the
- * native numbers only.
+ * for them gets an ordinary error, not a crash), and those that would
+ * flush the host's page cache succeed without doing anything. A syscall
+ * from another ABI (int $0x80, x32) kills the process: the rules are
+ * written for the native numbers only.
  *
  * libseccomp compiles the rules to BPF in ~0.5 ms; the spawner does that
  * once (sb_filter_prepare()) and every run only loads the result.
@@ -71,6 +72,10 @@ static const char *const denied[] = {
     "request_key",
     "open_by_handle_at",
     "name_to_handle_at",
+    /* watching other processes' file accesses: an inode mark on a shared
+     * file would report other runs' (and the host's) opens and execs */
+    "fanotify_init",
+    "fanotify_mark",
     /* machine-wide state */
     "kexec_load",
     "kexec_file_load",
@@ -95,6 +100,13 @@ static const char *const denied[] = {
     "personality",
 };
 
+/* Flushing to disk: the run's own files live in memory (tmpfs), so these
+ * can only write back the host's page cache, and sleep uninterruptibly
+ * (past the wall limit) doing it. They succeed and do nothing. */
+static const char *const no_ops[] = {
+    "sync", "syncfs", "fsync", "fdatasync", "sync_file_range",
+};
+
 static const int namespace_flags = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC |
 				   CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET |
 				   CLONE_NEWCGROUP | 0x00000080 /* TIME */;
@@ -113,6 +125,14 @@ static int add_rules(scmp_filter_ctx ctx)
 		if (nr == __NR_SCMP_ERROR)
 			continue;
 		r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), nr, 0);
+		if (r && r != -EEXIST)
+			return r;
+	}
+	for (size_t i = 0; i < sizeof(no_ops) / sizeof(no_ops[0]); i++) {
+		int nr = seccomp_syscall_resolve_name(no_ops[i]);
+		if (nr == __NR_SCMP_ERROR)
+			continue;
+		r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(0), nr, 0);
 		if (r && r != -EEXIST)
 			return r;
 	}

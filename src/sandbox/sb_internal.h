@@ -79,6 +79,7 @@ struct sb_child_ctx {
 	bool userns;  /* create a user namespace */
 	bool mountns; /* pivot into a fresh root */
 	bool seccomp; /* load the filter */
+	bool overlay; /* host dirs through overlayfs (else read-only binds) */
 };
 
 /* init, pid 1 of the run; never returns. */

@@ -31,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -91,7 +92,7 @@ static struct {
 	unsigned char *slots; /* 1 = busy, 2 = held by a warm init */
 	struct sb_spawner_config cfg;
 	struct sb_wire_features feat;
-	bool userns, mountns, seccomp;
+	bool userns, mountns, seccomp, overlay;
 	struct cgroup_host *cgh; /* NULL: no cgroup back end */
 } S;
 
@@ -585,6 +586,7 @@ warm_child(int ctl, int rep, unsigned slot, struct cgroup_run *cg)
 	    .userns = S.userns,
 	    .mountns = S.mountns,
 	    .seccomp = S.seccomp,
+	    .overlay = S.overlay,
 	};
 	sb_child_init(&ctx);
 }
@@ -921,6 +923,7 @@ static void handle_spawn(uint64_t id, int memfd)
 	    .userns = S.userns,
 	    .mountns = S.mountns,
 	    .seccomp = S.seccomp,
+	    .overlay = S.overlay,
 	};
 	pid_t pid = clone_init(r->cg);
 	if (pid < 0) {
@@ -1178,6 +1181,33 @@ static bool try_seccomp(void)
 	return WIFEXITED(st) && WEXITSTATUS(st) == 0;
 }
 
+/* Can we mount a read-only overlay (the runs' view of the host's dirs)? */
+static bool try_overlay(void)
+{
+	char opts[600], dst[300];
+	pid_t pid;
+	int st;
+
+	snprintf(opts, sizeof(opts), "lowerdir=/usr:%s/empty", S.cfg.state_dir);
+	snprintf(dst, sizeof(dst), "%s/root", S.cfg.state_dir);
+	if (strpbrk(S.cfg.state_dir, ",:\\"))
+		return false;
+	pid = sb_fork();
+	if (pid < 0)
+		return false;
+	if (pid == 0) {
+		if (unshare(CLONE_NEWNS) ||
+		    mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) ||
+		    mount("coderoom-ro", dst, "overlay",
+			  MS_RDONLY | MS_NOSUID | MS_NODEV, opts))
+			_exit(1);
+		_exit(0);
+	}
+	if (waitpid(pid, &st, 0) != pid)
+		return false;
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0;
+}
+
 static void add_missing(const char *what)
 {
 	size_t n = strlen(S.feat.missing);
@@ -1199,6 +1229,7 @@ static void detect_features(void)
 	S.userns = f->userns;
 	S.mountns = f->mountns;
 	S.seccomp = f->seccomp;
+	S.overlay = f->mountns && try_overlay();
 	/* Compiled once here; the probe above used the slow path. */
 	if (S.seccomp && sb_filter_prepare())
 		logmsg("sandbox: spawner: cannot precompile the seccomp "
@@ -1222,6 +1253,8 @@ static void detect_features(void)
 		add_missing("network namespaces");
 	if (!f->seccomp)
 		add_missing("seccomp");
+	if (f->mountns && !S.overlay)
+		add_missing("overlayfs (runs would share the host's inodes)");
 	if (!f->cgroup_memory)
 		add_missing("cgroup memory controller");
 	if (!f->cgroup_pids)
@@ -1255,6 +1288,10 @@ static int prepare_state_dir(void)
 		return -errno;
 	snprintf(path, sizeof(path), "%s/work", S.cfg.state_dir);
 	if (mkdir(path, 0755) && errno != EEXIST)
+		return -errno;
+	/* The second (empty) lower layer of the runs' overlays. */
+	snprintf(path, sizeof(path), "%s/empty", S.cfg.state_dir);
+	if (mkdir(path, 0555) && errno != EEXIST)
 		return -errno;
 	return 0;
 }
