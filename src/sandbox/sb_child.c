@@ -14,6 +14,11 @@
  *
  * then exits, and the kernel kills whatever is left in the pid namespace.
  * Nothing here returns: a failing step reports and _exit()s (die()).
+ *
+ * Once the program is forked, init needs no privilege: it drops to the
+ * run's own host uid with no groups and no capabilities, and loads a
+ * filter of its own (an allow list). It stays non-dumpable, so the
+ * program, same uid or not, can neither see nor trace it.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -23,6 +28,7 @@
 #include <fcntl.h>
 #include <fnmatch.h>
 #include <grp.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -371,9 +377,12 @@ static int collect_files(const struct sb_child_ctx *c, const char *workdir)
 	int dfd, mfd;
 	DIR *d;
 
-	if (setgroups(0, NULL) ||
-	    setresgid(c->host_gid, c->host_gid, c->host_gid) ||
-	    setresuid(c->host_uid, c->host_uid, c->host_uid))
+	/* init already runs as the run's uid (drop_init()); only a weak
+	 * sandbox without that drop gets here as root */
+	if (getuid() != c->host_uid &&
+	    (setgroups(0, NULL) ||
+	     setresgid(c->host_gid, c->host_gid, c->host_gid) ||
+	     setresuid(c->host_uid, c->host_uid, c->host_uid)))
 		return 1;
 	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
 	dfd = open(workdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -422,6 +431,39 @@ static void collect(const struct sb_child_ctx *c, const char *workdir)
 		_exit(collect_files(c, workdir));
 	while (pid > 0 && waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 		;
+}
+
+/*
+ * init, with the file system built and the program forked: becomes an
+ * unprivileged process of the run's uid for the rest of the run. The
+ * bounding set goes first (that needs CAP_SETPCAP), then the groups and
+ * ids (the kernel clears the capabilities with the uid change), then the
+ * rest explicitly; the parent-death signal, which the uid change cleared,
+ * is set again and the spawner checked to be still there.
+ */
+static void drop_init(const struct sb_child_ctx *c)
+{
+	struct pollfd p = {.fd = c->report_fd, .events = POLLOUT};
+
+	drop_bounding_set();
+	if (setgroups(0, NULL) ||
+	    setresgid(c->host_gid, c->host_gid, c->host_gid) ||
+	    setresuid(c->host_uid, c->host_uid, c->host_uid))
+		die(-errno, "init: cannot drop to uid %u: %s",
+		    (unsigned)c->host_uid, strerror(errno));
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) ||
+	    prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) ||
+	    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
+		die(-errno, "init: prctl: %s", strerror(errno));
+	/* the spawner holds the other end of the report socket */
+	if (poll(&p, 1, 0) < 0 || (p.revents & (POLLHUP | POLLERR)))
+		_exit(127);
+	drop_caps();
+	if (c->seccomp) {
+		int r = sb_filter_load_init();
+		if (r)
+			die(r, "init: seccomp: %s", strerror(-r));
+	}
 }
 
 void sb_child_init(const struct sb_child_ctx *c)
@@ -490,6 +532,7 @@ void sb_child_init(const struct sb_child_ctx *c)
 	close(exec_pipe[1]);
 	for (int i = 0; i < 3; i++)
 		close(c->stdio[i]);
+	drop_init(c);
 
 	struct sb_report rep;
 	ssize_t n;

@@ -103,8 +103,12 @@ int sb_mounts_check_table(void);
 /* Load the seccomp filter (the last step before exec). 0 or -errno. */
 int sb_filter_load(void);
 
-/* Compile the filter once (the spawner, at start), so that every
- * sb_filter_load() after it, in any child, only loads it. 0 or -errno. */
+/* init's own filter (an allow list), loaded once it has dropped to the
+ * run's uid. 0 or -errno. */
+int sb_filter_load_init(void);
+
+/* Compile both filters once (the spawner, at start), so that every load
+ * after it, in any child, only loads them. 0 or -errno. */
 int sb_filter_prepare(void);
 
 /* Whether libseccomp and the kernel can do it. */
