@@ -130,11 +130,16 @@ enum sb_thread_state {
  */
 enum sb_thread_state sb_probe_parse(const char *line, long *fd);
 
+/* /proc files one probe reads at most, whatever the thread count. */
+#define SB_PROBE_BUDGET 48
+
 /*
  * Whether the processes below 'init_pid' (host pid, excluded itself) are
- * all blocked with at least one waiting for input.
+ * all blocked with at least one waiting for input. 'quiet': the caller
+ * knows no thread of the run used CPU lately (its cgroup), so finding one
+ * thread reading its input is enough. Reads at most SB_PROBE_BUDGET files.
  */
-bool sb_probe_tree(pid_t init_pid);
+bool sb_probe_tree(pid_t init_pid, bool quiet);
 
 /* --- sb_util.c --------------------------------------------------------- */
 
