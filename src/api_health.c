@@ -14,7 +14,7 @@ static json_t *sandbox_json(const struct sandbox_features *f)
 	if (!f)
 		return json_null();
 	return json_pack("{s:b, s:s, s:s, s:{s:b, s:b, s:b, s:b, s:b, s:b, s:b,"
-			 " s:b, s:b}}",
+			 " s:b, s:b}, s:{s:I, s:I, s:b}}",
 			 "strong", f->strong,
 			 "cgroup", f->cgroup_backend ? f->cgroup_backend : "none",
 			 "missing", f->missing,
@@ -25,7 +25,11 @@ static json_t *sandbox_json(const struct sandbox_features *f)
 			 "cgroup_memory", f->cgroup_memory,
 			 "cgroup_pids", f->cgroup_pids,
 			 "cgroup_cpu", f->cgroup_cpu,
-			 "cgroup_kill", f->cgroup_kill);
+			 "cgroup_kill", f->cgroup_kill,
+			 "run_uids",
+			 "first", (json_int_t)f->uid_first,
+			 "last", (json_int_t)f->uid_last,
+			 "configured", f->uids_configured);
 }
 
 static json_t *cache_json(const struct cache *k, const struct run_engine *e)

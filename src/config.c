@@ -55,6 +55,10 @@ static const char usage[] =
 "  --api-token-file FILE     the same, one token a line\n"
 "  --allow-weak-sandbox      run code even where the host cannot give every\n"
 "                            isolation feature (the missing ones are logged)\n"
+"  --run-uids FIRST[-LAST]   the host uids programs run as (default: the first\n"
+"                            free range of --max-runs uids from 200000); refused\n"
+"                            when it holds a user, group or subordinate id of\n"
+"                            the host, or another coderoom's\n"
 "  --help                    this text\n"
 "  --version                 the version\n";
 
@@ -63,7 +67,7 @@ enum {
 	OPT_CPU, OPT_WALL, OPT_OUT, OPT_MEM, OPT_PIDS, OPT_BCPU, OPT_BWALL,
 	OPT_BOUT, OPT_GRACE, OPT_MSG, OPT_BODY, OPT_RUNS, OPT_CCPU, OPT_CWALL,
 	OPT_CMEM, OPT_CACHE, OPT_APICONC, OPT_APIQ, OPT_WEAK, OPT_HELP,
-	OPT_VERSION, OPT_TOKEN, OPT_TOKENFILE,
+	OPT_VERSION, OPT_TOKEN, OPT_TOKENFILE, OPT_RUNUIDS,
 };
 
 static const struct option options[] = {
@@ -96,6 +100,7 @@ static const struct option options[] = {
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ "api-token", required_argument, NULL, OPT_TOKEN },
 	{ "api-token-file", required_argument, NULL, OPT_TOKENFILE },
+	{ "run-uids", required_argument, NULL, OPT_RUNUIDS },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -132,6 +137,34 @@ int config_parse_listen(const char *s, char *host, size_t hostlen, int *port)
 		return -EINVAL;
 	*port = (int)p;
 	return 0;
+}
+
+static bool parse_uid(const char *p, const char **end, uint32_t *out)
+{
+	unsigned long long v;
+	char *e;
+
+	if (*p < '0' || *p > '9')
+		return false;
+	errno = 0;
+	v = strtoull(p, &e, 10);
+	if (errno || v < 1000 || v >= 0xffffffffull)
+		return false;
+	*out = (uint32_t)v;
+	*end = e;
+	return true;
+}
+
+int config_parse_uid_range(const char *s, uint32_t *first, uint32_t *last)
+{
+	const char *e;
+
+	if (!parse_uid(s, &e, first))
+		return -EINVAL;
+	*last = 0;
+	if (*e == '-' && (!parse_uid(e + 1, &e, last) || *last < *first))
+		return -EINVAL;
+	return *e ? -EINVAL : 0;
 }
 
 static int parse_u64(const char *name, const char *s, uint64_t min,
@@ -225,6 +258,16 @@ enum config_result config_parse(struct config *cfg, int argc, char **argv)
 			break;
 		}
 		case OPT_TOKENFILE: cfg->api_token_file = optarg; break;
+		case OPT_RUNUIDS:
+			if (config_parse_uid_range(optarg, &cfg->run_uid_first,
+						   &cfg->run_uid_last)) {
+				fprintf(stderr, "coderoom: --run-uids wants "
+					"FIRST or FIRST-LAST (1000 <= FIRST <= "
+					"LAST < 4294967295), not '%s'\n",
+					optarg);
+				return CONFIG_ERROR;
+			}
+			break;
 		case OPT_HELP:
 			fputs(usage, stdout);
 			return CONFIG_EXIT_OK;

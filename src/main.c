@@ -223,14 +223,26 @@ int main(int argc, char **argv)
 	}
 
 	uv_loop_init(&g.loop);
+	char why[512] = "";
+	uint32_t ufirst = g.cfg.run_uid_first, ulast = g.cfg.run_uid_last;
+	if (ulast && ulast - ufirst + 1 < g.cfg.max_runs) {
+		log_error("main: --run-uids %u-%u holds %u uids; --max-runs %u "
+			  "needs %u", ufirst, ulast, ulast - ufirst + 1,
+			  g.cfg.max_runs, g.cfg.max_runs);
+		goto out_loop;
+	}
 	struct sandbox_config sc = {
 		.state_dir = NULL,
-		.uid_base = 200000,
+		.uid_base = ufirst,
+		.uid_count = ulast ? ulast - ufirst + 1 : 0,
 		.slots = g.cfg.max_runs,
 		.allow_weak = g.cfg.allow_weak_sandbox,
+		.why = why,
+		.why_len = sizeof(why),
 	};
 	if ((err = sandbox_open(&g.loop, &sc, &g.sb))) {
-		log_error("main: cannot start the sandbox: %s", strerror(-err));
+		log_error("main: cannot start the sandbox: %s",
+			  why[0] ? why : strerror(-err));
 		goto out_loop;
 	}
 	const struct sandbox_features *f = sandbox_features(g.sb);
@@ -245,6 +257,11 @@ int main(int argc, char **argv)
 	} else if (f) {
 		log_info("sandbox: ready (cgroup %s)", f->cgroup_backend);
 	}
+	if (f)
+		log_info("sandbox: run uids %u-%u (%s)", (unsigned)f->uid_first,
+			 (unsigned)f->uid_last,
+			 f->uids_configured ? "--run-uids"
+					    : "the first free range, chosen");
 
 	run_engine_init(&g.engine, &g.loop, g.sb, &g.langs);
 	g.engine.max_tty = g.cfg.tty;

@@ -63,6 +63,7 @@ struct sandbox {
 	bool polling;
 	struct sb_pending *pending, **pending_tail; /* FIFO */
 	unsigned npending;
+	struct sb_uid_lease uids; /* the runs' host uids, ours while we live */
 };
 
 static struct sb_run *run_find(struct sandbox *sb, uint64_t id)
@@ -494,16 +495,36 @@ int sandbox_open(uv_loop_t *loop, const struct sandbox_config *cfg,
 	sb->pending_tail = &sb->pending;
 	sb->cfg = *cfg;
 	sb->next_id = 1;
-	if (!sb->cfg.uid_base)
-		sb->cfg.uid_base = SB_DEF_UID_BASE;
+	sb->uids.fd = -1;
+	sb->cfg.why = NULL;
 	if (!sb->cfg.slots)
 		sb->cfg.slots = SB_DEF_SLOTS;
 	if (sb->cfg.slots > SB_MAX_SLOTS)
 		sb->cfg.slots = SB_MAX_SLOTS;
-	if (sb->cfg.uid_base < 1000 ||
-	    (uint64_t)sb->cfg.uid_base + sb->cfg.slots > 0xfffffffeull) {
+	if (cfg->uid_count && cfg->uid_count < sb->cfg.slots) {
+		if (cfg->why)
+			snprintf(cfg->why, cfg->why_len,
+				 "run uids: %u for %u slots", cfg->uid_count,
+				 sb->cfg.slots);
 		free(sb);
 		return -EINVAL;
+	}
+	{
+		char why[512];
+		r = sb_uids_reserve(&sb->uids,
+				    cfg->uid_lock_dir ? cfg->uid_lock_dir
+						      : SB_UID_LOCK_DIR,
+				    cfg->uid_base,
+				    cfg->uid_count ? cfg->uid_count
+						   : sb->cfg.slots,
+				    why, sizeof(why));
+		if (r) {
+			if (cfg->why)
+				snprintf(cfg->why, cfg->why_len, "%s", why);
+			free(sb);
+			return r;
+		}
+		sb->cfg.uid_base = sb->uids.first;
 	}
 	{
 		struct sandbox_limits none = {0};
@@ -524,12 +545,14 @@ int sandbox_open(uv_loop_t *loop, const struct sandbox_config *cfg,
 	char exe[4096];
 	ssize_t xl = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	if (xl <= 0) {
+		sb_uids_release(&sb->uids);
 		free(sb);
 		return -ENOENT;
 	}
 	exe[xl] = '\0';
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv)) {
 		r = -errno;
+		sb_uids_release(&sb->uids);
 		free(sb);
 		return r;
 	}
@@ -538,6 +561,7 @@ int sandbox_open(uv_loop_t *loop, const struct sandbox_config *cfg,
 		r = -errno;
 		close(sv[0]);
 		close(sv[1]);
+		sb_uids_release(&sb->uids);
 		free(sb);
 		return r;
 	}
@@ -572,6 +596,9 @@ int sandbox_open(uv_loop_t *loop, const struct sandbox_config *cfg,
 			goto out_kill;
 	}
 	fill_features(sb, &hello);
+	sb->feat.uid_first = sb->uids.first;
+	sb->feat.uid_last = sb->uids.first + sb->uids.count - 1;
+	sb->feat.uids_configured = cfg->uid_base != 0;
 
 	r = uv_poll_init(loop, &sb->poll, sb->fd);
 	if (r)
@@ -584,6 +611,7 @@ int sandbox_open(uv_loop_t *loop, const struct sandbox_config *cfg,
 		kill(sb->pid, SIGKILL);
 		waitpid(sb->pid, NULL, 0);
 		close(sb->fd);
+		sb_uids_release(&sb->uids);
 		return r;
 	}
 	sb->polling = true;
@@ -594,6 +622,7 @@ out_kill:
 	kill(sb->pid, SIGKILL);
 	waitpid(sb->pid, NULL, 0);
 	close(sb->fd);
+	sb_uids_release(&sb->uids);
 	free(sb);
 	return r;
 }
@@ -749,5 +778,7 @@ void sandbox_close(struct sandbox *sb)
 		nanosleep(&ts, NULL);
 	}
 	fail_all(sb, -ECANCELED, "sandbox: closed");
+	/* every run is gone (or the spawner killed): the uids are free */
+	sb_uids_release(&sb->uids);
 	uv_close((uv_handle_t *)&sb->poll, on_closed);
 }

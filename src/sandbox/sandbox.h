@@ -125,14 +125,27 @@ struct sandbox_features {
 	const char *cgroup_backend;	/* "v2", "v1", or "none" */
 	bool strong;			/* every feature a safe run needs */
 	char missing[256];		/* what is missing, comma separated */
+	uid_t uid_first, uid_last;	/* the host uids of the runs */
+	bool uids_configured;		/* given, not chosen */
 };
 
+/*
+ * The runs' host uids (and gids) are a range of the server's own: checked
+ * against /etc/passwd, /etc/group, /etc/subuid and /etc/subgid, and held
+ * with a lock for the server's life so no other coderoom takes it. A
+ * given range that breaks a rule makes sandbox_open() fail; without one,
+ * the first free range of 'slots' uids from 200000 is taken.
+ */
 struct sandbox_config {
 	const char *state_dir;		/* root-owned scratch dir of the spawner */
-	uid_t uid_base;			/* host uid of slot 0 (default 200000) */
+	uid_t uid_base;			/* host uid of slot 0; 0: choose */
+	unsigned uid_count;		/* uids held from uid_base (0: slots) */
+	const char *uid_lock_dir;	/* NULL: /run/coderoom-uids */
 	unsigned slots;			/* max concurrent runs (uids) */
 	bool allow_weak;		/* run even if !features.strong */
 	struct sandbox_limits defaults;	/* filled in by sandbox_open() */
+	char *why;			/* if not NULL: why sandbox_open() */
+	size_t why_len;			/* failed, NUL-terminated */
 };
 
 /*
@@ -144,9 +157,11 @@ struct sandbox_config {
 int sandbox_spawner_main(int argc, char **argv);
 
 /*
- * Fork the spawner. Must be called as root, before the server drops
- * privileges and before it starts threads. Returns 0 or -errno.
- * On success *out is valid until sandbox_close().
+ * Reserve the run uids, then fork the spawner. Must be called as root,
+ * before the server drops privileges and before it starts threads.
+ * Returns 0 or -errno (-EADDRINUSE, -EEXIST: the configured uid range is
+ * another coderoom's or the host's; cfg->why says which). On success
+ * *out is valid until sandbox_close().
  */
 int sandbox_open(uv_loop_t *loop, const struct sandbox_config *cfg,
 		 struct sandbox **out);

@@ -249,18 +249,24 @@ program_main(const struct sb_child_ctx *c, int exec_fd, const char *workdir)
 		die(-errno, "setresgid: %s", strerror(errno));
 	if (setresuid(c->host_uid, c->host_uid, c->host_uid))
 		die(-errno, "setresuid: %s", strerror(errno));
-	/* The uid change made us non-dumpable, which makes /proc/self root's;
-	 * we are an ordinary process of that uid now. */
-	if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0))
-		die(-errno, "PR_SET_DUMPABLE: %s", strerror(errno));
 	if (c->userns) {
 		/* A user namespace of our own: the sandbox sees uid 1000, the
 		 * host sees uid_base + slot. It owns none of the other
 		 * namespaces (those belong to the host's), so the capabilities
-		 * it grants are worthless; we drop them anyway below. */
+		 * it grants are worthless; we drop them anyway below. Writing
+		 * our own id maps is the one thing that needs us dumpable
+		 * (the uid change made /proc/self root's): for that moment
+		 * only. exec makes the program dumpable again, as it does
+		 * any process running a binary it can read: what keeps other
+		 * host processes from it is a uid range of its own
+		 * (sb_uids.c). */
+		if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0))
+			die(-errno, "PR_SET_DUMPABLE: %s", strerror(errno));
 		if (unshare(CLONE_NEWUSER))
 			die(-errno, "unshare user ns: %s", strerror(errno));
 		write_id_maps(c);
+		if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0))
+			die(-errno, "PR_SET_DUMPABLE: %s", strerror(errno));
 	}
 	/* Cleared by the uid change, so set after it. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0))

@@ -141,6 +141,46 @@ enum sb_thread_state sb_probe_parse(const char *line, long *fd);
  */
 bool sb_probe_tree(pid_t init_pid, bool quiet);
 
+/* --- sb_uids.c --------------------------------------------------------- */
+
+#define SB_UID_LOCK_DIR "/run/coderoom-uids"
+
+enum sb_idfile {
+	SB_IDFILE_PASSWD, /* name:x:uid:... */
+	SB_IDFILE_GROUP,  /* name:x:gid:... */
+	SB_IDFILE_SUBID,  /* name:first:count (/etc/subuid, /etc/subgid) */
+};
+
+/*
+ * Whether ids [first, first + count) hold an id (or a subordinate range)
+ * of the file 'text'. Returns 1 and describes the first such entry in
+ * 'why' ("uid 65534 of 'nobody'"), with *next past the last one, or 0.
+ * Pure.
+ */
+int sb_uids_conflict(const char *text, enum sb_idfile kind, uint64_t first,
+		     uint64_t count, uint64_t *next, char *why, size_t whylen);
+
+/* A lease file's name "FIRST-LAST". Pure. */
+bool sb_uids_parse_lease(const char *name, uint64_t *first, uint64_t *last);
+
+/* A range of run uids held for this process's life. */
+struct sb_uid_lease {
+	int fd;		/* the lease file, flock()ed; -1: none */
+	uid_t first;
+	unsigned count;
+	char path[320];
+};
+
+/*
+ * Reserve 'count' run uids from 'first' (0: the first free range from
+ * SB_DEF_UID_BASE) under the lease directory 'dir' (see sb_uids.c). 0,
+ * or -EADDRINUSE (another coderoom's), -EEXIST (a host account, group or
+ * subordinate range), -errno, with the reason in 'why'.
+ */
+int sb_uids_reserve(struct sb_uid_lease *l, const char *dir, uid_t first,
+		    unsigned count, char *why, size_t whylen);
+void sb_uids_release(struct sb_uid_lease *l);
+
 /* --- sb_util.c --------------------------------------------------------- */
 
 /* Remove 'name' under dir fd 'dfd' recursively, never following a
