@@ -56,7 +56,7 @@ void api_health(struct conn *c)
 		avail += s->langs->v[i].available;
 	http_reply_json(c, 200, json_pack(
 		"{s:s, s:s, s:I, s:i, s:i, s:I, s:o, s:{s:i, s:i, s:i, s:i},"
-		" s:o, s:{s:i, s:i}, s:b}",
+		" s:o, s:{s:i, s:i}, s:b, s:I}",
 		"status", "ok",
 		"version", CODEROOM_VERSION,
 		"uptime_s", (json_int_t)server_uptime_s(s),
@@ -69,7 +69,8 @@ void api_health(struct conn *c)
 		"slots", (int)e->batch_slots, "max_waiting", (int)e->queue_max,
 		"compile_cache", cache_json(e->cache, e),
 		"languages", "available", (int)avail, "total", (int)s->langs->n,
-		"api_tokens", auth_enabled(s->auth)));
+		"api_tokens", auth_enabled(s->auth),
+		"server_memory_bytes", (json_int_t)s->cfg->server_memory_bytes));
 }
 
 void api_languages(struct conn *c)

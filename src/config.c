@@ -55,6 +55,9 @@ static const char usage[] =
 "  --api-token-file FILE     the same, one token a line\n"
 "  --allow-weak-sandbox      run code even where the host cannot give every\n"
 "                            isolation feature (the missing ones are logged)\n"
+"  --server-memory-bytes N   the server's own memory limit (RLIMIT_DATA: heap\n"
+"                            and anonymous memory; default: a quarter of the\n"
+"                            machine's, at least 256 MiB); runs are not under it\n"
 "  --run-uids FIRST[-LAST]   the host uids programs run as (default: the first\n"
 "                            free range of --max-runs uids from 200000); refused\n"
 "                            when it holds a user, group or subordinate id of\n"
@@ -67,7 +70,7 @@ enum {
 	OPT_CPU, OPT_WALL, OPT_OUT, OPT_MEM, OPT_PIDS, OPT_BCPU, OPT_BWALL,
 	OPT_BOUT, OPT_GRACE, OPT_MSG, OPT_BODY, OPT_RUNS, OPT_CCPU, OPT_CWALL,
 	OPT_CMEM, OPT_CACHE, OPT_APICONC, OPT_APIQ, OPT_WEAK, OPT_HELP,
-	OPT_VERSION, OPT_TOKEN, OPT_TOKENFILE, OPT_RUNUIDS,
+	OPT_VERSION, OPT_TOKEN, OPT_TOKENFILE, OPT_RUNUIDS, OPT_SRVMEM,
 };
 
 static const struct option options[] = {
@@ -101,6 +104,7 @@ static const struct option options[] = {
 	{ "api-token", required_argument, NULL, OPT_TOKEN },
 	{ "api-token-file", required_argument, NULL, OPT_TOKENFILE },
 	{ "run-uids", required_argument, NULL, OPT_RUNUIDS },
+	{ "server-memory-bytes", required_argument, NULL, OPT_SRVMEM },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -137,6 +141,16 @@ int config_parse_listen(const char *s, char *host, size_t hostlen, int *port)
 		return -EINVAL;
 	*port = (int)p;
 	return 0;
+}
+
+uint64_t config_default_server_memory(void)
+{
+	long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
+	uint64_t quarter = pages > 0 && size > 0
+				   ? (uint64_t)pages * (uint64_t)size / 4
+				   : 0;
+
+	return quarter > (256ull << 20) ? quarter : 256ull << 20;
 }
 
 static bool parse_uid(const char *p, const char **end, uint32_t *out)
@@ -209,6 +223,7 @@ enum config_result config_parse(struct config *cfg, int argc, char **argv)
 	cfg->cache_bytes = 256ull << 20;
 	cfg->api_concurrency = (unsigned)(ncpu > 0 ? ncpu : 1);
 	cfg->api_queue = 64;
+	cfg->server_memory_bytes = config_default_server_memory();
 
 	if (env_port && *env_port) {
 		char dummy[8];
@@ -310,6 +325,15 @@ enum config_result config_parse(struct config *cfg, int argc, char **argv)
 				break;
 			case OPT_APIQ:
 				cfg->api_queue = v > 100000 ? 100000 : (unsigned)v;
+				break;
+			case OPT_SRVMEM:
+				if (v < (64ull << 20)) {
+					fprintf(stderr, "coderoom: "
+						"--server-memory-bytes: at "
+						"least 67108864 (64 MiB)\n");
+					return CONFIG_ERROR;
+				}
+				cfg->server_memory_bytes = v;
 				break;
 			}
 		}

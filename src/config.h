@@ -32,6 +32,7 @@ struct config {
 	const char *api_tokens[16];	/* --api-token, NULL-terminated */
 	const char *api_token_file;	/* one token a line */
 	bool allow_weak_sandbox;
+	uint64_t server_memory_bytes;	/* RLIMIT_DATA of the server itself */
 	uint32_t run_uid_first;		/* --run-uids; 0: choose a free range */
 	uint32_t run_uid_last;		/* 0: first + max_runs - 1 */
 };
@@ -44,6 +45,9 @@ enum config_result { CONFIG_OK, CONFIG_EXIT_OK, CONFIG_ERROR };
  * (CONFIG_ERROR). Pure apart from that printing; for tests.
  */
 enum config_result config_parse(struct config *cfg, int argc, char **argv);
+/* The server's own memory limit when not configured: a quarter of the
+ * machine's memory, at least 256 MiB. */
+uint64_t config_default_server_memory(void);
 /* Parses "FIRST" or "FIRST-LAST" (host uids, FIRST >= 1000, FIRST <=
  * LAST < 2^32 - 1); *last is 0 for "FIRST". 0 or -EINVAL. Pure. */
 int config_parse_uid_range(const char *s, uint32_t *first, uint32_t *last);

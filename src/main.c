@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -262,6 +263,19 @@ int main(int argc, char **argv)
 			 (unsigned)f->uid_last,
 			 f->uids_configured ? "--run-uids"
 					    : "the first free range, chosen");
+
+	/* The server's own memory limit, now that the spawner is forked
+	 * (it and the runs are not under it): a backstop, so that a bug or
+	 * an amplification makes allocations fail with ENOMEM (the request
+	 * gets an error) rather than the host run out of memory. */
+	struct rlimit rl = { .rlim_cur = g.cfg.server_memory_bytes,
+			     .rlim_max = g.cfg.server_memory_bytes };
+	if (setrlimit(RLIMIT_DATA, &rl))
+		log_warn("main: cannot limit the server's memory to %llu bytes: "
+			 "%s", (unsigned long long)rl.rlim_cur, strerror(errno));
+	else
+		log_info("main: server memory limit %llu MiB (RLIMIT_DATA)",
+			 (unsigned long long)rl.rlim_cur >> 20);
 
 	run_engine_init(&g.engine, &g.loop, g.sb, &g.langs);
 	g.engine.max_tty = g.cfg.tty;

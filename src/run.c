@@ -226,10 +226,16 @@ static void step_done(struct run *r)
 	/* the compile step */
 	r->result.compile_ran = true;
 	r->e->compiles++;
-	if (v.status == RUN_OK && !r->have_artefact) {
+	if (v.status == RUN_OK && !r->have_artefact && r->sres.collect_overflow) {
+		char lim[32];
+		v.status = RUN_OUTPUT_LIMIT;
+		snprintf(v.message, sizeof(v.message), "the compiled program is "
+			 "larger than the %s a run can be given",
+			 limit_fmt_bytes(SANDBOX_FILES_MAX, lim, sizeof(lim)));
+	} else if (v.status == RUN_OK && !r->have_artefact) {
 		v.status = RUN_INTERNAL_ERROR;
 		snprintf(v.message, sizeof(v.message), "the compiler left no "
-			 "files to run (or more than the compile tmpfs holds)");
+			 "files to run");
 	}
 	copy_step(&r->result.compile, &v);
 	if (v.status == RUN_OK) {
@@ -487,6 +493,9 @@ static int spawn_step(struct run *r, enum run_step step)
 	run__step_spec_release(&s);
 	if (err)
 		return err;
+	/* the sandbox has its copy: a running program holds no artefact */
+	if (step == RUN_STEP_RUN)
+		run__drop_artefact(r);
 	r->spawn_pending = true;
 	r->start_ns = now_ns();
 	if (step == RUN_STEP_RUN)
@@ -505,6 +514,8 @@ static int spawn_step(struct run *r, enum run_step step)
 
 int run__start_first(struct run *r)
 {
+	/* Admitted: only now the cached artefact (up to 32 MiB) is read. */
+	run__compile_lookup(r);
 	if (r->lang->compile && r->have_artefact && r->cout.len) {
 		/* a cache hit: the compile step's output, as it was */
 		const char *p = r->cout.data, *end = p + r->cout.len;
@@ -572,7 +583,9 @@ int run_start(struct run_engine *e, const struct run_request *req,
 		err = -E2BIG;
 		goto out_free;
 	}
-	run__compile_lookup(r);
+	/* The key only: the cache is read at admission (run__start_first),
+	 * so a run waiting in the queue holds no artefact. */
+	run__compile_key(r);
 
 	uv_timer_init(e->loop, &r->wall_timer);
 	uv_timer_init(e->loop, &r->probe_timer);

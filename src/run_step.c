@@ -77,6 +77,7 @@ static int copy_files(struct run *r, const struct run_request *req)
 		off += in[i].len;
 	}
 	r->nfiles = n;
+	r->src_bytes = off;
 	return 0;
 }
 
@@ -84,7 +85,8 @@ int run__step_init(struct run *r, const struct run_request *req)
 {
 	int err;
 
-	buf_init(&r->artefact, 256u << 20);
+	/* no bigger than what a spawn request may carry (collect_max) */
+	buf_init(&r->artefact, SANDBOX_FILES_MAX);
 	buf_init(&r->cout, 64u << 10);
 	if ((err = copy_files(r, req)))
 		return err;
@@ -170,14 +172,20 @@ static bool parse_artefact(struct run *r)
 	return true;
 }
 
-void run__compile_lookup(struct run *r)
+void run__compile_key(struct run *r)
 {
-	struct run_engine *e = r->e;
-
 	if (!r->lang->compile)
 		return;
 	r->result.compiled = true;
 	compile_key(r);
+}
+
+void run__compile_lookup(struct run *r)
+{
+	struct run_engine *e = r->e;
+
+	if (!r->lang->compile || r->have_artefact || r->result.compile_ran)
+		return;
 	if (e->cache && cache_get(e->cache, r->cache_key, &r->artefact) == 0 &&
 	    parse_artefact(r)) {
 		r->result.compile_cached = true;
@@ -185,6 +193,25 @@ void run__compile_lookup(struct run *r)
 		if (cache_get(e->cache, r->cout_key, &r->cout))
 			buf_reset(&r->cout);
 	}
+}
+
+void run__drop_artefact(struct run *r)
+{
+	buf_release(&r->artefact);
+	free(r->afiles);
+	r->afiles = NULL;
+	r->nafiles = 0;
+	r->have_artefact = false;
+}
+
+uint64_t run__collect_max(const struct run *r)
+{
+	/* what the run step can be given: its sources go with it */
+	uint64_t room = SANDBOX_FILES_MAX > r->src_bytes
+				? SANDBOX_FILES_MAX - r->src_bytes
+				: 0;
+
+	return r->lim.tmpfs_bytes < room ? r->lim.tmpfs_bytes : room;
 }
 
 void run__take_artefact(struct run *r, int fd)
@@ -208,7 +235,9 @@ void run__compile_store(struct run *r)
 {
 	struct cache *c = r->e->cache;
 
-	if (!c || !r->cache_key[0])
+	/* only what a run step can be given (collect_max saw to it) */
+	if (!c || !r->cache_key[0] || !r->have_artefact ||
+	    r->artefact.len + r->src_bytes > SANDBOX_FILES_MAX)
 		return;
 	cache_put(c, r->cache_key, r->artefact.data, r->artefact.len);
 	if (r->cout.len)
@@ -331,7 +360,7 @@ int run__step_spec(const struct run *r, enum run_step step,
 		},
 		.collect = step == RUN_STEP_COMPILE ?
 			(const char *const *)l->collect : NULL,
-		.collect_max = r->lim.tmpfs_bytes,
+		.collect_max = run__collect_max(r),
 	};
 	return 0;
 }

@@ -44,6 +44,10 @@ struct sandbox_limits {
 	uint64_t wall_ms;	/* backstop only: the server keeps its own timer */
 };
 
+/* The most file bytes (data of every sandbox_file together) one spawn
+ * request may carry. */
+#define SANDBOX_FILES_MAX (32u << 20)
+
 /* One file written into the work dir before the program starts. */
 struct sandbox_file {
 	const char *name;	/* relative, no "..", no leading '/' */
@@ -66,8 +70,10 @@ struct sandbox_spec {
 	 * matched against the names of the regular files at the top of the
 	 * work dir. init reads them after the rest of the run is killed, as
 	 * the run's uid, with O_NOFOLLOW; at most 'collect_max' bytes in all
-	 * (more: nothing is collected). They arrive in the exit report as
-	 * a memfd (sandbox_result.collect_fd), see sandbox_collect_parse().
+	 * (file data plus 17 + name bytes a file; more: nothing is collected
+	 * and the result says collect_overflow). They arrive in the exit
+	 * report as a memfd (sandbox_result.collect_fd), see
+	 * sandbox_collect_parse().
 	 */
 	const char *const *collect;
 	uint64_t collect_max;
@@ -104,6 +110,7 @@ struct sandbox_result {
 	 * files; it is valid during exited() only (closed after it returns). */
 	bool collected;
 	int collect_fd;
+	bool collect_overflow;	/* the files were more than collect_max */
 };
 
 struct sandbox_run_ops {

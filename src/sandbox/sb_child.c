@@ -398,16 +398,22 @@ static int collect_files(const struct sb_child_ctx *c, const char *workdir)
 	d = fdopendir(dup(dfd));
 	if (mfd < 0 || !d)
 		return 1;
+	struct sb_report rep = {.kind = SB_REP_COLLECT};
 	while ((e = readdir(d))) {
 		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") ||
 		    !collect_match(s, e->d_name))
 			continue;
-		if (!collect_one(dfd, mfd, e->d_name, &total, max))
-			return 1; /* over the cap: nothing at all */
+		if (!collect_one(dfd, mfd, e->d_name, &total, max)) {
+			if (total <= max)
+				return 1;
+			/* over the cap: nothing at all, and say so */
+			rep.err = -E2BIG;
+			return send(c->report_fd, &rep, sizeof(rep),
+				    MSG_NOSIGNAL) < 0;
+		}
 	}
 	closedir(d);
 
-	struct sb_report rep = {.kind = SB_REP_COLLECT};
 	union {
 		char buf[CMSG_SPACE(sizeof(int))];
 		struct cmsghdr align;

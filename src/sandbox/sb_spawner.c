@@ -56,6 +56,7 @@ struct run {
 	pid_t prog_pid; /* host pid of pid 2, 0 if unknown */
 	int prog_pidfd;
 	int collect_fd; /* memfd of collected files from init, or -1 */
+	bool collect_overflow; /* init found more files than collect_max */
 	bool started, reaped, have_status, killed;
 	int status;
 	enum sandbox_limit_hit hit;
@@ -304,6 +305,8 @@ static void read_reports(struct run *r)
 		case SB_REP_COLLECT:
 			if (rights >= 0)
 				r->collect_fd = rights;
+			else if (rep.err == -E2BIG)
+				r->collect_overflow = true;
 			break;
 		case SB_REP_STATUS:
 			r->have_status = true;
@@ -363,6 +366,7 @@ static void finish_run(struct run *r)
 			res.killed = true;
 		res.hit = r->hit;
 	}
+	res.collect_overflow = r->collect_overflow;
 	sb_result_to_wire(&res, &w);
 	/* Collected files count only for a clean exit of a run not killed. */
 	if (r->collect_fd >= 0 && r->started && !res.killed && !r->hit &&

@@ -56,7 +56,7 @@ test('an artefact larger than a run can be given: a compile error that says so, 
   await afterRun(srv);
 });
 
-test('runs waiting for admission do not hold their cached artefacts in the server', async () => {
+test('runs waiting for admission do not hold their cached artefacts in the server', async (t) => {
   const s = await start({ args: ['--api-concurrency', '1'] });
   // 28 MiB (under the cap), and slow enough that the others queue.
   const code = bigC(28, 'usleep(300000);');
@@ -77,6 +77,7 @@ test('runs waiting for admission do not hold their cached artefacts in the serve
     assert.equal(r.json.compile.cached, true, show(r));
     assert.match(r.json.run.stdout, /big 1/);
   }
+  t.diagnostic(`server RSS ${(rss0 / MiB).toFixed(0)} MiB, peak +${((peak - rss0) / MiB).toFixed(0)} MiB with 8 queued`);
   assert.ok(peak - rss0 < 150 * MiB,
     `8 queued runs of a 28 MiB artefact grew the server by ${((peak - rss0) / MiB).toFixed(0)} MiB`);
   await afterRun(s);
