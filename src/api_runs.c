@@ -389,6 +389,17 @@ static bool parse_rest(struct conn *c, json_t *body, struct batch_job *j)
 					 "compile step", j->lang->id);
 			return false;
 		}
+		/* only flags that cannot run a program of the user's with
+		 * the compiler's limits (docs/operations.md) */
+		char bad[64];
+		if (lang_flags_check(j->lang, json_string_value(flags), bad,
+				     sizeof(bad))) {
+			http_reply_error(c, 400, "compile_flags", "'%s' is not "
+					 "allowed for %s (the allowed flags: GET "
+					 "/api/languages, compile_flags)", bad,
+					 j->lang->id);
+			return false;
+		}
 		j->compile_flags = strdup(json_string_value(flags));
 	}
 	run_step_limits(e, j->lang, RUN_PIPES, RUN_STEP_RUN, NULL, &max);

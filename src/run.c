@@ -548,6 +548,10 @@ int run_start(struct run_engine *e, const struct run_request *req,
 		return -EINVAL;
 	if (!l->available)
 		return -ENOENT;
+	char bad[64];
+	if (req->compile_flags &&
+	    lang_flags_check(l, req->compile_flags, bad, sizeof(bad)))
+		return -EPERM;	/* the APIs say which flag; this is a net */
 	if (e->closing)
 		return -EPIPE;
 	if (run__queue_full(e, req->queue))

@@ -267,6 +267,17 @@ void run_step_limits(const struct run_engine *e, const struct lang *l,
 		max.nofile = ov->nofile;
 	if (ov->tmpfs_bytes)
 		max.tmpfs_bytes = ov->tmpfs_bytes;
+	/* A compiler that runs the program's own code (Template Haskell,
+	 * Nim's staticExec) gives that code no more CPU time or memory than
+	 * the run step would: not the compiler's larger budget. */
+	if (step == RUN_STEP_COMPILE && l->compile_runs_code) {
+		struct limits run;
+		run_step_limits(e, l, mode, RUN_STEP_RUN, NULL, &run);
+		if (run.cpu_ms < max.cpu_ms)
+			max.cpu_ms = run.cpu_ms;
+		if (run.memory_bytes < max.memory_bytes)
+			max.memory_bytes = run.memory_bytes;
+	}
 	limit_lower(&max, req ? req : &none, out);
 }
 
