@@ -36,13 +36,14 @@ static json_t *cache_json(const struct cache *k, const struct run_engine *e)
 {
 	if (!k)
 		return json_null();
-	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
 			 "entries", (json_int_t)k->n,
 			 "bytes", (json_int_t)k->used_bytes,
 			 "max_bytes", (json_int_t)k->max_bytes,
 			 "hits", (json_int_t)k->hits,
 			 "misses", (json_int_t)k->misses,
 			 "evictions", (json_int_t)k->evictions,
+			 "forged", (json_int_t)k->forged,
 			 "compiles", (json_int_t)e->compiles);
 }
 

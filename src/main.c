@@ -78,26 +78,45 @@ static const char *beside_exe(const char *rel, char *out, size_t len)
 	return stat(out, &st) == 0 && S_ISDIR(st.st_mode) ? out : NULL;
 }
 
-static int drop_privileges(const char *data_dir)
+/*
+ * The service user: 'coderoom' (scripts/setup.sh creates it) unless
+ * --user says otherwise; never root, and never 'nobody', whose uid every
+ * other daemon that "drops privileges" shares (any of them could rewrite
+ * what the server owns). NULL when there is none (logged).
+ */
+static struct passwd *service_user(void)
 {
-	const char *name = g.cfg.user;
-	struct passwd *pw = NULL;
+	const char *name = g.cfg.user ? g.cfg.user : "coderoom";
+	struct passwd *pw = getpwnam(name);
 
-	if (geteuid() != 0)
-		return 0;
-	if (name)
-		pw = getpwnam(name);
-	else if (!(pw = getpwnam("coderoom")))
-		pw = getpwnam("nobody");
 	if (!pw) {
-		log_error("main: no user '%s' to run as",
-			  name ? name : "coderoom or nobody");
-		return -ENOENT;
+		log_error("main: no user '%s' to run as%s", name,
+			  g.cfg.user ? "" : ": scripts/setup.sh creates it "
+					    "(useradd --system coderoom), or "
+					    "pass --user NAME");
+		return NULL;
 	}
 	if (pw->pw_uid == 0) {
 		log_error("main: refusing to serve as root ('%s')", pw->pw_name);
-		return -EPERM;
+		return NULL;
 	}
+	if (!strcmp(pw->pw_name, "nobody") || pw->pw_uid == 65534) {
+		log_error("main: refusing to serve as '%s': its uid is shared "
+			  "with other daemons; use a user of coderoom's own "
+			  "(scripts/setup.sh creates 'coderoom')", pw->pw_name);
+		return NULL;
+	}
+	return pw;
+}
+
+static int drop_privileges(const char *data_dir)
+{
+	struct passwd *pw;
+
+	if (geteuid() != 0)
+		return 0;
+	if (!(pw = service_user()))
+		return -EPERM;
 	if (chown(data_dir, pw->pw_uid, pw->pw_gid))
 		log_warn("main: cannot hand '%s' to '%s': %s", data_dir,
 			 pw->pw_name, strerror(errno));
@@ -110,6 +129,9 @@ static int drop_privileges(const char *data_dir)
 		log_error("main: privileges were not dropped");
 		return -EPERM;
 	}
+	/* (the uid change made us non-dumpable: another process of the
+	 * service user can neither trace us nor read our memory, where
+	 * the cache's secret is) */
 	log_info("main: serving as user '%s' (uid %d)", pw->pw_name,
 		 (int)pw->pw_uid);
 	return 0;
@@ -295,16 +317,27 @@ int main(int argc, char **argv)
 	g.srv.start_ms = server_now_ms();
 	if ((err = server_start(&g.srv)))
 		goto out_sandbox;
+	/* The cache's secret: read (or made) while root, from a root-owned
+	 * 0600 file the service user can neither read nor forge. */
+	unsigned char secret[CACHE_SECRET_BYTES];
+	char kpath[PATH_MAX];
+	snprintf(kpath, sizeof(kpath), "%s/cache.key", g.cfg.data_dir);
+	int kerr = geteuid() == 0 ? cache_secret_load(kpath, secret) : -EPERM;
+	if (kerr)
+		log_warn("main: no cache secret in '%s' (%s): no compile cache",
+			 kpath, strerror(-kerr));
 	if (drop_privileges(g.cfg.data_dir))
 		goto out_server;
 	/* after the drop: the cache files belong to the service user */
 	char cdir[PATH_MAX];
 	snprintf(cdir, sizeof(cdir), "%s/compile-cache", g.cfg.data_dir);
-	if ((err = cache_open(&g.cache, cdir, g.cfg.cache_bytes)))
+	if (!kerr && (err = cache_open(&g.cache, cdir, g.cfg.cache_bytes,
+				       secret)))
 		log_warn("main: no compile cache in '%s': %s", cdir,
 			 strerror(-err));
-	else
+	else if (!kerr)
 		g.engine.cache = &g.cache;
+	explicit_bzero(secret, sizeof(secret));
 
 	uv_signal_init(&g.loop, &g.sigint);
 	uv_signal_init(&g.loop, &g.sigterm);

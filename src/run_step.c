@@ -117,7 +117,11 @@ static void compile_key(struct run *r)
 	struct sha256 h;
 	struct stat st;
 
-	sha256_init(&h);
+	if (sha256_init(&h)) {
+		sha256_final(&h, (unsigned char[32]){0});
+		r->cache_key[0] = r->cout_key[0] = '\0'; /* no caching */
+		return;
+	}
 	sha256_field(&h, "coderoom-compile/1", 18);
 	sha256_field(&h, l->id, strlen(l->id));
 	sha256_field(&h, l->version, strlen(l->version));
@@ -147,7 +151,11 @@ static void compile_key(struct run *r)
 	}
 	sha256_hex(&h, r->cache_key);
 	/* the compiler's output differs on a terminal (colours, CR LF) */
-	sha256_init(&h);
+	if (sha256_init(&h)) {
+		sha256_final(&h, (unsigned char[32]){0});
+		r->cout_key[0] = '\0';
+		return;
+	}
 	sha256_field(&h, r->cache_key, 64);
 	sha256_field(&h, r->mode == RUN_TTY ? "output/tty" : "output/pipes", 12);
 	sha256_hex(&h, r->cout_key);
