@@ -85,6 +85,8 @@ int cache_secret_load(const char *path, unsigned char out[CACHE_SECRET_BYTES])
 	ssize_t n;
 	int fd, e;
 
+	if (!path)
+		return -EINVAL;
 	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
 	    st.st_uid == 0 && (st.st_mode & 07777) == 0600 &&
