@@ -514,7 +514,10 @@ void sb_child_init(const struct sb_child_ctx *c)
 	if (c->mountns) {
 		char root[300];
 		snprintf(root, sizeof(root), "%s/root", c->state_dir);
-		int r = sb_mounts_setup(root, c, err, sizeof(err));
+		int r = sb_mounts_setup(root, c,
+					c->prepared ? SB_MOUNTS_LATE
+						    : SB_MOUNTS_ALL,
+					err, sizeof(err));
 		if (r)
 			die(r, "%s", err);
 		snprintf(workdir, sizeof(workdir), "/work");

@@ -80,6 +80,7 @@ struct sb_child_ctx {
 	bool mountns; /* pivot into a fresh root */
 	bool seccomp; /* load the filter */
 	bool overlay; /* host dirs through overlayfs (else read-only binds) */
+	bool prepared; /* a warm init did SB_MOUNTS_EARLY already */
 };
 
 /* init, pid 1 of the run; never returns. */
@@ -87,13 +88,20 @@ __attribute__((noreturn)) void sb_child_init(const struct sb_child_ctx *c);
 
 /* --- sb_mounts.c ------------------------------------------------------- */
 
+enum sb_mounts_phase {
+	SB_MOUNTS_ALL,	 /* everything */
+	SB_MOUNTS_EARLY, /* what does not need the run (c->spec unused) */
+	SB_MOUNTS_LATE,	 /* the rest, then the pivot */
+};
+
 /*
  * Build the run's root file system under 'root' (an empty directory in a
- * private mount namespace) and pivot into it. Returns 0 or -errno with
+ * private mount namespace) and pivot into it, all at once or in two
+ * phases (a warm init does the early one ahead). Returns 0 or -errno with
  * 'err' describing the failing step.
  */
-int sb_mounts_setup(const char *root, const struct sb_child_ctx *c, char *err,
-		    size_t errlen);
+int sb_mounts_setup(const char *root, const struct sb_child_ctx *c,
+		    enum sb_mounts_phase phase, char *err, size_t errlen);
 
 /* Sanity of the step table (unit tested): 0 or the index+1 of a bad step. */
 int sb_mounts_check_table(void);

@@ -21,6 +21,11 @@
  * subset=pid would hide them more simply, but nothing can be added to one
  * (no mount points, overlayfs refuses procfs), so what toolchains read
  * there (meminfo, cpuinfo, net/dev, mounts) would be gone too.
+ *
+ * Most steps do not depend on the run: a warm init does them ahead
+ * (SB_MOUNTS_EARLY), off the request path; the steps marked LATE (the
+ * run's terminal, its sized tmpfs mounts, its meminfo, the read-only
+ * remount and the pivot) wait for the run (SB_MOUNTS_LATE).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -53,7 +58,8 @@ enum step_op {
 	STEP_DEV,     /* a new device node dst like the host's src (0666) */
 	STEP_TTY,     /* bind the run's pty slave on /dev/pts/N */
 	STEP_PROC,    /* procfs of the run's pid namespace, host-wide parts
-			 masked, meminfo/stat/loadavg the run's own */
+			 masked, stat/loadavg the run's own */
+	STEP_MEMINFO, /* the run's meminfo over dst (its memory limit) */
 	STEP_TMPFS,   /* tmpfs on dst (src = options), size from limits */
 	STEP_ROOT_RO, /* remount the new root read-only */
 	STEP_PIVOT,   /* pivot_root into it, detach the host tree */
@@ -63,6 +69,7 @@ enum step_op {
 #define SIZED	 2u /* tmpfs size = limits.tmpfs_bytes */
 #define OWNED	 4u /* tmpfs owned by the run's uid */
 #define DEVICES	 8u /* tmpfs without nodev: holds STEP_DEV nodes */
+#define LATE	 16u /* needs the run's spec: not done ahead by a warm init */
 
 struct step {
 	enum step_op op;
@@ -149,7 +156,7 @@ static const struct step steps[] = {
     {STEP_DEV, "/dev/tty", "dev/tty", 0, 0,
      "the controlling terminal alias: getpass(), Node's tty reopen"},
     {STEP_DIR, NULL, "dev/pts", 0755, 0, "holds the run's pty slave"},
-    {STEP_TTY, NULL, "dev/pts", 0, 0,
+    {STEP_TTY, NULL, "dev/pts", 0, LATE,
      "only this run's terminal, under its usual name"},
     {STEP_SYMLINK, "/proc/self/fd", "dev/fd", 0, 0,
      "bash process substitution <(...)"},
@@ -157,17 +164,19 @@ static const struct step steps[] = {
     {STEP_SYMLINK, "/proc/self/fd/1", "dev/stdout", 0, 0, "scripts"},
     {STEP_SYMLINK, "/proc/self/fd/2", "dev/stderr", 0, 0, "scripts"},
     {STEP_DIR, NULL, "dev/shm", 01777, 0, "mount point"},
-    {STEP_TMPFS, "mode=1777", "dev/shm", 0, SIZED,
+    {STEP_TMPFS, "mode=1777", "dev/shm", 0, SIZED | LATE,
      "POSIX semaphores (Python multiprocessing), capped"},
     {STEP_DIR, NULL, "tmp", 01777, 0, "mount point"},
-    {STEP_TMPFS, "mode=1777", "tmp", 0, SIZED,
+    {STEP_TMPFS, "mode=1777", "tmp", 0, SIZED | LATE,
      "scratch space, capped, gone with the run"},
     {STEP_DIR, NULL, "work", 0755, 0, "mount point"},
-    {STEP_TMPFS, "mode=0755", "work", 0, SIZED | OWNED,
+    {STEP_TMPFS, "mode=0755", "work", 0, SIZED | OWNED | LATE,
      "the program's files and its working directory, capped"},
-    {STEP_ROOT_RO, NULL, "", 0, 0,
+    {STEP_MEMINFO, NULL, "proc/meminfo", 0, LATE,
+     "Node's os.totalmem(), the JVM, ... see the run's memory limit"},
+    {STEP_ROOT_RO, NULL, "", 0, LATE,
      "the program cannot add files next to the mounts above"},
-    {STEP_PIVOT, NULL, "", 0, 0,
+    {STEP_PIVOT, NULL, "", 0, LATE,
      "enter the new root and drop every reference to the host's"},
     {STEP_END, NULL, NULL, 0, 0, NULL},
 };
@@ -205,6 +214,16 @@ int sb_mounts_check_table(void)
 		default:
 			break;
 		}
+		/* Done ahead, an early step cannot come after a late one it
+		 * would land under (a late tmpfs would hide it). */
+		if (!(s->flags & LATE))
+			for (size_t j = 0; j < i; j++) {
+				size_t n = strlen(steps[j].dst);
+				if ((steps[j].flags & LATE) && n &&
+				    !strncmp(s->dst, steps[j].dst, n) &&
+				    s->dst[n] == '/')
+					return (int)i + 1;
+			}
 		/* A mount point must be created before it is used. */
 		if (s->op == STEP_OVERLAY || s->op == STEP_PROC ||
 		    (s->op == STEP_TMPFS && i > 0)) {
@@ -373,8 +392,8 @@ static void proc_stat(char *out, size_t len)
  * Cover what the fresh procfs at 'proc' tells about the host: every
  * top-level entry that is not a process of the run, not on the keep list
  * and that others may read gets an empty file or directory bound over it
- * (a new kernel's new entries too); meminfo, stat and loadavg get the
- * run's own. The sources live in a scratch directory of the new root,
+ * (a new kernel's new entries too); stat and loadavg get the run's own
+ * (meminfo too, later: STEP_MEMINFO). The sources live in a scratch directory of the new root,
  * removed again (the binds keep them).
  */
 static int proc_mask(const char *root, const char *proc,
@@ -397,10 +416,6 @@ static int proc_mask(const char *root, const char *proc,
 	if ((fd = open(src, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444)) < 0)
 		return -errno;
 	close(fd);
-	proc_meminfo(text, sizeof(text), c);
-	snprintf(src, sizeof(src), "%s/meminfo", scratch);
-	if ((r = write_small(src, text)))
-		return r;
 	proc_stat(text, sizeof(text));
 	snprintf(src, sizeof(src), "%s/stat", scratch);
 	if ((r = write_small(src, text)))
@@ -413,13 +428,13 @@ static int proc_mask(const char *root, const char *proc,
 		return -errno;
 	while ((de = readdir(d))) {
 		const char *n = de->d_name;
-		if (n[0] == '.' || proc_kept(n))
+		/* meminfo: the run's, once it is known (STEP_MEMINFO) */
+		if (n[0] == '.' || proc_kept(n) || !strcmp(n, "meminfo"))
 			continue;
 		if (fstatat(dirfd(d), n, &st, AT_SYMLINK_NOFOLLOW) ||
 		    S_ISLNK(st.st_mode))
 			continue;
-		if (!strcmp(n, "meminfo") || !strcmp(n, "stat") ||
-		    !strcmp(n, "loadavg"))
+		if (!strcmp(n, "stat") || !strcmp(n, "loadavg"))
 			snprintf(src, sizeof(src), "%s/%s", scratch, n);
 		else if (S_ISDIR(st.st_mode))
 			snprintf(src, sizeof(src), "%s/d", scratch);
@@ -434,7 +449,7 @@ static int proc_mask(const char *root, const char *proc,
 		}
 	}
 	closedir(d);
-	for (const char *f = "f\0meminfo\0stat\0loadavg\0"; *f;
+	for (const char *f = "f\0stat\0loadavg\0"; *f;
 	     f += strlen(f) + 1) {
 		snprintf(src, sizeof(src), "%s/%s", scratch, f);
 		unlink(src);
@@ -531,6 +546,20 @@ static int run_step(const struct step *s, const char *root, const char *path,
 			  MS_NOSUID | MS_NODEV | MS_NOEXEC, "hidepid=2"))
 			return -errno;
 		return proc_mask(root, path, c);
+	case STEP_MEMINFO: {
+		static char text[2048];
+		char tmp[600];
+		int r;
+
+		/* written in the root (still ours), bound, unlinked */
+		snprintf(tmp, sizeof(tmp), "%s/.coderoom-meminfo", root);
+		proc_meminfo(text, sizeof(text), c);
+		if ((r = write_small(tmp, text)))
+			return r;
+		r = mount(tmp, path, "none", MS_BIND, NULL) ? -errno : 0;
+		unlink(tmp);
+		return r;
+	}
 	case STEP_TMPFS: {
 		size_t n = (size_t)snprintf(opts, sizeof(opts), "%s", s->src);
 		if (s->flags & SIZED)
@@ -573,14 +602,18 @@ static int run_step(const struct step *s, const char *root, const char *path,
 	return -EINVAL;
 }
 
-int sb_mounts_setup(const char *root, const struct sb_child_ctx *c, char *err,
-		    size_t errlen)
+int sb_mounts_setup(const char *root, const struct sb_child_ctx *c,
+		    enum sb_mounts_phase phase, char *err, size_t errlen)
 {
 	char path[512];
 
 	for (size_t i = 0; steps[i].op != STEP_END; i++) {
 		const struct step *s = &steps[i];
 		int r;
+
+		if ((phase == SB_MOUNTS_EARLY && (s->flags & LATE)) ||
+		    (phase == SB_MOUNTS_LATE && !(s->flags & LATE)))
+			continue;
 
 		if ((s->flags & OPTIONAL) && s->src && s->src[0] == '/' &&
 		    access(s->src, F_OK))

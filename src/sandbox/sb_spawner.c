@@ -85,8 +85,11 @@ struct warm {
 	struct warm *next;
 };
 
+#define WARM_MAX_BROKEN 3 /* warm inits in a row that died unready */
+
 static struct {
 	struct warm *warm; /* the pool */
+	unsigned warm_broken; /* in a row; at WARM_MAX_BROKEN: no pool */
 	uint64_t warm_seq; /* names of the pool's cgroups */
 	int sock;	   /* to the library */
 	bool eof;	   /* the library closed its side: wind down */
@@ -556,9 +559,27 @@ warm_child(int ctl, int rep, unsigned slot, struct cgroup_run *cg)
 			close(fd);
 	syscall(SYS_close_range, 1024U, ~0U, 0);
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-	/* The slow part, done before anyone waits for it. */
+	/* The slow parts, done before anyone waits for them: the cgroup,
+	 * and the run's file system up to what depends on the run. */
 	if (cgroup_run_attach(cg, 0))
 		_exit(127);
+	bool prepared = false;
+	if (S.mountns) {
+		struct sb_child_ctx early = {
+		    .host_uid = S.cfg.uid_base + slot,
+		    .host_gid = S.cfg.uid_base + slot,
+		    .tty_slave = -1,
+		    .state_dir = S.cfg.state_dir,
+		    .overlay = S.overlay,
+		};
+		char root[300], err[200];
+		snprintf(root, sizeof(root), "%s/root", S.cfg.state_dir);
+		if (mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) ||
+		    sb_mounts_setup(root, &early, SB_MOUNTS_EARLY, err,
+				    sizeof(err)))
+			_exit(127); /* the cold path will say why */
+		prepared = true;
+	}
 	if (send(ctl, "r", 1, MSG_NOSIGNAL) != 1)
 		_exit(127);
 
@@ -593,6 +614,7 @@ warm_child(int ctl, int rep, unsigned slot, struct cgroup_run *cg)
 	    .mountns = S.mountns,
 	    .seccomp = S.seccomp,
 	    .overlay = S.overlay,
+	    .prepared = prepared,
 	};
 	sb_child_init(&ctx);
 }
@@ -670,12 +692,19 @@ static void warm_free(struct warm *w, bool keep_slot)
 	free(w);
 }
 
-/* A warm init is gone (reaped): drop its entry and its cgroup. */
+/* A warm init is gone (reaped): drop its entry and its cgroup. One that
+ * died before it was ready counts: a pool that cannot be made (its early
+ * mounts fail) stops being refilled, and runs start cold (and say why). */
 static bool warm_reaped(pid_t pid)
 {
 	for (struct warm *w = S.warm; w; w = w->next) {
 		if (w->pid != pid)
 			continue;
+		if (!w->ready && !S.eof &&
+		    ++S.warm_broken == WARM_MAX_BROKEN)
+			logmsg("sandbox: spawner: %u warm inits died before "
+			       "they were ready: runs start cold",
+			       WARM_MAX_BROKEN);
 		if (w->report_fd >= 0)
 			close(w->report_fd);
 		cgroup_run_destroy(w->cg);
@@ -693,6 +722,7 @@ static void warm_read(struct warm *w)
 
 	if (n == 1 && c == 'r') {
 		w->ready = true;
+		S.warm_broken = 0;
 		return;
 	}
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
@@ -707,7 +737,7 @@ static void warm_fill(void)
 {
 	unsigned n = 0;
 
-	if (!S.cgh || S.eof)
+	if (!S.cgh || S.eof || S.warm_broken >= WARM_MAX_BROKEN)
 		return;
 	for (struct run *r = S.runs; r; r = r->next)
 		if (!r->started && !r->reaped)
