@@ -11,8 +11,11 @@ import {
 } from './lib.mjs';
 
 let srv;
-// Room for a program with hundreds of threads.
-before(async () => { srv = await startHostile({ limits: { pids: 1024, memory: 512 * 1024 * 1024 } }); });
+// Room for a program with hundreds of threads; a wall limit far past the
+// CPU limit, so a busy machine still ends the CPU loop on its CPU limit.
+before(async () => {
+  srv = await startHostile({ limits: { pids: 1024, memory: 512 * 1024 * 1024, wallMs: 60000 } });
+});
 after(async () => {
   try {
     if (srv) checkSecretNeverSeen(srv);
