@@ -1,7 +1,9 @@
 # coderoom - build, run, test.
 #
 #   make run     install what is missing, build, start on http://127.0.0.1:8080
-#   make test    the same set-up, then every test; ends with "N passed, N failed"
+#   make test    the same set-up, then every test; ends with
+#                "N passed, N failed, N skipped"
+#   make soak    1,000 clients and runs for 10 minutes; nothing may grow
 #   make bench   benchmarks against named baselines, printing ratios
 #   make fuzz    libFuzzer targets for every parser that reads the network
 
@@ -18,23 +20,29 @@ ifdef WERROR
 CFLAGS  += -Werror
 endif
 ifdef SAN
-CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer
+CFLAGS  += -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+           -fno-omit-frame-pointer
 LDFLAGS += -fsanitize=address,undefined
 endif
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 B       := build$(if $(SAN),-san)
-SRCS    := $(wildcard src/*.c src/sandbox/*.c)
+SRCS    := $(wildcard src/*.c src/*/*.c)
 OBJS    := $(SRCS:%.c=$(B)/%.o)
 LIBOBJS := $(filter-out $(B)/src/main.o,$(OBJS))
 UNIT    := $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/test_*.c))
+# The collab authority in src/room/ (changeset, utext, collab) is pure
+# (libc + jansson): the programs that use only it link only it, which also
+# keeps it that way. (The rest of src/room/, the rooms, uses run/ and
+# store/.)
+ROOMOBJS := $(addprefix $(B)/src/room/,changeset.o utext.o collab.o)
 
-.PHONY: all setup web run test unit bench fuzz format clean languages
+.PHONY: all setup web run test unit bench fuzz format clean languages soak
 all: $(B)/coderoom
 
 $(B)/coderoom: $(OBJS)
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm -lpthread
 
 $(B)/libcoderoom.a: $(LIBOBJS)
 	rm -f $@ && ar rcs $@ $^
@@ -46,9 +54,27 @@ $(B)/%.o: %.c
 $(B)/tests/test_%: tests/unit/test_%.c $(B)/libcoderoom.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libcoderoom.a \
-		$(PKG_LIBS) -lcmocka -lpthread
+		$(PKG_LIBS) -lcmocka -lm -lpthread
 
-unit: $(UNIT)
+# The pure Socket.IO codecs on a JSON-lines pipe, for the conformance test
+# against the official client's parsers (tests/integration/sio-codec).
+$(B)/tests/sio_pipe: tests/lib/sio_pipe.c $(B)/libcoderoom.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libcoderoom.a \
+		$(PKG_LIBS) -lpthread
+
+# The C side of the differential tests against @codemirror/state and
+# @codemirror/collab (tests/integration/collab-*.test.mjs).
+$(B)/tests/collab_oracle: tests/lib/collab_oracle.c $(ROOMOBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(ROOMOBJS) -ljansson
+
+unit: $(UNIT) $(B)/tests/sio_pipe $(B)/tests/collab_oracle
+
+# bench/run.sh builds and runs it (make bench).
+$(B)/bench/collab-apply: bench/collab_apply.c $(ROOMOBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(ROOMOBJS) -ljansson
 
 # Debian packages, npm packages, the service user: scripts/setup.sh is
 # idempotent and quick when nothing is missing.
@@ -62,11 +88,19 @@ run: setup web all
 	@mkdir -p data
 	exec ./$(B)/coderoom --listen 127.0.0.1:$${PORT:-8080} --data-dir ./data --web-root ./web/dist
 
+# The sanitizer build (build-san/) runs the unit tests and, once more,
+# the integration and hostile suites (tests/run-all.sh).
 test: SETUP_FLAGS=--test
 test: setup web
 	@$(MAKE) --no-print-directory all unit WERROR=1
-	@$(MAKE) --no-print-directory unit SAN=1 WERROR=1
+	@$(MAKE) --no-print-directory all unit SAN=1 WERROR=1
 	@tests/run-all.sh
+
+# Not part of 'make test': 1,000 WebSocket clients and runs through every
+# API for SOAK_MINUTES (default 10), then checks nothing grew or leaked.
+soak: SETUP_FLAGS=--test
+soak: setup all
+	@node tests/soak/soak.mjs
 
 bench: SETUP_FLAGS=--bench
 bench: setup web all
@@ -80,9 +114,9 @@ fuzz: setup
 	@$(MAKE) --no-print-directory -C fuzz run
 
 format:
-	clang-format -i $(SRCS) $(wildcard src/*.h src/sandbox/*.h tests/unit/*.c)
+	clang-format -i $(SRCS) $(wildcard src/*/*.h tests/unit/*.c)
 
 clean:
 	rm -rf build build-san web/dist
 
--include $(OBJS:.o=.d)
+-include $(OBJS:.o=.d) $(UNIT:=.d)

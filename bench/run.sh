@@ -6,7 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export CODEROOM_BIN=${CODEROOM_BIN:-$PWD/build/coderoom}
 export CODEROOM_WEB_ROOT=${CODEROOM_WEB_ROOT:-$PWD/web/dist}
-# 1,000 idle connections need more descriptors than the usual soft limit.
+# 10,000 idle connections need more descriptors than the usual soft limit
+# (on the client side: the server raises its own).
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || ulimit -n 65536 2>/dev/null || true
 if [ ! -d tests/node_modules/ws ]; then
   echo "bench: tests/node_modules is missing (make bench installs it)" >&2
@@ -26,5 +27,14 @@ if [ "$(id -u)" = 0 ]; then
   rm -f "$out.tmp"
 else
   echo "bench: sandbox overhead skipped (needs root)" >&2
+fi
+# The collab authority's cost per edit, per MiB of document, against a
+# memcpy of the document and a UTF-8 walk of it (src/room/, no server).
+echo "bench: collab apply..." >&2
+if make --no-print-directory -s build/bench/collab-apply; then
+  build/bench/collab-apply "${BENCH_COLLAB_MIB:-1}" || echo "bench: collab-apply failed" >&2
+  echo
+else
+  echo "bench: collab-apply did not build" >&2
 fi
 exec node bench/run.mjs

@@ -12,7 +12,7 @@
 #include <jansson.h>
 
 #include "fuzz.h"
-#include "lang.h"
+#include "run/lang.h"
 
 #define CHECK(x)                                                               \
 	do {                                                                   \

@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
 #include "fuzz.h"
+#include "lib/config.h"
 
 #define CHECK(x)                                                               \
 	do {                                                                   \

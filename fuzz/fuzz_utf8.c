@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "utf8.h"
+#include "lib/utf8.h"
 
 #define CHECK(x)                                                               \
 	do {                                                                   \

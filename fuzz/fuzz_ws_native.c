@@ -1,11 +1,11 @@
 /*
- * fuzz_ws_native.c - the coderoom.v1 message path (src/ws_native.c)
+ * fuzz_ws_native.c - the coderoom.v1 message path (src/proto/ws_native.c)
  * without the network.
  *
- * ws_native.c is linked as it is; what it calls in conn.c and run.c is
- * replaced here by a small model (a link seam): replies are collected as
- * JSON, and a fake run engine starts, feeds, stops and re-attaches one run
- * so the exited/attach/input paths run too.
+ * ws_native.c and stream.c are linked as they are; what they call in
+ * conn.c and run.c is replaced here by a small model (a link seam):
+ * replies are collected as JSON, and a fake run engine starts, feeds, stops
+ * and re-attaches one run so the exited/attach/input paths run too.
  *
  * Input: messages separated by '\n'; a message whose first byte is 0x01 is
  * a binary frame of the rest (0x00 first is terminal input), any other a
@@ -19,12 +19,16 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "conn.h"
 #include "fuzz.h"
-#include "lang.h"
-#include "server.h"
-#include "utf8.h"
-#include "ws.h"
+#include "lib/utf8.h"
+#include "net/conn.h"
+#include "net/server.h"
+#include "net/ws.h"
+#include "proto/app.h"
+#include "proto/native.h"
+#include "proto/routes.h"
+#include "run/lang.h"
+#include "run/run.h"
 
 #define CHECK(x)                                                               \
 	do {                                                                   \
@@ -89,21 +93,22 @@ bool conn_rate_ok(struct conn *c)
 	return false;
 }
 
-void conn_flow_update(struct conn *c)
+size_t conn_queued(const struct conn *c)
 {
-	bool paused = c->ack_mode && c->sent_bytes > c->acked_bytes + 4096;
+	return c->q.bytes;
+}
 
-	CHECK(c->acked_bytes <= c->sent_bytes);
-	if (c->sub.run && paused != c->ack_paused) {
-		c->ack_paused = paused;
-		run_sub_pause(&c->sub, paused);
-	}
+void conn_close(struct conn *c, uint16_t code, const char *reason)
+{
+	c->closing = true;
 }
 
 /* ---- run.c, modelled: at most one run, kept until the input ends ------ */
 
 struct run {
 	char id[33];
+	const struct lang *lang;
+	bool queued;		/* "QUE": it waits in the queue */
 	enum run_state state;
 	struct limits lim;
 	struct run_result res;
@@ -131,6 +136,42 @@ const struct limits *run_limits(const struct run *r)
 {
 	return &r->lim;
 }
+const struct lang *run_lang(const struct run *r)
+{
+	return r->lang;
+}
+int run_queue_ahead(const struct run *r)
+{
+	return r->queued && r->state != RUN_EXITED ? 2 : -1;
+}
+
+/* The rooms (ws_room.c) are fuzz_room_msg.c's: here no message is a room
+ * message, so "join" and the others take the unknown-type path. */
+bool ws_room_message(struct conn *c, const char *type, json_t *msg)
+{
+	(void)c, (void)type, (void)msg;
+	return false;
+}
+void ws_room_input(struct conn *c, const char *p, size_t n)
+{
+	(void)c, (void)p, (void)n;
+}
+void ws_room_closed(struct conn *c)
+{
+	(void)c;
+}
+
+/* ---- app.c, modelled: no tokens, one client ---------------------------- */
+
+bool app_token_ok(const struct conn *c)
+{
+	return true;
+}
+
+void app_client(const struct conn *c, char *out, size_t len)
+{
+	snprintf(out, len, "a127.0.0.1");
+}
 
 int run_start(struct run_engine *e, const struct run_request *req,
 	      struct run_sub *sub, struct run **out)
@@ -143,11 +184,17 @@ int run_start(struct run_engine *e, const struct run_request *req,
 		return -EAGAIN;
 	if (req->code_len == 3 && !memcmp(req->code, "ERR", 3))
 		return -ENOMEM;
+	if (req->code_len == 3 && !memcmp(req->code, "FUL", 3))
+		return -EBUSY;
+	if (req->code_len == 3 && !memcmp(req->code, "QTA", 3))
+		return -EDQUOT;
 	if (the_run.sub) /* another conn would hold it: not modelled */
 		return -EAGAIN;
 	memset(&the_run, 0, sizeof(the_run));
 	snprintf(the_run.id, sizeof(the_run.id), "%032x", 0xC0DE);
 	the_run.state = RUN_RUNNING;
+	the_run.lang = req->lang;
+	the_run.queued = req->code_len == 3 && !memcmp(req->code, "QUE", 3);
 	the_run.lim = e->max_tty;
 	the_run.live = true;
 	the_run.sub = sub;
@@ -244,6 +291,7 @@ void run_kill(struct run *r, enum run_kill_reason why)
 static struct lang_table langs;
 static struct config cfg;
 static struct server srv;
+static struct app app;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -265,8 +313,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	langs.v[0].available = true; /* no probe: python "is there" */
 	limit_default_interactive(&engine.max_tty);
 	srv.cfg = &cfg;
-	srv.engine = &engine;
-	srv.langs = &langs;
+	srv.app = &app;
+	app.cfg = &cfg;
+	app.engine = &engine;
+	app.langs = &langs;
 	return 0;
 }
 
@@ -296,7 +346,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&c, 0, sizeof(c));
 	memset(&the_run, 0, sizeof(the_run));
 	c.srv = &srv;
-	c.kind = CONN_WS_NATIVE;
+	c.dialect = &ws_native;
 	c.ws = true;
 	rate_left = CONN_RATE_MAX;
 
@@ -324,7 +374,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		p = nl + 1;
 	}
 	ws_native.closed(&c);
-	CHECK(c.sub.run == NULL);
+	CHECK(c.proto == NULL);
 	CHECK(the_run.sub == NULL);
 	return 0;
 }

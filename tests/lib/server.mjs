@@ -56,6 +56,8 @@ const LISTEN_RE = /listening on http:\/\/([0-9.]+|\[[0-9a-f:]+\]|[a-z0-9.-]+):(\
  * @param {number} [o.killAfterMs] SIGTERM -> SIGKILL delay in stop() (5 s)
  * @param {string} [o.logLevel]   --log-level (default: none passed)
  * @param {string|null} [o.listen] --listen value (default 127.0.0.1:0; null = omit)
+ * @param {string} [o.dataDir]    use this --data-dir and leave it behind on
+ *                                stop (restart tests); default: a fresh one
  */
 export async function startServer(o = {}) {
   const {
@@ -65,7 +67,8 @@ export async function startServer(o = {}) {
   const webRoot = o.webRoot === undefined ? defaultWebRoot() : o.webRoot;
   const bin = serverBinary();
   if (!fs.existsSync(bin)) throw new Error(`server binary not found: ${bin} (run make all)`);
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'coderoom-test-'));
+  const keepData = Boolean(o.dataDir);
+  const dataDir = o.dataDir || fs.mkdtempSync(path.join(os.tmpdir(), 'coderoom-test-'));
   const argv = ['--data-dir', dataDir];
   if (o.listen !== null) argv.unshift('--listen', o.listen || '127.0.0.1:0');
   if (webRoot) argv.push('--web-root', webRoot);
@@ -73,8 +76,15 @@ export async function startServer(o = {}) {
   argv.push(...args);
   const cmd = wrapper.length ? wrapper[0] : bin;
   const cmdArgs = wrapper.length ? [...wrapper.slice(1), bin, ...argv] : argv;
-  const penv = { ...process.env, ...env };
-  if (!('PORT' in env)) delete penv.PORT; // only a test that sets PORT gets one
+  const penv = { ...process.env };
+  // The server reads its options from CODEROOM_<OPTION> variables: only a
+  // test that sets one (or PORT) gets it, not whatever the harness
+  // exported (CODEROOM_WEB_ROOT is an option too). CODEROOM_VM_* are for
+  // tests/vm/service.sh, which starts the server inside the VM.
+  for (const k of Object.keys(penv)) {
+    if (k === 'PORT' || (k.startsWith('CODEROOM_') && !k.startsWith('CODEROOM_VM_'))) delete penv[k];
+  }
+  Object.assign(penv, env);
   const proc = spawn(cmd, cmdArgs, { cwd: repoRoot, env: penv, stdio: ['ignore', 'pipe', 'pipe'] });
   live.add(proc);
 
@@ -115,7 +125,7 @@ export async function startServer(o = {}) {
   } catch (e) {
     try { proc.kill('SIGKILL'); } catch { /* gone */ }
     await exited;
-    rmrf(dataDir);
+    if (!keepData) rmrf(dataDir);
     throw e;
   }
   const host = hp.host === '0.0.0.0' ? '127.0.0.1' : hp.host;
@@ -133,10 +143,10 @@ export async function startServer(o = {}) {
         }, killAfterMs);
         const code = await exited;
         clearTimeout(t);
-        rmrf(dataDir);
+        if (!keepData) rmrf(dataDir);
         return code;
       }
-      rmrf(dataDir);
+      if (!keepData) rmrf(dataDir);
       return exited;
     })();
     return stopping;

@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "buf.h"
+#include "lib/buf.h"
 
 static void test_empty_is_empty_string(void **state)
 {

@@ -16,7 +16,7 @@
 
 #include <cmocka.h>
 
-#include "cache.h"
+#include "run/cache.h"
 
 /* Entry files carry a 36-byte header (magic + HMAC). */
 #define HDR 36

@@ -15,8 +15,8 @@
 
 #include <cmocka.h>
 
-#include "lang.h"
-#include "log.h"
+#include "lib/log.h"
+#include "run/lang.h"
 
 #define GOOD_RUN "\"run\": [\"/usr/bin/python3\", \"main.py\"]"
 

@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "limit.h"
+#include "lib/limit.h"
 
 static void test_defaults(void **state)
 {

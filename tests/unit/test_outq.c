@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "outq.h"
+#include "lib/outq.h"
 
 #define PRE 16 /* LWS_PRE is 16 on 64-bit builds */
 

@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "ring.h"
+#include "lib/ring.h"
 
 /* The ring's content as a C string (tests use small rings). */
 static const char *content(const struct ring *r)

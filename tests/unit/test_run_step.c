@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "run.h"
+#include "run/run.h"
 
 static void test_compile_limits(void **state)
 {

@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "run.h"
+#include "run/run.h"
 #include "sandbox/sandbox.h"
 
 #define EXITED(code)  W_EXITCODE(code, 0)

@@ -17,7 +17,7 @@
 
 #include <cmocka.h>
 
-#include "config.h"
+#include "lib/config.h"
 #include "sandbox/sb_internal.h"
 
 static const char passwd[] =

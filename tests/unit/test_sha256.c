@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "sha256.h"
+#include "lib/sha256.h"
 
 static void hex_of(const char *msg, size_t reps, char out[65])
 {

@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "utf8.h"
+#include "lib/utf8.h"
 
 #define R "\xEF\xBF\xBD" /* U+FFFD */
 

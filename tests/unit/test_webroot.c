@@ -17,7 +17,7 @@
 
 #include <cmocka.h>
 
-#include "webroot.h"
+#include "net/webroot.h"
 
 static void test_mime(void **state)
 {

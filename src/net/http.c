@@ -1,0 +1,550 @@
+/*
+ * http.c - HTTP requests: body collection, routing, responses.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "lib/log.h"
+#include "lib/utf8.h"
+#include "net/conn.h"
+#include "net/http.h"
+#include "net/lwsinc.h"
+#include "net/server.h"
+#include "net/webroot.h"
+
+#define CHUNK (16 * 1024)
+
+static void req_free(struct http_req *h)
+{
+	if (!h)
+		return;
+	if (h->api && h->api_free)
+		h->api_free(h->api);
+	buf_release(&h->body);
+	buf_release(&h->resp);
+	free(h);
+}
+
+static enum http_method method_of(struct lws *wsi)
+{
+	static const struct { enum lws_token_indexes tok; enum http_method m; }
+	tokens[] = {
+		{ WSI_TOKEN_GET_URI, HTTP_GET },
+		{ WSI_TOKEN_POST_URI, HTTP_POST },
+		{ WSI_TOKEN_HEAD_URI, HTTP_HEAD },
+		{ WSI_TOKEN_PUT_URI, HTTP_PUT },
+		{ WSI_TOKEN_PATCH_URI, HTTP_PATCH },
+		{ WSI_TOKEN_DELETE_URI, HTTP_DELETE },
+		{ WSI_TOKEN_OPTIONS_URI, HTTP_OPTIONS },
+	};
+	for (size_t i = 0; i < sizeof(tokens) / sizeof(tokens[0]); i++)
+		if (lws_hdr_total_length(wsi, tokens[i].tok) > 0)
+			return tokens[i].m;
+	return HTTP_OTHER;
+}
+
+static const char *allow_header(unsigned methods, char *out, size_t len)
+{
+	static const struct { unsigned m; const char *name; } names[] = {
+		{ HTTP_GET, "GET, HEAD" }, { HTTP_POST, "POST" },
+		{ HTTP_PUT, "PUT" }, { HTTP_PATCH, "PATCH" },
+		{ HTTP_DELETE, "DELETE" }, { HTTP_OPTIONS, "OPTIONS" },
+	};
+	size_t n = (size_t)snprintf(out, len, "Allow:");
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]) && n < len; i++)
+		if (methods & names[i].m)
+			n += (size_t)snprintf(out + n, len - n, "%s %s",
+					      n > 6 ? "," : "", names[i].name);
+	if (n < len)
+		snprintf(out + n, len - n, "\r\n");
+	return out;
+}
+
+static void method_not_allowed(struct conn *c, const char *allow)
+{
+	static const char body[] = "{\"error\":\"method not allowed\"}";
+	static const char msg[] = "{\"message\":\"Method Not Allowed\"}";
+	bool m = c->http->route && c->http->route->message_errors;
+
+	http_reply(c, 405, "application/json", m ? msg : body,
+		   (m ? sizeof(msg) : sizeof(body)) - 1, allow);
+}
+
+static void serve_static(struct conn *c)
+{
+	struct http_req *h = c->http;
+	const struct webroot *w = c->srv->web;
+	const struct webfile *f = webroot_find(w, h->path);
+	char extra[256], inm[64];
+
+	if (!f) {
+		const char *base = strrchr(h->path, '/');
+		/* a missing asset is a 404; any other path is a client-side
+		 * route of the IDE */
+		if (base && strchr(base, '.')) {
+			http_reply_error(c, 404, NULL, "no such file '%s'", h->path);
+			return;
+		}
+		f = webroot_find(w, "/index.html");
+		if (!f) {
+			http_reply_error(c, 404, NULL,
+					 "the IDE is not built (no index.html in "
+					 "the web root)");
+			return;
+		}
+	}
+	snprintf(extra, sizeof(extra), "Cache-Control: %s\r\nETag: %s\r\n",
+		 f->immutable ? "public, max-age=31536000, immutable"
+			      : "no-cache",
+		 f->etag);
+	if (lws_hdr_copy(c->wsi, inm, sizeof(inm), WSI_TOKEN_HTTP_IF_NONE_MATCH) > 0 &&
+	    strcmp(inm, f->etag) == 0) {
+		http_reply(c, 304, NULL, NULL, 0, extra);
+		return;
+	}
+	h->borrowed = f->data;
+	http_reply(c, 200, f->mime, NULL, f->len, extra);
+}
+
+static bool route_matches(const struct http_route *r, const char *path)
+{
+	size_t n = strlen(r->path);
+
+	return r->prefix ? strncmp(path, r->path, n) == 0
+			 : strcmp(path, r->path) == 0;
+}
+
+static const struct http_route *find_route(const struct conn *c,
+					   const char *path)
+{
+	for (const struct http_route *r = c->srv->routes; r && r->path; r++)
+		if (route_matches(r, path))
+			return r;
+	return NULL;
+}
+
+static void dispatch(struct conn *c)
+{
+	struct http_req *h = c->http;
+	const struct http_route *r = h->route;
+	char allow[96];
+
+	if (r) {
+		unsigned m = h->method == HTTP_HEAD ? HTTP_GET : h->method;
+		if (!(m & r->methods)) {
+			method_not_allowed(c, allow_header(r->methods, allow,
+							   sizeof(allow)));
+			return;
+		}
+		r->handle(c);
+		return;
+	}
+	if (strncmp(h->path, "/api/", 5) == 0 || strcmp(h->path, "/api") == 0) {
+		http_reply_error(c, 404, NULL, "no such endpoint '%s'", h->path);
+		return;
+	}
+	if (h->method != HTTP_GET && h->method != HTTP_HEAD) {
+		method_not_allowed(c, "Allow: GET, HEAD\r\n");
+		return;
+	}
+	serve_static(c);
+}
+
+int http_on_request(struct conn *c, const char *uri)
+{
+	struct http_req *h;
+	char len[32];
+
+	req_free(c->http);
+	h = c->http = calloc(1, sizeof(*h));
+	if (!h)
+		return -1;
+	buf_init(&h->body, c->srv->cfg->max_body_bytes);
+	buf_init(&h->resp, SIZE_MAX / 2);
+	h->conn = c;
+	h->t0_ms = server_now_ms();
+	h->method = method_of(c->wsi);
+	snprintf(h->path, sizeof(h->path), "%s", uri && *uri ? uri : "/");
+	h->route = find_route(c, h->path);
+
+	if (h->method & (HTTP_POST | HTTP_PUT | HTTP_PATCH)) {
+		int n = lws_hdr_copy(c->wsi, len, sizeof(len),
+				     WSI_TOKEN_HTTP_CONTENT_LENGTH);
+		char te[32];
+		if (n <= 0 && lws_hdr_copy(c->wsi, te, sizeof(te),
+					   WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0 &&
+		    !strcasecmp(te, "chunked")) {
+			/* lws hands us the framed bytes as a body of
+			 * unknown length; decoded here, capped (413), and
+			 * the connection closes after it (lws would take
+			 * what follows for more body) */
+			h->has_body = true;
+			h->chunked = true;
+			h->close_after = true;
+			chunked_init(&h->dechunk);
+			return 0;
+		}
+		if (n <= 0) {
+			/* lws 4.1 cannot read chunked bodies: say so */
+			h->close_after = true;
+			http_reply_error(c, 411, NULL,
+					 "a request body needs a Content-Length "
+					 "header");
+			return 0;
+		}
+		char *end;
+		errno = 0;
+		unsigned long long v = strtoull(len, &end, 10);
+		if (errno || *end || len[0] == '-') {
+			h->close_after = true;
+			http_reply_error(c, 400, NULL, "bad Content-Length");
+			return 0;
+		}
+		if (v > c->srv->cfg->max_body_bytes) {
+			h->close_after = true;
+			http_reply_error(c, 413, NULL,
+					 "request body of %llu bytes is larger "
+					 "than the limit of %zu bytes", v,
+					 c->srv->cfg->max_body_bytes);
+			return 0;
+		}
+		if (v > 0) {
+			h->has_body = true;
+			return 0;	/* dispatch once the body is in */
+		}
+	}
+	dispatch(c);
+	return 0;
+}
+
+int http_on_body(struct conn *c, const void *p, size_t n)
+{
+	struct http_req *h = c->http;
+
+	if (!h || h->answered)
+		return 0;
+	if (h->chunked) {
+		long used = chunked_feed(&h->dechunk, p, n, &h->body);
+		if (used == -ENOBUFS) {
+			http_reply_error(c, 413, NULL, "request body too large "
+					 "(at most %zu bytes)",
+					 c->srv->cfg->max_body_bytes);
+		} else if (used < 0) {
+			http_reply_error(c, 400, NULL, "bad chunked request "
+					 "body");
+		} else if (h->dechunk.done) {
+			dispatch(c);
+		}
+		return 0;
+	}
+	if (buf_append(&h->body, p, n)) {
+		h->close_after = true;
+		http_reply_error(c, 413, NULL, "request body too large");
+	}
+	return 0;
+}
+
+int http_on_body_done(struct conn *c)
+{
+	struct http_req *h = c->http;
+
+	if (!h || h->answered)
+		return 0;
+	dispatch(c);
+	return 0;
+}
+
+void http_reply(struct conn *c, unsigned status, const char *type,
+		const void *body, size_t len, const char *extra)
+{
+	struct http_req *h = c->http;
+
+	if (!h || h->answered)
+		return;
+	h->answered = true;
+	h->status = status;
+	h->content_type = type;
+	if (body && len && buf_append(&h->resp, body, len)) {
+		h->status = 500;
+		h->content_type = "application/json";
+		buf_reset(&h->resp);
+		buf_append(&h->resp, "{\"error\":\"out of memory\"}", 25);
+		len = h->resp.len;
+	}
+	h->resp_len = len;
+	snprintf(h->headers, sizeof(h->headers), "%s", extra ? extra : "");
+	lws_callback_on_writable(c->wsi);
+}
+
+void http_reply_json(struct conn *c, unsigned status, json_t *j)
+{
+	char *s = json_dumps(j, JSON_COMPACT);
+
+	json_decref(j);
+	if (!s) {
+		http_reply(c, 500, "application/json",
+			   "{\"error\":\"cannot encode the reply\"}", 35, NULL);
+		return;
+	}
+	http_reply(c, status, "application/json", s, strlen(s), NULL);
+	free(s);
+}
+
+void http_reply_error(struct conn *c, unsigned status, const char *field,
+		      const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	msg[utf8_valid_prefix(msg, strlen(msg))] = '\0';	/* JSON needs UTF-8 */
+	bool m = c->http && c->http->route && c->http->route->message_errors;
+	json_t *j = json_pack("{s:s}", m ? "message" : "error", msg);
+	if (field && !m)
+		json_object_set_new(j, "field", json_string(field));
+	if (status == 503 && c->http) {
+		char *s = json_dumps(j, JSON_COMPACT);
+		json_decref(j);
+		http_reply(c, 503, "application/json", s, s ? strlen(s) : 0,
+			   "Retry-After: 1\r\n");
+		free(s);
+		return;
+	}
+	http_reply_json(c, status, j);
+}
+
+json_t *http_body_json(struct conn *c)
+{
+	struct http_req *h = c->http;
+	json_error_t err;
+	json_t *j;
+
+	if (h->body.len == 0) {
+		http_reply_error(c, 400, NULL, "the request body is empty; "
+				 "send a JSON object");
+		return NULL;
+	}
+	j = json_loadb(h->body.data, h->body.len, JSON_REJECT_DUPLICATES, &err);
+	if (!j) {
+		http_reply_error(c, 400, NULL, "invalid JSON: %s (at byte %d)",
+				 err.text, err.position);
+		return NULL;
+	}
+	if (!json_is_object(j)) {
+		json_decref(j);
+		http_reply_error(c, 400, NULL, "the body must be a JSON object");
+		return NULL;
+	}
+	return j;
+}
+
+/* Adds the "Name: value\r\n" lines of 'lines' to the header block. */
+static int add_headers(struct lws *wsi, const char *lines, unsigned char **p,
+		       unsigned char *end)
+{
+	while (*lines) {
+		const char *colon = strchr(lines, ':');
+		const char *eol = strstr(lines, "\r\n");
+		char name[64];
+
+		if (!colon || !eol || colon > eol ||
+		    (size_t)(colon - lines + 2) > sizeof(name))
+			return -1;
+		size_t nl = (size_t)(colon - lines) + 1;
+		memcpy(name, lines, nl);
+		name[nl] = '\0';
+		const char *v = colon + 1;
+		while (*v == ' ')
+			v++;
+		if (lws_add_http_header_by_name(wsi, (unsigned char *)name,
+						(const unsigned char *)v,
+						(int)(eol - v), p, end))
+			return -1;
+		lines = eol + 2;
+	}
+	return 0;
+}
+
+static const char *method_name(enum http_method m)
+{
+	switch (m) {
+	case HTTP_GET: return "GET";
+	case HTTP_HEAD: return "HEAD";
+	case HTTP_POST: return "POST";
+	case HTTP_PUT: return "PUT";
+	case HTTP_DELETE: return "DELETE";
+	case HTTP_PATCH: return "PATCH";
+	case HTTP_OPTIONS: return "OPTIONS";
+	default: return "OTHER";
+	}
+}
+
+/*
+ * The Content-Security-Policy of every page (the IDE, in a room or not):
+ * scripts only from this server and never inline, so a member's name or
+ * chat line can never run code in another member's browser, even if a
+ * page showed it as markup by mistake. Styles: see docs/operations.md
+ * ("Content-Security-Policy") for why style elements are allowed.
+ */
+static const char page_policy[] =
+	"Content-Security-Policy: default-src 'none'; script-src 'self'; "
+	"style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+	"font-src 'self'; connect-src 'self'; manifest-src 'self'; "
+	"base-uri 'none'; form-action 'self'; frame-ancestors 'self'\r\n";
+
+static int finish_transaction(struct conn *c)
+{
+	bool close_after = c->http->close_after;
+	char path[128];
+
+	log_safe(c->http->path, path, sizeof(path));
+	struct log_kv kv[] = {
+		LOG_STR("peer", c->peer),
+		LOG_STR("method", method_name(c->http->method)),
+		LOG_STR("path", path),
+		LOG_NUM("status", c->http->status),
+		LOG_NUM("bytes", c->http->resp_len),
+		LOG_NUM("ms", server_now_ms() - c->http->t0_ms),
+	};
+	log_event(LOG_INFO, "access", kv, sizeof(kv) / sizeof(kv[0]),
+		  "http: %s %s %s %u %zu", c->peer,
+		  method_name(c->http->method), path, c->http->status,
+		  c->http->resp_len);
+	req_free(c->http);
+	c->http = NULL;
+	if (close_after)
+		return -1;
+	return lws_http_transaction_completed(c->wsi) ? -1 : 0;
+}
+
+int http_on_writeable(struct conn *c)
+{
+	struct http_req *h = c->http;
+	unsigned char buf[LWS_PRE + CHUNK];
+	unsigned char *start = buf + LWS_PRE, *p = start, *end = buf + sizeof(buf) - 1;
+
+	if (!h || !h->answered)
+		return 0;
+	if (!h->headers_sent) {
+		static const char security[] =
+			"X-Content-Type-Options: nosniff\r\n"
+			"Referrer-Policy: no-referrer\r\n"
+			"X-Frame-Options: SAMEORIGIN\r\n";
+		bool html = h->content_type &&
+			    strncmp(h->content_type, "text/html", 9) == 0;
+		if (lws_add_http_common_headers(c->wsi, h->status,
+						h->content_type, h->resp_len,
+						&p, end) ||
+		    add_headers(c->wsi, security, &p, end) ||
+		    (html && add_headers(c->wsi, page_policy, &p, end)) ||
+		    add_headers(c->wsi, h->headers, &p, end))
+			return -1;
+		if (h->close_after &&
+		    lws_add_http_header_by_token(c->wsi, WSI_TOKEN_CONNECTION,
+						 (const unsigned char *)"close",
+						 5, &p, end))
+			return -1;
+		if (lws_finalize_write_http_header(c->wsi, start, &p, end))
+			return -1;
+		h->headers_sent = true;
+		if (h->resp_len == 0 || h->method == HTTP_HEAD || h->status == 304)
+			return finish_transaction(c);
+		lws_callback_on_writable(c->wsi);
+		return 0;
+	}
+	size_t n = h->resp_len - h->sent;
+	if (n > CHUNK)
+		n = CHUNK;
+	memcpy(start, (h->borrowed ? h->borrowed : h->resp.data) + h->sent, n);
+	bool last = h->sent + n == h->resp_len;
+	if (lws_write(c->wsi, start, n,
+		      last ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) != (int)n)
+		return -1;
+	h->sent += n;
+	if (last)
+		return finish_transaction(c);
+	lws_callback_on_writable(c->wsi);
+	return 0;
+}
+
+void http_on_closed(struct conn *c)
+{
+	req_free(c->http);
+	c->http = NULL;
+}
+
+int http_header(const struct conn *c, const char *name, char *out,
+		size_t len)
+{
+	static const struct { const char *name; enum lws_token_indexes tok; }
+	known[] = {
+		{ "authorization", WSI_TOKEN_HTTP_AUTHORIZATION },
+		{ "origin", WSI_TOKEN_ORIGIN },
+		{ "host", WSI_TOKEN_HOST },
+		{ "content-type", WSI_TOKEN_HTTP_CONTENT_TYPE },
+		{ "accept", WSI_TOKEN_HTTP_ACCEPT },
+		{ "cookie", WSI_TOKEN_HTTP_COOKIE },
+		{ "user-agent", WSI_TOKEN_HTTP_USER_AGENT },
+		{ "if-none-match", WSI_TOKEN_HTTP_IF_NONE_MATCH },
+		{ "sec-websocket-protocol", WSI_TOKEN_PROTOCOL },
+		{ "transfer-encoding", WSI_TOKEN_HTTP_TRANSFER_ENCODING },
+		/* a header lws knows (Judge0's): never a custom one */
+		{ "x-auth-token", WSI_TOKEN_X_AUTH_TOKEN },
+	};
+	char custom[72];
+	int n;
+
+	if (len == 0)
+		return -1;
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
+		if (strcmp(name, known[i].name))
+			continue;
+		if (lws_hdr_total_length(c->wsi, known[i].tok) >= (int)len)
+			return -1;
+		n = lws_hdr_copy(c->wsi, out, (int)len, known[i].tok);
+		return n > 0 ? n : -1;
+	}
+	/* lws matches custom headers with their colon, in lower case */
+	n = snprintf(custom, sizeof(custom), "%s:", name);
+	if (n <= 1 || (size_t)n >= sizeof(custom))
+		return -1;
+	if (lws_hdr_custom_length(c->wsi, custom, n) >= (int)len)
+		return -1;
+	n = lws_hdr_custom_copy(c->wsi, out, (int)len, custom, n);
+	return n > 0 ? n : -1;
+}
+
+int http_query(const struct conn *c, const char *name, char *out,
+	       size_t len)
+{
+	char frag[4096];
+	size_t nl = strlen(name);
+
+	if (!len)
+		return -1;
+	for (int i = 0; i < 64; i++) {
+		int n = lws_hdr_copy_fragment(c->wsi, frag, sizeof(frag),
+					      WSI_TOKEN_HTTP_URI_ARGS, i);
+		if (n < 0)
+			return -1;
+		if ((size_t)n > nl && !strncmp(frag, name, nl) &&
+		    frag[nl] == '=') {
+			if ((size_t)n - nl - 1 >= len)
+				return -1;
+			memcpy(out, frag + nl + 1, (size_t)n - nl);
+			return n - (int)nl - 1;
+		}
+		if ((size_t)n == nl && !strcmp(frag, name)) {
+			out[0] = '\0';
+			return 0;
+		}
+	}
+	return -1;
+}

@@ -1,0 +1,113 @@
+/*
+ * http.h - HTTP requests: body collection, routing, responses.
+ *
+ * server.c feeds the lws HTTP callbacks in; the route table main registers
+ * (struct server.routes) says which handler answers a path; paths no route
+ * claims are the IDE's static files. A handler answers with http_reply*(),
+ * at once or later (an execute request answers when its run ends); what it
+ * keeps meanwhile hangs on 'api' and is freed with the request.
+ * Responses are written by http_writeable(), one lws_write() per
+ * WRITEABLE callback. Every error is JSON: {"error": "...", "field"?: ...}.
+ */
+#ifndef CODEROOM_HTTP_H
+#define CODEROOM_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "lib/buf.h"
+#include "net/chunked.h"
+
+struct conn;
+
+enum http_method {
+	HTTP_GET = 1, HTTP_HEAD = 2, HTTP_POST = 4, HTTP_PUT = 8,
+	HTTP_DELETE = 16, HTTP_PATCH = 32, HTTP_OPTIONS = 64, HTTP_OTHER = 128,
+};
+
+struct http_req {
+	enum http_method method;
+	char path[512];			/* decoded path, no query */
+	struct buf body;		/* request body (capped) */
+	bool has_body;			/* POST/PUT/PATCH with a body to read */
+	bool chunked;			/* ... in the chunked transfer coding */
+	struct chunked dechunk;		/* its decoder */
+	bool answered;			/* a reply is queued or sent */
+	uint64_t t0_ms;			/* when it arrived (access log) */
+
+	/* the response */
+	unsigned status;
+	const char *content_type;
+	struct buf resp;		/* owned body */
+	const char *borrowed;		/* or a static file's bytes */
+	size_t resp_len, sent;
+	bool headers_sent;
+	bool close_after;		/* Connection: close */
+	char headers[512];		/* extra "Name: value\r\n" lines */
+
+	struct conn *conn;		/* the connection it came on */
+	const struct http_route *route;	/* the route of 'path', or NULL */
+
+	void *api;			/* the handler's state, or NULL */
+	void (*api_free)(void *api);	/* frees it with the request */
+};
+
+/*
+ * One entry of the route table. 'path' matches exactly, or as a prefix when
+ * 'prefix' is set (then the handler reads the rest of c->http->path). A
+ * method outside 'methods' gets 405 with an Allow header; HEAD is answered
+ * as GET. The table ends with an entry whose path is NULL.
+ * 'message_errors': every error answered on this route's paths, by http.c
+ * (405, 411, 413, bad JSON) or with http_reply_error(), is
+ * {"message": "..."} instead of {"error": "...", "field"?} (the shape
+ * Piston's clients read).
+ */
+struct http_route {
+	const char *path;
+	bool prefix;
+	unsigned methods;		/* enum http_method bits */
+	void (*handle)(struct conn *c);
+	bool message_errors;
+};
+
+/* lws callback glue (server.c). Each returns 0, or -1 to close. */
+int http_on_request(struct conn *c, const char *uri);
+int http_on_body(struct conn *c, const void *p, size_t n);
+int http_on_body_done(struct conn *c);
+int http_on_writeable(struct conn *c);
+void http_on_closed(struct conn *c);
+
+/* Responses. 'extra' is more header lines ("Name: value\r\n"), or NULL. */
+void http_reply(struct conn *c, unsigned status, const char *type,
+		const void *body, size_t len, const char *extra);
+/* Serialises and drops the reference to 'j'. */
+void http_reply_json(struct conn *c, unsigned status, json_t *j);
+void http_reply_error(struct conn *c, unsigned status, const char *field,
+		      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/*
+ * Parses the body as a JSON object, answering 400 itself when it is not.
+ * Returns a new reference or NULL.
+ */
+json_t *http_body_json(struct conn *c);
+
+/*
+ * Copies request header 'name' (lower case, without the colon, e.g.
+ * "authorization", "x-api-token") of an HTTP request or a WebSocket
+ * upgrade into 'out', NUL-terminated. Returns its length, or -1 when it
+ * is missing or longer than 'len' - 1.
+ */
+int http_header(const struct conn *c, const char *name, char *out,
+		size_t len);
+/*
+ * Copies the value of query parameter 'name' (?name=value, URL-decoded)
+ * into 'out', NUL-terminated. Returns its length, or -1 when it is absent
+ * or longer than 'len' - 1.
+ */
+int http_query(const struct conn *c, const char *name, char *out,
+	       size_t len);
+
+#endif

@@ -1,0 +1,405 @@
+/*
+ * server.c - lws on our libuv loop: routing, framing, back-pressure.
+ *
+ * One callback serves every protocol entry. HTTP requests go to http.c;
+ * WebSocket upgrades are accepted only on the paths of ws.h's dialects and
+ * from a same-origin page (or a client that sends no Origin, like curl or a
+ * bot); messages are reassembled here, size-limited, and handed to the
+ * dialect whole. Every frame is written from the WRITEABLE callback,
+ * one per call, from the conn's queue.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "lib/log.h"
+#include "net/conn.h"
+#include "net/http.h"
+#include "net/lwsinc.h"
+#include "net/server.h"
+#include "net/ws.h"
+
+/* lws 4.1 writes close frames for this write type (its private
+ * LWS_WRITE_CLOSE) but no longer names it in its public header. */
+#define WRITE_CLOSE ((enum lws_write_protocol)4)
+
+uint64_t server_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+uint64_t server_uptime_s(const struct server *s)
+{
+	return (server_now_ms() - s->start_ms) / 1000;
+}
+
+const struct ws_dialect *ws_dialect_for(const struct server *s,
+					const char *path)
+{
+	for (const struct ws_dialect *const *d = s->dialects; d && *d; d++)
+		if (strcmp(path, (*d)->path) == 0)
+			return *d;
+	return NULL;
+}
+
+/* A browser page may only open sockets to the host that served it. */
+static bool origin_ok(struct lws *wsi)
+{
+	char origin[256], host[256];
+	const char *o;
+
+	if (lws_hdr_copy(wsi, origin, sizeof(origin), WSI_TOKEN_ORIGIN) <= 0)
+		return true;	/* not a browser */
+	if (lws_hdr_copy(wsi, host, sizeof(host), WSI_TOKEN_HOST) <= 0)
+		return false;
+	o = strstr(origin, "://");
+	o = o ? o + 3 : origin;
+	return strcasecmp(o, host) == 0;
+}
+
+static void ws_receive(struct conn *c, const void *in, size_t len)
+{
+	struct lws *wsi = c->wsi;
+
+	if (lws_is_first_fragment(wsi)) {
+		buf_reset(&c->rx);
+		c->rx_binary = lws_frame_is_binary(wsi);
+		c->rx_too_large = false;
+	}
+	if (!c->rx_too_large && buf_append(&c->rx, in, len)) {
+		c->rx_too_large = true;
+		buf_release(&c->rx);
+		conn_send_error(c, "too_large", NULL,
+				"message larger than %zu bytes",
+				c->srv->cfg->max_message_bytes);
+	}
+	if (!lws_is_final_fragment(wsi))
+		return;
+	if (c->rx_too_large) {
+		/* read to the end of the message first: closing with unread
+		 * bytes would reset the connection and lose the close frame */
+		conn_close(c, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
+			   "message too large");
+		return;
+	}
+
+	c->dialect->message(c, c->rx.data ? c->rx.data : "", c->rx.len,
+			    c->rx_binary);
+	buf_reset(&c->rx);
+}
+
+static int ws_writeable(struct conn *c)
+{
+	struct outq_frame *f = outq_peek(&c->q);
+
+	if (c->dead)
+		return -1;
+	if (c->ping_due && !c->close_sent) {
+		/* with a payload: lws 4.1 calls back for no empty pong */
+		unsigned char ping[LWS_PRE + 4] = { [LWS_PRE] = 'p', 'i', 'n', 'g' };
+		c->ping_due = false;
+		if (lws_write(c->wsi, ping + LWS_PRE, 4, LWS_WRITE_PING) < 0)
+			return -1;
+		if (f || c->closing)
+			lws_callback_on_writable(c->wsi);
+		return 0;
+	}
+	if (f) {
+		enum lws_write_protocol proto =
+			f->kind == OUTQ_BINARY ? LWS_WRITE_BINARY : LWS_WRITE_TEXT;
+		int n = lws_write(c->wsi, f->payload, f->len, proto);
+		if (n < 0)
+			return -1;
+		outq_pop(&c->q);
+		if (!outq_empty(&c->q) || c->closing)
+			lws_callback_on_writable(c->wsi);
+		if (c->dialect->drained)
+			c->dialect->drained(c);
+		return 0;
+	}
+	if (c->closing && !c->close_sent) {
+		/*
+		 * lws skips the close frame when WRITEABLE returns -1 (it
+		 * takes that for a broken socket: clients see 1006, as ttyd's
+		 * do), so the frame is written here, and the socket is shut
+		 * on the next WRITEABLE; the peer has our code by then.
+		 */
+		unsigned char frame[LWS_PRE + 2 + sizeof(c->close_reason)];
+		size_t rl = strlen(c->close_reason);
+		frame[LWS_PRE] = (unsigned char)(c->close_code >> 8);
+		frame[LWS_PRE + 1] = (unsigned char)(c->close_code & 0xff);
+		memcpy(frame + LWS_PRE + 2, c->close_reason, rl);
+		c->close_sent = true;
+		if (lws_write(c->wsi, frame + LWS_PRE, 2 + rl, WRITE_CLOSE) < 0)
+			return -1;
+		lws_callback_on_writable(c->wsi);
+		return 0;
+	}
+	if (c->close_sent)
+		return -1;
+	return 0;
+}
+
+static void link_conn(struct server *s, struct conn *c)
+{
+	c->next = s->conns;
+	if (s->conns)
+		s->conns->pprev = &c->next;
+	c->pprev = &s->conns;
+	s->conns = c;
+}
+
+static void unlink_conn(struct conn *c)
+{
+	if (!c->pprev)
+		return;
+	*c->pprev = c->next;
+	if (c->next)
+		c->next->pprev = c->pprev;
+	c->pprev = NULL;
+	c->next = NULL;
+}
+
+static void release(struct server *s, struct conn *c)
+{
+	if (!c || !c->srv)
+		return;
+	if (c->ws) {
+		c->dialect->closed(c);
+		unlink_conn(c);
+		log_info("conn %llu: closed websocket from %s",
+			 (unsigned long long)c->id, c->peer);
+	}
+	conn_closed(c);
+	c->srv = NULL;
+	s->connections--;
+}
+
+static int callback(struct lws *wsi, enum lws_callback_reasons reason,
+		    void *user, void *in, size_t len)
+{
+	struct lws_context *ctx = lws_get_context(wsi);
+	struct server *s = ctx ? lws_context_user(ctx) : NULL;
+	struct conn *c = user;
+	char uri[256];
+
+	switch (reason) {
+	case LWS_CALLBACK_HTTP_BIND_PROTOCOL:
+		if (c && !c->srv) {
+			conn_init(c, s, wsi);
+			s->connections++;
+		}
+		return 0;
+
+	case LWS_CALLBACK_HTTP:
+		if (!c)
+			return -1;
+		if (!c->srv) {
+			conn_init(c, s, wsi);
+			s->connections++;
+		}
+		if (s->shutting_down) {
+			lws_return_http_status(wsi, 503, "shutting down");
+			return -1;
+		}
+		return http_on_request(c, in);
+
+	case LWS_CALLBACK_HTTP_BODY:
+		return c && c->srv ? http_on_body(c, in, len) : -1;
+
+	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+		return c && c->srv ? http_on_body_done(c) : -1;
+
+	case LWS_CALLBACK_HTTP_WRITEABLE:
+		return c && c->srv ? http_on_writeable(c) : -1;
+
+	case LWS_CALLBACK_CLOSED_HTTP:
+	case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
+		release(s, c);
+		return 0;
+
+	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+		if (lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI) <= 0 ||
+		    !ws_dialect_for(s, uri) || s->shutting_down)
+			return 1;
+		if (!origin_ok(wsi)) {
+			log_warn("server: refused a cross-origin websocket to '%s'",
+				 uri);
+			return 1;
+		}
+		return 0;
+
+	case LWS_CALLBACK_ESTABLISHED: {
+		const struct ws_dialect *d;
+		if (lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI) <= 0 ||
+		    !(d = ws_dialect_for(s, uri)))
+			return -1;
+		if (c->srv)	/* the HTTP state of the upgrade request */
+			release(s, c);
+		conn_init(c, s, wsi);
+		c->dialect = d;
+		c->ws = true;
+		s->connections++;
+		link_conn(s, c);
+		c->last_rx_ms = server_now_ms();
+		log_info("conn %llu: websocket %s from %s",
+			 (unsigned long long)c->id, d->path, c->peer);
+		d->open(c);
+		return 0;
+	}
+
+	case LWS_CALLBACK_RECEIVE:
+		if (c && c->srv && c->ws) {
+			c->last_rx_ms = server_now_ms();
+			c->ping_sent = false;
+			if (!c->closing)
+				ws_receive(c, in, len);
+		}
+		return 0;
+
+	case LWS_CALLBACK_RECEIVE_PONG:
+		if (c && c->srv && c->ws) {
+			c->last_rx_ms = server_now_ms();
+			c->ping_sent = false;
+		}
+		return 0;
+
+	case LWS_CALLBACK_SERVER_WRITEABLE:
+		return c && c->srv && c->ws ? ws_writeable(c) : 0;
+
+	case LWS_CALLBACK_CLOSED:
+		release(s, c);
+		return 0;
+
+	default:
+		return 0;
+	}
+}
+
+static const struct lws_protocols protocols[] = {
+	/* protocols[0] also takes every WebSocket without a subprotocol */
+	{ "http", callback, sizeof(struct conn), 64 * 1024, 0, NULL, 0 },
+	{ "coderoom.v1", callback, sizeof(struct conn), 64 * 1024, 0, NULL, 0 },
+	{ NULL, NULL, 0, 0, 0, NULL, 0 }
+};
+
+static void lws_log(int level, const char *line)
+{
+	size_t n = strlen(line);
+	while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+		n--;
+	if (level & LLL_ERR)
+		log_warn("lws: %.*s", (int)n, line);
+	else
+		log_debug("lws: %.*s", (int)n, line);
+}
+
+/* Pings silent WebSockets and drops the ones that stay silent. */
+static void on_sweep(uv_timer_t *t)
+{
+	struct server *s = t->data;
+	uint64_t now = server_now_ms();
+
+	for (struct conn *c = s->conns; c; c = c->next) {
+		uint64_t quiet = now - c->last_rx_ms;
+		if (c->close_sent || c->dead)
+			continue;
+		if (quiet >= s->cfg->ws_timeout_ms) {
+			log_info("conn %llu: no answer from %s for %llu ms: "
+				 "dropped", (unsigned long long)c->id, c->peer,
+				 (unsigned long long)quiet);
+			/* closed from its next WRITEABLE; or, if its send
+			 * buffer is full, by lws's timeout a second later */
+			c->dead = true;
+			lws_callback_on_writable(c->wsi);
+			lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, 1);
+		} else if (quiet >= s->cfg->ws_ping_ms && !c->ping_sent) {
+			c->ping_sent = c->ping_due = true;
+			lws_callback_on_writable(c->wsi);
+		}
+	}
+}
+
+int server_start(struct server *s)
+{
+	struct lws_context_creation_info info;
+	void *loops[1] = { s->loop };
+
+	memset(&info, 0, sizeof(info));
+	lws_set_log_level(LLL_ERR | (log_enabled(LOG_DEBUG) ? LLL_WARN | LLL_NOTICE : 0),
+			  lws_log);
+	info.options = LWS_SERVER_OPTION_LIBUV |
+		       LWS_SERVER_OPTION_VALIDATE_UTF8 |
+		       LWS_SERVER_OPTION_DISABLE_IPV6 * (strchr(s->cfg->host, ':') == NULL);
+	info.foreign_loops = loops;
+	info.port = s->cfg->port;
+	info.iface = s->cfg->host;
+	info.protocols = protocols;
+	info.user = s;
+	info.pcontext = &s->ctx;
+	info.max_http_header_data = 8192;
+	info.timeout_secs = 20;
+	info.ka_time = 0;
+	info.pt_serv_buf_size = 64 * 1024;
+	info.vhost_name = "coderoom";
+	info.server_string = "coderoom";
+
+	s->ctx = lws_create_context(&info);
+	if (!s->ctx) {
+		log_error("server: cannot listen on %s:%d", s->cfg->host,
+			  s->cfg->port);
+		return -EADDRINUSE;
+	}
+	struct lws_vhost *vh = lws_get_vhost_by_name(s->ctx, "coderoom");
+	s->port = vh ? lws_get_vhost_listen_port(vh) : s->cfg->port;
+	if (s->cfg->ws_ping_ms && s->cfg->ws_timeout_ms) {
+		uint64_t every = s->cfg->ws_ping_ms < 1000 ? s->cfg->ws_ping_ms
+							   : 1000;
+		if (s->cfg->ws_timeout_ms / 4 < every)
+			every = s->cfg->ws_timeout_ms / 4 ? s->cfg->ws_timeout_ms / 4
+							  : 1;
+		uv_timer_init(s->loop, &s->sweep);
+		s->sweep.data = s;
+		uv_timer_start(&s->sweep, on_sweep, every, every);
+		uv_unref((uv_handle_t *)&s->sweep);
+		s->sweep_started = true;
+	}
+	return 0;
+}
+
+void server_begin_shutdown(struct server *s)
+{
+	s->shutting_down = true;
+	for (struct conn *c = s->conns; c; c = c->next)
+		conn_close(c, LWS_CLOSE_STATUS_GOINGAWAY, "server shutting down");
+}
+
+/*
+ * lws (4.1) on a foreign loop destroys its context in steps as its
+ * handles close, and sets s->ctx (info.pcontext) to NULL when it is done;
+ * when its static handles happen to close after its last connection, it
+ * waits for lws_context_destroy() to be called again instead. So: call it
+ * here, run the loop, then call server_finish().
+ */
+void server_stop(struct server *s)
+{
+	if (s->sweep_started) {
+		uv_timer_stop(&s->sweep);
+		uv_close((uv_handle_t *)&s->sweep, NULL);
+		s->sweep_started = false;
+	}
+	if (s->ctx)
+		lws_context_destroy(s->ctx);
+}
+
+void server_finish(struct server *s)
+{
+	if (s->ctx)
+		lws_context_destroy(s->ctx);	/* completes it (ctx = NULL) */
+	s->ctx = NULL;
+}

@@ -1,0 +1,503 @@
+/*
+ * ws_native.c - /ws, the coderoom.v1 protocol (docs/protocol.md).
+ *
+ * A connection owns at most one run at a time and may watch one it
+ * re-attached to. Terminal bytes travel as binary frames tagged with their
+ * stream; everything else is JSON. Back-pressure: the run is paused while
+ * this socket's queue, or (with "ack": true) the client's unacknowledged
+ * bytes, are above the high watermark. The room messages, and the run
+ * messages of a connection in a room, are ws_room.c's.
+ *
+ * With API tokens configured, a connection without one (header, "token"
+ * query argument or "coderoom.token.TOKEN" subprotocol) gets an error and
+ * close 4001. A run that finds the server full waits in the queue: the
+ * client sees "queued" (with how many are ahead, again as that changes),
+ * then "started".
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/log.h"
+#include "net/conn.h"
+#include "net/ws.h"
+#include "proto/app.h"
+#include "proto/native.h"
+#include "proto/report.h"
+#include "proto/routes.h"
+#include "proto/stream.h"
+
+#define native_of_sub(subp) \
+	((struct native *)((char *)stream_of(subp) - offsetof(struct native, st)))
+
+static void on_output(struct run_sub *sub, enum run_stream stream,
+		      const char *p, size_t n)
+{
+	struct native *nc = native_of_sub(sub);
+
+	conn_send_binary(nc->st.c, (unsigned char)stream, p, n);
+	stream_sent(&nc->st, n);
+}
+
+static void on_state(struct run_sub *sub, enum run_state state)
+{
+	struct native *nc = native_of_sub(sub);
+
+	conn_send_json(nc->st.c, json_pack("{s:s, s:s}", "type",
+					   state == RUN_WAITING ?
+					   "waiting_for_input" : "running",
+					   "run", nc->st.run_id));
+}
+
+static void send_queued(struct native *nc, unsigned ahead);
+
+/* "attached" follows the scrollback replay, before live output. */
+static void send_attached(struct native *nc, enum run_state state)
+{
+	nc->attaching = false;
+	struct run *run = nc->st.sub.run;
+
+	conn_send_json(nc->st.c, json_pack("{s:s, s:s, s:s}", "type",
+					   "attached", "run", nc->st.run_id,
+					   "state",
+					   state == RUN_EXITED ? "exited" :
+					   state == RUN_WAITING ?
+					   "waiting_for_input" :
+					   run && run_queue_ahead(run) >= 0 ?
+					   "queued" : "running"));
+	if (run && run_queue_ahead(run) >= 0)
+		send_queued(nc, (unsigned)run_queue_ahead(run));
+}
+
+static void on_exited(struct run_sub *sub, const struct run_result *res)
+{
+	struct native *nc = native_of_sub(sub);
+	struct conn *c = nc->st.c;
+
+	if (nc->attaching)	/* attached to a run that had already ended */
+		send_attached(nc, RUN_EXITED);
+	conn_send_json(c, json_pack(
+		"{s:s, s:s, s:o, s:o, s:s, s:s, s:I, s:I, s:I, s:I, s:b}",
+		"type", "exited", "run", nc->st.run_id,
+		"code", res->exit_code >= 0 ? json_integer(res->exit_code)
+					    : json_null(),
+		"signal", report_signal(res->signal),
+		"status", run_status_name(res->status),
+		"message", res->message,
+		"wall_ms", (json_int_t)res->wall_ms,
+		"cpu_ms", (json_int_t)res->cpu_ms,
+		"memory_bytes", (json_int_t)res->memory_bytes,
+		"output_bytes", (json_int_t)(res->bytes[1] + res->bytes[2]),
+		"truncated", res->truncated[1] || res->truncated[2]));
+	stream_unpause(&nc->st);
+}
+
+static void send_queued(struct native *nc, unsigned ahead)
+{
+	char msg[96];
+
+	snprintf(msg, sizeof(msg), "waiting for a free slot: %u ahead", ahead);
+	conn_send_json(nc->st.c, json_pack("{s:s, s:s, s:i, s:s}", "type",
+					   "queued", "run", nc->st.run_id,
+					   "ahead", (int)ahead,
+					   "message", msg));
+}
+
+static void on_queued(struct run_sub *sub, unsigned ahead)
+{
+	send_queued(native_of_sub(sub), ahead);
+}
+
+static json_t *limits_json(const struct limits *l);
+
+static void send_started(struct native *nc, struct run *run)
+{
+	conn_send_json(nc->st.c, json_pack("{s:s, s:s, s:s, s:o}", "type",
+					   "started", "run", nc->st.run_id,
+					   "language", run_lang(run)->id,
+					   "limits", limits_json(run_limits(run))));
+}
+
+static void on_admitted(struct run_sub *sub)
+{
+	struct native *nc = native_of_sub(sub);
+
+	if (sub->run)
+		send_started(nc, sub->run);
+}
+
+static const struct run_sub_ops sub_ops = {
+	.output = on_output,
+	.state = on_state,
+	.exited = on_exited,
+	.queued = on_queued,
+	.admitted = on_admitted,
+};
+
+static json_t *limits_json(const struct limits *l)
+{
+	return json_pack("{s:I, s:I, s:I, s:I, s:i}",
+			 "cpu_ms", (json_int_t)l->cpu_ms,
+			 "wall_ms", (json_int_t)l->wall_ms,
+			 "memory_bytes", (json_int_t)l->memory_bytes,
+			 "output_bytes", (json_int_t)l->output_bytes,
+			 "pids", (int)l->pids);
+}
+
+static void native_open(struct conn *c)
+{
+	struct native *nc = calloc(1, sizeof(*nc));
+
+	if (!nc) {
+		conn_close(c, 1011, "out of memory");
+		return;
+	}
+	stream_init(&nc->st, c, &sub_ops);
+	c->proto = nc;
+	if (!app_token_ok(c)) {
+		conn_send_error(c, "unauthorized", NULL, "a valid API token is "
+				"required: the 'token' query argument, the "
+				"subprotocol 'coderoom.token.TOKEN', or an "
+				"Authorization header");
+		conn_close(c, 4001, "unauthorized");
+		return;
+	}
+	app_client(c, nc->client, sizeof(nc->client));
+	conn_send_json(c, json_pack("{s:s, s:s, s:s, s:o, s:o}",
+				    "type", "hello",
+				    "version", CODEROOM_VERSION,
+				    "protocol", "coderoom.v1",
+				    "languages",
+				    lang_table_json(app_of(c)->langs, true),
+				    "limits",
+				    limits_json(&app_of(c)->engine->max_tty)));
+}
+
+/* An optional integer field in [lo, hi]; false (and an error sent) if bad. */
+static bool opt_int(struct conn *c, json_t *msg, const char *key, long lo,
+		    long hi, long *out)
+{
+	json_t *v = json_object_get(msg, key);
+
+	if (!v)
+		return true;
+	if (!json_is_integer(v) || json_integer_value(v) < lo ||
+	    json_integer_value(v) > hi) {
+		conn_send_error(c, "bad_field", key,
+				"'%s' must be an integer from %ld to %ld", key,
+				lo, hi);
+		return false;
+	}
+	*out = (long)json_integer_value(v);
+	return true;
+}
+
+static void do_run(struct conn *c, json_t *msg)
+{
+	struct native *nc = native_of(c);
+	json_t *code = json_object_get(msg, "code");
+	json_t *lang = json_object_get(msg, "language");
+	json_t *ack = json_object_get(msg, "ack");
+	long rows = 24, cols = 80;
+	struct run *run;
+	int err;
+
+	if (stream_active_run(&nc->st)) {
+		conn_send_error(c, "busy", NULL,
+				"a run is already active on this connection; "
+				"stop it first");
+		return;
+	}
+	if (!json_is_string(code)) {
+		conn_send_error(c, "bad_field", "code",
+				"'code' must be a string");
+		return;
+	}
+	if (lang && !json_is_string(lang)) {
+		conn_send_error(c, "bad_field", "language",
+				"'language' must be a string");
+		return;
+	}
+	if (ack && !json_is_boolean(ack)) {
+		conn_send_error(c, "bad_field", "ack", "'ack' must be a boolean");
+		return;
+	}
+	if (!opt_int(c, msg, "rows", 1, 1000, &rows) ||
+	    !opt_int(c, msg, "cols", 1, 1000, &cols))
+		return;
+	const char *name = lang ? json_string_value(lang) : "python";
+	const struct lang *l = lang_find(app_of(c)->langs, name);
+	if (!l || !l->available) {
+		conn_send_error(c, "unknown_language", "language",
+				l ? "language '%s' is not installed on this "
+				    "server" : "unknown language '%s'", name);
+		return;
+	}
+	struct run_request req = {
+		.lang = l,
+		.code = json_string_value(code),
+		.code_len = json_string_length(code),
+		.mode = RUN_TTY,
+		.rows = (uint16_t)rows,
+		.cols = (uint16_t)cols,
+		.cls = RUN_INTERACTIVE,
+		.client = nc->client,
+	};
+	const struct run_engine *e = app_of(c)->engine;
+	stream_reset(&nc->st, ack && json_is_true(ack));
+	err = run_start(app_of(c)->engine, &req, &nc->st.sub, &run);
+	if (err == -EBUSY || err == -EAGAIN) {
+		conn_send_error(c, "server_busy", NULL,
+				"the server is full and %u runs are waiting "
+				"already; try again later",
+				e->q[RUN_INTERACTIVE].waiting);
+		return;
+	}
+	if (err == -EDQUOT) {
+		conn_send_error(c, "too_many_runs", NULL,
+				"%u runs from your address (or token) are "
+				"waiting already; try again when one has "
+				"started", e->q[RUN_INTERACTIVE].client_queue_max);
+		return;
+	}
+	if (err) {
+		conn_send_error(c, "internal", NULL, "cannot start the run: %s",
+				strerror(-err));
+		return;
+	}
+	snprintf(nc->st.run_id, sizeof(nc->st.run_id), "%s", run_id(run));
+	if (run_queue_ahead(run) >= 0)
+		send_queued(nc, (unsigned)run_queue_ahead(run));
+	else
+		send_started(nc, run);
+}
+
+/* A room member fell behind the room's run: detached until it catches up. */
+static void on_lagged(struct stream *st)
+{
+	conn_send_json(st->c, json_pack("{s:s, s:s}", "type", "lagging", "run",
+					st->run_id));
+}
+
+/* ... and caught up: the scrollback again, then live output. */
+static void on_caught_up(struct stream *st)
+{
+	struct run *run = run_find(app_of(st->c)->engine, st->run_id);
+
+	if (!run) {
+		conn_send_error(st->c, "no_such_run", "run", "the run ended "
+				"while this connection was behind");
+		return;
+	}
+	native_watch(st->c, run, true, NULL);
+}
+
+void native_watch(struct conn *c, struct run *run, bool replay,
+		  const char *by)
+{
+	struct native *nc = native_of(c);
+
+	stream_reset(&nc->st, nc->ack);
+	nc->st.shared = true;
+	nc->st.lagged = on_lagged;
+	nc->st.caught_up = on_caught_up;
+	snprintf(nc->st.run_id, sizeof(nc->st.run_id), "%s", run_id(run));
+	if (!replay) {
+		json_t *j = json_pack("{s:s, s:s, s:s, s:o}", "type", "started",
+				      "run", nc->st.run_id, "language",
+				      run_lang(run)->id, "limits",
+				      limits_json(run_limits(run)));
+		if (j && by)
+			json_object_set_new(j, "by", json_string(by));
+		conn_send_json(c, j);
+		run_attach(run, &nc->st.sub);
+		return;
+	}
+	nc->attaching = true;
+	run_attach(run, &nc->st.sub);	/* replays the scrollback */
+	if (nc->attaching)
+		send_attached(nc, run_get_state(run));
+}
+
+static void do_attach(struct conn *c, json_t *msg)
+{
+	struct native *nc = native_of(c);
+	json_t *id = json_object_get(msg, "run");
+	json_t *ack = json_object_get(msg, "ack");
+	struct run *run;
+
+	if (!json_is_string(id)) {
+		conn_send_error(c, "bad_field", "run", "'run' must be a string");
+		return;
+	}
+	run = run_find(app_of(c)->engine, json_string_value(id));
+	if (!run) {
+		conn_send_error(c, "no_such_run", "run",
+				"no run '%s' (it ended, or never was)",
+				json_string_value(id));
+		return;
+	}
+	if (nc->st.sub.run == run)
+		return;
+	if (stream_active_run(&nc->st)) {
+		conn_send_error(c, "busy", NULL,
+				"a run is already active on this connection");
+		return;
+	}
+	stream_reset(&nc->st, ack && json_is_true(ack));
+	snprintf(nc->st.run_id, sizeof(nc->st.run_id), "%s", run_id(run));
+	nc->attaching = true;
+	run_attach(run, &nc->st.sub);	/* replays the scrollback */
+	if (nc->attaching)
+		send_attached(nc, run_get_state(run));
+}
+
+/* The longest run of bytes without a line end in p[0..n). */
+static size_t longest_line(const char *p, size_t n)
+{
+	size_t best = 0, cur = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] == '\r' || p[i] == '\n' || p[i] == 4 /* ^D */)
+			cur = 0;
+		else if (++cur > best)
+			best = cur;
+	}
+	return best;
+}
+
+static void do_input(struct conn *c, const char *p, size_t n)
+{
+	struct run *run = stream_active_run(&native_of(c)->st);
+	int err;
+
+	if (!run) {
+		conn_send_error(c, "no_run", NULL, "no run to send input to");
+		return;
+	}
+	/* A pasted line longer than the terminal's line buffer is cut by
+	 * the kernel: say so rather than lose it silently. */
+	if (n > RUN_TTY_LINE_MAX && longest_line(p, n) > RUN_TTY_LINE_MAX &&
+	    run_tty_canonical(run))
+		conn_send_error(c, "line_too_long", NULL,
+				"a terminal line holds at most %d bytes: the "
+				"program reads only the first %d of this one",
+				RUN_TTY_LINE_MAX, RUN_TTY_LINE_MAX);
+	err = run_input(run, p, n);
+	if (err == -ENOBUFS)
+		conn_send_error(c, "input_overflow", NULL,
+				"the program is not reading its input; "
+				"%zu bytes dropped", n);
+	else if (err)
+		conn_send_error(c, "no_run", NULL, "the program's input is closed");
+}
+
+static void native_message(struct conn *c, const char *p, size_t n,
+			   bool binary)
+{
+	struct native *nc = native_of(c);
+	json_error_t jerr;
+	json_t *msg, *type;
+	const char *t;
+
+	if (binary) {
+		if (n == 0 || p[0] != 0x00) {
+			conn_send_error(c, "bad_message", NULL,
+					"binary frames must start with 0x00 "
+					"(terminal input)");
+			return;
+		}
+		if (nc->member.room)
+			ws_room_input(c, p + 1, n - 1);
+		else
+			do_input(c, p + 1, n - 1);
+		return;
+	}
+	msg = json_loadb(p, n, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
+	if (!msg) {
+		conn_send_error(c, "bad_json", NULL, "invalid JSON: %s", jerr.text);
+		return;
+	}
+	type = json_object_get(msg, "type");
+	if (!json_is_object(msg) || !json_is_string(type)) {
+		conn_send_error(c, "bad_message", "type",
+				"a message must be an object with a string "
+				"'type'");
+		goto out;
+	}
+	t = json_string_value(type);
+	if (strcmp(t, "input") && strcmp(t, "ack") && !conn_rate_ok(c))
+		goto out;
+	if (ws_room_message(c, t, msg))
+		goto out;
+	if (strcmp(t, "run") == 0) {
+		do_run(c, msg);
+	} else if (strcmp(t, "stop") == 0) {
+		if (stream_active_run(&nc->st))
+			run_kill(nc->st.sub.run, RUN_KILL_USER);
+		else
+			conn_send_error(c, "no_run", NULL, "no run to stop");
+	} else if (strcmp(t, "input") == 0) {
+		json_t *d = json_object_get(msg, "data");
+		if (!json_is_string(d))
+			conn_send_error(c, "bad_field", "data",
+					"'data' must be a string");
+		else
+			do_input(c, json_string_value(d), json_string_length(d));
+	} else if (strcmp(t, "resize") == 0) {
+		long rows = 0, cols = 0;
+		if (!json_object_get(msg, "rows") || !json_object_get(msg, "cols"))
+			conn_send_error(c, "bad_field", "rows",
+					"'rows' and 'cols' are required");
+		else if (opt_int(c, msg, "rows", 1, 1000, &rows) &&
+			 opt_int(c, msg, "cols", 1, 1000, &cols) &&
+			 stream_active_run(&nc->st))
+			run_resize(nc->st.sub.run, (uint16_t)rows, (uint16_t)cols);
+	} else if (strcmp(t, "ack") == 0) {
+		json_t *b = json_object_get(msg, "bytes");
+		if (!json_is_integer(b) || json_integer_value(b) < 0) {
+			conn_send_error(c, "bad_field", "bytes",
+					"'bytes' must be a non-negative integer");
+		} else {
+			stream_ack(&nc->st, (uint64_t)json_integer_value(b));
+		}
+	} else if (strcmp(t, "attach") == 0) {
+		do_attach(c, msg);
+	} else if (strcmp(t, "ping") == 0) {
+		json_object_set_new(msg, "type", json_string("pong"));
+		conn_send_json(c, json_incref(msg));
+	} else {
+		conn_send_error(c, "unknown_type", "type",
+				"unknown message type '%.64s'", t);
+	}
+out:
+	json_decref(msg);
+}
+
+static void native_closed(struct conn *c)
+{
+	struct native *nc = native_of(c);
+
+	if (!nc)
+		return;
+	ws_room_closed(c);
+	stream_release(&nc->st);
+	free(nc);
+	c->proto = NULL;
+}
+
+static void native_drained(struct conn *c)
+{
+	if (native_of(c))
+		stream_drained(&native_of(c)->st);
+}
+
+const struct ws_dialect ws_native = {
+	.path = "/ws",
+	.open = native_open,
+	.message = native_message,
+	.closed = native_closed,
+	.drained = native_drained,
+};

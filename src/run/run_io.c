@@ -1,0 +1,172 @@
+/*
+ * run_io.c - a run's fds: the pty (tty mode) or the stdin/stdout/stderr
+ * pipes (pipe mode) of the step now running.
+ *
+ * Each fd has a uv_poll_t that watches what there is to do: output is read
+ * unless a subscriber paused the run (or it is draining after a kill), up
+ * to the step's output limit; pending input is written when the fd takes
+ * it. What the bytes read mean, and when a step is over, is run.c's.
+ */
+#include <errno.h>
+#include <sys/ioctl.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "lib/log.h"
+#include "run/run_internal.h"
+
+#define READ_CHUNK (64 * 1024)
+
+static void on_poll(uv_poll_t *p, int status, int events);
+
+void run__update_polls(struct run *r)
+{
+	for (int i = 0; i < NFD; i++) {
+		bool reads = i != FD_IN;
+		bool writes = i == FD_IN || r->mode == RUN_TTY;
+		int want = 0;
+
+		if (r->fd[i] < 0)
+			continue;
+		if (reads && (!r->paused || r->draining))
+			want |= UV_READABLE;
+		if (writes && r->inbuf.len && r->step == RUN_STEP_RUN)
+			want |= UV_WRITABLE;
+		if (!r->poll_init[i]) {
+			if (uv_poll_init(r->e->loop, &r->poll[i], r->fd[i])) {
+				log_error("run %s: cannot poll fd %d", r->id,
+					  r->fd[i]);
+				continue;
+			}
+			r->poll[i].data = r;
+			r->poll_init[i] = true;
+			r->handles_open++;
+			r->poll_events[i] = 0;
+		}
+		if (want == r->poll_events[i])
+			continue;
+		if (want)
+			uv_poll_start(&r->poll[i], want, on_poll);
+		else
+			uv_poll_stop(&r->poll[i]);
+		r->poll_events[i] = want;
+	}
+}
+
+static void read_output(struct run *r, int i)
+{
+	enum run_stream stream = i == FD_ERR ? RUN_STDERR : RUN_STDOUT;
+	char buf[READ_CHUNK];
+	ssize_t n = read(r->fd[i], buf, sizeof(buf));
+
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {	/* EOF, or EIO: the last slave of the pty closed */
+		run__close_fd(r, i);
+		run__finish(r);
+		return;
+	}
+	uint64_t cap = r->lim.output_bytes;
+	if (r->bytes[stream] > cap)	/* cannot be, but never underflow */
+		cap = r->bytes[stream];
+	size_t keep = (size_t)n;
+	if (r->bytes[stream] + keep > cap) {
+		keep = (size_t)(cap - r->bytes[stream]);
+		r->truncated[stream] = true;
+	}
+	r->bytes[stream] += keep;
+	if (keep)
+		run__deliver(r, stream, buf, keep);
+	if (r->truncated[stream]) {
+		/* cut cleanly at the cap: nothing more is read */
+		if (r->kill_reason == RUN_KILL_NONE)
+			run_kill(r, RUN_KILL_OUTPUT);
+		run__close_fd(r, i);
+		run__finish(r);
+	}
+}
+
+static void write_input(struct run *r, int fd)
+{
+	ssize_t n = write(fd, r->inbuf.data, r->inbuf.len);
+
+	if (n < 0) {
+		if (errno == EAGAIN || errno == EINTR)
+			return;
+		buf_reset(&r->inbuf);	/* the program closed its input */
+		if (r->mode == RUN_PIPES)
+			run__close_fd(r, FD_IN);
+		return;
+	}
+	buf_consume(&r->inbuf, (size_t)n);
+	if (r->inbuf.len == 0 && r->closing_stdin && r->mode == RUN_PIPES)
+		run__close_fd(r, FD_IN);
+}
+
+static void on_poll(uv_poll_t *p, int status, int events)
+{
+	struct run *r = p->data;
+	int i = (int)(p - r->poll);
+
+	if (status < 0)
+		events = UV_READABLE;	/* let read() report the error */
+	if ((events & UV_WRITABLE) && r->fd[i] >= 0)
+		write_input(r, r->fd[i]);
+	if ((events & (UV_READABLE | UV_DISCONNECT)) && i != FD_IN &&
+	    r->fd[i] >= 0)
+		read_output(r, i);
+	if (!r->freeing && !r->exited)
+		run__update_polls(r);
+}
+
+/* ---- input, the terminal ----------------------------------------------- */
+
+int run_input(struct run *r, const char *p, size_t n)
+{
+	int err;
+
+	if (r->exited || (r->mode == RUN_PIPES && !r->keep_stdin))
+		return -EPIPE;
+	if (r->mode == RUN_PIPES && r->fd[FD_IN] < 0 && !r->spawn_pending &&
+	    !r->queued && r->step == RUN_STEP_RUN)
+		return -EPIPE;
+	err = buf_append(&r->inbuf, p, n);
+	if (err)
+		return err;
+	r->idle_since_ms = run__now_ms();	/* someone is typing */
+	if (!r->spawn_pending)
+		run__update_polls(r);
+	return 0;
+}
+
+void run_close_input(struct run *r)
+{
+	if (r->mode != RUN_PIPES || r->exited)
+		return;
+	r->keep_stdin = false;
+	if (r->step != RUN_STEP_RUN || r->queued)
+		return;	/* the run step will close it once written */
+	r->closing_stdin = true;
+	if (!r->inbuf.len && !r->spawn_pending)
+		run__close_fd(r, FD_IN);
+}
+
+int run_resize(struct run *r, uint16_t rows, uint16_t cols)
+{
+	struct winsize ws = { .ws_row = rows, .ws_col = cols };
+
+	if (r->mode != RUN_TTY || r->fd[FD_OUT] < 0)
+		return -EINVAL;
+	if (ioctl(r->fd[FD_OUT], TIOCSWINSZ, &ws))
+		return -errno;
+	return 0;
+}
+
+bool run_tty_canonical(struct run *r)
+{
+	struct termios t;
+
+	if (r->mode != RUN_TTY || r->fd[FD_OUT] < 0)
+		return false;
+	return tcgetattr(r->fd[FD_OUT], &t) == 0 && (t.c_lflag & ICANON);
+}
