@@ -6,6 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { CoderoomClient, waitUntil } from '../lib/clients.mjs';
+import { spawnerOf } from '../lib/procs.mjs';
 import {
   afterRun, brief, checkSecretNeverSeen, exec, hostProcs, pyName, shortMarker, sleep, startHostile,
 } from './lib.mjs';
@@ -32,13 +33,10 @@ function status(pid) {
   return o;
 }
 
-/* The server's spawner: its child named coderoom-spawn. */
+/* The server's spawner (the supervisor's child named coderoom-spawn). */
 function spawnerPid() {
-  const kids = fs.readFileSync(`/proc/${srv.pid}/task/${srv.pid}/children`, 'utf8').trim().split(/\s+/);
-  const pid = kids.map(Number).find((p) => {
-    try { return fs.readFileSync(`/proc/${p}/comm`, 'utf8').startsWith('coderoom-spawn'); } catch { return false; }
-  });
-  assert.ok(pid, `the server ${srv.pid} has a spawner among its children ${kids}`);
+  const pid = spawnerOf(srv.pid);
+  assert.ok(pid, `the server ${srv.pid} has a spawner`);
   return pid;
 }
 

@@ -14,7 +14,9 @@ const servers = [];
 after(async () => { for (const s of servers) await s.stop(); });
 
 async function start(args = []) {
-  const s = await startServer({ args: ['--max-runs', '4', ...args] });
+  // 3 interactive slots (all for this one client) and 1 batch slot: 4
+  // run uids each
+  const s = await startServer({ args: ['--max-runs', '3', '--client-runs', '3', '--api-concurrency', '1', ...args] });
   servers.push(s);
   return s;
 }
@@ -38,7 +40,8 @@ function overlap(a, b) {
 async function refused(args) {
   const dir = fs.mkdtempSync('/tmp/cr-uids-');
   try {
-    return await runBinary(['--listen', '127.0.0.1:0', '--data-dir', dir, '--max-runs', '4', ...args],
+    return await runBinary(['--listen', '127.0.0.1:0', '--data-dir', dir, '--max-runs', '3',
+      '--api-concurrency', '1', ...args],
       { timeoutMs: 20000 }).catch((e) => ({ code: 'still running', stderr: e.message }));
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
@@ -50,7 +53,7 @@ let a, b, ha, hb;
 test('two servers started without configuration get disjoint run uid ranges, shown in the log and /api/health', async () => {
   [a, b] = await Promise.all([start(), start()]);
   // Programs of both run at the same time under different host uids...
-  // (three each of at most four: two servers sharing uids would have to
+  // (three each of four uids: two servers sharing uids would have to
   // share at least two of them)
   const runs = await Promise.all([a, a, a, b, b, b].map((s) => hostUidOfRun(s)));
   const ua = runs[0], ub = runs[3];
@@ -61,7 +64,7 @@ test('two servers started without configuration get disjoint run uid ranges, sho
     const ra = ha.sandbox?.run_uids, rb = hb.sandbox?.run_uids;
     assert.ok(ra && rb, `the ranges are in /api/health: ${JSON.stringify(ha.sandbox)}`);
     for (const r of [ra, rb]) {
-      assert.ok(r.first >= 100000 && r.last - r.first + 1 >= 4, JSON.stringify(r));
+      assert.ok(r.first >= 100000 && r.last - r.first + 1 === 4, JSON.stringify(r));
       assert.equal(r.configured, false);
     }
     assert.ok(!overlap(ra, rb), `disjoint: ${JSON.stringify(ra)} ${JSON.stringify(rb)}`);
@@ -88,7 +91,7 @@ test('an explicit range that holds a host account, a group or a subordinate-id r
   assert.notEqual(r.code, 'still running', r.stderr);
   assert.match(r.stderr, /65534.*'nobody'.*\/etc\/passwd/, r.stderr);
   const small = await refused(['--run-uids', '300000-300001']);
-  assert.match(small.stderr, /holds 2 uids; --max-runs 4 needs 4/, small.stderr);
+  assert.match(small.stderr, /holds 2 uids; 4 runs at once need 4 \(--max-runs 3 \+ --api-concurrency 1\)/, small.stderr);
 });
 
 test('an explicit free range is used as given, and is free again once its server is gone', async () => {
