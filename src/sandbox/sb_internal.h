@@ -109,6 +109,7 @@ struct sb_child_ctx {
 	bool mountns; /* pivot into a fresh root */
 	bool seccomp; /* load the filter */
 	bool overlay; /* host dirs through overlayfs (else read-only binds) */
+	bool mknod;   /* device nodes of the run's own (else binds) */
 	bool prepared; /* a warm init did SB_MOUNTS_EARLY already */
 };
 

@@ -505,8 +505,21 @@ static int run_step(const struct step *s, const char *root, const char *path,
 			return -errno;
 		if (!S_ISCHR(st.st_mode))
 			return -ENODEV;
-		if (mknod(path, S_IFCHR | 0666, st.st_rdev) ||
-		    chmod(path, 0666))
+		if (c->mknod) {
+			if (mknod(path, S_IFCHR | 0666, st.st_rdev) ||
+			    chmod(path, 0666))
+				return -errno;
+			return 0;
+		}
+		/* no CAP_MKNOD (a weak sandbox, said at start): the host's
+		 * node, bound */
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+		if (fd < 0)
+			return -errno;
+		close(fd);
+		if (mount(s->src, path, "none", MS_BIND, NULL) ||
+		    mount("none", path, "none",
+			  MS_REMOUNT | MS_BIND | MS_NOSUID | MS_NOEXEC, NULL))
 			return -errno;
 		return 0;
 	case STEP_TTY: {

@@ -103,7 +103,7 @@ static struct {
 	unsigned char *slots; /* 1 = busy, 2 = held by a warm init */
 	struct sb_spawner_config cfg;
 	struct sb_wire_features feat;
-	bool userns, mountns, seccomp, overlay;
+	bool userns, mountns, seccomp, overlay, mknod;
 	struct cgroup_host *cgh; /* NULL: no cgroup back end */
 	unsigned cpus;		 /* the most CPUs a run can use at once */
 	uint64_t usage_due;	 /* when the usage is reported next */
@@ -577,6 +577,7 @@ warm_child(int ctl, int rep, unsigned slot, struct cgroup_run *cg)
 		    .tty_slave = -1,
 		    .state_dir = S.cfg.state_dir,
 		    .overlay = S.overlay,
+		    .mknod = S.mknod,
 		};
 		char root[300], err[200];
 		snprintf(root, sizeof(root), "%s/root", S.cfg.state_dir);
@@ -620,6 +621,7 @@ warm_child(int ctl, int rep, unsigned slot, struct cgroup_run *cg)
 	    .mountns = S.mountns,
 	    .seccomp = S.seccomp,
 	    .overlay = S.overlay,
+	    .mknod = S.mknod,
 	    .prepared = prepared,
 	};
 	sb_child_init(&ctx);
@@ -966,6 +968,7 @@ static void handle_spawn(uint64_t id, int memfd)
 	    .mountns = S.mountns,
 	    .seccomp = S.seccomp,
 	    .overlay = S.overlay,
+	    .mknod = S.mknod,
 	};
 	pid_t pid = clone_init(r->cg);
 	if (pid < 0) {
@@ -1324,6 +1327,34 @@ static bool try_overlay(void)
 	return WIFEXITED(st) && WEXITSTATUS(st) == 0;
 }
 
+/* Can we make device nodes (CAP_MKNOD) in a run's /dev tmpfs? */
+static bool try_mknod(void)
+{
+	char dst[300], node[320];
+	struct stat st;
+	pid_t pid;
+	int status;
+
+	if (stat("/dev/null", &st) || !S_ISCHR(st.st_mode))
+		return false;
+	snprintf(dst, sizeof(dst), "%s/root", S.cfg.state_dir);
+	snprintf(node, sizeof(node), "%s/null", dst);
+	pid = sb_fork();
+	if (pid < 0)
+		return false;
+	if (pid == 0) {
+		if (unshare(CLONE_NEWNS) ||
+		    mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) ||
+		    mount("coderoom-dev", dst, "tmpfs", MS_NOSUID, "size=4k") ||
+		    mknod(node, S_IFCHR | 0666, st.st_rdev))
+			_exit(1);
+		_exit(0);
+	}
+	if (waitpid(pid, &status, 0) != pid)
+		return false;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
 static void add_missing(const char *what)
 {
 	size_t n = strlen(S.feat.missing);
@@ -1346,6 +1377,7 @@ static void detect_features(void)
 	S.mountns = f->mountns;
 	S.seccomp = f->seccomp;
 	S.overlay = f->mountns && try_overlay();
+	S.mknod = f->mountns && try_mknod();
 	/* Compiled once here; the probe above used the slow path. */
 	if (S.seccomp && sb_filter_prepare())
 		logmsg("sandbox: spawner: cannot precompile the seccomp "
@@ -1372,6 +1404,8 @@ static void detect_features(void)
 		add_missing("seccomp");
 	if (f->mountns && !S.overlay)
 		add_missing("overlayfs (runs would share the host's inodes)");
+	if (f->mountns && !S.mknod)
+		add_missing("CAP_MKNOD (runs would share the host's /dev/null)");
 	if (!f->cgroup_memory)
 		add_missing("cgroup memory controller");
 	if (!f->cgroup_pids)
