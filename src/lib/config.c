@@ -852,6 +852,13 @@ static int check_dir(FILE *out, const char *what, const char *path,
 	return 1;
 }
 
+/* "key = N", or "key = 0  # derived from the machine" */
+static void print_derived(FILE *out, const char *key, uint64_t v)
+{
+	fprintf(out, "%s = %llu%s\n", key, (unsigned long long)v,
+		v ? "" : "  # derived from the machine");
+}
+
 int config_check(const struct config *cfg, FILE *out)
 {
 	const struct limits *t = &cfg->tty, *b = &cfg->batch, *c = &cfg->compile;
@@ -941,6 +948,36 @@ int config_check(const struct config *cfg, FILE *out)
 		fprintf(out, "# callback-allow: none\n");
 	fprintf(out, "callback-allow-private = %s\n",
 		cfg->callback_private ? "true" : "false");
+	fprintf(out, "room-doc-bytes = %llu\n",
+		(unsigned long long)cfg->room_doc_bytes);
+	fprintf(out, "room-log = %llu\n", (unsigned long long)cfg->room_log);
+	fprintf(out, "room-chat-bytes = %llu\n",
+		(unsigned long long)cfg->room_chat_bytes);
+	fprintf(out, "room-members = %u\n", cfg->room_members);
+	fprintf(out, "max-rooms = %u\n", cfg->max_rooms);
+	fprintf(out, "max-stored-rooms = %llu\n",
+		(unsigned long long)cfg->max_stored_rooms);
+	fprintf(out, "room-rate = %u\n", cfg->room_rate);
+	fprintf(out, "room-snapshot-every = %u\n", cfg->room_snapshot_every);
+	fprintf(out, "ws-ping-ms = %llu\n", (unsigned long long)cfg->ws_ping_ms);
+	fprintf(out, "ws-timeout-ms = %llu\n",
+		(unsigned long long)cfg->ws_timeout_ms);
+	/* admission: 0 is "derived from the machine" (the start-up log and
+	 * /api/health show what it came to) */
+	print_derived(out, "runs-memory-bytes", cfg->runs_memory_bytes);
+	print_derived(out, "runs-pids", cfg->runs_pids);
+	print_derived(out, "run-memory-reserve", cfg->run_memory_reserve);
+	print_derived(out, "run-pids-reserve", cfg->run_pids_reserve);
+	print_derived(out, "queue", cfg->queue);
+	fprintf(out, "queue-wait-ms = %llu\n",
+		(unsigned long long)cfg->queue_wait_ms);
+	print_derived(out, "client-runs", cfg->client_runs);
+	print_derived(out, "client-queue", cfg->client_queue);
+	print_derived(out, "api-client-queue", cfg->api_client_queue);
+	fprintf(out, "idle-timeout-ms = %llu%s\n",
+		(unsigned long long)cfg->idle_timeout_ms,
+		cfg->idle_timeout_ms ? "" : "  # never");
+	print_derived(out, "max-open-files", cfg->max_open_files);
 
 	errors += check_dir(out, "data-dir", cfg->data_dir, true);
 	errors += check_dir(out, "languages-dir", cfg->languages_dir, false);
