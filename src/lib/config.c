@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -932,8 +933,8 @@ int config_check(const struct config *cfg, FILE *out)
 	else if (cfg->run_uid_first)
 		fprintf(out, "run-uids = %u\n", cfg->run_uid_first);
 	else
-		fprintf(out, "# run-uids: the first free range, chosen at "
-			"start\n");
+		fprintf(out, "# run-uids = (the first free range, chosen at "
+			"start)\n");
 	fprintf(out, "server-memory-bytes = %llu\n",
 		(unsigned long long)cfg->server_memory_bytes);
 	fprintf(out, "judge0-root = %s\n", cfg->judge0_root ? "true" : "false");
@@ -986,6 +987,19 @@ int config_check(const struct config *cfg, FILE *out)
 	if (cfg->api_token_file && access(cfg->api_token_file, R_OK)) {
 		fprintf(out, "# error: api-token-file '%s': %s\n",
 			cfg->api_token_file, strerror(errno));
+		errors++;
+	}
+	/* the service user, as main.c will want it */
+	const char *uname = cfg->user ? cfg->user : "coderoom";
+	struct passwd *pw = getpwnam(uname);
+	if (!pw) {
+		fprintf(out, "# error: user '%s': no such user%s\n", uname,
+			cfg->user ? "" : " (scripts/setup.sh creates it)");
+		errors++;
+	} else if (pw->pw_uid == 0 || pw->pw_uid == 65534 ||
+		   !strcmp(pw->pw_name, "nobody")) {
+		fprintf(out, "# error: user '%s' is refused: the server runs "
+			"as a user of its own, never root or nobody\n", uname);
 		errors++;
 	}
 	if (cfg->api_concurrency > cfg->max_runs)
