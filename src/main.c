@@ -95,26 +95,45 @@ static const char *beside_exe(const char *rel, char *out, size_t len)
 	return stat(out, &st) == 0 && S_ISDIR(st.st_mode) ? out : NULL;
 }
 
-static int drop_privileges(const char *data_dir)
+/*
+ * The service user: 'coderoom' (scripts/setup.sh creates it) unless
+ * --user says otherwise; never root, and never 'nobody', whose uid every
+ * other daemon that "drops privileges" shares (any of them could rewrite
+ * what the server owns). NULL when there is none (logged).
+ */
+static struct passwd *service_user(void)
 {
-	const char *name = g.cfg.user;
-	struct passwd *pw = NULL;
+	const char *name = g.cfg.user ? g.cfg.user : "coderoom";
+	struct passwd *pw = getpwnam(name);
 
-	if (geteuid() != 0)
-		return 0;
-	if (name)
-		pw = getpwnam(name);
-	else if (!(pw = getpwnam("coderoom")))
-		pw = getpwnam("nobody");
 	if (!pw) {
-		log_error("main: no user '%s' to run as",
-			  name ? name : "coderoom or nobody");
-		return -ENOENT;
+		log_error("main: no user '%s' to run as%s", name,
+			  g.cfg.user ? "" : ": scripts/setup.sh creates it "
+					    "(useradd --system coderoom), or "
+					    "pass --user NAME");
+		return NULL;
 	}
 	if (pw->pw_uid == 0) {
 		log_error("main: refusing to serve as root ('%s')", pw->pw_name);
-		return -EPERM;
+		return NULL;
 	}
+	if (!strcmp(pw->pw_name, "nobody") || pw->pw_uid == 65534) {
+		log_error("main: refusing to serve as '%s': its uid is shared "
+			  "with other daemons; use a user of coderoom's own "
+			  "(scripts/setup.sh creates 'coderoom')", pw->pw_name);
+		return NULL;
+	}
+	return pw;
+}
+
+static int drop_privileges(const char *data_dir)
+{
+	struct passwd *pw;
+
+	if (geteuid() != 0)
+		return 0;
+	if (!(pw = service_user()))
+		return -EPERM;
 	if (chown(data_dir, pw->pw_uid, pw->pw_gid))
 		log_warn("main: cannot hand '%s' to '%s': %s", data_dir,
 			 pw->pw_name, strerror(errno));
@@ -127,6 +146,9 @@ static int drop_privileges(const char *data_dir)
 		log_error("main: privileges were not dropped");
 		return -EPERM;
 	}
+	/* (the uid change made us non-dumpable: another process of the
+	 * service user can neither trace us nor read our memory, where
+	 * the cache's secret is) */
 	log_info("main: serving as user '%s' (uid %d)", pw->pw_name,
 		 (int)pw->pw_uid);
 	return 0;
@@ -350,19 +372,33 @@ int main(int argc, char **argv)
 	}
 
 	uv_loop_init(&g.loop);
+	char why[512] = "";
+	uint32_t ufirst = g.cfg.run_uid_first, ulast = g.cfg.run_uid_last;
+	unsigned slots = g.sizing.max_runs + g.sizing.api_concurrency;
+	if (ulast && ulast - ufirst + 1 < slots) {
+		log_error("main: --run-uids %u-%u holds %u uids; %u runs at once "
+			  "need %u (--max-runs %u + --api-concurrency %u)",
+			  ufirst, ulast, ulast - ufirst + 1, slots, slots,
+			  g.sizing.max_runs, g.sizing.api_concurrency);
+		goto out_loop;
+	}
 	struct sandbox_config sc = {
 		.state_dir = NULL,
-		.uid_base = 200000,
-		.slots = g.sizing.max_runs + g.sizing.api_concurrency,
+		.uid_base = ufirst,
+		.uid_count = ulast ? ulast - ufirst + 1 : 0,
+		.slots = slots,
 		.runs_memory = g.sizing.runs_memory,
 		.runs_pids = g.sizing.runs_pids > UINT32_MAX
 				     ? UINT32_MAX
 				     : (uint32_t)g.sizing.runs_pids,
 		.allow_weak = g.cfg.allow_weak_sandbox,
 		.stall_ms = g.cfg.spawner_timeout_ms,
+		.why = why,
+		.why_len = sizeof(why),
 	};
 	if ((err = sandbox_open(&g.loop, &sc, &g.sb))) {
-		log_error("main: cannot start the sandbox: %s", strerror(-err));
+		log_error("main: cannot start the sandbox: %s",
+			  why[0] ? why : strerror(-err));
 		goto out_loop;
 	}
 	const struct sandbox_features *f = sandbox_features(g.sb);
@@ -381,6 +417,24 @@ int main(int argc, char **argv)
 		log_warn("sandbox: no cgroup cpu controller: runs share the CPU "
 			 "as threads, not as runs (a program with many threads "
 			 "gets more)");
+	if (f)
+		log_info("sandbox: run uids %u-%u (%s)", (unsigned)f->uid_first,
+			 (unsigned)f->uid_last,
+			 f->uids_configured ? "--run-uids"
+					    : "the first free range, chosen");
+
+	/* The server's own memory limit, now that the spawner is forked
+	 * (it and the runs are not under it): a backstop, so that a bug or
+	 * an amplification makes allocations fail with ENOMEM (the request
+	 * gets an error) rather than the host run out of memory. */
+	struct rlimit dl = { .rlim_cur = g.cfg.server_memory_bytes,
+			     .rlim_max = g.cfg.server_memory_bytes };
+	if (setrlimit(RLIMIT_DATA, &dl))
+		log_warn("main: cannot limit the server's memory to %llu bytes: "
+			 "%s", (unsigned long long)dl.rlim_cur, strerror(errno));
+	else
+		log_info("main: server memory limit %llu MiB (RLIMIT_DATA)",
+			 (unsigned long long)dl.rlim_cur >> 20);
 
 	run_engine_init(&g.engine, &g.loop, g.sb, &g.langs);
 	g.engine.max_tty = g.cfg.tty;
@@ -431,16 +485,27 @@ int main(int argc, char **argv)
 	g.app.metrics = g.metrics;
 	if ((err = server_start(&g.srv)))
 		goto out_sandbox;
+	/* The cache's secret: read (or made) while root, from a root-owned
+	 * 0600 file the service user can neither read nor forge. */
+	unsigned char secret[CACHE_SECRET_BYTES];
+	char kpath[PATH_MAX];
+	snprintf(kpath, sizeof(kpath), "%s/cache.key", g.cfg.data_dir);
+	int kerr = geteuid() == 0 ? cache_secret_load(kpath, secret) : -EPERM;
+	if (kerr)
+		log_warn("main: no cache secret in '%s' (%s): no compile cache",
+			 kpath, strerror(-kerr));
 	if (drop_privileges(g.cfg.data_dir))
 		goto out_server;
 	/* after the drop: the cache files belong to the service user */
 	char cdir[PATH_MAX];
 	snprintf(cdir, sizeof(cdir), "%s/compile-cache", g.cfg.data_dir);
-	if ((err = cache_open(&g.cache, cdir, g.cfg.cache_bytes)))
+	if (!kerr && (err = cache_open(&g.cache, cdir, g.cfg.cache_bytes,
+				       secret)))
 		log_warn("main: no compile cache in '%s': %s", cdir,
 			 strerror(-err));
-	else
+	else if (!kerr)
 		g.engine.cache = &g.cache;
+	explicit_bzero(secret, sizeof(secret));
 	/* the database too: its files belong to the service user */
 	if ((err = store_open(&g.store, g.cfg.data_dir))) {
 		log_error("main: cannot open the database in '%s': %s",

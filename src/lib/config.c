@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,8 +33,9 @@ static const char usage[] =
 "  --data-dir DIR            where coderoom keeps its data (default ./data)\n"
 "  --web-root DIR            the built IDE (default: web/dist of the install)\n"
 "  --languages-dir DIR       the language table (default: languages/)\n"
-"  --user NAME               when started as root, run as this user\n"
-"                            (default: coderoom, else nobody)\n"
+"  --user NAME               when started as root, run as this user (default:\n"
+"                            coderoom, which scripts/setup.sh creates; never\n"
+"                            root or nobody)\n"
 "  --log-level LEVEL         debug, info, warn or error (default info)\n"
 "\n"
 "Limits of interactive runs (a request may lower them, never raise them):\n"
@@ -82,6 +84,13 @@ static const char usage[] =
 "                            isolation feature (the missing ones are logged)\n"
 "  --spawner-timeout-ms N    a sandbox spawner that has work and does not\n"
 "                            answer for this long is replaced (default 15000)\n"
+"  --run-uids FIRST[-LAST]   the host uids programs run as (default: the first\n"
+"                            free range of as many uids as runs from 200000);\n"
+"                            refused when it holds a user, group or\n"
+"                            subordinate id of the host, or another coderoom's\n"
+"  --server-memory-bytes N   the server's own memory limit (RLIMIT_DATA: heap\n"
+"                            and anonymous memory; default: a quarter of the\n"
+"                            machine's, at least 256 MiB); runs are not under it\n"
 "\n"
 "Operations:\n"
 "  --log-format FORMAT       text or json (one JSON object a line)\n"
@@ -148,7 +157,7 @@ enum {
 	OPT_MEMRES, OPT_PIDSRES, OPT_QUEUE, OPT_QWAIT, OPT_CLRUNS, OPT_CLQUEUE,
 	OPT_APICLQ, OPT_IDLE, OPT_NOFILE,
 	OPT_STALL, OPT_LOGFMT, OPT_CONFIG, OPT_CHECK,
-	OPT_ORATE, OPT_OBURST,
+	OPT_ORATE, OPT_OBURST, OPT_RUNUIDS, OPT_SRVMEM,
 };
 
 static const struct option options[] = {
@@ -217,6 +226,8 @@ static const struct option options[] = {
 	{ "check-config", no_argument, NULL, OPT_CHECK },
 	{ "output-rate", required_argument, NULL, OPT_ORATE },
 	{ "output-burst", required_argument, NULL, OPT_OBURST },
+	{ "run-uids", required_argument, NULL, OPT_RUNUIDS },
+	{ "server-memory-bytes", required_argument, NULL, OPT_SRVMEM },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -466,6 +477,44 @@ int config_parse_listen(const char *s, char *host, size_t hostlen, int *port)
 	return 0;
 }
 
+uint64_t config_default_server_memory(void)
+{
+	long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
+	uint64_t quarter = pages > 0 && size > 0
+				   ? (uint64_t)pages * (uint64_t)size / 4
+				   : 0;
+
+	return quarter > (256ull << 20) ? quarter : 256ull << 20;
+}
+
+static bool parse_uid(const char *p, const char **end, uint32_t *out)
+{
+	unsigned long long v;
+	char *e;
+
+	if (*p < '0' || *p > '9')
+		return false;
+	errno = 0;
+	v = strtoull(p, &e, 10);
+	if (errno || v < 1000 || v >= 0xffffffffull)
+		return false;
+	*out = (uint32_t)v;
+	*end = e;
+	return true;
+}
+
+int config_parse_uid_range(const char *s, uint32_t *first, uint32_t *last)
+{
+	const char *e;
+
+	if (!parse_uid(s, &e, first))
+		return -EINVAL;
+	*last = 0;
+	if (*e == '-' && (!parse_uid(e + 1, &e, last) || *last < *first))
+		return -EINVAL;
+	return *e ? -EINVAL : 0;
+}
+
 static int parse_u64(const char *name, const char *s, uint64_t min,
 		     uint64_t *out)
 {
@@ -594,6 +643,7 @@ static enum config_result parse_args(struct config *cfg, int argc, char **argv)
 	cfg->queue_wait_ms = 300000;
 	cfg->idle_timeout_ms = 600000;
 	cfg->spawner_timeout_ms = 15000;
+	cfg->server_memory_bytes = config_default_server_memory();
 
 	if (env_port && *env_port) {
 		char dummy[8];
@@ -690,6 +740,16 @@ static enum config_result parse_args(struct config *cfg, int argc, char **argv)
 			cfg->cors_origins[n] = optarg;
 			break;
 		}
+		case OPT_RUNUIDS:
+			if (config_parse_uid_range(optarg, &cfg->run_uid_first,
+						   &cfg->run_uid_last)) {
+				fprintf(stderr, "coderoom: --run-uids wants "
+					"FIRST or FIRST-LAST (1000 <= FIRST <= "
+					"LAST < 4294967295), not '%s'\n",
+					optarg);
+				return CONFIG_ERROR;
+			}
+			break;
 		case OPT_HELP:
 			fputs(usage, stdout);
 			return CONFIG_EXIT_OK;
@@ -810,6 +870,15 @@ static enum config_result parse_args(struct config *cfg, int argc, char **argv)
 				cfg->max_open_files = v > (1u << 30) ? 1u << 30 : v;
 				break;
 			case OPT_STALL: cfg->spawner_timeout_ms = v; break;
+			case OPT_SRVMEM:
+				if (v < (64ull << 20)) {
+					fprintf(stderr, "coderoom: "
+						"--server-memory-bytes: at "
+						"least 67108864 (64 MiB)\n");
+					return CONFIG_ERROR;
+				}
+				cfg->server_memory_bytes = v;
+				break;
 			}
 		}
 	}
@@ -894,7 +963,7 @@ int config_check(const struct config *cfg, FILE *out)
 	if (cfg->user)
 		fprintf(out, "user = %s\n", cfg->user);
 	else
-		fprintf(out, "# user: coderoom, else nobody (when started as "
+		fprintf(out, "# user: coderoom (when started as "
 			"root)\n");
 	fprintf(out, "log-level = %s\n", lvl[cfg->log_level]);
 	fprintf(out, "log-format = %s\n",
@@ -936,6 +1005,16 @@ int config_check(const struct config *cfg, FILE *out)
 		cfg->allow_weak_sandbox ? "true" : "false");
 	fprintf(out, "spawner-timeout-ms = %llu\n",
 		(unsigned long long)cfg->spawner_timeout_ms);
+	if (cfg->run_uid_last)
+		fprintf(out, "run-uids = %u-%u\n", cfg->run_uid_first,
+			cfg->run_uid_last);
+	else if (cfg->run_uid_first)
+		fprintf(out, "run-uids = %u\n", cfg->run_uid_first);
+	else
+		fprintf(out, "# run-uids = (the first free range, chosen at "
+			"start)\n");
+	fprintf(out, "server-memory-bytes = %llu\n",
+		(unsigned long long)cfg->server_memory_bytes);
 	fprintf(out, "judge0-root = %s\n", cfg->judge0_root ? "true" : "false");
 	fprintf(out, "judge0-keep-s = %llu\n",
 		(unsigned long long)cfg->judge0_keep_s);
@@ -1001,6 +1080,19 @@ int config_check(const struct config *cfg, FILE *out)
 	if (cfg->api_token_file && access(cfg->api_token_file, R_OK)) {
 		fprintf(out, "# error: api-token-file '%s': %s\n",
 			cfg->api_token_file, strerror(errno));
+		errors++;
+	}
+	/* the service user, as main.c will want it */
+	const char *uname = cfg->user ? cfg->user : "coderoom";
+	struct passwd *pw = getpwnam(uname);
+	if (!pw) {
+		fprintf(out, "# error: user '%s': no such user%s\n", uname,
+			cfg->user ? "" : " (scripts/setup.sh creates it)");
+		errors++;
+	} else if (pw->pw_uid == 0 || pw->pw_uid == 65534 ||
+		   !strcmp(pw->pw_name, "nobody")) {
+		fprintf(out, "# error: user '%s' is refused: the server runs "
+			"as a user of its own, never root or nobody\n", uname);
 		errors++;
 	}
 	if (cfg->api_concurrency > cfg->max_runs)

@@ -80,6 +80,9 @@ struct config {
 	uint64_t idle_timeout_ms;	/* interactive run idle at input; 0 off */
 	uint64_t max_open_files;	/* RLIMIT_NOFILE the server raises to */
 	uint64_t spawner_timeout_ms;	/* a silent spawner is replaced */
+	uint64_t server_memory_bytes;	/* RLIMIT_DATA of the server itself */
+	uint32_t run_uid_first;		/* --run-uids; 0: choose a free range */
+	uint32_t run_uid_last;		/* 0: first + the slots - 1 */
 	enum log_format log_format;	/* text or json lines */
 	const char *config_file;	/* NULL when none */
 	bool check_config;		/* --check-config: check, print, exit */
@@ -111,6 +114,12 @@ int config_check(const struct config *cfg, FILE *out);
 /* Whether s is an origin as browsers send it (scheme://host[:port], http
  * or https, no path) or "*". */
 bool config_origin_valid(const char *s);
+/* The server's own memory limit when not configured: a quarter of the
+ * machine's memory, at least 256 MiB. */
+uint64_t config_default_server_memory(void);
+/* Parses "FIRST" or "FIRST-LAST" (host uids, FIRST >= 1000, FIRST <=
+ * LAST < 2^32 - 1); *last is 0 for "FIRST". 0 or -EINVAL. Pure. */
+int config_parse_uid_range(const char *s, uint32_t *first, uint32_t *last);
 /* Parses "HOST:PORT", "[V6]:PORT", ":PORT" or "PORT". 0 or -EINVAL. */
 int config_parse_listen(const char *s, char *host, size_t hostlen, int *port);
 

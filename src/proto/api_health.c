@@ -19,7 +19,7 @@ static json_t *sandbox_json(const struct sandbox_features *f)
 	if (!f)
 		return json_null();
 	return json_pack("{s:b, s:s, s:s, s:{s:b, s:b, s:b, s:b, s:b, s:b, s:b,"
-			 " s:b, s:b, s:b}}",
+			 " s:b, s:b, s:b}, s:{s:I, s:I, s:b}}",
 			 "strong", f->strong,
 			 "cgroup", f->cgroup_backend ? f->cgroup_backend : "none",
 			 "missing", f->missing,
@@ -31,7 +31,11 @@ static json_t *sandbox_json(const struct sandbox_features *f)
 			 "cgroup_pids", f->cgroup_pids,
 			 "cgroup_cpu", f->cgroup_cpu,
 			 "cgroup_kill", f->cgroup_kill,
-			 "cgroup_cpu_weight", f->cgroup_cpu_weight);
+			 "cgroup_cpu_weight", f->cgroup_cpu_weight,
+			 "run_uids",
+			 "first", (json_int_t)f->uid_first,
+			 "last", (json_int_t)f->uid_last,
+			 "configured", f->uids_configured);
 }
 
 static json_t *spawner_json(const struct sandbox *sb)
@@ -53,13 +57,14 @@ static json_t *cache_json(const struct cache *k, const struct run_engine *e)
 {
 	if (!k)
 		return json_null();
-	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
 			 "entries", (json_int_t)k->n,
 			 "bytes", (json_int_t)k->used_bytes,
 			 "max_bytes", (json_int_t)k->max_bytes,
 			 "hits", (json_int_t)k->hits,
 			 "misses", (json_int_t)k->misses,
 			 "evictions", (json_int_t)k->evictions,
+			 "forged", (json_int_t)k->forged,
 			 "compiles", (json_int_t)e->compiles);
 }
 
@@ -155,7 +160,7 @@ void api_health(struct conn *c)
 		avail += a->langs->v[i].available;
 	j = json_pack(
 		"{s:s, s:s, s:I, s:i, s:i, s:I, s:o, s:o, s:{s:i, s:i, s:i, s:i},"
-		" s:o, s:{s:i, s:i}, s:b, s:o, s:o}",
+		" s:o, s:{s:i, s:i}, s:b, s:o, s:o, s:I}",
 		"status", "ok",
 		"version", CODEROOM_VERSION,
 		"uptime_s", (json_int_t)server_uptime_s(s),
@@ -173,7 +178,8 @@ void api_health(struct conn *c)
 		"languages", "available", (int)avail, "total", (int)a->langs->n,
 		"api_tokens", auth_enabled(a->auth),
 		"admission", admission_json(a),
-		"socketio", sio_json(a->sio));
+		"socketio", sio_json(a->sio),
+		"server_memory_bytes", (json_int_t)a->cfg->server_memory_bytes);
 	if (j && a->rooms)
 		json_object_set_new(j, "rooms", json_pack(
 			"{s:i, s:I, s:I, s:I, s:I, s:I, s:I}",

@@ -241,10 +241,16 @@ static void step_done(struct run *r)
 	/* the compile step */
 	r->result.compile_ran = true;
 	r->e->compiles++;
-	if (v.status == RUN_OK && !r->have_artefact) {
+	if (v.status == RUN_OK && !r->have_artefact && r->sres.collect_overflow) {
+		char lim[32];
+		v.status = RUN_OUTPUT_LIMIT;
+		snprintf(v.message, sizeof(v.message), "the compiled program is "
+			 "larger than the %s a run can be given",
+			 limit_fmt_bytes(SANDBOX_BYTES_MAX, lim, sizeof(lim)));
+	} else if (v.status == RUN_OK && !r->have_artefact) {
 		v.status = RUN_INTERNAL_ERROR;
 		snprintf(v.message, sizeof(v.message), "the compiler left no "
-			 "files to run (or more than the compile tmpfs holds)");
+			 "files to run");
 	}
 	copy_step(&r->result.compile, &v);
 	if (v.status == RUN_OK) {
@@ -583,6 +589,9 @@ static int spawn_step(struct run *r, enum run_step step)
 	run__step_spec_release(&s);
 	if (err)
 		return err;
+	/* the sandbox has its copy: a running program holds no artefact */
+	if (step == RUN_STEP_RUN)
+		run__drop_artefact(r);
 	r->spawn_pending = true;
 	r->start_ns = now_ns();
 	if (step == RUN_STEP_RUN)
@@ -645,6 +654,10 @@ int run_start(struct run_engine *e, const struct run_request *req,
 		return -EINVAL;
 	if (!l->available)
 		return -ENOENT;
+	char bad[64];
+	if (req->compile_flags &&
+	    lang_flags_check(l, req->compile_flags, bad, sizeof(bad)))
+		return -EPERM;	/* the APIs say which flag; this is a net */
 	if (e->closing)
 		return -EPIPE;
 	r = calloc(1, sizeof(*r));

@@ -59,6 +59,7 @@ struct run {
 	struct sandbox_file *files;	/* files[0] named lang->file */
 	size_t nfiles;
 	char *srcbuf;			/* names + data of 'files' */
+	size_t src_bytes;		/* its size */
 	char **args;			/* NULL-terminated */
 	char *flags;
 	char cache_key[65];
@@ -146,8 +147,15 @@ int run__step_init(struct run *r, const struct run_request *req);
  * run__take_artefact() allocated. */
 void run__step_release(struct run *r);
 /* For a compiled language: computes the cache keys and, on a cache hit,
- * takes the artefact and the compiler's output from the cache. */
+ * takes the artefact and the compiler's output from the cache. Called
+ * when the run is admitted (run__start_first()), never while it waits: a
+ * queued run holds no artefact. Idempotent. */
 void run__compile_lookup(struct run *r);
+/* Frees the artefact (once the run step has its copy). */
+void run__drop_artefact(struct run *r);
+/* What the compile step may leave (collect_max): the step's tmpfs, and
+ * never more than a run step can be given with the sources. */
+uint64_t run__collect_max(const struct run *r);
 /* Takes the compile step's collected files from 'fd' (a collect_fd, valid
  * during the sandbox's exited() only); have_artefact tells if it worked. */
 void run__take_artefact(struct run *r, int fd);
