@@ -66,6 +66,7 @@ static const char *seed_status(enum run_status s)
 	case RUN_KILLED: return "killed";
 	case RUN_INTERNAL_ERROR: return "internal_error";
 	case RUN_COMPILE_ERROR: return "compile_error";
+	case RUN_WORKER_LOST: return "worker_lost";
 	}
 	return "error";
 }

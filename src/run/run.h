@@ -52,6 +52,8 @@ enum run_status {
 	RUN_PIDS_LIMIT,
 	RUN_INTERNAL_ERROR,	/* the run could not be started */
 	RUN_COMPILE_ERROR,	/* the compile step failed: no run step */
+	RUN_WORKER_LOST,	/* cluster: the worker running it stopped
+				   answering (killed, machine gone) */
 };
 
 /* Why the engine itself killed a run. */
