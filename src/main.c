@@ -7,9 +7,12 @@
  * server drops to an unprivileged user for good and only then serves.
  *
  * Shutdown (SIGINT/SIGTERM): every run is killed and its exit delivered to
- * its clients; then every WebSocket is closed with 1001; then lws, the
- * sandbox and the loop are torn down, with nothing left behind. A second
- * signal skips the waiting.
+ * its clients; then every WebSocket is closed with 1001; then (cluster
+ * mode) the node leaves the cluster once its runs' ends are in Redis;
+ * then lws, the sandbox and the loop are torn down, with nothing left
+ * behind. A second signal skips the waiting. A gateway's remote runs are
+ * not killed: they run on workers, and their clients may come back
+ * through another gateway.
  */
 #include <errno.h>
 #include <grp.h>
@@ -25,6 +28,7 @@
 
 #include <uv.h>
 
+#include "cluster/cluster.h"
 #include "lib/config.h"
 #include "lib/log.h"
 #include "net/server.h"
@@ -50,9 +54,13 @@ static struct {
 	struct auth auth;
 	struct webroot web;
 	struct sandbox *sb;
+	struct cluster cluster;
+	bool clustered;			/* --redis */
+	enum cluster_role role;
 	uv_signal_t sigint, sigterm;
 	uv_timer_t shutdown_timer;
-	int phase;			/* 0 serving, 1 runs ending, 2 closing */
+	int phase;			/* 0 serving, 1 runs ending, 2 closing,
+					   3 leaving the cluster, 4 done */
 	uint64_t phase_start;
 } g;
 
@@ -135,7 +143,27 @@ static void finalize(void)
 	uv_close((uv_handle_t *)&g.sigint, on_closed_noop);
 	uv_close((uv_handle_t *)&g.sigterm, on_closed_noop);
 	uv_close((uv_handle_t *)&g.shutdown_timer, on_closed_noop);
+	g.phase = 4;
+}
+
+static void on_cluster_left(struct cluster *c)
+{
+	(void)c;
+	g.clustered = false;
+	if (g.phase == 3)
+		finalize();
+}
+
+/* Leaves the cluster (if in one), then finalize(). */
+static void leave(void)
+{
+	uv_timer_stop(&g.shutdown_timer);
+	if (!g.clustered) {
+		finalize();
+		return;
+	}
 	g.phase = 3;
+	cluster_shutdown(&g.cluster, on_cluster_left);
 }
 
 static void on_shutdown_tick(uv_timer_t *t)
@@ -149,7 +177,7 @@ static void on_shutdown_tick(uv_timer_t *t)
 		return;
 	}
 	if (g.phase == 2 && (!g.srv.conns || waited > 2000))
-		finalize();
+		leave();
 }
 
 static void on_signal(uv_signal_t *h, int signum)
@@ -161,7 +189,7 @@ static void on_signal(uv_signal_t *h, int signum)
 		g.phase_start = server_now_ms();
 		run_engine_kill_all(&g.engine);
 		uv_timer_start(&g.shutdown_timer, on_shutdown_tick, 0, 20);
-	} else if (g.phase < 3) {
+	} else if (g.phase < 4) {
 		log_warn("main: second signal: closing at once");
 		finalize();
 	}
@@ -226,6 +254,15 @@ int main(int argc, char **argv)
 	}
 
 	uv_loop_init(&g.loop);
+	g.clustered = g.cfg.redis_url != NULL;
+	g.role = CLUSTER_ALL;
+	if (g.cfg.role)
+		cluster_role_parse(g.cfg.role, &g.role);
+	if (g.clustered && g.role == CLUSTER_GATEWAY) {
+		/* a gateway runs nothing itself: no spawner, no sandbox */
+		log_info("main: gateway: programs run on the cluster's workers");
+		goto engine;
+	}
 	struct sandbox_config sc = {
 		.state_dir = NULL,
 		.uid_base = 200000,
@@ -249,6 +286,7 @@ int main(int argc, char **argv)
 		log_info("sandbox: ready (cgroup %s)", f->cgroup_backend);
 	}
 
+engine:
 	run_engine_init(&g.engine, &g.loop, g.sb, &g.langs);
 	g.engine.max_tty = g.cfg.tty;
 	g.engine.max_pipes = g.cfg.batch;
@@ -262,12 +300,33 @@ int main(int argc, char **argv)
 	g.app.langs = &g.langs;
 	g.app.sb = g.sb;
 	g.app.auth = &g.auth;
+	if (g.clustered) {
+		struct cluster_config cc = {
+			.url = g.cfg.redis_url,
+			.role = g.role,
+			.node_id = g.cfg.node_id,
+			.queue_max = g.cfg.api_queue,
+			.slots = g.cfg.max_runs,
+			.linger_ms = g.cfg.reattach_grace_ms > 60000 ?
+				     g.cfg.reattach_grace_ms : 60000,
+		};
+		char cerr[256];
+		if ((err = cluster_init(&g.cluster, &g.loop, &cc, &g.engine,
+					&g.langs, cerr, sizeof(cerr)))) {
+			log_error("main: --redis: %s", cerr);
+			rc = 2;
+			goto out_sandbox;
+		}
+		g.app.cluster = &g.cluster;
+	}
 
 	g.srv.loop = &g.loop;
 	g.srv.cfg = &g.cfg;
 	g.srv.web = &g.web;
-	g.srv.routes = proto_routes;
-	g.srv.dialects = proto_dialects;
+	/* a worker serves health and the cluster's view, not clients */
+	bool worker_only = g.clustered && g.role == CLUSTER_WORKER;
+	g.srv.routes = worker_only ? proto_routes_worker : proto_routes;
+	g.srv.dialects = worker_only ? proto_dialects_none : proto_dialects;
 	g.srv.app = &g.app;
 	g.srv.start_ms = server_now_ms();
 	if ((err = server_start(&g.srv)))
@@ -282,6 +341,9 @@ int main(int argc, char **argv)
 			 strerror(-err));
 	else
 		g.engine.cache = &g.cache;
+
+	if (g.clustered)
+		cluster_start(&g.cluster);
 
 	uv_signal_init(&g.loop, &g.sigint);
 	uv_signal_init(&g.loop, &g.sigterm);
@@ -303,7 +365,13 @@ int main(int argc, char **argv)
 out_server:
 	server_stop(&g.srv);
 out_sandbox:
-	sandbox_close(g.sb);
+	if (g.clustered && g.app.cluster) {
+		g.phase = 5;	/* failed start: on_cluster_left() finalizes not */
+		cluster_shutdown(&g.cluster, on_cluster_left);
+		uv_run(&g.loop, UV_RUN_DEFAULT);
+	}
+	if (g.sb)
+		sandbox_close(g.sb);
 	run_engine_release(&g.engine);
 	uv_run(&g.loop, UV_RUN_DEFAULT);
 out_loop:

@@ -55,6 +55,14 @@ static const char usage[] =
 "  --api-token-file FILE     the same, one token a line\n"
 "  --allow-weak-sandbox      run code even where the host cannot give every\n"
 "                            isolation feature (the missing ones are logged)\n"
+"\n"
+"Cluster mode (docs/operations.md, \"Cluster\"):\n"
+"  --redis URL               join the cluster of this Redis:\n"
+"                            redis://[:PASSWORD@]HOST[:PORT][/DB]\n"
+"  --role ROLE               gateway (serves clients), worker (runs programs)\n"
+"                            or all (both; the default)\n"
+"  --node-id ID              this node's name in the cluster (default:\n"
+"                            hostname-pid; letters, digits, '.', '_', '-')\n"
 "  --help                    this text\n"
 "  --version                 the version\n";
 
@@ -63,7 +71,7 @@ enum {
 	OPT_CPU, OPT_WALL, OPT_OUT, OPT_MEM, OPT_PIDS, OPT_BCPU, OPT_BWALL,
 	OPT_BOUT, OPT_GRACE, OPT_MSG, OPT_BODY, OPT_RUNS, OPT_CCPU, OPT_CWALL,
 	OPT_CMEM, OPT_CACHE, OPT_APICONC, OPT_APIQ, OPT_WEAK, OPT_HELP,
-	OPT_VERSION, OPT_TOKEN, OPT_TOKENFILE,
+	OPT_VERSION, OPT_TOKEN, OPT_TOKENFILE, OPT_REDIS, OPT_ROLE, OPT_NODE,
 };
 
 static const struct option options[] = {
@@ -96,6 +104,9 @@ static const struct option options[] = {
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ "api-token", required_argument, NULL, OPT_TOKEN },
 	{ "api-token-file", required_argument, NULL, OPT_TOKENFILE },
+	{ "redis", required_argument, NULL, OPT_REDIS },
+	{ "role", required_argument, NULL, OPT_ROLE },
+	{ "node-id", required_argument, NULL, OPT_NODE },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -225,6 +236,34 @@ enum config_result config_parse(struct config *cfg, int argc, char **argv)
 			break;
 		}
 		case OPT_TOKENFILE: cfg->api_token_file = optarg; break;
+		case OPT_REDIS: cfg->redis_url = optarg; break;
+		case OPT_ROLE:
+			if (strcmp(optarg, "gateway") && strcmp(optarg, "worker") &&
+			    strcmp(optarg, "all")) {
+				fprintf(stderr, "coderoom: --role wants gateway, "
+					"worker or all, not '%s'\n", optarg);
+				return CONFIG_ERROR;
+			}
+			cfg->role = optarg;
+			break;
+		case OPT_NODE: {
+			size_t n = strlen(optarg);
+			bool ok = n > 0 && n <= 64;
+			for (size_t i = 0; i < n && ok; i++) {
+				char ch = optarg[i];
+				ok = (ch >= 'a' && ch <= 'z') ||
+				     (ch >= 'A' && ch <= 'Z') ||
+				     (ch >= '0' && ch <= '9') || ch == '.' ||
+				     ch == '_' || ch == '-';
+			}
+			if (!ok) {
+				fprintf(stderr, "coderoom: --node-id wants 1 to 64 "
+					"letters, digits, '.', '_' or '-'\n");
+				return CONFIG_ERROR;
+			}
+			cfg->node_id = optarg;
+			break;
+		}
 		case OPT_HELP:
 			fputs(usage, stdout);
 			return CONFIG_EXIT_OK;
@@ -274,6 +313,11 @@ enum config_result config_parse(struct config *cfg, int argc, char **argv)
 	if (optind < argc) {
 		fprintf(stderr, "coderoom: unexpected argument '%s' (see --help)\n",
 			argv[optind]);
+		return CONFIG_ERROR;
+	}
+	if ((cfg->role || cfg->node_id) && !cfg->redis_url) {
+		fprintf(stderr, "coderoom: --role and --node-id need --redis (a "
+			"single node has no role)\n");
 		return CONFIG_ERROR;
 	}
 	return CONFIG_OK;

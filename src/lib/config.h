@@ -32,6 +32,10 @@ struct config {
 	const char *api_tokens[16];	/* --api-token, NULL-terminated */
 	const char *api_token_file;	/* one token a line */
 	bool allow_weak_sandbox;
+	/* cluster mode (cluster/cluster.h) */
+	const char *redis_url;		/* --redis, or NULL: a single node */
+	const char *role;		/* --role: gateway, worker or all */
+	const char *node_id;		/* --node-id, or NULL: hostname-pid */
 };
 
 enum config_result { CONFIG_OK, CONFIG_EXIT_OK, CONFIG_ERROR };

@@ -93,7 +93,8 @@ static void on_exited(struct run_sub *sub, const struct run_result *res)
 		"memory_bytes", (json_int_t)res->memory_bytes,
 		"truncated", res->truncated[1] || res->truncated[2],
 		"verdict", run_status_name(res->status));
-	http_reply_json(x->c, res->status == RUN_INTERNAL_ERROR ? 500 : 200, j);
+	http_reply_json(x->c, res->status == RUN_INTERNAL_ERROR ? 500 :
+			      res->status == RUN_WORKER_LOST ? 503 : 200, j);
 }
 
 static const struct run_sub_ops sub_ops = {
@@ -164,9 +165,11 @@ static void start(struct conn *c, bool seed_run_code)
 	if (err == -EAGAIN)
 		http_reply_error(c, 503, NULL, "every run slot is busy; "
 				 "retry shortly");
+	else if (run_start_retryable(err))
+		http_reply_error(c, 503, NULL, "%s", run_start_error(err));
 	else if (err)
 		http_reply_error(c, 500, NULL, "cannot start the run: %s",
-				 strerror(-err));
+				 run_start_error(err));
 out:
 	json_decref(body);
 }

@@ -119,7 +119,10 @@ static void on_done(struct conn *c, struct batch_job *j)
 	} else {
 		json_object_set_new(resp, "run", json_null());
 	}
-	http_reply_json(c, last->status == RUN_INTERNAL_ERROR ? 500 : 200, resp);
+	if (last->status == RUN_WORKER_LOST)	/* cluster: an error */
+		json_object_set_new(resp, "error", json_string(last->message));
+	http_reply_json(c, last->status == RUN_INTERNAL_ERROR ? 500 :
+			   last->status == RUN_WORKER_LOST ? 503 : 200, resp);
 }
 
 /* A work dir file name the sandbox accepts. */
@@ -471,16 +474,18 @@ void api_runs(struct conn *c)
 		goto out;
 	}
 	err = batch_start(c, j);	/* the request owns j now */
-	if (err == -EBUSY || err == -EAGAIN)
+	if ((err == -EBUSY || err == -EAGAIN) && !app_of(c)->cluster)
 		http_reply_error(c, 503, NULL, "the server is busy (%u runs "
 				 "waiting); retry shortly",
 				 app_of(c)->engine->queued);
+	else if (run_start_retryable(err))
+		http_reply_error(c, 503, NULL, "%s", run_start_error(err));
 	else if (err == -EINVAL)
 		http_reply_error(c, 400, "files", "the files cannot be written "
 				 "(duplicate or invalid names)");
 	else if (err)
 		http_reply_error(c, 500, NULL, "cannot start the run: %s",
-				 strerror(-err));
+				 run_start_error(err));
 out:
 	json_decref(body);
 }

@@ -19,6 +19,7 @@ struct run_engine;
 struct lang_table;
 struct sandbox;
 struct auth;
+struct cluster;
 
 struct app {
 	const struct config *cfg;
@@ -26,6 +27,7 @@ struct app {
 	const struct lang_table *langs;
 	struct sandbox *sb;		/* for health: its features */
 	const struct auth *auth;	/* API tokens */
+	struct cluster *cluster;	/* cluster mode (--redis), or NULL */
 };
 
 static inline struct app *app_of(const struct conn *c)

@@ -14,6 +14,7 @@ const struct ws_dialect *const proto_dialects[] = {
 const struct http_route proto_routes[] = {
 	{ "/api/health", false, HTTP_GET, api_health },
 	{ "/api/languages", false, HTTP_GET, api_languages },
+	{ "/api/cluster", false, HTTP_GET, api_cluster },
 	{ "/api/execute", false, HTTP_GET | HTTP_POST, api_execute },
 	{ "/run_code", false, HTTP_POST, api_run_code },
 	{ "/api/runs", false, HTTP_POST, api_runs },
@@ -21,3 +22,12 @@ const struct http_route proto_routes[] = {
 	{ "/api/v2/execute", false, HTTP_POST, api_piston_execute },
 	{ NULL, false, 0, NULL },
 };
+
+const struct http_route proto_routes_worker[] = {
+	{ "/api/health", false, HTTP_GET, api_health },
+	{ "/api/languages", false, HTTP_GET, api_languages },
+	{ "/api/cluster", false, HTTP_GET, api_cluster },
+	{ NULL, false, 0, NULL },
+};
+
+const struct ws_dialect *const proto_dialects_none[] = { NULL };

@@ -21,5 +21,9 @@ extern const struct ws_dialect ws_piston;
 extern const struct ws_dialect *const proto_dialects[];
 /* ends with an entry whose path is NULL */
 extern const struct http_route proto_routes[];
+/* A cluster worker: health, languages and the cluster's view only; no
+ * WebSocket dialect (clients go to gateways). */
+extern const struct http_route proto_routes_worker[];
+extern const struct ws_dialect *const proto_dialects_none[];
 
 #endif

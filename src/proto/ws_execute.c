@@ -107,7 +107,8 @@ static void on_exited(struct run_sub *sub, const struct run_result *res)
 			send_text(c, (enum run_stream)s, &text);
 		buf_release(&text);
 	}
-	if (res->status == RUN_INTERNAL_ERROR)
+	if (res->status == RUN_INTERNAL_ERROR ||
+	    res->status == RUN_WORKER_LOST)
 		conn_send_json(c, json_pack("{s:s, s:s}", "type", "error",
 					    "message", res->message));
 	conn_send_json(c, json_pack(
@@ -178,7 +179,7 @@ static void do_execute(struct conn *c, json_t *msg)
 	if (err) {
 		x->start_ns = 0;
 		error(c, err == -EAGAIN ? "the server is busy; try again shortly"
-					: "cannot start the program");
+					: run_start_error(err));
 		return;
 	}
 	snprintf(x->st.run_id, sizeof(x->st.run_id), "%s", run_id(run));

@@ -86,10 +86,50 @@ static void on_exited(struct run_sub *sub, const struct run_result *res)
 	stream_unpause(&nc->st);
 }
 
+/* The scrollback is replayed: live output follows. */
+static void on_attached(struct run_sub *sub, enum run_state state)
+{
+	struct native *nc = native_of_sub(sub);
+
+	if (nc->attaching)
+		send_attached(nc, state);
+}
+
+/* Cluster mode: the run attached to by id exists nowhere. */
+static void on_missing(struct run_sub *sub)
+{
+	struct native *nc = native_of_sub(sub);
+
+	nc->attaching = false;
+	conn_send_error(nc->st.c, "no_such_run", "run", "no run '%s' (it "
+			"ended, or never was)", nc->st.run_id);
+	nc->st.run_id[0] = '\0';
+}
+
+/* Cluster mode: the link to the run's cluster went down or came back. */
+static void on_link(struct run_sub *sub, bool up)
+{
+	struct native *nc = native_of_sub(sub);
+
+	if (up)
+		conn_send_json(nc->st.c, json_pack("{s:s, s:s}", "type",
+						   "reconnected", "run",
+						   nc->st.run_id));
+	else
+		conn_send_json(nc->st.c, json_pack(
+			"{s:s, s:s, s:s}", "type", "reconnecting", "run",
+			nc->st.run_id, "message", "the server lost its link to "
+			"the cluster; the program goes on and its output will "
+			"follow when the link is back"));
+}
+
 static const struct run_sub_ops sub_ops = {
 	.output = on_output,
 	.state = on_state,
 	.exited = on_exited,
+	.attached = on_attached,
+	.missing = on_missing,
+	.link = on_link,
 };
 
 static json_t *limits_json(const struct limits *l)
@@ -192,14 +232,17 @@ static void do_run(struct conn *c, json_t *msg)
 	};
 	stream_reset(&nc->st, ack && json_is_true(ack));
 	err = run_start(app_of(c)->engine, &req, &nc->st.sub, &run);
-	if (err == -EAGAIN) {
-		conn_send_error(c, "server_busy", NULL,
-				"every run slot is busy; try again shortly");
+	if (err == -EAGAIN || err == -EBUSY) {
+		conn_send_error(c, "server_busy", NULL, "%s", run_start_error(err));
+		return;
+	}
+	if (err == -ENOTCONN || err == -EHOSTUNREACH) {
+		conn_send_error(c, "unavailable", NULL, "%s", run_start_error(err));
 		return;
 	}
 	if (err) {
 		conn_send_error(c, "internal", NULL, "cannot start the run: %s",
-				strerror(-err));
+				run_start_error(err));
 		return;
 	}
 	snprintf(nc->st.run_id, sizeof(nc->st.run_id), "%s", run_id(run));
@@ -236,9 +279,9 @@ static void do_attach(struct conn *c, json_t *msg)
 	stream_reset(&nc->st, ack && json_is_true(ack));
 	snprintf(nc->st.run_id, sizeof(nc->st.run_id), "%s", run_id(run));
 	nc->attaching = true;
-	run_attach(run, &nc->st.sub);	/* replays the scrollback */
-	if (nc->attaching)
-		send_attached(nc, run_get_state(run));
+	/* replays the scrollback, then on_attached(); a remote run's comes
+	 * from the cluster, later */
+	run_attach(run, &nc->st.sub);
 }
 
 /* The longest run of bytes without a line end in p[0..n). */

@@ -1,0 +1,259 @@
+/*
+ * scripts.c - the cluster's Lua scripts (see scripts.h for the keys).
+ *
+ * They use only the keys they are about; none blocks. A missing consumer
+ * group (a Redis that restarted without its data) is created again where
+ * a script needs it, starting from the stream's first entry.
+ */
+#include "cluster/scripts.h"
+
+#define P "'" KEY_PREFIX
+
+/* Appends a job when fewer than max wait (waiting = entries not yet
+ * delivered to a worker), and writes the run's record.
+ * ARGV: max, job, run id, gateway, mode, lang, ttl ms.
+ * Returns {entry id, waiting} or {0, waiting} when full. */
+const char SCRIPT_ENQUEUE[] =
+	"local jobs = " P "jobs'\n"
+	"local ok, p = pcall(redis.call, 'XPENDING', jobs, 'workers')\n"
+	"if not ok then\n"
+	"  redis.call('XGROUP', 'CREATE', jobs, 'workers', '0', 'MKSTREAM')\n"
+	"  p = {0}\n"
+	"end\n"
+	"local waiting = redis.call('XLEN', jobs) - p[1]\n"
+	"if waiting >= tonumber(ARGV[1]) then return {0, waiting} end\n"
+	"local id = redis.call('XADD', jobs, '*', 'j', ARGV[2], 'r', ARGV[3])\n"
+	"local m = " P "run:' .. ARGV[3]\n"
+	"redis.call('HSET', m, 'gw', ARGV[4], 'mode', ARGV[5], 'lang', ARGV[6],\n"
+	"  'st', 'queued', 'job', id, 'w', '')\n"
+	"redis.call('PEXPIRE', m, ARGV[7])\n"
+	"return {id, waiting + 1}\n";
+
+/* A gateway's queued run after a reconnect: if neither its record nor its
+ * job survived (a Redis restart without its data), queue it again.
+ * ARGV: run id, job, gateway, mode, lang, ttl ms.
+ * Returns the record's state: "run", "exited", "queued" or "requeued". */
+const char SCRIPT_REQUEUE_IF_LOST[] =
+	"local jobs = " P "jobs'\n"
+	"local m = " P "run:' .. ARGV[1]\n"
+	"local st = redis.call('HGET', m, 'st')\n"
+	"if st == 'run' or st == 'exited' then return st end\n"
+	"if st == 'queued' then\n"
+	"  local job = redis.call('HGET', m, 'job')\n"
+	"  if job and #redis.call('XRANGE', jobs, job, job) > 0 then\n"
+	"    return 'queued'\n"
+	"  end\n"
+	"end\n"
+	"local ok = pcall(redis.call, 'XPENDING', jobs, 'workers')\n"
+	"if not ok then\n"
+	"  redis.call('XGROUP', 'CREATE', jobs, 'workers', '0', 'MKSTREAM')\n"
+	"end\n"
+	"local id = redis.call('XADD', jobs, '*', 'j', ARGV[2], 'r', ARGV[1])\n"
+	"redis.call('HSET', m, 'gw', ARGV[3], 'mode', ARGV[4], 'lang', ARGV[5],\n"
+	"  'st', 'queued', 'job', id, 'w', '')\n"
+	"redis.call('PEXPIRE', m, ARGV[6])\n"
+	"return 'requeued'\n";
+
+/* A node's heartbeat, and what it sees.
+ * ARGV: node id, ttl ms, then the node's fields as name, value pairs.
+ * Returns {waiting jobs, {id, last seen ms, {fields...}, ...},
+ *          {dead consumers...}}: every live node, and the consumers of
+ * the job group whose node has no heartbeat any more. */
+const char SCRIPT_HEARTBEAT[] =
+	"local me = ARGV[1]\n"
+	"local key = " P "node:' .. me\n"
+	"redis.call('DEL', key)\n"
+	"redis.call('HSET', key, unpack(ARGV, 3))\n"
+	"redis.call('PEXPIRE', key, ARGV[2])\n"
+	"local t = redis.call('TIME')\n"
+	"local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
+	"redis.call('ZADD', " P "nodes', now, me)\n"
+	"local nodes = {}\n"
+	"local all = redis.call('ZRANGE', " P "nodes', 0, -1, 'WITHSCORES')\n"
+	"for i = 1, #all, 2 do\n"
+	"  local h = redis.call('HGETALL', " P "node:' .. all[i])\n"
+	"  if #h > 0 then\n"
+	"    nodes[#nodes + 1] = all[i]\n"
+	"    nodes[#nodes + 1] = all[i + 1]\n"
+	"    nodes[#nodes + 1] = h\n"
+	"  end\n"
+	"end\n"
+	"local jobs = " P "jobs'\n"
+	"local waiting, dead = 0, {}\n"
+	"local ok, p = pcall(redis.call, 'XPENDING', jobs, 'workers')\n"
+	"if ok then\n"
+	"  waiting = redis.call('XLEN', jobs) - p[1]\n"
+	"  local cons = redis.call('XINFO', 'CONSUMERS', jobs, 'workers')\n"
+	"  for _, c in ipairs(cons) do\n"
+	"    local name\n"
+	"    for i = 1, #c, 2 do\n"
+	"      if c[i] == 'name' then name = c[i + 1] end\n"
+	"    end\n"
+	"    if name and redis.call('EXISTS', " P "node:' .. name) == 0 then\n"
+	"      dead[#dead + 1] = name\n"
+	"    end\n"
+	"  end\n"
+	"end\n"
+	"return {waiting, nodes, dead}\n";
+
+/* Reclaims what a dead worker held: each job it had claimed is either
+ * over (the run had started: worker_lost is written to its events and
+ * record), or queued again (it never started: another worker takes it).
+ * Then the consumer, its control stream and its node entry go.
+ * ARGV: dead node id, the exit event (worker_lost), the same result
+ * alone, linger ms.
+ * Returns {{runs lost...}, {runs queued again...}}. */
+const char SCRIPT_REAP[] =
+	"local dead = ARGV[1]\n"
+	"local jobs = " P "jobs'\n"
+	"local lost, again = {}, {}\n"
+	"local ok, p = pcall(redis.call, 'XPENDING', jobs, 'workers', '-', '+',\n"
+	"  10000, dead)\n"
+	"if ok then\n"
+	"  for _, e in ipairs(p) do\n"
+	"    local id = e[1]\n"
+	"    local got = redis.call('XRANGE', jobs, id, id)\n"
+	"    if #got > 0 then\n"
+	"      local f = got[1][2]\n"
+	"      local job, run\n"
+	"      for i = 1, #f, 2 do\n"
+	"        if f[i] == 'j' then job = f[i + 1] end\n"
+	"        if f[i] == 'r' then run = f[i + 1] end\n"
+	"      end\n"
+	"      local m = " P "run:' .. run\n"
+	"      local ev = " P "ev:' .. run\n"
+	"      local st = redis.call('HGET', m, 'st')\n"
+	"      if st == 'run' then\n"
+	"        redis.call('XADD', ev, 'MAXLEN', '~', '10000', '*', 'e', ARGV[2])\n"
+	"        redis.call('HSET', m, 'st', 'exited', 'res', ARGV[3], 'job', '')\n"
+	"        redis.call('PEXPIRE', m, ARGV[4])\n"
+	"        redis.call('PEXPIRE', ev, ARGV[4])\n"
+	"        lost[#lost + 1] = run\n"
+	"      elseif st ~= 'exited' then\n"
+	"        local nid = redis.call('XADD', jobs, '*', 'j', job, 'r', run)\n"
+	"        if st then\n"
+	"          redis.call('HSET', m, 'st', 'queued', 'job', nid, 'w', '')\n"
+	"        end\n"
+	"        again[#again + 1] = run\n"
+	"      end\n"
+	"    end\n"
+	"    redis.call('XACK', jobs, 'workers', id)\n"
+	"    redis.call('XDEL', jobs, id)\n"
+	"  end\n"
+	"  redis.call('XGROUP', 'DELCONSUMER', jobs, 'workers', dead)\n"
+	"end\n"
+	"redis.call('DEL', " P "ctl:' .. dead)\n"
+	"redis.call('ZREM', " P "nodes', dead)\n"
+	"return {lost, again}\n";
+
+/* A worker started a job's run: the record says so, and its events name
+ * the worker, unless the run was stopped while it waited (then the job
+ * is dropped).
+ * ARGV: run id, worker id, claimed event, job entry id, ttl ms.
+ * Returns {1, gateway} (gateway: the one following it, or "") or {0}. */
+const char SCRIPT_CLAIM[] =
+	"local m = " P "run:' .. ARGV[1]\n"
+	"local st = redis.call('HGET', m, 'st')\n"
+	"if st == 'exited' then\n"
+	"  redis.call('XACK', " P "jobs', 'workers', ARGV[4])\n"
+	"  redis.call('XDEL', " P "jobs', ARGV[4])\n"
+	"  return {0}\n"
+	"end\n"
+	"redis.call('HSET', m, 'w', ARGV[2], 'st', 'run', 'job', ARGV[4])\n"
+	"redis.call('PEXPIRE', m, ARGV[5])\n"
+	"local ev = " P "ev:' .. ARGV[1]\n"
+	"redis.call('XADD', ev, 'MAXLEN', '~', '10000', '*', 'e', ARGV[3])\n"
+	"redis.call('PEXPIRE', ev, ARGV[5])\n"
+	"return {1, redis.call('HGET', m, 'gw') or ''}\n";
+
+/* A run's end on its worker: the exit event, the record, the job done.
+ * ARGV: run id, job entry id, exit event, result, linger ms. */
+const char SCRIPT_FINISH[] =
+	"local m = " P "run:' .. ARGV[1]\n"
+	"local ev = " P "ev:' .. ARGV[1]\n"
+	"if redis.call('HGET', m, 'st') ~= 'exited' then\n"
+	"  redis.call('XADD', ev, 'MAXLEN', '~', '10000', '*', 'e', ARGV[3])\n"
+	"  redis.call('HSET', m, 'st', 'exited', 'res', ARGV[4], 'job', '')\n"
+	"end\n"
+	"redis.call('PEXPIRE', m, ARGV[5])\n"
+	"redis.call('PEXPIRE', ev, ARGV[5])\n"
+	"if ARGV[2] ~= '' then\n"
+	"  redis.call('XACK', " P "jobs', 'workers', ARGV[2])\n"
+	"  redis.call('XDEL', " P "jobs', ARGV[2])\n"
+	"end\n"
+	"return 1\n";
+
+/* Stops a run whose worker the gateway does not know yet: a claimed job
+ * gets the kill on its worker's control stream; a waiting one leaves the
+ * queue and ends here (the exit event and the record say killed).
+ * ARGV: run id, kill control entry, exit event (killed), result, linger.
+ * Returns "sent", "dequeued", "exited" or "gone". */
+const char SCRIPT_KILL[] =
+	"local jobs = " P "jobs'\n"
+	"local m = " P "run:' .. ARGV[1]\n"
+	"local st = redis.call('HGET', m, 'st')\n"
+	"if st == 'exited' then return 'exited' end\n"
+	"local w = redis.call('HGET', m, 'w')\n"
+	"if w and w ~= '' then\n"
+	"  redis.call('XADD', " P "ctl:' .. w, 'MAXLEN', '~', '10000', '*',\n"
+	"    'e', ARGV[2])\n"
+	"  return 'sent'\n"
+	"end\n"
+	"local job = redis.call('HGET', m, 'job')\n"
+	"if not job or job == '' then return 'gone' end\n"
+	"local ok, p = pcall(redis.call, 'XPENDING', jobs, 'workers', job, job, 1)\n"
+	"if ok and #p > 0 then\n"
+	"  redis.call('XADD', " P "ctl:' .. p[1][2], 'MAXLEN', '~', '10000', '*',\n"
+	"    'e', ARGV[2])\n"
+	"  return 'sent'\n"
+	"end\n"
+	"if #redis.call('XRANGE', jobs, job, job) == 0 then return 'gone' end\n"
+	"redis.call('XDEL', jobs, job)\n"
+	"local ev = " P "ev:' .. ARGV[1]\n"
+	"redis.call('XADD', ev, 'MAXLEN', '~', '10000', '*', 'e', ARGV[3])\n"
+	"redis.call('HSET', m, 'st', 'exited', 'res', ARGV[4], 'job', '')\n"
+	"redis.call('PEXPIRE', m, ARGV[5])\n"
+	"redis.call('PEXPIRE', ev, ARGV[5])\n"
+	"return 'dequeued'\n";
+
+/* A gateway no longer follows a run: its worker hears "bye"; a run not
+ * claimed yet will start without this gateway as a reader.
+ * ARGV: run id, bye control entry. Returns "bye", "queued" or "exited". */
+const char SCRIPT_RELEASE[] =
+	"local m = " P "run:' .. ARGV[1]\n"
+	"local st = redis.call('HGET', m, 'st')\n"
+	"if st == 'exited' or not st then return 'exited' end\n"
+	"local w = redis.call('HGET', m, 'w')\n"
+	"if w and w ~= '' then\n"
+	"  redis.call('XADD', " P "ctl:' .. w, 'MAXLEN', '~', '10000', '*',\n"
+	"    'e', ARGV[2])\n"
+	"  return 'bye'\n"
+	"end\n"
+	"redis.call('HSET', m, 'gw', '')\n"
+	"return 'queued'\n";
+
+/* A run whose worker vanished without the reaper noticing (its job entry
+ * was lost with a Redis restart): worker_lost, unless it ended already.
+ * ARGV: run id, exit event, result, linger ms. Returns 1 or 0. */
+const char SCRIPT_LOST[] =
+	"local m = " P "run:' .. ARGV[1]\n"
+	"if redis.call('HGET', m, 'st') == 'exited' then return 0 end\n"
+	"local ev = " P "ev:' .. ARGV[1]\n"
+	"redis.call('XADD', ev, 'MAXLEN', '~', '10000', '*', 'e', ARGV[2])\n"
+	"redis.call('HSET', m, 'st', 'exited', 'res', ARGV[3], 'job', '')\n"
+	"redis.call('PEXPIRE', m, ARGV[4])\n"
+	"redis.call('PEXPIRE', ev, ARGV[4])\n"
+	"return 1\n";
+
+/* A worker back on a Redis that may have lost or reaped its runs: a run
+ * that ended meanwhile (worker_lost) is to be killed; otherwise its
+ * record says again where it runs.
+ * ARGV: run id, worker id, mode, lang, job entry id, ttl ms.
+ * Returns 1 (keep running) or 0 (kill it). */
+const char SCRIPT_REASSERT[] =
+	"local m = " P "run:' .. ARGV[1]\n"
+	"if redis.call('HGET', m, 'st') == 'exited' then return 0 end\n"
+	"redis.call('HSET', m, 'w', ARGV[2], 'st', 'run', 'mode', ARGV[3],\n"
+	"  'lang', ARGV[4], 'job', ARGV[5])\n"
+	"redis.call('PEXPIRE', m, ARGV[6])\n"
+	"return 1\n";
