@@ -4,7 +4,8 @@
 #
 # Suites: cmocka unit tests (plain and ASan/UBSan builds), the fuzz corpus,
 # then node:test suites against the real binary: integration, sandbox,
-# browser; then vm: the sandbox tests that need cgroups on a pure cgroup v2
+# browser, cluster (a real redis-server, gateways and workers, each test
+# skipped by name where redis-server is missing); then vm: the sandbox tests that need cgroups on a pure cgroup v2
 # kernel in a virtual machine (tests/vm/run.sh; skipped, by name, where qemu
 # or the kernel is missing).
 # Environment: CODEROOM_BIN (default build/coderoom), ONLY=<suite> to run one.
@@ -114,7 +115,7 @@ if [ -z "$only" ] || [ "$only" = fuzz ]; then
     echo "not ok - fuzz corpus build failed"; tail -20 "$art/fuzz.tap"; failed=$((failed + 1))
   fi
 fi
-for s in integration sandbox browser; do
+for s in integration sandbox browser cluster; do
   if [ -z "$only" ] || [ "$only" = "$s" ]; then run_node "$s"; fi
 done
 if [ -z "$only" ] || [ "$only" = vm ]; then run_vm; fi

@@ -390,8 +390,8 @@ static void on_enqueued(struct redis_link *l, redisReply *r, void *data)
 	c->nodes.waiting = r->element[1]->integer > 0 ?
 			   (uint64_t)r->element[1]->integer : 0;
 	if (r->element[0]->type == REDIS_REPLY_INTEGER) {
-		internal_result(&res, "the cluster's job queue is full; try "
-				"again shortly");
+		internal_result(&res, run_start_error(-EBUSY));
+		res.start_error = -EBUSY;
 		proxy_exited(p, &res);
 	}
 }
@@ -402,7 +402,7 @@ static void enqueue(struct proxy *p)
 	struct cluster *c = rm->c;
 	char max[16], ttl[24];
 
-	snprintf(max, sizeof(max), "%u", 2 * c->queue_max);
+	snprintf(max, sizeof(max), "%u", c->queue_max);
 	snprintf(ttl, sizeof(ttl), "%d", QUEUED_TTL_MS);
 	const char *argv[] = { "EVAL", SCRIPT_ENQUEUE, "0", max, p->job.data,
 			       p->id, c->node_id, mode_name(p->mode), p->lang,
@@ -425,15 +425,13 @@ static int be_start(void *be, struct run *r, const struct run_request *req)
 	struct proxy *p;
 	int err;
 
+	/* what is known here at once; the queue's bound is checked where it
+	 * is exact, in Redis (SCRIPT_ENQUEUE), and a refusal comes back as
+	 * the run's end with start_error -EBUSY */
 	if (!redis_link_up(&c->cmd) || !c->heard)
 		return -ENOTCONN;
 	if (!node_workers(&c->nodes))
 		return -EHOSTUNREACH;
-	if (req->queue && c->nodes.waiting + rm->inflight >= c->queue_max)
-		return -EBUSY;
-	if (!req->queue && node_free_slots(&c->nodes) <=
-			   c->nodes.waiting + rm->inflight)
-		return -EAGAIN;
 	if (!(j = malloc(sizeof(*j))))
 		return -ENOMEM;
 	if (!(p = proxy_new(rm, r))) {

@@ -75,6 +75,13 @@ static void on_exited(struct run_sub *sub, const struct run_result *res)
 {
 	struct exec_req *x = exec_of(sub);
 	struct buf *out = x->out;
+
+	if (res->start_error) {	/* cluster: refused once queued */
+		http_reply_error(x->c, run_start_retryable(res->start_error) ?
+				 503 : 500, NULL, "%s",
+				 run_start_error(res->start_error));
+		return;
+	}
 	json_t *j = json_pack(
 		"{s:b, s:o, s:o, s:s, s:i, s:o, s:o, s:o, s:o, s:s, s:I, s:I, "
 		"s:I, s:b, s:s}",

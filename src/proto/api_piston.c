@@ -59,6 +59,11 @@ static void on_done(struct conn *c, struct batch_job *j)
 	char v[64];
 	json_t *compile = NULL, *run;
 
+	if (r->start_error) {	/* cluster: refused once queued */
+		reply_message(c, 503, "the server is busy; retry shortly",
+			      "Retry-After: 1\r\n");
+		return;
+	}
 	if (r->status == RUN_WORKER_LOST) {	/* cluster: an error */
 		reply_message(c, 503, r->message, "Retry-After: 1\r\n");
 		return;

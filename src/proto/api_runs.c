@@ -119,6 +119,12 @@ static void on_done(struct conn *c, struct batch_job *j)
 	} else {
 		json_object_set_new(resp, "run", json_null());
 	}
+	if (last->start_error) {	/* cluster: refused once queued */
+		json_decref(resp);
+		http_reply_error(c, run_start_retryable(last->start_error) ? 503
+				 : 500, NULL, "%s", run_start_error(last->start_error));
+		return;
+	}
 	if (last->status == RUN_WORKER_LOST)	/* cluster: an error */
 		json_object_set_new(resp, "error", json_string(last->message));
 	http_reply_json(c, last->status == RUN_INTERNAL_ERROR ? 500 :

@@ -70,6 +70,10 @@ static void on_exited(struct run_sub *sub, const struct run_result *res)
 
 	if (nc->attaching)	/* attached to a run that had already ended */
 		send_attached(nc, RUN_EXITED);
+	if (res->start_error == -EBUSY || res->start_error == -EAGAIN)
+		/* cluster: refused once queued, as run_start() refuses */
+		conn_send_error(c, "server_busy", NULL, "%s",
+				run_start_error(res->start_error));
 	conn_send_json(c, json_pack(
 		"{s:s, s:s, s:o, s:o, s:s, s:s, s:I, s:I, s:I, s:I, s:b}",
 		"type", "exited", "run", nc->st.run_id,

@@ -100,6 +100,11 @@ struct run_result {
 	bool compile_ran;	/* the compiler ran: 'compile' is valid */
 	bool ran;		/* the run step started */
 	struct run_step_result compile;
+	/* Cluster: the run was refused after run_start() had returned 0 (the
+	 * cluster's queue was full, known only once Redis answered): the
+	 * error run_start() would have returned (status internal_error).
+	 * Dialects answer it as they answer that error. 0 otherwise. */
+	int start_error;
 };
 
 struct run_sub_ops {
