@@ -163,6 +163,11 @@ export async function startCluster({
     async stop() {
       await Promise.all([...gw, ...wk].map((s) => s.stop()));
       if (!redis) await rd.remove();
+      // a sanitizer build (CODEROOM_BIN=build-san/coderoom) reports here
+      for (const s of [...gw, ...wk]) {
+        const m = /(ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:)[^]{0,3000}/.exec(s.logs());
+        if (m) throw new Error(`a node reported a memory error:\n${m[0]}`);
+      }
     },
   };
 }
