@@ -7,7 +7,7 @@
 
 VERSION := 0.1.0
 CC      ?= cc
-PKGS    := libwebsockets libuv jansson sqlite3 libseccomp hiredis
+PKGS    := libwebsockets libuv jansson sqlite3 libseccomp libcrypto hiredis
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wformat=2 -Wvla -Wwrite-strings -Wimplicit-fallthrough \
            -Wno-unused-parameter
@@ -18,7 +18,8 @@ ifdef WERROR
 CFLAGS  += -Werror
 endif
 ifdef SAN
-CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer
+CFLAGS  += -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+           -fno-omit-frame-pointer
 LDFLAGS += -fsanitize=address,undefined
 endif
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -37,7 +38,7 @@ ROOMOBJS := $(filter $(B)/src/room/%,$(OBJS))
 all: $(B)/coderoom
 
 $(B)/coderoom: $(OBJS)
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm -lpthread
 
 $(B)/libcoderoom.a: $(LIBOBJS)
 	rm -f $@ && ar rcs $@ $^
@@ -49,7 +50,7 @@ $(B)/%.o: %.c
 $(B)/tests/test_%: tests/unit/test_%.c $(B)/libcoderoom.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libcoderoom.a \
-		$(PKG_LIBS) -lcmocka -lpthread
+		$(PKG_LIBS) -lcmocka -lm -lpthread
 
 # The pure Socket.IO codecs on a JSON-lines pipe, for the conformance test
 # against the official client's parsers (tests/integration/sio-codec).

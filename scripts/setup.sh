@@ -27,7 +27,7 @@ done
 # Build and run.
 pkgs=(build-essential pkg-config libuv1-dev libwebsockets-dev
       libwebsockets-evlib-uv libjansson-dev libsqlite3-dev libhiredis-dev
-      libseccomp-dev libcmocka-dev python3 procps ca-certificates)
+      libseccomp-dev libcmocka-dev libssl-dev python3 procps ca-certificates)
 # The tests: a real browser, real Redis, valgrind for the leak check.
 [ "$want_test" = 1 ] && pkgs+=(chromium redis-server valgrind fonts-dejavu-core)
 # The cgroup v2 virtual machine (tests/vm/): qemu, a Debian kernel (only an

@@ -33,6 +33,7 @@
 #include "lib/log.h"
 #include "net/server.h"
 #include "net/webroot.h"
+#include "proto/api_judge0.h"
 #include "proto/app.h"
 #include "proto/auth.h"
 #include "proto/routes.h"
@@ -139,6 +140,9 @@ static void finalize(void)
 		g.sb = NULL;
 		g.app.sb = NULL;
 	}
+	/* every exit is delivered: what is left of Judge0's is waiting */
+	judge0_close(g.app.judge0);
+	g.app.judge0 = NULL;
 	run_engine_release(&g.engine);
 	uv_close((uv_handle_t *)&g.sigint, on_closed_noop);
 	uv_close((uv_handle_t *)&g.sigterm, on_closed_noop);
@@ -187,6 +191,7 @@ static void on_signal(uv_signal_t *h, int signum)
 			 strsignal(signum), g.engine.active, g.srv.connections);
 		g.phase = 1;
 		g.phase_start = server_now_ms();
+		judge0_shutdown(g.app.judge0);
 		run_engine_kill_all(&g.engine);
 		uv_timer_start(&g.shutdown_timer, on_shutdown_tick, 0, 20);
 	} else if (g.phase < 4) {
@@ -325,7 +330,9 @@ engine:
 	g.srv.web = &g.web;
 	/* a worker serves health and the cluster's view, not clients */
 	bool worker_only = g.clustered && g.role == CLUSTER_WORKER;
-	g.srv.routes = worker_only ? proto_routes_worker : proto_routes;
+	g.srv.routes = worker_only ? proto_routes_worker :
+		       g.cfg.judge0_root ? proto_routes_judge0_root
+					 : proto_routes;
 	g.srv.dialects = worker_only ? proto_dialects_none : proto_dialects;
 	g.srv.app = &g.app;
 	g.srv.start_ms = server_now_ms();
@@ -341,6 +348,14 @@ engine:
 			 strerror(-err));
 	else
 		g.engine.cache = &g.cache;
+	/* Judge0's submissions, in the database (after the drop, too) */
+	struct judge0_options jo = {
+		.data_dir = g.cfg.data_dir,
+		.keep_ms = g.cfg.judge0_keep_s * 1000,
+		.callback_hosts = g.cfg.callback_hosts,
+		.callback_private = g.cfg.callback_private,
+	};
+	g.app.judge0 = judge0_open(&g.app, &g.loop, &jo);
 
 	if (g.clustered)
 		cluster_start(&g.cluster);

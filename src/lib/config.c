@@ -53,6 +53,14 @@ static const char usage[] =
 "  --api-token TOKEN         require 'Authorization: Bearer TOKEN' (or\n"
 "                            X-Api-Token) on the run APIs; repeatable\n"
 "  --api-token-file FILE     the same, one token a line\n"
+"  --judge0-root             the Judge0 API also at the root paths\n"
+"                            (/submissions, /languages, ...)\n"
+"  --judge0-keep-s N         keep a finished Judge0 submission N seconds\n"
+"                            (default 86400)\n"
+"  --callback-allow HOST     Judge0 callback_url may name HOST (a name or\n"
+"                            an address); repeatable; default: none\n"
+"  --callback-allow-private  callbacks may reach loopback, private and\n"
+"                            link-local addresses (refused by default)\n"
 "  --allow-weak-sandbox      run code even where the host cannot give every\n"
 "                            isolation feature (the missing ones are logged)\n"
 "\n"
@@ -71,7 +79,8 @@ enum {
 	OPT_CPU, OPT_WALL, OPT_OUT, OPT_MEM, OPT_PIDS, OPT_BCPU, OPT_BWALL,
 	OPT_BOUT, OPT_GRACE, OPT_MSG, OPT_BODY, OPT_RUNS, OPT_CCPU, OPT_CWALL,
 	OPT_CMEM, OPT_CACHE, OPT_APICONC, OPT_APIQ, OPT_WEAK, OPT_HELP,
-	OPT_VERSION, OPT_TOKEN, OPT_TOKENFILE, OPT_REDIS, OPT_ROLE, OPT_NODE,
+	OPT_VERSION, OPT_TOKEN, OPT_TOKENFILE, OPT_J0ROOT, OPT_J0KEEP,
+	OPT_CBALLOW, OPT_CBPRIV, OPT_REDIS, OPT_ROLE, OPT_NODE,
 };
 
 static const struct option options[] = {
@@ -104,6 +113,10 @@ static const struct option options[] = {
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ "api-token", required_argument, NULL, OPT_TOKEN },
 	{ "api-token-file", required_argument, NULL, OPT_TOKENFILE },
+	{ "judge0-root", no_argument, NULL, OPT_J0ROOT },
+	{ "judge0-keep-s", required_argument, NULL, OPT_J0KEEP },
+	{ "callback-allow", required_argument, NULL, OPT_CBALLOW },
+	{ "callback-allow-private", no_argument, NULL, OPT_CBPRIV },
 	{ "redis", required_argument, NULL, OPT_REDIS },
 	{ "role", required_argument, NULL, OPT_ROLE },
 	{ "node-id", required_argument, NULL, OPT_NODE },
@@ -187,6 +200,7 @@ enum config_result config_parse(struct config *cfg, int argc, char **argv)
 	cfg->cache_bytes = 256ull << 20;
 	cfg->api_concurrency = (unsigned)(ncpu > 0 ? ncpu : 1);
 	cfg->api_queue = 64;
+	cfg->judge0_keep_s = 86400;
 
 	if (env_port && *env_port) {
 		char dummy[8];
@@ -264,6 +278,22 @@ enum config_result config_parse(struct config *cfg, int argc, char **argv)
 			cfg->node_id = optarg;
 			break;
 		}
+		case OPT_J0ROOT: cfg->judge0_root = true; break;
+		case OPT_CBPRIV: cfg->callback_private = true; break;
+		case OPT_CBALLOW: {
+			size_t n = 0;
+			while (cfg->callback_hosts[n])
+				n++;
+			if (n + 1 >= sizeof(cfg->callback_hosts) /
+					     sizeof(cfg->callback_hosts[0]) ||
+			    !*optarg) {
+				fprintf(stderr, "coderoom: --callback-allow: at "
+					"most 15, not empty\n");
+				return CONFIG_ERROR;
+			}
+			cfg->callback_hosts[n] = optarg;
+			break;
+		}
 		case OPT_HELP:
 			fputs(usage, stdout);
 			return CONFIG_EXIT_OK;
@@ -307,6 +337,7 @@ enum config_result config_parse(struct config *cfg, int argc, char **argv)
 			case OPT_APIQ:
 				cfg->api_queue = v > 100000 ? 100000 : (unsigned)v;
 				break;
+			case OPT_J0KEEP: cfg->judge0_keep_s = v; break;
 			}
 		}
 	}

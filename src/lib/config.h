@@ -36,6 +36,10 @@ struct config {
 	const char *redis_url;		/* --redis, or NULL: a single node */
 	const char *role;		/* --role: gateway, worker or all */
 	const char *node_id;		/* --node-id, or NULL: hostname-pid */
+	bool judge0_root;		/* Judge0's paths also at the root */
+	uint64_t judge0_keep_s;		/* a finished submission's lifetime */
+	const char *callback_hosts[16];	/* --callback-allow, NULL-terminated */
+	bool callback_private;		/* callbacks may reach private addrs */
 };
 
 enum config_result { CONFIG_OK, CONFIG_EXIT_OK, CONFIG_ERROR };

@@ -4,7 +4,8 @@
  *   api_health.c    GET /api/health, GET /api/languages, GET /api/cluster
  *   api_execute.c   POST and GET /api/execute, POST /run_code
  *   api_runs.c      POST /api/runs (native batch API)
- *   api_piston.c    GET /api/v2/runtimes, POST /api/v2/execute
+ *   api_piston.c    /api/v2/: runtimes, execute, packages (Piston v2)
+ *   api_judge0.c    /judge0/ (and the root paths): Judge0 CE
  *
  * Each answers with http_reply*() (http.h), at once or when its run ends.
  * routes.c maps the paths to them.
@@ -22,7 +23,9 @@ void api_cluster(struct conn *c);
 void api_execute(struct conn *c);
 void api_run_code(struct conn *c);
 void api_runs(struct conn *c);
-void api_piston_runtimes(struct conn *c);
-void api_piston_execute(struct conn *c);
+/* every path under /api/v2/ */
+void api_piston(struct conn *c);
+/* every path under /judge0/, and the root paths with --judge0-root */
+void api_judge0(struct conn *c);
 
 #endif

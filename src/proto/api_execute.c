@@ -20,6 +20,8 @@
 #include "net/http.h"
 #include "proto/api.h"
 #include "proto/app.h"
+#include "proto/batch.h"
+#include "proto/parse.h"
 #include "proto/report.h"
 #include "run/run.h"
 
@@ -112,9 +114,11 @@ static const struct run_sub_ops sub_ops = {
 static void start(struct conn *c, bool seed_run_code)
 {
 	struct app *a = app_of(c);
+	struct api_ctx ctx = app_api_ctx(a);
+	struct api_err e;
 	struct exec_req *x;
+	struct batch_job *j;
 	json_t *body;
-	json_t *code, *lang, *in;
 	struct run *run;
 	int err;
 
@@ -123,38 +127,21 @@ static void start(struct conn *c, bool seed_run_code)
 	body = http_body_json(c);
 	if (!body)
 		return;
-	code = json_object_get(body, "code");
-	lang = json_object_get(body, "language");
-	in = json_object_get(body, "stdin");
-	if (!json_is_string(code)) {
-		http_reply_error(c, 400, "code", "'code' is required and must be "
-				 "a string");
-		goto out;
-	}
-	if (!seed_run_code && lang && !json_is_null(lang) &&
-	    !json_is_string(lang)) {
-		http_reply_error(c, 400, "language", "'language' must be a string");
-		goto out;
-	}
-	if (in && !json_is_null(in) && !json_is_string(in)) {
-		http_reply_error(c, 400, "stdin", "'stdin' must be a string");
-		goto out;
-	}
-	const char *name = json_is_string(lang) && !seed_run_code ?
-		json_string_value(lang) : "python";
-	const struct lang *l = lang_find(a->langs, name);
-	if (!l || !l->available) {
-		http_reply_error(c, 400, "language", l ?
-				 "language '%s' is not installed on this server" :
-				 "unknown language '%s'", name);
-		goto out;
+	j = parse_seed(&ctx, body, seed_run_code ? PARSE_SEED_RUN_CODE
+						 : PARSE_SEED_EXECUTE, &e);
+	json_decref(body);
+	if (!j) {
+		http_reply_error(c, e.status, e.field[0] ? e.field : NULL, "%s",
+				 e.message);
+		return;
 	}
 	struct run_request req = {
-		.lang = l,
-		.code = json_string_value(code),
-		.code_len = json_string_length(code),
-		.stdin_data = json_is_string(in) ? json_string_value(in) : NULL,
-		.stdin_len = json_is_string(in) ? json_string_length(in) : 0,
+		.lang = j->lang,
+		.files = j->files,
+		.nfiles = j->nfiles,
+		.stdin_data = j->cases[0].stdin_len ? j->cases[0].stdin_data
+						    : NULL,
+		.stdin_len = j->cases[0].stdin_len,
 		.mode = RUN_PIPES,
 	};
 	const struct limits *lim = &a->engine->max_pipes;
@@ -178,7 +165,7 @@ static void start(struct conn *c, bool seed_run_code)
 		http_reply_error(c, 500, NULL, "cannot start the run: %s",
 				 run_start_error(err));
 out:
-	json_decref(body);
+	batch_job_free(j);	/* run_start copied what it needs */
 }
 
 static void execute_info(struct conn *c)

@@ -4,6 +4,18 @@
 #include "net/http.h"
 #include "proto/app.h"
 #include "proto/auth.h"
+#include "proto/batch.h"
+
+static void job_free_cb(void *p)
+{
+	batch_job_free(p);
+}
+
+void app_http_own(struct conn *c, struct batch_job *j)
+{
+	c->http->api = j;
+	c->http->api_free = job_free_cb;
+}
 
 bool app_token_ok(const struct conn *c)
 {

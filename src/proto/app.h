@@ -13,6 +13,7 @@
 
 #include "net/conn.h"
 #include "net/server.h"
+#include "proto/rules.h"
 
 struct config;
 struct run_engine;
@@ -20,6 +21,8 @@ struct lang_table;
 struct sandbox;
 struct auth;
 struct cluster;
+struct judge0;
+struct batch_job;
 
 struct app {
 	const struct config *cfg;
@@ -28,12 +31,23 @@ struct app {
 	struct sandbox *sb;		/* for health: its features */
 	const struct auth *auth;	/* API tokens */
 	struct cluster *cluster;	/* cluster mode (--redis), or NULL */
+	struct judge0 *judge0;		/* Judge0 submissions, or NULL */
 };
 
 static inline struct app *app_of(const struct conn *c)
 {
 	return (struct app *)c->srv->app;
 }
+
+/* What the pure parsers need of the app. */
+static inline struct api_ctx app_api_ctx(const struct app *a)
+{
+	return (struct api_ctx){ .langs = a->langs, .engine = a->engine };
+}
+
+/* Hands 'j' to the HTTP request of c: freed with it (which kills a run
+ * still going as an orphan). */
+void app_http_own(struct conn *c, struct batch_job *j);
 
 /* Whether the request (HTTP or a WebSocket upgrade) carries a valid API
  * token in Authorization or X-Api-Token, or none is configured. */

@@ -25,5 +25,7 @@ extern const struct http_route proto_routes[];
  * WebSocket dialect (clients go to gateways). */
 extern const struct http_route proto_routes_worker[];
 extern const struct ws_dialect *const proto_dialects_none[];
+/* the same, plus Judge0's paths at the root (--judge0-root) */
+extern const struct http_route proto_routes_judge0_root[];
 
 #endif

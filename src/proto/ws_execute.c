@@ -17,6 +17,8 @@
 #include "net/conn.h"
 #include "net/ws.h"
 #include "proto/app.h"
+#include "proto/batch.h"
+#include "proto/parse.h"
 #include "proto/routes.h"
 #include "proto/stream.h"
 
@@ -141,41 +143,30 @@ static void error(struct conn *c, const char *msg)
 static void do_execute(struct conn *c, json_t *msg)
 {
 	struct exec *x = exec_of(c);
-	json_t *code = json_object_get(msg, "code");
-	json_t *lang = json_object_get(msg, "language");
+	struct api_ctx ctx = app_api_ctx(app_of(c));
+	struct api_err e;
+	struct batch_job *j;
 	struct run *run;
-	char text[256];
 	int err;
 
 	if (x->st.sub.run || x->start_ns) {
 		error(c, "a program is already running on this connection");
 		return;
 	}
-	if (!json_is_string(code)) {
-		error(c, "'code' must be a string");
-		return;
-	}
-	if (lang && !json_is_null(lang) && !json_is_string(lang)) {
-		error(c, "'language' must be a string");
-		return;
-	}
-	const char *name = json_is_string(lang) ? json_string_value(lang)
-						: "python";
-	const struct lang *l = lang_find(app_of(c)->langs, name);
-	if (!l || !l->available) {
-		snprintf(text, sizeof(text), "unsupported language '%.64s'", name);
-		error(c, text);
+	if (!(j = parse_seed(&ctx, msg, PARSE_SEED_WS, &e))) {
+		error(c, e.message);
 		return;
 	}
 	struct run_request req = {
-		.lang = l,
-		.code = json_string_value(code),
-		.code_len = json_string_length(code),
+		.lang = j->lang,
+		.files = j->files,
+		.nfiles = j->nfiles,
 		.mode = RUN_PIPES,
 		.keep_stdin = true,
 	};
 	x->start_ns = now_ns();
 	err = run_start(app_of(c)->engine, &req, &x->st.sub, &run);
+	batch_job_free(j);	/* run_start copied what it needs */
 	if (err) {
 		x->start_ns = 0;
 		error(c, err == -EAGAIN ? "the server is busy; try again shortly"

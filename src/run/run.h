@@ -145,7 +145,8 @@ struct run_request {
 	const char *code;	/* the entry file's text (or use 'files') */
 	size_t code_len;
 	/* Instead of 'code': one or more files, the first is the entry point
-	 * (written under the language's file name), the others keep theirs. */
+	 * (named as run_entry_name() says), the others keep their names,
+	 * relative paths (sandbox_path_ok()) that do not clash. */
 	const struct sandbox_file *files;
 	size_t nfiles;
 	const char *const *args;	/* program arguments, NULL-terminated */
@@ -255,6 +256,10 @@ const char *run_start_error(int err);
 /* Whether a run_start() error may go away if the client retries later
  * (busy, the cluster unreachable): HTTP APIs answer 503. */
 bool run_start_retryable(int err);
+/* The name the entry file is written under: 'given' when the language's
+ * commands name it by {file} (lang.entry_named) and it is not empty, else
+ * the language's 'file'. Pure. */
+const char *run_entry_name(const struct lang *l, const char *given);
 /* The run step's fields of a result (status, code, times, output sizes)
  * as a step result, the shape every API reports steps in. */
 void run_main_step(const struct run_result *r, struct run_step_result *s);

@@ -46,11 +46,28 @@ struct sandbox_limits {
 
 /* One file written into the work dir before the program starts. */
 struct sandbox_file {
-	const char *name;	/* relative, no "..", no leading '/' */
+	const char *name;	/* a relative path: sandbox_path_ok() */
 	const void *data;
 	size_t len;
 	unsigned mode;		/* e.g. 0644, 0755 */
 };
+
+#define SANDBOX_FILES_MAX 256	/* files of one spec */
+#define SANDBOX_PATH_MAX 1024	/* one file's relative path, bytes */
+#define SANDBOX_DEPTH_MAX 16	/* directories in one path */
+
+/*
+ * The one rule for the name of a file written into the work dir: a
+ * relative path of 1..SANDBOX_PATH_MAX bytes, components separated by
+ * single '/' (no leading or trailing one), none empty, "." or "..", none
+ * longer than 255 bytes, at most SANDBOX_DEPTH_MAX directories, and no
+ * control characters. Parent directories are created; nothing is ever
+ * followed through a symlink. Pure.
+ */
+bool sandbox_path_ok(const char *path, size_t len);
+/* Whether two paths cannot both be written: the same, or one is a
+ * directory of the other ("pkg" and "pkg/mod.py"). Pure. */
+bool sandbox_paths_clash(const char *a, const char *b);
 
 struct sandbox_spec {
 	const char *const *argv;	/* NULL-terminated; argv[0] absolute */

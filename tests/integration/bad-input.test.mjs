@@ -173,10 +173,10 @@ test('HTTP: bad bodies get 4xx JSON errors', async () => {
     ['language is a number', () => postJSON(u, { code: 'print(1)', language: 3 }), 400],
     ['run_code invalid JSON', () => postJSON(srv.url + '/run_code', 'nope'), 400],
     ['body over --max-body-bytes', () => postJSON(u, { code: '#' + 'x'.repeat(MAX_BODY + 100) }), 413],
-    ['chunked body without Content-Length', () => httpRequest(u, {
+    ['chunked body over --max-body-bytes', () => httpRequest(u, {
       method: 'POST', headers: { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' },
-      body: JSON.stringify({ code: 'print(1)' }),
-    }), 411],
+      body: JSON.stringify({ code: '#' + 'x'.repeat(MAX_BODY + 100) }),
+    }), 413],
     ['unknown API path', () => httpRequest(srv.url + '/api/nope'), 404],
     ['POST to unknown API path', () => postJSON(srv.url + '/api/nope', { code: 'x' }), 404],
     ['DELETE /api/execute', () => httpRequest(u, { method: 'DELETE' }), 405],
@@ -194,6 +194,13 @@ test('HTTP: bad bodies get 4xx JSON errors', async () => {
   await bystanderAlive();
   const ok = await postJSON(u, { code: "print('fine')" });
   assert.equal(ok.json?.output, 'fine\n');
+  // a chunked body is a body (issue 12), decoded and run
+  const chunked = await httpRequest(u, {
+    method: 'POST', headers: { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' },
+    body: JSON.stringify({ code: "print('chunked')" }),
+  });
+  assert.equal(chunked.status, 200, chunked.text);
+  assert.equal(chunked.json?.output, 'chunked\n');
 });
 
 test('raw TCP garbage gets a 4xx or a close, and nothing else breaks', async () => {

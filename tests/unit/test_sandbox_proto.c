@@ -134,8 +134,11 @@ static void test_encode_refuses_bad_specs(void **state)
 	static const char *const none[] = {NULL};
 	static const char *const badenv[] = {"NOEQUALS", NULL};
 	static const char *const badenv2[] = {"=x", NULL};
+	/* subdirectories are fine ("pkg/mod.py"); these are not */
 	static const char *const names[] = {"",	   ".",	   "..",
-					    "a/b", "/abs", "../x"};
+					    "a//b", "/abs", "../x", "a/",
+					    "a/../b", "a/./b", "a\x01b",
+					    "a/b/c/d/e/f/g/h/i/j/k/l/m/n/o/p/q/r"};
 
 	s = good_spec();
 	s.argv = rel;
@@ -164,6 +167,26 @@ static void test_encode_refuses_bad_specs(void **state)
 	s = good_spec();
 	s.nfiles = SB_MAX_FILES + 1;
 	assert_int_equal(sb_spec_encode(&s, &buf, &len), -E2BIG);
+	{
+		struct sandbox_file f = {"pkg/sub/mod.py", "x", 1, 0644};
+		s = good_spec();
+		s.files = &f;
+		s.nfiles = 1;
+		assert_int_equal(sb_spec_encode(&s, &buf, &len), 0);
+		free(buf);
+	}
+}
+
+static void test_paths(void **state)
+{
+	assert_true(sandbox_path_ok("main.c", 6));
+	assert_true(sandbox_path_ok("pkg/mod.py", 10));
+	assert_false(sandbox_path_ok("pkg/../x", 8));
+	assert_true(sandbox_paths_clash("a", "a"));
+	assert_true(sandbox_paths_clash("pkg", "pkg/mod.py"));
+	assert_true(sandbox_paths_clash("pkg/mod.py", "pkg"));
+	assert_false(sandbox_paths_clash("pkg", "pkg2/x"));
+	assert_false(sandbox_paths_clash("pkg/a", "pkg/b"));
 }
 
 static void test_decode_refuses_duplicates(void **state)
@@ -394,6 +417,7 @@ int main(void)
 	    cmocka_unit_test(test_truncated_and_corrupted),
 	    cmocka_unit_test(test_trailing_bytes_refused),
 	    cmocka_unit_test(test_encode_refuses_bad_specs),
+	    cmocka_unit_test(test_paths),
 	    cmocka_unit_test(test_decode_refuses_duplicates),
 	    cmocka_unit_test(test_name_ok),
 	    cmocka_unit_test(test_msg_check),
