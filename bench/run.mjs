@@ -10,6 +10,7 @@ import * as echo from './echo-latency.mjs';
 import * as tput from './throughput.mjs';
 import * as idle from './idle-memory.mjs';
 import * as batch from './batch.mjs';
+import * as cluster from './cluster.mjs';
 
 const rows = [];
 const parts = [
@@ -17,6 +18,7 @@ const parts = [
   ['throughput', () => tput.run({ mb: Number(process.env.BENCH_MB || 200) })],
   ['idle memory', () => idle.run({ n: Number(process.env.BENCH_CONNS || 1000) })],
   ['batch API', () => batch.run({ n: Number(process.env.BENCH_BATCH_N || 100) })],
+  ['cluster mode', () => cluster.run({ n: Number(process.env.BENCH_CLUSTER_N || 200) })],
 ];
 for (const [name, fn] of parts) {
   process.stderr.write(`bench: ${name}...\n`);
