@@ -213,6 +213,14 @@ int main(int argc, char **argv)
 	}
 	log_set_level(g.cfg.log_level);
 	signal(SIGPIPE, SIG_IGN);
+	if (g.cfg.redis_url) {	/* before anything starts: a clear error */
+		struct redis_url u;
+		char uerr[256];
+		if (redis_url_parse(g.cfg.redis_url, &u, uerr, sizeof(uerr))) {
+			fprintf(stderr, "coderoom: --redis: %s\n", uerr);
+			return 2;
+		}
+	}
 
 	if (!g.cfg.web_root)
 		g.cfg.web_root = beside_exe("web/dist", webdir, sizeof(webdir));

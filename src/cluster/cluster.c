@@ -92,6 +92,12 @@ static void update_langs(struct cluster *c)
 
 	if (c->role != CLUSTER_GATEWAY)
 		return;	/* role all: this node's own probe says */
+	if (!node_workers(&c->nodes)) {
+		/* nobody to ask: a run is told "no worker is up" instead */
+		for (size_t i = 0; i < c->langs->n; i++)
+			c->langs->v[i].available = true;
+		return;
+	}
 	for (size_t i = 0; i < c->langs->n; i++) {
 		struct lang *l = &c->langs->v[i];
 		char v[64];
@@ -387,10 +393,12 @@ int cluster_init(struct cluster *c, uv_loop_t *loop,
 	if (cluster_is_gateway(c)) {
 		if (!(c->remote = remote_new(c)))
 			return -ENOMEM;
-		if (c->role == CLUSTER_GATEWAY)	/* until workers say */
+		/* until the workers say what they run, every language is
+		 * taken: a run then finds out what is wrong (Redis down, no
+		 * worker) rather than a language "missing" on this gateway */
+		if (c->role == CLUSTER_GATEWAY)
 			for (size_t i = 0; i < langs->n; i++)
-				langs->v[i].available = false;
-		update_langs(c);
+				langs->v[i].available = true;
 	}
 	uv_timer_init(loop, &c->timer);
 	c->timer.data = c;
