@@ -30,9 +30,11 @@ SRCS    := $(wildcard src/*.c src/*/*.c)
 OBJS    := $(SRCS:%.c=$(B)/%.o)
 LIBOBJS := $(filter-out $(B)/src/main.o,$(OBJS))
 UNIT    := $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/test_*.c))
-# src/room/ is pure (libc + jansson): the programs that use only it link
-# only it, which also keeps it that way.
-ROOMOBJS := $(filter $(B)/src/room/%,$(OBJS))
+# The collab authority in src/room/ (changeset, utext, collab) is pure
+# (libc + jansson): the programs that use only it link only it, which also
+# keeps it that way. (The rest of src/room/, the rooms, uses run/ and
+# store/.)
+ROOMOBJS := $(addprefix $(B)/src/room/,changeset.o utext.o collab.o)
 
 .PHONY: all setup web run test unit bench fuzz format clean languages
 all: $(B)/coderoom

@@ -11,6 +11,7 @@ import * as tput from './throughput.mjs';
 import * as idle from './idle-memory.mjs';
 import * as batch from './batch.mjs';
 import * as cluster from './cluster.mjs';
+import * as rooms from './rooms.mjs';
 
 const rows = [];
 const parts = [
@@ -19,6 +20,7 @@ const parts = [
   ['idle memory', () => idle.run({ n: Number(process.env.BENCH_CONNS || 1000) })],
   ['batch API', () => batch.run({ n: Number(process.env.BENCH_BATCH_N || 100) })],
   ['cluster mode', () => cluster.run({ n: Number(process.env.BENCH_CLUSTER_N || 200) })],
+  ['rooms', () => rooms.run({ n: Number(process.env.BENCH_ROOM_PUSHES || 1000) })],
 ];
 for (const [name, fn] of parts) {
   process.stderr.write(`bench: ${name}...\n`);

@@ -37,10 +37,13 @@
 #include "proto/app.h"
 #include "proto/auth.h"
 #include "proto/routes.h"
+#include "room/room.h"
+#include "room/room_sqlite.h"
 #include "run/cache.h"
 #include "run/lang.h"
 #include "run/run.h"
 #include "sandbox/sandbox.h"
+#include "store/store.h"
 
 #define WEBROOT_MAX (64u * 1024 * 1024)
 
@@ -54,6 +57,9 @@ static struct {
 	struct cache cache;
 	struct auth auth;
 	struct webroot web;
+	struct store store;
+	struct room_store room_store;
+	struct rooms rooms;
 	struct sandbox *sb;
 	struct cluster cluster;
 	bool clustered;			/* --redis */
@@ -140,6 +146,7 @@ static void finalize(void)
 		g.sb = NULL;
 		g.app.sb = NULL;
 	}
+	rooms_release(&g.rooms);
 	/* every exit is delivered: what is left of Judge0's is waiting */
 	judge0_close(g.app.judge0);
 	g.app.judge0 = NULL;
@@ -175,6 +182,9 @@ static void on_shutdown_tick(uv_timer_t *t)
 	uint64_t waited = server_now_ms() - g.phase_start;
 
 	if (g.phase == 1 && (g.engine.active == 0 || waited > 3000)) {
+		/* every member hears "removed {closing}" before its close
+		 * frame; every open room leaves a snapshot */
+		rooms_release(&g.rooms);
 		server_begin_shutdown(&g.srv);
 		g.phase = 2;
 		g.phase_start = server_now_ms();
@@ -356,9 +366,30 @@ engine:
 			 strerror(-err));
 	else
 		g.engine.cache = &g.cache;
-	/* Judge0's submissions, in the database (after the drop, too) */
+	/* the database too: its files belong to the service user */
+	if ((err = store_open(&g.store, g.cfg.data_dir))) {
+		log_error("main: cannot open the database in '%s': %s",
+			  g.cfg.data_dir, strerror(-err));
+		goto out_server;
+	}
+	if ((err = store_checkpoints_start(&g.store, &g.loop)))
+		log_warn("main: checkpoints stay on the loop: %s", strerror(-err));
+	struct room_limits rl;
+	room_limits_default(&rl);
+	rl.doc_bytes = (size_t)g.cfg.room_doc_bytes;
+	rl.log = (size_t)g.cfg.room_log;
+	rl.chat_bytes = (size_t)g.cfg.room_chat_bytes;
+	rl.members = g.cfg.room_members;
+	rl.rooms = g.cfg.max_rooms;
+	rl.stored_rooms = g.cfg.max_stored_rooms;
+	rl.rate = g.cfg.room_rate;
+	rl.snapshot_every = g.cfg.room_snapshot_every;
+	room_sqlite_init(&g.room_store, &g.store);
+	rooms_init(&g.rooms, &g.room_store, &rl, &g.engine, &g.langs);
+	g.app.rooms = &g.rooms;
+	/* Judge0's submissions, in the same database */
 	struct judge0_options jo = {
-		.data_dir = g.cfg.data_dir,
+		.store = &g.store,
 		.keep_ms = g.cfg.judge0_keep_s * 1000,
 		.callback_hosts = g.cfg.callback_hosts,
 		.callback_private = g.cfg.callback_private,
@@ -403,6 +434,7 @@ out_loop:
 	webroot_release(&g.web);
 	lang_table_release(&g.langs);
 	cache_close(&g.cache);
+	store_close(&g.store);
 	auth_release(&g.auth);
 	log_info("main: bye");
 	return rc;

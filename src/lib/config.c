@@ -64,6 +64,20 @@ static const char usage[] =
 "  --allow-weak-sandbox      run code even where the host cannot give every\n"
 "                            isolation feature (the missing ones are logged)\n"
 "\n"
+"Rooms (shared documents; kept in DIR/coderoom.db):\n"
+"  --room-doc-bytes N        largest document, UTF-8 bytes (default 524288;\n"
+"                            keep it well under --max-message-bytes)\n"
+"  --room-log N              updates kept for reconnecting clients, >= 100\n"
+"                            (default 1000)\n"
+"  --room-chat-bytes N       longest chat line, bytes (default 2000)\n"
+"  --room-members N          members connected to one room (default 50)\n"
+"  --max-rooms N             rooms open (in memory) at once (default 1000)\n"
+"  --max-stored-rooms N      rooms in the database (default 100000)\n"
+"  --room-rate N             room messages a second per member (default 50)\n"
+"  --room-snapshot-every N   updates between snapshots (default 100)\n"
+"  --ws-ping-ms N            ping a silent WebSocket after N ms (default 2500)\n"
+"  --ws-timeout-ms N         close a WebSocket silent for N ms (default 10000)\n"
+"\n"
 "Cluster mode (docs/operations.md, \"Cluster\"):\n"
 "  --redis URL               join the cluster of this Redis:\n"
 "                            redis://[:PASSWORD@]HOST[:PORT][/DB]\n"
@@ -71,6 +85,7 @@ static const char usage[] =
 "                            or all (both; the default)\n"
 "  --node-id ID              this node's name in the cluster (default:\n"
 "                            hostname-pid; letters, digits, '.', '_', '-')\n"
+"\n"
 "  --help                    this text\n"
 "  --version                 the version\n";
 
@@ -80,7 +95,10 @@ enum {
 	OPT_BOUT, OPT_GRACE, OPT_MSG, OPT_BODY, OPT_RUNS, OPT_CCPU, OPT_CWALL,
 	OPT_CMEM, OPT_CACHE, OPT_APICONC, OPT_APIQ, OPT_WEAK, OPT_HELP,
 	OPT_VERSION, OPT_TOKEN, OPT_TOKENFILE, OPT_J0ROOT, OPT_J0KEEP,
-	OPT_CBALLOW, OPT_CBPRIV, OPT_REDIS, OPT_ROLE, OPT_NODE,
+	OPT_CBALLOW, OPT_CBPRIV,
+	OPT_RDOC, OPT_RLOG, OPT_RCHAT, OPT_RMEMBERS, OPT_MAXROOMS,
+	OPT_MAXSTORED, OPT_RRATE, OPT_RSNAP, OPT_WSPING, OPT_WSTIMEOUT,
+	OPT_REDIS, OPT_ROLE, OPT_NODE,
 };
 
 static const struct option options[] = {
@@ -117,6 +135,16 @@ static const struct option options[] = {
 	{ "judge0-keep-s", required_argument, NULL, OPT_J0KEEP },
 	{ "callback-allow", required_argument, NULL, OPT_CBALLOW },
 	{ "callback-allow-private", no_argument, NULL, OPT_CBPRIV },
+	{ "room-doc-bytes", required_argument, NULL, OPT_RDOC },
+	{ "room-log", required_argument, NULL, OPT_RLOG },
+	{ "room-chat-bytes", required_argument, NULL, OPT_RCHAT },
+	{ "room-members", required_argument, NULL, OPT_RMEMBERS },
+	{ "max-rooms", required_argument, NULL, OPT_MAXROOMS },
+	{ "max-stored-rooms", required_argument, NULL, OPT_MAXSTORED },
+	{ "room-rate", required_argument, NULL, OPT_RRATE },
+	{ "room-snapshot-every", required_argument, NULL, OPT_RSNAP },
+	{ "ws-ping-ms", required_argument, NULL, OPT_WSPING },
+	{ "ws-timeout-ms", required_argument, NULL, OPT_WSTIMEOUT },
 	{ "redis", required_argument, NULL, OPT_REDIS },
 	{ "role", required_argument, NULL, OPT_ROLE },
 	{ "node-id", required_argument, NULL, OPT_NODE },
@@ -201,6 +229,16 @@ enum config_result config_parse(struct config *cfg, int argc, char **argv)
 	cfg->api_concurrency = (unsigned)(ncpu > 0 ? ncpu : 1);
 	cfg->api_queue = 64;
 	cfg->judge0_keep_s = 86400;
+	cfg->room_doc_bytes = 512 * 1024;	/* fits a 1 MiB message as JSON */
+	cfg->room_log = 1000;
+	cfg->room_chat_bytes = 2000;
+	cfg->room_members = 50;
+	cfg->max_rooms = 1000;
+	cfg->max_stored_rooms = 100000;
+	cfg->room_rate = 50;
+	cfg->room_snapshot_every = 100;
+	cfg->ws_ping_ms = 2500;
+	cfg->ws_timeout_ms = 10000;
 
 	if (env_port && *env_port) {
 		char dummy[8];
@@ -338,6 +376,37 @@ enum config_result config_parse(struct config *cfg, int argc, char **argv)
 				cfg->api_queue = v > 100000 ? 100000 : (unsigned)v;
 				break;
 			case OPT_J0KEEP: cfg->judge0_keep_s = v; break;
+			case OPT_RDOC:
+				cfg->room_doc_bytes = v > (64u << 20) ? 64u << 20 : v;
+				break;
+			case OPT_RLOG:
+				if (v < 100) {	/* a push holds up to 100 */
+					fprintf(stderr, "coderoom: --room-log "
+						"wants at least 100 (one push "
+						"may hold 100 updates)\n");
+					return CONFIG_ERROR;
+				}
+				cfg->room_log = v > 1000000 ? 1000000 : v;
+				break;
+			case OPT_RCHAT:
+				cfg->room_chat_bytes = v > 65536 ? 65536 : v;
+				break;
+			case OPT_RMEMBERS:
+				cfg->room_members = v > 10000 ? 10000 : (unsigned)v;
+				break;
+			case OPT_MAXROOMS:
+				cfg->max_rooms = v > 1000000 ? 1000000 : (unsigned)v;
+				break;
+			case OPT_MAXSTORED: cfg->max_stored_rooms = v; break;
+			case OPT_RRATE:
+				cfg->room_rate = v > 100000 ? 100000 : (unsigned)v;
+				break;
+			case OPT_RSNAP:
+				cfg->room_snapshot_every = v > 1000000 ? 1000000 :
+							   (unsigned)v;
+				break;
+			case OPT_WSPING: cfg->ws_ping_ms = v; break;
+			case OPT_WSTIMEOUT: cfg->ws_timeout_ms = v; break;
 			}
 		}
 	}

@@ -40,6 +40,19 @@ struct config {
 	uint64_t judge0_keep_s;		/* a finished submission's lifetime */
 	const char *callback_hosts[16];	/* --callback-allow, NULL-terminated */
 	bool callback_private;		/* callbacks may reach private addrs */
+	/* rooms (room/room.h: struct room_limits) */
+	uint64_t room_doc_bytes;	/* a document's UTF-8 bytes */
+	uint64_t room_log;		/* updates kept for reconnects */
+	uint64_t room_chat_bytes;	/* a chat line */
+	unsigned room_members;		/* members connected to a room */
+	unsigned max_rooms;		/* rooms open at once */
+	uint64_t max_stored_rooms;	/* rooms in the database */
+	unsigned room_rate;		/* room messages a second a member */
+	unsigned room_snapshot_every;	/* updates between snapshots */
+	/* WebSocket liveness: a ping after this much silence, a close
+	 * after --ws-timeout-ms without anything from the peer */
+	uint64_t ws_ping_ms;
+	uint64_t ws_timeout_ms;
 };
 
 enum config_result { CONFIG_OK, CONFIG_EXIT_OK, CONFIG_ERROR };

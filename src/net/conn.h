@@ -49,6 +49,11 @@ struct conn {
 	uint16_t close_code;
 	char close_reason[64];
 
+	uint64_t last_rx_ms;		/* anything from the peer (pongs too) */
+	bool ping_due;			/* write a ping before the next frame */
+	bool ping_sent;			/* one is out, not answered yet */
+	bool dead;			/* silent too long: close at once */
+
 	uint64_t rate_window_ms;	/* control-message rate limiting */
 	unsigned rate_count;
 

@@ -385,6 +385,19 @@ static const char *method_name(enum http_method m)
 	}
 }
 
+/*
+ * The Content-Security-Policy of every page (the IDE, in a room or not):
+ * scripts only from this server and never inline, so a member's name or
+ * chat line can never run code in another member's browser, even if a
+ * page showed it as markup by mistake. Styles: see docs/operations.md
+ * ("Content-Security-Policy") for why style elements are allowed.
+ */
+static const char page_policy[] =
+	"Content-Security-Policy: default-src 'none'; script-src 'self'; "
+	"style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+	"font-src 'self'; connect-src 'self'; manifest-src 'self'; "
+	"base-uri 'none'; form-action 'self'; frame-ancestors 'self'\r\n";
+
 static int finish_transaction(struct conn *c)
 {
 	bool close_after = c->http->close_after;
@@ -413,10 +426,13 @@ int http_on_writeable(struct conn *c)
 			"X-Content-Type-Options: nosniff\r\n"
 			"Referrer-Policy: no-referrer\r\n"
 			"X-Frame-Options: SAMEORIGIN\r\n";
+		bool html = h->content_type &&
+			    strncmp(h->content_type, "text/html", 9) == 0;
 		if (lws_add_http_common_headers(c->wsi, h->status,
 						h->content_type, h->resp_len,
 						&p, end) ||
 		    add_headers(c->wsi, security, &p, end) ||
+		    (html && add_headers(c->wsi, page_policy, &p, end)) ||
 		    add_headers(c->wsi, h->headers, &p, end))
 			return -1;
 		if (h->close_after &&

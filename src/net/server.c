@@ -97,6 +97,18 @@ static int ws_writeable(struct conn *c)
 {
 	struct outq_frame *f = outq_peek(&c->q);
 
+	if (c->dead)
+		return -1;
+	if (c->ping_due && !c->close_sent) {
+		/* with a payload: lws 4.1 calls back for no empty pong */
+		unsigned char ping[LWS_PRE + 4] = { [LWS_PRE] = 'p', 'i', 'n', 'g' };
+		c->ping_due = false;
+		if (lws_write(c->wsi, ping + LWS_PRE, 4, LWS_WRITE_PING) < 0)
+			return -1;
+		if (f || c->closing)
+			lws_callback_on_writable(c->wsi);
+		return 0;
+	}
 	if (f) {
 		enum lws_write_protocol proto =
 			f->kind == OUTQ_BINARY ? LWS_WRITE_BINARY : LWS_WRITE_TEXT;
@@ -234,6 +246,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason,
 		c->ws = true;
 		s->connections++;
 		link_conn(s, c);
+		c->last_rx_ms = server_now_ms();
 		log_info("conn %llu: websocket %s from %s",
 			 (unsigned long long)c->id, d->path, c->peer);
 		d->open(c);
@@ -241,8 +254,19 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason,
 	}
 
 	case LWS_CALLBACK_RECEIVE:
-		if (c && c->srv && c->ws && !c->closing)
-			ws_receive(c, in, len);
+		if (c && c->srv && c->ws) {
+			c->last_rx_ms = server_now_ms();
+			c->ping_sent = false;
+			if (!c->closing)
+				ws_receive(c, in, len);
+		}
+		return 0;
+
+	case LWS_CALLBACK_RECEIVE_PONG:
+		if (c && c->srv && c->ws) {
+			c->last_rx_ms = server_now_ms();
+			c->ping_sent = false;
+		}
 		return 0;
 
 	case LWS_CALLBACK_SERVER_WRITEABLE:
@@ -273,6 +297,32 @@ static void lws_log(int level, const char *line)
 		log_warn("lws: %.*s", (int)n, line);
 	else
 		log_debug("lws: %.*s", (int)n, line);
+}
+
+/* Pings silent WebSockets and drops the ones that stay silent. */
+static void on_sweep(uv_timer_t *t)
+{
+	struct server *s = t->data;
+	uint64_t now = server_now_ms();
+
+	for (struct conn *c = s->conns; c; c = c->next) {
+		uint64_t quiet = now - c->last_rx_ms;
+		if (c->close_sent || c->dead)
+			continue;
+		if (quiet >= s->cfg->ws_timeout_ms) {
+			log_info("conn %llu: no answer from %s for %llu ms: "
+				 "dropped", (unsigned long long)c->id, c->peer,
+				 (unsigned long long)quiet);
+			/* closed from its next WRITEABLE; or, if its send
+			 * buffer is full, by lws's timeout a second later */
+			c->dead = true;
+			lws_callback_on_writable(c->wsi);
+			lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, 1);
+		} else if (quiet >= s->cfg->ws_ping_ms && !c->ping_sent) {
+			c->ping_sent = c->ping_due = true;
+			lws_callback_on_writable(c->wsi);
+		}
+	}
 }
 
 int server_start(struct server *s)
@@ -307,6 +357,18 @@ int server_start(struct server *s)
 	}
 	struct lws_vhost *vh = lws_get_vhost_by_name(s->ctx, "coderoom");
 	s->port = vh ? lws_get_vhost_listen_port(vh) : s->cfg->port;
+	if (s->cfg->ws_ping_ms && s->cfg->ws_timeout_ms) {
+		uint64_t every = s->cfg->ws_ping_ms < 1000 ? s->cfg->ws_ping_ms
+							   : 1000;
+		if (s->cfg->ws_timeout_ms / 4 < every)
+			every = s->cfg->ws_timeout_ms / 4 ? s->cfg->ws_timeout_ms / 4
+							  : 1;
+		uv_timer_init(s->loop, &s->sweep);
+		s->sweep.data = s;
+		uv_timer_start(&s->sweep, on_sweep, every, every);
+		uv_unref((uv_handle_t *)&s->sweep);
+		s->sweep_started = true;
+	}
 	return 0;
 }
 
@@ -319,6 +381,11 @@ void server_begin_shutdown(struct server *s)
 
 void server_stop(struct server *s)
 {
+	if (s->sweep_started) {
+		uv_timer_stop(&s->sweep);
+		uv_close((uv_handle_t *)&s->sweep, NULL);
+		s->sweep_started = false;
+	}
 	if (s->ctx)
 		lws_context_destroy(s->ctx);
 	s->ctx = NULL;

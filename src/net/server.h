@@ -6,6 +6,11 @@
  * without one binds to protocols[0] whatever it asked for). What answers
  * a path is registered by main: the HTTP routes (http.h) and the dialects
  * (ws.h); 'app' is theirs, opaque here.
+ *
+ * Liveness: a WebSocket that has been silent for cfg->ws_ping_ms gets a
+ * ping (ahead of its queue); one silent for cfg->ws_timeout_ms (no pong,
+ * no message) is dropped, so its dialect's closed() runs within seconds
+ * of a network that vanished without a FIN.
  */
 #ifndef CODEROOM_SERVER_H
 #define CODEROOM_SERVER_H
@@ -32,6 +37,8 @@ struct server {
 	const struct ws_dialect *const *dialects; /* NULL-terminated */
 	void *app;			/* what the routes and dialects act on */
 	struct conn *conns;		/* open WebSockets */
+	uv_timer_t sweep;		/* liveness */
+	bool sweep_started;
 	unsigned connections;		/* open HTTP + WebSocket connections */
 	uint64_t next_conn_id;
 	uint64_t start_ms;

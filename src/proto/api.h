@@ -6,6 +6,7 @@
  *   api_runs.c      POST /api/runs (native batch API)
  *   api_piston.c    /api/v2/: runtimes, execute, packages (Piston v2)
  *   api_judge0.c    /judge0/ (and the root paths): Judge0 CE
+ *   api_rooms.c     POST /create_session, GET /editor/ID, GET /api/rooms/ID
  *
  * Each answers with http_reply*() (http.h), at once or when its run ends.
  * routes.c maps the paths to them.
@@ -27,5 +28,8 @@ void api_runs(struct conn *c);
 void api_piston(struct conn *c);
 /* every path under /judge0/, and the root paths with --judge0-root */
 void api_judge0(struct conn *c);
+void api_create_session(struct conn *c);
+void api_editor(struct conn *c);
+void api_rooms(struct conn *c);
 
 #endif

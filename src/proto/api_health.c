@@ -8,6 +8,7 @@
 #include "proto/api.h"
 #include "proto/app.h"
 #include "proto/auth.h"
+#include "room/room.h"
 #include "run/cache.h"
 #include "run/run.h"
 #include "sandbox/sandbox.h"
@@ -123,10 +124,11 @@ void api_health(struct conn *c)
 	const struct app *a = app_of(c);
 	const struct run_engine *e = a->engine;
 	size_t avail = 0;
+	json_t *j;
 
 	for (size_t i = 0; i < a->langs->n; i++)
 		avail += a->langs->v[i].available;
-	json_t *h = json_pack(
+	j = json_pack(
 		"{s:s, s:s, s:I, s:i, s:i, s:I, s:o, s:{s:i, s:i, s:i, s:i},"
 		" s:o, s:{s:i, s:i}, s:b}",
 		"status", "ok",
@@ -142,8 +144,19 @@ void api_health(struct conn *c)
 		"compile_cache", cache_json(e->cache, e),
 		"languages", "available", (int)avail, "total", (int)a->langs->n,
 		"api_tokens", auth_enabled(a->auth));
-	json_object_set_new(h, "cluster", cluster_json(a->cluster, false));
-	http_reply_json(c, 200, h);
+	if (j && a->rooms)
+		json_object_set_new(j, "rooms", json_pack(
+			"{s:i, s:I, s:I, s:I, s:I, s:I, s:I}",
+			"open", (int)a->rooms->open,
+			"loads", (json_int_t)a->rooms->loads,
+			"pushes", (json_int_t)a->rooms->pushes,
+			"updates", (json_int_t)a->rooms->updates,
+			"push_p50_us", (json_int_t)rooms_push_quantile_us(a->rooms, 0.5),
+			"push_p99_us", (json_int_t)rooms_push_quantile_us(a->rooms, 0.99),
+			"push_max_us", (json_int_t)(a->rooms->push_max_ns / 1000)));
+	if (j)
+		json_object_set_new(j, "cluster", cluster_json(a->cluster, false));
+	http_reply_json(c, 200, j);
 }
 
 void api_languages(struct conn *c)

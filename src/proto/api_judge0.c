@@ -70,7 +70,7 @@ struct live {
 struct judge0 {
 	struct app *app;
 	uv_loop_t *loop;
-	struct store store;
+	struct store *store;		/* the server's, not owned */
 	struct judge0_config cfg;
 	struct callback_policy policy;
 	struct callbacks cb;
@@ -144,7 +144,7 @@ static int store_sub(struct judge0 *j0, const struct judge0_sub *s)
 
 	if ((err = judge0_to_row(s, &row)))
 		return err;
-	err = store_judge0_put(&j0->store, &row);
+	err = store_judge0_put(j0->store, &row);
 	judge0_row_release(&row);
 	if (err)
 		log_warn("judge0: cannot store '%s': %s", s->token,
@@ -181,7 +181,7 @@ static int find_sub(struct judge0 *j0, const char *token,
 	}
 	if (strlen(token) != 36)
 		return -ENOENT;
-	if ((err = store_judge0_get(&j0->store, token, &row)))
+	if ((err = store_judge0_get(j0->store, token, &row)))
 		return err;
 	err = judge0_from_row(j0->app->langs, &row, out);
 	store_judge0_release(&row);
@@ -565,7 +565,7 @@ static void destroy(struct judge0 *j0, struct conn *c, const char *token)
 		reply_error(c, 400, msg);
 		return;
 	}
-	if ((err = store_judge0_delete(&j0->store, token)) && err != -ENOENT) {
+	if ((err = store_judge0_delete(j0->store, token)) && err != -ENOENT) {
 		judge0_sub_release(&s);
 		reply_error(c, 500, strerror(-err));
 		return;
@@ -837,7 +837,7 @@ static void on_sweep(uv_timer_t *t)
 
 	if (j0->closing)
 		return;
-	if (store_judge0_expire(&j0->store, now_ms() - (int64_t)j0->keep_ms,
+	if (store_judge0_expire(j0->store, now_ms() - (int64_t)j0->keep_ms,
 				&n) == 0 && n)
 		log_info("judge0: %u submissions expired", n);
 	/* the ones that found the queue full (after a restart) */
@@ -872,16 +872,14 @@ struct judge0 *judge0_open(struct app *app, uv_loop_t *loop,
 	struct judge0 *j0 = calloc(1, sizeof(*j0));
 	struct api_ctx ctx = app_api_ctx(app);
 	unsigned n = 0;
-	int err;
 
 	if (!j0)
 		return NULL;
 	j0->app = app;
 	j0->loop = loop;
 	j0->keep_ms = o->keep_ms;
-	if ((err = store_open(&j0->store, o->data_dir))) {
-		log_error("judge0: no database in '%s': %s", o->data_dir,
-			  strerror(-err));
+	if (!(j0->store = o->store) || !j0->store->db) {
+		log_error("judge0: no database");
 		free(j0);
 		return NULL;
 	}
@@ -893,7 +891,7 @@ struct judge0 *judge0_open(struct app *app, uv_loop_t *loop,
 	callbacks_init(&j0->cb, loop, &j0->policy);
 	judge0_config_init(&j0->cfg, &ctx);
 	j0->cfg.enable_callbacks = o->callback_hosts && o->callback_hosts[0];
-	store_judge0_unfinished(&j0->store, on_unfinished, j0);
+	store_judge0_unfinished(j0->store, on_unfinished, j0);
 	for (struct live *l = j0->live; l; l = l->next)
 		n++;
 	if (n)
@@ -927,6 +925,5 @@ void judge0_close(struct judge0 *j0)
 	judge0_shutdown(j0);
 	while (j0->live)
 		live_free(j0->live);
-	store_close(&j0->store);
 	uv_close((uv_handle_t *)&j0->sweep, on_sweep_closed);
 }

@@ -2,8 +2,8 @@
  * api_judge0.h - the Judge0 CE service: submissions kept in SQLite, run
  * through the same admission control as every API run, answered by token.
  *
- * main opens it after the privilege drop (the database belongs to the
- * service user) and registers it in struct app; api_judge0() (api.h)
+ * main opens it after the database (the server's one store, which
+ * outlives it) and registers it in struct app; api_judge0() (api.h)
  * answers its HTTP paths. Submissions left waiting or running by a stop
  * are run again when it opens; finished ones expire 'keep_ms' after they
  * finished.
@@ -18,9 +18,10 @@
 
 struct app;
 struct judge0;
+struct store;
 
 struct judge0_options {
-	const char *data_dir;		/* the database: DATA_DIR/coderoom.db */
+	struct store *store;		/* the server's database (not owned) */
 	uint64_t keep_ms;		/* a finished submission's lifetime */
 	const char *const *callback_hosts;	/* NULL-terminated, or NULL */
 	bool callback_private;		/* loopback/private addresses too */

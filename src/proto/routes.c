@@ -23,7 +23,10 @@ const struct ws_dialect *const proto_dialects[] = {
 	{ "/api/runs", false, HTTP_POST, api_runs, false }, \
 	{ "/api/v2/", true, ANY, api_piston, true }, \
 	{ "/judge0/", true, ANY, api_judge0, false }, \
-	{ "/judge0", false, ANY, api_judge0, false }
+	{ "/judge0", false, ANY, api_judge0, false }, \
+	{ "/create_session", false, HTTP_POST, api_create_session, false }, \
+	{ "/editor/", true, HTTP_GET, api_editor, false }, \
+	{ "/api/rooms/", true, HTTP_GET, api_rooms, false }
 
 const struct http_route proto_routes[] = {
 	COMMON_ROUTES,

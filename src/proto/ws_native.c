@@ -5,7 +5,8 @@
  * re-attached to. Terminal bytes travel as binary frames tagged with their
  * stream; everything else is JSON. Back-pressure: the run is paused while
  * this socket's queue, or (with "ack": true) the client's unacknowledged
- * bytes, are above the high watermark.
+ * bytes, are above the high watermark. The room messages, and the run
+ * messages of a connection in a room, are ws_room.c's.
  */
 #include <errno.h>
 #include <signal.h>
@@ -18,17 +19,11 @@
 #include "net/conn.h"
 #include "net/ws.h"
 #include "proto/app.h"
+#include "proto/native.h"
 #include "proto/report.h"
 #include "proto/routes.h"
 #include "proto/stream.h"
 
-/* A connection's state (c->proto). */
-struct native {
-	struct stream st;	/* the run it started or re-attached to */
-	bool attaching;		/* replaying the scrollback of an attach */
-};
-
-#define native_of(c) ((struct native *)(c)->proto)
 #define native_of_sub(subp) \
 	((struct native *)((char *)stream_of(subp) - offsetof(struct native, st)))
 
@@ -255,6 +250,53 @@ static void do_run(struct conn *c, json_t *msg)
 				    "limits", limits_json(run_limits(run))));
 }
 
+/* A room member fell behind the room's run: detached until it catches up. */
+static void on_lagged(struct stream *st)
+{
+	conn_send_json(st->c, json_pack("{s:s, s:s}", "type", "lagging", "run",
+					st->run_id));
+}
+
+/* ... and caught up: the scrollback again, then live output. */
+static void on_caught_up(struct stream *st)
+{
+	struct run *run = run_find(app_of(st->c)->engine, st->run_id);
+
+	if (!run) {
+		conn_send_error(st->c, "no_such_run", "run", "the run ended "
+				"while this connection was behind");
+		return;
+	}
+	native_watch(st->c, run, true, NULL);
+}
+
+void native_watch(struct conn *c, struct run *run, bool replay,
+		  const char *by)
+{
+	struct native *nc = native_of(c);
+
+	stream_reset(&nc->st, nc->ack);
+	nc->st.shared = true;
+	nc->st.lagged = on_lagged;
+	nc->st.caught_up = on_caught_up;
+	snprintf(nc->st.run_id, sizeof(nc->st.run_id), "%s", run_id(run));
+	if (!replay) {
+		json_t *j = json_pack("{s:s, s:s, s:s, s:o}", "type", "started",
+				      "run", nc->st.run_id, "language",
+				      run_lang(run)->id, "limits",
+				      limits_json(run_limits(run)));
+		if (j && by)
+			json_object_set_new(j, "by", json_string(by));
+		conn_send_json(c, j);
+		run_attach(run, &nc->st.sub);
+		return;
+	}
+	nc->attaching = true;
+	run_attach(run, &nc->st.sub);	/* replays the scrollback */
+	if (nc->attaching)
+		send_attached(nc, run_get_state(run));
+}
+
 static void do_attach(struct conn *c, json_t *msg)
 {
 	struct native *nc = native_of(c);
@@ -343,7 +385,10 @@ static void native_message(struct conn *c, const char *p, size_t n,
 					"(terminal input)");
 			return;
 		}
-		do_input(c, p + 1, n - 1);
+		if (nc->member.room)
+			ws_room_input(c, p + 1, n - 1);
+		else
+			do_input(c, p + 1, n - 1);
 		return;
 	}
 	msg = json_loadb(p, n, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
@@ -360,6 +405,8 @@ static void native_message(struct conn *c, const char *p, size_t n,
 	}
 	t = json_string_value(type);
 	if (strcmp(t, "input") && strcmp(t, "ack") && !conn_rate_ok(c))
+		goto out;
+	if (ws_room_message(c, t, msg))
 		goto out;
 	if (strcmp(t, "run") == 0) {
 		do_run(c, msg);
@@ -411,6 +458,7 @@ static void native_closed(struct conn *c)
 
 	if (!nc)
 		return;
+	ws_room_closed(c);
 	stream_release(&nc->st);
 	free(nc);
 	c->proto = NULL;

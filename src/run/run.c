@@ -669,6 +669,11 @@ const struct limits *run_limits(const struct run *r)
 	return &r->run_lim;
 }
 
+const struct lang *run_lang(const struct run *r)
+{
+	return r->lang;
+}
+
 enum run_step run_get_step(const struct run *r)
 {
 	return r->step;

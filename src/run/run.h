@@ -219,6 +219,8 @@ enum run_mode run_get_mode(const struct run *r);
 enum run_step run_get_step(const struct run *r);
 /* The run step's limits. */
 const struct limits *run_limits(const struct run *r);
+/* The language it runs. */
+const struct lang *run_lang(const struct run *r);
 /* The limits of a step for 'l': the server's maxima with the language's
  * overrides, lowered by 'req' (may be NULL). Pure. */
 void run_step_limits(const struct run_engine *e, const struct lang *l,

@@ -5,7 +5,9 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "lib/log.h"
 #include "store/store.h"
@@ -115,6 +117,10 @@ int store_open_path(struct store *s, const char *path)
 	}
 	sqlite3_busy_timeout(s->db, 2000);
 	sqlite3_extended_result_codes(s->db, 1);
+	if (!(s->path = strdup(path))) {
+		store_close(s);
+		return -ENOMEM;
+	}
 	if ((err = exec(s, "PRAGMA journal_mode = WAL", "WAL")) ||
 	    (err = exec(s, "PRAGMA synchronous = NORMAL", "synchronous")) ||
 	    (err = exec(s, "PRAGMA foreign_keys = ON", "foreign keys")) ||
@@ -138,6 +144,15 @@ int store_open(struct store *s, const char *dir)
 
 void store_close(struct store *s)
 {
+	s->closing = true;
+	while (s->ckpt_running && s->loop)	/* its callback clears it */
+		uv_run(s->loop, UV_RUN_ONCE);
+	if (s->ckpt_db) {
+		sqlite3_close(s->ckpt_db);
+		s->ckpt_db = NULL;
+	}
+	free(s->path);
+	s->path = NULL;
 	for (size_t i = 0; i < s->nstmt; i++)
 		sqlite3_finalize(s->stmt[i].st);
 	s->nstmt = 0;
@@ -241,4 +256,87 @@ int store_bind_text(sqlite3_stmt *st, int i, const char *p, size_t n)
 		return -E2BIG;
 	return sqlite3_bind_text(st, i, p ? p : "", (int)n, SQLITE_TRANSIENT) ==
 	       SQLITE_OK ? 0 : -ENOMEM;
+}
+
+/* ---- background checkpoints ---- */
+
+static void ckpt_work(uv_work_t *w)
+{
+	struct store *s = w->data;
+	int rc;
+
+	if (!s->ckpt_db) {
+		rc = sqlite3_open_v2(s->path, &s->ckpt_db,
+				     SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+				     NULL);
+		if (rc != SQLITE_OK) {
+			sqlite3_close(s->ckpt_db);
+			s->ckpt_db = NULL;
+			return;
+		}
+		sqlite3_busy_timeout(s->ckpt_db, 1000);
+	}
+	/* PASSIVE: never waits for the loop's writers, copies what it can */
+	sqlite3_wal_checkpoint_v2(s->ckpt_db, NULL, SQLITE_CHECKPOINT_PASSIVE,
+				  NULL, NULL);
+}
+
+static void ckpt_start(struct store *s);
+
+static void ckpt_done(uv_work_t *w, int status)
+{
+	struct store *s = w->data;
+
+	s->ckpt_running = false;
+	s->checkpoints++;
+	if (!s->ckpt_db)
+		log_warn("store: cannot open '%s' for checkpoints", s->path);
+	if (s->ckpt_wanted && !s->closing)
+		ckpt_start(s);
+}
+
+static void ckpt_start(struct store *s)
+{
+	s->ckpt_wanted = false;
+	s->work.data = s;
+	if (uv_queue_work(s->loop, &s->work, ckpt_work, ckpt_done) == 0)
+		s->ckpt_running = true;
+}
+
+/* After each commit on the loop's connection: pages now in the WAL. */
+static int wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
+{
+	struct store *s = arg;
+
+	s->wal_pages = pages;
+	if (pages < STORE_CHECKPOINT_PAGES || s->closing)
+		return SQLITE_OK;
+	/* Under writes without a pause, a checkpoint beside them never
+	 * catches up and the WAL would only grow (it restarts from its
+	 * beginning only once wholly copied back): then copy it here,
+	 * between two transactions, as SQLite itself would. */
+	if (pages >= 4 * STORE_CHECKPOINT_PAGES) {
+		sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE,
+					  NULL, NULL);
+		s->checkpoints++;
+		return SQLITE_OK;
+	}
+	if (s->ckpt_running)
+		s->ckpt_wanted = true;
+	else
+		ckpt_start(s);
+	return SQLITE_OK;
+}
+
+int store_checkpoints_start(struct store *s, uv_loop_t *loop)
+{
+	int err;
+
+	if (!s->db || !s->path || strcmp(s->path, ":memory:") == 0)
+		return -EINVAL;
+	if ((err = exec(s, "PRAGMA wal_autocheckpoint = 0", "checkpoints")))
+		return err;
+	s->loop = loop;
+	sqlite3_wal_hook(s->db, wal_hook, s);
+	return 0;
 }

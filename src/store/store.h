@@ -13,6 +13,15 @@
  * refused. Every module that owns tables (store_rooms.c, store_log.c, ...,
  * and later ones) adds its migration there and keeps to its own tables.
  *
+ * Checkpoints: with store_checkpoints_start(), the WAL is copied back into
+ * the database by a second connection on libuv's thread pool once it holds
+ * STORE_CHECKPOINT_PAGES pages, instead of by whichever commit crosses
+ * SQLite's threshold on the loop (a checkpoint fsyncs: milliseconds on a
+ * busy disk, in the middle of someone's keystroke). Should writes never
+ * pause long enough for it to catch up, the loop's connection checkpoints
+ * itself at four times the threshold, so the WAL stays bounded. Without
+ * store_checkpoints_start() SQLite's own automatic checkpoints stay on.
+ *
  * Statements are prepared once and kept: store_stmt() returns the cached
  * statement for a static SQL string, reset and unbound. Errors are 0 or
  * -errno (store_err() maps SQLite's codes: -ENOSPC disk full, -EBUSY
@@ -27,9 +36,11 @@
 #include <stdint.h>
 
 #include <sqlite3.h>
+#include <uv.h>
 
 #define STORE_FILE "coderoom.db"
 #define STORE_STMT_MAX 64	/* distinct cached statements */
+#define STORE_CHECKPOINT_PAGES 1000 /* WAL pages before a checkpoint */
 
 struct store {
 	sqlite3 *db;
@@ -40,6 +51,14 @@ struct store {
 	size_t nstmt;
 	bool in_tx;		/* store_begin() .. commit/rollback */
 	uint64_t commits;	/* for health and benches */
+	/* background checkpoints */
+	char *path;		/* the database file */
+	uv_loop_t *loop;	/* NULL: SQLite's automatic checkpoints */
+	uv_work_t work;
+	sqlite3 *ckpt_db;	/* used by one worker thread at a time */
+	bool ckpt_running, ckpt_wanted, closing;
+	int wal_pages;		/* as the last commit left it */
+	uint64_t checkpoints;
 };
 
 /* One step of the schema: 'sql' takes the database from version - 1. */
@@ -54,7 +73,10 @@ extern const struct store_migration store_migrations[]; /* ends with version 0 *
 int store_open(struct store *s, const char *dir);
 /* Same, on any path (":memory:" for tests). */
 int store_open_path(struct store *s, const char *path);
+/* Closes; a running background checkpoint is waited for. */
 void store_close(struct store *s);
+/* Moves checkpoints to the thread pool of 'loop' (see above). */
+int store_checkpoints_start(struct store *s, uv_loop_t *loop);
 /* The schema version the database is at. */
 int store_schema_version(struct store *s);
 

@@ -138,7 +138,9 @@ test('static files: bytes, MIME types, Cache-Control', async () => {
 });
 
 test('unknown non-API paths get index.html; unknown API paths get 404 JSON', async () => {
-  for (const p of ['/room/abc123', '/editor/xyz', '/some/deep/path']) {
+  // (/editor/ID is the rooms' page: an unknown room is a 404 page,
+  // rooms-limits.test.mjs)
+  for (const p of ['/room/abc123', '/editors/xyz', '/some/deep/path']) {
     const r = await httpRequest(srv.url + p);
     assert.equal(r.status, 200, `${p}: ${r.status}`);
     assert.match(r.headers['content-type'], /^text\/html/);

@@ -56,6 +56,8 @@ const LISTEN_RE = /listening on http:\/\/([0-9.]+|\[[0-9a-f:]+\]|[a-z0-9.-]+):(\
  * @param {number} [o.killAfterMs] SIGTERM -> SIGKILL delay in stop() (5 s)
  * @param {string} [o.logLevel]   --log-level (default: none passed)
  * @param {string|null} [o.listen] --listen value (default 127.0.0.1:0; null = omit)
+ * @param {string} [o.dataDir]    use this --data-dir and leave it behind on
+ *                                stop (restart tests); default: a fresh one
  */
 export async function startServer(o = {}) {
   const {
@@ -65,7 +67,8 @@ export async function startServer(o = {}) {
   const webRoot = o.webRoot === undefined ? defaultWebRoot() : o.webRoot;
   const bin = serverBinary();
   if (!fs.existsSync(bin)) throw new Error(`server binary not found: ${bin} (run make all)`);
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'coderoom-test-'));
+  const keepData = Boolean(o.dataDir);
+  const dataDir = o.dataDir || fs.mkdtempSync(path.join(os.tmpdir(), 'coderoom-test-'));
   const argv = ['--data-dir', dataDir];
   if (o.listen !== null) argv.unshift('--listen', o.listen || '127.0.0.1:0');
   if (webRoot) argv.push('--web-root', webRoot);
@@ -115,7 +118,7 @@ export async function startServer(o = {}) {
   } catch (e) {
     try { proc.kill('SIGKILL'); } catch { /* gone */ }
     await exited;
-    rmrf(dataDir);
+    if (!keepData) rmrf(dataDir);
     throw e;
   }
   const host = hp.host === '0.0.0.0' ? '127.0.0.1' : hp.host;
@@ -133,10 +136,10 @@ export async function startServer(o = {}) {
         }, killAfterMs);
         const code = await exited;
         clearTimeout(t);
-        rmrf(dataDir);
+        if (!keepData) rmrf(dataDir);
         return code;
       }
-      rmrf(dataDir);
+      if (!keepData) rmrf(dataDir);
       return exited;
     })();
     return stopping;

@@ -30,7 +30,13 @@ export class Connection {
     this.ready = false; // hello received on the current socket
     this.rtt = null;
     window.addEventListener('online', () => this.retryNow());
-    window.addEventListener('offline', () => { if (!this.ready) this.setState('offline'); });
+    // The browser says the network is gone: the socket is as good as dead
+    // (it may take a ping timeout to notice). Say so now and retry when the
+    // network is back ('online' above).
+    window.addEventListener('offline', () => {
+      if (this.ws) this.drop();
+      else this.setState('offline');
+    });
     document.addEventListener('visibilitychange', () => {
       if (document.visibilityState === 'visible' && !this.ws) this.retryNow();
     });
@@ -148,9 +154,11 @@ export class Connection {
 
   get connected() { return this.ready && this.ws && this.ws.readyState === WebSocket.OPEN; }
 
-  sendJSON(obj) {
+  sendJSON(obj) { return this.sendText(JSON.stringify(obj)); }
+
+  sendText(text) {
     if (!this.ws || this.ws.readyState !== WebSocket.OPEN) return false;
-    this.ws.send(JSON.stringify(obj));
+    this.ws.send(text);
     return true;
   }
 

@@ -74,35 +74,36 @@ export class CodeEditor {
     this.language = Object.create(null);
     this.langCompartment = new Compartment();
     this.indentCompartment = new Compartment();
+    this.roCompartment = new Compartment();
+    this.langExt = [];
+    this.indent = indentUnit.of('    ');
+    this.readOnly = false;
     this.languageId = null;
     this.loadSeq = 0;
     const runKey = Prec.highest(keymap.of([
       { key: 'Mod-Enter', run: () => { onRun(); return true; }, preventDefault: true },
     ]));
-    this.view = new EditorView({
-      parent,
-      state: EditorState.create({
-        doc,
-        extensions: [
-          runKey,
-          basicSetup,
-          keymap.of([indentWithTab]),
-          this.langCompartment.of([]),
-          this.indentCompartment.of(indentUnit.of('    ')),
-          oneDark,
-          Prec.high(appTheme),
-          EditorView.contentAttributes.of({ 'aria-label': 'Code editor', 'aria-multiline': 'true' }),
-          EditorView.updateListener.of((u) => {
-            if (u.docChanged && onChange) onChange(u.state.doc.toString());
-            if ((u.selectionSet || u.docChanged) && onCursor) {
-              const head = u.state.selection.main.head;
-              const line = u.state.doc.lineAt(head);
-              onCursor(line.number, head - line.from + 1);
-            }
-          }),
-        ],
+    // Everything but the document and the per-document extensions (collab).
+    this.base = () => [
+      runKey,
+      basicSetup,
+      keymap.of([indentWithTab]),
+      this.langCompartment.of(this.langExt),
+      this.indentCompartment.of(this.indent),
+      this.roCompartment.of(readOnlyExt(this.readOnly)),
+      oneDark,
+      Prec.high(appTheme),
+      EditorView.contentAttributes.of({ 'aria-label': 'Code editor', 'aria-multiline': 'true' }),
+      EditorView.updateListener.of((u) => {
+        if (u.docChanged && onChange) onChange(u.state.doc.toString(), u);
+        if ((u.selectionSet || u.docChanged) && onCursor) {
+          const head = u.state.selection.main.head;
+          const line = u.state.doc.lineAt(head);
+          onCursor(line.number, head - line.from + 1);
+        }
       }),
-    });
+    ];
+    this.view = new EditorView({ parent, state: EditorState.create({ doc, extensions: this.base() }) });
     this.setLanguage(language);
   }
 
@@ -118,22 +119,56 @@ export class CodeEditor {
     });
   }
 
+  // A new editor state (a room's document, after a join or a resync): text,
+  // plus 'extensions' for this document only (collab, remote cursors). The
+  // language, indentation and read-only setting carry over; the undo history
+  // does not (it belonged to the old document). The cursor stays near where
+  // it was, and the scroll position too.
+  setDocument(text, extensions = []) {
+    const old = this.view.state;
+    const clamp = (n) => Math.min(Math.max(0, n), text.length);
+    const sel = old.selection.main;
+    const hadFocus = this.view.hasFocus;
+    const top = this.view.scrollDOM.scrollTop;
+    this.view.setState(EditorState.create({
+      doc: text,
+      selection: { anchor: clamp(sel.anchor), head: clamp(sel.head) },
+      extensions: [this.base(), extensions],
+    }));
+    this.view.scrollDOM.scrollTop = top;
+    if (hadFocus) this.view.focus();
+  }
+
+  // Read-only: the document cannot be changed from the keyboard, the
+  // clipboard or drag and drop (EditorState.readOnly); the cursor still
+  // moves and text can be selected and copied. No on-screen keyboard pops
+  // up on phones (inputmode none).
+  setReadOnly(ro) {
+    if (ro === this.readOnly) return;
+    this.readOnly = ro;
+    this.view.dispatch({ effects: this.roCompartment.reconfigure(readOnlyExt(ro)) });
+  }
+
   // id: a language id; mode: the server's `editor` hint for it, if any.
   async setLanguage(id, mode) {
     const k = canonicalLanguage(id);
     this.languageId = k;
     const seq = ++this.loadSeq;
-    this.view.dispatch({
-      effects: this.indentCompartment.reconfigure(indentUnit.of(INDENT[k] || '    ')),
-    });
+    this.indent = indentUnit.of(INDENT[k] || '    ');
+    this.view.dispatch({ effects: this.indentCompartment.reconfigure(this.indent) });
     const load = (mode && MODES[mode]) || MODES[k] || MODES[MODE_OF[k]];
     let ext = [];
     if (load) {
       try { ext = await load(); } catch (e) { console.warn('coderoom: highlighting for', k, 'failed to load', e); }
     }
     if (seq !== this.loadSeq) return; // a later switch won
+    this.langExt = ext;
     this.view.dispatch({ effects: this.langCompartment.reconfigure(ext) });
   }
 
   focus() { this.view.focus(); }
+}
+
+function readOnlyExt(ro) {
+  return ro ? [EditorState.readOnly.of(true), EditorView.contentAttributes.of({ inputmode: 'none' })] : [];
 }

@@ -1,17 +1,23 @@
 // main.js - the coderoom IDE: editor + terminal + the /ws protocol
-// (docs/protocol.md, coderoom.v1).
+// (docs/protocol.md, coderoom.v1). On "/" it is one person's editor; on
+// "/editor/ID" (or after Share) it is a member of room ID (room.js), where
+// the document, the run and the terminal are shared.
 import '@xterm/xterm/css/xterm.css';
 import './style.css';
 import { CodeEditor } from './editor.js';
 import { RunTerminal } from './terminal.js';
 import { Connection, defaultUrl } from './connection.js';
 import { canonicalLanguage, exampleFor, fileNameFor } from './examples.js';
+import { RoomClient, roomKeys } from './room.js';
+import { DraftsView, RoomView, askName, setupShareDialog, showShare } from './roomui.js';
+import { remoteCursorList } from './cursors.js';
 
 const $ = (id) => document.getElementById(id);
 const KEY_LANG = 'coderoom:language';
 const KEY_CODE = (lang) => `coderoom:code:${lang}`;
 const KEY_SPLIT = 'coderoom:split';
 const KEY_RUN = 'coderoom:run'; // sessionStorage: run id to re-attach after a reload
+const MESSAGE_MAX = 1024 * 1024; // the server's --max-message-bytes default
 const OUT_STDOUT = 0x01;
 const OUT_STDERR = 0x02;
 const IN_STDIN = 0x00;
@@ -33,7 +39,15 @@ const ui = {
   status: $('status'), statusText: $('status-text'), statusDetail: $('status-detail'),
   fileName: $('file-name'), langInfo: $('lang-info'), serverInfo: $('server-info'),
   cursorInfo: $('cursor-info'), workspace: $('workspace'), splitter: $('splitter'),
+  share: $('share'), download: $('download'), upload: $('upload'), uploadFile: $('upload-file'),
+  roleChip: $('role-chip'), termChip: $('term-chip'), readonly: $('readonly-notice'),
+  sync: $('sync'), syncText: $('sync-text'), roomInfo: $('room-info'), roomInfoSep: $('room-info-sep'),
 };
+
+// The room this page is in: from the address (/editor/ID), or after Share.
+const ROOM_PATH = /^\/editor\/([A-Za-z0-9_-]{1,64})\/?$/;
+let room = null;
+const initialRoom = ROOM_PATH.exec(location.pathname)?.[1] || null;
 
 let languages = [{ id: 'python', name: 'Python', version: '', available: true }];
 let language = canonicalLanguage(store.get(KEY_LANG) || 'python');
@@ -62,10 +76,11 @@ function savedCode(lang) {
 
 let saveTimer = null;
 const editor = new CodeEditor($('editor'), {
-  doc: savedCode(language),
+  doc: initialRoom ? '' : savedCode(language),
   language,
   onRun: () => startRun(),
   onChange: (text) => {
+    if (room) return; // a room's document lives on the server
     clearTimeout(saveTimer);
     const lang = language;
     saveTimer = setTimeout(() => store.set(KEY_CODE(lang), text), 250);
@@ -74,7 +89,14 @@ const editor = new CodeEditor($('editor'), {
 });
 window.addEventListener('pagehide', () => {
   clearTimeout(saveTimer);
-  store.set(KEY_CODE(language), editor.code);
+  if (!room) store.set(KEY_CODE(language), editor.code);
+});
+// Edits the server has not confirmed would be lost with the tab: ask first.
+window.addEventListener('beforeunload', (ev) => {
+  if (room && room.unconfirmed > 0) {
+    ev.preventDefault();
+    ev.returnValue = '';
+  }
 });
 
 // ---------------------------------------------------------------- terminal
@@ -82,6 +104,7 @@ window.addEventListener('pagehide', () => {
 const terminal = new RunTerminal($('terminal'), {
   onInput: (bytes) => {
     if (!run.id || !(run.state === 'running' || run.state === 'waiting')) return;
+    if (room && !room.canWrite) return; // readers watch (the server refuses too)
     const frame = new Uint8Array(bytes.length + 1);
     frame[0] = IN_STDIN;
     frame.set(bytes, 1);
@@ -105,6 +128,7 @@ let resizeTimer = null;
 function scheduleResize(rows, cols) {
   clearTimeout(resizeTimer);
   resizeTimer = setTimeout(() => {
+    if (room && !room.canWrite) return; // the room's terminal has the writers' size
     if (run.id && isActive()) conn.sendJSON({ type: 'resize', rows, cols });
   }, 80);
 }
@@ -143,6 +167,7 @@ function showConnection(state, detail) {
     showConnection.timer = setInterval(() => { ui.connText.textContent = text(); }, 1000);
     if (run.id && isActive()) setStatus(run.state === 'waiting' ? 'waiting' : 'running', 'Connection lost — will re-attach', true);
   }
+  if (state !== 'connected' && room) room.onDisconnected();
 }
 
 function handleHello(msg) {
@@ -153,6 +178,12 @@ function handleHello(msg) {
   }
   ui.serverInfo.textContent = `coderoom ${msg.version || ''}`.trim();
   ui.serverInfo.title = describeLimits(msg.limits);
+
+  // In a room, the run is the room's: joining replays it (no attach).
+  if (room) {
+    room.onHello();
+    return;
+  }
 
   // Re-attach to the run this page (or this tab, before a reload) was showing.
   const id = run.id || session.get(KEY_RUN);
@@ -182,17 +213,30 @@ function attach(id) {
 }
 
 function handleMessage(msg) {
+  if (room && room.handle(msg)) return;
   switch (msg.type) {
-    case 'started':
-      run.pending = false;
+    case 'started': {
+      const mine = !room || (run.pending && msg.by === room.me?.id);
+      if (room && !mine) {
+        // Another member started the room's run: everyone sees it from the start.
+        terminal.reset();
+        run.lastByte = 0x0a;
+        run.hadOutput = false;
+      }
+      terminal.resetAck();
+      // In a room, whoever started it, no run of mine is pending any more
+      // (mine, if I pressed Run too, is refused as busy).
+      if (mine || room) { run.pending = false; run.afterSync = false; }
       run.id = msg.run;
-      session.set(KEY_RUN, msg.run);
+      if (!room) session.set(KEY_RUN, msg.run);
       run.state = 'running';
       run.startedAt = performance.now();
-      setStatus('running');
+      const by = room && !mine ? room.members.get(msg.by)?.name : null;
+      setStatus('running', by ? `started by ${by}` : '');
       updateButtons();
-      terminal.focus();
+      if (mine) terminal.focus();
       break;
+    }
     case 'attached':
       if (msg.run !== run.id) break;
       run.attaching = false;
@@ -312,6 +356,10 @@ function startRun() {
     flashError('Not connected to the server — the run will need a connection');
     return;
   }
+  if (room) {
+    startRoomRun();
+    return;
+  }
   const code = editor.code;
   terminal.reset();
   terminal.resetAck();
@@ -335,7 +383,38 @@ function startRun() {
   });
 }
 
+// The room's run runs the server's document: my last edits go first.
+function startRoomRun() {
+  if (!room.joined) {
+    flashError('Joining the room — press Run again in a moment');
+    return;
+  }
+  if (!room.canWrite) {
+    flashError('Read-only: ask the host for write access to run the code');
+    return;
+  }
+  terminal.reset();
+  terminal.resetAck();
+  terminal.fitNow();
+  run.id = null;
+  run.pending = true;
+  run.state = 'starting';
+  run.lastByte = 0x0a;
+  run.hadOutput = false;
+  run.startedAt = performance.now();
+  run.afterSync = room.unconfirmed > 0;
+  setStatus('starting', run.afterSync ? 'saving your edits' : '');
+  updateButtons();
+  if (!run.afterSync) sendRoomRun();
+}
+
+function sendRoomRun() {
+  run.afterSync = false;
+  conn.sendJSON({ type: 'run', rows: terminal.rows, cols: terminal.cols, ack: true });
+}
+
 function stopRun() {
+  if (room && !room.canWrite) return;
   if (!run.id || !isActive()) return;
   conn.sendJSON({ type: 'stop' });
   setStatus(run.state, 'Stopping…');
@@ -344,6 +423,7 @@ function stopRun() {
 function finishRun(kind, label, detail = '', extra = '') {
   run.state = kind === 'failed' ? 'failed' : 'exited';
   run.pending = false;
+  run.afterSync = false;
   run.attaching = false;
   run.id = null;
   session.set(KEY_RUN, null);
@@ -365,6 +445,7 @@ const STATUS_TEXT = {
   idle: 'Ready', starting: 'Starting…', running: 'Running', waiting: 'Waiting for input',
 };
 let ticker = null;
+let RUN_TITLE = 'Run (Ctrl+Enter)';
 
 function setStatus(state, note = '', keepTicker = false) {
   ui.status.dataset.state = state;
@@ -382,7 +463,7 @@ function setStatus(state, note = '', keepTicker = false) {
 
 function startTicker() {
   stopTicker();
-  const tick = () => { ui.statusDetail.textContent = fmtMs(performance.now() - run.startedAt, true); };
+  const tick = () => { ui.statusDetail.textContent = run.startedAt == null ? '' : fmtMs(performance.now() - run.startedAt, true); };
   tick();
   ticker = setInterval(tick, 200);
 }
@@ -407,10 +488,18 @@ function flashError(text) {
 
 function updateButtons() {
   const active = isActive();
-  ui.run.disabled = active;
-  ui.run.setAttribute('aria-disabled', String(active));
-  ui.stop.disabled = !(active && run.id);
-  ui.language.disabled = active;
+  const write = !room || room.canWrite;
+  ui.run.disabled = active || !write;
+  ui.run.setAttribute('aria-disabled', String(ui.run.disabled));
+  ui.run.title = write ? RUN_TITLE : 'Read-only: ask the host for write access';
+  ui.stop.disabled = !(active && run.id && write);
+  ui.language.disabled = active || (room ? !room.isHost : false);
+  ui.language.title = room && !room.isHost ? 'The host chooses the room\u2019s language' : '';
+  ui.example.disabled = !write;
+  ui.upload.disabled = !write;
+  ui.share.disabled = !room && active;
+  ui.share.title = room ? 'Copy the link to this room' : active ? 'Stop the program first, then share' : 'Share: a room others can join with a link';
+  ui.upload.title = write ? 'Replace the code with a file from this device' : 'Read-only: ask the host for write access';
   document.body.classList.toggle('is-running', active);
 }
 
@@ -436,6 +525,16 @@ function fillLanguages() {
 }
 
 function selectLanguage(id, { initial = false } = {}) {
+  if (room) {
+    // The room's language is the host's to change; everyone follows room_settings.
+    if (!initial && room.isHost && room.language && id !== room.language) {
+      room.setLanguage(id);
+      ui.language.value = room.language;
+    } else {
+      showRoomLanguage();
+    }
+    return;
+  }
   const next = canonicalLanguage(id);
   const changed = next !== language;
   if (changed) {
@@ -454,6 +553,19 @@ function selectLanguage(id, { initial = false } = {}) {
   ui.fileName.textContent = fileNameFor(next);
   ui.langInfo.textContent = info ? `${info.name || info.id}${info.version ? ` ${info.version}` : ''}` : id;
   if (changed && !initial) editor.focus();
+}
+
+// The room's language in the picker, the editor's mode and the file name.
+function showRoomLanguage() {
+  if (!room?.language) return;
+  const id = room.language;
+  languageRaw = id;
+  language = canonicalLanguage(id);
+  const info = languages.find((l) => l.id === id);
+  if ([...ui.language.options].some((o) => o.value === id)) ui.language.value = id;
+  if (editor.languageId !== language) editor.setLanguage(language, info?.editor);
+  ui.fileName.textContent = room.file || fileNameFor(language);
+  ui.langInfo.textContent = info ? `${info.name || info.id}${info.version ? ` ${info.version}` : ''}` : id;
 }
 
 function describeLimits(limits) {
@@ -529,6 +641,256 @@ function setupSplitter() {
   });
 }
 
+// ---------------------------------------------------------------- rooms
+
+const roomView = new RoomView({
+  setRole: (member, role) => room?.setRole(member, role),
+  handOver: (member) => room?.handOver(member),
+  setOpenEdit: (on) => room?.setOpenEdit(on),
+  chat: (text) => room?.chat(text),
+  refresh: () => room && roomView.renderMembers(room),
+});
+const draftsView = new DraftsView({
+  getDrafts: () => room?.drafts || [],
+  canApply: () => Boolean(room?.canWrite),
+  apply: (text) => room?.applyText(text),
+  discard: (i) => room?.dropDraft(i),
+});
+
+function roomUrl(id) { return `${location.origin}/editor/${id}`; }
+
+// Becomes a member of room id: asks for a name once, then joins on every
+// (re)connection with the member's token.
+async function enterRoom(id) {
+  room = new RoomClient(id, {
+    conn,
+    editor,
+    store,
+    on: {
+      joined: onRoomJoined,
+      members: () => { roomView.renderMembers(room); showRoomInfo(); },
+      chat: (lines, replace) => roomView.addChat(lines, replace, room),
+      role: showRole,
+      settings: () => { showRoomLanguage(); roomView.renderMembers(room); },
+      sync: showSync,
+      drafts: (drafts, announce) => draftsView.update(announce),
+      notice: onRoomNotice,
+      removed: onRemoved,
+    },
+  });
+  document.body.classList.add('in-room');
+  terminal.reset();
+  run.lastByte = 0x0a;
+  roomView.show(true);
+  editor.setReadOnly(true); // until joined, and then as the role says
+  ui.download.title = 'Download the room\u2019s file';
+  document.title = 'Room · coderoom';
+  draftsView.update(false);
+  showSync(room.syncState());
+  const name = store.get(roomKeys.name) || await askName('');
+  room.setName(name);
+  if (conn.connected) room.onHello();
+}
+
+function onRoomJoined(msg, { rejoin }) {
+  const wasRunning = Boolean(run.id);
+  roomView.chatMax = room.limits.chat_bytes || 2000;
+  showRoomLanguage();
+  roomView.renderMembers(room);
+  showRoomInfo();
+  if (msg.run && msg.run.id) {
+    // The room's run is on: its scrollback follows, then `attached`, then live output.
+    terminal.reset();
+    terminal.resetAck();
+    run.id = msg.run.id;
+    run.attaching = true;
+    run.pending = false;
+    run.state = msg.run.state === 'waiting_for_input' ? 'waiting' : 'running';
+    run.lastByte = 0x0a;
+    if (!wasRunning) run.startedAt = null; // started before I came: no clock
+    setStatus(run.state, rejoin ? 'Re-joined' : 'Joined mid-run');
+  } else if (wasRunning && isActive()) {
+    finishRun('exited', 'The run ended while you were away');
+  } else if (run.pending && !run.afterSync) {
+    finishRun('failed', 'Connection lost before the run started — press Run again');
+  } else if (!rejoin) {
+    terminal.writeText('\x1b[2mThe room\'s program runs here: everyone in the room sees the same terminal.\x1b[0m\r\n');
+  }
+  updateButtons();
+}
+
+function showRole(role, prev) {
+  const write = room.canWrite;
+  editor.setReadOnly(!write);
+  terminal.term.options.disableStdin = !write;
+  ui.roleChip.hidden = !role;
+  ui.roleChip.textContent = role === 'host' ? 'Host' : role === 'writer' ? 'Can edit' : 'Read-only';
+  ui.roleChip.dataset.role = role || '';
+  ui.readonly.hidden = write;
+  ui.termChip.hidden = write;
+  document.body.classList.toggle('is-reader', !write);
+  updateButtons();
+  if (prev && role !== prev) {
+    if (role === 'host') roomView.toast('You are now the host of this room.');
+    else if (write && prev === 'reader') roomView.toast('You can now edit, run and type into the terminal.');
+    else if (!write) roomView.toast('The host made you a reader: the room is read-only for you now.');
+  }
+}
+
+function showRoomInfo() {
+  const n = room.members.size;
+  ui.roomInfo.hidden = ui.roomInfoSep.hidden = false;
+  ui.roomInfo.textContent = `Room ${room.id.slice(0, 6)}… · ${n} ${n === 1 ? 'person' : 'people'}`;
+  ui.roomInfo.title = roomUrl(room.id);
+}
+
+const SYNC_TEXT = {
+  synced: () => 'Saved',
+  sending: (n) => `Saving ${n} edit${n === 1 ? '' : 's'}…`,
+  joining: (n) => (n ? `Joining · ${n} unsent` : 'Joining…'),
+  offline: (n) => (n ? `Offline · ${n} unsent edit${n === 1 ? '' : 's'} kept` : 'Offline'),
+};
+
+function showSync({ state, unsent }) {
+  ui.sync.hidden = false;
+  if (ui.sync.dataset.state !== state || ui.sync.dataset.unsent !== String(unsent)) {
+    ui.sync.dataset.state = state;
+    ui.sync.dataset.unsent = String(unsent);
+    ui.syncText.textContent = SYNC_TEXT[state](unsent);
+    ui.sync.title = state === 'offline'
+      ? 'Not connected: keep typing; your edits are sent when the connection is back'
+      : state === 'synced' ? 'Every edit of yours is saved in the room' : '';
+  }
+  // A Run pressed with edits unsent starts once they are in.
+  if (run.afterSync && state === 'synced' && run.pending) sendRoomRun();
+}
+
+function onRoomNotice(n) {
+  if (n.kind === 'join') {
+    const text = n.code === 'not_found' ? 'This room does not exist (any more). Check the link.'
+      : n.code === 'room_full' ? 'This room is full. Try again later.' : n.message || n.code;
+    setStatus('idle');
+    flashError(text);
+    roomView.toast(text, 15000);
+    if (n.code === 'bad_field') askName(room.name).then((name) => { room.setName(name); room.join(); });
+    return;
+  }
+  if (n.kind === 'chat') roomView.restoreChat(n.text);
+  roomView.toast(n.message || n.code);
+}
+
+function onRemoved(reason) {
+  if (reason !== 'replaced') {
+    // The server is stopping: keep typing, the page joins again when it is back.
+    roomView.toast(reason === 'closing' ? 'The server is restarting: your edits are kept and sent when it is back.'
+      : 'Out of the room for a moment: your edits are kept and sent when the page is back in.', 8000);
+    return;
+  }
+  const text = 'This room is now open in another tab or window, and continues there. Reload this page to use it here.';
+  editor.setReadOnly(true);
+  roomView.toast(text, 600000);
+  ui.sync.dataset.state = 'offline';
+  ui.syncText.textContent = 'Not in the room';
+  if (isActive()) finishRun('failed', 'Watching from another tab');
+}
+
+// Share: in a room, the link; alone, a new room with my code, then the link.
+async function share() {
+  if (room) {
+    showShare(roomUrl(room.id));
+    return;
+  }
+  ui.share.disabled = true;
+  try {
+    const res = await fetch('/create_session', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ language: languageRaw, code: editor.code }),
+    });
+    const body = await res.json().catch(() => ({}));
+    if (!res.ok || typeof body.session_id !== 'string') throw new Error(body.message || body.error || `HTTP ${res.status}`);
+    clearTimeout(saveTimer);
+    store.set(KEY_CODE(language), editor.code);
+    history.pushState({ room: body.session_id }, '', `/editor/${body.session_id}`);
+    await enterRoom(body.session_id); // asks for a name first, if need be
+    showShare(roomUrl(body.session_id));
+  } catch (e) {
+    flashError(`Could not create a room: ${e.message}`);
+  } finally {
+    ui.share.disabled = false;
+  }
+}
+
+// The code as a file: the room's file name (its language's extension).
+function download() {
+  const name = room?.file || fileNameFor(language);
+  const url = URL.createObjectURL(new Blob([editor.code], { type: 'text/plain;charset=utf-8' }));
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+}
+
+// A file from this device replaces the code (writers), within the size cap.
+async function uploadFile(file) {
+  const docMax = room ? room.limits.doc_bytes : MESSAGE_MAX;
+  const label = `\u201c${file.name}\u201d`;
+  if (file.size > docMax) {
+    roomView.toast(`${label} is ${fmtBytes(file.size)}; the file can hold at most ${fmtBytes(docMax)}. Nothing was changed.`, 8000);
+    return;
+  }
+  let text;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(await file.arrayBuffer());
+  } catch {
+    roomView.toast(`${label} is not a text file (UTF-8). Nothing was changed.`, 8000);
+    return;
+  }
+  if (text.includes('\0')) {
+    roomView.toast(`${label} is a binary file. Nothing was changed.`, 8000);
+    return;
+  }
+  text = text.replace(/^\ufeff/, '').replace(/\r\n?/g, '\n');
+  if (!room) {
+    editor.setCode(text);
+    roomView.toast(`Loaded ${label}.`);
+    return;
+  }
+  if (!room.canWrite) {
+    roomView.toast('Read-only: ask the host for write access.');
+    return;
+  }
+  const msg = JSON.stringify({ type: 'upload', text, name: file.name });
+  if (new TextEncoder().encode(msg).length > MESSAGE_MAX - 256) {
+    roomView.toast(`${label} is too large to send in one message (${fmtBytes(MESSAGE_MAX)} at most). Nothing was changed.`, 8000);
+    return;
+  }
+  if (!conn.connected || !room.joined) {
+    roomView.toast('Not connected: upload the file again when the connection is back.');
+    return;
+  }
+  const before = editor.code;
+  if (before.trim() && before !== text) room.addDraft(before, 'upload', false);
+  room.upload(text, file.name);
+  roomView.toast(`${label} replaces the room\u2019s file. The previous text is kept as a recovery draft.`);
+}
+
+ui.share.addEventListener('click', () => share());
+ui.download.addEventListener('click', () => download());
+ui.upload.addEventListener('click', () => ui.uploadFile.click());
+ui.uploadFile.addEventListener('change', () => {
+  const f = ui.uploadFile.files?.[0];
+  ui.uploadFile.value = '';
+  if (f) uploadFile(f);
+});
+window.addEventListener('popstate', () => {
+  // The page is what its address says: a room, or the editor alone.
+  if ((ROOM_PATH.exec(location.pathname)?.[1] || null) !== (room?.id || null)) location.reload();
+});
+
 // ---------------------------------------------------------------- wiring
 
 ui.run.addEventListener('click', () => startRun());
@@ -543,7 +905,8 @@ ui.clear.addEventListener('click', () => {
   }
 });
 ui.example.addEventListener('click', () => {
-  editor.setCode(exampleFor(language, langInfo(languageRaw)?.example));
+  const text = exampleFor(language, langInfo(languageRaw)?.example);
+  if (room) room.applyText(text); else editor.setCode(text);
   editor.focus();
 });
 ui.language.addEventListener('change', () => selectLanguage(ui.language.value));
@@ -559,13 +922,15 @@ document.addEventListener('keydown', (ev) => {
 if (/Mac|iPhone|iPad/.test(navigator.platform || navigator.userAgent)) {
   // Cmd instead of Ctrl in the hints on Apple keyboards (the shortcut takes both).
   for (const k of document.querySelectorAll('#editor-hint kbd')) if (k.textContent === 'Ctrl') k.textContent = '⌘';
-  ui.run.title = 'Run (⌘+Enter)';
+  RUN_TITLE = 'Run (⌘+Enter)';
 }
 fillLanguages();
 setupSplitter();
+setupShareDialog();
 updateButtons();
+if (initialRoom) enterRoom(initialRoom);
 conn.start();
-terminal.writeText('\x1b[2mPress \x1b[0mRun\x1b[2m (Ctrl+Enter) and the program\'s output appears here. Type into this terminal when it asks for input.\x1b[0m\r\n');
+if (!initialRoom) terminal.writeText('\x1b[2mPress \x1b[0mRun\x1b[2m (Ctrl+Enter) and the program\'s output appears here. Type into this terminal when it asks for input.\x1b[0m\r\n');
 
 // A small handle for debugging from the console and for browser tests.
 window.coderoom = {
@@ -574,6 +939,16 @@ window.coderoom = {
   get run() { return { ...run }; },
   get connection() { return conn.state; },
   reconnect: () => conn.drop(), // drop the socket (tests, debugging): the client reconnects and re-attaches
+  send: (msg) => conn.sendJSON(msg), // a raw message (tests: what the server refuses)
   editor: editor.view,
   terminal: terminal.term,
+  get room() {
+    if (!room) return null;
+    return {
+      id: room.id, me: room.me, role: room.role, joined: room.joined, version: room.version,
+      unconfirmed: room.unconfirmed, clientID: room.clientID, members: [...room.members.values()],
+      drafts: room.drafts.map((d) => ({ ...d })), cursors: remoteCursorList(editor.view.state),
+      sync: room.syncState().state,
+    };
+  },
 };

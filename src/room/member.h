@@ -1,0 +1,82 @@
+/*
+ * member.h - a member of a room, as the room layer sees it.
+ *
+ * The room knows members, not sockets. A protocol dialect (native /ws,
+ * Socket.IO, a cluster gateway) embeds a struct room_member in its
+ * connection state, fills 'ops' and calls room_join(); the room then
+ * tells it what happened through the ops, and the dialect turns that into
+ * its own messages. Nothing in src/room/ builds a protocol message.
+ *
+ * The ops are called on the loop thread, from inside the room call that
+ * caused them (a push, a join, a role change...), for every member
+ * concerned, the one that acted included unless said otherwise. An op must
+ * not call back into the room for another action (it may read the room:
+ * room_text(), m->room->members, ...), and must not free the member; to
+ * leave, the dialect calls room_leave() later (from its own message or
+ * close handler). removed() is the exception: the room has already
+ * unlinked the member when it is called.
+ *
+ * Which op for which message of docs/protocol.md:
+ *   updates      accepted edits, to every member; 'by' is the member who
+ *                pushed them (for it, they answer its push)
+ *   presence     another member's selection moved, or it is gone (!has_sel)
+ *   members      the roster, a role, the host or open_edit changed
+ *   chat         a chat line, to every member (the sender included)
+ *   settings     open_edit or the language changed
+ *   run_started  the room's run began: attach to it (run_attach()) to get
+ *                its output; a member who joins during a run is told by
+ *                room_join()'s caller through room_run_active()
+ *   removed      the room dropped this member ("replaced": the same member
+ *                joined again elsewhere; "closing": the server stops)
+ */
+#ifndef CODEROOM_ROOM_MEMBER_H
+#define CODEROOM_ROOM_MEMBER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "room/room_store.h"
+
+struct room;
+struct room_member;
+struct room_chat_line;
+struct collab_update;
+struct run;
+
+struct room_member_ops {
+	void (*updates)(struct room_member *m, uint64_t from,
+			const struct collab_update *u, size_t n,
+			const struct room_member *by);
+	void (*presence)(struct room_member *m, const struct room_member *who);
+	void (*members)(struct room_member *m);
+	void (*chat)(struct room_member *m, const struct room_chat_line *line);
+	void (*settings)(struct room_member *m);
+	void (*run_started)(struct room_member *m, struct run *run);
+	void (*removed)(struct room_member *m, const char *reason);
+};
+
+struct room_member {
+	const struct room_member_ops *ops; /* set by the dialect */
+	struct room *room;		/* NULL when in no room */
+	struct room_member *next;	/* in room->members */
+
+	char id[ROOM_MEMBER_ID_LEN + 1];
+	char name[ROOM_NAME_MAX + 1];	/* plain text, never markup */
+	enum room_role role;		/* ROOM_READER or ROOM_WRITER; the
+					   host is room->rec.host */
+	char color[8];			/* "#rrggbb" */
+	unsigned char token_hash[ROOM_HASH_LEN];
+
+	/* presence: the main selection, in positions of the room's current
+	 * version (mapped through every update since it was set) */
+	bool has_sel;
+	size_t anchor, head;
+
+	/* the room-message rate limit: a token bucket */
+	double rate_tokens;
+	uint64_t rate_ms;
+	bool rate_warned;		/* one rate_limited error a burst */
+};
+
+#endif

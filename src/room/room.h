@@ -1,0 +1,200 @@
+/*
+ * room.h - rooms: one shared document, its members and their roles, a
+ * chat, and the room's one run.
+ *
+ * The registry (struct rooms) holds the rooms that have members, at most
+ * limits.rooms of them. A room is loaded from its store (room_store.h) on
+ * its first join and freed when its last member leaves; idle rooms live
+ * only in the store. A room is addressed by an unguessable id.
+ *
+ * Roles: the first member who ever joins is the host (and a writer);
+ * later ones join as readers, or writers while open_edit is on. The host
+ * grants and revokes write per member or for everyone, changes the
+ * settings and hands the host role over. Every action is checked here,
+ * whatever a client sends: -EACCES when the member's role may not.
+ *
+ * Write before broadcast: every accepted change (edit, chat line, role,
+ * setting) is stored through room_store before any member hears of it; if
+ * the store fails, nothing changed and the caller gets the error.
+ *
+ * Members are the dialects' (member.h): the room links and unlinks them
+ * and calls their ops; it never frees one. Errors are 0 or -errno:
+ *   -ENOENT  no such room / member / language     -EACCES  the role may not
+ *   -EUSERS  the room is full                     -EMFILE  too many rooms open
+ *   -ENOSPC  too many rooms stored                -E2BIG   over a size cap
+ *   -EINVAL  a malformed value                    -ESTALE  resync the client
+ *   -EBUSY   the room's run is active             -EAGAIN  rate limited
+ *   -EPERM   a clientID of another member         -EIO and others: the store
+ */
+#ifndef CODEROOM_ROOM_H
+#define CODEROOM_ROOM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "room/chat.h"
+#include "room/collab.h"
+#include "room/member.h"
+#include "room/room_store.h"
+#include "run/run.h"
+
+#define ROOM_TOKEN_LEN 43	/* base64url of 32 random bytes */
+#define ROOM_CHAT_HISTORY 200	/* lines sent on join */
+#define ROOM_PUSH_MAX 100	/* updates in one push (collab's cap) */
+
+/* Every cap is a command-line flag (lib/config.h). */
+struct room_limits {
+	size_t doc_bytes;	/* UTF-8 bytes of a document */
+	size_t log;		/* updates kept for reconnecting clients */
+	size_t chat_bytes;	/* bytes of a chat line */
+	unsigned members;	/* members connected to one room */
+	unsigned rooms;		/* rooms open (in memory) at once */
+	uint64_t stored_rooms;	/* rooms in the store */
+	unsigned rate;		/* room messages a second per member */
+	unsigned snapshot_every; /* updates between snapshots */
+	size_t members_kept;	/* members a room remembers (tokens) */
+};
+
+void room_limits_default(struct room_limits *l);
+
+struct rooms {
+	struct room_store store;
+	struct room_limits lim;
+	struct run_engine *engine;
+	const struct lang_table *langs;
+	struct room *list;	/* open rooms */
+	unsigned open;
+	/* counters, for health and benches */
+	uint64_t loads, pushes, updates, chats;
+	/* how long room_push() took (parse, rebase, store, every member's
+	 * frame queued), in 10 us steps; the last slot is everything longer */
+	uint32_t push_hist[4096];
+	uint64_t push_max_ns;
+};
+
+/* The q-quantile (0..1) of room_push() durations, in microseconds. */
+uint64_t rooms_push_quantile_us(const struct rooms *reg, double q);
+
+struct room {
+	struct rooms *reg;
+	struct room *next;		/* reg->list */
+	struct room_record rec;		/* id, language, open_edit, host */
+	struct collab *doc;
+	uint64_t snap_version;		/* of the newest stored snapshot */
+	struct room_member *members;	/* connected, newest first */
+	unsigned nmembers;
+	struct chat_ring chat;
+	/* which member each clientID of the log window belongs to */
+	struct room_client {
+		char id[65];
+		char member[ROOM_MEMBER_ID_LEN + 1];
+		uint64_t last;		/* the newest version it took */
+	} *clients;
+	size_t nclients, clients_cap;
+	unsigned holds;			/* room_hold() without a member */
+	/* the room's run: its own subscription keeps it alive while the
+	 * room is open; members attach their own to see it */
+	struct run_sub run_sub;
+	char run_by[ROOM_MEMBER_ID_LEN + 1];
+};
+
+int rooms_init(struct rooms *reg, const struct room_store *store,
+	       const struct room_limits *lim, struct run_engine *engine,
+	       const struct lang_table *langs);
+/* Removes every member ("closing") and frees every room. */
+void rooms_release(struct rooms *reg);
+
+/* A new room in the store (not opened): language id (NULL: python),
+ * initial text (may be NULL). Sets id (ROOM_ID_LEN + 1 bytes). */
+int rooms_create(struct rooms *reg, const char *language, const char *text,
+		 size_t len, char *id);
+/* The stored record of a room, open or not. -ENOENT. */
+int rooms_lookup(struct rooms *reg, const char *id, struct room_record *out);
+/* Whether s looks like a room id (before any lookup). */
+bool room_id_valid(const char *s);
+
+/*
+ * Joins m (ops set, not in a room) to room 'id' as 'name'. With a token
+ * the room knows, m becomes that member again (its id, role, colour; a
+ * connection that has it already is removed, "replaced"); otherwise a new
+ * member. token_out (ROOM_TOKEN_LEN + 1 bytes) gets the token to keep.
+ * Every other member gets members(); the caller sends m its welcome
+ * (room_text(), m->room->members, the chat, room_run_active()).
+ */
+int room_join(struct rooms *reg, const char *id, const char *name,
+	      size_t name_len, const char *token, struct room_member *m,
+	      char *token_out);
+/* Unlinks m; the others get presence() (gone) and members(). The last
+ * member's leaving closes the room. Safe when m is in no room. */
+void room_leave(struct room_member *m);
+
+/*
+ * Opens a room without a member (an HTTP read); room_release() closes it
+ * again when nobody joined meanwhile. Same errors as a join.
+ */
+int room_hold(struct rooms *reg, const char *id, struct room **out);
+void room_release(struct room *r);
+/* The open room, or NULL. */
+struct room *rooms_find(struct rooms *reg, const char *id);
+
+/* The member's role: ROOM_HOST for the host. */
+enum room_role room_role_of(const struct room *r, const struct room_member *m);
+const char *room_role_name(enum room_role role);
+bool room_can_write(const struct room_member *m);
+
+/* The document and its version. */
+const char *room_text(const struct room *r, size_t *len, uint64_t *version);
+/* The file name of the room's language ("main.py"). */
+const char *room_file_name(const struct room *r);
+
+/* Token bucket of room messages: false (rate limited) when m has sent
+ * more than limits.rate a second; *first set on the first refusal of a
+ * burst (tell the client once). */
+bool room_rate_ok(struct room_member *m, uint64_t now_ms, bool *first);
+
+/*
+ * Editing (writers). A push of 'updates' (the JSON array of a push
+ * message) made at 'version'; every member then gets updates().
+ * *accepted (may be NULL) is how many were new: 0 when every one was a
+ * re-send, and then nobody is told anything (the caller answers the
+ * pusher). -ESTALE: the client must resync; -EINVAL: bad changes (resync
+ * it too).
+ */
+int room_push(struct room_member *m, uint64_t version, const json_t *updates,
+	      size_t *accepted);
+/* The updates since version (a new JSON array), or -ESTALE. Anyone. */
+int room_pull(struct room_member *m, uint64_t version, json_t **out);
+/* Replaces the document by text (an upload): one update with the
+ * smallest change, pushed as clientID "upload:<member id>". "\r\n" and
+ * "\r" become "\n". */
+int room_replace_text(struct room_member *m, const char *text, size_t len);
+
+/* My selection at 'version' (or none); the others get presence(). */
+int room_presence(struct room_member *m, bool has, uint64_t version,
+		  size_t anchor, size_t head);
+
+/* A chat line from m; every member gets chat(). */
+int room_chat(struct room_member *m, const char *text, size_t len);
+
+/* Host only. target "*": every member but the host. */
+int room_set_role(struct room_member *m, const char *target,
+		  enum room_role role);
+/* Host only. open_edit < 0 or language NULL: unchanged. */
+int room_set_settings(struct room_member *m, int open_edit,
+		      const char *language);
+int room_set_host(struct room_member *m, const char *target);
+
+/* The room's run (writers): runs the room's text now, in 'lang' (NULL:
+ * the room's). Every member gets run_started(). */
+int room_run_start(struct room_member *m, const char *lang, uint16_t rows,
+		   uint16_t cols, struct run **out);
+/* The room's run while it has not exited, or NULL. */
+struct run *room_run_active(const struct room *r);
+int room_run_stop(struct room_member *m);
+int room_run_input(struct room_member *m, const char *p, size_t n);
+int room_run_resize(struct room_member *m, uint16_t rows, uint16_t cols);
+
+#endif

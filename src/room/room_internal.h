@@ -1,0 +1,31 @@
+/*
+ * room_internal.h - what room.c, room_doc.c and room_run.c share.
+ */
+#ifndef CODEROOM_ROOM_INTERNAL_H
+#define CODEROOM_ROOM_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct room;
+struct room_member;
+
+int64_t room_wall_ms(void);
+void room_broadcast_members(struct room *r);
+/* The others' presence() for 'who' (its selection, or gone). */
+void room_broadcast_presence(struct room *r, const struct room_member *who);
+
+/* room_doc.c: the document from the store (snapshot, log after it, and
+ * history before it), and a last snapshot when the room closes. */
+int room_doc_load(struct room *r);
+void room_doc_unload(struct room *r);
+/* "\r\n" and "\r" -> "\n" in place; the new length. */
+size_t room_text_lf(char *s, size_t len);
+/* valid UTF-8 */
+int room_text_check(const char *s, size_t len);
+
+/* room_run.c */
+void room_run_init(struct room *r);
+void room_run_release(struct room *r);
+
+#endif

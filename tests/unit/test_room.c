@@ -1,0 +1,292 @@
+/*
+ * test_room.c - rooms over the real SQLite store (in a temporary
+ * directory), with members whose ops record what they are told:
+ * roles on join, write before broadcast (a store that fails makes the
+ * push fail and nobody hears of it), re-sends that change nothing, a
+ * room reloaded from its snapshot and log, chat history, tokens.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "room/room.h"
+#include "room/room_sqlite.h"
+#include "run/lang.h"
+#include "store/store.h"
+
+struct fake {
+	struct room_member m;	/* first: the ops get &f->m */
+	int updates, members, chats, presences, removed;
+	uint64_t last_from;
+	size_t last_n;
+};
+
+static void op_updates(struct room_member *m, uint64_t from,
+		       const struct collab_update *u, size_t n,
+		       const struct room_member *by)
+{
+	struct fake *f = (struct fake *)m;
+	f->updates++;
+	f->last_from = from;
+	f->last_n = n;
+}
+static void op_presence(struct room_member *m, const struct room_member *w) { ((struct fake *)m)->presences++; }
+static void op_members(struct room_member *m) { ((struct fake *)m)->members++; }
+static void op_chat(struct room_member *m, const struct room_chat_line *l) { ((struct fake *)m)->chats++; }
+static void op_removed(struct room_member *m, const char *why) { ((struct fake *)m)->removed++; }
+
+static const struct room_member_ops fake_ops = {
+	.updates = op_updates, .presence = op_presence, .members = op_members,
+	.chat = op_chat, .removed = op_removed,
+};
+
+/* A store whose log_append fails on demand, around the real one. */
+static struct room_store real;
+static int fail_append;
+static int failing_append(void *impl, const char *id, uint64_t base,
+			  const struct room_log_entry *e, size_t n)
+{
+	if (fail_append)
+		return -ENOSPC;
+	return real.ops->log_append(impl, id, base, e, n);
+}
+
+struct fixture {
+	char dir[64];
+	struct store st;
+	struct room_store_ops ops;
+	struct room_store rs;
+	struct rooms reg;
+	struct lang py;
+	struct lang_table langs;
+};
+
+static struct fixture *fx;
+
+static void open_rooms(struct fixture *f)
+{
+	struct room_limits lim;
+
+	assert_int_equal(store_open(&f->st, f->dir), 0);
+	room_sqlite_init(&real, &f->st);
+	f->ops = *real.ops;
+	f->ops.log_append = failing_append;
+	f->rs.ops = &f->ops;
+	f->rs.impl = real.impl;
+	room_limits_default(&lim);
+	lim.snapshot_every = 3;
+	assert_int_equal(rooms_init(&f->reg, &f->rs, &lim, NULL, &f->langs), 0);
+}
+
+static int setup(void **state)
+{
+	fx = calloc(1, sizeof(*fx));
+	snprintf(fx->dir, sizeof(fx->dir), "/tmp/coderoom-test-room-XXXXXX");
+	assert_non_null(mkdtemp(fx->dir));
+	fx->py.id = (char *)"python";
+	fx->py.file = (char *)"main.py";
+	fx->py.available = true;
+	fx->langs.v = &fx->py;
+	fx->langs.n = 1;
+	fail_append = 0;
+	open_rooms(fx);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char cmd[128];
+
+	rooms_release(&fx->reg);
+	store_close(&fx->st);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fx->dir);
+	assert_int_equal(system(cmd), 0);
+	free(fx);
+	return 0;
+}
+
+static void join(struct fake *f, const char *id, const char *name,
+		 const char *token, char *token_out)
+{
+	char tok[ROOM_TOKEN_LEN + 1];
+
+	memset(f, 0, sizeof(*f));
+	f->m.ops = &fake_ops;
+	assert_int_equal(room_join(&fx->reg, id, name, strlen(name), token, &f->m,
+				   token_out ? token_out : tok), 0);
+}
+
+static json_t *updates_json(const char *client, const char *changes)
+{
+	char buf[256];
+
+	snprintf(buf, sizeof(buf), "[{\"clientID\":\"%s\",\"changes\":%s}]",
+		 client, changes);
+	return json_loads(buf, 0, NULL);
+}
+
+static void test_roles_on_join(void **state)
+{
+	char id[ROOM_ID_LEN + 1];
+	struct fake a, b;
+
+	assert_int_equal(rooms_create(&fx->reg, NULL, "x\r\n", 3, id), 0);
+	assert_true(room_id_valid(id));
+	join(&a, id, "Ada", NULL, NULL);
+	join(&b, id, " Bob ", NULL, NULL);
+	assert_int_equal(room_role_of(a.m.room, &a.m), ROOM_HOST);
+	assert_int_equal(room_role_of(b.m.room, &b.m), ROOM_READER);
+	assert_string_equal(b.m.name, "Bob");
+	assert_int_equal(a.members, 1);		/* Bob's arrival */
+	assert_int_equal(b.members, 0);		/* its welcome is the caller's */
+	assert_string_not_equal(a.m.color, b.m.color);
+	size_t len;
+	assert_string_equal(room_text(a.m.room, &len, NULL), "x\n");
+	room_leave(&b.m);
+	assert_int_equal(a.members, 2);
+	room_leave(&a.m);
+	assert_null(rooms_find(&fx->reg, id));	/* freed with its last member */
+}
+
+static void test_write_before_broadcast(void **state)
+{
+	char id[ROOM_ID_LEN + 1];
+	struct fake a, b;
+	json_t *u;
+	uint64_t v;
+	size_t len;
+
+	assert_int_equal(rooms_create(&fx->reg, NULL, "abc", 3, id), 0);
+	join(&a, id, "Ada", NULL, NULL);
+	join(&b, id, "Bob", NULL, NULL);
+	u = updates_json("c1", "[3,[0,\"d\"]]");
+	assert_int_equal(room_push(&b.m, 0, u, NULL), -EACCES);	/* a reader */
+	fail_append = 1;
+	assert_int_equal(room_push(&a.m, 0, u, NULL), -ENOSPC);
+	assert_int_equal(a.updates + b.updates, 0);	/* nobody heard of it */
+	assert_string_equal(room_text(a.m.room, &len, &v), "abc");
+	assert_int_equal(v, 0);
+	fail_append = 0;
+	size_t acc;
+	assert_int_equal(room_push(&a.m, 0, u, &acc), 0);
+	assert_int_equal(acc, 1);
+	assert_int_equal(a.updates, 1);
+	assert_int_equal(b.updates, 1);
+	assert_int_equal(a.last_from, 0);
+	assert_string_equal(room_text(a.m.room, &len, &v), "abcd");
+	/* the same push again: a re-send, nothing new, nobody told */
+	assert_int_equal(room_push(&a.m, 0, u, &acc), 0);
+	assert_int_equal(acc, 0);
+	assert_int_equal(b.updates, 1);
+	assert_string_equal(room_text(a.m.room, &len, &v), "abcd");
+	assert_int_equal(v, 1);
+	/* another member may not use a's clientID */
+	assert_int_equal(room_set_role(&a.m, b.m.id, ROOM_WRITER), 0);
+	json_t *u2 = updates_json("c1", "[4,[0,\"e\"]]");
+	assert_int_equal(room_push(&b.m, 1, u2, NULL), -EPERM);
+	json_decref(u2);
+	json_decref(u);
+	room_leave(&a.m);
+	room_leave(&b.m);
+}
+
+static void test_reload_from_store(void **state)
+{
+	char id[ROOM_ID_LEN + 1], tok[ROOM_TOKEN_LEN + 1];
+	struct fake a, a2;
+	size_t len;
+	uint64_t v;
+
+	assert_int_equal(rooms_create(&fx->reg, NULL, "", 0, id), 0);
+	join(&a, id, "Ada", NULL, tok);
+	for (int i = 0; i < 10; i++) {	/* snapshots every 3 */
+		char ch[32];
+		snprintf(ch, sizeof(ch), "[%d,[0,\"%d\"]]", i, i);
+		json_t *u = updates_json("c", ch);
+		assert_int_equal(room_push(&a.m, (uint64_t)i, u, NULL), 0);
+		json_decref(u);
+	}
+	assert_int_equal(room_chat(&a.m, "hi 👋", strlen("hi 👋")), 0);
+	assert_int_equal(a.chats, 1);
+	assert_int_equal(room_chat(&a.m, "", 0), -EINVAL);
+	room_leave(&a.m);
+	/* a new process: close everything, open again */
+	rooms_release(&fx->reg);
+	store_close(&fx->st);
+	open_rooms(fx);
+	join(&a2, id, "Ada", tok, NULL);
+	assert_string_equal(a2.m.id, a.m.id);
+	assert_int_equal(room_role_of(a2.m.room, &a2.m), ROOM_HOST);
+	assert_string_equal(room_text(a2.m.room, &len, &v), "0123456789");
+	assert_int_equal(v, 10);
+	assert_int_equal(a2.m.room->chat.n, 1);
+	assert_string_equal(chat_ring_at(&a2.m.room->chat, 0)->text, "hi 👋");
+	/* old versions are still in the log window: a pull from 2 works */
+	json_t *out = NULL;
+	assert_int_equal(room_pull(&a2.m, 2, &out), 0);
+	assert_int_equal(json_array_size(out), 8);
+	json_decref(out);
+	room_leave(&a2.m);
+}
+
+static void test_token_replaces_connection(void **state)
+{
+	char id[ROOM_ID_LEN + 1], tok[ROOM_TOKEN_LEN + 1];
+	struct fake a, a2, b;
+
+	assert_int_equal(rooms_create(&fx->reg, NULL, "", 0, id), 0);
+	join(&a, id, "Ada", NULL, tok);
+	join(&b, id, "Bob", NULL, NULL);
+	join(&a2, id, "Ada", tok, NULL);
+	assert_int_equal(a.removed, 1);
+	assert_null(a.m.room);
+	assert_int_equal(a2.m.room->nmembers, 2);
+	room_leave(&a.m);	/* safe: in no room */
+	room_leave(&a2.m);
+	room_leave(&b.m);
+}
+
+static void test_caps(void **state)
+{
+	char id[ROOM_ID_LEN + 1];
+	struct fake f[3];
+	char big[2001];
+
+	fx->reg.lim.members = 2;
+	assert_int_equal(rooms_create(&fx->reg, NULL, "", 0, id), 0);
+	join(&f[0], id, "a", NULL, NULL);
+	join(&f[1], id, "b", NULL, NULL);
+	memset(&f[2], 0, sizeof(f[2]));
+	f[2].m.ops = &fake_ops;
+	char tok[ROOM_TOKEN_LEN + 1];
+	assert_int_equal(room_join(&fx->reg, id, "c", 1, NULL, &f[2].m, tok), -EUSERS);
+	assert_int_equal(room_join(&fx->reg, id, "", 0, NULL, &f[2].m, tok), -EINVAL);
+	assert_int_equal(room_join(&fx->reg, "nope", "c", 1, NULL, &f[2].m, tok), -ENOENT);
+	memset(big, 'x', sizeof(big));
+	assert_int_equal(room_chat(&f[0].m, big, 2000), 0);
+	assert_int_equal(room_chat(&f[0].m, big, 2001), -E2BIG);
+	room_leave(&f[0].m);
+	room_leave(&f[1].m);
+	fx->reg.lim.stored_rooms = 1;
+	assert_int_equal(rooms_create(&fx->reg, NULL, "", 0, id), -ENOSPC);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_roles_on_join, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_write_before_broadcast, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_reload_from_store, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_token_replaces_connection, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_caps, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
