@@ -29,6 +29,7 @@
 #include <uv.h>
 
 #include "cluster/cluster.h"
+#include "cluster/rooms.h"
 #include "lib/config.h"
 #include "lib/log.h"
 #include "net/server.h"
@@ -384,8 +385,16 @@ engine:
 	rl.stored_rooms = g.cfg.max_stored_rooms;
 	rl.rate = g.cfg.room_rate;
 	rl.snapshot_every = g.cfg.room_snapshot_every;
-	room_sqlite_init(&g.room_store, &g.store);
+	/* cluster mode: a gateway's rooms live in Redis, shared by every
+	 * gateway (cluster/rooms.h); else in this node's SQLite */
+	bool shared_rooms = g.clustered && g.cluster.rooms;
+	if (shared_rooms)
+		room_cluster_store(&g.room_store, g.cluster.rooms);
+	else
+		room_sqlite_init(&g.room_store, &g.store);
 	rooms_init(&g.rooms, &g.room_store, &rl, &g.engine, &g.langs);
+	if (shared_rooms)
+		room_cluster_attach(g.cluster.rooms, &g.rooms);
 	g.app.rooms = &g.rooms;
 	/* Judge0's submissions, in the same database */
 	struct judge0_options jo = {

@@ -13,6 +13,8 @@
 #include "cluster/cluster.h"
 #include "cluster/entry.h"
 #include "cluster/remote.h"
+#include "cluster/room_cache.h"
+#include "cluster/rooms.h"
 #include "cluster/scripts.h"
 #include "cluster/worker.h"
 #include "lib/log.h"
@@ -188,6 +190,8 @@ void cluster__nodes_changed(struct cluster *c)
 		worker_nodes_changed(c->worker);
 	if (c->remote)
 		remote_nodes_changed(c->remote);
+	if (c->rooms)
+		room_cluster_nodes_changed(c->rooms);
 }
 
 static void on_heartbeat(struct redis_link *l, redisReply *r, void *data)
@@ -287,6 +291,8 @@ static void cmd_up(struct redis_link *l, void *data)
 		worker_cmd_up(c->worker);
 	if (c->remote)
 		remote_link_up(c->remote);
+	if (c->rooms)
+		room_cluster_link_up(c->rooms);
 	/* the reader may be waiting to unblock its XREAD */
 	reader_link_up(&c->reader);
 }
@@ -391,8 +397,10 @@ int cluster_init(struct cluster *c, uv_loop_t *loop,
 			return -ENOMEM;
 	}
 	if (cluster_is_gateway(c)) {
-		if (!(c->remote = remote_new(c)))
+		if (!(c->remote = remote_new(c)) ||
+		    !(c->rooms = room_cluster_new(c)))
 			return -ENOMEM;
+		c->links_open++;	/* the rooms' pub/sub link */
 		/* until the workers say what they run, every language is
 		 * taken: a run then finds out what is wrong (Redis down, no
 		 * worker) rather than a language "missing" on this gateway */
@@ -414,6 +422,8 @@ void cluster_start(struct cluster *c)
 	redis_link_start(&c->rlink);
 	if (c->worker)
 		redis_link_start(&c->jlink);
+	if (c->rooms)
+		room_cluster_start(c->rooms);
 	uv_timer_start(&c->timer, on_timer, HEARTBEAT_MS, HEARTBEAT_MS);
 }
 
@@ -425,6 +435,8 @@ static void maybe_done(struct cluster *c)
 	c->worker = NULL;
 	remote_free(c->remote);
 	c->remote = NULL;
+	room_cluster_free(c->rooms);
+	c->rooms = NULL;
 	node_table_release(&c->nodes);
 	void (*cb)(struct cluster *) = c->closed_cb;
 	c->closed_cb = NULL;
@@ -434,6 +446,15 @@ static void maybe_done(struct cluster *c)
 static void on_link_closed(struct redis_link *l)
 {
 	struct cluster *c = l->data;
+
+
+	c->links_open--;
+	maybe_done(c);
+}
+
+static void on_rooms_link_closed(struct redis_link *l)
+{
+	struct cluster *c = ((struct room_cluster *)l->data)->c;
 
 	c->links_open--;
 	maybe_done(c);
@@ -457,6 +478,8 @@ static void close_all(struct cluster *c)
 	redis_link_close(&c->rlink, on_link_closed);
 	if (c->worker)
 		redis_link_close(&c->jlink, on_link_closed);
+	if (c->rooms)
+		room_cluster_close(c->rooms, on_rooms_link_closed);
 }
 
 static void on_left(struct redis_link *l, redisReply *r, void *data)

@@ -26,6 +26,7 @@
  *   node.c        the node table (heartbeats, who is alive)
  *   worker.c      a worker: claims jobs, exports its runs
  *   remote.c      a gateway: remote runs, the engine's backend
+ *   room_store.c, room_bus.c, room_wire.c (pure)   rooms across gateways
  *   cluster.c     this: the links, the heartbeat, the reaper, health
  *
  * Links per node (each reconnects on its own): "cmd" for commands,
@@ -50,6 +51,7 @@ struct run_engine;
 struct lang_table;
 struct worker;
 struct remote;
+struct room_cluster;
 
 enum cluster_role {
 	CLUSTER_GATEWAY = 1,
@@ -92,6 +94,7 @@ struct cluster {
 
 	struct worker *worker;		/* the worker role, or NULL */
 	struct remote *remote;		/* the gateway role, or NULL */
+	struct room_cluster *rooms;	/* the gateway role: rooms on Redis */
 
 	bool closing;
 	int leave_phase;		/* 0 draining, 1 farewell, 2 closing */

@@ -400,17 +400,24 @@ static void on_message(redisAsyncContext *ac, void *reply, void *privdata)
 	struct redis_link *l = ac->data;
 	redisReply *r = reply;
 
+	bool confirm;
+
 	(void)privdata;
 	if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 3 ||
 	    r->element[0]->type != REDIS_REPLY_STRING ||
-	    strcmp(r->element[0]->str, "message") ||
-	    r->element[1]->type != REDIS_REPLY_STRING ||
-	    r->element[2]->type != REDIS_REPLY_STRING)
+	    r->element[1]->type != REDIS_REPLY_STRING)
+		return;
+	confirm = !strcmp(r->element[0]->str, "subscribe");
+	if (!confirm && (strcmp(r->element[0]->str, "message") ||
+			 r->element[2]->type != REDIS_REPLY_STRING))
 		return;
 	for (struct redis_sub *s = l->subs; s; s = s->next) {
 		if (!strcmp(s->channel, r->element[1]->str)) {
-			s->fn(l, s->channel, r->element[2]->str,
-			      r->element[2]->len, s->data);
+			if (confirm)	/* in place: NULL says so */
+				s->fn(l, s->channel, NULL, 0, s->data);
+			else
+				s->fn(l, s->channel, r->element[2]->str,
+				      r->element[2]->len, s->data);
 			return;
 		}
 	}

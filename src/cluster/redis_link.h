@@ -22,6 +22,9 @@
  * Pub/sub: a link used for it alone subscribes with
  * redis_link_subscribe(); its channels are subscribed again after every
  * reconnect (messages sent while it was down are lost: that is pub/sub).
+ * The callback gets msg NULL when a subscription is in place (first, and
+ * after each reconnect): from then on nothing published is missed, so
+ * that is when to read what was published before.
  *
  * Everything runs on the loop's thread; nothing blocks.
  */

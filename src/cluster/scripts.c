@@ -257,3 +257,109 @@ const char SCRIPT_REASSERT[] =
 	"  'lang', ARGV[4], 'job', ARGV[5])\n"
 	"redis.call('PEXPIRE', m, ARGV[6])\n"
 	"return 1\n";
+
+/* ---- rooms (cluster/room_store.c, cluster/room_bus.c) ----------------------
+ * A room's keys: room:ID:rec (hash: lang, open, host, version, chat_seq,
+ * created, updated, run), room:ID:snap (hash: v, text), room:ID:log (sorted
+ * set: log entries by version), room:ID:chat (list), room:ID:mem (hash:
+ * member id -> record), room:ID:tok (hash: hex SHA-256(token) -> member
+ * id), room:ID:on (hash: member id -> its 'O' event: who is online where);
+ * rooms (set of ids); the channel room:ID carries the events. */
+#define R "local k = " P "room:' .. ARGV[1]\n"
+
+/* ARGV: id, lang, open, now ms, text. Returns 1, or 0 if it exists. */
+const char SCRIPT_ROOM_CREATE[] =
+	R
+	"if redis.call('EXISTS', k .. ':rec') == 1 then return 0 end\n"
+	"redis.call('HSET', k .. ':rec', 'lang', ARGV[2], 'open', ARGV[3],\n"
+	"  'host', '', 'version', 0, 'chat_seq', 0, 'created', ARGV[4],\n"
+	"  'updated', ARGV[4], 'run', '')\n"
+	"redis.call('HSET', k .. ':snap', 'v', 0, 'text', ARGV[5])\n"
+	"redis.call('SADD', " P "rooms', ARGV[1])\n"
+	"return 1\n";
+
+/* The compare-and-append: the entries take versions base .. only if the
+ * room is at base; then the 'U' event goes to every gateway.
+ * ARGV: id, base, now ms, the 'U' event, the entries ('L' ...).
+ * Returns {1, new version}, {0, the room's version} (stale) or {-1, 0}. */
+const char SCRIPT_ROOM_APPEND[] =
+	R
+	"local v = tonumber(redis.call('HGET', k .. ':rec', 'version'))\n"
+	"if not v then return {-1, 0} end\n"
+	"if v ~= tonumber(ARGV[2]) then return {0, v} end\n"
+	"for i = 5, #ARGV do\n"
+	"  redis.call('ZADD', k .. ':log', v + i - 5, ARGV[i])\n"
+	"end\n"
+	"local nv = v + #ARGV - 4\n"
+	"redis.call('HSET', k .. ':rec', 'version', nv, 'updated', ARGV[3])\n"
+	"redis.call('PUBLISH', k, ARGV[4])\n"
+	"return {1, nv}\n";
+
+/* A snapshot, kept if newer; the log before keep_from goes.
+ * ARGV: id, version, text, keep_from. */
+const char SCRIPT_ROOM_SNAPSHOT[] =
+	R
+	"local cur = tonumber(redis.call('HGET', k .. ':snap', 'v') or '-1')\n"
+	"if tonumber(ARGV[2]) > cur then\n"
+	"  redis.call('HSET', k .. ':snap', 'v', ARGV[2], 'text', ARGV[3])\n"
+	"end\n"
+	"local snap = tonumber(redis.call('HGET', k .. ':snap', 'v'))\n"
+	"local keep = math.min(tonumber(ARGV[4]), snap)\n"
+	"redis.call('ZREMRANGEBYSCORE', k .. ':log', '-inf', '(' .. keep)\n"
+	"return 1\n";
+
+/* A chat line: numbered here, kept (the newest 'keep'), sent to every
+ * gateway. ARGV: id, 'C', the rest of the line, keep. Returns its id. */
+const char SCRIPT_ROOM_CHAT[] =
+	R
+	"if redis.call('EXISTS', k .. ':rec') == 0 then return 0 end\n"
+	"local id = redis.call('HINCRBY', k .. ':rec', 'chat_seq', 1)\n"
+	"local line = ARGV[2] .. struct.pack('>I8', id) .. ARGV[3]\n"
+	"redis.call('RPUSH', k .. ':chat', line)\n"
+	"redis.call('LTRIM', k .. ':chat', -tonumber(ARGV[4]), -1)\n"
+	"redis.call('PUBLISH', k, line)\n"
+	"return id\n";
+
+/* A member's record (and its token's hash, when given), sent to every
+ * gateway. ARGV: id, member id, record ('M' ...), hex token hash or ''. */
+const char SCRIPT_ROOM_MEMBER[] =
+	R
+	"redis.call('HSET', k .. ':mem', ARGV[2], ARGV[3])\n"
+	"if ARGV[4] ~= '' then redis.call('HSET', k .. ':tok', ARGV[4], ARGV[2]) end\n"
+	"redis.call('PUBLISH', k, ARGV[3])\n"
+	"return 1\n";
+
+/* The settings and the host; with claim "1" the host is only taken when
+ * the room has none yet (two first members on two gateways: one wins).
+ * Every gateway gets what Redis then holds.
+ * ARGV: id, lang, open, host, claim, now ms. */
+const char SCRIPT_ROOM_SETTINGS[] =
+	R
+	"local host = ARGV[4]\n"
+	"if ARGV[5] == '1' then\n"
+	"  local h = redis.call('HGET', k .. ':rec', 'host')\n"
+	"  if h and h ~= '' then host = h end\n"
+	"end\n"
+	"redis.call('HSET', k .. ':rec', 'lang', ARGV[2], 'open', ARGV[3],\n"
+	"  'host', host, 'updated', ARGV[6])\n"
+	"redis.call('PUBLISH', k, 'S' .. ARGV[2] .. '\\0' .. ARGV[3] .. '\\0' ..\n"
+	"  host .. '\\0')\n"
+	"return 1\n";
+
+/* Everything a gateway needs to open a room, at one instant.
+ * ARGV: id, chat lines, history entries before the snapshot.
+ * Returns 0 (no such room) or {rec, {snap v, text}, log after the
+ * snapshot, history (newest first), chat, members, online}. */
+const char SCRIPT_ROOM_FETCH[] =
+	R
+	"local rec = redis.call('HGETALL', k .. ':rec')\n"
+	"if #rec == 0 then return 0 end\n"
+	"local snap = redis.call('HMGET', k .. ':snap', 'v', 'text')\n"
+	"local sv = snap[1] or '0'\n"
+	"local log = redis.call('ZRANGEBYSCORE', k .. ':log', sv, '+inf')\n"
+	"local hist = redis.call('ZREVRANGEBYSCORE', k .. ':log', '(' .. sv,\n"
+	"  '-inf', 'LIMIT', 0, tonumber(ARGV[3]))\n"
+	"local chat = redis.call('LRANGE', k .. ':chat', -tonumber(ARGV[2]), -1)\n"
+	"local mem = redis.call('HVALS', k .. ':mem')\n"
+	"local on = redis.call('HVALS', k .. ':on')\n"
+	"return {rec, {sv, snap[2] or ''}, log, hist, chat, mem, on}\n";

@@ -15,7 +15,10 @@
  *                   (worker), res (result, cluster/entry.h, once ended)
  *   ev:RUN          stream: the run's events (cluster/entry.h), field e
  *   ctl:NODE        stream: control entries for the runs on worker NODE
- *   room:...        (rooms across gateways: cluster/room_*.c)
+ *   room:ID:...     a room's record, snapshot, log, chat, members, tokens,
+ *                   who is online where (scripts.c, "rooms"); the channel
+ *                   room:ID carries its events (cluster/room_wire.h)
+ *   rooms           set of the rooms' ids
  *
  * Each SCRIPT_* is run with EVAL (Redis caches the compiled script); its
  * arguments are in the comment above it in scripts.c.
@@ -38,5 +41,12 @@ extern const char SCRIPT_KILL[];
 extern const char SCRIPT_RELEASE[];
 extern const char SCRIPT_LOST[];
 extern const char SCRIPT_REASSERT[];
+extern const char SCRIPT_ROOM_CREATE[];
+extern const char SCRIPT_ROOM_APPEND[];
+extern const char SCRIPT_ROOM_SNAPSHOT[];
+extern const char SCRIPT_ROOM_CHAT[];
+extern const char SCRIPT_ROOM_MEMBER[];
+extern const char SCRIPT_ROOM_SETTINGS[];
+extern const char SCRIPT_ROOM_FETCH[];
 
 #endif

@@ -281,10 +281,13 @@ void native_watch(struct conn *c, struct run *run, bool replay,
 	nc->st.caught_up = on_caught_up;
 	snprintf(nc->st.run_id, sizeof(nc->st.run_id), "%s", run_id(run));
 	if (!replay) {
-		json_t *j = json_pack("{s:s, s:s, s:s, s:o}", "type", "started",
+		/* a remote run followed by id may not know its language
+		 * yet (cluster mode): the room's is the client's guess */
+		const struct lang *l = run_lang(run);
+		json_t *j = json_pack("{s:s, s:s, s:o, s:o}", "type", "started",
 				      "run", nc->st.run_id, "language",
-				      run_lang(run)->id, "limits",
-				      limits_json(run_limits(run)));
+				      l ? json_string(l->id) : json_null(),
+				      "limits", limits_json(run_limits(run)));
 		if (j && by)
 			json_object_set_new(j, "by", json_string(by));
 		conn_send_json(c, j);
