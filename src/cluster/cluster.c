@@ -280,9 +280,53 @@ static void on_timer(uv_timer_t *t)
 
 /* ---- links -------------------------------------------------------------- */
 
+/* CONFIG GET appendonly / appendfsync: {name, value}. */
+static void on_config(struct redis_link *l, redisReply *r, void *data)
+{
+	struct cluster *c = l->data;
+	const char *want = data;
+
+	if (!r)
+		return;
+	if (r->type == REDIS_REPLY_ERROR || r->type != REDIS_REPLY_ARRAY ||
+	    r->elements != 2 || r->element[1]->type != REDIS_REPLY_STRING) {
+		c->durable = -1;	/* CONFIG refused: cannot tell */
+		snprintf(c->durable_why, sizeof(c->durable_why),
+			 "CONFIG GET is not allowed: cannot check");
+		return;
+	}
+	if (strcmp(r->element[1]->str, want)) {
+		if (c->durable != 0)
+			log_error("cluster: Redis has %s %s: a Redis restart may "
+				  "lose confirmed room edits and queued jobs "
+				  "(docs/operations.md: appendonly yes, "
+				  "appendfsync always)", r->element[0]->str,
+				  r->element[1]->str);
+		c->durable = 0;
+		snprintf(c->durable_why, sizeof(c->durable_why), "%s is %s",
+			 r->element[0]->str, r->element[1]->str);
+	} else if (c->durable != 0 && !strcmp(want, "always")) {
+		c->durable = 1;
+		c->durable_why[0] = '\0';
+	}
+}
+
+static void check_durable(struct cluster *c)
+{
+	static char yes[] = "yes", always[] = "always";
+	const char *a[] = { "CONFIG", "GET", "appendonly", NULL };
+	const char *b[] = { "CONFIG", "GET", "appendfsync", NULL };
+
+	c->durable = -1;
+	redis_link_cmdv(&c->cmd, on_config, yes, 0, a);
+	redis_link_cmdv(&c->cmd, on_config, always, 0, b);
+}
+
 static void cmd_up(struct redis_link *l, void *data)
 {
 	struct cluster *c = data;
+
+	check_durable(c);
 
 	c->heard = false;
 	c->heartbeat_out = false;
@@ -382,6 +426,7 @@ int cluster_init(struct cluster *c, uv_loop_t *loop,
 	c->langs = langs;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	c->started_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	c->durable = -1;
 	srand((unsigned)(ts.tv_nsec ^ getpid()));
 
 	redis_link_init(&c->cmd, loop, &c->url, c->node_id, "cmd", &cmd_ops, c);
@@ -587,6 +632,12 @@ const struct node_table *cluster_nodes(const struct cluster *c)
 unsigned cluster_following(const struct cluster *c)
 {
 	return c->remote ? remote_count(c->remote) : 0;
+}
+
+int cluster_durable(const struct cluster *c, const char **why)
+{
+	*why = c->durable_why;
+	return c->durable;
 }
 
 unsigned cluster_running(const struct cluster *c)

@@ -88,6 +88,9 @@ struct cluster {
 	bool heartbeat_out;		/* a heartbeat is waiting for its reply */
 	bool heard;			/* a heartbeat answered since the link
 					   came up: the table is current */
+	int durable;			/* Redis's appendonly/appendfsync are
+					   yes/always (1), not (0), unknown (-1) */
+	char durable_why[96];
 	uint64_t reaped_lost, reaped_requeued;
 	uv_timer_t timer;		/* heartbeat */
 	unsigned open_handles;
@@ -134,6 +137,10 @@ const char *cluster_link_why(const struct cluster *c);
 uint64_t cluster_link_since_ms(const struct cluster *c);
 /* The live nodes as last seen (may be empty while Redis is down). */
 const struct node_table *cluster_nodes(const struct cluster *c);
+/* 1: Redis keeps every answered write across a restart (appendonly yes,
+ * appendfsync always); 0: it does not (why says what); -1: unknown (CONFIG
+ * is not allowed, as on some managed Redis). */
+int cluster_durable(const struct cluster *c, const char **why);
 /* Remote runs this gateway shows; runs this worker holds. */
 unsigned cluster_following(const struct cluster *c);
 unsigned cluster_running(const struct cluster *c);

@@ -103,6 +103,13 @@ static json_t *cluster_json(const struct cluster *cl, bool all_nodes)
 		      "following", (int)cluster_following(cl),
 		      "running", (int)cluster_running(cl));
 	json_object_set_new(o, all_nodes ? "nodes" : "workers", nodes);
+	const char *why;
+	int d = cluster_durable(cl, &why);
+	json_t *redis = json_object_get(o, "redis");
+	json_object_set_new(redis, "durable", d < 0 ? json_null()
+						    : json_boolean(d));
+	if (d == 0)
+		json_object_set_new(redis, "not_durable_because", json_string(why));
 	return o;
 }
 

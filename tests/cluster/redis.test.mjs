@@ -21,6 +21,9 @@ test('Redis restarts mid-run: clients are told, new work is refused, then everyt
   const cl = await startCluster({ gateways: 1, workers: 1, persist: true });
   clusters.push(cl);
   const [G] = cl.gateways;
+  // the persistence docs/operations.md requires is checked and shown
+  await waitUntil(async () => (await getJSON(`${G.url}/api/health`)).json.cluster.redis.durable === true,
+    { timeout: 10000, what: 'health: Redis durable' });
   const a = await CoderoomClient.connect(G.wsUrl);
   try {
     await a.run([
@@ -73,6 +76,10 @@ test('Redis restarts empty: a queued job is queued again, a running run goes on'
   const cl = await startCluster({ gateways: 1, workers: 1, persist: false, workerArgs: ['--max-runs', '1'] });
   clusters.push(cl);
   const [G] = cl.gateways;
+  await waitUntil(async () => (await getJSON(`${G.url}/api/health`)).json.cluster.redis.durable === false,
+    { timeout: 10000, what: 'health: Redis not durable' });
+  assert.match((await getJSON(`${G.url}/api/health`)).json.cluster.redis.not_durable_because, /appendonly is no/);
+  assert.match(G.logs(), /a Redis restart may lose confirmed room edits/);
   const hold = await CoderoomClient.connect(G.wsUrl);
   try {
     await hold.run('s = input("go? ")\nprint("got", s)');
