@@ -175,6 +175,9 @@ static void leave(void)
 		return;
 	}
 	g.phase = 3;
+	/* the rooms use the cluster's store and bus: they go first, while
+	 * Redis still takes their last snapshots */
+	rooms_release(&g.rooms);
 	cluster_shutdown(&g.cluster, on_cluster_left);
 }
 

@@ -246,11 +246,13 @@ static void apply_event(struct room_cluster *rc, struct croom *cr,
 			room_apply_chat(r, &ev->chat);
 		break;
 	case 'M':
+		cr->writes++;
 		croom_put_member(cr, &ev->rec);
 		if (r)
 			room_apply_member(r, &ev->rec);
 		break;
 	case 'S':
+		cr->writes++;
 		snprintf(cr->rec.language, sizeof(cr->rec.language), "%s",
 			 ev->language);
 		cr->rec.open_edit = ev->open_edit;
@@ -260,11 +262,13 @@ static void apply_event(struct room_cluster *rc, struct croom *cr,
 					    ev->host);
 		break;
 	case 'O':
+		cr->writes++;
 		croom_put_member(cr, &ev->rec);
 		proxy_add(rc, cr, ev->gateway, &ev->rec);
 		break;
 	case 'F': {
 		struct room_proxy *p = proxy_find(cr, ev->member);
+		cr->writes++;
 		if (p && !strcmp(p->gateway, ev->gateway))
 			proxy_drop(p);
 		break;
@@ -507,6 +511,7 @@ struct fetch_req {
 	struct room_cluster *rc;
 	char id[ROOM_ID_LEN + 1];
 	bool resync;
+	uint64_t writes;	/* the room's writes when it was sent */
 };
 
 static void on_fetched(struct redis_link *l, redisReply *r, void *data)
@@ -541,16 +546,24 @@ static void on_fetched(struct redis_link *l, redisReply *r, void *data)
 	cr->resyncing = false;
 	if (!err && cr->room) {
 		rc->resyncs++;
-		for (size_t i = 0; i < o.nmem; i++) {
-			croom_put_member(cr, &o.mem[i]);
-			room_apply_member(cr->room, &o.mem[i]);
+		if (cr->writes != f->writes) {
+			/* this node wrote settings or members after the read
+			 * was sent: it is older than what this node holds;
+			 * read again (after those writes, on the same link) */
+			cr->resync_again = true;
+		} else {
+			for (size_t i = 0; i < o.nmem; i++) {
+				croom_put_member(cr, &o.mem[i]);
+				room_apply_member(cr->room, &o.mem[i]);
+			}
+			cr->rec.open_edit = o.rec.open_edit;
+			snprintf(cr->rec.language, sizeof(cr->rec.language),
+				 "%s", o.rec.language);
+			snprintf(cr->rec.host, sizeof(cr->rec.host), "%s",
+				 o.rec.host);
+			room_apply_settings(cr->room, o.rec.language,
+					    o.rec.open_edit, o.rec.host);
 		}
-		cr->rec.open_edit = o.rec.open_edit;
-		snprintf(cr->rec.language, sizeof(cr->rec.language), "%s",
-			 o.rec.language);
-		snprintf(cr->rec.host, sizeof(cr->rec.host), "%s", o.rec.host);
-		room_apply_settings(cr->room, o.rec.language, o.rec.open_edit,
-				    o.rec.host);
 		apply_log(rc, cr, o.log, o.nlog);
 		for (size_t i = 0; i < o.nchat; i++) {
 			if (o.chat[i].id <= cr->chat_last)
@@ -559,7 +572,8 @@ static void on_fetched(struct redis_link *l, redisReply *r, void *data)
 			cr->chat_last = o.chat[i].id;
 			room_apply_chat(cr->room, &o.chat[i]);
 		}
-		reconcile_online(rc, cr, &o);
+		if (cr->writes == f->writes)	/* else: read again */
+			reconcile_online(rc, cr, &o);
 		if (o.run[0])
 			apply_run(rc, cr, o.run, NULL);
 	}
@@ -581,6 +595,7 @@ static int read_room(struct room_cluster *rc, struct croom *cr, bool again)
 		return -ENOMEM;
 	f->rc = rc;
 	f->resync = again;
+	f->writes = cr->writes;
 	snprintf(f->id, sizeof(f->id), "%s", cr->id);
 	snprintf(chat, sizeof(chat), "%d", ROOM_CHAT_HISTORY);
 	snprintf(hist, sizeof(hist), "%d", HISTORY);
@@ -857,25 +872,47 @@ void room_cluster_nodes_changed(struct room_cluster *rc)
 	}
 }
 
+/* Both the timer and the link closed: tell the owner (once). */
+static void closed_maybe(struct room_cluster *rc)
+{
+	if (rc->handles || !rc->sub_closed || !rc->closed_cb)
+		return;
+	redis_link_closed_fn cb = rc->closed_cb;
+	rc->closed_cb = NULL;
+	cb(&rc->sub);
+}
+
 static void on_closed(uv_handle_t *h)
 {
 	struct room_cluster *rc = h->data;
 
 	rc->handles--;
+	closed_maybe(rc);
+}
+
+static void on_sub_closed(struct redis_link *l)
+{
+	struct room_cluster *rc = l->data;
+
+	rc->sub_closed = true;
+	closed_maybe(rc);
 }
 
 void room_cluster_close(struct room_cluster *rc, redis_link_closed_fn cb)
 {
+	rc->closed_cb = cb;
 	uv_timer_stop(&rc->timer);
 	rc->handles = 1;
 	uv_close((uv_handle_t *)&rc->timer, on_closed);
-	redis_link_close(&rc->sub, cb);
+	redis_link_close(&rc->sub, on_sub_closed);
 }
 
 void room_cluster_free(struct room_cluster *rc)
 {
 	if (!rc)
 		return;
+	if (rc->reg)	/* the rooms must not call a freed bus */
+		rooms_set_bus(rc->reg, NULL, NULL);
 	while (rc->rooms) {
 		struct croom *cr = rc->rooms;
 		while (cr->proxies)

@@ -78,6 +78,10 @@ struct croom {
 	uint64_t chat_last;		/* the newest line shown here */
 	bool resyncing;
 	bool resync_again;
+	uint64_t writes;		/* changes to settings, members or the
+					   roster seen here (written from here,
+					   or heard): a read sent before one of
+					   them is older than this node */
 };
 
 struct room_cluster {
@@ -88,6 +92,8 @@ struct room_cluster {
 	uint64_t stored;		/* rooms in Redis (for the cap) */
 	uv_timer_t timer;		/* cache expiry, the count */
 	unsigned handles;
+	bool sub_closed;
+	redis_link_closed_fn closed_cb;
 	uint64_t events, resyncs;
 };
 

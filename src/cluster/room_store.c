@@ -301,8 +301,10 @@ static int st_settings_put(void *impl, const struct room_record *r)
 
 	if (!redis_link_up(&rc->c->cmd))
 		return -EIO;
-	if (cr)
+	if (cr) {
 		cr->rec = *r;
+		cr->writes++;
+	}
 	now_str(now, sizeof(now));
 	const char *argv[] = { "EVAL", SCRIPT_ROOM_SETTINGS, "0", r->id,
 			       r->language, r->open_edit ? "1" : "0", r->host,
@@ -552,6 +554,7 @@ static int st_member_put(void *impl, const char *room,
 	if (!redis_link_up(&rc->c->cmd))
 		return -EIO;
 	if (cr) {
+		cr->writes++;
 		croom_put_member(cr, m);
 		const struct room_member_record *t = croom_member(cr, m->id);
 		if (t)	/* with the token hash, if it is known here */

@@ -24,7 +24,9 @@ void room_cluster_start(struct room_cluster *rc);
 void room_cluster_link_up(struct room_cluster *rc);
 /* The node table changed: members of dead gateways go. */
 void room_cluster_nodes_changed(struct room_cluster *rc);
-/* Closes its link; cb(link) when done. Then room_cluster_free(). */
+/* Closes its link and timer; cb(link) when both are closed. Then
+ * room_cluster_free(). The rooms must have been released before (they
+ * use the store and the bus until then). */
 void room_cluster_close(struct room_cluster *rc, redis_link_closed_fn cb);
 void room_cluster_free(struct room_cluster *rc);
 
