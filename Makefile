@@ -1,7 +1,9 @@
 # coderoom - build, run, test.
 #
 #   make run     install what is missing, build, start on http://127.0.0.1:8080
-#   make test    the same set-up, then every test; ends with "N passed, N failed, N skipped"
+#   make test    the same set-up, then every test; ends with
+#                "N passed, N failed, N skipped"
+#   make soak    1,000 clients and runs for 10 minutes; nothing may grow
 #   make bench   benchmarks against named baselines, printing ratios
 #   make fuzz    libFuzzer targets for every parser that reads the network
 
@@ -36,7 +38,7 @@ UNIT    := $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/test_*.c
 # store/.)
 ROOMOBJS := $(addprefix $(B)/src/room/,changeset.o utext.o collab.o)
 
-.PHONY: all setup web run test unit bench fuzz format clean languages
+.PHONY: all setup web run test unit bench fuzz format clean languages soak
 all: $(B)/coderoom
 
 $(B)/coderoom: $(OBJS)
@@ -86,11 +88,19 @@ run: setup web all
 	@mkdir -p data
 	exec ./$(B)/coderoom --listen 127.0.0.1:$${PORT:-8080} --data-dir ./data --web-root ./web/dist
 
+# The sanitizer build (build-san/) runs the unit tests and, once more,
+# the integration and hostile suites (tests/run-all.sh).
 test: SETUP_FLAGS=--test
 test: setup web
 	@$(MAKE) --no-print-directory all unit WERROR=1
-	@$(MAKE) --no-print-directory unit SAN=1 WERROR=1
+	@$(MAKE) --no-print-directory all unit SAN=1 WERROR=1
 	@tests/run-all.sh
+
+# Not part of 'make test': 1,000 WebSocket clients and runs through every
+# API for SOAK_MINUTES (default 10), then checks nothing grew or leaked.
+soak: SETUP_FLAGS=--test
+soak: setup all
+	@node tests/soak/soak.mjs
 
 bench: SETUP_FLAGS=--bench
 bench: setup web all
@@ -109,4 +119,4 @@ format:
 clean:
 	rm -rf build build-san web/dist
 
--include $(OBJS:.o=.d)
+-include $(OBJS:.o=.d) $(UNIT:=.d)

@@ -4,7 +4,7 @@
 // 2 x CPUs requests in flight, on a single node (the baseline) and on a
 // cluster (a real redis-server, one gateway) with one worker, then two.
 // Every node runs 2 programs at once (--api-concurrency 2 on the single
-// node, --max-runs 2 on each worker), so one worker is the single node's
+// node and on each worker), so one worker is the single node's
 // capacity plus Redis; on this machine two workers share the same cores:
 // the figures say what the hops cost and that nothing is lost, not that
 // the cluster scales.
@@ -107,7 +107,7 @@ export async function run({ n = 200, keys = 300 } = {}) {
     baseEcho = await echoLatency(single.wsUrl, keys);
   } finally { await single.stop(); }
 
-  const one = await startCluster({ gateways: 1, workers: 1, args: LIMITS, workerArgs: ['--max-runs', '2'] });
+  const one = await startCluster({ gateways: 1, workers: 1, args: LIMITS, workerArgs: ['--api-concurrency', '2'] });
   let c1, c1Echo;
   try {
     await batchRate(one.gateways[0].port, 10, conc);
@@ -115,7 +115,7 @@ export async function run({ n = 200, keys = 300 } = {}) {
     c1Echo = await echoLatency(one.gateways[0].wsUrl, keys);
   } finally { await one.stop(); }
 
-  const two = await startCluster({ gateways: 1, workers: 2, args: LIMITS, workerArgs: ['--max-runs', '2'] });
+  const two = await startCluster({ gateways: 1, workers: 2, args: LIMITS, workerArgs: ['--api-concurrency', '2'] });
   let c2;
   try {
     await batchRate(two.gateways[0].port, 10, conc);

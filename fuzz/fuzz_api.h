@@ -74,8 +74,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	limit_default_interactive(&fz_engine.max_tty);
 	limit_default_batch(&fz_engine.max_pipes);
 	limit_default_compile(&fz_engine.max_compile);
-	fz_engine.queue_max = 64;
-	fz_engine.batch_slots = 2;
+	fairq_init(&fz_engine.q[RUN_BATCH], 2, 64, 0, 16);
+	fairq_init(&fz_engine.q[RUN_INTERACTIVE], 4, 64, 4, 64);
 	return 0;
 }
 

@@ -69,7 +69,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	buf_reset(&b);
 	if (result_decode(data, size, &res) == 0) {
-		CHECK(res.status <= RUN_WORKER_LOST);
+		CHECK(res.status <= ENTRY_STATUS_MAX);
 		CHECK(result_encode(&res, &b) == 0);
 		CHECK(result_decode(b.data, b.len, &res2) == 0);
 		CHECK(same_result(&res, &res2));

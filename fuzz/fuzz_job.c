@@ -51,7 +51,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	CHECK(job_decode(enc.data, enc.len, b) == 0);
 	CHECK(!strcmp(a->id, b->id) && !strcmp(a->gateway, b->gateway) &&
 	      !strcmp(a->lang, b->lang) && a->mode == b->mode &&
-	      a->queue == b->queue && a->keep_stdin == b->keep_stdin &&
+	      a->batch == b->batch && a->keep_stdin == b->keep_stdin &&
 	      a->rows == b->rows && a->cols == b->cols &&
 	      !memcmp(&a->limits, &b->limits, sizeof(a->limits)) &&
 	      !memcmp(&a->compile_limits, &b->compile_limits,

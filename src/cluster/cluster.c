@@ -224,7 +224,8 @@ static void on_heartbeat(struct redis_link *l, redisReply *r, void *data)
 
 static void heartbeat(struct cluster *c)
 {
-	char ttl[16], slots[16], used[16], following[16], pid[16], up[24];
+	char ttl[16], slots[16], used[16], bslots[16], bused[16];
+	char following[16], pid[16], up[24];
 	char host[64] = "";
 	char *langs = NULL;
 	const char *argv[32];
@@ -235,8 +236,16 @@ static void heartbeat(struct cluster *c)
 		return;
 	gethostname(host, sizeof(host) - 1);
 	snprintf(ttl, sizeof(ttl), "%d", NODE_TTL_MS);
-	snprintf(slots, sizeof(slots), "%u", c->worker ? c->slots : 0);
-	snprintf(used, sizeof(used), "%u", c->worker ? worker_used(c->worker) : 0);
+	/* slots and used: both classes; bslots and bused: the batch ones */
+	snprintf(slots, sizeof(slots), "%u", c->worker ? c->slots[RUN_INTERACTIVE] +
+						       c->slots[RUN_BATCH] : 0);
+	snprintf(used, sizeof(used), "%u", c->worker ?
+		 worker_used(c->worker, RUN_INTERACTIVE) +
+		 worker_used(c->worker, RUN_BATCH) : 0);
+	snprintf(bslots, sizeof(bslots), "%u",
+		 c->worker ? c->slots[RUN_BATCH] : 0);
+	snprintf(bused, sizeof(bused), "%u",
+		 c->worker ? worker_used(c->worker, RUN_BATCH) : 0);
 	snprintf(following, sizeof(following), "%u",
 		 c->remote ? remote_count(c->remote) : 0);
 	snprintf(pid, sizeof(pid), "%d", (int)getpid());
@@ -252,6 +261,10 @@ static void heartbeat(struct cluster *c)
 	argv[n++] = slots;
 	argv[n++] = "used";
 	argv[n++] = used;
+	argv[n++] = "bslots";
+	argv[n++] = bslots;
+	argv[n++] = "bused";
+	argv[n++] = bused;
 	argv[n++] = "following";
 	argv[n++] = following;
 	argv[n++] = "pid";
@@ -419,8 +432,10 @@ int cluster_init(struct cluster *c, uv_loop_t *loop,
 	else
 		default_node_id(c->node_id, sizeof(c->node_id));
 	redis_url_redacted(&c->url, c->url_shown, sizeof(c->url_shown));
-	c->queue_max = cfg->queue_max ? cfg->queue_max : 64;
-	c->slots = cfg->slots ? cfg->slots : 4;
+	for (int k = 0; k < RUN_NCLASS; k++) {
+		c->queue_max[k] = cfg->queue_max[k] ? cfg->queue_max[k] : 64;
+		c->slots[k] = cfg->slots[k] ? cfg->slots[k] : 1;
+	}
 	c->linger_ms = cfg->linger_ms ? cfg->linger_ms : 60000;
 	c->engine = engine;
 	c->langs = langs;
@@ -548,10 +563,13 @@ static void farewell(struct cluster *c, bool drained)
 	redis_link_cmdv(&c->cmd, on_left, NULL, 0, zrem);
 	if (c->worker && drained) {
 		cluster__key(key, sizeof(key), "ctl", c->node_id);
-		const char *dc[] = { "XGROUP", "DELCONSUMER", KEY_JOBS,
+		const char *dc[] = { "XGROUP", "DELCONSUMER", KEY_JOBS_I,
+				     JOBS_GROUP, c->node_id, NULL };
+		const char *db[] = { "XGROUP", "DELCONSUMER", KEY_JOBS_B,
 				     JOBS_GROUP, c->node_id, NULL };
 		const char *dk[] = { "DEL", key, NULL };
 		redis_link_cmdv(&c->cmd, on_left, NULL, 0, dc);
+		redis_link_cmdv(&c->cmd, on_left, NULL, 0, db);
 		redis_link_cmdv(&c->cmd, on_left, NULL, 0, dk);
 	}
 	log_info("cluster: node '%s' leaves the cluster%s", c->node_id,
@@ -642,5 +660,6 @@ int cluster_durable(const struct cluster *c, const char **why)
 
 unsigned cluster_running(const struct cluster *c)
 {
-	return c->worker ? worker_used(c->worker) : 0;
+	return c->worker ? worker_used(c->worker, RUN_INTERACTIVE) +
+			   worker_used(c->worker, RUN_BATCH) : 0;
 }

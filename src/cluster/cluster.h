@@ -46,6 +46,7 @@
 #include "cluster/reader.h"
 #include "cluster/redis_link.h"
 #include "cluster/redis_url.h"
+#include "run/run.h"
 
 struct run_engine;
 struct lang_table;
@@ -63,8 +64,9 @@ struct cluster_config {
 	const char *url;	/* --redis */
 	enum cluster_role role;
 	const char *node_id;	/* NULL: hostname-pid */
-	unsigned queue_max;	/* jobs waiting before a refusal */
-	unsigned slots;		/* worker: runs at once */
+	/* by run class (run.h): interactive, batch */
+	unsigned queue_max[RUN_NCLASS];	/* jobs waiting before a refusal */
+	unsigned slots[RUN_NCLASS];	/* worker: runs at once */
 	uint64_t linger_ms;	/* a finished run's record stays this long */
 };
 
@@ -74,7 +76,7 @@ struct cluster {
 	char url_shown[REDIS_URL_MAX + 32];	/* without the password */
 	char node_id[NODE_ID_MAX + 1];
 	enum cluster_role role;
-	unsigned queue_max, slots;
+	unsigned queue_max[RUN_NCLASS], slots[RUN_NCLASS];
 	uint64_t linger_ms;
 	uint64_t started_ms;
 	struct run_engine *engine;

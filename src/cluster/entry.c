@@ -68,7 +68,7 @@ static bool get_step(struct wire_r *r, enum run_status *status, int *code,
 	bytes[RUN_STDERR] = wire_get_uv(r);
 	t = wire_get_u8(r);
 	m = wire_get_str(r, MESSAGE_MAX);
-	if (r->bad || st > RUN_WORKER_LOST || c < -1 || c > 255 || t > 3 ||
+	if (r->bad || st > ENTRY_STATUS_MAX || c < -1 || c > 255 || t > 3 ||
 	    strlen(m) >= msglen)
 		return false;
 	*status = (enum run_status)st;
@@ -121,8 +121,8 @@ static bool get_result(struct wire_r *r, struct run_result *res)
 
 static bool result_ok(const struct run_result *res)
 {
-	return (unsigned)res->status <= RUN_WORKER_LOST &&
-	       (unsigned)res->compile.status <= RUN_WORKER_LOST &&
+	return (unsigned)res->status <= ENTRY_STATUS_MAX &&
+	       (unsigned)res->compile.status <= ENTRY_STATUS_MAX &&
 	       res->exit_code >= -1 && res->exit_code <= 255 &&
 	       res->compile.exit_code >= -1 && res->compile.exit_code <= 255 &&
 	       res->signal >= 0 && res->signal <= 64 &&

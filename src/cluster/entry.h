@@ -31,6 +31,8 @@
 
 #define ENTRY_NODE_MAX 255	/* a node id */
 #define ENTRY_DATA_MAX (1u << 20)	/* bytes in one output or input entry */
+/* The last run status a result may carry (run.h's enum run_status). */
+#define ENTRY_STATUS_MAX RUN_SERVER_BUSY
 
 enum event_type {
 	EVENT_CLAIMED = 1,

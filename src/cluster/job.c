@@ -4,7 +4,7 @@
  * Layout (cluster/wire.h for the primitives):
  *   "CRJ" 0x01                       magic and version
  *   str id, str gateway, str lang
- *   u8 mode (0 tty, 1 pipes), u8 flags (1 queue, 2 keep_stdin)
+ *   u8 mode (0 tty, 1 pipes), u8 flags (1 batch, 2 keep_stdin)
  *   uv rows, uv cols
  *   limits, compile limits: 7 uv each (cpu, wall, memory, output, tmpfs,
  *                           pids, nofile)
@@ -21,7 +21,7 @@
 
 static const char magic[4] = { 'C', 'R', 'J', 1 };
 
-enum { FLAG_QUEUE = 1, FLAG_KEEP_STDIN = 2 };
+enum { FLAG_BATCH = 1, FLAG_KEEP_STDIN = 2 };
 
 bool job_id_valid(const char *s)
 {
@@ -43,7 +43,7 @@ int job_from_request(const struct run_request *req, const char *id,
 	j->gateway = gateway;
 	j->lang = req->lang->id;
 	j->mode = req->mode;
-	j->queue = req->queue;
+	j->batch = req->cls == RUN_BATCH;
 	j->keep_stdin = req->keep_stdin;
 	j->rows = req->rows;
 	j->cols = req->cols;
@@ -92,7 +92,7 @@ void job_to_request(const struct job *j, const struct lang *l,
 	req->args = j->args;
 	req->compile_flags = j->compile_flags;
 	req->compile_limits = j->compile_limits;
-	req->queue = j->queue;
+	req->cls = j->batch ? RUN_BATCH : RUN_INTERACTIVE;
 	req->stdin_data = j->stdin_data;
 	req->stdin_len = j->stdin_len;
 	req->keep_stdin = j->keep_stdin;
@@ -146,7 +146,7 @@ int job_encode(const struct job *j, struct buf *out)
 	wire_put_str(&w, j->gateway);
 	wire_put_str(&w, j->lang);
 	wire_put_u8(&w, j->mode == RUN_PIPES);
-	wire_put_u8(&w, (uint8_t)((j->queue ? FLAG_QUEUE : 0) |
+	wire_put_u8(&w, (uint8_t)((j->batch ? FLAG_BATCH : 0) |
 				  (j->keep_stdin ? FLAG_KEEP_STDIN : 0)));
 	wire_put_uv(&w, j->rows);
 	wire_put_uv(&w, j->cols);
@@ -199,10 +199,10 @@ int job_decode(const void *p, size_t n, struct job *j)
 	j->lang = wire_get_str(&r, JOB_NAME_MAX);
 	mode = wire_get_u8(&r);
 	flags = wire_get_u8(&r);
-	if (mode > 1 || (flags & ~(FLAG_QUEUE | FLAG_KEEP_STDIN)))
+	if (mode > 1 || (flags & ~(FLAG_BATCH | FLAG_KEEP_STDIN)))
 		return -EINVAL;
 	j->mode = mode ? RUN_PIPES : RUN_TTY;
-	j->queue = flags & FLAG_QUEUE;
+	j->batch = flags & FLAG_BATCH;
 	j->keep_stdin = flags & FLAG_KEEP_STDIN;
 	j->rows = (uint16_t)wire_get_uv_max(&r, UINT16_MAX);
 	j->cols = (uint16_t)wire_get_uv_max(&r, UINT16_MAX);

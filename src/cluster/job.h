@@ -38,7 +38,7 @@ struct job {
 	const char *gateway;		/* node id of the gateway that asked */
 	const char *lang;		/* language id */
 	enum run_mode mode;
-	bool queue;			/* a batch run (admission queue) */
+	bool batch;			/* a batch run (else interactive) */
 	bool keep_stdin;		/* pipe mode: input comes later */
 	uint16_t rows, cols;		/* tty mode */
 	struct limits limits;		/* requested (0: the worker's) */

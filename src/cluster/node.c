@@ -116,6 +116,10 @@ static bool parse_node(struct node_info *n, const redisReply *id,
 			n->slots = (unsigned)num(v);
 		else if (k->len == 4 && !memcmp(k->str, "used", 4))
 			n->used = (unsigned)num(v);
+		else if (k->len == 6 && !memcmp(k->str, "bslots", 6))
+			n->batch_slots = (unsigned)num(v);
+		else if (k->len == 5 && !memcmp(k->str, "bused", 5))
+			n->batch_used = (unsigned)num(v);
 		else if (k->len == 9 && !memcmp(k->str, "following", 9))
 			n->following = (unsigned)num(v);
 		else if (k->len == 3 && !memcmp(k->str, "pid", 3))

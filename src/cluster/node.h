@@ -30,8 +30,11 @@
 struct node_info {
 	char id[NODE_ID_MAX + 1];
 	char role[16];		/* gateway, worker, all */
-	unsigned slots;		/* worker: runs it takes at once */
+	unsigned slots;		/* worker: runs it takes at once (both
+				   classes) */
 	unsigned used;		/* worker: runs it holds */
+	unsigned batch_slots;	/* worker: of them, for batch runs */
+	unsigned batch_used;
 	unsigned following;	/* gateway: remote runs it shows */
 	unsigned pid;
 	char host[64];

@@ -19,6 +19,7 @@
 #include "cluster/job.h"
 #include "cluster/remote.h"
 #include "cluster/scripts.h"
+#include "lib/limit.h"
 #include "lib/log.h"
 #include "run/lang.h"
 #include "run/run.h"
@@ -37,7 +38,9 @@ struct proxy {
 	struct buf job;			/* started here: the job, until claimed */
 	enum run_mode mode;
 	char lang[64];
-	bool queue;			/* a batch run */
+	enum run_class cls;		/* its job's stream */
+	uint64_t queued_ms;		/* origin: when it was queued */
+	bool timeout_sent;		/* waited too long: taken out */
 	bool keep_stdin;
 	bool origin;			/* started through this gateway */
 	bool enqueue_unsure;		/* the enqueue's answer was lost */
@@ -366,10 +369,14 @@ static const char *mode_name(enum run_mode m)
 	return m == RUN_TTY ? "tty" : "pipes";
 }
 
+static const char *class_letter(enum run_class k)
+{
+	return k == RUN_BATCH ? "b" : "i";
+}
+
 static void on_enqueued(struct redis_link *l, redisReply *r, void *data)
 {
 	struct proxy *p = data;
-	struct cluster *c = p->rm->c;
 	struct run_result res;
 
 	(void)l;
@@ -384,11 +391,8 @@ static void on_enqueued(struct redis_link *l, redisReply *r, void *data)
 		proxy_exited(p, &res);
 		return;
 	}
-	if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
-	    r->element[1]->type != REDIS_REPLY_INTEGER)
+	if (r->type != REDIS_REPLY_ARRAY || r->elements != 2)
 		return;
-	c->nodes.waiting = r->element[1]->integer > 0 ?
-			   (uint64_t)r->element[1]->integer : 0;
 	if (r->element[0]->type == REDIS_REPLY_INTEGER) {
 		internal_result(&res, run_start_error(-EBUSY));
 		res.start_error = -EBUSY;
@@ -402,16 +406,16 @@ static void enqueue(struct proxy *p)
 	struct cluster *c = rm->c;
 	char max[16], ttl[24];
 
-	snprintf(max, sizeof(max), "%u", c->queue_max);
+	snprintf(max, sizeof(max), "%u", c->queue_max[p->cls]);
 	snprintf(ttl, sizeof(ttl), "%d", QUEUED_TTL_MS);
 	const char *argv[] = { "EVAL", SCRIPT_ENQUEUE, "0", max, p->job.data,
 			       p->id, c->node_id, mode_name(p->mode), p->lang,
-			       ttl };
-	size_t lens[10];
-	for (int i = 0; i < 10; i++)
+			       ttl, class_letter(p->cls) };
+	size_t lens[11];
+	for (int i = 0; i < 11; i++)
 		lens[i] = strlen(argv[i]);
 	lens[4] = p->job.len;
-	if (redis_link_cmd(&c->cmd, on_enqueued, p, 0, 10, argv, lens) == 0)
+	if (redis_link_cmd(&c->cmd, on_enqueued, p, 0, 11, argv, lens) == 0)
 		rm->inflight++;
 	else
 		p->enqueue_unsure = true;
@@ -440,7 +444,8 @@ static int be_start(void *be, struct run *r, const struct run_request *req)
 	}
 	p->origin = true;
 	p->mode = req->mode;
-	p->queue = req->queue;
+	p->cls = req->cls == RUN_BATCH ? RUN_BATCH : RUN_INTERACTIVE;
+	p->queued_ms = redis_now_ms();
 	p->keep_stdin = req->keep_stdin;
 	snprintf(p->lang, sizeof(p->lang), "%s", req->lang->id);
 	if (!(err = job_from_request(req, p->id, c->node_id, j))) {
@@ -668,27 +673,34 @@ static int be_signal(void *be, struct run *r, int sig)
 	return 0;
 }
 
-/* The kill of a run no worker has claimed (as far as we know). */
+/* The kill of a run no worker has claimed (as far as we know): it ends
+ * with 'res' (NULL: killed) if it still waits; if a worker has it, the
+ * worker is told to kill it, unless only_waiting. */
 static void kill_unclaimed(struct cluster *c, const char *run,
-			   enum run_kill_reason why, void *data)
+			   enum run_kill_reason why,
+			   const struct run_result *res, bool only_waiting,
+			   void *data)
 {
 	struct ctl kc = { .type = CTL_KILL, .run = run, .reason = why };
-	struct run_result res;
+	struct run_result killed;
 	struct buf kb, ev, alone;
 	char linger[24];
 
-	killed_result(&res);
-	if (!encode_exit(&res, &ev, &alone))
+	if (!res) {
+		killed_result(&killed);
+		res = &killed;
+	}
+	if (!encode_exit(res, &ev, &alone))
 		return;
 	buf_init(&kb, 1024);
 	ctl_encode(&kc, &kb);
 	snprintf(linger, sizeof(linger), "%llu",
 		 (unsigned long long)c->linger_ms);
 	const char *argv[] = { "EVAL", SCRIPT_KILL, "0", run, kb.data, ev.data,
-			       alone.data, linger };
+			       alone.data, linger, only_waiting ? "1" : "0" };
 	size_t lens[] = { 4, strlen(SCRIPT_KILL), 1, strlen(run), kb.len, ev.len,
-			  alone.len, strlen(linger) };
-	redis_link_cmd(&c->cmd, on_ignore, data, 0, 8, argv, lens);
+			  alone.len, strlen(linger), 1 };
+	redis_link_cmd(&c->cmd, on_ignore, data, 0, 9, argv, lens);
 	buf_release(&kb);
 	buf_release(&ev);
 	buf_release(&alone);
@@ -710,7 +722,7 @@ static void be_kill(void *be, struct run *r, enum run_kill_reason why)
 		p->kill_due = (int)why + 1;	/* sent once it is claimed */
 		return;
 	}
-	kill_unclaimed(rm->c, p->id, why, p);
+	kill_unclaimed(rm->c, p->id, why, NULL, false, p);
 }
 
 static void be_pause(void *be, struct run *r, bool paused)
@@ -755,7 +767,7 @@ static bool settle(struct remote *rm, struct owed *o)
 		return send_ctl(&tmp, &bye) == 0;
 	}
 	if (o->kill) {
-		kill_unclaimed(c, o->run, RUN_KILL_ORPHANED, NULL);
+		kill_unclaimed(c, o->run, RUN_KILL_ORPHANED, NULL, false, NULL);
 		return true;
 	}
 	struct ctl bye = { .type = CTL_BYE, .run = o->run,
@@ -835,12 +847,12 @@ static void requeue_if_lost(struct proxy *p)
 	snprintf(ttl, sizeof(ttl), "%d", QUEUED_TTL_MS);
 	const char *argv[] = { "EVAL", SCRIPT_REQUEUE_IF_LOST, "0", p->id,
 			       p->job.data, c->node_id, mode_name(p->mode),
-			       p->lang, ttl };
-	size_t lens[9];
-	for (int i = 0; i < 9; i++)
+			       p->lang, ttl, class_letter(p->cls) };
+	size_t lens[10];
+	for (int i = 0; i < 10; i++)
 		lens[i] = strlen(argv[i]);
 	lens[4] = p->job.len;
-	if (redis_link_cmd(&c->cmd, on_requeue, p, 0, 9, argv, lens))
+	if (redis_link_cmd(&c->cmd, on_requeue, p, 0, 10, argv, lens))
 		p->enqueue_unsure = true;
 }
 
@@ -859,7 +871,8 @@ void remote_link_up(struct remote *rm)
 			requeue_if_lost(p);
 		if (p->kill_due && !p->claimed) {
 			kill_unclaimed(rm->c, p->id,
-				       (enum run_kill_reason)(p->kill_due - 1), p);
+				       (enum run_kill_reason)(p->kill_due - 1),
+				       NULL, false, p);
 			p->kill_due = 0;
 		}
 		flush(p);
@@ -912,6 +925,31 @@ static void declare_lost(struct proxy *p)
 	buf_release(&alone);
 }
 
+/* An interactive run that waited for a worker past the engine's
+ * queue_wait_ms leaves the queue and ends server_busy, as a local one
+ * does (run_queue.c); one a worker took meanwhile goes on. */
+static void maybe_time_out(struct proxy *p, uint64_t now)
+{
+	struct cluster *c = p->rm->c;
+	uint64_t wait_ms = c->engine->adm.queue_wait_ms;
+	struct run_result res;
+	char a[32];
+
+	if (!p->origin || p->cls != RUN_INTERACTIVE || p->timeout_sent ||
+	    !wait_ms || now - p->queued_ms < wait_ms)
+		return;
+	memset(&res, 0, sizeof(res));
+	res.status = RUN_SERVER_BUSY;
+	res.exit_code = -1;
+	snprintf(res.message, sizeof(res.message), "the cluster is full: no "
+		 "worker had a free slot within %s; try again later",
+		 limit_fmt_ms(wait_ms, a, sizeof(a)));
+	p->timeout_sent = true;
+	log_info("cluster: run %s: waited %s for a worker: server_busy", p->id,
+		 a);
+	kill_unclaimed(c, p->id, RUN_KILL_NONE, &res, true, p);
+}
+
 void remote_nodes_changed(struct remote *rm)
 {
 	struct cluster *c = rm->c;
@@ -919,6 +957,9 @@ void remote_nodes_changed(struct remote *rm)
 
 	if (!c->heard)
 		return;
+	for (struct proxy *p = rm->proxies; p; p = p->next)
+		if (!p->exited && !p->claimed)
+			maybe_time_out(p, now);
 	for (struct proxy *p = rm->proxies; p; p = p->next) {
 		if (p->exited || !p->claimed || p->lost_sent)
 			continue;

@@ -9,12 +9,13 @@
 
 #define P "'" KEY_PREFIX
 
-/* Appends a job when fewer than max wait (waiting = entries not yet
- * delivered to a worker), and writes the run's record.
- * ARGV: max, job, run id, gateway, mode, lang, ttl ms.
+/* Appends a job to its class's stream when fewer than max wait there
+ * (waiting = entries not yet delivered to a worker), and writes the run's
+ * record.
+ * ARGV: max, job, run id, gateway, mode, lang, ttl ms, class (i or b).
  * Returns {entry id, waiting} or {0, waiting} when full. */
 const char SCRIPT_ENQUEUE[] =
-	"local jobs = " P "jobs'\n"
+	"local jobs = " P "jobs:' .. ARGV[8]\n"
 	"local ok, p = pcall(redis.call, 'XPENDING', jobs, 'workers')\n"
 	"if not ok then\n"
 	"  redis.call('XGROUP', 'CREATE', jobs, 'workers', '0', 'MKSTREAM')\n"
@@ -25,16 +26,16 @@ const char SCRIPT_ENQUEUE[] =
 	"local id = redis.call('XADD', jobs, '*', 'j', ARGV[2], 'r', ARGV[3])\n"
 	"local m = " P "run:' .. ARGV[3]\n"
 	"redis.call('HSET', m, 'gw', ARGV[4], 'mode', ARGV[5], 'lang', ARGV[6],\n"
-	"  'st', 'queued', 'job', id, 'w', '')\n"
+	"  'st', 'queued', 'job', id, 'w', '', 'q', ARGV[8])\n"
 	"redis.call('PEXPIRE', m, ARGV[7])\n"
 	"return {id, waiting + 1}\n";
 
 /* A gateway's queued run after a reconnect: if neither its record nor its
  * job survived (a Redis restart without its data), queue it again.
- * ARGV: run id, job, gateway, mode, lang, ttl ms.
+ * ARGV: run id, job, gateway, mode, lang, ttl ms, class (i or b).
  * Returns the record's state: "run", "exited", "queued" or "requeued". */
 const char SCRIPT_REQUEUE_IF_LOST[] =
-	"local jobs = " P "jobs'\n"
+	"local jobs = " P "jobs:' .. ARGV[7]\n"
 	"local m = " P "run:' .. ARGV[1]\n"
 	"local st = redis.call('HGET', m, 'st')\n"
 	"if st == 'run' or st == 'exited' then return st end\n"
@@ -50,15 +51,16 @@ const char SCRIPT_REQUEUE_IF_LOST[] =
 	"end\n"
 	"local id = redis.call('XADD', jobs, '*', 'j', ARGV[2], 'r', ARGV[1])\n"
 	"redis.call('HSET', m, 'gw', ARGV[3], 'mode', ARGV[4], 'lang', ARGV[5],\n"
-	"  'st', 'queued', 'job', id, 'w', '')\n"
+	"  'st', 'queued', 'job', id, 'w', '', 'q', ARGV[7])\n"
 	"redis.call('PEXPIRE', m, ARGV[6])\n"
 	"return 'requeued'\n";
 
 /* A node's heartbeat, and what it sees.
  * ARGV: node id, ttl ms, then the node's fields as name, value pairs.
  * Returns {waiting jobs, {id, last seen ms, {fields...}, ...},
- *          {dead consumers...}}: every live node, and the consumers of
- * the job group whose node has no heartbeat any more. */
+ *          {dead consumers...}}: the jobs waiting in both classes, every
+ * live node, and the consumers of the job groups whose node has no
+ * heartbeat any more. */
 const char SCRIPT_HEARTBEAT[] =
 	"local me = ARGV[1]\n"
 	"local key = " P "node:' .. me\n"
@@ -78,19 +80,23 @@ const char SCRIPT_HEARTBEAT[] =
 	"    nodes[#nodes + 1] = h\n"
 	"  end\n"
 	"end\n"
-	"local jobs = " P "jobs'\n"
-	"local waiting, dead = 0, {}\n"
-	"local ok, p = pcall(redis.call, 'XPENDING', jobs, 'workers')\n"
-	"if ok then\n"
-	"  waiting = redis.call('XLEN', jobs) - p[1]\n"
-	"  local cons = redis.call('XINFO', 'CONSUMERS', jobs, 'workers')\n"
-	"  for _, c in ipairs(cons) do\n"
-	"    local name\n"
-	"    for i = 1, #c, 2 do\n"
-	"      if c[i] == 'name' then name = c[i + 1] end\n"
-	"    end\n"
-	"    if name and redis.call('EXISTS', " P "node:' .. name) == 0 then\n"
-	"      dead[#dead + 1] = name\n"
+	"local waiting, dead, seen = 0, {}, {}\n"
+	"for _, q in ipairs({'i', 'b'}) do\n"
+	"  local jobs = " P "jobs:' .. q\n"
+	"  local ok, p = pcall(redis.call, 'XPENDING', jobs, 'workers')\n"
+	"  if ok then\n"
+	"    waiting = waiting + redis.call('XLEN', jobs) - p[1]\n"
+	"    local cons = redis.call('XINFO', 'CONSUMERS', jobs, 'workers')\n"
+	"    for _, c in ipairs(cons) do\n"
+	"      local name\n"
+	"      for i = 1, #c, 2 do\n"
+	"        if c[i] == 'name' then name = c[i + 1] end\n"
+	"      end\n"
+	"      if name and not seen[name] and\n"
+	"         redis.call('EXISTS', " P "node:' .. name) == 0 then\n"
+	"        seen[name] = true\n"
+	"        dead[#dead + 1] = name\n"
+	"      end\n"
 	"    end\n"
 	"  end\n"
 	"end\n"
@@ -105,42 +111,45 @@ const char SCRIPT_HEARTBEAT[] =
  * Returns {{runs lost...}, {runs queued again...}}. */
 const char SCRIPT_REAP[] =
 	"local dead = ARGV[1]\n"
-	"local jobs = " P "jobs'\n"
 	"local lost, again = {}, {}\n"
-	"local ok, p = pcall(redis.call, 'XPENDING', jobs, 'workers', '-', '+',\n"
-	"  10000, dead)\n"
-	"if ok then\n"
-	"  for _, e in ipairs(p) do\n"
-	"    local id = e[1]\n"
-	"    local got = redis.call('XRANGE', jobs, id, id)\n"
-	"    if #got > 0 then\n"
-	"      local f = got[1][2]\n"
-	"      local job, run\n"
-	"      for i = 1, #f, 2 do\n"
-	"        if f[i] == 'j' then job = f[i + 1] end\n"
-	"        if f[i] == 'r' then run = f[i + 1] end\n"
-	"      end\n"
-	"      local m = " P "run:' .. run\n"
-	"      local ev = " P "ev:' .. run\n"
-	"      local st = redis.call('HGET', m, 'st')\n"
-	"      if st == 'run' then\n"
-	"        redis.call('XADD', ev, 'MAXLEN', '~', '10000', '*', 'e', ARGV[2])\n"
-	"        redis.call('HSET', m, 'st', 'exited', 'res', ARGV[3], 'job', '')\n"
-	"        redis.call('PEXPIRE', m, ARGV[4])\n"
-	"        redis.call('PEXPIRE', ev, ARGV[4])\n"
-	"        lost[#lost + 1] = run\n"
-	"      elseif st ~= 'exited' then\n"
-	"        local nid = redis.call('XADD', jobs, '*', 'j', job, 'r', run)\n"
-	"        if st then\n"
-	"          redis.call('HSET', m, 'st', 'queued', 'job', nid, 'w', '')\n"
+	"for _, q in ipairs({'i', 'b'}) do\n"
+	"  local jobs = " P "jobs:' .. q\n"
+	"  local ok, p = pcall(redis.call, 'XPENDING', jobs, 'workers', '-', '+',\n"
+	"    10000, dead)\n"
+	"  if ok then\n"
+	"    for _, e in ipairs(p) do\n"
+	"      local id = e[1]\n"
+	"      local got = redis.call('XRANGE', jobs, id, id)\n"
+	"      if #got > 0 then\n"
+	"        local f = got[1][2]\n"
+	"        local job, run\n"
+	"        for i = 1, #f, 2 do\n"
+	"          if f[i] == 'j' then job = f[i + 1] end\n"
+	"          if f[i] == 'r' then run = f[i + 1] end\n"
 	"        end\n"
-	"        again[#again + 1] = run\n"
+	"        local m = " P "run:' .. run\n"
+	"        local ev = " P "ev:' .. run\n"
+	"        local st = redis.call('HGET', m, 'st')\n"
+	"        if st == 'run' then\n"
+	"          redis.call('XADD', ev, 'MAXLEN', '~', '10000', '*', 'e', ARGV[2])\n"
+	"          redis.call('HSET', m, 'st', 'exited', 'res', ARGV[3], 'job', '')\n"
+	"          redis.call('PEXPIRE', m, ARGV[4])\n"
+	"          redis.call('PEXPIRE', ev, ARGV[4])\n"
+	"          lost[#lost + 1] = run\n"
+	"        elseif st ~= 'exited' then\n"
+	"          local nid = redis.call('XADD', jobs, '*', 'j', job, 'r', run)\n"
+	"          if st then\n"
+	"            redis.call('HSET', m, 'st', 'queued', 'job', nid, 'w', '',\n"
+	"              'q', q)\n"
+	"          end\n"
+	"          again[#again + 1] = run\n"
+	"        end\n"
 	"      end\n"
+	"      redis.call('XACK', jobs, 'workers', id)\n"
+	"      redis.call('XDEL', jobs, id)\n"
 	"    end\n"
-	"    redis.call('XACK', jobs, 'workers', id)\n"
-	"    redis.call('XDEL', jobs, id)\n"
+	"    redis.call('XGROUP', 'DELCONSUMER', jobs, 'workers', dead)\n"
 	"  end\n"
-	"  redis.call('XGROUP', 'DELCONSUMER', jobs, 'workers', dead)\n"
 	"end\n"
 	"redis.call('DEL', " P "ctl:' .. dead)\n"
 	"redis.call('ZREM', " P "nodes', dead)\n"
@@ -149,17 +158,19 @@ const char SCRIPT_REAP[] =
 /* A worker started a job's run: the record says so, and its events name
  * the worker, unless the run was stopped while it waited (then the job
  * is dropped).
- * ARGV: run id, worker id, claimed event, job entry id, ttl ms.
+ * ARGV: run id, worker id, claimed event, job entry id, ttl ms, class.
  * Returns {1, gateway} (gateway: the one following it, or "") or {0}. */
 const char SCRIPT_CLAIM[] =
 	"local m = " P "run:' .. ARGV[1]\n"
+	"local jobs = " P "jobs:' .. ARGV[6]\n"
 	"local st = redis.call('HGET', m, 'st')\n"
 	"if st == 'exited' then\n"
-	"  redis.call('XACK', " P "jobs', 'workers', ARGV[4])\n"
-	"  redis.call('XDEL', " P "jobs', ARGV[4])\n"
+	"  redis.call('XACK', jobs, 'workers', ARGV[4])\n"
+	"  redis.call('XDEL', jobs, ARGV[4])\n"
 	"  return {0}\n"
 	"end\n"
-	"redis.call('HSET', m, 'w', ARGV[2], 'st', 'run', 'job', ARGV[4])\n"
+	"redis.call('HSET', m, 'w', ARGV[2], 'st', 'run', 'job', ARGV[4],\n"
+	"  'q', ARGV[6])\n"
 	"redis.call('PEXPIRE', m, ARGV[5])\n"
 	"local ev = " P "ev:' .. ARGV[1]\n"
 	"redis.call('XADD', ev, 'MAXLEN', '~', '10000', '*', 'e', ARGV[3])\n"
@@ -167,7 +178,7 @@ const char SCRIPT_CLAIM[] =
 	"return {1, redis.call('HGET', m, 'gw') or ''}\n";
 
 /* A run's end on its worker: the exit event, the record, the job done.
- * ARGV: run id, job entry id, exit event, result, linger ms. */
+ * ARGV: run id, job entry id, exit event, result, linger ms, class. */
 const char SCRIPT_FINISH[] =
 	"local m = " P "run:' .. ARGV[1]\n"
 	"local ev = " P "ev:' .. ARGV[1]\n"
@@ -178,22 +189,27 @@ const char SCRIPT_FINISH[] =
 	"redis.call('PEXPIRE', m, ARGV[5])\n"
 	"redis.call('PEXPIRE', ev, ARGV[5])\n"
 	"if ARGV[2] ~= '' then\n"
-	"  redis.call('XACK', " P "jobs', 'workers', ARGV[2])\n"
-	"  redis.call('XDEL', " P "jobs', ARGV[2])\n"
+	"  local jobs = " P "jobs:' .. ARGV[6]\n"
+	"  redis.call('XACK', jobs, 'workers', ARGV[2])\n"
+	"  redis.call('XDEL', jobs, ARGV[2])\n"
 	"end\n"
 	"return 1\n";
 
 /* Stops a run whose worker the gateway does not know yet: a claimed job
  * gets the kill on its worker's control stream; a waiting one leaves the
- * queue and ends here (the exit event and the record say killed).
- * ARGV: run id, kill control entry, exit event (killed), result, linger.
- * Returns "sent", "dequeued", "exited" or "gone". */
+ * queue and ends here (the exit event and the record say why: killed, or
+ * server_busy for one that waited too long). With 'only waiting' set, a
+ * claimed job is left alone.
+ * ARGV: run id, kill control entry, exit event, result, linger, only
+ * waiting (1 or 0).
+ * Returns "sent", "dequeued", "exited", "gone" or "started". */
 const char SCRIPT_KILL[] =
-	"local jobs = " P "jobs'\n"
 	"local m = " P "run:' .. ARGV[1]\n"
+	"local jobs = " P "jobs:' .. (redis.call('HGET', m, 'q') or 'i')\n"
 	"local st = redis.call('HGET', m, 'st')\n"
 	"if st == 'exited' then return 'exited' end\n"
 	"local w = redis.call('HGET', m, 'w')\n"
+	"if w and w ~= '' and ARGV[6] == '1' then return 'started' end\n"
 	"if w and w ~= '' then\n"
 	"  redis.call('XADD', " P "ctl:' .. w, 'MAXLEN', '~', '10000', '*',\n"
 	"    'e', ARGV[2])\n"
@@ -202,6 +218,7 @@ const char SCRIPT_KILL[] =
 	"local job = redis.call('HGET', m, 'job')\n"
 	"if not job or job == '' then return 'gone' end\n"
 	"local ok, p = pcall(redis.call, 'XPENDING', jobs, 'workers', job, job, 1)\n"
+	"if ok and #p > 0 and ARGV[6] == '1' then return 'started' end\n"
 	"if ok and #p > 0 then\n"
 	"  redis.call('XADD', " P "ctl:' .. p[1][2], 'MAXLEN', '~', '10000', '*',\n"
 	"    'e', ARGV[2])\n"
@@ -248,13 +265,13 @@ const char SCRIPT_LOST[] =
 /* A worker back on a Redis that may have lost or reaped its runs: a run
  * that ended meanwhile (worker_lost) is to be killed; otherwise its
  * record says again where it runs.
- * ARGV: run id, worker id, mode, lang, job entry id, ttl ms.
+ * ARGV: run id, worker id, mode, lang, job entry id, ttl ms, class.
  * Returns 1 (keep running) or 0 (kill it). */
 const char SCRIPT_REASSERT[] =
 	"local m = " P "run:' .. ARGV[1]\n"
 	"if redis.call('HGET', m, 'st') == 'exited' then return 0 end\n"
 	"redis.call('HSET', m, 'w', ARGV[2], 'st', 'run', 'mode', ARGV[3],\n"
-	"  'lang', ARGV[4], 'job', ARGV[5])\n"
+	"  'lang', ARGV[4], 'job', ARGV[5], 'q', ARGV[7])\n"
 	"redis.call('PEXPIRE', m, ARGV[6])\n"
 	"return 1\n";
 

@@ -4,14 +4,18 @@
  * doing the same thing at the same moment cannot interleave).
  *
  * Keys (all under "coderoom:", so a Redis database can hold one cluster):
- *   jobs            stream of jobs, consumer group "workers"; a job's
- *                   entry: j = the job (cluster/job.h), r = its run id
+ *   jobs:i, jobs:b  streams of jobs, interactive and batch (run.h's
+ *                   classes: a worker claims from a class only while it
+ *                   has a free slot of it), consumer group "workers" on
+ *                   each; a job's entry: j = the job (cluster/job.h),
+ *                   r = its run id
  *   node:ID         hash: a node's heartbeat (role, slots, load, ...),
  *                   expires 3 heartbeats after the last one
  *   nodes           sorted set: node ids by the time of their heartbeat
  *   run:RUN         hash: a run's record: gw (asking gateway, "" once it
  *                   left before the claim), mode, lang, st (queued, run,
- *                   exited), job (entry id while queued or running), w
+ *                   exited), job (entry id while queued or running), q
+ *                   (its class's stream: i or b), w
  *                   (worker), res (result, cluster/entry.h, once ended)
  *   ev:RUN          stream: the run's events (cluster/entry.h), field e
  *   ctl:NODE        stream: control entries for the runs on worker NODE
@@ -27,7 +31,8 @@
 #define CODEROOM_SCRIPTS_H
 
 #define KEY_PREFIX "coderoom:"
-#define KEY_JOBS KEY_PREFIX "jobs"
+#define KEY_JOBS_I KEY_PREFIX "jobs:i"	/* interactive runs */
+#define KEY_JOBS_B KEY_PREFIX "jobs:b"	/* batch runs */
 #define KEY_NODES KEY_PREFIX "nodes"
 #define JOBS_GROUP "workers"
 

@@ -63,6 +63,7 @@ struct export {
 	struct run *run;		/* NULL once it ended */
 	char id[33];			/* the cluster's run id */
 	char job[48];			/* its entry in the job stream */
+	enum run_class cls;		/* which stream: jobs:i or jobs:b */
 	char ev_key[128], meta_key[128];
 	enum run_mode mode;
 	char lang[64];
@@ -89,12 +90,22 @@ struct worker {
 	bool ready;
 	bool claiming;
 	bool stopping;
-	bool group_checked;
+	unsigned groups_checked;	/* job streams whose group exists */
+	unsigned reading;		/* classes of the XREADGROUP out */
+	bool unblocking;		/* a CLIENT UNBLOCK of it is out */
 	struct export *exports;
-	unsigned held;			/* exports not finished */
+	unsigned held[RUN_NCLASS];	/* exports not finished, by class */
 	uint64_t claimed_total;
 	struct buf done_ids;		/* control entries to delete */
 };
+
+/* The job stream of a class, and its letter in the scripts' keys. */
+static const char *const jobs_key[RUN_NCLASS] = { KEY_JOBS_I, KEY_JOBS_B };
+
+static const char *class_letter(enum run_class cls)
+{
+	return cls == RUN_BATCH ? "b" : "i";
+}
 
 #define export_of(subp) \
 	((struct export *)((char *)(subp) - offsetof(struct export, sub)))
@@ -431,7 +442,7 @@ static void on_stage(struct run_sub *sub, enum run_step step)
 static void on_finished(struct export *x, redisReply *r)
 {
 	x->unfinished = false;
-	x->w->held--;
+	x->w->held[x->cls]--;
 	maybe_claim(x->w);
 }
 
@@ -454,10 +465,10 @@ static void finish(struct export *x, const struct run_result *res)
 		 (unsigned long long)x->w->c->linger_ms);
 	const char *argv[] = { "EVAL", SCRIPT_FINISH, "0", x->id, x->job,
 			       evb.data ? evb.data : "", rb.data ? rb.data : "",
-			       linger };
+			       linger, class_letter(x->cls) };
 	size_t lens[] = { 4, strlen(SCRIPT_FINISH), 1, strlen(x->id),
-			  strlen(x->job), evb.len, rb.len, strlen(linger) };
-	queue_cmd(x, 8, argv, lens, 0x7, on_finished);
+			  strlen(x->job), evb.len, rb.len, strlen(linger), 1 };
+	queue_cmd(x, 9, argv, lens, 0x107, on_finished);
 	buf_release(&evb);
 	buf_release(&rb);
 	trim(x);
@@ -509,7 +520,7 @@ static void export_free(struct export *x)
 }
 
 static struct export *export_new(struct worker *w, const char *id,
-				 const char *job)
+				 const char *job, enum run_class cls)
 {
 	struct export *x = calloc(1, sizeof(*x));
 
@@ -519,6 +530,7 @@ static struct export *export_new(struct worker *w, const char *id,
 	x->sub.ops = &export_ops;
 	snprintf(x->id, sizeof(x->id), "%s", id);
 	snprintf(x->job, sizeof(x->job), "%s", job);
+	x->cls = cls;
 	cluster__key(x->ev_key, sizeof(x->ev_key), "ev", id);
 	cluster__key(x->meta_key, sizeof(x->meta_key), "run", id);
 	uv_timer_init(w->c->loop, &x->orphan);
@@ -526,7 +538,7 @@ static struct export *export_new(struct worker *w, const char *id,
 	x->unfinished = true;
 	x->next = w->exports;
 	w->exports = x;
-	w->held++;
+	w->held[cls]++;
 	return x;
 }
 
@@ -587,17 +599,19 @@ static void claim(struct export *x)
 	event_encode(&ev, &b);
 	snprintf(ttl, sizeof(ttl), "%d", RUN_TTL_MS);
 	const char *argv[] = { "EVAL", SCRIPT_CLAIM, "0", x->id,
-			       x->w->c->node_id, b.data, x->job, ttl };
+			       x->w->c->node_id, b.data, x->job, ttl,
+			       class_letter(x->cls) };
 	size_t lens[] = { 4, strlen(SCRIPT_CLAIM), 1, strlen(x->id),
 			  strlen(x->w->c->node_id), b.len, strlen(x->job),
-			  strlen(ttl) };
-	queue_cmd(x, 8, argv, lens, 0x7, on_claimed);
+			  strlen(ttl), 1 };
+	queue_cmd(x, 9, argv, lens, 0x107, on_claimed);
 	buf_release(&b);
 }
 
 /* One job from the queue: run it here. */
-static void take(struct worker *w, const char *entry, size_t entry_len,
-		 const char *blob, size_t blob_len, const char *run_id)
+static void take(struct worker *w, enum run_class k, const char *entry,
+		 size_t entry_len, const char *blob, size_t blob_len,
+		 const char *run_id)
 {
 	struct job *j = malloc(sizeof(*j));
 	char *copy = malloc(blob_len ? blob_len : 1);
@@ -608,7 +622,7 @@ static void take(struct worker *w, const char *entry, size_t entry_len,
 	int err;
 
 	snprintf(entry_id, sizeof(entry_id), "%.*s", (int)entry_len, entry);
-	if (!j || !copy || !(x = export_new(w, run_id, entry_id))) {
+	if (!j || !copy || !(x = export_new(w, run_id, entry_id, k))) {
 		log_error("cluster: out of memory taking job %s", entry_id);
 		goto out;
 	}
@@ -630,7 +644,14 @@ static void take(struct worker *w, const char *entry, size_t entry_len,
 	}
 	job_to_request(j, l, &req);
 	req.here = true;
-	req.queue = false;	/* the cluster's queue was its queue */
+	req.cls = k;	/* its stream says it */
+	/* the cluster's queue was its queue: admitted here unless memory or
+	 * processes are short (then it waits, never refused); per-client
+	 * caps are a single node's (each job is a client of its own) */
+	req.continues = true;
+	char client[40];
+	snprintf(client, sizeof(client), "j%s", run_id);
+	req.client = client;
 	err = run_start(w->c->engine, &req, &x->sub, &x->run);
 	if (err) {
 		refuse(x, "cannot start the run: %s", run_start_error(err));
@@ -646,22 +667,73 @@ out:
 
 /* ---- claiming ----------------------------------------------------------- */
 
-static void on_group(struct redis_link *l, redisReply *r, void *data)
+static void group_done(struct worker *w, redisReply *r, enum run_class k)
 {
-	struct worker *w = data;
-
-	(void)l;
-	if (r)
-		w->group_checked = true;
+	if (r)	/* BUSYGROUP (it exists) is an answer too */
+		w->groups_checked |= 1u << k;
 	maybe_claim(w);
 }
 
-static void ensure_group(struct worker *w)
+static void on_group_i(struct redis_link *l, redisReply *r, void *data)
 {
-	const char *args[] = { "XGROUP", "CREATE", KEY_JOBS, JOBS_GROUP, "0",
+	(void)l;
+	group_done(data, r, RUN_INTERACTIVE);
+}
+
+static void on_group_b(struct redis_link *l, redisReply *r, void *data)
+{
+	(void)l;
+	group_done(data, r, RUN_BATCH);
+}
+
+static void ensure_group(struct worker *w, enum run_class k)
+{
+	const char *args[] = { "XGROUP", "CREATE", jobs_key[k], JOBS_GROUP, "0",
 			       "MKSTREAM", NULL };
-	/* BUSYGROUP (it exists) is an answer too */
-	redis_link_cmdv(&w->c->cmd, on_group, w, 0, args);
+	redis_link_cmdv(&w->c->cmd, k == RUN_BATCH ? on_group_b : on_group_i,
+			w, 0, args);
+}
+
+/* The entries of one stream of an XREADGROUP reply: taken. */
+static void take_entries(struct worker *w, enum run_class k,
+			 const redisReply *es)
+{
+	for (size_t i = 0; es && es->type == REDIS_REPLY_ARRAY &&
+			   i < es->elements; i++) {
+		const redisReply *e = es->element[i], *f;
+		const char *blob = NULL, *run = NULL;
+		size_t blen = 0;
+		char run_id[33] = "";
+		if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 ||
+		    e->element[0]->type != REDIS_REPLY_STRING)
+			continue;
+		f = e->element[1];
+		for (size_t j = 0; f->type == REDIS_REPLY_ARRAY &&
+				   j + 1 < f->elements; j += 2) {
+			const redisReply *n = f->element[j], *v = f->element[j + 1];
+			if (n->type != REDIS_REPLY_STRING ||
+			    v->type != REDIS_REPLY_STRING || n->len != 1)
+				continue;
+			if (n->str[0] == 'j') {
+				blob = v->str;
+				blen = v->len;
+			} else if (n->str[0] == 'r' && v->len == 32) {
+				run = v->str;
+			}
+		}
+		if (run)
+			memcpy(run_id, run, 32);
+		if (!blob || !job_id_valid(run_id)) {
+			log_warn("cluster: job %s has no job or run id: "
+				 "dropped", e->element[0]->str);
+			const char *ack[] = { "XACK", jobs_key[k], JOBS_GROUP,
+					      e->element[0]->str, NULL };
+			redis_link_cmdv(&w->c->cmd, NULL, NULL, 0, ack);
+			continue;
+		}
+		take(w, k, e->element[0]->str, e->element[0]->len, blob, blen,
+		     run_id);
+	}
 }
 
 static void on_job(struct redis_link *l, redisReply *r, void *data)
@@ -673,75 +745,109 @@ static void on_job(struct redis_link *l, redisReply *r, void *data)
 	if (!r)
 		return;		/* the jobs link went: worker_jobs_up() */
 	if (r->type == REDIS_REPLY_ERROR) {
-		if (!strncmp(r->str, "NOGROUP", 7)) {
-			w->group_checked = false;
-			ensure_group(w);
-			return;
-		}
-		log_warn("cluster: XREADGROUP failed: %.200s", r->str);
-	} else if (r->type == REDIS_REPLY_ARRAY && r->elements == 1) {
-		const redisReply *s = r->element[0];
-		const redisReply *es = s->type == REDIS_REPLY_ARRAY &&
-				       s->elements == 2 ? s->element[1] : NULL;
-		for (size_t i = 0; es && es->type == REDIS_REPLY_ARRAY &&
-				   i < es->elements; i++) {
-			const redisReply *e = es->element[i], *f;
-			const char *blob = NULL, *run = NULL;
-			size_t blen = 0;
-			char run_id[33] = "";
-			if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 ||
-			    e->element[0]->type != REDIS_REPLY_STRING)
+		if (!strncmp(r->str, "NOGROUP", 7))
+			w->groups_checked = 0;	/* maybe_claim() makes them */
+		else
+			log_warn("cluster: XREADGROUP failed: %.200s", r->str);
+	} else if (r->type == REDIS_REPLY_ARRAY) {
+		/* one [stream, entries] per stream that had any */
+		for (size_t i = 0; i < r->elements; i++) {
+			const redisReply *st = r->element[i];
+			if (st->type != REDIS_REPLY_ARRAY || st->elements != 2 ||
+			    st->element[0]->type != REDIS_REPLY_STRING)
 				continue;
-			f = e->element[1];
-			for (size_t k = 0; f->type == REDIS_REPLY_ARRAY &&
-					   k + 1 < f->elements; k += 2) {
-				const redisReply *n = f->element[k], *v = f->element[k + 1];
-				if (n->type != REDIS_REPLY_STRING ||
-				    v->type != REDIS_REPLY_STRING || n->len != 1)
-					continue;
-				if (n->str[0] == 'j') {
-					blob = v->str;
-					blen = v->len;
-				} else if (n->str[0] == 'r' && v->len == 32) {
-					run = v->str;
-				}
-			}
-			if (run)
-				memcpy(run_id, run, 32);
-			if (!blob || !job_id_valid(run_id)) {
-				log_warn("cluster: job %s has no job or run id: "
-					 "dropped", e->element[0]->str);
-				const char *ack[] = { "XACK", KEY_JOBS, JOBS_GROUP,
-						      e->element[0]->str, NULL };
-				redis_link_cmdv(&w->c->cmd, NULL, NULL, 0, ack);
-				continue;
-			}
-			take(w, e->element[0]->str, e->element[0]->len, blob,
-			     blen, run_id);
+			for (int k = 0; k < RUN_NCLASS; k++)
+				if (!strcmp(st->element[0]->str, jobs_key[k]))
+					take_entries(w, (enum run_class)k,
+						     st->element[1]);
 		}
 	}
 	maybe_claim(w);
 }
 
+static void on_unblocked(struct redis_link *l, redisReply *r, void *data)
+{
+	(void)l;
+	(void)r;
+	((struct worker *)data)->unblocking = false;
+}
+
+static void unblock(struct worker *w)
+{
+	char id[32];
+
+	if (w->unblocking || !w->c->jlink.client_id ||
+	    !redis_link_up(&w->c->cmd))
+		return;
+	snprintf(id, sizeof(id), "%lld", w->c->jlink.client_id);
+	const char *args[] = { "CLIENT", "UNBLOCK", id, NULL };
+	if (redis_link_cmdv(&w->c->cmd, on_unblocked, w, 0, args) == 0)
+		w->unblocking = true;
+}
+
+/* Whether this worker has a free slot of class k: fewer held than its
+ * slots, and none of its runs of that class waiting in the engine's own
+ * queue (memory or processes short). */
+static bool slot_free(const struct worker *w, enum run_class k)
+{
+	return w->held[k] < w->c->slots[k] &&
+	       !w->c->engine->q[k].waiting;
+}
+
+/* Claims from the streams of the classes it has a free slot of, at most
+ * one job each: a busy worker never takes a job it cannot start. */
 static void maybe_claim(struct worker *w)
 {
+	const char *args[16];
 	char block[16];
+	int n = 0, nk = 0;
+	enum run_class ks[RUN_NCLASS];
 
-	if (w->stopping || !w->ready || w->claiming ||
-	    w->held >= w->c->slots || !redis_link_up(&w->c->jlink))
+	unsigned mask = 0;
+
+	if (w->stopping || !w->ready || !redis_link_up(&w->c->jlink))
 		return;
-	if (!w->group_checked) {
-		if (redis_link_up(&w->c->cmd))
-			ensure_group(w);
+	for (int k = 0; k < RUN_NCLASS; k++)
+		if (slot_free(w, (enum run_class)k)) {
+			ks[nk++] = (enum run_class)k;
+			mask |= 1u << k;
+		}
+	if (w->claiming) {
+		/* a slot of a class the blocked read does not ask for came
+		 * free: make it return now, then read again with it */
+		if (mask & ~w->reading)
+			unblock(w);
 		return;
 	}
+	if (!nk)
+		return;
+	for (int i = 0; i < nk; i++) {
+		if (!(w->groups_checked & (1u << ks[i]))) {
+			if (redis_link_up(&w->c->cmd))
+				ensure_group(w, ks[i]);
+			return;
+		}
+	}
 	snprintf(block, sizeof(block), "%d", CLAIM_BLOCK_MS);
-	const char *args[] = { "XREADGROUP", "GROUP", JOBS_GROUP,
-			       w->c->node_id, "COUNT", "1", "BLOCK", block,
-			       "STREAMS", KEY_JOBS, ">", NULL };
+	args[n++] = "XREADGROUP";
+	args[n++] = "GROUP";
+	args[n++] = JOBS_GROUP;
+	args[n++] = w->c->node_id;
+	args[n++] = "COUNT";
+	args[n++] = "1";
+	args[n++] = "BLOCK";
+	args[n++] = block;
+	args[n++] = "STREAMS";
+	for (int i = 0; i < nk; i++)
+		args[n++] = jobs_key[ks[i]];
+	for (int i = 0; i < nk; i++)
+		args[n++] = ">";
+	args[n] = NULL;
 	if (redis_link_cmdv(&w->c->jlink, on_job, w,
-			    CLAIM_BLOCK_MS + w->c->jlink.cmd_ms, args) == 0)
+			    CLAIM_BLOCK_MS + w->c->jlink.cmd_ms, args) == 0) {
 		w->claiming = true;
+		w->reading = mask;
+	}
 }
 
 /* ---- control entries ----------------------------------------------------- */
@@ -896,7 +1002,7 @@ void worker_cmd_up(struct worker *w)
 	char ttl[24];
 
 	snprintf(ttl, sizeof(ttl), "%d", RUN_TTL_MS);
-	w->group_checked = false;
+	w->groups_checked = 0;
 	for (struct export *x = w->exports, *n; x; x = n) {
 		n = x->next;
 		/* the records may have gone with a Redis restart */
@@ -904,7 +1010,8 @@ void worker_cmd_up(struct worker *w)
 			const char *args[] = { "EVAL", SCRIPT_REASSERT, "0", x->id,
 					       w->c->node_id,
 					       x->mode == RUN_TTY ? "tty" : "pipes",
-					       x->lang, x->job, ttl, NULL };
+					       x->lang, x->job, ttl,
+					       class_letter(x->cls), NULL };
 			redis_link_cmdv(&w->c->cmd, on_reasserted, x, 0, args);
 		}
 		pump(x);
@@ -956,9 +1063,9 @@ void worker_nodes_changed(struct worker *w)
 	maybe_claim(w);
 }
 
-unsigned worker_used(const struct worker *w)
+unsigned worker_used(const struct worker *w, enum run_class cls)
 {
-	return w->held;
+	return w->held[cls];
 }
 
 char *worker_langs(const struct worker *w)

@@ -5,9 +5,17 @@
  * resize, kill, signal, the gateways' acks and byes) from its own
  * control stream.
  *
- * A worker claims (XREADGROUP, one job at a time) only while it holds
- * fewer runs than its slots, so a busy worker never hoards: what it has
- * not taken, another worker may take.
+ * Jobs come in two streams, one per run class (run.h: interactive and
+ * batch), and a worker has slots of each, as a single node has (--max-runs
+ * and --api-concurrency). It claims (XREADGROUP, at most one job a stream
+ * at a time) only from the streams of the classes it has a free slot of,
+ * and from none while its engine holds a run of that class back (memory
+ * or processes short), so a busy worker never hoards: what it has not
+ * taken, another worker may take. A claimed job is admitted by the
+ * engine's own admission like a local run, never refused for a full
+ * queue (it was queued already); per-client caps and fairness between
+ * clients stay a single node's: the cluster's queues are first come,
+ * first served.
  *
  * Flow control: a run's output is in Redis until every gateway following
  * it has acknowledged it (and, for a terminal, the last 'scrollback'
@@ -30,6 +38,8 @@
 
 #include <stdbool.h>
 
+#include "run/run.h"
+
 #define WORKER_WINDOW (512u * 1024)	/* unacknowledged output per run */
 #define WORKER_CHUNK (16u * 1024)	/* output bytes per event */
 
@@ -45,8 +55,8 @@ void worker_cmd_up(struct worker *w);
 void worker_jobs_up(struct worker *w);
 /* The node table changed: drop readers that died. */
 void worker_nodes_changed(struct worker *w);
-/* Runs held (claimed and not yet reported finished). */
-unsigned worker_used(const struct worker *w);
+/* Runs of class cls held (claimed and not yet reported finished). */
+unsigned worker_used(const struct worker *w, enum run_class cls);
 /* "id=version,..." of the languages this worker can run; malloc'd. */
 char *worker_langs(const struct worker *w);
 /* Stop taking jobs (shutdown). */

@@ -167,6 +167,7 @@ int http_on_request(struct conn *c, const char *uri)
 	buf_init(&h->body, c->srv->cfg->max_body_bytes);
 	buf_init(&h->resp, SIZE_MAX / 2);
 	h->conn = c;
+	h->t0_ms = server_now_ms();
 	h->method = method_of(c->wsi);
 	snprintf(h->path, sizeof(h->path), "%s", uri && *uri ? uri : "/");
 	h->route = find_route(c, h->path);
@@ -403,9 +404,19 @@ static int finish_transaction(struct conn *c)
 	bool close_after = c->http->close_after;
 	char path[128];
 
-	log_info("http: %s %s %s %u %zu", c->peer, method_name(c->http->method),
-		 log_safe(c->http->path, path, sizeof(path)), c->http->status,
-		 c->http->resp_len);
+	log_safe(c->http->path, path, sizeof(path));
+	struct log_kv kv[] = {
+		LOG_STR("peer", c->peer),
+		LOG_STR("method", method_name(c->http->method)),
+		LOG_STR("path", path),
+		LOG_NUM("status", c->http->status),
+		LOG_NUM("bytes", c->http->resp_len),
+		LOG_NUM("ms", server_now_ms() - c->http->t0_ms),
+	};
+	log_event(LOG_INFO, "access", kv, sizeof(kv) / sizeof(kv[0]),
+		  "http: %s %s %s %u %zu", c->peer,
+		  method_name(c->http->method), path, c->http->status,
+		  c->http->resp_len);
 	req_free(c->http);
 	c->http = NULL;
 	if (close_after)
@@ -482,6 +493,7 @@ int http_header(const struct conn *c, const char *name, char *out,
 		{ "cookie", WSI_TOKEN_HTTP_COOKIE },
 		{ "user-agent", WSI_TOKEN_HTTP_USER_AGENT },
 		{ "if-none-match", WSI_TOKEN_HTTP_IF_NONE_MATCH },
+		{ "sec-websocket-protocol", WSI_TOKEN_PROTOCOL },
 		{ "transfer-encoding", WSI_TOKEN_HTTP_TRANSFER_ENCODING },
 		/* a header lws knows (Judge0's): never a custom one */
 		{ "x-auth-token", WSI_TOKEN_X_AUTH_TOKEN },

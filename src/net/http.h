@@ -14,6 +14,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <jansson.h>
 
@@ -35,6 +36,7 @@ struct http_req {
 	bool chunked;			/* ... in the chunked transfer coding */
 	struct chunked dechunk;		/* its decoder */
 	bool answered;			/* a reply is queued or sent */
+	uint64_t t0_ms;			/* when it arrived (access log) */
 
 	/* the response */
 	unsigned status;
@@ -100,7 +102,6 @@ json_t *http_body_json(struct conn *c);
  */
 int http_header(const struct conn *c, const char *name, char *out,
 		size_t len);
-
 /*
  * Copies the value of query parameter 'name' (?name=value, URL-decoded)
  * into 'out', NUL-terminated. Returns its length, or -1 when it is absent

@@ -7,6 +7,7 @@
  *   api_piston.c    /api/v2/: runtimes, execute, packages (Piston v2)
  *   api_judge0.c    /judge0/ (and the root paths): Judge0 CE
  *   api_rooms.c     POST /create_session, GET /editor/ID, GET /api/rooms/ID
+ *   api_metrics.c   GET /metrics (Prometheus text format)
  *
  * Each answers with http_reply*() (http.h), at once or when its run ends.
  * routes.c maps the paths to them.
@@ -15,6 +16,8 @@
 #define CODEROOM_API_H
 
 struct conn;
+struct server;
+struct metrics;
 
 void api_health(struct conn *c);
 void api_languages(struct conn *c);
@@ -31,5 +34,9 @@ void api_judge0(struct conn *c);
 void api_create_session(struct conn *c);
 void api_editor(struct conn *c);
 void api_rooms(struct conn *c);
+void api_metrics(struct conn *c);
+/* Registers the server's own metrics (connections, queue, cache, the
+ * spawner, the process) in 'reg'. 0 or -ENOMEM. */
+int api_metrics_init(struct server *s, struct metrics *reg);
 
 #endif

@@ -69,6 +69,7 @@ static const char *seed_status(enum run_status s)
 	case RUN_INTERNAL_ERROR: return "internal_error";
 	case RUN_COMPILE_ERROR: return "compile_error";
 	case RUN_WORKER_LOST: return "worker_lost";
+	case RUN_SERVER_BUSY: return "busy";
 	}
 	return "error";
 }
@@ -120,10 +121,12 @@ static void start(struct conn *c, bool seed_run_code)
 	struct batch_job *j;
 	json_t *body;
 	struct run *run;
+	char client[APP_CLIENT_MAX];
 	int err;
 
 	if (!app_authorized(c))
 		return;
+	app_client(c, client, sizeof(client));
 	body = http_body_json(c);
 	if (!body)
 		return;
@@ -143,6 +146,8 @@ static void start(struct conn *c, bool seed_run_code)
 						    : NULL,
 		.stdin_len = j->cases[0].stdin_len,
 		.mode = RUN_PIPES,
+		.cls = RUN_BATCH,	/* waits its turn with the other API runs */
+		.client = client,
 	};
 	const struct limits *lim = &a->engine->max_pipes;
 	if (!(x = calloc(1, sizeof(*x)))) {
@@ -156,8 +161,8 @@ static void start(struct conn *c, bool seed_run_code)
 	c->http->api = x;
 	c->http->api_free = exec_free;
 	err = run_start(a->engine, &req, &x->sub, &run);
-	if (err == -EAGAIN)
-		http_reply_error(c, 503, NULL, "every run slot is busy; "
+	if (err == -EAGAIN || err == -EBUSY || err == -EDQUOT)
+		http_reply_error(c, 503, NULL, "the server is busy; "
 				 "retry shortly");
 	else if (run_start_retryable(err))
 		http_reply_error(c, 503, NULL, "%s", run_start_error(err));

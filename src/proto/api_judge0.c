@@ -65,6 +65,7 @@ struct live {
 	struct judge0_sub sub;
 	struct batch_job *job;		/* NULL while not admitted */
 	struct waiter *waiters;
+	char client[APP_CLIENT_MAX];	/* who submitted (fair admission) */
 };
 
 struct judge0 {
@@ -293,6 +294,7 @@ static int admit(struct live *l)
 		return -ENOENT;
 	if (!l->job && !(l->job = judge0_job(&ctx, &l->sub)))
 		return -ENOMEM;
+	snprintf(l->job->client, sizeof(l->job->client), "%s", l->client);
 	err = batch_start(l->job, j0->app->engine, on_done, l);
 	if (err) {
 		batch_job_free(l->job);
@@ -350,10 +352,12 @@ static json_t *errors_or_nomem(json_t *errors)
 	return errors ? errors : json_pack("{s:s}", "error", "out of memory");
 }
 
-/* Creates one submission from 'body': its live entry (admitted, stored),
- * or NULL with *errors (422) set or *status 503/500. */
+/* Creates one submission of client 'client' (app_client()) from 'body':
+ * its live entry (admitted, stored), or NULL with *errors (422) set or
+ * *status 503/500. */
 static struct live *create_one(struct judge0 *j0, json_t *body, bool base64,
-			       json_t **errors, unsigned *status)
+			       const char *client, json_t **errors,
+			       unsigned *status)
 {
 	struct api_ctx ctx = ctx_of(j0);
 	struct judge0_sub s;
@@ -384,8 +388,9 @@ static struct live *create_one(struct judge0 *j0, json_t *body, bool base64,
 		judge0_sub_release(&s);
 		return NULL;
 	}
+	snprintf(l->client, sizeof(l->client), "%s", client);
 	err = admit(l);
-	if (err == -EBUSY || err == -EAGAIN) {
+	if (err == -EBUSY || err == -EAGAIN || err == -EDQUOT) {
 		*status = 503;
 		live_free(l);
 		return NULL;
@@ -419,7 +424,9 @@ static void create(struct judge0 *j0, struct conn *c)
 	}
 	if (!(body = http_body_json(c)))
 		return;
-	l = create_one(j0, body, base64, &errors, &status);
+	char client[APP_CLIENT_MAX];
+	app_client(c, client, sizeof(client));
+	l = create_one(j0, body, base64, client, &errors, &status);
 	json_decref(body);
 	if (!l) {
 		if (status == 503)
@@ -459,6 +466,9 @@ static void batch_create(struct judge0 *j0, struct conn *c)
 	bool any = false;
 	char msg[128];
 
+	char client[APP_CLIENT_MAX];
+
+	app_client(c, client, sizeof(client));
 	if (!(body = http_body_json(c)))
 		return;
 	subs = json_object_get(body, "submissions");
@@ -475,10 +485,9 @@ static void batch_create(struct judge0 *j0, struct conn *c)
 			    "in a batch");
 		goto out;
 	}
-	struct run_engine *e = j0->app->engine;
-	if (e->queued + n > e->queue_max + (e->batch_slots > e->batch_active ?
-					    e->batch_slots - e->batch_active :
-					    0)) {
+	const struct fairq *q = &j0->app->engine->q[RUN_BATCH];
+	if (q->waiting + n > q->queue_max + (q->slots > q->active ?
+					     q->slots - q->active : 0)) {
 		reply_error(c, 503, "queue is full");
 		goto out;
 	}
@@ -486,7 +495,8 @@ static void batch_create(struct judge0 *j0, struct conn *c)
 	json_array_foreach(subs, i, one) {
 		json_t *errors;
 		unsigned status;
-		struct live *l = create_one(j0, one, base64, &errors, &status);
+		struct live *l = create_one(j0, one, base64, client, &errors,
+					    &status);
 		if (l) {
 			any = true;
 			json_array_append_new(resp, json_pack("{s:s}", "token",
@@ -731,14 +741,13 @@ static void system_info(struct conn *c)
 
 static void workers(struct judge0 *j0, struct conn *c)
 {
-	const struct run_engine *e = j0->app->engine;
-	unsigned idle = e->batch_slots > e->batch_active ?
-			e->batch_slots - e->batch_active : 0;
+	const struct fairq *q = &j0->app->engine->q[RUN_BATCH];
+	unsigned idle = q->slots > q->active ? q->slots - q->active : 0;
 
 	http_reply_json(c, 200, json_pack(
 		"[{s:s, s:i, s:i, s:i, s:i, s:i, s:i}]", "queue", "default",
-		"size", (int)e->queued, "available", (int)e->batch_slots,
-		"idle", (int)idle, "working", (int)e->batch_active,
+		"size", (int)q->waiting, "available", (int)q->slots,
+		"idle", (int)idle, "working", (int)q->active,
 		"paused", 0, "failed", 0));
 }
 

@@ -70,7 +70,7 @@ static void runtimes(struct conn *c)
 static void packages(struct conn *c)
 {
 	const struct lang_table *t = app_of(c)->langs;
-	json_t *arr = json_array();
+	json_t *arr;
 	char v[64];
 
 	if (c->http->method != HTTP_GET && c->http->method != HTTP_HEAD) {
@@ -80,6 +80,7 @@ static void packages(struct conn *c)
 			      "available over the API", NULL);
 		return;
 	}
+	arr = json_array();
 	for (size_t i = 0; i < t->n; i++) {
 		const struct lang *l = &t->v[i];
 		if (!l->available)
@@ -171,8 +172,9 @@ static void execute(struct conn *c)
 		return;
 	}
 	app_http_own(c, j);
+	app_client(c, j->client, sizeof(j->client));
 	err = batch_start(j, a->engine, on_done, c);
-	if (err == -EBUSY || err == -EAGAIN)
+	if (err == -EBUSY || err == -EAGAIN || err == -EDQUOT)
 		reply_message(c, 503, "the server is busy; retry shortly",
 			      "Retry-After: 1\r\n");
 	else if (run_start_retryable(err))

@@ -151,10 +151,16 @@ void api_runs(struct conn *c)
 		return;
 	}
 	app_http_own(c, j);
+	app_client(c, j->client, sizeof(j->client));
 	err = batch_start(j, a->engine, on_done, c);
-	if ((err == -EBUSY || err == -EAGAIN) && !a->cluster)
+	if (err == -EDQUOT)
+		http_reply_error(c, 503, NULL, "you have %u runs waiting "
+				 "already; retry when one is done",
+				 a->engine->q[RUN_BATCH].client_queue_max);
+	else if ((err == -EBUSY || err == -EAGAIN) && !a->cluster)
 		http_reply_error(c, 503, NULL, "the server is busy (%u runs "
-				 "waiting); retry shortly", a->engine->queued);
+				 "waiting); retry shortly",
+				 a->engine->q[RUN_BATCH].waiting);
 	else if (run_start_retryable(err))
 		http_reply_error(c, 503, NULL, "%s", run_start_error(err));
 	else if (err == -EINVAL)

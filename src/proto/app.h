@@ -24,6 +24,9 @@ struct cluster;
 struct judge0;
 struct batch_job;
 struct rooms;
+struct host_facts;
+struct sizing;
+struct metrics;
 
 struct app {
 	const struct config *cfg;
@@ -34,6 +37,9 @@ struct app {
 	struct cluster *cluster;	/* cluster mode (--redis), or NULL */
 	struct judge0 *judge0;		/* Judge0 submissions, or NULL */
 	struct rooms *rooms;		/* open rooms and the room store */
+	const struct host_facts *host;	/* the machine, for health */
+	const struct sizing *sizing;	/* what sized admission, for health */
+	struct metrics *metrics;	/* GET /metrics, or NULL */
 };
 
 static inline struct app *app_of(const struct conn *c)
@@ -51,9 +57,14 @@ static inline struct api_ctx app_api_ctx(const struct app *a)
  * still going as an orphan). */
 void app_http_own(struct conn *c, struct batch_job *j);
 
-/* Whether the request (HTTP or a WebSocket upgrade) carries a valid API
- * token in Authorization or X-Api-Token, or none is configured. */
+/* Whether the request carries a valid API token, or none is configured:
+ * in Authorization or X-Api-Token, and for a WebSocket also as the query
+ * argument "token" or the subprotocol "coderoom.token.TOKEN". */
 bool app_token_ok(const struct conn *c);
+/* Who the client is, for per-client caps and fair queueing: its token
+ * ("t<n>") or, anonymous, its address ("a<addr>", IPv6 by /64). */
+#define APP_CLIENT_MAX 64
+void app_client(const struct conn *c, char *out, size_t len);
 /* The same for the run APIs: false after answering 401 itself. */
 bool app_authorized(struct conn *c);
 

@@ -128,7 +128,7 @@ int batch_add_case(struct batch_job *j, const char *in, size_t inlen,
 	return 0;
 }
 
-static int start_case(struct batch_job *j, bool queue);
+static int start_case(struct batch_job *j, bool continues);
 
 static void on_output(struct run_sub *sub, enum run_stream stream,
 		      const char *p, size_t n)
@@ -159,10 +159,8 @@ static void on_exited(struct run_sub *sub, const struct run_result *res)
 	    res->status != RUN_WORKER_LOST) {
 		j->cur++;
 		/* the job already waited its turn: a full queue does not fail
-		 * it half-way, the next case takes the slot this one freed */
+		 * it half-way; its next case waits its turn like any run */
 		int err = start_case(j, true);
-		if (err == -EBUSY)
-			err = start_case(j, false);
 		if (err == 0)
 			return;
 		struct batch_case *nk = &j->cases[j->cur];
@@ -180,7 +178,7 @@ static const struct run_sub_ops sub_ops = {
 	.exited = on_exited,
 };
 
-static int start_case(struct batch_job *j, bool queue)
+static int start_case(struct batch_job *j, bool continues)
 {
 	struct run_engine *e = j->engine;
 	struct batch_case *k = &j->cases[j->cur];
@@ -196,7 +194,9 @@ static int start_case(struct batch_job *j, bool queue)
 		.stdin_data = k->stdin_data,
 		.stdin_len = k->stdin_len,
 		.mode = RUN_PIPES,
-		.queue = queue,
+		.cls = RUN_BATCH,
+		.client = j->client,
+		.continues = continues,
 	};
 	struct limits lim;
 
@@ -221,7 +221,7 @@ int batch_start(struct batch_job *j, struct run_engine *e,
 	out_release(&j->compile_out);
 	out_init(&j->compile_out, lim.output_bytes);
 	j->cur = 0;
-	return start_case(j, true);
+	return start_case(j, false);
 }
 
 /* Length of s without trailing white space and newlines. */

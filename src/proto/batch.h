@@ -58,6 +58,9 @@ struct batch_job {
 	batch_done_fn done;
 	void *owner;			/* the API's: a conn, a submission */
 	struct run_engine *engine;	/* set by batch_start() */
+	char client[64];		/* who asks (app_client()), set by the
+					   API before batch_start(): admission
+					   is fair between clients */
 	struct run_sub sub;		/* the case (or compile) running */
 };
 
@@ -72,9 +75,11 @@ int batch_add_case(struct batch_job *j, const char *in, size_t inlen,
 
 /*
  * Starts the job on engine 'e' with admission control (the same queue as
- * every API run). 'done' is called when it ends, never from inside this
- * call. Returns 0, or run_start()'s error: -EBUSY (queue full), -EAGAIN,
- * -ENOENT ...; then 'done' is not called and the caller answers.
+ * every API run: RUN_BATCH, fair between clients, j->client). 'done' is
+ * called when it ends, never from inside this call. Returns 0, or
+ * run_start()'s error: -EBUSY (queue full), -EDQUOT (this client's share
+ * of the queue is full), -EAGAIN, -ENOENT ...; then 'done' is not called
+ * and the caller answers.
  */
 int batch_start(struct batch_job *j, struct run_engine *e,
 		batch_done_fn done, void *owner);

@@ -59,7 +59,7 @@ void judge0_config_init(struct judge0_config *c, const struct api_ctx *ctx)
 	c->number_of_runs = 1;
 	c->max_number_of_runs = 20;
 	c->max_submission_batch_size = 20;
-	c->max_queue_size = ctx->engine->queue_max;
+	c->max_queue_size = ctx->engine->q[RUN_BATCH].queue_max;
 }
 
 json_t *judge0_config_json(const struct judge0_config *c)

@@ -13,6 +13,7 @@
 
 #include <jansson.h>
 
+#include "proto/app.h"
 #include "proto/stream.h"
 #include "room/member.h"
 
@@ -25,6 +26,7 @@ struct native {
 	struct room_member member;	/* member.room: the room it is in */
 	bool ack;			/* the client acknowledges output */
 	char run_by[ROOM_MEMBER_ID_LEN + 1]; /* who started the room's run */
+	char client[APP_CLIENT_MAX];	/* who it is, for admission (app_client()) */
 };
 
 #define native_of(c) ((struct native *)(c)->proto)

@@ -26,7 +26,8 @@ const struct ws_dialect *const proto_dialects[] = {
 	{ "/judge0", false, ANY, api_judge0, false }, \
 	{ "/create_session", false, HTTP_POST, api_create_session, false }, \
 	{ "/editor/", true, HTTP_GET, api_editor, false }, \
-	{ "/api/rooms/", true, HTTP_GET, api_rooms, false }
+	{ "/api/rooms/", true, HTTP_GET, api_rooms, false }, \
+	{ "/metrics", false, HTTP_GET, api_metrics, false }
 
 const struct http_route proto_routes[] = {
 	COMMON_ROUTES,

@@ -7,13 +7,18 @@
  * this socket's queue, or (with "ack": true) the client's unacknowledged
  * bytes, are above the high watermark. The room messages, and the run
  * messages of a connection in a room, are ws_room.c's.
+ *
+ * With API tokens configured, a connection without one (header, "token"
+ * query argument or "coderoom.token.TOKEN" subprotocol) gets an error and
+ * close 4001. A run that finds the server full waits in the queue: the
+ * client sees "queued" (with how many are ahead, again as that changes),
+ * then "started".
  */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
-#include <string.h>
-
 #include <stdlib.h>
+#include <string.h>
 
 #include "lib/log.h"
 #include "net/conn.h"
@@ -46,16 +51,24 @@ static void on_state(struct run_sub *sub, enum run_state state)
 					   "run", nc->st.run_id));
 }
 
+static void send_queued(struct native *nc, unsigned ahead);
+
 /* "attached" follows the scrollback replay, before live output. */
 static void send_attached(struct native *nc, enum run_state state)
 {
 	nc->attaching = false;
+	struct run *run = nc->st.sub.run;
+
 	conn_send_json(nc->st.c, json_pack("{s:s, s:s, s:s}", "type",
 					   "attached", "run", nc->st.run_id,
 					   "state",
 					   state == RUN_EXITED ? "exited" :
 					   state == RUN_WAITING ?
-					   "waiting_for_input" : "running"));
+					   "waiting_for_input" :
+					   run && run_queue_ahead(run) >= 0 ?
+					   "queued" : "running"));
+	if (run && run_queue_ahead(run) >= 0)
+		send_queued(nc, (unsigned)run_queue_ahead(run));
 }
 
 static void on_exited(struct run_sub *sub, const struct run_result *res)
@@ -122,6 +135,40 @@ static void on_link(struct run_sub *sub, bool up)
 			"follow when the link is back"));
 }
 
+static void send_queued(struct native *nc, unsigned ahead)
+{
+	char msg[96];
+
+	snprintf(msg, sizeof(msg), "waiting for a free slot: %u ahead", ahead);
+	conn_send_json(nc->st.c, json_pack("{s:s, s:s, s:i, s:s}", "type",
+					   "queued", "run", nc->st.run_id,
+					   "ahead", (int)ahead,
+					   "message", msg));
+}
+
+static void on_queued(struct run_sub *sub, unsigned ahead)
+{
+	send_queued(native_of_sub(sub), ahead);
+}
+
+static json_t *limits_json(const struct limits *l);
+
+static void send_started(struct native *nc, struct run *run)
+{
+	conn_send_json(nc->st.c, json_pack("{s:s, s:s, s:s, s:o}", "type",
+					   "started", "run", nc->st.run_id,
+					   "language", run_lang(run)->id,
+					   "limits", limits_json(run_limits(run))));
+}
+
+static void on_admitted(struct run_sub *sub)
+{
+	struct native *nc = native_of_sub(sub);
+
+	if (sub->run)
+		send_started(nc, sub->run);
+}
+
 static const struct run_sub_ops sub_ops = {
 	.output = on_output,
 	.state = on_state,
@@ -129,6 +176,8 @@ static const struct run_sub_ops sub_ops = {
 	.attached = on_attached,
 	.missing = on_missing,
 	.link = on_link,
+	.queued = on_queued,
+	.admitted = on_admitted,
 };
 
 static json_t *limits_json(const struct limits *l)
@@ -151,6 +200,15 @@ static void native_open(struct conn *c)
 	}
 	stream_init(&nc->st, c, &sub_ops);
 	c->proto = nc;
+	if (!app_token_ok(c)) {
+		conn_send_error(c, "unauthorized", NULL, "a valid API token is "
+				"required: the 'token' query argument, the "
+				"subprotocol 'coderoom.token.TOKEN', or an "
+				"Authorization header");
+		conn_close(c, 4001, "unauthorized");
+		return;
+	}
+	app_client(c, nc->client, sizeof(nc->client));
 	conn_send_json(c, json_pack("{s:s, s:s, s:s, s:o, s:o}",
 				    "type", "hello",
 				    "version", CODEROOM_VERSION,
@@ -228,15 +286,32 @@ static void do_run(struct conn *c, json_t *msg)
 		.mode = RUN_TTY,
 		.rows = (uint16_t)rows,
 		.cols = (uint16_t)cols,
+		.cls = RUN_INTERACTIVE,
+		.client = nc->client,
 	};
+	const struct run_engine *e = app_of(c)->engine;
 	stream_reset(&nc->st, ack && json_is_true(ack));
 	err = run_start(app_of(c)->engine, &req, &nc->st.sub, &run);
-	if (err == -EAGAIN || err == -EBUSY) {
+	if ((err == -EBUSY || err == -EAGAIN) && !app_of(c)->cluster) {
+		conn_send_error(c, "server_busy", NULL,
+				"the server is full and %u runs are waiting "
+				"already; try again later",
+				e->q[RUN_INTERACTIVE].waiting);
+		return;
+	}
+	if (err == -EBUSY || err == -EAGAIN) {
 		conn_send_error(c, "server_busy", NULL, "%s", run_start_error(err));
 		return;
 	}
 	if (err == -ENOTCONN || err == -EHOSTUNREACH) {
 		conn_send_error(c, "unavailable", NULL, "%s", run_start_error(err));
+		return;
+	}
+	if (err == -EDQUOT) {
+		conn_send_error(c, "too_many_runs", NULL,
+				"%u runs from your address (or token) are "
+				"waiting already; try again when one has "
+				"started", e->q[RUN_INTERACTIVE].client_queue_max);
 		return;
 	}
 	if (err) {
@@ -245,9 +320,10 @@ static void do_run(struct conn *c, json_t *msg)
 		return;
 	}
 	snprintf(nc->st.run_id, sizeof(nc->st.run_id), "%s", run_id(run));
-	conn_send_json(c, json_pack("{s:s, s:s, s:s, s:o}", "type", "started",
-				    "run", nc->st.run_id, "language", l->id,
-				    "limits", limits_json(run_limits(run))));
+	if (run_queue_ahead(run) >= 0)
+		send_queued(nc, (unsigned)run_queue_ahead(run));
+	else
+		send_started(nc, run);
 }
 
 /* A room member fell behind the room's run: detached until it catches up. */

@@ -42,6 +42,7 @@ struct piston_ws {
 	bool done;		/* the job ended: ignore further messages */
 	bool compile_stage;	/* a compile stage was announced */
 	const struct lang *lang;
+	char client[APP_CLIENT_MAX];	/* who asks (app_client()) */
 };
 
 #define piston_of(c) ((struct piston_ws *)(c)->proto)
@@ -206,7 +207,8 @@ static void do_init(struct conn *c, json_t *msg)
 		.limits = j->limits,
 		.mode = RUN_PIPES,
 		.keep_stdin = true,	/* stdin comes from "data" messages */
-		.queue = true,
+		.cls = RUN_BATCH,
+		.client = w->client,
 	};
 	for (int s = 0; s < 3; s++)
 		utf8_decoder_init(&w->dec[s]);
@@ -214,7 +216,7 @@ static void do_init(struct conn *c, json_t *msg)
 	batch_job_free(j);	/* run_start copied what it needs */
 	if (err) {
 		w->done = true;
-		fail(c, err == -EBUSY || err == -EAGAIN ?
+		fail(c, err == -EBUSY || err == -EAGAIN || err == -EDQUOT ?
 			"the server is busy; retry shortly" :
 			run_start_error(err));
 		return;
@@ -297,6 +299,7 @@ static void piston_open(struct conn *c)
 		fail(c, "a valid API token is required");
 		return;
 	}
+	app_client(c, w->client, sizeof(w->client));
 	uv_timer_start(&w->timer, on_init_timeout, INIT_TIMEOUT_MS, 0);
 }
 

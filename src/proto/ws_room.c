@@ -313,6 +313,8 @@ static void do_join(struct conn *c, const struct room_msg *rm)
 		return;
 	}
 	nc->member.ops = &member_ops;
+	snprintf(nc->member.client, sizeof(nc->member.client), "%s",
+		 nc->client);
 	nc->ack = rm->ack;
 	err = room_join(rooms_of(c), rm->room, rm->name, rm->name_len,
 			rm->token, &nc->member, token);

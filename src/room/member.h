@@ -89,6 +89,10 @@ struct room_member {
 	bool proxy;			/* connected to another node */
 	bool joining;			/* a join waits for the room's fetch */
 	struct room_join_wait *join_wait;	/* then, which */
+	/* who the member's connection is, for the run engine's per-client
+	 * admission (a token or an address, set by the dialect; "" counts
+	 * as one anonymous client) */
+	char client[64];
 
 	/* the room-message rate limit: a token bucket */
 	double rate_tokens;

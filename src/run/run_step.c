@@ -153,7 +153,8 @@ static void compile_key(struct run *r)
 	/* the compiler's output differs on a terminal (colours, CR LF) */
 	sha256_init(&h);
 	sha256_field(&h, r->cache_key, 64);
-	sha256_field(&h, r->mode == RUN_TTY ? "output/tty" : "output/pipes", 12);
+	const char *which = r->mode == RUN_TTY ? "output/tty" : "output/pipes";
+	sha256_field(&h, which, strlen(which));
 	sha256_hex(&h, r->cout_key);
 }
 

@@ -5,8 +5,13 @@
  *   v2  a unified hierarchy (production): memory.max, memory.swap.max=0,
  *       memory.oom.group, pids.max, cpu.stat, memory.peak,
  *       memory.events, pids.events, cgroup.kill
- *   v1  per-controller hierarchies (memory, pids, cpuacct, freezer), plus
- *       a controller-less v2 mount for cgroup.kill where there is one
+ *   v1  per-controller hierarchies (memory, pids, cpuacct, freezer, and
+ *       cpu where mounted), plus a controller-less v2 mount for
+ *       cgroup.kill where there is one
+ * Every run is a group of its own in the CPU controller (v2 cpu, v1 cpu)
+ * when the host has it, with the run's weight: runs share the CPU as
+ * groups, so a program with 60 spinning threads gets one run's share, not
+ * 60 threads' worth against everyone else's one.
  * Groups are created under <mount>/coderoom/ (v1) or G/coderoom/ (v2, G the
  * server's own group, which also gets the leaf G/coderoom-server for the
  * server's processes and its controllers enabled); nothing else is touched.
@@ -27,6 +32,7 @@ struct cgroup_run;
 
 struct cgroup_caps {
 	bool memory, pids, cpu, kill;
+	bool cpu_weight;     /* cpu.weight (v2) or cpu.shares (v1) per run */
 	const char *backend; /* "v2", "v1" (static string) */
 };
 
@@ -43,6 +49,19 @@ struct cgroup_host *cgroup_host_open(struct cgroup_caps *caps);
 /* Remove coderoom groups left by a crashed spawner (killing their tasks). */
 void cgroup_host_janitor(struct cgroup_host *h);
 
+/* Limits on every run of this spawner together (its subtree): memory
+ * (swap excluded) and processes; 0 leaves one unlimited. The kernel holds
+ * the runs to it whatever each run's own limit says. 0 or -errno. */
+int cgroup_host_set_limits(struct cgroup_host *h, uint64_t memory,
+			   uint64_t pids);
+
+/* What the runs use together now: memory charged minus the file cache
+ * (the kernel reclaims it; tmpfs data stays counted), and processes +
+ * threads. 0 or -errno (fields it cannot read
+ * stay 0). */
+int cgroup_host_usage(struct cgroup_host *h, uint64_t *memory,
+		      uint64_t *pids);
+
 /* Remove this spawner's (empty) subtree and free 'h'. */
 void cgroup_host_close(struct cgroup_host *h);
 
@@ -56,8 +75,8 @@ int cgroup_run_create_warm(struct cgroup_host *h, uint64_t seq,
 			   const struct sandbox_limits *l,
 			   struct cgroup_run **out);
 
-/* Set the memory and pids limits of an existing group (a warm run's,
- * created with the defaults, at hand-out). 0 or -errno. */
+/* Set the memory and pids limits and the CPU weight of an existing group
+ * (a warm run's, created with the defaults, at hand-out). 0 or -errno. */
 int cgroup_run_set_limits(struct cgroup_run *r, const struct sandbox_limits *l);
 
 /* A directory fd of the run's cgroup v2 group (for clone3's
@@ -73,6 +92,11 @@ void cgroup_run_kill(struct cgroup_run *r);
 
 /* Read the counters; fields it cannot read stay 0. */
 void cgroup_run_stats(struct cgroup_run *r, struct cgroup_stats *st);
+
+/* What limit enforcement needs while the run lives, and nothing more (two
+ * small reads, where cgroup_run_stats() makes four): the CPU time used and
+ * whether the OOM killer acted. Fields it cannot read stay 0. */
+void cgroup_run_poll(struct cgroup_run *r, uint64_t *cpu_usec, bool *oom_kill);
 
 /* Kill what is left, remove the group(s), free 'r'. */
 void cgroup_run_destroy(struct cgroup_run *r);

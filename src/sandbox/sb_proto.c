@@ -39,6 +39,7 @@ int sb_msg_check(const struct sb_msg *m, size_t got, unsigned nfds)
 	case SB_MSG_KILL:
 	case SB_MSG_PROBE:
 	case SB_MSG_PROBED:
+	case SB_MSG_USAGE:
 		return m->len == 0 && !nfds ? 0 : -EBADMSG;
 	case SB_MSG_SIGNAL:
 		return m->len == 0 && !nfds && m->arg > 0 && m->arg < 65
@@ -232,6 +233,7 @@ int sb_spec_encode(const struct sandbox_spec *spec, uint8_t **out,
 	put_u64(&w, spec->limits.tmpfs_bytes);
 	put_u64(&w, spec->limits.cpu_ms);
 	put_u64(&w, spec->limits.wall_ms);
+	put_u32(&w, spec->limits.cpu_weight);
 	put_u32(&w, argc);
 	put_u32(&w, envc);
 	put_u32(&w, (uint32_t)spec->nfiles);
@@ -415,6 +417,9 @@ int sb_spec_decode(const uint8_t *buf, size_t len, struct sb_spec *spec)
 	spec->limits.tmpfs_bytes = get_u64(&r);
 	spec->limits.cpu_ms = get_u64(&r);
 	spec->limits.wall_ms = get_u64(&r);
+	spec->limits.cpu_weight = get_u32(&r);
+	if (spec->limits.cpu_weight > SB_MAX_CPU_WEIGHT)
+		spec->limits.cpu_weight = SB_MAX_CPU_WEIGHT;
 	argc = get_u32(&r);
 	envc = get_u32(&r);
 	nfiles = get_u32(&r);

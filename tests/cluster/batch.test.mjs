@@ -1,12 +1,13 @@
 // batch.test.mjs - batch runs through a cluster: every API answered
 // through either gateway, and a full queue refused like a full local one.
 //
-// The cluster: two gateways that let 2 jobs wait (--api-queue 2), two
-// workers that take one job at a time (--max-runs 1).
+// The cluster: two gateways that let 2 batch jobs and 1 interactive one
+// wait (--api-queue 2, --queue 1), two workers that take one job of each
+// class at a time (--max-runs 1, --api-concurrency 1).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { piston } from 'piston-client';
-import { startCluster, redisAvailable, pendingJobs } from '../lib/cluster.mjs';
+import { startCluster, redisAvailable, pendingJobs, jobsIn, JOBS_I } from '../lib/cluster.mjs';
 import { CoderoomClient, getJSON, postJSON, waitUntil } from '../lib/clients.mjs';
 
 const skip = !redisAvailable() && 'redis-server is not installed (scripts/setup.sh --test)';
@@ -14,7 +15,8 @@ let cl, A, B;
 before(async () => {
   if (skip) return;
   cl = await startCluster({
-    gateways: 2, workers: 2, gatewayArgs: ['--api-queue', '2'], workerArgs: ['--max-runs', '1'],
+    gateways: 2, workers: 2, gatewayArgs: ['--api-queue', '2', '--queue', '1'],
+    workerArgs: ['--max-runs', '1', '--api-concurrency', '1'],
   });
   [A, B] = cl.gateways;
 });
@@ -75,12 +77,31 @@ test('a full queue answers 503 (batch) and server_busy (interactive), then serve
     const pr = await postJSON(`${gw.url}/api/v2/execute`, { language: 'python', version: '*', files: [{ content: 'print(1)' }] });
     assert.equal(pr.status, 503, pr.text);
   }
-  const c = await CoderoomClient.connect(A.wsUrl);
+  // interactive runs have their own slots and queue: one running on each
+  // worker, one waiting, then the next is refused
+  const holds = [];
   try {
-    c.send({ type: 'run', code: 'print(1)', language: 'python' });
-    const err = await c.waitType('error');
-    assert.equal(err.code, 'server_busy');
-  } finally { await c.close(); }
+    for (const gw of [A, B]) {
+      const h = await CoderoomClient.connect(gw.wsUrl);
+      holds.push(h);
+      await h.run('input("go? ")\nprint("held")');
+    }
+    await Promise.all(holds.map((h) => h.waitOutput('go? ')));
+    const q = await CoderoomClient.connect(B.wsUrl);
+    holds.push(q);
+    q.send({ type: 'run', code: 'print("waited")', language: 'python' });
+    await waitUntil(async () => (await jobsIn(cl.redis, JOBS_I)) === 3, { timeout: 15000, what: 'an interactive job waiting' });
+    const c = await CoderoomClient.connect(A.wsUrl);
+    try {
+      c.send({ type: 'run', code: 'print(1)', language: 'python' });
+      const err = await c.waitType('error');
+      assert.equal(err.code, 'server_busy');
+      assert.match(err.message, /queue is full/);
+    } finally { await c.close(); }
+    for (const h of holds.slice(0, 2)) h.input('\r');
+    for (const h of holds) assert.equal((await h.waitExit({ timeout: 60000 })).status, 'ok');
+    assert.match(q.out, /waited/);
+  } finally { for (const h of holds) await h.close(); }
 
   const done = await Promise.all(inFlight);
   for (const r of done) {

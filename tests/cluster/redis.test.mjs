@@ -10,7 +10,7 @@
 // its worker, and both end normally.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startCluster, redisAvailable, pendingJobs } from '../lib/cluster.mjs';
+import { startCluster, redisAvailable, pendingJobs, jobsIn, JOBS_I } from '../lib/cluster.mjs';
 import { CoderoomClient, getJSON, postJSON, waitUntil } from '../lib/clients.mjs';
 
 const skip = !redisAvailable() && 'redis-server is not installed (scripts/setup.sh --test)';
@@ -81,13 +81,13 @@ test('Redis restarts empty: a queued job is queued again, a running run goes on'
   assert.match((await getJSON(`${G.url}/api/health`)).json.cluster.redis.not_durable_because, /appendonly is no/);
   assert.match(G.logs(), /a Redis restart may lose confirmed room edits/);
   const hold = await CoderoomClient.connect(G.wsUrl);
+  const queued = await CoderoomClient.connect(G.wsUrl);
   try {
     await hold.run('s = input("go? ")\nprint("got", s)');
     await hold.waitOutput('go? ');
-    const batch = postJSON(`${G.url}/api/runs`, { language: 'python', code: 'print("queued, lost, queued again")' },
-      { timeout: 120000 });
-    await waitUntil(async () => Number((await cl.redis.cli('XLEN', 'coderoom:jobs'))[0]) === 2,
-      { timeout: 15000, what: 'the batch job waiting' });
+    // the worker's one interactive slot is held: this one waits
+    queued.send({ type: 'run', code: 'print("queued, lost, queued again")', language: 'python' });
+    await waitUntil(async () => (await jobsIn(cl.redis, JOBS_I)) === 2, { timeout: 15000, what: 'the job waiting' });
     await cl.redis.restart();	// no AOF: it comes back empty
     assert.equal(Number((await cl.redis.cli('DBSIZE'))[0]) <= 1, true, 'Redis lost its data');
     await hold.waitType('reconnected', { timeout: 30000 });
@@ -95,9 +95,8 @@ test('Redis restarts empty: a queued job is queued again, a running run goes on'
     const ex = await hold.waitExit({ timeout: 60000 });
     assert.equal(ex.status, 'ok');
     assert.match(hold.out, /got yes\r\n$/);
-    const r = await batch;
-    assert.equal(r.status, 200, r.text);
-    assert.equal(r.json.run.stdout, 'queued, lost, queued again\n');
+    assert.equal((await queued.waitExit({ timeout: 60000 })).status, 'ok');
+    assert.match(queued.out, /queued, lost, queued again\r\n/);
     await waitUntil(async () => (await pendingJobs(cl.redis)) === 0, { timeout: 15000, what: 'nothing pending' });
-  } finally { await hold.close(); }
+  } finally { await hold.close(); await queued.close(); }
 });

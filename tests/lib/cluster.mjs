@@ -180,10 +180,36 @@ export async function runRecord(redis, runId) {
   return o;
 }
 
-/* Jobs delivered to a worker and not acknowledged (XPENDING's count). */
+/* The job streams: interactive runs, batch runs. */
+export const JOBS_I = 'coderoom:jobs:i';
+export const JOBS_B = 'coderoom:jobs:b';
+
+/* Jobs delivered to a worker and not acknowledged (XPENDING's count),
+ * both streams. */
 export async function pendingJobs(redis) {
-  try {
-    const lines = await redis.cli('XPENDING', 'coderoom:jobs', 'workers');
-    return Number(lines[0] || 0);
-  } catch { return 0; }
+  let n = 0;
+  for (const key of [JOBS_I, JOBS_B]) {
+    try {
+      const lines = await redis.cli('XPENDING', key, 'workers');
+      n += Number(lines[0] || 0);
+    } catch { /* no stream yet */ }
+  }
+  return n;
+}
+
+/* Entries in a job stream (waiting or claimed). */
+export async function jobsIn(redis, key) {
+  return Number((await redis.cli('XLEN', key))[0] || 0);
+}
+
+/* The consumer names of both job streams' groups. */
+export async function jobConsumers(redis) {
+  const names = [];
+  for (const key of [JOBS_I, JOBS_B]) {
+    try {
+      const lines = await redis.cli('XINFO', 'CONSUMERS', key, 'workers');
+      for (let i = 0; i + 1 < lines.length; i++) if (lines[i] === 'name') names.push(lines[i + 1]);
+    } catch { /* no stream yet */ }
+  }
+  return names;
 }

@@ -65,8 +65,8 @@ static int fx_setup(void **state)
 	limit_default_interactive(&fx_engine.max_tty);
 	limit_default_batch(&fx_engine.max_pipes);
 	limit_default_compile(&fx_engine.max_compile);
-	fx_engine.queue_max = 64;
-	fx_engine.batch_slots = 2;
+	fairq_init(&fx_engine.q[RUN_BATCH], 2, 64, 0, 16);
+	fairq_init(&fx_engine.q[RUN_INTERACTIVE], 4, 64, 4, 64);
 	return 0;
 }
 

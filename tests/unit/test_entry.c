@@ -156,6 +156,17 @@ static void test_event_refusals(void **state)
 	struct run_event out;
 	assert_int_equal(event_decode(b.data, b.len, &out), 0);
 	assert_int_equal(out.result.status, RUN_WORKER_LOST);
+	/* every status up to the last one travels (server_busy: an
+	 * interactive run that waited too long), none after it */
+	buf_reset(&b);
+	in = (struct run_event){ .type = EVENT_EXIT };
+	in.result.status = RUN_SERVER_BUSY;
+	in.result.exit_code = -1;
+	assert_int_equal(event_encode(&in, &b), 0);
+	assert_int_equal(event_decode(b.data, b.len, &out), 0);
+	assert_int_equal(out.result.status, RUN_SERVER_BUSY);
+	in.result.status = (enum run_status)(ENTRY_STATUS_MAX + 1);
+	assert_int_equal(event_encode(&in, &b), -EINVAL);
 
 	/* hand-made bytes: a bad magic, type, stream, state */
 	static const unsigned char bad[][6] = {

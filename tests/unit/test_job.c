@@ -55,7 +55,7 @@ static void test_code_tty(void **state)
 	assert_int_equal(d->mode, RUN_TTY);
 	assert_int_equal(d->rows, 40);
 	assert_int_equal(d->cols, 132);
-	assert_false(d->queue);
+	assert_false(d->batch);
 	assert_int_equal(d->nfiles, 1);
 	assert_string_equal(d->files[0].name, "");
 	assert_int_equal(d->files[0].len, 14);
@@ -86,7 +86,7 @@ static void test_files_pipes(void **state)
 	const char *args[] = { "-v", "", "two words", NULL };
 	struct run_request req = {
 		.lang = &py, .files = files, .nfiles = 3, .args = args,
-		.compile_flags = "-O2 -Wall", .queue = true,
+		.compile_flags = "-O2 -Wall", .cls = RUN_BATCH,
 		.stdin_data = "line 1\nline 2\n\0x", .stdin_len = 16,
 		.mode = RUN_PIPES, .keep_stdin = true,
 		.limits = { .cpu_ms = 1, .wall_ms = 2, .memory_bytes = 3,
@@ -102,7 +102,7 @@ static void test_files_pipes(void **state)
 	encode(&j, &b);
 	assert_int_equal(job_decode(b.data, b.len, d), 0);
 	assert_int_equal(d->mode, RUN_PIPES);
-	assert_true(d->queue);
+	assert_true(d->batch);
 	assert_true(d->keep_stdin);
 	assert_int_equal(d->nfiles, 3);
 	assert_string_equal(d->files[0].name, "");	/* the entry point */

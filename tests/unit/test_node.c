@@ -40,8 +40,9 @@ static void test_parse(void **state)
 		"$3\r\ngw1\r\n$13\r\n1700000000500\r\n"
 		"*4\r\n$4\r\nrole\r\n$7\r\ngateway\r\n$9\r\nfollowing\r\n$1\r\n3\r\n"
 		"$3\r\nwk1\r\n$13\r\n1700000000900\r\n"
-		"*10\r\n$4\r\nrole\r\n$6\r\nworker\r\n$5\r\nslots\r\n$1\r\n4\r\n"
-		"$4\r\nused\r\n$1\r\n1\r\n$5\r\nlangs\r\n$22\r\npython=3.11.2,c=12.2.0\r\n"
+		"*14\r\n$4\r\nrole\r\n$6\r\nworker\r\n$5\r\nslots\r\n$1\r\n4\r\n"
+		"$4\r\nused\r\n$1\r\n1\r\n$6\r\nbslots\r\n$1\r\n2\r\n"
+		"$5\r\nbused\r\n$1\r\n1\r\n$5\r\nlangs\r\n$22\r\npython=3.11.2,c=12.2.0\r\n"
 		"$4\r\nhost\r\n$3\r\nh\x01x\r\n"
 		"*2\r\n$4\r\nwk-9\r\n$4\r\nwk-8\r\n");
 
@@ -58,6 +59,8 @@ static void test_parse(void **state)
 	assert_true(node_is_worker(w));
 	assert_int_equal(w->slots, 4);
 	assert_int_equal(w->used, 1);
+	assert_int_equal(w->batch_slots, 2);
+	assert_int_equal(w->batch_used, 1);
 	assert_string_equal(w->langs, "python=3.11.2,c=12.2.0");
 	assert_string_equal(w->host, "h?x");	/* control bytes never reach logs */
 	assert_true(w->seen_ms == 1700000000900ull);

@@ -154,7 +154,7 @@ struct watch {
 	unsigned ups, downs;
 	unsigned replies, nulls;
 	char last[256];
-	unsigned msgs;
+	unsigned msgs, subscribed;
 	char msg[64];
 };
 
@@ -196,6 +196,10 @@ static void on_msg(struct redis_link *l, const char *ch, const char *msg,
 {
 	struct watch *w = data;
 
+	if (!msg) {	/* the subscription is in place */
+		w->subscribed++;
+		return;
+	}
 	w->msgs++;
 	snprintf(w->msg, sizeof(w->msg), "%s=%.*s", ch, (int)len, msg);
 }

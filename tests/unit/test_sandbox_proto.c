@@ -45,7 +45,8 @@ static struct sandbox_spec good_spec(void)
 		       .fsize_bytes = 11,
 		       .tmpfs_bytes = 13,
 		       .cpu_ms = 15,
-		       .wall_ms = 17},
+		       .wall_ms = 17,
+		       .cpu_weight = 250},
 	};
 	return s;
 }
@@ -76,6 +77,14 @@ static void test_roundtrip(void **state)
 	assert_int_equal(d.limits.memory_bytes, 1 << 20);
 	assert_int_equal(d.limits.pids, 7);
 	assert_int_equal(d.limits.wall_ms, 17);
+	assert_int_equal(d.limits.cpu_weight, 250);
+	sb_spec_release(&d);
+	free(buf);
+	/* a weight past the cgroup's range is clamped, not refused */
+	s.limits.cpu_weight = 1000000;
+	assert_int_equal(sb_spec_encode(&s, &buf, &len), 0);
+	assert_int_equal(sb_spec_decode(buf, len, &d), 0);
+	assert_int_equal(d.limits.cpu_weight, SB_MAX_CPU_WEIGHT);
 	sb_spec_release(&d);
 	free(buf);
 }
@@ -266,6 +275,17 @@ static void test_msg_check(void **state)
 	assert_int_equal(sb_msg_check(&m, sizeof(m) + m.len, 0), 0);
 	m.len--;
 	assert_int_equal(sb_msg_check(&m, sizeof(m) + m.len, 0), -EBADMSG);
+	/* the usage report: header only, no fds */
+	m.type = SB_MSG_USAGE;
+	m.len = 0;
+	m.arg = 123456789;
+	m.flags = 42;
+	assert_int_equal(sb_msg_check(&m, sizeof(m), 0), 0);
+	m.nfds = 1;
+	assert_int_equal(sb_msg_check(&m, sizeof(m), 1), -EBADMSG);
+	m.nfds = 0;
+	m.len = 4;
+	assert_int_equal(sb_msg_check(&m, sizeof(m) + 4, 0), -EBADMSG);
 }
 
 static void test_result_wire(void **state)

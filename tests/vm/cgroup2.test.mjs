@@ -15,6 +15,7 @@ import {
   pyName, shortMarker, startHostile, waitUntil,
 } from '../sandbox/lib.mjs';
 import { CoderoomClient } from '../lib/clients.mjs';
+import { descendants, helperOf } from '../lib/procs.mjs';
 
 const CG = '/sys/fs/cgroup';
 
@@ -41,14 +42,10 @@ function cgroupOf(pid) {
 const rd = (g, f) => fs.readFileSync(path.join(CG, g, f), 'utf8').trim();
 const exists = (g) => fs.existsSync(path.join(CG, g));
 
-/* The server's spawner: its child named coderoom-spawn. */
+/* The server's spawner: the supervisor's child named coderoom-spawn. */
 function spawnerOf(srv) {
-  const kids = fs.readFileSync(`/proc/${srv.pid}/task/${srv.pid}/children`, 'utf8')
-    .trim().split(/\s+/).filter(Boolean).map(Number);
-  const p = kids.find((k) => {
-    try { return fs.readFileSync(`/proc/${k}/comm`, 'utf8').startsWith('coderoom-spawn'); } catch { return false; }
-  });
-  assert.ok(p, `the server ${srv.pid} has a spawner child (children: ${kids})`);
+  const p = helperOf(srv.pid, 'coderoom-spawn');
+  assert.ok(p, `the server ${srv.pid} has a spawner (below it: ${descendants(srv.pid, 2)})`);
   return p;
 }
 
@@ -119,6 +116,36 @@ print('bye', flush=True)
 });
 
 const STRACE = '/usr/bin/strace';
+test('cgroup v2: every run together under the admission limits (memory.max, pids.max of coderoom/i<spawner>), CPU by weight, usage in health', { skip }, async () => {
+  const spawner = spawnerOf(srv);
+  const svc = path.dirname(cgroupOf(srv.pid));
+  const base = `${svc}/coderoom/i${spawner}`;
+  let h = await health(srv.url);
+  const adm = h.admission;
+  assert.ok(adm && adm.memory.limit > 0 && adm.pids.limit > 0, JSON.stringify(adm));
+  assert.equal(Number(rd(base, 'memory.max')), adm.memory.limit, `${base}/memory.max`);
+  assert.equal(Number(rd(base, 'pids.max')), adm.pids.limit, `${base}/pids.max`);
+  // the runs together weigh one busy thread per CPU against the server
+  assert.equal(Number(rd(`${svc}/coderoom`, 'cpu.weight')), Math.min(10000, 100 * adm.host.cpus));
+  assert.equal(h.sandbox.features.cgroup_cpu_weight, true);
+  const m = shortMarker();
+  const c = await CoderoomClient.connect(srv.url);
+  try {
+    await c.run(`${pyName(m)}print('up', flush=True)\ninput()\n`);
+    await c.waitOutput('up', { timeout: 30000 });
+    const g = cgroupOf(hostProcs(m)[0].pid);
+    assert.equal(rd(g, 'cpu.weight'), '100', `${g}/cpu.weight`);
+    // the spawner's report of what the runs use reaches admission
+    h = await waitUntil(async () => {
+      const x = await health(srv.url);
+      return x.admission.memory.used > 0 && x.admission.pids.used >= 2 && x;
+    }, { timeout: 10000, what: 'usage in /api/health' });
+    assert.ok(h.admission.memory.used < adm.memory.limit, JSON.stringify(h.admission.memory));
+  } finally {
+    await c.close();
+  }
+});
+
 test('cgroup v2: init is born in the run\'s group: clone3 with CLONE_INTO_CGROUP, never the clone() fallback',
   { skip: skip || (!fs.existsSync(STRACE) && `no ${STRACE} (Debian: strace)`) }, async () => {
     const spawner = spawnerOf(srv);
@@ -231,7 +258,8 @@ test('cgroup v2: a server started in a group that holds other processes moves th
     assert.equal(cgroupOf(srv3.pid), `${g}/coderoom-server`);
     assert.equal(cgroupOf(other.pid), `${g}/coderoom-server`, 'the other process was moved as well');
     assert.equal(rd(g, 'cgroup.procs'), '', `nothing left in ${g}`);
-    assert.match(srv3.logs(), /cgroup v2: moved 3 processes from '[^']*shared-\d+\.scope'/);
+    // the server, its sandbox supervisor and spawner, and the other one
+    assert.match(srv3.logs(), /cgroup v2: moved 4 processes from '[^']*shared-\d+\.scope'/);
     assert.match(srv3.logs(), /cgroup v2: 1 of them are not coderoom's: give coderoom a group of its own/);
     await assertServerWorks(srv3.url, 'in a shared group');
   } finally {
