@@ -956,9 +956,11 @@ int config_check(const struct config *cfg, FILE *out)
 		if (cfg->node_id)
 			fprintf(out, "node-id = %s\n", cfg->node_id);
 		else
-			fprintf(out, "# node-id: hostname-pid\n");
+			fprintf(out, "# node-id = (hostname-pid)\n");
 	} else {
-		fprintf(out, "# redis: none (a single node)\n");
+		fprintf(out, "# redis = (none: a single node)\n");
+		fprintf(out, "# role = (cluster mode only)\n");
+		fprintf(out, "# node-id = (cluster mode only)\n");
 	}
 
 	errors += check_dir(out, "data-dir", cfg->data_dir, true);

@@ -24,6 +24,14 @@ test('bad --redis URLs and roles are refused at once, with the reason', async ()
   }
 });
 
+test('--check-config shows the cluster flags, never the password', async () => {
+  const r = await runBinary(['--check-config', '--redis', 'redis://:s3cret@10.0.0.5:6379/2', '--role', 'worker', '--node-id', 'wk-a']);
+  assert.match(r.stdout, /^redis = redis:\/\/:\*+@10\.0\.0\.5:6379\/2$/m);
+  assert.match(r.stdout, /^role = worker$/m);
+  assert.match(r.stdout, /^node-id = wk-a$/m);
+  assert.doesNotMatch(r.stdout + r.stderr, /s3cret/);
+});
+
 test('a single node has no cluster', async () => {
   const srv = await startServer();
   try {
