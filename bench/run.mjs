@@ -11,6 +11,7 @@ import * as echo from './echo-latency.mjs';
 import * as tput from './throughput.mjs';
 import * as idle from './idle-memory.mjs';
 import * as batch from './batch.mjs';
+import * as cluster from './cluster.mjs';
 import * as rooms from './rooms.mjs';
 import * as sessions from './sessions.mjs';
 
@@ -39,6 +40,7 @@ const parts = [
   ['throughput', () => tput.run({ mb: Number(process.env.BENCH_MB || 200) })],
   ['idle memory', () => idle.run({ n: Number(process.env.BENCH_CONNS || 10000) })],
   ['batch API', () => batch.run({ n: Number(process.env.BENCH_BATCH_N || 100) })],
+  ['cluster mode', () => cluster.run({ n: Number(process.env.BENCH_CLUSTER_N || 200) })],
   ['rooms', () => rooms.run({ n: Number(process.env.BENCH_ROOM_PUSHES || 1000) })],
   ['sessions', () => sessions.run({ n: Number(process.env.BENCH_SESSIONS || 500), busy: Number(process.env.BENCH_BUSY || 50) })],
 ];

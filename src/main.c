@@ -7,9 +7,12 @@
  * server drops to an unprivileged user for good and only then serves.
  *
  * Shutdown (SIGINT/SIGTERM): every run is killed and its exit delivered to
- * its clients; then every WebSocket is closed with 1001; then lws, the
- * sandbox and the loop are torn down, with nothing left behind. A second
- * signal skips the waiting.
+ * its clients; then every WebSocket is closed with 1001; then (cluster
+ * mode) the node leaves the cluster once its runs' ends are in Redis;
+ * then lws, the sandbox and the loop are torn down, with nothing left
+ * behind. A second signal skips the waiting. A gateway's remote runs are
+ * not killed: they run on workers, and their clients may come back
+ * through another gateway.
  */
 #include <errno.h>
 #include <grp.h>
@@ -26,6 +29,8 @@
 
 #include <uv.h>
 
+#include "cluster/cluster.h"
+#include "cluster/rooms.h"
 #include "lib/config.h"
 #include "lib/log.h"
 #include "lib/sizing.h"
@@ -62,12 +67,16 @@ static struct {
 	struct room_store room_store;
 	struct rooms rooms;
 	struct sandbox *sb;
+	struct cluster cluster;
+	bool clustered;			/* --redis */
+	enum cluster_role role;
 	struct host_facts host;
 	struct sizing sizing;
 	struct metrics *metrics;
 	uv_signal_t sigint, sigterm;
 	uv_timer_t shutdown_timer;
-	int phase;			/* 0 serving, 1 runs ending, 2 closing */
+	int phase;			/* 0 serving, 1 runs ending, 2 closing,
+					   3 leaving the cluster, 4 done */
 	uint64_t phase_start;
 } g;
 
@@ -267,7 +276,30 @@ static void finalize(void)
 	uv_close((uv_handle_t *)&g.sigint, on_closed_noop);
 	uv_close((uv_handle_t *)&g.sigterm, on_closed_noop);
 	uv_close((uv_handle_t *)&g.shutdown_timer, on_closed_noop);
+	g.phase = 4;
+}
+
+static void on_cluster_left(struct cluster *c)
+{
+	(void)c;
+	g.clustered = false;
+	if (g.phase == 3)
+		finalize();
+}
+
+/* Leaves the cluster (if in one), then finalize(). */
+static void leave(void)
+{
+	uv_timer_stop(&g.shutdown_timer);
+	if (!g.clustered) {
+		finalize();
+		return;
+	}
 	g.phase = 3;
+	/* the rooms use the cluster's store and bus: they go first, while
+	 * Redis still takes their last snapshots */
+	rooms_release(&g.rooms);
+	cluster_shutdown(&g.cluster, on_cluster_left);
 }
 
 static void on_shutdown_tick(uv_timer_t *t)
@@ -285,7 +317,7 @@ static void on_shutdown_tick(uv_timer_t *t)
 		return;
 	}
 	if (g.phase == 2 && (!g.srv.conns || waited > 2000))
-		finalize();
+		leave();
 }
 
 static void on_signal(uv_signal_t *h, int signum)
@@ -298,7 +330,7 @@ static void on_signal(uv_signal_t *h, int signum)
 		judge0_shutdown(g.app.judge0);
 		run_engine_kill_all(&g.engine);
 		uv_timer_start(&g.shutdown_timer, on_shutdown_tick, 0, 20);
-	} else if (g.phase < 3) {
+	} else if (g.phase < 4) {
 		log_warn("main: second signal: closing at once");
 		finalize();
 	}
@@ -318,6 +350,14 @@ int main(int argc, char **argv)
 	log_set_level(g.cfg.log_level);
 	log_set_format(g.cfg.log_format);
 	signal(SIGPIPE, SIG_IGN);
+	if (g.cfg.redis_url) {	/* before anything starts: a clear error */
+		struct redis_url u;
+		char uerr[256];
+		if (redis_url_parse(g.cfg.redis_url, &u, uerr, sizeof(uerr))) {
+			fprintf(stderr, "coderoom: --redis: %s\n", uerr);
+			return 2;
+		}
+	}
 	sizing_probe(&g.host);
 	raise_open_files();
 	size_admission();
@@ -372,6 +412,15 @@ int main(int argc, char **argv)
 	}
 
 	uv_loop_init(&g.loop);
+	g.clustered = g.cfg.redis_url != NULL;
+	g.role = CLUSTER_ALL;
+	if (g.cfg.role)
+		cluster_role_parse(g.cfg.role, &g.role);
+	if (g.clustered && g.role == CLUSTER_GATEWAY) {
+		/* a gateway runs nothing itself: no spawner, no sandbox */
+		log_info("main: gateway: programs run on the cluster's workers");
+		goto engine;
+	}
 	char why[512] = "";
 	uint32_t ufirst = g.cfg.run_uid_first, ulast = g.cfg.run_uid_last;
 	unsigned slots = g.sizing.max_runs + g.sizing.api_concurrency;
@@ -423,8 +472,10 @@ int main(int argc, char **argv)
 			 f->uids_configured ? "--run-uids"
 					    : "the first free range, chosen");
 
-	/* The server's own memory limit, now that the spawner is forked
-	 * (it and the runs are not under it): a backstop, so that a bug or
+
+engine:
+	/* The server's own memory limit, now that the spawner (if any) is
+	 * forked (it and the runs are not under it): a backstop, so that a bug or
 	 * an amplification makes allocations fail with ENOMEM (the request
 	 * gets an error) rather than the host run out of memory. */
 	struct rlimit dl = { .rlim_cur = g.cfg.server_memory_bytes,
@@ -461,6 +512,27 @@ int main(int argc, char **argv)
 	g.app.langs = &g.langs;
 	g.app.sb = g.sb;
 	g.app.auth = &g.auth;
+	if (g.clustered) {
+		struct cluster_config cc = {
+			.url = g.cfg.redis_url,
+			.role = g.role,
+			.node_id = g.cfg.node_id,
+			/* the classes' bounds, as a single node's */
+			.queue_max = { g.sizing.queue, g.sizing.api_queue },
+			.slots = { g.sizing.max_runs,
+				   g.sizing.api_concurrency },
+			.linger_ms = g.cfg.reattach_grace_ms > 60000 ?
+				     g.cfg.reattach_grace_ms : 60000,
+		};
+		char cerr[256];
+		if ((err = cluster_init(&g.cluster, &g.loop, &cc, &g.engine,
+					&g.langs, cerr, sizeof(cerr)))) {
+			log_error("main: --redis: %s", cerr);
+			rc = 2;
+			goto out_sandbox;
+		}
+		g.app.cluster = &g.cluster;
+	}
 	g.app.host = &g.host;
 	g.app.sizing = &g.sizing;
 	g.app.sio = sio_hub_new(&g.loop, &g.app, proto_sio_modules);
@@ -472,9 +544,12 @@ int main(int argc, char **argv)
 	g.srv.loop = &g.loop;
 	g.srv.cfg = &g.cfg;
 	g.srv.web = &g.web;
-	g.srv.routes = g.cfg.judge0_root ? proto_routes_judge0_root
+	/* a worker serves health and the cluster's view, not clients */
+	bool worker_only = g.clustered && g.role == CLUSTER_WORKER;
+	g.srv.routes = worker_only ? proto_routes_worker :
+		       g.cfg.judge0_root ? proto_routes_judge0_root
 					 : proto_routes;
-	g.srv.dialects = proto_dialects;
+	g.srv.dialects = worker_only ? proto_dialects_none : proto_dialects;
 	g.srv.app = &g.app;
 	g.srv.start_ms = server_now_ms();
 	if (!(g.metrics = metrics_new()) ||
@@ -524,8 +599,16 @@ int main(int argc, char **argv)
 	rl.stored_rooms = g.cfg.max_stored_rooms;
 	rl.rate = g.cfg.room_rate;
 	rl.snapshot_every = g.cfg.room_snapshot_every;
-	room_sqlite_init(&g.room_store, &g.store);
+	/* cluster mode: a gateway's rooms live in Redis, shared by every
+	 * gateway (cluster/rooms.h); else in this node's SQLite */
+	bool shared_rooms = g.clustered && g.cluster.rooms;
+	if (shared_rooms)
+		room_cluster_store(&g.room_store, g.cluster.rooms);
+	else
+		room_sqlite_init(&g.room_store, &g.store);
 	rooms_init(&g.rooms, &g.room_store, &rl, &g.engine, &g.langs);
+	if (shared_rooms)
+		room_cluster_attach(g.cluster.rooms, &g.rooms);
 	g.app.rooms = &g.rooms;
 	/* Judge0's submissions, in the same database */
 	struct judge0_options jo = {
@@ -535,6 +618,9 @@ int main(int argc, char **argv)
 		.callback_private = g.cfg.callback_private,
 	};
 	g.app.judge0 = judge0_open(&g.app, &g.loop, &jo);
+
+	if (g.clustered)
+		cluster_start(&g.cluster);
 
 	uv_signal_init(&g.loop, &g.sigint);
 	uv_signal_init(&g.loop, &g.sigterm);
@@ -558,7 +644,13 @@ out_server:
 out_sandbox:
 	sio_hub_free(g.app.sio);
 	g.app.sio = NULL;
-	sandbox_close(g.sb);
+	if (g.clustered && g.app.cluster) {
+		g.phase = 5;	/* failed start: on_cluster_left() finalizes not */
+		cluster_shutdown(&g.cluster, on_cluster_left);
+		uv_run(&g.loop, UV_RUN_DEFAULT);
+	}
+	if (g.sb)
+		sandbox_close(g.sb);
 	run_engine_release(&g.engine);
 	uv_run(&g.loop, UV_RUN_DEFAULT);
 out_loop:

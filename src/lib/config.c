@@ -134,6 +134,13 @@ static const char usage[] =
 "                            nobody typing (default 600000; 0: never)\n"
 "  --max-open-files N        the server raises its RLIMIT_NOFILE to this\n"
 "                            (default: the hard limit, at least 65536 as root)\n"
+"Cluster mode (docs/operations.md, \"Cluster\"):\n"
+"  --redis URL               join the cluster of this Redis:\n"
+"                            redis://[:PASSWORD@]HOST[:PORT][/DB]\n"
+"  --role ROLE               gateway (serves clients), worker (runs programs)\n"
+"                            or all (both; the default)\n"
+"  --node-id ID              this node's name in the cluster (default:\n"
+"                            hostname-pid; letters, digits, '.', '_', '-')\n"
 "\n"
 "  --help                    this text\n"
 "  --version                 the version\n"
@@ -158,6 +165,7 @@ enum {
 	OPT_APICLQ, OPT_IDLE, OPT_NOFILE,
 	OPT_STALL, OPT_LOGFMT, OPT_CONFIG, OPT_CHECK,
 	OPT_ORATE, OPT_OBURST, OPT_RUNUIDS, OPT_SRVMEM,
+	OPT_REDIS, OPT_ROLE, OPT_NODE,
 };
 
 static const struct option options[] = {
@@ -228,6 +236,9 @@ static const struct option options[] = {
 	{ "output-burst", required_argument, NULL, OPT_OBURST },
 	{ "run-uids", required_argument, NULL, OPT_RUNUIDS },
 	{ "server-memory-bytes", required_argument, NULL, OPT_SRVMEM },
+	{ "redis", required_argument, NULL, OPT_REDIS },
+	{ "role", required_argument, NULL, OPT_ROLE },
+	{ "node-id", required_argument, NULL, OPT_NODE },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -693,6 +704,34 @@ static enum config_result parse_args(struct config *cfg, int argc, char **argv)
 			break;
 		}
 		case OPT_TOKENFILE: cfg->api_token_file = optarg; break;
+		case OPT_REDIS: cfg->redis_url = optarg; break;
+		case OPT_ROLE:
+			if (strcmp(optarg, "gateway") && strcmp(optarg, "worker") &&
+			    strcmp(optarg, "all")) {
+				fprintf(stderr, "coderoom: --role wants gateway, "
+					"worker or all, not '%s'\n", optarg);
+				return CONFIG_ERROR;
+			}
+			cfg->role = optarg;
+			break;
+		case OPT_NODE: {
+			size_t n = strlen(optarg);
+			bool ok = n > 0 && n <= 64;
+			for (size_t i = 0; i < n && ok; i++) {
+				char ch = optarg[i];
+				ok = (ch >= 'a' && ch <= 'z') ||
+				     (ch >= 'A' && ch <= 'Z') ||
+				     (ch >= '0' && ch <= '9') || ch == '.' ||
+				     ch == '_' || ch == '-';
+			}
+			if (!ok) {
+				fprintf(stderr, "coderoom: --node-id wants 1 to 64 "
+					"letters, digits, '.', '_' or '-'\n");
+				return CONFIG_ERROR;
+			}
+			cfg->node_id = optarg;
+			break;
+		}
 		case OPT_J0ROOT: cfg->judge0_root = true; break;
 		case OPT_CBPRIV: cfg->callback_private = true; break;
 		case OPT_CBALLOW: {
@@ -887,6 +926,11 @@ static enum config_result parse_args(struct config *cfg, int argc, char **argv)
 			argv[optind]);
 		return CONFIG_ERROR;
 	}
+	if ((cfg->role || cfg->node_id) && !cfg->redis_url) {
+		fprintf(stderr, "coderoom: --role and --node-id need --redis (a "
+			"single node has no role)\n");
+		return CONFIG_ERROR;
+	}
 	return CONFIG_OK;
 }
 
@@ -1072,6 +1116,24 @@ int config_check(const struct config *cfg, FILE *out)
 		(unsigned long long)cfg->idle_timeout_ms,
 		cfg->idle_timeout_ms ? "" : "  # never");
 	print_derived(out, "max-open-files", cfg->max_open_files);
+	if (cfg->redis_url) {	/* a password in it is not shown */
+		const char *at = strrchr(cfg->redis_url, '@');
+		const char *sl = strstr(cfg->redis_url, "//");
+		if (at && sl && sl < at)
+			fprintf(out, "redis = %.*s:********%s\n",
+				(int)(sl + 2 - cfg->redis_url), cfg->redis_url, at);
+		else
+			fprintf(out, "redis = %s\n", cfg->redis_url);
+		fprintf(out, "role = %s\n", cfg->role ? cfg->role : "all");
+		if (cfg->node_id)
+			fprintf(out, "node-id = %s\n", cfg->node_id);
+		else
+			fprintf(out, "# node-id = (hostname-pid)\n");
+	} else {
+		fprintf(out, "# redis = (none: a single node)\n");
+		fprintf(out, "# role = (cluster mode only)\n");
+		fprintf(out, "# node-id = (cluster mode only)\n");
+	}
 
 	errors += check_dir(out, "data-dir", cfg->data_dir, true);
 	errors += check_dir(out, "languages-dir", cfg->languages_dir, false);

@@ -44,6 +44,10 @@ struct config {
 	const char *api_tokens[16];	/* --api-token, NULL-terminated */
 	const char *api_token_file;	/* one token a line */
 	bool allow_weak_sandbox;
+	/* cluster mode (cluster/cluster.h) */
+	const char *redis_url;		/* --redis, or NULL: a single node */
+	const char *role;		/* --role: gateway, worker or all */
+	const char *node_id;		/* --node-id, or NULL: hostname-pid */
 	bool judge0_root;		/* Judge0's paths also at the root */
 	uint64_t judge0_keep_s;		/* a finished submission's lifetime */
 	const char *callback_hosts[16];	/* --callback-allow, NULL-terminated */

@@ -1,7 +1,7 @@
 /*
  * api.h - HTTP API handlers, one file per family:
  *
- *   api_health.c    GET /api/health, GET /api/languages
+ *   api_health.c    GET /api/health, GET /api/languages, GET /api/cluster
  *   api_execute.c   POST and GET /api/execute, POST /run_code
  *   api_runs.c      POST /api/runs (native batch API)
  *   api_piston.c    /api/v2/: runtimes, execute, packages (Piston v2)
@@ -21,6 +21,8 @@ struct metrics;
 
 void api_health(struct conn *c);
 void api_languages(struct conn *c);
+/* The cluster's nodes as this node sees them (404 without --redis). */
+void api_cluster(struct conn *c);
 /* GET: the Next.js runner's health answer; POST: run a program */
 void api_execute(struct conn *c);
 void api_run_code(struct conn *c);

@@ -1,6 +1,7 @@
 /*
  * api_health.c - GET /api/health and GET /api/languages.
  */
+#include "cluster/cluster.h"
 #include "lib/sizing.h"
 #include "net/conn.h"
 #include "net/http.h"
@@ -13,6 +14,8 @@
 #include "run/cache.h"
 #include "run/run.h"
 #include "sandbox/sandbox.h"
+
+#include <string.h>
 
 static json_t *sandbox_json(const struct sandbox_features *f)
 {
@@ -66,6 +69,86 @@ static json_t *cache_json(const struct cache *k, const struct run_engine *e)
 			 "evictions", (json_int_t)k->evictions,
 			 "forged", (json_int_t)k->forged,
 			 "compiles", (json_int_t)e->compiles);
+}
+
+/* {"id", "role", ...} of one node as the heartbeats show it. */
+static json_t *node_json(const struct node_table *t, const struct node_info *n,
+			 bool full)
+{
+	json_t *o = json_pack("{s:s, s:s, s:i, s:i, s:{s:i, s:i}, s:I}",
+			      "id", n->id,
+			      "role", n->role, "slots", (int)n->slots,
+			      "used", (int)n->used,
+			      "batch", "slots", (int)n->batch_slots,
+			      "used", (int)n->batch_used,
+			      "seen_ms_ago", (json_int_t)(t->now_ms > n->seen_ms ?
+							  t->now_ms - n->seen_ms
+							  : 0));
+	if (!full)
+		return o;
+	json_object_set_new(o, "following", json_integer(n->following));
+	json_object_set_new(o, "host", json_string(n->host));
+	json_object_set_new(o, "pid", json_integer(n->pid));
+	json_object_set_new(o, "version", json_string(n->version));
+	json_object_set_new(o, "up_since_ms", json_integer((json_int_t)n->up_ms));
+	json_t *langs = json_array();
+	for (const char *p = n->langs; p && *p;) {
+		const char *eq = strchr(p, '='), *end = strchr(p, ',');
+		size_t len = eq && (!end || eq < end) ? (size_t)(eq - p)
+			     : end ? (size_t)(end - p) : strlen(p);
+		json_array_append_new(langs, json_stringn(p, len));
+		p = end ? end + 1 : p + strlen(p);
+	}
+	json_object_set_new(o, "languages", langs);
+	return o;
+}
+
+/* This node's part in the cluster; null for a single node. */
+static json_t *cluster_json(const struct cluster *cl, bool all_nodes)
+{
+	const struct node_table *t;
+	json_t *nodes, *o;
+
+	if (!cl)
+		return json_null();
+	t = cluster_nodes(cl);
+	nodes = json_array();
+	for (size_t i = 0; i < t->n; i++)
+		if (all_nodes || node_is_worker(&t->v[i]))
+			json_array_append_new(nodes, node_json(t, &t->v[i],
+							       all_nodes));
+	o = json_pack("{s:s, s:s, s:{s:s, s:s, s:s, s:I}, s:I, s:i, s:i}",
+		      "node", cl->node_id,
+		      "role", cluster_role_name(cl->role),
+		      "redis",
+		      "url", cl->url_shown,
+		      "link", cluster_link_state(cl),
+		      "error", cluster_link_up(cl) ? "" : cluster_link_why(cl),
+		      "for_ms", (json_int_t)cluster_link_since_ms(cl),
+		      "queue_waiting", (json_int_t)t->waiting,
+		      "following", (int)cluster_following(cl),
+		      "running", (int)cluster_running(cl));
+	json_object_set_new(o, all_nodes ? "nodes" : "workers", nodes);
+	const char *why;
+	int d = cluster_durable(cl, &why);
+	json_t *redis = json_object_get(o, "redis");
+	json_object_set_new(redis, "durable", d < 0 ? json_null()
+						    : json_boolean(d));
+	if (d == 0)
+		json_object_set_new(redis, "not_durable_because", json_string(why));
+	return o;
+}
+
+void api_cluster(struct conn *c)
+{
+	const struct app *a = app_of(c);
+
+	if (!a->cluster) {
+		http_reply_error(c, 404, NULL, "this server is a single node, not "
+				 "part of a cluster (start it with --redis)");
+		return;
+	}
+	http_reply_json(c, 200, cluster_json(a->cluster, true));
 }
 
 static json_t *class_json(const struct run_engine *e, enum run_class k)
@@ -190,6 +273,8 @@ void api_health(struct conn *c)
 			"push_p50_us", (json_int_t)rooms_push_quantile_us(a->rooms, 0.5),
 			"push_p99_us", (json_int_t)rooms_push_quantile_us(a->rooms, 0.99),
 			"push_max_us", (json_int_t)(a->rooms->push_max_ns / 1000)));
+	if (j)
+		json_object_set_new(j, "cluster", cluster_json(a->cluster, false));
 	http_reply_json(c, 200, j);
 }
 

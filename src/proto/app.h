@@ -20,6 +20,7 @@ struct run_engine;
 struct lang_table;
 struct sandbox;
 struct auth;
+struct cluster;
 struct judge0;
 struct batch_job;
 struct sio_hub;
@@ -34,6 +35,7 @@ struct app {
 	const struct lang_table *langs;
 	struct sandbox *sb;		/* for health: its features */
 	const struct auth *auth;	/* API tokens */
+	struct cluster *cluster;	/* cluster mode (--redis), or NULL */
 	struct judge0 *judge0;		/* Judge0 submissions, or NULL */
 	struct sio_hub *sio;		/* Socket.IO sessions */
 	struct rooms *rooms;		/* open rooms and the room store */

@@ -27,6 +27,7 @@ const struct sio_module *const proto_sio_modules[] = {
 #define COMMON_ROUTES \
 	{ "/api/health", false, HTTP_GET, api_health, false, NULL }, \
 	{ "/api/languages", false, HTTP_GET, api_languages, false, NULL }, \
+	{ "/api/cluster", false, HTTP_GET, api_cluster, false, NULL }, \
 	{ "/api/execute", false, HTTP_GET | HTTP_POST, api_execute, false, NULL }, \
 	{ "/run_code", false, HTTP_POST, api_run_code, false, NULL }, \
 	{ "/api/runs", false, HTTP_POST, api_runs, false, NULL }, \
@@ -60,3 +61,12 @@ const struct http_route proto_routes_judge0_root[] = {
 	{ "/version", false, ANY, api_judge0, false, NULL },
 	{ NULL, false, 0, NULL, false, NULL },
 };
+
+const struct http_route proto_routes_worker[] = {
+	{ "/api/health", false, HTTP_GET, api_health, false, NULL },
+	{ "/api/languages", false, HTTP_GET, api_languages, false, NULL },
+	{ "/api/cluster", false, HTTP_GET, api_cluster, false, NULL },
+	{ NULL, false, 0, NULL, false, NULL },
+};
+
+const struct ws_dialect *const proto_dialects_none[] = { NULL };

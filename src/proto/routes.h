@@ -27,6 +27,10 @@ extern const struct ws_dialect *const proto_dialects[];
 extern const struct sio_module *const proto_sio_modules[];
 /* ends with an entry whose path is NULL */
 extern const struct http_route proto_routes[];
+/* A cluster worker: health, languages and the cluster's view only; no
+ * WebSocket dialect (clients go to gateways). */
+extern const struct http_route proto_routes_worker[];
+extern const struct ws_dialect *const proto_dialects_none[];
 /* the same, plus Judge0's paths at the root (--judge0-root) */
 extern const struct http_route proto_routes_judge0_root[];
 

@@ -106,9 +106,36 @@ struct run {
 	struct run_result result;
 	unsigned handles_open;		/* uv handles not yet closed */
 	bool freeing;
+
+	/* cluster mode (run_remote.c): the run executes on another node */
+	bool remote;
+	bool held;			/* the backend knows it: release() due */
+	bool resolving;			/* opened by id, not found yet */
+	bool canonical;			/* its terminal reads lines (last said) */
+	void *rdata;			/* the backend's */
 };
 
 /* ---- run.c ------------------------------------------------------------- */
+
+/* 32 random hex digits. */
+void run__hex_id(char out[33]);
+/* Links sub to r (no replay): a new run's first subscriber. */
+void run__link_sub(struct run *r, struct run_sub *sub);
+/* The scrollback to one subscriber. */
+void run__replay(struct run *r, struct run_sub *sub);
+/* RUN_RUNNING <-> RUN_WAITING, told to every subscriber. */
+void run__set_state(struct run *r, enum run_state st);
+/* Tells every subscriber that 'step' begins. */
+void run__notify_stage(struct run *r, enum run_step step);
+/* Gives r->result to every subscriber (exited()) and detaches them. */
+void run__tell_exited(struct run *r);
+/* No subscriber is left: the orphan grace, the linger, or the end. */
+void run__maybe_orphaned(struct run *r);
+/* Starts the linger timer: then r is freed if it has no subscriber (or,
+ * not exited and not remote, killed as an orphan). */
+void run__linger(struct run *r, uint64_t ms);
+/* Unlinks r from the engine and closes its handles; freed after. */
+void run__free(struct run *r);
 
 /* Closes fd i and its poll, if open. */
 void run__close_fd(struct run *r, int i);
@@ -174,6 +201,14 @@ struct run_step_spec {
 int run__step_spec(const struct run *r, enum run_step step,
 		   struct run_step_spec *s);
 void run__step_spec_release(struct run_step_spec *s);
+
+/* ---- run_remote.c ------------------------------------------------------ */
+
+/* run_start() with a backend: a remote run. Same contract. */
+int run__start_remote(struct run_engine *e, const struct run_request *req,
+		      struct run_sub *sub, struct run **out);
+/* run_find() of an id not held here: a run the backend opens, or NULL. */
+struct run *run__open_remote(struct run_engine *e, const char *id);
 
 /* ---- run_queue.c ------------------------------------------------------- */
 

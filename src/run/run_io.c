@@ -175,10 +175,13 @@ int run_input(struct run *r, const char *p, size_t n)
 {
 	int err;
 
-	if (r->exited || (r->mode == RUN_PIPES && !r->keep_stdin))
+	if (r->exited || (r->mode == RUN_PIPES && !r->keep_stdin && !r->remote))
 		return -EPIPE;
 	r->input_since_probe = true;
 	r->idle_since_ms = run__now_ms();	/* someone is typing */
+	if (r->remote)
+		return r->held ? r->e->backend->input(r->e->backend_data, r, p, n)
+			       : -EPIPE;
 	if (r->mode == RUN_PIPES && r->fd[FD_IN] < 0 && !r->spawn_pending &&
 	    !r->queued && r->step == RUN_STEP_RUN)
 		return -EPIPE;
@@ -214,10 +217,20 @@ int run_input(struct run *r, const char *p, size_t n)
 	return 0;
 }
 
+size_t run_input_pending(const struct run *r)
+{
+	return r->inbuf.len;
+}
+
 void run_close_input(struct run *r)
 {
 	if (r->mode != RUN_PIPES || r->exited)
 		return;
+	if (r->remote) {
+		if (r->held)
+			r->e->backend->close_input(r->e->backend_data, r);
+		return;
+	}
 	r->keep_stdin = false;
 	if (r->step != RUN_STEP_RUN || r->queued)
 		return;	/* the run step will close it once written */
@@ -230,6 +243,13 @@ int run_resize(struct run *r, uint16_t rows, uint16_t cols)
 {
 	struct winsize ws = { .ws_row = rows, .ws_col = cols };
 
+	if (r->remote) {
+		if (r->mode != RUN_TTY || r->exited || !r->held)
+			return -EINVAL;
+		r->rows = rows;
+		r->cols = cols;
+		return r->e->backend->resize(r->e->backend_data, r, rows, cols);
+	}
 	if (r->mode != RUN_TTY || r->fd[FD_OUT] < 0)
 		return -EINVAL;
 	if (ioctl(r->fd[FD_OUT], TIOCSWINSZ, &ws))
@@ -242,6 +262,8 @@ bool run_tty_canonical(struct run *r)
 {
 	struct termios t;
 
+	if (r->remote)
+		return r->mode == RUN_TTY && r->canonical;
 	if (r->mode != RUN_TTY || r->fd[FD_OUT] < 0)
 		return false;
 	return tcgetattr(r->fd[FD_OUT], &t) == 0 && (t.c_lflag & ICANON);

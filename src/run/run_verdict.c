@@ -27,6 +27,7 @@ const char *run_status_name(enum run_status s)
 		[RUN_PIDS_LIMIT] = "pids_limit",
 		[RUN_INTERNAL_ERROR] = "internal_error",
 		[RUN_COMPILE_ERROR] = "compile_error",
+		[RUN_WORKER_LOST] = "worker_lost",
 		[RUN_SERVER_BUSY] = "server_busy",
 	};
 	return (unsigned)s < sizeof(names) / sizeof(names[0]) ? names[s] : "?";

@@ -448,6 +448,49 @@ static void test_socketio(void **state)
 			 CONFIG_ERROR);
 }
 
+static void test_cluster_flags(void **state)
+{
+	struct config c;
+	char long_id[70];
+
+	assert_int_equal(parse(&c, NOARGS), CONFIG_OK);
+	assert_null(c.redis_url);	/* a single node by default */
+	assert_null(c.role);
+	assert_int_equal(parse(&c, ARGS("--redis", "redis://:pw@10.0.0.5:6379/2",
+					 "--role", "gateway", "--node-id",
+					 "gw-1.eu_west")), CONFIG_OK);
+	assert_string_equal(c.redis_url, "redis://:pw@10.0.0.5:6379/2");
+	assert_string_equal(c.role, "gateway");
+	assert_string_equal(c.node_id, "gw-1.eu_west");
+	assert_int_equal(parse(&c, ARGS("--redis", "redis://h", "--role",
+					 "worker")), CONFIG_OK);
+	assert_int_equal(parse(&c, ARGS("--redis", "redis://h", "--role",
+					 "all")), CONFIG_OK);
+	assert_int_equal(parse(&c, ARGS("--redis", "redis://h", "--role",
+					 "boss")), CONFIG_ERROR);
+	assert_non_null(strstr(captured, "--role wants gateway, worker or all, "
+					 "not 'boss'"));
+	assert_int_equal(parse(&c, ARGS("--redis", "redis://h", "--node-id",
+					 "a b")), CONFIG_ERROR);
+	assert_non_null(strstr(captured, "--node-id wants"));
+	assert_int_equal(parse(&c, ARGS("--redis", "redis://h", "--node-id",
+					 "")), CONFIG_ERROR);
+	memset(long_id, 'n', 64);
+	long_id[64] = '\0';
+	assert_int_equal(parse(&c, ARGS("--redis", "redis://h", "--node-id",
+					 long_id)), CONFIG_OK);
+	long_id[64] = 'n';
+	long_id[65] = '\0';
+	assert_int_equal(parse(&c, ARGS("--redis", "redis://h", "--node-id",
+					 long_id)), CONFIG_ERROR);
+	/* a role needs a cluster */
+	assert_int_equal(parse(&c, ARGS("--role", "worker")), CONFIG_ERROR);
+	assert_non_null(strstr(captured, "need --redis"));
+	assert_int_equal(parse(&c, ARGS("--node-id", "x")), CONFIG_ERROR);
+	/* the URL itself is checked at start-up (cluster/redis_url.c) */
+	assert_int_equal(parse(&c, ARGS("--redis", "nonsense")), CONFIG_OK);
+}
+
 static void test_help_version(void **state)
 {
 	struct config c;
@@ -625,6 +668,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_admission_flags, setup),
 	    cmocka_unit_test_setup(test_strings_and_flags, setup),
 	    cmocka_unit_test_setup(test_socketio, setup),
+	    cmocka_unit_test_setup(test_cluster_flags, setup),
 	    cmocka_unit_test_setup(test_help_version, setup),
 	    cmocka_unit_test_setup(test_bad_options, setup),
 	    cmocka_unit_test_setup(test_config_file, setup),
