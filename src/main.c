@@ -478,6 +478,12 @@ engine:
 	 * forked (it and the runs are not under it): a backstop, so that a bug or
 	 * an amplification makes allocations fail with ENOMEM (the request
 	 * gets an error) rather than the host run out of memory. */
+#if defined(__SANITIZE_ADDRESS__)
+	/* AddressSanitizer reserves terabytes of shadow memory, which
+	 * RLIMIT_DATA counts: its allocator's next mmap would fail. A
+	 * sanitizer build is for tests, not for a service. */
+	log_warn("main: no server memory limit under AddressSanitizer");
+#else
 	struct rlimit dl = { .rlim_cur = g.cfg.server_memory_bytes,
 			     .rlim_max = g.cfg.server_memory_bytes };
 	if (setrlimit(RLIMIT_DATA, &dl))
@@ -486,6 +492,7 @@ engine:
 	else
 		log_info("main: server memory limit %llu MiB (RLIMIT_DATA)",
 			 (unsigned long long)dl.rlim_cur >> 20);
+#endif
 
 	run_engine_init(&g.engine, &g.loop, g.sb, &g.langs);
 	g.engine.max_tty = g.cfg.tty;
