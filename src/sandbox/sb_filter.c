@@ -236,6 +236,11 @@ static const char *const init_allowed[] = {
     "mmap", "munmap", "brk", "mremap", "madvise", "rt_sigreturn",
     "rt_sigprocmask", "rt_sigaction", "restart_syscall", "dup", "fcntl",
     "clock_gettime", "futex", "poll",
+#if defined(__SANITIZE_ADDRESS__)
+    /* AddressSanitizer's exit path resets the alternate signal stack and
+     * aborts when it cannot (sanitizer builds only) */
+    "sigaltstack",
+#endif
 };
 
 static int build_init(scmp_filter_ctx *out)
