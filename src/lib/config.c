@@ -41,6 +41,8 @@ static const char usage[] =
 "                            (default 10000)\n"
 "  --max-message-bytes N     largest WebSocket message (default 1048576)\n"
 "  --max-body-bytes N        largest HTTP request body (default 1048576)\n"
+"  --request-timeout-ms N    an HTTP request body must arrive within N ms of\n"
+"                            its headers, else 408 (default 60000)\n"
 "  --max-runs N              concurrent runs (default 4 per CPU)\n"
 "\n"
 "Compile steps and the batch API:\n"
@@ -90,6 +92,7 @@ enum {
 	OPT_CBALLOW, OPT_CBPRIV,
 	OPT_RDOC, OPT_RLOG, OPT_RCHAT, OPT_RMEMBERS, OPT_MAXROOMS,
 	OPT_MAXSTORED, OPT_RRATE, OPT_RSNAP, OPT_WSPING, OPT_WSTIMEOUT,
+	OPT_REQTIMEOUT,
 };
 
 static const struct option options[] = {
@@ -136,6 +139,7 @@ static const struct option options[] = {
 	{ "room-snapshot-every", required_argument, NULL, OPT_RSNAP },
 	{ "ws-ping-ms", required_argument, NULL, OPT_WSPING },
 	{ "ws-timeout-ms", required_argument, NULL, OPT_WSTIMEOUT },
+	{ "request-timeout-ms", required_argument, NULL, OPT_REQTIMEOUT },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -227,6 +231,7 @@ enum config_result config_parse(struct config *cfg, int argc, char **argv)
 	cfg->room_snapshot_every = 100;
 	cfg->ws_ping_ms = 2500;
 	cfg->ws_timeout_ms = 10000;
+	cfg->request_timeout_ms = 60000;
 
 	if (env_port && *env_port) {
 		char dummy[8];
@@ -367,6 +372,7 @@ enum config_result config_parse(struct config *cfg, int argc, char **argv)
 				break;
 			case OPT_WSPING: cfg->ws_ping_ms = v; break;
 			case OPT_WSTIMEOUT: cfg->ws_timeout_ms = v; break;
+			case OPT_REQTIMEOUT: cfg->request_timeout_ms = v; break;
 			}
 		}
 	}

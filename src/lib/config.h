@@ -49,6 +49,8 @@ struct config {
 	 * after --ws-timeout-ms without anything from the peer */
 	uint64_t ws_ping_ms;
 	uint64_t ws_timeout_ms;
+	/* an HTTP body must arrive within this much of its headers */
+	uint64_t request_timeout_ms;
 };
 
 enum config_result { CONFIG_OK, CONFIG_EXIT_OK, CONFIG_ERROR };

@@ -167,6 +167,7 @@ int http_on_request(struct conn *c, const char *uri)
 	buf_init(&h->body, c->srv->cfg->max_body_bytes);
 	buf_init(&h->resp, SIZE_MAX / 2);
 	h->conn = c;
+	h->start_ms = server_now_ms();
 	h->method = method_of(c->wsi);
 	snprintf(h->path, sizeof(h->path), "%s", uri && *uri ? uri : "/");
 	h->route = find_route(c, h->path);
@@ -221,11 +222,32 @@ int http_on_request(struct conn *c, const char *uri)
 	return 0;
 }
 
+/*
+ * lws restarts its own timeout on every piece of a body, so a client that
+ * sends one byte every few seconds would keep its connection for ever
+ * (slowloris): a body must be whole within request_timeout_ms of the
+ * headers. The check runs as pieces arrive; a client that sends nothing
+ * more is closed by lws's timeout (timeout_secs) anyway.
+ */
+static bool body_too_slow(struct conn *c)
+{
+	uint64_t limit = c->srv->cfg->request_timeout_ms;
+
+	if (!limit || server_now_ms() - c->http->start_ms <= limit)
+		return false;
+	c->http->close_after = true;
+	http_reply_error(c, 408, NULL, "the request body did not arrive "
+			 "within %llu ms", (unsigned long long)limit);
+	return true;
+}
+
 int http_on_body(struct conn *c, const void *p, size_t n)
 {
 	struct http_req *h = c->http;
 
 	if (!h || h->answered)
+		return 0;
+	if (body_too_slow(c))
 		return 0;
 	if (h->chunked) {
 		long used = chunked_feed(&h->dechunk, p, n, &h->body);

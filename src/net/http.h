@@ -14,6 +14,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <jansson.h>
 
@@ -34,6 +35,7 @@ struct http_req {
 	bool has_body;			/* POST/PUT/PATCH with a body to read */
 	bool chunked;			/* ... in the chunked transfer coding */
 	struct chunked dechunk;		/* its decoder */
+	uint64_t start_ms;		/* headers in (server_now_ms()) */
 	bool answered;			/* a reply is queued or sent */
 
 	/* the response */
