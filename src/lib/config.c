@@ -43,6 +43,9 @@ static const char usage[] =
 "  --max-body-bytes N        largest HTTP request body (default 1048576)\n"
 "  --request-timeout-ms N    an HTTP request body must arrive within N ms of\n"
 "                            its headers, else 408 (default 60000)\n"
+"  --ws-read-rate N          bytes a second one WebSocket may send (burst:\n"
+"                            twice --max-message-bytes); past it the server\n"
+"                            stops reading it for a while (default 262144)\n"
 "  --max-runs N              concurrent runs (default 4 per CPU)\n"
 "\n"
 "Compile steps and the batch API:\n"
@@ -92,7 +95,7 @@ enum {
 	OPT_CBALLOW, OPT_CBPRIV,
 	OPT_RDOC, OPT_RLOG, OPT_RCHAT, OPT_RMEMBERS, OPT_MAXROOMS,
 	OPT_MAXSTORED, OPT_RRATE, OPT_RSNAP, OPT_WSPING, OPT_WSTIMEOUT,
-	OPT_REQTIMEOUT,
+	OPT_REQTIMEOUT, OPT_WSREAD,
 };
 
 static const struct option options[] = {
@@ -140,6 +143,7 @@ static const struct option options[] = {
 	{ "ws-ping-ms", required_argument, NULL, OPT_WSPING },
 	{ "ws-timeout-ms", required_argument, NULL, OPT_WSTIMEOUT },
 	{ "request-timeout-ms", required_argument, NULL, OPT_REQTIMEOUT },
+	{ "ws-read-rate", required_argument, NULL, OPT_WSREAD },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -232,6 +236,7 @@ enum config_result config_parse(struct config *cfg, int argc, char **argv)
 	cfg->ws_ping_ms = 2500;
 	cfg->ws_timeout_ms = 10000;
 	cfg->request_timeout_ms = 60000;
+	cfg->ws_read_rate = 256 * 1024;
 
 	if (env_port && *env_port) {
 		char dummy[8];
@@ -373,6 +378,7 @@ enum config_result config_parse(struct config *cfg, int argc, char **argv)
 			case OPT_WSPING: cfg->ws_ping_ms = v; break;
 			case OPT_WSTIMEOUT: cfg->ws_timeout_ms = v; break;
 			case OPT_REQTIMEOUT: cfg->request_timeout_ms = v; break;
+			case OPT_WSREAD: cfg->ws_read_rate = v; break;
 			}
 		}
 	}

@@ -51,6 +51,9 @@ struct config {
 	uint64_t ws_timeout_ms;
 	/* an HTTP body must arrive within this much of its headers */
 	uint64_t request_timeout_ms;
+	/* bytes a second a WebSocket may send (burst: twice the message
+	 * cap) before the server stops reading it for a while */
+	uint64_t ws_read_rate;
 };
 
 enum config_result { CONFIG_OK, CONFIG_EXIT_OK, CONFIG_ERROR };

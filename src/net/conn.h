@@ -57,6 +57,10 @@ struct conn {
 	uint64_t rate_window_ms;	/* control-message rate limiting */
 	unsigned rate_count;
 
+	double rx_tokens;		/* read rate: bytes it may still send */
+	uint64_t rx_ms;			/* when rx_tokens was last refilled */
+	bool rx_paused;			/* not read until the bucket refills */
+
 	void *proto;			/* the dialect's state, or NULL */
 	struct http_req *http;		/* HTTP request state, or NULL */
 };

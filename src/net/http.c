@@ -236,6 +236,7 @@ static bool body_too_slow(struct conn *c)
 	if (!limit || server_now_ms() - c->http->start_ms <= limit)
 		return false;
 	c->http->close_after = true;
+	c->srv->http_timeouts++;
 	http_reply_error(c, 408, NULL, "the request body did not arrive "
 			 "within %llu ms", (unsigned long long)limit);
 	return true;

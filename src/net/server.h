@@ -11,6 +11,13 @@
  * ping (ahead of its queue); one silent for cfg->ws_timeout_ms (no pong,
  * no message) is dropped, so its dialect's closed() runs within seconds
  * of a network that vanished without a FIN.
+ *
+ * Read rate: a WebSocket may send cfg->ws_read_rate bytes a second, in a
+ * burst of twice cfg->max_message_bytes (a token bucket). Past it the
+ * server stops reading that socket (lws rx flow control) until the
+ * bucket has refilled: TCP slows the client down, nothing it sent is
+ * lost, and one client cannot keep the loop busy parsing megabytes of
+ * JSON a second while every other connection waits.
  */
 #ifndef CODEROOM_SERVER_H
 #define CODEROOM_SERVER_H
@@ -40,6 +47,8 @@ struct server {
 	uv_timer_t sweep;		/* liveness */
 	bool sweep_started;
 	unsigned connections;		/* open HTTP + WebSocket connections */
+	uint64_t ws_throttled;		/* times a WebSocket's reading paused */
+	uint64_t http_timeouts;		/* bodies too slow (408) */
 	uint64_t next_conn_id;
 	uint64_t start_ms;
 	int port;			/* the port actually bound */

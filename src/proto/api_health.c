@@ -71,6 +71,11 @@ void api_health(struct conn *c)
 		"compile_cache", cache_json(e->cache, e),
 		"languages", "available", (int)avail, "total", (int)a->langs->n,
 		"api_tokens", auth_enabled(a->auth));
+	if (j)	/* what the limits on hostile clients refused */
+		json_object_set_new(j, "limited", json_pack(
+			"{s:I, s:I}",
+			"ws_reads_paused", (json_int_t)s->ws_throttled,
+			"http_timeouts", (json_int_t)s->http_timeouts));
 	if (j && a->rooms)
 		json_object_set_new(j, "rooms", json_pack(
 			"{s:i, s:I, s:I, s:I, s:I, s:I, s:I}",
