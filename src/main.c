@@ -26,6 +26,7 @@
 #include <uv.h>
 
 #include "lib/config.h"
+#include "lib/keyrate.h"
 #include "lib/log.h"
 #include "net/server.h"
 #include "net/webroot.h"
@@ -56,6 +57,7 @@ static struct {
 	struct store store;
 	struct room_store room_store;
 	struct rooms rooms;
+	struct keyrate room_creates;	/* --room-create-rate, per client */
 	struct sandbox *sb;
 	uv_signal_t sigint, sigterm;
 	uv_timer_t shutdown_timer;
@@ -139,6 +141,8 @@ static void finalize(void)
 		g.app.sb = NULL;
 	}
 	rooms_release(&g.rooms);
+	g.app.room_creates = NULL;
+	keyrate_release(&g.room_creates);
 	/* every exit is delivered: what is left of Judge0's is waiting */
 	judge0_close(g.app.judge0);
 	g.app.judge0 = NULL;
@@ -319,6 +323,10 @@ int main(int argc, char **argv)
 	room_sqlite_init(&g.room_store, &g.store);
 	rooms_init(&g.rooms, &g.room_store, &rl, &g.engine, &g.langs);
 	g.app.rooms = &g.rooms;
+	/* a bucket per client address, in a table of 4096 */
+	if (keyrate_init(&g.room_creates, 4096, g.cfg.room_create_rate,
+			 g.cfg.room_create_rate) == 0)
+		g.app.room_creates = &g.room_creates;
 	/* Judge0's submissions, in the same database */
 	struct judge0_options jo = {
 		.store = &g.store,

@@ -78,6 +78,8 @@ static const char usage[] =
 "  --room-members N          members connected to one room (default 50)\n"
 "  --max-rooms N             rooms open (in memory) at once (default 1000)\n"
 "  --max-stored-rooms N      rooms in the database (default 100000)\n"
+"  --room-create-rate N      rooms one client (address; IPv6: its /64) may\n"
+"                            create a minute, in a burst of N (default 30)\n"
 "  --room-rate N             room messages a second per member (default 50)\n"
 "  --room-snapshot-every N   updates between snapshots (default 100)\n"
 "  --ws-ping-ms N            ping a silent WebSocket after N ms (default 2500)\n"
@@ -95,7 +97,7 @@ enum {
 	OPT_CBALLOW, OPT_CBPRIV,
 	OPT_RDOC, OPT_RLOG, OPT_RCHAT, OPT_RMEMBERS, OPT_MAXROOMS,
 	OPT_MAXSTORED, OPT_RRATE, OPT_RSNAP, OPT_WSPING, OPT_WSTIMEOUT,
-	OPT_REQTIMEOUT, OPT_WSREAD,
+	OPT_REQTIMEOUT, OPT_WSREAD, OPT_RCREATE,
 };
 
 static const struct option options[] = {
@@ -144,6 +146,7 @@ static const struct option options[] = {
 	{ "ws-timeout-ms", required_argument, NULL, OPT_WSTIMEOUT },
 	{ "request-timeout-ms", required_argument, NULL, OPT_REQTIMEOUT },
 	{ "ws-read-rate", required_argument, NULL, OPT_WSREAD },
+	{ "room-create-rate", required_argument, NULL, OPT_RCREATE },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -237,6 +240,7 @@ enum config_result config_parse(struct config *cfg, int argc, char **argv)
 	cfg->ws_timeout_ms = 10000;
 	cfg->request_timeout_ms = 60000;
 	cfg->ws_read_rate = 256 * 1024;
+	cfg->room_create_rate = 30;
 
 	if (env_port && *env_port) {
 		char dummy[8];
@@ -379,6 +383,10 @@ enum config_result config_parse(struct config *cfg, int argc, char **argv)
 			case OPT_WSTIMEOUT: cfg->ws_timeout_ms = v; break;
 			case OPT_REQTIMEOUT: cfg->request_timeout_ms = v; break;
 			case OPT_WSREAD: cfg->ws_read_rate = v; break;
+			case OPT_RCREATE:
+				cfg->room_create_rate = v > 1000000 ? 1000000 :
+							(unsigned)v;
+				break;
 			}
 		}
 	}

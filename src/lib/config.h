@@ -54,6 +54,8 @@ struct config {
 	/* bytes a second a WebSocket may send (burst: twice the message
 	 * cap) before the server stops reading it for a while */
 	uint64_t ws_read_rate;
+	/* rooms one client may create a minute (a burst of as many) */
+	unsigned room_create_rate;
 };
 
 enum config_result { CONFIG_OK, CONFIG_EXIT_OK, CONFIG_ERROR };

@@ -6,6 +6,7 @@
 #include "net/server.h"
 #include "proto/api.h"
 #include "proto/app.h"
+#include "lib/keyrate.h"
 #include "proto/auth.h"
 #include "room/room.h"
 #include "run/cache.h"
@@ -73,9 +74,11 @@ void api_health(struct conn *c)
 		"api_tokens", auth_enabled(a->auth));
 	if (j)	/* what the limits on hostile clients refused */
 		json_object_set_new(j, "limited", json_pack(
-			"{s:I, s:I}",
+			"{s:I, s:I, s:I}",
 			"ws_reads_paused", (json_int_t)s->ws_throttled,
-			"http_timeouts", (json_int_t)s->http_timeouts));
+			"http_timeouts", (json_int_t)s->http_timeouts,
+			"rooms_refused", (json_int_t)(a->room_creates ?
+						      a->room_creates->refused : 0)));
 	if (j && a->rooms)
 		json_object_set_new(j, "rooms", json_pack(
 			"{s:i, s:I, s:I, s:I, s:I, s:I, s:I}",

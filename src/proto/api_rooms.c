@@ -10,10 +10,12 @@
  * token, as /ws needs none. Uploads are a WebSocket message (a writer's,
  * checked by the room): docs/protocol.md.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "lib/keyrate.h"
 #include "net/conn.h"
 #include "net/http.h"
 #include "net/server.h"
@@ -22,6 +24,50 @@
 #include "proto/app.h"
 #include "room/room.h"
 #include "run/lang.h"
+
+/*
+ * Who a client is, for its quota of rooms: its address, an IPv4-mapped
+ * IPv6 address as IPv4, and for IPv6 the /64 (one host commonly has a
+ * whole /64 to pick addresses from).
+ */
+static void client_key(const char *peer, char *out, size_t len)
+{
+	struct in6_addr a6;
+	char txt[INET6_ADDRSTRLEN];
+
+	if (!strncmp(peer, "::ffff:", 7) && strchr(peer + 7, '.'))
+		peer += 7;
+	if (strchr(peer, ':') && inet_pton(AF_INET6, peer, &a6) == 1) {
+		memset(a6.s6_addr + 8, 0, 8);
+		if (inet_ntop(AF_INET6, &a6, txt, sizeof(txt))) {
+			snprintf(out, len, "%s/64", txt);
+			return;
+		}
+	}
+	snprintf(out, len, "%s", peer);
+}
+
+/* Past its quota (--room-create-rate a minute): 429 with Retry-After. */
+static bool create_allowed(struct conn *c)
+{
+	struct keyrate *k = app_of(c)->room_creates;
+	char key[KEYRATE_KEY_MAX], extra[64], msg[200];
+	uint64_t retry_ms = 0;
+	unsigned long long s;
+
+	if (!k)
+		return true;
+	client_key(c->peer, key, sizeof(key));
+	if (keyrate_take(k, key, server_now_ms(), &retry_ms))
+		return true;
+	s = (retry_ms + 999) / 1000;
+	snprintf(extra, sizeof(extra), "Retry-After: %llu\r\n", s);
+	snprintf(msg, sizeof(msg), "{\"error\":\"this address has created "
+		 "%.0f rooms in a short time; try again in %llu s\"}",
+		 k->burst, s);
+	http_reply(c, 429, "application/json", msg, strlen(msg), extra);
+	return false;
+}
 
 void api_create_session(struct conn *c)
 {
@@ -32,6 +78,8 @@ void api_create_session(struct conn *c)
 	json_t *body = NULL, *v;
 	int err;
 
+	if (!create_allowed(c))
+		return;
 	if (c->http->body.len) {
 		if (!(body = http_body_json(c)))
 			return;

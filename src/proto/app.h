@@ -23,6 +23,7 @@ struct auth;
 struct judge0;
 struct batch_job;
 struct rooms;
+struct keyrate;
 
 struct app {
 	const struct config *cfg;
@@ -32,6 +33,7 @@ struct app {
 	const struct auth *auth;	/* API tokens */
 	struct judge0 *judge0;		/* Judge0 submissions, or NULL */
 	struct rooms *rooms;		/* open rooms and the room store */
+	struct keyrate *room_creates;	/* rooms a client may create, or NULL */
 };
 
 static inline struct app *app_of(const struct conn *c)
