@@ -685,15 +685,13 @@ bool ws_room_message(struct conn *c, const char *t, json_t *msg)
 		conn_send_error(c, perr.code, perr.field, "%s", perr.message);
 		return true;
 	}
-	if (rm.type == RMSG_JOIN) {
-		do_join(c, &rm);
-		return true;
-	}
-	if (!m->room) {
+	if (!m->room && rm.type != RMSG_JOIN) {
 		conn_send_error(c, "not_joined", NULL, "join a room first");
 		return true;
 	}
-	if (!room_rate_ok(m, server_now_ms(), &first)) {
+	/* a join counts too: leaving and joining again would otherwise be
+	 * a fresh budget each time */
+	if (!rooms_rate_ok(rooms_of(c), m, server_now_ms(), &first)) {
 		/* a refused push or pull is always answered: a client keeps
 		 * one in flight and must know to send it again */
 		if (rm.type == RMSG_PUSH)
@@ -701,15 +699,17 @@ bool ws_room_message(struct conn *c, const char *t, json_t *msg)
 				   "room messages a second; this push was "
 				   "dropped, send it again later",
 				   rooms_of(c)->lim.rate);
-		else if (first || rm.type == RMSG_PULL)
+		else if (first || rm.type == RMSG_PULL || rm.type == RMSG_JOIN)
 			conn_send_error(c, "rate_limited",
-					rm.type == RMSG_PULL ? "pull" : NULL,
+					rm.type == RMSG_PULL ? "pull" :
+					rm.type == RMSG_JOIN ? "join" : NULL,
 					"more than %u room messages a second; "
 					"this one was dropped, send it again "
 					"later", rooms_of(c)->lim.rate);
 		return true;
 	}
 	switch (rm.type) {
+	case RMSG_JOIN: do_join(c, &rm); break;
 	case RMSG_LEAVE: {
 		char id[ROOM_ID_LEN + 1];
 		memcpy(id, m->room->rec.id, sizeof(id));

@@ -270,10 +270,24 @@ const char *room_file_name(const struct room *r)
 	return l && l->file ? l->file : "main.txt";
 }
 
+static bool rate_take(struct room_member *m, double rate, uint64_t now_ms,
+		      bool *first);
+
 bool room_rate_ok(struct room_member *m, uint64_t now_ms, bool *first)
 {
-	double rate = m->room ? m->room->reg->lim.rate : 50;
+	return rate_take(m, m->room ? m->room->reg->lim.rate : 50, now_ms,
+			 first);
+}
 
+bool rooms_rate_ok(const struct rooms *reg, struct room_member *m,
+		   uint64_t now_ms, bool *first)
+{
+	return rate_take(m, reg->lim.rate, now_ms, first);
+}
+
+static bool rate_take(struct room_member *m, double rate, uint64_t now_ms,
+		      bool *first)
+{
 	*first = false;
 	if (m->rate_ms == 0) {
 		m->rate_tokens = rate;
@@ -455,8 +469,7 @@ int room_join(struct rooms *reg, const char *id, const char *name,
 		}
 	}
 	m->has_sel = false;
-	m->rate_ms = 0;
-	m->room = r;
+	m->room = r;	/* the rate bucket stays the connection's */
 	m->next = r->members;
 	r->members = m;
 	r->nmembers++;

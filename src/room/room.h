@@ -154,6 +154,10 @@ const char *room_file_name(const struct room *r);
  * more than limits.rate a second; *first set on the first refusal of a
  * burst (tell the client once). */
 bool room_rate_ok(struct room_member *m, uint64_t now_ms, bool *first);
+/* The same with the registry's rate, for a member in no room yet (a join
+ * counts too: leaving and joining again does not refill the bucket). */
+bool rooms_rate_ok(const struct rooms *reg, struct room_member *m,
+		   uint64_t now_ms, bool *first);
 
 /*
  * Editing (writers). A push of 'updates' (the JSON array of a push
