@@ -43,6 +43,8 @@
 #define SWEEP_MS 1000
 #define UTF8_ERROR "some attributes for this submission cannot be converted " \
 		   "to UTF-8, use base64_encoded=true query parameter"
+#define DISK_FULL "the server's disk is full: the submission cannot be " \
+		  "stored; try again later"
 #define UTF8_ERROR_MANY "some attributes for one or more submissions cannot " \
 			"be converted to UTF-8, use base64_encoded=true query " \
 			"parameter"
@@ -351,7 +353,8 @@ static json_t *errors_or_nomem(json_t *errors)
 }
 
 /* Creates one submission from 'body': its live entry (admitted, stored),
- * or NULL with *errors (422) set or *status 503/500. */
+ * or NULL with *errors (422) set or *status 503 (queue full), 507 (the
+ * disk is full) or 500. */
 static struct live *create_one(struct judge0 *j0, json_t *body, bool base64,
 			       json_t **errors, unsigned *status)
 {
@@ -390,8 +393,10 @@ static struct live *create_one(struct judge0 *j0, json_t *body, bool base64,
 		live_free(l);
 		return NULL;
 	}
-	if (store_sub(j0, &l->sub)) {
+	if ((err = store_sub(j0, &l->sub))) {
 		live_free(l);	/* the job dies with it, unseen */
+		if (err == -ENOSPC)
+			*status = 507;
 		return NULL;
 	}
 	if (err) {
@@ -424,6 +429,8 @@ static void create(struct judge0 *j0, struct conn *c)
 	if (!l) {
 		if (status == 503)
 			reply_error(c, 503, "queue is full");
+		else if (status == 507)
+			reply_error(c, 507, DISK_FULL);
 		else if (status == 422)
 			http_reply_json(c, 422, errors_or_nomem(errors));
 		else
@@ -491,9 +498,11 @@ static void batch_create(struct judge0 *j0, struct conn *c)
 			any = true;
 			json_array_append_new(resp, json_pack("{s:s}", "token",
 							      l->sub.token));
-		} else if (status == 503) {
+		} else if (status == 503 || status == 507) {
 			json_array_append_new(resp, json_pack("{s:s}", "error",
-							      "queue is full"));
+							      status == 503 ?
+							      "queue is full" :
+							      DISK_FULL));
 		} else {
 			json_array_append_new(resp, errors_or_nomem(errors));
 		}

@@ -119,10 +119,14 @@ void api_create_session(struct conn *c)
 	case -EINVAL:
 		http_reply_error(c, 400, "code", "the code is not valid UTF-8");
 		goto out;
-	case -ENOSPC:
+	case -EDQUOT:
 		http_reply_error(c, 503, NULL, "this server keeps at most "
 				 "%llu rooms", (unsigned long long)
 				 reg->lim.stored_rooms);
+		goto out;
+	case -ENOSPC:
+		http_reply_error(c, 507, NULL, "the server's disk is full: the "
+				 "room cannot be stored; try again later");
 		goto out;
 	default:
 		http_reply_error(c, 500, NULL, "the room could not be stored: "

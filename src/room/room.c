@@ -123,7 +123,7 @@ int rooms_create(struct rooms *reg, const char *language, const char *text,
 	if ((err = reg->store.ops->count(reg->store.impl, &n)))
 		return err;
 	if (n >= reg->lim.stored_rooms)
-		return -ENOSPC;
+		return -EDQUOT;	/* -ENOSPC is the store's: the disk is full */
 	if (len) {	/* the store keeps what clients will see: no "\r" */
 		if (!(copy = malloc(len)))
 			return -ENOMEM;

@@ -21,7 +21,8 @@
  * and calls their ops; it never frees one. Errors are 0 or -errno:
  *   -ENOENT  no such room / member / language     -EACCES  the role may not
  *   -EUSERS  the room is full                     -EMFILE  too many rooms open
- *   -ENOSPC  too many rooms stored                -E2BIG   over a size cap
+ *   -EDQUOT  too many rooms stored                -E2BIG   over a size cap
+ *   -ENOSPC  the store's disk is full
  *   -EINVAL  a malformed value                    -ESTALE  resync the client
  *   -EBUSY   the room's run is active             -EAGAIN  rate limited
  *   -EPERM   a clientID of another member         -EIO and others: the store

@@ -276,7 +276,7 @@ static void test_caps(void **state)
 	room_leave(&f[0].m);
 	room_leave(&f[1].m);
 	fx->reg.lim.stored_rooms = 1;
-	assert_int_equal(rooms_create(&fx->reg, NULL, "", 0, id), -ENOSPC);
+	assert_int_equal(rooms_create(&fx->reg, NULL, "", 0, id), -EDQUOT);
 }
 
 /* Names and chat lines (room/chat.c): what a member may call itself and
