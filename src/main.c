@@ -331,6 +331,7 @@ int main(int argc, char **argv)
 	struct judge0_options jo = {
 		.store = &g.store,
 		.keep_ms = g.cfg.judge0_keep_s * 1000,
+		.max_bytes = g.cfg.judge0_max_bytes,
 		.callback_hosts = g.cfg.callback_hosts,
 		.callback_private = g.cfg.callback_private,
 	};

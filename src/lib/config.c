@@ -62,6 +62,9 @@ static const char usage[] =
 "                            (/submissions, /languages, ...)\n"
 "  --judge0-keep-s N         keep a finished Judge0 submission N seconds\n"
 "                            (default 86400)\n"
+"  --judge0-max-bytes N      bytes of Judge0 submissions kept in the\n"
+"                            database; past it the finished ones go, oldest\n"
+"                            first, then new ones get 503 (default 1 GiB)\n"
 "  --callback-allow HOST     Judge0 callback_url may name HOST (a name or\n"
 "                            an address); repeatable; default: none\n"
 "  --callback-allow-private  callbacks may reach loopback, private and\n"
@@ -97,7 +100,7 @@ enum {
 	OPT_CBALLOW, OPT_CBPRIV,
 	OPT_RDOC, OPT_RLOG, OPT_RCHAT, OPT_RMEMBERS, OPT_MAXROOMS,
 	OPT_MAXSTORED, OPT_RRATE, OPT_RSNAP, OPT_WSPING, OPT_WSTIMEOUT,
-	OPT_REQTIMEOUT, OPT_WSREAD, OPT_RCREATE,
+	OPT_REQTIMEOUT, OPT_WSREAD, OPT_RCREATE, OPT_J0BYTES,
 };
 
 static const struct option options[] = {
@@ -147,6 +150,7 @@ static const struct option options[] = {
 	{ "request-timeout-ms", required_argument, NULL, OPT_REQTIMEOUT },
 	{ "ws-read-rate", required_argument, NULL, OPT_WSREAD },
 	{ "room-create-rate", required_argument, NULL, OPT_RCREATE },
+	{ "judge0-max-bytes", required_argument, NULL, OPT_J0BYTES },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -241,6 +245,7 @@ enum config_result config_parse(struct config *cfg, int argc, char **argv)
 	cfg->request_timeout_ms = 60000;
 	cfg->ws_read_rate = 256 * 1024;
 	cfg->room_create_rate = 30;
+	cfg->judge0_max_bytes = 1ull << 30;
 
 	if (env_port && *env_port) {
 		char dummy[8];
@@ -387,6 +392,7 @@ enum config_result config_parse(struct config *cfg, int argc, char **argv)
 				cfg->room_create_rate = v > 1000000 ? 1000000 :
 							(unsigned)v;
 				break;
+			case OPT_J0BYTES: cfg->judge0_max_bytes = v; break;
 			}
 		}
 	}

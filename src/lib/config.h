@@ -56,6 +56,8 @@ struct config {
 	uint64_t ws_read_rate;
 	/* rooms one client may create a minute (a burst of as many) */
 	unsigned room_create_rate;
+	/* bytes of Judge0 submissions kept in the database */
+	uint64_t judge0_max_bytes;
 };
 
 enum config_result { CONFIG_OK, CONFIG_EXIT_OK, CONFIG_ERROR };

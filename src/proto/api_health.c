@@ -5,6 +5,7 @@
 #include "net/http.h"
 #include "net/server.h"
 #include "proto/api.h"
+#include "proto/api_judge0.h"
 #include "proto/app.h"
 #include "lib/keyrate.h"
 #include "proto/auth.h"
@@ -79,6 +80,15 @@ void api_health(struct conn *c)
 			"http_timeouts", (json_int_t)s->http_timeouts,
 			"rooms_refused", (json_int_t)(a->room_creates ?
 						      a->room_creates->refused : 0)));
+	if (j && a->judge0) {
+		uint64_t bytes, evicted, refused;
+		judge0_stats(a->judge0, &bytes, &evicted, &refused);
+		json_object_set_new(j, "judge0", json_pack(
+			"{s:I, s:I, s:I, s:I}", "stored_bytes",
+			(json_int_t)bytes, "max_bytes",
+			(json_int_t)a->cfg->judge0_max_bytes, "evicted",
+			(json_int_t)evicted, "refused", (json_int_t)refused));
+	}
 	if (j && a->rooms)
 		json_object_set_new(j, "rooms", json_pack(
 			"{s:i, s:I, s:I, s:I, s:I, s:I, s:I}",

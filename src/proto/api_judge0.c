@@ -77,6 +77,9 @@ struct judge0 {
 	struct callback_policy policy;
 	struct callbacks cb;
 	uint64_t keep_ms;
+	uint64_t max_bytes;		/* of stored submissions */
+	uint64_t evicted;		/* deleted early to stay under it */
+	uint64_t refused;		/* new ones refused: nothing to evict */
 	uv_timer_t sweep;
 	struct live *live;
 	bool closing;
@@ -352,9 +355,59 @@ static json_t *errors_or_nomem(json_t *errors)
 	return errors ? errors : json_pack("{s:s}", "error", "out of memory");
 }
 
+/* Deletes finished submissions, those that finished first, until the
+ * stored ones and 'more' bytes fit in max_bytes (a client sending
+ * submissions as fast as they run would otherwise fill the disk within
+ * the keep time). At most 4096 go at once, so one call stays short.
+ * Whether they fit now. */
+static bool make_room(struct judge0 *j0, uint64_t more)
+{
+	uint64_t bytes = 0;
+	unsigned n, gone = 0;
+	bool fit = false;
+
+	for (int round = 0; round < 256; round++) {
+		if (store_judge0_bytes(j0->store, &bytes))
+			break;
+		if (bytes <= j0->max_bytes && more <= j0->max_bytes - bytes) {
+			fit = true;
+			break;
+		}
+		if (store_judge0_evict(j0->store, 16, &n) || !n)
+			break;
+		gone += n;
+	}
+	if (gone) {
+		j0->evicted += gone;
+		log_warn("judge0: %u finished submissions deleted before their "
+			 "time: the stored ones were over --judge0-max-bytes "
+			 "(%llu bytes)", gone, (unsigned long long)j0->max_bytes);
+	}
+	return fit;
+}
+
+/* What a new submission's row will hold before it runs: its texts, and
+ * its attributes as JSON (at most a few hundred bytes besides the three
+ * strings counted here). */
+static uint64_t row_estimate(const struct judge0_sub *s)
+{
+	uint64_t n = 1024;
+
+	for (int i = 0; i < J0_NTEXT; i++)
+		n += s->text[i].n;
+	if (s->compiler_options)
+		n += strlen(s->compiler_options);
+	if (s->command_line_arguments)
+		n += strlen(s->command_line_arguments);
+	if (s->callback_url)
+		n += strlen(s->callback_url);
+	return n;
+}
+
 /* Creates one submission from 'body': its live entry (admitted, stored),
- * or NULL with *errors (422) set or *status 503 (queue full), 507 (the
- * disk is full) or 500. */
+ * or NULL with *errors (422) set or *status 503 (queue full, or the
+ * stored submissions at --judge0-max-bytes with none finished to make
+ * room), 507 (the disk is full) or 500. */
 static struct live *create_one(struct judge0 *j0, json_t *body, bool base64,
 			       json_t **errors, unsigned *status)
 {
@@ -380,6 +433,12 @@ static struct live *create_one(struct judge0 *j0, json_t *body, bool base64,
 			judge0_sub_release(&s);
 			return NULL;
 		}
+	}
+	if (!make_room(j0, row_estimate(&s))) {
+		j0->refused++;
+		*status = 503;
+		judge0_sub_release(&s);
+		return NULL;
 	}
 	new_token(s.token);
 	s.created_ms = now_ms();
@@ -839,6 +898,17 @@ void api_judge0(struct conn *c)
 
 /* ---- the service ----------------------------------------------------- */
 
+void judge0_stats(const struct judge0 *j0, uint64_t *stored_bytes,
+		  uint64_t *evicted, uint64_t *refused)
+{
+	*stored_bytes = *evicted = *refused = 0;
+	if (!j0)
+		return;
+	store_judge0_bytes(j0->store, stored_bytes);
+	*evicted = j0->evicted;
+	*refused = j0->refused;
+}
+
 static void on_sweep(uv_timer_t *t)
 {
 	struct judge0 *j0 = t->data;
@@ -849,6 +919,8 @@ static void on_sweep(uv_timer_t *t)
 	if (store_judge0_expire(j0->store, now_ms() - (int64_t)j0->keep_ms,
 				&n) == 0 && n)
 		log_info("judge0: %u submissions expired", n);
+	/* the outputs of those that finished since may have passed it */
+	make_room(j0, 0);
 	/* the ones that found the queue full (after a restart) */
 	for (struct live *l = j0->live, *next; l; l = next) {
 		next = l->next;
@@ -887,6 +959,7 @@ struct judge0 *judge0_open(struct app *app, uv_loop_t *loop,
 	j0->app = app;
 	j0->loop = loop;
 	j0->keep_ms = o->keep_ms;
+	j0->max_bytes = o->max_bytes ? o->max_bytes : UINT64_MAX;
 	if (!(j0->store = o->store) || !j0->store->db) {
 		log_error("judge0: no database");
 		free(j0);

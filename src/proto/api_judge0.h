@@ -23,6 +23,9 @@ struct store;
 struct judge0_options {
 	struct store *store;		/* the server's database (not owned) */
 	uint64_t keep_ms;		/* a finished submission's lifetime */
+	uint64_t max_bytes;		/* stored submissions, at most (the
+					   oldest finished go first; 0: no
+					   limit) */
 	const char *const *callback_hosts;	/* NULL-terminated, or NULL */
 	bool callback_private;		/* loopback/private addresses too */
 	uint64_t callback_timeout_ms;
@@ -35,6 +38,11 @@ struct judge0 *judge0_open(struct app *app, uv_loop_t *loop,
  * (the submissions run again after the restart), callbacks in flight are
  * abandoned. */
 void judge0_shutdown(struct judge0 *j);
+/* For health: the bytes of the stored submissions, how many finished
+ * ones went early to stay under max_bytes, and how many new ones were
+ * refused (503) because nothing finished was left to make room. */
+void judge0_stats(const struct judge0 *j, uint64_t *stored_bytes,
+		  uint64_t *evicted, uint64_t *refused);
 /* Frees it; its timer is closed on the loop (run it once more). */
 void judge0_close(struct judge0 *j);
 
