@@ -334,6 +334,7 @@ int main(int argc, char **argv)
 		.max_bytes = g.cfg.judge0_max_bytes,
 		.callback_hosts = g.cfg.callback_hosts,
 		.callback_private = g.cfg.callback_private,
+		.callback_max = g.cfg.callback_max,
 	};
 	g.app.judge0 = judge0_open(&g.app, &g.loop, &jo);
 

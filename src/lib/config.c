@@ -67,6 +67,8 @@ static const char usage[] =
 "                            first, then new ones get 503 (default 1 GiB)\n"
 "  --callback-allow HOST     Judge0 callback_url may name HOST (a name or\n"
 "                            an address); repeatable; default: none\n"
+"  --callback-max N          Judge0 callbacks in flight at once; more are\n"
+"                            dropped (default 64)\n"
 "  --callback-allow-private  callbacks may reach loopback, private and\n"
 "                            link-local addresses (refused by default)\n"
 "  --allow-weak-sandbox      run code even where the host cannot give every\n"
@@ -101,6 +103,7 @@ enum {
 	OPT_RDOC, OPT_RLOG, OPT_RCHAT, OPT_RMEMBERS, OPT_MAXROOMS,
 	OPT_MAXSTORED, OPT_RRATE, OPT_RSNAP, OPT_WSPING, OPT_WSTIMEOUT,
 	OPT_REQTIMEOUT, OPT_WSREAD, OPT_RCREATE, OPT_J0BYTES,
+	OPT_CBMAX,
 };
 
 static const struct option options[] = {
@@ -151,6 +154,7 @@ static const struct option options[] = {
 	{ "ws-read-rate", required_argument, NULL, OPT_WSREAD },
 	{ "room-create-rate", required_argument, NULL, OPT_RCREATE },
 	{ "judge0-max-bytes", required_argument, NULL, OPT_J0BYTES },
+	{ "callback-max", required_argument, NULL, OPT_CBMAX },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -246,6 +250,7 @@ enum config_result config_parse(struct config *cfg, int argc, char **argv)
 	cfg->ws_read_rate = 256 * 1024;
 	cfg->room_create_rate = 30;
 	cfg->judge0_max_bytes = 1ull << 30;
+	cfg->callback_max = 64;
 
 	if (env_port && *env_port) {
 		char dummy[8];
@@ -393,6 +398,10 @@ enum config_result config_parse(struct config *cfg, int argc, char **argv)
 							(unsigned)v;
 				break;
 			case OPT_J0BYTES: cfg->judge0_max_bytes = v; break;
+			case OPT_CBMAX:
+				cfg->callback_max = v > 100000 ? 100000 :
+						    (unsigned)v;
+				break;
 			}
 		}
 	}

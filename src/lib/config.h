@@ -58,6 +58,8 @@ struct config {
 	unsigned room_create_rate;
 	/* bytes of Judge0 submissions kept in the database */
 	uint64_t judge0_max_bytes;
+	/* Judge0 callbacks in flight at once */
+	unsigned callback_max;
 };
 
 enum config_result { CONFIG_OK, CONFIG_EXIT_OK, CONFIG_ERROR };

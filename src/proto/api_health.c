@@ -81,13 +81,16 @@ void api_health(struct conn *c)
 			"rooms_refused", (json_int_t)(a->room_creates ?
 						      a->room_creates->refused : 0)));
 	if (j && a->judge0) {
-		uint64_t bytes, evicted, refused;
-		judge0_stats(a->judge0, &bytes, &evicted, &refused);
+		struct judge0_stats js;
+		judge0_stats(a->judge0, &js);
 		json_object_set_new(j, "judge0", json_pack(
-			"{s:I, s:I, s:I, s:I}", "stored_bytes",
-			(json_int_t)bytes, "max_bytes",
+			"{s:I, s:I, s:I, s:I, s:I, s:I}", "stored_bytes",
+			(json_int_t)js.stored_bytes, "max_bytes",
 			(json_int_t)a->cfg->judge0_max_bytes, "evicted",
-			(json_int_t)evicted, "refused", (json_int_t)refused));
+			(json_int_t)js.evicted, "refused",
+			(json_int_t)js.refused, "callbacks_in_flight",
+			(json_int_t)js.callbacks_in_flight, "callbacks_dropped",
+			(json_int_t)js.callbacks_dropped));
 	}
 	if (j && a->rooms)
 		json_object_set_new(j, "rooms", json_pack(

@@ -255,7 +255,8 @@ static void send_callback(struct judge0 *j0, const struct judge0_sub *s)
 	json_decref(o);
 	if (!body)
 		return;
-	if ((err = callback_put(&j0->cb, s->callback_url, body, strlen(body))))
+	if ((err = callback_put(&j0->cb, s->callback_url, body, strlen(body))) &&
+	    err != -EAGAIN)	/* dropped, logged */
 		log_warn("judge0: no callback for '%s': %s", s->token,
 			 strerror(-err));
 	free(body);
@@ -898,15 +899,16 @@ void api_judge0(struct conn *c)
 
 /* ---- the service ----------------------------------------------------- */
 
-void judge0_stats(const struct judge0 *j0, uint64_t *stored_bytes,
-		  uint64_t *evicted, uint64_t *refused)
+void judge0_stats(const struct judge0 *j0, struct judge0_stats *out)
 {
-	*stored_bytes = *evicted = *refused = 0;
+	memset(out, 0, sizeof(*out));
 	if (!j0)
 		return;
-	store_judge0_bytes(j0->store, stored_bytes);
-	*evicted = j0->evicted;
-	*refused = j0->refused;
+	store_judge0_bytes(j0->store, &out->stored_bytes);
+	out->evicted = j0->evicted;
+	out->refused = j0->refused;
+	out->callbacks_in_flight = j0->cb.inflight;
+	out->callbacks_dropped = j0->cb.dropped;
 }
 
 static void on_sweep(uv_timer_t *t)
@@ -970,6 +972,7 @@ struct judge0 *judge0_open(struct app *app, uv_loop_t *loop,
 	j0->policy.timeout_ms = o->callback_timeout_ms ? o->callback_timeout_ms
 						       : 5000;
 	j0->policy.tries = 3;
+	j0->policy.max_inflight = o->callback_max;
 	callbacks_init(&j0->cb, loop, &j0->policy);
 	judge0_config_init(&j0->cfg, &ctx);
 	j0->cfg.enable_callbacks = o->callback_hosts && o->callback_hosts[0];

@@ -10,6 +10,15 @@
 // first are deleted before their time (logged, counted in /api/health);
 // if everything left is still waiting or running, a new one gets what
 // Judge0 CE answers a submission it cannot take: 503 "queue is full".
+//
+// Callbacks: each one in flight holds its body (up to ~4 MiB: Base64 of
+// the texts) and a socket for up to 3 tries of 5 s. Before the fix
+// nothing bounded how many were in flight, so a client whose callbacks
+// go to a port of an allowed host that never answers (or drops SYNs)
+// could hold as many sockets and bodies as submissions finish in 15 s:
+// the server's memory and file descriptors. Now --callback-max bounds
+// them (and 64 MiB of bodies); past it a callback is dropped, logged and
+// counted (the result stays readable by its token).
 // The other tests are regression guards that pass and would catch a
 // change: guessed tokens, `fields=` and Base64 injection, expiry racing a
 // running submission, loopback in other notations for callback_url.
@@ -17,6 +26,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import http from 'node:http';
+import net from 'node:net';
 import { startServer } from '../lib/server.mjs';
 import { health, httpRequest, postJSON, sleep, waitUntil } from '../lib/clients.mjs';
 
@@ -161,5 +171,48 @@ test('callback_url: loopback written as a number, in hex, short or IPv6-mapped i
   } finally {
     await s.stop();
     hook.close();
+  }
+});
+
+test('callback_url to a port that never answers: at most --callback-max in flight, the rest dropped and counted', async () => {
+  const CAP = 3;
+  const open = new Set();
+  let most = 0;
+  let accepted = 0;
+  const hold = net.createServer((sock) => {	// accepts, reads, never answers
+    accepted++;
+    open.add(sock);
+    most = Math.max(most, open.size);
+    sock.on('data', () => {});
+    sock.on('error', () => {});
+    sock.on('close', () => open.delete(sock));
+  });
+  await new Promise((r) => hold.listen(0, '127.0.0.1', r));
+  const port = hold.address().port;
+  const s = await startServer({ args: ['--allow-weak-sandbox', '--callback-allow', '127.0.0.1', '--callback-allow-private',
+    '--callback-max', String(CAP)] });
+  try {
+    const J = s.url + '/judge0';
+    const tokens = [];
+    for (let i = 0; i < 10; i++) {
+      const r = await postJSON(`${J}/submissions?wait=true`, { language_id: PY, source_code: `print(${i})`, callback_url: `http://127.0.0.1:${port}/h${i}` });
+      assert.equal(r.status, 201, r.text);
+      tokens.push(r.json.token);
+    }
+    // the first CAP hold their connections (5 s a try); the others came while they did
+    const h = await waitUntil(async () => { const x = await health(s.url); return x.judge0.callbacks_dropped > 0 && x; },
+      { timeout: 30000, what: 'a callback dropped' });
+    assert.ok(h.judge0.callbacks_in_flight <= CAP, JSON.stringify(h.judge0));
+    assert.match(s.logs(), /callback: PUT http:\/\/127\.0\.0\.1:\d+\/h\d dropped: 3 in flight \(--callback-max\)/);
+    assert.ok(most <= CAP, `${most} callbacks held connections at once`);
+    assert.ok(accepted >= 1);
+    // a dropped callback's result is still there by its token
+    const last = await httpRequest(`${J}/submissions/${tokens[9]}`);
+    assert.equal(last.status, 200);
+    assert.equal(last.json.stdout, '9\n');
+  } finally {
+    await s.stop();
+    for (const sock of open) sock.destroy();
+    hold.close();
   }
 });
