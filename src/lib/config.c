@@ -46,6 +46,9 @@ static const char usage[] =
 "  --ws-read-rate N          bytes a second one WebSocket may send (burst:\n"
 "                            twice --max-message-bytes); past it the server\n"
 "                            stops reading it for a while (default 262144)\n"
+"  --http-out-bytes N        HTTP answers held for clients that have not read\n"
+"                            them yet, bytes; a big answer past it is 503\n"
+"                            (default 268435456)\n"
 "  --max-runs N              concurrent runs (default 4 per CPU)\n"
 "\n"
 "Compile steps and the batch API:\n"
@@ -103,7 +106,7 @@ enum {
 	OPT_RDOC, OPT_RLOG, OPT_RCHAT, OPT_RMEMBERS, OPT_MAXROOMS,
 	OPT_MAXSTORED, OPT_RRATE, OPT_RSNAP, OPT_WSPING, OPT_WSTIMEOUT,
 	OPT_REQTIMEOUT, OPT_WSREAD, OPT_RCREATE, OPT_J0BYTES,
-	OPT_CBMAX,
+	OPT_CBMAX, OPT_HTTPOUT,
 };
 
 static const struct option options[] = {
@@ -155,6 +158,7 @@ static const struct option options[] = {
 	{ "room-create-rate", required_argument, NULL, OPT_RCREATE },
 	{ "judge0-max-bytes", required_argument, NULL, OPT_J0BYTES },
 	{ "callback-max", required_argument, NULL, OPT_CBMAX },
+	{ "http-out-bytes", required_argument, NULL, OPT_HTTPOUT },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -251,6 +255,7 @@ enum config_result config_parse(struct config *cfg, int argc, char **argv)
 	cfg->room_create_rate = 30;
 	cfg->judge0_max_bytes = 1ull << 30;
 	cfg->callback_max = 64;
+	cfg->http_out_bytes = 256u << 20;
 
 	if (env_port && *env_port) {
 		char dummy[8];
@@ -398,6 +403,7 @@ enum config_result config_parse(struct config *cfg, int argc, char **argv)
 							(unsigned)v;
 				break;
 			case OPT_J0BYTES: cfg->judge0_max_bytes = v; break;
+			case OPT_HTTPOUT: cfg->http_out_bytes = v; break;
 			case OPT_CBMAX:
 				cfg->callback_max = v > 100000 ? 100000 :
 						    (unsigned)v;

@@ -24,6 +24,8 @@ static void req_free(struct http_req *h)
 		return;
 	if (h->api && h->api_free)
 		h->api_free(h->api);
+	if (h->held)
+		h->conn->srv->http_out_bytes -= h->held;
 	buf_release(&h->body);
 	buf_release(&h->resp);
 	free(h);
@@ -288,6 +290,20 @@ void http_reply(struct conn *c, unsigned status, const char *type,
 
 	if (!h || h->answered)
 		return;
+	struct server *srv = c->srv;
+	if (body && len > HTTP_OUT_SMALL &&
+	    srv->http_out_bytes + len > srv->cfg->http_out_bytes) {
+		char path[128];
+		srv->http_out_refused++;
+		log_warn("http: a %zu-byte answer to %s %s refused: %llu bytes "
+			 "of answers are waiting to be sent (--http-out-bytes)",
+			 len, c->peer, log_safe(h->path, path, sizeof(path)),
+			 (unsigned long long)srv->http_out_bytes);
+		http_reply_error(c, 503, NULL, "the server has too many answers "
+				 "waiting to be sent to slow clients; try again "
+				 "in a moment");
+		return;
+	}
 	h->answered = true;
 	h->status = status;
 	h->content_type = type;
@@ -299,6 +315,8 @@ void http_reply(struct conn *c, unsigned status, const char *type,
 		len = h->resp.len;
 	}
 	h->resp_len = len;
+	h->held = h->resp.len;
+	srv->http_out_bytes += h->held;
 	snprintf(h->headers, sizeof(h->headers), "%s", extra ? extra : "");
 	lws_callback_on_writable(c->wsi);
 }

@@ -49,6 +49,8 @@ struct server {
 	unsigned connections;		/* open HTTP + WebSocket connections */
 	uint64_t ws_throttled;		/* times a WebSocket's reading paused */
 	uint64_t http_timeouts;		/* bodies too slow (408) */
+	uint64_t http_out_bytes;	/* answer bodies held (http.h) */
+	uint64_t http_out_refused;	/* answers refused for it (503) */
 	uint64_t next_conn_id;
 	uint64_t start_ms;
 	int port;			/* the port actually bound */

@@ -19,6 +19,14 @@
 // the server's memory and file descriptors. Now --callback-max bounds
 // them (and 64 MiB of bodies); past it a callback is dropped, logged and
 // counted (the result stays readable by its token).
+//
+// Answers: a GET of a submission with big texts is ~4 MiB of JSON (Base64
+// of the source and both outputs), built whole and held until the client
+// reads it. Before the fix nothing bounded what was held: 60 connections
+// that asked and never read held 243 MiB of the server for the 20 s until
+// lws closed them (measured: RSS 23 -> 266 MiB), a 100-byte request for
+// 4 MiB of memory, repeatable. Now --http-out-bytes bounds the answers
+// waiting to be sent; a big one past it is 503 + Retry-After.
 // The other tests are regression guards that pass and would catch a
 // change: guessed tokens, `fields=` and Base64 injection, expiry racing a
 // running submission, loopback in other notations for callback_url.
@@ -214,5 +222,45 @@ test('callback_url to a port that never answers: at most --callback-max in fligh
     await s.stop();
     for (const sock of open) sock.destroy();
     hold.close();
+  }
+});
+
+test('answers nobody reads cannot take the memory: --http-out-bytes, then 503 + Retry-After', async () => {
+  const s = await startServer({ args: ['--allow-weak-sandbox', '--http-out-bytes', String(6 << 20)] });
+  const socks = [];
+  try {
+    const J = s.url + '/judge0';
+    const pad = 'x'.repeat(900000);
+    const r = await postJSON(`${J}/submissions?wait=true`, { language_id: PY,
+      source_code: `x = "${pad}"\nimport sys\nsys.stdout.write("a" * 1000000)\nsys.stderr.write("b" * 1000000)\n` });
+    assert.equal(r.status, 201, r.text);
+    assert.equal(r.json.status.id, 3, r.text);
+    const path = `/judge0/submissions/${r.json.token}?base64_encoded=true&fields=*`;
+    const port = new URL(s.url).port;
+    for (let i = 0; i < 3; i++) {	// ask, never read: ~4 MiB each
+      const c = net.connect(port, '127.0.0.1');
+      c.on('error', () => {});
+      c.write(`GET ${path} HTTP/1.1\r\nHost: x\r\n\r\n`);
+      c.pause();
+      socks.push(c);
+    }
+    const h = await waitUntil(async () => { const x = await health(s.url); return x.limited.http_out_refused > 0 && x; },
+      { timeout: 20000, what: 'an answer refused' });
+    assert.ok(h.limited.http_out_bytes <= 6 << 20, JSON.stringify(h.limited));
+    const refused = await httpRequest(s.url + path);
+    assert.equal(refused.status, 503, refused.text.slice(0, 200));
+    assert.equal(refused.headers['retry-after'], '1');
+    assert.match(refused.json.error, /answers waiting to be sent/);
+    assert.match(s.logs(), /http: a \d+-byte answer .* refused: \d+ bytes of answers are waiting to be sent \(--http-out-bytes\)/);
+    // small answers still go
+    assert.equal((await httpRequest(`${J}/submissions/${r.json.token}?fields=status`)).status, 200);
+    // once they go, so does the memory: the big answer again
+    for (const c of socks) c.destroy();
+    const again = await waitUntil(async () => { const g = await httpRequest(s.url + path); return g.status === 200 && g; },
+      { timeout: 20000, interval: 200, what: 'the big answer again' });
+    assert.ok(again.json.stdout.length > 1000000);
+  } finally {
+    for (const c of socks) c.destroy();
+    await s.stop();
   }
 });
