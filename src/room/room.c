@@ -307,6 +307,34 @@ static bool rate_take(struct room_member *m, double rate, uint64_t now_ms,
 	return false;
 }
 
+bool room_answer_ok(struct room_member *m, const struct room_limits *lim,
+		    uint64_t now_ms, uint64_t *wait_ms)
+{
+	double rate = 2.0 * (double)lim->doc_bytes;
+	double burst = 4.0 * (double)lim->doc_bytes;
+
+	*wait_ms = 0;
+	if (m->answer_ms == 0) {
+		m->answer_tokens = burst;
+		m->answer_ms = now_ms;
+	}
+	if (now_ms > m->answer_ms)
+		m->answer_tokens += (double)(now_ms - m->answer_ms) * rate /
+				    1000.0;
+	if (m->answer_tokens > burst)
+		m->answer_tokens = burst;
+	m->answer_ms = now_ms;
+	if (m->answer_tokens > 0)
+		return true;
+	*wait_ms = (uint64_t)(-m->answer_tokens * 1000.0 / rate) + 1;
+	return false;
+}
+
+void room_answer_spent(struct room_member *m, size_t bytes)
+{
+	m->answer_tokens -= (double)bytes;
+}
+
 /* Everyone's members() after a change of the roster or a role. */
 void room_broadcast_members(struct room *r)
 {

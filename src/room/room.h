@@ -161,6 +161,19 @@ bool rooms_rate_ok(const struct rooms *reg, struct room_member *m,
 		   uint64_t now_ms, bool *first);
 
 /*
+ * What a member asks for costs what it answers: a 15-byte resync is the
+ * whole document. The answers to its resync and pull messages may come
+ * to 2 x limits.doc_bytes a second, in a burst of 4 x (a bucket per
+ * connection, like the message rate). room_answer_ok() says whether one
+ * may go now (the bucket is not in debt; else *wait_ms until it is);
+ * room_answer_spent() takes its size, which may leave the bucket in debt,
+ * so one answer bigger than the burst (a long pull) still goes, once.
+ */
+bool room_answer_ok(struct room_member *m, const struct room_limits *lim,
+		    uint64_t now_ms, uint64_t *wait_ms);
+void room_answer_spent(struct room_member *m, size_t bytes);
+
+/*
  * Editing (writers). A push of 'updates' (the JSON array of a push
  * message) made at 'version'; every member then gets updates().
  * *accepted (may be NULL) is how many were new: 0 when every one was a

@@ -16,6 +16,12 @@
 //    and line separators, so a member could look like another
 //    ("\u202EadA" shows as "Ada", so does "Ada\u200B") -> refused; chat
 //    keeps text in every script and its marks, but not C1 controls;
+//  * a 15-byte {"type":"resync"} made the server build and send the whole
+//    document (512 KiB at the cap), as often as --room-rate allows: ten
+//    members asking ten times each stalled the event loop ~2 s for
+//    everyone (measured: /api/health took 1.9 s) -> what a member asks
+//    for (resync, pull) may cost 2 x --room-doc-bytes a second, in a
+//    burst of 4 x; past it: rate_limited, answered, nothing dropped;
 //  * regression guards that pass and would catch a change: a member that
 //    never reads is dropped at its queue cap and the room goes on (RSS and
 //    fds come back), every member joining a document at its cap at once,
@@ -193,6 +199,41 @@ describe('hostile rooms', () => {
     const rss1 = procMem(srv.pid).rss;
     assert.ok(rss1 - rss0 < 128 * 1024 * 1024, `RSS grew ${((rss1 - rss0) / 1048576).toFixed(1)} MiB for 30 joins`);
     await Promise.all(joins.map((m) => m.close()));
+  });
+
+  test('resync and pull answers cost bytes: a member asking for the whole document again and again gets rate_limited', async () => {
+    const cap = 512 * 1024;
+    const id = await createRoom(srv.url, { code: 'y'.repeat(cap - 1) + '\n' });
+    const m = await joinRoom(srv.wsUrl, id, 'Greedy');
+    const since = m.events.length;
+    for (let i = 0; i < 20; i++) m.send({ type: 'resync' });
+    const answers = (from) => m.events.slice(from).filter((e) => e.kind === 'json' &&
+      (e.msg.type === 'resync' || (e.msg.type === 'error' && e.msg.field === 'resync')));
+    await waitUntil(() => answers(since).length === 20, { timeout: 30000, what: 'an answer to every resync' });
+    const got = answers(since);
+    const docs = got.filter((e) => e.msg.type === 'resync');
+    const limited = got.filter((e) => e.msg.type === 'error');
+    assert.ok(docs.length >= 1 && docs.length <= 6, `${docs.length} whole documents for 20 resyncs`);
+    for (const d of docs) assert.equal(d.msg.doc.text.length, cap);
+    assert.equal(docs.length + limited.length, 20);
+    assert.equal(limited[0].msg.code, 'rate_limited');
+    assert.match(limited[0].msg.message, /send it again in \d+ ms/);
+    // a pull over the budget is answered too; the member is still there
+    const p0 = m.events.length;
+    m.send({ type: 'pull', version: 0 });
+    const pe = await m.waitFor((e) => e.kind === 'json' && (e.msg.type === 'updates' || e.msg.type === 'error'), { since: p0, what: 'pull answer' });
+    assert.ok(pe.msg.type === 'updates' || (pe.msg.code === 'rate_limited' && pe.msg.field === 'pull'), JSON.stringify(pe.msg).slice(0, 200));
+    await roundTrip(m);
+    // the budget comes back: a resync works again
+    const again = await waitUntil(async () => {
+      const k = m.events.length;
+      m.send({ type: 'resync' });
+      const e = await m.waitFor((x) => x.kind === 'json' && (x.msg.type === 'resync' || x.msg.type === 'error'), { since: k, what: 'resync answer' });
+      if (e.msg.type === 'error') await sleep(500);
+      return e.msg.type === 'resync' && e;
+    }, { timeout: 30000, interval: 10, what: 'a resync once the budget is back' });
+    assert.equal(again.msg.doc.text.length, cap);
+    await m.close();
   });
 
   test('a token is only good in its own room; ids that are SQL or paths find nothing', async () => {
