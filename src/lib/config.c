@@ -46,6 +46,8 @@ static const char usage[] =
 "  --ws-read-rate N          bytes a second one WebSocket may send (burst:\n"
 "                            twice --max-message-bytes); past it the server\n"
 "                            stops reading it for a while (default 262144)\n"
+"  --ws-per-client N         WebSockets one client address (IPv6: its /64)\n"
+"                            may hold; one more is closed (default 256)\n"
 "  --http-out-bytes N        HTTP answers held for clients that have not read\n"
 "                            them yet, bytes; a big answer past it is 503\n"
 "                            (default 268435456)\n"
@@ -106,7 +108,7 @@ enum {
 	OPT_RDOC, OPT_RLOG, OPT_RCHAT, OPT_RMEMBERS, OPT_MAXROOMS,
 	OPT_MAXSTORED, OPT_RRATE, OPT_RSNAP, OPT_WSPING, OPT_WSTIMEOUT,
 	OPT_REQTIMEOUT, OPT_WSREAD, OPT_RCREATE, OPT_J0BYTES,
-	OPT_CBMAX, OPT_HTTPOUT,
+	OPT_CBMAX, OPT_HTTPOUT, OPT_WSCLIENT,
 };
 
 static const struct option options[] = {
@@ -159,6 +161,7 @@ static const struct option options[] = {
 	{ "judge0-max-bytes", required_argument, NULL, OPT_J0BYTES },
 	{ "callback-max", required_argument, NULL, OPT_CBMAX },
 	{ "http-out-bytes", required_argument, NULL, OPT_HTTPOUT },
+	{ "ws-per-client", required_argument, NULL, OPT_WSCLIENT },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -256,6 +259,7 @@ enum config_result config_parse(struct config *cfg, int argc, char **argv)
 	cfg->judge0_max_bytes = 1ull << 30;
 	cfg->callback_max = 64;
 	cfg->http_out_bytes = 256u << 20;
+	cfg->ws_per_client = 256;
 
 	if (env_port && *env_port) {
 		char dummy[8];
@@ -404,6 +408,10 @@ enum config_result config_parse(struct config *cfg, int argc, char **argv)
 				break;
 			case OPT_J0BYTES: cfg->judge0_max_bytes = v; break;
 			case OPT_HTTPOUT: cfg->http_out_bytes = v; break;
+			case OPT_WSCLIENT:
+				cfg->ws_per_client = v > 1000000 ? 1000000 :
+						     (unsigned)v;
+				break;
 			case OPT_CBMAX:
 				cfg->callback_max = v > 100000 ? 100000 :
 						    (unsigned)v;

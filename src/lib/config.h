@@ -54,6 +54,8 @@ struct config {
 	/* bytes a second a WebSocket may send (burst: twice the message
 	 * cap) before the server stops reading it for a while */
 	uint64_t ws_read_rate;
+	/* WebSockets one client address may hold (0: any number) */
+	unsigned ws_per_client;
 	/* HTTP answer bodies held for clients at once (http.h) */
 	uint64_t http_out_bytes;
 	/* rooms one client may create a minute (a burst of as many) */

@@ -200,6 +200,26 @@ static void unlink_conn(struct conn *c)
 	c->next = NULL;
 }
 
+/* A WebSocket over --ws-per-client: it gets nothing but the close. */
+static void refused_open(struct conn *c) {}
+static void refused_message(struct conn *c, const char *p, size_t n,
+			    bool binary) {}
+static void refused_closed(struct conn *c) {}
+static const struct ws_dialect refused = {
+	.open = refused_open, .message = refused_message,
+	.closed = refused_closed,
+};
+
+/* The WebSockets open from c's client (c not among them yet). */
+static unsigned ws_of_client(const struct server *s, const struct conn *c)
+{
+	unsigned n = 0;
+
+	for (const struct conn *o = s->conns; o; o = o->next)
+		n += !strcmp(o->client, c->client);
+	return n;
+}
+
 static void release(struct server *s, struct conn *c)
 {
 	if (!c || !c->srv)
@@ -280,6 +300,16 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason,
 		c->dialect = d;
 		c->ws = true;
 		s->connections++;
+		unsigned held = ws_of_client(s, c);
+		if (s->cfg->ws_per_client && held >= s->cfg->ws_per_client) {
+			s->ws_refused++;
+			log_warn("server: refused a websocket from %s: it holds "
+				 "%u (--ws-per-client)", c->peer, held);
+			c->dialect = &refused;
+			conn_close(c, 1008, "too many WebSockets from this "
+				   "address");
+			return 0;
+		}
 		link_conn(s, c);
 		c->last_rx_ms = server_now_ms();
 		log_info("conn %llu: websocket %s from %s",

@@ -75,8 +75,9 @@ void api_health(struct conn *c)
 		"api_tokens", auth_enabled(a->auth));
 	if (j)	/* what the limits on hostile clients refused */
 		json_object_set_new(j, "limited", json_pack(
-			"{s:I, s:I, s:I, s:I, s:I}",
+			"{s:I, s:I, s:I, s:I, s:I, s:I}",
 			"ws_reads_paused", (json_int_t)s->ws_throttled,
+			"ws_refused", (json_int_t)s->ws_refused,
 			"http_timeouts", (json_int_t)s->http_timeouts,
 			"http_out_bytes", (json_int_t)s->http_out_bytes,
 			"http_out_refused", (json_int_t)s->http_out_refused,

@@ -10,7 +10,6 @@
  * token, as /ws needs none. Uploads are a WebSocket message (a writer's,
  * checked by the room): docs/protocol.md.
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -25,40 +24,17 @@
 #include "room/room.h"
 #include "run/lang.h"
 
-/*
- * Who a client is, for its quota of rooms: its address, an IPv4-mapped
- * IPv6 address as IPv4, and for IPv6 the /64 (one host commonly has a
- * whole /64 to pick addresses from).
- */
-static void client_key(const char *peer, char *out, size_t len)
-{
-	struct in6_addr a6;
-	char txt[INET6_ADDRSTRLEN];
-
-	if (!strncmp(peer, "::ffff:", 7) && strchr(peer + 7, '.'))
-		peer += 7;
-	if (strchr(peer, ':') && inet_pton(AF_INET6, peer, &a6) == 1) {
-		memset(a6.s6_addr + 8, 0, 8);
-		if (inet_ntop(AF_INET6, &a6, txt, sizeof(txt))) {
-			snprintf(out, len, "%s/64", txt);
-			return;
-		}
-	}
-	snprintf(out, len, "%s", peer);
-}
-
 /* Past its quota (--room-create-rate a minute): 429 with Retry-After. */
 static bool create_allowed(struct conn *c)
 {
 	struct keyrate *k = app_of(c)->room_creates;
-	char key[KEYRATE_KEY_MAX], extra[64], msg[200];
+	char extra[64], msg[200];
 	uint64_t retry_ms = 0;
 	unsigned long long s;
 
 	if (!k)
 		return true;
-	client_key(c->peer, key, sizeof(key));
-	if (keyrate_take(k, key, server_now_ms(), &retry_ms))
+	if (keyrate_take(k, c->client, server_now_ms(), &retry_ms))
 		return true;
 	s = (retry_ms + 999) / 1000;
 	snprintf(extra, sizeof(extra), "Retry-After: %llu\r\n", s);

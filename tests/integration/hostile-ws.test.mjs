@@ -10,13 +10,19 @@
 // past it the server stops reading that socket until it is back within
 // the rate. Nothing is dropped: every message is answered, later.
 //
+// Sockets: nothing bounded how many WebSockets one client held (each
+// answers pings, so none times out); one address could hold every file
+// descriptor the server has, or every --max-rooms room open (server_full
+// for everyone). Now --ws-per-client bounds the WebSockets of one client
+// address (IPv6: its /64); one more is closed at once with 1008 and why.
+//
 // The tests measure how long the flood takes only as a lower bound that
 // the configured rate implies (a slower machine only makes it longer), and
 // check that a bystander is answered while the flood is still held back.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer } from '../lib/server.mjs';
-import { CoderoomClient, health } from '../lib/clients.mjs';
+import { CoderoomClient, health, waitUntil } from '../lib/clients.mjs';
 import { createRoom, joinRoom } from '../lib/rooms.mjs';
 
 let srv;
@@ -89,4 +95,38 @@ test('pushes of huge changes as fast as TCP takes them: held to the rate, the ro
   await other.waitFor((e) => e.kind === 'json' && e.msg.type === 'updates' &&
     e.msg.from + e.msg.updates.length === info.version, { what: 'the reader caught up', timeout: 60000 });
   await w.close(); await other.close();
+});
+
+test('one address cannot hold every socket: --ws-per-client, then 1008; other addresses unaffected', async () => {
+  const CAP = 5;
+  const s = await startServer({ args: ['--allow-weak-sandbox', '--ws-per-client', String(CAP)] });
+  const held = [];
+  try {
+    for (let i = 0; i < CAP; i++) held.push(await CoderoomClient.connect(s.wsUrl, { localAddress: '127.0.0.1' }));
+    const one = await CoderoomClient.connect(s.wsUrl, { localAddress: '127.0.0.1', hello: false });
+    const closed = await one.waitFor((e) => e.kind === 'close' && e, { timeout: 10000, what: 'the extra socket closed' });
+    assert.equal(closed.code, 1008);
+    assert.match(closed.reason, /too many WebSockets from this address/);
+    assert.ok(!one.events.some((e) => e.kind === 'json' && e.msg.type === 'hello'), 'it was never served');
+    // the ones it holds still work; another address is not affected
+    const tag = 'h' + Date.now();
+    held[0].send({ type: 'ping', tag });
+    await held[0].waitFor((e) => e.kind === 'json' && e.msg.type === 'pong' && e.msg.tag === tag, { what: 'pong' });
+    const other = await CoderoomClient.connect(s.wsUrl, { localAddress: '127.0.0.2' });
+    assert.equal(other.hello.type, 'hello');
+    assert.equal((await health(s.url)).limited.ws_refused, 1);
+    assert.match(s.logs(), /server: refused a websocket from 127\.0\.0\.1: it holds 5 \(--ws-per-client\)/);
+    // one closed: room for one more
+    await held.pop().close();
+    await waitUntil(async () => {
+      const c = await CoderoomClient.connect(s.wsUrl, { localAddress: '127.0.0.1', hello: false });
+      const e = await c.waitFor((x) => (x.kind === 'close' || (x.kind === 'json' && x.msg.type === 'hello')) && x, { what: 'hello or close' });
+      if (e.kind === 'json') { held.push(c); return true; }
+      return false;
+    }, { timeout: 10000, what: 'a socket once one closed' });
+    await other.close();
+  } finally {
+    for (const c of held) await c.close();
+    await s.stop();
+  }
 });
