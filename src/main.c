@@ -32,6 +32,7 @@
 #include "cluster/cluster.h"
 #include "cluster/rooms.h"
 #include "lib/config.h"
+#include "lib/keyrate.h"
 #include "lib/log.h"
 #include "lib/sizing.h"
 #include "lib/metrics.h"
@@ -66,6 +67,7 @@ static struct {
 	struct store store;
 	struct room_store room_store;
 	struct rooms rooms;
+	struct keyrate room_creates;	/* --room-create-rate, per client */
 	struct sandbox *sb;
 	struct cluster cluster;
 	bool clustered;			/* --redis */
@@ -269,6 +271,8 @@ static void finalize(void)
 		g.app.sb = NULL;
 	}
 	rooms_release(&g.rooms);
+	g.app.room_creates = NULL;
+	keyrate_release(&g.room_creates);
 	/* every exit is delivered: what is left of Judge0's is waiting */
 	judge0_close(g.app.judge0);
 	g.app.judge0 = NULL;
@@ -617,12 +621,18 @@ engine:
 	if (shared_rooms)
 		room_cluster_attach(g.cluster.rooms, &g.rooms);
 	g.app.rooms = &g.rooms;
+	/* a bucket per client address, in a table of 4096 */
+	if (keyrate_init(&g.room_creates, 4096, g.cfg.room_create_rate,
+			 g.cfg.room_create_rate) == 0)
+		g.app.room_creates = &g.room_creates;
 	/* Judge0's submissions, in the same database */
 	struct judge0_options jo = {
 		.store = &g.store,
 		.keep_ms = g.cfg.judge0_keep_s * 1000,
+		.max_bytes = g.cfg.judge0_max_bytes,
 		.callback_hosts = g.cfg.callback_hosts,
 		.callback_private = g.cfg.callback_private,
+		.callback_max = g.cfg.callback_max,
 	};
 	g.app.judge0 = judge0_open(&g.app, &g.loop, &jo);
 

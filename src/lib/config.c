@@ -59,6 +59,16 @@ static const char usage[] =
 "  --max-body-bytes N        largest HTTP request body (default 1048576)\n"
 "  --max-runs N              interactive runs at once (default: derived from\n"
 "                            memory, pids and open files; see Sizing below)\n"
+"  --request-timeout-ms N    an HTTP request body must arrive within N ms of\n"
+"                            its headers, else 408 (default 60000)\n"
+"  --ws-read-rate N          bytes a second one WebSocket may send (burst:\n"
+"                            twice --max-message-bytes); past it the server\n"
+"                            stops reading it for a while (default 262144)\n"
+"  --ws-per-client N         WebSockets one client address (IPv6: its /64)\n"
+"                            may hold; one more is closed (default 256)\n"
+"  --http-out-bytes N        HTTP answers held for clients that have not read\n"
+"                            them yet, bytes; a big answer past it is 503\n"
+"                            (default 268435456)\n"
 "\n"
 "Compile steps and the batch API:\n"
 "  --compile-cpu-ms N        CPU time of a compile step (default 60000)\n"
@@ -76,8 +86,13 @@ static const char usage[] =
 "                            (/submissions, /languages, ...)\n"
 "  --judge0-keep-s N         keep a finished Judge0 submission N seconds\n"
 "                            (default 86400)\n"
+"  --judge0-max-bytes N      bytes of Judge0 submissions kept in the\n"
+"                            database; past it the finished ones go, oldest\n"
+"                            first, then new ones get 503 (default 1 GiB)\n"
 "  --callback-allow HOST     Judge0 callback_url may name HOST (a name or\n"
 "                            an address); repeatable; default: none\n"
+"  --callback-max N          Judge0 callbacks in flight at once; more are\n"
+"                            dropped (default 64)\n"
 "  --callback-allow-private  callbacks may reach loopback, private and\n"
 "                            link-local addresses (refused by default)\n"
 "  --allow-weak-sandbox      run code even where the host cannot give every\n"
@@ -109,6 +124,8 @@ static const char usage[] =
 "  --room-members N          members connected to one room (default 50)\n"
 "  --max-rooms N             rooms open (in memory) at once (default 1000)\n"
 "  --max-stored-rooms N      rooms in the database (default 100000)\n"
+"  --room-create-rate N      rooms one client (address; IPv6: its /64) may\n"
+"                            create a minute, in a burst of N (default 30)\n"
 "  --room-rate N             room messages a second per member (default 50)\n"
 "  --room-snapshot-every N   updates between snapshots (default 100)\n"
 "  --ws-ping-ms N            ping a silent WebSocket after N ms (default 2500)\n"
@@ -166,6 +183,8 @@ enum {
 	OPT_STALL, OPT_LOGFMT, OPT_CONFIG, OPT_CHECK,
 	OPT_ORATE, OPT_OBURST, OPT_RUNUIDS, OPT_SRVMEM,
 	OPT_REDIS, OPT_ROLE, OPT_NODE,
+	OPT_REQTIMEOUT, OPT_WSREAD, OPT_RCREATE, OPT_J0BYTES,
+	OPT_CBMAX, OPT_HTTPOUT, OPT_WSCLIENT,
 };
 
 static const struct option options[] = {
@@ -239,6 +258,13 @@ static const struct option options[] = {
 	{ "redis", required_argument, NULL, OPT_REDIS },
 	{ "role", required_argument, NULL, OPT_ROLE },
 	{ "node-id", required_argument, NULL, OPT_NODE },
+	{ "request-timeout-ms", required_argument, NULL, OPT_REQTIMEOUT },
+	{ "ws-read-rate", required_argument, NULL, OPT_WSREAD },
+	{ "room-create-rate", required_argument, NULL, OPT_RCREATE },
+	{ "judge0-max-bytes", required_argument, NULL, OPT_J0BYTES },
+	{ "callback-max", required_argument, NULL, OPT_CBMAX },
+	{ "http-out-bytes", required_argument, NULL, OPT_HTTPOUT },
+	{ "ws-per-client", required_argument, NULL, OPT_WSCLIENT },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -655,6 +681,13 @@ static enum config_result parse_args(struct config *cfg, int argc, char **argv)
 	cfg->idle_timeout_ms = 600000;
 	cfg->spawner_timeout_ms = 15000;
 	cfg->server_memory_bytes = config_default_server_memory();
+	cfg->request_timeout_ms = 60000;
+	cfg->ws_read_rate = 256 * 1024;
+	cfg->room_create_rate = 30;
+	cfg->judge0_max_bytes = 1ull << 30;
+	cfg->callback_max = 64;
+	cfg->http_out_bytes = 256u << 20;
+	cfg->ws_per_client = 256;
 
 	if (env_port && *env_port) {
 		char dummy[8];
@@ -918,6 +951,22 @@ static enum config_result parse_args(struct config *cfg, int argc, char **argv)
 				}
 				cfg->server_memory_bytes = v;
 				break;
+			case OPT_REQTIMEOUT: cfg->request_timeout_ms = v; break;
+			case OPT_WSREAD: cfg->ws_read_rate = v; break;
+			case OPT_RCREATE:
+				cfg->room_create_rate = v > 1000000 ? 1000000 :
+							(unsigned)v;
+				break;
+			case OPT_J0BYTES: cfg->judge0_max_bytes = v; break;
+			case OPT_HTTPOUT: cfg->http_out_bytes = v; break;
+			case OPT_WSCLIENT:
+				cfg->ws_per_client = v > 1000000 ? 1000000 :
+						     (unsigned)v;
+				break;
+			case OPT_CBMAX:
+				cfg->callback_max = v > 100000 ? 100000 :
+						    (unsigned)v;
+				break;
 			}
 		}
 	}
@@ -1031,6 +1080,17 @@ int config_check(const struct config *cfg, FILE *out)
 		(unsigned long long)cfg->reattach_grace_ms);
 	fprintf(out, "max-message-bytes = %zu\n", cfg->max_message_bytes);
 	fprintf(out, "max-body-bytes = %zu\n", cfg->max_body_bytes);
+	fprintf(out, "request-timeout-ms = %llu\n",
+		(unsigned long long)cfg->request_timeout_ms);
+	fprintf(out, "ws-read-rate = %llu\n",
+		(unsigned long long)cfg->ws_read_rate);
+	fprintf(out, "ws-per-client = %u\n", cfg->ws_per_client);
+	fprintf(out, "http-out-bytes = %llu\n",
+		(unsigned long long)cfg->http_out_bytes);
+	fprintf(out, "room-create-rate = %u\n", cfg->room_create_rate);
+	fprintf(out, "judge0-max-bytes = %llu\n",
+		(unsigned long long)cfg->judge0_max_bytes);
+	fprintf(out, "callback-max = %u\n", cfg->callback_max);
 	fprintf(out, "max-runs = %u\n", cfg->max_runs);
 	fprintf(out, "compile-cpu-ms = %llu\n", (unsigned long long)c->cpu_ms);
 	fprintf(out, "compile-wall-ms = %llu\n", (unsigned long long)c->wall_ms);

@@ -92,6 +92,21 @@ struct config {
 	bool check_config;		/* --check-config: check, print, exit */
 	unsigned nsettings;		/* settings from the file and env */
 	struct config_str *arena;	/* strings owned by the config */
+	/* an HTTP body must arrive within this much of its headers */
+	uint64_t request_timeout_ms;
+	/* bytes a second a WebSocket may send (burst: twice the message
+	 * cap) before the server stops reading it for a while */
+	uint64_t ws_read_rate;
+	/* WebSockets one client address may hold (0: any number) */
+	unsigned ws_per_client;
+	/* HTTP answer bodies held for clients at once (http.h) */
+	uint64_t http_out_bytes;
+	/* rooms one client may create a minute (a burst of as many) */
+	unsigned room_create_rate;
+	/* bytes of Judge0 submissions kept in the database */
+	uint64_t judge0_max_bytes;
+	/* Judge0 callbacks in flight at once */
+	unsigned callback_max;
 };
 
 enum config_result { CONFIG_OK, CONFIG_EXIT_OK, CONFIG_ERROR };

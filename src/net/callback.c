@@ -184,9 +184,13 @@ int callback_check(const struct callback_policy *p, const char *url,
 
 static void req_unlink(struct callback_req *r)
 {
-	for (struct callback_req **p = &r->cb->live; *p; p = &(*p)->next)
+	struct callbacks *cb = r->cb;
+
+	for (struct callback_req **p = &cb->live; *p; p = &(*p)->next)
 		if (*p == r) {
 			*p = r->next;
+			cb->inflight--;
+			cb->inflight_bytes -= r->reqlen;
 			break;
 		}
 }
@@ -417,6 +421,18 @@ int callback_put(struct callbacks *cb, const char *url, const char *body,
 		return -ESHUTDOWN;
 	if ((err = callback_check(cb->policy, url, why, sizeof(why))))
 		return err;
+	unsigned max_n = cb->policy->max_inflight ? cb->policy->max_inflight :
+			 CALLBACK_MAX_INFLIGHT;
+	uint64_t max_b = cb->policy->max_bytes ? cb->policy->max_bytes :
+			 CALLBACK_MAX_BYTES;
+	if (cb->inflight && (cb->inflight >= max_n ||
+			     cb->inflight_bytes + len > max_b)) {
+		cb->dropped++;
+		log_warn("callback: PUT %.200s dropped: %u in flight "
+			 "(--callback-max), %llu bytes", url, cb->inflight,
+			 (unsigned long long)cb->inflight_bytes);
+		return -EAGAIN;
+	}
 	if (!(r = calloc(1, sizeof(*r))))
 		return -ENOMEM;
 	r->cb = cb;
@@ -450,6 +466,8 @@ int callback_put(struct callbacks *cb, const char *url, const char *body,
 	snprintf(port, sizeof(port), "%u", r->port);
 	r->next = cb->live;
 	cb->live = r;
+	cb->inflight++;
+	cb->inflight_bytes += r->reqlen;
 	r->resolving = true;
 	if ((err = uv_getaddrinfo(cb->loop, &r->gai, on_resolved, r->host, port,
 				  &hints))) {

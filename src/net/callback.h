@@ -13,6 +13,13 @@
  * timeout is tried again up to 'tries' times in all. The outcome is
  * logged ("callback: PUT http://... -> 200").
  *
+ * At most 'max_inflight' callbacks (a socket and a body each) and
+ * 'max_bytes' of their bodies are in flight at once: a client could
+ * otherwise name a port that never answers and have the server hold as
+ * many as finish within tries x timeout_ms. Past either, callback_put()
+ * drops the new one (-EAGAIN, logged, counted in 'dropped'); one is
+ * always let through, however big.
+ *
  * The parsing and the policy checks are pure, for tests and fuzzers.
  */
 #ifndef CODEROOM_CALLBACK_H
@@ -30,14 +37,21 @@ struct callback_policy {
 	bool allow_private;
 	uint64_t timeout_ms;		/* one try */
 	unsigned tries;
+	unsigned max_inflight;		/* 0: CALLBACK_MAX_INFLIGHT */
+	uint64_t max_bytes;		/* 0: CALLBACK_MAX_BYTES */
 };
+
+#define CALLBACK_MAX_INFLIGHT 64
+#define CALLBACK_MAX_BYTES (64u << 20)
 
 struct callbacks {
 	uv_loop_t *loop;
 	const struct callback_policy *policy;
 	struct callback_req *live;	/* in flight */
 	bool closing;
-	uint64_t sent, failed;		/* counters */
+	uint64_t sent, failed, dropped;	/* counters */
+	unsigned inflight;		/* in 'live' */
+	uint64_t inflight_bytes;	/* their requests */
 };
 
 /* Splits http://HOST[:PORT][/PATH]; 0 or -EINVAL (another scheme, no
@@ -59,7 +73,8 @@ int callback_check(const struct callback_policy *p, const char *url,
 void callbacks_init(struct callbacks *cb, uv_loop_t *loop,
 		    const struct callback_policy *p);
 /* Starts one PUT; 'body' is copied. 0, or -EINVAL/-EACCES as
- * callback_check() says, -ENOMEM. Done when logged. */
+ * callback_check() says, -EAGAIN (dropped: too many in flight, see
+ * above), -ENOMEM. Done when logged. */
 int callback_put(struct callbacks *cb, const char *url, const char *body,
 		 size_t len);
 /* Abandons every callback in flight (at shutdown). */

@@ -64,7 +64,8 @@ long chunked_feed(struct chunked *d, const char *p, size_t n,
 		case S_EXT:
 			if (ch == '\r')
 				d->state = S_SIZE_LF;
-			else if (ch == '\n' || ++d->digits > LINE_MAX_BYTES)
+			else if (ch == '\n' || ++d->digits > LINE_MAX_BYTES ||
+				 ++d->meta > CHUNKED_META_MAX)
 				return -EINVAL;
 			i++;
 			break;
@@ -109,7 +110,8 @@ long chunked_feed(struct chunked *d, const char *p, size_t n,
 		case S_TRAILER_LINE:
 			if (ch == '\n')
 				d->state = S_TRAILER;
-			else if (++d->digits > LINE_MAX_BYTES)
+			else if (++d->digits > LINE_MAX_BYTES ||
+				 ++d->meta > CHUNKED_META_MAX)
 				return -EINVAL;
 			i++;
 			break;

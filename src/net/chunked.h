@@ -5,8 +5,12 @@
  * lws 4.1 reads a POST without a Content-Length as a body of unknown
  * length and hands its raw bytes, chunk framing and all, to HTTP_BODY;
  * http.c feeds them here. Chunk extensions and trailer fields are read
- * and dropped. The decoded bytes go to 'out', whose maximum is the body
- * cap: over it, -ENOBUFS.
+ * and dropped, at most CHUNKED_META_MAX bytes of them in one body (past
+ * that, -EINVAL): each chunk carries at least one byte of data, so with
+ * the body cap this bounds the whole framed body, and a client cannot
+ * keep a request open for ever with trailer lines or extensions that
+ * never add to the body. The decoded bytes go to 'out', whose maximum is
+ * the body cap: over it, -ENOBUFS.
  */
 #ifndef CODEROOM_CHUNKED_H
 #define CODEROOM_CHUNKED_H
@@ -17,10 +21,13 @@
 
 #include "lib/buf.h"
 
+#define CHUNKED_META_MAX (64 * 1024)	/* extensions + trailers, in all */
+
 struct chunked {
 	int state;
 	uint64_t left;		/* data bytes left in this chunk */
 	unsigned digits;	/* of the size line */
+	size_t meta;		/* extension and trailer bytes so far */
 	bool done;		/* the last chunk and the trailers are in */
 };
 

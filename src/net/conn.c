@@ -1,6 +1,7 @@
 /*
  * conn.c - one client connection and what it may say.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -14,6 +15,23 @@
 #include "net/lwsinc.h"
 #include "net/server.h"
 
+void conn_client_key(const char *peer, char *out, size_t len)
+{
+	struct in6_addr a6;
+	char txt[INET6_ADDRSTRLEN];
+
+	if (!strncmp(peer, "::ffff:", 7) && strchr(peer + 7, '.'))
+		peer += 7;
+	if (strchr(peer, ':') && inet_pton(AF_INET6, peer, &a6) == 1) {
+		memset(a6.s6_addr + 8, 0, 8);
+		if (inet_ntop(AF_INET6, &a6, txt, sizeof(txt))) {
+			snprintf(out, len, "%s/64", txt);
+			return;
+		}
+	}
+	snprintf(out, len, "%s", peer);
+}
+
 void conn_init(struct conn *c, struct server *srv, struct lws *wsi)
 {
 	memset(c, 0, sizeof(*c));
@@ -24,6 +42,7 @@ void conn_init(struct conn *c, struct server *srv, struct lws *wsi)
 	buf_init(&c->rx, srv->cfg->max_message_bytes);
 	if (lws_get_peer_simple(wsi, c->peer, sizeof(c->peer)) == NULL)
 		snprintf(c->peer, sizeof(c->peer), "?");
+	conn_client_key(c->peer, c->client, sizeof(c->client));
 }
 
 void conn_closed(struct conn *c)

@@ -38,6 +38,8 @@ struct conn {
 	bool ws;			/* upgraded to WebSocket */
 	struct conn *next, **pprev;	/* srv->conns (WebSockets) */
 	char peer[64];			/* for logs */
+	char client[64];		/* who it is, for quotas:
+					   conn_client_key() of peer */
 	uint64_t id;			/* for logs */
 
 	struct outq q;			/* frames waiting for WRITEABLE */
@@ -57,6 +59,10 @@ struct conn {
 	uint64_t rate_window_ms;	/* control-message rate limiting */
 	unsigned rate_count;
 
+	double rx_tokens;		/* read rate: bytes it may still send */
+	uint64_t rx_ms;			/* when rx_tokens was last refilled */
+	bool rx_paused;			/* not read until the bucket refills */
+
 	void *proto;			/* the dialect's state, or NULL */
 	struct http_req *http;		/* HTTP request state, or NULL */
 };
@@ -67,6 +73,12 @@ void conn_closed(struct conn *c);
 
 /* Queue a WebSocket frame. Returns 0 or -errno (the conn is then closing). */
 int conn_send_text(struct conn *c, const char *s, size_t n);
+/*
+ * Who a client is, for quotas (rooms it creates, WebSockets it holds):
+ * its address, an IPv4-mapped IPv6 address as IPv4, and for IPv6 the /64
+ * (one host commonly has a whole /64 to pick addresses from). Pure.
+ */
+void conn_client_key(const char *peer, char *out, size_t len);
 /* Serialises and queues 'j', then drops the reference. */
 int conn_send_json(struct conn *c, json_t *j);
 /*

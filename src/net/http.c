@@ -25,6 +25,8 @@ static void req_free(struct http_req *h)
 		return;
 	if (h->api && h->api_free)
 		h->api_free(h->api);
+	if (h->held)
+		h->conn->srv->http_out_bytes -= h->held;
 	buf_release(&h->body);
 	buf_release(&h->resp);
 	free(h);
@@ -174,6 +176,7 @@ int http_on_request(struct conn *c, const char *uri)
 	h->conn = c;
 	h->t0_ms = server_now_ms();
 	h->content_length = -1;
+	h->start_ms = server_now_ms();
 	h->method = method_of(c->wsi);
 	snprintf(h->path, sizeof(h->path), "%s", uri && *uri ? uri : "/");
 	h->route = find_route(c, h->path);
@@ -246,11 +249,33 @@ int http_on_request(struct conn *c, const char *uri)
 	return 0;
 }
 
+/*
+ * lws restarts its own timeout on every piece of a body, so a client that
+ * sends one byte every few seconds would keep its connection for ever
+ * (slowloris): a body must be whole within request_timeout_ms of the
+ * headers. The check runs as pieces arrive; a client that sends nothing
+ * more is closed by lws's timeout (timeout_secs) anyway.
+ */
+static bool body_too_slow(struct conn *c)
+{
+	uint64_t limit = c->srv->cfg->request_timeout_ms;
+
+	if (!limit || server_now_ms() - c->http->start_ms <= limit)
+		return false;
+	c->http->close_after = true;
+	c->srv->http_timeouts++;
+	http_reply_error(c, 408, NULL, "the request body did not arrive "
+			 "within %llu ms", (unsigned long long)limit);
+	return true;
+}
+
 int http_on_body(struct conn *c, const void *p, size_t n)
 {
 	struct http_req *h = c->http;
 
 	if (!h || h->answered)
+		return 0;
+	if (body_too_slow(c))
 		return 0;
 	if (h->chunked) {
 		long used = chunked_feed(&h->dechunk, p, n, &h->body);
@@ -296,6 +321,20 @@ void http_reply(struct conn *c, unsigned status, const char *type,
 
 	if (!h || h->answered)
 		return;
+	struct server *srv = c->srv;
+	if (body && len > HTTP_OUT_SMALL &&
+	    srv->http_out_bytes + len > srv->cfg->http_out_bytes) {
+		char path[128];
+		srv->http_out_refused++;
+		log_warn("http: a %zu-byte answer to %s %s refused: %llu bytes "
+			 "of answers are waiting to be sent (--http-out-bytes)",
+			 len, c->peer, log_safe(h->path, path, sizeof(path)),
+			 (unsigned long long)srv->http_out_bytes);
+		http_reply_error(c, 503, NULL, "the server has too many answers "
+				 "waiting to be sent to slow clients; try again "
+				 "in a moment");
+		return;
+	}
 	h->answered = true;
 	h->status = status;
 	h->content_type = type;
@@ -307,6 +346,8 @@ void http_reply(struct conn *c, unsigned status, const char *type,
 		len = h->resp.len;
 	}
 	h->resp_len = len;
+	h->held = h->resp.len;
+	srv->http_out_bytes += h->held;
 	snprintf(h->headers, sizeof(h->headers), "%s", extra ? extra : "");
 	lws_callback_on_writable(c->wsi);
 }

@@ -8,9 +8,19 @@
  * keeps meanwhile hangs on 'api' and is freed with the request.
  * Responses are written by http_writeable(), one lws_write() per
  * WRITEABLE callback. Every error is JSON: {"error": "...", "field"?: ...}.
+ *
+ * Answers waiting to be sent: a body is held whole until the client has
+ * read it, so a client asking for big answers (a Judge0 submission with
+ * its outputs is ~4 MiB) on many connections and never reading would
+ * hold the server's memory. All the bodies held at once stay under
+ * cfg->http_out_bytes; an answer over HTTP_OUT_SMALL that would pass it
+ * becomes 503 + Retry-After (logged, counted in srv->http_out_refused).
+ * Smaller answers (errors, tokens) always go.
  */
 #ifndef CODEROOM_HTTP_H
 #define CODEROOM_HTTP_H
+
+#define HTTP_OUT_SMALL (64 * 1024)	/* never refused */
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -36,6 +46,7 @@ struct http_req {
 	bool chunked;			/* ... in the chunked transfer coding */
 	struct chunked dechunk;		/* its decoder */
 	long long content_length;	/* as announced, or -1 (chunked) */
+	uint64_t start_ms;		/* headers in (server_now_ms()) */
 	bool answered;			/* a reply is queued or sent */
 	uint64_t t0_ms;			/* when it arrived (access log) */
 
@@ -47,6 +58,7 @@ struct http_req {
 	size_t resp_len, sent;
 	bool headers_sent;
 	bool close_after;		/* Connection: close */
+	size_t held;			/* of resp, in srv->http_out_bytes */
 	char headers[512];		/* extra "Name: value\r\n" lines */
 
 	struct conn *conn;		/* the connection it came on */

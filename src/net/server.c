@@ -75,6 +75,41 @@ static int filter_upgrade(struct server *s, struct conn *c, struct lws *wsi)
 	return 1;
 }
 
+/* The read-rate bucket of a WebSocket, refilled up to 'now'. */
+static void rx_refill(struct conn *c, uint64_t now)
+{
+	const struct config *cfg = c->srv->cfg;
+	double burst = 2.0 * (double)cfg->max_message_bytes;
+
+	if (!c->rx_ms) {
+		c->rx_tokens = burst;
+	} else {
+		c->rx_tokens += (double)(now - c->rx_ms) *
+				(double)cfg->ws_read_rate / 1000.0;
+		if (c->rx_tokens > burst)
+			c->rx_tokens = burst;
+	}
+	c->rx_ms = now;
+}
+
+/* 'len' bytes came in: past the rate, stop reading until the sweep finds
+ * the bucket refilled (server.h). */
+static void rx_charge(struct conn *c, size_t len)
+{
+	if (!c->srv->cfg->ws_read_rate)
+		return;
+	rx_refill(c, server_now_ms());
+	c->rx_tokens -= (double)len;
+	if (c->rx_tokens < 0 && !c->rx_paused) {
+		c->rx_paused = true;
+		c->srv->ws_throttled++;
+		lws_rx_flow_control(c->wsi, 0);
+		log_debug("conn %llu: %s sends faster than %llu bytes a second: "
+			  "reading paused", (unsigned long long)c->id, c->peer,
+			  (unsigned long long)c->srv->cfg->ws_read_rate);
+	}
+}
+
 static void ws_receive(struct conn *c, const void *in, size_t len)
 {
 	struct lws *wsi = c->wsi;
@@ -221,6 +256,26 @@ static void unlink_conn(struct conn *c)
 	c->next = NULL;
 }
 
+/* A WebSocket over --ws-per-client: it gets nothing but the close. */
+static void refused_open(struct conn *c) {}
+static void refused_message(struct conn *c, const char *p, size_t n,
+			    bool binary) {}
+static void refused_closed(struct conn *c) {}
+static const struct ws_dialect refused = {
+	.open = refused_open, .message = refused_message,
+	.closed = refused_closed,
+};
+
+/* The WebSockets open from c's client (c not among them yet). */
+static unsigned ws_of_client(const struct server *s, const struct conn *c)
+{
+	unsigned n = 0;
+
+	for (const struct conn *o = s->conns; o; o = o->next)
+		n += !strcmp(o->client, c->client);
+	return n;
+}
+
 static void release(struct server *s, struct conn *c)
 {
 	if (!c || !c->srv)
@@ -293,6 +348,16 @@ static int serve(struct lws *wsi, enum lws_callback_reasons reason,
 		c->dialect = d;
 		c->ws = true;
 		s->connections++;
+		unsigned held = ws_of_client(s, c);
+		if (s->cfg->ws_per_client && held >= s->cfg->ws_per_client) {
+			s->ws_refused++;
+			log_warn("server: refused a websocket from %s: it holds "
+				 "%u (--ws-per-client)", c->peer, held);
+			c->dialect = &refused;
+			conn_close(c, 1008, "too many WebSockets from this "
+				   "address");
+			return 0;
+		}
 		link_conn(s, c);
 		c->last_rx_ms = server_now_ms();
 		log_info("conn %llu: websocket %s from %s",
@@ -305,6 +370,7 @@ static int serve(struct lws *wsi, enum lws_callback_reasons reason,
 		if (c && c->srv && c->ws) {
 			c->last_rx_ms = server_now_ms();
 			c->ping_sent = false;
+			rx_charge(c, len);
 			if (!c->closing)
 				ws_receive(c, in, len);
 		}
@@ -363,16 +429,28 @@ static void lws_log(int level, const char *line)
 		log_debug("lws: %.*s", (int)n, line);
 }
 
-/* Pings silent WebSockets and drops the ones that stay silent. */
+/* Pings silent WebSockets and drops the ones that stay silent; reads
+ * again from those whose read rate has refilled. */
 static void on_sweep(uv_timer_t *t)
 {
 	struct server *s = t->data;
 	uint64_t now = server_now_ms();
 
 	for (struct conn *c = s->conns; c; c = c->next) {
-		uint64_t quiet = now - c->last_rx_ms;
+		uint64_t quiet;
 		if (c->close_sent || c->dead)
 			continue;
+		if (c->rx_paused) {
+			rx_refill(c, now);
+			if (c->rx_tokens < 0)
+				continue;	/* silent because we do not read */
+			c->rx_paused = false;
+			c->last_rx_ms = now;
+			lws_rx_flow_control(c->wsi, 1);
+		}
+		if (!s->cfg->ws_ping_ms || !s->cfg->ws_timeout_ms)
+			continue;
+		quiet = now - c->last_rx_ms;
 		if (quiet >= s->cfg->ws_timeout_ms) {
 			log_info("conn %llu: no answer from %s for %llu ms: "
 				 "dropped", (unsigned long long)c->id, c->peer,
@@ -421,10 +499,15 @@ int server_start(struct server *s)
 	}
 	struct lws_vhost *vh = lws_get_vhost_by_name(s->ctx, "coderoom");
 	s->port = vh ? lws_get_vhost_listen_port(vh) : s->cfg->port;
-	if (s->cfg->ws_ping_ms && s->cfg->ws_timeout_ms) {
-		uint64_t every = s->cfg->ws_ping_ms < 1000 ? s->cfg->ws_ping_ms
-							   : 1000;
-		if (s->cfg->ws_timeout_ms / 4 < every)
+	if ((s->cfg->ws_ping_ms && s->cfg->ws_timeout_ms) ||
+	    s->cfg->ws_read_rate) {
+		/* pings, and sockets whose reading paused (250 ms steps, so
+		 * a paused client is not held much past its rate) */
+		uint64_t every = 250;
+		if (s->cfg->ws_ping_ms && s->cfg->ws_ping_ms < every)
+			every = s->cfg->ws_ping_ms;
+		if (s->cfg->ws_ping_ms && s->cfg->ws_timeout_ms &&
+		    s->cfg->ws_timeout_ms / 4 < every)
 			every = s->cfg->ws_timeout_ms / 4 ? s->cfg->ws_timeout_ms / 4
 							  : 1;
 		uv_timer_init(s->loop, &s->sweep);

@@ -11,6 +11,18 @@
  * ping (ahead of its queue); one silent for cfg->ws_timeout_ms (no pong,
  * no message) is dropped, so its dialect's closed() runs within seconds
  * of a network that vanished without a FIN.
+ *
+ * Sockets per client: one client address (conn_client_key()) may hold
+ * cfg->ws_per_client WebSockets; one more is closed at once (1008, "too
+ * many WebSockets from this address") before its dialect sees it, so one
+ * client cannot take every file descriptor, or hold every room open.
+ *
+ * Read rate: a WebSocket may send cfg->ws_read_rate bytes a second, in a
+ * burst of twice cfg->max_message_bytes (a token bucket). Past it the
+ * server stops reading that socket (lws rx flow control) until the
+ * bucket has refilled: TCP slows the client down, nothing it sent is
+ * lost, and one client cannot keep the loop busy parsing megabytes of
+ * JSON a second while every other connection waits.
  */
 #ifndef CODEROOM_SERVER_H
 #define CODEROOM_SERVER_H
@@ -40,6 +52,11 @@ struct server {
 	uv_timer_t sweep;		/* liveness */
 	bool sweep_started;
 	unsigned connections;		/* open HTTP + WebSocket connections */
+	uint64_t ws_throttled;		/* times a WebSocket's reading paused */
+	uint64_t http_timeouts;		/* bodies too slow (408) */
+	uint64_t ws_refused;		/* over --ws-per-client */
+	uint64_t http_out_bytes;	/* answer bodies held (http.h) */
+	uint64_t http_out_refused;	/* answers refused for it (503) */
 	uint64_t next_conn_id;
 	uint64_t start_ms;
 	int port;			/* the port actually bound */

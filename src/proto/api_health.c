@@ -7,7 +7,9 @@
 #include "net/http.h"
 #include "net/server.h"
 #include "proto/api.h"
+#include "proto/api_judge0.h"
 #include "proto/app.h"
+#include "lib/keyrate.h"
 #include "proto/auth.h"
 #include "proto/sio_transport.h"
 #include "room/room.h"
@@ -263,6 +265,28 @@ void api_health(struct conn *c)
 		"admission", admission_json(a),
 		"socketio", sio_json(a->sio),
 		"server_memory_bytes", (json_int_t)a->cfg->server_memory_bytes);
+	if (j)	/* what the limits on hostile clients refused */
+		json_object_set_new(j, "limited", json_pack(
+			"{s:I, s:I, s:I, s:I, s:I, s:I}",
+			"ws_reads_paused", (json_int_t)s->ws_throttled,
+			"ws_refused", (json_int_t)s->ws_refused,
+			"http_timeouts", (json_int_t)s->http_timeouts,
+			"http_out_bytes", (json_int_t)s->http_out_bytes,
+			"http_out_refused", (json_int_t)s->http_out_refused,
+			"rooms_refused", (json_int_t)(a->room_creates ?
+						      a->room_creates->refused : 0)));
+	if (j && a->judge0) {
+		struct judge0_stats js;
+		judge0_stats(a->judge0, &js);
+		json_object_set_new(j, "judge0", json_pack(
+			"{s:I, s:I, s:I, s:I, s:I, s:I}", "stored_bytes",
+			(json_int_t)js.stored_bytes, "max_bytes",
+			(json_int_t)a->cfg->judge0_max_bytes, "evicted",
+			(json_int_t)js.evicted, "refused",
+			(json_int_t)js.refused, "callbacks_in_flight",
+			(json_int_t)js.callbacks_in_flight, "callbacks_dropped",
+			(json_int_t)js.callbacks_dropped));
+	}
 	if (j && a->rooms)
 		json_object_set_new(j, "rooms", json_pack(
 			"{s:i, s:I, s:I, s:I, s:I, s:I, s:I}",

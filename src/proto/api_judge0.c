@@ -43,6 +43,8 @@
 #define SWEEP_MS 1000
 #define UTF8_ERROR "some attributes for this submission cannot be converted " \
 		   "to UTF-8, use base64_encoded=true query parameter"
+#define DISK_FULL "the server's disk is full: the submission cannot be " \
+		  "stored; try again later"
 #define UTF8_ERROR_MANY "some attributes for one or more submissions cannot " \
 			"be converted to UTF-8, use base64_encoded=true query " \
 			"parameter"
@@ -76,6 +78,9 @@ struct judge0 {
 	struct callback_policy policy;
 	struct callbacks cb;
 	uint64_t keep_ms;
+	uint64_t max_bytes;		/* of stored submissions */
+	uint64_t evicted;		/* deleted early to stay under it */
+	uint64_t refused;		/* new ones refused: nothing to evict */
 	uv_timer_t sweep;
 	struct live *live;
 	bool closing;
@@ -251,7 +256,8 @@ static void send_callback(struct judge0 *j0, const struct judge0_sub *s)
 	json_decref(o);
 	if (!body)
 		return;
-	if ((err = callback_put(&j0->cb, s->callback_url, body, strlen(body))))
+	if ((err = callback_put(&j0->cb, s->callback_url, body, strlen(body))) &&
+	    err != -EAGAIN)	/* dropped, logged */
 		log_warn("judge0: no callback for '%s': %s", s->token,
 			 strerror(-err));
 	free(body);
@@ -352,9 +358,60 @@ static json_t *errors_or_nomem(json_t *errors)
 	return errors ? errors : json_pack("{s:s}", "error", "out of memory");
 }
 
+/* Deletes finished submissions, those that finished first, until the
+ * stored ones and 'more' bytes fit in max_bytes (a client sending
+ * submissions as fast as they run would otherwise fill the disk within
+ * the keep time). At most 4096 go at once, so one call stays short.
+ * Whether they fit now. */
+static bool make_room(struct judge0 *j0, uint64_t more)
+{
+	uint64_t bytes = 0;
+	unsigned n, gone = 0;
+	bool fit = false;
+
+	for (int round = 0; round < 256; round++) {
+		if (store_judge0_bytes(j0->store, &bytes))
+			break;
+		if (bytes <= j0->max_bytes && more <= j0->max_bytes - bytes) {
+			fit = true;
+			break;
+		}
+		if (store_judge0_evict(j0->store, 16, &n) || !n)
+			break;
+		gone += n;
+	}
+	if (gone) {
+		j0->evicted += gone;
+		log_warn("judge0: %u finished submissions deleted before their "
+			 "time: the stored ones were over --judge0-max-bytes "
+			 "(%llu bytes)", gone, (unsigned long long)j0->max_bytes);
+	}
+	return fit;
+}
+
+/* What a new submission's row will hold before it runs: its texts, and
+ * its attributes as JSON (at most a few hundred bytes besides the three
+ * strings counted here). */
+static uint64_t row_estimate(const struct judge0_sub *s)
+{
+	uint64_t n = 1024;
+
+	for (int i = 0; i < J0_NTEXT; i++)
+		n += s->text[i].n;
+	if (s->compiler_options)
+		n += strlen(s->compiler_options);
+	if (s->command_line_arguments)
+		n += strlen(s->command_line_arguments);
+	if (s->callback_url)
+		n += strlen(s->callback_url);
+	return n;
+}
+
 /* Creates one submission of client 'client' (app_client()) from 'body':
  * its live entry (admitted, stored), or NULL with *errors (422) set or
- * *status 503/500. */
+ * *status 503 (queue full, or the stored submissions at
+ * --judge0-max-bytes with none finished to make room), 507 (the disk is
+ * full) or 500. */
 static struct live *create_one(struct judge0 *j0, json_t *body, bool base64,
 			       const char *client, json_t **errors,
 			       unsigned *status)
@@ -382,6 +439,12 @@ static struct live *create_one(struct judge0 *j0, json_t *body, bool base64,
 			return NULL;
 		}
 	}
+	if (!make_room(j0, row_estimate(&s))) {
+		j0->refused++;
+		*status = 503;
+		judge0_sub_release(&s);
+		return NULL;
+	}
 	new_token(s.token);
 	s.created_ms = now_ms();
 	if (!(l = live_new(j0, &s))) {
@@ -395,8 +458,10 @@ static struct live *create_one(struct judge0 *j0, json_t *body, bool base64,
 		live_free(l);
 		return NULL;
 	}
-	if (store_sub(j0, &l->sub)) {
+	if ((err = store_sub(j0, &l->sub))) {
 		live_free(l);	/* the job dies with it, unseen */
+		if (err == -ENOSPC)
+			*status = 507;
 		return NULL;
 	}
 	if (err) {
@@ -431,6 +496,8 @@ static void create(struct judge0 *j0, struct conn *c)
 	if (!l) {
 		if (status == 503)
 			reply_error(c, 503, "queue is full");
+		else if (status == 507)
+			reply_error(c, 507, DISK_FULL);
 		else if (status == 422)
 			http_reply_json(c, 422, errors_or_nomem(errors));
 		else
@@ -501,9 +568,11 @@ static void batch_create(struct judge0 *j0, struct conn *c)
 			any = true;
 			json_array_append_new(resp, json_pack("{s:s}", "token",
 							      l->sub.token));
-		} else if (status == 503) {
+		} else if (status == 503 || status == 507) {
 			json_array_append_new(resp, json_pack("{s:s}", "error",
-							      "queue is full"));
+							      status == 503 ?
+							      "queue is full" :
+							      DISK_FULL));
 		} else {
 			json_array_append_new(resp, errors_or_nomem(errors));
 		}
@@ -839,6 +908,18 @@ void api_judge0(struct conn *c)
 
 /* ---- the service ----------------------------------------------------- */
 
+void judge0_stats(const struct judge0 *j0, struct judge0_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (!j0)
+		return;
+	store_judge0_bytes(j0->store, &out->stored_bytes);
+	out->evicted = j0->evicted;
+	out->refused = j0->refused;
+	out->callbacks_in_flight = j0->cb.inflight;
+	out->callbacks_dropped = j0->cb.dropped;
+}
+
 static void on_sweep(uv_timer_t *t)
 {
 	struct judge0 *j0 = t->data;
@@ -849,6 +930,8 @@ static void on_sweep(uv_timer_t *t)
 	if (store_judge0_expire(j0->store, now_ms() - (int64_t)j0->keep_ms,
 				&n) == 0 && n)
 		log_info("judge0: %u submissions expired", n);
+	/* the outputs of those that finished since may have passed it */
+	make_room(j0, 0);
 	/* the ones that found the queue full (after a restart) */
 	for (struct live *l = j0->live, *next; l; l = next) {
 		next = l->next;
@@ -887,6 +970,7 @@ struct judge0 *judge0_open(struct app *app, uv_loop_t *loop,
 	j0->app = app;
 	j0->loop = loop;
 	j0->keep_ms = o->keep_ms;
+	j0->max_bytes = o->max_bytes ? o->max_bytes : UINT64_MAX;
 	if (!(j0->store = o->store) || !j0->store->db) {
 		log_error("judge0: no database");
 		free(j0);
@@ -897,6 +981,7 @@ struct judge0 *judge0_open(struct app *app, uv_loop_t *loop,
 	j0->policy.timeout_ms = o->callback_timeout_ms ? o->callback_timeout_ms
 						       : 5000;
 	j0->policy.tries = 3;
+	j0->policy.max_inflight = o->callback_max;
 	callbacks_init(&j0->cb, loop, &j0->policy);
 	judge0_config_init(&j0->cfg, &ctx);
 	j0->cfg.enable_callbacks = o->callback_hosts && o->callback_hosts[0];

@@ -23,8 +23,12 @@ struct store;
 struct judge0_options {
 	struct store *store;		/* the server's database (not owned) */
 	uint64_t keep_ms;		/* a finished submission's lifetime */
+	uint64_t max_bytes;		/* stored submissions, at most (the
+					   oldest finished go first; 0: no
+					   limit) */
 	const char *const *callback_hosts;	/* NULL-terminated, or NULL */
 	bool callback_private;		/* loopback/private addresses too */
+	unsigned callback_max;		/* in flight at once (0: 64) */
 	uint64_t callback_timeout_ms;
 };
 
@@ -35,6 +39,16 @@ struct judge0 *judge0_open(struct app *app, uv_loop_t *loop,
  * (the submissions run again after the restart), callbacks in flight are
  * abandoned. */
 void judge0_shutdown(struct judge0 *j);
+/* For health. */
+struct judge0_stats {
+	uint64_t stored_bytes;		/* of the stored submissions */
+	uint64_t evicted;		/* finished ones gone early for max_bytes */
+	uint64_t refused;		/* new ones refused (503): nothing
+					   finished left to make room */
+	uint64_t callbacks_in_flight;
+	uint64_t callbacks_dropped;	/* past callback_max */
+};
+void judge0_stats(const struct judge0 *j, struct judge0_stats *out);
 /* Frees it; its timer is closed on the loop (run it once more). */
 void judge0_close(struct judge0 *j);
 

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "lib/keyrate.h"
 #include "net/conn.h"
 #include "net/http.h"
 #include "net/server.h"
@@ -22,6 +23,27 @@
 #include "proto/app.h"
 #include "room/room.h"
 #include "run/lang.h"
+
+/* Past its quota (--room-create-rate a minute): 429 with Retry-After. */
+static bool create_allowed(struct conn *c)
+{
+	struct keyrate *k = app_of(c)->room_creates;
+	char extra[64], msg[200];
+	uint64_t retry_ms = 0;
+	unsigned long long s;
+
+	if (!k)
+		return true;
+	if (keyrate_take(k, c->client, server_now_ms(), &retry_ms))
+		return true;
+	s = (retry_ms + 999) / 1000;
+	snprintf(extra, sizeof(extra), "Retry-After: %llu\r\n", s);
+	snprintf(msg, sizeof(msg), "{\"error\":\"this address has created "
+		 "%.0f rooms in a short time; try again in %llu s\"}",
+		 k->burst, s);
+	http_reply(c, 429, "application/json", msg, strlen(msg), extra);
+	return false;
+}
 
 void api_create_session(struct conn *c)
 {
@@ -32,6 +54,8 @@ void api_create_session(struct conn *c)
 	json_t *body = NULL, *v;
 	int err;
 
+	if (!create_allowed(c))
+		return;
 	if (c->http->body.len) {
 		if (!(body = http_body_json(c)))
 			return;
@@ -71,7 +95,7 @@ void api_create_session(struct conn *c)
 	case -EINVAL:
 		http_reply_error(c, 400, "code", "the code is not valid UTF-8");
 		goto out;
-	case -ENOSPC:
+	case -EDQUOT:
 		http_reply_error(c, 503, NULL, "this server keeps at most "
 				 "%llu rooms", (unsigned long long)
 				 reg->lim.stored_rooms);
@@ -83,6 +107,10 @@ void api_create_session(struct conn *c)
 			goto out;
 		}
 		/* fall through */
+	case -ENOSPC:
+		http_reply_error(c, 507, NULL, "the server's disk is full: the "
+				 "room cannot be stored; try again later");
+		goto out;
 	default:
 		http_reply_error(c, 500, NULL, "the room could not be stored: "
 				 "%s", strerror(-err));

@@ -28,6 +28,7 @@ struct rooms;
 struct host_facts;
 struct sizing;
 struct metrics;
+struct keyrate;
 
 struct app {
 	const struct config *cfg;
@@ -42,6 +43,7 @@ struct app {
 	const struct host_facts *host;	/* the machine, for health */
 	const struct sizing *sizing;	/* what sized admission, for health */
 	struct metrics *metrics;	/* GET /metrics, or NULL */
+	struct keyrate *room_creates;	/* rooms a client may create, or NULL */
 };
 
 static inline struct app *app_of(const struct conn *c)

@@ -369,6 +369,24 @@ static void send_resync(struct conn *c, struct room *r)
 	conn_send_json(c, json_pack("{s:s, s:{s:I, s:s%}}", "type", "resync",
 				    "doc", "version", (json_int_t)v, "text",
 				    text, len));
+	room_answer_spent(&native_of(c)->member, len);
+}
+
+/* Whether the member may have the answer it asked for ('what': "resync"
+ * or "pull") now; else it is told rate_limited (always: it waits for an
+ * answer) with how long to wait. */
+static bool answer_allowed(struct conn *c, const char *what)
+{
+	uint64_t wait_ms;
+
+	if (room_answer_ok(&native_of(c)->member, &rooms_of(c)->lim,
+			   server_now_ms(), &wait_ms))
+		return true;
+	conn_send_error(c, "rate_limited", what, "the %ss asked for came to "
+			"more than %zu bytes a second; send it again in %llu "
+			"ms", what, 2 * rooms_of(c)->lim.doc_bytes,
+			(unsigned long long)wait_ms);
+	return false;
 }
 
 static void do_pull(struct conn *c, const struct room_msg *rm,
@@ -479,9 +497,19 @@ static void pull_answer(struct conn *c, uint64_t version, const char *answers)
 		send_errno(c, err, "cannot read the updates");
 		return;
 	}
-	conn_send_json(c, json_pack("{s:s, s:I, s:o, s:b}", "type", "updates",
-				    "from", (json_int_t)version,
-				    "updates", u, answers, 1));
+	json_t *j = json_pack("{s:s, s:I, s:o, s:b}", "type", "updates", "from",
+			      (json_int_t)version, "updates", u, answers,
+			      1);
+	char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	json_decref(j);
+	if (!s) {
+		send_errno(c, -ENOMEM, "cannot read the updates");
+		return;
+	}
+	size_t n = strlen(s);
+	conn_send_text(c, s, n);
+	free(s);
+	room_answer_spent(&native_of(c)->member, n);
 }
 
 static void do_presence(struct conn *c, const struct room_msg *rm)
@@ -744,15 +772,13 @@ bool ws_room_message(struct conn *c, const char *t, json_t *msg)
 		conn_send_error(c, perr.code, perr.field, "%s", perr.message);
 		return true;
 	}
-	if (rm.type == RMSG_JOIN) {
-		do_join(c, &rm);
-		return true;
-	}
-	if (!m->room) {
+	if (!m->room && rm.type != RMSG_JOIN) {
 		conn_send_error(c, "not_joined", NULL, "join a room first");
 		return true;
 	}
-	if (!room_rate_ok(m, server_now_ms(), &first)) {
+	/* a join counts too: leaving and joining again would otherwise be
+	 * a fresh budget each time */
+	if (!rooms_rate_ok(rooms_of(c), m, server_now_ms(), &first)) {
 		/* a refused push or pull is always answered: a client keeps
 		 * one in flight and must know to send it again */
 		if (rm.type == RMSG_PUSH)
@@ -760,15 +786,17 @@ bool ws_room_message(struct conn *c, const char *t, json_t *msg)
 				   "room messages a second; this push was "
 				   "dropped, send it again later",
 				   rooms_of(c)->lim.rate);
-		else if (first || rm.type == RMSG_PULL)
+		else if (first || rm.type == RMSG_PULL || rm.type == RMSG_JOIN)
 			conn_send_error(c, "rate_limited",
-					rm.type == RMSG_PULL ? "pull" : NULL,
+					rm.type == RMSG_PULL ? "pull" :
+					rm.type == RMSG_JOIN ? "join" : NULL,
 					"more than %u room messages a second; "
 					"this one was dropped, send it again "
 					"later", rooms_of(c)->lim.rate);
 		return true;
 	}
 	switch (rm.type) {
+	case RMSG_JOIN: do_join(c, &rm); break;
 	case RMSG_LEAVE: {
 		char id[ROOM_ID_LEN + 1];
 		memcpy(id, m->room->rec.id, sizeof(id));
@@ -779,14 +807,20 @@ bool ws_room_message(struct conn *c, const char *t, json_t *msg)
 		break;
 	}
 	case RMSG_PUSH: do_push(c, &rm); break;
-	case RMSG_PULL: do_pull(c, &rm, "pull"); break;
+	case RMSG_PULL:
+		if (answer_allowed(c, "pull"))
+			do_pull(c, &rm, "pull");
+		break;
 	case RMSG_PRESENCE: do_presence(c, &rm); break;
 	case RMSG_CHAT: do_chat(c, &rm); break;
 	case RMSG_ROLE: do_role(c, &rm); break;
 	case RMSG_SETTINGS: do_settings(c, &rm); break;
 	case RMSG_HOST: do_host(c, &rm); break;
 	case RMSG_UPLOAD: do_upload(c, &rm); break;
-	case RMSG_RESYNC: send_resync(c, m->room); break;
+	case RMSG_RESYNC:
+		if (answer_allowed(c, "resync"))
+			send_resync(c, m->room);
+		break;
 	default: break;
 	}
 	return true;

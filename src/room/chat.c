@@ -78,6 +78,56 @@ static bool is_space(unsigned char ch)
 	return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r';
 }
 
+/* The code point at s[*i] of valid UTF-8, moving *i past it. */
+static uint32_t next_cp(const char *s, size_t *i)
+{
+	const unsigned char *p = (const unsigned char *)s + *i;
+
+	if (p[0] < 0x80) {
+		*i += 1;
+		return p[0];
+	}
+	if (p[0] < 0xe0) {
+		*i += 2;
+		return (uint32_t)(p[0] & 0x1f) << 6 | (p[1] & 0x3f);
+	}
+	if (p[0] < 0xf0) {
+		*i += 3;
+		return (uint32_t)(p[0] & 0x0f) << 12 |
+		       (uint32_t)(p[1] & 0x3f) << 6 | (p[2] & 0x3f);
+	}
+	*i += 4;
+	return (uint32_t)(p[0] & 0x07) << 18 | (uint32_t)(p[1] & 0x3f) << 12 |
+	       (uint32_t)(p[2] & 0x3f) << 6 | (p[3] & 0x3f);
+}
+
+/* C0 and C1 controls and DEL: terminal escapes (U+009B is a CSI). */
+static bool is_control(uint32_t cp)
+{
+	return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f);
+}
+
+/*
+ * What a name must not hold besides controls: characters that change the
+ * order in which the text around them is shown, or that show nothing.
+ * With them a member can look like another ("\u202EadA" shows as "Ada",
+ * so does "Ada\u200B"), or name itself "Bob\u202Etxt.exe" and show as
+ * "Bobexe.txt". The joiners (U+200C, U+200D) stay: emoji sequences and
+ * Persian need them. (Look-alike letters of other scripts cannot be told
+ * from real names; the member id and colour tell members apart.)
+ */
+static bool hides_text(uint32_t cp)
+{
+	return cp == 0x061c ||			/* arabic letter mark */
+	       cp == 0x200b ||			/* zero width space */
+	       cp == 0x200e || cp == 0x200f ||	/* LRM, RLM */
+	       (cp >= 0x2028 && cp <= 0x202e) || /* separators, embeddings,
+						     overrides */
+	       (cp >= 0x2060 && cp <= 0x2069) || /* word joiner..isolates */
+	       cp == 0xfeff ||			/* zero width no-break */
+	       (cp >= 0xfff9 && cp <= 0xfffb);	/* interlinear annotation */
+}
+
 int chat_line_check(const char *text, size_t len, size_t max)
 {
 	bool any = false;
@@ -86,11 +136,12 @@ int chat_line_check(const char *text, size_t len, size_t max)
 		return -E2BIG;
 	if (utf8_valid_prefix(text, len) != len)
 		return -EINVAL;
-	for (size_t i = 0; i < len; i++) {
-		unsigned char ch = (unsigned char)text[i];
-		if ((ch < 0x20 && !is_space(ch)) || ch == 0x7f)
+	for (size_t i = 0; i < len;) {
+		uint32_t cp = next_cp(text, &i);
+		bool space = cp < 0x80 && is_space((unsigned char)cp);
+		if (is_control(cp) && !space)
 			return -EINVAL;
-		if (!is_space(ch))
+		if (!space)
 			any = true;
 	}
 	return any ? 0 : -EINVAL;
@@ -107,12 +158,10 @@ int chat_name_clean(const char *name, size_t len, char *out, size_t outlen)
 	if (!len || len >= outlen || len > ROOM_NAME_MAX ||
 	    utf8_valid_prefix(name, len) != len)
 		return -EINVAL;
-	for (size_t i = 0; i < len; i++) {
-		unsigned char ch = (unsigned char)name[i];
-		if (ch < 0x20 || ch == 0x7f)
+	for (size_t i = 0; i < len; chars++) {
+		uint32_t cp = next_cp(name, &i);
+		if (is_control(cp) || hides_text(cp))
 			return -EINVAL;
-		if ((ch & 0xc0) != 0x80)
-			chars++;
 	}
 	if (chars > 64)
 		return -EINVAL;

@@ -37,13 +37,18 @@ const struct room_chat_line *chat_ring_at(const struct chat_ring *r, size_t i);
 
 /*
  * Checks a chat line: valid UTF-8, 1..max bytes, not only white space,
- * no control characters but tab and line ends. 0, -EINVAL or -E2BIG.
+ * no control characters (C0 but tab and line ends, DEL, C1). Text in any
+ * script and its direction marks stay: clients show a line isolated
+ * (docs/protocol.md). 0, -EINVAL or -E2BIG.
  */
 int chat_line_check(const char *text, size_t len, size_t max);
 /*
  * Cleans a member's name into out (at most ROOM_NAME_MAX bytes): trims
- * white space, refuses control characters, invalid UTF-8, empty names and
- * more than 64 characters. 0 or -EINVAL.
+ * white space, refuses control characters (C0, DEL, C1), characters that
+ * change the direction or the lines of the text around them or show
+ * nothing (bidi embeddings, overrides, isolates and marks, U+2028/9,
+ * zero-width space, BOM), invalid UTF-8, empty names and more than 64
+ * characters. 0 or -EINVAL.
  */
 int chat_name_clean(const char *name, size_t len, char *out, size_t outlen);
 

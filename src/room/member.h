@@ -98,6 +98,11 @@ struct room_member {
 	double rate_tokens;
 	uint64_t rate_ms;
 	bool rate_warned;		/* one rate_limited error a burst */
+
+	/* bytes of the answers it asked for (resync, pull): a bucket that
+	 * may go into debt (room_answer_ok) */
+	double answer_tokens;
+	uint64_t answer_ms;
 };
 
 #endif

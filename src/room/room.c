@@ -143,7 +143,7 @@ int rooms_create(struct rooms *reg, const char *language, const char *text,
 	if ((err = reg->store.ops->count(reg->store.impl, &n)))
 		return err;
 	if (n >= reg->lim.stored_rooms)
-		return -ENOSPC;
+		return -EDQUOT;	/* -ENOSPC is the store's: the disk is full */
 	if (len) {	/* the store keeps what clients will see: no "\r" */
 		if (!(copy = malloc(len)))
 			return -ENOMEM;
@@ -292,10 +292,24 @@ const char *room_file_name(const struct room *r)
 	return l && l->file ? l->file : "main.txt";
 }
 
+static bool rate_take(struct room_member *m, double rate, uint64_t now_ms,
+		      bool *first);
+
 bool room_rate_ok(struct room_member *m, uint64_t now_ms, bool *first)
 {
-	double rate = m->room ? m->room->reg->lim.rate : 50;
+	return rate_take(m, m->room ? m->room->reg->lim.rate : 50, now_ms,
+			 first);
+}
 
+bool rooms_rate_ok(const struct rooms *reg, struct room_member *m,
+		   uint64_t now_ms, bool *first)
+{
+	return rate_take(m, reg->lim.rate, now_ms, first);
+}
+
+static bool rate_take(struct room_member *m, double rate, uint64_t now_ms,
+		      bool *first)
+{
 	*first = false;
 	if (m->rate_ms == 0) {
 		m->rate_tokens = rate;
@@ -313,6 +327,34 @@ bool room_rate_ok(struct room_member *m, uint64_t now_ms, bool *first)
 	*first = !m->rate_warned;
 	m->rate_warned = true;
 	return false;
+}
+
+bool room_answer_ok(struct room_member *m, const struct room_limits *lim,
+		    uint64_t now_ms, uint64_t *wait_ms)
+{
+	double rate = 2.0 * (double)lim->doc_bytes;
+	double burst = 4.0 * (double)lim->doc_bytes;
+
+	*wait_ms = 0;
+	if (m->answer_ms == 0) {
+		m->answer_tokens = burst;
+		m->answer_ms = now_ms;
+	}
+	if (now_ms > m->answer_ms)
+		m->answer_tokens += (double)(now_ms - m->answer_ms) * rate /
+				    1000.0;
+	if (m->answer_tokens > burst)
+		m->answer_tokens = burst;
+	m->answer_ms = now_ms;
+	if (m->answer_tokens > 0)
+		return true;
+	*wait_ms = (uint64_t)(-m->answer_tokens * 1000.0 / rate) + 1;
+	return false;
+}
+
+void room_answer_spent(struct room_member *m, size_t bytes)
+{
+	m->answer_tokens -= (double)bytes;
 }
 
 /* Everyone's members() after a change of the roster or a role. */
@@ -474,9 +516,8 @@ static int join_now(struct rooms *reg, const char *id, const char *token,
 		}
 	}
 	m->has_sel = false;
-	m->rate_ms = 0;
 	m->proxy = false;
-	m->room = r;
+	m->room = r;	/* the rate bucket stays the connection's */
 	m->next = r->members;
 	r->members = m;
 	r->nmembers++;

@@ -21,7 +21,8 @@
  * and calls their ops; it never frees one. Errors are 0 or -errno:
  *   -ENOENT  no such room / member / language     -EACCES  the role may not
  *   -EUSERS  the room is full                     -EMFILE  too many rooms open
- *   -ENOSPC  too many rooms stored                -E2BIG   over a size cap
+ *   -EDQUOT  too many rooms stored                -E2BIG   over a size cap
+ *   -ENOSPC  the store's disk is full
  *   -EINVAL  a malformed value                    -ESTALE  resync the client
  *   -EBUSY   the room's run is active             -EAGAIN  rate limited
  *   -EPERM   a clientID of another member         -EIO and others: the store
@@ -167,6 +168,23 @@ const char *room_file_name(const struct room *r);
  * more than limits.rate a second; *first set on the first refusal of a
  * burst (tell the client once). */
 bool room_rate_ok(struct room_member *m, uint64_t now_ms, bool *first);
+/* The same with the registry's rate, for a member in no room yet (a join
+ * counts too: leaving and joining again does not refill the bucket). */
+bool rooms_rate_ok(const struct rooms *reg, struct room_member *m,
+		   uint64_t now_ms, bool *first);
+
+/*
+ * What a member asks for costs what it answers: a 15-byte resync is the
+ * whole document. The answers to its resync and pull messages may come
+ * to 2 x limits.doc_bytes a second, in a burst of 4 x (a bucket per
+ * connection, like the message rate). room_answer_ok() says whether one
+ * may go now (the bucket is not in debt; else *wait_ms until it is);
+ * room_answer_spent() takes its size, which may leave the bucket in debt,
+ * so one answer bigger than the burst (a long pull) still goes, once.
+ */
+bool room_answer_ok(struct room_member *m, const struct room_limits *lim,
+		    uint64_t now_ms, uint64_t *wait_ms);
+void room_answer_spent(struct room_member *m, size_t bytes);
 
 /*
  * Editing (writers). A push of 'updates' (the JSON array of a push

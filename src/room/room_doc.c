@@ -260,10 +260,14 @@ static int accept_push(struct room_member *m, struct collab_pending *p)
 	return 0;
 }
 
-/* Refuses a push that carries a clientID another member's updates use. */
+/* Refuses a push that carries a clientID another member's updates use,
+ * or the upload clientID of another member ("upload:<id>", which
+ * room_replace_text() uses): taken first, it would make that member's
+ * uploads fail as "a clientID of another member". */
 static int check_clients(struct room *r, const struct room_member *m,
 			 const json_t *updates)
 {
+	static const char upload[] = "upload:";
 	size_t i;
 	json_t *u;
 
@@ -271,6 +275,9 @@ static int check_clients(struct room *r, const struct room_member *m,
 		const char *id = json_string_value(json_object_get(u, "clientID"));
 		struct room_client *c = id ? client_find(r, id) : NULL;
 		if (c && strcmp(c->member, m->id) != 0)
+			return -EPERM;
+		if (id && !strncmp(id, upload, sizeof(upload) - 1) &&
+		    strcmp(id + sizeof(upload) - 1, m->id) != 0)
 			return -EPERM;
 	}
 	return 0;

@@ -244,6 +244,10 @@ void store_rollback(struct store *s)
 	if (!s->in_tx)
 		return;
 	s->in_tx = false;
+	/* after SQLITE_FULL, IOERR, NOMEM... SQLite may have rolled the
+	 * transaction back itself; a ROLLBACK then only logs a false error */
+	if (sqlite3_get_autocommit(s->db))
+		return;
 	if ((st = store_stmt(s, sql)))
 		store_exec_stmt(s, st);
 	else

@@ -59,6 +59,9 @@ struct store {
 	bool ckpt_running, ckpt_wanted, closing;
 	int wal_pages;		/* as the last commit left it */
 	uint64_t checkpoints;
+	/* store_judge0.c: the bytes its rows hold, kept as they change */
+	uint64_t judge0_bytes;
+	bool judge0_counted;	/* judge0_bytes is known */
 };
 
 /* One step of the schema: 'sql' takes the database from version - 1. */

@@ -14,6 +14,51 @@
 	     "source_code, stdin, expected_output, stdout, stderr, " \
 	     "compile_output"
 
+/* A row's bytes: its texts and JSON. length() of a BLOB reads only the
+ * record header, not the value (nor its overflow pages); the TEXT
+ * columns are counted as bytes, as store_judge0_row_bytes() does. */
+#define ROW_BYTES "length(CAST(token AS BLOB)) + " \
+		  "length(CAST(attrs AS BLOB)) + " \
+		  "coalesce(length(CAST(result AS BLOB)), 0) + " \
+		  "coalesce(length(source_code), 0) + " \
+		  "coalesce(length(stdin), 0) + " \
+		  "coalesce(length(expected_output), 0) + " \
+		  "coalesce(length(stdout), 0) + coalesce(length(stderr), 0) + " \
+		  "coalesce(length(compile_output), 0)"
+
+uint64_t store_judge0_row_bytes(const struct store_judge0 *r)
+{
+	uint64_t n = strlen(r->token) + (r->attrs ? strlen(r->attrs) : 0) +
+		     (r->result ? strlen(r->result) : 0);
+
+	for (int i = 0; i < STORE_JUDGE0_TEXTS; i++)
+		if (r->text[i].p)
+			n += r->text[i].n;
+	return n;
+}
+
+/* Steps a DELETE ... RETURNING <bytes> to its end: *n rows, *bytes. */
+static int delete_counted(struct store *s, sqlite3_stmt *st, unsigned *n,
+			  uint64_t *bytes)
+{
+	int rc;
+
+	*n = 0;
+	*bytes = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		(*n)++;
+		*bytes += (uint64_t)sqlite3_column_int64(st, 0);
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : store_err(s, rc, "judge0 delete");
+}
+
+static void uncount(struct store *s, uint64_t bytes)
+{
+	s->judge0_bytes = s->judge0_bytes > bytes ? s->judge0_bytes - bytes
+						  : 0;
+}
+
 static int bind_blob(sqlite3_stmt *st, int i, const char *p, size_t n)
 {
 	if (!p)
@@ -24,14 +69,37 @@ static int bind_blob(sqlite3_stmt *st, int i, const char *p, size_t n)
 	       SQLITE_OK ? 0 : -ENOMEM;
 }
 
+/* The bytes of the row 'token' holds now (0: none). */
+static int old_bytes(struct store *s, const char *token, uint64_t *bytes)
+{
+	static const char sql[] = "SELECT " ROW_BYTES " FROM "
+				  "judge0_submissions WHERE token = ?";
+	sqlite3_stmt *st = store_stmt(s, sql);
+	int rc;
+
+	*bytes = 0;
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, token, -1, SQLITE_TRANSIENT);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*bytes = (uint64_t)sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 :
+	       store_err(s, rc, "judge0 row bytes");
+}
+
 int store_judge0_put(struct store *s, const struct store_judge0 *r)
 {
 	static const char sql[] = "INSERT OR REPLACE INTO judge0_submissions ("
 				  COLS ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?)";
-	sqlite3_stmt *st = store_stmt(s, sql);
+	sqlite3_stmt *st;
+	uint64_t old = 0;
 	int err = 0;
 
-	if (!st)
+	if (s->judge0_counted && (err = old_bytes(s, r->token, &old)))
+		return err;
+	if (!(st = store_stmt(s, sql)))
 		return -EIO;
 	sqlite3_bind_text(st, 1, r->token, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 2, r->created_ms);
@@ -49,7 +117,13 @@ int store_judge0_put(struct store *s, const struct store_judge0 *r)
 		sqlite3_reset(st);
 		return err;
 	}
-	return store_exec_stmt(s, st);
+	if ((err = store_exec_stmt(s, st)))
+		return err;
+	if (s->judge0_counted) {
+		uncount(s, old);
+		s->judge0_bytes += store_judge0_row_bytes(r);
+	}
+	return 0;
 }
 
 static char *col_dup(sqlite3_stmt *st, int i, size_t *n)
@@ -123,32 +197,81 @@ int store_judge0_get(struct store *s, const char *token,
 int store_judge0_delete(struct store *s, const char *token)
 {
 	static const char sql[] = "DELETE FROM judge0_submissions WHERE "
-				  "token = ?";
+				  "token = ? RETURNING " ROW_BYTES;
 	sqlite3_stmt *st = store_stmt(s, sql);
+	uint64_t bytes;
+	unsigned n;
 	int err;
 
 	if (!st)
 		return -EIO;
 	sqlite3_bind_text(st, 1, token, -1, SQLITE_TRANSIENT);
-	if ((err = store_exec_stmt(s, st)))
+	if ((err = delete_counted(s, st, &n, &bytes)))
 		return err;
-	return sqlite3_changes(s->db) ? 0 : -ENOENT;
+	uncount(s, bytes);
+	return n ? 0 : -ENOENT;
 }
 
 int store_judge0_expire(struct store *s, int64_t before_ms, unsigned *n)
 {
 	static const char sql[] = "DELETE FROM judge0_submissions WHERE "
-				  "finished_ms IS NOT NULL AND finished_ms < ?";
+				  "finished_ms IS NOT NULL AND finished_ms < ? "
+				  "RETURNING " ROW_BYTES;
 	sqlite3_stmt *st = store_stmt(s, sql);
+	uint64_t bytes;
 	int err;
 
 	*n = 0;
 	if (!st)
 		return -EIO;
 	sqlite3_bind_int64(st, 1, before_ms);
-	if ((err = store_exec_stmt(s, st)))
+	if ((err = delete_counted(s, st, n, &bytes)))
 		return err;
-	*n = (unsigned)sqlite3_changes(s->db);
+	uncount(s, bytes);
+	return 0;
+}
+
+int store_judge0_bytes(struct store *s, uint64_t *bytes)
+{
+	static const char sql[] = "SELECT coalesce(sum(" ROW_BYTES "), 0) "
+				  "FROM judge0_submissions";
+	sqlite3_stmt *st;
+	int rc;
+
+	if (s->judge0_counted) {
+		*bytes = s->judge0_bytes;
+		return 0;
+	}
+	*bytes = 0;
+	if (!(st = store_stmt(s, sql)))
+		return -EIO;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		s->judge0_bytes = (uint64_t)sqlite3_column_int64(st, 0);
+		s->judge0_counted = true;
+		*bytes = s->judge0_bytes;
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 0 : store_err(s, rc, "judge0 bytes");
+}
+
+int store_judge0_evict(struct store *s, unsigned max, unsigned *n)
+{
+	static const char sql[] =
+		"DELETE FROM judge0_submissions WHERE token IN (SELECT token "
+		"FROM judge0_submissions WHERE finished_ms IS NOT NULL "
+		"ORDER BY finished_ms LIMIT ?) RETURNING " ROW_BYTES;
+	sqlite3_stmt *st = store_stmt(s, sql);
+	uint64_t bytes;
+	int err;
+
+	*n = 0;
+	if (!st)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, max);
+	if ((err = delete_counted(s, st, n, &bytes)))
+		return err;
+	uncount(s, bytes);
 	return 0;
 }
 

@@ -40,6 +40,14 @@ int store_judge0_get(struct store *s, const char *token,
 int store_judge0_delete(struct store *s, const char *token);
 /* Deletes the rows finished before 'before_ms'; *n of them. */
 int store_judge0_expire(struct store *s, int64_t before_ms, unsigned *n);
+/* The bytes the rows hold, finished or not (their texts and JSON, as
+ * store_judge0_row_bytes() counts a row). The first call sums the table;
+ * from then on every put and delete here keeps the sum, so later calls
+ * cost nothing. */
+int store_judge0_bytes(struct store *s, uint64_t *bytes);
+uint64_t store_judge0_row_bytes(const struct store_judge0 *r);
+/* Deletes the 'max' rows that finished first; *n of them. */
+int store_judge0_evict(struct store *s, unsigned max, unsigned *n);
 /* Calls fn for each row not finished (oldest first); a non-zero return
  * stops the walk and is returned. The row is released after fn. */
 typedef int (*store_judge0_fn)(void *arg, struct store_judge0 *r);

@@ -1,8 +1,9 @@
 /*
  * test_callback.c - the pure parts of callbacks (net/callback.c): URL
  * parsing, the host allow list and the private address check (no SSRF to
- * loopback, private, link-local or metadata addresses); and Base64
- * (lib/base64.c) in both layouts.
+ * loopback, private, link-local or metadata addresses); the cap on
+ * callbacks in flight (on a real loop; closed before any connects); and
+ * Base64 (lib/base64.c) in both layouts.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -118,6 +119,41 @@ static void test_policy(void **state)
 	assert_int_equal(callback_check(&p, "gopher://127.0.0.1/", why, sizeof(why)), -EINVAL);
 }
 
+static void test_inflight_cap(void **state)
+{
+	const char *hosts[] = { "127.0.0.1", NULL };
+	struct callback_policy p = { .hosts = hosts, .allow_private = true,
+				     .timeout_ms = 1000, .tries = 1,
+				     .max_inflight = 2, .max_bytes = 4096 };
+	const char *url = "http://127.0.0.1:9/h";
+	char big[3000];
+	struct callbacks cb;
+	uv_loop_t loop;
+
+	memset(big, 'x', sizeof(big));
+	assert_int_equal(uv_loop_init(&loop), 0);
+	callbacks_init(&cb, &loop, &p);
+	/* one is always let through, however big */
+	assert_int_equal(callback_put(&cb, url, big, sizeof(big)), 0);
+	/* a second would pass max_bytes */
+	assert_int_equal(callback_put(&cb, url, big, sizeof(big)), -EAGAIN);
+	assert_int_equal(callback_put(&cb, url, "{}", 2), 0);
+	/* max_inflight */
+	assert_int_equal(callback_put(&cb, url, "{}", 2), -EAGAIN);
+	assert_int_equal(cb.inflight, 2);
+	assert_int_equal(cb.dropped, 2);
+	callbacks_close(&cb);
+	assert_int_equal(cb.inflight, 0);
+	assert_int_equal(cb.inflight_bytes, 0);
+	/* room again */
+	assert_int_equal(uv_run(&loop, UV_RUN_DEFAULT), 0);
+	cb.closing = false;
+	assert_int_equal(callback_put(&cb, url, "{}", 2), 0);
+	callbacks_close(&cb);
+	assert_int_equal(uv_run(&loop, UV_RUN_DEFAULT), 0);
+	assert_int_equal(uv_loop_close(&loop), 0);
+}
+
 static void test_base64(void **state)
 {
 	static const struct { const char *in, *one, *lines; } t[] = {
@@ -164,6 +200,7 @@ int main(void)
 		cmocka_unit_test(test_urls),
 		cmocka_unit_test(test_addresses),
 		cmocka_unit_test(test_policy),
+		cmocka_unit_test(test_inflight_cap),
 		cmocka_unit_test(test_base64),
 	};
 	return cmocka_run_group_tests_name("callback", tests, NULL, NULL);

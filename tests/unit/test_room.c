@@ -276,12 +276,86 @@ static void test_caps(void **state)
 	room_leave(&f[0].m);
 	room_leave(&f[1].m);
 	fx->reg.lim.stored_rooms = 1;
-	assert_int_equal(rooms_create(&fx->reg, NULL, "", 0, id), -ENOSPC);
+	assert_int_equal(rooms_create(&fx->reg, NULL, "", 0, id), -EDQUOT);
+}
+
+/* Names and chat lines (room/chat.c): what a member may call itself and
+ * say, byte by byte. */
+static void test_names_and_lines(void **state)
+{
+	static const struct { const char *s; int ok; } names[] = {
+		{ "Ada", 1 }, { "  Ada  ", 1 }, { "\xf0\x9f\x91\xa9\xe2\x80\x8d\xf0\x9f\x92\xbb", 1 },
+		{ "\xd8\xaf\xd8\xa7\xd9\x86\xd8\xa7", 1 },	/* Arabic */
+		{ "m\xdb\x8c\xe2\x80\x8c\xd8\xae", 1 },	/* ZWNJ */
+		{ "", 0 }, { "   ", 0 }, { "a\tb", 0 }, { "a\x7f", 0 },
+		{ "a\xc2\x85", 0 },			/* U+0085 NEL */
+		{ "a\xc2\x9b" "31m", 0 },		/* U+009B CSI */
+		{ "\xe2\x80\xae" "adA", 0 },		/* U+202E RLO */
+		{ "a\xe2\x80\xaa", 0 },		/* U+202A LRE */
+		{ "a\xe2\x81\xa6" "b", 0 },		/* U+2066 LRI */
+		{ "a\xe2\x81\xa9", 0 },		/* U+2069 PDI */
+		{ "a\xe2\x80\x8f", 0 },		/* U+200F RLM */
+		{ "a\xd8\x9c", 0 },			/* U+061C ALM */
+		{ "Ada\xe2\x80\x8b", 0 },		/* U+200B ZWSP */
+		{ "a\xe2\x80\xa8" "b", 0 },		/* U+2028 */
+		{ "\xef\xbb\xbf" "Ada", 0 },		/* U+FEFF */
+		{ "a\xef\xbf\xb9", 0 },		/* U+FFF9 */
+		{ "\xed\xa0\x80", 0 },			/* a surrogate in UTF-8 */
+		{ "\xff", 0 },
+	};
+	static const struct { const char *s; int ret; } lines[] = {
+		{ "hi", 0 }, { "two\nlines\tand tab", 0 },
+		{ "\xd7\xa9\xd7\x9c\xd7\x95\xd7\x9d", 0 },	/* Hebrew */
+		{ "mark \xe2\x80\x8f ok", 0 },		/* RLM in a line is text */
+		{ "bell\x07", -EINVAL }, { "csi\xc2\x9b" "2J", -EINVAL },
+		{ "nel\xc2\x85", -EINVAL }, { " \n ", -EINVAL }, { "\xc3", -EINVAL },
+	};
+	char out[ROOM_NAME_MAX + 1];
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		int r = chat_name_clean(names[i].s, strlen(names[i].s), out,
+					sizeof(out));
+		if ((r == 0) != names[i].ok)
+			fail_msg("name %zu: %d", i, r);
+	}
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		int r = chat_line_check(lines[i].s, strlen(lines[i].s), 100);
+		if (r != lines[i].ret)
+			fail_msg("line %zu: %d", i, r);
+	}
+}
+
+/* "upload:<id>" is that member's (room_replace_text()): another writer
+ * may not push with it, and so cannot make its uploads fail. */
+static void test_upload_client_id(void **state)
+{
+	char id[ROOM_ID_LEN + 1], c1[64], c2[64];
+	struct fake a, b;
+	json_t *u;
+
+	assert_int_equal(rooms_create(&fx->reg, NULL, "x", 1, id), 0);
+	join(&a, id, "a", NULL, NULL);
+	join(&b, id, "b", NULL, NULL);
+	assert_int_equal(room_set_role(&a.m, b.m.id, ROOM_WRITER), 0);
+	snprintf(c1, sizeof(c1), "upload:%s", a.m.id);
+	snprintf(c2, sizeof(c2), "upload:%s", b.m.id);
+	u = updates_json(c1, "[1,[0,\"y\"]]");
+	assert_int_equal(room_push(&b.m, 0, u, NULL), -EPERM);
+	json_decref(u);
+	u = updates_json(c2, "[1,[0,\"y\"]]");
+	assert_int_equal(room_push(&b.m, 0, u, NULL), 0);
+	json_decref(u);
+	assert_int_equal(room_replace_text(&a.m, "new", 3), 0);
+	assert_string_equal(room_text(a.m.room, NULL, NULL), "new");
+	room_leave(&a.m);
+	room_leave(&b.m);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_names_and_lines),
+	    cmocka_unit_test_setup_teardown(test_upload_client_id, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_roles_on_join, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_write_before_broadcast, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_reload_from_store, setup, teardown),

@@ -1,7 +1,9 @@
 /*
  * test_store_judge0.c - Judge0 submissions in SQLite (store/store_judge0.c)
  * on an in-memory database migrated like the real one: put, get (bytes and
- * nulls as they were), replace, unfinished rows in order, expiry, delete.
+ * nulls as they were), replace, unfinished rows in order, expiry, delete,
+ * and the byte count kept through all of them (--judge0-max-bytes) and
+ * eviction of the rows that finished first.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -111,11 +113,71 @@ static void test_unfinished_expire_delete(void **state)
 	assert_int_equal(store_judge0_delete(&st, "f-2"), -ENOENT);
 }
 
+/* The count kept as rows change, and the count summed afresh. */
+static void assert_counted(void)
+{
+	uint64_t kept, fresh;
+
+	assert_int_equal(store_judge0_bytes(&st, &kept), 0);
+	st.judge0_counted = false;
+	assert_int_equal(store_judge0_bytes(&st, &fresh), 0);
+	assert_true(st.judge0_counted);
+	assert_int_equal(kept, fresh);
+}
+
+static void test_bytes_evict(void **state)
+{
+	struct store_judge0 a = row("b-1", 10, 0), b = row("b-2", 11, 0),
+			    c = row("b-3", 12, 0);
+	uint64_t before, after;
+	unsigned n;
+
+	assert_int_equal(store_judge0_bytes(&st, &before), 0);
+	a.attrs = (char *)"{\"name\":\"\xc3\xa9t\xc3\xa9\"}";	/* bytes, not chars */
+	a.text[0].p = (char *)"print(\"\xc3\xa9\")";
+	a.text[0].n = strlen(a.text[0].p);
+	assert_int_equal(store_judge0_put(&st, &a), 0);
+	assert_int_equal(store_judge0_bytes(&st, &after), 0);
+	assert_int_equal(after - before, store_judge0_row_bytes(&a));
+	assert_counted();
+	/* finished: the row is replaced, bigger */
+	a.finished_ms = 30;
+	a.result = (char *)"{\"time\":0.01}";
+	a.text[3].p = (char *)"\xc3\xa9\n";
+	a.text[3].n = 3;
+	assert_int_equal(store_judge0_put(&st, &a), 0);
+	assert_counted();
+	b.finished_ms = 20;	/* finished before a */
+	assert_int_equal(store_judge0_put(&st, &b), 0);
+	assert_int_equal(store_judge0_put(&st, &c), 0);	/* running */
+	assert_counted();
+	/* the one that finished first goes first; a running one never */
+	assert_int_equal(store_judge0_evict(&st, 1, &n), 0);
+	assert_int_equal(n, 1);
+	struct store_judge0 got;
+	assert_int_equal(store_judge0_get(&st, "b-2", &got), -ENOENT);
+	assert_int_equal(store_judge0_get(&st, "b-1", &got), 0);
+	store_judge0_release(&got);
+	assert_counted();
+	assert_int_equal(store_judge0_evict(&st, 100, &n), 0);
+	assert_int_equal(n, 1);		/* b-1; b-3 still runs */
+	assert_int_equal(store_judge0_get(&st, "b-3", &got), 0);
+	store_judge0_release(&got);
+	assert_counted();
+	assert_int_equal(store_judge0_evict(&st, 100, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(store_judge0_delete(&st, "b-3"), 0);
+	assert_counted();
+	assert_int_equal(store_judge0_bytes(&st, &after), 0);
+	assert_int_equal(after, before);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_put_get),
 		cmocka_unit_test(test_unfinished_expire_delete),
+		cmocka_unit_test(test_bytes_evict),
 	};
 	return cmocka_run_group_tests_name("store_judge0", tests, setup, teardown);
 }
