@@ -16,7 +16,11 @@
  * which is why it is done ahead and not by us) and says ready; a spawn
  * request then takes a ready one: the limits are set, the spec (its memfd)
  * and the stdio fds go to the waiting init, and the run goes on exactly
- * as a cold one. Refilled from the main loop when no run is starting.
+ * as a cold one. Refilled from the main loop when no run is starting;
+ * while one is left in the pool, not in a new run's first
+ * WARM_REFILL_MS either (a clone into fresh namespaces blocks us for
+ * 1-5 ms and the new init's mounts take a CPU: the run's own start and
+ * its end, often within those ms, come first).
  *
  * A run's end: the last process of a mount namespace tears its mounts
  * down as it exits (the run's overlays, procfs, tmpfs: 2-5 ms, most of it
@@ -89,6 +93,7 @@ struct run {
 #define WARM_TARGET	  2    /* inits kept ready ahead of requests */
 #define WARM_WAIT_MS	  50   /* longest wait for one on its way */
 #define WARM_SLOT_WAIT_MS 2000 /* ... when it holds the last free slot */
+#define WARM_REFILL_MS	  50   /* a new run's first ms, left to it */
 
 /* A pre-created init waiting for its run (see the top of the file). */
 struct warm {
@@ -108,6 +113,7 @@ static struct {
 	struct warm *warm; /* the pool */
 	unsigned warm_broken; /* in a row; at WARM_MAX_BROKEN: no pool */
 	uint64_t warm_seq; /* names of the pool's cgroups */
+	uint64_t warm_due; /* a deferred refill is due then, 0: none */
 	int sock;	   /* to the library */
 	int release_fd;	   /* to the release process, -1: none */
 	bool eof;	   /* the library closed its side: wind down */
@@ -848,11 +854,15 @@ static void warm_read(struct warm *w)
 	w->ctl_fd = -1;
 }
 
-/* Top the pool up, unless a run is still starting (its reports first). */
+/* Top the pool up, unless a run is still starting (its reports first)
+ * or, while the pool still has one, a run is in its first WARM_REFILL_MS
+ * (then S.warm_due says when to come back). */
 static void warm_fill(void)
 {
+	uint64_t now = sb_now_ms(), due = 0;
 	unsigned n = 0;
 
+	S.warm_due = 0;
 	if (!S.cgh || S.eof || S.warm_broken >= WARM_MAX_BROKEN)
 		return;
 	for (struct run *r = S.runs; r; r = r->next)
@@ -860,6 +870,16 @@ static void warm_fill(void)
 			return;
 	for (struct warm *w = S.warm; w; w = w->next)
 		n++;
+	if (n >= WARM_TARGET)
+		return;
+	for (struct run *r = S.runs; n && r; r = r->next)
+		if (!r->reaped && r->start_ms + WARM_REFILL_MS > now &&
+		    r->start_ms + WARM_REFILL_MS > due)
+			due = r->start_ms + WARM_REFILL_MS;
+	if (due) {
+		S.warm_due = due;
+		return;
+	}
 	while (n < WARM_TARGET && warm_create() == 0)
 		n++;
 }
@@ -1350,6 +1370,8 @@ static int poll_timeout(void)
 		if (r->cg && r->next_check_ms < next)
 			next = r->next_check_ms;
 	}
+	if (S.warm_due && S.warm_due < next)
+		next = S.warm_due;
 	if (S.eof)
 		return 100;
 	if (next == UINT64_MAX)
