@@ -104,6 +104,7 @@ struct warm {
 	bool ready;    /* init sits in its cgroup */
 	int mntns_fd;  /* its mount namespace, or -1 (see the top) */
 	struct cgroup_run *cg;
+	struct sandbox_limits cg_limits; /* what cg was created with */
 	struct warm *next;
 };
 
@@ -756,7 +757,10 @@ static int warm_create(void)
 	w = calloc(1, sizeof(*w));
 	if (!w)
 		return -ENOMEM;
-	e = cgroup_run_create_warm(S.cgh, ++S.warm_seq, &S.cfg.defaults,
+	/* The limits most runs have (the defaults, each filled in): a run
+	 * with those needs no cgroup write at its hand-out. */
+	sb_limits_apply_defaults(&w->cg_limits, &S.cfg.defaults);
+	e = cgroup_run_create_warm(S.cgh, ++S.warm_seq, &w->cg_limits,
 				   &w->cg);
 	if (e)
 		goto out_free;
@@ -906,8 +910,12 @@ static int warm_handout(struct run *r, struct warm *w, int memfd,
 	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
 	int e;
 
-	/* The run's limits before its init may go on. */
-	if ((e = cgroup_run_set_limits(w->cg, &r->limits)))
+	/* The run's limits before its init may go on (unless the group was
+	 * made with exactly those: the cgroup files it sets). */
+	if ((r->limits.memory_bytes != w->cg_limits.memory_bytes ||
+	     r->limits.pids != w->cg_limits.pids ||
+	     r->limits.cpu_weight != w->cg_limits.cpu_weight) &&
+	    (e = cgroup_run_set_limits(w->cg, &r->limits)))
 		return e;
 	sb_put_fds(&mh, u.buf, fds, h.nfds);
 	if (sendmsg(w->ctl_fd, &mh, MSG_NOSIGNAL) != (ssize_t)sizeof(h))
