@@ -284,7 +284,7 @@ static void mntns_release(int fd)
 __attribute__((noreturn)) static void release_main(int sock)
 {
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-	prctl(PR_SET_NAME, "coderoom-release", 0, 0, 0);
+	prctl(PR_SET_NAME, "coderoom-mntns", 0, 0, 0);
 	if (sock > 3)
 		syscall(SYS_close_range, 3U, (unsigned)sock - 1, 0);
 	syscall(SYS_close_range, (unsigned)sock + 1, ~0U, 0);
