@@ -2,7 +2,7 @@
 # sandbox-overhead.sh - build bench/sandbox_overhead.c against the library
 # (build/libcoderoom.a) and run it: per-run cost of the sandbox against bare
 # fork+exec and bubblewrap. Needs root. Extra arguments go to the program
-# (-n RUNS, -j).
+# (-n RUNS, -p MS between runs, -j).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PKGS="libwebsockets libuv jansson sqlite3 libseccomp libcrypto"

@@ -17,10 +17,13 @@
  *
  * and prints one table: the medians, the cost each adds to bare, and the
  * ratio of coderoom's added cost to bwrap's. Runs are interleaved (bare,
- * coderoom, bwrap, unshare, bare, ...) so a noisy neighbour hurts all alike.
- * Must run as root (the spawner needs it).
+ * coderoom, bwrap, unshare, bare, ...) so a noisy neighbour hurts all alike,
+ * with a pause before each (-p MS, default 20) so that what one leaves to do
+ * in the background (the sandbox refilling its warm pool, a namespace's
+ * teardown) is not counted in the next one's time. Must run as root (the
+ * spawner needs it).
  *
- *   sandbox-overhead [-n RUNS] [-j]    (-j: one JSON line per figure too)
+ *   sandbox-overhead [-n RUNS] [-p MS] [-j]  (-j: a JSON line per figure)
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -66,6 +69,17 @@ static double median(double *v, int n)
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
+static int pause_ms = 20;
+
+/* Let the previous run's background work finish before the next starts. */
+static void settle(void)
+{
+	struct timespec ts = {pause_ms / 1000, (pause_ms % 1000) * 1000000L};
+
+	while (pause_ms > 0 && nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
 static void drain(int fd)
 {
 	char buf[4096];
@@ -80,8 +94,10 @@ static double run_plain(const char *const argv[])
 	posix_spawn_file_actions_t fa;
 	int p[2], st;
 	pid_t pid;
-	double t0 = now_ms();
+	double t0;
 
+	settle();
+	t0 = now_ms();
 	if (pipe2(p, O_CLOEXEC))
 		return -1;
 	posix_spawn_file_actions_init(&fa);
@@ -174,8 +190,11 @@ static double run_coderoom(const char *const argv[])
 	struct sandbox_spec spec = {.argv = argv, .envp = envp};
 	struct run r = {0};
 	uint64_t id;
-	double t0 = now_ms();
+	double t0;
 
+	settle();
+	uv_run(&loop, UV_RUN_NOWAIT); /* what the sandbox said meanwhile */
+	t0 = now_ms();
 	if (sandbox_spawn(sb, &spec, &ops, &r, &id))
 		return -1;
 	while (!r.exited || r.open > 0)
@@ -214,13 +233,16 @@ int main(int argc, char **argv)
 	/* The spawner is this binary, re-executed: let it take over. */
 	sandbox_spawner_main(argc, argv);
 
-	while ((opt = getopt(argc, argv, "n:j")) != -1) {
+	while ((opt = getopt(argc, argv, "n:p:j")) != -1) {
 		if (opt == 'n')
 			n = atoi(optarg);
+		else if (opt == 'p')
+			pause_ms = atoi(optarg) < 0 ? 0 : atoi(optarg);
 		else if (opt == 'j')
 			json = true;
 		else {
-			fprintf(stderr, "usage: %s [-n RUNS] [-j]\n", argv[0]);
+			fprintf(stderr, "usage: %s [-n RUNS] [-p MS] [-j]\n",
+				argv[0]);
 			return 2;
 		}
 	}
@@ -247,9 +269,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "sandbox-overhead: weak sandbox, missing: %s\n",
 			sandbox_features(sb)->missing);
 
-	printf("per-run cost: median of %d runs, ms from start to exit + EOF "
-	       "of its output%s\n",
-	       n,
+	printf("per-run cost: median of %d runs (%d ms apart), ms from start "
+	       "to exit + EOF of its output%s\n",
+	       n, pause_ms,
 	       have_bwrap ? "" : " (bwrap not installed: its columns are 0)");
 	printf("%-16s %7s %9s %7s %8s %10s %8s %13s\n", "program", "bare",
 	       "coderoom", "bwrap", "unshare", "+coderoom", "+bwrap",

@@ -16,7 +16,21 @@
  * which is why it is done ahead and not by us) and says ready; a spawn
  * request then takes a ready one: the limits are set, the spec (its memfd)
  * and the stdio fds go to the waiting init, and the run goes on exactly
- * as a cold one. Refilled from the main loop when no run is starting.
+ * as a cold one. Refilled from the main loop when no run is starting;
+ * while one is left in the pool, not in a new run's first
+ * WARM_REFILL_MS either (a clone into fresh namespaces blocks us for
+ * 1-5 ms and the new init's mounts take a CPU: the run's own start and
+ * its end, often within those ms, come first).
+ *
+ * A run's end: the last process of a mount namespace tears its mounts
+ * down as it exits (the run's overlays, procfs, tmpfs: 2-5 ms, most of it
+ * waiting for RCU), and its parent hears of the exit only after that. So
+ * the spawner holds each run's mount namespace (an nsfs fd, opened when
+ * its init is cloned): init's exit is then quick, the run's end is
+ * reported at once, and only then is the fd passed to the release
+ * process, a child with nothing else to do, which closes it and so pays
+ * for the teardown off every request's path. The namespace has no
+ * process left in it by then; nothing can enter it (the fd is ours).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -72,12 +86,14 @@ struct run {
 	struct cgroup_run *cg; /* NULL without cgroups */
 	uint64_t probe_ms;     /* the last probe, 0: none yet */
 	uint64_t probe_usec;   /* the run's CPU time then */
+	int mntns_fd;	       /* its init's mount namespace, or -1 */
 	struct run *next;
 };
 
 #define WARM_TARGET	  2    /* inits kept ready ahead of requests */
 #define WARM_WAIT_MS	  50   /* longest wait for one on its way */
 #define WARM_SLOT_WAIT_MS 2000 /* ... when it holds the last free slot */
+#define WARM_REFILL_MS	  50   /* a new run's first ms, left to it */
 
 /* A pre-created init waiting for its run (see the top of the file). */
 struct warm {
@@ -86,7 +102,9 @@ struct warm {
 	int report_fd; /* the run's report socket, our end */
 	unsigned slot; /* S.slots[slot] == 2 while warm */
 	bool ready;    /* init sits in its cgroup */
+	int mntns_fd;  /* its mount namespace, or -1 (see the top) */
 	struct cgroup_run *cg;
+	struct sandbox_limits cg_limits; /* what cg was created with */
 	struct warm *next;
 };
 
@@ -96,7 +114,9 @@ static struct {
 	struct warm *warm; /* the pool */
 	unsigned warm_broken; /* in a row; at WARM_MAX_BROKEN: no pool */
 	uint64_t warm_seq; /* names of the pool's cgroups */
+	uint64_t warm_due; /* a deferred refill is due then, 0: none */
 	int sock;	   /* to the library */
+	int release_fd;	   /* to the release process, -1: none */
 	bool eof;	   /* the library closed its side: wind down */
 	int sigfd;
 	struct run *runs;
@@ -221,6 +241,97 @@ static void kill_run(struct run *r, enum sandbox_limit_hit hit)
 }
 
 static void finish_run(struct run *r);
+
+/* Hold the mount namespace of our child 'pid' (see the top of the file):
+ * an fd, or -1 (then its teardown stays on init's exit, as before). */
+static int mntns_hold(pid_t pid)
+{
+	char path[64];
+
+	if (!S.mountns || S.release_fd < 0)
+		return -1;
+	snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int)pid);
+	return open(path, O_RDONLY | O_CLOEXEC);
+}
+
+/* Let go of a held namespace: the release process closes it, or we do
+ * when it is gone or its socket is full. */
+static void mntns_release(int fd)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	char c = 'm';
+	struct iovec iov = {&c, 1};
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+
+	if (fd < 0)
+		return;
+	if (S.release_fd >= 0) {
+		sb_put_fds(&mh, u.buf, &fd, 1);
+		if (sendmsg(S.release_fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL) <
+			0 &&
+		    errno != EAGAIN && errno != EINTR) {
+			close(S.release_fd);
+			S.release_fd = -1;
+		}
+	}
+	close(fd);
+}
+
+/* The release process: closes every fd it is sent, until EOF. */
+__attribute__((noreturn)) static void release_main(int sock)
+{
+	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	prctl(PR_SET_NAME, "coderoom-mntns", 0, 0, 0);
+	if (sock > 3)
+		syscall(SYS_close_range, 3U, (unsigned)sock - 1, 0);
+	syscall(SYS_close_range, (unsigned)sock + 1, ~0U, 0);
+	if (getppid() == 1)
+		_exit(0);
+	for (;;) {
+		union {
+			char buf[CMSG_SPACE(sizeof(int) * 8)];
+			struct cmsghdr align;
+		} u;
+		char c[8];
+		int fds[8];
+		struct iovec iov = {c, sizeof(c)};
+		struct msghdr mh = {.msg_iov = &iov,
+				    .msg_iovlen = 1,
+				    .msg_control = u.buf,
+				    .msg_controllen = sizeof(u.buf)};
+		ssize_t n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			_exit(0);
+		for (size_t k = sb_take_fds(&mh, fds, 8), i = 0; i < k; i++)
+			close(fds[i]);
+	}
+}
+
+/* Start the release process (at start-up, before any run). */
+static void release_start(void)
+{
+	int sv[2];
+	pid_t pid;
+
+	S.release_fd = -1;
+	if (!S.mountns ||
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv))
+		return;
+	pid = sb_fork();
+	if (pid == 0)
+		release_main(sv[1]);
+	close(sv[1]);
+	if (pid < 0) {
+		close(sv[0]);
+		return;
+	}
+	S.release_fd = sv[0];
+}
 
 static void read_reports(struct run *r)
 {
@@ -385,6 +496,8 @@ static void finish_run(struct run *r)
 		send_msg(SB_MSG_EXIT, r->id, 0, 0, &w, sizeof(w), NULL, 0);
 	if (r->collect_fd >= 0)
 		close(r->collect_fd);
+	/* Reported: now its mounts may go (see the top of the file). */
+	mntns_release(r->mntns_fd);
 
 	close_lib_fds(r);
 	if (r->prog_pidfd >= 0)
@@ -644,7 +757,10 @@ static int warm_create(void)
 	w = calloc(1, sizeof(*w));
 	if (!w)
 		return -ENOMEM;
-	e = cgroup_run_create_warm(S.cgh, ++S.warm_seq, &S.cfg.defaults,
+	/* The limits most runs have (the defaults, each filled in): a run
+	 * with those needs no cgroup write at its hand-out. */
+	sb_limits_apply_defaults(&w->cg_limits, &S.cfg.defaults);
+	e = cgroup_run_create_warm(S.cgh, ++S.warm_seq, &w->cg_limits,
 				   &w->cg);
 	if (e)
 		goto out_free;
@@ -663,6 +779,7 @@ static int warm_create(void)
 		warm_child(ctl[1], rep[1], slot, w->cg);
 	close(ctl[1]);
 	close(rep[1]);
+	w->mntns_fd = mntns_hold(w->pid);
 	w->ctl_fd = ctl[0];
 	w->report_fd = rep[0];
 	w->slot = slot;
@@ -715,6 +832,7 @@ static bool warm_reaped(pid_t pid)
 			       WARM_MAX_BROKEN);
 		if (w->report_fd >= 0)
 			close(w->report_fd);
+		mntns_release(w->mntns_fd);
 		cgroup_run_destroy(w->cg);
 		warm_free(w, false);
 		return true;
@@ -740,11 +858,15 @@ static void warm_read(struct warm *w)
 	w->ctl_fd = -1;
 }
 
-/* Top the pool up, unless a run is still starting (its reports first). */
+/* Top the pool up, unless a run is still starting (its reports first)
+ * or, while the pool still has one, a run is in its first WARM_REFILL_MS
+ * (then S.warm_due says when to come back). */
 static void warm_fill(void)
 {
+	uint64_t now = sb_now_ms(), due = 0;
 	unsigned n = 0;
 
+	S.warm_due = 0;
 	if (!S.cgh || S.eof || S.warm_broken >= WARM_MAX_BROKEN)
 		return;
 	for (struct run *r = S.runs; r; r = r->next)
@@ -752,6 +874,16 @@ static void warm_fill(void)
 			return;
 	for (struct warm *w = S.warm; w; w = w->next)
 		n++;
+	if (n >= WARM_TARGET)
+		return;
+	for (struct run *r = S.runs; n && r; r = r->next)
+		if (!r->reaped && r->start_ms + WARM_REFILL_MS > now &&
+		    r->start_ms + WARM_REFILL_MS > due)
+			due = r->start_ms + WARM_REFILL_MS;
+	if (due) {
+		S.warm_due = due;
+		return;
+	}
 	while (n < WARM_TARGET && warm_create() == 0)
 		n++;
 }
@@ -778,8 +910,12 @@ static int warm_handout(struct run *r, struct warm *w, int memfd,
 	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
 	int e;
 
-	/* The run's limits before its init may go on. */
-	if ((e = cgroup_run_set_limits(w->cg, &r->limits)))
+	/* The run's limits before its init may go on (unless the group was
+	 * made with exactly those: the cgroup files it sets). */
+	if ((r->limits.memory_bytes != w->cg_limits.memory_bytes ||
+	     r->limits.pids != w->cg_limits.pids ||
+	     r->limits.cpu_weight != w->cg_limits.cpu_weight) &&
+	    (e = cgroup_run_set_limits(w->cg, &r->limits)))
 		return e;
 	sb_put_fds(&mh, u.buf, fds, h.nfds);
 	if (sendmsg(w->ctl_fd, &mh, MSG_NOSIGNAL) != (ssize_t)sizeof(h))
@@ -891,6 +1027,7 @@ static void handle_spawn(uint64_t id, int memfd)
 	r->report_fd = -1;
 	r->prog_pidfd = -1;
 	r->collect_fd = -1;
+	r->mntns_fd = -1;
 	r->limits = spec.limits;
 	for (int i = 0; i < 3; i++)
 		r->lib_fds[i] = -1;
@@ -925,6 +1062,7 @@ static void handle_spawn(uint64_t id, int memfd)
 		r->init_pid = w->pid;
 		r->report_fd = w->report_fd;
 		r->cg = w->cg;
+		r->mntns_fd = w->mntns_fd;
 		warm_free(w, true);
 		close_child_stdio(child, spec.tty);
 		sb_spec_release(&spec);
@@ -981,6 +1119,7 @@ static void handle_spawn(uint64_t id, int memfd)
 		sb_child_init(&ctx);
 
 	r->init_pid = pid;
+	r->mntns_fd = mntns_hold(pid);
 	r->report_fd = rep[0];
 	close(rep[1]);
 	close(sync[0]);
@@ -1239,6 +1378,8 @@ static int poll_timeout(void)
 		if (r->cg && r->next_check_ms < next)
 			next = r->next_check_ms;
 	}
+	if (S.warm_due && S.warm_due < next)
+		next = S.warm_due;
 	if (S.eof)
 		return 100;
 	if (next == UINT64_MAX)
@@ -1489,6 +1630,7 @@ void sb_spawner_main(int sock, const struct sb_spawner_config *c)
 		add_missing("state dir");
 		S.feat.strong = false;
 	}
+	release_start();
 	if (S.cgh) {
 		cgroup_host_janitor(S.cgh);
 		e = cgroup_host_set_limits(S.cgh, S.cfg.runs_memory,

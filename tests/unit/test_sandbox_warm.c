@@ -2,7 +2,8 @@
  * test_sandbox_warm.c - the spawner's warm pool: inits created ahead of
  * requests are kept (two), handed out with the run's own limits (lower
  * and higher than the defaults they were created with), refilled, and
- * gone with the sandbox.
+ * gone with the sandbox; each run's mount namespace is held by the
+ * spawner until the run is reported, then let go by its release process.
  *
  * Needs root and cgroups; skipped otherwise.
  */
@@ -22,6 +23,8 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <dirent.h>
 
 #include <cmocka.h>
 #include <uv.h>
@@ -225,6 +228,64 @@ static void test_pids_limit(void **state)
 /* Two slots, both held by warm inits that may still be joining their
  * cgroups: two runs at once must both start (never "every slot is
  * busy"), right after the sandbox opens and right after runs end. */
+/* Mount namespaces process 'pid' holds open (its "mnt:[...]" fds). */
+static int held_mntns(long pid)
+{
+	char dir[64], path[400], link[64];
+	struct dirent *e;
+	int n = 0;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "/proc/%ld/fd", pid);
+	if (!(d = opendir(dir)))
+		return -1;
+	while ((e = readdir(d))) {
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		ssize_t k = readlink(path, link, sizeof(link) - 1);
+		if (k > 0 && (link[k] = '\0', !strncmp(link, "mnt:[", 5)))
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
+/* Run the loop until 'pid' holds 'n' mount namespaces (or 30 s pass: a
+ * hang guard); how many it holds. */
+static int wait_held(long pid, int n)
+{
+	uint64_t until = now_ms() + 30000;
+	int k;
+
+	while ((k = held_mntns(pid)) != n && now_ms() < until) {
+		uv_run(&loop, UV_RUN_NOWAIT);
+		usleep(20000);
+	}
+	return k;
+}
+
+/* The spawner holds a run's mount namespace (so that init's exit need not
+ * tear it down) and passes it to its release process once the run is
+ * reported: after many runs it holds exactly its warm inits' ones, and
+ * the release process, which closes what it gets, none. */
+static void test_mntns_released(void **state)
+{
+	long kids[64], rel = -1;
+	struct ctx c;
+
+	for (int i = 0; i < 10; i++) {
+		run(&c, "echo hi", NULL);
+		assert_string_equal(c.out, "hi\n");
+	}
+	assert_int_equal(wait_warm(2), 2);
+	assert_int_equal(wait_held(spawner, 2), 2);
+	size_t n = sandbox_test_children(spawner, kids, 64);
+	for (size_t i = 0; i < n; i++)
+		if (sandbox_test_comm_is(kids[i], "coderoom-mntns"))
+			rel = kids[i];
+	assert_true(rel > 0);
+	assert_int_equal(wait_held(rel, 0), 0);
+}
+
 static void test_all_slots_warm(void **state)
 {
 	static const char *const env[] = {"PATH=/usr/bin:/bin", NULL};
@@ -305,6 +366,7 @@ int main(int argc, char **argv)
 	    cmocka_unit_test(test_lower_memory_limit),
 	    cmocka_unit_test(test_higher_memory_limit),
 	    cmocka_unit_test(test_pids_limit),
+	    cmocka_unit_test(test_mntns_released),
 	    cmocka_unit_test(test_all_slots_warm),
 	};
 
