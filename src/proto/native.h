@@ -24,6 +24,7 @@ struct native {
 	bool attaching;			/* replaying the scrollback of an attach */
 	struct room_member member;	/* member.room: the room it is in */
 	bool ack;			/* the client acknowledges output */
+	bool usage;			/* the client wants "usage" samples */
 	char run_by[ROOM_MEMBER_ID_LEN + 1]; /* who started the room's run */
 };
 

@@ -81,10 +81,30 @@ static void on_exited(struct run_sub *sub, const struct run_result *res)
 	stream_unpause(&nc->st);
 }
 
+/* A usage sample: dropped rather than queued behind output the client
+ * has not read (the next one is a quarter of a second away). */
+static void on_usage(struct run_sub *sub, const struct run_usage *u)
+{
+	struct native *nc = native_of_sub(sub);
+
+	if (conn_queued(nc->st.c) > STREAM_LOW)
+		return;
+	conn_send_json(nc->st.c, json_pack(
+		"{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:i}",
+		"type", "usage", "run", nc->st.run_id,
+		"step", u->step == RUN_STEP_COMPILE ? "compile" : "run",
+		"cpu_ms", (json_int_t)u->cpu_ms,
+		"wall_ms", (json_int_t)u->wall_ms,
+		"memory_bytes", (json_int_t)u->memory_bytes,
+		"memory_peak", (json_int_t)u->memory_peak,
+		"pids", (int)u->pids));
+}
+
 static const struct run_sub_ops sub_ops = {
 	.output = on_output,
 	.state = on_state,
 	.exited = on_exited,
+	.usage = on_usage,
 };
 
 static json_t *limits_json(const struct limits *l)
@@ -136,13 +156,70 @@ static bool opt_int(struct conn *c, json_t *msg, const char *key, long lo,
 	return true;
 }
 
+/* An optional boolean field; false (and an error sent) if not one. */
+static bool opt_bool(struct conn *c, json_t *msg, const char *key, bool *out)
+{
+	json_t *v = json_object_get(msg, key);
+
+	if (!v)
+		return true;
+	if (!json_is_boolean(v)) {
+		conn_send_error(c, "bad_field", key, "'%s' must be a boolean",
+				key);
+		return false;
+	}
+	*out = json_is_true(v);
+	return true;
+}
+
+/*
+ * The program's arguments: an array of at most NATIVE_ARGS_MAX strings of
+ * at most NATIVE_ARG_BYTES bytes each, without NUL. Fills 'argv' (NULL-
+ * terminated, borrowing the JSON's strings). False (and an error sent)
+ * if bad.
+ */
+#define NATIVE_ARGS_MAX 256
+#define NATIVE_ARG_BYTES 4096
+static bool parse_args(struct conn *c, json_t *msg,
+		       const char *argv[NATIVE_ARGS_MAX + 1])
+{
+	json_t *a = json_object_get(msg, "args"), *v;
+	size_t i;
+
+	argv[0] = NULL;
+	if (!a)
+		return true;
+	if (!json_is_array(a) || json_array_size(a) > NATIVE_ARGS_MAX) {
+		conn_send_error(c, "bad_field", "args", "'args' must be an "
+				"array of at most %d strings",
+				NATIVE_ARGS_MAX);
+		return false;
+	}
+	json_array_foreach(a, i, v) {
+		if (!json_is_string(v) ||
+		    json_string_length(v) > NATIVE_ARG_BYTES ||
+		    strlen(json_string_value(v)) != json_string_length(v)) {
+			conn_send_error(c, "bad_field", "args", "args[%zu] must "
+					"be a string of at most %d bytes, "
+					"without NUL", i, NATIVE_ARG_BYTES);
+			return false;
+		}
+		argv[i] = json_string_value(v);
+	}
+	argv[i] = NULL;
+	return true;
+}
+
 static void do_run(struct conn *c, json_t *msg)
 {
 	struct native *nc = native_of(c);
 	json_t *code = json_object_get(msg, "code");
 	json_t *lang = json_object_get(msg, "language");
 	json_t *ack = json_object_get(msg, "ack");
+	json_t *in = json_object_get(msg, "stdin");
+	const char *argv[NATIVE_ARGS_MAX + 1];
 	long rows = 24, cols = 80;
+	bool usage = false;
 	struct run *run;
 	int err;
 
@@ -166,8 +243,14 @@ static void do_run(struct conn *c, json_t *msg)
 		conn_send_error(c, "bad_field", "ack", "'ack' must be a boolean");
 		return;
 	}
+	if (in && !json_is_string(in)) {
+		conn_send_error(c, "bad_field", "stdin",
+				"'stdin' must be a string");
+		return;
+	}
 	if (!opt_int(c, msg, "rows", 1, 1000, &rows) ||
-	    !opt_int(c, msg, "cols", 1, 1000, &cols))
+	    !opt_int(c, msg, "cols", 1, 1000, &cols) ||
+	    !opt_bool(c, msg, "usage", &usage) || !parse_args(c, msg, argv))
 		return;
 	const char *name = lang ? json_string_value(lang) : "python";
 	const struct lang *l = lang_find(app_of(c)->langs, name);
@@ -181,11 +264,19 @@ static void do_run(struct conn *c, json_t *msg)
 		.lang = l,
 		.code = json_string_value(code),
 		.code_len = json_string_length(code),
-		.mode = RUN_TTY,
+		.args = argv,
+		/* prepared input: pipes, not the terminal (the limits stay
+		 * the interactive ones: a person is watching) */
+		.mode = in ? RUN_PIPES : RUN_TTY,
+		.tty_limits = in != NULL,
+		.stdin_data = in ? json_string_value(in) : NULL,
+		.stdin_len = in ? json_string_length(in) : 0,
 		.rows = (uint16_t)rows,
 		.cols = (uint16_t)cols,
 	};
 	stream_reset(&nc->st, ack && json_is_true(ack));
+	nc->usage = usage;
+	nc->st.sub.usage = usage;
 	err = run_start(app_of(c)->engine, &req, &nc->st.sub, &run);
 	if (err == -EAGAIN) {
 		conn_send_error(c, "server_busy", NULL,
@@ -198,9 +289,11 @@ static void do_run(struct conn *c, json_t *msg)
 		return;
 	}
 	snprintf(nc->st.run_id, sizeof(nc->st.run_id), "%s", run_id(run));
-	conn_send_json(c, json_pack("{s:s, s:s, s:s, s:o}", "type", "started",
-				    "run", nc->st.run_id, "language", l->id,
-				    "limits", limits_json(run_limits(run))));
+	conn_send_json(c, json_pack("{s:s, s:s, s:s, s:o, s:s}", "type",
+				    "started", "run", nc->st.run_id,
+				    "language", l->id, "limits",
+				    limits_json(run_limits(run)), "input",
+				    in ? "stdin" : "terminal"));
 }
 
 void native_watch(struct conn *c, struct run *run, bool replay,
@@ -209,6 +302,7 @@ void native_watch(struct conn *c, struct run *run, bool replay,
 	struct native *nc = native_of(c);
 
 	stream_reset(&nc->st, nc->ack);
+	nc->st.sub.usage = nc->usage;
 	snprintf(nc->st.run_id, sizeof(nc->st.run_id), "%s", run_id(run));
 	if (!replay) {
 		json_t *j = json_pack("{s:s, s:s, s:s, s:o}", "type", "started",
@@ -232,12 +326,15 @@ static void do_attach(struct conn *c, json_t *msg)
 	struct native *nc = native_of(c);
 	json_t *id = json_object_get(msg, "run");
 	json_t *ack = json_object_get(msg, "ack");
+	bool usage = false;
 	struct run *run;
 
 	if (!json_is_string(id)) {
 		conn_send_error(c, "bad_field", "run", "'run' must be a string");
 		return;
 	}
+	if (!opt_bool(c, msg, "usage", &usage))
+		return;
 	run = run_find(app_of(c)->engine, json_string_value(id));
 	if (!run) {
 		conn_send_error(c, "no_such_run", "run",
@@ -253,6 +350,8 @@ static void do_attach(struct conn *c, json_t *msg)
 		return;
 	}
 	stream_reset(&nc->st, ack && json_is_true(ack));
+	nc->usage = usage;
+	nc->st.sub.usage = usage;
 	snprintf(nc->st.run_id, sizeof(nc->st.run_id), "%s", run_id(run));
 	nc->attaching = true;
 	run_attach(run, &nc->st.sub);	/* replays the scrollback */

@@ -95,6 +95,19 @@ struct run_result {
 	struct run_step_result compile;
 };
 
+/* What a run uses now: a sample from its sandbox's cgroup. */
+struct run_usage {
+	enum run_step step;	/* the step sampled */
+	uint64_t cpu_ms;	/* CPU of the step's whole tree so far */
+	uint64_t wall_ms;	/* since the step's program started */
+	uint64_t memory_bytes;	/* memory in use now, 0 unknown */
+	uint64_t memory_peak;	/* the most so far in this step, 0 unknown */
+	uint32_t pids;		/* processes + threads now, 0 unknown */
+};
+
+/* How often a run with a subscriber that wants usage() is sampled. */
+#define RUN_USAGE_MS 250
+
 struct run_sub_ops {
 	/* Output bytes as they are read. */
 	void (*output)(struct run_sub *sub, enum run_stream stream,
@@ -106,6 +119,9 @@ struct run_sub_ops {
 	/* Optional: a step begins; output() bytes belong to it until the
 	 * next stage() (run_get_step() tells too). */
 	void (*stage)(struct run_sub *sub, enum run_step step);
+	/* Optional: a usage sample, every RUN_USAGE_MS while a step runs,
+	 * for a sub whose 'usage' is set (the engine samples only then). */
+	void (*usage)(struct run_sub *sub, const struct run_usage *u);
 };
 
 struct run_sub {
@@ -113,6 +129,8 @@ struct run_sub {
 	struct run *run;	/* NULL when detached */
 	struct run_sub *next;	/* in run->subs */
 	bool paused;		/* this sub asked the run to stop reading */
+	bool usage;		/* wants usage() samples (set it before
+				   run_start() or run_attach()) */
 };
 
 struct run_request {
@@ -132,6 +150,8 @@ struct run_request {
 	size_t stdin_len;
 	bool keep_stdin;	/* pipe mode: stdin stays open for run_input() */
 	enum run_mode mode;
+	bool tty_limits;	/* pipe mode under the interactive maxima (an
+				   IDE run reading prepared input) */
 	uint16_t rows, cols;	/* tty mode */
 	struct limits limits;	/* requested; 0 fields: the server's */
 };

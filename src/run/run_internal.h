@@ -88,6 +88,8 @@ struct run {
 	uv_timer_t linger_timer;	/* orphan grace, then linger after exit */
 	bool output_since_probe;
 	bool probe_pending;
+	bool usage_pending;		/* a sandbox_usage() is unanswered */
+	unsigned usage_ticks;		/* probe ticks since the last sample */
 	int waiting_samples;
 	uint64_t start_ns;
 
