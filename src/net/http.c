@@ -107,6 +107,23 @@ static void serve_static(struct conn *c)
 	http_reply(c, 200, f->mime, NULL, f->len, extra);
 }
 
+void http_serve_static(struct conn *c)
+{
+	serve_static(c);
+}
+
+bool http_wants_json(const struct conn *c)
+{
+	char accept[512];
+
+	if (http_header(c, "accept", accept, sizeof(accept)) < 0)
+		return false;
+	for (char *p = accept; *p; p++)
+		*p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
+	return strstr(accept, "application/json") &&
+	       !strstr(accept, "text/html");
+}
+
 static bool route_matches(const struct http_route *r, const char *path)
 {
 	size_t n = strlen(r->path);

@@ -106,6 +106,15 @@ int http_stream_write(struct conn *c, const void *p, size_t n);
 void http_stream_end(struct conn *c);
 size_t http_stream_queued(const struct conn *c);
 
+/* Answers with the IDE's file for the request's path (what a path that no
+ * route claims gets): a route that serves the IDE for some requests. */
+void http_serve_static(struct conn *c);
+
+/* Whether the client asked for JSON rather than a page: its Accept header
+ * names application/json and not text/html (a browser's navigation names
+ * text/html; a health checker or an API client names JSON). */
+bool http_wants_json(const struct conn *c);
+
 /*
  * Parses the body as a JSON object, answering 400 itself when it is not.
  * Returns a new reference or NULL.

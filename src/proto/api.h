@@ -1,7 +1,7 @@
 /*
  * api.h - HTTP API handlers, one file per family:
  *
- *   api_health.c    GET /api/health, GET /api/languages
+ *   api_health.c    GET /api/health, GET /api/languages, GET / (JSON)
  *   api_execute.c   POST and GET /api/execute, POST /run_code
  *   api_runs.c      POST /api/runs (native batch API)
  *   api_piston.c    GET /api/v2/runtimes, POST /api/v2/execute
@@ -17,6 +17,8 @@ struct conn;
 
 void api_health(struct conn *c);
 void api_languages(struct conn *c);
+/* GET /: the health JSON for a client that asks for JSON, else the IDE */
+void api_root(struct conn *c);
 /* GET: the Next.js runner's health answer; POST: run a program */
 void api_execute(struct conn *c);
 void api_run_code(struct conn *c);

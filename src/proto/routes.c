@@ -12,6 +12,7 @@ const struct ws_dialect *const proto_dialects[] = {
 };
 
 const struct http_route proto_routes[] = {
+	{ "/", false, HTTP_GET, api_root },
 	{ "/api/health", false, HTTP_GET, api_health },
 	{ "/api/languages", false, HTTP_GET, api_languages },
 	{ "/api/execute", false, HTTP_GET | HTTP_POST, api_execute },
