@@ -27,9 +27,9 @@ done
 # Build and run.
 pkgs=(build-essential pkg-config libuv1-dev libwebsockets-dev
       libwebsockets-evlib-uv libjansson-dev libsqlite3-dev libhiredis-dev
-      libseccomp-dev libcmocka-dev python3 procps ca-certificates)
+      libseccomp-dev libssl-dev libcmocka-dev python3 procps ca-certificates)
 # The tests: a real browser, real Redis, valgrind for the leak check.
-[ "$want_test" = 1 ] && pkgs+=(chromium redis-server valgrind fonts-dejavu-core)
+[ "$want_test" = 1 ] && pkgs+=(chromium redis-server valgrind fonts-dejavu-core openssl)
 # The baselines the benchmarks compare against.
 [ "$want_bench" = 1 ] && pkgs+=(bubblewrap)
 # libFuzzer and the sanitizer runtimes.
