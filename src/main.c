@@ -31,6 +31,7 @@
 #include "net/webroot.h"
 #include "proto/app.h"
 #include "proto/auth.h"
+#include "proto/generate.h"
 #include "proto/routes.h"
 #include "room/room.h"
 #include "room/room_sqlite.h"
@@ -55,6 +56,7 @@ static struct {
 	struct store store;
 	struct room_store room_store;
 	struct rooms rooms;
+	struct generator gen;
 	struct sandbox *sb;
 	uv_signal_t sigint, sigterm;
 	uv_timer_t shutdown_timer;
@@ -233,6 +235,30 @@ int main(int argc, char **argv)
 	}
 
 	uv_loop_init(&g.loop);
+	/* the key and CA files are read now, as root, like the rest */
+	struct generate_config gc = {
+		.url = g.cfg.ai_url,
+		.model = g.cfg.ai_model,
+		.key_file = g.cfg.ai_key_file,
+		.ca_file = g.cfg.ai_ca_file,
+		.timeout_ms = g.cfg.ai_timeout_ms,
+		.max_bytes = (size_t)g.cfg.ai_max_bytes,
+		.rate = g.cfg.ai_rate,
+	};
+	char why[512];
+	if ((err = generator_init(&g.gen, &g.loop, &gc, why, sizeof(why)))) {
+		log_error("main: %s", why);
+		goto out_loop;
+	}
+	if (g.gen.enabled)
+		log_info("generate: model '%s' at %s%s", g.gen.model, g.gen.base,
+			 g.gen.auth ? " (with an API key)" : "");
+	if (g.cfg.ai_ca_file && g.gen.enabled && !g.gen.url.tls)
+		log_warn("generate: --ai-ca-file is not used with an http:// "
+			 "--ai-url");
+	if (!g.gen.enabled && (g.cfg.ai_model || g.cfg.ai_key_file))
+		log_warn("generate: --ai-model and --ai-key-file do nothing "
+			 "without --ai-url");
 	struct sandbox_config sc = {
 		.state_dir = NULL,
 		.uid_base = 200000,
@@ -269,6 +295,7 @@ int main(int argc, char **argv)
 	g.app.langs = &g.langs;
 	g.app.sb = g.sb;
 	g.app.auth = &g.auth;
+	g.app.gen = &g.gen;
 
 	g.srv.loop = &g.loop;
 	g.srv.cfg = &g.cfg;
@@ -342,6 +369,7 @@ out_loop:
 	cache_close(&g.cache);
 	store_close(&g.store);
 	auth_release(&g.auth);
+	generator_release(&g.gen);
 	log_info("main: bye");
 	return rc;
 }

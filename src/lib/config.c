@@ -68,6 +68,17 @@ static const char usage[] =
 "  --ws-ping-ms N            ping a silent WebSocket after N ms (default 2500)\n"
 "  --ws-timeout-ms N         close a WebSocket silent for N ms (default 10000)\n"
 "\n"
+"Code from a prompt (off unless --ai-url is given; docs/operations.md):\n"
+"  --ai-url URL              an OpenAI-compatible API's base URL, e.g.\n"
+"                            https://api.openai.com/v1 or http://127.0.0.1:11434/v1\n"
+"  --ai-model NAME           the model to ask (required with --ai-url)\n"
+"  --ai-key-file FILE        the API key, first line of FILE (sent as a Bearer\n"
+"                            token to the endpoint only)\n"
+"  --ai-ca-file FILE         more CA certificates (PEM) to trust for https\n"
+"  --ai-timeout-ms N         one answer, whole (default 120000)\n"
+"  --ai-max-bytes N          one answer's code (default 65536)\n"
+"  --ai-rate N               generations a minute per client address (default 10)\n"
+"\n"
 "  --help                    this text\n"
 "  --version                 the version\n";
 
@@ -79,6 +90,8 @@ enum {
 	OPT_VERSION, OPT_TOKEN, OPT_TOKENFILE,
 	OPT_RDOC, OPT_RLOG, OPT_RCHAT, OPT_RMEMBERS, OPT_MAXROOMS,
 	OPT_MAXSTORED, OPT_RRATE, OPT_RSNAP, OPT_WSPING, OPT_WSTIMEOUT,
+	OPT_AIURL, OPT_AIMODEL, OPT_AIKEY, OPT_AICA, OPT_AITIMEOUT,
+	OPT_AIMAX, OPT_AIRATE,
 };
 
 static const struct option options[] = {
@@ -121,6 +134,13 @@ static const struct option options[] = {
 	{ "room-snapshot-every", required_argument, NULL, OPT_RSNAP },
 	{ "ws-ping-ms", required_argument, NULL, OPT_WSPING },
 	{ "ws-timeout-ms", required_argument, NULL, OPT_WSTIMEOUT },
+	{ "ai-url", required_argument, NULL, OPT_AIURL },
+	{ "ai-model", required_argument, NULL, OPT_AIMODEL },
+	{ "ai-key-file", required_argument, NULL, OPT_AIKEY },
+	{ "ai-ca-file", required_argument, NULL, OPT_AICA },
+	{ "ai-timeout-ms", required_argument, NULL, OPT_AITIMEOUT },
+	{ "ai-max-bytes", required_argument, NULL, OPT_AIMAX },
+	{ "ai-rate", required_argument, NULL, OPT_AIRATE },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -211,6 +231,9 @@ enum config_result config_parse(struct config *cfg, int argc, char **argv)
 	cfg->room_snapshot_every = 100;
 	cfg->ws_ping_ms = 2500;
 	cfg->ws_timeout_ms = 10000;
+	cfg->ai_timeout_ms = 120000;
+	cfg->ai_max_bytes = 65536;
+	cfg->ai_rate = 10;
 
 	if (env_port && *env_port) {
 		char dummy[8];
@@ -260,6 +283,10 @@ enum config_result config_parse(struct config *cfg, int argc, char **argv)
 			break;
 		}
 		case OPT_TOKENFILE: cfg->api_token_file = optarg; break;
+		case OPT_AIURL: cfg->ai_url = optarg; break;
+		case OPT_AIMODEL: cfg->ai_model = optarg; break;
+		case OPT_AIKEY: cfg->ai_key_file = optarg; break;
+		case OPT_AICA: cfg->ai_ca_file = optarg; break;
 		case OPT_HELP:
 			fputs(usage, stdout);
 			return CONFIG_EXIT_OK;
@@ -328,6 +355,13 @@ enum config_result config_parse(struct config *cfg, int argc, char **argv)
 				break;
 			case OPT_WSPING: cfg->ws_ping_ms = v; break;
 			case OPT_WSTIMEOUT: cfg->ws_timeout_ms = v; break;
+			case OPT_AITIMEOUT: cfg->ai_timeout_ms = v; break;
+			case OPT_AIMAX:
+				cfg->ai_max_bytes = v > (1u << 20) ? 1u << 20 : v;
+				break;
+			case OPT_AIRATE:
+				cfg->ai_rate = v > 100000 ? 100000 : (unsigned)v;
+				break;
 			}
 		}
 	}

@@ -6,6 +6,7 @@
  *   api_runs.c      POST /api/runs (native batch API)
  *   api_piston.c    GET /api/v2/runtimes, POST /api/v2/execute
  *   api_rooms.c     POST /create_session, GET /editor/ID, GET /api/rooms/ID
+ *   api_generate.c  POST /api/generate (code from a prompt, streamed)
  *
  * Each answers with http_reply*() (http.h), at once or when its run ends.
  * routes.c maps the paths to them.
@@ -28,5 +29,6 @@ void api_piston_execute(struct conn *c);
 void api_create_session(struct conn *c);
 void api_editor(struct conn *c);
 void api_rooms(struct conn *c);
+void api_generate(struct conn *c);
 
 #endif

@@ -8,6 +8,7 @@
 #include "proto/api.h"
 #include "proto/app.h"
 #include "proto/auth.h"
+#include "proto/generate.h"
 #include "room/room.h"
 #include "run/cache.h"
 #include "run/run.h"
@@ -82,6 +83,15 @@ void api_health(struct conn *c)
 			"push_p50_us", (json_int_t)rooms_push_quantile_us(a->rooms, 0.5),
 			"push_p99_us", (json_int_t)rooms_push_quantile_us(a->rooms, 0.99),
 			"push_max_us", (json_int_t)(a->rooms->push_max_ns / 1000)));
+	if (j && a->gen)
+		json_object_set_new(j, "generate", a->gen->enabled ?
+			json_pack("{s:b, s:s, s:s, s:i, s:I, s:I}",
+				  "enabled", 1, "endpoint", a->gen->base,
+				  "model", a->gen->model,
+				  "active", (int)a->gen->active,
+				  "total", (json_int_t)a->gen->total,
+				  "failed", (json_int_t)a->gen->failed) :
+			json_pack("{s:b}", "enabled", 0));
 	http_reply_json(c, 200, j);
 }
 

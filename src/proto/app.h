@@ -20,6 +20,7 @@ struct lang_table;
 struct sandbox;
 struct auth;
 struct rooms;
+struct generator;
 
 struct app {
 	const struct config *cfg;
@@ -28,6 +29,7 @@ struct app {
 	struct sandbox *sb;		/* for health: its features */
 	const struct auth *auth;	/* API tokens */
 	struct rooms *rooms;		/* open rooms and the room store */
+	struct generator *gen;		/* code from a prompt (maybe off) */
 };
 
 static inline struct app *app_of(const struct conn *c)

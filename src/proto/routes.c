@@ -23,5 +23,6 @@ const struct http_route proto_routes[] = {
 	{ "/create_session", false, HTTP_POST, api_create_session },
 	{ "/editor/", true, HTTP_GET, api_editor },
 	{ "/api/rooms/", true, HTTP_GET, api_rooms },
+	{ "/api/generate", false, HTTP_POST, api_generate },
 	{ NULL, false, 0, NULL },
 };

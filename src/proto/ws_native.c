@@ -19,6 +19,7 @@
 #include "net/conn.h"
 #include "net/ws.h"
 #include "proto/app.h"
+#include "proto/generate.h"
 #include "proto/native.h"
 #include "proto/report.h"
 #include "proto/routes.h"
@@ -127,14 +128,19 @@ static void native_open(struct conn *c)
 	}
 	stream_init(&nc->st, c, &sub_ops);
 	c->proto = nc;
-	conn_send_json(c, json_pack("{s:s, s:s, s:s, s:o, s:o}",
+	const struct generator *g = app_of(c)->gen;
+	conn_send_json(c, json_pack("{s:s, s:s, s:s, s:o, s:o, s:o}",
 				    "type", "hello",
 				    "version", CODEROOM_VERSION,
 				    "protocol", "coderoom.v1",
 				    "languages",
 				    lang_table_json(app_of(c)->langs, true),
 				    "limits",
-				    limits_json(&app_of(c)->engine->max_tty)));
+				    limits_json(&app_of(c)->engine->max_tty),
+				    "generate",
+				    g && g->enabled ?
+				    json_pack("{s:s}", "model", g->model) :
+				    json_null()));
 }
 
 /* An optional integer field in [lo, hi]; false (and an error sent) if bad. */
