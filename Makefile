@@ -1,7 +1,9 @@
 # coderoom - build, run, test.
 #
 #   make run     install what is missing, build, start on http://127.0.0.1:8080
-#   make test    the same set-up, then every test; ends with "N passed, N failed"
+#   make test    the same set-up, then every test; ends with
+#                "N passed, N failed, N skipped"
+#   make soak    1,000 clients and runs for 10 minutes; nothing may grow
 #   make bench   benchmarks against named baselines, printing ratios
 #   make fuzz    libFuzzer targets for every parser that reads the network
 
@@ -18,7 +20,8 @@ ifdef WERROR
 CFLAGS  += -Werror
 endif
 ifdef SAN
-CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer
+CFLAGS  += -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+           -fno-omit-frame-pointer
 LDFLAGS += -fsanitize=address,undefined
 endif
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -35,11 +38,11 @@ UNIT    := $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/test_*.c
 # store/.)
 ROOMOBJS := $(addprefix $(B)/src/room/,changeset.o utext.o collab.o)
 
-.PHONY: all setup web run test unit bench fuzz format clean languages
+.PHONY: all setup web run test unit bench fuzz format clean languages soak
 all: $(B)/coderoom
 
 $(B)/coderoom: $(OBJS)
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm -lpthread
 
 $(B)/libcoderoom.a: $(LIBOBJS)
 	rm -f $@ && ar rcs $@ $^
@@ -51,7 +54,7 @@ $(B)/%.o: %.c
 $(B)/tests/test_%: tests/unit/test_%.c $(B)/libcoderoom.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libcoderoom.a \
-		$(PKG_LIBS) -lcmocka -lpthread
+		$(PKG_LIBS) -lcmocka -lm -lpthread
 
 # The pure Socket.IO codecs on a JSON-lines pipe, for the conformance test
 # against the official client's parsers (tests/integration/sio-codec).
@@ -85,11 +88,19 @@ run: setup web all
 	@mkdir -p data
 	exec ./$(B)/coderoom --listen 127.0.0.1:$${PORT:-8080} --data-dir ./data --web-root ./web/dist
 
+# The sanitizer build (build-san/) runs the unit tests and, once more,
+# the integration and hostile suites (tests/run-all.sh).
 test: SETUP_FLAGS=--test
 test: setup web
 	@$(MAKE) --no-print-directory all unit WERROR=1
-	@$(MAKE) --no-print-directory unit SAN=1 WERROR=1
+	@$(MAKE) --no-print-directory all unit SAN=1 WERROR=1
 	@tests/run-all.sh
+
+# Not part of 'make test': 1,000 WebSocket clients and runs through every
+# API for SOAK_MINUTES (default 10), then checks nothing grew or leaked.
+soak: SETUP_FLAGS=--test
+soak: setup all
+	@node tests/soak/soak.mjs
 
 bench: SETUP_FLAGS=--bench
 bench: setup web all
@@ -108,4 +119,4 @@ format:
 clean:
 	rm -rf build build-san web/dist
 
--include $(OBJS:.o=.d)
+-include $(OBJS:.o=.d) $(UNIT:=.d)

@@ -9,13 +9,17 @@ export const benchDir = path.dirname(fileURLToPath(import.meta.url));
 export const PYTHON = '/usr/bin/python3';
 
 /* A server whose limits stay out of the way of the measurement. */
-export function startBenchServer(extra = []) {
+export function startBenchServer(extra = [], opts = {}) {
   return startServer({
     args: ['--cpu-ms', '600000', '--wall-ms', '600000', '--output-bytes', String(1024 * 1024 * 1024),
       '--reattach-grace-ms', '1000', '--log-level', 'warn', ...extra],
     timeoutMs: 30000,
+    ...opts,
   });
 }
+
+/* Run the server with this soft open-file limit: it must raise it itself. */
+export const lowNofile = (n) => ['sh', '-c', `ulimit -S -n ${n} && exec "$0" "$@"`];
 
 /* Run bench/pty_baseline.py MODE ARGS and parse its JSON line. */
 export function ptyBaseline(...args) {

@@ -6,6 +6,10 @@
                                  echo is read back; prints {"p50_ms","p99_ms",...}
   pty_baseline.py throughput FILE  run `python3 FILE` on a local pty, read the
                                  master to EOF; prints {"bytes","seconds","mb_s"}
+  pty_baseline.py pyidle N       N bare python3 processes, each on its own pty
+                                 waiting at input(); prints their mean
+                                 {"pss","rss","uss"} in bytes (uss: private
+                                 pages, what one more process adds)
 
 No sandbox, no server, no WebSocket: what a program on a terminal costs here.
 """
@@ -98,12 +102,44 @@ def throughput(path):
     return {'bytes': total, 'seconds': secs, 'mb_s': total / 1e6 / secs if secs else 0}
 
 
+PYIDLE = "while True:\n    s = input('> ')\n    print('echo', s)\n"
+
+
+def _status_kb(pid, key, name='status'):
+    with open(f'/proc/{pid}/{name}') as f:
+        for line in f:
+            if line.startswith(key + ':'):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def pyidle(n):
+    procs = [spawn_on_pty([sys.executable, '-c', PYIDLE]) for _ in range(n)]
+    try:
+        for master, _ in procs:
+            read_until(master, b'> ', timeout=30)
+        time.sleep(0.5)
+        pss = sum(_status_kb(p.pid, 'Pss', 'smaps_rollup') for _, p in procs)
+        rss = sum(_status_kb(p.pid, 'VmRSS') for _, p in procs)
+        uss = sum(_status_kb(p.pid, 'Private_Clean', 'smaps_rollup') +
+                  _status_kb(p.pid, 'Private_Dirty', 'smaps_rollup')
+                  for _, p in procs)
+    finally:
+        for master, p in procs:
+            p.kill()
+            p.wait()
+            os.close(master)
+    return {'n': n, 'pss': pss / n, 'rss': rss / n, 'uss': uss / n}
+
+
 def main():
     mode = sys.argv[1]
     if mode == 'echo':
         res = echo(int(sys.argv[2]) if len(sys.argv) > 2 else 500)
     elif mode == 'throughput':
         res = throughput(sys.argv[2])
+    elif mode == 'pyidle':
+        res = pyidle(int(sys.argv[2]) if len(sys.argv) > 2 else 20)
     else:
         sys.exit(f'unknown mode {mode!r}')
     print(json.dumps(res))

@@ -11,14 +11,16 @@ import * as tput from './throughput.mjs';
 import * as idle from './idle-memory.mjs';
 import * as batch from './batch.mjs';
 import * as rooms from './rooms.mjs';
+import * as sessions from './sessions.mjs';
 
 const rows = [];
 const parts = [
   ['keystroke echo', () => echo.run({ n: Number(process.env.BENCH_ECHO_N || 1000) })],
   ['throughput', () => tput.run({ mb: Number(process.env.BENCH_MB || 200) })],
-  ['idle memory', () => idle.run({ n: Number(process.env.BENCH_CONNS || 1000) })],
+  ['idle memory', () => idle.run({ n: Number(process.env.BENCH_CONNS || 10000) })],
   ['batch API', () => batch.run({ n: Number(process.env.BENCH_BATCH_N || 100) })],
   ['rooms', () => rooms.run({ n: Number(process.env.BENCH_ROOM_PUSHES || 1000) })],
+  ['sessions', () => sessions.run({ n: Number(process.env.BENCH_SESSIONS || 500), busy: Number(process.env.BENCH_BUSY || 50) })],
 ];
 for (const [name, fn] of parts) {
   process.stderr.write(`bench: ${name}...\n`);

@@ -6,7 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export CODEROOM_BIN=${CODEROOM_BIN:-$PWD/build/coderoom}
 export CODEROOM_WEB_ROOT=${CODEROOM_WEB_ROOT:-$PWD/web/dist}
-# 1,000 idle connections need more descriptors than the usual soft limit.
+# 10,000 idle connections need more descriptors than the usual soft limit
+# (on the client side: the server raises its own).
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || ulimit -n 65536 2>/dev/null || true
 if [ ! -d tests/node_modules/ws ]; then
   echo "bench: tests/node_modules is missing (make bench installs it)" >&2

@@ -107,6 +107,8 @@ void conn_close(struct conn *c, uint16_t code, const char *reason)
 
 struct run {
 	char id[33];
+	const struct lang *lang;
+	bool queued;		/* "QUE": it waits in the queue */
 	enum run_state state;
 	struct limits lim;
 	struct run_result res;
@@ -136,11 +138,11 @@ const struct limits *run_limits(const struct run *r)
 }
 const struct lang *run_lang(const struct run *r)
 {
-	static char id[] = "python";
-	static const struct lang l = { .id = id };
-
-	(void)r;
-	return &l;
+	return r->lang;
+}
+int run_queue_ahead(const struct run *r)
+{
+	return r->queued && r->state != RUN_EXITED ? 2 : -1;
 }
 
 /* The rooms (ws_room.c) are fuzz_room_msg.c's: here no message is a room
@@ -159,6 +161,18 @@ void ws_room_closed(struct conn *c)
 	(void)c;
 }
 
+/* ---- app.c, modelled: no tokens, one client ---------------------------- */
+
+bool app_token_ok(const struct conn *c)
+{
+	return true;
+}
+
+void app_client(const struct conn *c, char *out, size_t len)
+{
+	snprintf(out, len, "a127.0.0.1");
+}
+
 int run_start(struct run_engine *e, const struct run_request *req,
 	      struct run_sub *sub, struct run **out)
 {
@@ -170,11 +184,17 @@ int run_start(struct run_engine *e, const struct run_request *req,
 		return -EAGAIN;
 	if (req->code_len == 3 && !memcmp(req->code, "ERR", 3))
 		return -ENOMEM;
+	if (req->code_len == 3 && !memcmp(req->code, "FUL", 3))
+		return -EBUSY;
+	if (req->code_len == 3 && !memcmp(req->code, "QTA", 3))
+		return -EDQUOT;
 	if (the_run.sub) /* another conn would hold it: not modelled */
 		return -EAGAIN;
 	memset(&the_run, 0, sizeof(the_run));
 	snprintf(the_run.id, sizeof(the_run.id), "%032x", 0xC0DE);
 	the_run.state = RUN_RUNNING;
+	the_run.lang = req->lang;
+	the_run.queued = req->code_len == 3 && !memcmp(req->code, "QUE", 3);
 	the_run.lim = e->max_tty;
 	the_run.live = true;
 	the_run.sub = sub;

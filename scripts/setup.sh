@@ -27,9 +27,24 @@ done
 # Build and run.
 pkgs=(build-essential pkg-config libuv1-dev libwebsockets-dev
       libwebsockets-evlib-uv libjansson-dev libsqlite3-dev libhiredis-dev
-      libseccomp-dev libssl-dev libcmocka-dev python3 procps ca-certificates)
+      libseccomp-dev libcmocka-dev libssl-dev python3 procps ca-certificates)
 # The tests: a real browser, real Redis, valgrind for the leak check.
 [ "$want_test" = 1 ] && pkgs+=(chromium redis-server valgrind fonts-dejavu-core openssl)
+# The cgroup v2 virtual machine (tests/vm/): qemu, a Debian kernel (only an
+# image and modules under /boot and /lib/modules: the running system is
+# not changed), busybox for the guest's init, strace to watch the
+# spawner's clone3. The kernel package needs an initramfs tool: the host's
+# own where it has one (tiny-initramfs conflicts with it), else
+# tiny-initramfs (apt's first choice, initramfs-tools, pulls udev and
+# upgrades systemd in a container).
+if [ "$want_test" = 1 ]; then
+  pkgs+=(qemu-system-x86 linux-image-amd64 busybox-static cpio strace)
+  irt=
+  for p in initramfs-tools dracut tiny-initramfs; do
+    [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" = "install ok installed" ] && irt=$p
+  done
+  [ -n "$irt" ] || pkgs+=(tiny-initramfs)
+fi
 # The baselines the benchmarks compare against.
 [ "$want_bench" = 1 ] && pkgs+=(bubblewrap)
 # libFuzzer and the sanitizer runtimes.

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -27,8 +28,12 @@
 
 #include "lib/config.h"
 #include "lib/log.h"
+#include "lib/sizing.h"
+#include "lib/metrics.h"
 #include "net/server.h"
 #include "net/webroot.h"
+#include "proto/api.h"
+#include "proto/api_judge0.h"
 #include "proto/app.h"
 #include "proto/auth.h"
 #include "proto/generate.h"
@@ -58,6 +63,9 @@ static struct {
 	struct rooms rooms;
 	struct generator gen;
 	struct sandbox *sb;
+	struct host_facts host;
+	struct sizing sizing;
+	struct metrics *metrics;
 	uv_signal_t sigint, sigterm;
 	uv_timer_t shutdown_timer;
 	int phase;			/* 0 serving, 1 runs ending, 2 closing */
@@ -125,6 +133,95 @@ static int drop_privileges(const char *data_dir)
 	return 0;
 }
 
+/*
+ * Raises RLIMIT_NOFILE before anything sizes itself by it (lws's tables,
+ * the spawner, which inherits it): to the target, raising the hard limit
+ * too while root; else to the hard limit.
+ */
+static void raise_open_files(void)
+{
+	uint64_t was = g.host.nofile, t;
+	struct rlimit rl;
+
+	t = sizing_nofile_target(&g.host, g.cfg.max_open_files);
+	rl.rlim_cur = rl.rlim_max = t;
+	if (t > g.host.nofile_hard && setrlimit(RLIMIT_NOFILE, &rl)) {
+		log_info("main: open files: cannot go past the hard limit %llu "
+			 "to %llu (%s: raising it needs CAP_SYS_RESOURCE)",
+			 (unsigned long long)g.host.nofile_hard,
+			 (unsigned long long)t, strerror(errno));
+		rl.rlim_cur = rl.rlim_max = g.host.nofile_hard;
+		if (t < g.host.nofile_hard)
+			rl.rlim_cur = t;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	} else if (t <= g.host.nofile_hard) {
+		rl.rlim_max = g.host.nofile_hard;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	sizing_probe(&g.host);
+	if (g.host.nofile != was)
+		log_info("main: open files: %llu (was %llu)",
+			 (unsigned long long)g.host.nofile,
+			 (unsigned long long)was);
+}
+
+/* Bytes for people: "21.0 GiB", "512.0 MiB". */
+static const char *human(uint64_t b, char *out, size_t len)
+{
+	if (b >= (1ull << 30))
+		snprintf(out, len, "%.1f GiB", (double)b / (1ull << 30));
+	else
+		snprintf(out, len, "%.1f MiB", (double)b / (1ull << 20));
+	return out;
+}
+
+/* What admits runs, from the flags and the machine; logged. */
+static void size_admission(void)
+{
+	struct sizing *s = &g.sizing;
+	char a[32], b[32], c[32];
+
+	*s = (struct sizing){
+		.runs_memory = g.cfg.runs_memory_bytes,
+		.runs_pids = g.cfg.runs_pids,
+		.run_memory_reserve = g.cfg.run_memory_reserve,
+		.run_pids_reserve = g.cfg.run_pids_reserve,
+		.max_runs = g.cfg.max_runs,
+		.queue = g.cfg.queue,
+		.client_runs = g.cfg.client_runs,
+		.client_queue = g.cfg.client_queue,
+		.api_concurrency = g.cfg.api_concurrency,
+		.api_queue = g.cfg.api_queue,
+		.api_client_queue = g.cfg.api_client_queue,
+	};
+	sizing_apply(&g.host, s);
+	log_info("sizing: host %u CPUs, %s memory%s%s, pid_max %llu, "
+		 "threads-max %llu%s, open files %llu",
+		 g.host.cpus, human(g.host.mem_total, a, sizeof(a)),
+		 g.host.mem_cgroup ? ", cgroup limit " : "",
+		 g.host.mem_cgroup ? human(g.host.mem_cgroup, b,
+						     sizeof(b)) : "",
+		 (unsigned long long)g.host.pid_max,
+		 (unsigned long long)g.host.threads_max,
+		 g.host.pids_cgroup ? " (cgroup pids.max set)" : "",
+		 (unsigned long long)g.host.nofile);
+	log_info("sizing: %u interactive runs at once (bound by %s), %u per "
+		 "client; %u may wait (%u per client, %s at most)",
+		 s->max_runs, s->bound, s->client_runs, s->queue,
+		 s->client_queue, limit_fmt_ms(g.cfg.queue_wait_ms, a, sizeof(a)));
+	log_info("sizing: every run together: %s of memory (%s counted per "
+		 "run), %llu processes (%llu per run); batch runs: %u at "
+		 "once, %u waiting (%u per client); idle timeout %s",
+		 human(s->runs_memory, b, sizeof(b)),
+		 human(s->run_memory_reserve, c, sizeof(c)),
+		 (unsigned long long)s->runs_pids,
+		 (unsigned long long)s->run_pids_reserve, s->api_concurrency,
+		 s->api_queue, s->api_client_queue,
+		 g.cfg.idle_timeout_ms ? limit_fmt_ms(g.cfg.idle_timeout_ms, a,
+						      sizeof(a))
+				       : "off");
+}
+
 static void on_closed_noop(uv_handle_t *h)
 {
 	(void)h;
@@ -140,6 +237,9 @@ static void finalize(void)
 		g.app.sb = NULL;
 	}
 	rooms_release(&g.rooms);
+	/* every exit is delivered: what is left of Judge0's is waiting */
+	judge0_close(g.app.judge0);
+	g.app.judge0 = NULL;
 	run_engine_release(&g.engine);
 	uv_close((uv_handle_t *)&g.sigint, on_closed_noop);
 	uv_close((uv_handle_t *)&g.sigterm, on_closed_noop);
@@ -152,6 +252,9 @@ static void on_shutdown_tick(uv_timer_t *t)
 	uint64_t waited = server_now_ms() - g.phase_start;
 
 	if (g.phase == 1 && (g.engine.active == 0 || waited > 3000)) {
+		/* every member hears "removed {closing}" before its close
+		 * frame; every open room leaves a snapshot */
+		rooms_release(&g.rooms);
 		server_begin_shutdown(&g.srv);
 		g.phase = 2;
 		g.phase_start = server_now_ms();
@@ -168,6 +271,7 @@ static void on_signal(uv_signal_t *h, int signum)
 			 strsignal(signum), g.engine.active, g.srv.connections);
 		g.phase = 1;
 		g.phase_start = server_now_ms();
+		judge0_shutdown(g.app.judge0);
 		run_engine_kill_all(&g.engine);
 		uv_timer_start(&g.shutdown_timer, on_shutdown_tick, 0, 20);
 	} else if (g.phase < 3) {
@@ -188,7 +292,11 @@ int main(int argc, char **argv)
 	case CONFIG_OK: break;
 	}
 	log_set_level(g.cfg.log_level);
+	log_set_format(g.cfg.log_format);
 	signal(SIGPIPE, SIG_IGN);
+	sizing_probe(&g.host);
+	raise_open_files();
+	size_admission();
 
 	if (!g.cfg.web_root)
 		g.cfg.web_root = beside_exe("web/dist", webdir, sizeof(webdir));
@@ -197,6 +305,11 @@ int main(int argc, char **argv)
 						 sizeof(langdir));
 	if (!g.cfg.languages_dir)
 		g.cfg.languages_dir = "languages";
+	if (g.cfg.check_config) {
+		rc = config_check(&g.cfg, stdout) ? 2 : 0;
+		config_release(&g.cfg);
+		return rc;
+	}
 
 	if (mkdir(g.cfg.data_dir, 0750) && errno != EEXIST) {
 		log_error("main: cannot create data dir '%s': %s",
@@ -262,8 +375,13 @@ int main(int argc, char **argv)
 	struct sandbox_config sc = {
 		.state_dir = NULL,
 		.uid_base = 200000,
-		.slots = g.cfg.max_runs,
+		.slots = g.sizing.max_runs + g.sizing.api_concurrency,
+		.runs_memory = g.sizing.runs_memory,
+		.runs_pids = g.sizing.runs_pids > UINT32_MAX
+				     ? UINT32_MAX
+				     : (uint32_t)g.sizing.runs_pids,
 		.allow_weak = g.cfg.allow_weak_sandbox,
+		.stall_ms = g.cfg.spawner_timeout_ms,
 	};
 	if ((err = sandbox_open(&g.loop, &sc, &g.sb))) {
 		log_error("main: cannot start the sandbox: %s", strerror(-err));
@@ -281,14 +399,30 @@ int main(int argc, char **argv)
 	} else if (f) {
 		log_info("sandbox: ready (cgroup %s)", f->cgroup_backend);
 	}
+	if (f && !f->cgroup_cpu_weight)
+		log_warn("sandbox: no cgroup cpu controller: runs share the CPU "
+			 "as threads, not as runs (a program with many threads "
+			 "gets more)");
 
 	run_engine_init(&g.engine, &g.loop, g.sb, &g.langs);
 	g.engine.max_tty = g.cfg.tty;
 	g.engine.max_pipes = g.cfg.batch;
 	g.engine.orphan_ms = g.cfg.reattach_grace_ms;
 	g.engine.max_compile = g.cfg.compile;
-	g.engine.batch_slots = g.cfg.api_concurrency;
-	g.engine.queue_max = g.cfg.api_queue;
+	struct run_admission adm = {
+		.slots = { g.sizing.max_runs, g.sizing.api_concurrency },
+		.queue = { g.sizing.queue, g.sizing.api_queue },
+		.client_runs = g.sizing.client_runs,
+		.client_queue = { g.sizing.client_queue,
+				  g.sizing.api_client_queue },
+		.queue_wait_ms = g.cfg.queue_wait_ms,
+		.idle_ms = g.cfg.idle_timeout_ms,
+		.runs_memory = g.sizing.runs_memory,
+		.run_memory_reserve = g.sizing.run_memory_reserve,
+		.runs_pids = g.sizing.runs_pids,
+		.run_pids_reserve = g.sizing.run_pids_reserve,
+	};
+	run_engine_admission(&g.engine, &adm);
 
 	g.app.cfg = &g.cfg;
 	g.app.engine = &g.engine;
@@ -296,14 +430,23 @@ int main(int argc, char **argv)
 	g.app.sb = g.sb;
 	g.app.auth = &g.auth;
 	g.app.gen = &g.gen;
+	g.app.host = &g.host;
+	g.app.sizing = &g.sizing;
 
 	g.srv.loop = &g.loop;
 	g.srv.cfg = &g.cfg;
 	g.srv.web = &g.web;
-	g.srv.routes = proto_routes;
+	g.srv.routes = g.cfg.judge0_root ? proto_routes_judge0_root
+					 : proto_routes;
 	g.srv.dialects = proto_dialects;
 	g.srv.app = &g.app;
 	g.srv.start_ms = server_now_ms();
+	if (!(g.metrics = metrics_new()) ||
+	    run_engine_metrics(&g.engine, g.metrics) ||
+	    api_metrics_init(&g.srv, g.metrics))
+		log_warn("main: out of memory for the metrics: /metrics is "
+			 "incomplete");
+	g.app.metrics = g.metrics;
 	if ((err = server_start(&g.srv)))
 		goto out_sandbox;
 	if (drop_privileges(g.cfg.data_dir))
@@ -337,6 +480,14 @@ int main(int argc, char **argv)
 	room_sqlite_init(&g.room_store, &g.store);
 	rooms_init(&g.rooms, &g.room_store, &rl, &g.engine, &g.langs);
 	g.app.rooms = &g.rooms;
+	/* Judge0's submissions, in the same database */
+	struct judge0_options jo = {
+		.store = &g.store,
+		.keep_ms = g.cfg.judge0_keep_s * 1000,
+		.callback_hosts = g.cfg.callback_hosts,
+		.callback_private = g.cfg.callback_private,
+	};
+	g.app.judge0 = judge0_open(&g.app, &g.loop, &jo);
 
 	uv_signal_init(&g.loop, &g.sigint);
 	uv_signal_init(&g.loop, &g.sigterm);
@@ -362,6 +513,7 @@ out_sandbox:
 	run_engine_release(&g.engine);
 	uv_run(&g.loop, UV_RUN_DEFAULT);
 out_loop:
+	server_finish(&g.srv);
 	if (uv_loop_close(&g.loop) == UV_EBUSY)
 		log_warn("main: handles left open at exit");
 	webroot_release(&g.web);
@@ -370,6 +522,9 @@ out_loop:
 	store_close(&g.store);
 	auth_release(&g.auth);
 	generator_release(&g.gen);
+	metrics_free(g.metrics);
+	run_engine_metrics_release(&g.engine);
 	log_info("main: bye");
+	config_release(&g.cfg);
 	return rc;
 }

@@ -1,5 +1,10 @@
 /*
- * config.h - command-line configuration of the server.
+ * config.h - configuration of the server: defaults, then a file
+ * (--config FILE or CODEROOM_CONFIG), then the environment
+ * (CODEROOM_<OPTION>), then the command line; a later source wins.
+ *
+ * Strings point into argv, or into cfg->arena for values read from the
+ * file or the environment: config_release() frees those.
  */
 #ifndef CODEROOM_CONFIG_H
 #define CODEROOM_CONFIG_H
@@ -7,9 +12,16 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "lib/limit.h"
 #include "lib/log.h"
+
+/* A string read from the file or the environment (cfg->arena). */
+struct config_str {
+	struct config_str *next;
+	char s[];
+};
 
 struct config {
 	char host[256];			/* listen address */
@@ -24,14 +36,18 @@ struct config {
 	uint64_t reattach_grace_ms;
 	size_t max_message_bytes;	/* one WebSocket message */
 	size_t max_body_bytes;		/* one HTTP request body */
-	unsigned max_runs;		/* concurrent runs (sandbox slots) */
+	unsigned max_runs;		/* interactive runs at once; 0: derived */
 	struct limits compile;		/* compile step maxima */
 	uint64_t cache_bytes;		/* compile cache bound */
-	unsigned api_concurrency;	/* API runs at once (admission) */
+	unsigned api_concurrency;	/* API runs at once; 0: the CPU count */
 	unsigned api_queue;		/* API runs waiting, at most */
 	const char *api_tokens[16];	/* --api-token, NULL-terminated */
 	const char *api_token_file;	/* one token a line */
 	bool allow_weak_sandbox;
+	bool judge0_root;		/* Judge0's paths also at the root */
+	uint64_t judge0_keep_s;		/* a finished submission's lifetime */
+	const char *callback_hosts[16];	/* --callback-allow, NULL-terminated */
+	bool callback_private;		/* callbacks may reach private addrs */
 	/* rooms (room/room.h: struct room_limits) */
 	uint64_t room_doc_bytes;	/* a document's UTF-8 bytes */
 	uint64_t room_log;		/* updates kept for reconnects */
@@ -45,6 +61,24 @@ struct config {
 	 * after --ws-timeout-ms without anything from the peer */
 	uint64_t ws_ping_ms;
 	uint64_t ws_timeout_ms;
+	/* admission (lib/sizing.h); 0: derived from the machine */
+	uint64_t runs_memory_bytes;	/* every run together */
+	uint64_t runs_pids;		/* every run together */
+	uint64_t run_memory_reserve;	/* counted per run before it grows */
+	uint64_t run_pids_reserve;
+	unsigned queue;			/* interactive runs waiting */
+	uint64_t queue_wait_ms;		/* longest wait in that queue */
+	unsigned client_runs;		/* one client's interactive runs */
+	unsigned client_queue;		/* one client's interactive waiting */
+	unsigned api_client_queue;	/* one client's API runs waiting */
+	uint64_t idle_timeout_ms;	/* interactive run idle at input; 0 off */
+	uint64_t max_open_files;	/* RLIMIT_NOFILE the server raises to */
+	uint64_t spawner_timeout_ms;	/* a silent spawner is replaced */
+	enum log_format log_format;	/* text or json lines */
+	const char *config_file;	/* NULL when none */
+	bool check_config;		/* --check-config: check, print, exit */
+	unsigned nsettings;		/* settings from the file and env */
+	struct config_str *arena;	/* strings owned by the config */
 	/* code from a prompt (proto/generate.h); off without ai_url */
 	const char *ai_url;		/* OpenAI-compatible base URL */
 	const char *ai_model;
@@ -58,11 +92,23 @@ struct config {
 enum config_result { CONFIG_OK, CONFIG_EXIT_OK, CONFIG_ERROR };
 
 /*
- * Fills 'cfg' from defaults, the environment (PORT) and argv. Prints
- * --help / --version itself (CONFIG_EXIT_OK), and errors to stderr
- * (CONFIG_ERROR). Pure apart from that printing; for tests.
+ * Fills 'cfg' from defaults, the config file, the environment (PORT and
+ * CODEROOM_*) and argv. Prints --help / --version itself
+ * (CONFIG_EXIT_OK), and errors to stderr naming the file and line or the
+ * variable they came from (CONFIG_ERROR). Reads nothing but that file
+ * and the environment; for tests. On CONFIG_OK release it with
+ * config_release() (a no-op when nothing came from the file or env).
  */
 enum config_result config_parse(struct config *cfg, int argc, char **argv);
+void config_release(struct config *cfg);
+
+/*
+ * --check-config: prints the effective configuration to 'out' in the
+ * file's "key = value" format, API tokens masked, then what is wrong
+ * with it as "# error: ..." lines (a directory that cannot be used, an
+ * unreadable token file, no such user...). Returns the number of errors.
+ */
+int config_check(const struct config *cfg, FILE *out);
 /* Parses "HOST:PORT", "[V6]:PORT", ":PORT" or "PORT". 0 or -EINVAL. */
 int config_parse_listen(const char *s, char *host, size_t hostlen, int *port);
 

@@ -11,6 +11,8 @@
 /* Parses up to 3 numbers; a part that is x/X/ * or missing is -1 (any).
  * Returns the parts given (0..3), or -1 when malformed. *end is set past
  * the version. */
+#define SEMVER_PART_MAX (1L << 30)
+
 static int parse_partial(const char *s, long v[3], const char **end)
 {
 	int n = 0;
@@ -24,6 +26,10 @@ static int parse_partial(const char *s, long v[3], const char **end)
 		} else if (isdigit((unsigned char)*s)) {
 			char *e;
 			v[n] = strtol(s, &e, 10);
+			/* a huge part (LONG_MAX) would overflow the bound
+			 * above it: no version part is that big */
+			if (v[n] > SEMVER_PART_MAX)
+				v[n] = SEMVER_PART_MAX;
 			s = e;
 		} else {
 			break;

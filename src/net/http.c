@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "lib/log.h"
 #include "lib/utf8.h"
@@ -67,8 +68,11 @@ static const char *allow_header(unsigned methods, char *out, size_t len)
 static void method_not_allowed(struct conn *c, const char *allow)
 {
 	static const char body[] = "{\"error\":\"method not allowed\"}";
+	static const char msg[] = "{\"message\":\"Method Not Allowed\"}";
+	bool m = c->http->route && c->http->route->message_errors;
 
-	http_reply(c, 405, "application/json", body, sizeof(body) - 1, allow);
+	http_reply(c, 405, "application/json", m ? msg : body,
+		   (m ? sizeof(msg) : sizeof(body)) - 1, allow);
 }
 
 static void serve_static(struct conn *c)
@@ -132,14 +136,22 @@ static bool route_matches(const struct http_route *r, const char *path)
 			 : strcmp(path, r->path) == 0;
 }
 
+static const struct http_route *find_route(const struct conn *c,
+					   const char *path)
+{
+	for (const struct http_route *r = c->srv->routes; r && r->path; r++)
+		if (route_matches(r, path))
+			return r;
+	return NULL;
+}
+
 static void dispatch(struct conn *c)
 {
 	struct http_req *h = c->http;
+	const struct http_route *r = h->route;
 	char allow[96];
 
-	for (const struct http_route *r = c->srv->routes; r && r->path; r++) {
-		if (!route_matches(r, h->path))
-			continue;
+	if (r) {
 		unsigned m = h->method == HTTP_HEAD ? HTTP_GET : h->method;
 		if (!(m & r->methods)) {
 			method_not_allowed(c, allow_header(r->methods, allow,
@@ -172,12 +184,28 @@ int http_on_request(struct conn *c, const char *uri)
 	buf_init(&h->body, c->srv->cfg->max_body_bytes);
 	buf_init(&h->resp, SIZE_MAX / 2);
 	h->conn = c;
+	h->t0_ms = server_now_ms();
 	h->method = method_of(c->wsi);
 	snprintf(h->path, sizeof(h->path), "%s", uri && *uri ? uri : "/");
+	h->route = find_route(c, h->path);
 
 	if (h->method & (HTTP_POST | HTTP_PUT | HTTP_PATCH)) {
 		int n = lws_hdr_copy(c->wsi, len, sizeof(len),
 				     WSI_TOKEN_HTTP_CONTENT_LENGTH);
+		char te[32];
+		if (n <= 0 && lws_hdr_copy(c->wsi, te, sizeof(te),
+					   WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0 &&
+		    !strcasecmp(te, "chunked")) {
+			/* lws hands us the framed bytes as a body of
+			 * unknown length; decoded here, capped (413), and
+			 * the connection closes after it (lws would take
+			 * what follows for more body) */
+			h->has_body = true;
+			h->chunked = true;
+			h->close_after = true;
+			chunked_init(&h->dechunk);
+			return 0;
+		}
 		if (n <= 0) {
 			/* lws 4.1 cannot read chunked bodies: say so */
 			h->close_after = true;
@@ -217,6 +245,20 @@ int http_on_body(struct conn *c, const void *p, size_t n)
 
 	if (!h || h->answered)
 		return 0;
+	if (h->chunked) {
+		long used = chunked_feed(&h->dechunk, p, n, &h->body);
+		if (used == -ENOBUFS) {
+			http_reply_error(c, 413, NULL, "request body too large "
+					 "(at most %zu bytes)",
+					 c->srv->cfg->max_body_bytes);
+		} else if (used < 0) {
+			http_reply_error(c, 400, NULL, "bad chunked request "
+					 "body");
+		} else if (h->dechunk.done) {
+			dispatch(c);
+		}
+		return 0;
+	}
 	if (buf_append(&h->body, p, n)) {
 		h->close_after = true;
 		http_reply_error(c, 413, NULL, "request body too large");
@@ -280,8 +322,9 @@ void http_reply_error(struct conn *c, unsigned status, const char *field,
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	msg[utf8_valid_prefix(msg, strlen(msg))] = '\0';	/* JSON needs UTF-8 */
-	json_t *j = json_pack("{s:s}", "error", msg);
-	if (field)
+	bool m = c->http && c->http->route && c->http->route->message_errors;
+	json_t *j = json_pack("{s:s}", m ? "message" : "error", msg);
+	if (field && !m)
 		json_object_set_new(j, "field", json_string(field));
 	if (status == 503 && c->http) {
 		char *s = json_dumps(j, JSON_COMPACT);
@@ -441,9 +484,19 @@ static int finish_transaction(struct conn *c)
 	bool close_after = c->http->close_after;
 	char path[128];
 
-	log_info("http: %s %s %s %u %zu", c->peer, method_name(c->http->method),
-		 log_safe(c->http->path, path, sizeof(path)), c->http->status,
-		 c->http->resp_len);
+	log_safe(c->http->path, path, sizeof(path));
+	struct log_kv kv[] = {
+		LOG_STR("peer", c->peer),
+		LOG_STR("method", method_name(c->http->method)),
+		LOG_STR("path", path),
+		LOG_NUM("status", c->http->status),
+		LOG_NUM("bytes", c->http->resp_len),
+		LOG_NUM("ms", server_now_ms() - c->http->t0_ms),
+	};
+	log_event(LOG_INFO, "access", kv, sizeof(kv) / sizeof(kv[0]),
+		  "http: %s %s %s %u %zu", c->peer,
+		  method_name(c->http->method), path, c->http->status,
+		  c->http->resp_len);
 	req_free(c->http);
 	c->http = NULL;
 	if (close_after)
@@ -593,6 +646,10 @@ int http_header(const struct conn *c, const char *name, char *out,
 		{ "cookie", WSI_TOKEN_HTTP_COOKIE },
 		{ "user-agent", WSI_TOKEN_HTTP_USER_AGENT },
 		{ "if-none-match", WSI_TOKEN_HTTP_IF_NONE_MATCH },
+		{ "sec-websocket-protocol", WSI_TOKEN_PROTOCOL },
+		{ "transfer-encoding", WSI_TOKEN_HTTP_TRANSFER_ENCODING },
+		/* a header lws knows (Judge0's): never a custom one */
+		{ "x-auth-token", WSI_TOKEN_X_AUTH_TOKEN },
 	};
 	char custom[72];
 	int n;
@@ -615,4 +672,32 @@ int http_header(const struct conn *c, const char *name, char *out,
 		return -1;
 	n = lws_hdr_custom_copy(c->wsi, out, (int)len, custom, n);
 	return n > 0 ? n : -1;
+}
+
+int http_query(const struct conn *c, const char *name, char *out,
+	       size_t len)
+{
+	char frag[4096];
+	size_t nl = strlen(name);
+
+	if (!len)
+		return -1;
+	for (int i = 0; i < 64; i++) {
+		int n = lws_hdr_copy_fragment(c->wsi, frag, sizeof(frag),
+					      WSI_TOKEN_HTTP_URI_ARGS, i);
+		if (n < 0)
+			return -1;
+		if ((size_t)n > nl && !strncmp(frag, name, nl) &&
+		    frag[nl] == '=') {
+			if ((size_t)n - nl - 1 >= len)
+				return -1;
+			memcpy(out, frag + nl + 1, (size_t)n - nl);
+			return n - (int)nl - 1;
+		}
+		if ((size_t)n == nl && !strcmp(frag, name)) {
+			out[0] = '\0';
+			return 0;
+		}
+	}
+	return -1;
 }

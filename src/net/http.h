@@ -14,10 +14,12 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <jansson.h>
 
 #include "lib/buf.h"
+#include "net/chunked.h"
 
 struct conn;
 
@@ -31,7 +33,10 @@ struct http_req {
 	char path[512];			/* decoded path, no query */
 	struct buf body;		/* request body (capped) */
 	bool has_body;			/* POST/PUT/PATCH with a body to read */
+	bool chunked;			/* ... in the chunked transfer coding */
+	struct chunked dechunk;		/* its decoder */
 	bool answered;			/* a reply is queued or sent */
+	uint64_t t0_ms;			/* when it arrived (access log) */
 
 	/* the response */
 	unsigned status;
@@ -50,6 +55,7 @@ struct http_req {
 	void (*stream_drained)(struct conn *c);	/* the queue fell low */
 
 	struct conn *conn;		/* the connection it came on */
+	const struct http_route *route;	/* the route of 'path', or NULL */
 
 	void *api;			/* the handler's state, or NULL */
 	void (*api_free)(void *api);	/* frees it with the request */
@@ -60,12 +66,17 @@ struct http_req {
  * 'prefix' is set (then the handler reads the rest of c->http->path). A
  * method outside 'methods' gets 405 with an Allow header; HEAD is answered
  * as GET. The table ends with an entry whose path is NULL.
+ * 'message_errors': every error answered on this route's paths, by http.c
+ * (405, 411, 413, bad JSON) or with http_reply_error(), is
+ * {"message": "..."} instead of {"error": "...", "field"?} (the shape
+ * Piston's clients read).
  */
 struct http_route {
 	const char *path;
 	bool prefix;
 	unsigned methods;		/* enum http_method bits */
 	void (*handle)(struct conn *c);
+	bool message_errors;
 };
 
 /* lws callback glue (server.c). Each returns 0, or -1 to close. */
@@ -129,5 +140,12 @@ json_t *http_body_json(struct conn *c);
  */
 int http_header(const struct conn *c, const char *name, char *out,
 		size_t len);
+/*
+ * Copies the value of query parameter 'name' (?name=value, URL-decoded)
+ * into 'out', NUL-terminated. Returns its length, or -1 when it is absent
+ * or longer than 'len' - 1.
+ */
+int http_query(const struct conn *c, const char *name, char *out,
+	       size_t len);
 
 #endif

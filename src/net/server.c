@@ -379,6 +379,13 @@ void server_begin_shutdown(struct server *s)
 		conn_close(c, LWS_CLOSE_STATUS_GOINGAWAY, "server shutting down");
 }
 
+/*
+ * lws (4.1) on a foreign loop destroys its context in steps as its
+ * handles close, and sets s->ctx (info.pcontext) to NULL when it is done;
+ * when its static handles happen to close after its last connection, it
+ * waits for lws_context_destroy() to be called again instead. So: call it
+ * here, run the loop, then call server_finish().
+ */
 void server_stop(struct server *s)
 {
 	if (s->sweep_started) {
@@ -388,5 +395,11 @@ void server_stop(struct server *s)
 	}
 	if (s->ctx)
 		lws_context_destroy(s->ctx);
+}
+
+void server_finish(struct server *s)
+{
+	if (s->ctx)
+		lws_context_destroy(s->ctx);	/* completes it (ctx = NULL) */
 	s->ctx = NULL;
 }

@@ -50,8 +50,10 @@ struct server {
 int server_start(struct server *s);
 /* Tells every WebSocket client (close 1001) and stops accepting. */
 void server_begin_shutdown(struct server *s);
-/* Destroys the context; run the loop afterwards so handles close. */
+/* Destroys the context; run the loop afterwards so handles close, then
+ * call server_finish() (outside the loop). */
 void server_stop(struct server *s);
+void server_finish(struct server *s);
 
 uint64_t server_uptime_s(const struct server *s);
 uint64_t server_now_ms(void);

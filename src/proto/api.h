@@ -4,8 +4,10 @@
  *   api_health.c    GET /api/health, GET /api/languages, GET / (JSON)
  *   api_execute.c   POST and GET /api/execute, POST /run_code
  *   api_runs.c      POST /api/runs (native batch API)
- *   api_piston.c    GET /api/v2/runtimes, POST /api/v2/execute
+ *   api_piston.c    /api/v2/: runtimes, execute, packages (Piston v2)
+ *   api_judge0.c    /judge0/ (and the root paths): Judge0 CE
  *   api_rooms.c     POST /create_session, GET /editor/ID, GET /api/rooms/ID
+ *   api_metrics.c   GET /metrics (Prometheus text format)
  *   api_generate.c  POST /api/generate (code from a prompt, streamed)
  *
  * Each answers with http_reply*() (http.h), at once or when its run ends.
@@ -15,6 +17,8 @@
 #define CODEROOM_API_H
 
 struct conn;
+struct server;
+struct metrics;
 
 void api_health(struct conn *c);
 void api_languages(struct conn *c);
@@ -24,11 +28,17 @@ void api_root(struct conn *c);
 void api_execute(struct conn *c);
 void api_run_code(struct conn *c);
 void api_runs(struct conn *c);
-void api_piston_runtimes(struct conn *c);
-void api_piston_execute(struct conn *c);
+/* every path under /api/v2/ */
+void api_piston(struct conn *c);
+/* every path under /judge0/, and the root paths with --judge0-root */
+void api_judge0(struct conn *c);
 void api_create_session(struct conn *c);
 void api_editor(struct conn *c);
 void api_rooms(struct conn *c);
+void api_metrics(struct conn *c);
+/* Registers the server's own metrics (connections, queue, cache, the
+ * spawner, the process) in 'reg'. 0 or -ENOMEM. */
+int api_metrics_init(struct server *s, struct metrics *reg);
 void api_generate(struct conn *c);
 
 #endif

@@ -20,6 +20,8 @@
 #include "net/http.h"
 #include "proto/api.h"
 #include "proto/app.h"
+#include "proto/batch.h"
+#include "proto/parse.h"
 #include "proto/report.h"
 #include "run/run.h"
 
@@ -66,6 +68,7 @@ static const char *seed_status(enum run_status s)
 	case RUN_KILLED: return "killed";
 	case RUN_INTERNAL_ERROR: return "internal_error";
 	case RUN_COMPILE_ERROR: return "compile_error";
+	case RUN_SERVER_BUSY: return "busy";
 	}
 	return "error";
 }
@@ -103,50 +106,39 @@ static const struct run_sub_ops sub_ops = {
 static void start(struct conn *c, bool seed_run_code)
 {
 	struct app *a = app_of(c);
+	struct api_ctx ctx = app_api_ctx(a);
+	struct api_err e;
 	struct exec_req *x;
+	struct batch_job *j;
 	json_t *body;
-	json_t *code, *lang, *in;
 	struct run *run;
+	char client[APP_CLIENT_MAX];
 	int err;
 
 	if (!app_authorized(c))
 		return;
+	app_client(c, client, sizeof(client));
 	body = http_body_json(c);
 	if (!body)
 		return;
-	code = json_object_get(body, "code");
-	lang = json_object_get(body, "language");
-	in = json_object_get(body, "stdin");
-	if (!json_is_string(code)) {
-		http_reply_error(c, 400, "code", "'code' is required and must be "
-				 "a string");
-		goto out;
-	}
-	if (!seed_run_code && lang && !json_is_null(lang) &&
-	    !json_is_string(lang)) {
-		http_reply_error(c, 400, "language", "'language' must be a string");
-		goto out;
-	}
-	if (in && !json_is_null(in) && !json_is_string(in)) {
-		http_reply_error(c, 400, "stdin", "'stdin' must be a string");
-		goto out;
-	}
-	const char *name = json_is_string(lang) && !seed_run_code ?
-		json_string_value(lang) : "python";
-	const struct lang *l = lang_find(a->langs, name);
-	if (!l || !l->available) {
-		http_reply_error(c, 400, "language", l ?
-				 "language '%s' is not installed on this server" :
-				 "unknown language '%s'", name);
-		goto out;
+	j = parse_seed(&ctx, body, seed_run_code ? PARSE_SEED_RUN_CODE
+						 : PARSE_SEED_EXECUTE, &e);
+	json_decref(body);
+	if (!j) {
+		http_reply_error(c, e.status, e.field[0] ? e.field : NULL, "%s",
+				 e.message);
+		return;
 	}
 	struct run_request req = {
-		.lang = l,
-		.code = json_string_value(code),
-		.code_len = json_string_length(code),
-		.stdin_data = json_is_string(in) ? json_string_value(in) : NULL,
-		.stdin_len = json_is_string(in) ? json_string_length(in) : 0,
+		.lang = j->lang,
+		.files = j->files,
+		.nfiles = j->nfiles,
+		.stdin_data = j->cases[0].stdin_len ? j->cases[0].stdin_data
+						    : NULL,
+		.stdin_len = j->cases[0].stdin_len,
 		.mode = RUN_PIPES,
+		.cls = RUN_BATCH,	/* waits its turn with the other API runs */
+		.client = client,
 	};
 	const struct limits *lim = &a->engine->max_pipes;
 	if (!(x = calloc(1, sizeof(*x)))) {
@@ -160,14 +152,14 @@ static void start(struct conn *c, bool seed_run_code)
 	c->http->api = x;
 	c->http->api_free = exec_free;
 	err = run_start(a->engine, &req, &x->sub, &run);
-	if (err == -EAGAIN)
-		http_reply_error(c, 503, NULL, "every run slot is busy; "
+	if (err == -EAGAIN || err == -EBUSY || err == -EDQUOT)
+		http_reply_error(c, 503, NULL, "the server is busy; "
 				 "retry shortly");
 	else if (err)
 		http_reply_error(c, 500, NULL, "cannot start the run: %s",
 				 strerror(-err));
 out:
-	json_decref(body);
+	batch_job_free(j);	/* run_start copied what it needs */
 }
 
 static void execute_info(struct conn *c)

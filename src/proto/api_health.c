@@ -2,6 +2,7 @@
  * api_health.c - GET /api/health, GET /api/languages, and GET / for a
  * client that asks for JSON.
  */
+#include "lib/sizing.h"
 #include "net/conn.h"
 #include "net/http.h"
 #include "net/server.h"
@@ -19,7 +20,7 @@ static json_t *sandbox_json(const struct sandbox_features *f)
 	if (!f)
 		return json_null();
 	return json_pack("{s:b, s:s, s:s, s:{s:b, s:b, s:b, s:b, s:b, s:b, s:b,"
-			 " s:b, s:b}}",
+			 " s:b, s:b, s:b}}",
 			 "strong", f->strong,
 			 "cgroup", f->cgroup_backend ? f->cgroup_backend : "none",
 			 "missing", f->missing,
@@ -30,7 +31,23 @@ static json_t *sandbox_json(const struct sandbox_features *f)
 			 "cgroup_memory", f->cgroup_memory,
 			 "cgroup_pids", f->cgroup_pids,
 			 "cgroup_cpu", f->cgroup_cpu,
-			 "cgroup_kill", f->cgroup_kill);
+			 "cgroup_kill", f->cgroup_kill,
+			 "cgroup_cpu_weight", f->cgroup_cpu_weight);
+}
+
+static json_t *spawner_json(const struct sandbox *sb)
+{
+	struct sandbox_status st;
+
+	if (!sb)
+		return json_null();
+	sandbox_status(sb, &st);
+	return json_pack("{s:s, s:i, s:I, s:i, s:i}",
+			 "state", st.state,
+			 "restarts", (int)st.restarts,
+			 "lost_runs", (json_int_t)st.lost_runs,
+			 "pid", (int)st.spawner_pid,
+			 "queued_requests", (int)st.pending);
 }
 
 static json_t *cache_json(const struct cache *k, const struct run_engine *e)
@@ -47,6 +64,70 @@ static json_t *cache_json(const struct cache *k, const struct run_engine *e)
 			 "compiles", (json_int_t)e->compiles);
 }
 
+static json_t *class_json(const struct run_engine *e, enum run_class k)
+{
+	const struct fairq *q = &e->q[k];
+
+	return json_pack("{s:i, s:i, s:i, s:i, s:i, s:i, s:I}",
+			 "running", (int)q->active,
+			 "waiting", (int)q->waiting,
+			 "slots", (int)q->slots,
+			 "max_waiting", (int)q->queue_max,
+			 "client_runs", (int)(q->client_max ? q->client_max
+							    : q->slots),
+			 "client_max_waiting", (int)q->client_queue_max,
+			 "refused", (json_int_t)e->refused[k]);
+}
+
+/* What admits runs, what they use, and what the machine has. */
+static json_t *admission_json(const struct app *a)
+{
+	const struct run_engine *e = a->engine;
+	const struct host_facts *h = a->host;
+	struct sandbox_usage u;
+	json_t *j, *in;
+
+	sandbox_usage(a->sb, &u);
+	in = class_json(e, RUN_INTERACTIVE);
+	json_object_set_new(in, "queue_wait_ms",
+			    json_integer((json_int_t)e->adm.queue_wait_ms));
+	json_object_set_new(in, "idle_timeout_ms",
+			    json_integer((json_int_t)e->adm.idle_ms));
+	json_object_set_new(in, "timed_out",
+			    json_integer((json_int_t)e->timed_out));
+	json_object_set_new(in, "idle_killed",
+			    json_integer((json_int_t)e->idle_killed));
+	j = json_pack("{s:o, s:o, s:{s:I, s:o, s:I}, s:{s:I, s:o, s:I}, s:b}",
+		      "interactive", in,
+		      "batch", class_json(e, RUN_BATCH),
+		      "memory",
+		      "limit", (json_int_t)e->adm.runs_memory,
+		      "used", u.known ? json_integer((json_int_t)u.memory_bytes)
+				      : json_null(),
+		      "reserve_per_run", (json_int_t)e->adm.run_memory_reserve,
+		      "pids",
+		      "limit", (json_int_t)e->adm.runs_pids,
+		      "used", u.known ? json_integer((json_int_t)u.pids)
+				      : json_null(),
+		      "reserve_per_run", (json_int_t)e->adm.run_pids_reserve,
+		      "held", e->held);
+	if (a->sizing)
+		json_object_set_new(j, "bound",
+				    json_string(a->sizing->bound ?
+						a->sizing->bound : "?"));
+	if (h)
+		json_object_set_new(j, "host", json_pack(
+			"{s:i, s:I, s:I, s:I, s:I, s:I, s:I}",
+			"cpus", (int)h->cpus,
+			"memory_bytes", (json_int_t)h->mem_total,
+			"cgroup_memory_bytes", (json_int_t)h->mem_cgroup,
+			"pid_max", (json_int_t)h->pid_max,
+			"threads_max", (json_int_t)h->threads_max,
+			"cgroup_pids_max", (json_int_t)h->pids_cgroup,
+			"open_files", (json_int_t)h->nofile));
+	return j;
+}
+
 void api_health(struct conn *c)
 {
 	struct server *s = c->srv;
@@ -58,8 +139,8 @@ void api_health(struct conn *c)
 	for (size_t i = 0; i < a->langs->n; i++)
 		avail += a->langs->v[i].available;
 	j = json_pack(
-		"{s:s, s:s, s:I, s:i, s:i, s:I, s:o, s:{s:i, s:i, s:i, s:i},"
-		" s:o, s:{s:i, s:i}, s:b}",
+		"{s:s, s:s, s:I, s:i, s:i, s:I, s:o, s:o, s:{s:i, s:i, s:i, s:i},"
+		" s:o, s:{s:i, s:i}, s:b, s:o}",
 		"status", "ok",
 		"version", CODEROOM_VERSION,
 		"uptime_s", (json_int_t)server_uptime_s(s),
@@ -67,12 +148,16 @@ void api_health(struct conn *c)
 		"connections", (int)s->connections,
 		"runs_total", (json_int_t)e->started_total,
 		"sandbox", sandbox_json(a->sb ? sandbox_features(a->sb) : NULL),
-		"queue",
-		"running", (int)e->batch_active, "waiting", (int)e->queued,
-		"slots", (int)e->batch_slots, "max_waiting", (int)e->queue_max,
+		"spawner", spawner_json(a->sb),
+		"queue",	/* the batch class, as before "admission" */
+		"running", (int)e->q[RUN_BATCH].active,
+		"waiting", (int)e->q[RUN_BATCH].waiting,
+		"slots", (int)e->q[RUN_BATCH].slots,
+		"max_waiting", (int)e->q[RUN_BATCH].queue_max,
 		"compile_cache", cache_json(e->cache, e),
 		"languages", "available", (int)avail, "total", (int)a->langs->n,
-		"api_tokens", auth_enabled(a->auth));
+		"api_tokens", auth_enabled(a->auth),
+		"admission", admission_json(a));
 	if (j && a->rooms)
 		json_object_set_new(j, "rooms", json_pack(
 			"{s:i, s:I, s:I, s:I, s:I, s:I, s:I}",

@@ -13,14 +13,20 @@
 
 #include "net/conn.h"
 #include "net/server.h"
+#include "proto/rules.h"
 
 struct config;
 struct run_engine;
 struct lang_table;
 struct sandbox;
 struct auth;
+struct judge0;
+struct batch_job;
 struct rooms;
 struct generator;
+struct host_facts;
+struct sizing;
+struct metrics;
 
 struct app {
 	const struct config *cfg;
@@ -28,7 +34,11 @@ struct app {
 	const struct lang_table *langs;
 	struct sandbox *sb;		/* for health: its features */
 	const struct auth *auth;	/* API tokens */
+	struct judge0 *judge0;		/* Judge0 submissions, or NULL */
 	struct rooms *rooms;		/* open rooms and the room store */
+	const struct host_facts *host;	/* the machine, for health */
+	const struct sizing *sizing;	/* what sized admission, for health */
+	struct metrics *metrics;	/* GET /metrics, or NULL */
 	struct generator *gen;		/* code from a prompt (maybe off) */
 };
 
@@ -37,9 +47,24 @@ static inline struct app *app_of(const struct conn *c)
 	return (struct app *)c->srv->app;
 }
 
-/* Whether the request (HTTP or a WebSocket upgrade) carries a valid API
- * token in Authorization or X-Api-Token, or none is configured. */
+/* What the pure parsers need of the app. */
+static inline struct api_ctx app_api_ctx(const struct app *a)
+{
+	return (struct api_ctx){ .langs = a->langs, .engine = a->engine };
+}
+
+/* Hands 'j' to the HTTP request of c: freed with it (which kills a run
+ * still going as an orphan). */
+void app_http_own(struct conn *c, struct batch_job *j);
+
+/* Whether the request carries a valid API token, or none is configured:
+ * in Authorization or X-Api-Token, and for a WebSocket also as the query
+ * argument "token" or the subprotocol "coderoom.token.TOKEN". */
 bool app_token_ok(const struct conn *c);
+/* Who the client is, for per-client caps and fair queueing: its token
+ * ("t<n>") or, anonymous, its address ("a<addr>", IPv6 by /64). */
+#define APP_CLIENT_MAX 64
+void app_client(const struct conn *c, char *out, size_t len);
 /* The same for the run APIs: false after answering 401 itself. */
 bool app_authorized(struct conn *c);
 

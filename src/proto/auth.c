@@ -1,6 +1,7 @@
 /*
  * auth.c - optional API tokens.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,12 +78,18 @@ static bool same(const char *x, size_t xl, const char *y)
 
 bool auth_check_header(const struct auth *a, const char *v)
 {
-	size_t len;
-
 	if (!auth_enabled(a))
 		return true;
-	if (!v)
-		return false;
+	return auth_find(a, v) >= 0;
+}
+
+int auth_find(const struct auth *a, const char *v)
+{
+	size_t len;
+	int found = -1;
+
+	if (!auth_enabled(a) || !v)
+		return -1;
 	while (*v == ' ')
 		v++;
 	if (!strncasecmp(v, "Bearer ", 7))
@@ -91,9 +98,32 @@ bool auth_check_header(const struct auth *a, const char *v)
 		v++;
 	len = strcspn(v, " \t\r\n");
 	if (!len)
-		return false;
-	bool ok = false;
+		return -1;
 	for (size_t i = 0; i < a->n; i++)
-		ok |= same(v, len, a->tokens[i]);
-	return ok;
+		if (same(v, len, a->tokens[i]) && found < 0)
+			found = (int)i;
+	return found;
+}
+
+void auth_client_key(int token, const char *peer, char *out, size_t len)
+{
+	struct in6_addr a6;
+	char txt[INET6_ADDRSTRLEN];
+
+	if (token >= 0) {
+		snprintf(out, len, "t%d", token);
+		return;
+	}
+	if (!peer)
+		peer = "";
+	if (!strncmp(peer, "::ffff:", 7) && strchr(peer + 7, '.'))
+		peer += 7;	/* IPv4-mapped */
+	if (strchr(peer, ':') && inet_pton(AF_INET6, peer, &a6) == 1) {
+		memset(a6.s6_addr + 8, 0, 8);	/* the /64 */
+		if (inet_ntop(AF_INET6, &a6, txt, sizeof(txt))) {
+			snprintf(out, len, "a%s/64", txt);
+			return;
+		}
+	}
+	snprintf(out, len, "a%s", peer);
 }

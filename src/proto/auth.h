@@ -24,5 +24,16 @@ void auth_release(struct auth *a);
 bool auth_enabled(const struct auth *a);
 /* Whether a header value ("Bearer X", "X") holds a valid token. Pure. */
 bool auth_check_header(const struct auth *a, const char *value);
+/* The index of the token a header value holds, or -1. Pure; compares
+ * with every token in constant time. */
+int auth_find(const struct auth *a, const char *value);
+
+/*
+ * Who a client is, for per-client caps and fair queueing: "t<n>" for the
+ * holder of token n (a class may share one), else "a<address>": the whole
+ * address for IPv4 (an IPv4-mapped IPv6 address counts as IPv4), the /64
+ * prefix for IPv6 (one host gets a whole /64). Pure.
+ */
+void auth_client_key(int token, const char *peer, char *out, size_t len);
 
 #endif

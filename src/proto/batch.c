@@ -5,10 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lib/utf8.h"
-#include "net/conn.h"
-#include "net/http.h"
-#include "proto/app.h"
 #include "proto/batch.h"
 
 #define job_of(subp) \
@@ -26,14 +22,13 @@ static void out_release(struct batch_out *o)
 		buf_release(&o->b[i]);
 }
 
-struct batch_job *batch_job_new(const struct lang *l, batch_done_fn done)
+struct batch_job *batch_job_new(const struct lang *l)
 {
 	struct batch_job *j = calloc(1, sizeof(*j));
 
 	if (!j)
 		return NULL;
 	j->lang = l;
-	j->done = done;
 	j->args = calloc(1, sizeof(char *));
 	if (!j->args) {
 		free(j);
@@ -133,12 +128,7 @@ int batch_add_case(struct batch_job *j, const char *in, size_t inlen,
 	return 0;
 }
 
-static void job_free_cb(void *p)
-{
-	batch_job_free(p);
-}
-
-static int start_case(struct conn *c, struct batch_job *j, bool queue);
+static int start_case(struct batch_job *j, bool continues);
 
 static void on_output(struct run_sub *sub, enum run_stream stream,
 		      const char *p, size_t n)
@@ -155,7 +145,6 @@ static void on_output(struct run_sub *sub, enum run_stream stream,
 static void on_exited(struct run_sub *sub, const struct run_result *res)
 {
 	struct batch_job *j = job_of(sub);
-	struct conn *c = j->c;
 	struct batch_case *k = &j->cases[j->cur];
 
 	k->res = *res;
@@ -169,10 +158,8 @@ static void on_exited(struct run_sub *sub, const struct run_result *res)
 	    res->status != RUN_INTERNAL_ERROR && res->status != RUN_KILLED) {
 		j->cur++;
 		/* the job already waited its turn: a full queue does not fail
-		 * it half-way, the next case takes the slot this one freed */
-		int err = start_case(c, j, true);
-		if (err == -EBUSY)
-			err = start_case(c, j, false);
+		 * it half-way; its next case waits its turn like any run */
+		int err = start_case(j, true);
 		if (err == 0)
 			return;
 		struct batch_case *nk = &j->cases[j->cur];
@@ -182,7 +169,7 @@ static void on_exited(struct run_sub *sub, const struct run_result *res)
 		snprintf(nk->res.message, sizeof(nk->res.message),
 			 "cannot start the run: %s", strerror(-err));
 	}
-	j->done(c, j);
+	j->done(j);
 }
 
 static const struct run_sub_ops sub_ops = {
@@ -190,9 +177,9 @@ static const struct run_sub_ops sub_ops = {
 	.exited = on_exited,
 };
 
-static int start_case(struct conn *c, struct batch_job *j, bool queue)
+static int start_case(struct batch_job *j, bool continues)
 {
-	struct run_engine *e = app_of(c)->engine;
+	struct run_engine *e = j->engine;
 	struct batch_case *k = &j->cases[j->cur];
 	struct run *run;
 	struct run_request req = {
@@ -206,7 +193,9 @@ static int start_case(struct conn *c, struct batch_job *j, bool queue)
 		.stdin_data = k->stdin_data,
 		.stdin_len = k->stdin_len,
 		.mode = RUN_PIPES,
-		.queue = queue,
+		.cls = RUN_BATCH,
+		.client = j->client,
+		.continues = continues,
 	};
 	struct limits lim;
 
@@ -218,26 +207,28 @@ static int start_case(struct conn *c, struct batch_job *j, bool queue)
 	return run_start(e, &req, &j->sub, &run);
 }
 
-int batch_start(struct conn *c, struct batch_job *j)
+int batch_start(struct batch_job *j, struct run_engine *e,
+		batch_done_fn done, void *owner)
 {
-	struct http_req *h = c->http;
 	struct limits lim;
 
-	h->api = j;
-	h->api_free = job_free_cb;
-	j->c = c;
-	run_step_limits(app_of(c)->engine, j->lang, RUN_PIPES, RUN_STEP_COMPILE,
+	j->engine = e;
+	j->done = done;
+	j->owner = owner;
+	run_step_limits(e, j->lang, RUN_PIPES, RUN_STEP_COMPILE,
 			&j->compile_limits, &lim);
+	out_release(&j->compile_out);
 	out_init(&j->compile_out, lim.output_bytes);
 	j->cur = 0;
-	return start_case(c, j, true);
+	return start_case(j, false);
 }
 
 /* Length of s without trailing white space and newlines. */
 static size_t trim_end(const char *s, size_t n)
 {
 	while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\n' ||
-		     s[n - 1] == '\r'))
+		     s[n - 1] == '\r' || s[n - 1] == '\v' || s[n - 1] == '\f' ||
+		     s[n - 1] == '\0'))
 		n--;
 	return n;
 }
@@ -265,70 +256,4 @@ bool batch_output_matches(const char *a, size_t al, const char *b, size_t bl)
 		bl -= bn + (be ? 1 : 0);
 	}
 	return true;
-}
-
-static int b64val(char ch)
-{
-	if (ch >= 'A' && ch <= 'Z') return ch - 'A';
-	if (ch >= 'a' && ch <= 'z') return ch - 'a' + 26;
-	if (ch >= '0' && ch <= '9') return ch - '0' + 52;
-	if (ch == '+' || ch == '-') return 62;
-	if (ch == '/' || ch == '_') return 63;
-	return -1;
-}
-
-static int hexval(char ch)
-{
-	if (ch >= '0' && ch <= '9') return ch - '0';
-	if (ch >= 'a' && ch <= 'f') return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F') return ch - 'A' + 10;
-	return -1;
-}
-
-int batch_decode(const char *enc, const char *s, size_t len, char **out,
-		 size_t *outlen)
-{
-	unsigned char *o = malloc(len + 1);
-	size_t n = 0;
-
-	if (!o)
-		return -ENOMEM;
-	if (!strcmp(enc, "hex")) {
-		if (len % 2)
-			goto bad;
-		for (size_t i = 0; i < len; i += 2) {
-			int hi = hexval(s[i]), lo = hexval(s[i + 1]);
-			if (hi < 0 || lo < 0)
-				goto bad;
-			o[n++] = (unsigned char)(hi << 4 | lo);
-		}
-	} else if (!strcmp(enc, "base64")) {
-		unsigned acc = 0;
-		int bits = 0;
-		size_t i = 0;
-		for (; i < len && s[i] != '='; i++) {
-			int v;
-			if (s[i] == '\n' || s[i] == '\r' || s[i] == ' ')
-				continue;
-			if ((v = b64val(s[i])) < 0)
-				goto bad;
-			acc = acc << 6 | (unsigned)v;
-			bits += 6;
-			if (bits >= 8) {
-				bits -= 8;
-				o[n++] = (unsigned char)(acc >> bits);
-			}
-		}
-		for (; i < len; i++)
-			if (s[i] != '=' && s[i] != '\n' && s[i] != '\r')
-				goto bad;
-	} else {
-		goto bad;
-	}
-	*out = (char *)o;
-	*outlen = n;
-	return 0;
-bad:
-	free(o);
-	return -EINVAL;
 }

@@ -1,12 +1,13 @@
 /*
- * batch.h - one batch job of the HTTP APIs: compile once, run one or more
- * cases on pipes, keep each step's output, answer when the last one ends.
+ * batch.h - one batch job of the APIs: compile once, run one or more cases
+ * on pipes, keep each step's output, report when the last one ends.
  *
- * The API files parse a request into a batch_job (batch_job_new(), then
- * batch_add_file(), ...) and call batch_start(); the job lives in the HTTP
- * request (freed with it, also when the client goes away: the run is then
- * killed as an orphan) and calls its 'done' callback once, with every
- * case's result, for the API file to map into its response shape.
+ * A parser (rules.h) builds the job description: batch_job_new(), then
+ * batch_add_file(), ... The API glue calls batch_start() and owns the job:
+ * an HTTP request frees it with itself (a client gone away kills the run
+ * as an orphan), a Judge0 submission when it has stored the result. The
+ * job calls its 'done' callback once, with every case's result, for the
+ * owner to map into its response shape. Nothing here knows HTTP.
  */
 #ifndef CODEROOM_BATCH_H
 #define CODEROOM_BATCH_H
@@ -20,8 +21,8 @@
 #include "run/run.h"
 #include "sandbox/sandbox.h"
 
-struct conn;
 struct batch_job;
+struct run_engine;
 
 /* The captured output of one step: [0] interleaved, [1] stdout, [2] stderr. */
 struct batch_out {
@@ -38,7 +39,7 @@ struct batch_case {
 	struct batch_out out;		/* the run step's output */
 };
 
-typedef void (*batch_done_fn)(struct conn *c, struct batch_job *j);
+typedef void (*batch_done_fn)(struct batch_job *j);
 
 struct batch_job {
 	const struct lang *lang;
@@ -53,13 +54,17 @@ struct batch_job {
 	struct batch_out compile_out;	/* of the compile step, if it ran */
 	bool have_compile;		/* compile_res is valid */
 	struct run_result compile_res;	/* the run that compiled */
+	bool tests;			/* the request listed test cases */
 	batch_done_fn done;
-	void *user;			/* for the API file */
-	struct conn *c;			/* the request it answers */
+	void *owner;			/* the API's: a conn, a submission */
+	struct run_engine *engine;	/* set by batch_start() */
+	char client[64];		/* who asks (app_client()), set by the
+					   API before batch_start(): admission
+					   is fair between clients */
 	struct run_sub sub;		/* the case (or compile) running */
 };
 
-struct batch_job *batch_job_new(const struct lang *l, batch_done_fn done);
+struct batch_job *batch_job_new(const struct lang *l);
 void batch_job_free(struct batch_job *j);
 /* Copies; 0 or -ENOMEM. */
 int batch_add_file(struct batch_job *j, const char *name, const void *data,
@@ -69,19 +74,19 @@ int batch_add_case(struct batch_job *j, const char *in, size_t inlen,
 		   const char *expected, size_t explen);
 
 /*
- * Starts the job for request 'c' (its http_req owns the job from now on,
- * also on error). Returns 0, or run_start()'s error: -EBUSY (queue full),
- * -EAGAIN, -ENOENT ...; the caller answers the error.
+ * Starts the job on engine 'e' with admission control (the same queue as
+ * every API run: RUN_BATCH, fair between clients, j->client). 'done' is
+ * called when it ends, never from inside this call. Returns 0, or
+ * run_start()'s error: -EBUSY (queue full), -EDQUOT (this client's share
+ * of the queue is full), -EAGAIN, -ENOENT ...; then 'done' is not called
+ * and the caller answers.
  */
-int batch_start(struct conn *c, struct batch_job *j);
+int batch_start(struct batch_job *j, struct run_engine *e,
+		batch_done_fn done, void *owner);
 
 /* Whether 'out' matches 'expected', ignoring white space at line ends and
  * blank lines at the end. Pure. */
 bool batch_output_matches(const char *out, size_t outlen, const char *exp,
 			  size_t explen);
-/* Decodes base64 (standard or URL alphabet, padding optional) or hex into
- * *out (malloc'd). 0 or -EINVAL. Pure. */
-int batch_decode(const char *enc, const char *s, size_t len, char **out,
-		 size_t *outlen);
 
 #endif

@@ -13,6 +13,7 @@
 
 #include <jansson.h>
 
+#include "proto/app.h"
 #include "proto/stream.h"
 #include "room/member.h"
 
@@ -26,14 +27,18 @@ struct native {
 	bool ack;			/* the client acknowledges output */
 	bool usage;			/* the client wants "usage" samples */
 	char run_by[ROOM_MEMBER_ID_LEN + 1]; /* who started the room's run */
+	char client[APP_CLIENT_MAX];	/* who it is, for admission (app_client()) */
 };
 
 #define native_of(c) ((struct native *)(c)->proto)
 
 /*
- * Follows 'run' (leaving the one followed before). With 'replay', the
- * scrollback is sent first and "attached" after it; else "started" is
- * sent (a run that begins now), with 'by' (a member id) when not NULL.
+ * Follows a room's 'run' (leaving the one followed before) as one of its
+ * several watchers: a connection that falls behind is sent "lagging" and
+ * detached instead of pausing the run, and re-attached with the
+ * scrollback once it catches up (stream.h). With 'replay', the scrollback
+ * is sent first and "attached" after it; else "started" is sent (a run
+ * that begins now), with 'by' (a member id) when not NULL.
  */
 void native_watch(struct conn *c, struct run *run, bool replay,
 		  const char *by);

@@ -15,9 +15,8 @@
 #include <jansson.h>
 
 #include "proto/batch.h"
+#include "proto/rules.h"
 #include "run/run.h"
-
-struct app;
 
 /* Piston's defaults where a request leaves a limit out (ms). */
 #define PISTON_RUN_TIMEOUT 3000
@@ -27,11 +26,16 @@ struct app;
 
 /*
  * Validates a job ({language, version, files, stdin?, args?, limits...})
- * and builds it. NULL with Piston's message in 'msg' when it is invalid
- * (or on ENOMEM). 'done' is the job's completion callback.
+ * and builds it (pure). NULL with Piston's message in e->message when it
+ * is invalid (status 400; 500 on ENOMEM). The first file keeps its name
+ * (run_entry_name()), subdirectories are allowed, two files of one name
+ * are refused (rules.h).
  */
-struct batch_job *piston_job(const struct app *app, json_t *body,
-			     batch_done_fn done, char *msg, size_t msglen);
+struct batch_job *piston_job(const struct api_ctx *ctx, json_t *body,
+			     struct api_err *e);
+/* A signal by Piston's name ("SIGINT", "SIGPOLL"; also "SIGRTMIN+2"),
+ * 0 when Piston or Linux does not know it. Pure. */
+int piston_signal(const char *name);
 
 /* The language by Piston name or alias whose version satisfies 'range'. */
 const struct lang *piston_runtime(const struct lang_table *t,

@@ -1,6 +1,7 @@
 /*
  * report.c - pieces of a run's result as JSON.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -22,13 +23,35 @@ json_t *report_text(const struct buf *b)
 	return j ? j : json_string("");
 }
 
+bool report_signal_name(int sig, char *out, size_t len)
+{
+	const char *abbrev;
+
+	if (sig >= SIGRTMIN && sig <= SIGRTMAX) {
+		/* glibc names only the ends; the rest count from SIGRTMIN as
+		 * the kernel's and kill(1)'s tables do */
+		if (sig == SIGRTMIN)
+			snprintf(out, len, "SIGRTMIN");
+		else if (sig == SIGRTMAX)
+			snprintf(out, len, "SIGRTMAX");
+		else if (sig - SIGRTMIN <= (SIGRTMAX - SIGRTMIN) / 2)
+			snprintf(out, len, "SIGRTMIN+%d", sig - SIGRTMIN);
+		else
+			snprintf(out, len, "SIGRTMAX-%d", SIGRTMAX - sig);
+		return true;
+	}
+	abbrev = sig > 0 ? sigabbrev_np(sig) : NULL;
+	if (!abbrev)
+		return false;
+	snprintf(out, len, "SIG%s", abbrev);
+	return true;
+}
+
 json_t *report_signal(int sig)
 {
-	const char *abbrev = sig > 0 ? sigabbrev_np(sig) : NULL;
 	char name[32];
 
-	if (!abbrev)
+	if (!report_signal_name(sig, name, sizeof(name)))
 		return json_null();
-	snprintf(name, sizeof(name), "SIG%s", abbrev);
 	return json_string(name);
 }

@@ -103,6 +103,10 @@ int room_msg_parse(const char *type, const json_t *msg, struct room_msg *m,
 		m->type = RMSG_LEAVE;
 		return 1;
 	}
+	if (strcmp(type, "resync") == 0) {
+		m->type = RMSG_RESYNC;
+		return 1;
+	}
 	if (strcmp(type, "push") == 0) {
 		m->type = RMSG_PUSH;
 		if (!get_uint(msg, "version", &m->version))

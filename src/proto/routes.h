@@ -21,5 +21,7 @@ extern const struct ws_dialect ws_piston;
 extern const struct ws_dialect *const proto_dialects[];
 /* ends with an entry whose path is NULL */
 extern const struct http_route proto_routes[];
+/* the same, plus Judge0's paths at the root (--judge0-root) */
+extern const struct http_route proto_routes_judge0_root[];
 
 #endif

@@ -20,6 +20,7 @@ void stream_reset(struct stream *st, bool ack_mode)
 	st->sent_bytes = st->acked_bytes = 0;
 	st->ack_mode = ack_mode;
 	st->queue_paused = st->ack_paused = false;
+	st->shared = st->lagging = false;
 }
 
 struct run *stream_active_run(const struct stream *st)
@@ -44,11 +45,36 @@ void stream_ack(struct stream *st, uint64_t total)
 	stream_flow_update(st);
 }
 
+/* A shared run: detach a socket that fell behind, re-attach it later. */
+static void shared_update(struct stream *st, size_t queued)
+{
+	uint64_t unacked = st->sent_bytes > st->acked_bytes ?
+		st->sent_bytes - st->acked_bytes : 0;
+	bool behind = queued > STREAM_HIGH ||
+		      (st->ack_mode && unacked > STREAM_HIGH);
+
+	if (!st->lagging && behind && st->sub.run) {
+		st->lagging = true;
+		run_detach(&st->sub);	/* keeps run_id */
+		if (st->lagged)
+			st->lagged(st);
+	} else if (st->lagging && queued < STREAM_LOW &&
+		   (!st->ack_mode || unacked < STREAM_HIGH / 2)) {
+		st->lagging = false;
+		if (st->caught_up)
+			st->caught_up(st);
+	}
+}
+
 void stream_flow_update(struct stream *st)
 {
 	size_t queued = conn_queued(st->c);
 	bool qp = st->queue_paused, ap = false;
 
+	if (st->shared) {
+		shared_update(st, queued);
+		return;
+	}
 	if (queued > STREAM_HIGH)
 		qp = true;
 	else if (queued < STREAM_LOW)
@@ -69,7 +95,7 @@ void stream_flow_update(struct stream *st)
 
 void stream_drained(struct stream *st)
 {
-	if (st->queue_paused)
+	if (st->queue_paused || st->lagging)
 		stream_flow_update(st);
 }
 

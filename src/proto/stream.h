@@ -7,6 +7,13 @@
  * stream_of(). Back-pressure: the run is paused while the socket's send
  * queue, or (in ack mode) the bytes the client has not acknowledged yet,
  * are above the high watermark, and resumed below the low one.
+ *
+ * A shared run (a room's: several sockets watch it) is never paused for
+ * one socket: a socket that falls behind by more than the high watermark
+ * (queue or unacknowledged bytes) is detached from the live output
+ * instead ("lagging"), and once its queue drains and its acks catch up,
+ * caught_up() re-attaches it (the dialect replays the scrollback), so
+ * one slow member does not stall the others.
  */
 #ifndef CODEROOM_STREAM_H
 #define CODEROOM_STREAM_H
@@ -33,6 +40,10 @@ struct stream {
 	uint64_t acked_bytes;
 	bool queue_paused;		/* paused for our send queue */
 	bool ack_paused;		/* paused for missing acks */
+	bool shared;			/* others watch the run: lag, never pause */
+	bool lagging;			/* detached until it catches up */
+	void (*lagged)(struct stream *st);	/* shared: it was detached */
+	void (*caught_up)(struct stream *st);	/* shared: attach it again */
 };
 
 #define stream_of(subp) \

@@ -6,6 +6,9 @@
  * carried over, invalid bytes become U+FFFD). When the program blocks
  * reading stdin, an input_request carries the text printed since the last
  * newline. After "complete" the server closes the socket with 1000.
+ * An interactive run like /ws's: when the server is full it waits in the
+ * queue, and the client gets {"type":"queued","ahead":N,"message"} (not a
+ * seed message: seed clients ignore it) until it starts.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -17,6 +20,8 @@
 #include "net/conn.h"
 #include "net/ws.h"
 #include "proto/app.h"
+#include "proto/batch.h"
+#include "proto/parse.h"
 #include "proto/routes.h"
 #include "proto/stream.h"
 
@@ -26,6 +31,7 @@ struct exec {
 	struct utf8_decoder dec[3];	/* by stream */
 	struct buf line;		/* stdout since the last newline */
 	uint64_t start_ns;		/* when "execute" came, or 0 */
+	char client[APP_CLIENT_MAX];	/* who it is (app_client()) */
 };
 
 #define exec_of(c) ((struct exec *)(c)->proto)
@@ -107,7 +113,8 @@ static void on_exited(struct run_sub *sub, const struct run_result *res)
 			send_text(c, (enum run_stream)s, &text);
 		buf_release(&text);
 	}
-	if (res->status == RUN_INTERNAL_ERROR)
+	if (res->status == RUN_INTERNAL_ERROR ||
+	    res->status == RUN_SERVER_BUSY)
 		conn_send_json(c, json_pack("{s:s, s:s}", "type", "error",
 					    "message", res->message));
 	conn_send_json(c, json_pack(
@@ -125,10 +132,32 @@ static void on_exited(struct run_sub *sub, const struct run_result *res)
 		conn_close(c, 1000, "complete");
 }
 
+static void send_queued(struct conn *c, unsigned ahead)
+{
+	char msg[96];
+
+	snprintf(msg, sizeof(msg), "waiting for a free slot: %u ahead", ahead);
+	conn_send_json(c, json_pack("{s:s, s:i, s:s}", "type", "queued",
+				    "ahead", (int)ahead, "message", msg));
+}
+
+static void on_queued(struct run_sub *sub, unsigned ahead)
+{
+	send_queued(exec_of_sub(sub)->st.c, ahead);
+}
+
+static void on_admitted(struct run_sub *sub)
+{
+	/* execution_time counts from the start, not from the queue */
+	exec_of_sub(sub)->start_ns = now_ns();
+}
+
 static const struct run_sub_ops sub_ops = {
 	.output = on_output,
 	.state = on_state,
 	.exited = on_exited,
+	.queued = on_queued,
+	.admitted = on_admitted,
 };
 
 static void error(struct conn *c, const char *msg)
@@ -140,48 +169,45 @@ static void error(struct conn *c, const char *msg)
 static void do_execute(struct conn *c, json_t *msg)
 {
 	struct exec *x = exec_of(c);
-	json_t *code = json_object_get(msg, "code");
-	json_t *lang = json_object_get(msg, "language");
+	struct api_ctx ctx = app_api_ctx(app_of(c));
+	struct api_err e;
+	struct batch_job *j;
 	struct run *run;
-	char text[256];
 	int err;
 
 	if (x->st.sub.run || x->start_ns) {
 		error(c, "a program is already running on this connection");
 		return;
 	}
-	if (!json_is_string(code)) {
-		error(c, "'code' must be a string");
-		return;
-	}
-	if (lang && !json_is_null(lang) && !json_is_string(lang)) {
-		error(c, "'language' must be a string");
-		return;
-	}
-	const char *name = json_is_string(lang) ? json_string_value(lang)
-						: "python";
-	const struct lang *l = lang_find(app_of(c)->langs, name);
-	if (!l || !l->available) {
-		snprintf(text, sizeof(text), "unsupported language '%.64s'", name);
-		error(c, text);
+	if (!(j = parse_seed(&ctx, msg, PARSE_SEED_WS, &e))) {
+		error(c, e.message);
 		return;
 	}
 	struct run_request req = {
-		.lang = l,
-		.code = json_string_value(code),
-		.code_len = json_string_length(code),
+		.lang = j->lang,
+		.files = j->files,
+		.nfiles = j->nfiles,
 		.mode = RUN_PIPES,
 		.keep_stdin = true,
+		.cls = RUN_INTERACTIVE,
+		.client = x->client,
 	};
 	x->start_ns = now_ns();
 	err = run_start(app_of(c)->engine, &req, &x->st.sub, &run);
+	batch_job_free(j);	/* run_start copied what it needs */
 	if (err) {
 		x->start_ns = 0;
-		error(c, err == -EAGAIN ? "the server is busy; try again shortly"
-					: "cannot start the program");
+		error(c, err == -EAGAIN || err == -EBUSY ?
+			 "the server is full; try again later" :
+			 err == -EDQUOT ?
+			 "too many runs from your address are waiting already; "
+			 "try again when one has started" :
+			 "cannot start the program");
 		return;
 	}
 	snprintf(x->st.run_id, sizeof(x->st.run_id), "%s", run_id(run));
+	if (run_queue_ahead(run) >= 0)
+		send_queued(c, (unsigned)run_queue_ahead(run));
 }
 
 static void execute_message(struct conn *c, const char *p, size_t n,
@@ -250,6 +276,13 @@ static void execute_open(struct conn *c)
 	for (int i = 0; i < 3; i++)
 		utf8_decoder_init(&x->dec[i]);
 	c->proto = x;
+	if (!app_token_ok(c)) {
+		error(c, "a valid API token is required: the 'token' query "
+		      "argument, or an Authorization or X-Api-Token header");
+		conn_close(c, 4001, "unauthorized");
+		return;
+	}
+	app_client(c, x->client, sizeof(x->client));
 }
 
 static void execute_closed(struct conn *c)

@@ -7,13 +7,18 @@
  * this socket's queue, or (with "ack": true) the client's unacknowledged
  * bytes, are above the high watermark. The room messages, and the run
  * messages of a connection in a room, are ws_room.c's.
+ *
+ * With API tokens configured, a connection without one (header, "token"
+ * query argument or "coderoom.token.TOKEN" subprotocol) gets an error and
+ * close 4001. A run that finds the server full waits in the queue: the
+ * client sees "queued" (with how many are ahead, again as that changes),
+ * then "started".
  */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
-#include <string.h>
-
 #include <stdlib.h>
+#include <string.h>
 
 #include "lib/log.h"
 #include "net/conn.h"
@@ -47,16 +52,24 @@ static void on_state(struct run_sub *sub, enum run_state state)
 					   "run", nc->st.run_id));
 }
 
+static void send_queued(struct native *nc, unsigned ahead);
+
 /* "attached" follows the scrollback replay, before live output. */
 static void send_attached(struct native *nc, enum run_state state)
 {
 	nc->attaching = false;
+	struct run *run = nc->st.sub.run;
+
 	conn_send_json(nc->st.c, json_pack("{s:s, s:s, s:s}", "type",
 					   "attached", "run", nc->st.run_id,
 					   "state",
 					   state == RUN_EXITED ? "exited" :
 					   state == RUN_WAITING ?
-					   "waiting_for_input" : "running"));
+					   "waiting_for_input" :
+					   run && run_queue_ahead(run) >= 0 ?
+					   "queued" : "running"));
+	if (run && run_queue_ahead(run) >= 0)
+		send_queued(nc, (unsigned)run_queue_ahead(run));
 }
 
 static void on_exited(struct run_sub *sub, const struct run_result *res)
@@ -101,11 +114,49 @@ static void on_usage(struct run_sub *sub, const struct run_usage *u)
 		"pids", (int)u->pids));
 }
 
+static void send_queued(struct native *nc, unsigned ahead)
+{
+	char msg[96];
+
+	snprintf(msg, sizeof(msg), "waiting for a free slot: %u ahead", ahead);
+	conn_send_json(nc->st.c, json_pack("{s:s, s:s, s:i, s:s}", "type",
+					   "queued", "run", nc->st.run_id,
+					   "ahead", (int)ahead,
+					   "message", msg));
+}
+
+static void on_queued(struct run_sub *sub, unsigned ahead)
+{
+	send_queued(native_of_sub(sub), ahead);
+}
+
+static json_t *limits_json(const struct limits *l);
+
+static void send_started(struct native *nc, struct run *run)
+{
+	conn_send_json(nc->st.c, json_pack("{s:s, s:s, s:s, s:o, s:s}", "type",
+					   "started", "run", nc->st.run_id,
+					   "language", run_lang(run)->id,
+					   "limits", limits_json(run_limits(run)),
+					   "input", run_get_mode(run) == RUN_PIPES ?
+					   "stdin" : "terminal"));
+}
+
+static void on_admitted(struct run_sub *sub)
+{
+	struct native *nc = native_of_sub(sub);
+
+	if (sub->run)
+		send_started(nc, sub->run);
+}
+
 static const struct run_sub_ops sub_ops = {
 	.output = on_output,
 	.state = on_state,
 	.exited = on_exited,
 	.usage = on_usage,
+	.queued = on_queued,
+	.admitted = on_admitted,
 };
 
 static json_t *limits_json(const struct limits *l)
@@ -128,6 +179,15 @@ static void native_open(struct conn *c)
 	}
 	stream_init(&nc->st, c, &sub_ops);
 	c->proto = nc;
+	if (!app_token_ok(c)) {
+		conn_send_error(c, "unauthorized", NULL, "a valid API token is "
+				"required: the 'token' query argument, the "
+				"subprotocol 'coderoom.token.TOKEN', or an "
+				"Authorization header");
+		conn_close(c, 4001, "unauthorized");
+		return;
+	}
+	app_client(c, nc->client, sizeof(nc->client));
 	const struct generator *g = app_of(c)->gen;
 	conn_send_json(c, json_pack("{s:s, s:s, s:s, s:o, s:o, s:o}",
 				    "type", "hello",
@@ -279,14 +339,26 @@ static void do_run(struct conn *c, json_t *msg)
 		.stdin_len = in ? json_string_length(in) : 0,
 		.rows = (uint16_t)rows,
 		.cols = (uint16_t)cols,
+		.cls = RUN_INTERACTIVE,
+		.client = nc->client,
 	};
+	const struct run_engine *e = app_of(c)->engine;
 	stream_reset(&nc->st, ack && json_is_true(ack));
 	nc->usage = usage;
 	nc->st.sub.usage = usage;
 	err = run_start(app_of(c)->engine, &req, &nc->st.sub, &run);
-	if (err == -EAGAIN) {
+	if (err == -EBUSY || err == -EAGAIN) {
 		conn_send_error(c, "server_busy", NULL,
-				"every run slot is busy; try again shortly");
+				"the server is full and %u runs are waiting "
+				"already; try again later",
+				e->q[RUN_INTERACTIVE].waiting);
+		return;
+	}
+	if (err == -EDQUOT) {
+		conn_send_error(c, "too_many_runs", NULL,
+				"%u runs from your address (or token) are "
+				"waiting already; try again when one has "
+				"started", e->q[RUN_INTERACTIVE].client_queue_max);
 		return;
 	}
 	if (err) {
@@ -295,11 +367,30 @@ static void do_run(struct conn *c, json_t *msg)
 		return;
 	}
 	snprintf(nc->st.run_id, sizeof(nc->st.run_id), "%s", run_id(run));
-	conn_send_json(c, json_pack("{s:s, s:s, s:s, s:o, s:s}", "type",
-				    "started", "run", nc->st.run_id,
-				    "language", l->id, "limits",
-				    limits_json(run_limits(run)), "input",
-				    in ? "stdin" : "terminal"));
+	if (run_queue_ahead(run) >= 0)
+		send_queued(nc, (unsigned)run_queue_ahead(run));
+	else
+		send_started(nc, run);
+}
+
+/* A room member fell behind the room's run: detached until it catches up. */
+static void on_lagged(struct stream *st)
+{
+	conn_send_json(st->c, json_pack("{s:s, s:s}", "type", "lagging", "run",
+					st->run_id));
+}
+
+/* ... and caught up: the scrollback again, then live output. */
+static void on_caught_up(struct stream *st)
+{
+	struct run *run = run_find(app_of(st->c)->engine, st->run_id);
+
+	if (!run) {
+		conn_send_error(st->c, "no_such_run", "run", "the run ended "
+				"while this connection was behind");
+		return;
+	}
+	native_watch(st->c, run, true, NULL);
 }
 
 void native_watch(struct conn *c, struct run *run, bool replay,
@@ -309,6 +400,9 @@ void native_watch(struct conn *c, struct run *run, bool replay,
 
 	stream_reset(&nc->st, nc->ack);
 	nc->st.sub.usage = nc->usage;
+	nc->st.shared = true;
+	nc->st.lagged = on_lagged;
+	nc->st.caught_up = on_caught_up;
 	snprintf(nc->st.run_id, sizeof(nc->st.run_id), "%s", run_id(run));
 	if (!replay) {
 		json_t *j = json_pack("{s:s, s:s, s:s, s:o}", "type", "started",

@@ -10,6 +10,9 @@
  * initialized, 4004 Can only write to stdin, 4005 Invalid signal.
  * Unlike the reference server, "signal" reaches the program. Output is
  * capped as in batch runs (the run ends with status OL/EL at the cap).
+ * Every "error" message is followed by the 4002 close, as Piston's
+ * clients expect (an "error" means the job is over), also the one for
+ * stdin that the program does not read fast enough.
  */
 #include <errno.h>
 #include <signal.h>
@@ -39,6 +42,7 @@ struct piston_ws {
 	bool done;		/* the job ended: ignore further messages */
 	bool compile_stage;	/* a compile stage was announced */
 	const struct lang *lang;
+	char client[APP_CLIENT_MAX];	/* who asks (app_client()) */
 };
 
 #define piston_of(c) ((struct piston_ws *)(c)->proto)
@@ -171,18 +175,20 @@ static void on_init_timeout(uv_timer_t *t)
 static void do_init(struct conn *c, json_t *msg)
 {
 	struct piston_ws *w = piston_of(c);
+	struct api_ctx ctx = app_api_ctx(app_of(c));
+	struct api_err e;
 	struct batch_job *j;
 	struct run *run;
-	char text[300], v[64];
+	char v[64];
 	int err;
 
 	if (w->inited) {
 		conn_close(c, 4000, "Already Initialized");
 		return;
 	}
-	j = piston_job(app_of(c), msg, NULL, text, sizeof(text));
+	j = piston_job(&ctx, msg, &e);
 	if (!j) {
-		fail(c, text);
+		fail(c, e.message);
 		return;
 	}
 	w->inited = true;
@@ -200,7 +206,8 @@ static void do_init(struct conn *c, json_t *msg)
 		.limits = j->limits,
 		.mode = RUN_PIPES,
 		.keep_stdin = true,	/* stdin comes from "data" messages */
-		.queue = true,
+		.cls = RUN_BATCH,
+		.client = w->client,
 	};
 	for (int s = 0; s < 3; s++)
 		utf8_decoder_init(&w->dec[s]);
@@ -208,39 +215,12 @@ static void do_init(struct conn *c, json_t *msg)
 	batch_job_free(j);	/* run_start copied what it needs */
 	if (err) {
 		w->done = true;
-		fail(c, err == -EBUSY || err == -EAGAIN ?
+		fail(c, err == -EBUSY || err == -EAGAIN || err == -EDQUOT ?
 			"the server is busy; retry shortly" :
 			"cannot start the job");
 		return;
 	}
 	snprintf(w->st.run_id, sizeof(w->st.run_id), "%s", run_id(run));
-}
-
-/* Piston's signal names: SIGHUP ... SIGSYS and the real-time ones. */
-static int signal_number(const char *name)
-{
-	if (strncmp(name, "SIG", 3))
-		return 0;
-	for (int s = 1; s < 32; s++) {
-		const char *a = sigabbrev_np(s);
-		if (a && !strcmp(a, name + 3) && s != 32 && s != 33)
-			return s;
-	}
-	if (!strncmp(name, "SIGRTMIN", 8) || !strncmp(name, "SIGRTMAX", 8)) {
-		const char *p = name + 8;
-		int base = name[6] == 'I' ? SIGRTMIN : SIGRTMAX, off = 0;
-		if (*p == '+' || *p == '-') {
-			char *e;
-			off = (int)strtol(p, &e, 10);
-			if (*e)
-				return 0;
-		} else if (*p) {
-			return 0;
-		}
-		int s = base + off;
-		return s >= 34 && s <= 64 ? s : 0;
-	}
-	return 0;
 }
 
 static void piston_message(struct conn *c, const char *p, size_t n,
@@ -279,15 +259,15 @@ static void piston_message(struct conn *c, const char *p, size_t n,
 		} else if (json_is_string(data) && w->st.sub.run) {
 			int err = run_input(w->st.sub.run, json_string_value(data),
 					    json_string_length(data));
-			if (err == -ENOBUFS)
-				send_json(c, json_pack("{s:s, s:s}", "type",
-						       "error", "message",
-						       "stdin buffer full: the "
-						       "program is not reading"));
+			if (err == -ENOBUFS) {
+				w->done = true;
+				fail(c, "stdin buffer full: the program is not "
+					"reading its input");
+			}
 		}
 	} else if (!strcmp(t, "signal")) {
 		json_t *sig = json_object_get(msg, "signal");
-		int s = json_is_string(sig) ? signal_number(json_string_value(sig))
+		int s = json_is_string(sig) ? piston_signal(json_string_value(sig))
 					    : 0;
 		if (!w->inited)
 			conn_close(c, 4003, "Not yet initialized");
@@ -318,6 +298,7 @@ static void piston_open(struct conn *c)
 		fail(c, "a valid API token is required");
 		return;
 	}
+	app_client(c, w->client, sizeof(w->client));
 	uv_timer_start(&w->timer, on_init_timeout, INIT_TIMEOUT_MS, 0);
 }
 

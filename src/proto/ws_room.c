@@ -260,7 +260,7 @@ static void send_joined(struct conn *c, const char *token)
 			       "waiting_for_input" : "running")
 		   : json_null();
 	j = json_pack("{s:s, s:s, s:o, s:s, s:{s:I, s:s%}, s:s, s:s, s:b, "
-		      "s:s, s:o, s:o, s:o, s:o, s:{s:I, s:I, s:i, s:i, s:i}}",
+		      "s:s, s:o, s:o, s:o, s:o, s:{s:I, s:I, s:i, s:i, s:i, s:I}}",
 		      "type", "joined", "room", r->rec.id,
 		      "you", member_json(r, m), "token", token,
 		      "doc", "version", (json_int_t)v, "text", text, len,
@@ -271,7 +271,9 @@ static void send_joined(struct conn *c, const char *token)
 		      "limits", "doc_bytes", (json_int_t)lim->doc_bytes,
 		      "chat_bytes", (json_int_t)lim->chat_bytes,
 		      "members", (int)lim->members, "rate", (int)lim->rate,
-		      "push_updates", ROOM_PUSH_MAX);
+		      "push_updates", ROOM_PUSH_MAX,
+		      "message_bytes",
+		      (json_int_t)c->srv->cfg->max_message_bytes);
 	if (!j) {
 		conn_send_error(c, "internal", NULL, "cannot encode the room");
 		return;
@@ -299,6 +301,8 @@ static void do_join(struct conn *c, const struct room_msg *rm)
 		return;
 	}
 	nc->member.ops = &member_ops;
+	snprintf(nc->member.client, sizeof(nc->member.client), "%s",
+		 nc->client);
 	nc->ack = rm->ack;
 	err = room_join(rooms_of(c), rm->room, rm->name, rm->name_len,
 			rm->token, &nc->member, token);
@@ -725,6 +729,7 @@ bool ws_room_message(struct conn *c, const char *t, json_t *msg)
 	case RMSG_SETTINGS: do_settings(c, &rm); break;
 	case RMSG_HOST: do_host(c, &rm); break;
 	case RMSG_UPLOAD: do_upload(c, &rm); break;
+	case RMSG_RESYNC: send_resync(c, m->room); break;
 	default: break;
 	}
 	return true;

@@ -73,6 +73,11 @@ struct room_member {
 	bool has_sel;
 	size_t anchor, head;
 
+	/* who the member's connection is, for the run engine's per-client
+	 * admission (a token or an address, set by the dialect; "" counts
+	 * as one anonymous client) */
+	char client[64];
+
 	/* the room-message rate limit: a token bucket */
 	double rate_tokens;
 	uint64_t rate_ms;

@@ -24,7 +24,7 @@ static const char *const palette[] = {
 
 void room_limits_default(struct room_limits *l)
 {
-	l->doc_bytes = 1024 * 1024;
+	l->doc_bytes = 512 * 1024;
 	l->log = 1000;
 	l->chat_bytes = 2000;
 	l->members = 50;

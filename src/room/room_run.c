@@ -89,6 +89,7 @@ int room_run_start(struct room_member *m, const char *lang, uint16_t rows,
 		.mode = RUN_TTY,
 		.rows = rows,
 		.cols = cols,
+		.client = m->client[0] ? m->client : NULL,
 	};
 	run_detach(&r->run_sub);	/* a previous, ended run */
 	if ((err = run_start(r->reg->engine, &req, &r->run_sub, &run)))

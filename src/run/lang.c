@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <poll.h>
 #include <regex.h>
 #include <signal.h>
@@ -165,6 +166,25 @@ int lang_parse(json_t *obj, struct lang *l, char *err, size_t errlen)
 	l->runtime = dup_str(obj, "runtime", "");
 	l->version = strdup("");
 	l->example = strdup("");
+	json_t *j0 = json_object_get(obj, "judge0");
+	if (j0 && !json_is_null(j0)) {
+		json_t *jid = json_object_get(j0, "id");
+		json_t *jname = json_object_get(j0, "name");
+		if (!json_is_object(j0) || !json_is_integer(jid) ||
+		    json_integer_value(jid) < 1 ||
+		    json_integer_value(jid) > 1000000 ||
+		    (jname && !json_is_string(jname))) {
+			snprintf(err, errlen, "'judge0' must be {\"id\": a "
+				 "positive integer, \"name\"?: a string}");
+			r = -EINVAL;
+			goto out_release;
+		}
+		l->judge0_id = (int)json_integer_value(jid);
+	}
+	l->judge0_name = strdup(json_is_object(j0) &&
+				json_is_string(json_object_get(j0, "name")) ?
+				json_string_value(json_object_get(j0, "name")) :
+				"");
 	if ((r = strv_from_json(json_object_get(obj, "aliases"), &l->aliases,
 				"aliases", err, errlen)) ||
 	    (r = strv_from_json(json_object_get(obj, "compile"), &l->compile,
@@ -173,6 +193,8 @@ int lang_parse(json_t *obj, struct lang *l, char *err, size_t errlen)
 				err, errlen)) ||
 	    (r = strv_from_json(json_object_get(obj, "collect"), &l->collect,
 				"collect", err, errlen)) ||
+	    (r = strv_from_json(json_object_get(obj, "sources"), &l->sources,
+				"sources", err, errlen)) ||
 	    (r = strv_from_json(json_object_get(obj, "version_command"),
 				&l->vcmd, "version_command", err, errlen)) ||
 	    (r = limits_from_json(json_object_get(obj, "limits"), &l->limits,
@@ -214,6 +236,18 @@ int lang_parse(json_t *obj, struct lang *l, char *err, size_t errlen)
 	}
 	if (!l->aliases)
 		l->aliases = calloc(1, sizeof(char *));
+	/* the commands name the entry file by {file}: it may keep its name */
+	l->entry_named = false;
+	for (char **p = l->run; p && *p && !l->entry_named; p++)
+		l->entry_named = strstr(*p, "{file}") || strstr(*p, "{sources}");
+	for (char **p = l->compile; p && *p && !l->entry_named; p++)
+		l->entry_named = strstr(*p, "{file}") || strstr(*p, "{sources}");
+	for (char **p = l->run; p && *p && l->entry_named; p++)
+		if (strstr(*p, l->file))
+			l->entry_named = false;	/* also names it literally */
+	for (char **p = l->compile; p && *p && l->entry_named; p++)
+		if (strstr(*p, l->file))
+			l->entry_named = false;
 	return 0;
 
 out_release:
@@ -232,6 +266,8 @@ void lang_release(struct lang *l)
 	free(l->runtime);
 	free(l->example);
 	free(l->why);
+	free(l->judge0_name);
+	strv_free(l->sources);
 	strv_free(l->aliases);
 	strv_free(l->compile);
 	strv_free(l->collect);
@@ -464,20 +500,55 @@ static void shell_words(struct buf *b, const char *flags)
 	}
 }
 
-char **lang_expand(char *const *tmpl, const char *file, const char *flags,
+/* A file name as an argument: "./-x" for "-x". */
+static char *file_arg(const char *name)
+{
+	char *s;
+
+	if (name[0] != '-')
+		return strdup(name);
+	if (asprintf(&s, "./%s", name) < 0)
+		return NULL;
+	return s;
+}
+
+/* Appends 'name' single-quoted for the shell. */
+static void shell_quote(struct buf *b, const char *name)
+{
+	buf_append_some(b, "'", 1);
+	if (name[0] == '-')
+		buf_append_some(b, "./", 2);
+	for (const char *p = name; *p; p++) {
+		if (*p == '\'')
+			buf_append_some(b, "'\\''", 4);
+		else
+			buf_append_some(b, p, 1);
+	}
+	buf_append_some(b, "'", 1);
+}
+
+char **lang_expand(char *const *tmpl, const char *file,
+		   const char *const *sources, const char *flags,
 		   const char *const *args, bool append_args)
 {
+	const char *const one[] = { file, NULL };
 	char **v = NULL;
 	size_t n = 0, cap = 0;
 	bool args_done = false;
 
+	if (!sources)
+		sources = one;
 	if (!push(&v, &n, &cap, strdup(tmpl[0])))
 		goto fail;
 	for (size_t i = 1; tmpl[i]; i++) {
 		const char *t = tmpl[i];
 		if (!strcmp(t, "{file}")) {
-			if (!push(&v, &n, &cap, strdup(file)))
+			if (!push(&v, &n, &cap, file_arg(file)))
 				goto fail;
+		} else if (!strcmp(t, "{sources}")) {
+			for (const char *const *p = sources; *p; p++)
+				if (!push(&v, &n, &cap, file_arg(*p)))
+					goto fail;
 		} else if (!strcmp(t, "{flags}")) {
 			if (!push_words(&v, &n, &cap, flags))
 				goto fail;
@@ -491,8 +562,16 @@ char **lang_expand(char *const *tmpl, const char *file, const char *flags,
 			buf_init(&b, 1 << 20);
 			for (const char *p = t; *p;) {
 				if (!strncmp(p, "{file}", 6)) {
-					buf_append_some(&b, file, strlen(file));
+					shell_quote(&b, file);
 					p += 6;
+				} else if (!strncmp(p, "{sources}", 9)) {
+					for (const char *const *q = sources; *q;
+					     q++) {
+						if (q != sources)
+							buf_append_some(&b, " ", 1);
+						shell_quote(&b, *q);
+					}
+					p += 9;
 				} else if (!strncmp(p, "{flags}", 7)) {
 					shell_words(&b, flags);
 					p += 7;
@@ -515,6 +594,24 @@ char **lang_expand(char *const *tmpl, const char *file, const char *flags,
 fail:
 	strv_free(v);
 	return NULL;
+}
+
+const char **lang_sources(const struct lang *l, const char *const *names,
+			  size_t n)
+{
+	const char **v = calloc(n + 1, sizeof(*v));
+	size_t k = 0;
+
+	if (!v)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		bool take = i == 0;
+		for (char **p = l->sources; !take && p && *p; p++)
+			take = fnmatch(*p, names[i], FNM_PATHNAME) == 0;
+		if (take)
+			v[k++] = names[i];
+	}
+	return v;
 }
 
 static char *read_file(const char *path, size_t max)

@@ -29,11 +29,21 @@ struct lang {
 	char **aliases;		/* NULL-terminated */
 	/*
 	 * argv, NULL-terminated; NULL: no compile step. Placeholders, each a
-	 * whole argument: "{file}" the entry file, "{flags}" the request's
-	 * compile flags (zero or more arguments); inside a "/bin/sh -c"
-	 * script, "{flags}" is replaced in place (shell-quoted).
+	 * whole argument: "{file}" the entry file, "{sources}" the entry
+	 * file and every other file of the job that matches 'sources' (zero
+	 * or more arguments), "{flags}" the request's compile flags (zero or
+	 * more arguments); inside a longer argument (a "/bin/sh -c" script)
+	 * each is replaced in place, shell-quoted.
 	 */
 	char **compile;
+	/* fnmatch(3) patterns (FNM_PATHNAME) of the job's files that
+	 * "{sources}" adds after the entry file, e.g. "*.c"; NULL: none */
+	char **sources;
+	/* the entry file keeps the name the request gave it: the commands
+	 * name it by "{file}" (else it is written as 'file') */
+	bool entry_named;
+	int judge0_id;		/* Judge0 CE's language id, 0: none */
+	char *judge0_name;	/* Judge0's name ("C (GCC 12.2.0)"), "" */
 	char **collect;		/* compile: files to keep (fnmatch patterns) */
 	/* argv, NULL-terminated; "{file}" as above, "{args}" the program's
 	 * arguments (appended at the end when there is no "{args}") */
@@ -73,11 +83,20 @@ void lang_release(struct lang *l);
 
 /*
  * Expands a command template (compile or run) into a new NULL-terminated
- * argv: {file}, {flags} (split on white space), {args}. Pure. The caller
- * frees the vector and its strings with lang_argv_free(). NULL on ENOMEM.
+ * argv: {file}, {sources} (the vector 'sources', NULL: just 'file'),
+ * {flags} (split on white space), {args}. A file name that starts with
+ * '-' is passed as "./NAME" so no tool reads it as an option. Pure. The
+ * caller frees the vector and its strings with lang_argv_free(). NULL on
+ * ENOMEM.
  */
-char **lang_expand(char *const *tmpl, const char *file, const char *flags,
+char **lang_expand(char *const *tmpl, const char *file,
+		   const char *const *sources, const char *flags,
 		   const char *const *args, bool append_args);
+/* The entry file and the names of 'names' (n of them, the entry first)
+ * that match l->sources, NULL-terminated, borrowed strings; free() the
+ * vector. NULL on ENOMEM. Pure. */
+const char **lang_sources(const struct lang *l, const char *const *names,
+			  size_t n);
 void lang_argv_free(char **argv);
 
 #endif

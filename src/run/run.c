@@ -120,6 +120,8 @@ static void set_state(struct run *r, enum run_state st)
 	if (r->state == st || r->state == RUN_EXITED)
 		return;
 	r->state = st;
+	if (st == RUN_WAITING)
+		r->idle_since_ms = run__now_ms();
 	for (struct run_sub *s = r->subs, *n; s; s = n) {
 		n = s->next;
 		if (s->ops->state)
@@ -142,6 +144,7 @@ void run__deliver(struct run *r, enum run_stream stream, const char *p,
 {
 	r->output_since_probe = true;
 	r->waiting_samples = 0;
+	run__count_output(r, stream, n);
 	if (r->state == RUN_WAITING)
 		set_state(r, RUN_RUNNING);
 	if (r->mode == RUN_TTY)
@@ -176,6 +179,13 @@ static void step_verdict(struct run *r, struct run_result *v)
 	memset(v, 0, sizeof(*v));
 	run_verdict(&r->sres, r->kill_reason, &r->lim,
 		    r->truncated[RUN_STDOUT] || r->truncated[RUN_STDERR], v);
+	if (r->kill_reason == RUN_KILL_IDLE && v->status == RUN_KILLED) {
+		char a[32];
+		snprintf(v->message, sizeof(v->message),
+			 "killed: waited for input for %s with nobody typing "
+			 "(the idle timeout)",
+			 limit_fmt_ms(r->e->adm.idle_ms, a, sizeof(a)));
+	}
 	v->wall_ms = r->sres.wall_ms ? r->sres.wall_ms
 				     : (now_ns() - r->start_ns) / 1000000;
 	v->cpu_ms = r->sres.cpu_ms;
@@ -282,12 +292,28 @@ void run__end(struct run *r)
 	r->state = RUN_EXITED;
 	e->active--;
 	run__slot_release(r);
-	log_info("run %s: %s: %s (wall %llu ms, cpu %llu ms, mem %llu KiB, "
-		 "out %llu bytes)", r->id, r->lang->id, res->message,
-		 (unsigned long long)res->wall_ms,
-		 (unsigned long long)res->cpu_ms,
-		 (unsigned long long)res->memory_bytes / 1024,
-		 (unsigned long long)(res->bytes[1] + res->bytes[2]));
+	run__count_end(r);
+	struct log_kv kv[] = {
+		LOG_STR("run", r->id),
+		LOG_STR("lang", r->lang->id),
+		LOG_STR("mode", r->mode == RUN_TTY ? "tty" : "pipes"),
+		LOG_STR("status", run_status_name(res->status)),
+		LOG_NUM("exit_code", res->exit_code),
+		LOG_NUM("signal", res->signal),
+		LOG_NUM("wall_ms", res->wall_ms),
+		LOG_NUM("cpu_ms", res->cpu_ms),
+		LOG_NUM("memory_bytes", res->memory_bytes),
+		LOG_NUM("stdout_bytes", res->bytes[RUN_STDOUT]),
+		LOG_NUM("stderr_bytes", res->bytes[RUN_STDERR]),
+		LOG_NUM("compiled", res->compile_ran),
+	};
+	log_event(LOG_INFO, "run_end", kv, sizeof(kv) / sizeof(kv[0]),
+		  "run %s: %s: %s (wall %llu ms, cpu %llu ms, mem %llu KiB, "
+		  "out %llu bytes)", r->id, r->lang->id, res->message,
+		  (unsigned long long)res->wall_ms,
+		  (unsigned long long)res->cpu_ms,
+		  (unsigned long long)res->memory_bytes / 1024,
+		  (unsigned long long)(res->bytes[1] + res->bytes[2]));
 
 	while (r->subs) {
 		struct run_sub *s = r->subs;
@@ -329,6 +355,7 @@ static void on_spawned(void *data, int err, const struct sandbox_proc *proc)
 			fcntl(r->fd[i], F_SETFL,
 			      fcntl(r->fd[i], F_GETFL) | O_NONBLOCK);
 	log_debug("run %s: spawned, host pid %d", r->id, (int)proc->pid);
+	run__count_spawned(r, now_ns() - r->start_ns);
 	if (r->kill_reason != RUN_KILL_NONE) {
 		sandbox_kill(r->e->sb, r->sandbox_id);
 	} else if (r->state == RUN_STARTING) {
@@ -372,7 +399,7 @@ static void on_sandbox_exited(void *data, const struct sandbox_result *res)
 	run__finish(r);
 }
 
-static void on_usage(void *data, const struct sandbox_usage *su)
+static void on_usage(void *data, const struct sandbox_run_usage *su)
 {
 	struct run *r = data;
 	struct run_usage u = {
@@ -423,7 +450,7 @@ static void sample_usage(struct run *r)
 	if (!wanted || r->usage_pending || r->spawn_pending ||
 	    r->sandbox_done || r->state == RUN_STARTING)
 		return;
-	if (sandbox_usage(r->e->sb, r->sandbox_id) == 0)
+	if (sandbox_run_usage(r->e->sb, r->sandbox_id) == 0)
 		r->usage_pending = true;
 }
 
@@ -450,6 +477,16 @@ static void on_probe_tick(uv_timer_t *t)
 void run_engine_init(struct run_engine *e, uv_loop_t *loop,
 		     struct sandbox *sb, const struct lang_table *langs)
 {
+	static const struct run_admission defaults = {
+		.slots = { 4, 1 },
+		.queue = { 64, 64 },
+		.client_runs = 4,
+		.client_queue = { 64, 64 },
+		.queue_wait_ms = 300000,
+		.run_memory_reserve = 16u << 20,
+		.run_pids_reserve = 8,
+	};
+
 	memset(e, 0, sizeof(*e));
 	e->loop = loop;
 	e->sb = sb;
@@ -457,11 +494,45 @@ void run_engine_init(struct run_engine *e, uv_loop_t *loop,
 	limit_default_interactive(&e->max_tty);
 	limit_default_batch(&e->max_pipes);
 	limit_default_compile(&e->max_compile);
-	e->queue_max = 64;
 	e->orphan_ms = 10000;
 	e->scrollback = 256 * 1024;
 	e->input_max = 1024 * 1024;
+	e->adm = defaults;
+	run_engine_admission(e, &defaults);
+	if (loop && uv_timer_init(loop, &e->tick) == 0) {
+		e->tick.data = e;
+		uv_unref((uv_handle_t *)&e->tick);
+		e->tick_init = true;
+	}
 }
+
+#define SET(f) if (a->f) e->adm.f = a->f
+
+void run_engine_admission(struct run_engine *e, const struct run_admission *a)
+{
+	for (int c = 0; c < RUN_NCLASS; c++) {
+		SET(slots[c]);
+		SET(queue[c]);
+		SET(client_queue[c]);
+	}
+	SET(client_runs);
+	SET(queue_wait_ms);
+	SET(run_memory_reserve);
+	SET(run_pids_reserve);
+	e->adm.idle_ms = a->idle_ms;
+	e->adm.runs_memory = a->runs_memory;
+	e->adm.runs_pids = a->runs_pids;
+	/* the queues are empty: set them up afresh */
+	fairq_release(&e->q[RUN_INTERACTIVE]);
+	fairq_release(&e->q[RUN_BATCH]);
+	fairq_init(&e->q[RUN_INTERACTIVE], e->adm.slots[RUN_INTERACTIVE],
+		   e->adm.queue[RUN_INTERACTIVE], e->adm.client_runs,
+		   e->adm.client_queue[RUN_INTERACTIVE]);
+	fairq_init(&e->q[RUN_BATCH], e->adm.slots[RUN_BATCH],
+		   e->adm.queue[RUN_BATCH], 0, e->adm.client_queue[RUN_BATCH]);
+}
+
+#undef SET
 
 void run_engine_kill_all(struct run_engine *e)
 {
@@ -471,9 +542,18 @@ void run_engine_kill_all(struct run_engine *e)
 			run_kill(r, RUN_KILL_SHUTDOWN);
 }
 
+static void on_tick_closed(uv_handle_t *h)
+{
+	(void)h;
+}
+
 void run_engine_release(struct run_engine *e)
 {
 	e->closing = true;
+	if (e->tick_init) {
+		uv_close((uv_handle_t *)&e->tick, on_tick_closed);
+		e->tick_init = false;
+	}
 	while (e->runs) {
 		struct run *r = e->runs;
 		if (!r->exited) {
@@ -486,6 +566,8 @@ void run_engine_release(struct run_engine *e)
 		if (e->runs == r)
 			run_free(r);
 	}
+	fairq_release(&e->q[RUN_INTERACTIVE]);
+	fairq_release(&e->q[RUN_BATCH]);
 }
 
 /* ---- starting ---------------------------------------------------------- */
@@ -541,17 +623,29 @@ static int spawn_step(struct run *r, enum run_step step)
 	if (r->state == RUN_WAITING)
 		set_state(r, RUN_RUNNING);
 	uv_timer_start(&r->wall_timer, on_wall, r->lim.wall_ms, 0);
-	log_info("run %s: %s '%s' on %s (cpu %llu ms, wall %llu ms)", r->id,
-		 step == RUN_STEP_COMPILE ? "compiling" : "started", r->lang->id,
-		 r->mode == RUN_TTY ? "a terminal" : "pipes",
-		 (unsigned long long)r->lim.cpu_ms,
-		 (unsigned long long)r->lim.wall_ms);
+	struct log_kv kv[] = {
+		LOG_STR("run", r->id),
+		LOG_STR("lang", r->lang->id),
+		LOG_STR("step", step == RUN_STEP_COMPILE ? "compile" : "run"),
+		LOG_STR("mode", r->mode == RUN_TTY ? "tty" : "pipes"),
+		LOG_NUM("cpu_limit_ms", r->lim.cpu_ms),
+		LOG_NUM("wall_limit_ms", r->lim.wall_ms),
+	};
+	log_event(LOG_INFO, "run_step", kv, sizeof(kv) / sizeof(kv[0]),
+		  "run %s: %s '%s' on %s (cpu %llu ms, wall %llu ms)", r->id,
+		  step == RUN_STEP_COMPILE ? "compiling" : "started",
+		  r->lang->id, r->mode == RUN_TTY ? "a terminal" : "pipes",
+		  (unsigned long long)r->lim.cpu_ms,
+		  (unsigned long long)r->lim.wall_ms);
 	notify_stage(r, step);
 	return 0;
 }
 
 int run__start_first(struct run *r)
 {
+	/* Looked up now, at admission, not when the request came: a run
+	 * waiting in the queue holds no artefact. */
+	run__compile_lookup(r);
 	if (r->lang->compile && r->have_artefact && r->cout.len) {
 		/* a cache hit: the compile step's output, as it was */
 		const char *p = r->cout.data, *end = p + r->cout.len;
@@ -586,8 +680,6 @@ int run_start(struct run_engine *e, const struct run_request *req,
 		return -ENOENT;
 	if (e->closing)
 		return -EPIPE;
-	if (run__queue_full(e, req->queue))
-		return -EBUSY;
 	r = calloc(1, sizeof(*r));
 	if (!r)
 		return -ENOMEM;
@@ -607,6 +699,9 @@ int run_start(struct run_engine *e, const struct run_request *req,
 	r->lim = r->run_lim;
 	r->step = RUN_STEP_RUN;
 	r->keep_stdin = req->keep_stdin;
+	r->cls = req->cls == RUN_BATCH ? RUN_BATCH : RUN_INTERACTIVE;
+	snprintf(r->client, sizeof(r->client), "%s",
+		 req->client ? req->client : "");
 	hex_id(r->id);
 	buf_init(&r->inbuf, e->input_max);
 	if (ring_init(&r->scrollback, req->mode == RUN_TTY ? e->scrollback : 0)) {
@@ -620,7 +715,8 @@ int run_start(struct run_engine *e, const struct run_request *req,
 		err = -E2BIG;
 		goto out_free;
 	}
-	run__compile_lookup(r);
+	if ((err = run__admit(r, req->continues)) < 0)
+		goto out_free;
 
 	uv_timer_init(e->loop, &r->wall_timer);
 	uv_timer_init(e->loop, &r->probe_timer);
@@ -636,7 +732,7 @@ int run_start(struct run_engine *e, const struct run_request *req,
 	sub->paused = false;
 	run_attach(r, sub);
 
-	if (!run__queue_wait(r, req->queue)) {
+	if (!r->queued) {
 		err = run__start_first(r);
 		if (err) {
 			/* undo: the caller sees an error and no callback */
@@ -650,6 +746,7 @@ int run_start(struct run_engine *e, const struct run_request *req,
 		}
 	}
 	uv_timer_start(&r->probe_timer, on_probe_tick, PROBE_MS, PROBE_MS);
+	run__tick_start(e);
 	*out = r;
 	return 0;
 
@@ -733,6 +830,7 @@ void run_attach(struct run *r, struct run_sub *sub)
 	sub->run = r;
 	sub->next = r->subs;
 	r->subs = sub;
+	r->idle_since_ms = run__now_ms();	/* someone came back */
 	replay(r, sub);
 }
 

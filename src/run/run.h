@@ -13,6 +13,17 @@
  * (a client may reconnect and run_attach()), then it is killed. After its
  * end it lingers for 'orphan_ms' so a late reconnect still sees the result.
  * Every subscriber gets exactly one exited() and is detached after it.
+ *
+ * Admission (run_queue.c, fairq.h): a run is interactive (a person at a
+ * terminal: held by what it costs, memory and processes, not by CPUs) or
+ * batch (an API call: held to about one run per CPU). Each class has its
+ * slots, per-client caps and a bounded queue that is fair between clients;
+ * all runs together stay within the memory and processes the engine may
+ * give them. A run that finds no slot waits in the queue (queued() tells
+ * its subscribers how many are ahead; admitted() when it starts), up to
+ * 'queue_wait_ms' for an interactive one (then it ends, RUN_SERVER_BUSY).
+ * An interactive run that waits for input with nobody typing ends after
+ * 'idle_ms'.
  */
 #ifndef CODEROOM_RUN_H
 #define CODEROOM_RUN_H
@@ -26,6 +37,7 @@
 #include "lib/buf.h"
 #include "lib/limit.h"
 #include "lib/ring.h"
+#include "run/fairq.h"
 #include "run/lang.h"
 
 struct sandbox;
@@ -33,6 +45,8 @@ struct run;
 struct run_sub;
 
 enum run_mode { RUN_TTY, RUN_PIPES };
+/* What admits a run: see the top of the file. */
+enum run_class { RUN_INTERACTIVE, RUN_BATCH, RUN_NCLASS };
 /* A run has one or two steps, each its own sandbox with its own limits:
  * compile (when the language has a compile command and no cached
  * artefact), then run. */
@@ -52,6 +66,8 @@ enum run_status {
 	RUN_PIDS_LIMIT,
 	RUN_INTERNAL_ERROR,	/* the run could not be started */
 	RUN_COMPILE_ERROR,	/* the compile step failed: no run step */
+	RUN_SERVER_BUSY,	/* waited for a slot past the queue's time
+				   bound: it never ran */
 };
 
 /* Why the engine itself killed a run. */
@@ -62,6 +78,7 @@ enum run_kill_reason {
 	RUN_KILL_OUTPUT,
 	RUN_KILL_ORPHANED,	/* nobody attached within the grace period */
 	RUN_KILL_SHUTDOWN,
+	RUN_KILL_IDLE,		/* waited for input with nobody typing */
 };
 
 /* The outcome of one step. */
@@ -119,6 +136,12 @@ struct run_sub_ops {
 	/* Optional: a step begins; output() bytes belong to it until the
 	 * next stage() (run_get_step() tells too). */
 	void (*stage)(struct run_sub *sub, enum run_step step);
+	/* Optional: the run waits for a slot with 'ahead' runs to be
+	 * admitted before it; called when that number changes (not when the
+	 * run joins the queue: run_queue_ahead() tells then). */
+	void (*queued)(struct run_sub *sub, unsigned ahead);
+	/* Optional: the queued run got its slot and starts now. */
+	void (*admitted)(struct run_sub *sub);
 	/* Optional: a usage sample, every RUN_USAGE_MS while a step runs,
 	 * for a sub whose 'usage' is set (the engine samples only then). */
 	void (*usage)(struct run_sub *sub, const struct run_usage *u);
@@ -138,14 +161,19 @@ struct run_request {
 	const char *code;	/* the entry file's text (or use 'files') */
 	size_t code_len;
 	/* Instead of 'code': one or more files, the first is the entry point
-	 * (written under the language's file name), the others keep theirs. */
+	 * (named as run_entry_name() says), the others keep their names,
+	 * relative paths (sandbox_path_ok()) that do not clash. */
 	const struct sandbox_file *files;
 	size_t nfiles;
 	const char *const *args;	/* program arguments, NULL-terminated */
 	const char *compile_flags;	/* {flags} of the compile command */
 	struct limits compile_limits;	/* requested; 0 fields: the server's */
-	bool queue;		/* admission control: wait for a batch slot
-				   (bounded queue), else -EBUSY */
+	enum run_class cls;	/* admission: interactive (the default) or batch */
+	const char *client;	/* who asks (per-client caps, fair queueing):
+				   "t<n>" API token n, "a<addr>" anonymous;
+				   NULL counts as one anonymous client */
+	bool continues;		/* batch: the next case of a job already
+				   admitted: waits even when the queue is full */
 	const char *stdin_data;	/* pipe mode: written, then stdin closed */
 	size_t stdin_len;
 	bool keep_stdin;	/* pipe mode: stdin stays open for run_input() */
@@ -157,6 +185,32 @@ struct run_request {
 };
 
 struct cache;
+struct metric;
+struct metrics;
+
+/* The engine's metrics (run_metrics.c); NULL families count nothing. */
+struct run_metrics {
+	struct metric *runs;		/* runs ended {language, status} */
+	struct metric *duration;	/* wall seconds {language} */
+	struct metric *queue_wait;	/* seconds waited for a batch slot */
+	struct metric *spawn;		/* seconds from spawn to started */
+	struct metric *output;		/* bytes read {stream} */
+	const char **lang_ids;		/* label values, owned */
+};
+
+/* What admits runs (0 fields: see run_engine_admission()). */
+struct run_admission {
+	unsigned slots[RUN_NCLASS];	/* runs at once, by class */
+	unsigned queue[RUN_NCLASS];	/* runs waiting, at most */
+	unsigned client_runs;		/* one client's interactive runs */
+	unsigned client_queue[RUN_NCLASS]; /* one client's runs waiting */
+	uint64_t queue_wait_ms;		/* longest wait of an interactive run */
+	uint64_t idle_ms;		/* idle timeout, 0: none */
+	uint64_t runs_memory;		/* every run together, 0: unbounded */
+	uint64_t run_memory_reserve;	/* counted per run before it uses it */
+	uint64_t runs_pids;		/* every run together, 0: unbounded */
+	uint64_t run_pids_reserve;
+};
 
 struct run_engine {
 	uv_loop_t *loop;
@@ -166,11 +220,16 @@ struct run_engine {
 	struct limits max_tty;		/* configured maxima, interactive */
 	struct limits max_pipes;	/* configured maxima, batch */
 	struct limits max_compile;	/* configured maxima, compile steps */
-	unsigned batch_slots;		/* queued runs running at once */
-	unsigned queue_max;		/* queued runs waiting, at most */
-	unsigned batch_active;		/* queued runs holding a slot */
-	unsigned queued;		/* queued runs waiting */
-	struct run *queue_head, *queue_tail;
+	struct run_admission adm;	/* as run_engine_admission() set it */
+	struct fairq q[RUN_NCLASS];	/* admission, by class */
+	uint64_t refused[RUN_NCLASS];	/* runs turned away (full) */
+	uint64_t timed_out;		/* interactive runs that waited too long */
+	uint64_t idle_killed;		/* ended by the idle timeout */
+	bool held;			/* the last admission lacked memory or
+					   processes */
+	bool pumping;			/* in run__pump_queue() */
+	uv_timer_t tick;		/* queue deadlines, idle runs */
+	bool tick_init;
 	uint64_t compiles, compile_cache_hits;
 	uint64_t orphan_ms;		/* reattach grace */
 	size_t scrollback;		/* bytes kept per tty run */
@@ -179,24 +238,40 @@ struct run_engine {
 	unsigned active;		/* runs not yet exited */
 	uint64_t started_total;
 	bool closing;
+	struct run_metrics m;
 };
 
+/* Sets up the engine with defaults (4 interactive and 1 batch slot, no
+ * memory bound) until run_engine_admission(). */
 void run_engine_init(struct run_engine *e, uv_loop_t *loop,
 		     struct sandbox *sb, const struct lang_table *langs);
+/* Sets what admits runs; call before the first run. 0 fields keep the
+ * engine's defaults. */
+void run_engine_admission(struct run_engine *e, const struct run_admission *a);
 /* Kills every run (reason shutdown); their exits follow from the sandbox. */
 void run_engine_kill_all(struct run_engine *e);
 /* Frees lingering runs; call after sandbox_close() delivered every exit. */
 void run_engine_release(struct run_engine *e);
+/* Registers the engine's metrics in 'reg' (one series per language of
+ * e->langs and status). 0 or -ENOMEM (then nothing is counted). */
+int run_engine_metrics(struct run_engine *e, struct metrics *reg);
+/* Frees the label values; after the registry is freed. */
+void run_engine_metrics_release(struct run_engine *e);
 
 /*
  * Starts a run and subscribes 'sub' to it. Returns 0 and sets *out, or
  * -EINVAL (bad request), -ENOENT (language unavailable), -EAGAIN (every
- * sandbox slot busy), -EBUSY (req->queue and the queue is full), -ENOMEM,
- * -EPIPE (sandbox gone). A queued run stays RUN_STARTING until a slot
- * frees; killing it ends it at once (status killed).
+ * sandbox slot busy), -EBUSY (no slot and the queue is full), -EDQUOT (no
+ * slot and this client has its share of the queue waiting), -ENOMEM,
+ * -EPIPE (sandbox gone). A queued run (run_queue_ahead() >= 0) stays
+ * RUN_STARTING until a slot frees; killing it ends it at once (status
+ * killed).
  */
 int run_start(struct run_engine *e, const struct run_request *req,
 	      struct run_sub *sub, struct run **out);
+/* Runs to be admitted before this queued one, or -1 when it is not
+ * waiting. */
+int run_queue_ahead(const struct run *r);
 /* The run with this id (32 hex chars), or NULL. */
 struct run *run_find(struct run_engine *e, const char *id);
 const char *run_id(const struct run *r);
@@ -238,6 +313,10 @@ void run_kill(struct run *r, enum run_kill_reason why);
 int run_signal(struct run *r, int sig);
 
 const char *run_status_name(enum run_status s);
+/* The name the entry file is written under: 'given' when the language's
+ * commands name it by {file} (lang.entry_named) and it is not empty, else
+ * the language's 'file'. Pure. */
+const char *run_entry_name(const struct lang *l, const char *given);
 /* The run step's fields of a result (status, code, times, output sizes)
  * as a step result, the shape every API reports steps in. */
 void run_main_step(const struct run_result *r, struct run_step_result *s);

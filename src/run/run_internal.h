@@ -10,8 +10,10 @@
  *                 writing input, the terminal's size and mode
  *   run_step.c    what a step runs with: files, argv, environment, limits,
  *                 the compile step's artefact and the compile cache
- *   run_queue.c   admission: batch slots and the bounded queue
+ *   run_queue.c   admission: slots by class, the fair queue (fairq.c),
+ *                 memory and processes, queue deadlines, the idle timeout
  *   run_verdict.c a finished step's status and message (pure)
+ *   run_metrics.c what the engine counts for /metrics
  * All of it runs on the engine's loop thread.
  */
 #ifndef CODEROOM_RUN_INTERNAL_H
@@ -44,9 +46,14 @@ struct run {
 	struct limits run_lim, compile_lim;
 	bool keep_stdin;
 	uint16_t rows, cols;
-	bool queued;			/* waiting in e->queue */
-	bool admitted;			/* holds one of e->batch_slots */
-	struct run *qnext;		/* in e->queue */
+	enum run_class cls;
+	char client[FAIRQ_KEY_MAX];	/* who asked (see run_request) */
+	bool queued;			/* waiting in e->q[cls] */
+	uint64_t queued_ns;		/* since (uv_hrtime), for the metric */
+	bool admitted;			/* holds a slot of e->q[cls] */
+	struct fairq_entry qe;		/* in the queue */
+	uint64_t queue_deadline_ms;	/* interactive: the longest wait */
+	uint64_t idle_since_ms;		/* waiting for input, untouched, since */
 
 	/* what the steps need: the source files, args, the artefact */
 	struct sandbox_file *files;	/* files[0] named lang->file */
@@ -88,7 +95,7 @@ struct run {
 	uv_timer_t linger_timer;	/* orphan grace, then linger after exit */
 	bool output_since_probe;
 	bool probe_pending;
-	bool usage_pending;		/* a sandbox_usage() is unanswered */
+	bool usage_pending;		/* a sandbox_run_usage() is unanswered */
 	unsigned usage_ticks;		/* probe ticks since the last sample */
 	int waiting_samples;
 	uint64_t start_ns;
@@ -159,18 +166,32 @@ void run__step_spec_release(struct run_step_spec *s);
 
 /* ---- run_queue.c ------------------------------------------------------- */
 
-/* True when a new run asking for admission ('queue') can neither start
- * nor wait: the queue is full. */
-bool run__queue_full(const struct run_engine *e, bool queue);
-/* Admits a new run: with 'queue' and batch slots configured, it takes a
- * free slot, or joins the queue when none is free or others wait. True
- * when it waits (run__pump_queue() starts it), false when it may start. */
-bool run__queue_wait(struct run *r, bool queue);
+/* Admits a new run (r->cls, r->client set) as 'req' asks: 0 when it holds
+ * a slot and may start, 1 when it waits in the queue (run__pump_queue()
+ * starts it), -EBUSY (the queue is full) or -EDQUOT (its client's share of
+ * the queue is). */
+int run__admit(struct run *r, bool continues);
 /* Takes a queued run out of the queue. */
 void run__dequeue(struct run *r);
-/* Gives back r's batch slot, if it holds one. */
+/* Gives back r's slot, if it holds one. */
 void run__slot_release(struct run *r);
-/* Starts queued runs while batch slots are free. */
+/* Starts queued runs while slots, memory and processes allow, fairly
+ * between clients, and tells the ones still waiting where they stand. */
 void run__pump_queue(struct run_engine *e);
+/* The engine's tick (queue deadlines, idle runs) runs while runs do. */
+void run__tick_start(struct run_engine *e);
+/* Monotonic clock in ms. */
+uint64_t run__now_ms(void);
+
+/* ---- run_metrics.c ----------------------------------------------------- */
+
+/* A run ended (r->result is set): by language and status, its duration. */
+void run__count_end(struct run *r);
+/* n output bytes read from the program. */
+void run__count_output(struct run *r, enum run_stream stream, size_t n);
+/* A step's program started, 'ns' after sandbox_spawn(). */
+void run__count_spawned(struct run *r, uint64_t ns);
+/* A run that asked for admission got its slot after 'waited_ns'. */
+void run__count_admitted(struct run *r, uint64_t waited_ns);
 
 #endif

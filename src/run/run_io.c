@@ -133,6 +133,7 @@ int run_input(struct run *r, const char *p, size_t n)
 	err = buf_append(&r->inbuf, p, n);
 	if (err)
 		return err;
+	r->idle_since_ms = run__now_ms();	/* someone is typing */
 	if (!r->spawn_pending)
 		run__update_polls(r);
 	return 0;

@@ -1,105 +1,242 @@
 /*
- * run_queue.c - admission: batch runs share 'batch_slots' and wait their
- * turn in a bounded FIFO queue.
+ * run_queue.c - admission: which run starts now, which waits, which is
+ * turned away.
  *
- * A run that asks for admission (run_request.queue) and finds every batch
- * slot taken, or others already waiting, joins the queue's tail; more than
- * 'queue_max' waiting and run_start() refuses it (-EBUSY). Each run's end
- * gives its slot back and starts the runs at the head. Without batch slots
- * configured, every run starts at once.
+ * Two classes (run.h): interactive runs hold a slot of e->q[RUN_INTERACTIVE]
+ * (sized by memory and processes: a program at input() costs no CPU), batch
+ * runs one of e->q[RUN_BATCH] (about one per CPU). Each class's queue is
+ * fair between clients (fairq.h). Whatever the class, a run is admitted
+ * only while every run together stays within the memory and processes the
+ * engine may give them: the spawner's measure of what they use now, but at
+ * least 'reserve' a run (a run that has just started has not grown yet).
+ *
+ * The tick (every second while runs live): interactive runs past their
+ * queue deadline end with RUN_SERVER_BUSY, interactive runs waiting for
+ * input with nobody typing for 'idle_ms' are killed, and the queue is
+ * pumped again (memory may have come back without a run ending).
  */
 #include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
 
 #include "lib/log.h"
 #include "run/run_internal.h"
 
-static bool must_wait(const struct run_engine *e)
+#define TICK_MS 1000
+
+#define run_of_entry(ep) \
+	((struct run *)((char *)(ep) - offsetof(struct run, qe)))
+
+uint64_t run__now_ms(void)
 {
-	return e->batch_active >= e->batch_slots || e->queue_head;
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-bool run__queue_full(const struct run_engine *e, bool queue)
+/* Whether one more run fits in the memory and processes of all runs. */
+static bool resources_ok(struct run_engine *e)
 {
-	return queue && e->batch_slots && e->queued >= e->queue_max &&
-	       must_wait(e);
+	const struct run_admission *a = &e->adm;
+	struct sandbox_usage u;
+	uint64_t n = (uint64_t)e->q[RUN_INTERACTIVE].active +
+		     e->q[RUN_BATCH].active + 1;
+	uint64_t mem, pids;
+
+	sandbox_usage(e->sb, &u);
+	mem = n * a->run_memory_reserve;
+	if (u.known && u.memory_bytes + a->run_memory_reserve > mem)
+		mem = u.memory_bytes + a->run_memory_reserve;
+	pids = n * a->run_pids_reserve;
+	if (u.known && u.pids + a->run_pids_reserve > pids)
+		pids = u.pids + a->run_pids_reserve;
+	e->held = (a->runs_memory && mem > a->runs_memory) ||
+		  (a->runs_pids && pids > a->runs_pids);
+	return !e->held;
 }
 
-bool run__queue_wait(struct run *r, bool queue)
+static void tell_position(struct fairq_entry *ep, void *arg);
+
+int run__admit(struct run *r, bool continues)
 {
 	struct run_engine *e = r->e;
+	struct fairq *q = &e->q[r->cls];
+	struct fairq_client *cl = fairq_client(q, r->client, false);
+	enum fairq_verdict v;
 
-	if (!queue || !e->batch_slots)
-		return false;
-	if (must_wait(e)) {
-		r->queued = true;
-		if (e->queue_tail)
-			e->queue_tail->qnext = r;
-		else
-			e->queue_head = r;
-		e->queue_tail = r;
-		e->queued++;
-		log_debug("run %s: queued (%u waiting)", r->id, e->queued);
-		return true;
+	/* a new client holds nothing: check it as one before creating it */
+	static const struct fairq_client none;
+	v = fairq_check(q, cl ? cl : &none, resources_ok(e));
+	if (continues && (v == FAIRQ_QUEUE_FULL || v == FAIRQ_CLIENT_FULL))
+		v = FAIRQ_WAIT;
+	if (v == FAIRQ_QUEUE_FULL || v == FAIRQ_CLIENT_FULL) {
+		e->refused[r->cls]++;
+		return v == FAIRQ_QUEUE_FULL ? -EBUSY : -EDQUOT;
 	}
-	r->admitted = true;
-	e->batch_active++;
-	return false;
+	if (!cl && !(cl = fairq_client(q, r->client, true)))
+		return -ENOMEM;
+	if (v == FAIRQ_START) {
+		fairq_take(q, cl);
+		r->admitted = true;
+		run__count_admitted(r, 0);
+		return 0;
+	}
+	fairq_push(q, cl, &r->qe);
+	r->queued = true;
+	r->queued_ns = uv_hrtime();
+	if (r->cls == RUN_INTERACTIVE && e->adm.queue_wait_ms)
+		r->queue_deadline_ms = run__now_ms() + e->adm.queue_wait_ms;
+	/* a newcomer may go before others (it holds fewer runs): tell them;
+	 * it has no subscriber yet, run_queue_ahead() tells its own */
+	fairq_positions(q, false, tell_position, NULL);
+	log_info("run %s: waiting for a slot (%u ahead, %u waiting)", r->id,
+		 r->qe.ahead, q->waiting);
+	run__tick_start(e);
+	return 1;
+}
+
+/* Tells the subscribers of the queued run of 'ep' where it stands. */
+static void tell_position(struct fairq_entry *ep, void *arg)
+{
+	struct run *r = run_of_entry(ep);
+
+	(void)arg;
+	for (struct run_sub *s = r->subs, *n; s; s = n) {
+		n = s->next;
+		if (s->ops->queued)
+			s->ops->queued(s, ep->ahead);
+	}
 }
 
 void run__dequeue(struct run *r)
 {
-	struct run_engine *e = r->e;
+	struct fairq *q = &r->e->q[r->cls];
 
-	for (struct run **pp = &e->queue_head; *pp; pp = &(*pp)->qnext) {
-		if (*pp == r) {
-			*pp = r->qnext;
-			break;
-		}
-	}
-	e->queue_tail = NULL;
-	for (struct run *q = e->queue_head; q; q = q->qnext)
-		e->queue_tail = q;
-	r->qnext = NULL;
+	if (!r->queued)
+		return;
+	fairq_remove(q, &r->qe);
 	r->queued = false;
-	e->queued--;
+	fairq_positions(q, false, tell_position, NULL);
 }
 
 void run__slot_release(struct run *r)
 {
-	if (r->admitted) {
-		r->admitted = false;
-		r->e->batch_active--;
+	struct fairq *q = &r->e->q[r->cls];
+
+	if (!r->admitted)
+		return;
+	r->admitted = false;
+	fairq_give(q, fairq_client(q, r->client, false));
+}
+
+int run_queue_ahead(const struct run *r)
+{
+	return r->queued ? (int)r->qe.ahead : -1;
+}
+
+/* r got its slot: it starts, or ends at once if it cannot. */
+static void start_admitted(struct run *r)
+{
+	int err;
+
+	for (struct run_sub *s = r->subs, *n; s; s = n) {
+		n = s->next;
+		if (s->ops->admitted)
+			s->ops->admitted(s);
+	}
+	if (r->exited)	/* a subscriber stopped it */
+		return;
+	err = run__start_first(r);
+	if (err) {
+		struct sandbox_result sres = { .error = err };
+		run_verdict(&sres, RUN_KILL_NONE, &r->run_lim, false,
+			    &r->result);
+		run__end(r);
 	}
 }
 
 void run__pump_queue(struct run_engine *e)
 {
-	while (e->queue_head && e->batch_active < e->batch_slots &&
-	       !e->closing) {
-		struct run *r = e->queue_head;
-		int err;
+	if (e->pumping || e->closing)
+		return;
+	e->pumping = true;
+	/* a run that cannot start ends at once and frees its slot (maybe of
+	 * the other class): go round until nothing moves */
+	for (bool again = true; again && !e->closing;) {
+		again = false;
+		for (int c = 0; c < RUN_NCLASS; c++) {
+			struct fairq *q = &e->q[c];
+			struct fairq_entry *ep;
+			bool moved = false;
 
-		run__dequeue(r);
-		r->admitted = true;
-		e->batch_active++;
-		err = run__start_first(r);
-		if (err == -EAGAIN) {
-			/* every sandbox slot is busy (interactive runs): wait
-			 * at the head for the next end */
-			run__slot_release(r);
-			r->queued = true;
-			r->qnext = e->queue_head;
-			e->queue_head = r;
-			if (!e->queue_tail)
-				e->queue_tail = r;
-			e->queued++;
-			return;
-		}
-		if (err) {
-			struct sandbox_result sres = { .error = err };
-			run_verdict(&sres, RUN_KILL_NONE, &r->run_lim, false,
-				    &r->result);
-			run__end(r);
+			while ((ep = fairq_next(q)) && resources_ok(e)) {
+				struct run *r = run_of_entry(ep);
+				fairq_admit(q, ep);
+				r->queued = false;
+				r->admitted = true;
+				moved = again = true;
+				run__count_admitted(r, uv_hrtime() - r->queued_ns);
+				log_info("run %s: admitted after waiting", r->id);
+				start_admitted(r);
+			}
+			if (moved)
+				fairq_positions(q, false, tell_position, NULL);
 		}
 	}
+	e->pumping = false;
+}
+
+/* An interactive run waited for a slot past the queue's bound. */
+static void time_out(struct run *r)
+{
+	struct run_engine *e = r->e;
+	char a[32];
+
+	run__dequeue(r);
+	memset(&r->result, 0, sizeof(r->result));
+	r->result.status = RUN_SERVER_BUSY;
+	r->result.exit_code = -1;
+	snprintf(r->result.message, sizeof(r->result.message),
+		 "the server is full: no free slot within %s; try again later",
+		 limit_fmt_ms(e->adm.queue_wait_ms, a, sizeof(a)));
+	e->timed_out++;
+	run__end(r);
+}
+
+static void on_tick(uv_timer_t *t)
+{
+	struct run_engine *e = t->data;
+	uint64_t now = run__now_ms();
+	struct run *r, *next;
+
+	for (r = e->runs; r; r = next) {
+		next = r->next;
+		if (r->exited || r->freeing || r->cls != RUN_INTERACTIVE)
+			continue;
+		if (r->queued && r->queue_deadline_ms &&
+		    now >= r->queue_deadline_ms) {
+			time_out(r);	/* may free r, not the next one */
+			continue;
+		}
+		if (e->adm.idle_ms && r->state == RUN_WAITING &&
+		    r->kill_reason == RUN_KILL_NONE &&
+		    now - r->idle_since_ms >= e->adm.idle_ms) {
+			log_info("run %s: waited for input %llu ms with nobody "
+				 "typing, killing", r->id,
+				 (unsigned long long)(now - r->idle_since_ms));
+			e->idle_killed++;
+			run_kill(r, RUN_KILL_IDLE);
+		}
+	}
+	run__pump_queue(e);
+	if (!e->active)
+		uv_timer_stop(&e->tick);
+}
+
+void run__tick_start(struct run_engine *e)
+{
+	if (!e->tick_init || uv_is_active((uv_handle_t *)&e->tick))
+		return;
+	uv_timer_start(&e->tick, on_tick, TICK_MS, TICK_MS);
 }

@@ -40,6 +40,11 @@ static char **dup_argv(const char *const *a)
 	return v;
 }
 
+const char *run_entry_name(const struct lang *l, const char *given)
+{
+	return l->entry_named && given && *given ? given : l->file;
+}
+
 /* Copies the request's files (or code) into the run. 0 or -errno. */
 static int copy_files(struct run *r, const struct run_request *req)
 {
@@ -49,13 +54,14 @@ static int copy_files(struct run *r, const struct run_request *req)
 	};
 	const struct sandbox_file *in = req->nfiles ? req->files : &one;
 	size_t n = req->nfiles ? req->nfiles : 1, total = 0, off = 0;
+	const char *entry = run_entry_name(r->lang, in[0].name);
 
 	for (size_t i = 0; i < n; i++) {
-		const char *name = i ? in[i].name : r->lang->file;
-		if (!name || (in[i].len && !in[i].data))
+		const char *name = i ? in[i].name : entry;
+		if (!name || !sandbox_path_ok(name, strlen(name)) || (in[i].len && !in[i].data))
 			return -EINVAL;
 		for (size_t j = 0; j < i; j++)
-			if (!strcmp(name, j ? in[j].name : r->lang->file))
+			if (sandbox_paths_clash(name, j ? in[j].name : entry))
 				return -EINVAL;
 		total += strlen(name) + 1 + in[i].len;
 	}
@@ -64,7 +70,7 @@ static int copy_files(struct run *r, const struct run_request *req)
 	if (!r->files || !r->srcbuf)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
-		const char *name = i ? in[i].name : r->lang->file;
+		const char *name = i ? in[i].name : entry;
 		size_t nl = strlen(name) + 1;
 		memcpy(r->srcbuf + off, name, nl);
 		r->files[i].name = r->srcbuf + off;
@@ -147,7 +153,8 @@ static void compile_key(struct run *r)
 	/* the compiler's output differs on a terminal (colours, CR LF) */
 	sha256_init(&h);
 	sha256_field(&h, r->cache_key, 64);
-	sha256_field(&h, r->mode == RUN_TTY ? "output/tty" : "output/pipes", 12);
+	const char *which = r->mode == RUN_TTY ? "output/tty" : "output/pipes";
+	sha256_field(&h, which, strlen(which));
 	sha256_hex(&h, r->cout_key);
 }
 
@@ -277,17 +284,27 @@ int run__step_spec(const struct run *r, enum run_step step,
 	const struct sandbox_file *files = r->files;
 	size_t nfiles = r->nfiles;
 
+	const char *names[SANDBOX_FILES_MAX];
+	const char **sources;
+	size_t nn = r->nfiles < SANDBOX_FILES_MAX ? r->nfiles : SANDBOX_FILES_MAX;
+
 	s->merged = NULL;
+	for (size_t i = 0; i < nn; i++)
+		names[i] = r->files[i].name;
+	if (!(sources = lang_sources(l, names, nn)))
+		return -ENOMEM;
 	if (step == RUN_STEP_COMPILE) {
-		s->argv = lang_expand(l->compile, l->file, r->flags, NULL, false);
+		s->argv = lang_expand(l->compile, r->files[0].name, sources,
+				      r->flags, NULL, false);
 	} else {
-		s->argv = lang_expand(l->run, l->file, NULL,
+		s->argv = lang_expand(l->run, r->files[0].name, sources, NULL,
 				      (const char *const *)r->args, true);
 		if (r->have_artefact) {
 			/* the artefact, plus the sources it does not shadow */
 			s->merged = calloc(r->nafiles + r->nfiles,
 					   sizeof(*s->merged));
 			if (!s->merged) {
+				free(sources);
 				lang_argv_free(s->argv);
 				return -ENOMEM;
 			}
@@ -306,6 +323,7 @@ int run__step_spec(const struct run *r, enum run_step step,
 			files = s->merged;
 		}
 	}
+	free(sources);
 	if (!s->argv) {
 		free(s->merged);
 		return -ENOMEM;

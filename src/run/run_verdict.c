@@ -27,6 +27,7 @@ const char *run_status_name(enum run_status s)
 		[RUN_PIDS_LIMIT] = "pids_limit",
 		[RUN_INTERNAL_ERROR] = "internal_error",
 		[RUN_COMPILE_ERROR] = "compile_error",
+		[RUN_SERVER_BUSY] = "server_busy",
 	};
 	return (unsigned)s < sizeof(names) / sizeof(names[0]) ? names[s] : "?";
 }
@@ -40,6 +41,12 @@ void run_verdict(const struct sandbox_result *sres, enum run_kill_reason why,
 
 	out->exit_code = -1;
 	out->signal = 0;
+	if (sres->lost) {
+		out->status = RUN_INTERNAL_ERROR;
+		snprintf(out->message, sizeof(out->message),
+			 "internal error: %.200s", sres->message);
+		return;
+	}
 	if (sres->error) {
 		out->status = RUN_INTERNAL_ERROR;
 		snprintf(out->message, sizeof(out->message),
@@ -69,6 +76,10 @@ void run_verdict(const struct sandbox_result *sres, enum run_kill_reason why,
 		out->status = RUN_KILLED;
 		snprintf(out->message, sizeof(out->message),
 			 "killed: no client attached");
+	} else if (why == RUN_KILL_IDLE) {
+		out->status = RUN_KILLED;
+		snprintf(out->message, sizeof(out->message),
+			 "killed: waited for input with nobody typing");
 	} else if (why == RUN_KILL_SHUTDOWN) {
 		out->status = RUN_KILLED;
 		snprintf(out->message, sizeof(out->message),

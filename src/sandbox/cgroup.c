@@ -1,14 +1,20 @@
 /*
  * cgroup.c - one control group per run, on cgroup v2 or v1.
  *
- * v2 (production): <mount>/coderoom with memory, pids (and cpu when
- * offered) enabled for its children; each run gets <mount>/coderoom/run-ID
+ * v2 (production): in the server's own group G (the hierarchy's root, or
+ * a delegated subtree: systemd Delegate=yes), G/coderoom/i<spawner pid>
+ * with memory, pids (and cpu when offered) enabled for its children; the
+ * server's processes move to the leaf G/coderoom-server (a group that
+ * hands controllers on may hold no processes). Each run gets run-ID there
  * with memory.max, memory.swap.max = 0, memory.oom.group = 1, pids.max.
- * Accounting from cpu.stat, memory.peak, memory.events, pids.events; the
- * tree dies by cgroup.kill.
+ * Accounting from cpu.stat, memory.peak (before Linux 5.19: the largest
+ * memory.current read), memory.events, pids.events; the tree dies by
+ * cgroup.kill.
  *
  * v1 (these dev machines): run-ID under <mount>/coderoom of the memory,
- * pids, cpuacct and freezer hierarchies; memory.memsw.limit_in_bytes when
+ * pids, cpuacct and freezer hierarchies, and of cpu when it is mounted
+ * (some hosts mount it with cpuacct, some alone, some not at all: then the
+ * runs share the CPU as plain threads); memory.memsw.limit_in_bytes when
  * swap is accounted. Kill: cgroup.kill of a group in a controller-less
  * cgroup2 mount when there is one, else freeze, SIGKILL every task, thaw.
  *
@@ -29,12 +35,16 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/log.h"
 #include "sandbox/cgroup.h"
 #include "sandbox/sb_internal.h"
 
 #define CG_PATH 512
 
-enum cg_ctrl { CG_MEM, CG_PIDS, CG_CPU, CG_FREEZER, CG_KILL, CG_NCTRL };
+/* CG_CPU is v1's cpuacct (accounting), CG_CPUW v1's cpu (weights). */
+enum cg_ctrl {
+	CG_MEM, CG_PIDS, CG_CPU, CG_FREEZER, CG_CPUW, CG_KILL, CG_NCTRL
+};
 
 struct cgroup_host {
 	int version; /* 1 or 2 */
@@ -43,11 +53,14 @@ struct cgroup_host {
 	 * base[CG_KILL] in a controller-less cgroup2 mount. */
 	char base[CG_NCTRL][CG_PATH];
 	bool memsw; /* v1: memory.memsw.* exists */
+	bool cpu_weight; /* v2: the cpu controller is enabled for runs */
 };
 
 struct cgroup_run {
 	struct cgroup_host *h;
 	char dir[CG_NCTRL][CG_PATH + 32]; /* "" when not created */
+	uint64_t mem_seen; /* v2 without memory.peak: the most memory.current
+			      read (every accounting tick) */
 };
 
 /* --- pure parsers ------------------------------------------------------ */
@@ -131,7 +144,8 @@ static bool field(const char *line, int n, char *out, size_t len)
 }
 
 bool cgroup_parse_mountinfo(const char *line, int *version, char *path,
-			    size_t len, char *opts, size_t olen)
+			    size_t len, char *root, size_t rlen, char *opts,
+			    size_t olen)
 {
 	const char *sep = strstr(line, " - ");
 	char type[32];
@@ -149,9 +163,32 @@ bool cgroup_parse_mountinfo(const char *line, int *version, char *path,
 		return false;
 	if (!field(line, 4, path, len) || path[0] != '/' || strchr(path, '\\'))
 		return false;
+	if (!field(line, 3, root, rlen) || root[0] != '/' || strchr(root, '\\'))
+		return false;
 	if (!field(sep + 3, 2, opts, olen))
 		opts[0] = '\0';
 	return true;
+}
+
+int cgroup_v2_dir(const char *mnt, const char *root, const char *own,
+		  char *out, size_t len)
+{
+	size_t rl = strlen(root);
+	const char *rel;
+
+	if (own[0] != '/' || strstr(own, "/.."))
+		return -EINVAL;
+	if (!strcmp(root, "/"))
+		rel = own;
+	else if (!strncmp(own, root, rl) && (own[rl] == '\0' || own[rl] == '/'))
+		rel = own + rl;
+	else
+		return -ENOENT;
+	if (!strcmp(rel, "/"))
+		rel = "";
+	if ((size_t)snprintf(out, len, "%s%s", mnt, rel) >= len)
+		return -ENAMETOOLONG;
+	return 0;
 }
 
 /* --- file helpers ------------------------------------------------------ */
@@ -204,6 +241,17 @@ static int make_base(char *base, const char *mnt)
 		cg_write(base, "cgroup.subtree_control", "+pids");
 		cg_write(base, "cgroup.subtree_control", "+cpu");
 	}
+	/* Every run together weighs as much as one busy thread per CPU
+	 * against the host's other tasks (the server among them), not as
+	 * one: a class's programs keep the machine's CPUs when nothing else
+	 * wants them, and the server still gets its share when it does.
+	 * Inside, runs share by their own weights. */
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	uint64_t cpus = ncpu > 0 ? (uint64_t)ncpu : 1;
+	if (cg_exists(base, "cpu.shares"))
+		cg_write_u64(base, "cpu.shares", 1024 * cpus);
+	else if (cg_exists(base, "cpu.weight"))
+		cg_write_u64(base, "cpu.weight", cpus > 100 ? 10000 : 100 * cpus);
 	size_t n = strlen(base);
 	if ((size_t)snprintf(base + n, CG_PATH - n, "/i%d", (int)getpid()) >=
 	    CG_PATH - n)
@@ -232,17 +280,35 @@ static int enable_controllers(const char *dir, bool cpu)
  * that 'top' may hand controllers to its children (cgroup v2 allows no
  * processes in a group that does). This is the delegated-subtree set-up:
  * the service's own group (systemd Delegate=yes) holds the server in one
- * leaf and the runs in another subtree.
+ * leaf and the runs in another subtree. Processes other than the server
+ * and this spawner are moved too (a container's other processes, a login
+ * shell's session) and said so: coderoom should have a group of its own.
  */
+/* The parent of 'pid' from /proc/PID/stat, or -1. */
+static long parent_of(long pid)
+{
+	char path[64], buf[512];
+	const char *p;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	if (sb_read_file(path, buf, sizeof(buf)) <= 0)
+		return -1;
+	p = strrchr(buf, ')');	/* comm may hold anything */
+	return p ? strtol(p + 4, NULL, 10) : -1;
+}
+
 static int move_to_leaf(const char *top)
 {
 	char leaf[CG_PATH + 32], buf[8192];
+	int moved = 0, others = 0;
+	/* coderoom's own: us, the supervisor (our parent), the server */
+	long sup = (long)getppid(), server = parent_of(sup);
 
 	snprintf(leaf, sizeof(leaf), "%.500s/coderoom-server", top);
 	if (mkdir(leaf, 0755) && errno != EEXIST)
 		return -errno;
 	for (int round = 0; round < 5; round++) {
-		int moved = 0;
+		int n = 0;
 		if (cg_read(top, "cgroup.procs", buf, sizeof(buf)) < 0)
 			return -EIO;
 		for (char *p = buf, *e; *p; p = e) {
@@ -251,12 +317,24 @@ static int move_to_leaf(const char *top)
 				break;
 			char num[24];
 			snprintf(num, sizeof(num), "%ld", pid);
-			if (!cg_write(leaf, "cgroup.procs", num))
-				moved++;
+			if (cg_write(leaf, "cgroup.procs", num))
+				continue;
+			n++;
+			if (pid != (long)getpid() && pid != sup && pid != server)
+				others++;
 		}
-		if (!moved)
+		moved += n;
+		if (!n)
 			break;
 	}
+	log_info("sandbox: spawner: cgroup v2: moved %d processes from '%s' to "
+		 "its leaf 'coderoom-server' (a group that hands controllers "
+		 "on may hold no processes)", moved, top);
+	if (others)
+		log_warn("sandbox: spawner: cgroup v2: %d of them are not "
+			 "coderoom's: give coderoom a group of its own "
+			 "(systemd: Delegate=yes, see docs/operations.md)",
+			 others);
 	return 0;
 }
 
@@ -283,23 +361,28 @@ static void own_cgroup(char *out, size_t len)
 	}
 }
 
-static bool setup_v2(struct cgroup_host *h, const char *mnt,
+/*
+ * 'mnt' is a cgroup2 mount whose root is 'root' ("/", or only the group a
+ * container was given when it shares the host's cgroup namespace).
+ */
+static bool setup_v2(struct cgroup_host *h, const char *mnt, const char *root,
 		     struct cgroup_caps *caps)
 {
 	char ctrls[256], own[CG_PATH], top[CG_PATH];
 	char *base = h->base[CG_MEM];
 	bool cpu;
 
-	/* Our own group when it is not the root: a delegated subtree. */
+	/* Our own group when it is not the root: a delegated subtree. Outside
+	 * our cgroup namespace ("/../x") or unknown: the mount's root. */
 	own_cgroup(own, sizeof(own));
-	if (!own[0] || !strcmp(own, "/") || strstr(own, ".."))
-		own[0] = '\0';
+	if (own[0] != '/' || strstr(own, ".."))
+		snprintf(own, sizeof(own), "%.*s", CG_PATH - 1, root);
 	/* A server restarted in place may already sit in our leaf. */
 	size_t ol = strlen(own), ll = strlen("/coderoom-server");
 	if (ol >= ll && !strcmp(own + ol - ll, "/coderoom-server"))
-		own[ol - ll] = '\0';
-	if ((size_t)snprintf(top, sizeof(top), "%.256s%.255s", mnt, own) >=
-	    sizeof(top))
+		snprintf(own + ol - ll, sizeof(own) - (ol - ll), "%s",
+			 ol == ll ? "/" : "");
+	if (cgroup_v2_dir(mnt, root, own, top, sizeof(top)))
 		return false;
 	if (cg_read(top, "cgroup.controllers", ctrls, sizeof(ctrls)) < 0)
 		return false;
@@ -324,9 +407,11 @@ static bool setup_v2(struct cgroup_host *h, const char *mnt,
 		return false;
 	}
 	h->version = 2;
+	h->cpu_weight = cg_exists(base, "cpu.weight");
 	caps->memory = true;
 	caps->pids = true;
 	caps->cpu = cg_exists(base, "cpu.stat");
+	caps->cpu_weight = cg_exists(base, "cpu.weight");
 	caps->kill = cg_exists(base, "cgroup.kill");
 	caps->backend = "v2";
 	return true;
@@ -335,9 +420,9 @@ static bool setup_v2(struct cgroup_host *h, const char *mnt,
 struct cgroup_host *cgroup_host_open(struct cgroup_caps *caps)
 {
 	struct cgroup_host *h = calloc(1, sizeof(*h));
-	char line[1024], path[CG_PATH], opts[256];
+	char line[1024], path[CG_PATH], root[CG_PATH], opts[256];
 	char v1[CG_NCTRL][CG_PATH] = {{0}};
-	char v2[4][CG_PATH];
+	char v2[4][CG_PATH], v2root[4][CG_PATH];
 	int nv2 = 0, version;
 	FILE *f;
 
@@ -352,11 +437,21 @@ struct cgroup_host *cgroup_host_open(struct cgroup_caps *caps)
 	}
 	while (fgets(line, sizeof(line), f)) {
 		if (!cgroup_parse_mountinfo(line, &version, path, sizeof(path),
-					    opts, sizeof(opts)))
+					    root, sizeof(root), opts,
+					    sizeof(opts)))
 			continue;
 		if (version == 2) {
-			if (nv2 < 4)
-				snprintf(v2[nv2++], CG_PATH, "%s", path);
+			/* A later mount on the same point hides the earlier
+			 * one (a container's bind mount of its own group). */
+			int i = 0;
+			while (i < nv2 && strcmp(v2[i], path))
+				i++;
+			if (i == nv2 && nv2 < 4)
+				nv2++;
+			if (i < nv2) {
+				snprintf(v2[i], CG_PATH, "%s", path);
+				snprintf(v2root[i], CG_PATH, "%s", root);
+			}
 			continue;
 		}
 		if (cgroup_has_option(opts, "memory") && !v1[CG_MEM][0])
@@ -367,19 +462,21 @@ struct cgroup_host *cgroup_host_open(struct cgroup_caps *caps)
 			snprintf(v1[CG_CPU], CG_PATH, "%s", path);
 		if (cgroup_has_option(opts, "freezer") && !v1[CG_FREEZER][0])
 			snprintf(v1[CG_FREEZER], CG_PATH, "%s", path);
+		if (cgroup_has_option(opts, "cpu") && !v1[CG_CPUW][0])
+			snprintf(v1[CG_CPUW], CG_PATH, "%s", path);
 	}
 	fclose(f);
 
 	/* A cgroup2 mount with memory and pids: the v2 back end. */
 	for (int i = 0; i < nv2; i++)
-		if (setup_v2(h, v2[i], caps))
+		if (setup_v2(h, v2[i], v2root[i], caps))
 			return h;
 
 	/* v1: memory and pids at least. */
 	if (!v1[CG_MEM][0] || !v1[CG_PIDS][0])
 		goto out_none;
 	h->version = 1;
-	for (int c = CG_MEM; c <= CG_FREEZER; c++) {
+	for (int c = CG_MEM; c < CG_KILL; c++) {
 		if (!v1[c][0])
 			continue;
 		if (make_base(h->base[c], v1[c])) {
@@ -399,6 +496,10 @@ struct cgroup_host *cgroup_host_open(struct cgroup_caps *caps)
 	caps->memory = true;
 	caps->pids = true;
 	caps->cpu = h->base[CG_CPU][0] != '\0';
+	caps->cpu_weight = h->base[CG_CPUW][0] &&
+			   cg_exists(h->base[CG_CPUW], "cpu.shares");
+	if (!caps->cpu_weight)
+		h->base[CG_CPUW][0] = '\0';
 	caps->kill = h->base[CG_KILL][0] || h->base[CG_FREEZER][0];
 	caps->backend = "v1";
 	return h;
@@ -584,39 +685,118 @@ void cgroup_host_close(struct cgroup_host *h)
 	free(h);
 }
 
+/* v1 keeps memory <= memory+swap at every step: raise memsw first when
+ * growing, the memory limit first when shrinking. memory + swap = memory:
+ * nothing swaps. */
+static int set_memory_v1(const struct cgroup_host *h, const char *d,
+			 uint64_t bytes)
+{
+	int e;
+
+	if (!h->memsw)
+		return cg_write_u64(d, "memory.limit_in_bytes", bytes);
+	e = cg_write_u64(d, "memory.memsw.limit_in_bytes", bytes);
+	if (!e)
+		e = cg_write_u64(d, "memory.limit_in_bytes", bytes);
+	if (e == -EINVAL) {
+		e = cg_write_u64(d, "memory.limit_in_bytes", bytes);
+		if (!e)
+			e = cg_write_u64(d, "memory.memsw.limit_in_bytes",
+					 bytes);
+	}
+	return e;
+}
+
+int cgroup_host_set_limits(struct cgroup_host *h, uint64_t memory,
+			   uint64_t pids)
+{
+	int e = 0;
+
+	if (!h)
+		return -ENOSYS;
+	if (h->version == 2) {
+		if (memory)
+			e = cg_write_u64(h->base[CG_MEM], "memory.max", memory);
+		if (!e && pids)
+			e = cg_write_u64(h->base[CG_MEM], "pids.max", pids);
+		return e;
+	}
+	if (memory)
+		e = set_memory_v1(h, h->base[CG_MEM], memory);
+	if (!e && pids)
+		e = cg_write_u64(h->base[CG_PIDS], "pids.max", pids);
+	return e;
+}
+
+int cgroup_host_usage(struct cgroup_host *h, uint64_t *memory, uint64_t *pids)
+{
+	char buf[8192];
+	uint64_t used = 0, active = 0, inactive = 0;
+	const char *mem, *pid;
+
+	*memory = 0;
+	*pids = 0;
+	if (!h)
+		return -ENOSYS;
+	mem = h->base[CG_MEM];
+	pid = h->version == 2 ? h->base[CG_MEM] : h->base[CG_PIDS];
+	if (cg_read(pid, "pids.current", buf, sizeof(buf)) > 0)
+		cgroup_parse_u64(buf, pids);
+	if (cg_read(mem, h->version == 2 ? "memory.current"
+					 : "memory.usage_in_bytes",
+		    buf, sizeof(buf)) <= 0 ||
+	    !cgroup_parse_u64(buf, &used))
+		return -EIO;
+	/* File cache is the kernel's to reclaim; what runs wrote to their
+	 * tmpfs is shmem, not file cache, and stays counted. */
+	if (cg_read(mem, "memory.stat", buf, sizeof(buf)) > 0) {
+		cgroup_parse_keyed(buf, h->version == 2 ? "active_file"
+							: "total_active_file",
+				   &active);
+		cgroup_parse_keyed(buf, h->version == 2 ? "inactive_file"
+							: "total_inactive_file",
+				   &inactive);
+	}
+	*memory = used > active + inactive ? used - active - inactive : 0;
+	return 0;
+}
+
 /* --- runs ---------------------------------------------------------------- */
+
+/* The run's share of the CPU (weight 1..10000, 100 the kernel default):
+ * cpu.weight on v2, cpu.shares = weight * 1024 / 100 on v1. Without the
+ * controller there is nothing to write. */
+static int set_weight(struct cgroup_run *r, uint32_t weight)
+{
+	if (!weight)
+		return 0;
+	if (weight > 10000)
+		weight = 10000;
+	if (r->h->version == 2) {
+		if (!r->h->cpu_weight)
+			return 0;
+		return cg_write_u64(r->dir[CG_MEM], "cpu.weight", weight);
+	}
+	if (!r->dir[CG_CPUW][0])
+		return 0;
+	uint64_t shares = (uint64_t)weight * 1024 / 100;
+	return cg_write_u64(r->dir[CG_CPUW], "cpu.shares",
+			    shares < 2 ? 2 : shares);
+}
 
 int cgroup_run_set_limits(struct cgroup_run *r, const struct sandbox_limits *l)
 {
 	const char *d = r->dir[CG_MEM];
 	int e;
 
+	if ((e = set_weight(r, l->cpu_weight)))
+		return e;
 	if (r->h->version == 2) {
 		if ((e = cg_write_u64(d, "memory.max", l->memory_bytes)))
 			return e;
 		return cg_write_u64(d, "pids.max", l->pids);
 	}
-	/* v1 keeps memory <= memory+swap at every step: raise memsw first
-	 * when growing, the memory limit first when shrinking. memory +
-	 * swap = memory: the run never swaps. */
-	if (r->h->memsw) {
-		e = cg_write_u64(d, "memory.memsw.limit_in_bytes",
-				 l->memory_bytes);
-		if (!e)
-			e = cg_write_u64(d, "memory.limit_in_bytes",
-					 l->memory_bytes);
-		if (e == -EINVAL) {
-			e = cg_write_u64(d, "memory.limit_in_bytes",
-					 l->memory_bytes);
-			if (!e)
-				e = cg_write_u64(d,
-						 "memory.memsw.limit_in_bytes",
-						 l->memory_bytes);
-		}
-	} else {
-		e = cg_write_u64(d, "memory.limit_in_bytes", l->memory_bytes);
-	}
-	if (e)
+	if ((e = set_memory_v1(r->h, d, l->memory_bytes)))
 		return e;
 	return cg_write_u64(r->dir[CG_PIDS], "pids.max", l->pids);
 }
@@ -730,8 +910,18 @@ void cgroup_run_stats(struct cgroup_run *r, struct cgroup_stats *st)
 		    cgroup_parse_keyed(buf, "usage_usec", &v))
 			st->cpu_usec = v;
 		if (cg_read(d, "memory.peak", buf, sizeof(buf)) > 0 &&
-		    cgroup_parse_u64(buf, &v))
+		    cgroup_parse_u64(buf, &v)) {
 			st->memory_peak = v;
+		} else if (cg_read(d, "memory.current", buf, sizeof(buf)) >
+			       0 &&
+			   cgroup_parse_u64(buf, &v)) {
+			/* memory.peak is Linux 5.19+: before, the most
+			 * memory.current seen (read every tick while the
+			 * run lives), a lower bound. */
+			if (v > r->mem_seen)
+				r->mem_seen = v;
+			st->memory_peak = r->mem_seen;
+		}
 		if (cg_read(d, "memory.events", buf, sizeof(buf)) > 0 &&
 		    cgroup_parse_keyed(buf, "oom_kill", &v))
 			st->oom_kill = v > 0;
@@ -761,6 +951,39 @@ void cgroup_run_stats(struct cgroup_run *r, struct cgroup_stats *st)
 	if (cg_read(r->dir[CG_PIDS], "pids.events", buf, sizeof(buf)) > 0 &&
 	    cgroup_parse_keyed(buf, "max", &v))
 		st->pids_max = v > 0;
+}
+
+void cgroup_run_poll(struct cgroup_run *r, uint64_t *cpu_usec, bool *oom_kill)
+{
+	char buf[2048];
+	uint64_t v;
+
+	*cpu_usec = 0;
+	*oom_kill = false;
+	if (!r)
+		return;
+	if (r->h->version == 2) {
+		const char *d = r->dir[CG_MEM];
+		if (cg_read(d, "cpu.stat", buf, sizeof(buf)) > 0 &&
+		    cgroup_parse_keyed(buf, "usage_usec", &v))
+			*cpu_usec = v;
+		if (cg_read(d, "memory.events", buf, sizeof(buf)) > 0 &&
+		    cgroup_parse_keyed(buf, "oom_kill", &v))
+			*oom_kill = v > 0;
+		return;
+	}
+	if (r->dir[CG_CPU][0] &&
+	    cg_read(r->dir[CG_CPU], "cpuacct.usage", buf, sizeof(buf)) > 0 &&
+	    cgroup_parse_u64(buf, &v))
+		*cpu_usec = v / 1000;
+	else if (r->dir[CG_KILL][0] &&
+		 cg_read(r->dir[CG_KILL], "cpu.stat", buf, sizeof(buf)) > 0 &&
+		 cgroup_parse_keyed(buf, "usage_usec", &v))
+		*cpu_usec = v;
+	if (cg_read(r->dir[CG_MEM], "memory.oom_control", buf, sizeof(buf)) >
+		0 &&
+	    cgroup_parse_keyed(buf, "oom_kill", &v))
+		*oom_kill = v > 0;
 }
 
 void cgroup_run_destroy(struct cgroup_run *r)

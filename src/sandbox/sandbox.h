@@ -15,6 +15,12 @@
  * sandbox_kill() kills the whole tree at once, whatever it did (setsid,
  * double fork, SIGSTOP, ignoring signals).
  *
+ * The spawner is restarted when it dies or stops answering (a root
+ * supervisor, forked with it, starts the new one): the runs it had end at
+ * once with result.lost (an internal error, message saying why), and new
+ * runs work again as soon as the new spawner is up; sandbox_status()
+ * tells the restarts. No call here ever waits for the spawner.
+ *
  * Ownership: the caller owns the fds handed to its spawned() callback and
  * closes them. A run id is valid from sandbox_spawn() until its exited()
  * callback has returned; exited() is called exactly once for every run whose
@@ -42,15 +48,35 @@ struct sandbox_limits {
 	uint64_t tmpfs_bytes;	/* size of /tmp and of the work dir, each */
 	uint64_t cpu_ms;	/* CPU time of the whole tree (cgroup) */
 	uint64_t wall_ms;	/* backstop only: the server keeps its own timer */
+	uint32_t cpu_weight;	/* share of the CPU against other runs when
+				   they compete, 1..10000 (cgroup v2 scale,
+				   v1 cpu.shares = weight * 1024 / 100) */
 };
 
 /* One file written into the work dir before the program starts. */
 struct sandbox_file {
-	const char *name;	/* relative, no "..", no leading '/' */
+	const char *name;	/* a relative path: sandbox_path_ok() */
 	const void *data;
 	size_t len;
 	unsigned mode;		/* e.g. 0644, 0755 */
 };
+
+#define SANDBOX_FILES_MAX 256	/* files of one spec */
+#define SANDBOX_PATH_MAX 1024	/* one file's relative path, bytes */
+#define SANDBOX_DEPTH_MAX 16	/* directories in one path */
+
+/*
+ * The one rule for the name of a file written into the work dir: a
+ * relative path of 1..SANDBOX_PATH_MAX bytes, components separated by
+ * single '/' (no leading or trailing one), none empty, "." or "..", none
+ * longer than 255 bytes, at most SANDBOX_DEPTH_MAX directories, and no
+ * control characters. Parent directories are created; nothing is ever
+ * followed through a symlink. Pure.
+ */
+bool sandbox_path_ok(const char *path, size_t len);
+/* Whether two paths cannot both be written: the same, or one is a
+ * directory of the other ("pkg" and "pkg/mod.py"). Pure. */
+bool sandbox_paths_clash(const char *a, const char *b);
 
 struct sandbox_spec {
 	const char *const *argv;	/* NULL-terminated; argv[0] absolute */
@@ -98,7 +124,10 @@ struct sandbox_result {
 	uint64_t cpu_ms;	/* user + system CPU of the whole tree */
 	uint64_t wall_ms;	/* from exec to exit */
 	uint64_t memory_peak;	/* bytes, 0 when unknown */
-	int error;		/* 0, or -errno when the run could not start */
+	int error;		/* 0, or -errno when the run could not start
+				   (or was lost) */
+	bool lost;		/* its spawner died under it: error is -EPIPE,
+				   nothing else is known of the run */
 	char message[256];	/* human-readable cause when error != 0 */
 	/* spec.collect: when 'collected', collect_fd is a memfd holding the
 	 * files; it is valid during exited() only (closed after it returns). */
@@ -106,8 +135,8 @@ struct sandbox_result {
 	int collect_fd;
 };
 
-/* A run's resources now (sandbox_usage()), from its cgroup. */
-struct sandbox_usage {
+/* A run's resources now (sandbox_run_usage()), from its cgroup. */
+struct sandbox_run_usage {
 	uint64_t cpu_ms;	/* user + system CPU of the whole tree so far */
 	uint64_t wall_ms;	/* since exec */
 	uint64_t memory_bytes;	/* memory charged to the run now, 0 unknown */
@@ -124,9 +153,9 @@ struct sandbox_run_ops {
 	void (*probed)(void *data, bool waiting_for_input);
 	/* The run is over: every process of it is gone. */
 	void (*exited)(void *data, const struct sandbox_result *res);
-	/* Optional: answer to sandbox_usage() for a run that is running
+	/* Optional: answer to sandbox_run_usage() for a run that is running
 	 * (none comes for a run that has not started or has ended). */
-	void (*usage)(void *data, const struct sandbox_usage *u);
+	void (*usage)(void *data, const struct sandbox_run_usage *u);
 };
 
 /* What the host can give, for start-up logs and /api/health. */
@@ -134,6 +163,7 @@ struct sandbox_features {
 	bool userns, pidns, netns, mountns;
 	bool seccomp;
 	bool cgroup_memory, cgroup_pids, cgroup_cpu, cgroup_kill;
+	bool cgroup_cpu_weight;		/* runs share the CPU by weight */
 	const char *cgroup_backend;	/* "v2", "v1", or "none" */
 	bool strong;			/* every feature a safe run needs */
 	char missing[256];		/* what is missing, comma separated */
@@ -143,8 +173,23 @@ struct sandbox_config {
 	const char *state_dir;		/* root-owned scratch dir of the spawner */
 	uid_t uid_base;			/* host uid of slot 0 (default 200000) */
 	unsigned slots;			/* max concurrent runs (uids) */
+	uint64_t runs_memory;		/* memory of every run together (their
+					   cgroup subtree's limit), 0: none */
+	uint32_t runs_pids;		/* processes of every run together */
 	bool allow_weak;		/* run even if !features.strong */
 	struct sandbox_limits defaults;	/* filled in by sandbox_open() */
+	uint64_t stall_ms;		/* a spawner silent this long while it
+					   has work is replaced (0: 15000) */
+};
+
+/* The spawner's state, for /api/health and /metrics. */
+struct sandbox_status {
+	const char *state;	/* "up", "starting", "restarting", "down" */
+	unsigned restarts;	/* spawners started after the first */
+	uint64_t lost_runs;	/* runs ended by a spawner's death */
+	pid_t spawner_pid;	/* as it reported it; 0 while starting */
+	unsigned pending;	/* requests queued behind a full socket */
+	unsigned active;	/* runs not yet exited */
 };
 
 /*
@@ -156,7 +201,8 @@ struct sandbox_config {
 int sandbox_spawner_main(int argc, char **argv);
 
 /*
- * Fork the spawner. Must be called as root, before the server drops
+ * Fork the supervisor, which starts the spawner; waits (bounded) for the
+ * spawner's hello. Must be called as root, before the server drops
  * privileges and before it starts threads. Returns 0 or -errno.
  * On success *out is valid until sandbox_close().
  */
@@ -166,10 +212,24 @@ int sandbox_open(uv_loop_t *loop, const struct sandbox_config *cfg,
 /* What the host gave the spawner (valid until sandbox_close()). */
 const struct sandbox_features *sandbox_features(const struct sandbox *sb);
 
+/* What every run uses together, as the spawner last reported it (every
+ * half second while runs live, and after each exit). */
+struct sandbox_usage {
+	bool known;		/* the cgroup layer reports it */
+	uint64_t memory_bytes;	/* charged, reclaimable file cache excluded */
+	uint32_t pids;		/* processes and threads, warm inits included */
+	unsigned runs;		/* runs not yet exited */
+};
+void sandbox_usage(const struct sandbox *sb, struct sandbox_usage *u);
+
+/* The spawner's state now; all zero (state NULL) for a NULL sb. */
+void sandbox_status(const struct sandbox *sb, struct sandbox_status *st);
+
 /*
  * Ask for a run. 'spec' is copied before returning. Returns 0 and sets *id,
- * or -errno (-EAGAIN: every slot is busy; -EINVAL: bad spec; -EPIPE: the
- * spawner is gone), in which case no callback will be called.
+ * or -errno (-EAGAIN: every slot is busy, or a spawner restart is due;
+ * -EINVAL: bad spec; -EPIPE: no spawner can be started any more), in which
+ * case no callback will be called.
  */
 int sandbox_spawn(struct sandbox *sb, const struct sandbox_spec *spec,
 		  const struct sandbox_run_ops *ops, void *data, uint64_t *id);
@@ -198,7 +258,7 @@ int sandbox_probe_input(struct sandbox *sb, uint64_t id);
  * spawner reads the run's cgroup: cheap, but a caller samples a few times
  * a second at most.
  */
-int sandbox_usage(struct sandbox *sb, uint64_t id);
+int sandbox_run_usage(struct sandbox *sb, uint64_t id);
 
 /*
  * Shut down: kill every run, stop the spawner (waiting for it, bounded),

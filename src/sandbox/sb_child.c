@@ -98,18 +98,69 @@ static void close_all_except(int *keep, size_t n)
 	syscall(SYS_close_range, lo, ~0U, 0);
 }
 
+/* Opens (creating it if need be) the directory that holds 'name' under
+ * 'dfd', one component at a time, never through a symlink; *base is
+ * the last component. A new fd, or dfd itself for a top-level name. */
+static int open_parent(int dfd, const char *name, const char **base,
+		       const struct sb_child_ctx *c)
+{
+	char comp[256];
+	const char *p = name, *slash;
+	int cur = dfd;
+
+	while ((slash = strchr(p, '/'))) {
+		size_t n = (size_t)(slash - p);
+		if (n >= sizeof(comp))
+			die(-ENAMETOOLONG, "cannot create '%s': name too long",
+			    name);
+		memcpy(comp, p, n);
+		comp[n] = '\0';
+		if (mkdirat(cur, comp, 0700) == 0) {
+			int fd = openat(cur, comp, O_RDONLY | O_DIRECTORY |
+					O_NOFOLLOW | O_CLOEXEC);
+			if (fd < 0 || fchown(fd, c->host_uid, c->host_gid) ||
+			    fchmod(fd, 0755))
+				die(-errno, "cannot create '%s': %s", name,
+				    strerror(errno));
+			if (cur != dfd)
+				close(cur);
+			cur = fd;
+		} else if (errno == EEXIST) {
+			int fd = openat(cur, comp, O_RDONLY | O_DIRECTORY |
+					O_NOFOLLOW | O_CLOEXEC);
+			if (fd < 0)
+				die(-errno, "cannot open '%s': %s", name,
+				    strerror(errno));
+			if (cur != dfd)
+				close(cur);
+			cur = fd;
+		} else {
+			die(-errno, "cannot create '%s': %s", name,
+			    strerror(errno));
+		}
+		p = slash + 1;
+	}
+	*base = p;
+	return cur;
+}
+
 /* Write the spec's files into the work dir 'dfd' (root writes, the run's
- * uid owns). The dir is fresh and private: O_EXCL|O_NOFOLLOW anyway. */
+ * uid owns). The dir is fresh and private: O_EXCL|O_NOFOLLOW anyway, and
+ * the directories of a path are created here, never followed. */
 static void write_files(int dfd, const struct sb_child_ctx *c)
 {
 	for (size_t i = 0; i < c->spec->nfiles; i++) {
 		const struct sb_file *f = &c->spec->files[i];
+		const char *base;
+		int pfd = open_parent(dfd, f->name, &base, c);
 		int fd = openat(
-		    dfd, f->name,
+		    pfd, base,
 		    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (fd < 0)
 			die(-errno, "cannot create '%s': %s", f->name,
 			    strerror(errno));
+		if (pfd != dfd)
+			close(pfd);
 		int r = sb_write_all(fd, f->data, f->len);
 		if (r)
 			die(r, "cannot write '%s': %s", f->name, strerror(-r));

@@ -22,6 +22,7 @@
 #define SB_DEF_TMPFS   (64ull << 20)
 #define SB_DEF_CPU_MS  10000
 #define SB_DEF_WALL_MS 600000
+#define SB_DEF_CPU_WEIGHT 100
 
 #define SB_DEF_STATE_DIR "/run/coderoom-sandbox"
 #define SB_DEF_UID_BASE	 200000
@@ -37,16 +38,44 @@ struct sb_spawner_config {
 	char state_dir[256];
 	uid_t uid_base;
 	unsigned slots;
+	uint64_t runs_memory;	/* every run together, 0: unlimited */
+	uint32_t runs_pids;
 	struct sandbox_limits defaults;
+	bool log_json;	/* log lines as JSON (the server's --log-format) */
 };
 
 /* Run the spawner on socket 'sock'; never returns. */
 __attribute__((noreturn)) void
 sb_spawner_main(int sock, const struct sb_spawner_config *c);
 
+/* How long a run with 'used_ms' of its 'limit_ms' of CPU time may go
+ * unchecked on 'cpus' CPUs (0: over the limit now). Pure. */
+uint64_t sb_check_gap_ms(uint64_t limit_ms, uint64_t used_ms, unsigned cpus);
+
 /* Fill in every 0 in 'l' from 'def'. */
 void sb_limits_apply_defaults(struct sandbox_limits *l,
 			      const struct sandbox_limits *def);
+
+/* --- sandbox.c: how the helpers are started ---------------------------- */
+
+#define SB_SPAWNER_FLAG "--sandbox-spawner"
+#define SB_SUPER_FLAG	"--sandbox-supervisor"
+
+/*
+ * Re-execute the server binary (by 'exe_fd', an O_PATH fd, when >= 0,
+ * else by path 'exe') as a helper: 'flag' says which, 'sock' is its
+ * socket (kept across exec), 'c' its configuration, in argv. The
+ * environment is empty. Never returns.
+ */
+__attribute__((noreturn)) void
+sb_exec_helper(int exe_fd, const char *exe, const char *flag, int sock,
+	       const struct sb_spawner_config *c);
+
+/* --- sb_super.c -------------------------------------------------------- */
+
+/* Run the supervisor on socket 'sock' (see sb_super.c); never returns. */
+__attribute__((noreturn)) void
+sb_super_main(int sock, const struct sb_spawner_config *c);
 
 /* --- sb_child.c: init and the program, before exec -------------------- */
 

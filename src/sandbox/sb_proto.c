@@ -40,8 +40,9 @@ int sb_msg_check(const struct sb_msg *m, size_t got, unsigned nfds)
 	case SB_MSG_PROBE:
 	case SB_MSG_PROBED:
 	case SB_MSG_USAGE:
+	case SB_MSG_RUN_USAGE:
 		return m->len == 0 && !nfds ? 0 : -EBADMSG;
-	case SB_MSG_USAGE_REPORT:
+	case SB_MSG_RUN_USAGE_REPORT:
 		return m->len == sizeof(struct sb_wire_usage) && !nfds &&
 			       (m->arg == 0 || m->arg == 1)
 			   ? 0
@@ -70,7 +71,7 @@ bool sb_msg_is_request(uint16_t type)
 	case SB_MSG_KILL:
 	case SB_MSG_SIGNAL:
 	case SB_MSG_PROBE:
-	case SB_MSG_USAGE:
+	case SB_MSG_RUN_USAGE:
 		return true;
 	default:
 		return false;
@@ -87,6 +88,41 @@ bool sb_name_ok(const char *name, size_t len)
 	    (len == 2 && name[0] == '.' && name[1] == '.'))
 		return false;
 	return true;
+}
+
+bool sandbox_path_ok(const char *path, size_t len)
+{
+	size_t start = 0, depth = 0;
+
+	if (len == 0 || len > SANDBOX_PATH_MAX || memchr(path, '\0', len))
+		return false;
+	for (size_t i = 0; i <= len; i++) {
+		if (i < len && path[i] != '/') {
+			unsigned char ch = (unsigned char)path[i];
+			if (ch < 0x20 || ch == 0x7f)
+				return false;
+			continue;
+		}
+		if (!sb_name_ok(path + start, i - start))
+			return false;
+		if (i < len && ++depth > SANDBOX_DEPTH_MAX)
+			return false;
+		start = i + 1;
+	}
+	return true;
+}
+
+bool sandbox_paths_clash(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+
+	if (la > lb) {
+		const char *t = a;
+		size_t tl = la;
+		a = b, la = lb;
+		b = t, lb = tl;
+	}
+	return !strncmp(a, b, la) && (lb == la || b[la] == '/');
 }
 
 /* --- encoding --------------------------------------------------------- */
@@ -188,7 +224,7 @@ int sb_spec_encode(const struct sandbox_spec *spec, uint8_t **out,
 		return -EINVAL;
 	for (i = 0; i < spec->nfiles; i++) {
 		const struct sandbox_file *f = &spec->files[i];
-		if (!f->name || !sb_name_ok(f->name, strlen(f->name)))
+		if (!f->name || !sandbox_path_ok(f->name, strlen(f->name)))
 			return -EINVAL;
 		if (f->mode & ~0777u)
 			return -EINVAL;
@@ -217,6 +253,7 @@ int sb_spec_encode(const struct sandbox_spec *spec, uint8_t **out,
 	put_u64(&w, spec->limits.tmpfs_bytes);
 	put_u64(&w, spec->limits.cpu_ms);
 	put_u64(&w, spec->limits.wall_ms);
+	put_u32(&w, spec->limits.cpu_weight);
 	put_u32(&w, argc);
 	put_u32(&w, envc);
 	put_u32(&w, (uint32_t)spec->nfiles);
@@ -400,6 +437,9 @@ int sb_spec_decode(const uint8_t *buf, size_t len, struct sb_spec *spec)
 	spec->limits.tmpfs_bytes = get_u64(&r);
 	spec->limits.cpu_ms = get_u64(&r);
 	spec->limits.wall_ms = get_u64(&r);
+	spec->limits.cpu_weight = get_u32(&r);
+	if (spec->limits.cpu_weight > SB_MAX_CPU_WEIGHT)
+		spec->limits.cpu_weight = SB_MAX_CPU_WEIGHT;
 	argc = get_u32(&r);
 	envc = get_u32(&r);
 	nfiles = get_u32(&r);
@@ -424,15 +464,15 @@ int sb_spec_decode(const uint8_t *buf, size_t len, struct sb_spec *spec)
 		const uint8_t *data;
 
 		spec->nfiles = i + 1;
-		f->name = get_string(&r, SB_MAX_NAME);
+		f->name = get_string(&r, SANDBOX_PATH_MAX);
 		if (r.err)
 			break;
-		if (!sb_name_ok(f->name, strlen(f->name))) {
+		if (!sandbox_path_ok(f->name, strlen(f->name))) {
 			r.err = -EBADMSG;
 			break;
 		}
 		for (uint32_t j = 0; j < i; j++)
-			if (!strcmp(spec->files[j].name, f->name))
+			if (sandbox_paths_clash(spec->files[j].name, f->name))
 				r.err = -EBADMSG;
 		f->mode = get_u32(&r);
 		if (f->mode & ~0777u)

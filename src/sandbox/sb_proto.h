@@ -33,25 +33,30 @@
 #define SB_MAX_NAME	  255	       /* one file name */
 #define SB_MAX_FILE_BYTES (32u << 20)  /* all files together */
 #define SB_MAX_COLLECT	  32	       /* collect patterns */
+#define SB_MAX_CPU_WEIGHT 10000	       /* limits.cpu_weight */
 
 /* SB_MSG_EXIT flags: a memfd with the collected files is attached. */
 #define SB_EXIT_COLLECT 2u
 
 enum sb_msg_type {
-	SB_MSG_HELLO = 1, /* spawner -> lib: body = struct sb_wire_features */
+	SB_MSG_HELLO = 1, /* spawner -> lib: arg = its pid;
+			     body = struct sb_wire_features */
 	SB_MSG_SPAWN,	  /* lib -> spawner: id; 1 fd: memfd with the spec */
 	SB_MSG_KILL,	  /* lib -> spawner: id */
 	SB_MSG_SIGNAL,	  /* lib -> spawner: id, arg = signal number */
-	SB_MSG_PROBE,	  /* lib -> spawner: id */
+	SB_MSG_PROBE,	  /* lib -> spawner: id (0: a heartbeat, answered
+			     with PROBED id 0) */
 	SB_MSG_SPAWNED,	  /* spawner -> lib: id, arg = host pid; fds */
 	SB_MSG_PROBED,	  /* spawner -> lib: id, arg = 0 or 1 */
 	SB_MSG_EXIT,	  /* spawner -> lib: id; body = struct sb_wire_result;
 			     flags & SB_EXIT_COLLECT: 1 fd (collected files) */
-	SB_MSG_USAGE,	  /* lib -> spawner: id */
-	SB_MSG_USAGE_REPORT, /* spawner -> lib: id, arg = 1 when the run is
-				live and body holds its figures, 0 when
-				not (body zeroed); body = struct
-				sb_wire_usage */
+	SB_MSG_USAGE,	  /* spawner -> lib: what the runs use together:
+			     arg = memory bytes, flags = processes */
+	SB_MSG_RUN_USAGE, /* lib -> spawner: id */
+	SB_MSG_RUN_USAGE_REPORT, /* spawner -> lib: id, arg = 1 when the run
+				    is live and body holds its figures, 0
+				    when not (body zeroed); body = struct
+				    sb_wire_usage */
 	SB_MSG_TYPE_MAX,
 };
 
@@ -69,6 +74,7 @@ struct sb_msg {
 struct sb_wire_features {
 	uint8_t userns, pidns, netns, mountns, seccomp;
 	uint8_t cgroup_memory, cgroup_pids, cgroup_cpu, cgroup_kill, strong;
+	uint8_t cgroup_cpu_weight;
 	char backend[8];   /* NUL-terminated */
 	char missing[256]; /* NUL-terminated */
 };

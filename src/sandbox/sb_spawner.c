@@ -1,7 +1,8 @@
 /*
  * sb_spawner.c - the privileged helper that creates, watches and ends runs.
  *
- * Forked by sandbox_open() while the server is still root; stays root.
+ * Started by the supervisor (sb_super.c), itself forked by sandbox_open()
+ * while the server is still root; stays root. Dies with the supervisor.
  * Single-threaded: one poll() over the library socket, a signalfd for
  * SIGCHLD and every run's report socket, with a timeout for the limits.
  * It never blocks on one run. A malformed request is answered with an
@@ -39,10 +40,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "lib/log.h"
 #include "sandbox/cgroup.h"
 #include "sandbox/sb_internal.h"
 
-#define TICK_MS 50 /* CPU/memory accounting poll while runs are alive */
+#define TICK_MS 50	   /* shortest gap between two looks at a run */
+#define CHECK_MAX_MS 1000 /* longest: an OOM kill is noticed within it */
+#define USAGE_MS 500	   /* the runs' usage goes to the library this often */
 
 struct run {
 	uint64_t id;
@@ -61,6 +65,7 @@ struct run {
 	int error;
 	char message[256];
 	uint64_t start_ms, end_ms, deadline_ms;
+	uint64_t next_check_ms; /* when its counters are read next */
 	struct sandbox_limits limits;
 	struct cgroup_run *cg; /* NULL without cgroups */
 	struct run *next;
@@ -93,6 +98,9 @@ static struct {
 	struct sb_wire_features feat;
 	bool userns, mountns, seccomp;
 	struct cgroup_host *cgh; /* NULL: no cgroup back end */
+	unsigned cpus;		 /* the most CPUs a run can use at once */
+	uint64_t usage_due;	 /* when the usage is reported next */
+	uint64_t usage_mem, usage_pids; /* the last report */
 } S;
 
 static void logmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -100,17 +108,11 @@ static void logmsg(const char *fmt, ...)
 {
 	char buf[512];
 	va_list ap;
-	int n;
 
 	va_start(ap, fmt);
-	n = vsnprintf(buf, sizeof(buf) - 1, fmt, ap);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		return;
-	if (n > (int)sizeof(buf) - 2)
-		n = (int)sizeof(buf) - 2;
-	buf[n++] = '\n';
-	(void)!write(2, buf, (size_t)n);
+	log_warn("%s", buf);	/* one write(2), in the server's format */
 }
 
 void sb_limits_apply_defaults(struct sandbox_limits *l,
@@ -133,6 +135,9 @@ void sb_limits_apply_defaults(struct sandbox_limits *l,
 		l->cpu_ms = def->cpu_ms ? def->cpu_ms : SB_DEF_CPU_MS;
 	if (!l->wall_ms)
 		l->wall_ms = def->wall_ms ? def->wall_ms : SB_DEF_WALL_MS;
+	if (!l->cpu_weight)
+		l->cpu_weight =
+		    def->cpu_weight ? def->cpu_weight : SB_DEF_CPU_WEIGHT;
 }
 
 /* --- sending to the library ------------------------------------------ */
@@ -375,6 +380,7 @@ static void finish_run(struct run *r)
 	if (r->prog_pidfd >= 0)
 		close(r->prog_pidfd);
 	S.slots[r->slot] = 0;
+	S.usage_due = 0; /* its memory is back: say so soon */
 	for (struct run **pp = &S.runs; *pp; pp = &(*pp)->next)
 		if (*pp == r) {
 			*pp = r->next;
@@ -1012,7 +1018,7 @@ static void send_usage(struct run *r, uint64_t id)
 		w.memory_peak = u.memory_peak;
 		w.pids = u.pids;
 	}
-	send_msg(SB_MSG_USAGE_REPORT, id, live ? 1 : 0, 0, &w, sizeof(w), NULL,
+	send_msg(SB_MSG_RUN_USAGE_REPORT, id, live ? 1 : 0, 0, &w, sizeof(w), NULL,
 		 0);
 }
 
@@ -1076,7 +1082,7 @@ static void handle_request(void)
 		send_msg(SB_MSG_PROBED, m.id, waiting, 0, NULL, 0, NULL, 0);
 		break;
 	}
-	case SB_MSG_USAGE:
+	case SB_MSG_RUN_USAGE:
 		send_usage(r, m.id);
 		break;
 	default:
@@ -1105,39 +1111,94 @@ static void reap(void)
 	}
 }
 
+uint64_t sb_check_gap_ms(uint64_t limit_ms, uint64_t used_ms, unsigned cpus)
+{
+	uint64_t gap;
+
+	if (used_ms >= limit_ms)
+		return 0;
+	gap = (limit_ms - used_ms) / (cpus ? cpus : 1);
+	if (gap < TICK_MS)
+		return TICK_MS;
+	return gap > CHECK_MAX_MS ? CHECK_MAX_MS : gap;
+}
+
+/*
+ * The wall deadline, the CPU limit and the OOM killer, for the runs that
+ * are due. A run cannot use more than S.cpus CPU-seconds per second, so
+ * one that has 'left' ms of CPU time to go is looked at again after
+ * left / cpus ms (at most CHECK_MAX_MS, at least TICK_MS): an idle session
+ * costs two small reads a second, not four every 50 ms, and hundreds of
+ * them leave the spawner idle. The overshoot past the CPU limit stays
+ * within TICK_MS * cpus.
+ */
 static void check_limits(void)
 {
 	uint64_t now = sb_now_ms();
 
 	for (struct run *r = S.runs; r; r = r->next) {
+		uint64_t usec;
+		bool oom;
+
 		if (r->reaped || r->killed)
 			continue;
 		if (now >= r->deadline_ms) {
 			kill_run(r, SANDBOX_HIT_WALL);
 			continue;
 		}
-		if (r->cg) {
-			struct cgroup_stats st = {0};
-			cgroup_run_stats(r->cg, &st);
-			if (st.cpu_usec / 1000 >= r->limits.cpu_ms)
-				kill_run(r, SANDBOX_HIT_CPU);
-			else if (st.oom_kill)
-				kill_run(r, SANDBOX_HIT_MEMORY);
-		}
+		if (!r->cg || now < r->next_check_ms)
+			continue;
+		cgroup_run_poll(r->cg, &usec, &oom);
+		if (usec / 1000 >= r->limits.cpu_ms)
+			kill_run(r, SANDBOX_HIT_CPU);
+		else if (oom)
+			kill_run(r, SANDBOX_HIT_MEMORY);
+		else
+			r->next_check_ms = now + sb_check_gap_ms(r->limits.cpu_ms,
+								 usec / 1000,
+								 S.cpus);
 	}
+}
+
+/*
+ * Tells the library what the runs use together (for admission), every
+ * USAGE_MS while runs live and once after they are gone, when it changed.
+ */
+static void report_usage(void)
+{
+	uint64_t now = sb_now_ms(), mem, pids;
+
+	if (!S.cgh || S.eof) {
+		S.usage_due = UINT64_MAX;
+		return;
+	}
+	if (S.runs && S.usage_due == UINT64_MAX)
+		S.usage_due = now + USAGE_MS;	/* a run started */
+	if (now < S.usage_due)
+		return;
+	S.usage_due = S.runs ? now + USAGE_MS : UINT64_MAX;
+	if (cgroup_host_usage(S.cgh, &mem, &pids))
+		return;
+	if (mem == S.usage_mem && pids == S.usage_pids)
+		return;
+	S.usage_mem = mem;
+	S.usage_pids = pids;
+	send_msg(SB_MSG_USAGE, 0, (int64_t)(mem > INT64_MAX ? INT64_MAX : mem),
+		 (uint32_t)(pids > UINT32_MAX ? UINT32_MAX : pids), NULL, 0,
+		 NULL, 0);
 }
 
 static int poll_timeout(void)
 {
-	uint64_t now = sb_now_ms(), next = UINT64_MAX;
+	uint64_t now = sb_now_ms(), next = S.usage_due;
 
 	for (struct run *r = S.runs; r; r = r->next) {
 		if (r->reaped || r->killed)
 			continue;
 		if (r->deadline_ms < next)
 			next = r->deadline_ms;
-		if (r->cg && now + TICK_MS < next)
-			next = now + TICK_MS;
+		if (r->cg && r->next_check_ms < next)
+			next = r->next_check_ms;
 	}
 	if (S.eof)
 		return 100;
@@ -1231,6 +1292,7 @@ static void detect_features(void)
 	f->cgroup_pids = caps.pids;
 	f->cgroup_cpu = caps.cpu;
 	f->cgroup_kill = caps.kill;
+	f->cgroup_cpu_weight = caps.cpu_weight;
 	snprintf(f->backend, sizeof(f->backend), "%s",
 		 S.cgh ? caps.backend : "none");
 
@@ -1308,6 +1370,8 @@ void sb_spawner_main(int sock, const struct sb_spawner_config *c)
 	S.sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	umask(022);
 
+	long ncpu = sysconf(_SC_NPROCESSORS_CONF);
+	S.cpus = ncpu > 0 ? (unsigned)ncpu : 1;
 	S.slots = calloc(S.cfg.slots, 1);
 	if (!S.slots || S.sigfd < 0)
 		_exit(1);
@@ -1321,9 +1385,18 @@ void sb_spawner_main(int sock, const struct sb_spawner_config *c)
 		add_missing("state dir");
 		S.feat.strong = false;
 	}
-	if (S.cgh)
+	if (S.cgh) {
 		cgroup_host_janitor(S.cgh);
-	send_msg(SB_MSG_HELLO, 0, 0, 0, &S.feat, sizeof(S.feat), NULL, 0);
+		e = cgroup_host_set_limits(S.cgh, S.cfg.runs_memory,
+					   S.cfg.runs_pids);
+		if (e)
+			logmsg("sandbox: spawner: cannot limit the runs together "
+			       "(memory %llu, pids %u): %s",
+			       (unsigned long long)S.cfg.runs_memory,
+			       S.cfg.runs_pids, strerror(-e));
+	}
+	send_msg(SB_MSG_HELLO, 0, getpid(), 0, &S.feat, sizeof(S.feat), NULL,
+		 0);
 
 	uint64_t stop_by = 0;
 	for (;;) {
@@ -1398,5 +1471,6 @@ void sb_spawner_main(int sock, const struct sb_spawner_config *c)
 		reap();
 		check_limits();
 		warm_fill();
+		report_usage();
 	}
 }

@@ -65,5 +65,21 @@ const struct store_migration store_migrations[] = {
 	  ") WITHOUT ROWID;"
 	  "CREATE UNIQUE INDEX room_members_token ON room_members(room, token_hash);"
 	  "CREATE INDEX room_members_seen ON room_members(room, seen_ms);" },
+	{ 2, "judge0: submissions",
+	  /* store_judge0.c: one row a Judge0 submission. attrs: what it
+	   * asked for (JSON); result: time, memory, exit... (JSON); the texts
+	   * as bytes (NULL: null); finished_ms NULL while it waits or runs */
+	  "CREATE TABLE judge0_submissions ("
+	  " token TEXT PRIMARY KEY,"
+	  " created_ms INTEGER NOT NULL,"
+	  " finished_ms INTEGER,"
+	  " status_id INTEGER NOT NULL,"
+	  " attrs TEXT NOT NULL,"
+	  " result TEXT,"
+	  " source_code BLOB, stdin BLOB, expected_output BLOB,"
+	  " stdout BLOB, stderr BLOB, compile_output BLOB"
+	  ") WITHOUT ROWID;"
+	  "CREATE INDEX judge0_submissions_finished"
+	  " ON judge0_submissions(finished_ms);" },
 	{ 0, NULL, NULL },
 };

@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { repoRoot, startServer } from '../lib/server.mjs';
+import { CoderoomClient } from '../lib/clients.mjs';
 
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const ARTIFACTS = path.join(repoRoot, 'tests/artifacts');
@@ -296,6 +297,51 @@ describe('coderoom IDE in chromium', () => {
       await waitForStatus(page, 'ok');
       await page.screenshot({ path: path.join(ARTIFACTS, 'browser-phone.png') });
       assert.deepEqual(problems, []);
+    } finally {
+      await context.close();
+    }
+  });
+});
+
+describe('a full server with API tokens', () => {
+  let full;
+  before(async () => { full = await startServer({ args: ['--max-runs', '1', '--api-token', 'classtoken'] }); });
+  after(async () => { if (full) await full.stop(); });
+
+  test('the IDE opened with #token= connects, waits visibly in the queue, then runs', async () => {
+    // someone else (another address, the same token) holds the only slot
+    const other = await CoderoomClient.connect(full.wsUrl, { path: '/ws?token=classtoken', localAddress: '127.0.0.2' });
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const page = await context.newPage();
+    const problems = [];
+    page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+    try {
+      await other.run("print('holding', flush=True)\ninput()\n");
+      await page.goto(`${full.url}/#token=classtoken`, { timeout: 60000 });
+      await page.waitForSelector('#conn[data-state="connected"]', { timeout: T });
+      await setCode(page, 'print("my turn")\n');
+      await page.click('#run');
+      const waiting = await waitForStatus(page, 'queued');
+      assert.match(waiting, /waiting for a free slot — 0 ahead/i);
+      assert.equal(await page.locator('#stop').isEnabled(), true, 'Stop leaves the queue');
+      other.stop();
+      await waitForTerminal(page, /my turn/);
+      assert.match(await waitForStatus(page, 'ok'), /exited with code 0/i);
+      await page.screenshot({ path: path.join(ARTIFACTS, 'browser-queued.png') });
+      assert.deepEqual(problems, []);
+    } finally {
+      await context.close();
+      await other.close();
+    }
+  });
+
+  test('without the token the IDE does not get a session', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    try {
+      await page.goto(`${full.url}/`, { timeout: 60000 });
+      await page.waitForTimeout(1500);
+      assert.notEqual(await page.locator('#conn').getAttribute('data-state'), 'connected');
     } finally {
       await context.close();
     }

@@ -4,7 +4,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer } from '../lib/server.mjs';
 import WebSocket from 'ws';
-import { getJSON, httpRequest, postJSON, sleep } from '../lib/clients.mjs';
+import { getJSON, httpRequest, postJSON, waitUntil } from '../lib/clients.mjs';
 
 let srv;
 before(async () => { srv = await startServer({ args: ['--max-body-bytes', '200000'] }); });
@@ -81,7 +81,10 @@ test('a compile error stops test cases before any run', async () => {
 test('limits: a request may lower them; the cut is clean and flagged', async () => {
   const wall = await runs({ language: 'python', code: 'import time\ntime.sleep(10)', limits: { wall_ms: 300 } });
   assert.equal(wall.json.run.status, 'wall_limit');
-  assert.ok(wall.json.run.wall_ms < 5000);
+  assert.match(wall.json.run.message, /wall time limit of 300 ms/);
+  // cut: it ended before its own 10 s sleep would have (the program's
+  // own wall time starts at its exec, after the limit's timer did)
+  assert.ok(wall.json.run.wall_ms < 10000, `wall_ms ${wall.json.run.wall_ms}`);
   const out = await runs({ language: 'python', code: 'import sys\nwhile True: sys.stdout.write("x" * 1000)', limits: { output_bytes: 5000 } });
   assert.equal(out.json.run.status, 'output_limit');
   assert.equal(out.json.run.stdout.length, 5000, 'the output up to the cap is kept');
@@ -154,20 +157,28 @@ test('every invalid request gets a 400 naming the field', async () => {
 test('admission control: a bounded queue, then 503 with Retry-After', async () => {
   const s = await startServer({ args: ['--api-concurrency', '1', '--api-queue', '1'] });
   try {
-    const body = { language: 'python', code: 'import time\ntime.sleep(1.5)\nprint("done")' };
-    const all = await Promise.all([0, 1, 2, 3, 4].map(async (i) => {
-      await sleep(i * 50);
-      return postJSON(s.url + '/api/runs', body, { timeout: 30000 });
-    }));
-    const ok = all.filter((r) => r.status === 200);
-    const busy = all.filter((r) => r.status === 503);
-    assert.equal(ok.length, 2, all.map((r) => r.status).join());
-    assert.equal(busy.length, 3);
+    // one running, one waiting (each step seen in /api/health), then
+    // three more find the queue full
+    const body = { language: 'python', code: 'import time\ntime.sleep(3)\nprint("done")' };
+    const q = async (want) => waitUntil(async () => {
+      const h = (await getJSON(s.url + '/api/health')).json.queue;
+      return h.running === want.running && h.waiting === want.waiting;
+    }, { timeout: 20000, what: JSON.stringify(want) });
+    const first = postJSON(s.url + '/api/runs', body, { timeout: 30000 });
+    await q({ running: 1, waiting: 0 });
+    const second = postJSON(s.url + '/api/runs', body, { timeout: 30000 });
+    await q({ running: 1, waiting: 1 });
+    const busy = await Promise.all([0, 1, 2].map(() => postJSON(s.url + '/api/runs', body, { timeout: 30000 })));
     for (const r of busy) {
+      assert.equal(r.status, 503, r.text);
       assert.equal(r.headers['retry-after'], '1');
-      assert.ok(r.json.error);
+      assert.match(r.json.error, /\w/);
     }
-    for (const r of ok) assert.equal(r.json.run.stdout, 'done\n');
+    const ok = await Promise.all([first, second]);
+    for (const r of ok) {
+      assert.equal(r.status, 200, r.text);
+      assert.equal(r.json.run.stdout, 'done\n');
+    }
     const h = await getJSON(s.url + '/api/health');
     assert.deepEqual(h.json.queue, { running: 0, waiting: 0, slots: 1, max_waiting: 1 });
   } finally { assert.equal(await s.stop(), 0); }
@@ -180,16 +191,22 @@ test('API tokens: 401 JSON without a valid one; Bearer or X-Api-Token', async ()
     const none = await postJSON(s.url + '/api/runs', body);
     assert.equal(none.status, 401);
     assert.match(none.json.error, /token/);
+    assert.equal(none.headers['www-authenticate'], 'Bearer');
     const bad = await postJSON(s.url + '/api/runs', body, { headers: { Authorization: 'Bearer nope' } });
     assert.equal(bad.status, 401);
+    assert.match(bad.json.error, /token/);
     const good = await postJSON(s.url + '/api/runs', body, { headers: { Authorization: 'Bearer s3cret' } });
     assert.equal(good.status, 200);
+    assert.equal(good.json.run.stdout, '1\n');
     const hdr = await postJSON(s.url + '/api/runs', body, { headers: { 'X-Api-Token': 's3cret' } });
     assert.equal(hdr.status, 200);
+    assert.equal(hdr.json.run.stdout, '1\n');
     const piston = await postJSON(s.url + '/api/v2/execute', { language: 'python', version: '*', files: [{ content: '' }] });
     assert.equal(piston.status, 401);
+    assert.match(piston.json.message, /token/);
     const seed = await postJSON(s.url + '/api/execute', { code: 'print(1)' });
     assert.equal(seed.status, 401);
+    assert.match(seed.json.error, /token/);
     assert.equal((await getJSON(s.url + '/api/languages')).status, 200, 'listing stays open');
     const h = await getJSON(s.url + '/api/health');
     assert.equal(h.json.api_tokens, true);

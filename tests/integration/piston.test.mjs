@@ -61,9 +61,11 @@ test('raw: no Content-Type at all is fine; version selectors and aliases', async
   assert.equal(r.status, 200, r.text);
   assert.equal(r.json.run.stdout, 'x\n');
   assert.equal(r.json.language, 'python');
-  for (const [language, version] of [['python3', '*'], ['javascript', '>=10'], ['js', '*'], ['cpp', '12.x']]) {
-    const x = await execute({ language, version, files: [{ content: language.startsWith('j') ? 'console.log(1)' : language === 'cpp' ? 'int main(){}' : 'print(1)' }] });
+  for (const [language, version, canonical] of [['python3', '*', 'python'], ['javascript', '>=10', 'javascript'], ['js', '*', 'javascript'], ['cpp', '12.x', 'c++']]) {
+    const x = await execute({ language, version, files: [{ content: language.startsWith('j') ? 'console.log(1)' : language === 'cpp' ? '#include <cstdio>\nint main(){ std::puts("1"); }' : 'print(1)' }] });
     assert.equal(x.status, 200, `${language} ${version}: ${x.text}`);
+    assert.equal(x.json.language, canonical, x.text);
+    assert.equal(x.json.run.stdout, '1\n', `${language} ${version}: ${x.text}`);
   }
 });
 
@@ -165,11 +167,9 @@ test('ws: signal reaches the program', async () => {
 
 test('ws: close codes 4000, 4001, 4002, 4003, 4004, 4005', async () => {
   const init = { type: 'init', language: 'bash', version: '*', files: [{ content: 'sleep 5' }] };
-  const t0 = Date.now();
   const timeout = await connect(() => {});
   assert.equal(timeout.code, 4001);
   assert.equal(timeout.reason, 'Initialization Timeout');
-  assert.ok(Date.now() - t0 < 5000);
   const twice = await connect((ws) => { send(ws, init); send(ws, init); });
   assert.deepEqual([twice.code, twice.reason], [4000, 'Already Initialized']);
   const bad = await connect((ws) => send(ws, { type: 'init', language: 'python' }));

@@ -61,7 +61,7 @@ test('attach to an exited run within the grace period replays everything and say
   const { run } = await a.run("import time\nprint('one', flush=True)\ntime.sleep(0.8)\nprint('two', flush=True)\n");
   await a.waitOutput('one');
   a.terminate();
-  await sleep(1500); // the run ends while nobody is attached
+  await waitNoRuns(srv.url); // the run ends while nobody is attached
   const b = await CoderoomClient.connect(srv.wsUrl);
   try {
     b.attach(run);
@@ -81,8 +81,10 @@ test('without an attach in time the run is killed (processes gone), and attach s
 os.execv(sys.executable, [sys.executable, '-c', 'import time\\nwhile True: time.sleep(1)', '${mark}'])
 `);
   await waitUntil(() => procsMatching(mark).length > 0, { timeout: 10000, what: 'the program on the host' });
+  const before = (await health(srv.url)).connections;
   a.terminate();
-  await sleep(1000);
+  // the server has seen the socket go, and the run is still there
+  await waitUntil(async () => (await health(srv.url)).connections < before, { timeout: 5000, what: 'the socket closed' });
   assert.equal((await health(srv.url)).runs_active, 1, 'the run outlives its socket during the grace period');
   await waitNoRuns(srv.url, 10000);
   assert.deepEqual(procsMatching(mark), [], 'the run\'s processes are gone after the grace period');

@@ -104,7 +104,8 @@ describe('rooms: limits and bad input', () => {
     await expectError(c, { type: 'join', room: '../../etc', name: 'x' }, 'not_found');
     await expectError(c, { type: 'join', room: id, name: 'x', token: 5 }, 'bad_field');
     c.send({ type: 'join', room: id, name: 'Ada' });
-    await c.waitType('joined');
+    const joined = await c.waitType('joined');
+    assert.deepEqual(joined.limits, { doc_bytes: 1000, chat_bytes: 50, members: 3, rate: 20, push_updates: 100, message_bytes: 1048576 });
     await expectError(c, { type: 'join', room: id, name: 'Ada' }, 'already_joined');
     const bad = [
       [{ type: 'push' }, 'bad_field'],
@@ -135,6 +136,10 @@ describe('rooms: limits and bad input', () => {
     c.send({ type: 'pull', version: 99 });
     const rs = await c.waitType('resync');
     assert.deepEqual(rs.doc, { version: 0, text: 'abc' });
+    const since = c.events.length;
+    c.send({ type: 'resync' });
+    const rs2 = await c.waitFor((e) => e.kind === 'json' && e.msg.type === 'resync', { since, what: 'resync answer' });
+    assert.deepEqual(rs2.msg.doc, { version: 0, text: 'abc' });
     // still a member, still usable
     c.send({ type: 'chat', text: 'still here' });
     assert.equal((await c.waitType('chat')).text, 'still here');

@@ -141,6 +141,30 @@ describe('rooms: members, presence, chat, the shared run', () => {
   });
 });
 
+describe('rooms: a slow member does not stall the shared run', () => {
+  test('a member that stops acknowledging is detached ("lagging"), the others see the run to its end, it catches up from the scrollback', async () => {
+    const code = 'import sys\nfor i in range(400):\n    sys.stdout.write(("%04d " % i) + "x" * 5000 + "\\n")\nprint("END")\n';
+    const id = await createRoom(server.url, { code });
+    const a = await joinRoom(server.wsUrl, id, 'Ada');
+    const slow = await joinRoom(server.wsUrl, id, 'Slow', { ack: true });   // promises acks, sends none
+    a.send({ type: 'run' });
+    const lag = await slow.waitType('lagging', { timeout: 20000 });
+    assert.ok(lag.run);
+    const ex = await a.waitExit({ timeout: 30000 });
+    assert.equal(ex.status, 'ok', 'the run was not stalled by the slow member');
+    await a.waitOutput('END');
+    assert.ok(!slow.messages.some((m) => m.type === 'exited'), 'the lagging member is detached');
+    // it catches up: acknowledge all it got, the scrollback comes, then the end
+    const got = slow.stdout.length;
+    slow.send({ type: 'ack', bytes: got });
+    const att = await slow.waitType('attached', { timeout: 20000 });
+    assert.equal(att.run, lag.run);
+    await slow.waitExit();
+    assert.match(slow.out.slice(-20000), /END/);
+    await a.close(); await slow.close();
+  });
+});
+
 async function expectBusy(c) {
   const since = c.events.length;
   c.send({ type: 'run' });

@@ -105,3 +105,24 @@ describe('rooms: kill -9 and restart on the same data dir', () => {
     } finally { await srv.stop(); }
   });
 });
+
+describe('rooms: an orderly shutdown', () => {
+  test('members hear removed {closing} before the close; the room is kept', async () => {
+    const dir = dataDir();
+    let srv = await startServer({ dataDir: dir, args: ARGS });
+    const id = await createRoom(srv.url, { code: 'kept\n' });
+    const a = await joinRoom(srv.wsUrl, id, 'Ada');
+    const stopped = srv.stop();
+    const rm = await a.waitType('removed');
+    assert.equal(rm.reason, 'closing');
+    const cl = await a.waitClose();
+    assert.equal(cl.code, 1001);
+    const idx = (t) => a.events.findIndex((e) => t(e));
+    assert.ok(idx((e) => e.kind === 'json' && e.msg.type === 'removed') < idx((e) => e.kind === 'close'));
+    assert.equal(await stopped, 0);
+    srv = await startServer({ dataDir: dir, args: ARGS });
+    try {
+      assert.equal((await roomInfo(srv.url, id)).text, 'kept\n');
+    } finally { await srv.stop(); }
+  });
+});

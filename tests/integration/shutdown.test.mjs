@@ -3,7 +3,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { startServer } from '../lib/server.mjs';
+import { serverBinary, startServer } from '../lib/server.mjs';
 import {
   CoderoomClient, ExecuteClient, marker, postJSON, procsMatching, waitUntil,
 } from '../lib/clients.mjs';
@@ -47,7 +47,15 @@ function haveValgrind() {
   try { execFileSync('valgrind', ['--version'], { stdio: 'ignore' }); return true; } catch { return false; }
 }
 
-describe('under valgrind', { skip: !haveValgrind() && 'valgrind not installed' }, () => {
+/* An ASan build (the sanitizer pass of run-all.sh) cannot run under valgrind. */
+function sanitizerBuild() {
+  try { return /libasan/.test(execFileSync('ldd', [serverBinary()], { encoding: 'utf8' })); } catch { return false; }
+}
+
+describe('under valgrind', {
+  skip: (!haveValgrind() && 'valgrind not installed') ||
+    (sanitizerBuild() && 'the binary is an ASan build (it checks itself)'),
+}, () => {
   let srv;
   before(async () => {
     srv = await startServer({

@@ -256,11 +256,13 @@ export class ExecuteClient extends Collector {
 
 /*
  * One HTTP request with node:http (so tests control the exact headers).
- * Resolves with {status, headers, text, json (or undefined)}.
+ * localAddress picks the source address (127.0.0.2 is another client to a
+ * server on 127.0.0.1). Resolves with {status, headers, text, json (or
+ * undefined)}.
  */
-export function httpRequest(url, { method = 'GET', headers = {}, body, timeout = 15000 } = {}) {
+export function httpRequest(url, { method = 'GET', headers = {}, body, timeout = 15000, localAddress } = {}) {
   return new Promise((resolve, reject) => {
-    const req = http.request(url, { method, headers, agent: false }, (res) => {
+    const req = http.request(url, { method, headers, agent: false, localAddress }, (res) => {
       const chunks = [];
       res.on('data', (c) => chunks.push(c));
       res.on('end', () => {
@@ -279,10 +281,10 @@ export function httpRequest(url, { method = 'GET', headers = {}, body, timeout =
 }
 
 /* POST a JSON value (or a raw string body) with a Content-Length. */
-export function postJSON(url, value, { headers = {}, timeout } = {}) {
+export function postJSON(url, value, { headers = {}, timeout, localAddress } = {}) {
   const body = Buffer.from(typeof value === 'string' ? value : JSON.stringify(value));
   return httpRequest(url, {
-    method: 'POST', timeout, body,
+    method: 'POST', timeout, body, localAddress,
     headers: { 'Content-Type': 'application/json', 'Content-Length': body.length, ...headers },
   });
 }

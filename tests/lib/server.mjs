@@ -76,8 +76,15 @@ export async function startServer(o = {}) {
   argv.push(...args);
   const cmd = wrapper.length ? wrapper[0] : bin;
   const cmdArgs = wrapper.length ? [...wrapper.slice(1), bin, ...argv] : argv;
-  const penv = { ...process.env, ...env };
-  if (!('PORT' in env)) delete penv.PORT; // only a test that sets PORT gets one
+  const penv = { ...process.env };
+  // The server reads its options from CODEROOM_<OPTION> variables: only a
+  // test that sets one (or PORT) gets it, not whatever the harness
+  // exported (CODEROOM_WEB_ROOT is an option too). CODEROOM_VM_* are for
+  // tests/vm/service.sh, which starts the server inside the VM.
+  for (const k of Object.keys(penv)) {
+    if (k === 'PORT' || (k.startsWith('CODEROOM_') && !k.startsWith('CODEROOM_VM_'))) delete penv[k];
+  }
+  Object.assign(penv, env);
   const proc = spawn(cmd, cmdArgs, { cwd: repoRoot, env: penv, stdio: ['ignore', 'pipe', 'pipe'] });
   live.add(proc);
 

@@ -18,9 +18,19 @@ import {
 
 export const MiB = 1024 * 1024;
 
+/*
+ * Under software emulation (the cgroup v2 virtual machine of tests/vm/)
+ * programs run several times slower, and the guest counts a host's busy
+ * moments as CPU time: CODEROOM_TEST_TIME_SCALE stretches the time limits
+ * (and the hang guards), so that e.g. a memory bomb still meets its memory
+ * limit before its CPU limit.
+ */
+export const TIME_SCALE = Number(process.env.CODEROOM_TEST_TIME_SCALE) || 1;
+
 /* The small limits every hostile program runs under. */
 export const LIMITS = {
-  cpuMs: 1000, wallMs: 5000, memory: 128 * MiB, pids: 64, output: 256 * 1024,
+  cpuMs: 1000 * TIME_SCALE, wallMs: 5000 * TIME_SCALE, memory: 128 * MiB, pids: 64,
+  output: 256 * 1024,
 };
 
 /*
@@ -70,7 +80,7 @@ def show(name, nr, *a):
  * Start a server for hostile programs. Resolves with the server object of
  * tests/lib/server.mjs plus {secret, secretFile}.
  */
-export async function startHostile({ args = [], limits = {} } = {}) {
+export async function startHostile({ args = [], limits = {}, env = {} } = {}) {
   const l = { ...LIMITS, ...limits };
   const secret = 'S' + crypto.randomBytes(16).toString('hex');
   const srv = await startServer({
@@ -80,7 +90,7 @@ export async function startHostile({ args = [], limits = {} } = {}) {
       '--batch-output-bytes', String(l.output), '--max-runs', '8',
       ...args,
     ],
-    env: { CODEROOM_TEST_SECRET: secret },
+    env: { CODEROOM_TEST_SECRET: secret, ...env },
   });
   srv.secret = secret;
   srv.secretFile = path.join(srv.dataDir, 'secret.txt');
@@ -124,10 +134,10 @@ export function kv(stdout) {
  */
 export async function afterRun(srv, m) {
   if (m) {
-    await waitUntil(() => hostProcs(m).length === 0, { timeout: 3000, what: `no host process named ${m}` })
+    await waitUntil(() => hostProcs(m).length === 0, { timeout: 3000 * TIME_SCALE, what: `no host process named ${m}` })
       .catch(() => { throw new Error(`left on the host: ${JSON.stringify(hostProcs(m))}`); });
   }
-  await waitNoRuns(srv.url, 10000);
+  await waitNoRuns(srv.url, 10000 * TIME_SCALE);
   const h = await health(srv.url);
   assert.equal(h.status, 'ok', JSON.stringify(h));
   assert.equal(h.runs_active, 0);

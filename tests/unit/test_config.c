@@ -1,6 +1,8 @@
 /*
  * test_config.c - command-line parsing: --listen forms, PORT, numeric
- * flags, --help/--version and bad options (with what they print).
+ * flags, --help/--version and bad options (with what they print); the
+ * config file and CODEROOM_* variables (precedence, errors naming their
+ * origin); --check-config (secrets masked, problems listed).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -155,9 +157,26 @@ static enum config_result parse(struct config *cfg, const char *const *args)
 #define ARGS(...) ((const char *const[]){__VA_ARGS__, NULL})
 #define NOARGS	  ((const char *const[]){NULL})
 
+extern char **environ;
+
+/* PORT and every CODEROOM_* variable are options: start without them
+ * (tests/run-all.sh exports CODEROOM_WEB_ROOT, for one). */
 static int setup(void **state)
 {
+	char name[256];
+
 	unsetenv("PORT");
+	for (size_t i = 0; environ[i];) {
+		const char *eq = strchr(environ[i], '=');
+		size_t n = eq ? (size_t)(eq - environ[i]) : 0;
+		if (n && n < sizeof(name) && !strncmp(environ[i], "CODEROOM_", 9)) {
+			memcpy(name, environ[i], n);
+			name[n] = '\0';
+			unsetenv(name);	/* environ shifts: look at i again */
+			continue;
+		}
+		i++;
+	}
 	return 0;
 }
 
@@ -173,7 +192,12 @@ static void test_defaults(void **state)
 	assert_int_equal(c.tty.cpu_ms, 60000);
 	assert_int_equal(c.batch.wall_ms, 20000);
 	assert_int_equal(c.max_message_bytes, 1 << 20);
-	assert_true(c.max_runs >= 4);
+	assert_int_equal(c.max_runs, 0);	/* derived at start-up */
+	assert_int_equal(c.api_concurrency, 0);	/* the CPU count, likewise */
+	assert_int_equal(c.runs_memory_bytes, 0);
+	assert_int_equal(c.client_runs, 0);
+	assert_int_equal(c.queue_wait_ms, 300000);
+	assert_int_equal(c.idle_timeout_ms, 600000);
 	assert_false(c.allow_weak_sandbox);
 	assert_string_equal(captured, ""); /* silent */
 }
@@ -260,7 +284,39 @@ static const struct num_case num_cases[] = {
     {"--max-body-bytes", "0x10", CONFIG_ERROR},
     {"--max-runs", "0", CONFIG_ERROR},
     {"--max-runs", "-4", CONFIG_ERROR},
+    {"--runs-memory-bytes", "0", CONFIG_ERROR},
+    {"--client-runs", "x", CONFIG_ERROR},
+    {"--queue", "-1", CONFIG_ERROR},
 };
+
+/* The admission flags (docs/operations.md, "Sizing"). */
+static void test_admission_flags(void **state)
+{
+	struct config c;
+
+	assert_int_equal(
+	    parse(&c, ARGS("--runs-memory-bytes", "1073741824", "--runs-pids",
+			   "500", "--run-memory-reserve", "8388608",
+			   "--run-pids-reserve", "3", "--queue", "9",
+			   "--queue-wait-ms", "1500", "--client-runs", "2",
+			   "--client-queue", "5", "--api-client-queue", "6",
+			   "--idle-timeout-ms", "0", "--max-open-files",
+			   "70000")),
+	    CONFIG_OK);
+	assert_int_equal(c.runs_memory_bytes, 1073741824);
+	assert_int_equal(c.runs_pids, 500);
+	assert_int_equal(c.run_memory_reserve, 8388608);
+	assert_int_equal(c.run_pids_reserve, 3);
+	assert_int_equal(c.queue, 9);
+	assert_int_equal(c.queue_wait_ms, 1500);
+	assert_int_equal(c.client_runs, 2);
+	assert_int_equal(c.client_queue, 5);
+	assert_int_equal(c.api_client_queue, 6);
+	assert_int_equal(c.idle_timeout_ms, 0);	/* 0: never */
+	assert_int_equal(c.max_open_files, 70000);
+	assert_int_equal(parse(&c, ARGS("--idle-timeout-ms", "-1")),
+			 CONFIG_ERROR);
+}
 
 static void test_numeric_table(void **state)
 {
@@ -377,6 +433,136 @@ static void test_bad_options(void **state)
 	assert_int_equal(c.port, 8080);
 }
 
+/* ---- the config file, the environment, --check-config ------------------ */
+
+static char conf_path[64];
+
+static void write_conf(const char *text)
+{
+	int fd;
+
+	snprintf(conf_path, sizeof(conf_path), "/tmp/test_config_file.XXXXXX");
+	fd = mkstemp(conf_path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+}
+
+static void test_config_file(void **state)
+{
+	struct config c;
+
+	write_conf("# a comment\n"
+		   "\n"
+		   "  listen = 127.0.0.1:7100  \n"
+		   "cpu-ms=2500\n"
+		   "data-dir = /srv/cr data\n"
+		   "api-token = from-file\n"
+		   "allow-weak-sandbox = yes\n"
+		   "log-format = json\n"
+		   "spawner-timeout-ms = 900\n");
+	assert_int_equal(parse(&c, ARGS("--config", conf_path)), CONFIG_OK);
+	assert_int_equal(c.port, 7100);
+	assert_int_equal(c.tty.cpu_ms, 2500);
+	assert_string_equal(c.data_dir, "/srv/cr data");
+	assert_string_equal(c.api_tokens[0], "from-file");
+	assert_true(c.allow_weak_sandbox);
+	assert_int_equal(c.log_format, LOG_FORMAT_JSON);
+	assert_int_equal(c.spawner_timeout_ms, 900);
+	assert_string_equal(c.config_file, conf_path);
+	config_release(&c);
+
+	/* the command line wins over the file; --config=FILE works too */
+	char arg[128];
+	snprintf(arg, sizeof(arg), "--config=%s", conf_path);
+	assert_int_equal(parse(&c, ARGS(arg, "--cpu-ms", "3000")), CONFIG_OK);
+	assert_int_equal(c.tty.cpu_ms, 3000);
+	assert_int_equal(c.port, 7100);
+	config_release(&c);
+
+	/* the environment sits between the two; CODEROOM_CONFIG names it */
+	setenv("CODEROOM_CONFIG", conf_path, 1);
+	setenv("CODEROOM_CPU_MS", "2700", 1);
+	setenv("CODEROOM_LISTEN", ":7200", 1);
+	assert_int_equal(parse(&c, NOARGS), CONFIG_OK);
+	assert_int_equal(c.tty.cpu_ms, 2700);
+	assert_int_equal(c.port, 7200);
+	config_release(&c);
+	assert_int_equal(parse(&c, ARGS("--listen", ":7300")), CONFIG_OK);
+	assert_int_equal(c.port, 7300);
+	config_release(&c);
+	unsetenv("CODEROOM_CONFIG");
+	unsetenv("CODEROOM_CPU_MS");
+	unsetenv("CODEROOM_LISTEN");
+	unlink(conf_path);
+}
+
+static void test_config_file_errors(void **state)
+{
+	static const struct {
+		const char *text, *want;
+	} cases[] = {
+	    {"cpu-ms = 5\nfrobnicate = 1\n", ":2: unknown option 'frobnicate'"},
+	    {"listen\n", ":1: expected 'key = value', not 'listen'"},
+	    {"help = true\n", ":1: command-line only option 'help'"},
+	    {"config = /etc/x\n", ":1: command-line only option 'config'"},
+	    {"cpu-ms =\n", ":1: 'cpu-ms' has no value"},
+	    {"allow-weak-sandbox = maybe\n", "wants true or false"},
+	    {"\n\ncpu-ms = lots\n", ":3)"},	/* "(that is ..., from F:3)" */
+	    {"log-format = xml\n", "--log-format wants text or json"},
+	};
+	struct config c;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		write_conf(cases[i].text);
+		if (parse(&c, ARGS("--config", conf_path)) != CONFIG_ERROR)
+			fail_msg("'%s' was accepted", cases[i].text);
+		if (!strstr(captured, cases[i].want))
+			fail_msg("'%s': wanted '%s' in: %s", cases[i].text,
+				 cases[i].want, captured);
+		unlink(conf_path);
+	}
+	/* a missing file, named */
+	assert_int_equal(parse(&c, ARGS("--config", "/nonexistent/cr.conf")),
+			 CONFIG_ERROR);
+	assert_non_null(strstr(captured, "'/nonexistent/cr.conf'"));
+	/* a bad environment variable is named too */
+	setenv("CODEROOM_PIDS", "many", 1);
+	assert_int_equal(parse(&c, NOARGS), CONFIG_ERROR);
+	assert_non_null(strstr(captured, "from CODEROOM_PIDS"));
+	unsetenv("CODEROOM_PIDS");
+}
+
+static void test_check_config(void **state)
+{
+	struct config c;
+	char path[] = "/tmp/test_config_check.XXXXXX";
+	char text[8192];
+	int fd = mkstemp(path);
+	FILE *f;
+
+	assert_true(fd >= 0);
+	unlink(path);
+	assert_int_equal(parse(&c, ARGS("--api-token", "hunter2-secret",
+					"--data-dir", "/tmp", "--languages-dir",
+					"/nonexistent-langs", "--cpu-ms", "4321",
+					"--check-config")),
+			 CONFIG_OK);
+	assert_true(c.check_config);
+	f = fdopen(fd, "w+");
+	assert_int_equal(config_check(&c, f), 1);	/* the languages dir */
+	fflush(f);
+	size_t n = (size_t)pread(fd, text, sizeof(text) - 1, 0);
+	text[n] = '\0';
+	fclose(f);
+	assert_null(strstr(text, "hunter2"));
+	assert_non_null(strstr(text, "# api-token = ******** (1 given"));
+	assert_non_null(strstr(text, "\ncpu-ms = 4321\n"));
+	assert_non_null(strstr(text, "\ndata-dir = /tmp\n"));
+	assert_non_null(strstr(text, "# error: languages-dir '/nonexistent-langs'"));
+	assert_non_null(strstr(text, "# 1 error\n"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -387,9 +573,13 @@ int main(void)
 	    cmocka_unit_test_setup(test_port_env, setup),
 	    cmocka_unit_test_setup(test_numeric_table, setup),
 	    cmocka_unit_test_setup(test_numeric_values, setup),
+	    cmocka_unit_test_setup(test_admission_flags, setup),
 	    cmocka_unit_test_setup(test_strings_and_flags, setup),
 	    cmocka_unit_test_setup(test_help_version, setup),
 	    cmocka_unit_test_setup(test_bad_options, setup),
+	    cmocka_unit_test_setup(test_config_file, setup),
+	    cmocka_unit_test_setup(test_config_file_errors, setup),
+	    cmocka_unit_test_setup(test_check_config, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

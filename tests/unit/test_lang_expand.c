@@ -1,6 +1,7 @@
 /*
- * test_lang_expand.c - command templates: {file}, {flags} (split as
- * arguments, shell-quoted inside a script) and {args}.
+ * test_lang_expand.c - command templates: {file}, {sources}, {flags}
+ * (split as arguments, shell-quoted inside a script) and {args}; which
+ * files are sources.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -31,10 +32,10 @@ static void test_compile_flags(void **state)
 {
 	char *t[] = { S("/usr/bin/gcc"), S("-O2"), S("{flags}"), S("-o"), S("main"), S("{file}"),
 		      NULL };
-	expect(lang_expand(t, "main.c", "  -DX=1\t-Wall ", NULL, false),
+	expect(lang_expand(t, "main.c", NULL, "  -DX=1\t-Wall ", NULL, false),
 	       (const char *const[]){ "/usr/bin/gcc", "-O2", "-DX=1", "-Wall",
 				      "-o", "main", "main.c", NULL });
-	expect(lang_expand(t, "main.c", NULL, NULL, false),
+	expect(lang_expand(t, "main.c", NULL, NULL, NULL, false),
 	       (const char *const[]){ "/usr/bin/gcc", "-O2", "-o", "main",
 				      "main.c", NULL });
 }
@@ -42,9 +43,9 @@ static void test_compile_flags(void **state)
 static void test_shell_script_quotes_flags(void **state)
 {
 	char *t[] = { S("/bin/sh"), S("-c"), S("cc {flags} {file} && ./a.out"), NULL };
-	expect(lang_expand(t, "m.c", "-DA='x' ;rm", NULL, false),
+	expect(lang_expand(t, "m.c", NULL, "-DA='x' ;rm", NULL, false),
 	       (const char *const[]){ "/bin/sh", "-c",
-				      "cc '-DA='\\''x'\\''' ';rm' m.c && ./a.out",
+				      "cc '-DA='\\''x'\\''' ';rm' 'm.c' && ./a.out",
 				      NULL });
 }
 
@@ -55,17 +56,56 @@ static void test_args(void **state)
 	char *placed[] = { S("/bin/sh"), S("-c"), S("exec ./main \"$@\""), S("main"),
 			   S("{args}"), NULL };
 
-	expect(lang_expand(appended, "main.py", NULL, args, true),
+	expect(lang_expand(appended, "main.py", NULL, NULL, args, true),
 	       (const char *const[]){ "/usr/bin/python3", "main.py", "a b", "",
 				      "-x", NULL });
-	expect(lang_expand(appended, "main.py", NULL, args, false),
+	expect(lang_expand(appended, "main.py", NULL, NULL, args, false),
 	       (const char *const[]){ "/usr/bin/python3", "main.py", NULL });
-	expect(lang_expand(placed, "x", NULL, args, true),
+	expect(lang_expand(placed, "x", NULL, NULL, args, true),
 	       (const char *const[]){ "/bin/sh", "-c", "exec ./main \"$@\"",
 				      "main", "a b", "", "-x", NULL });
-	expect(lang_expand(placed, "x", NULL, NULL, true),
+	expect(lang_expand(placed, "x", NULL, NULL, NULL, true),
 	       (const char *const[]){ "/bin/sh", "-c", "exec ./main \"$@\"",
 				      "main", NULL });
+}
+
+static void test_sources(void **state)
+{
+	char *t[] = { S("/usr/bin/gcc"), S("-o"), S("main"), S("{sources}"), S("-lm"), NULL };
+	char *sh[] = { S("/bin/sh"), S("-c"), S("cc {sources} -o {file}"), NULL };
+	const char *src[] = { "main.c", "-util.c", "it's.c", NULL };
+
+	expect(lang_expand(t, "main.c", src, NULL, NULL, false),
+	       (const char *const[]){ "/usr/bin/gcc", "-o", "main", "main.c",
+				      "./-util.c", "it's.c", "-lm", NULL });
+	/* no vector: just the entry file */
+	expect(lang_expand(t, "p.c", NULL, NULL, NULL, false),
+	       (const char *const[]){ "/usr/bin/gcc", "-o", "main", "p.c", "-lm",
+				      NULL });
+	expect(lang_expand(sh, "-x", src, NULL, NULL, false),
+	       (const char *const[]){ "/bin/sh", "-c",
+				      "cc 'main.c' './-util.c' 'it'\\''s.c' -o './-x'",
+				      NULL });
+}
+
+static void test_lang_sources(void **state)
+{
+	char *pats[] = { S("*.c"), NULL };
+	struct lang l = { .file = S("main.c"), .sources = pats };
+	const char *names[] = { "prog.c", "util.c", "util.h", "lib/x.c", "b.c" };
+	const char **v = lang_sources(&l, names, 5);
+
+	assert_non_null(v);
+	assert_string_equal(v[0], "prog.c");	/* the entry, always first */
+	assert_string_equal(v[1], "util.c");
+	assert_string_equal(v[2], "b.c");	/* "*.c" is top level only */
+	assert_null(v[3]);
+	free(v);
+	l.sources = NULL;
+	v = lang_sources(&l, names, 5);
+	assert_string_equal(v[0], "prog.c");
+	assert_null(v[1]);
+	free(v);
 }
 
 int main(void)
@@ -74,6 +114,8 @@ int main(void)
 		cmocka_unit_test(test_compile_flags),
 		cmocka_unit_test(test_shell_script_quotes_flags),
 		cmocka_unit_test(test_args),
+		cmocka_unit_test(test_sources),
+		cmocka_unit_test(test_lang_sources),
 	};
 	return cmocka_run_group_tests_name("lang_expand", tests, NULL, NULL);
 }

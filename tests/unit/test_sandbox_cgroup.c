@@ -6,6 +6,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -64,13 +65,13 @@ static void test_u64(void **state)
 
 static void test_mountinfo(void **state)
 {
-	char path[256], opts[256];
+	char path[256], root[256], opts[256];
 	int ver;
 
 	assert_true(cgroup_parse_mountinfo(
 	    "35 31 0:32 / /sys/fs/cgroup/memory rw,relatime - cgroup "
 	    "cgroup rw,memory\n",
-	    &ver, path, sizeof(path), opts, sizeof(opts)));
+	    &ver, path, sizeof(path), root, sizeof(root), opts, sizeof(opts)));
 	assert_int_equal(ver, 1);
 	assert_string_equal(path, "/sys/fs/cgroup/memory");
 	assert_true(cgroup_has_option(opts, "memory"));
@@ -79,7 +80,7 @@ static void test_mountinfo(void **state)
 	assert_true(cgroup_parse_mountinfo(
 	    "32 31 0:29 / /sys/fs/cgroup/cpu,cpuacct rw shared:9 - cgroup "
 	    "cgroup rw,cpu,cpuacct\n",
-	    &ver, path, sizeof(path), opts, sizeof(opts)));
+	    &ver, path, sizeof(path), root, sizeof(root), opts, sizeof(opts)));
 	assert_string_equal(path, "/sys/fs/cgroup/cpu,cpuacct");
 	assert_true(cgroup_has_option(opts, "cpuacct"));
 	assert_true(cgroup_has_option(opts, "cpu"));
@@ -87,20 +88,74 @@ static void test_mountinfo(void **state)
 	assert_true(cgroup_parse_mountinfo(
 	    "29 23 0:26 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime "
 	    "shared:4 - cgroup2 cgroup2 rw,nsdelegate,memory_recursiveprot\n",
-	    &ver, path, sizeof(path), opts, sizeof(opts)));
+	    &ver, path, sizeof(path), root, sizeof(root), opts, sizeof(opts)));
 	assert_int_equal(ver, 2);
 	assert_string_equal(path, "/sys/fs/cgroup");
 
 	assert_false(cgroup_parse_mountinfo(
 	    "31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw\n", &ver,
-	    path, sizeof(path), opts, sizeof(opts)));
+	    path, sizeof(path), root, sizeof(root), opts, sizeof(opts)));
 	assert_false(cgroup_parse_mountinfo(
 	    "31 23 0:28 / /a\\040b rw - cgroup2 cgroup2 rw\n", &ver, path,
-	    sizeof(path), opts, sizeof(opts)));
+	    sizeof(path), root, sizeof(root), opts, sizeof(opts)));
 	assert_false(cgroup_parse_mountinfo("garbage", &ver, path, sizeof(path),
-					    opts, sizeof(opts)));
-	assert_false(cgroup_parse_mountinfo("", &ver, path, sizeof(path), opts,
+					    root, sizeof(root), opts,
 					    sizeof(opts)));
+	assert_false(cgroup_parse_mountinfo("", &ver, path, sizeof(path), root,
+					    sizeof(root), opts, sizeof(opts)));
+
+	/* A container sharing the host's cgroup namespace sees its own
+	 * group mounted at /sys/fs/cgroup: the root field says which. */
+	assert_true(cgroup_parse_mountinfo(
+	    "47 41 0:26 /system.slice/ctr.scope /sys/fs/cgroup rw,relatime - "
+	    "cgroup2 cgroup2 rw,nsdelegate\n",
+	    &ver, path, sizeof(path), root, sizeof(root), opts, sizeof(opts)));
+	assert_int_equal(ver, 2);
+	assert_string_equal(path, "/sys/fs/cgroup");
+	assert_string_equal(root, "/system.slice/ctr.scope");
+	assert_false(cgroup_parse_mountinfo(
+	    "47 41 0:26 /a\\040b /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n", &ver,
+	    path, sizeof(path), root, sizeof(root), opts, sizeof(opts)));
+}
+
+/* Where our group is in a cgroup2 mount, from /proc/self/cgroup and the
+ * mount's root. */
+static void test_v2_dir(void **state)
+{
+	char d[64];
+
+	assert_int_equal(cgroup_v2_dir("/sys/fs/cgroup", "/",
+				       "/system.slice/c.service", d, sizeof(d)),
+			 0);
+	assert_string_equal(d, "/sys/fs/cgroup/system.slice/c.service");
+	assert_int_equal(cgroup_v2_dir("/sys/fs/cgroup", "/", "/", d, sizeof(d)),
+			 0);
+	assert_string_equal(d, "/sys/fs/cgroup");
+	/* the mount shows only the container's group */
+	assert_int_equal(cgroup_v2_dir("/sys/fs/cgroup", "/s/ctr.scope",
+				       "/s/ctr.scope", d, sizeof(d)),
+			 0);
+	assert_string_equal(d, "/sys/fs/cgroup");
+	assert_int_equal(cgroup_v2_dir("/sys/fs/cgroup", "/s/ctr.scope",
+				       "/s/ctr.scope/x", d, sizeof(d)),
+			 0);
+	assert_string_equal(d, "/sys/fs/cgroup/x");
+	/* not below the mount's root: a prefix of the name is not enough */
+	assert_int_equal(cgroup_v2_dir("/sys/fs/cgroup", "/s/ctr.scope",
+				       "/s/ctr.scope2", d, sizeof(d)),
+			 -ENOENT);
+	assert_int_equal(cgroup_v2_dir("/sys/fs/cgroup", "/s/ctr.scope", "/s",
+				       d, sizeof(d)),
+			 -ENOENT);
+	assert_int_equal(cgroup_v2_dir("/sys/fs/cgroup", "/", "/../x", d,
+				       sizeof(d)),
+			 -EINVAL);
+	assert_int_equal(cgroup_v2_dir("/sys/fs/cgroup", "/", "x", d, sizeof(d)),
+			 -EINVAL);
+	assert_int_equal(cgroup_v2_dir("/sys/fs/cgroup", "/",
+				       "/a/very/long/group/name/past/the/buffer",
+				       d, 16),
+			 -ENAMETOOLONG);
 }
 
 int main(void)
@@ -109,6 +164,7 @@ int main(void)
 	    cmocka_unit_test(test_keyed),
 	    cmocka_unit_test(test_u64),
 	    cmocka_unit_test(test_mountinfo),
+	    cmocka_unit_test(test_v2_dir),
 	};
 
 	return cmocka_run_group_tests_name("sandbox_cgroup", tests, NULL, NULL);

@@ -45,7 +45,8 @@ static struct sandbox_spec good_spec(void)
 		       .fsize_bytes = 11,
 		       .tmpfs_bytes = 13,
 		       .cpu_ms = 15,
-		       .wall_ms = 17},
+		       .wall_ms = 17,
+		       .cpu_weight = 250},
 	};
 	return s;
 }
@@ -76,6 +77,14 @@ static void test_roundtrip(void **state)
 	assert_int_equal(d.limits.memory_bytes, 1 << 20);
 	assert_int_equal(d.limits.pids, 7);
 	assert_int_equal(d.limits.wall_ms, 17);
+	assert_int_equal(d.limits.cpu_weight, 250);
+	sb_spec_release(&d);
+	free(buf);
+	/* a weight past the cgroup's range is clamped, not refused */
+	s.limits.cpu_weight = 1000000;
+	assert_int_equal(sb_spec_encode(&s, &buf, &len), 0);
+	assert_int_equal(sb_spec_decode(buf, len, &d), 0);
+	assert_int_equal(d.limits.cpu_weight, SB_MAX_CPU_WEIGHT);
 	sb_spec_release(&d);
 	free(buf);
 }
@@ -134,8 +143,11 @@ static void test_encode_refuses_bad_specs(void **state)
 	static const char *const none[] = {NULL};
 	static const char *const badenv[] = {"NOEQUALS", NULL};
 	static const char *const badenv2[] = {"=x", NULL};
+	/* subdirectories are fine ("pkg/mod.py"); these are not */
 	static const char *const names[] = {"",	   ".",	   "..",
-					    "a/b", "/abs", "../x"};
+					    "a//b", "/abs", "../x", "a/",
+					    "a/../b", "a/./b", "a\x01b",
+					    "a/b/c/d/e/f/g/h/i/j/k/l/m/n/o/p/q/r"};
 
 	s = good_spec();
 	s.argv = rel;
@@ -164,6 +176,26 @@ static void test_encode_refuses_bad_specs(void **state)
 	s = good_spec();
 	s.nfiles = SB_MAX_FILES + 1;
 	assert_int_equal(sb_spec_encode(&s, &buf, &len), -E2BIG);
+	{
+		struct sandbox_file f = {"pkg/sub/mod.py", "x", 1, 0644};
+		s = good_spec();
+		s.files = &f;
+		s.nfiles = 1;
+		assert_int_equal(sb_spec_encode(&s, &buf, &len), 0);
+		free(buf);
+	}
+}
+
+static void test_paths(void **state)
+{
+	assert_true(sandbox_path_ok("main.c", 6));
+	assert_true(sandbox_path_ok("pkg/mod.py", 10));
+	assert_false(sandbox_path_ok("pkg/../x", 8));
+	assert_true(sandbox_paths_clash("a", "a"));
+	assert_true(sandbox_paths_clash("pkg", "pkg/mod.py"));
+	assert_true(sandbox_paths_clash("pkg/mod.py", "pkg"));
+	assert_false(sandbox_paths_clash("pkg", "pkg2/x"));
+	assert_false(sandbox_paths_clash("pkg/a", "pkg/b"));
 }
 
 static void test_decode_refuses_duplicates(void **state)
@@ -243,19 +275,30 @@ static void test_msg_check(void **state)
 	assert_int_equal(sb_msg_check(&m, sizeof(m) + m.len, 0), 0);
 	m.len--;
 	assert_int_equal(sb_msg_check(&m, sizeof(m) + m.len, 0), -EBADMSG);
+	/* the usage report: header only, no fds */
+	m.type = SB_MSG_USAGE;
+	m.len = 0;
+	m.arg = 123456789;
+	m.flags = 42;
+	assert_int_equal(sb_msg_check(&m, sizeof(m), 0), 0);
+	m.nfds = 1;
+	assert_int_equal(sb_msg_check(&m, sizeof(m), 1), -EBADMSG);
+	m.nfds = 0;
+	m.len = 4;
+	assert_int_equal(sb_msg_check(&m, sizeof(m) + 4, 0), -EBADMSG);
 }
 
 /* The usage request and its report: strict sizes, no fds, arg 0 or 1;
  * each end takes only the other's messages. */
 static void test_msg_usage(void **state)
 {
-	struct sb_msg m = {.magic = SB_MSG_MAGIC, .type = SB_MSG_USAGE, .id = 7};
+	struct sb_msg m = {.magic = SB_MSG_MAGIC, .type = SB_MSG_RUN_USAGE, .id = 7};
 
 	assert_int_equal(sb_msg_check(&m, sizeof(m), 0), 0);
 	assert_int_equal(sb_msg_check(&m, sizeof(m), 1), -EBADMSG);
 	m.len = sizeof(struct sb_wire_usage);
 	assert_int_equal(sb_msg_check(&m, sizeof(m) + m.len, 0), -EBADMSG);
-	m.type = SB_MSG_USAGE_REPORT;
+	m.type = SB_MSG_RUN_USAGE_REPORT;
 	assert_int_equal(sb_msg_check(&m, sizeof(m) + m.len, 0), 0);
 	m.arg = 1;
 	assert_int_equal(sb_msg_check(&m, sizeof(m) + m.len, 0), 0);
@@ -273,12 +316,13 @@ static void test_msg_usage(void **state)
 	assert_true(sb_msg_is_request(SB_MSG_KILL));
 	assert_true(sb_msg_is_request(SB_MSG_SIGNAL));
 	assert_true(sb_msg_is_request(SB_MSG_PROBE));
-	assert_true(sb_msg_is_request(SB_MSG_USAGE));
+	assert_true(sb_msg_is_request(SB_MSG_RUN_USAGE));
 	assert_false(sb_msg_is_request(SB_MSG_HELLO));
 	assert_false(sb_msg_is_request(SB_MSG_SPAWNED));
 	assert_false(sb_msg_is_request(SB_MSG_PROBED));
 	assert_false(sb_msg_is_request(SB_MSG_EXIT));
-	assert_false(sb_msg_is_request(SB_MSG_USAGE_REPORT));
+	assert_false(sb_msg_is_request(SB_MSG_RUN_USAGE_REPORT));
+	assert_false(sb_msg_is_request(SB_MSG_USAGE));	/* the spawner's */
 	assert_false(sb_msg_is_request(0));
 	assert_false(sb_msg_is_request(SB_MSG_TYPE_MAX));
 }
@@ -432,6 +476,7 @@ int main(void)
 	    cmocka_unit_test(test_truncated_and_corrupted),
 	    cmocka_unit_test(test_trailing_bytes_refused),
 	    cmocka_unit_test(test_encode_refuses_bad_specs),
+	    cmocka_unit_test(test_paths),
 	    cmocka_unit_test(test_decode_refuses_duplicates),
 	    cmocka_unit_test(test_name_ok),
 	    cmocka_unit_test(test_msg_check),

@@ -56,8 +56,19 @@ static void send_msg(uint16_t type, uint64_t id, int64_t arg, const int *fds,
 	send_raw(&m, sizeof(m), fds, nfds);
 }
 
-/* Next packet from the spawner (fds closed), within 5 s. */
+/* Next packet from the spawner (fds closed), within 5 s; the usage
+ * reports it sends on its own are checked and skipped. */
+static int recv_one(struct sb_msg *m, void *body, size_t blen);
 static int recv_msg(struct sb_msg *m, void *body, size_t blen)
+{
+	int e;
+
+	while ((e = recv_one(m, body, blen)) == 0 && m->type == SB_MSG_USAGE)
+		assert_int_equal(sb_msg_check(m, sizeof(*m), 0), 0);
+	return e;
+}
+
+static int recv_one(struct sb_msg *m, void *body, size_t blen)
 {
 	char buf[8192];
 	union {
@@ -251,18 +262,43 @@ static int teardown(void **state)
 	return 0;
 }
 
+/* How long a run may go unchecked: never long enough to pass its CPU
+ * limit unseen, never shorter than a tick, never longer than a second. */
+static void test_check_gap(void **state)
+{
+	(void)state;
+	/* an idle session: 30 ms of 60 s used, two CPUs */
+	assert_int_equal(sb_check_gap_ms(60000, 30, 2), 1000);
+	/* 700 ms left on two CPUs: it cannot use them up in under 350 ms */
+	assert_int_equal(sb_check_gap_ms(1000, 300, 2), 350);
+	assert_int_equal(sb_check_gap_ms(1000, 300, 1), 700);
+	/* almost there: one tick */
+	assert_int_equal(sb_check_gap_ms(1000, 990, 2), 50);
+	assert_int_equal(sb_check_gap_ms(1000, 1000, 2), 0);
+	assert_int_equal(sb_check_gap_ms(1000, 5000, 2), 0);
+	/* 0 CPUs (unknown) counts as one */
+	assert_int_equal(sb_check_gap_ms(1000, 800, 0), 200);
+	/* many CPUs: a tick at least */
+	assert_int_equal(sb_check_gap_ms(1000, 0, 64), 50);
+}
+
 int main(void)
 {
+	const struct CMUnitTest pure[] = {
+	    cmocka_unit_test(test_check_gap),
+	};
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_garbage_then_good),
 	    cmocka_unit_test(test_eof_ends_spawner),
 	};
+	int rc = cmocka_run_group_tests_name("sandbox_spawner_pure", pure,
+					     NULL, NULL);
 
 	if (geteuid() != 0) {
 		printf("# skipped: test_sandbox_spawner needs root\n");
-		return 0;
+		return rc;
 	}
 	signal(SIGPIPE, SIG_IGN);
-	return cmocka_run_group_tests_name("sandbox_spawner", tests, setup,
-					   teardown);
+	return rc | cmocka_run_group_tests_name("sandbox_spawner", tests, setup,
+						teardown);
 }

@@ -33,6 +33,10 @@ static void test_satisfies(void **state)
 		{ "3.11.2", "3.11.2-beta", true },
 		{ "0.2.5", "^0.2.1", true },
 		{ "0.3.0", "^0.2.1", false },
+		/* a part past LONG_MAX overflowed its bound (fuzz_runs) */
+		{ "3.11.2", "99999999999999999999999.x", false },
+		{ "3.11.2", "<99999999999999999999999", true },
+		{ "3.11.2", "3.99999999999999999999999", false },
 	};
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		if (semver_satisfies(t[i].v, t[i].range) != t[i].want)

@@ -169,7 +169,21 @@ export class Connection {
   }
 }
 
+/*
+ * The /ws URL of this page's server. A server with API tokens wants one:
+ * open the IDE as /#token=TOKEN (or /?token=TOKEN); the token is kept for
+ * this tab and sent as the WebSocket's "token" query argument (a browser
+ * cannot set headers on a WebSocket).
+ */
 export function defaultUrl() {
   const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
-  return `${proto}//${location.host}/ws`;
+  const from = new URLSearchParams(location.hash.slice(1)).get('token') ||
+    new URLSearchParams(location.search).get('token');
+  let token = null;
+  try {
+    if (from) sessionStorage.setItem('coderoom.token', from);
+    token = sessionStorage.getItem('coderoom.token');
+  } catch { token = from; }
+  const q = token ? `?token=${encodeURIComponent(token)}` : '';
+  return `${proto}//${location.host}/ws${q}`;
 }

@@ -215,6 +215,15 @@ function attach(id) {
 function handleMessage(msg) {
   if (room && room.handle(msg)) return;
   switch (msg.type) {
+    case 'queued':
+      // The server is full: the run waits its turn (Stop leaves the queue).
+      run.pending = false;
+      run.id = msg.run;
+      if (!room) session.set(KEY_RUN, msg.run);
+      run.state = 'starting';
+      setStatus('queued', `${msg.ahead} ahead`, true);
+      updateButtons();
+      break;
     case 'started': {
       const mine = !room || (run.pending && msg.by === room.me?.id);
       if (room && !mine) {
@@ -244,6 +253,9 @@ function handleMessage(msg) {
         // The `exited` event with the details may follow; if not, say what we know.
         run.state = 'exited';
         setTimeout(() => { if (run.id === msg.run && run.state === 'exited') finishRun('exited', 'Finished while you were away'); }, 1500);
+      } else if (msg.state === 'queued') {
+        run.state = 'starting';
+        setStatus('queued', '', true);
       } else {
         run.state = msg.state === 'waiting_for_input' ? 'waiting' : 'running';
         setStatus(run.state);
@@ -442,7 +454,8 @@ function finishRun(kind, label, detail = '', extra = '') {
 // ---------------------------------------------------------------- status UI
 
 const STATUS_TEXT = {
-  idle: 'Ready', starting: 'Starting…', running: 'Running', waiting: 'Waiting for input',
+  idle: 'Ready', starting: 'Starting…', queued: 'Waiting for a free slot', running: 'Running',
+  waiting: 'Waiting for input',
 };
 let ticker = null;
 let RUN_TITLE = 'Run (Ctrl+Enter)';
@@ -453,7 +466,7 @@ function setStatus(state, note = '', keepTicker = false) {
   document.title = state === 'waiting' ? 'Waiting for input · coderoom' : state === 'running' ? 'Running · coderoom' : 'coderoom';
   ui.statusText.textContent = note ? `${STATUS_TEXT[state] || state} — ${note}` : STATUS_TEXT[state] || state;
   ui.status.title = '';
-  if (state === 'running' || state === 'waiting' || state === 'starting') {
+  if (state === 'running' || state === 'waiting' || state === 'starting' || state === 'queued') {
     if (!ticker || !keepTicker) startTicker();
   } else {
     stopTicker();
