@@ -109,6 +109,7 @@ struct run {
 	char id[33];
 	const struct lang *lang;
 	bool queued;		/* "QUE": it waits in the queue */
+	enum run_mode mode;	/* RUN_PIPES with "stdin" */
 	enum run_state state;
 	struct limits lim;
 	struct run_result res;
@@ -139,6 +140,10 @@ const struct limits *run_limits(const struct run *r)
 const struct lang *run_lang(const struct run *r)
 {
 	return r->lang;
+}
+enum run_mode run_get_mode(const struct run *r)
+{
+	return r->mode;
 }
 int run_queue_ahead(const struct run *r)
 {
@@ -177,6 +182,10 @@ int run_start(struct run_engine *e, const struct run_request *req,
 	      struct run_sub *sub, struct run **out)
 {
 	CHECK(req->lang && req->code);
+	CHECK(req->mode == RUN_TTY || req->mode == RUN_PIPES);
+	CHECK(req->mode == RUN_TTY || req->stdin_data);
+	for (size_t i = 0; req->args && req->args[i]; i++)
+		CHECK(i < 256 && strlen(req->args[i]) <= 4096);
 	CHECK(req->rows >= 1 && req->rows <= 1000);
 	CHECK(req->cols >= 1 && req->cols <= 1000);
 	CHECK(sub->run == NULL);
@@ -194,6 +203,7 @@ int run_start(struct run_engine *e, const struct run_request *req,
 	snprintf(the_run.id, sizeof(the_run.id), "%032x", 0xC0DE);
 	the_run.state = RUN_RUNNING;
 	the_run.lang = req->lang;
+	the_run.mode = req->mode;
 	the_run.queued = req->code_len == 3 && !memcmp(req->code, "QUE", 3);
 	the_run.lim = e->max_tty;
 	the_run.live = true;
