@@ -145,6 +145,10 @@ enum run_mode run_get_mode(const struct run *r)
 {
 	return r->mode;
 }
+const char *run_entry_name(const struct lang *l, const char *given)
+{
+	return l->entry_named && given && *given ? given : l->file;
+}
 int run_queue_ahead(const struct run *r)
 {
 	return r->queued && r->state != RUN_EXITED ? 2 : -1;
@@ -181,7 +185,12 @@ void app_client(const struct conn *c, char *out, size_t len)
 int run_start(struct run_engine *e, const struct run_request *req,
 	      struct run_sub *sub, struct run **out)
 {
-	CHECK(req->lang && req->code);
+	CHECK(req->lang && (req->code || req->nfiles));
+	CHECK(!req->code || !req->nfiles);
+	for (size_t i = 0; i < req->nfiles; i++)
+		CHECK(req->files[i].name &&
+		      sandbox_path_ok(req->files[i].name,
+				      strlen(req->files[i].name)));
 	CHECK(req->mode == RUN_TTY || req->mode == RUN_PIPES);
 	CHECK(req->mode == RUN_TTY || req->stdin_data);
 	for (size_t i = 0; req->args && req->args[i]; i++)

@@ -27,6 +27,7 @@
 #include "proto/generate.h"
 #include "proto/native.h"
 #include "proto/report.h"
+#include "proto/rules.h"
 #include "proto/routes.h"
 #include "proto/stream.h"
 
@@ -276,6 +277,82 @@ static bool parse_args(struct conn *c, json_t *msg,
 	return true;
 }
 
+/*
+ * A project: "files" [{name, content}], the entry file first, under the
+ * rules every API shares (rules.h): relative paths (sandbox_path_ok()),
+ * none clashing with another, the entry named as run_entry_name() says,
+ * at most RULES_MAX_FILES. Contents are UTF-8 text. Fills 'out' (names and
+ * data borrowed from the JSON, or the language's file name). False (and an
+ * error sent) if bad.
+ */
+static bool parse_files(struct conn *c, json_t *files, const struct lang *l,
+			struct sandbox_file out[RULES_MAX_FILES], size_t *n)
+{
+	char field[48];
+	const char *key;
+	json_t *f, *v;
+	size_t i;
+
+	if (!json_is_array(files) || !json_array_size(files) ||
+	    json_array_size(files) > RULES_MAX_FILES) {
+		conn_send_error(c, "bad_field", "files", "'files' must be an "
+				"array of 1 to %d {name, content}",
+				RULES_MAX_FILES);
+		return false;
+	}
+	json_array_foreach(files, i, f) {
+		json_t *name = json_object_get(f, "name");
+		json_t *content = json_object_get(f, "content");
+
+		snprintf(field, sizeof(field), "files[%zu]", i);
+		if (!json_is_object(f) || !json_is_string(content) ||
+		    !json_is_string(name)) {
+			conn_send_error(c, "bad_field", field, "'%s' must be "
+					"{name, content}, both strings", field);
+			return false;
+		}
+		json_object_foreach(f, key, v) {
+			if (strcmp(key, "name") && strcmp(key, "content")) {
+				conn_send_error(c, "bad_field", field, "'%s' "
+						"has an unknown field '%.32s'",
+						field, key);
+				return false;
+			}
+		}
+		snprintf(field, sizeof(field), "files[%zu].name", i);
+		const char *nm = json_string_value(name);
+		size_t nl = json_string_length(name);
+		if (strlen(nm) != nl || !sandbox_path_ok(nm, nl)) {
+			conn_send_error(c, "bad_field", field, "%s is not a "
+					"valid file path: relative, '/' between "
+					"directories, no '.' or '..' or empty "
+					"parts, no control characters, at most "
+					"%d bytes", field, SANDBOX_PATH_MAX);
+			return false;
+		}
+		if (i == 0)
+			nm = run_entry_name(l, nm);
+		for (size_t k = 0; k < i; k++) {
+			if (sandbox_paths_clash(out[k].name, nm)) {
+				conn_send_error(c, "bad_field", field, "%s "
+						"clashes with files[%zu]: the "
+						"same name, or a file and a "
+						"directory of that name", field,
+						k);
+				return false;
+			}
+		}
+		out[i] = (struct sandbox_file){
+			.name = nm,
+			.data = json_string_value(content),
+			.len = json_string_length(content),
+			.mode = 0644,
+		};
+	}
+	*n = i;
+	return true;
+}
+
 static void do_run(struct conn *c, json_t *msg)
 {
 	struct native *nc = native_of(c);
@@ -283,6 +360,9 @@ static void do_run(struct conn *c, json_t *msg)
 	json_t *lang = json_object_get(msg, "language");
 	json_t *ack = json_object_get(msg, "ack");
 	json_t *in = json_object_get(msg, "stdin");
+	json_t *files = json_object_get(msg, "files");
+	struct sandbox_file fv[RULES_MAX_FILES];
+	size_t nfiles = 0;
 	const char *argv[NATIVE_ARGS_MAX + 1];
 	long rows = 24, cols = 80;
 	bool usage = false;
@@ -295,9 +375,14 @@ static void do_run(struct conn *c, json_t *msg)
 				"stop it first");
 		return;
 	}
-	if (!json_is_string(code)) {
+	if (code && files) {
+		conn_send_error(c, "bad_field", "files", "send 'code' or "
+				"'files', not both");
+		return;
+	}
+	if (!files && !json_is_string(code)) {
 		conn_send_error(c, "bad_field", "code",
-				"'code' must be a string");
+				"'code' must be a string (or send 'files')");
 		return;
 	}
 	if (lang && !json_is_string(lang)) {
@@ -326,10 +411,14 @@ static void do_run(struct conn *c, json_t *msg)
 				    "server" : "unknown language '%s'", name);
 		return;
 	}
+	if (files && !parse_files(c, files, l, fv, &nfiles))
+		return;
 	struct run_request req = {
 		.lang = l,
-		.code = json_string_value(code),
-		.code_len = json_string_length(code),
+		.code = files ? NULL : json_string_value(code),
+		.code_len = files ? 0 : json_string_length(code),
+		.files = files ? fv : NULL,
+		.nfiles = nfiles,
 		.args = argv,
 		/* prepared input: pipes, not the terminal (the limits stay
 		 * the interactive ones: a person is watching) */

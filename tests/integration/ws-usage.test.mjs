@@ -181,3 +181,63 @@ test('stdin: must be a string', async () => {
     assert.equal(e2.code, 'bad_field');
   } finally { await c.close(); }
 });
+
+test('files: a C project builds every source file; the entry is files[0]', async (t) => {
+  const c = await CoderoomClient.connect(srv.wsUrl);
+  try {
+    if (!c.hello.languages.find((l) => l.id === 'c')?.available) { t.skip('no C compiler on this host'); return; }
+    const files = [
+      { name: 'main.c', content: '#include <stdio.h>\n#include "util.h"\nint main(void){ printf("sum=%d\\n", add(2, 40)); return 0; }\n' },
+      { name: 'util.c', content: '#include "util.h"\nint add(int a, int b){ return a + b; }\n' },
+      { name: 'util.h', content: 'int add(int a, int b);\n' },
+    ];
+    await c.run(undefined, { language: 'c', files });
+    const ex = await c.waitExit({ timeout: 120000 });
+    assert.equal(ex.status, 'ok', c.out);
+    assert.match(c.out, /sum=42/);
+  } finally { await c.close(); }
+});
+
+test('files: Python imports a module and a package from subdirectories', async () => {
+  const c = await CoderoomClient.connect(srv.wsUrl);
+  try {
+    await c.run(undefined, {
+      files: [
+        { name: 'app.py', content: 'import util\nfrom pkg import mod\nprint(util.twice(21), mod.NAME)\n' },
+        { name: 'util.py', content: 'def twice(x):\n    return 2 * x\n' },
+        { name: 'pkg/__init__.py', content: '' },
+        { name: 'pkg/mod.py', content: 'NAME = "ünïcode"\n' },
+      ],
+    });
+    const ex = await c.waitExit();
+    assert.equal(ex.status, 'ok', c.out);
+    assert.equal(c.out, '42 ünïcode\r\n');
+  } finally { await c.close(); }
+});
+
+test('files: bad names and clashes are refused with the field named', async () => {
+  const c = await CoderoomClient.connect(srv.wsUrl);
+  try {
+    const cases = [
+      [[{ name: 'main.py', content: '' }, { name: '../x.py', content: '' }], 'files[1].name'],
+      [[{ name: 'main.py', content: '' }, { name: '/etc/x', content: '' }], 'files[1].name'],
+      [[{ name: 'main.py', content: '' }, { name: 'a', content: '' }, { name: 'a/b.py', content: '' }], 'files[2].name'],
+      [[{ name: 'main.py', content: '' }, { name: 'main.py', content: '' }], 'files[1].name'],
+      [[{ name: 'main.py', content: 5 }], 'files[0]'],
+      [[{ name: 'main.py', content: '', encoding: 'base64' }], 'files[0]'],
+      [[], 'files'],
+      [Array.from({ length: 65 }, (_, i) => ({ name: `f${i}.py`, content: '' })), 'files'],
+    ];
+    for (const [files, field] of cases) {
+      const since = c.events.length;
+      c.send({ type: 'run', files });
+      const e = await c.waitType('error', { since });
+      assert.equal(e.code, 'bad_field', JSON.stringify(files).slice(0, 80));
+      assert.equal(e.field, field, e.message);
+    }
+    const since = c.events.length;
+    c.send({ type: 'run', code: 'print(1)', files: [{ name: 'a.py', content: '' }] });
+    assert.equal((await c.waitType('error', { since })).field, 'files');
+    assert.equal(c.messages.filter((m) => m.type === 'started').length, 0);
+  } finally { await c.close(); }
+});
