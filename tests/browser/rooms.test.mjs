@@ -568,7 +568,7 @@ describe('rooms in the IDE (real browsers, one context per member)', () => {
       assert.ok(await bob.page.locator('#language').isDisabled(), 'a member cannot change the language');
       await ada.page.selectOption('#language', 'bash');
       for (const p of [ada.page, bob.page]) {
-        await p.waitForFunction(() => document.getElementById('file-name').textContent === 'main.sh', null, { timeout: T });
+        await p.waitForFunction(() => document.querySelector('#tabs [role=tab][aria-selected="true"]')?.dataset.name === 'main.sh', null, { timeout: T });
         assert.equal(await p.inputValue('#language'), 'bash');
       }
       await ada.page.click('#run');
@@ -677,7 +677,7 @@ describe('rooms in the IDE (real browsers, one context per member)', () => {
       // The host uploads a file of another language: the room follows it.
       await ada.page.setInputFiles('#upload-file', { name: 'hello.sh', mimeType: 'text/x-sh', buffer: Buffer.from('echo hello\n') });
       for (const p of [ada.page, bob.page]) {
-        await p.waitForFunction(() => document.getElementById('file-name').textContent === 'main.sh', null, { timeout: T });
+        await p.waitForFunction(() => document.querySelector('#tabs [role=tab][aria-selected="true"]')?.dataset.name === 'main.sh', null, { timeout: T });
         assert.equal(await p.inputValue('#language'), 'bash');
       }
       await waitCode(bob.page, (c) => c === 'echo hello\n', 'has the shell script');
