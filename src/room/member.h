@@ -26,6 +26,7 @@
  *   run_started  the room's run began: attach to it (run_attach()) to get
  *                its output; a member who joins during a run is told by
  *                room_join()'s caller through room_run_active()
+ *   files        a file was added, renamed or deleted, or the entry moved
  *   removed      the room dropped this member ("replaced": the same member
  *                joined again elsewhere; "closing": the server stops)
  */
@@ -45,7 +46,7 @@ struct collab_update;
 struct run;
 
 struct room_member_ops {
-	void (*updates)(struct room_member *m, uint64_t from,
+	void (*updates)(struct room_member *m, uint32_t file, uint64_t from,
 			const struct collab_update *u, size_t n,
 			const struct room_member *by);
 	void (*presence)(struct room_member *m, const struct room_member *who);
@@ -54,6 +55,10 @@ struct room_member_ops {
 	void (*settings)(struct room_member *m);
 	void (*run_started)(struct room_member *m, struct run *run);
 	void (*removed)(struct room_member *m, const char *reason);
+	/* a file was added, renamed or deleted, or the entry changed
+	 * (enum room_file_event); 'file' is gone after a deletion */
+	void (*files)(struct room_member *m, int event, uint32_t file,
+		      const struct room_member *by);
 };
 
 struct room_member {
@@ -68,9 +73,10 @@ struct room_member {
 	char color[8];			/* "#rrggbb" */
 	unsigned char token_hash[ROOM_HASH_LEN];
 
-	/* presence: the main selection, in positions of the room's current
+	/* presence: the main selection, in positions of its file's current
 	 * version (mapped through every update since it was set) */
 	bool has_sel;
+	uint32_t sel_file;		/* the file the selection is in */
 	size_t anchor, head;
 
 	/* who the member's connection is, for the run engine's per-client

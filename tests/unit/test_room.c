@@ -24,17 +24,19 @@
 
 struct fake {
 	struct room_member m;	/* first: the ops get &f->m */
-	int updates, members, chats, presences, removed;
+	int updates, members, chats, presences, removed, files, last_event;
+	uint32_t last_file;
 	uint64_t last_from;
 	size_t last_n;
 };
 
-static void op_updates(struct room_member *m, uint64_t from,
+static void op_updates(struct room_member *m, uint32_t file, uint64_t from,
 		       const struct collab_update *u, size_t n,
 		       const struct room_member *by)
 {
 	struct fake *f = (struct fake *)m;
 	f->updates++;
+	f->last_file = file;
 	f->last_from = from;
 	f->last_n = n;
 }
@@ -42,10 +44,17 @@ static void op_presence(struct room_member *m, const struct room_member *w) { ((
 static void op_members(struct room_member *m) { ((struct fake *)m)->members++; }
 static void op_chat(struct room_member *m, const struct room_chat_line *l) { ((struct fake *)m)->chats++; }
 static void op_removed(struct room_member *m, const char *why) { ((struct fake *)m)->removed++; }
+static void op_files(struct room_member *m, int ev, uint32_t file, const struct room_member *by)
+{
+	struct fake *f = (struct fake *)m;
+	f->files++;
+	f->last_event = ev;
+	f->last_file = file;
+}
 
 static const struct room_member_ops fake_ops = {
 	.updates = op_updates, .presence = op_presence, .members = op_members,
-	.chat = op_chat, .removed = op_removed,
+	.chat = op_chat, .removed = op_removed, .files = op_files,
 };
 
 /* A store whose log_append fails on demand, around the real one. */
@@ -57,6 +66,14 @@ static int failing_append(void *impl, const char *id, uint64_t base,
 	if (fail_append)
 		return -ENOSPC;
 	return real.ops->log_append(impl, id, base, e, n);
+}
+static int failing_file_append(void *impl, const char *id, uint32_t file,
+			       uint64_t base, const struct room_log_entry *e,
+			       size_t n)
+{
+	if (fail_append)
+		return -ENOSPC;
+	return real.ops->file_log_append(impl, id, file, base, e, n);
 }
 
 struct fixture {
@@ -79,6 +96,7 @@ static void open_rooms(struct fixture *f)
 	room_sqlite_init(&real, &f->st);
 	f->ops = *real.ops;
 	f->ops.log_append = failing_append;
+	f->ops.file_log_append = failing_file_append;
 	f->rs.ops = &f->ops;
 	f->rs.impl = real.impl;
 	room_limits_default(&lim);
@@ -231,7 +249,7 @@ static void test_reload_from_store(void **state)
 	assert_string_equal(chat_ring_at(&a2.m.room->chat, 0)->text, "hi 👋");
 	/* old versions are still in the log window: a pull from 2 works */
 	json_t *out = NULL;
-	assert_int_equal(room_pull(&a2.m, 2, &out), 0);
+	assert_int_equal(room_pull(&a2.m, 0, 2, &out), 0);
 	assert_int_equal(json_array_size(out), 8);
 	json_decref(out);
 	room_leave(&a2.m);
@@ -279,6 +297,74 @@ static void test_caps(void **state)
 	assert_int_equal(rooms_create(&fx->reg, NULL, "", 0, id), -ENOSPC);
 }
 
+/* Several files: each its own version and log, writers only, names
+ * checked, file 0 stays, the entry follows a deletion, and a new process
+ * loads every file with its text. */
+static void test_files(void **state)
+{
+	char id[ROOM_ID_LEN + 1], tok[ROOM_TOKEN_LEN + 1];
+	struct fake a, b, a2;
+	uint32_t f1, f2;
+	uint64_t v;
+	size_t len;
+	json_t *u;
+
+	assert_int_equal(rooms_create(&fx->reg, NULL, "main", 4, id), 0);
+	join(&a, id, "Ada", NULL, tok);
+	join(&b, id, "Bob", NULL, NULL);
+	assert_true(room_files_supported(a.m.room));
+	assert_int_equal(room_file_add(&b.m, "util.py", 7, "", 0, &f1), -EACCES);
+	assert_int_equal(room_file_add(&a.m, "util.py", 7, "x=1\r\n", 5, &f1), 0);
+	assert_int_equal(f1, 1);
+	assert_int_equal(b.files, 1);
+	assert_int_equal(b.last_event, ROOM_FILE_ADDED);
+	assert_int_equal(room_file_add(&a.m, "util.py", 7, "", 0, &f2), -EEXIST);
+	assert_int_equal(room_file_add(&a.m, "main.py", 7, "", 0, &f2), -EEXIST);
+	assert_int_equal(room_file_add(&a.m, "../x", 4, "", 0, &f2), -EINVAL);
+	assert_int_equal(room_file_add(&a.m, "util.py/x", 9, "", 0, &f2), -EEXIST);
+	assert_int_equal(room_file_add(&a.m, "lib/a.py", 8, "", 0, &f2), 0);
+	assert_int_equal(f2, 2);
+	/* file 1 has its own version */
+	u = updates_json("c", "[4,[0,\"2\"]]");
+	assert_int_equal(room_push_file(&a.m, f1, 0, u, NULL), 0);
+	assert_int_equal(b.last_file, f1);
+	assert_int_equal(room_push_file(&a.m, 9, 0, u, NULL), -ENOENT);
+	json_decref(u);
+	assert_string_equal(room_file_text(room_file_find(a.m.room, f1), &len, &v),
+			    "x=1\n2");
+	assert_int_equal(v, 1);
+	room_text(a.m.room, &len, &v);
+	assert_int_equal(v, 0);
+	assert_int_equal(room_file_rename(&a.m, f2, "main.py", 7), -EEXIST);
+	assert_int_equal(room_file_rename(&a.m, f2, "b.py", 4), 0);
+	assert_int_equal(room_file_entry(&b.m, f2), -EACCES);
+	assert_int_equal(room_file_entry(&a.m, f2), 0);
+	assert_int_equal(a.m.room->rec.entry, f2);
+	assert_int_equal(room_file_delete(&a.m, 0), -EPERM);
+	assert_int_equal(room_file_delete(&b.m, f2), -EACCES);
+	assert_int_equal(room_file_delete(&a.m, f2), 0);
+	assert_int_equal(a.m.room->rec.entry, 0);
+	assert_null(room_file_find(a.m.room, f2));
+	assert_int_equal(room_file_rename(&a.m, 0, "app.py", 6), 0);
+	room_leave(&a.m);
+	room_leave(&b.m);
+	/* a new process */
+	rooms_release(&fx->reg);
+	store_close(&fx->st);
+	open_rooms(fx);
+	join(&a2, id, "Ada", tok, NULL);
+	assert_int_equal(a2.m.room->nfiles, 2);
+	assert_string_equal(room_file_label(a2.m.room, a2.m.room->files[0]), "app.py");
+	assert_string_equal(room_file_text(room_file_find(a2.m.room, f1), &len, &v),
+			    "x=1\n2");
+	assert_int_equal(v, 1);
+	assert_string_equal(room_text(a2.m.room, &len, NULL), "main");
+	/* ids are never reused */
+	assert_int_equal(room_file_add(&a2.m, "c.py", 4, "", 0, &f2), 0);
+	assert_int_equal(f2, 3);
+	room_leave(&a2.m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -287,6 +373,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_reload_from_store, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_token_replaces_connection, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_caps, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_files, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
