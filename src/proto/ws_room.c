@@ -117,10 +117,14 @@ static json_t *presence_fields(const struct room *r,
 		room_file_text(f, NULL, &v);
 	else
 		room_text(r, NULL, &v);
-	return json_pack("{s:s, s:o, s:I, s:I}", "member", who->id,
-			 "selection", shown ? selection_json(who) : json_null(),
-			 "version", (json_int_t)v, "file",
-			 (json_int_t)(shown ? who->sel_file : 0));
+	json_t *j = json_pack("{s:s, s:o, s:I}", "member", who->id,
+			      "selection", shown ? selection_json(who) :
+			      json_null(), "version", (json_int_t)v);
+
+	if (j && files)
+		json_object_set_new(j, "file", json_integer(
+			(json_int_t)(shown ? who->sel_file : 0)));
+	return j;
 }
 
 static void op_presence(struct room_member *m, const struct room_member *who)
@@ -243,7 +247,7 @@ static void op_settings(struct room_member *m)
 	conn_send_json(conn_of_member(m), json_pack(
 		"{s:s, s:b, s:s, s:s}", "type", "room_settings", "open_edit",
 		r->rec.open_edit, "language", r->rec.language, "file",
-		room_file_name(r)));
+		room_file_label(r, room_file_find(r, 0))));
 }
 
 static void op_run_started(struct room_member *m, struct run *run)
@@ -343,7 +347,7 @@ static void send_joined(struct conn *c, const char *token)
 		      "type", "joined", "room", r->rec.id,
 		      "you", member_json(r, m), "token", token,
 		      "doc", "version", (json_int_t)v, "text", text, len,
-		      "language", r->rec.language, "file", room_file_name(r),
+		      "language", r->rec.language, "file", room_file_label(r, room_file_find(r, 0)),
 		      "open_edit", r->rec.open_edit, "host", r->rec.host,
 		      "members", members_json(r), "presence", pres,
 		      "chat", chat, "run", runj,
