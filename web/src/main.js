@@ -56,6 +56,9 @@ const ui = {
 // The room this page is in: from the address (/editor/ID), or after Share.
 const ROOM_PATH = /^\/editor\/([A-Za-z0-9_-]{1,64})\/?$/;
 let room = null;
+// A project shared as a room: its entry is the room's file 0; the other
+// files are added once the host has joined.
+let shareFiles = null;
 const initialRoom = ROOM_PATH.exec(location.pathname)?.[1] || null;
 
 let languages = [{ id: 'python', name: 'Python', version: '', available: true }];
@@ -579,7 +582,7 @@ function startRoomRun() {
 
 function sendRoomRun() {
   run.afterSync = false;
-  run.sent = { files: [{ name: room.file || fileNameFor(language), text: editor.code }], language: room.language || languageRaw, languageName: langInfo(room.language || languageRaw)?.name, room: room.id };
+  run.sent = { files: room.snapshot(), language: room.language || languageRaw, languageName: langInfo(room.language || languageRaw)?.name, room: room.id };
   conn.sendJSON({ type: 'run', rows: terminal.rows, cols: terminal.cols, ack: true });
 }
 
@@ -678,7 +681,7 @@ function updateButtons() {
   ui.share.title = room ? 'Copy the link to this room' : active ? 'Stop the program first, then share' : 'Share: a room others can join with a link';
   ui.upload.title = !write ? 'Read-only: ask the host for write access'
     : room ? 'Replace the room\u2019s file with a file from this device' : 'Add files (or open a .zip) from this device';
-  ui.download.title = room ? 'Download the room\u2019s file' : project?.multi ? 'Download the project as a .zip' : 'Download the file';
+  ui.download.title = project?.multi ? 'Download the project as a .zip' : 'Download the file';
   document.body.classList.toggle('is-running', active);
 }
 
@@ -821,10 +824,20 @@ async function enterRoom(id) {
       drafts: (drafts, announce) => draftsView.update(announce),
       notice: onRoomNotice,
       removed: onRemoved,
+      files: (list, activeId, opts) => { project.setRoomFiles(list, activeId, opts); updateButtons(); },
     },
   });
   document.body.classList.add('in-room');
-  project.lockTo(fileNameFor(language)); // the room's one document from now on
+  // the room's files are the tabs from now on
+  project.roomMode({
+    show: (id) => room.showFile(id),
+    add: (name, text) => room.addFile(name, text),
+    rename: (id, name) => room.renameFile(id, name),
+    remove: (id) => room.deleteFile(id),
+    entry: (id) => room.setEntry(id),
+    snapshot: () => room.snapshot(),
+    supported: () => room.filesSupported,
+  });
   ui.runInput.hidden = true;
   ui.inputToggle.hidden = true;
   terminal.reset();
@@ -841,6 +854,12 @@ async function enterRoom(id) {
 
 function onRoomJoined(msg, { rejoin }) {
   const wasRunning = Boolean(run.id);
+  if (shareFiles && room.canWrite && room.filesSupported) {
+    const { entry, rest } = shareFiles;
+    shareFiles = null;
+    if (entry && entry !== room.file) room.renameFile(0, entry);
+    for (const f of rest) room.addFile(f.name, f.text);
+  }
   roomView.chatMax = room.limits.chat_bytes || 2000;
   showRoomLanguage();
   roomView.renderMembers(room);
@@ -952,6 +971,7 @@ async function share() {
     // a room shares one document: the entry file (the others stay in this
     // browser's project)
     const files = project.snapshot();
+    const entryName = project.entry;
     const res = await fetch('/create_session', {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
@@ -960,7 +980,8 @@ async function share() {
     const body = await res.json().catch(() => ({}));
     if (!res.ok || typeof body.session_id !== 'string') throw new Error(body.message || body.error || `HTTP ${res.status}`);
     project.saveNow();
-    if (files.length > 1) toast(`The room shares ${files[0].name}; the other files of the project stay in this browser.`, null, 9000);
+    // the other files (and the entry's own name) follow once joined
+    shareFiles = { entry: entryName, rest: files.slice(1) };
     history.pushState({ room: body.session_id }, '', `/editor/${body.session_id}`);
     await enterRoom(body.session_id); // asks for a name first, if need be
     showShare(roomUrl(body.session_id));
@@ -976,7 +997,7 @@ async function share() {
 async function download() {
   let name;
   let blob;
-  if (!room && project.multi) {
+  if (project.multi) {
     name = `coderoom-${language}.zip`;
     try { blob = await project.zipBlob(); } catch (e) { toast(`Could not make the ZIP: ${e.message}`); return; }
   } else {
@@ -1052,7 +1073,7 @@ ui.settings.addEventListener('click', () => settingsDialog.open());
 async function reopen(entry, files) {
   if (room) {
     if (!room.canWrite) { toast('Read-only: ask the host for write access.'); return; }
-    if (files.length > 1) { toast('That run had several files; a room shares one. Open it outside the room.'); return; }
+    if (files.length > 1) { toast('That run had several files: open it outside the room, or add its files to the room\u2019s tabs.'); return; }
     room.applyText(files[0].text);
     editor.focus();
     return;
@@ -1143,6 +1164,8 @@ window.coderoom = {
       unconfirmed: room.unconfirmed, clientID: room.clientID, members: [...room.members.values()],
       drafts: room.drafts.map((d) => ({ ...d })), cursors: remoteCursorList(editor.view.state),
       sync: room.syncState().state,
+      files: room.fileList().map((f) => ({ ...f, text: room.files.get(f.id).text, version: room.files.get(f.id).version })),
+      entry: room.entry, active: room.activeId,
     };
   },
 };

@@ -2,7 +2,9 @@
 // server's path rule, one entry file that runs first), kept per language
 // in localStorage; the tab bar over the editor (each file keeps its own
 // editor state: text, undo history, selection); the file dialogs; the
-// project as a ZIP and back.
+// project as a ZIP and back. In a room the tabs are the room's files
+// (roomMode(): room.js keeps them; adding, renaming, deleting and the
+// entry go to the server, and every member's tabs follow its answer).
 //
 // The path rule is the server's (src/sandbox/sandbox.h, sandbox_path_ok):
 // a relative path of 1..1024 bytes, '/' between directories, no empty,
@@ -14,6 +16,7 @@ import { readZip, writeZip, ZipError } from './zip.js';
 import { modeForFile, projectFor } from './examples.js';
 
 export const FILES_MAX = 64;
+export const ROOM_FILES_MAX = 32; // the server's ROOM_FILES_MAX
 // A project travels in one /ws message (1 MiB) as JSON: its text may take
 // half of it, whatever JSON escaping adds.
 export const PROJECT_BYTES_MAX = 512 * 1024;
@@ -81,7 +84,8 @@ export class ProjectView {
     this.lang = null;
     this.files = [];          // [{name, state | null, text}] the entry first
     this.active = null;       // name shown
-    this.locked = false;      // a room: one file, the room's
+    this.locked = false;      // one file only (unused since rooms share files)
+    this.room = null;         // a room's tabs: {show(id), add(name), rename(id, name), remove(id), entry(id), snapshot()}
     this.saveTimer = null;
     this.el = {
       tabs: $('tabs'), add: $('file-add'), menuButton: $('file-menu-button'), menu: $('file-menu'),
@@ -131,7 +135,7 @@ export class ProjectView {
   file(name) { return this.files.find((f) => f.name === name) || null; }
   textOf(f) { return f.name === this.active ? this.host.editor.code : f.state ? f.state.doc.toString() : f.text; }
   // [{name, text}] the entry first: what a run sends.
-  snapshot() { return this.files.map((f) => ({ name: f.name, text: this.textOf(f) })); }
+  snapshot() { return this.room ? this.room.snapshot() : this.files.map((f) => ({ name: f.name, text: this.textOf(f) })); }
   get multi() { return this.files.length > 1; }
 
   // Loads the project of 'lang' (saving the one shown first).
@@ -156,6 +160,31 @@ export class ProjectView {
     this.render();
   }
 
+  // A room: its files are the tabs from now on (setRoomFiles()).
+  roomMode(room) {
+    this.saveNow();
+    this.locked = false;
+    this.room = room;
+    this.files = [];
+    this.active = null;
+    this.render();
+  }
+
+  // The room's files, [{id, name}] the entry first, and the one shown.
+  setRoomFiles(list, activeId, { focus = false } = {}) {
+    if (!this.room) return;
+    const prev = this.active;
+    this.files = list.map((f) => ({ id: f.id, name: f.name, text: '', state: null }));
+    this.active = list.find((f) => f.id === activeId)?.name ?? list[0]?.name ?? null;
+    if (this.active !== prev) {
+      const mode = this.modeOf(this.active);
+      this.host.editor.setLanguage(mode || this.host.language(), mode ? undefined : this.host.mode());
+      this.host.onSwitch?.(this.active);
+    }
+    this.render();
+    if (focus) this.host.editor.focus();
+  }
+
   setRoomFileName(name) {
     if (!this.locked || !this.files[0]) return;
     this.files[0].name = name;
@@ -171,6 +200,17 @@ export class ProjectView {
   show(name, focus) {
     const f = this.file(name);
     if (!f || this.locked) return;
+    if (this.room) {
+      if (name !== this.active && this.room.show(f.id)) {
+        this.active = name;
+        const mode = this.modeOf(name);
+        this.host.editor.setLanguage(mode || this.host.language(), mode ? undefined : this.host.mode());
+        this.host.onSwitch?.(name);
+      }
+      this.render();
+      if (focus) this.host.editor.focus();
+      return;
+    }
     if (name !== this.active) {
       const cur = this.file(this.active);
       const next = f.state || this.host.editor.newState(f.text);
@@ -217,6 +257,7 @@ export class ProjectView {
   }
 
   add(name, text = '', show = true) {
+    if (this.room) { this.room.add(name, text); return; }
     if (this.files.length >= FILES_MAX) throw new Error(`a project has at most ${FILES_MAX} files`);
     this.files.push({ name, text, state: null });
     if (show) this.show(name, true);
@@ -227,6 +268,7 @@ export class ProjectView {
   rename(old, name) {
     const f = this.file(old);
     if (!f || old === name) return;
+    if (this.room) { this.room.rename(f.id, name); return; }
     f.name = name;
     if (this.active === old) {
       this.active = name;
@@ -241,6 +283,7 @@ export class ProjectView {
   setEntry(name) {
     const i = this.files.findIndex((f) => f.name === name);
     if (i <= 0) return;
+    if (this.room) { this.room.entry(this.files[i].id); return; }
     const [f] = this.files.splice(i, 1);
     this.files.unshift(f);
     const mode = this.modeOf(this.active);
@@ -293,6 +336,7 @@ export class ProjectView {
       b.className = 'tab';
       b.setAttribute('role', 'tab');
       b.dataset.name = f.name;
+      if (f.id != null) b.dataset.fileId = String(f.id);
       b.id = `tab-${i}`;
       const on = f.name === this.active;
       b.setAttribute('aria-selected', String(on));
@@ -314,14 +358,14 @@ export class ProjectView {
       b.title = entry ? `${f.name}: the entry file (runs first)` : !this.locked ? `${f.name} (F2 renames, Delete deletes, Alt+${i + 1} shows it)` : f.name;
       tabs.append(b);
     });
-    const edit = !this.locked && this.host.canEdit();
+    const edit = !this.locked && this.host.canEdit() && (!this.room || this.room.supported());
     this.el.add.hidden = this.locked;
     this.el.menuButton.hidden = this.locked;
-    this.el.add.disabled = !edit || this.files.length >= FILES_MAX;
+    this.el.add.disabled = !edit || this.files.length >= (this.room ? ROOM_FILES_MAX : FILES_MAX);
     this.el.menuButton.disabled = !edit;
     this.el.menuButton.setAttribute('aria-label', `Actions for ${this.active || 'the file'}`);
     const only = this.files.length <= 1;
-    this.el.menu.querySelector('[data-act="delete"]').disabled = only;
+    this.el.menu.querySelector('[data-act="delete"]').disabled = only || (this.room && this.file(this.active)?.id === 0);
     this.el.menu.querySelector('[data-act="entry"]').disabled = only || this.active === this.entry;
   }
 
@@ -405,7 +449,8 @@ export class ProjectView {
 
   async askNew() {
     if (!this.host.canEdit() || this.locked) return;
-    if (this.files.length >= FILES_MAX) { this.host.toast(`A project has at most ${FILES_MAX} files.`); return; }
+    const max = this.room ? ROOM_FILES_MAX : FILES_MAX;
+    if (this.files.length >= max) { this.host.toast(`A ${this.room ? 'room' : 'project'} has at most ${max} files.`); return; }
     const ext = /\.[^./]+$/.exec(this.entry || '')?.[0] || '.txt';
     let base = 'untitled';
     for (let i = 2; this.nameProblem(`${base}${ext}`); i++) base = `untitled${i}`;
@@ -422,6 +467,13 @@ export class ProjectView {
 
   async askDelete(name) {
     if (this.files.length <= 1) { this.host.toast('A project keeps at least one file.'); return; }
+    if (this.room) {
+      const f = this.file(name);
+      if (f?.id === 0) { this.host.toast('The room\u2019s first file stays: empty it instead.'); return; }
+      const yes = await confirmDialog(this.el.confirm, `Delete ${name}?`, 'It goes for everyone in the room, with its text.', 'Delete');
+      if (yes && f) this.room.remove(f.id);
+      return;
+    }
     const ok = await confirmDialog(this.el.confirm, `Delete ${name}?`, `Its text goes with it. (You can bring it back with Undo in the message that follows.)`, 'Delete');
     if (!ok) return;
     const removed = this.remove(name);
