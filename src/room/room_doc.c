@@ -287,6 +287,7 @@ int room_doc_load(struct room *r)
 	}
 	if (!room_file_find(r, r->rec.entry))
 		r->rec.entry = 0;
+	r->rec.version = collab_version(room_file_find(r, 0)->doc);
 	return 0;
 }
 
