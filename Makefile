@@ -9,7 +9,7 @@
 
 VERSION := 0.1.0
 CC      ?= cc
-PKGS    := libwebsockets libuv jansson sqlite3 libseccomp openssl
+PKGS    := libwebsockets libuv jansson sqlite3 libseccomp openssl hiredis
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wformat=2 -Wvla -Wwrite-strings -Wimplicit-fallthrough \
            -Wno-unused-parameter
@@ -71,7 +71,11 @@ $(B)/tests/collab_oracle: tests/lib/collab_oracle.c $(ROOMOBJS)
 
 unit: $(UNIT) $(B)/tests/sio_pipe $(B)/tests/collab_oracle
 
-# bench/run.sh builds and runs it (make bench).
+# bench/run.sh builds and runs them (make bench).
+$(B)/bench/term-client: bench/term_client.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -lutil
+
 $(B)/bench/collab-apply: bench/collab_apply.c $(ROOMOBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(ROOMOBJS) -ljansson

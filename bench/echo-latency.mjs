@@ -1,55 +1,36 @@
-// echo-latency.mjs - keystroke echo latency through /ws, against a local pty.
+// echo-latency.mjs - keystroke echo latency through /ws, side by side with
+// a local pty and with ttyd, the same client loop against each.
 //
-// The program is `cat` on the run's terminal. One byte goes out as a binary
-// input frame (0x00 + byte); the clock stops when the terminal's echo of that
-// byte arrives as output. The baseline times the same write -> echo on a
-// local pty running cat (bench/pty_baseline.py): the difference is what the
-// server, the sandbox and the WebSocket add. Also: ping -> pong round trip
-// (the WebSocket and JSON path alone).
+// The client is bench/term_client.c: one byte in, wait for its echo, 2 ms
+// pause; the program is `cat` on the run's terminal (coderoom: a Python run
+// that execs cat; ttyd: `ttyd -W cat`; bare: cat on a local pty). The
+// targets take turns in rounds, so the machine's load falls on each alike;
+// the samples of all rounds are pooled. Also: ping -> pong through /ws with
+// the node client (the WebSocket and JSON path alone).
 //   node bench/echo-latency.mjs [N]
 import { CoderoomClient, sleep } from '../tests/lib/clients.mjs';
-import { fmt, isMain, percentile, printTable, ptyBaseline, ratio, startBenchServer } from './lib.mjs';
+import { fmt, isMain, percentile, printTable, ratio, startBenchServer } from './lib.mjs';
+import { cpuNs, startTtyd, termClient, ttydPath, ttydVersion } from './term.mjs';
+
+const ROUNDS = 5;
 
 export async function run({ n = 1000 } = {}) {
   const srv = await startBenchServer();
-  const samples = [];
+  const bin = ttydPath();
+  let ttyd = null, ttydErr = null;
+  if (bin) { try { ttyd = await startTtyd(bin, ['cat']); } catch (e) { ttydErr = e.message; } }
+  const per = Math.max(100, Math.ceil(n / ROUNDS));
+  const samples = { pty: [], coderoom: [], ttyd: [] };
+  const cpu = { coderoom: 0, ttyd: 0 }; // server CPU ns over the keystrokes
+  const timed = (k, pid, f) => { const c0 = cpuNs(pid); const r = f(); cpu[k] += cpuNs(pid) - c0; return r; };
   const pings = [];
   try {
-    const c = await CoderoomClient.connect(srv.wsUrl);
-    await c.run("import os\nos.execvp('cat', ['cat'])\n");
-    // wait until the echo works (cat is reading its terminal)
-    let got = '';
-    let waiter = null;
-    c.ws.on('message', (d, bin) => {
-      if (!bin || d[0] !== 1) return;
-      got += d.subarray(1).toString('latin1');
-      if (waiter && got.includes(waiter.ch)) { const w = waiter; waiter = null; w.resolve(); }
-    });
-    const echoOf = (ch, timeout = 5000) => new Promise((resolve, reject) => {
-      waiter = { ch, resolve };
-      setTimeout(() => reject(new Error(`no echo of ${JSON.stringify(ch)} within ${timeout} ms; got ${JSON.stringify(got.slice(-80))}`)), timeout).unref();
-    });
-    const key = (ch) => c.sendBinary(Buffer.from([0, ch.charCodeAt(0)]));
-    got = '';
-    const warm = echoOf('w');
-    key('w');
-    await warm;
-    for (let i = 0; i < n; i++) {
-      if (i % 100 === 99) { // end the line: the canonical line buffer holds 4095 bytes
-        key('\r');
-        await sleep(30);
-        got = '';
-        continue;
-      }
-      const ch = String.fromCharCode(97 + (i % 26));
-      got = '';
-      const p = echoOf(ch);
-      const t0 = performance.now();
-      key(ch);
-      await p;
-      samples.push(performance.now() - t0);
-      await sleep(2);
+    for (let r = 0; r < ROUNDS; r++) {
+      samples.pty.push(...termClient('echo', 'pty', per).samples_us);
+      samples.coderoom.push(...timed('coderoom', srv.pid, () => termClient('echo', 'coderoom', `${srv.wsUrl}/ws`, per)).samples_us);
+      if (ttyd) samples.ttyd.push(...timed('ttyd', ttyd.pid, () => termClient('echo', 'ttyd', ttyd.url, per)).samples_us);
     }
+    const c = await CoderoomClient.connect(srv.wsUrl);
     for (let i = 0; i < 100; i++) {
       const since = c.events.length;
       const t0 = performance.now();
@@ -59,16 +40,32 @@ export async function run({ n = 1000 } = {}) {
       await sleep(20); // stay under the 64 messages/s control limit
     }
     await c.close();
-  } finally { await srv.stop(); }
-  samples.sort((a, b) => a - b);
-  pings.sort((a, b) => a - b);
-  const base = ptyBaseline('echo', n);
-  const p50 = percentile(samples, 0.5), p99 = percentile(samples, 0.99);
-  return [
-    { metric: 'keystroke echo p50 (ms)', coderoom: fmt(p50, 3), baseline: fmt(base.p50_ms, 3), ratio: ratio(p50, base.p50_ms), base_name: 'local pty + cat' },
-    { metric: 'keystroke echo p99 (ms)', coderoom: fmt(p99, 3), baseline: fmt(base.p99_ms, 3), ratio: ratio(p99, base.p99_ms), base_name: 'local pty + cat' },
-    { metric: 'ws ping->pong p50 (ms)', coderoom: fmt(percentile(pings, 0.5), 3), base_name: '(no baseline)' },
-  ];
+  } finally {
+    await srv.stop();
+    await ttyd?.stop();
+  }
+  const q = (k, p) => (samples[k].length ? percentile(samples[k].sort((a, b) => a - b), p) / 1000 : null);
+  const rows = [];
+  for (const [p, name] of [[0.5, 'p50'], [0.99, 'p99']]) {
+    const cr = q('coderoom', p), base = q('pty', p);
+    rows.push({ metric: `keystroke echo ${name} (ms)`, coderoom: fmt(cr, 3), baseline: fmt(base, 3), ratio: ratio(cr, base), base_name: 'local pty + cat, same client' });
+    if (ttyd) {
+      const t = q('ttyd', p);
+      rows.push({ metric: `keystroke echo ${name} vs ttyd (ms)`, coderoom: fmt(cr, 3), baseline: fmt(t, 3), ratio: ratio(cr, t), base_name: `ttyd ${ttydVersion(bin)} + cat, same client` });
+    }
+  }
+  // each run's start is in it too (a few hundred us against ~50 us a key)
+  const perKey = (k) => cpu[k] / 1000 / samples[k].length;
+  rows.push({ metric: 'server CPU per keystroke (us)', coderoom: fmt(perKey('coderoom'), 1),
+    baseline: ttyd ? fmt(perKey('ttyd'), 1) : '-', ratio: ttyd ? ratio(perKey('coderoom'), perKey('ttyd')) : '-',
+    base_name: ttyd ? 'ttyd, its process' : '(no ttyd)' });
+  if (!ttyd) {
+    rows.push({ metric: 'keystroke echo vs ttyd', coderoom: '-', base_name: 'ttyd',
+      note: ttydErr || 'ttyd is not installed (Debian 12 has no package): TTYD=/path/to/ttyd make bench adds these rows' });
+  }
+  rows.push({ metric: 'ws ping->pong p50 (ms)', coderoom: fmt(percentile(pings.sort((a, b) => a - b), 0.5), 3), base_name: '(node client, no baseline)' });
+  rows[0].note = `${samples.coderoom.length} keystrokes each, ${ROUNDS} rounds taking turns; bench/term_client.c`;
+  return rows;
 }
 
 if (isMain(import.meta)) {

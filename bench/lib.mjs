@@ -1,6 +1,5 @@
 // lib.mjs - shared pieces of coderoom's benchmarks: starting the server with
-// generous limits, the pty baseline, percentiles, and the result table.
-import { execFileSync } from 'node:child_process';
+// generous limits, percentiles, and the result table.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startServer } from '../tests/lib/server.mjs';
@@ -11,7 +10,8 @@ export const PYTHON = '/usr/bin/python3';
 /* A server whose limits stay out of the way of the measurement. */
 export function startBenchServer(extra = [], opts = {}) {
   return startServer({
-    args: ['--cpu-ms', '600000', '--wall-ms', '600000', '--output-bytes', String(1024 * 1024 * 1024),
+    args: ['--cpu-ms', '600000', '--wall-ms', '600000', '--output-bytes', String(2 ** 50),
+      '--output-rate', String(2 ** 40), '--output-burst', String(2 ** 50),
       '--reattach-grace-ms', '1000', '--log-level', 'warn', ...extra],
     timeoutMs: 30000,
     ...opts,

@@ -2,6 +2,8 @@
 # run.sh - coderoom's benchmarks (make bench). Prints a table of figures and
 # ratios against named baselines; never passes or fails on a number.
 # Needs what `make bench` set up: build/coderoom, python3, tests/node_modules.
+# TTYD=/path/to/ttyd adds ttyd as a baseline of the terminal benches (one on
+# PATH is used too; Debian 12 has no package).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CODEROOM_BIN=${CODEROOM_BIN:-$PWD/build/coderoom}
@@ -21,6 +23,7 @@ if [ "$(id -u)" = 0 ]; then
   out=bench/results/sandbox-$(date -u +%Y-%m-%dT%H-%M-%SZ).jsonl
   if bench/sandbox-overhead.sh -j -n "${BENCH_SANDBOX_RUNS:-200}" >"$out.tmp"; then
     grep -v '^{' "$out.tmp"; grep '^{' "$out.tmp" >"$out"; echo
+    export BENCH_SANDBOX_JSONL=$PWD/$out	# its rows join the final table
   else
     cat "$out.tmp"; echo "bench: sandbox-overhead failed" >&2
   fi
@@ -37,4 +40,6 @@ if make --no-print-directory -s build/bench/collab-apply; then
 else
   echo "bench: collab-apply did not build" >&2
 fi
+# The terminal benches' client, the same loop against every target.
+make --no-print-directory -s build/bench/term-client
 exec node bench/run.mjs

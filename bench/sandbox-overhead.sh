@@ -5,7 +5,7 @@
 # (-n RUNS, -j).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PKGS="libwebsockets libuv jansson sqlite3 libseccomp"
+PKGS="libwebsockets libuv jansson sqlite3 libseccomp libcrypto"
 make --no-print-directory -s build/libcoderoom.a
 mkdir -p build/bench
 # shellcheck disable=SC2046

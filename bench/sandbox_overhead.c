@@ -232,9 +232,9 @@ int main(int argc, char **argv)
 	}
 	uv_loop_init(&loop);
 	struct sandbox_config cfg = {
-	    /* apart from any server's: own state dir, own uids */
+	    /* apart from any server's: own state dir, own uids (the first
+	     * free range) */
 	    .state_dir = "/run/coderoom-bench",
-	    .uid_base = 300000,
 	    .slots = 4,
 	};
 	int e = sandbox_open(&loop, &cfg, &sb);

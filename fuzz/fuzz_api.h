@@ -97,6 +97,11 @@ enum run_step run_get_step(const struct run *r)
 	fuzz_fail("run_get_step reached", __FILE__, __LINE__);
 }
 
+const char *run_start_error(int err)
+{
+	fuzz_fail("run_start_error reached", __FILE__, __LINE__);
+}
+
 /* The job a parser built: the invariants every API relies on. */
 static void fz_check_job(const struct batch_job *j)
 {

@@ -125,6 +125,11 @@ const char *run_status_name(enum run_status s)
 	return s == RUN_OK ? "ok" : "killed";
 }
 
+const char *run_start_error(int err)
+{
+	return err == -EAGAIN ? "busy" : "error";
+}
+
 enum run_state run_get_state(const struct run *r)
 {
 	return r->state;
@@ -265,6 +270,8 @@ void run_attach(struct run *r, struct run_sub *sub)
 	r->sub = sub;
 	sub->run = r;
 	sub->ops->output(sub, RUN_STDOUT, scrollback, sizeof(scrollback) - 1);
+	if (sub->run == r && sub->ops->attached)	/* the replay is over */
+		sub->ops->attached(sub, r->state);
 }
 
 void run_sub_pause(struct run_sub *sub, bool paused)

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# setup.sh - install whatever coderoom needs and is missing. Idempotent.
+# setup.sh - install whatever coderoom needs and is missing, and the
+# service user 'coderoom'. Idempotent.
 #
 #   scripts/setup.sh            build + run dependencies (make run)
 #   scripts/setup.sh --test     plus what the tests need (make test)
@@ -73,6 +74,18 @@ if [ ${#missing[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# The service user the server runs as (never root, never nobody): a system
+# account of its own, no home, no shell.
+if ! getent passwd coderoom >/dev/null; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "setup: the service user 'coderoom' is missing (run as root, or: useradd --system --user-group --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin coderoom)" >&2
+    exit 1
+  fi
+  useradd --system --user-group --no-create-home --home-dir /nonexistent \
+    --shell /usr/sbin/nologin coderoom
+  echo "setup: created the service user 'coderoom'"
 fi
 
 # npm packages, per lock file.

@@ -7,9 +7,12 @@
  * server drops to an unprivileged user for good and only then serves.
  *
  * Shutdown (SIGINT/SIGTERM): every run is killed and its exit delivered to
- * its clients; then every WebSocket is closed with 1001; then lws, the
- * sandbox and the loop are torn down, with nothing left behind. A second
- * signal skips the waiting.
+ * its clients; then every WebSocket is closed with 1001; then (cluster
+ * mode) the node leaves the cluster once its runs' ends are in Redis;
+ * then lws, the sandbox and the loop are torn down, with nothing left
+ * behind. A second signal skips the waiting. A gateway's remote runs are
+ * not killed: they run on workers, and their clients may come back
+ * through another gateway.
  */
 #include <errno.h>
 #include <grp.h>
@@ -26,6 +29,8 @@
 
 #include <uv.h>
 
+#include "cluster/cluster.h"
+#include "cluster/rooms.h"
 #include "lib/config.h"
 #include "lib/log.h"
 #include "lib/sizing.h"
@@ -38,6 +43,7 @@
 #include "proto/auth.h"
 #include "proto/generate.h"
 #include "proto/routes.h"
+#include "proto/sio_transport.h"
 #include "room/room.h"
 #include "room/room_sqlite.h"
 #include "run/cache.h"
@@ -63,12 +69,16 @@ static struct {
 	struct rooms rooms;
 	struct generator gen;
 	struct sandbox *sb;
+	struct cluster cluster;
+	bool clustered;			/* --redis */
+	enum cluster_role role;
 	struct host_facts host;
 	struct sizing sizing;
 	struct metrics *metrics;
 	uv_signal_t sigint, sigterm;
 	uv_timer_t shutdown_timer;
-	int phase;			/* 0 serving, 1 runs ending, 2 closing */
+	int phase;			/* 0 serving, 1 runs ending, 2 closing,
+					   3 leaving the cluster, 4 done */
 	uint64_t phase_start;
 } g;
 
@@ -96,26 +106,45 @@ static const char *beside_exe(const char *rel, char *out, size_t len)
 	return stat(out, &st) == 0 && S_ISDIR(st.st_mode) ? out : NULL;
 }
 
-static int drop_privileges(const char *data_dir)
+/*
+ * The service user: 'coderoom' (scripts/setup.sh creates it) unless
+ * --user says otherwise; never root, and never 'nobody', whose uid every
+ * other daemon that "drops privileges" shares (any of them could rewrite
+ * what the server owns). NULL when there is none (logged).
+ */
+static struct passwd *service_user(void)
 {
-	const char *name = g.cfg.user;
-	struct passwd *pw = NULL;
+	const char *name = g.cfg.user ? g.cfg.user : "coderoom";
+	struct passwd *pw = getpwnam(name);
 
-	if (geteuid() != 0)
-		return 0;
-	if (name)
-		pw = getpwnam(name);
-	else if (!(pw = getpwnam("coderoom")))
-		pw = getpwnam("nobody");
 	if (!pw) {
-		log_error("main: no user '%s' to run as",
-			  name ? name : "coderoom or nobody");
-		return -ENOENT;
+		log_error("main: no user '%s' to run as%s", name,
+			  g.cfg.user ? "" : ": scripts/setup.sh creates it "
+					    "(useradd --system coderoom), or "
+					    "pass --user NAME");
+		return NULL;
 	}
 	if (pw->pw_uid == 0) {
 		log_error("main: refusing to serve as root ('%s')", pw->pw_name);
-		return -EPERM;
+		return NULL;
 	}
+	if (!strcmp(pw->pw_name, "nobody") || pw->pw_uid == 65534) {
+		log_error("main: refusing to serve as '%s': its uid is shared "
+			  "with other daemons; use a user of coderoom's own "
+			  "(scripts/setup.sh creates 'coderoom')", pw->pw_name);
+		return NULL;
+	}
+	return pw;
+}
+
+static int drop_privileges(const char *data_dir)
+{
+	struct passwd *pw;
+
+	if (geteuid() != 0)
+		return 0;
+	if (!(pw = service_user()))
+		return -EPERM;
 	if (chown(data_dir, pw->pw_uid, pw->pw_gid))
 		log_warn("main: cannot hand '%s' to '%s': %s", data_dir,
 			 pw->pw_name, strerror(errno));
@@ -128,6 +157,9 @@ static int drop_privileges(const char *data_dir)
 		log_error("main: privileges were not dropped");
 		return -EPERM;
 	}
+	/* (the uid change made us non-dumpable: another process of the
+	 * service user can neither trace us nor read our memory, where
+	 * the cache's secret is) */
 	log_info("main: serving as user '%s' (uid %d)", pw->pw_name,
 		 (int)pw->pw_uid);
 	return 0;
@@ -230,6 +262,8 @@ static void on_closed_noop(uv_handle_t *h)
 static void finalize(void)
 {
 	uv_timer_stop(&g.shutdown_timer);
+	sio_hub_free(g.app.sio);	/* before lws drops the requests it holds */
+	g.app.sio = NULL;
 	server_stop(&g.srv);
 	if (g.sb) {
 		sandbox_close(g.sb);
@@ -244,7 +278,30 @@ static void finalize(void)
 	uv_close((uv_handle_t *)&g.sigint, on_closed_noop);
 	uv_close((uv_handle_t *)&g.sigterm, on_closed_noop);
 	uv_close((uv_handle_t *)&g.shutdown_timer, on_closed_noop);
+	g.phase = 4;
+}
+
+static void on_cluster_left(struct cluster *c)
+{
+	(void)c;
+	g.clustered = false;
+	if (g.phase == 3)
+		finalize();
+}
+
+/* Leaves the cluster (if in one), then finalize(). */
+static void leave(void)
+{
+	uv_timer_stop(&g.shutdown_timer);
+	if (!g.clustered) {
+		finalize();
+		return;
+	}
 	g.phase = 3;
+	/* the rooms use the cluster's store and bus: they go first, while
+	 * Redis still takes their last snapshots */
+	rooms_release(&g.rooms);
+	cluster_shutdown(&g.cluster, on_cluster_left);
 }
 
 static void on_shutdown_tick(uv_timer_t *t)
@@ -255,13 +312,14 @@ static void on_shutdown_tick(uv_timer_t *t)
 		/* every member hears "removed {closing}" before its close
 		 * frame; every open room leaves a snapshot */
 		rooms_release(&g.rooms);
+		sio_hub_shutdown(g.app.sio);
 		server_begin_shutdown(&g.srv);
 		g.phase = 2;
 		g.phase_start = server_now_ms();
 		return;
 	}
 	if (g.phase == 2 && (!g.srv.conns || waited > 2000))
-		finalize();
+		leave();
 }
 
 static void on_signal(uv_signal_t *h, int signum)
@@ -274,7 +332,7 @@ static void on_signal(uv_signal_t *h, int signum)
 		judge0_shutdown(g.app.judge0);
 		run_engine_kill_all(&g.engine);
 		uv_timer_start(&g.shutdown_timer, on_shutdown_tick, 0, 20);
-	} else if (g.phase < 3) {
+	} else if (g.phase < 4) {
 		log_warn("main: second signal: closing at once");
 		finalize();
 	}
@@ -294,6 +352,14 @@ int main(int argc, char **argv)
 	log_set_level(g.cfg.log_level);
 	log_set_format(g.cfg.log_format);
 	signal(SIGPIPE, SIG_IGN);
+	if (g.cfg.redis_url) {	/* before anything starts: a clear error */
+		struct redis_url u;
+		char uerr[256];
+		if (redis_url_parse(g.cfg.redis_url, &u, uerr, sizeof(uerr))) {
+			fprintf(stderr, "coderoom: --redis: %s\n", uerr);
+			return 2;
+		}
+	}
 	sizing_probe(&g.host);
 	raise_open_files();
 	size_admission();
@@ -348,7 +414,8 @@ int main(int argc, char **argv)
 	}
 
 	uv_loop_init(&g.loop);
-	/* the key and CA files are read now, as root, like the rest */
+	/* the key and CA files are read now, as root, like the rest (a
+	 * gateway too: it answers /api/generate) */
 	struct generate_config gc = {
 		.url = g.cfg.ai_url,
 		.model = g.cfg.ai_model,
@@ -358,9 +425,10 @@ int main(int argc, char **argv)
 		.max_bytes = (size_t)g.cfg.ai_max_bytes,
 		.rate = g.cfg.ai_rate,
 	};
-	char why[512];
-	if ((err = generator_init(&g.gen, &g.loop, &gc, why, sizeof(why)))) {
-		log_error("main: %s", why);
+	char gwhy[512];
+	if ((err = generator_init(&g.gen, &g.loop, &gc, gwhy,
+				   sizeof(gwhy)))) {
+		log_error("main: %s", gwhy);
 		goto out_loop;
 	}
 	if (g.gen.enabled)
@@ -372,19 +440,42 @@ int main(int argc, char **argv)
 	if (!g.gen.enabled && (g.cfg.ai_model || g.cfg.ai_key_file))
 		log_warn("generate: --ai-model and --ai-key-file do nothing "
 			 "without --ai-url");
+	g.clustered = g.cfg.redis_url != NULL;
+	g.role = CLUSTER_ALL;
+	if (g.cfg.role)
+		cluster_role_parse(g.cfg.role, &g.role);
+	if (g.clustered && g.role == CLUSTER_GATEWAY) {
+		/* a gateway runs nothing itself: no spawner, no sandbox */
+		log_info("main: gateway: programs run on the cluster's workers");
+		goto engine;
+	}
+	char why[512] = "";
+	uint32_t ufirst = g.cfg.run_uid_first, ulast = g.cfg.run_uid_last;
+	unsigned slots = g.sizing.max_runs + g.sizing.api_concurrency;
+	if (ulast && ulast - ufirst + 1 < slots) {
+		log_error("main: --run-uids %u-%u holds %u uids; %u runs at once "
+			  "need %u (--max-runs %u + --api-concurrency %u)",
+			  ufirst, ulast, ulast - ufirst + 1, slots, slots,
+			  g.sizing.max_runs, g.sizing.api_concurrency);
+		goto out_loop;
+	}
 	struct sandbox_config sc = {
 		.state_dir = NULL,
-		.uid_base = 200000,
-		.slots = g.sizing.max_runs + g.sizing.api_concurrency,
+		.uid_base = ufirst,
+		.uid_count = ulast ? ulast - ufirst + 1 : 0,
+		.slots = slots,
 		.runs_memory = g.sizing.runs_memory,
 		.runs_pids = g.sizing.runs_pids > UINT32_MAX
 				     ? UINT32_MAX
 				     : (uint32_t)g.sizing.runs_pids,
 		.allow_weak = g.cfg.allow_weak_sandbox,
 		.stall_ms = g.cfg.spawner_timeout_ms,
+		.why = why,
+		.why_len = sizeof(why),
 	};
 	if ((err = sandbox_open(&g.loop, &sc, &g.sb))) {
-		log_error("main: cannot start the sandbox: %s", strerror(-err));
+		log_error("main: cannot start the sandbox: %s",
+			  why[0] ? why : strerror(-err));
 		goto out_loop;
 	}
 	const struct sandbox_features *f = sandbox_features(g.sb);
@@ -403,6 +494,33 @@ int main(int argc, char **argv)
 		log_warn("sandbox: no cgroup cpu controller: runs share the CPU "
 			 "as threads, not as runs (a program with many threads "
 			 "gets more)");
+	if (f)
+		log_info("sandbox: run uids %u-%u (%s)", (unsigned)f->uid_first,
+			 (unsigned)f->uid_last,
+			 f->uids_configured ? "--run-uids"
+					    : "the first free range, chosen");
+
+
+engine:
+	/* The server's own memory limit, now that the spawner (if any) is
+	 * forked (it and the runs are not under it): a backstop, so that a bug or
+	 * an amplification makes allocations fail with ENOMEM (the request
+	 * gets an error) rather than the host run out of memory. */
+#if defined(__SANITIZE_ADDRESS__)
+	/* AddressSanitizer reserves terabytes of shadow memory, which
+	 * RLIMIT_DATA counts: its allocator's next mmap would fail. A
+	 * sanitizer build is for tests, not for a service. */
+	log_warn("main: no server memory limit under AddressSanitizer");
+#else
+	struct rlimit dl = { .rlim_cur = g.cfg.server_memory_bytes,
+			     .rlim_max = g.cfg.server_memory_bytes };
+	if (setrlimit(RLIMIT_DATA, &dl))
+		log_warn("main: cannot limit the server's memory to %llu bytes: "
+			 "%s", (unsigned long long)dl.rlim_cur, strerror(errno));
+	else
+		log_info("main: server memory limit %llu MiB (RLIMIT_DATA)",
+			 (unsigned long long)dl.rlim_cur >> 20);
+#endif
 
 	run_engine_init(&g.engine, &g.loop, g.sb, &g.langs);
 	g.engine.max_tty = g.cfg.tty;
@@ -430,15 +548,44 @@ int main(int argc, char **argv)
 	g.app.sb = g.sb;
 	g.app.auth = &g.auth;
 	g.app.gen = &g.gen;
+	if (g.clustered) {
+		struct cluster_config cc = {
+			.url = g.cfg.redis_url,
+			.role = g.role,
+			.node_id = g.cfg.node_id,
+			/* the classes' bounds, as a single node's */
+			.queue_max = { g.sizing.queue, g.sizing.api_queue },
+			.slots = { g.sizing.max_runs,
+				   g.sizing.api_concurrency },
+			.linger_ms = g.cfg.reattach_grace_ms > 60000 ?
+				     g.cfg.reattach_grace_ms : 60000,
+		};
+		char cerr[256];
+		if ((err = cluster_init(&g.cluster, &g.loop, &cc, &g.engine,
+					&g.langs, cerr, sizeof(cerr)))) {
+			log_error("main: --redis: %s", cerr);
+			rc = 2;
+			goto out_sandbox;
+		}
+		g.app.cluster = &g.cluster;
+	}
 	g.app.host = &g.host;
 	g.app.sizing = &g.sizing;
+	g.app.sio = sio_hub_new(&g.loop, &g.app, proto_sio_modules);
+	if (!g.app.sio) {
+		log_error("main: out of memory");
+		goto out_sandbox;
+	}
 
 	g.srv.loop = &g.loop;
 	g.srv.cfg = &g.cfg;
 	g.srv.web = &g.web;
-	g.srv.routes = g.cfg.judge0_root ? proto_routes_judge0_root
+	/* a worker serves health and the cluster's view, not clients */
+	bool worker_only = g.clustered && g.role == CLUSTER_WORKER;
+	g.srv.routes = worker_only ? proto_routes_worker :
+		       g.cfg.judge0_root ? proto_routes_judge0_root
 					 : proto_routes;
-	g.srv.dialects = proto_dialects;
+	g.srv.dialects = worker_only ? proto_dialects_none : proto_dialects;
 	g.srv.app = &g.app;
 	g.srv.start_ms = server_now_ms();
 	if (!(g.metrics = metrics_new()) ||
@@ -449,16 +596,27 @@ int main(int argc, char **argv)
 	g.app.metrics = g.metrics;
 	if ((err = server_start(&g.srv)))
 		goto out_sandbox;
+	/* The cache's secret: read (or made) while root, from a root-owned
+	 * 0600 file the service user can neither read nor forge. */
+	unsigned char secret[CACHE_SECRET_BYTES];
+	char kpath[PATH_MAX];
+	snprintf(kpath, sizeof(kpath), "%s/cache.key", g.cfg.data_dir);
+	int kerr = geteuid() == 0 ? cache_secret_load(kpath, secret) : -EPERM;
+	if (kerr)
+		log_warn("main: no cache secret in '%s' (%s): no compile cache",
+			 kpath, strerror(-kerr));
 	if (drop_privileges(g.cfg.data_dir))
 		goto out_server;
 	/* after the drop: the cache files belong to the service user */
 	char cdir[PATH_MAX];
 	snprintf(cdir, sizeof(cdir), "%s/compile-cache", g.cfg.data_dir);
-	if ((err = cache_open(&g.cache, cdir, g.cfg.cache_bytes)))
+	if (!kerr && (err = cache_open(&g.cache, cdir, g.cfg.cache_bytes,
+				       secret)))
 		log_warn("main: no compile cache in '%s': %s", cdir,
 			 strerror(-err));
-	else
+	else if (!kerr)
 		g.engine.cache = &g.cache;
+	explicit_bzero(secret, sizeof(secret));
 	/* the database too: its files belong to the service user */
 	if ((err = store_open(&g.store, g.cfg.data_dir))) {
 		log_error("main: cannot open the database in '%s': %s",
@@ -477,8 +635,16 @@ int main(int argc, char **argv)
 	rl.stored_rooms = g.cfg.max_stored_rooms;
 	rl.rate = g.cfg.room_rate;
 	rl.snapshot_every = g.cfg.room_snapshot_every;
-	room_sqlite_init(&g.room_store, &g.store);
+	/* cluster mode: a gateway's rooms live in Redis, shared by every
+	 * gateway (cluster/rooms.h); else in this node's SQLite */
+	bool shared_rooms = g.clustered && g.cluster.rooms;
+	if (shared_rooms)
+		room_cluster_store(&g.room_store, g.cluster.rooms);
+	else
+		room_sqlite_init(&g.room_store, &g.store);
 	rooms_init(&g.rooms, &g.room_store, &rl, &g.engine, &g.langs);
+	if (shared_rooms)
+		room_cluster_attach(g.cluster.rooms, &g.rooms);
 	g.app.rooms = &g.rooms;
 	/* Judge0's submissions, in the same database */
 	struct judge0_options jo = {
@@ -488,6 +654,9 @@ int main(int argc, char **argv)
 		.callback_private = g.cfg.callback_private,
 	};
 	g.app.judge0 = judge0_open(&g.app, &g.loop, &jo);
+
+	if (g.clustered)
+		cluster_start(&g.cluster);
 
 	uv_signal_init(&g.loop, &g.sigint);
 	uv_signal_init(&g.loop, &g.sigterm);
@@ -509,7 +678,15 @@ int main(int argc, char **argv)
 out_server:
 	server_stop(&g.srv);
 out_sandbox:
-	sandbox_close(g.sb);
+	sio_hub_free(g.app.sio);
+	g.app.sio = NULL;
+	if (g.clustered && g.app.cluster) {
+		g.phase = 5;	/* failed start: on_cluster_left() finalizes not */
+		cluster_shutdown(&g.cluster, on_cluster_left);
+		uv_run(&g.loop, UV_RUN_DEFAULT);
+	}
+	if (g.sb)
+		sandbox_close(g.sb);
 	run_engine_release(&g.engine);
 	uv_run(&g.loop, UV_RUN_DEFAULT);
 out_loop:

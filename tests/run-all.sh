@@ -10,6 +10,9 @@
 #   integration-san  integration against build-san/coderoom (ASan/UBSan)
 #   sandbox-san      sandbox against build-san/coderoom
 #   browser          playwright-core + Debian's chromium
+#   cluster          gateways and workers over a real redis-server, started
+#                    by the tests (each skipped, by name, where redis-server
+#                    is missing)
 #   vm               the sandbox tests that need cgroups, on a pure cgroup
 #                    v2 kernel in a virtual machine (tests/vm/run.sh;
 #                    skipped, by name, where qemu or the kernel is missing)
@@ -145,6 +148,7 @@ san_env() { ASAN_OPTIONS=${ASAN_OPTIONS:-quarantine_size_mb=4:detect_leaks=1} UB
 suite_integration_san() { san_env run_node integration-san integration "$SAN_BIN"; }
 suite_sandbox_san() { san_env run_node sandbox-san sandbox "$SAN_BIN"; }
 suite_browser() { run_node browser browser "$CODEROOM_BIN"; }
+suite_cluster() { run_node cluster cluster "$CODEROOM_BIN"; }
 # tests/vm/run.sh prints the guest's TAP and one
 # "# vm-summary pass=N fail=N skip=N" line, which counts.
 suite_vm() {
@@ -165,7 +169,7 @@ suite_vm() {
   if [ $rc -ne 0 ] && [ "$f" = 0 ]; then fail_suite vm "exited with $rc"; tail -30 "$art/vm.log"; fi
 }
 
-suites=(unit unit-san fuzz integration sandbox integration-san sandbox-san browser vm)
+suites=(unit unit-san fuzz integration sandbox integration-san sandbox-san browser cluster vm)
 only=${ONLY:-}
 ran=0
 for s in "${suites[@]}"; do

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,14 +33,19 @@ static const char usage[] =
 "  --data-dir DIR            where coderoom keeps its data (default ./data)\n"
 "  --web-root DIR            the built IDE (default: web/dist of the install)\n"
 "  --languages-dir DIR       the language table (default: languages/)\n"
-"  --user NAME               when started as root, run as this user\n"
-"                            (default: coderoom, else nobody)\n"
+"  --user NAME               when started as root, run as this user (default:\n"
+"                            coderoom, which scripts/setup.sh creates; never\n"
+"                            root or nobody)\n"
 "  --log-level LEVEL         debug, info, warn or error (default info)\n"
 "\n"
 "Limits of interactive runs (a request may lower them, never raise them):\n"
 "  --cpu-ms N                CPU time (default 60000)\n"
 "  --wall-ms N               wall time (default 1800000)\n"
-"  --output-bytes N          output (default 16777216)\n"
+"  --output-bytes N          output in all (default 1073741824)\n"
+"  --output-rate N           output bytes a second, once the burst is spent\n"
+"                            (default 1048576)\n"
+"  --output-burst N          output bytes at once above the rate\n"
+"                            (default 16777216)\n"
 "  --memory-bytes N          memory, both kinds of run (default 536870912)\n"
 "  --pids N                  processes and threads, both kinds (default 128)\n"
 "Limits of batch runs (HTTP API):\n"
@@ -78,6 +84,13 @@ static const char usage[] =
 "                            isolation feature (the missing ones are logged)\n"
 "  --spawner-timeout-ms N    a sandbox spawner that has work and does not\n"
 "                            answer for this long is replaced (default 15000)\n"
+"  --run-uids FIRST[-LAST]   the host uids programs run as (default: the first\n"
+"                            free range of as many uids as runs from 200000);\n"
+"                            refused when it holds a user, group or\n"
+"                            subordinate id of the host, or another coderoom's\n"
+"  --server-memory-bytes N   the server's own memory limit (RLIMIT_DATA: heap\n"
+"                            and anonymous memory; default: a quarter of the\n"
+"                            machine's, at least 256 MiB); runs are not under it\n"
 "\n"
 "Operations:\n"
 "  --log-format FORMAT       text or json (one JSON object a line)\n"
@@ -121,6 +134,13 @@ static const char usage[] =
 "                            nobody typing (default 600000; 0: never)\n"
 "  --max-open-files N        the server raises its RLIMIT_NOFILE to this\n"
 "                            (default: the hard limit, at least 65536 as root)\n"
+"Cluster mode (docs/operations.md, \"Cluster\"):\n"
+"  --redis URL               join the cluster of this Redis:\n"
+"                            redis://[:PASSWORD@]HOST[:PORT][/DB]\n"
+"  --role ROLE               gateway (serves clients), worker (runs programs)\n"
+"                            or all (both; the default)\n"
+"  --node-id ID              this node's name in the cluster (default:\n"
+"                            hostname-pid; letters, digits, '.', '_', '-')\n"
 "\n"
 "Code from a prompt (off unless --ai-url is given; docs/operations.md):\n"
 "  --ai-url URL              an OpenAI-compatible API's base URL, e.g.\n"
@@ -147,12 +167,16 @@ enum {
 	OPT_CMEM, OPT_CACHE, OPT_APICONC, OPT_APIQ, OPT_WEAK, OPT_HELP,
 	OPT_VERSION, OPT_TOKEN, OPT_TOKENFILE, OPT_J0ROOT, OPT_J0KEEP,
 	OPT_CBALLOW, OPT_CBPRIV,
+	OPT_CORS, OPT_SIOMAX,
+	OPT_SIOPING, OPT_SIOPINGTO, OPT_SIOCONNTO,
 	OPT_RDOC, OPT_RLOG, OPT_RCHAT, OPT_RMEMBERS, OPT_MAXROOMS,
 	OPT_MAXSTORED, OPT_RRATE, OPT_RSNAP, OPT_WSPING, OPT_WSTIMEOUT,
 	OPT_RUNSMEM, OPT_RUNSPIDS,
 	OPT_MEMRES, OPT_PIDSRES, OPT_QUEUE, OPT_QWAIT, OPT_CLRUNS, OPT_CLQUEUE,
 	OPT_APICLQ, OPT_IDLE, OPT_NOFILE,
 	OPT_STALL, OPT_LOGFMT, OPT_CONFIG, OPT_CHECK,
+	OPT_ORATE, OPT_OBURST, OPT_RUNUIDS, OPT_SRVMEM,
+	OPT_REDIS, OPT_ROLE, OPT_NODE,
 	OPT_AIURL, OPT_AIMODEL, OPT_AIKEY, OPT_AICA, OPT_AITIMEOUT,
 	OPT_AIMAX, OPT_AIRATE,
 };
@@ -191,6 +215,11 @@ static const struct option options[] = {
 	{ "judge0-keep-s", required_argument, NULL, OPT_J0KEEP },
 	{ "callback-allow", required_argument, NULL, OPT_CBALLOW },
 	{ "callback-allow-private", no_argument, NULL, OPT_CBPRIV },
+	{ "cors-origin", required_argument, NULL, OPT_CORS },
+	{ "sio-max-sessions", required_argument, NULL, OPT_SIOMAX },
+	{ "sio-ping-interval-ms", required_argument, NULL, OPT_SIOPING },
+	{ "sio-ping-timeout-ms", required_argument, NULL, OPT_SIOPINGTO },
+	{ "sio-connect-timeout-ms", required_argument, NULL, OPT_SIOCONNTO },
 	{ "room-doc-bytes", required_argument, NULL, OPT_RDOC },
 	{ "room-log", required_argument, NULL, OPT_RLOG },
 	{ "room-chat-bytes", required_argument, NULL, OPT_RCHAT },
@@ -216,6 +245,13 @@ static const struct option options[] = {
 	{ "log-format", required_argument, NULL, OPT_LOGFMT },
 	{ "config", required_argument, NULL, OPT_CONFIG },
 	{ "check-config", no_argument, NULL, OPT_CHECK },
+	{ "output-rate", required_argument, NULL, OPT_ORATE },
+	{ "output-burst", required_argument, NULL, OPT_OBURST },
+	{ "run-uids", required_argument, NULL, OPT_RUNUIDS },
+	{ "server-memory-bytes", required_argument, NULL, OPT_SRVMEM },
+	{ "redis", required_argument, NULL, OPT_REDIS },
+	{ "role", required_argument, NULL, OPT_ROLE },
+	{ "node-id", required_argument, NULL, OPT_NODE },
 	{ "ai-url", required_argument, NULL, OPT_AIURL },
 	{ "ai-model", required_argument, NULL, OPT_AIMODEL },
 	{ "ai-key-file", required_argument, NULL, OPT_AIKEY },
@@ -472,6 +508,44 @@ int config_parse_listen(const char *s, char *host, size_t hostlen, int *port)
 	return 0;
 }
 
+uint64_t config_default_server_memory(void)
+{
+	long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
+	uint64_t quarter = pages > 0 && size > 0
+				   ? (uint64_t)pages * (uint64_t)size / 4
+				   : 0;
+
+	return quarter > (256ull << 20) ? quarter : 256ull << 20;
+}
+
+static bool parse_uid(const char *p, const char **end, uint32_t *out)
+{
+	unsigned long long v;
+	char *e;
+
+	if (*p < '0' || *p > '9')
+		return false;
+	errno = 0;
+	v = strtoull(p, &e, 10);
+	if (errno || v < 1000 || v >= 0xffffffffull)
+		return false;
+	*out = (uint32_t)v;
+	*end = e;
+	return true;
+}
+
+int config_parse_uid_range(const char *s, uint32_t *first, uint32_t *last)
+{
+	const char *e;
+
+	if (!parse_uid(s, &e, first))
+		return -EINVAL;
+	*last = 0;
+	if (*e == '-' && (!parse_uid(e + 1, &e, last) || *last < *first))
+		return -EINVAL;
+	return *e ? -EINVAL : 0;
+}
+
 static int parse_u64(const char *name, const char *s, uint64_t min,
 		     uint64_t *out)
 {
@@ -490,6 +564,26 @@ bad:
 	fprintf(stderr, "coderoom: --%s wants a whole number >= %llu, not '%s'\n",
 		name, (unsigned long long)min, s);
 	return -EINVAL;
+}
+
+bool config_origin_valid(const char *s)
+{
+	const char *host;
+
+	if (strcmp(s, "*") == 0)
+		return true;
+	if (strncmp(s, "http://", 7) == 0)
+		host = s + 7;
+	else if (strncmp(s, "https://", 8) == 0)
+		host = s + 8;
+	else
+		return false;
+	if (!*host || strlen(s) > 255)
+		return false;
+	for (const char *p = host; *p; p++)	/* no path, no spaces */
+		if (*p == '/' || *p <= ' ' || *p >= 0x7f)
+			return false;
+	return true;
 }
 
 static enum config_result parse_args(struct config *cfg, int argc,
@@ -563,6 +657,10 @@ static enum config_result parse_args(struct config *cfg, int argc, char **argv)
 	cfg->cache_bytes = 256ull << 20;
 	cfg->api_queue = 64;
 	cfg->judge0_keep_s = 86400;
+	cfg->sio_max_sessions = 1000;
+	cfg->sio_ping_interval_ms = 25000;
+	cfg->sio_ping_timeout_ms = 20000;
+	cfg->sio_connect_timeout_ms = 45000;
 	cfg->room_doc_bytes = 512 * 1024;	/* fits a 1 MiB message as JSON */
 	cfg->room_log = 1000;
 	cfg->room_chat_bytes = 2000;
@@ -576,6 +674,7 @@ static enum config_result parse_args(struct config *cfg, int argc, char **argv)
 	cfg->queue_wait_ms = 300000;
 	cfg->idle_timeout_ms = 600000;
 	cfg->spawner_timeout_ms = 15000;
+	cfg->server_memory_bytes = config_default_server_memory();
 	cfg->ai_timeout_ms = 120000;
 	cfg->ai_max_bytes = 65536;
 	cfg->ai_rate = 10;
@@ -628,6 +727,34 @@ static enum config_result parse_args(struct config *cfg, int argc, char **argv)
 			break;
 		}
 		case OPT_TOKENFILE: cfg->api_token_file = optarg; break;
+		case OPT_REDIS: cfg->redis_url = optarg; break;
+		case OPT_ROLE:
+			if (strcmp(optarg, "gateway") && strcmp(optarg, "worker") &&
+			    strcmp(optarg, "all")) {
+				fprintf(stderr, "coderoom: --role wants gateway, "
+					"worker or all, not '%s'\n", optarg);
+				return CONFIG_ERROR;
+			}
+			cfg->role = optarg;
+			break;
+		case OPT_NODE: {
+			size_t n = strlen(optarg);
+			bool ok = n > 0 && n <= 64;
+			for (size_t i = 0; i < n && ok; i++) {
+				char ch = optarg[i];
+				ok = (ch >= 'a' && ch <= 'z') ||
+				     (ch >= 'A' && ch <= 'Z') ||
+				     (ch >= '0' && ch <= '9') || ch == '.' ||
+				     ch == '_' || ch == '-';
+			}
+			if (!ok) {
+				fprintf(stderr, "coderoom: --node-id wants 1 to 64 "
+					"letters, digits, '.', '_' or '-'\n");
+				return CONFIG_ERROR;
+			}
+			cfg->node_id = optarg;
+			break;
+		}
 		case OPT_AIURL: cfg->ai_url = optarg; break;
 		case OPT_AIMODEL: cfg->ai_model = optarg; break;
 		case OPT_AIKEY: cfg->ai_key_file = optarg; break;
@@ -664,6 +791,31 @@ static enum config_result parse_args(struct config *cfg, int argc, char **argv)
 			}
 			break;
 		case OPT_CHECK: cfg->check_config = true; break;
+		case OPT_CORS: {
+			size_t n = 0;
+			while (cfg->cors_origins[n])
+				n++;
+			if (n + 1 >= sizeof(cfg->cors_origins) /
+					     sizeof(cfg->cors_origins[0]) ||
+			    !config_origin_valid(optarg)) {
+				fprintf(stderr, "coderoom: --cors-origin wants "
+					"scheme://host[:port] or *, at most 15, "
+					"not '%s'\n", optarg);
+				return CONFIG_ERROR;
+			}
+			cfg->cors_origins[n] = optarg;
+			break;
+		}
+		case OPT_RUNUIDS:
+			if (config_parse_uid_range(optarg, &cfg->run_uid_first,
+						   &cfg->run_uid_last)) {
+				fprintf(stderr, "coderoom: --run-uids wants "
+					"FIRST or FIRST-LAST (1000 <= FIRST <= "
+					"LAST < 4294967295), not '%s'\n",
+					optarg);
+				return CONFIG_ERROR;
+			}
+			break;
 		case OPT_HELP:
 			fputs(usage, stdout);
 			return CONFIG_EXIT_OK;
@@ -682,6 +834,14 @@ static enum config_result parse_args(struct config *cfg, int argc, char **argv)
 			case OPT_CPU: cfg->tty.cpu_ms = v; break;
 			case OPT_WALL: cfg->tty.wall_ms = v; break;
 			case OPT_OUT: cfg->tty.output_bytes = v; break;
+			/* capped so the rate limit's arithmetic cannot
+			 * overflow (run_io.c) */
+			case OPT_ORATE:
+				cfg->tty.output_rate = v > (1ull << 40) ? 1ull << 40 : v;
+				break;
+			case OPT_OBURST:
+				cfg->tty.output_burst = v > (1ull << 50) ? 1ull << 50 : v;
+				break;
 			case OPT_MEM:
 				cfg->tty.memory_bytes = cfg->batch.memory_bytes = v;
 				break;
@@ -709,6 +869,19 @@ static enum config_result parse_args(struct config *cfg, int argc, char **argv)
 				cfg->api_queue = v > 100000 ? 100000 : (unsigned)v;
 				break;
 			case OPT_J0KEEP: cfg->judge0_keep_s = v; break;
+			case OPT_SIOMAX:
+				cfg->sio_max_sessions = v > 1000000 ? 1000000
+								    : (unsigned)v;
+				break;
+			case OPT_SIOPING:
+				cfg->sio_ping_interval_ms = v > 86400000 ? 86400000 : v;
+				break;
+			case OPT_SIOPINGTO:
+				cfg->sio_ping_timeout_ms = v > 86400000 ? 86400000 : v;
+				break;
+			case OPT_SIOCONNTO:
+				cfg->sio_connect_timeout_ms = v > 86400000 ? 86400000 : v;
+				break;
 			case OPT_RDOC:
 				cfg->room_doc_bytes = v > (64u << 20) ? 64u << 20 : v;
 				break;
@@ -763,6 +936,15 @@ static enum config_result parse_args(struct config *cfg, int argc, char **argv)
 				cfg->max_open_files = v > (1u << 30) ? 1u << 30 : v;
 				break;
 			case OPT_STALL: cfg->spawner_timeout_ms = v; break;
+			case OPT_SRVMEM:
+				if (v < (64ull << 20)) {
+					fprintf(stderr, "coderoom: "
+						"--server-memory-bytes: at "
+						"least 67108864 (64 MiB)\n");
+					return CONFIG_ERROR;
+				}
+				cfg->server_memory_bytes = v;
+				break;
 			case OPT_AITIMEOUT: cfg->ai_timeout_ms = v; break;
 			case OPT_AIMAX:
 				cfg->ai_max_bytes = v > (1u << 20) ? 1u << 20 : v;
@@ -776,6 +958,11 @@ static enum config_result parse_args(struct config *cfg, int argc, char **argv)
 	if (optind < argc) {
 		fprintf(stderr, "coderoom: unexpected argument '%s' (see --help)\n",
 			argv[optind]);
+		return CONFIG_ERROR;
+	}
+	if ((cfg->role || cfg->node_id) && !cfg->redis_url) {
+		fprintf(stderr, "coderoom: --role and --node-id need --redis (a "
+			"single node has no role)\n");
 		return CONFIG_ERROR;
 	}
 	return CONFIG_OK;
@@ -854,7 +1041,7 @@ int config_check(const struct config *cfg, FILE *out)
 	if (cfg->user)
 		fprintf(out, "user = %s\n", cfg->user);
 	else
-		fprintf(out, "# user: coderoom, else nobody (when started as "
+		fprintf(out, "# user: coderoom (when started as "
 			"root)\n");
 	fprintf(out, "log-level = %s\n", lvl[cfg->log_level]);
 	fprintf(out, "log-format = %s\n",
@@ -863,6 +1050,10 @@ int config_check(const struct config *cfg, FILE *out)
 	fprintf(out, "wall-ms = %llu\n", (unsigned long long)t->wall_ms);
 	fprintf(out, "output-bytes = %llu\n",
 		(unsigned long long)t->output_bytes);
+	fprintf(out, "output-rate = %llu\n",
+		(unsigned long long)t->output_rate);
+	fprintf(out, "output-burst = %llu\n",
+		(unsigned long long)t->output_burst);
 	fprintf(out, "memory-bytes = %llu\n",
 		(unsigned long long)t->memory_bytes);
 	fprintf(out, "pids = %u\n", t->pids);
@@ -892,6 +1083,16 @@ int config_check(const struct config *cfg, FILE *out)
 		cfg->allow_weak_sandbox ? "true" : "false");
 	fprintf(out, "spawner-timeout-ms = %llu\n",
 		(unsigned long long)cfg->spawner_timeout_ms);
+	if (cfg->run_uid_last)
+		fprintf(out, "run-uids = %u-%u\n", cfg->run_uid_first,
+			cfg->run_uid_last);
+	else if (cfg->run_uid_first)
+		fprintf(out, "run-uids = %u\n", cfg->run_uid_first);
+	else
+		fprintf(out, "# run-uids = (the first free range, chosen at "
+			"start)\n");
+	fprintf(out, "server-memory-bytes = %llu\n",
+		(unsigned long long)cfg->server_memory_bytes);
 	fprintf(out, "judge0-root = %s\n", cfg->judge0_root ? "true" : "false");
 	fprintf(out, "judge0-keep-s = %llu\n",
 		(unsigned long long)cfg->judge0_keep_s);
@@ -918,6 +1119,21 @@ int config_check(const struct config *cfg, FILE *out)
 	fprintf(out, "ws-ping-ms = %llu\n", (unsigned long long)cfg->ws_ping_ms);
 	fprintf(out, "ws-timeout-ms = %llu\n",
 		(unsigned long long)cfg->ws_timeout_ms);
+	for (size_t i = 0; i < sizeof(cfg->cors_origins) /
+				   sizeof(cfg->cors_origins[0]) &&
+			   cfg->cors_origins[i];
+	     i++)
+		fprintf(out, "cors-origin = %s\n", cfg->cors_origins[i]);
+	if (!cfg->cors_origins[0])
+		fprintf(out, "# cors-origin = (none: Socket.IO serves "
+			"same-origin pages only)\n");
+	fprintf(out, "sio-max-sessions = %u\n", cfg->sio_max_sessions);
+	fprintf(out, "sio-ping-interval-ms = %llu\n",
+		(unsigned long long)cfg->sio_ping_interval_ms);
+	fprintf(out, "sio-ping-timeout-ms = %llu\n",
+		(unsigned long long)cfg->sio_ping_timeout_ms);
+	fprintf(out, "sio-connect-timeout-ms = %llu\n",
+		(unsigned long long)cfg->sio_connect_timeout_ms);
 	/* admission: 0 is "derived from the machine" (the start-up log and
 	 * /api/health show what it came to) */
 	print_derived(out, "runs-memory-bytes", cfg->runs_memory_bytes);
@@ -934,6 +1150,24 @@ int config_check(const struct config *cfg, FILE *out)
 		(unsigned long long)cfg->idle_timeout_ms,
 		cfg->idle_timeout_ms ? "" : "  # never");
 	print_derived(out, "max-open-files", cfg->max_open_files);
+	if (cfg->redis_url) {	/* a password in it is not shown */
+		const char *at = strrchr(cfg->redis_url, '@');
+		const char *sl = strstr(cfg->redis_url, "//");
+		if (at && sl && sl < at)
+			fprintf(out, "redis = %.*s:********%s\n",
+				(int)(sl + 2 - cfg->redis_url), cfg->redis_url, at);
+		else
+			fprintf(out, "redis = %s\n", cfg->redis_url);
+		fprintf(out, "role = %s\n", cfg->role ? cfg->role : "all");
+		if (cfg->node_id)
+			fprintf(out, "node-id = %s\n", cfg->node_id);
+		else
+			fprintf(out, "# node-id = (hostname-pid)\n");
+	} else {
+		fprintf(out, "# redis = (none: a single node)\n");
+		fprintf(out, "# role = (cluster mode only)\n");
+		fprintf(out, "# node-id = (cluster mode only)\n");
+	}
 	if (cfg->ai_url)
 		fprintf(out, "ai-url = %s\n", cfg->ai_url);
 	else
@@ -963,6 +1197,19 @@ int config_check(const struct config *cfg, FILE *out)
 	if (cfg->api_token_file && access(cfg->api_token_file, R_OK)) {
 		fprintf(out, "# error: api-token-file '%s': %s\n",
 			cfg->api_token_file, strerror(errno));
+		errors++;
+	}
+	/* the service user, as main.c will want it */
+	const char *uname = cfg->user ? cfg->user : "coderoom";
+	struct passwd *pw = getpwnam(uname);
+	if (!pw) {
+		fprintf(out, "# error: user '%s': no such user%s\n", uname,
+			cfg->user ? "" : " (scripts/setup.sh creates it)");
+		errors++;
+	} else if (pw->pw_uid == 0 || pw->pw_uid == 65534 ||
+		   !strcmp(pw->pw_name, "nobody")) {
+		fprintf(out, "# error: user '%s' is refused: the server runs "
+			"as a user of its own, never root or nobody\n", uname);
 		errors++;
 	}
 	if (cfg->ai_url && (!cfg->ai_model || !*cfg->ai_model)) {

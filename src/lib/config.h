@@ -44,10 +44,20 @@ struct config {
 	const char *api_tokens[16];	/* --api-token, NULL-terminated */
 	const char *api_token_file;	/* one token a line */
 	bool allow_weak_sandbox;
+	/* cluster mode (cluster/cluster.h) */
+	const char *redis_url;		/* --redis, or NULL: a single node */
+	const char *role;		/* --role: gateway, worker or all */
+	const char *node_id;		/* --node-id, or NULL: hostname-pid */
 	bool judge0_root;		/* Judge0's paths also at the root */
 	uint64_t judge0_keep_s;		/* a finished submission's lifetime */
 	const char *callback_hosts[16];	/* --callback-allow, NULL-terminated */
 	bool callback_private;		/* callbacks may reach private addrs */
+	/* Socket.IO on /socket.io/ */
+	const char *cors_origins[16];	/* --cors-origin, NULL-terminated */
+	unsigned sio_max_sessions;	/* Engine.IO sessions at once */
+	uint64_t sio_ping_interval_ms;	/* heartbeat, as Engine.IO's */
+	uint64_t sio_ping_timeout_ms;
+	uint64_t sio_connect_timeout_ms; /* to the first Socket.IO CONNECT */
 	/* rooms (room/room.h: struct room_limits) */
 	uint64_t room_doc_bytes;	/* a document's UTF-8 bytes */
 	uint64_t room_log;		/* updates kept for reconnects */
@@ -74,6 +84,9 @@ struct config {
 	uint64_t idle_timeout_ms;	/* interactive run idle at input; 0 off */
 	uint64_t max_open_files;	/* RLIMIT_NOFILE the server raises to */
 	uint64_t spawner_timeout_ms;	/* a silent spawner is replaced */
+	uint64_t server_memory_bytes;	/* RLIMIT_DATA of the server itself */
+	uint32_t run_uid_first;		/* --run-uids; 0: choose a free range */
+	uint32_t run_uid_last;		/* 0: first + the slots - 1 */
 	enum log_format log_format;	/* text or json lines */
 	const char *config_file;	/* NULL when none */
 	bool check_config;		/* --check-config: check, print, exit */
@@ -109,6 +122,16 @@ void config_release(struct config *cfg);
  * unreadable token file, no such user...). Returns the number of errors.
  */
 int config_check(const struct config *cfg, FILE *out);
+
+/* Whether s is an origin as browsers send it (scheme://host[:port], http
+ * or https, no path) or "*". */
+bool config_origin_valid(const char *s);
+/* The server's own memory limit when not configured: a quarter of the
+ * machine's memory, at least 256 MiB. */
+uint64_t config_default_server_memory(void);
+/* Parses "FIRST" or "FIRST-LAST" (host uids, FIRST >= 1000, FIRST <=
+ * LAST < 2^32 - 1); *last is 0 for "FIRST". 0 or -EINVAL. Pure. */
+int config_parse_uid_range(const char *s, uint32_t *first, uint32_t *last);
 /* Parses "HOST:PORT", "[V6]:PORT", ":PORT" or "PORT". 0 or -EINVAL. */
 int config_parse_listen(const char *s, char *host, size_t hostlen, int *port);
 

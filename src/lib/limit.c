@@ -13,7 +13,12 @@ void limit_default_interactive(struct limits *l)
 		.cpu_ms = 60 * 1000,
 		.wall_ms = 30 * 60 * 1000,	/* they wait for a person */
 		.memory_bytes = 512 * MiB,
-		.output_bytes = 16 * MiB,	/* total, flow-controlled */
+		/* flow control bounds what the server holds: the limits
+		 * are for what a terminal can show, by rate, and a
+		 * generous total */
+		.output_bytes = 1024 * MiB,
+		.output_rate = 1 * MiB,
+		.output_burst = 16 * MiB,
 		.tmpfs_bytes = 64 * MiB,
 		.pids = 128,
 		.nofile = 256,
@@ -46,6 +51,42 @@ void limit_default_compile(struct limits *l)
 	};
 }
 
+void limit_bucket_fill(struct limit_bucket *b, uint64_t now_ms, uint64_t burst)
+{
+	b->tokens = burst;
+	b->ms = now_ms;
+}
+
+uint64_t limit_bucket_take(struct limit_bucket *b, uint64_t now_ms, uint64_t n,
+			   uint64_t rate, uint64_t burst)
+{
+	uint64_t t = b->tokens < burst ? b->tokens : burst;
+
+	if (now_ms > b->ms) {
+		uint64_t dt = now_ms - b->ms, room = burst - t;
+		if (!rate) {
+			b->ms = now_ms;
+		} else if (dt >= 1000 * (room / rate + 1)) {
+			t = burst;	/* long enough to fill it */
+			b->ms = now_ms;
+		} else {
+			/* dt * rate < 1000 * (room + rate) < 2^61: no
+			 * overflow; the clock advances by the time the
+			 * whole bytes gained stand for, so a slow rate
+			 * read often still refills */
+			uint64_t gained = dt * rate / 1000;
+			t += gained;
+			b->ms += gained * 1000 / rate;
+			if (t > burst)
+				t = burst;
+		}
+	}
+	if (n > t)
+		n = t;
+	b->tokens = t - n;
+	return n;
+}
+
 #define LOWER(f) out->f = (req->f && req->f < max->f) ? req->f : max->f
 
 void limit_lower(const struct limits *max, const struct limits *req,
@@ -55,6 +96,8 @@ void limit_lower(const struct limits *max, const struct limits *req,
 	LOWER(wall_ms);
 	LOWER(memory_bytes);
 	LOWER(output_bytes);
+	LOWER(output_rate);
+	LOWER(output_burst);
 	LOWER(tmpfs_bytes);
 	LOWER(pids);
 	LOWER(nofile);

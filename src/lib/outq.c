@@ -29,6 +29,8 @@ struct outq_frame *outq_frame_new(const struct outq *q, enum outq_kind kind,
 	f->next = NULL;
 	f->kind = kind;
 	f->len = n;
+	f->cap = n;
+	f->mergeable = false;
 	f->payload = (unsigned char *)(f + 1) + q->pre;
 	return f;
 }
@@ -56,6 +58,33 @@ int outq_push(struct outq *q, enum outq_kind kind, const void *prefix,
 		memcpy(f->payload, prefix, nprefix);
 	if (n)
 		memcpy(f->payload + nprefix, p, n);
+	outq_push_frame(q, f);
+	return 0;
+}
+
+int outq_append(struct outq *q, unsigned char tag, const void *p, size_t n,
+		size_t room, size_t max)
+{
+	struct outq_frame *t = q->tail, *f;
+	size_t cap = n + 1;
+
+	if (t && t->mergeable && t->payload[0] == tag && t->len + n <= t->cap) {
+		memcpy(t->payload + t->len, p, n);
+		t->len += n;
+		q->bytes += n;
+		return 0;
+	}
+	if (q->head && room > cap)
+		cap = room < max ? room : max;
+	if (cap < n + 1)
+		cap = n + 1;
+	f = outq_frame_new(q, OUTQ_BINARY, cap);
+	if (!f)
+		return -ENOMEM;
+	f->len = n + 1;
+	f->mergeable = true;
+	f->payload[0] = tag;
+	memcpy(f->payload + 1, p, n);
 	outq_push_frame(q, f);
 	return 0;
 }

@@ -18,6 +18,8 @@ struct outq_frame {
 	struct outq_frame *next;
 	enum outq_kind kind;
 	size_t len;		/* payload bytes */
+	size_t cap;		/* payload bytes the allocation holds */
+	bool mergeable;		/* outq_append() may add to it */
 	unsigned char *payload;	/* points 'pre' bytes into the allocation */
 };
 
@@ -36,6 +38,16 @@ void outq_release(struct outq *q);
  */
 int outq_push(struct outq *q, enum outq_kind kind, const void *prefix,
 	      size_t nprefix, const void *p, size_t n);
+/*
+ * A binary frame of stream bytes: one tag byte, then p[0..n). When the
+ * last frame queued is one of these with the same tag and room for n more
+ * bytes within 'max' payload bytes, the bytes join it instead (a reader
+ * of the stream sees the same bytes in fewer, larger frames). A frame
+ * queued behind others is given room to grow to 'room' bytes (bounded by
+ * 'max'), one queued alone exactly its size. 0 or -ENOMEM.
+ */
+int outq_append(struct outq *q, unsigned char tag, const void *p, size_t n,
+		size_t room, size_t max);
 /* Takes ownership of a frame built by outq_frame_new(). */
 void outq_push_frame(struct outq *q, struct outq_frame *f);
 /* A frame with room for n payload bytes; NULL on ENOMEM. */

@@ -1,102 +1,75 @@
 /*
- * sha256.c - SHA-256 (FIPS 180-4).
+ * sha256.c - SHA-256 and HMAC-SHA-256 over libcrypto's EVP interfaces.
  */
+#include <errno.h>
 #include <string.h>
+
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/params.h>
 
 #include "lib/sha256.h"
 
-static const uint32_t K[64] = {
-	0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1,
-	0x923f82a4, 0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3,
-	0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786,
-	0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
-	0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147,
-	0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13,
-	0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85, 0xa2bfe8a1, 0xa81a664b,
-	0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
-	0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a,
-	0x5b9cca4f, 0x682e6ff3, 0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208,
-	0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
-};
-
-#define ROR(x, n) (((x) >> (n)) | ((x) << (32 - (n))))
-
-static void block(struct sha256 *s, const unsigned char *p)
+int sha256_init(struct sha256 *s)
 {
-	uint32_t w[64], a, b, c, d, e, f, g, h;
-
-	for (int i = 0; i < 16; i++)
-		w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 |
-		       (uint32_t)p[4 * i + 2] << 8 | p[4 * i + 3];
-	for (int i = 16; i < 64; i++) {
-		uint32_t s0 = ROR(w[i - 15], 7) ^ ROR(w[i - 15], 18) ^
-			      (w[i - 15] >> 3);
-		uint32_t s1 = ROR(w[i - 2], 17) ^ ROR(w[i - 2], 19) ^
-			      (w[i - 2] >> 10);
-		w[i] = w[i - 16] + s0 + w[i - 7] + s1;
+	memset(s, 0, sizeof(*s));
+	s->md = EVP_MD_CTX_new();
+	if (!s->md || !EVP_DigestInit_ex(s->md, EVP_sha256(), NULL)) {
+		s->failed = true;
+		return -ENOMEM;
 	}
-	a = s->h[0]; b = s->h[1]; c = s->h[2]; d = s->h[3];
-	e = s->h[4]; f = s->h[5]; g = s->h[6]; h = s->h[7];
-	for (int i = 0; i < 64; i++) {
-		uint32_t S1 = ROR(e, 6) ^ ROR(e, 11) ^ ROR(e, 25);
-		uint32_t ch = (e & f) ^ (~e & g);
-		uint32_t t1 = h + S1 + ch + K[i] + w[i];
-		uint32_t S0 = ROR(a, 2) ^ ROR(a, 13) ^ ROR(a, 22);
-		uint32_t mj = (a & b) ^ (a & c) ^ (b & c);
-		uint32_t t2 = S0 + mj;
-		h = g; g = f; f = e; e = d + t1;
-		d = c; c = b; b = a; a = t1 + t2;
-	}
-	s->h[0] += a; s->h[1] += b; s->h[2] += c; s->h[3] += d;
-	s->h[4] += e; s->h[5] += f; s->h[6] += g; s->h[7] += h;
+	return 0;
 }
 
-void sha256_init(struct sha256 *s)
+int sha256_hmac_init(struct sha256 *s, const void *key, size_t keylen)
 {
-	static const uint32_t iv[8] = {
-		0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
-		0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
+	OSSL_PARAM params[] = {
+		OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+						 (char *)"SHA256", 0),
+		OSSL_PARAM_construct_end(),
 	};
-	memcpy(s->h, iv, sizeof(iv));
-	s->len = 0;
-	s->n = 0;
+	EVP_MAC *mac;
+
+	memset(s, 0, sizeof(*s));
+	if (!key || !keylen) {
+		s->failed = true;
+		return -EINVAL;
+	}
+	mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	s->mac = mac ? EVP_MAC_CTX_new(mac) : NULL;
+	EVP_MAC_free(mac);	/* the context keeps its own reference */
+	if (!s->mac || !EVP_MAC_init(s->mac, key, keylen, params)) {
+		s->failed = true;
+		return -ENOMEM;
+	}
+	return 0;
 }
 
-void sha256_update(struct sha256 *s, const void *data, size_t n)
+void sha256_update(struct sha256 *s, const void *p, size_t n)
 {
-	const unsigned char *p = data;
-
-	s->len += n;
-	while (n) {
-		size_t take = 64 - s->n < n ? 64 - s->n : n;
-		memcpy(s->blk + s->n, p, take);
-		s->n += take;
-		p += take;
-		n -= take;
-		if (s->n == 64) {
-			block(s, s->blk);
-			s->n = 0;
-		}
-	}
+	if (s->failed || !n)
+		return;
+	if (s->md ? !EVP_DigestUpdate(s->md, p, n)
+		  : !EVP_MAC_update(s->mac, p, n))
+		s->failed = true;
 }
 
 void sha256_final(struct sha256 *s, unsigned char out[32])
 {
-	uint64_t bits = s->len * 8;
-	unsigned char pad = 0x80, zero = 0, lenb[8];
+	unsigned int mdlen = 0;
+	size_t maclen = 0;
+	bool ok = !s->failed;
 
-	sha256_update(s, &pad, 1);
-	while (s->n != 56)
-		sha256_update(s, &zero, 1);
-	for (int i = 0; i < 8; i++)
-		lenb[i] = (unsigned char)(bits >> (56 - 8 * i));
-	sha256_update(s, lenb, 8);
-	for (int i = 0; i < 8; i++) {
-		out[4 * i] = (unsigned char)(s->h[i] >> 24);
-		out[4 * i + 1] = (unsigned char)(s->h[i] >> 16);
-		out[4 * i + 2] = (unsigned char)(s->h[i] >> 8);
-		out[4 * i + 3] = (unsigned char)s->h[i];
-	}
+	if (ok && s->md)
+		ok = EVP_DigestFinal_ex(s->md, out, &mdlen) && mdlen == 32;
+	else if (ok && s->mac)
+		ok = EVP_MAC_final(s->mac, out, &maclen, 32) && maclen == 32;
+	if (!ok)
+		memset(out, 0, 32);
+	EVP_MD_CTX_free(s->md);
+	EVP_MAC_CTX_free(s->mac);
+	memset(s, 0, sizeof(*s));
 }
 
 void sha256_field(struct sha256 *s, const void *p, size_t n)
@@ -121,4 +94,9 @@ void sha256_hex(struct sha256 *s, char out[65])
 		out[2 * i + 1] = hex[d[i] & 15];
 	}
 	out[64] = '\0';
+}
+
+bool sha256_equal(const unsigned char a[32], const unsigned char b[32])
+{
+	return CRYPTO_memcmp(a, b, 32) == 0;
 }

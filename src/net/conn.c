@@ -51,7 +51,7 @@ static int queue(struct conn *c, enum outq_kind kind, const void *prefix,
 	}
 	if (outq_push(&c->q, kind, prefix, np, p, n))
 		return -ENOMEM;
-	lws_callback_on_writable(c->wsi);
+	server_ws_kick(c);
 	return 0;
 }
 
@@ -79,7 +79,14 @@ int conn_send_json(struct conn *c, json_t *j)
 int conn_send_binary(struct conn *c, unsigned char tag, const void *p,
 		     size_t n)
 {
-	return queue(c, OUTQ_BINARY, &tag, 1, p, n);
+	if (c->closing)
+		return -EPIPE;
+	if (n + 1 > CONN_MERGE_MAX || c->q.bytes + n + 1 > CONN_QUEUE_MAX)
+		return queue(c, OUTQ_BINARY, &tag, 1, p, n);
+	if (outq_append(&c->q, tag, p, n, CONN_MERGE_ROOM, CONN_MERGE_MAX))
+		return -ENOMEM;
+	server_ws_kick(c);
+	return 0;
 }
 
 int conn_send_error(struct conn *c, const char *code, const char *field,

@@ -69,6 +69,15 @@ void conn_closed(struct conn *c);
 int conn_send_text(struct conn *c, const char *s, size_t n);
 /* Serialises and queues 'j', then drops the reference. */
 int conn_send_json(struct conn *c, json_t *j);
+/*
+ * A frame of terminal output: 'tag', then p[0..n). Output queued behind
+ * other frames (a busy socket) joins the previous frame of the same tag,
+ * up to CONN_MERGE_MAX bytes: the client gets the same bytes in fewer
+ * frames, and a burst of small writes costs fewer sends. A lone frame
+ * (a keystroke's echo) is never held back for that.
+ */
+#define CONN_MERGE_ROOM (16 * 1024)
+#define CONN_MERGE_MAX (64 * 1024)
 int conn_send_binary(struct conn *c, unsigned char tag, const void *p,
 		     size_t n);
 /* {"type":"error","code":code,"message":msg[,"field":field]} */

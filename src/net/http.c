@@ -2,6 +2,7 @@
  * http.c - HTTP requests: body collection, routing, responses.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -145,6 +146,11 @@ static const struct http_route *find_route(const struct conn *c,
 	return NULL;
 }
 
+static bool method_allowed(const struct http_route *r, enum http_method m)
+{
+	return ((m == HTTP_HEAD ? HTTP_GET : m) & r->methods) != 0;
+}
+
 static void dispatch(struct conn *c)
 {
 	struct http_req *h = c->http;
@@ -152,8 +158,7 @@ static void dispatch(struct conn *c)
 	char allow[96];
 
 	if (r) {
-		unsigned m = h->method == HTTP_HEAD ? HTTP_GET : h->method;
-		if (!(m & r->methods)) {
+		if (!method_allowed(r, h->method)) {
 			method_not_allowed(c, allow_header(r->methods, allow,
 							   sizeof(allow)));
 			return;
@@ -185,6 +190,7 @@ int http_on_request(struct conn *c, const char *uri)
 	buf_init(&h->resp, SIZE_MAX / 2);
 	h->conn = c;
 	h->t0_ms = server_now_ms();
+	h->content_length = -1;
 	h->method = method_of(c->wsi);
 	snprintf(h->path, sizeof(h->path), "%s", uri && *uri ? uri : "/");
 	h->route = find_route(c, h->path);
@@ -193,9 +199,43 @@ int http_on_request(struct conn *c, const char *uri)
 		int n = lws_hdr_copy(c->wsi, len, sizeof(len),
 				     WSI_TOKEN_HTTP_CONTENT_LENGTH);
 		char te[32];
-		if (n <= 0 && lws_hdr_copy(c->wsi, te, sizeof(te),
-					   WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0 &&
-		    !strcasecmp(te, "chunked")) {
+		bool chunked = n <= 0 &&
+			lws_hdr_copy(c->wsi, te, sizeof(te),
+				     WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0 &&
+			!strcasecmp(te, "chunked");
+		unsigned long long v = 0;
+		if (!chunked && n <= 0) {
+			/* no length and not chunked: say what is needed */
+			h->close_after = true;
+			http_reply_error(c, 411, NULL,
+					 "a request body needs a Content-Length "
+					 "header");
+			return 0;
+		}
+		if (!chunked) {
+			char *end;
+			errno = 0;
+			v = strtoull(len, &end, 10);
+			if (errno || *end || len[0] == '-' || v > LLONG_MAX) {
+				h->close_after = true;
+				http_reply_error(c, 400, NULL,
+						 "bad Content-Length");
+				return 0;
+			}
+			h->content_length = (long long)v;
+		}
+		if (h->route && h->route->headers &&
+		    method_allowed(h->route, h->method)) {
+			h->route->headers(c);
+			if (h->answered) {
+				/* the body stays unread: the connection
+				 * cannot carry another request */
+				if (chunked || v > 0)
+					h->close_after = true;
+				return 0;
+			}
+		}
+		if (chunked) {
 			/* lws hands us the framed bytes as a body of
 			 * unknown length; decoded here, capped (413), and
 			 * the connection closes after it (lws would take
@@ -204,22 +244,6 @@ int http_on_request(struct conn *c, const char *uri)
 			h->chunked = true;
 			h->close_after = true;
 			chunked_init(&h->dechunk);
-			return 0;
-		}
-		if (n <= 0) {
-			/* lws 4.1 cannot read chunked bodies: say so */
-			h->close_after = true;
-			http_reply_error(c, 411, NULL,
-					 "a request body needs a Content-Length "
-					 "header");
-			return 0;
-		}
-		char *end;
-		errno = 0;
-		unsigned long long v = strtoull(len, &end, 10);
-		if (errno || *end || len[0] == '-') {
-			h->close_after = true;
-			http_reply_error(c, 400, NULL, "bad Content-Length");
 			return 0;
 		}
 		if (v > c->srv->cfg->max_body_bytes) {
@@ -274,6 +298,12 @@ int http_on_body_done(struct conn *c)
 		return 0;
 	dispatch(c);
 	return 0;
+}
+
+void http_hold(struct conn *c, unsigned secs)
+{
+	lws_set_timeout(c->wsi, secs ? PENDING_TIMEOUT_USER_OK
+				     : NO_PENDING_TIMEOUT, (int)secs);
 }
 
 void http_reply(struct conn *c, unsigned status, const char *type,
@@ -604,10 +634,25 @@ int http_on_writeable(struct conn *c)
 						 (const unsigned char *)"close",
 						 5, &p, end))
 			return -1;
-		if (lws_finalize_write_http_header(c->wsi, start, &p, end))
+		bool bodyless = h->resp_len == 0 || h->method == HTTP_HEAD ||
+				h->status == 304;
+		if (lws_finalize_http_header(c->wsi, &p, end))
 			return -1;
 		h->headers_sent = true;
-		if (h->resp_len == 0 || h->method == HTTP_HEAD || h->status == 304)
+		/* a body that fits after the headers goes with them: one
+		 * send and one WRITEABLE for a whole API answer */
+		size_t body = bodyless ? 0 : h->resp_len;
+		if (body && body <= (size_t)(end - p)) {
+			memcpy(p, h->borrowed ? h->borrowed : h->resp.data, body);
+			p += body;
+			h->sent = body;
+		}
+		int n = (int)(p - start);
+		if (lws_write(c->wsi, start, (size_t)n,
+			      bodyless || h->sent == h->resp_len ?
+			      LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP_HEADERS) != n)
+			return -1;
+		if (bodyless || h->sent == h->resp_len)
 			return finish_transaction(c);
 		lws_callback_on_writable(c->wsi);
 		return 0;
@@ -631,6 +676,84 @@ void http_on_closed(struct conn *c)
 {
 	req_free(c->http);
 	c->http = NULL;
+}
+
+bool http_same_origin(const struct conn *c)
+{
+	char origin[256], host[256];
+	const char *o;
+
+	if (lws_hdr_copy(c->wsi, origin, sizeof(origin), WSI_TOKEN_ORIGIN) <= 0)
+		return true;	/* not a browser */
+	if (lws_hdr_copy(c->wsi, host, sizeof(host), WSI_TOKEN_HOST) <= 0)
+		return false;
+	o = strstr(origin, "://");
+	o = o ? o + 3 : origin;
+	return strcasecmp(o, host) == 0;
+}
+
+/* Appends s[0..n) to out[*at..len) percent-encoding all but RFC 3986's
+ * unreserved characters; false when it does not fit. */
+static bool query_encode(const char *s, size_t n, char *out, size_t len,
+			 size_t *at)
+{
+	static const char hex[] = "0123456789ABCDEF";
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)s[i];
+		bool plain = (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+			     (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' ||
+			     ch == '.' || ch == '~';
+		if (*at + (plain ? 1 : 3) >= len)
+			return false;
+		if (plain) {
+			out[(*at)++] = (char)ch;
+		} else {
+			out[(*at)++] = '%';
+			out[(*at)++] = hex[ch >> 4];
+			out[(*at)++] = hex[ch & 15];
+		}
+	}
+	return true;
+}
+
+int http_query_string(const struct conn *c, char *out, size_t len)
+{
+	char frag[1024];
+	size_t at = 0;
+
+	if (len == 0)
+		return -1;
+	out[0] = '\0';
+	for (int i = 0;; i++) {
+		int fl = lws_hdr_fragment_length(c->wsi, WSI_TOKEN_HTTP_URI_ARGS, i);
+		if (fl <= 0)
+			break;
+		if ((size_t)fl >= sizeof(frag) ||
+		    lws_hdr_copy_fragment(c->wsi, frag, sizeof(frag),
+					  WSI_TOKEN_HTTP_URI_ARGS, i) != fl)
+			return -1;
+		/* lws decoded "name=value": encode both halves again */
+		char *eq = memchr(frag, '=', (size_t)fl);
+		size_t nl = eq ? (size_t)(eq - frag) : (size_t)fl;
+		if (i > 0) {
+			if (at + 1 >= len)
+				return -1;
+			out[at++] = '&';
+		}
+		if (!query_encode(frag, nl, out, len, &at))
+			return -1;
+		if (eq) {
+			if (at + 1 >= len)
+				return -1;
+			out[at++] = '=';
+			if (!query_encode(eq + 1, (size_t)fl - nl - 1, out, len,
+					  &at))
+				return -1;
+		}
+	}
+	out[at] = '\0';
+	return (int)at;
 }
 
 int http_header(const struct conn *c, const char *name, char *out,

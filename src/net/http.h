@@ -35,6 +35,7 @@ struct http_req {
 	bool has_body;			/* POST/PUT/PATCH with a body to read */
 	bool chunked;			/* ... in the chunked transfer coding */
 	struct chunked dechunk;		/* its decoder */
+	long long content_length;	/* as announced, or -1 (chunked) */
 	bool answered;			/* a reply is queued or sent */
 	uint64_t t0_ms;			/* when it arrived (access log) */
 
@@ -70,6 +71,13 @@ struct http_req {
  * (405, 411, 413, bad JSON) or with http_reply_error(), is
  * {"message": "..."} instead of {"error": "...", "field"?} (the shape
  * Piston's clients read).
+ *
+ * 'handle' runs once the body is in. 'headers', when set, runs before it,
+ * as soon as the headers of a request with a body (a POST, PUT, PATCH,
+ * with a Content-Length or chunked) have arrived and before the body is
+ * read or checked against the size limit; if it answers, the body is
+ * dropped unread, the connection closed after the answer, and 'handle'
+ * is not called.
  */
 struct http_route {
 	const char *path;
@@ -77,6 +85,7 @@ struct http_route {
 	unsigned methods;		/* enum http_method bits */
 	void (*handle)(struct conn *c);
 	bool message_errors;
+	void (*headers)(struct conn *c);
 };
 
 /* lws callback glue (server.c). Each returns 0, or -1 to close. */
@@ -85,6 +94,13 @@ int http_on_body(struct conn *c, const void *p, size_t n);
 int http_on_body_done(struct conn *c);
 int http_on_writeable(struct conn *c);
 void http_on_closed(struct conn *c);
+
+/*
+ * The handler answers later than lws's request timeout (20 s) allows: the
+ * connection waits up to 'secs' seconds for the answer before it is
+ * dropped (0: no limit).
+ */
+void http_hold(struct conn *c, unsigned secs);
 
 /* Responses. 'extra' is more header lines ("Name: value\r\n"), or NULL. */
 void http_reply(struct conn *c, unsigned status, const char *type,
@@ -140,6 +156,19 @@ json_t *http_body_json(struct conn *c);
  */
 int http_header(const struct conn *c, const char *name, char *out,
 		size_t len);
+/*
+ * The query string of the request (what followed '?'), percent-encoded
+ * again in a canonical form: lws hands out its arguments URL-decoded, so
+ * every byte but RFC 3986's unreserved ones is written as %XX ("a b&c"
+ * arrives as "a%20b%26c"). "" when there is none. Returns its length, or
+ * -1 when it does not fit in 'len' - 1 bytes.
+ */
+int http_query_string(const struct conn *c, char *out, size_t len);
+
+/* Whether the request (HTTP or a WebSocket upgrade) carries no Origin
+ * (not a browser) or one naming the host it was sent to. */
+bool http_same_origin(const struct conn *c);
+
 /*
  * Copies the value of query parameter 'name' (?name=value, URL-decoded)
  * into 'out', NUL-terminated. Returns its length, or -1 when it is absent

@@ -4,9 +4,11 @@
  * One callback serves every protocol entry. HTTP requests go to http.c;
  * WebSocket upgrades are accepted only on the paths of ws.h's dialects and
  * from a same-origin page (or a client that sends no Origin, like curl or a
- * bot); messages are reassembled here, size-limited, and handed to the
- * dialect whole. Every frame is written from the WRITEABLE callback,
- * one per call, from the conn's queue.
+ * bot), unless the dialect decides itself (ws_dialect.accept); messages
+ * are reassembled here, size-limited, and handed to the dialect whole.
+ * Frames are written from the conn's queue in the WRITEABLE callback, as
+ * many a call as the socket takes whole, or at once when a frame finds an
+ * idle socket outside lws (server_ws_kick()).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -41,25 +43,36 @@ uint64_t server_uptime_s(const struct server *s)
 const struct ws_dialect *ws_dialect_for(const struct server *s,
 					const char *path)
 {
-	for (const struct ws_dialect *const *d = s->dialects; d && *d; d++)
-		if (strcmp(path, (*d)->path) == 0)
+	for (const struct ws_dialect *const *d = s->dialects; d && *d; d++) {
+		size_t n = strlen((*d)->path);
+		if ((*d)->prefix ? strncmp(path, (*d)->path, n) == 0
+				 : strcmp(path, (*d)->path) == 0)
 			return *d;
+	}
 	return NULL;
 }
 
-/* A browser page may only open sockets to the host that served it. */
-static bool origin_ok(struct lws *wsi)
+/* Whether the upgrade on wsi may go ahead; 1 refuses it. */
+static int filter_upgrade(struct server *s, struct conn *c, struct lws *wsi)
 {
-	char origin[256], host[256];
-	const char *o;
+	const struct ws_dialect *d;
+	unsigned status = 0;
+	char uri[256];
 
-	if (lws_hdr_copy(wsi, origin, sizeof(origin), WSI_TOKEN_ORIGIN) <= 0)
-		return true;	/* not a browser */
-	if (lws_hdr_copy(wsi, host, sizeof(host), WSI_TOKEN_HOST) <= 0)
-		return false;
-	o = strstr(origin, "://");
-	o = o ? o + 3 : origin;
-	return strcasecmp(o, host) == 0;
+	if (lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI) <= 0 ||
+	    !(d = ws_dialect_for(s, uri)) || s->shutting_down || !c)
+		return 1;
+	if (!c->srv) {	/* the dialect reads headers through a conn */
+		conn_init(c, s, wsi);
+		s->connections++;
+	}
+	if (d->accept ? d->accept(c, &status) : http_same_origin(c))
+		return 0;
+	if (!d->accept)
+		log_warn("server: refused a cross-origin websocket to '%s'",
+			 uri);
+	lws_return_http_status(wsi, status ? status : 403, NULL);
+	return 1;
 }
 
 static void ws_receive(struct conn *c, const void *in, size_t len)
@@ -74,9 +87,10 @@ static void ws_receive(struct conn *c, const void *in, size_t len)
 	if (!c->rx_too_large && buf_append(&c->rx, in, len)) {
 		c->rx_too_large = true;
 		buf_release(&c->rx);
-		conn_send_error(c, "too_large", NULL,
-				"message larger than %zu bytes",
-				c->srv->cfg->max_message_bytes);
+		if (!c->dialect->raw)
+			conn_send_error(c, "too_large", NULL,
+					"message larger than %zu bytes",
+					c->srv->cfg->max_message_bytes);
 	}
 	if (!lws_is_final_fragment(wsi))
 		return;
@@ -91,6 +105,37 @@ static void ws_receive(struct conn *c, const void *in, size_t len)
 	c->dialect->message(c, c->rx.data ? c->rx.data : "", c->rx.len,
 			    c->rx_binary);
 	buf_reset(&c->rx);
+}
+
+/*
+ * Writes queued frames while the socket takes each one whole, up to
+ * WRITE_BUDGET bytes (a busy socket must not hold the loop): one
+ * WRITEABLE round trip per burst, not per frame. lws buffers the part of
+ * a frame the kernel did not take; nothing more is written until that
+ * went out (lws_partial_buffered()). -1: the socket is broken.
+ */
+#define WRITE_BUDGET (256 * 1024)
+
+static int ws_write_frames(struct conn *c)
+{
+	struct outq_frame *f;
+	size_t sent = 0;
+
+	while ((f = outq_peek(&c->q)) && sent < WRITE_BUDGET) {
+		enum lws_write_protocol proto =
+			f->kind == OUTQ_BINARY ? LWS_WRITE_BINARY : LWS_WRITE_TEXT;
+		if (lws_write(c->wsi, f->payload, f->len, proto) < 0)
+			return -1;
+		sent += f->len;
+		outq_pop(&c->q);
+		if (lws_partial_buffered(c->wsi))
+			break;
+	}
+	if (!outq_empty(&c->q) || c->closing)
+		lws_callback_on_writable(c->wsi);
+	if (sent && c->dialect->drained)
+		c->dialect->drained(c);
+	return 0;
 }
 
 static int ws_writeable(struct conn *c)
@@ -109,19 +154,8 @@ static int ws_writeable(struct conn *c)
 			lws_callback_on_writable(c->wsi);
 		return 0;
 	}
-	if (f) {
-		enum lws_write_protocol proto =
-			f->kind == OUTQ_BINARY ? LWS_WRITE_BINARY : LWS_WRITE_TEXT;
-		int n = lws_write(c->wsi, f->payload, f->len, proto);
-		if (n < 0)
-			return -1;
-		outq_pop(&c->q);
-		if (!outq_empty(&c->q) || c->closing)
-			lws_callback_on_writable(c->wsi);
-		if (c->dialect->drained)
-			c->dialect->drained(c);
-		return 0;
-	}
+	if (f)
+		return ws_write_frames(c);
 	if (c->closing && !c->close_sent) {
 		/*
 		 * lws skips the close frame when WRITEABLE returns -1 (it
@@ -143,6 +177,28 @@ static int ws_writeable(struct conn *c)
 	if (c->close_sent)
 		return -1;
 	return 0;
+}
+
+void server_ws_kick(struct conn *c)
+{
+	struct server *s = c->srv;
+
+	/*
+	 * Outside lws's callbacks (a run's output arrives from its own
+	 * poll), a frame that finds the queue otherwise empty and the socket
+	 * with nothing buffered goes out now: a lone keystroke's echo costs
+	 * one send(), not a poll change, a loop turn and a WRITEABLE. Inside
+	 * a callback lws may be writing this socket itself (its handshake, a
+	 * pong), so the frame waits for WRITEABLE as every other one does.
+	 */
+	if (c->ws && !s->in_callback && c->q.frames == 1 && !c->closing &&
+	    !c->dead && !c->ping_due && !lws_partial_buffered(c->wsi)) {
+		if (ws_write_frames(c) == 0)
+			return;
+		/* broken: the next WRITEABLE closes it */
+		c->dead = true;
+	}
+	lws_callback_on_writable(c->wsi);
 }
 
 static void link_conn(struct server *s, struct conn *c)
@@ -180,8 +236,8 @@ static void release(struct server *s, struct conn *c)
 	s->connections--;
 }
 
-static int callback(struct lws *wsi, enum lws_callback_reasons reason,
-		    void *user, void *in, size_t len)
+static int serve(struct lws *wsi, enum lws_callback_reasons reason,
+		 void *user, void *in, size_t len)
 {
 	struct lws_context *ctx = lws_get_context(wsi);
 	struct server *s = ctx ? lws_context_user(ctx) : NULL;
@@ -224,15 +280,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason,
 		return 0;
 
 	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
-		if (lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI) <= 0 ||
-		    !ws_dialect_for(s, uri) || s->shutting_down)
-			return 1;
-		if (!origin_ok(wsi)) {
-			log_warn("server: refused a cross-origin websocket to '%s'",
-				 uri);
-			return 1;
-		}
-		return 0;
+		return filter_upgrade(s, c, wsi);
 
 	case LWS_CALLBACK_ESTABLISHED: {
 		const struct ws_dialect *d;
@@ -279,6 +327,22 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason,
 	default:
 		return 0;
 	}
+}
+
+/* serve(), with the server marked as inside lws (server_ws_kick()). */
+static int callback(struct lws *wsi, enum lws_callback_reasons reason,
+		    void *user, void *in, size_t len)
+{
+	struct lws_context *ctx = lws_get_context(wsi);
+	struct server *s = ctx ? lws_context_user(ctx) : NULL;
+	int r;
+
+	if (!s)
+		return serve(wsi, reason, user, in, len);
+	s->in_callback++;
+	r = serve(wsi, reason, user, in, len);
+	s->in_callback--;
+	return r;
 }
 
 static const struct lws_protocols protocols[] = {

@@ -44,6 +44,7 @@ struct server {
 	uint64_t start_ms;
 	int port;			/* the port actually bound */
 	bool shutting_down;
+	unsigned in_callback;		/* depth of lws callbacks now running */
 };
 
 /* Creates the lws context on 'loop' and starts listening. 0 or -errno. */
@@ -54,6 +55,10 @@ void server_begin_shutdown(struct server *s);
  * call server_finish() (outside the loop). */
 void server_stop(struct server *s);
 void server_finish(struct server *s);
+
+/* A WebSocket frame was queued on c: written now when it is the only
+ * one, the socket idle and lws not inside a callback; else at WRITEABLE. */
+void server_ws_kick(struct conn *c);
 
 uint64_t server_uptime_s(const struct server *s);
 uint64_t server_now_ms(void);

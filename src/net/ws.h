@@ -19,6 +19,19 @@ struct server;
 
 struct ws_dialect {
 	const char *path;
+	bool prefix;		/* 'path' matches as a prefix (then the
+				   dialect reads the rest of the URI) */
+	/*
+	 * Optional: decides on an upgrade before it is accepted, in place of
+	 * the same-origin rule (which it may apply with http_same_origin()).
+	 * It may read the request's headers and query (http.h). False
+	 * refuses: the client gets an HTTP 'status' (403 when it is left 0)
+	 * and no WebSocket.
+	 */
+	bool (*accept)(struct conn *c, unsigned *status);
+	/* Frames are not coderoom JSON: a message over the size limit closes
+	 * the socket (1009) without an error frame before it. */
+	bool raw;
 	/* the socket is open: set up c->proto */
 	void (*open)(struct conn *c);
 	/* one whole message */
@@ -29,7 +42,7 @@ struct ws_dialect {
 	void (*drained)(struct conn *c);
 };
 
-/* The registered dialect for a request path, or NULL. */
+/* The registered dialect for a request path (no query), or NULL. */
 const struct ws_dialect *ws_dialect_for(const struct server *s,
 					const char *path);
 

@@ -1,7 +1,8 @@
 /*
  * api.h - HTTP API handlers, one file per family:
  *
- *   api_health.c    GET /api/health, GET /api/languages, GET / (JSON)
+ *   api_health.c    GET /api/health, GET /api/languages, GET /api/cluster,
+ *                   GET / (JSON)
  *   api_execute.c   POST and GET /api/execute, POST /run_code
  *   api_runs.c      POST /api/runs (native batch API)
  *   api_piston.c    /api/v2/: runtimes, execute, packages (Piston v2)
@@ -24,6 +25,9 @@ void api_health(struct conn *c);
 void api_languages(struct conn *c);
 /* GET /: the health JSON for a client that asks for JSON, else the IDE */
 void api_root(struct conn *c);
+
+/* The cluster's nodes as this node sees them (404 without --redis). */
+void api_cluster(struct conn *c);
 /* GET: the Next.js runner's health answer; POST: run a program */
 void api_execute(struct conn *c);
 void api_run_code(struct conn *c);

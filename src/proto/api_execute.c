@@ -68,6 +68,7 @@ static const char *seed_status(enum run_status s)
 	case RUN_KILLED: return "killed";
 	case RUN_INTERNAL_ERROR: return "internal_error";
 	case RUN_COMPILE_ERROR: return "compile_error";
+	case RUN_WORKER_LOST: return "worker_lost";
 	case RUN_SERVER_BUSY: return "busy";
 	}
 	return "error";
@@ -77,6 +78,13 @@ static void on_exited(struct run_sub *sub, const struct run_result *res)
 {
 	struct exec_req *x = exec_of(sub);
 	struct buf *out = x->out;
+
+	if (res->start_error) {	/* cluster: refused once queued */
+		http_reply_error(x->c, run_start_retryable(res->start_error) ?
+				 503 : 500, NULL, "%s",
+				 run_start_error(res->start_error));
+		return;
+	}
 	json_t *j = json_pack(
 		"{s:b, s:o, s:o, s:s, s:i, s:o, s:o, s:o, s:o, s:s, s:I, s:I, "
 		"s:I, s:b, s:s}",
@@ -95,7 +103,8 @@ static void on_exited(struct run_sub *sub, const struct run_result *res)
 		"memory_bytes", (json_int_t)res->memory_bytes,
 		"truncated", res->truncated[1] || res->truncated[2],
 		"verdict", run_status_name(res->status));
-	http_reply_json(x->c, res->status == RUN_INTERNAL_ERROR ? 500 : 200, j);
+	http_reply_json(x->c, res->status == RUN_INTERNAL_ERROR ? 500 :
+			      res->status == RUN_WORKER_LOST ? 503 : 200, j);
 }
 
 static const struct run_sub_ops sub_ops = {
@@ -155,9 +164,11 @@ static void start(struct conn *c, bool seed_run_code)
 	if (err == -EAGAIN || err == -EBUSY || err == -EDQUOT)
 		http_reply_error(c, 503, NULL, "the server is busy; "
 				 "retry shortly");
+	else if (run_start_retryable(err))
+		http_reply_error(c, 503, NULL, "%s", run_start_error(err));
 	else if (err)
 		http_reply_error(c, 500, NULL, "cannot start the run: %s",
-				 strerror(-err));
+				 run_start_error(err));
 out:
 	batch_job_free(j);	/* run_start copied what it needs */
 }

@@ -2,6 +2,7 @@
  * api_health.c - GET /api/health, GET /api/languages, and GET / for a
  * client that asks for JSON.
  */
+#include "cluster/cluster.h"
 #include "lib/sizing.h"
 #include "net/conn.h"
 #include "net/http.h"
@@ -10,17 +11,20 @@
 #include "proto/app.h"
 #include "proto/auth.h"
 #include "proto/generate.h"
+#include "proto/sio_transport.h"
 #include "room/room.h"
 #include "run/cache.h"
 #include "run/run.h"
 #include "sandbox/sandbox.h"
+
+#include <string.h>
 
 static json_t *sandbox_json(const struct sandbox_features *f)
 {
 	if (!f)
 		return json_null();
 	return json_pack("{s:b, s:s, s:s, s:{s:b, s:b, s:b, s:b, s:b, s:b, s:b,"
-			 " s:b, s:b, s:b}}",
+			 " s:b, s:b, s:b}, s:{s:I, s:I, s:b}}",
 			 "strong", f->strong,
 			 "cgroup", f->cgroup_backend ? f->cgroup_backend : "none",
 			 "missing", f->missing,
@@ -32,7 +36,11 @@ static json_t *sandbox_json(const struct sandbox_features *f)
 			 "cgroup_pids", f->cgroup_pids,
 			 "cgroup_cpu", f->cgroup_cpu,
 			 "cgroup_kill", f->cgroup_kill,
-			 "cgroup_cpu_weight", f->cgroup_cpu_weight);
+			 "cgroup_cpu_weight", f->cgroup_cpu_weight,
+			 "run_uids",
+			 "first", (json_int_t)f->uid_first,
+			 "last", (json_int_t)f->uid_last,
+			 "configured", f->uids_configured);
 }
 
 static json_t *spawner_json(const struct sandbox *sb)
@@ -54,14 +62,95 @@ static json_t *cache_json(const struct cache *k, const struct run_engine *e)
 {
 	if (!k)
 		return json_null();
-	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
 			 "entries", (json_int_t)k->n,
 			 "bytes", (json_int_t)k->used_bytes,
 			 "max_bytes", (json_int_t)k->max_bytes,
 			 "hits", (json_int_t)k->hits,
 			 "misses", (json_int_t)k->misses,
 			 "evictions", (json_int_t)k->evictions,
+			 "forged", (json_int_t)k->forged,
 			 "compiles", (json_int_t)e->compiles);
+}
+
+/* {"id", "role", ...} of one node as the heartbeats show it. */
+static json_t *node_json(const struct node_table *t, const struct node_info *n,
+			 bool full)
+{
+	json_t *o = json_pack("{s:s, s:s, s:i, s:i, s:{s:i, s:i}, s:I}",
+			      "id", n->id,
+			      "role", n->role, "slots", (int)n->slots,
+			      "used", (int)n->used,
+			      "batch", "slots", (int)n->batch_slots,
+			      "used", (int)n->batch_used,
+			      "seen_ms_ago", (json_int_t)(t->now_ms > n->seen_ms ?
+							  t->now_ms - n->seen_ms
+							  : 0));
+	if (!full)
+		return o;
+	json_object_set_new(o, "following", json_integer(n->following));
+	json_object_set_new(o, "host", json_string(n->host));
+	json_object_set_new(o, "pid", json_integer(n->pid));
+	json_object_set_new(o, "version", json_string(n->version));
+	json_object_set_new(o, "up_since_ms", json_integer((json_int_t)n->up_ms));
+	json_t *langs = json_array();
+	for (const char *p = n->langs; p && *p;) {
+		const char *eq = strchr(p, '='), *end = strchr(p, ',');
+		size_t len = eq && (!end || eq < end) ? (size_t)(eq - p)
+			     : end ? (size_t)(end - p) : strlen(p);
+		json_array_append_new(langs, json_stringn(p, len));
+		p = end ? end + 1 : p + strlen(p);
+	}
+	json_object_set_new(o, "languages", langs);
+	return o;
+}
+
+/* This node's part in the cluster; null for a single node. */
+static json_t *cluster_json(const struct cluster *cl, bool all_nodes)
+{
+	const struct node_table *t;
+	json_t *nodes, *o;
+
+	if (!cl)
+		return json_null();
+	t = cluster_nodes(cl);
+	nodes = json_array();
+	for (size_t i = 0; i < t->n; i++)
+		if (all_nodes || node_is_worker(&t->v[i]))
+			json_array_append_new(nodes, node_json(t, &t->v[i],
+							       all_nodes));
+	o = json_pack("{s:s, s:s, s:{s:s, s:s, s:s, s:I}, s:I, s:i, s:i}",
+		      "node", cl->node_id,
+		      "role", cluster_role_name(cl->role),
+		      "redis",
+		      "url", cl->url_shown,
+		      "link", cluster_link_state(cl),
+		      "error", cluster_link_up(cl) ? "" : cluster_link_why(cl),
+		      "for_ms", (json_int_t)cluster_link_since_ms(cl),
+		      "queue_waiting", (json_int_t)t->waiting,
+		      "following", (int)cluster_following(cl),
+		      "running", (int)cluster_running(cl));
+	json_object_set_new(o, all_nodes ? "nodes" : "workers", nodes);
+	const char *why;
+	int d = cluster_durable(cl, &why);
+	json_t *redis = json_object_get(o, "redis");
+	json_object_set_new(redis, "durable", d < 0 ? json_null()
+						    : json_boolean(d));
+	if (d == 0)
+		json_object_set_new(redis, "not_durable_because", json_string(why));
+	return o;
+}
+
+void api_cluster(struct conn *c)
+{
+	const struct app *a = app_of(c);
+
+	if (!a->cluster) {
+		http_reply_error(c, 404, NULL, "this server is a single node, not "
+				 "part of a cluster (start it with --redis)");
+		return;
+	}
+	http_reply_json(c, 200, cluster_json(a->cluster, true));
 }
 
 static json_t *class_json(const struct run_engine *e, enum run_class k)
@@ -128,6 +217,22 @@ static json_t *admission_json(const struct app *a)
 	return j;
 }
 
+static json_t *sio_json(const struct sio_hub *h)
+{
+	struct sio_stats st;
+
+	sio_hub_stats(h, &st);
+	return json_pack("{s:i, s:i, s:i, s:I, s:I, s:I, s:I, s:I}",
+			 "sessions", (int)st.sessions,
+			 "polling", (int)st.polling,
+			 "max_sessions", (int)st.max_sessions,
+			 "opened", (json_int_t)st.opened,
+			 "refused", (json_int_t)st.refused,
+			 "upgraded", (json_int_t)st.upgraded,
+			 "timed_out", (json_int_t)st.timed_out,
+			 "errors", (json_int_t)st.errors);
+}
+
 void api_health(struct conn *c)
 {
 	struct server *s = c->srv;
@@ -140,7 +245,7 @@ void api_health(struct conn *c)
 		avail += a->langs->v[i].available;
 	j = json_pack(
 		"{s:s, s:s, s:I, s:i, s:i, s:I, s:o, s:o, s:{s:i, s:i, s:i, s:i},"
-		" s:o, s:{s:i, s:i}, s:b, s:o}",
+		" s:o, s:{s:i, s:i}, s:b, s:o, s:o, s:I}",
 		"status", "ok",
 		"version", CODEROOM_VERSION,
 		"uptime_s", (json_int_t)server_uptime_s(s),
@@ -157,7 +262,9 @@ void api_health(struct conn *c)
 		"compile_cache", cache_json(e->cache, e),
 		"languages", "available", (int)avail, "total", (int)a->langs->n,
 		"api_tokens", auth_enabled(a->auth),
-		"admission", admission_json(a));
+		"admission", admission_json(a),
+		"socketio", sio_json(a->sio),
+		"server_memory_bytes", (json_int_t)a->cfg->server_memory_bytes);
 	if (j && a->rooms)
 		json_object_set_new(j, "rooms", json_pack(
 			"{s:i, s:I, s:I, s:I, s:I, s:I, s:I}",
@@ -177,6 +284,8 @@ void api_health(struct conn *c)
 				  "total", (json_int_t)a->gen->total,
 				  "failed", (json_int_t)a->gen->failed) :
 			json_pack("{s:b}", "enabled", 0));
+	if (j)
+		json_object_set_new(j, "cluster", cluster_json(a->cluster, false));
 	http_reply_json(c, 200, j);
 }
 

@@ -23,6 +23,7 @@
 #include "net/ws.h"
 #include "proto/api.h"
 #include "proto/app.h"
+#include "proto/sio_transport.h"
 #include "run/cache.h"
 #include "run/run.h"
 #include "sandbox/sandbox.h"
@@ -43,6 +44,8 @@ static struct {
 	struct metric *cache_evictions, *cache_bytes;
 	struct metric *spawner_up, *spawner_restarts, *lost_runs;
 	struct metric *sandbox_queued, *rss, *fds, *cpu;
+	struct metric *sio_sessions, *sio_opened, *sio_refused, *sio_timed_out;
+	struct metric *sio_errors;
 } M;
 
 /* Open descriptors of this process (what a leak shows first). */
@@ -123,6 +126,14 @@ static void collect(void *data)
 	metric_set(M.spawner_restarts, 0, st.restarts);
 	metric_set(M.lost_runs, 0, (double)st.lost_runs);
 	metric_set(M.sandbox_queued, 0, st.pending);
+	struct sio_stats sio;
+	sio_hub_stats(a->sio, &sio);
+	metric_set(M.sio_sessions, 0, sio.polling);
+	metric_set(M.sio_sessions, 1, sio.sessions - sio.polling);
+	metric_set(M.sio_opened, 0, (double)sio.opened);
+	metric_set(M.sio_refused, 0, (double)sio.refused);
+	metric_set(M.sio_timed_out, 0, (double)sio.timed_out);
+	metric_set(M.sio_errors, 0, (double)sio.errors);
 	read_proc(&rss, &cpu);
 	metric_set(M.rss, 0, rss);
 	metric_set(M.cpu, 0, cpu);
@@ -205,12 +216,33 @@ int api_metrics_init(struct server *s, struct metrics *reg)
 	M.fds = metrics_gauge(reg, "process_open_fds",
 			      "Open file descriptors of the server process.",
 			      NOL, NOL);
+	static const char *const transports[] = { "polling", "websocket" };
+	M.sio_sessions = metrics_gauge(
+	    reg, "coderoom_socketio_sessions",
+	    "Open Socket.IO (Engine.IO) sessions, by transport.",
+	    METRIC_LABEL("transport", transports, 2), NOL);
+	M.sio_opened = metrics_counter(reg, "coderoom_socketio_opened_total",
+				       "Socket.IO sessions opened.", NOL, NOL);
+	M.sio_refused = metrics_counter(
+	    reg, "coderoom_socketio_refused_total",
+	    "Socket.IO handshakes refused: --sio-max-sessions reached.", NOL,
+	    NOL);
+	M.sio_timed_out = metrics_counter(
+	    reg, "coderoom_socketio_timed_out_total",
+	    "Socket.IO sessions ended by their ping timeout (the client "
+	    "stopped polling or answering).", NOL, NOL);
+	M.sio_errors = metrics_counter(
+	    reg, "coderoom_socketio_errors_total",
+	    "Socket.IO sessions ended by a protocol error or a limit.", NOL,
+	    NOL);
 	if (!M.info || !M.uptime || !M.connections || !M.sessions ||
 	    !M.runs_active || !M.runs_started || !M.queue_len ||
 	    !M.queue_running || !M.queue_slots || !M.cache_hits ||
 	    !M.cache_misses || !M.cache_evictions || !M.cache_bytes ||
 	    !M.spawner_up || !M.spawner_restarts ||
-	    !M.lost_runs || !M.sandbox_queued || !M.rss || !M.cpu || !M.fds)
+	    !M.lost_runs || !M.sandbox_queued || !M.rss || !M.cpu || !M.fds ||
+	    !M.sio_sessions || !M.sio_opened || !M.sio_refused ||
+	    !M.sio_timed_out || !M.sio_errors)
 		return -ENOMEM;
 	return metrics_on_collect(reg, collect, s);
 }

@@ -101,6 +101,15 @@ static void on_done(struct batch_job *j)
 	char v[64];
 	json_t *compile = NULL, *run;
 
+	if (r->start_error) {	/* cluster: refused once queued */
+		reply_message(c, 503, "the server is busy; retry shortly",
+			      "Retry-After: 1\r\n");
+		return;
+	}
+	if (r->status == RUN_WORKER_LOST) {	/* cluster: an error */
+		reply_message(c, 503, r->message, "Retry-After: 1\r\n");
+		return;
+	}
 	piston_version(j->lang, v, sizeof(v));
 	if (j->lang->compile) {
 		if (j->have_compile) {
@@ -168,8 +177,10 @@ static void execute(struct conn *c)
 	if (err == -EBUSY || err == -EAGAIN || err == -EDQUOT)
 		reply_message(c, 503, "the server is busy; retry shortly",
 			      "Retry-After: 1\r\n");
+	else if (run_start_retryable(err))
+		reply_message(c, 503, run_start_error(err), "Retry-After: 1\r\n");
 	else if (err)
-		reply_message(c, 500, strerror(-err), NULL);
+		reply_message(c, 500, run_start_error(err), NULL);
 }
 
 void api_piston(struct conn *c)

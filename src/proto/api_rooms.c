@@ -76,6 +76,13 @@ void api_create_session(struct conn *c)
 				 "%llu rooms", (unsigned long long)
 				 reg->lim.stored_rooms);
 		goto out;
+	case -EIO:	/* cluster mode: Redis is unreachable */
+		if (app_of(c)->cluster) {
+			http_reply_error(c, 503, NULL, "the cluster is "
+					 "unavailable; try again shortly");
+			goto out;
+		}
+		/* fall through */
 	default:
 		http_reply_error(c, 500, NULL, "the room could not be stored: "
 				 "%s", strerror(-err));
@@ -104,7 +111,9 @@ void api_editor(struct conn *c)
 	const struct webfile *f;
 	struct room_record rec;
 
-	if (rooms_lookup(app_of(c)->rooms, id, &rec)) {
+	/* cluster mode: -EAGAIN, not fetched here yet (the join will tell) */
+	int err = rooms_lookup(app_of(c)->rooms, id, &rec);
+	if (err && err != -EAGAIN) {
 		http_reply(c, 404, "text/html; charset=utf-8", not_found_page,
 			   sizeof(not_found_page) - 1, "Cache-Control: no-cache\r\n");
 		return;
@@ -185,6 +194,12 @@ void api_rooms(struct conn *c)
 		http_reply_error(c, 503, NULL, "the server has its maximum of "
 				 "%u rooms open; try again later",
 				 reg->lim.rooms);
+		return;
+	}
+	if (err == -EAGAIN) {	/* cluster mode: being fetched from Redis */
+		http_reply(c, 503, "application/json",
+			   "{\"error\":\"the room is being loaded; retry\"}", 43,
+			   "Retry-After: 1\r\n");
 		return;
 	}
 	if (err) {

@@ -118,7 +118,16 @@ static void on_done(struct batch_job *j)
 	} else {
 		json_object_set_new(resp, "run", json_null());
 	}
-	http_reply_json(c, last->status == RUN_INTERNAL_ERROR ? 500 : 200, resp);
+	if (last->start_error) {	/* cluster: refused once queued */
+		json_decref(resp);
+		http_reply_error(c, run_start_retryable(last->start_error) ? 503
+				 : 500, NULL, "%s", run_start_error(last->start_error));
+		return;
+	}
+	if (last->status == RUN_WORKER_LOST)	/* cluster: an error */
+		json_object_set_new(resp, "error", json_string(last->message));
+	http_reply_json(c, last->status == RUN_INTERNAL_ERROR ? 500 :
+			   last->status == RUN_WORKER_LOST ? 503 : 200, resp);
 }
 
 void api_runs(struct conn *c)
@@ -148,14 +157,16 @@ void api_runs(struct conn *c)
 		http_reply_error(c, 503, NULL, "you have %u runs waiting "
 				 "already; retry when one is done",
 				 a->engine->q[RUN_BATCH].client_queue_max);
-	else if (err == -EBUSY || err == -EAGAIN)
+	else if ((err == -EBUSY || err == -EAGAIN) && !a->cluster)
 		http_reply_error(c, 503, NULL, "the server is busy (%u runs "
 				 "waiting); retry shortly",
 				 a->engine->q[RUN_BATCH].waiting);
+	else if (run_start_retryable(err))
+		http_reply_error(c, 503, NULL, "%s", run_start_error(err));
 	else if (err == -EINVAL)
 		http_reply_error(c, 400, "files", "the files cannot be written "
 				 "(duplicate or invalid names)");
 	else if (err)
 		http_reply_error(c, 500, NULL, "cannot start the run: %s",
-				 strerror(-err));
+				 run_start_error(err));
 }

@@ -20,8 +20,10 @@ struct run_engine;
 struct lang_table;
 struct sandbox;
 struct auth;
+struct cluster;
 struct judge0;
 struct batch_job;
+struct sio_hub;
 struct rooms;
 struct generator;
 struct host_facts;
@@ -34,7 +36,9 @@ struct app {
 	const struct lang_table *langs;
 	struct sandbox *sb;		/* for health: its features */
 	const struct auth *auth;	/* API tokens */
+	struct cluster *cluster;	/* cluster mode (--redis), or NULL */
 	struct judge0 *judge0;		/* Judge0 submissions, or NULL */
+	struct sio_hub *sio;		/* Socket.IO sessions */
 	struct rooms *rooms;		/* open rooms and the room store */
 	const struct host_facts *host;	/* the machine, for health */
 	const struct sizing *sizing;	/* what sized admission, for health */

@@ -155,7 +155,8 @@ static void on_exited(struct run_sub *sub, const struct run_result *res)
 	}
 	/* the next case, unless this one could not run */
 	if (j->cur + 1 < j->ncases && res->ran &&
-	    res->status != RUN_INTERNAL_ERROR && res->status != RUN_KILLED) {
+	    res->status != RUN_INTERNAL_ERROR && res->status != RUN_KILLED &&
+	    res->status != RUN_WORKER_LOST) {
 		j->cur++;
 		/* the job already waited its turn: a full queue does not fail
 		 * it half-way; its next case waits its turn like any run */
@@ -167,7 +168,7 @@ static void on_exited(struct run_sub *sub, const struct run_result *res)
 		nk->res.status = RUN_INTERNAL_ERROR;
 		nk->res.exit_code = -1;
 		snprintf(nk->res.message, sizeof(nk->res.message),
-			 "cannot start the run: %s", strerror(-err));
+			 "cannot start the run: %s", run_start_error(err));
 	}
 	j->done(j);
 }

@@ -610,6 +610,24 @@ int judge0_parse(const struct api_ctx *ctx, const struct judge0_config *cfg,
 	    !s->lang->compile)
 		add_error(errs, e, "compiler_options", "setting compiler options "
 			  "is only allowed for compiled languages");
+	else if (s->compiler_options && s->lang && s->lang->compile) {
+		/* the flags the compiler would get (judge0_job() drops the
+		 * shell's characters): only the language's allowed ones, so
+		 * none of them runs a program with the compile limits */
+		char bad[64], *f = strdup(s->compiler_options), *o = f;
+		if (!f)
+			goto out_nomem;
+		for (char *p = f; *p; p++)
+			if (!strchr("$&;<>|`", *p))
+				*o++ = *p;
+		*o = '\0';
+		if (lang_flags_check(s->lang, f, bad, sizeof(bad)))
+			add_error(errs, e, "compiler_options", "'%s' is not "
+				  "allowed for %s (the allowed flags: GET "
+				  "/api/languages, compile_flags)", bad,
+				  s->lang->id);
+		free(f);
+	}
 	json_t *cb = json_object_get(body, "callback_url");
 	if (cb && !json_is_null(cb) &&
 	    (!json_is_string(cb) || json_string_length(cb))) {

@@ -238,6 +238,17 @@ static bool parse_rest(const struct api_ctx *ctx, json_t *body,
 				    "step", j->lang->id);
 			return false;
 		}
+		/* only flags that cannot run a program of the user's with
+		 * the compiler's limits (docs/operations.md) */
+		char bad[64];
+		if (lang_flags_check(j->lang, json_string_value(flags), bad,
+				     sizeof(bad))) {
+			api_err_set(e, 400, "compile_flags", "'%s' is not allowed "
+				    "for %s (the allowed flags: GET "
+				    "/api/languages, compile_flags)", bad,
+				    j->lang->id);
+			return false;
+		}
 		if (!(j->compile_flags = strdup(json_string_value(flags))))
 			goto out_nomem;
 	}

@@ -319,6 +319,7 @@ const char *piston_status(const struct run_step_result *s)
 	case RUN_KILLED: return "SG";
 	case RUN_INTERNAL_ERROR: return "XX";
 	case RUN_COMPILE_ERROR: return "RE";
+	case RUN_WORKER_LOST: return "XX";
 	case RUN_SERVER_BUSY: return "XX";
 	}
 	return "XX";

@@ -14,6 +14,15 @@ void stream_init(struct stream *st, struct conn *c,
 	st->sub.ops = ops;
 }
 
+void stream_init_queue(struct stream *st,
+		       size_t (*queued)(const struct stream *st),
+		       const struct run_sub_ops *ops)
+{
+	memset(st, 0, sizeof(*st));
+	st->queued = queued;
+	st->sub.ops = ops;
+}
+
 void stream_reset(struct stream *st, bool ack_mode)
 {
 	run_detach(&st->sub);
@@ -68,7 +77,7 @@ static void shared_update(struct stream *st, size_t queued)
 
 void stream_flow_update(struct stream *st)
 {
-	size_t queued = conn_queued(st->c);
+	size_t queued = st->queued ? st->queued(st) : conn_queued(st->c);
 	bool qp = st->queue_paused, ap = false;
 
 	if (st->shared) {

@@ -6,7 +6,9 @@
  * run_sub_ops callbacks receive &st->sub and find their state with
  * stream_of(). Back-pressure: the run is paused while the socket's send
  * queue, or (in ack mode) the bytes the client has not acknowledged yet,
- * are above the high watermark, and resumed below the low one.
+ * are above the high watermark, and resumed below the low one. The send
+ * queue is the conn's, or what a 'queued' function reports (a transport
+ * of its own, such as an Engine.IO session that is polled over HTTP).
  *
  * A shared run (a room's: several sockets watch it) is never paused for
  * one socket: a socket that falls behind by more than the high watermark
@@ -32,7 +34,9 @@ struct conn;
 #define STREAM_LOW (64 * 1024)
 
 struct stream {
-	struct conn *c;
+	struct conn *c;			/* NULL when 'queued' is set */
+	size_t (*queued)(const struct stream *st); /* bytes waiting to go
+					   out, or NULL: conn_queued(c) */
 	struct run_sub sub;
 	char run_id[33];		/* the run started or attached, or "" */
 	bool ack_mode;			/* the client acknowledges output */
@@ -51,6 +55,10 @@ struct stream {
 
 void stream_init(struct stream *st, struct conn *c,
 		 const struct run_sub_ops *ops);
+/* The same for a socket whose queue 'queued' measures. */
+void stream_init_queue(struct stream *st,
+		       size_t (*queued)(const struct stream *st),
+		       const struct run_sub_ops *ops);
 /* Leaves the run it follows (if any) and starts counting afresh for the
  * next one, with or without acknowledgements. */
 void stream_reset(struct stream *st, bool ack_mode);

@@ -114,6 +114,7 @@ static void on_exited(struct run_sub *sub, const struct run_result *res)
 		buf_release(&text);
 	}
 	if (res->status == RUN_INTERNAL_ERROR ||
+	    res->status == RUN_WORKER_LOST ||
 	    res->status == RUN_SERVER_BUSY)
 		conn_send_json(c, json_pack("{s:s, s:s}", "type", "error",
 					    "message", res->message));
@@ -190,6 +191,7 @@ static void do_execute(struct conn *c, json_t *msg)
 		.mode = RUN_PIPES,
 		.keep_stdin = true,
 		.cls = RUN_INTERACTIVE,
+		.interactive = true,	/* a person types its input */
 		.client = x->client,
 	};
 	x->start_ns = now_ns();
@@ -202,7 +204,7 @@ static void do_execute(struct conn *c, json_t *msg)
 			 err == -EDQUOT ?
 			 "too many runs from your address are waiting already; "
 			 "try again when one has started" :
-			 "cannot start the program");
+			 run_start_error(err));
 		return;
 	}
 	snprintf(x->st.run_id, sizeof(x->st.run_id), "%s", run_id(run));

@@ -80,6 +80,10 @@ static void on_exited(struct run_sub *sub, const struct run_result *res)
 
 	if (nc->attaching)	/* attached to a run that had already ended */
 		send_attached(nc, RUN_EXITED);
+	if (res->start_error == -EBUSY || res->start_error == -EAGAIN)
+		/* cluster: refused once queued, as run_start() refuses */
+		conn_send_error(c, "server_busy", NULL, "%s",
+				run_start_error(res->start_error));
 	conn_send_json(c, json_pack(
 		"{s:s, s:s, s:o, s:o, s:s, s:s, s:I, s:I, s:I, s:I, s:b}",
 		"type", "exited", "run", nc->st.run_id,
@@ -113,6 +117,43 @@ static void on_usage(struct run_sub *sub, const struct run_usage *u)
 		"memory_bytes", (json_int_t)u->memory_bytes,
 		"memory_peak", (json_int_t)u->memory_peak,
 		"pids", (int)u->pids));
+}
+
+/* The scrollback is replayed: live output follows. */
+static void on_attached(struct run_sub *sub, enum run_state state)
+{
+	struct native *nc = native_of_sub(sub);
+
+	if (nc->attaching)
+		send_attached(nc, state);
+}
+
+/* Cluster mode: the run attached to by id exists nowhere. */
+static void on_missing(struct run_sub *sub)
+{
+	struct native *nc = native_of_sub(sub);
+
+	nc->attaching = false;
+	conn_send_error(nc->st.c, "no_such_run", "run", "no run '%s' (it "
+			"ended, or never was)", nc->st.run_id);
+	nc->st.run_id[0] = '\0';
+}
+
+/* Cluster mode: the link to the run's cluster went down or came back. */
+static void on_link(struct run_sub *sub, bool up)
+{
+	struct native *nc = native_of_sub(sub);
+
+	if (up)
+		conn_send_json(nc->st.c, json_pack("{s:s, s:s}", "type",
+						   "reconnected", "run",
+						   nc->st.run_id));
+	else
+		conn_send_json(nc->st.c, json_pack(
+			"{s:s, s:s, s:s}", "type", "reconnecting", "run",
+			nc->st.run_id, "message", "the server lost its link to "
+			"the cluster; the program goes on and its output will "
+			"follow when the link is back"));
 }
 
 static void send_queued(struct native *nc, unsigned ahead)
@@ -156,17 +197,22 @@ static const struct run_sub_ops sub_ops = {
 	.state = on_state,
 	.exited = on_exited,
 	.usage = on_usage,
+	.attached = on_attached,
+	.missing = on_missing,
+	.link = on_link,
 	.queued = on_queued,
 	.admitted = on_admitted,
 };
 
 static json_t *limits_json(const struct limits *l)
 {
-	return json_pack("{s:I, s:I, s:I, s:I, s:i}",
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:i}",
 			 "cpu_ms", (json_int_t)l->cpu_ms,
 			 "wall_ms", (json_int_t)l->wall_ms,
 			 "memory_bytes", (json_int_t)l->memory_bytes,
 			 "output_bytes", (json_int_t)l->output_bytes,
+			 "output_rate", (json_int_t)l->output_rate,
+			 "output_burst", (json_int_t)l->output_burst,
 			 "pids", (int)l->pids);
 }
 
@@ -423,7 +469,7 @@ static void do_run(struct conn *c, json_t *msg)
 		/* prepared input: pipes, not the terminal (the limits stay
 		 * the interactive ones: a person is watching) */
 		.mode = in ? RUN_PIPES : RUN_TTY,
-		.tty_limits = in != NULL,
+		.interactive = in != NULL,
 		.stdin_data = in ? json_string_value(in) : NULL,
 		.stdin_len = in ? json_string_length(in) : 0,
 		.rows = (uint16_t)rows,
@@ -436,11 +482,19 @@ static void do_run(struct conn *c, json_t *msg)
 	nc->usage = usage;
 	nc->st.sub.usage = usage;
 	err = run_start(app_of(c)->engine, &req, &nc->st.sub, &run);
-	if (err == -EBUSY || err == -EAGAIN) {
+	if ((err == -EBUSY || err == -EAGAIN) && !app_of(c)->cluster) {
 		conn_send_error(c, "server_busy", NULL,
 				"the server is full and %u runs are waiting "
 				"already; try again later",
 				e->q[RUN_INTERACTIVE].waiting);
+		return;
+	}
+	if (err == -EBUSY || err == -EAGAIN) {
+		conn_send_error(c, "server_busy", NULL, "%s", run_start_error(err));
+		return;
+	}
+	if (err == -ENOTCONN || err == -EHOSTUNREACH) {
+		conn_send_error(c, "unavailable", NULL, "%s", run_start_error(err));
 		return;
 	}
 	if (err == -EDQUOT) {
@@ -452,7 +506,7 @@ static void do_run(struct conn *c, json_t *msg)
 	}
 	if (err) {
 		conn_send_error(c, "internal", NULL, "cannot start the run: %s",
-				strerror(-err));
+				run_start_error(err));
 		return;
 	}
 	snprintf(nc->st.run_id, sizeof(nc->st.run_id), "%s", run_id(run));
@@ -494,10 +548,13 @@ void native_watch(struct conn *c, struct run *run, bool replay,
 	nc->st.caught_up = on_caught_up;
 	snprintf(nc->st.run_id, sizeof(nc->st.run_id), "%s", run_id(run));
 	if (!replay) {
-		json_t *j = json_pack("{s:s, s:s, s:s, s:o}", "type", "started",
+		/* a remote run followed by id may not know its language
+		 * yet (cluster mode): the room's is the client's guess */
+		const struct lang *l = run_lang(run);
+		json_t *j = json_pack("{s:s, s:s, s:o, s:o}", "type", "started",
 				      "run", nc->st.run_id, "language",
-				      run_lang(run)->id, "limits",
-				      limits_json(run_limits(run)));
+				      l ? json_string(l->id) : json_null(),
+				      "limits", limits_json(run_limits(run)));
 		if (j && by)
 			json_object_set_new(j, "by", json_string(by));
 		conn_send_json(c, j);
@@ -543,9 +600,9 @@ static void do_attach(struct conn *c, json_t *msg)
 	nc->st.sub.usage = usage;
 	snprintf(nc->st.run_id, sizeof(nc->st.run_id), "%s", run_id(run));
 	nc->attaching = true;
-	run_attach(run, &nc->st.sub);	/* replays the scrollback */
-	if (nc->attaching)
-		send_attached(nc, run_get_state(run));
+	/* replays the scrollback, then on_attached(); a remote run's comes
+	 * from the cluster, later */
+	run_attach(run, &nc->st.sub);
 }
 
 /* The longest run of bytes without a line end in p[0..n). */

@@ -141,7 +141,8 @@ static void on_exited(struct run_sub *sub, const struct run_result *res)
 	if (res->status == RUN_COMPILE_ERROR ||
 	    (!res->ran && res->compile_ran)) {
 		send_exit(c, "compile", &res->compile);
-	} else if (res->status == RUN_INTERNAL_ERROR && !res->ran) {
+	} else if ((res->status == RUN_INTERNAL_ERROR && !res->ran) ||
+		   res->status == RUN_WORKER_LOST) {
 		fail(c, res->message);
 		return;
 	} else {
@@ -217,7 +218,7 @@ static void do_init(struct conn *c, json_t *msg)
 		w->done = true;
 		fail(c, err == -EBUSY || err == -EAGAIN || err == -EDQUOT ?
 			"the server is busy; retry shortly" :
-			"cannot start the job");
+			run_start_error(err));
 		return;
 	}
 	snprintf(w->st.run_id, sizeof(w->st.run_id), "%s", run_id(run));

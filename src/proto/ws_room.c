@@ -264,6 +264,10 @@ static void op_removed(struct room_member *m, const char *reason)
 					   "reason", reason));
 }
 
+static void op_joined(struct room_member *m, int err, const char *token);
+static void op_push_done(struct room_member *m, int err, uint32_t file,
+			 uint64_t version);
+
 static const struct room_member_ops member_ops = {
 	.updates = op_updates,
 	.presence = op_presence,
@@ -273,6 +277,8 @@ static const struct room_member_ops member_ops = {
 	.run_started = op_run_started,
 	.removed = op_removed,
 	.files = op_files,
+	.joined = op_joined,
+	.push_done = op_push_done,
 };
 
 /* ---- errors ---- */
@@ -375,12 +381,19 @@ static void send_joined(struct conn *c, const char *token)
 		native_watch(c, run, true, NULL);
 }
 
+static void join_answer(struct conn *c, int err, const char *token,
+			const char *room);
+
 static void do_join(struct conn *c, const struct room_msg *rm)
 {
 	struct native *nc = native_of(c);
 	char token[ROOM_TOKEN_LEN + 1];
 	int err;
 
+	if (nc->member.joining) {
+		conn_send_error(c, "busy", NULL, "a join is on its way");
+		return;
+	}
 	if (nc->member.room) {
 		conn_send_error(c, "already_joined", NULL,
 				"this connection is in room '%s'; leave it first",
@@ -399,6 +412,16 @@ static void do_join(struct conn *c, const struct room_msg *rm)
 	nc->room_files = rm->files;
 	err = room_join(rooms_of(c), rm->room, rm->name, rm->name_len,
 			rm->token, &nc->member, token);
+	if (err != -EINPROGRESS)	/* cluster mode: op_joined() follows */
+		join_answer(c, err, token, rm->room);
+}
+
+/* The outcome of a join, now or (cluster mode) once the room came. */
+static void join_answer(struct conn *c, int err, const char *token,
+			const char *room)
+{
+	struct native *nc = native_of(c);
+
 	switch (err) {
 	case 0:
 		log_info("room: '%s': member '%s' joined (conn %llu)",
@@ -411,8 +434,11 @@ static void do_join(struct conn *c, const struct room_msg *rm)
 				"characters, without control characters");
 		return;
 	case -ENOENT:
-		conn_send_error(c, "not_found", "room", "no room '%.40s'",
-				rm->room);
+		if (room[0])
+			conn_send_error(c, "not_found", "room", "no room '%.40s'",
+					room);
+		else
+			conn_send_error(c, "not_found", "room", "no such room");
 		return;
 	case -EUSERS:
 		conn_send_error(c, "room_full", NULL, "the room has its "
@@ -469,6 +495,11 @@ push_error(struct conn *c, const char *code, const char *field,
 	conn_send_json(c, j);
 }
 
+static void push_answer(struct conn *c, int err, uint32_t file,
+			uint64_t version, size_t accepted);
+static void pull_answer(struct conn *c, uint32_t file, uint64_t version,
+			const char *answers);
+
 static void do_push(struct conn *c, const struct room_msg *rm)
 {
 	struct room_member *m = &native_of(c)->member;
@@ -482,13 +513,24 @@ static void do_push(struct conn *c, const struct room_msg *rm)
 		return;
 	}
 	err = room_push_file(m, rm->file, rm->version, rm->updates, &accepted);
+	if (err == -EINPROGRESS)	/* cluster mode: updates() answers it,
+					   or op_push_done() */
+		return;
+	push_answer(c, err, rm->file, rm->version, accepted);
+}
+
+/* A push's answer, but for the updates that answer a stored one. */
+static void push_answer(struct conn *c, int err, uint32_t file,
+			uint64_t version, size_t accepted)
+{
+	struct room_member *m = &native_of(c)->member;
 
 	switch (err) {
 	case 0:
 		/* every update was a re-send: answer as a pull would, so the
 		 * client sees its own updates and knows its push is done */
 		if (!accepted)
-			do_pull(c, rm, "push");
+			pull_answer(c, file, version, "push");
 		return;
 	case -EACCES:
 		push_error(c, "forbidden", NULL, "readers cannot edit; ask the "
@@ -500,16 +542,16 @@ static void do_push(struct conn *c, const struct room_msg *rm)
 		return;
 	case -ENOENT:
 		push_error(c, "not_found", "file", "no file %u in the room "
-			   "(deleted?)", (unsigned)rm->file);
+			   "(deleted?)", (unsigned)file);
 		return;
 	case -ESTALE:
-		send_resync(c, m->room, rm->file);
+		send_resync(c, m->room, file);
 		return;
 	case -EINVAL:
 		push_error(c, "bad_changes", "updates", "these changes do not "
 			   "apply to the document at version %llu; reload it",
-			   (unsigned long long)rm->version);
-		send_resync(c, m->room, rm->file);
+			   (unsigned long long)version);
+		send_resync(c, m->room, file);
 		return;
 	case -E2BIG:
 		push_error(c, "too_large", "updates", "the document may hold at "
@@ -527,18 +569,24 @@ static void do_push(struct conn *c, const struct room_msg *rm)
 static void do_pull(struct conn *c, const struct room_msg *rm,
 		    const char *answers)
 {
+	pull_answer(c, rm->file, rm->version, answers);
+}
+
+static void pull_answer(struct conn *c, uint32_t file, uint64_t version,
+			const char *answers)
+{
 	struct room_member *m = &native_of(c)->member;
 	json_t *u = NULL;
-	int err = room_pull(m, rm->file, rm->version, &u);
+	int err = room_pull(m, file, version, &u);
 
 	if (err == -ESTALE) {
-		send_resync(c, m->room, rm->file);
+		send_resync(c, m->room, file);
 		return;
 	}
 	if (err == -ENOENT) {
 		conn_send_error(c, "not_found", strcmp(answers, "pull") ?
 				"file" : "pull", "no file %u in the room",
-				(unsigned)rm->file);
+				(unsigned)file);
 		return;
 	}
 	if (err) {
@@ -546,9 +594,9 @@ static void do_pull(struct conn *c, const struct room_msg *rm,
 		return;
 	}
 	conn_send_json(c, json_pack("{s:s, s:I, s:o, s:b, s:I}", "type",
-				    "updates", "from", (json_int_t)rm->version,
+				    "updates", "from", (json_int_t)version,
 				    "updates", u, answers, 1, "file",
-				    (json_int_t)rm->file));
+				    (json_int_t)file));
 }
 
 static void do_presence(struct conn *c, const struct room_msg *rm)
@@ -677,7 +725,7 @@ static void do_upload(struct conn *c, const struct room_msg *rm)
 				"room", (unsigned)rm->file);
 		return;
 	}
-	if (err) {
+	if (err && err != -EINPROGRESS) {	/* cluster: on its way */
 		send_errno(c, err, "the file could not be stored; nothing "
 			   "changed");
 		return;
@@ -859,6 +907,19 @@ static bool room_run_message(struct conn *c, const char *t, json_t *msg)
 	return false;
 }
 
+static void op_joined(struct room_member *m, int err, const char *token)
+{
+	struct native *nc = native_of_member(m);
+
+	join_answer(nc->st.c, err, token, "");
+}
+
+static void op_push_done(struct room_member *m, int err, uint32_t file,
+			 uint64_t version)
+{
+	push_answer(conn_of_member(m), err, file, version, 0);
+}
+
 void ws_room_input(struct conn *c, const char *p, size_t n)
 {
 	int err = room_run_input(&native_of(c)->member, p, n);
@@ -945,6 +1006,10 @@ void ws_room_closed(struct conn *c)
 {
 	struct native *nc = native_of(c);
 
+	if (nc->member.joining) {	/* cluster: its room was on its way */
+		room_leave(&nc->member);
+		return;
+	}
 	if (nc->member.room) {
 		log_info("room: '%s': member '%s' left (conn %llu closed)",
 			 nc->member.room->rec.id, nc->member.id,

@@ -29,6 +29,17 @@
  *   files        a file was added, renamed or deleted, or the entry moved
  *   removed      the room dropped this member ("replaced": the same member
  *                joined again elsewhere; "closing": the server stops)
+ *   joined       cluster mode: the end of a join that room_join() answered
+ *                with -EINPROGRESS (the room was being fetched): err 0 and
+ *                the token, or the error room_join() would have returned
+ *   push_done    cluster mode: a push that room_push() took (-EINPROGRESS)
+ *                ended without an updates() answer: err 0 when every
+ *                update was a re-send (answer as a pull of 'file' from
+ *                'version'),
+ *                else the error room_push() would have returned
+ * A proxy (cluster/room_bus.c) stands for a member connected to another
+ * node: it is in the roster and has a selection, but its ops do nothing
+ * (its own node tells it everything) and it does not keep the room open.
  */
 #ifndef CODEROOM_ROOM_MEMBER_H
 #define CODEROOM_ROOM_MEMBER_H
@@ -44,6 +55,7 @@ struct room_member;
 struct room_chat_line;
 struct collab_update;
 struct run;
+struct room_join_wait;
 
 struct room_member_ops {
 	void (*updates)(struct room_member *m, uint32_t file, uint64_t from,
@@ -59,6 +71,9 @@ struct room_member_ops {
 	 * (enum room_file_event); 'file' is gone after a deletion */
 	void (*files)(struct room_member *m, int event, uint32_t file,
 		      const struct room_member *by);
+	void (*joined)(struct room_member *m, int err, const char *token);
+	void (*push_done)(struct room_member *m, int err, uint32_t file,
+			  uint64_t version);
 };
 
 struct room_member {
@@ -79,6 +94,9 @@ struct room_member {
 	uint32_t sel_file;		/* the file the selection is in */
 	size_t anchor, head;
 
+	bool proxy;			/* connected to another node */
+	bool joining;			/* a join waits for the room's fetch */
+	struct room_join_wait *join_wait;	/* then, which */
 	/* who the member's connection is, for the run engine's per-client
 	 * admission (a token or an address, set by the dialect; "" counts
 	 * as one anonymous client) */

@@ -59,6 +59,13 @@ int rooms_init(struct rooms *reg, const struct room_store *store,
 	return 0;
 }
 
+void rooms_set_bus(struct rooms *reg, const struct room_bus_ops *ops,
+		   void *bus)
+{
+	reg->bus = ops;
+	reg->bus_data = bus;
+}
+
 static void room_free(struct room *r)
 {
 	struct room **pp;
@@ -70,6 +77,19 @@ static void room_free(struct room *r)
 		}
 	}
 	r->reg->open--;
+	/* members of other nodes: the room no longer exists here for them */
+	while (r->members) {
+		struct room_member *m = r->members;
+		r->members = m->next;
+		r->nmembers--;
+		m->room = NULL;
+		m->next = NULL;
+		if (m->ops->removed)
+			m->ops->removed(m, "closing");
+	}
+	if (r->reg->bus)
+		r->reg->bus->closed(r->reg->bus_data, r);
+	room_push_release(r);
 	room_run_release(r);
 	room_doc_unload(r);	/* a last snapshot: the next load is quick */
 	room_doc_free(r);
@@ -208,11 +228,13 @@ static int room_open(struct rooms *reg, const char *id, struct room **out)
 	reg->list = r;
 	reg->open++;
 	reg->loads++;
+	if (reg->bus)
+		reg->bus->opened(reg->bus_data, r);
 	*out = r;
 	return 0;
 
 out_free:
-	if (err != -ENOENT)
+	if (err != -ENOENT && err != -EAGAIN)	/* -EAGAIN: being fetched */
 		log_warn("room: cannot open '%s': %s", id, strerror(-err));
 	room_doc_free(r);
 	chat_ring_release(&r->chat);
@@ -222,7 +244,7 @@ out_free:
 
 static void maybe_close(struct room *r)
 {
-	if (!r->members && !r->holds)
+	if (!r->nlocal && !r->holds)
 		room_free(r);
 }
 
@@ -315,6 +337,8 @@ static void unlink_member(struct room_member *m)
 		if (*pp == m) {
 			*pp = m->next;
 			r->nmembers--;
+			if (!m->proxy)
+				r->nlocal--;
 			break;
 		}
 	}
@@ -401,9 +425,8 @@ static int identify(struct room *r, const char *token, struct room_member *m,
 	return 0;
 }
 
-int room_join(struct rooms *reg, const char *id, const char *name,
-	      size_t name_len, const char *token, struct room_member *m,
-	      char *token_out)
+static int join_now(struct rooms *reg, const char *id, const char *token,
+		    struct room_member *m, char *token_out)
 {
 	struct room_record before;
 	struct room *r;
@@ -411,10 +434,6 @@ int room_join(struct rooms *reg, const char *id, const char *name,
 	bool returning, new_host = false;
 	int err;
 
-	if (m->room)
-		return -EALREADY;
-	if (chat_name_clean(name, name_len, m->name, sizeof(m->name)))
-		return -EINVAL;
 	if ((err = room_open(reg, id, &r)))
 		return err;
 	r->holds++;	/* stays open while we work */
@@ -454,13 +473,17 @@ int room_join(struct rooms *reg, const char *id, const char *name,
 	}
 	m->has_sel = false;
 	m->rate_ms = 0;
+	m->proxy = false;
 	m->room = r;
 	m->next = r->members;
 	r->members = m;
 	r->nmembers++;
+	r->nlocal++;
 	for (struct room_member *o = m->next; o; o = o->next)
 		if (o->ops->members)	/* m hears it in its welcome */
 			o->ops->members(o);
+	if (reg->bus)
+		reg->bus->online(reg->bus_data, r, m, true);
 out:
 	r->holds--;
 	if (err)
@@ -468,13 +491,94 @@ out:
 	return err;
 }
 
+int room_join(struct rooms *reg, const char *id, const char *name,
+	      size_t name_len, const char *token, struct room_member *m,
+	      char *token_out)
+{
+	struct room_join_wait *w;
+	int err;
+
+	if (m->room || m->joining)
+		return -EALREADY;
+	if (chat_name_clean(name, name_len, m->name, sizeof(m->name)))
+		return -EINVAL;
+	if (!reg->bus || !room_id_valid(id) || rooms_find(reg, id))
+		return join_now(reg, id, token, m, token_out);
+	err = reg->bus->fetch(reg->bus_data, id);
+	if (err != -EINPROGRESS)
+		return err ? err : join_now(reg, id, token, m, token_out);
+	/* the room is on its way: the join goes on in rooms_fetched() */
+	if (!(w = calloc(1, sizeof(*w))))
+		return -ENOMEM;
+	memcpy(w->room, id, sizeof(w->room));
+	w->reg = reg;
+	w->m = m;
+	m->join_wait = w;
+	if (token && strlen(token) <= ROOM_TOKEN_LEN) {
+		snprintf(w->token, sizeof(w->token), "%s", token);
+		w->has_token = true;
+	}
+	w->next = reg->waits;
+	reg->waits = w;
+	m->joining = true;
+	return -EINPROGRESS;
+}
+
+void rooms_fetched(struct rooms *reg, const char *id, int err)
+{
+	struct room_join_wait **pp = &reg->waits;
+
+	while (*pp) {
+		struct room_join_wait *w = *pp;
+		char token[ROOM_TOKEN_LEN + 1] = "";
+		int e = err;
+		if (strcmp(w->room, id)) {
+			pp = &w->next;
+			continue;
+		}
+		*pp = w->next;
+		w->m->joining = false;
+		w->m->join_wait = NULL;
+		if (!e)
+			e = join_now(reg, id, w->has_token ? w->token : NULL, w->m,
+				     token);
+		if (w->m->ops->joined)
+			w->m->ops->joined(w->m, e, token);
+		free(w);
+		pp = &reg->waits;	/* joined() may have changed the list */
+	}
+}
+
+/* A join waiting for its fetch, given up (the member goes away). */
+static void join_cancel(struct room_member *m)
+{
+	struct room_join_wait *w = m->join_wait;
+
+	m->joining = false;
+	m->join_wait = NULL;
+	if (!w)
+		return;
+	for (struct room_join_wait **pp = &w->reg->waits; *pp; pp = &(*pp)->next) {
+		if (*pp == w) {
+			*pp = w->next;
+			break;
+		}
+	}
+	free(w);
+}
+
 void room_leave(struct room_member *m)
 {
 	struct room *r = m->room;
 
+	if (m->joining)
+		join_cancel(m);
 	if (!r)
 		return;
+	room_push_forget(r, m);
 	unlink_member(m);
+	if (!m->proxy && r->reg->bus)
+		r->reg->bus->online(r->reg->bus_data, r, m, false);
 	if (m->has_sel) {
 		m->has_sel = false;
 		room_broadcast_presence(r, m);
@@ -500,8 +604,12 @@ int room_chat(struct room_member *m, const char *text, size_t len)
 	rec.text = text;
 	rec.text_len = len;
 	rec.ts = room_wall_ms();
-	if ((err = r->reg->store.ops->chat_append(r->reg->store.impl, r->rec.id,
-						  &rec, ROOM_CHAT_HISTORY * 5)))
+	err = r->reg->store.ops->chat_append(r->reg->store.impl, r->rec.id,
+					     &rec, ROOM_CHAT_HISTORY * 5);
+	if (err == -EINPROGRESS)	/* ordered by the shared store: every
+					   node hears it as room_apply_chat() */
+		return 0;
+	if (err)
 		return err;
 	if ((err = chat_ring_push(&r->chat, rec.id, m->id, m->name, text, len,
 				  rec.ts)))
@@ -627,5 +735,88 @@ int room_set_host(struct room_member *m, const char *target)
 	store_member(r, t);
 	store_member(r, m);
 	room_broadcast_members(r);
+	return 0;
+}
+
+/* ---- cluster mode: what other nodes did (room_bus.h) -------------------- */
+
+int room_proxy_join(struct room *r, struct room_member *m)
+{
+	struct room_member *old = find_member(r, m->id);
+
+	if (old) {	/* the same member twice: the newest wins */
+		unlink_member(old);
+		if (old->ops->removed)
+			old->ops->removed(old, "replaced");
+		if (old->has_sel) {
+			old->has_sel = false;
+			room_broadcast_presence(r, old);
+		}
+	}
+	if (r->nmembers >= r->reg->lim.members)
+		return -EUSERS;
+	m->proxy = true;
+	m->has_sel = false;
+	m->room = r;
+	m->next = r->members;
+	r->members = m;
+	r->nmembers++;
+	room_broadcast_members(r);
+	return 0;
+}
+
+void room_apply_member(struct room *r, const struct room_member_record *rec)
+{
+	struct room_member *t = find_member(r, rec->id);
+
+	if (!t)
+		return;
+	if (rec->role != ROOM_HOST)
+		t->role = rec->role == ROOM_READER ? ROOM_READER : ROOM_WRITER;
+	if (rec->name[0])
+		memcpy(t->name, rec->name, sizeof(t->name));
+	if (rec->color[0])
+		memcpy(t->color, rec->color, sizeof(t->color));
+	room_broadcast_members(r);
+}
+
+void room_apply_settings(struct room *r, const char *language, bool open_edit,
+			 const char *host)
+{
+	bool lang_changed = language && *language &&
+			    strcmp(language, r->rec.language);
+	bool open_changed = open_edit != r->rec.open_edit;
+	bool host_changed = host && strcmp(host, r->rec.host);
+
+	if (lang_changed)
+		snprintf(r->rec.language, sizeof(r->rec.language), "%s",
+			 language);
+	r->rec.open_edit = open_edit;
+	if (host_changed)
+		snprintf(r->rec.host, sizeof(r->rec.host), "%s", host);
+	if (lang_changed || open_changed)
+		for (struct room_member *o = r->members; o; o = o->next)
+			if (o->ops->settings)
+				o->ops->settings(o);
+	if (open_changed || host_changed)
+		room_broadcast_members(r);
+}
+
+int room_apply_chat(struct room *r, const struct room_chat_record *c)
+{
+	const struct room_chat_line *line;
+	int err;
+
+	if (r->chat.n && c->id <= chat_ring_at(&r->chat, r->chat.n - 1)->id)
+		return 0;	/* had it */
+	if ((err = chat_ring_push(&r->chat, c->id, c->member, c->name, c->text,
+				  c->text_len, c->ts)))
+		return err;
+	line = chat_ring_at(&r->chat, r->chat.n - 1);
+	r->rec.chat_seq = c->id;
+	r->reg->chats++;
+	for (struct room_member *o = r->members; o; o = o->next)
+		if (o->ops->chat)
+			o->ops->chat(o, line);
 	return 0;
 }

@@ -45,6 +45,7 @@
 #include "room/chat.h"
 #include "room/collab.h"
 #include "room/member.h"
+#include "room/room_bus.h"
 #include "room/room_store.h"
 #include "run/run.h"
 
@@ -80,6 +81,11 @@ struct rooms {
 	 * frame queued), in 10 us steps; the last slot is everything longer */
 	uint32_t push_hist[4096];
 	uint64_t push_max_ns;
+	/* cluster mode (room_bus.h): the other nodes, and the joins waiting
+	 * for a room's fetch */
+	const struct room_bus_ops *bus;
+	void *bus_data;
+	struct room_join_wait *waits;
 };
 
 /* The q-quantile (0..1) of room_push() durations, in microseconds. */
@@ -123,6 +129,11 @@ struct room {
 	 * room is open; members attach their own to see it */
 	struct run_sub run_sub;
 	char run_by[ROOM_MEMBER_ID_LEN + 1];
+	/* cluster mode: members of this node (proxies do not keep it open),
+	 * the push in flight and the ones waiting behind it */
+	unsigned nlocal;
+	struct room_push_wait *push_inflight, *push_queue;
+	uint64_t push_gate;		/* pushes wait for this version */
 };
 
 int rooms_init(struct rooms *reg, const struct room_store *store,
@@ -147,6 +158,8 @@ bool room_id_valid(const char *s);
  * member. token_out (ROOM_TOKEN_LEN + 1 bytes) gets the token to keep.
  * Every other member gets members(); the caller sends m its welcome
  * (room_text(), m->room->members, the chat, room_run_active()).
+ * Cluster mode: -EINPROGRESS while the room is fetched; m's joined() op
+ * follows with the outcome (token_out is not written then).
  */
 int room_join(struct rooms *reg, const char *id, const char *name,
 	      size_t name_len, const char *token, struct room_member *m,
@@ -211,7 +224,9 @@ bool room_rate_ok(struct room_member *m, uint64_t now_ms, bool *first);
  * *accepted (may be NULL) is how many were new: 0 when every one was a
  * re-send, and then nobody is told anything (the caller answers the
  * pusher). -ESTALE: the client must resync; -EINVAL: bad changes (resync
- * it too).
+ * it too). Cluster mode: -EINPROGRESS when the push is out to the shared
+ * store (or waits behind another): the pusher's updates() answers it, or
+ * its push_failed() with one of these errors.
  */
 int room_push(struct room_member *m, uint64_t version, const json_t *updates,
 	      size_t *accepted);

@@ -391,6 +391,12 @@ static int accept_push(struct room_member *m, struct room_file *f,
 	}
 	err = log_append(r, f->id, p->base, e, p->n);
 	free(e);
+	if (err == -EINPROGRESS) {
+		/* out for its place in the shared order: it comes back to
+		 * every node, this one included, as room_apply_updates() */
+		collab_abort(f->doc, p);
+		return err;
+	}
 	if (err) {
 		log_warn("room: '%s': file %u: cannot store %zu updates at "
 			 "%llu: %s", r->rec.id, (unsigned)f->id, p->n,
@@ -486,23 +492,157 @@ int room_push(struct room_member *m, uint64_t version, const json_t *updates,
 	return room_push_file(m, 0, version, updates, accepted);
 }
 
+static struct room_push_wait *wait_new(struct room_member *m, uint32_t file,
+				       uint64_t version, const json_t *updates)
+{
+	struct room_push_wait *w = calloc(1, sizeof(*w));
+
+	if (!w)
+		return NULL;
+	w->m = m;
+	w->file = file;
+	w->version = version;
+	w->updates = json_incref((json_t *)updates);
+	return w;
+}
+
+static void wait_free(struct room_push_wait *w)
+{
+	json_decref(w->updates);
+	free(w);
+}
+
+/* File 0's version: what the cluster's pushes are gated on (a room of a
+ * store shared by several nodes has file 0 only, room_files_supported()). */
+static uint64_t gate_version(const struct room *r)
+{
+	return collab_version(room_file_find(r, 0)->doc);
+}
+
+static int push_now(struct room_member *m, uint32_t file, uint64_t version,
+		    const json_t *updates, size_t *accepted);
+
 static int push_untimed(struct room_member *m, uint32_t file,
 			uint64_t version, const json_t *updates,
 			size_t *accepted)
 {
 	struct room *r = m->room;
-	struct room_file *f;
-	struct collab_pending p;
-	int err;
+	struct room_push_wait *w, **pp;
 
 	if (accepted)
 		*accepted = 0;
-	if (!r || !(f = room_file_find(r, file)))
+	if (!r || !room_file_find(r, file))
 		return -ENOENT;
 	if (!room_can_write(m))
 		return -EACCES;
 	if (!json_is_array(updates))
 		return -EINVAL;
+	if (!r->push_inflight && !r->push_queue &&
+	    gate_version(r) >= r->push_gate)
+		return push_now(m, file, version, updates, accepted);
+	/* cluster mode: one push in flight a room; this one waits its turn */
+	if (!(w = wait_new(m, file, version, updates)))
+		return -ENOMEM;
+	for (pp = &r->push_queue; *pp; pp = &(*pp)->next)
+		;
+	*pp = w;
+	return -EINPROGRESS;
+}
+
+/* The next waiting pushes, while nothing is in flight and this node has
+ * caught up with the version they must build on. */
+static void push_pump(struct room *r)
+{
+	while (!r->push_inflight && r->push_queue &&
+	       gate_version(r) >= r->push_gate) {
+		struct room_push_wait *w = r->push_queue;
+		int err;
+		r->push_queue = w->next;
+		w->next = NULL;
+		if (!w->m || w->m->room != r) {
+			wait_free(w);
+			continue;
+		}
+		err = room_can_write(w->m) ? push_now(w->m, w->file, w->version,
+						       w->updates, NULL)
+					   : -EACCES;
+		if (err == -EINPROGRESS) {
+			if (r->push_inflight)
+				r->push_inflight->m = w->m;
+		} else if (w->m->ops->push_done) {
+			/* refused, or all re-sends (answered as a pull) */
+			w->m->ops->push_done(w->m, err, w->file, w->version);
+		}
+		wait_free(w);
+	}
+}
+
+void room_push_stored(struct room *r, int err, uint64_t version)
+{
+	struct room_push_wait *w = r->push_inflight;
+
+	if (!w)
+		return;
+	r->push_inflight = NULL;
+	if (err == 0) {
+		/* its updates come back through room_apply_updates() */
+		r->push_gate = version;
+		wait_free(w);
+	} else if (err == -ESTALE && w->m) {
+		/* another node took the version: again, rebased, once this
+		 * node has what it took */
+		log_debug("room: '%s': a push raced another node's; rebasing "
+			  "it on version %llu", r->rec.id,
+			  (unsigned long long)version);
+		r->push_gate = version;
+		w->next = r->push_queue;
+		r->push_queue = w;
+	} else {
+		if (w->m && w->m->ops->push_done)
+			w->m->ops->push_done(w->m, err == -ESTALE ? -EIO : err,
+					     w->file, w->version);
+		wait_free(w);
+	}
+	push_pump(r);
+}
+
+void room_push_forget(struct room *r, const struct room_member *m)
+{
+	if (r->push_inflight && r->push_inflight->m == m)
+		r->push_inflight->m = NULL;
+	for (struct room_push_wait **pp = &r->push_queue; *pp;) {
+		struct room_push_wait *w = *pp;
+		if (w->m == m) {
+			*pp = w->next;
+			wait_free(w);
+		} else {
+			pp = &w->next;
+		}
+	}
+}
+
+void room_push_release(struct room *r)
+{
+	if (r->push_inflight)
+		wait_free(r->push_inflight);
+	r->push_inflight = NULL;
+	while (r->push_queue) {
+		struct room_push_wait *w = r->push_queue;
+		r->push_queue = w->next;
+		wait_free(w);
+	}
+}
+
+static int push_now(struct room_member *m, uint32_t file, uint64_t version,
+		    const json_t *updates, size_t *accepted)
+{
+	struct room *r = m->room;
+	struct room_file *f = room_file_find(r, file);
+	struct collab_pending p;
+	int err;
+
+	if (!f)
+		return -ENOENT;	/* deleted while the push waited */
 	if ((err = check_clients(f, m, updates)))
 		return err;
 	memset(&p, 0, sizeof(p));
@@ -518,7 +658,72 @@ static int push_untimed(struct room_member *m, uint32_t file,
 	err = accept_push(m, f, &p);
 	if (!err && accepted)
 		*accepted = p.n;
+	if (err == -EINPROGRESS) {	/* cluster mode: in flight */
+		struct room_push_wait *w = wait_new(m, file, version, updates);
+		if (!w) {
+			collab_pending_release(&p);
+			return -ENOMEM;
+		}
+		r->push_inflight = w;
+	}
 	collab_pending_release(&p);
+	return err;
+}
+
+/* ---- cluster mode: updates another node (or this one) stored ---------- */
+
+int room_apply_updates(struct room *r, uint64_t from, const char *member,
+		       size_t n, const char *const *client_ids,
+		       const char *const *changes, const size_t *lens)
+{
+	struct room_file *f = room_file_find(r, 0);
+	struct room_member *by = NULL;
+	uint64_t v = collab_version(f->doc);
+	size_t skip;
+	int err = 0;
+
+	if (from > v)
+		return -EAGAIN;	/* a gap: the caller fetches it first */
+	if (from + n <= v)
+		return 0;	/* had them */
+	skip = (size_t)(v - from);
+	for (struct room_member *o = r->members; o; o = o->next)
+		if (!o->proxy && strcmp(o->id, member) == 0)
+			by = o;
+	for (size_t i = skip; i < n; i++) {
+		/* stored already (the shared store ordered it): only the
+		 * document and the clientID's member here */
+		err = collab_load_update(f->doc, from + i, client_ids[i],
+					 changes[i], lens[i]);
+		if (err) {
+			log_warn("room: '%s': update %llu from the cluster does "
+				 "not apply: %s", r->rec.id,
+				 (unsigned long long)(from + i), strerror(-err));
+			break;
+		}
+		client_note(f, client_ids[i], member, from + i + 1);
+	}
+	uint64_t now = collab_version(f->doc);
+	if (now == v)
+		return err;
+	r->rec.version = now;
+	r->reg->pushes++;	/* a new broadcast (ws_room caches by it) */
+	r->reg->updates += now - v;
+	map_presence(r, f, v);
+	/* one updates() for them all: it answers the pusher's push once;
+	 * the log is a ring, so they are copied side by side */
+	struct collab_update *u = calloc((size_t)(now - v), sizeof(*u));
+	if (!u)
+		return -ENOMEM;
+	for (uint64_t k = v; k < now; k++)
+		u[k - v] = *collab_update_at(f->doc, k);
+	for (struct room_member *o = r->members; o; o = o->next)
+		if (o->ops->updates)
+			o->ops->updates(o, f->id, v, u, (size_t)(now - v), by);
+	free(u);
+	if (now - f->snap_version >= r->reg->lim.snapshot_every)
+		snapshot(r, f);
+	push_pump(r);
 	return err;
 }
 
@@ -595,5 +800,7 @@ int room_presence(struct room_member *m, uint32_t file, bool has,
 	}
 	m->has_sel = has;
 	room_broadcast_presence(r, m);
+	if (!m->proxy && r->reg->bus)	/* the other nodes' members too */
+		r->reg->bus->presence(r->reg->bus_data, r, m);
 	return 0;
 }

@@ -4,8 +4,13 @@
 #ifndef CODEROOM_ROOM_INTERNAL_H
 #define CODEROOM_ROOM_INTERNAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <jansson.h>
+
+#include "room/room.h"
 
 struct room;
 struct room_member;
@@ -31,6 +36,31 @@ void room_file_free(struct room_file *f);
 size_t room_text_lf(char *s, size_t len);
 /* valid UTF-8 */
 int room_text_check(const char *s, size_t len);
+
+/* room_doc.c: pushes in cluster mode */
+struct room_push_wait {
+	struct room_push_wait *next;
+	struct room_member *m;		/* NULL once it left */
+	json_t *updates;		/* a reference */
+	uint32_t file;
+	uint64_t version;
+};
+/* Drops m's waiting pushes (it leaves). */
+void room_push_forget(struct room *r, const struct room_member *m);
+/* Frees every waiting push (the room closes). */
+void room_push_release(struct room *r);
+
+/* room.c: a join waiting for its room's fetch (cluster mode) */
+struct room_join_wait {
+	struct room_join_wait *next;
+	struct rooms *reg;
+	char room[ROOM_ID_LEN + 1];
+	struct room_member *m;
+	char name[ROOM_NAME_MAX + 1];
+	size_t name_len;
+	char token[ROOM_TOKEN_LEN + 1];
+	bool has_token;
+};
 
 /* room_run.c */
 void room_run_init(struct room *r);

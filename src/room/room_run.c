@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "lib/log.h"
@@ -122,6 +123,8 @@ int room_run_start(struct room_member *m, const char *lang, uint16_t rows,
 	for (struct room_member *o = r->members; o; o = o->next)
 		if (o->ops->run_started)
 			o->ops->run_started(o, run);
+	if (r->reg->bus)	/* the other nodes' members watch it too */
+		r->reg->bus->run(r->reg->bus_data, r, run, m->id);
 	if (out)
 		*out = run;
 	return 0;
@@ -165,4 +168,18 @@ int room_run_resize(struct room_member *m, uint16_t rows, uint16_t cols)
 	if (!(run = room_run_active(m->room)))
 		return -ESRCH;
 	return run_resize(run, rows, cols);
+}
+
+void room_apply_run(struct room *r, struct run *run, const char *by)
+{
+	if (r->run_sub.run == run)
+		return;
+	run_detach(&r->run_sub);	/* a previous, ended run */
+	run_attach(run, &r->run_sub);
+	snprintf(r->run_by, sizeof(r->run_by), "%s", by);
+	log_info("room: '%s': run %s started by '%s' on another node",
+		 r->rec.id, run_id(run), by);
+	for (struct room_member *o = r->members; o; o = o->next)
+		if (o->ops->run_started)
+			o->ops->run_started(o, run);
 }

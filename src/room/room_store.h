@@ -22,6 +22,12 @@
  *    least the newest 'keep' lines.
  *  - Tokens never reach the store: members carry SHA-256(token).
  *  - Strings handed to callbacks are valid only during the callback.
+ *  - A store shared by several nodes (cluster/room_store.c) may answer
+ *    log_append and chat_append with -EINPROGRESS: the write is out for
+ *    its place in the room's order, and its outcome comes back through
+ *    the bus (room_bus.h) to every node, this one included: the updates
+ *    or the line as room_apply_*(), the end of a push as
+ *    room_push_stored().
  * Errors are 0 or -errno: -ENOENT (no such room or member), -ESTALE (see
  * above), -ENOSPC (disk full), -EBUSY (locked), -EIO, -ENOMEM.
  */

@@ -7,11 +7,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "lib/log.h"
+#include "lib/sha256.h"
 #include "run/cache.h"
+
+/* An entry file: magic, MAC, then the value. */
+#define MAGIC "crc1"
+#define HDR (4 + 32)
 
 struct cache_entry {
 	char key[65];
@@ -60,12 +66,74 @@ static void evict(struct cache *c, uint64_t need)
 	}
 }
 
-int cache_open(struct cache *c, const char *dir, uint64_t max_bytes)
+/* The MAC of an entry: its key and its value, under the secret. */
+static void entry_mac(const struct cache *c, const char *key, const void *p,
+		      size_t n, unsigned char out[32])
+{
+	struct sha256 h;
+
+	sha256_hmac_init(&h, c->secret, sizeof(c->secret));
+	sha256_field(&h, "coderoom-cache/1", 16);
+	sha256_field(&h, key, 64);
+	sha256_field(&h, p, n);
+	sha256_final(&h, out);
+}
+
+int cache_secret_load(const char *path, unsigned char out[CACHE_SECRET_BYTES])
+{
+	struct stat st;
+	ssize_t n;
+	int fd, e;
+
+	if (!path)
+		return -EINVAL;
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	    st.st_uid == 0 && (st.st_mode & 07777) == 0600 &&
+	    st.st_size == CACHE_SECRET_BYTES &&
+	    read(fd, out, CACHE_SECRET_BYTES) == CACHE_SECRET_BYTES) {
+		close(fd);
+		return 0;
+	}
+	if (fd >= 0) {
+		close(fd);
+		log_warn("cache: the secret '%s' is not root's alone (or is "
+			 "damaged): a new one; cached entries are compiled "
+			 "again", path);
+	}
+	/* missing or untrusted: a new one in its place */
+	if (unlink(path) && errno != ENOENT)
+		return -errno;
+	for (size_t got = 0; got < CACHE_SECRET_BYTES; got += (size_t)n) {
+		n = getrandom(out + got, CACHE_SECRET_BYTES - got, 0);
+		if (n < 0 && errno == EINTR) {
+			n = 0;
+			continue;
+		}
+		if (n <= 0)
+			return -EIO;
+	}
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		  0600);
+	if (fd < 0)
+		return -errno;
+	e = write(fd, out, CACHE_SECRET_BYTES) == CACHE_SECRET_BYTES &&
+		    fchmod(fd, 0600) == 0 ? 0 : -EIO;
+	if (close(fd) && !e)
+		e = -errno;
+	if (e)
+		unlink(path);
+	return e;
+}
+
+int cache_open(struct cache *c, const char *dir, uint64_t max_bytes,
+	       const unsigned char secret[CACHE_SECRET_BYTES])
 {
 	struct dirent *d;
 	DIR *dh;
 
 	memset(c, 0, sizeof(*c));
+	memcpy(c->secret, secret, sizeof(c->secret));
 	if (mkdir(dir, 0700) && errno != EEXIST)
 		return -errno;
 	if (!(dh = opendir(dir)))
@@ -108,6 +176,7 @@ void cache_close(struct cache *c)
 {
 	free(c->dir);
 	free(c->entries);
+	explicit_bzero(c->secret, sizeof(c->secret));
 	memset(c, 0, sizeof(*c));
 }
 
@@ -130,15 +199,31 @@ int cache_get(struct cache *c, const char *key, struct buf *out)
 		c->misses++;
 		return err;
 	}
+	unsigned char hdr[HDR], mac[32];
+	size_t got = 0;
+	while (got < HDR && (n = read(fd, hdr + got, HDR - got)) > 0)
+		got += (size_t)n;
 	buf_reset(out);
-	while ((n = read(fd, tmp, sizeof(tmp))) > 0)
+	while (got == HDR && (n = read(fd, tmp, sizeof(tmp))) > 0)
 		if (buf_append(out, tmp, (size_t)n))
 			break;
 	close(fd);
-	if (n != 0 || out->len != e->size) {
+	if (got != HDR || n != 0 || out->len + HDR != e->size) {
 		drop(c, e);
 		c->misses++;
+		buf_reset(out);
 		return -EIO;
+	}
+	entry_mac(c, key, out->data, out->len, mac);
+	if (memcmp(hdr, MAGIC, 4) || !sha256_equal(hdr + 4, mac)) {
+		log_warn("cache: entry %.12s… fails authentication (written by "
+			 "someone else, or with another secret): dropped, "
+			 "compiled again", key);
+		drop(c, e);
+		c->misses++;
+		c->forged++;
+		buf_reset(out);
+		return -EBADMSG;
 	}
 	e->used = ++c->clock;
 	utimensat(AT_FDCWD, path, NULL, 0);
@@ -152,21 +237,27 @@ int cache_put(struct cache *c, const char *key, const void *p, size_t n)
 	struct cache_entry *e;
 	int fd, err = 0;
 
+	unsigned char hdr[HDR];
+
 	if (!c->dir || !cache_key_ok(key))
 		return -EINVAL;
-	if (n > c->max_bytes)
+	if (n + HDR > c->max_bytes)
 		return -E2BIG;
+	memcpy(hdr, MAGIC, 4);
+	entry_mac(c, key, p, n, hdr + 4);
 	if ((e = find(c, key)))
 		drop(c, e);
-	evict(c, n);
+	evict(c, n + HDR);
 	snprintf(path, sizeof(path), "%s/%s", c->dir, key);
 	snprintf(tmp, sizeof(tmp), "%s/.tmp-%s", c->dir, key);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
 		  0600);
 	if (fd < 0)
 		return -errno;
-	for (size_t off = 0; off < n;) {
-		ssize_t w = write(fd, (const char *)p + off, n - off);
+	for (size_t off = 0; off < HDR + n;) {
+		ssize_t w = off < HDR ? write(fd, hdr + off, HDR - off)
+				      : write(fd, (const char *)p + off - HDR,
+					      HDR + n - off);
 		if (w < 0) {
 			if (errno == EINTR)
 				continue;
@@ -191,9 +282,9 @@ int cache_put(struct cache *c, const char *key, const void *p, size_t n)
 	}
 	c->entries = v;
 	snprintf(v[c->n].key, sizeof(v[c->n].key), "%s", key);
-	v[c->n].size = n;
+	v[c->n].size = n + HDR;
 	v[c->n].used = ++c->clock;
-	c->used_bytes += n;
+	c->used_bytes += n + HDR;
 	c->n++;
 	return 0;
 }

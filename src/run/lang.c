@@ -139,6 +139,67 @@ static char *dup_str(json_t *o, const char *key, const char *def)
 	return strdup(s ? s : def);
 }
 
+/* "compile_flags": {"allow": [...], "deny": [...]} */
+static int flags_from_json(json_t *o, struct lang *l, char *err, size_t errlen)
+{
+	const char *k;
+	json_t *v;
+	int r;
+
+	if (!o || json_is_null(o))
+		return 0;
+	if (!json_is_object(o)) {
+		snprintf(err, errlen, "'compile_flags' must be an object "
+			 "{\"allow\": [...], \"deny\": [...]}");
+		return -EINVAL;
+	}
+	json_object_foreach(o, k, v) {
+		if (strcmp(k, "allow") && strcmp(k, "deny")) {
+			snprintf(err, errlen, "'compile_flags.%s' is not "
+				 "'allow' or 'deny'", k);
+			return -EINVAL;
+		}
+	}
+	if ((r = strv_from_json(json_object_get(o, "allow"), &l->flags_allow,
+				"compile_flags.allow", err, errlen)) ||
+	    (r = strv_from_json(json_object_get(o, "deny"), &l->flags_deny,
+				"compile_flags.deny", err, errlen)))
+		return r;
+	return 0;
+}
+
+static bool matches_any(char *const *pats, const char *word)
+{
+	for (char *const *p = pats; p && *p; p++)
+		if (fnmatch(*p, word, 0) == 0)
+			return true;
+	return false;
+}
+
+int lang_flags_check(const struct lang *l, const char *flags, char *bad,
+		     size_t badlen)
+{
+	const char *p = flags ? flags : "";
+
+	for (;;) {
+		char word[1025];
+		size_t n;
+
+		while (*p == ' ' || *p == '\t' || *p == '\n')
+			p++;
+		if (!*p)
+			return 0;
+		n = strcspn(p, " \t\n");
+		snprintf(word, sizeof(word), "%.*s", (int)n, p);
+		if (n >= sizeof(word) || !matches_any(l->flags_allow, word) ||
+		    matches_any(l->flags_deny, word)) {
+			snprintf(bad, badlen, "%s", word);
+			return -EPERM;
+		}
+		p += n;
+	}
+}
+
 int lang_parse(json_t *obj, struct lang *l, char *err, size_t errlen)
 {
 	int r;
@@ -205,8 +266,17 @@ int lang_parse(json_t *obj, struct lang *l, char *err, size_t errlen)
 	    (r = env_from_json(json_object_get(obj, "env"), &l->env, "env", err,
 			       errlen)) ||
 	    (r = env_from_json(json_object_get(obj, "env_pipes"), &l->env_pipes,
-			       "env_pipes", err, errlen)))
+			       "env_pipes", err, errlen)) ||
+	    (r = flags_from_json(json_object_get(obj, "compile_flags"), l, err,
+				 errlen)))
 		goto out_release;
+	json_t *rc = json_object_get(obj, "compile_runs_code");
+	if (rc && !json_is_boolean(rc)) {
+		snprintf(err, errlen, "'compile_runs_code' must be true or false");
+		r = -EINVAL;
+		goto out_release;
+	}
+	l->compile_runs_code = json_is_true(rc);
 	if (!l->run || !l->run[0] || l->run[0][0] != '/') {
 		snprintf(err, errlen, "'run' must start with an absolute path");
 		r = -EINVAL;
@@ -271,6 +341,8 @@ void lang_release(struct lang *l)
 	strv_free(l->aliases);
 	strv_free(l->compile);
 	strv_free(l->collect);
+	strv_free(l->flags_allow);
+	strv_free(l->flags_deny);
 	strv_free(l->vcmd);
 	strv_free(l->run);
 	strv_free(l->env);
@@ -740,6 +812,16 @@ json_t *lang_table_json(const struct lang_table *t, bool with_examples)
 		if (!l->available)
 			json_object_set_new(o, "reason", json_string(l->why ? l->why
 							: "not installed"));
+		if (l->compile) {
+			json_t *al = json_array(), *de = json_array();
+			for (char **p = l->flags_allow; p && *p; p++)
+				json_array_append_new(al, json_string(*p));
+			for (char **p = l->flags_deny; p && *p; p++)
+				json_array_append_new(de, json_string(*p));
+			json_object_set_new(o, "compile_flags",
+					    json_pack("{s:o, s:o}", "allow", al,
+						      "deny", de));
+		}
 		if (with_examples)
 			json_object_set_new(o, "example", json_string(l->example));
 		json_array_append_new(arr, o);

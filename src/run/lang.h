@@ -45,6 +45,15 @@ struct lang {
 	int judge0_id;		/* Judge0 CE's language id, 0: none */
 	char *judge0_name;	/* Judge0's name ("C (GCC 12.2.0)"), "" */
 	char **collect;		/* compile: files to keep (fnmatch patterns) */
+	/* The request's compile flags allowed: every word must match one of
+	 * 'flags_allow' and none of 'flags_deny' (fnmatch patterns; NULL:
+	 * none allowed). "compile_flags": {"allow": [...], "deny": [...]} */
+	char **flags_allow;
+	char **flags_deny;
+	/* The compiler runs code of the program itself (Template Haskell,
+	 * Nim's staticExec): its compile step gets no more CPU time and
+	 * memory than the run step ("compile_runs_code": true). */
+	bool compile_runs_code;
 	/* argv, NULL-terminated; "{file}" as above, "{args}" the program's
 	 * arguments (appended at the end when there is no "{args}") */
 	char **run;
@@ -80,6 +89,14 @@ json_t *lang_table_json(const struct lang_table *t, bool with_examples);
 /* Parses one language object (no toolchain probe). Pure; for tests. */
 int lang_parse(json_t *obj, struct lang *out, char *err, size_t errlen);
 void lang_release(struct lang *l);
+
+/*
+ * Whether every word of 'flags' (split on white space) is an allowed
+ * compile flag of 'l'. 0, or -EPERM with the first word that is not in
+ * 'bad' (cut to badlen). Pure.
+ */
+int lang_flags_check(const struct lang *l, const char *flags, char *bad,
+		     size_t badlen);
 
 /*
  * Expands a command template (compile or run) into a new NULL-terminated

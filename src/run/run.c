@@ -21,6 +21,11 @@
 #include "run/run_internal.h"
 
 #define PROBE_MS 100
+/* A run found waiting is probed again only after input (or a resize, or
+ * a signal) reached it, the only things that can end the wait unseen by
+ * its output, and at this backstop: a class of idle programs costs the
+ * spawner a probe a second each, not ten. */
+#define PROBE_WAITING_MS 1000
 
 static uint64_t now_ns(void)
 {
@@ -66,7 +71,7 @@ void run__close_fd(struct run *r, int i)
 	}
 }
 
-static void run_free(struct run *r)
+void run__free(struct run *r)
 {
 	struct run **pp;
 
@@ -79,6 +84,12 @@ static void run_free(struct run *r)
 	for (int i = 0; i < NFD; i++)
 		run__close_fd(r, i);
 	r->freeing = true;
+	if (r->remote) {
+		r->e->remote--;
+		if (r->held && r->e->backend)
+			r->e->backend->release(r->e->backend_data, r);
+		r->held = false;
+	}
 	close_handle(r, (uv_handle_t *)&r->wall_timer);
 	close_handle(r, (uv_handle_t *)&r->probe_timer);
 	close_handle(r, (uv_handle_t *)&r->linger_timer);
@@ -88,9 +99,10 @@ static void on_linger(uv_timer_t *t)
 {
 	struct run *r = t->data;
 
-	if (r->exited) {
+	if (r->exited || r->remote) {
+		/* remote: opened by id and never attached to */
 		if (!r->subs)
-			run_free(r);
+			run__free(r);
 		return;
 	}
 	/* the orphan grace period ended with nobody attached */
@@ -98,10 +110,20 @@ static void on_linger(uv_timer_t *t)
 	run_kill(r, RUN_KILL_ORPHANED);
 }
 
-static void maybe_orphaned(struct run *r)
+void run__linger(struct run *r, uint64_t ms)
+{
+	uv_timer_start(&r->linger_timer, on_linger, ms, 0);
+}
+
+void run__maybe_orphaned(struct run *r)
 {
 	if (r->subs || r->freeing)
 		return;
+	if (r->remote && !r->exited) {
+		/* where it runs, the cluster keeps it for a reattach */
+		run__free(r);
+		return;
+	}
 	if (r->exited) {
 		uv_timer_start(&r->linger_timer, on_linger, r->e->orphan_ms, 0);
 		return;
@@ -115,7 +137,7 @@ static void maybe_orphaned(struct run *r)
 
 /* ---- subscribers ------------------------------------------------------- */
 
-static void set_state(struct run *r, enum run_state st)
+void run__set_state(struct run *r, enum run_state st)
 {
 	if (r->state == st || r->state == RUN_EXITED)
 		return;
@@ -124,17 +146,16 @@ static void set_state(struct run *r, enum run_state st)
 		r->idle_since_ms = run__now_ms();
 	for (struct run_sub *s = r->subs, *n; s; s = n) {
 		n = s->next;
-		if (s->ops->state)
+		if (s->ops->state && !s->replay_due)
 			s->ops->state(s, st);
 	}
 }
 
-/* Tells every subscriber that 'step' begins. */
-static void notify_stage(struct run *r, enum run_step step)
+void run__notify_stage(struct run *r, enum run_step step)
 {
 	for (struct run_sub *s = r->subs, *n; s; s = n) {
 		n = s->next;
-		if (s->ops->stage)
+		if (s->ops->stage && !s->replay_due)
 			s->ops->stage(s, step);
 	}
 }
@@ -146,7 +167,7 @@ void run__deliver(struct run *r, enum run_stream stream, const char *p,
 	r->waiting_samples = 0;
 	run__count_output(r, stream, n);
 	if (r->state == RUN_WAITING)
-		set_state(r, RUN_RUNNING);
+		run__set_state(r, RUN_RUNNING);
 	if (r->mode == RUN_TTY)
 		ring_write(&r->scrollback, p, n);
 	if (r->step == RUN_STEP_COMPILE && !r->result.compile_cached) {
@@ -160,7 +181,8 @@ void run__deliver(struct run *r, enum run_stream stream, const char *p,
 	}
 	for (struct run_sub *s = r->subs, *nx; s; s = nx) {
 		nx = s->next;
-		s->ops->output(s, stream, p, n);
+		if (!s->replay_due)	/* remote: its scrollback comes first */
+			s->ops->output(s, stream, p, n);
 	}
 }
 
@@ -236,10 +258,16 @@ static void step_done(struct run *r)
 	/* the compile step */
 	r->result.compile_ran = true;
 	r->e->compiles++;
-	if (v.status == RUN_OK && !r->have_artefact) {
+	if (v.status == RUN_OK && !r->have_artefact && r->sres.collect_overflow) {
+		char lim[32];
+		v.status = RUN_OUTPUT_LIMIT;
+		snprintf(v.message, sizeof(v.message), "the compiled program is "
+			 "larger than the %s a run can be given",
+			 limit_fmt_bytes(SANDBOX_BYTES_MAX, lim, sizeof(lim)));
+	} else if (v.status == RUN_OK && !r->have_artefact) {
 		v.status = RUN_INTERNAL_ERROR;
 		snprintf(v.message, sizeof(v.message), "the compiler left no "
-			 "files to run (or more than the compile tmpfs holds)");
+			 "files to run");
 	}
 	copy_step(&r->result.compile, &v);
 	if (v.status == RUN_OK) {
@@ -279,6 +307,24 @@ void run__finish(struct run *r)
 	step_done(r);
 }
 
+void run__tell_exited(struct run *r)
+{
+	while (r->subs) {
+		struct run_sub *s = r->subs;
+		r->subs = s->next;
+		s->next = NULL;
+		s->run = NULL;
+		if (s->paused)
+			r->paused--;
+		s->paused = false;
+		if (s->replay_due) {	/* remote: attached before the replay */
+			s->replay_due = false;
+			run__replay(r, s);
+		}
+		s->ops->exited(s, &r->result);
+	}
+}
+
 void run__end(struct run *r)
 {
 	struct run_engine *e = r->e;
@@ -315,20 +361,11 @@ void run__end(struct run *r)
 		  (unsigned long long)res->memory_bytes / 1024,
 		  (unsigned long long)(res->bytes[1] + res->bytes[2]));
 
-	while (r->subs) {
-		struct run_sub *s = r->subs;
-		r->subs = s->next;
-		s->next = NULL;
-		s->run = NULL;
-		if (s->paused)
-			r->paused--;
-		s->paused = false;
-		s->ops->exited(s, res);
-	}
+	run__tell_exited(r);
 	if (e->closing || r->mode == RUN_PIPES)
-		run_free(r);
+		run__free(r);
 	else
-		maybe_orphaned(r);	/* linger for a late reconnect */
+		run__maybe_orphaned(r);	/* linger for a late reconnect */
 	run__pump_queue(e);
 }
 
@@ -378,11 +415,11 @@ static void on_probed(void *data, bool waiting)
 	if (!waiting || r->output_since_probe) {
 		r->waiting_samples = 0;
 		if (r->state == RUN_WAITING)
-			set_state(r, RUN_RUNNING);
+			run__set_state(r, RUN_RUNNING);
 		return;
 	}
 	if (++r->waiting_samples >= 2 && r->state == RUN_RUNNING)
-		set_state(r, RUN_WAITING);
+		run__set_state(r, RUN_WAITING);
 }
 
 static void on_sandbox_exited(void *data, const struct sandbox_result *res)
@@ -468,8 +505,16 @@ static void on_probe_tick(uv_timer_t *t)
 		r->waiting_samples = 0;
 		return;
 	}
-	if (sandbox_probe_input(r->e->sb, r->sandbox_id) == 0)
+	uint64_t now = uv_now(r->e->loop);
+	if (r->state == RUN_WAITING && !r->input_since_probe &&
+	    now - r->probe_ms < PROBE_WAITING_MS)
+		return;
+	r->input_since_probe = false;
+	if (sandbox_probe_input(r->e->sb, r->sandbox_id) == 0) {
 		r->probe_pending = true;
+		r->probe_ms = now;
+		run__count_probe(r);
+	}
 }
 
 /* ---- the engine -------------------------------------------------------- */
@@ -537,8 +582,10 @@ void run_engine_admission(struct run_engine *e, const struct run_admission *a)
 void run_engine_kill_all(struct run_engine *e)
 {
 	e->closing = true;
+	/* remote runs go on where they run: a gateway's clients may come
+	 * back through another gateway */
 	for (struct run *r = e->runs; r; r = r->next)
-		if (!r->exited)
+		if (!r->exited && !r->remote)
 			run_kill(r, RUN_KILL_SHUTDOWN);
 }
 
@@ -556,7 +603,7 @@ void run_engine_release(struct run_engine *e)
 	}
 	while (e->runs) {
 		struct run *r = e->runs;
-		if (!r->exited) {
+		if (!r->exited && !r->remote) {
 			/* the sandbox is gone: nothing will report */
 			r->sandbox_done = true;
 			for (int i = 0; i < NFD; i++)
@@ -564,7 +611,7 @@ void run_engine_release(struct run_engine *e)
 			run__finish(r);
 		}
 		if (e->runs == r)
-			run_free(r);
+			run__free(r);
 	}
 	fairq_release(&e->q[RUN_INTERACTIVE]);
 	fairq_release(&e->q[RUN_BATCH]);
@@ -572,7 +619,7 @@ void run_engine_release(struct run_engine *e)
 
 /* ---- starting ---------------------------------------------------------- */
 
-static void hex_id(char out[33])
+void run__hex_id(char out[33])
 {
 	unsigned char rnd[16];
 	static const char hex[] = "0123456789abcdef";
@@ -608,6 +655,7 @@ static int spawn_step(struct run *r, enum run_step step)
 	r->usage_pending = false;	/* an answer about the last step's
 					   sandbox may never come */
 	r->usage_ticks = 0;
+	run__rate_reset(r);
 	r->closing_stdin = r->mode == RUN_PIPES && !r->keep_stdin;
 
 	if ((err = run__step_spec(r, step, &s)))
@@ -616,12 +664,15 @@ static int spawn_step(struct run *r, enum run_step step)
 	run__step_spec_release(&s);
 	if (err)
 		return err;
+	/* the sandbox has its copy: a running program holds no artefact */
+	if (step == RUN_STEP_RUN)
+		run__drop_artefact(r);
 	r->spawn_pending = true;
 	r->start_ns = now_ns();
 	if (step == RUN_STEP_RUN)
 		r->result.ran = true;
 	if (r->state == RUN_WAITING)
-		set_state(r, RUN_RUNNING);
+		run__set_state(r, RUN_RUNNING);
 	uv_timer_start(&r->wall_timer, on_wall, r->lim.wall_ms, 0);
 	struct log_kv kv[] = {
 		LOG_STR("run", r->id),
@@ -637,7 +688,7 @@ static int spawn_step(struct run *r, enum run_step step)
 		  r->lang->id, r->mode == RUN_TTY ? "a terminal" : "pipes",
 		  (unsigned long long)r->lim.cpu_ms,
 		  (unsigned long long)r->lim.wall_ms);
-	notify_stage(r, step);
+	run__notify_stage(r, step);
 	return 0;
 }
 
@@ -650,7 +701,7 @@ int run__start_first(struct run *r)
 		/* a cache hit: the compile step's output, as it was */
 		const char *p = r->cout.data, *end = p + r->cout.len;
 		r->step = RUN_STEP_COMPILE;
-		notify_stage(r, RUN_STEP_COMPILE);
+		run__notify_stage(r, RUN_STEP_COMPILE);
 		while (end - p >= 5) {
 			uint8_t tag = (uint8_t)p[0];
 			uint32_t len;
@@ -678,8 +729,14 @@ int run_start(struct run_engine *e, const struct run_request *req,
 		return -EINVAL;
 	if (!l->available)
 		return -ENOENT;
+	char bad[64];
+	if (req->compile_flags &&
+	    lang_flags_check(l, req->compile_flags, bad, sizeof(bad)))
+		return -EPERM;	/* the APIs say which flag; this is a net */
 	if (e->closing)
 		return -EPIPE;
+	if (e->backend && !req->here)
+		return run__start_remote(e, req, sub, out);
 	r = calloc(1, sizeof(*r));
 	if (!r)
 		return -ENOMEM;
@@ -691,10 +748,10 @@ int run_start(struct run_engine *e, const struct run_request *req,
 	r->cols = req->cols;
 	for (int i = 0; i < NFD; i++)
 		r->fd[i] = -1;
-	run_step_limits(e, l, req->tty_limits ? RUN_TTY : req->mode,
-			RUN_STEP_RUN, &req->limits,
+	enum run_mode lim_mode = req->interactive ? RUN_TTY : req->mode;
+	run_step_limits(e, l, lim_mode, RUN_STEP_RUN, &req->limits,
 			&r->run_lim);
-	run_step_limits(e, l, req->mode, RUN_STEP_COMPILE,
+	run_step_limits(e, l, lim_mode, RUN_STEP_COMPILE,
 			&req->compile_limits, &r->compile_lim);
 	r->lim = r->run_lim;
 	r->step = RUN_STEP_RUN;
@@ -702,7 +759,7 @@ int run_start(struct run_engine *e, const struct run_request *req,
 	r->cls = req->cls == RUN_BATCH ? RUN_BATCH : RUN_INTERACTIVE;
 	snprintf(r->client, sizeof(r->client), "%s",
 		 req->client ? req->client : "");
-	hex_id(r->id);
+	run__hex_id(r->id);
 	buf_init(&r->inbuf, e->input_max);
 	if (ring_init(&r->scrollback, req->mode == RUN_TTY ? e->scrollback : 0)) {
 		free(r);
@@ -727,10 +784,7 @@ int run_start(struct run_engine *e, const struct run_request *req,
 	e->runs = r;
 	e->active++;
 	e->started_total++;
-	sub->run = NULL;
-	sub->next = NULL;
-	sub->paused = false;
-	run_attach(r, sub);
+	run__link_sub(r, sub);
 
 	if (!r->queued) {
 		err = run__start_first(r);
@@ -741,7 +795,7 @@ int run_start(struct run_engine *e, const struct run_request *req,
 			run__slot_release(r);
 			e->active--;
 			e->started_total--;
-			run_free(r);
+			run__free(r);
 			return err;
 		}
 	}
@@ -764,7 +818,7 @@ struct run *run_find(struct run_engine *e, const char *id)
 	for (struct run *r = e->runs; r; r = r->next)
 		if (!r->freeing && strcmp(r->id, id) == 0)
 			return r;
-	return NULL;
+	return e->backend ? run__open_remote(e, id) : NULL;
 }
 
 const char *run_id(const struct run *r)
@@ -802,8 +856,7 @@ const struct run_result *run_get_result(const struct run *r)
 	return r->exited ? &r->result : NULL;
 }
 
-/* Hands the scrollback to a newly attached subscriber. */
-static void replay(struct run *r, struct run_sub *sub)
+void run__replay(struct run *r, struct run_sub *sub)
 {
 	size_t n = ring_len(&r->scrollback);
 	char *tmp;
@@ -815,23 +868,37 @@ static void replay(struct run *r, struct run_sub *sub)
 	free(tmp);
 }
 
+void run__link_sub(struct run *r, struct run_sub *sub)
+{
+	sub->paused = false;
+	sub->replay_due = false;
+	sub->run = r;
+	sub->next = r->subs;
+	r->subs = sub;
+}
+
 void run_attach(struct run *r, struct run_sub *sub)
 {
 	if (sub->run)
 		run_detach(sub);
 	sub->paused = false;
+	sub->replay_due = false;
 	if (r->exited) {
-		replay(r, sub);
+		run__replay(r, sub);
 		sub->run = NULL;
 		sub->ops->exited(sub, &r->result);
 		return;
 	}
 	uv_timer_stop(&r->linger_timer);
-	sub->run = r;
-	sub->next = r->subs;
-	r->subs = sub;
+	run__link_sub(r, sub);
 	r->idle_since_ms = run__now_ms();	/* someone came back */
-	replay(r, sub);
+	if (r->resolving) {	/* remote: the scrollback is on its way */
+		sub->replay_due = true;
+		return;
+	}
+	run__replay(r, sub);
+	if (sub->run == r && sub->ops->attached)
+		sub->ops->attached(sub, r->state);
 }
 
 void run_detach(struct run_sub *sub)
@@ -853,9 +920,12 @@ void run_detach(struct run_sub *sub)
 	}
 	sub->run = NULL;
 	sub->next = NULL;
-	if (!r->exited && !r->freeing)
+	sub->replay_due = false;
+	if (!r->exited && !r->freeing && !r->remote)
 		run__update_polls(r);
-	maybe_orphaned(r);
+	else if (r->remote && !r->exited && r->held && !r->freeing)
+		r->e->backend->pause(r->e->backend_data, r, r->paused > 0);
+	run__maybe_orphaned(r);
 }
 
 void run_sub_pause(struct run_sub *sub, bool paused)
@@ -869,6 +939,11 @@ void run_sub_pause(struct run_sub *sub, bool paused)
 		r->paused++;
 	else
 		r->paused--;
+	if (r->remote) {
+		if (!r->exited && r->held)
+			r->e->backend->pause(r->e->backend_data, r, r->paused > 0);
+		return;
+	}
 	if (!r->exited && !r->spawn_pending)
 		run__update_polls(r);
 }
@@ -877,6 +952,11 @@ void run_kill(struct run *r, enum run_kill_reason why)
 {
 	if (r->exited || r->sandbox_done)
 		return;
+	if (r->remote) {
+		if (r->held)
+			r->e->backend->kill(r->e->backend_data, r, why);
+		return;
+	}
 	if (r->kill_reason == RUN_KILL_NONE)
 		r->kill_reason = why;
 	if (r->queued) {	/* never started: it ends here */
@@ -899,5 +979,33 @@ int run_signal(struct run *r, int sig)
 {
 	if (r->exited || r->sandbox_done)
 		return -ESRCH;
+	r->input_since_probe = true;
+	if (r->remote)
+		return r->held ? r->e->backend->signal(r->e->backend_data, r, sig)
+			       : -ESRCH;
 	return sandbox_signal(r->e->sb, r->sandbox_id, sig);
+}
+
+const char *run_start_error(int err)
+{
+	switch (err) {
+	case -EINVAL: return "the request is not valid (no code, or bad file names)";
+	case -ENOENT: return "the language is not installed";
+	case -EAGAIN: return "every run slot is busy; try again shortly";
+	case -EBUSY: return "the run queue is full; try again shortly";
+	case -ENOMEM: return "out of memory";
+	case -EPIPE: return "the server is shutting down";
+	case -E2BIG: return "the input is too large";
+	case -ENOTCONN: return "the cluster is unavailable (its Redis cannot be "
+			       "reached); try again shortly";
+	case -EHOSTUNREACH: return "no worker of the cluster is up to run it; "
+				   "try again shortly";
+	default: return strerror(-err);
+	}
+}
+
+bool run_start_retryable(int err)
+{
+	return err == -EAGAIN || err == -EBUSY || err == -ENOTCONN ||
+	       err == -EHOSTUNREACH;
 }

@@ -14,6 +14,11 @@
  * end it lingers for 'orphan_ms' so a late reconnect still sees the result.
  * Every subscriber gets exactly one exited() and is detached after it.
  *
+ * Cluster mode: with a backend (run_engine_set_backend()), runs execute
+ * on another node. Such a remote run is a struct run like any other for
+ * the dialects: the same calls, the same callbacks, its own scrollback
+ * here; only where its program runs differs (see "Remote runs" below).
+ *
  * Admission (run_queue.c, fairq.h): a run is interactive (a person at a
  * terminal: held by what it costs, memory and processes, not by CPUs) or
  * batch (an API call: held to about one run per CPU). Each class has its
@@ -66,6 +71,8 @@ enum run_status {
 	RUN_PIDS_LIMIT,
 	RUN_INTERNAL_ERROR,	/* the run could not be started */
 	RUN_COMPILE_ERROR,	/* the compile step failed: no run step */
+	RUN_WORKER_LOST,	/* cluster: the worker running it stopped
+				   answering (killed, machine gone) */
 	RUN_SERVER_BUSY,	/* waited for a slot past the queue's time
 				   bound: it never ran */
 };
@@ -76,6 +83,7 @@ enum run_kill_reason {
 	RUN_KILL_USER,		/* Stop */
 	RUN_KILL_WALL,
 	RUN_KILL_OUTPUT,
+	RUN_KILL_OUTPUT_RATE,	/* output faster than output_rate, past the burst */
 	RUN_KILL_ORPHANED,	/* nobody attached within the grace period */
 	RUN_KILL_SHUTDOWN,
 	RUN_KILL_IDLE,		/* waited for input with nobody typing */
@@ -110,6 +118,11 @@ struct run_result {
 	bool compile_ran;	/* the compiler ran: 'compile' is valid */
 	bool ran;		/* the run step started */
 	struct run_step_result compile;
+	/* Cluster: the run was refused after run_start() had returned 0 (the
+	 * cluster's queue was full, known only once Redis answered): the
+	 * error run_start() would have returned (status internal_error).
+	 * Dialects answer it as they answer that error. 0 otherwise. */
+	int start_error;
 };
 
 /* What a run uses now: a sample from its sandbox's cgroup. */
@@ -136,6 +149,18 @@ struct run_sub_ops {
 	/* Optional: a step begins; output() bytes belong to it until the
 	 * next stage() (run_get_step() tells too). */
 	void (*stage)(struct run_sub *sub, enum run_step step);
+	/* Optional: run_attach()'s scrollback replay is over; live output
+	 * follows. At once for a run of this node; later for a remote run,
+	 * whose scrollback comes from the cluster. Not called when the run
+	 * had ended: exited() follows the replay instead. */
+	void (*attached)(struct run_sub *sub, enum run_state state);
+	/* Optional: the run attached to by id turned out not to exist (known
+	 * only after asking the cluster); the sub is detached after. Without
+	 * it, the sub gets exited() with status internal_error. */
+	void (*missing)(struct run_sub *sub);
+	/* Optional: the cluster link of a remote run was lost (up false) or
+	 * is back (up true); the run itself goes on where it runs. */
+	void (*link)(struct run_sub *sub, bool up);
 	/* Optional: the run waits for a slot with 'ahead' runs to be
 	 * admitted before it; called when that number changes (not when the
 	 * run joins the queue: run_queue_ahead() tells then). */
@@ -154,6 +179,7 @@ struct run_sub {
 	bool paused;		/* this sub asked the run to stop reading */
 	bool usage;		/* wants usage() samples (set it before
 				   run_start() or run_attach()) */
+	bool replay_due;	/* remote: attached before the scrollback came */
 };
 
 struct run_request {
@@ -177,14 +203,19 @@ struct run_request {
 	const char *stdin_data;	/* pipe mode: written, then stdin closed */
 	size_t stdin_len;
 	bool keep_stdin;	/* pipe mode: stdin stays open for run_input() */
+	bool interactive;	/* pipe mode with a person at the other end:
+				   the interactive maxima (max_tty) apply,
+				   not the batch ones */
 	enum run_mode mode;
-	bool tty_limits;	/* pipe mode under the interactive maxima (an
-				   IDE run reading prepared input) */
 	uint16_t rows, cols;	/* tty mode */
 	struct limits limits;	/* requested; 0 fields: the server's */
+	bool here;		/* cluster mode: run it on this node's sandbox
+				   (a worker's own runs), not through the
+				   backend */
 };
 
 struct cache;
+struct run_backend_ops;
 struct metric;
 struct metrics;
 
@@ -195,6 +226,7 @@ struct run_metrics {
 	struct metric *queue_wait;	/* seconds waited for a batch slot */
 	struct metric *spawn;		/* seconds from spawn to started */
 	struct metric *output;		/* bytes read {stream} */
+	struct metric *probes;		/* input-wait probes sent */
 	const char **lang_ids;		/* label values, owned */
 };
 
@@ -235,7 +267,10 @@ struct run_engine {
 	size_t scrollback;		/* bytes kept per tty run */
 	size_t input_max;		/* bytes of pending input per run */
 	struct run *runs;		/* every live or lingering run */
-	unsigned active;		/* runs not yet exited */
+	unsigned active;		/* runs of this node not yet exited */
+	unsigned remote;		/* remote runs held (cluster mode) */
+	const struct run_backend_ops *backend;	/* cluster mode, or NULL */
+	void *backend_data;
 	uint64_t started_total;
 	bool closing;
 	struct run_metrics m;
@@ -301,6 +336,8 @@ void run_sub_pause(struct run_sub *sub, bool paused);
 /* Queues input for the program. Returns 0, -ENOBUFS (too much pending),
  * -EPIPE (stdin closed or run over). */
 int run_input(struct run *r, const char *p, size_t n);
+/* Input bytes queued and not yet written to the program. */
+size_t run_input_pending(const struct run *r);
 /* Closes the program's stdin once pending input is written (pipe mode). */
 void run_close_input(struct run *r);
 int run_resize(struct run *r, uint16_t rows, uint16_t cols);
@@ -313,6 +350,11 @@ void run_kill(struct run *r, enum run_kill_reason why);
 int run_signal(struct run *r, int sig);
 
 const char *run_status_name(enum run_status s);
+/* A sentence for an error of run_start(), for the dialects' answers. */
+const char *run_start_error(int err);
+/* Whether a run_start() error may go away if the client retries later
+ * (busy, the cluster unreachable): HTTP APIs answer 503. */
+bool run_start_retryable(int err);
 /* The name the entry file is written under: 'given' when the language's
  * commands name it by {file} (lang.entry_named) and it is not empty, else
  * the language's 'file'. Pure. */
@@ -320,6 +362,68 @@ const char *run_entry_name(const struct lang *l, const char *given);
 /* The run step's fields of a result (status, code, times, output sizes)
  * as a step result, the shape every API reports steps in. */
 void run_main_step(const struct run_result *r, struct run_step_result *s);
+
+/*
+ * ---- Remote runs (cluster mode) ----------------------------------------
+ *
+ * With a backend set, run_start() hands each new run (unless req->here)
+ * to ops->start() instead of the sandbox, and run_find() makes a run for
+ * a well-formed id it does not hold and asks ops->open() about it. The
+ * engine keeps what a subscriber sees: subscribers and their pauses, the
+ * state, step and result, the scrollback (tty), the linger after the end.
+ * A remote run whose last subscriber leaves before its end is released
+ * at once (where it runs, the cluster decides about orphans); after its
+ * end it lingers like any run. The backend acts where the run executes
+ * (ops below) and reports back with run_remote_*(); it never calls back
+ * from inside an op, and must not free a run (release() is its last
+ * word about it). Remote runs do not count in 'active': a gateway's
+ * shutdown does not wait for them, and does not kill them.
+ *
+ * run_start() errors a backend adds: -ENOTCONN (the cluster's Redis is
+ * unreachable), -EHOSTUNREACH (no worker is up), -EBUSY (the cluster's
+ * queue is full), -EAGAIN (no worker has a free slot, for a run that may
+ * not wait).
+ */
+struct run_backend_ops {
+	int (*start)(void *be, struct run *r, const struct run_request *req);
+	/* 0: run_remote_found()/missing() follow later; -errno: not now
+	 * (run_find() returns NULL). */
+	int (*open)(void *be, struct run *r);
+	int (*input)(void *be, struct run *r, const char *p, size_t n);
+	void (*close_input)(void *be, struct run *r);
+	int (*resize)(void *be, struct run *r, uint16_t rows, uint16_t cols);
+	void (*kill)(void *be, struct run *r, enum run_kill_reason why);
+	int (*signal)(void *be, struct run *r, int sig);
+	/* Some subscriber paused the run (true), or none does (false). */
+	void (*pause)(void *be, struct run *r, bool paused);
+	void (*release)(void *be, struct run *r);
+};
+
+void run_engine_set_backend(struct run_engine *e,
+			    const struct run_backend_ops *ops, void *data);
+bool run_is_remote(const struct run *r);
+void *run_remote_data(const struct run *r);
+void run_remote_set_data(struct run *r, void *data);
+/* open(): the run exists; what it is. Its scrollback follows with
+ * run_remote_history(), then run_remote_ready() (or run_remote_exited()). */
+void run_remote_found(struct run *r, enum run_mode mode, const struct lang *l,
+		      const struct limits *lim);
+/* open(): no such run. Its subscribers get missing(); the run goes. */
+void run_remote_missing(struct run *r);
+/* Output from before this node followed the run: the scrollback only. */
+void run_remote_history(struct run *r, const char *p, size_t n);
+/* The scrollback is complete: subscribers waiting for it get it and
+ * attached(); live output follows. */
+void run_remote_ready(struct run *r);
+void run_remote_output(struct run *r, enum run_stream stream, const char *p,
+		       size_t n);
+/* RUN_RUNNING or RUN_WAITING; whether its terminal reads lines. */
+void run_remote_state(struct run *r, enum run_state st, bool canonical);
+void run_remote_stage(struct run *r, enum run_step step);
+/* The end: every subscriber gets exited(); the run lingers. */
+void run_remote_exited(struct run *r, const struct run_result *res);
+/* The cluster link went down (false) or came back (true). */
+void run_remote_link(struct run *r, bool up);
 
 /* The verdict for a finished run: pure, for tests. */
 struct sandbox_result;

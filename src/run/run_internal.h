@@ -59,6 +59,7 @@ struct run {
 	struct sandbox_file *files;	/* files[0] named lang->file */
 	size_t nfiles;
 	char *srcbuf;			/* names + data of 'files' */
+	size_t src_bytes;		/* its size */
 	char **args;			/* NULL-terminated */
 	char *flags;
 	char cache_key[65];
@@ -89,11 +90,14 @@ struct run {
 	struct buf inbuf;		/* input not yet written */
 	uint64_t bytes[3];
 	bool truncated[3];
+	struct limit_bucket rate;	/* the output rate limit */
 
 	uv_timer_t wall_timer;		/* wall limit */
 	uv_timer_t probe_timer;		/* input-wait sampling */
 	uv_timer_t linger_timer;	/* orphan grace, then linger after exit */
 	bool output_since_probe;
+	bool input_since_probe;		/* input, a resize or a signal */
+	uint64_t probe_ms;		/* when the last probe was sent */
 	bool probe_pending;
 	bool usage_pending;		/* a sandbox_run_usage() is unanswered */
 	unsigned usage_ticks;		/* probe ticks since the last sample */
@@ -104,9 +108,36 @@ struct run {
 	struct run_result result;
 	unsigned handles_open;		/* uv handles not yet closed */
 	bool freeing;
+
+	/* cluster mode (run_remote.c): the run executes on another node */
+	bool remote;
+	bool held;			/* the backend knows it: release() due */
+	bool resolving;			/* opened by id, not found yet */
+	bool canonical;			/* its terminal reads lines (last said) */
+	void *rdata;			/* the backend's */
 };
 
 /* ---- run.c ------------------------------------------------------------- */
+
+/* 32 random hex digits. */
+void run__hex_id(char out[33]);
+/* Links sub to r (no replay): a new run's first subscriber. */
+void run__link_sub(struct run *r, struct run_sub *sub);
+/* The scrollback to one subscriber. */
+void run__replay(struct run *r, struct run_sub *sub);
+/* RUN_RUNNING <-> RUN_WAITING, told to every subscriber. */
+void run__set_state(struct run *r, enum run_state st);
+/* Tells every subscriber that 'step' begins. */
+void run__notify_stage(struct run *r, enum run_step step);
+/* Gives r->result to every subscriber (exited()) and detaches them. */
+void run__tell_exited(struct run *r);
+/* No subscriber is left: the orphan grace, the linger, or the end. */
+void run__maybe_orphaned(struct run *r);
+/* Starts the linger timer: then r is freed if it has no subscriber (or,
+ * not exited and not remote, killed as an orphan). */
+void run__linger(struct run *r, uint64_t ms);
+/* Unlinks r from the engine and closes its handles; freed after. */
+void run__free(struct run *r);
 
 /* Closes fd i and its poll, if open. */
 void run__close_fd(struct run *r, int i);
@@ -129,6 +160,8 @@ void run__end(struct run *r);
 
 /* ---- run_io.c ---------------------------------------------------------- */
 
+/* A step begins: the output rate limit's whole burst is available. */
+void run__rate_reset(struct run *r);
 /* Recomputes what each fd's poll watches: output unless paused (or while
  * draining), input when there is some to write; starts polling new fds. */
 void run__update_polls(struct run *r);
@@ -143,8 +176,15 @@ int run__step_init(struct run *r, const struct run_request *req);
  * run__take_artefact() allocated. */
 void run__step_release(struct run *r);
 /* For a compiled language: computes the cache keys and, on a cache hit,
- * takes the artefact and the compiler's output from the cache. */
+ * takes the artefact and the compiler's output from the cache. Called
+ * when the run is admitted (run__start_first()), never while it waits: a
+ * queued run holds no artefact. Idempotent. */
 void run__compile_lookup(struct run *r);
+/* Frees the artefact (once the run step has its copy). */
+void run__drop_artefact(struct run *r);
+/* What the compile step may leave (collect_max): the step's tmpfs, and
+ * never more than a run step can be given with the sources. */
+uint64_t run__collect_max(const struct run *r);
 /* Takes the compile step's collected files from 'fd' (a collect_fd, valid
  * during the sandbox's exited() only); have_artefact tells if it worked. */
 void run__take_artefact(struct run *r, int fd);
@@ -163,6 +203,14 @@ struct run_step_spec {
 int run__step_spec(const struct run *r, enum run_step step,
 		   struct run_step_spec *s);
 void run__step_spec_release(struct run_step_spec *s);
+
+/* ---- run_remote.c ------------------------------------------------------ */
+
+/* run_start() with a backend: a remote run. Same contract. */
+int run__start_remote(struct run_engine *e, const struct run_request *req,
+		      struct run_sub *sub, struct run **out);
+/* run_find() of an id not held here: a run the backend opens, or NULL. */
+struct run *run__open_remote(struct run_engine *e, const char *id);
 
 /* ---- run_queue.c ------------------------------------------------------- */
 
@@ -191,6 +239,8 @@ void run__count_end(struct run *r);
 void run__count_output(struct run *r, enum run_stream stream, size_t n);
 /* A step's program started, 'ns' after sandbox_spawn(). */
 void run__count_spawned(struct run *r, uint64_t ns);
+/* An input-wait probe was asked of the sandbox. */
+void run__count_probe(struct run *r);
 /* A run that asked for admission got its slot after 'waited_ns'. */
 void run__count_admitted(struct run *r, uint64_t waited_ns);
 

@@ -16,6 +16,10 @@
 #include "run/run_internal.h"
 
 #define READ_CHUNK (64 * 1024)
+/* A read at least this large suggests more is waiting: read on. */
+#define READ_ON_MIN 2048
+/* The fd input is written to: the pty master, or the stdin pipe. */
+#define FD_IN_OF(r) ((r)->mode == RUN_TTY ? FD_OUT : FD_IN)
 
 static void on_poll(uv_poll_t *p, int status, int events);
 
@@ -53,19 +57,53 @@ void run__update_polls(struct run *r)
 	}
 }
 
+void run__rate_reset(struct run *r)
+{
+	limit_bucket_fill(&r->rate, uv_now(r->e->loop), r->lim.output_burst);
+}
+
+static bool deliver_read(struct run *r, int i, enum run_stream stream,
+			 const char *buf, size_t n);
+
 static void read_output(struct run *r, int i)
 {
 	enum run_stream stream = i == FD_ERR ? RUN_STDERR : RUN_STDOUT;
 	char buf[READ_CHUNK];
-	ssize_t n = read(r->fd[i], buf, sizeof(buf));
+	size_t got = 0;
+	bool eof = false;
+	ssize_t n;
 
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+	/*
+	 * A pty hands over at most a few KiB a read: while reads come back
+	 * large (a flood), read on, up to READ_CHUNK, and deliver it as one
+	 * chunk (one frame, one send). A short read (a keystroke's echo,
+	 * a prompt) is delivered at once, with no extra read.
+	 */
+	for (;;) {
+		n = read(r->fd[i], buf + got, sizeof(buf) - got);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			break;
+		if (n <= 0) {	/* EOF, or EIO: the last slave of the pty closed */
+			eof = true;
+			break;
+		}
+		got += (size_t)n;
+		if ((size_t)n < READ_ON_MIN || sizeof(buf) - got < READ_ON_MIN)
+			break;
+	}
+	if (got && deliver_read(r, i, stream, buf, got))
 		return;
-	if (n <= 0) {	/* EOF, or EIO: the last slave of the pty closed */
+	if (eof) {
 		run__close_fd(r, i);
 		run__finish(r);
-		return;
 	}
+}
+
+/* Output bytes read from fd i: counted, limited, delivered. True when a
+ * limit cut them: fd i is closed then, and the step may be over. */
+static bool deliver_read(struct run *r, int i, enum run_stream stream,
+			 const char *buf, size_t n)
+{
 	uint64_t cap = r->lim.output_bytes;
 	if (r->bytes[stream] > cap)	/* cannot be, but never underflow */
 		cap = r->bytes[stream];
@@ -74,16 +112,28 @@ static void read_output(struct run *r, int i)
 		keep = (size_t)(cap - r->bytes[stream]);
 		r->truncated[stream] = true;
 	}
+	size_t allowed = !r->lim.output_rate ? keep :
+		(size_t)limit_bucket_take(&r->rate, uv_now(r->e->loop), keep,
+					  r->lim.output_rate,
+					  r->lim.output_burst);
+	bool too_fast = allowed < keep;
+	if (too_fast) {
+		keep = allowed;
+		r->truncated[stream] = true;
+	}
 	r->bytes[stream] += keep;
 	if (keep)
 		run__deliver(r, stream, buf, keep);
 	if (r->truncated[stream]) {
 		/* cut cleanly at the cap: nothing more is read */
 		if (r->kill_reason == RUN_KILL_NONE)
-			run_kill(r, RUN_KILL_OUTPUT);
+			run_kill(r, too_fast ? RUN_KILL_OUTPUT_RATE
+					     : RUN_KILL_OUTPUT);
 		run__close_fd(r, i);
 		run__finish(r);
+		return true;
 	}
+	return false;
 }
 
 static void write_input(struct run *r, int fd)
@@ -125,24 +175,62 @@ int run_input(struct run *r, const char *p, size_t n)
 {
 	int err;
 
-	if (r->exited || (r->mode == RUN_PIPES && !r->keep_stdin))
+	if (r->exited || (r->mode == RUN_PIPES && !r->keep_stdin && !r->remote))
 		return -EPIPE;
+	r->input_since_probe = true;
+	r->idle_since_ms = run__now_ms();	/* someone is typing */
+	if (r->remote)
+		return r->held ? r->e->backend->input(r->e->backend_data, r, p, n)
+			       : -EPIPE;
 	if (r->mode == RUN_PIPES && r->fd[FD_IN] < 0 && !r->spawn_pending &&
 	    !r->queued && r->step == RUN_STEP_RUN)
 		return -EPIPE;
+	/*
+	 * Nothing waiting before it and the program running: write at once
+	 * (a keystroke's echo then costs no poll round trip); only what
+	 * the fd does not take now waits in inbuf for it to be writable.
+	 */
+	if (!r->inbuf.len && !r->spawn_pending && !r->queued &&
+	    r->step == RUN_STEP_RUN && r->fd[FD_IN_OF(r)] >= 0) {
+		ssize_t w = write(r->fd[FD_IN_OF(r)], p, n);
+		if (w < 0 && errno != EAGAIN && errno != EINTR) {
+			/* the program closed its input: as write_input() */
+			if (r->mode == RUN_PIPES)
+				run__close_fd(r, FD_IN);
+			return 0;
+		}
+		if (w > 0) {
+			p += w;
+			n -= (size_t)w;
+		}
+		if (!n) {
+			if (r->closing_stdin && r->mode == RUN_PIPES)
+				run__close_fd(r, FD_IN);
+			return 0;
+		}
+	}
 	err = buf_append(&r->inbuf, p, n);
 	if (err)
 		return err;
-	r->idle_since_ms = run__now_ms();	/* someone is typing */
 	if (!r->spawn_pending)
 		run__update_polls(r);
 	return 0;
+}
+
+size_t run_input_pending(const struct run *r)
+{
+	return r->inbuf.len;
 }
 
 void run_close_input(struct run *r)
 {
 	if (r->mode != RUN_PIPES || r->exited)
 		return;
+	if (r->remote) {
+		if (r->held)
+			r->e->backend->close_input(r->e->backend_data, r);
+		return;
+	}
 	r->keep_stdin = false;
 	if (r->step != RUN_STEP_RUN || r->queued)
 		return;	/* the run step will close it once written */
@@ -155,10 +243,18 @@ int run_resize(struct run *r, uint16_t rows, uint16_t cols)
 {
 	struct winsize ws = { .ws_row = rows, .ws_col = cols };
 
+	if (r->remote) {
+		if (r->mode != RUN_TTY || r->exited || !r->held)
+			return -EINVAL;
+		r->rows = rows;
+		r->cols = cols;
+		return r->e->backend->resize(r->e->backend_data, r, rows, cols);
+	}
 	if (r->mode != RUN_TTY || r->fd[FD_OUT] < 0)
 		return -EINVAL;
 	if (ioctl(r->fd[FD_OUT], TIOCSWINSZ, &ws))
 		return -errno;
+	r->input_since_probe = true;	/* SIGWINCH may end a wait */
 	return 0;
 }
 
@@ -166,6 +262,8 @@ bool run_tty_canonical(struct run *r)
 {
 	struct termios t;
 
+	if (r->remote)
+		return r->mode == RUN_TTY && r->canonical;
 	if (r->mode != RUN_TTY || r->fd[FD_OUT] < 0)
 		return false;
 	return tcgetattr(r->fd[FD_OUT], &t) == 0 && (t.c_lflag & ICANON);

@@ -64,8 +64,12 @@ int run_engine_metrics(struct run_engine *e, struct metrics *reg)
 	    "Bytes of program output read and streamed, by stream.",
 	    METRIC_LABEL("stream", stream_names, N(stream_names)),
 	    METRIC_NO_LABEL);
+	m->probes = metrics_counter(
+	    reg, "coderoom_input_probes_total",
+	    "Input-wait probes asked of the sandbox (is a run blocked reading "
+	    "its input?).", METRIC_NO_LABEL, METRIC_NO_LABEL);
 	if (!m->runs || !m->duration || !m->queue_wait || !m->spawn ||
-	    !m->output)
+	    !m->output || !m->probes)
 		return -ENOMEM;
 	return 0;
 }
@@ -97,6 +101,11 @@ void run__count_output(struct run *r, enum run_stream stream, size_t n)
 void run__count_spawned(struct run *r, uint64_t ns)
 {
 	metric_observe(r->e->m.spawn, 0, (double)ns / 1e9);
+}
+
+void run__count_probe(struct run *r)
+{
+	metric_inc(r->e->m.probes, 0);
 }
 
 void run__count_admitted(struct run *r, uint64_t waited_ns)

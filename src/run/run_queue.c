@@ -212,7 +212,9 @@ static void on_tick(uv_timer_t *t)
 
 	for (r = e->runs; r; r = next) {
 		next = r->next;
-		if (r->exited || r->freeing || r->cls != RUN_INTERACTIVE)
+		/* a remote run's worker ticks for it */
+		if (r->exited || r->freeing || r->remote ||
+		    r->cls != RUN_INTERACTIVE)
 			continue;
 		if (r->queued && r->queue_deadline_ms &&
 		    now >= r->queue_deadline_ms) {

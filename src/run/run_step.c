@@ -83,6 +83,7 @@ static int copy_files(struct run *r, const struct run_request *req)
 		off += in[i].len;
 	}
 	r->nfiles = n;
+	r->src_bytes = off;
 	return 0;
 }
 
@@ -90,7 +91,8 @@ int run__step_init(struct run *r, const struct run_request *req)
 {
 	int err;
 
-	buf_init(&r->artefact, 256u << 20);
+	/* no bigger than what a spawn request may carry (collect_max) */
+	buf_init(&r->artefact, SANDBOX_BYTES_MAX);
 	buf_init(&r->cout, 64u << 10);
 	if ((err = copy_files(r, req)))
 		return err;
@@ -121,7 +123,11 @@ static void compile_key(struct run *r)
 	struct sha256 h;
 	struct stat st;
 
-	sha256_init(&h);
+	if (sha256_init(&h)) {
+		sha256_final(&h, (unsigned char[32]){0});
+		r->cache_key[0] = r->cout_key[0] = '\0'; /* no caching */
+		return;
+	}
 	sha256_field(&h, "coderoom-compile/1", 18);
 	sha256_field(&h, l->id, strlen(l->id));
 	sha256_field(&h, l->version, strlen(l->version));
@@ -151,7 +157,11 @@ static void compile_key(struct run *r)
 	}
 	sha256_hex(&h, r->cache_key);
 	/* the compiler's output differs on a terminal (colours, CR LF) */
-	sha256_init(&h);
+	if (sha256_init(&h)) {
+		sha256_final(&h, (unsigned char[32]){0});
+		r->cout_key[0] = '\0';
+		return;
+	}
 	sha256_field(&h, r->cache_key, 64);
 	const char *which = r->mode == RUN_TTY ? "output/tty" : "output/pipes";
 	sha256_field(&h, which, strlen(which));
@@ -181,10 +191,12 @@ void run__compile_lookup(struct run *r)
 {
 	struct run_engine *e = r->e;
 
-	if (!r->lang->compile)
+	if (!r->lang->compile || r->have_artefact || r->result.compile_ran)
 		return;
-	r->result.compiled = true;
-	compile_key(r);
+	if (!r->result.compiled) {
+		r->result.compiled = true;
+		compile_key(r);
+	}
 	if (e->cache && cache_get(e->cache, r->cache_key, &r->artefact) == 0 &&
 	    parse_artefact(r)) {
 		r->result.compile_cached = true;
@@ -192,6 +204,25 @@ void run__compile_lookup(struct run *r)
 		if (cache_get(e->cache, r->cout_key, &r->cout))
 			buf_reset(&r->cout);
 	}
+}
+
+void run__drop_artefact(struct run *r)
+{
+	buf_release(&r->artefact);
+	free(r->afiles);
+	r->afiles = NULL;
+	r->nafiles = 0;
+	r->have_artefact = false;
+}
+
+uint64_t run__collect_max(const struct run *r)
+{
+	/* what the run step can be given: its sources go with it */
+	uint64_t room = SANDBOX_BYTES_MAX > r->src_bytes
+				? SANDBOX_BYTES_MAX - r->src_bytes
+				: 0;
+
+	return r->lim.tmpfs_bytes < room ? r->lim.tmpfs_bytes : room;
 }
 
 void run__take_artefact(struct run *r, int fd)
@@ -215,7 +246,9 @@ void run__compile_store(struct run *r)
 {
 	struct cache *c = r->e->cache;
 
-	if (!c || !r->cache_key[0])
+	/* only what a run step can be given (collect_max saw to it) */
+	if (!c || !r->cache_key[0] || !r->have_artefact ||
+	    r->artefact.len + r->src_bytes > SANDBOX_BYTES_MAX)
 		return;
 	cache_put(c, r->cache_key, r->artefact.data, r->artefact.len);
 	if (r->cout.len)
@@ -245,6 +278,17 @@ void run_step_limits(const struct run_engine *e, const struct lang *l,
 		max.nofile = ov->nofile;
 	if (ov->tmpfs_bytes)
 		max.tmpfs_bytes = ov->tmpfs_bytes;
+	/* A compiler that runs the program's own code (Template Haskell,
+	 * Nim's staticExec) gives that code no more CPU time or memory than
+	 * the run step would: not the compiler's larger budget. */
+	if (step == RUN_STEP_COMPILE && l->compile_runs_code) {
+		struct limits run;
+		run_step_limits(e, l, mode, RUN_STEP_RUN, NULL, &run);
+		if (run.cpu_ms < max.cpu_ms)
+			max.cpu_ms = run.cpu_ms;
+		if (run.memory_bytes < max.memory_bytes)
+			max.memory_bytes = run.memory_bytes;
+	}
 	limit_lower(&max, req ? req : &none, out);
 }
 
@@ -349,7 +393,7 @@ int run__step_spec(const struct run *r, enum run_step step,
 		},
 		.collect = step == RUN_STEP_COMPILE ?
 			(const char *const *)l->collect : NULL,
-		.collect_max = r->lim.tmpfs_bytes,
+		.collect_max = run__collect_max(r),
 	};
 	return 0;
 }

@@ -27,6 +27,7 @@ const char *run_status_name(enum run_status s)
 		[RUN_PIDS_LIMIT] = "pids_limit",
 		[RUN_INTERNAL_ERROR] = "internal_error",
 		[RUN_COMPILE_ERROR] = "compile_error",
+		[RUN_WORKER_LOST] = "worker_lost",
 		[RUN_SERVER_BUSY] = "server_busy",
 	};
 	return (unsigned)s < sizeof(names) / sizeof(names[0]) ? names[s] : "?";
@@ -59,7 +60,16 @@ void run_verdict(const struct sandbox_result *sres, enum run_kill_reason why,
 	else if (WIFSIGNALED(st))
 		out->signal = WTERMSIG(st);
 
-	if (why == RUN_KILL_OUTPUT || output_truncated) {
+	if (why == RUN_KILL_OUTPUT_RATE) {
+		char b[32];
+		out->status = RUN_OUTPUT_LIMIT;
+		snprintf(out->message, sizeof(out->message),
+			 "output rate limit exceeded: more than %s at once, then "
+			 "more than %s a second (a terminal cannot show that "
+			 "much: print less often, or write to a file)",
+			 limit_fmt_bytes(lim->output_burst, b, sizeof(b)),
+			 limit_fmt_bytes(lim->output_rate, a, sizeof(a)));
+	} else if (why == RUN_KILL_OUTPUT || output_truncated) {
 		out->status = RUN_OUTPUT_LIMIT;
 		snprintf(out->message, sizeof(out->message),
 			 "output limit of %s exceeded",

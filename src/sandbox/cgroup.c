@@ -896,6 +896,36 @@ void cgroup_run_kill(struct cgroup_run *r)
 		kill_dirs(r->h, r->dir);
 }
 
+bool cgroup_run_cpu(struct cgroup_run *r, uint64_t *usec)
+{
+	char buf[2048];
+	uint64_t v;
+
+	if (!r)
+		return false;
+	if (r->h->version == 2) {
+		if (cg_read(r->dir[CG_MEM], "cpu.stat", buf, sizeof(buf)) > 0 &&
+		    cgroup_parse_keyed(buf, "usage_usec", &v)) {
+			*usec = v;
+			return true;
+		}
+		return false;
+	}
+	if (r->dir[CG_CPU][0] &&
+	    cg_read(r->dir[CG_CPU], "cpuacct.usage", buf, sizeof(buf)) > 0 &&
+	    cgroup_parse_u64(buf, &v)) {
+		*usec = v / 1000;
+		return true;
+	}
+	if (r->dir[CG_KILL][0] &&
+	    cg_read(r->dir[CG_KILL], "cpu.stat", buf, sizeof(buf)) > 0 &&
+	    cgroup_parse_keyed(buf, "usage_usec", &v)) {
+		*usec = v; /* the controller-less v2 group */
+		return true;
+	}
+	return false;
+}
+
 void cgroup_run_stats(struct cgroup_run *r, struct cgroup_stats *st)
 {
 	char buf[2048];
@@ -904,11 +934,10 @@ void cgroup_run_stats(struct cgroup_run *r, struct cgroup_stats *st)
 	memset(st, 0, sizeof(*st));
 	if (!r)
 		return;
+	if (!cgroup_run_cpu(r, &st->cpu_usec))
+		st->cpu_usec = 0;
 	if (r->h->version == 2) {
 		const char *d = r->dir[CG_MEM];
-		if (cg_read(d, "cpu.stat", buf, sizeof(buf)) > 0 &&
-		    cgroup_parse_keyed(buf, "usage_usec", &v))
-			st->cpu_usec = v;
 		if (cg_read(d, "memory.peak", buf, sizeof(buf)) > 0 &&
 		    cgroup_parse_u64(buf, &v)) {
 			st->memory_peak = v;
@@ -930,14 +959,6 @@ void cgroup_run_stats(struct cgroup_run *r, struct cgroup_stats *st)
 			st->pids_max = v > 0;
 		return;
 	}
-	if (r->dir[CG_CPU][0] &&
-	    cg_read(r->dir[CG_CPU], "cpuacct.usage", buf, sizeof(buf)) > 0 &&
-	    cgroup_parse_u64(buf, &v))
-		st->cpu_usec = v / 1000;
-	else if (r->dir[CG_KILL][0] &&
-		 cg_read(r->dir[CG_KILL], "cpu.stat", buf, sizeof(buf)) > 0 &&
-		 cgroup_parse_keyed(buf, "usage_usec", &v))
-		st->cpu_usec = v; /* the controller-less v2 group */
 	if (cg_read(r->dir[CG_MEM],
 		    r->h->memsw ? "memory.memsw.max_usage_in_bytes"
 				: "memory.max_usage_in_bytes",

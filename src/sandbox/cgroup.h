@@ -90,6 +90,9 @@ int cgroup_run_attach(struct cgroup_run *r, pid_t pid);
 /* Kill every task in the group (cgroup.kill, or freeze-kill-thaw). */
 void cgroup_run_kill(struct cgroup_run *r);
 
+/* The group's CPU time so far (one small read); false when unknown. */
+bool cgroup_run_cpu(struct cgroup_run *r, uint64_t *usec);
+
 /* Read the counters; fields it cannot read stay 0. */
 void cgroup_run_stats(struct cgroup_run *r, struct cgroup_stats *st);
 

@@ -101,6 +101,7 @@ struct sandbox {
 	struct sb_pending *pending, **pending_tail; /* FIFO */
 	unsigned npending;
 	struct sandbox_usage usage; /* the spawner's last report */
+	struct sb_uid_lease uids; /* the runs' host uids, ours while we live */
 };
 
 static struct sb_run *run_find(struct sandbox *sb, uint64_t id)
@@ -796,16 +797,39 @@ int sandbox_open(uv_loop_t *loop, const struct sandbox_config *cfg,
 	sb->cfg = *cfg;
 	sb->next_id = 1;
 	sb->stall_ms = cfg->stall_ms ? cfg->stall_ms : SB_STALL_MS;
-	if (!sb->cfg.uid_base)
-		sb->cfg.uid_base = SB_DEF_UID_BASE;
+	sb->uids.fd = -1;
+	sb->cfg.why = NULL;
 	if (!sb->cfg.slots)
 		sb->cfg.slots = SB_DEF_SLOTS;
 	if (sb->cfg.slots > SB_MAX_SLOTS)
 		sb->cfg.slots = SB_MAX_SLOTS;
-	if (sb->cfg.uid_base < 1000 ||
-	    (uint64_t)sb->cfg.uid_base + sb->cfg.slots > 0xfffffffeull) {
+	if (cfg->uid_count && cfg->uid_count < sb->cfg.slots) {
+		if (cfg->why)
+			snprintf(cfg->why, cfg->why_len,
+				 "run uids: %u for %u slots", cfg->uid_count,
+				 sb->cfg.slots);
 		free(sb);
 		return -EINVAL;
+	}
+	{
+		char why[512];
+		r = sb_uids_reserve(&sb->uids,
+				    cfg->uid_lock_dir ? cfg->uid_lock_dir
+						      : SB_UID_LOCK_DIR,
+				    cfg->uid_base,
+				    cfg->uid_count ? cfg->uid_count
+						   : sb->cfg.slots,
+				    why, sizeof(why));
+		if (r) {
+			if (cfg->why)
+				snprintf(cfg->why, cfg->why_len, "%s", why);
+			free(sb);
+			return r;
+		}
+		sb->cfg.uid_base = sb->uids.first;
+		sb->feat.uid_first = sb->uids.first;
+		sb->feat.uid_last = sb->uids.first + sb->uids.count - 1;
+		sb->feat.uids_configured = cfg->uid_base != 0;
 	}
 	{
 		struct sandbox_limits none = {0};
@@ -829,12 +853,14 @@ int sandbox_open(uv_loop_t *loop, const struct sandbox_config *cfg,
 	char exe[4096];
 	ssize_t xl = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	if (xl <= 0) {
+		sb_uids_release(&sb->uids);
 		free(sb);
 		return -ENOENT;
 	}
 	exe[xl] = '\0';
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv)) {
 		r = -errno;
+		sb_uids_release(&sb->uids);
 		free(sb);
 		return r;
 	}
@@ -843,6 +869,7 @@ int sandbox_open(uv_loop_t *loop, const struct sandbox_config *cfg,
 		r = -errno;
 		close(sv[0]);
 		close(sv[1]);
+		sb_uids_release(&sb->uids);
 		free(sb);
 		return r;
 	}
@@ -898,6 +925,7 @@ int sandbox_open(uv_loop_t *loop, const struct sandbox_config *cfg,
 		close(sb->sup_fd);
 		kill(sb->pid, SIGKILL);
 		waitpid(sb->pid, NULL, 0);
+		sb_uids_release(&sb->uids);
 		return r;
 	}
 	*out = sb;
@@ -909,6 +937,7 @@ out_kill:
 	close(sb->sup_fd);
 	kill(sb->pid, SIGKILL);
 	waitpid(sb->pid, NULL, 0);
+	sb_uids_release(&sb->uids);
 	free(sb);
 	return r;
 }
@@ -1097,5 +1126,7 @@ void sandbox_close(struct sandbox *sb)
 		nanosleep(&ts, NULL);
 	}
 	fail_all(sb, -ECANCELED, "sandbox: closed");
+	/* every run is gone (or the spawner killed): the uids are free */
+	sb_uids_release(&sb->uids);
 	uv_close((uv_handle_t *)&sb->timer, on_handle_closed);
 }

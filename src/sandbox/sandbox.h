@@ -53,6 +53,10 @@ struct sandbox_limits {
 				   v1 cpu.shares = weight * 1024 / 100) */
 };
 
+/* The most file bytes (data of every sandbox_file together) one spawn
+ * request may carry. */
+#define SANDBOX_BYTES_MAX (32u << 20)
+
 /* One file written into the work dir before the program starts. */
 struct sandbox_file {
 	const char *name;	/* a relative path: sandbox_path_ok() */
@@ -92,8 +96,10 @@ struct sandbox_spec {
 	 * matched against the names of the regular files at the top of the
 	 * work dir. init reads them after the rest of the run is killed, as
 	 * the run's uid, with O_NOFOLLOW; at most 'collect_max' bytes in all
-	 * (more: nothing is collected). They arrive in the exit report as
-	 * a memfd (sandbox_result.collect_fd), see sandbox_collect_parse().
+	 * (file data plus 17 + name bytes a file; more: nothing is collected
+	 * and the result says collect_overflow). They arrive in the exit
+	 * report as a memfd (sandbox_result.collect_fd), see
+	 * sandbox_collect_parse().
 	 */
 	const char *const *collect;
 	uint64_t collect_max;
@@ -133,6 +139,7 @@ struct sandbox_result {
 	 * files; it is valid during exited() only (closed after it returns). */
 	bool collected;
 	int collect_fd;
+	bool collect_overflow;	/* the files were more than collect_max */
 };
 
 /* A run's resources now (sandbox_run_usage()), from its cgroup. */
@@ -167,11 +174,22 @@ struct sandbox_features {
 	const char *cgroup_backend;	/* "v2", "v1", or "none" */
 	bool strong;			/* every feature a safe run needs */
 	char missing[256];		/* what is missing, comma separated */
+	uid_t uid_first, uid_last;	/* the host uids of the runs */
+	bool uids_configured;		/* given, not chosen */
 };
 
+/*
+ * The runs' host uids (and gids) are a range of the server's own: checked
+ * against /etc/passwd, /etc/group, /etc/subuid and /etc/subgid, and held
+ * with a lock for the server's life so no other coderoom takes it. A
+ * given range that breaks a rule makes sandbox_open() fail; without one,
+ * the first free range of 'slots' uids from 200000 is taken.
+ */
 struct sandbox_config {
 	const char *state_dir;		/* root-owned scratch dir of the spawner */
-	uid_t uid_base;			/* host uid of slot 0 (default 200000) */
+	uid_t uid_base;			/* host uid of slot 0; 0: choose */
+	unsigned uid_count;		/* uids held from uid_base (0: slots) */
+	const char *uid_lock_dir;	/* NULL: /run/coderoom-uids */
 	unsigned slots;			/* max concurrent runs (uids) */
 	uint64_t runs_memory;		/* memory of every run together (their
 					   cgroup subtree's limit), 0: none */
@@ -180,6 +198,8 @@ struct sandbox_config {
 	struct sandbox_limits defaults;	/* filled in by sandbox_open() */
 	uint64_t stall_ms;		/* a spawner silent this long while it
 					   has work is replaced (0: 15000) */
+	char *why;			/* if not NULL: why sandbox_open() */
+	size_t why_len;			/* failed, NUL-terminated */
 };
 
 /* The spawner's state, for /api/health and /metrics. */
@@ -201,10 +221,12 @@ struct sandbox_status {
 int sandbox_spawner_main(int argc, char **argv);
 
 /*
- * Fork the supervisor, which starts the spawner; waits (bounded) for the
- * spawner's hello. Must be called as root, before the server drops
- * privileges and before it starts threads. Returns 0 or -errno.
- * On success *out is valid until sandbox_close().
+ * Reserve the run uids, then fork the supervisor, which starts the
+ * spawner; waits (bounded) for the spawner's hello. Must be called as
+ * root, before the server drops privileges and before it starts threads.
+ * Returns 0 or -errno (-EADDRINUSE, -EEXIST: the configured uid range is
+ * another coderoom's or the host's; cfg->why says which). On success
+ * *out is valid until sandbox_close().
  */
 int sandbox_open(uv_loop_t *loop, const struct sandbox_config *cfg,
 		 struct sandbox **out);

@@ -14,6 +14,11 @@
  *
  * then exits, and the kernel kills whatever is left in the pid namespace.
  * Nothing here returns: a failing step reports and _exit()s (die()).
+ *
+ * Once the program is forked, init needs no privilege: it drops to the
+ * run's own host uid with no groups and no capabilities, and loads a
+ * filter of its own (an allow list). It stays non-dumpable, so the
+ * program, same uid or not, can neither see nor trace it.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -23,6 +28,7 @@
 #include <fcntl.h>
 #include <fnmatch.h>
 #include <grp.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -294,18 +300,24 @@ program_main(const struct sb_child_ctx *c, int exec_fd, const char *workdir)
 		die(-errno, "setresgid: %s", strerror(errno));
 	if (setresuid(c->host_uid, c->host_uid, c->host_uid))
 		die(-errno, "setresuid: %s", strerror(errno));
-	/* The uid change made us non-dumpable, which makes /proc/self root's;
-	 * we are an ordinary process of that uid now. */
-	if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0))
-		die(-errno, "PR_SET_DUMPABLE: %s", strerror(errno));
 	if (c->userns) {
 		/* A user namespace of our own: the sandbox sees uid 1000, the
 		 * host sees uid_base + slot. It owns none of the other
 		 * namespaces (those belong to the host's), so the capabilities
-		 * it grants are worthless; we drop them anyway below. */
+		 * it grants are worthless; we drop them anyway below. Writing
+		 * our own id maps is the one thing that needs us dumpable
+		 * (the uid change made /proc/self root's): for that moment
+		 * only. exec makes the program dumpable again, as it does
+		 * any process running a binary it can read: what keeps other
+		 * host processes from it is a uid range of its own
+		 * (sb_uids.c). */
+		if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0))
+			die(-errno, "PR_SET_DUMPABLE: %s", strerror(errno));
 		if (unshare(CLONE_NEWUSER))
 			die(-errno, "unshare user ns: %s", strerror(errno));
 		write_id_maps(c);
+		if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0))
+			die(-errno, "PR_SET_DUMPABLE: %s", strerror(errno));
 	}
 	/* Cleared by the uid change, so set after it. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0))
@@ -422,9 +434,12 @@ static int collect_files(const struct sb_child_ctx *c, const char *workdir)
 	int dfd, mfd;
 	DIR *d;
 
-	if (setgroups(0, NULL) ||
-	    setresgid(c->host_gid, c->host_gid, c->host_gid) ||
-	    setresuid(c->host_uid, c->host_uid, c->host_uid))
+	/* init already runs as the run's uid (drop_init()); only a weak
+	 * sandbox without that drop gets here as root */
+	if (getuid() != c->host_uid &&
+	    (setgroups(0, NULL) ||
+	     setresgid(c->host_gid, c->host_gid, c->host_gid) ||
+	     setresuid(c->host_uid, c->host_uid, c->host_uid)))
 		return 1;
 	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
 	dfd = open(workdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -434,16 +449,22 @@ static int collect_files(const struct sb_child_ctx *c, const char *workdir)
 	d = fdopendir(dup(dfd));
 	if (mfd < 0 || !d)
 		return 1;
+	struct sb_report rep = {.kind = SB_REP_COLLECT};
 	while ((e = readdir(d))) {
 		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") ||
 		    !collect_match(s, e->d_name))
 			continue;
-		if (!collect_one(dfd, mfd, e->d_name, &total, max))
-			return 1; /* over the cap: nothing at all */
+		if (!collect_one(dfd, mfd, e->d_name, &total, max)) {
+			if (total <= max)
+				return 1;
+			/* over the cap: nothing at all, and say so */
+			rep.err = -E2BIG;
+			return send(c->report_fd, &rep, sizeof(rep),
+				    MSG_NOSIGNAL) < 0;
+		}
 	}
 	closedir(d);
 
-	struct sb_report rep = {.kind = SB_REP_COLLECT};
 	union {
 		char buf[CMSG_SPACE(sizeof(int))];
 		struct cmsghdr align;
@@ -473,6 +494,39 @@ static void collect(const struct sb_child_ctx *c, const char *workdir)
 		_exit(collect_files(c, workdir));
 	while (pid > 0 && waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 		;
+}
+
+/*
+ * init, with the file system built and the program forked: becomes an
+ * unprivileged process of the run's uid for the rest of the run. The
+ * bounding set goes first (that needs CAP_SETPCAP), then the groups and
+ * ids (the kernel clears the capabilities with the uid change), then the
+ * rest explicitly; the parent-death signal, which the uid change cleared,
+ * is set again and the spawner checked to be still there.
+ */
+static void drop_init(const struct sb_child_ctx *c)
+{
+	struct pollfd p = {.fd = c->report_fd, .events = POLLOUT};
+
+	drop_bounding_set();
+	if (setgroups(0, NULL) ||
+	    setresgid(c->host_gid, c->host_gid, c->host_gid) ||
+	    setresuid(c->host_uid, c->host_uid, c->host_uid))
+		die(-errno, "init: cannot drop to uid %u: %s",
+		    (unsigned)c->host_uid, strerror(errno));
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) ||
+	    prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) ||
+	    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
+		die(-errno, "init: prctl: %s", strerror(errno));
+	/* the spawner holds the other end of the report socket */
+	if (poll(&p, 1, 0) < 0 || (p.revents & (POLLHUP | POLLERR)))
+		_exit(127);
+	drop_caps();
+	if (c->seccomp) {
+		int r = sb_filter_load_init();
+		if (r)
+			die(r, "init: seccomp: %s", strerror(-r));
+	}
 }
 
 void sb_child_init(const struct sb_child_ctx *c)
@@ -511,7 +565,10 @@ void sb_child_init(const struct sb_child_ctx *c)
 	if (c->mountns) {
 		char root[300];
 		snprintf(root, sizeof(root), "%s/root", c->state_dir);
-		int r = sb_mounts_setup(root, c, err, sizeof(err));
+		int r = sb_mounts_setup(root, c,
+					c->prepared ? SB_MOUNTS_LATE
+						    : SB_MOUNTS_ALL,
+					err, sizeof(err));
 		if (r)
 			die(r, "%s", err);
 		snprintf(workdir, sizeof(workdir), "/work");
@@ -541,6 +598,7 @@ void sb_child_init(const struct sb_child_ctx *c)
 	close(exec_pipe[1]);
 	for (int i = 0; i < 3; i++)
 		close(c->stdio[i]);
+	drop_init(c);
 
 	struct sb_report rep;
 	ssize_t n;

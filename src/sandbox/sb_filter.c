@@ -2,9 +2,13 @@
  * sb_filter.c - the seccomp filter, loaded as the last step before exec.
  *
  * Default allow; the calls below fail with EPERM (a program that probes
- * for them gets an ordinary error, not a crash). A syscall from another
- * ABI (int $0x80, x32) kills the process: the rules are written for the
- * native numbers only.
+ * for them gets an ordinary error, not a crash), and those that would
+ * flush the host's page cache succeed without doing anything. A syscall
+ * from another ABI (int $0x80, x32) kills the process: the rules are
+ * written for the native numbers only.
+ *
+ * init, pid 1 of the run, gets a filter of its own once it has dropped its
+ * privileges (sb_filter_load_init()): an allow list of what it still does.
  *
  * libseccomp compiles the rules to BPF in ~0.5 ms; the spawner does that
  * once (sb_filter_prepare()) and every run only loads the result.
@@ -21,6 +25,7 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <sched.h>
+#include <signal.h>
 #include <stddef.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -71,6 +76,10 @@ static const char *const denied[] = {
     "request_key",
     "open_by_handle_at",
     "name_to_handle_at",
+    /* watching other processes' file accesses: an inode mark on a shared
+     * file would report other runs' (and the host's) opens and execs */
+    "fanotify_init",
+    "fanotify_mark",
     /* machine-wide state */
     "kexec_load",
     "kexec_file_load",
@@ -95,6 +104,13 @@ static const char *const denied[] = {
     "personality",
 };
 
+/* Flushing to disk: the run's own files live in memory (tmpfs), so these
+ * can only write back the host's page cache, and sleep uninterruptibly
+ * (past the wall limit) doing it. They succeed and do nothing. */
+static const char *const no_ops[] = {
+    "sync", "syncfs", "fsync", "fdatasync", "sync_file_range",
+};
+
 static const int namespace_flags = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC |
 				   CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET |
 				   CLONE_NEWCGROUP | 0x00000080 /* TIME */;
@@ -113,6 +129,14 @@ static int add_rules(scmp_filter_ctx ctx)
 		if (nr == __NR_SCMP_ERROR)
 			continue;
 		r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), nr, 0);
+		if (r && r != -EEXIST)
+			return r;
+	}
+	for (size_t i = 0; i < sizeof(no_ops) / sizeof(no_ops[0]); i++) {
+		int nr = seccomp_syscall_resolve_name(no_ops[i]);
+		if (nr == __NR_SCMP_ERROR)
+			continue;
+		r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(0), nr, 0);
 		if (r && r != -EEXIST)
 			return r;
 	}
@@ -197,15 +221,66 @@ static int build(scmp_filter_ctx *out)
 	return 0;
 }
 
-/* The compiled filter, from sb_filter_prepare(); len 0 until then. */
-static struct sock_fprog prepared;
+/*
+ * init's own filter, loaded once the program is started and init has
+ * dropped to the run's uid: what it does from then on (wait, report over
+ * its socket, kill what is left, fork the reader of a compile step's
+ * files, read them, exit) and nothing else. Anything else fails with
+ * EPERM, so init can neither exec nor reach the kernel's larger parts.
+ */
+static const char *const init_allowed[] = {
+    "read", "write", "close", "sendto", "sendmsg", "recvfrom", "recvmsg",
+    "wait4", "waitid", "kill", "exit", "exit_group", "getpid", "gettid",
+    "getuid", "geteuid", "getgid", "getegid", "prctl", "open", "openat",
+    "fstat", "newfstatat", "statx", "getdents64", "lseek", "memfd_create",
+    "mmap", "munmap", "brk", "mremap", "madvise", "rt_sigreturn",
+    "rt_sigprocmask", "rt_sigaction", "restart_syscall", "dup", "fcntl",
+    "clock_gettime", "futex", "poll",
+};
 
-int sb_filter_prepare(void)
+static int build_init(scmp_filter_ctx *out)
+{
+	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ERRNO(EPERM));
+	int r;
+
+	if (!ctx)
+		return -ENOMEM;
+	r = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH,
+			     SCMP_ACT_KILL_PROCESS);
+	if (!r)
+		r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 1);
+	for (size_t i = 0;
+	     !r && i < sizeof(init_allowed) / sizeof(init_allowed[0]); i++) {
+		int nr = seccomp_syscall_resolve_name(init_allowed[i]);
+		if (nr == __NR_SCMP_ERROR)
+			continue;
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
+		if (r == -EEXIST)
+			r = 0;
+	}
+	/* fork as sb_fork() does it: a plain child, no namespaces, no
+	 * threads */
+	if (!r)
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
+				     SCMP_A0_64(SCMP_CMP_EQ, SIGCHLD));
+	if (r) {
+		seccomp_release(ctx);
+		return r;
+	}
+	*out = ctx;
+	return 0;
+}
+
+/* The compiled filters, from sb_filter_prepare(); len 0 until then. */
+static struct sock_fprog prepared, prepared_init;
+
+/* Compile the filter 'build' makes into *prog. 0 or -errno. */
+static int compile(int (*make)(scmp_filter_ctx *), struct sock_fprog *fprog)
 {
 	scmp_filter_ctx ctx;
 	struct sock_filter *prog = NULL;
 	off_t size;
-	int fd, r = build(&ctx);
+	int fd, r = make(&ctx);
 
 	if (r)
 		return r;
@@ -229,29 +304,46 @@ int sb_filter_prepare(void)
 		free(prog);
 		return r;
 	}
-	free(prepared.filter);
-	prepared.filter = prog;
-	prepared.len = (unsigned short)(size / (off_t)sizeof(*prog));
+	free(fprog->filter);
+	fprog->filter = prog;
+	fprog->len = (unsigned short)(size / (off_t)sizeof(*prog));
 	return 0;
 }
 
-int sb_filter_load(void)
+int sb_filter_prepare(void)
+{
+	int r = compile(build, &prepared);
+
+	return r ? r : compile(build_init, &prepared_init);
+}
+
+static int load(int (*make)(scmp_filter_ctx *), const struct sock_fprog *fp)
 {
 	scmp_filter_ctx ctx;
 	int r;
 
-	if (prepared.len) {
+	if (fp->len) {
 		/* What libseccomp's load does with CTL_NNP: no new privs
 		 * first, then the filter, no flags. */
 		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) ||
-		    syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prepared))
+		    syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, fp))
 			return -errno;
 		return 0;
 	}
-	r = build(&ctx);
+	r = make(&ctx);
 	if (r)
 		return r;
 	r = seccomp_load(ctx);
 	seccomp_release(ctx);
 	return r;
+}
+
+int sb_filter_load(void)
+{
+	return load(build, &prepared);
+}
+
+int sb_filter_load_init(void)
+{
+	return load(build_init, &prepared_init);
 }

@@ -108,6 +108,9 @@ struct sb_child_ctx {
 	bool userns;  /* create a user namespace */
 	bool mountns; /* pivot into a fresh root */
 	bool seccomp; /* load the filter */
+	bool overlay; /* host dirs through overlayfs (else read-only binds) */
+	bool mknod;   /* device nodes of the run's own (else binds) */
+	bool prepared; /* a warm init did SB_MOUNTS_EARLY already */
 };
 
 /* init, pid 1 of the run; never returns. */
@@ -115,13 +118,20 @@ __attribute__((noreturn)) void sb_child_init(const struct sb_child_ctx *c);
 
 /* --- sb_mounts.c ------------------------------------------------------- */
 
+enum sb_mounts_phase {
+	SB_MOUNTS_ALL,	 /* everything */
+	SB_MOUNTS_EARLY, /* what does not need the run (c->spec unused) */
+	SB_MOUNTS_LATE,	 /* the rest, then the pivot */
+};
+
 /*
  * Build the run's root file system under 'root' (an empty directory in a
- * private mount namespace) and pivot into it. Returns 0 or -errno with
+ * private mount namespace) and pivot into it, all at once or in two
+ * phases (a warm init does the early one ahead). Returns 0 or -errno with
  * 'err' describing the failing step.
  */
-int sb_mounts_setup(const char *root, const struct sb_child_ctx *c, char *err,
-		    size_t errlen);
+int sb_mounts_setup(const char *root, const struct sb_child_ctx *c,
+		    enum sb_mounts_phase phase, char *err, size_t errlen);
 
 /* Sanity of the step table (unit tested): 0 or the index+1 of a bad step. */
 int sb_mounts_check_table(void);
@@ -131,8 +141,12 @@ int sb_mounts_check_table(void);
 /* Load the seccomp filter (the last step before exec). 0 or -errno. */
 int sb_filter_load(void);
 
-/* Compile the filter once (the spawner, at start), so that every
- * sb_filter_load() after it, in any child, only loads it. 0 or -errno. */
+/* init's own filter (an allow list), loaded once it has dropped to the
+ * run's uid. 0 or -errno. */
+int sb_filter_load_init(void);
+
+/* Compile both filters once (the spawner, at start), so that every load
+ * after it, in any child, only loads them. 0 or -errno. */
 int sb_filter_prepare(void);
 
 /* Whether libseccomp and the kernel can do it. */
@@ -154,11 +168,56 @@ enum sb_thread_state {
  */
 enum sb_thread_state sb_probe_parse(const char *line, long *fd);
 
+/* /proc files one probe reads at most, whatever the thread count. */
+#define SB_PROBE_BUDGET 48
+
 /*
  * Whether the processes below 'init_pid' (host pid, excluded itself) are
- * all blocked with at least one waiting for input.
+ * all blocked with at least one waiting for input. 'quiet': the caller
+ * knows no thread of the run used CPU lately (its cgroup), so finding one
+ * thread reading its input is enough. Reads at most SB_PROBE_BUDGET files.
  */
-bool sb_probe_tree(pid_t init_pid);
+bool sb_probe_tree(pid_t init_pid, bool quiet);
+
+/* --- sb_uids.c --------------------------------------------------------- */
+
+#define SB_UID_LOCK_DIR "/run/coderoom-uids"
+
+enum sb_idfile {
+	SB_IDFILE_PASSWD, /* name:x:uid:... */
+	SB_IDFILE_GROUP,  /* name:x:gid:... */
+	SB_IDFILE_SUBID,  /* name:first:count (/etc/subuid, /etc/subgid) */
+};
+
+/*
+ * Whether ids [first, first + count) hold an id (or a subordinate range)
+ * of the file 'text'. Returns 1 and describes the first such entry in
+ * 'why' ("uid 65534 of 'nobody'"), with *next past the last one, or 0.
+ * Pure.
+ */
+int sb_uids_conflict(const char *text, enum sb_idfile kind, uint64_t first,
+		     uint64_t count, uint64_t *next, char *why, size_t whylen);
+
+/* A lease file's name "FIRST-LAST". Pure. */
+bool sb_uids_parse_lease(const char *name, uint64_t *first, uint64_t *last);
+
+/* A range of run uids held for this process's life. */
+struct sb_uid_lease {
+	int fd;		/* the lease file, flock()ed; -1: none */
+	uid_t first;
+	unsigned count;
+	char path[320];
+};
+
+/*
+ * Reserve 'count' run uids from 'first' (0: the first free range from
+ * SB_DEF_UID_BASE) under the lease directory 'dir' (see sb_uids.c). 0,
+ * or -EADDRINUSE (another coderoom's), -EEXIST (a host account, group or
+ * subordinate range), -errno, with the reason in 'why'.
+ */
+int sb_uids_reserve(struct sb_uid_lease *l, const char *dir, uid_t first,
+		    unsigned count, char *why, size_t whylen);
+void sb_uids_release(struct sb_uid_lease *l);
 
 /* --- sb_util.c --------------------------------------------------------- */
 

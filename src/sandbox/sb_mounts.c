@@ -6,17 +6,42 @@
  * there; the table is checked by a unit test (sb_mounts_check_table()).
  * At the end the fresh root is remounted read-only and pivoted into, and
  * the host's tree is detached: nothing outside the table is reachable.
+ *
+ * No inode is shared with the host or another run where a program could
+ * watch (inotify) or lock (flock, fcntl) it: the host's directories come
+ * through a read-only overlay of the run's own (its inodes are the
+ * overlay's, one set per run), device nodes are made afresh, and the few
+ * host files needed are copied. A lock or a watch on /usr/lib/python3/os.py
+ * then concerns this run alone.
+ *
+ * /proc is a procfs of the run's pid namespace; its entries that describe
+ * the whole host (cmdline, diskstats, sys/, pressure/, ...) are covered by
+ * an empty file or directory, and meminfo, stat and loadavg by synthetic
+ * files that describe the run (its memory limit, its CPUs). A procfs with
+ * subset=pid would hide them more simply, but nothing can be added to one
+ * (no mount points, overlayfs refuses procfs), so what toolchains read
+ * there (meminfo, cpuinfo, net/dev, mounts) would be gone too.
+ *
+ * Most steps do not depend on the run: a warm init does them ahead
+ * (SB_MOUNTS_EARLY), off the request path; the steps marked LATE (the
+ * run's terminal, its sized tmpfs mounts, its meminfo, the read-only
+ * remount and the pivot) wait for the run (SB_MOUNTS_LATE).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "sandbox/sb_internal.h"
@@ -25,13 +50,16 @@ enum step_op {
 	STEP_END = 0,
 	STEP_ROOT,    /* tmpfs on the new root */
 	STEP_DIR,     /* mkdir dst (mode) */
-	STEP_BIND_RO, /* bind host src on dst, read-only, nosuid, nodev */
-	STEP_LINK,    /* host src is a symlink: same link; a dir: BIND_RO */
+	STEP_OVERLAY, /* host dir src on dst: read-only overlay, own inodes */
+	STEP_LINK,    /* host src is a symlink: same link; a dir: OVERLAY */
 	STEP_SYMLINK, /* symlink dst -> src */
 	STEP_FILE,    /* write src as the content of dst (0644) */
-	STEP_DEV,     /* bind the host device node src on an empty file dst */
+	STEP_COPY,    /* copy the host file src to dst (0644, at most 1 MiB) */
+	STEP_DEV,     /* a new device node dst like the host's src (0666) */
 	STEP_TTY,     /* bind the run's pty slave on /dev/pts/N */
-	STEP_PROC,    /* fresh procfs of the run's pid namespace */
+	STEP_PROC,    /* procfs of the run's pid namespace, host-wide parts
+			 masked, stat/loadavg the run's own */
+	STEP_MEMINFO, /* the run's meminfo over dst (its memory limit) */
 	STEP_TMPFS,   /* tmpfs on dst (src = options), size from limits */
 	STEP_ROOT_RO, /* remount the new root read-only */
 	STEP_PIVOT,   /* pivot_root into it, detach the host tree */
@@ -40,6 +68,8 @@ enum step_op {
 #define OPTIONAL 1u /* skip when the host lacks src */
 #define SIZED	 2u /* tmpfs size = limits.tmpfs_bytes */
 #define OWNED	 4u /* tmpfs owned by the run's uid */
+#define DEVICES	 8u /* tmpfs without nodev: holds STEP_DEV nodes */
+#define LATE	 16u /* needs the run's spec: not done ahead by a warm init */
 
 struct step {
 	enum step_op op;
@@ -65,7 +95,7 @@ static const struct step steps[] = {
     {STEP_ROOT, "size=2m,nr_inodes=4096,mode=0755", "", 0, 0,
      "an empty root: only what the steps below add exists"},
     {STEP_DIR, NULL, "usr", 0755, 0, "mount point"},
-    {STEP_BIND_RO, "/usr", "usr", 0, 0,
+    {STEP_OVERLAY, "/usr", "usr", 0, 0,
      "every toolchain lives in /usr (Debian's merged /usr)"},
     {STEP_LINK, "/bin", "bin", 0, OPTIONAL,
      "merged-/usr links: #!/bin/sh and the ELF interpreter path"},
@@ -87,34 +117,38 @@ static const struct step steps[] = {
     {STEP_FILE, "coderoom\n", "etc/hostname", 0, 0,
      "matches sethostname() in the uts namespace"},
     {STEP_DIR, NULL, "etc/alternatives", 0755, OPTIONAL, "mount point"},
-    {STEP_BIND_RO, "/etc/alternatives", "etc/alternatives", 0, OPTIONAL,
+    {STEP_OVERLAY, "/etc/alternatives", "etc/alternatives", 0, OPTIONAL,
      "Debian's /usr/bin/java, cc, ... are links through here"},
-    {STEP_FILE, "", "etc/ld.so.cache", 0, OPTIONAL, "mount point"},
-    {STEP_BIND_RO, "/etc/ld.so.cache", "etc/ld.so.cache", 0, OPTIONAL,
-     "the dynamic linker finds libraries outside the default paths"},
+    {STEP_COPY, "/etc/ld.so.cache", "etc/ld.so.cache", 0, OPTIONAL,
+     "the dynamic linker finds libraries outside the default paths "
+     "(a copy: every exec on the host opens the original)"},
     {STEP_SYMLINK, "/usr/share/zoneinfo/Etc/UTC", "etc/localtime", 0, 0,
      "a defined time zone (UTC) for every language runtime"},
     {STEP_DIR, NULL, "etc/java-17-openjdk", 0755, OPTIONAL, "mount point"},
-    {STEP_BIND_RO, "/etc/java-17-openjdk", "etc/java-17-openjdk", 0, OPTIONAL,
+    {STEP_OVERLAY, "/etc/java-17-openjdk", "etc/java-17-openjdk", 0, OPTIONAL,
      "the JDK's conf/ and security/ are links into /etc"},
     {STEP_DIR, NULL, "etc/mono", 0755, OPTIONAL, "mount point"},
-    {STEP_BIND_RO, "/etc/mono", "etc/mono", 0, OPTIONAL,
+    {STEP_OVERLAY, "/etc/mono", "etc/mono", 0, OPTIONAL,
      "Mono's machine.config: mcs cannot open a file without it"},
     {STEP_DIR, NULL, "etc/R", 0755, OPTIONAL, "mount point"},
-    {STEP_BIND_RO, "/etc/R", "etc/R", 0, OPTIONAL,
+    {STEP_OVERLAY, "/etc/R", "etc/R", 0, OPTIONAL,
      "R_HOME/etc is a link into /etc/R (Renviron, ldpaths)"},
     {STEP_DIR, NULL, "var", 0755, 0, "holds var/lib/ghc only"},
     {STEP_DIR, NULL, "var/lib", 0755, 0, "holds var/lib/ghc only"},
     {STEP_DIR, NULL, "var/lib/ghc", 0755, OPTIONAL, "mount point"},
-    {STEP_BIND_RO, "/var/lib/ghc", "var/lib/ghc", 0, OPTIONAL,
+    {STEP_OVERLAY, "/var/lib/ghc", "var/lib/ghc", 0, OPTIONAL,
      "GHC's package database (/usr/lib/ghc/package.conf.d links here)"},
     {STEP_DIR, NULL, "proc", 0555, 0, "mount point"},
     {STEP_PROC, NULL, "proc", 0, 0,
-     "a procfs of the run's pid namespace only; hidepid hides others"},
+     "a procfs of the run's pid namespace only; hidepid hides others; "
+     "what describes the host is masked"},
     {STEP_DIR, NULL, "dev", 0755, 0, "a tiny /dev, not the host's"},
-    {STEP_TMPFS, "size=64k,nr_inodes=64,mode=0755", "dev", 0, 0,
-     "holds the device nodes below and nothing else"},
-    {STEP_DEV, "/dev/null", "dev/null", 0, 0, "the usual devices"},
+    {STEP_TMPFS, "size=64k,nr_inodes=64,mode=0755", "dev", 0, DEVICES,
+     "holds the device nodes below and nothing else (only root, before "
+     "the pivot, can add any)"},
+    {STEP_DEV, "/dev/null", "dev/null", 0, 0,
+     "the usual devices, as nodes of the run's own: a watch on one sees "
+     "this run's writes only"},
     {STEP_DEV, "/dev/zero", "dev/zero", 0, 0, "the usual devices"},
     {STEP_DEV, "/dev/full", "dev/full", 0, 0, "the usual devices"},
     {STEP_DEV, "/dev/random", "dev/random", 0, 0, "the usual devices"},
@@ -122,7 +156,7 @@ static const struct step steps[] = {
     {STEP_DEV, "/dev/tty", "dev/tty", 0, 0,
      "the controlling terminal alias: getpass(), Node's tty reopen"},
     {STEP_DIR, NULL, "dev/pts", 0755, 0, "holds the run's pty slave"},
-    {STEP_TTY, NULL, "dev/pts", 0, 0,
+    {STEP_TTY, NULL, "dev/pts", 0, LATE,
      "only this run's terminal, under its usual name"},
     {STEP_SYMLINK, "/proc/self/fd", "dev/fd", 0, 0,
      "bash process substitution <(...)"},
@@ -130,17 +164,19 @@ static const struct step steps[] = {
     {STEP_SYMLINK, "/proc/self/fd/1", "dev/stdout", 0, 0, "scripts"},
     {STEP_SYMLINK, "/proc/self/fd/2", "dev/stderr", 0, 0, "scripts"},
     {STEP_DIR, NULL, "dev/shm", 01777, 0, "mount point"},
-    {STEP_TMPFS, "mode=1777", "dev/shm", 0, SIZED,
+    {STEP_TMPFS, "mode=1777", "dev/shm", 0, SIZED | LATE,
      "POSIX semaphores (Python multiprocessing), capped"},
     {STEP_DIR, NULL, "tmp", 01777, 0, "mount point"},
-    {STEP_TMPFS, "mode=1777", "tmp", 0, SIZED,
+    {STEP_TMPFS, "mode=1777", "tmp", 0, SIZED | LATE,
      "scratch space, capped, gone with the run"},
     {STEP_DIR, NULL, "work", 0755, 0, "mount point"},
-    {STEP_TMPFS, "mode=0755", "work", 0, SIZED | OWNED,
+    {STEP_TMPFS, "mode=0755", "work", 0, SIZED | OWNED | LATE,
      "the program's files and its working directory, capped"},
-    {STEP_ROOT_RO, NULL, "", 0, 0,
+    {STEP_MEMINFO, NULL, "proc/meminfo", 0, LATE,
+     "Node's os.totalmem(), the JVM, ... see the run's memory limit"},
+    {STEP_ROOT_RO, NULL, "", 0, LATE,
      "the program cannot add files next to the mounts above"},
-    {STEP_PIVOT, NULL, "", 0, 0,
+    {STEP_PIVOT, NULL, "", 0, LATE,
      "enter the new root and drop every reference to the host's"},
     {STEP_END, NULL, NULL, 0, 0, NULL},
 };
@@ -159,8 +195,9 @@ int sb_mounts_check_table(void)
 		if (s->dst[0] == '/' || strstr(s->dst, ".."))
 			return (int)i + 1;
 		switch (s->op) {
-		case STEP_BIND_RO:
+		case STEP_OVERLAY:
 		case STEP_LINK:
+		case STEP_COPY:
 		case STEP_DEV:
 			if (!s->src || s->src[0] != '/')
 				return (int)i + 1;
@@ -177,8 +214,18 @@ int sb_mounts_check_table(void)
 		default:
 			break;
 		}
+		/* Done ahead, an early step cannot come after a late one it
+		 * would land under (a late tmpfs would hide it). */
+		if (!(s->flags & LATE))
+			for (size_t j = 0; j < i; j++) {
+				size_t n = strlen(steps[j].dst);
+				if ((steps[j].flags & LATE) && n &&
+				    !strncmp(s->dst, steps[j].dst, n) &&
+				    s->dst[n] == '/')
+					return (int)i + 1;
+			}
 		/* A mount point must be created before it is used. */
-		if (s->op == STEP_BIND_RO || s->op == STEP_PROC ||
+		if (s->op == STEP_OVERLAY || s->op == STEP_PROC ||
 		    (s->op == STEP_TMPFS && i > 0)) {
 			bool seen = false;
 			for (size_t j = 0; j < i; j++)
@@ -193,35 +240,74 @@ int sb_mounts_check_table(void)
 	return pivot ? 0 : (int)i + 1;
 }
 
-struct mount_attr_compat {
-	uint64_t attr_set, attr_clr, propagation, userns_fd;
-};
-
-#ifndef SYS_mount_setattr
-#define SYS_mount_setattr 442
-#endif
-#define MNT_ATTR_RDONLY	 0x1
-#define MNT_ATTR_NOSUID	 0x2
-#define MNT_ATTR_NODEV	 0x4
-#define MNT_AT_RECURSIVE 0x8000
-
-static int bind_ro(const char *src, const char *dst)
+/*
+ * A read-only overlay of the host directory 'src' on 'dst': the same files,
+ * but inodes of this mount's own, so a watch or a lock on one concerns
+ * this run only. With no upper layer overlayfs wants two lower ones: the
+ * second is the state dir's empty directory. Without overlayfs (a weak
+ * sandbox the operator allowed): a read-only bind of the host's inodes.
+ */
+static int overlay_ro(const char *src, const char *dst,
+		      const struct sb_child_ctx *c)
 {
-	struct mount_attr_compat a = {
-	    .attr_set = MNT_ATTR_RDONLY | MNT_ATTR_NOSUID | MNT_ATTR_NODEV,
-	};
+	char opts[700];
 
-	if (mount(src, dst, "none", MS_BIND | MS_REC, NULL))
-		return -errno;
-	/* Read-only all the way down where the kernel can (5.12+). */
-	if (syscall(SYS_mount_setattr, AT_FDCWD, dst, MNT_AT_RECURSIVE, &a,
-		    sizeof(a)) == 0)
+	if (!c->overlay) {
+		if (mount(src, dst, "none", MS_BIND | MS_REC, NULL) ||
+		    mount("none", dst, "none",
+			  MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID |
+			      MS_NODEV,
+			  NULL))
+			return -errno;
 		return 0;
-	if (mount("none", dst, "none",
-		  MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV,
-		  NULL))
+	}
+	/* ',' and ':' separate overlayfs options and layers */
+	if (strpbrk(src, ",:\\") || strpbrk(c->state_dir, ",:\\"))
+		return -EINVAL;
+	if ((size_t)snprintf(opts, sizeof(opts), "lowerdir=%s:%s/empty", src,
+			     c->state_dir) >= sizeof(opts))
+		return -ENAMETOOLONG;
+	if (mount("coderoom-ro", dst, "overlay",
+		  MS_RDONLY | MS_NOSUID | MS_NODEV, opts))
 		return -errno;
 	return 0;
+}
+
+/* Copy the host's regular file 'src' (at most 1 MiB) to a new 'dst'. */
+static int copy_file(const char *src, const char *dst)
+{
+	char buf[65536];
+	struct stat st;
+	int in, out, r = 0;
+	ssize_t n;
+
+	in = open(src, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (in < 0)
+		return -errno;
+	if (fstat(in, &st) || !S_ISREG(st.st_mode) || st.st_size > (1 << 20)) {
+		close(in);
+		return -EINVAL;
+	}
+	out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		   0644);
+	if (out < 0) {
+		r = -errno;
+		close(in);
+		return r;
+	}
+	while ((n = read(in, buf, sizeof(buf))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			r = -errno;
+			break;
+		}
+		if ((r = sb_write_all(out, buf, (size_t)n)))
+			break;
+	}
+	close(in);
+	close(out);
+	return r;
 }
 
 static int write_small(const char *path, const char *s)
@@ -234,6 +320,143 @@ static int write_small(const char *path, const char *s)
 		return -errno;
 	r = sb_write_all(fd, s, strlen(s));
 	close(fd);
+	return r;
+}
+
+/* --- /proc ---------------------------------------------------------------- */
+
+/* Top-level /proc entries left as they are: the run's own processes and
+ * namespaces, and what only says which kernel this is. */
+static const char *const proc_keep[] = {
+    "self", "thread-self", "net", "sysvipc", "mounts", "filesystems",
+    "version", "uptime", "cpuinfo", NULL,
+};
+
+static bool proc_kept(const char *name)
+{
+	const char *p = name;
+
+	while (isdigit((unsigned char)*p))
+		p++;
+	if (p != name && !*p)
+		return true; /* a process of the run */
+	for (size_t i = 0; proc_keep[i]; i++)
+		if (!strcmp(proc_keep[i], name))
+			return true;
+	return false;
+}
+
+/* The synthetic meminfo: the run's memory limit is its whole memory. */
+static void proc_meminfo(char *out, size_t len, const struct sb_child_ctx *c)
+{
+	unsigned long long kb = c->spec->limits.memory_bytes / 1024;
+
+	snprintf(out, len,
+		 "MemTotal:       %8llu kB\nMemFree:        %8llu kB\n"
+		 "MemAvailable:   %8llu kB\nBuffers:               0 kB\n"
+		 "Cached:                0 kB\nSwapCached:            0 kB\n"
+		 "Active:                0 kB\nInactive:              0 kB\n"
+		 "SwapTotal:             0 kB\nSwapFree:              0 kB\n"
+		 "Dirty:                 0 kB\nWriteback:             0 kB\n"
+		 "AnonPages:             0 kB\nMapped:                0 kB\n"
+		 "Shmem:                 0 kB\n",
+		 kb, kb, kb);
+}
+
+/* The synthetic stat: the CPUs the run may use, no host-wide counters;
+ * btime is the host's boot time (process start times count from it). */
+static void proc_stat(char *out, size_t len)
+{
+	struct timespec rt, bt;
+	cpu_set_t set;
+	size_t n;
+
+	n = (size_t)snprintf(out, len, "cpu  0 0 0 0 0 0 0 0 0 0\n");
+	if (sched_getaffinity(0, sizeof(set), &set))
+		CPU_ZERO(&set);
+	for (int i = 0; i < CPU_SETSIZE && n < len; i++)
+		if (CPU_ISSET(i, &set))
+			n += (size_t)snprintf(out + n, len - n,
+					      "cpu%d 0 0 0 0 0 0 0 0 0 0\n", i);
+	clock_gettime(CLOCK_REALTIME, &rt);
+	clock_gettime(CLOCK_BOOTTIME, &bt);
+	if (n < len)
+		snprintf(out + n, len - n,
+			 "intr 0\nctxt 0\nbtime %lld\nprocesses 0\n"
+			 "procs_running 1\nprocs_blocked 0\n"
+			 "softirq 0 0 0 0 0 0 0 0 0 0 0\n",
+			 (long long)(rt.tv_sec - bt.tv_sec));
+}
+
+/*
+ * Cover what the fresh procfs at 'proc' tells about the host: every
+ * top-level entry that is not a process of the run, not on the keep list
+ * and that others may read gets an empty file or directory bound over it
+ * (a new kernel's new entries too); stat and loadavg get the run's own
+ * (meminfo too, later: STEP_MEMINFO). The sources live in a scratch directory of the new root,
+ * removed again (the binds keep them).
+ */
+static int proc_mask(const char *root, const char *proc,
+		     const struct sb_child_ctx *c)
+{
+	static char text[16384];
+	char scratch[600], src[1024], dst[1024];
+	struct dirent *de;
+	struct stat st;
+	DIR *d;
+	int r = 0, fd;
+
+	snprintf(scratch, sizeof(scratch), "%s/.coderoom-proc", root);
+	if (mkdir(scratch, 0700))
+		return -errno;
+	snprintf(src, sizeof(src), "%s/d", scratch);
+	if (mkdir(src, 0555))
+		return -errno;
+	snprintf(src, sizeof(src), "%s/f", scratch);
+	if ((fd = open(src, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444)) < 0)
+		return -errno;
+	close(fd);
+	proc_stat(text, sizeof(text));
+	snprintf(src, sizeof(src), "%s/stat", scratch);
+	if ((r = write_small(src, text)))
+		return r;
+	snprintf(src, sizeof(src), "%s/loadavg", scratch);
+	if ((r = write_small(src, "0.00 0.00 0.00 1/1 2\n")))
+		return r;
+
+	if (!(d = opendir(proc)))
+		return -errno;
+	while ((de = readdir(d))) {
+		const char *n = de->d_name;
+		/* meminfo: the run's, once it is known (STEP_MEMINFO) */
+		if (n[0] == '.' || proc_kept(n) || !strcmp(n, "meminfo"))
+			continue;
+		if (fstatat(dirfd(d), n, &st, AT_SYMLINK_NOFOLLOW) ||
+		    S_ISLNK(st.st_mode))
+			continue;
+		if (!strcmp(n, "stat") || !strcmp(n, "loadavg"))
+			snprintf(src, sizeof(src), "%s/%s", scratch, n);
+		else if (S_ISDIR(st.st_mode))
+			snprintf(src, sizeof(src), "%s/d", scratch);
+		else if (st.st_mode & S_IROTH)
+			snprintf(src, sizeof(src), "%s/f", scratch);
+		else
+			continue; /* only root could read it */
+		snprintf(dst, sizeof(dst), "%s/%s", proc, n);
+		if (mount(src, dst, "none", MS_BIND, NULL)) {
+			r = -errno;
+			break;
+		}
+	}
+	closedir(d);
+	for (const char *f = "f\0stat\0loadavg\0"; *f;
+	     f += strlen(f) + 1) {
+		snprintf(src, sizeof(src), "%s/%s", scratch, f);
+		unlink(src);
+	}
+	snprintf(src, sizeof(src), "%s/d", scratch);
+	rmdir(src);
+	rmdir(scratch);
 	return r;
 }
 
@@ -254,8 +477,10 @@ static int run_step(const struct step *s, const char *root, const char *path,
 		if (mkdir(path, s->mode) && errno != EEXIST)
 			return -errno;
 		return chmod(path, s->mode) ? -errno : 0;
-	case STEP_BIND_RO:
-		return bind_ro(s->src, path);
+	case STEP_OVERLAY:
+		return overlay_ro(s->src, path, c);
+	case STEP_COPY:
+		return copy_file(s->src, path);
 	case STEP_LINK:
 		if (lstat(s->src, &st))
 			return -errno;
@@ -270,19 +495,30 @@ static int run_step(const struct step *s, const char *root, const char *path,
 		}
 		if (mkdir(path, 0755))
 			return -errno;
-		return bind_ro(s->src, path);
+		return overlay_ro(s->src, path, c);
 	case STEP_SYMLINK:
 		return symlink(s->src, path) ? -errno : 0;
 	case STEP_FILE:
 		return write_small(path, s->src);
 	case STEP_DEV:
+		if (stat(s->src, &st))
+			return -errno;
+		if (!S_ISCHR(st.st_mode))
+			return -ENODEV;
+		if (c->mknod) {
+			if (mknod(path, S_IFCHR | 0666, st.st_rdev) ||
+			    chmod(path, 0666))
+				return -errno;
+			return 0;
+		}
+		/* no CAP_MKNOD (a weak sandbox, said at start): the host's
+		 * node, bound */
 		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
 		if (fd < 0)
 			return -errno;
 		close(fd);
-		if (mount(s->src, path, "none", MS_BIND, NULL))
-			return -errno;
-		if (mount("none", path, "none",
+		if (mount(s->src, path, "none", MS_BIND, NULL) ||
+		    mount("none", path, "none",
 			  MS_REMOUNT | MS_BIND | MS_NOSUID | MS_NOEXEC, NULL))
 			return -errno;
 		return 0;
@@ -318,12 +554,25 @@ static int run_step(const struct step *s, const char *root, const char *path,
 	case STEP_PROC:
 		if (mount("proc", path, "proc",
 			  MS_NOSUID | MS_NODEV | MS_NOEXEC,
-			  "hidepid=invisible") == 0)
-			return 0;
-		if (mount("proc", path, "proc",
-			  MS_NOSUID | MS_NODEV | MS_NOEXEC, "hidepid=2") == 0)
-			return 0;
-		return -errno;
+			  "hidepid=invisible") &&
+		    mount("proc", path, "proc",
+			  MS_NOSUID | MS_NODEV | MS_NOEXEC, "hidepid=2"))
+			return -errno;
+		return proc_mask(root, path, c);
+	case STEP_MEMINFO: {
+		static char text[2048];
+		char tmp[600];
+		int r;
+
+		/* written in the root (still ours), bound, unlinked */
+		snprintf(tmp, sizeof(tmp), "%s/.coderoom-meminfo", root);
+		proc_meminfo(text, sizeof(text), c);
+		if ((r = write_small(tmp, text)))
+			return r;
+		r = mount(tmp, path, "none", MS_BIND, NULL) ? -errno : 0;
+		unlink(tmp);
+		return r;
+	}
 	case STEP_TMPFS: {
 		size_t n = (size_t)snprintf(opts, sizeof(opts), "%s", s->src);
 		if (s->flags & SIZED)
@@ -335,7 +584,8 @@ static int run_step(const struct step *s, const char *root, const char *path,
 		if (s->flags & OWNED)
 			snprintf(opts + n, sizeof(opts) - n, ",uid=%u,gid=%u",
 				 (unsigned)c->host_uid, (unsigned)c->host_gid);
-		if (mount("coderoom", path, "tmpfs", MS_NOSUID | MS_NODEV,
+		if (mount("coderoom", path, "tmpfs",
+			  MS_NOSUID | (s->flags & DEVICES ? 0 : MS_NODEV),
 			  opts))
 			return -errno;
 		return 0;
@@ -365,14 +615,18 @@ static int run_step(const struct step *s, const char *root, const char *path,
 	return -EINVAL;
 }
 
-int sb_mounts_setup(const char *root, const struct sb_child_ctx *c, char *err,
-		    size_t errlen)
+int sb_mounts_setup(const char *root, const struct sb_child_ctx *c,
+		    enum sb_mounts_phase phase, char *err, size_t errlen)
 {
 	char path[512];
 
 	for (size_t i = 0; steps[i].op != STEP_END; i++) {
 		const struct step *s = &steps[i];
 		int r;
+
+		if ((phase == SB_MOUNTS_EARLY && (s->flags & LATE)) ||
+		    (phase == SB_MOUNTS_LATE && !(s->flags & LATE)))
+			continue;
 
 		if ((s->flags & OPTIONAL) && s->src && s->src[0] == '/' &&
 		    access(s->src, F_OK))

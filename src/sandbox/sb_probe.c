@@ -1,12 +1,16 @@
 /*
  * sb_probe.c - is a run blocked waiting for its input?
  *
- * Best effort, cheap (called every ~100 ms while a run is quiet): walk the
- * run's processes from init down through /proc/PID/task/TID/children and
- * read each thread's /proc/PID/task/TID/syscall. The run waits for input
- * when no thread is running and at least one is in read() on fd 0 (or on
- * the same file as fd 0), or in a select/poll/epoll wait (readline, Node).
- * Reading those files needs root: the spawner does it.
+ * Best effort, cheap (called every ~100 ms while a run is quiet), and
+ * bounded whatever the program does: at most SB_PROBE_BUDGET /proc files
+ * are read per probe. The run waits for input when no thread is running
+ * and at least one is in read() on fd 0 (or on the same file as fd 0), or
+ * in a select/poll/epoll wait (readline, Node). "No thread is running"
+ * comes cheaply from the run's cgroup (its CPU time did not move since
+ * the last probe: the spawner's part); then the walk, processes from init
+ * down through the main threads' /proc/PID/task/TID/children, the
+ * program's first, only has to find one thread reading its input. Reading
+ * those files needs root: the spawner does it.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -71,15 +75,28 @@ enum sb_thread_state sb_probe_parse(const char *line, long *fd)
 	}
 }
 
-/* Whether fd 'fd' of 'pid' is the same file as its fd 0. */
-static bool same_as_stdin(pid_t pid, long fd)
+/* What one probe may still do: /proc files it may read. */
+struct probe {
+	int budget;
+};
+
+static bool spend(struct probe *p, int n)
+{
+	if (p->budget < n)
+		return false;
+	p->budget -= n;
+	return true;
+}
+
+/* Whether fd 'fd' of 'pid' is the same file as its fd 0 (two reads). */
+static bool same_as_stdin(struct probe *pr, pid_t pid, long fd)
 {
 	char path[64], a[128], b[128];
 	ssize_t na, nb;
 
 	if (fd == 0)
 		return true;
-	if (fd < 0)
+	if (fd < 0 || !spend(pr, 2))
 		return false;
 	snprintf(path, sizeof(path), "/proc/%d/fd/%ld", (int)pid, fd);
 	na = readlink(path, a, sizeof(a));
@@ -88,60 +105,57 @@ static bool same_as_stdin(pid_t pid, long fd)
 	return na > 0 && na == nb && !memcmp(a, b, (size_t)na);
 }
 
-static size_t add_children(pid_t pid, pid_t *pids, size_t n)
+/* Appends the children of thread 'tid' of 'pid' (one read). */
+static size_t add_children(struct probe *pr, pid_t pid, pid_t tid,
+			   pid_t *pids, size_t n)
 {
 	char path[64], buf[4096];
-	DIR *d;
-	struct dirent *de;
 
-	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
-	d = opendir(path);
-	if (!d)
+	if (n >= PROBE_MAX_PROCS || !spend(pr, 1))
 		return n;
-	while ((de = readdir(d)) && n < PROBE_MAX_PROCS) {
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "/proc/%d/task/%.16s/children",
-			 (int)pid, de->d_name);
-		if (sb_read_file(path, buf, sizeof(buf)) <= 0)
-			continue;
-		for (char *p = buf, *e; *p && n < PROBE_MAX_PROCS; p = e) {
-			long v = strtol(p, &e, 10);
-			if (e == p)
-				break;
-			if (v > 0)
-				pids[n++] = (pid_t)v;
-		}
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)pid,
+		 (int)tid);
+	if (sb_read_file(path, buf, sizeof(buf)) <= 0)
+		return n;
+	for (char *p = buf, *e; *p && n < PROBE_MAX_PROCS; p = e) {
+		long v = strtol(p, &e, 10);
+		if (e == p)
+			break;
+		if (v > 0)
+			pids[n++] = (pid_t)v;
 	}
-	closedir(d);
 	return n;
 }
 
-bool sb_probe_tree(pid_t init_pid)
+bool sb_probe_tree(pid_t init_pid, bool quiet)
 {
+	struct probe pr = {.budget = SB_PROBE_BUDGET};
 	pid_t pids[PROBE_MAX_PROCS];
-	size_t n = 0, i;
+	size_t n, i;
 	bool input = false;
 
-	n = add_children(init_pid, pids, 0);
-	for (i = 0; i < n; i++)
-		n = add_children(pids[i], pids, n);
+	/* init is single-threaded: its one children file */
+	n = add_children(&pr, init_pid, init_pid, pids, 0);
 	for (i = 0; i < n; i++) {
 		char path[64], line[256];
 		DIR *d;
 		struct dirent *de;
 
+		if (!spend(&pr, 1))
+			break;
 		snprintf(path, sizeof(path), "/proc/%d/task", (int)pids[i]);
 		d = opendir(path);
 		if (!d)
 			continue;
 		while ((de = readdir(d))) {
-			long fd;
+			long fd, tid;
 			if (de->d_name[0] == '.')
 				continue;
-			snprintf(path, sizeof(path),
-				 "/proc/%d/task/%.16s/syscall", (int)pids[i],
-				 de->d_name);
+			if (!spend(&pr, 1))
+				break;
+			tid = strtol(de->d_name, NULL, 10);
+			snprintf(path, sizeof(path), "/proc/%d/task/%ld/syscall",
+				 (int)pids[i], tid);
 			if (sb_read_file(path, line, sizeof(line)) <= 0)
 				continue;
 			switch (sb_probe_parse(line, &fd)) {
@@ -149,7 +163,7 @@ bool sb_probe_tree(pid_t init_pid)
 				closedir(d);
 				return false;
 			case SB_THREAD_READ:
-				if (same_as_stdin(pids[i], fd))
+				if (same_as_stdin(&pr, pids[i], fd))
 					input = true;
 				break;
 			case SB_THREAD_POLL:
@@ -158,8 +172,19 @@ bool sb_probe_tree(pid_t init_pid)
 			default:
 				break;
 			}
+			if (input && quiet) {
+				closedir(d);
+				return true;
+			}
+			/* a process's children: those of its main thread
+			 * (what a thread forks is missed: best effort) */
+			if (tid == pids[i])
+				n = add_children(&pr, pids[i], (pid_t)tid, pids,
+						 n);
 		}
 		closedir(d);
 	}
-	return input;
+	/* Without the cgroup's word that nothing ran, every thread must
+	 * have been seen blocked. */
+	return input && (quiet || (i == n && pr.budget > 0));
 }

@@ -539,6 +539,7 @@ void sb_result_to_wire(const struct sandbox_result *r, struct sb_wire_result *w)
 	w->cpu_ms = r->cpu_ms;
 	w->wall_ms = r->wall_ms;
 	w->memory_peak = r->memory_peak;
+	w->collect_overflow = r->collect_overflow;
 	memcpy(w->message, r->message, sizeof(w->message));
 	w->message[sizeof(w->message) - 1] = '\0';
 }
@@ -555,6 +556,7 @@ void sb_result_from_wire(const struct sb_wire_result *w,
 	r->cpu_ms = w->cpu_ms;
 	r->wall_ms = w->wall_ms;
 	r->memory_peak = w->memory_peak;
+	r->collect_overflow = w->collect_overflow != 0;
 	memcpy(r->message, w->message, sizeof(r->message));
 	r->message[sizeof(r->message) - 1] = '\0';
 	r->collect_fd = -1;

@@ -31,7 +31,7 @@
 #define SB_MAX_STRING	  (128u << 10) /* one argv/envp string */
 #define SB_MAX_FILES	  256	       /* files in the work dir */
 #define SB_MAX_NAME	  255	       /* one file name */
-#define SB_MAX_FILE_BYTES (32u << 20)  /* all files together */
+#define SB_MAX_FILE_BYTES SANDBOX_BYTES_MAX /* all files together */
 #define SB_MAX_COLLECT	  32	       /* collect patterns */
 #define SB_MAX_CPU_WEIGHT 10000	       /* limits.cpu_weight */
 
@@ -87,6 +87,8 @@ struct sb_wire_result {
 	uint64_t cpu_ms;
 	uint64_t wall_ms;
 	uint64_t memory_peak;
+	uint32_t collect_overflow;
+	uint32_t pad;
 	char message[256]; /* NUL-terminated */
 };
 

@@ -32,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -59,6 +60,7 @@ struct run {
 	pid_t prog_pid; /* host pid of pid 2, 0 if unknown */
 	int prog_pidfd;
 	int collect_fd; /* memfd of collected files from init, or -1 */
+	bool collect_overflow; /* init found more files than collect_max */
 	bool started, reaped, have_status, killed;
 	int status;
 	enum sandbox_limit_hit hit;
@@ -68,6 +70,8 @@ struct run {
 	uint64_t next_check_ms; /* when its counters are read next */
 	struct sandbox_limits limits;
 	struct cgroup_run *cg; /* NULL without cgroups */
+	uint64_t probe_ms;     /* the last probe, 0: none yet */
+	uint64_t probe_usec;   /* the run's CPU time then */
 	struct run *next;
 };
 
@@ -86,8 +90,11 @@ struct warm {
 	struct warm *next;
 };
 
+#define WARM_MAX_BROKEN 3 /* warm inits in a row that died unready */
+
 static struct {
 	struct warm *warm; /* the pool */
+	unsigned warm_broken; /* in a row; at WARM_MAX_BROKEN: no pool */
 	uint64_t warm_seq; /* names of the pool's cgroups */
 	int sock;	   /* to the library */
 	bool eof;	   /* the library closed its side: wind down */
@@ -96,7 +103,7 @@ static struct {
 	unsigned char *slots; /* 1 = busy, 2 = held by a warm init */
 	struct sb_spawner_config cfg;
 	struct sb_wire_features feat;
-	bool userns, mountns, seccomp;
+	bool userns, mountns, seccomp, overlay, mknod;
 	struct cgroup_host *cgh; /* NULL: no cgroup back end */
 	unsigned cpus;		 /* the most CPUs a run can use at once */
 	uint64_t usage_due;	 /* when the usage is reported next */
@@ -306,6 +313,8 @@ static void read_reports(struct run *r)
 		case SB_REP_COLLECT:
 			if (rights >= 0)
 				r->collect_fd = rights;
+			else if (rep.err == -E2BIG)
+				r->collect_overflow = true;
 			break;
 		case SB_REP_STATUS:
 			r->have_status = true;
@@ -365,6 +374,7 @@ static void finish_run(struct run *r)
 			res.killed = true;
 		res.hit = r->hit;
 	}
+	res.collect_overflow = r->collect_overflow;
 	sb_result_to_wire(&res, &w);
 	/* Collected files count only for a clean exit of a run not killed. */
 	if (r->collect_fd >= 0 && r->started && !res.killed && !r->hit &&
@@ -555,9 +565,28 @@ warm_child(int ctl, int rep, unsigned slot, struct cgroup_run *cg)
 			close(fd);
 	syscall(SYS_close_range, 1024U, ~0U, 0);
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-	/* The slow part, done before anyone waits for it. */
+	/* The slow parts, done before anyone waits for them: the cgroup,
+	 * and the run's file system up to what depends on the run. */
 	if (cgroup_run_attach(cg, 0))
 		_exit(127);
+	bool prepared = false;
+	if (S.mountns) {
+		struct sb_child_ctx early = {
+		    .host_uid = S.cfg.uid_base + slot,
+		    .host_gid = S.cfg.uid_base + slot,
+		    .tty_slave = -1,
+		    .state_dir = S.cfg.state_dir,
+		    .overlay = S.overlay,
+		    .mknod = S.mknod,
+		};
+		char root[300], err[200];
+		snprintf(root, sizeof(root), "%s/root", S.cfg.state_dir);
+		if (mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) ||
+		    sb_mounts_setup(root, &early, SB_MOUNTS_EARLY, err,
+				    sizeof(err)))
+			_exit(127); /* the cold path will say why */
+		prepared = true;
+	}
 	if (send(ctl, "r", 1, MSG_NOSIGNAL) != 1)
 		_exit(127);
 
@@ -591,6 +620,9 @@ warm_child(int ctl, int rep, unsigned slot, struct cgroup_run *cg)
 	    .userns = S.userns,
 	    .mountns = S.mountns,
 	    .seccomp = S.seccomp,
+	    .overlay = S.overlay,
+	    .mknod = S.mknod,
+	    .prepared = prepared,
 	};
 	sb_child_init(&ctx);
 }
@@ -668,12 +700,19 @@ static void warm_free(struct warm *w, bool keep_slot)
 	free(w);
 }
 
-/* A warm init is gone (reaped): drop its entry and its cgroup. */
+/* A warm init is gone (reaped): drop its entry and its cgroup. One that
+ * died before it was ready counts: a pool that cannot be made (its early
+ * mounts fail) stops being refilled, and runs start cold (and say why). */
 static bool warm_reaped(pid_t pid)
 {
 	for (struct warm *w = S.warm; w; w = w->next) {
 		if (w->pid != pid)
 			continue;
+		if (!w->ready && !S.eof &&
+		    ++S.warm_broken == WARM_MAX_BROKEN)
+			logmsg("sandbox: spawner: %u warm inits died before "
+			       "they were ready: runs start cold",
+			       WARM_MAX_BROKEN);
 		if (w->report_fd >= 0)
 			close(w->report_fd);
 		cgroup_run_destroy(w->cg);
@@ -691,6 +730,7 @@ static void warm_read(struct warm *w)
 
 	if (n == 1 && c == 'r') {
 		w->ready = true;
+		S.warm_broken = 0;
 		return;
 	}
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
@@ -705,7 +745,7 @@ static void warm_fill(void)
 {
 	unsigned n = 0;
 
-	if (!S.cgh || S.eof)
+	if (!S.cgh || S.eof || S.warm_broken >= WARM_MAX_BROKEN)
 		return;
 	for (struct run *r = S.runs; r; r = r->next)
 		if (!r->started && !r->reaped)
@@ -927,6 +967,8 @@ static void handle_spawn(uint64_t id, int memfd)
 	    .userns = S.userns,
 	    .mountns = S.mountns,
 	    .seccomp = S.seccomp,
+	    .overlay = S.overlay,
+	    .mknod = S.mknod,
 	};
 	pid_t pid = clone_init(r->cg);
 	if (pid < 0) {
@@ -1022,6 +1064,26 @@ static void send_usage(struct run *r, uint64_t id)
 		 0);
 }
 
+/*
+ * Whether run 'r' waits for its input (SB_MSG_PROBE), at a bounded cost.
+ * With a cgroup, a run that used more than 5 % of a CPU since the last
+ * probe is running, whatever its threads show (one file read); a quiet
+ * one only needs one thread found reading its input. The first probe
+ * only takes the measure.
+ */
+static bool probe_run(struct run *r)
+{
+	uint64_t now = sb_now_ms(), usec, last_ms = r->probe_ms;
+	bool quiet;
+
+	if (!r->cg || !cgroup_run_cpu(r->cg, &usec))
+		return sb_probe_tree(r->init_pid, false);
+	quiet = last_ms && usec - r->probe_usec <= (now - last_ms) * 50;
+	r->probe_ms = now;
+	r->probe_usec = usec;
+	return quiet && sb_probe_tree(r->init_pid, true);
+}
+
 static void handle_request(void)
 {
 	struct sb_msg m;
@@ -1077,8 +1139,7 @@ static void handle_request(void)
 			signal_program(r, (int)m.arg);
 		break;
 	case SB_MSG_PROBE: {
-		bool waiting =
-		    r && r->started && !r->reaped && sb_probe_tree(r->init_pid);
+		bool waiting = r && r->started && !r->reaped && probe_run(r);
 		send_msg(SB_MSG_PROBED, m.id, waiting, 0, NULL, 0, NULL, 0);
 		break;
 	}
@@ -1261,6 +1322,61 @@ static bool try_seccomp(void)
 	return WIFEXITED(st) && WEXITSTATUS(st) == 0;
 }
 
+/* Can we mount a read-only overlay (the runs' view of the host's dirs)? */
+static bool try_overlay(void)
+{
+	char opts[600], dst[300];
+	pid_t pid;
+	int st;
+
+	snprintf(opts, sizeof(opts), "lowerdir=/usr:%s/empty", S.cfg.state_dir);
+	snprintf(dst, sizeof(dst), "%s/root", S.cfg.state_dir);
+	if (strpbrk(S.cfg.state_dir, ",:\\"))
+		return false;
+	pid = sb_fork();
+	if (pid < 0)
+		return false;
+	if (pid == 0) {
+		if (unshare(CLONE_NEWNS) ||
+		    mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) ||
+		    mount("coderoom-ro", dst, "overlay",
+			  MS_RDONLY | MS_NOSUID | MS_NODEV, opts))
+			_exit(1);
+		_exit(0);
+	}
+	if (waitpid(pid, &st, 0) != pid)
+		return false;
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0;
+}
+
+/* Can we make device nodes (CAP_MKNOD) in a run's /dev tmpfs? */
+static bool try_mknod(void)
+{
+	char dst[300], node[320];
+	struct stat st;
+	pid_t pid;
+	int status;
+
+	if (stat("/dev/null", &st) || !S_ISCHR(st.st_mode))
+		return false;
+	snprintf(dst, sizeof(dst), "%s/root", S.cfg.state_dir);
+	snprintf(node, sizeof(node), "%s/null", dst);
+	pid = sb_fork();
+	if (pid < 0)
+		return false;
+	if (pid == 0) {
+		if (unshare(CLONE_NEWNS) ||
+		    mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) ||
+		    mount("coderoom-dev", dst, "tmpfs", MS_NOSUID, "size=4k") ||
+		    mknod(node, S_IFCHR | 0666, st.st_rdev))
+			_exit(1);
+		_exit(0);
+	}
+	if (waitpid(pid, &status, 0) != pid)
+		return false;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
 static void add_missing(const char *what)
 {
 	size_t n = strlen(S.feat.missing);
@@ -1282,6 +1398,8 @@ static void detect_features(void)
 	S.userns = f->userns;
 	S.mountns = f->mountns;
 	S.seccomp = f->seccomp;
+	S.overlay = f->mountns && try_overlay();
+	S.mknod = f->mountns && try_mknod();
 	/* Compiled once here; the probe above used the slow path. */
 	if (S.seccomp && sb_filter_prepare())
 		logmsg("sandbox: spawner: cannot precompile the seccomp "
@@ -1306,6 +1424,10 @@ static void detect_features(void)
 		add_missing("network namespaces");
 	if (!f->seccomp)
 		add_missing("seccomp");
+	if (f->mountns && !S.overlay)
+		add_missing("overlayfs (runs would share the host's inodes)");
+	if (f->mountns && !S.mknod)
+		add_missing("CAP_MKNOD (runs would share the host's /dev/null)");
 	if (!f->cgroup_memory)
 		add_missing("cgroup memory controller");
 	if (!f->cgroup_pids)
@@ -1339,6 +1461,10 @@ static int prepare_state_dir(void)
 		return -errno;
 	snprintf(path, sizeof(path), "%s/work", S.cfg.state_dir);
 	if (mkdir(path, 0755) && errno != EEXIST)
+		return -errno;
+	/* The second (empty) lower layer of the runs' overlays. */
+	snprintf(path, sizeof(path), "%s/empty", S.cfg.state_dir);
+	if (mkdir(path, 0555) && errno != EEXIST)
 		return -errno;
 	return 0;
 }

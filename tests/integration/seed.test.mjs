@@ -187,3 +187,13 @@ test('API requests run concurrently', async () => {
   rs.forEach((r, i) => assert.equal(r.json?.output, `${i + 1}\n`, r.text));
   assert.equal(most, 4, 'all four were running at once');
 });
+
+test('/ws/execute is interactive: the batch output cap (--batch-output-bytes) does not cut it', async () => {
+  // The server runs with a 20 kB batch output cap; a person at /ws/execute
+  // gets the interactive limits (their output cap is 16 MiB by default).
+  const c = await ExecuteClient.connect(srv.wsUrl);
+  c.execute(`import sys\nsys.stdout.write('x' * ${4 * BATCH_OUTPUT})\n`, 'python');
+  const done = await c.waitType('complete', { timeout: 30000 });
+  assert.equal(done.status, 'ok', JSON.stringify(done));
+  assert.equal(c.stdout.length, 4 * BATCH_OUTPUT);
+});

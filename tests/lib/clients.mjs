@@ -33,7 +33,7 @@ export async function waitUntil(fn, { timeout = 10000, interval = 50, what = 'co
  * Subclasses call this._push(event) for each arrival; waitFor(pred) checks
  * the past events first and then each new one.
  */
-class Collector {
+export class Collector {
   constructor() {
     this.events = [];	// every arrival, {kind, t, ...}
     this.waiters = [];	// {pred, resolve, reject, timer}

@@ -23,6 +23,8 @@ static const char *const fx_lang_json[] = {
 	"{\"id\":\"c\",\"name\":\"C\",\"file\":\"main.c\",\"runtime\":\"gcc\","
 	"\"compile\":[\"/usr/bin/gcc\",\"{flags}\",\"-o\",\"main\",\"{sources}\"],"
 	"\"collect\":[\"main\"],\"sources\":[\"*.c\"],"
+	"\"compile_flags\":{\"allow\":[\"-O*\",\"-D*\",\"-W*\"],"
+	"\"deny\":[\"-Wl,*\"]},"
 	"\"run\":[\"/bin/sh\",\"-c\",\"exec ./main\",\"main\",\"{args}\"],"
 	"\"judge0\":{\"id\":50,\"name\":\"C (GCC {version})\"}}",
 	"{\"id\":\"java\",\"name\":\"Java\",\"file\":\"Main.java\","

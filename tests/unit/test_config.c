@@ -399,6 +399,98 @@ static void test_strings_and_flags(void **state)
 	assert_non_null(strstr(captured, "--log-level wants"));
 }
 
+static void test_socketio(void **state)
+{
+	struct config c;
+
+	assert_int_equal(parse(&c, NOARGS), CONFIG_OK);
+	assert_null(c.cors_origins[0]);
+	assert_int_equal(c.sio_max_sessions, 1000);
+	assert_int_equal(c.sio_ping_interval_ms, 25000);
+	assert_int_equal(c.sio_ping_timeout_ms, 20000);
+	assert_int_equal(c.sio_connect_timeout_ms, 45000);
+	assert_int_equal(
+	    parse(&c, ARGS("--cors-origin", "http://localhost:3000",
+			   "--cors-origin", "https://app.example", "--cors-origin",
+			   "*", "--sio-max-sessions", "7",
+			   "--sio-ping-interval-ms", "100",
+			   "--sio-ping-timeout-ms", "200",
+			   "--sio-connect-timeout-ms", "300")),
+	    CONFIG_OK);
+	assert_string_equal(c.cors_origins[0], "http://localhost:3000");
+	assert_string_equal(c.cors_origins[1], "https://app.example");
+	assert_string_equal(c.cors_origins[2], "*");
+	assert_null(c.cors_origins[3]);
+	assert_int_equal(c.sio_max_sessions, 7);
+	assert_int_equal(c.sio_ping_interval_ms, 100);
+	assert_int_equal(c.sio_ping_timeout_ms, 200);
+	assert_int_equal(c.sio_connect_timeout_ms, 300);
+	/* an origin is scheme://host[:port], nothing else */
+	static const char *const bad[] = {
+		"localhost:3000", "ftp://x", "http://", "http://a/path",
+		"http://a b", "", "https://x\r\nSet-Cookie: a=b",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (parse(&c, ARGS("--cors-origin", bad[i])) != CONFIG_ERROR)
+			fail_msg("--cors-origin '%s' was taken", bad[i]);
+		assert_non_null(strstr(captured, "--cors-origin wants"));
+	}
+	/* at most 15 */
+	const char *many[17];
+	for (int i = 0; i < 16; i++)
+		many[i] = "--cors-origin=http://a.example";
+	many[16] = NULL;
+	assert_int_equal(parse(&c, many), CONFIG_ERROR);
+	many[15] = NULL;
+	assert_int_equal(parse(&c, many), CONFIG_OK);
+	assert_string_equal(c.cors_origins[14], "http://a.example");
+	assert_int_equal(parse(&c, ARGS("--sio-max-sessions", "0")),
+			 CONFIG_ERROR);
+}
+
+static void test_cluster_flags(void **state)
+{
+	struct config c;
+	char long_id[70];
+
+	assert_int_equal(parse(&c, NOARGS), CONFIG_OK);
+	assert_null(c.redis_url);	/* a single node by default */
+	assert_null(c.role);
+	assert_int_equal(parse(&c, ARGS("--redis", "redis://:pw@10.0.0.5:6379/2",
+					 "--role", "gateway", "--node-id",
+					 "gw-1.eu_west")), CONFIG_OK);
+	assert_string_equal(c.redis_url, "redis://:pw@10.0.0.5:6379/2");
+	assert_string_equal(c.role, "gateway");
+	assert_string_equal(c.node_id, "gw-1.eu_west");
+	assert_int_equal(parse(&c, ARGS("--redis", "redis://h", "--role",
+					 "worker")), CONFIG_OK);
+	assert_int_equal(parse(&c, ARGS("--redis", "redis://h", "--role",
+					 "all")), CONFIG_OK);
+	assert_int_equal(parse(&c, ARGS("--redis", "redis://h", "--role",
+					 "boss")), CONFIG_ERROR);
+	assert_non_null(strstr(captured, "--role wants gateway, worker or all, "
+					 "not 'boss'"));
+	assert_int_equal(parse(&c, ARGS("--redis", "redis://h", "--node-id",
+					 "a b")), CONFIG_ERROR);
+	assert_non_null(strstr(captured, "--node-id wants"));
+	assert_int_equal(parse(&c, ARGS("--redis", "redis://h", "--node-id",
+					 "")), CONFIG_ERROR);
+	memset(long_id, 'n', 64);
+	long_id[64] = '\0';
+	assert_int_equal(parse(&c, ARGS("--redis", "redis://h", "--node-id",
+					 long_id)), CONFIG_OK);
+	long_id[64] = 'n';
+	long_id[65] = '\0';
+	assert_int_equal(parse(&c, ARGS("--redis", "redis://h", "--node-id",
+					 long_id)), CONFIG_ERROR);
+	/* a role needs a cluster */
+	assert_int_equal(parse(&c, ARGS("--role", "worker")), CONFIG_ERROR);
+	assert_non_null(strstr(captured, "need --redis"));
+	assert_int_equal(parse(&c, ARGS("--node-id", "x")), CONFIG_ERROR);
+	/* the URL itself is checked at start-up (cluster/redis_url.c) */
+	assert_int_equal(parse(&c, ARGS("--redis", "nonsense")), CONFIG_OK);
+}
+
 static void test_help_version(void **state)
 {
 	struct config c;
@@ -575,6 +667,8 @@ int main(void)
 	    cmocka_unit_test_setup(test_numeric_values, setup),
 	    cmocka_unit_test_setup(test_admission_flags, setup),
 	    cmocka_unit_test_setup(test_strings_and_flags, setup),
+	    cmocka_unit_test_setup(test_socketio, setup),
+	    cmocka_unit_test_setup(test_cluster_flags, setup),
 	    cmocka_unit_test_setup(test_help_version, setup),
 	    cmocka_unit_test_setup(test_bad_options, setup),
 	    cmocka_unit_test_setup(test_config_file, setup),

@@ -56,6 +56,8 @@ static const struct parse_case cases[] = {
 	{ "{\"source_code\":\"x\",\"language_id\":71,\"enable_network\":true}", false, "{\"enable_network\":[\"enabling network is not allowed\"]}" },
 	{ "{\"source_code\":\"x\",\"language_id\":71,\"compiler_options\":\"-O2\"}", false, "{\"compiler_options\":[\"setting compiler options is only allowed for compiled languages\"]}" },
 	{ "{\"source_code\":\"x\",\"language_id\":50,\"compiler_options\":\"-O2\",\"command_line_arguments\":\"a b\"}", false, NULL },
+	/* a compiler option that would run a program: refused, named */
+	{ "{\"source_code\":\"x\",\"language_id\":50,\"compiler_options\":\"-O2 -wrapper /bin/sh\"}", false, "{\"compiler_options\":[\"'-wrapper' is not allowed for c (the allowed flags: GET /api/languages, compile_flags)\"]}" },
 	{ "{\"source_code\":\"x\",\"language_id\":71,\"additional_files\":\"UEsFBg==\"}", false, "{\"additional_files\":[\"setting additional files is not allowed\"]}" },
 	{ "{\"source_code\":\"x\",\"language_id\":71,\"callback_url\":5}", false, "{\"callback_url\":[\"is invalid\"]}" },
 	{ "{\"source_code\":\"x\",\"language_id\":71,\"callback_url\":\"\"}", false, NULL },
@@ -102,7 +104,7 @@ static void test_defaults_and_job(void **state)
 	struct batch_job *j;
 
 	body = fx_json("{\"source_code\":\"x\",\"language_id\":50,\"stdin\":\"in\","
-		       "\"compiler_options\":\"-DX=1 `rm` $HOME\","
+		       "\"compiler_options\":\"-DX=1 `-O2` $-Wall\","
 		       "\"command_line_arguments\":\"a 'b c' \\\"d\\\\\\\"e\\\" f\\\\ g;\","
 		       "\"cpu_time_limit\":1.5,\"cpu_extra_time\":0.25,\"wall_time_limit\":3,"
 		       "\"memory_limit\":65536,\"max_file_size\":10,\"number_of_runs\":3}");
@@ -117,7 +119,7 @@ static void test_defaults_and_job(void **state)
 	assert_int_equal(j->limits.memory_bytes, 65536 * 1024);	/* KB */
 	assert_int_equal(j->limits.output_bytes, 10 * 1024);
 	assert_int_equal(j->limits.pids, 60);
-	assert_string_equal(j->compile_flags, "-DX=1 rm HOME");	/* $`; gone */
+	assert_string_equal(j->compile_flags, "-DX=1 -O2 -Wall"); /* $` gone */
 	assert_string_equal(j->args[0], "a");
 	assert_string_equal(j->args[1], "b c");
 	assert_string_equal(j->args[2], "d\"e");

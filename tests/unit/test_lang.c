@@ -83,6 +83,18 @@ static const struct parse_case parse_cases[] = {
     {"{\"id\": \"py\", \"file\": \"main.py\", " GOOD_RUN
      ", \"env_pipes\": {\"B\": true}}",
      -EINVAL, "'env_pipes.B' must be a string"},
+    {"{\"id\": \"py\", \"file\": \"main.py\", " GOOD_RUN
+     ", \"compile_flags\": [\"-O2\"]}",
+     -EINVAL, "'compile_flags' must be an object"},
+    {"{\"id\": \"py\", \"file\": \"main.py\", " GOOD_RUN
+     ", \"compile_flags\": {\"allowed\": []}}",
+     -EINVAL, "'compile_flags.allowed' is not 'allow' or 'deny'"},
+    {"{\"id\": \"py\", \"file\": \"main.py\", " GOOD_RUN
+     ", \"compile_flags\": {\"deny\": [1]}}",
+     -EINVAL, "'compile_flags.deny[0]' must be a string"},
+    {"{\"id\": \"py\", \"file\": \"main.py\", " GOOD_RUN
+     ", \"compile_runs_code\": \"yes\"}",
+     -EINVAL, "'compile_runs_code' must be true or false"},
     /* null is "absent" for the optional arrays and objects */
     {"{\"id\": \"py\", \"file\": \"main.py\", " GOOD_RUN
      ", \"aliases\": null, \"compile\": null, \"env\": null}",
@@ -198,6 +210,68 @@ static void make_table(struct lang_table *t)
 		assert_int_equal(lang_parse(o, &t->v[i], err, sizeof(err)), 0);
 		json_decref(o);
 	}
+}
+
+/* Compile flags: every word allowed and none denied; the first bad one
+ * is named. */
+static void test_flags_check(void **state)
+{
+	static const struct {
+		const char *flags;
+		int ret;
+		const char *bad;
+	} cases[] = {
+	    {"", 0, NULL},
+	    {NULL, 0, NULL},
+	    {"  -O2\t-Wall\n-DX=1 -std=c11 -lm -fsanitize=address,undefined ",
+	     0, NULL},
+	    {"-O2 -wrapper /bin/sh,/w", -EPERM, "-wrapper"},
+	    {"-Wl,-plugin,/work/x.so", -EPERM, "-Wl,-plugin,/work/x.so"},
+	    {"-fplugin=/work/p.so", -EPERM, "-fplugin=/work/p.so"},
+	    {"-B/work", -EPERM, "-B/work"},
+	    {"@/work/flags", -EPERM, "@/work/flags"},
+	    {"-O2 main2.c", -EPERM, "main2.c"},
+	    {"-O9", -EPERM, "-O9"},
+	};
+	const char *json = "{\"id\": \"c\", \"file\": \"main.c\", "
+			   "\"run\": [\"/w/main\"], \"compile\": [\"/usr/bin/gcc\", "
+			   "\"{flags}\", \"main.c\"], \"collect\": [\"main\"], "
+			   "\"compile_flags\": {\"allow\": [\"-O[0-3]\", \"-W*\", "
+			   "\"-D*\", \"-std=*\", \"-l*\", \"-f*\"], \"deny\": "
+			   "[\"-Wl,*\", \"-fplugin*\"]}, "
+			   "\"compile_runs_code\": true}";
+	json_t *o = json_loads(json, 0, NULL);
+	struct lang l, none;
+	char err[200], bad[32];
+
+	assert_non_null(o);
+	assert_int_equal(lang_parse(o, &l, err, sizeof(err)), 0);
+	assert_true(l.compile_runs_code);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		bad[0] = '\0';
+		assert_int_equal(lang_flags_check(&l, cases[i].flags, bad,
+						  sizeof(bad)),
+				 cases[i].ret);
+		if (cases[i].bad)
+			assert_string_equal(bad, cases[i].bad);
+	}
+	/* cut to the buffer, still refused */
+	assert_int_equal(lang_flags_check(&l, "-Wl,aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+					  bad, 8),
+			 -EPERM);
+	assert_string_equal(bad, "-Wl,aaa");
+	lang_release(&l);
+	json_decref(o);
+	/* no list: no flag at all */
+	o = json_loads("{\"id\": \"c\", \"file\": \"m.c\", \"run\": [\"/m\"]}", 0,
+		       NULL);
+	assert_int_equal(lang_parse(o, &none, err, sizeof(err)), 0);
+	assert_false(none.compile_runs_code);
+	assert_int_equal(lang_flags_check(&none, "-O2", bad, sizeof(bad)),
+			 -EPERM);
+	assert_int_equal(lang_flags_check(&none, " ", bad, sizeof(bad)), 0);
+	lang_release(&none);
+	json_decref(o);
 }
 
 static void test_find(void **state)
@@ -328,6 +402,7 @@ int main(void)
 	    cmocka_unit_test(test_parse_table),
 	    cmocka_unit_test(test_parse_full),
 	    cmocka_unit_test(test_parse_defaults),
+	    cmocka_unit_test(test_flags_check),
 	    cmocka_unit_test(test_find),
 	    cmocka_unit_test(test_table_json),
 	    cmocka_unit_test(test_table_load),

@@ -20,14 +20,19 @@ static void test_defaults(void **state)
 	assert_int_equal(l.cpu_ms, 60000);
 	assert_int_equal(l.wall_ms, 1800000);
 	assert_int_equal(l.memory_bytes, 512 << 20);
-	assert_int_equal(l.output_bytes, 16 << 20);
+	assert_int_equal(l.output_bytes, 1 << 30);
+	assert_int_equal(l.output_rate, 1 << 20);
+	assert_int_equal(l.output_burst, 16 << 20);
 	assert_int_equal(l.pids, 128);
 	assert_true(l.tmpfs_bytes > 0 && l.nofile > 0);
 	limit_default_batch(&l);
 	assert_int_equal(l.cpu_ms, 10000);
 	assert_int_equal(l.wall_ms, 20000);
 	assert_int_equal(l.output_bytes, 1 << 20);
+	assert_int_equal(l.output_rate, 0); /* batch: the caps only */
 	assert_int_equal(l.memory_bytes, 512 << 20);
+	limit_default_compile(&l);
+	assert_int_equal(l.output_rate, 0);
 }
 
 static void test_lower_zero_keeps_max(void **state)
@@ -48,6 +53,8 @@ static void test_lower_never_raises(void **state)
 	    .wall_ms = 2000,
 	    .memory_bytes = 3000,
 	    .output_bytes = 4000,
+	    .output_rate = 4100,
+	    .output_burst = 4200,
 	    .tmpfs_bytes = 5000,
 	    .pids = 6,
 	    .nofile = 7,
@@ -57,6 +64,8 @@ static void test_lower_never_raises(void **state)
 	    .wall_ms = UINT64_MAX,
 	    .memory_bytes = 3001,
 	    .output_bytes = 40000,
+	    .output_rate = 4101,
+	    .output_burst = UINT64_MAX,
 	    .tmpfs_bytes = 5001,
 	    .pids = 7,
 	    .nofile = UINT32_MAX,
@@ -66,6 +75,8 @@ static void test_lower_never_raises(void **state)
 	    .wall_ms = 1999,
 	    .memory_bytes = 2,
 	    .output_bytes = 3,
+	    .output_rate = 31,
+	    .output_burst = 32,
 	    .tmpfs_bytes = 4,
 	    .pids = 1,
 	    .nofile = 6,
@@ -93,6 +104,47 @@ static void test_lower_field_by_field(void **state)
 	assert_int_equal(out.output_bytes, max.output_bytes);
 	assert_int_equal(out.tmpfs_bytes, max.tmpfs_bytes);
 	assert_int_equal(out.nofile, max.nofile);
+}
+
+static void test_bucket(void **state)
+{
+	struct limit_bucket b;
+	const uint64_t rate = 1000, burst = 5000; /* 1 byte a ms */
+
+	/* the burst at once, then nothing more at the same moment */
+	limit_bucket_fill(&b, 100, burst);
+	assert_int_equal(limit_bucket_take(&b, 100, 3000, rate, burst), 3000);
+	assert_int_equal(limit_bucket_take(&b, 100, 3000, rate, burst), 2000);
+	assert_int_equal(limit_bucket_take(&b, 100, 1, rate, burst), 0);
+	/* refilled at the rate */
+	assert_int_equal(limit_bucket_take(&b, 150, 100, rate, burst), 50);
+	assert_int_equal(limit_bucket_take(&b, 1150, 999, rate, burst), 999);
+	assert_int_equal(limit_bucket_take(&b, 1150, 5, rate, burst), 1);
+	/* never past the burst, however long it rested */
+	assert_int_equal(limit_bucket_take(&b, 1000000, 9000, rate, burst),
+			 burst);
+	/* the clock going nowhere (or back) gives nothing */
+	assert_int_equal(limit_bucket_take(&b, 999999, 1, rate, burst), 0);
+	/* at the rate exactly, forever: every byte allowed */
+	limit_bucket_fill(&b, 0, burst);
+	for (uint64_t t = 1; t <= 100000; t++)
+		assert_int_equal(limit_bucket_take(&b, t, 1, rate, burst), 1);
+	/* a slow rate read every ms still refills (no rounding loss) */
+	limit_bucket_fill(&b, 0, 10);
+	assert_int_equal(limit_bucket_take(&b, 0, 10, 3, 10), 10);
+	uint64_t got = 0;
+	for (uint64_t t = 1; t <= 10000; t++)
+		got += limit_bucket_take(&b, t, 1, 3, 10);
+	assert_int_equal(got, 30); /* 3 a second for 10 s */
+	/* huge values do not overflow */
+	limit_bucket_fill(&b, 0, 1ull << 50);
+	assert_int_equal(limit_bucket_take(&b, 0, 1ull << 50, 1ull << 40,
+					   1ull << 50), 1ull << 50);
+	assert_int_equal(limit_bucket_take(&b, UINT64_MAX / 2, 1ull << 50,
+					   1ull << 40, 1ull << 50), 1ull << 50);
+	assert_int_equal(limit_bucket_take(&b, UINT64_MAX / 2 + 1, 1ull << 50,
+					   1ull << 40, 1ull << 50),
+			 (1ull << 40) / 1000);
 }
 
 static void test_fmt_ms(void **state)
@@ -151,6 +203,7 @@ int main(void)
 	    cmocka_unit_test(test_lower_zero_keeps_max),
 	    cmocka_unit_test(test_lower_never_raises),
 	    cmocka_unit_test(test_lower_field_by_field),
+	    cmocka_unit_test(test_bucket),
 	    cmocka_unit_test(test_fmt_ms),
 	    cmocka_unit_test(test_fmt_bytes),
 	};

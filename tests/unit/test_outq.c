@@ -162,6 +162,89 @@ static void test_many_frames(void **state)
 	assert_int_equal(q.frames, 0);
 }
 
+static void test_append_alone_is_exact(void **state)
+{
+	struct outq q;
+	struct outq_frame *f;
+
+	/* a frame queued alone (a keystroke's echo) is exactly its size */
+	outq_init(&q, PRE);
+	assert_int_equal(outq_append(&q, 1, "k", 1, 4096, 65536), 0);
+	f = outq_peek(&q);
+	assert_int_equal(f->kind, OUTQ_BINARY);
+	assert_int_equal(f->len, 2);
+	assert_int_equal(f->cap, 2);
+	assert_memory_equal(f->payload, "\x01k", 2);
+	assert_int_equal(q.bytes, 2);
+	/* so the next one cannot join it: a frame of its own */
+	assert_int_equal(outq_append(&q, 1, "l", 1, 4096, 65536), 0);
+	assert_int_equal(q.frames, 2);
+	outq_release(&q);
+}
+
+static void test_append_merges_behind_others(void **state)
+{
+	struct outq q;
+	struct outq_frame *f;
+
+	outq_init(&q, PRE);
+	assert_int_equal(outq_push(&q, OUTQ_TEXT, NULL, 0, "{}", 2), 0);
+	/* queued behind a frame: room to grow, and the next ones join */
+	assert_int_equal(outq_append(&q, 1, "abc", 3, 16, 64), 0);
+	assert_int_equal(outq_append(&q, 1, "def", 3, 16, 64), 0);
+	assert_int_equal(q.frames, 2);
+	assert_int_equal(q.bytes, 2 + 7);
+	/* another stream's bytes do not join stdout's */
+	assert_int_equal(outq_append(&q, 2, "err", 3, 16, 64), 0);
+	assert_int_equal(q.frames, 3);
+	/* nor does stdout join stderr's frame: order is kept */
+	assert_int_equal(outq_append(&q, 1, "g", 1, 16, 64), 0);
+	assert_int_equal(q.frames, 4);
+	/* a text frame in between ends the merging */
+	assert_int_equal(outq_push(&q, OUTQ_TEXT, NULL, 0, "[]", 2), 0);
+	assert_int_equal(outq_append(&q, 1, "h", 1, 16, 64), 0);
+	assert_int_equal(q.frames, 6);
+
+	outq_pop(&q);
+	f = outq_peek(&q);
+	assert_int_equal(f->len, 7);
+	assert_memory_equal(f->payload, "\x01" "abcdef", 7);
+	outq_pop(&q);
+	assert_memory_equal(outq_peek(&q)->payload, "\x02" "err", 4);
+	outq_pop(&q);
+	assert_memory_equal(outq_peek(&q)->payload, "\x01g", 2);
+	outq_pop(&q);
+	assert_memory_equal(outq_peek(&q)->payload, "[]", 2);
+	outq_pop(&q);
+	assert_memory_equal(outq_peek(&q)->payload, "\x01h", 2);
+	outq_release(&q);
+}
+
+static void test_append_bounded(void **state)
+{
+	struct outq q;
+	char big[100];
+
+	memset(big, 'x', sizeof(big));
+	outq_init(&q, PRE);
+	assert_int_equal(outq_push(&q, OUTQ_TEXT, NULL, 0, "{}", 2), 0);
+	/* room is capped by max; bytes past it start a new frame */
+	assert_int_equal(outq_append(&q, 1, big, 10, 1000, 32), 0);
+	assert_int_equal(outq_peek(&q)->next->cap, 32);
+	assert_int_equal(outq_append(&q, 1, big, 21, 1000, 32), 0);
+	assert_int_equal(q.frames, 2);
+	assert_int_equal(outq_peek(&q)->next->len, 32);
+	assert_int_equal(outq_append(&q, 1, big, 1, 1000, 32), 0);
+	assert_int_equal(q.frames, 3);
+	/* a chunk larger than max is one frame of its own size */
+	assert_int_equal(outq_append(&q, 1, big, 100, 1000, 32), 0);
+	assert_int_equal(q.frames, 4);
+	assert_int_equal(q.tail->len, 101);
+	assert_int_equal(q.bytes, 2 + 11 + 21 + 2 + 101);
+	outq_release(&q);
+	assert_int_equal(q.bytes, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -171,6 +254,9 @@ int main(void)
 	    cmocka_unit_test(test_headroom_writable),
 	    cmocka_unit_test(test_frame_new_and_push_frame),
 	    cmocka_unit_test(test_many_frames),
+	    cmocka_unit_test(test_append_alone_is_exact),
+	    cmocka_unit_test(test_append_merges_behind_others),
+	    cmocka_unit_test(test_append_bounded),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

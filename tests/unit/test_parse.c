@@ -44,6 +44,8 @@ static const struct runs_case runs_cases[] = {
 	{ "{\"language\":\"python\",\"code\":\"x\",\"args\":[1]}", 400, "args[0]", "must be a string" },
 	{ "{\"language\":\"python\",\"code\":\"x\",\"compile_flags\":\"-O2\"}", 400, "compile_flags", "has no compile step" },
 	{ "{\"language\":\"c\",\"code\":\"x\",\"compile_flags\":\"-O2\"}", 0, NULL, NULL },
+	{ "{\"language\":\"c\",\"code\":\"x\",\"compile_flags\":\"-O2 -Wl,-plugin,/w/x.so\"}", 400, "compile_flags", "'-Wl,-plugin,/w/x.so' is not allowed for c" },
+	{ "{\"language\":\"c\",\"code\":\"x\",\"compile_flags\":\"-B/work\"}", 400, "compile_flags", "'-B/work' is not allowed for c" },
 	{ "{\"language\":\"python\",\"code\":\"x\",\"limits\":{\"cpu_ms\":10001}}", 400, "limits.cpu_ms", "above this server's maximum of 10000" },
 	{ "{\"language\":\"python\",\"code\":\"x\",\"limits\":{\"cpu_ms\":0}}", 400, "limits.cpu_ms", "positive integer" },
 	{ "{\"language\":\"python\",\"code\":\"x\",\"limits\":{\"disk\":1}}", 400, "limits.disk", "unknown limit" },

@@ -148,6 +148,16 @@ static void test_limits_in_message(void **state)
 	sres.hit = SANDBOX_HIT_NONE;
 	run_verdict(&sres, RUN_KILL_OUTPUT, &lim, false, &res);
 	assert_string_equal(res.message, "output limit of 17 bytes exceeded");
+	/* the rate limit says which limit, even with the output cut */
+	lim.output_rate = 1 << 20;
+	lim.output_burst = 16 << 20;
+	run_verdict(&sres, RUN_KILL_OUTPUT_RATE, &lim, true, &res);
+	assert_int_equal(res.status, RUN_OUTPUT_LIMIT);
+	assert_string_equal(res.message,
+			    "output rate limit exceeded: more than 16 MiB at "
+			    "once, then more than 1 MiB a second (a terminal "
+			    "cannot show that much: print less often, or write "
+			    "to a file)");
 }
 
 static void test_long_error_message_bounded(void **state)

@@ -74,7 +74,8 @@ static void test_parse_table(void **state)
 static void test_tree_of_nothing(void **state)
 {
 	/* A pid without children (or no such pid): nothing waits. */
-	assert_false(sb_probe_tree(999999999));
+	assert_false(sb_probe_tree(999999999, false));
+	assert_false(sb_probe_tree(999999999, true));
 }
 
 int main(void)

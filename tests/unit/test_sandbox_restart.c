@@ -295,7 +295,7 @@ static void test_supervisor_gone(void **state)
 static int setup(void **state)
 {
 	struct sandbox_config cfg = {.state_dir = "/run/coderoom-test-restart",
-				     .uid_base = 232000,
+				     .uid_base = 0, /* the first free range */
 				     .slots = 4,
 				     .stall_ms = 1500};
 

@@ -788,7 +788,7 @@ static void test_request_burst(void **state)
 static void test_close_kills_runs(void **state)
 {
 	struct sandbox_config cfg = {.state_dir = "/run/coderoom-test-sandbox",
-				     .uid_base = 211000,
+				     .uid_base = 0, /* the first free range */
 				     .slots = 2,
 				     .allow_weak = true};
 	struct sandbox *sb2;
@@ -834,7 +834,7 @@ static void test_bad_spec(void **state)
 static int setup(void **state)
 {
 	struct sandbox_config cfg = {.state_dir = "/run/coderoom-test-sandbox",
-				     .uid_base = 210000,
+				     .uid_base = 0, /* the first free range */
 				     .slots = 8,
 				     .allow_weak = true};
 

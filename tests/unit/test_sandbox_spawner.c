@@ -139,11 +139,20 @@ static void good_run(uint64_t id)
 	assert_int_equal(w.status, 0);
 }
 
+static struct sb_uid_lease lease;
+
 static int setup(void **state)
 {
-	struct sb_spawner_config c = {.uid_base = 230000, .slots = 4};
+	struct sb_spawner_config c = {.slots = 4};
 	struct sb_msg m;
+	char why[256];
 	int sv[2];
+
+	/* uids of our own, as a server holds them */
+	assert_int_equal(sb_uids_reserve(&lease, SB_UID_LOCK_DIR, 0, 4, why,
+					 sizeof(why)),
+			 0);
+	c.uid_base = lease.first;
 
 	snprintf(c.state_dir, sizeof(c.state_dir), "/run/coderoom-test-sp");
 	assert_int_equal(
@@ -259,6 +268,7 @@ static int teardown(void **state)
 		kill(spawner, SIGKILL);
 		waitpid(spawner, NULL, 0);
 	}
+	sb_uids_release(&lease);
 	return 0;
 }
 

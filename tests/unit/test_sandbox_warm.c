@@ -234,7 +234,7 @@ static void test_all_slots_warm(void **state)
 	static const char *const env[] = {"PATH=/usr/bin:/bin", NULL};
 	const char *argv[] = {"/bin/sh", "-c", "sleep 0.1; echo x", NULL};
 	struct sandbox_config cfg = {.state_dir = "/run/coderoom-test-warm2",
-				     .uid_base = 240000,
+				     .uid_base = 0, /* the first free range */
 				     .slots = 2};
 	struct sandbox *sb2;
 	struct ctx c[2];
@@ -268,7 +268,7 @@ static void test_all_slots_warm(void **state)
 static int setup(void **state)
 {
 	struct sandbox_config cfg = {.state_dir = "/run/coderoom-test-warm",
-				     .uid_base = 230000,
+				     .uid_base = 0, /* the first free range */
 				     .slots = 4};
 
 	if (geteuid() != 0)

@@ -35,7 +35,8 @@ mount -t devpts -o newinstance,ptmxmode=0666,mode=0620 devpts /dev/pts ||
 	fatal "mount devpts"
 ln -sf pts/ptmx /dev/ptmx
 mount -t tmpfs -o mode=1777 shm /dev/shm
-mount -t tmpfs -o mode=1777 tmp /tmp
+# /tmp is the root's tmpfs (mode 1777, set by init.sh): a tmpfs mounted
+# over it would hide a repository that lives under /tmp on the host.
 mount -t tmpfs -o mode=0755 run /run
 $bb ip link set lo up || fatal "loopback up"
 $bb hostname coderoom-vm

@@ -113,7 +113,8 @@ want_module() { # name, CONFIG_ symbol
 	[ -n "$p" ] || return 1
 	add_module "$p"
 }
-for spec in virtio_pci:VIRTIO_PCI 9pnet_virtio:NET_9P_VIRTIO 9p:9P_FS; do
+# overlay: each run sees the host's /usr through an overlay of its own
+for spec in virtio_pci:VIRTIO_PCI 9pnet_virtio:NET_9P_VIRTIO 9p:9P_FS overlay:OVERLAY_FS; do
 	want_module "${spec%%:*}" "${spec#*:}" || skip "kernel $kver has no module ${spec%%:*}"
 done
 want_module virtio-rng HW_RANDOM_VIRTIO || true # entropy early (node's crypto)

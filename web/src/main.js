@@ -414,6 +414,14 @@ function handleMessage(msg) {
     case 'error':
       handleError(msg);
       break;
+    case 'reconnecting':
+      // cluster mode: the server lost its Redis; the program goes on
+      if (msg.run === run.id && isActive())
+        setStatus(run.state, 'the server is reconnecting to its cluster; output will follow', true);
+      break;
+    case 'reconnected':
+      if (msg.run === run.id && isActive()) setStatus(run.state, '', true);
+      break;
     default:
       console.debug('coderoom: unhandled message', msg);
   }

@@ -1,0 +1,120 @@
+// init.test.mjs - the run's pid 1 and the root spawner, seen from the host
+// while a hostile program runs: init holds no privilege once the program
+// is started, and watching for input costs the spawner a bounded amount of
+// work whatever the program does with threads.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import { CoderoomClient, waitUntil } from '../lib/clients.mjs';
+import { spawnerOf } from '../lib/procs.mjs';
+import {
+  afterRun, brief, checkSecretNeverSeen, exec, hostProcs, pyName, shortMarker, sleep, startHostile,
+} from './lib.mjs';
+
+let srv;
+// Room for a program with hundreds of threads; a wall limit far past the
+// CPU limit, so a busy machine still ends the CPU loop on its CPU limit.
+before(async () => {
+  srv = await startHostile({ limits: { pids: 1024, memory: 512 * 1024 * 1024, wallMs: 60000 } });
+});
+after(async () => {
+  try {
+    if (srv) checkSecretNeverSeen(srv);
+  } finally { await srv?.stop(); }
+});
+
+/* Fields of /proc/PID/status as an object. */
+function status(pid) {
+  const o = {};
+  for (const line of fs.readFileSync(`/proc/${pid}/status`, 'utf8').split('\n')) {
+    const i = line.indexOf(':');
+    if (i > 0) o[line.slice(0, i)] = line.slice(i + 1).trim();
+  }
+  return o;
+}
+
+/* The server's spawner (the supervisor's child named coderoom-spawn). */
+function spawnerPid() {
+  const pid = spawnerOf(srv.pid);
+  assert.ok(pid, `the server ${srv.pid} has a spawner`);
+  return pid;
+}
+
+/* read(2)-family system calls a process has made so far (/proc/PID/io). */
+function readCalls(pid) {
+  return Number(/^syscr: (\d+)$/m.exec(fs.readFileSync(`/proc/${pid}/io`, 'utf8'))[1]);
+}
+
+test('init drops to the run\'s unprivileged uid, no capabilities, its own seccomp filter; the run is still stopped and accounted', async () => {
+  const m = shortMarker();
+  const c = await CoderoomClient.connect(srv.wsUrl);
+  try {
+    await c.run(`${pyName(m)}import os
+print('ready', flush=True)
+input()
+`);
+    await c.waitOutput(/ready/, { timeout: 15000 });
+    const [prog] = await waitUntil(() => hostProcs(m).length && hostProcs(m), { what: 'the program on the host' });
+    const ps = status(prog.pid);
+    const init = Number(ps.PPid);
+    const is = status(init);
+    assert.notEqual(init, srv.pid, 'the program\'s parent is its init');
+    const [ruid, euid, suid, fsuid] = is.Uid.split(/\s+/).map(Number);
+    assert.ok(ruid > 0 && euid > 0 && suid > 0 && fsuid > 0, `init's uids: ${is.Uid}`);
+    assert.equal(is.Uid.split(/\s+/)[0], ps.Uid.split(/\s+/)[0], 'init runs as the run\'s own host uid');
+    assert.ok(!is.Gid.split(/\s+/).map(Number).includes(0), `init's gids: ${is.Gid}`);
+    assert.equal(is.Groups, '', 'no supplementary groups');
+    for (const k of ['CapInh', 'CapPrm', 'CapEff', 'CapBnd', 'CapAmb']) {
+      assert.equal(is[k], '0000000000000000', `init's ${k}`);
+    }
+    assert.equal(is.NoNewPrivs, '1');
+    assert.equal(is.Seccomp, '2', 'init is under a seccomp filter');
+    c.stop();
+    const ex = await c.waitExit({ timeout: 15000 });
+    assert.equal(ex.status, 'killed', JSON.stringify(ex));
+  } finally { await c.close(); }
+  await afterRun(srv, m);
+  // Limits and accounting still reach the whole tree.
+  const r = await exec(srv, `${pyName(m)}b = bytearray(64 * 1024 * 1024)
+for i in range(0, len(b), 4096):
+    b[i] = 1
+while True:
+    pass
+`);
+  assert.equal(r.verdict, 'cpu_limit', brief(r));
+  assert.ok(r.memory_bytes >= 64 * 1024 * 1024, `peak memory accounted: ${brief(r)}`);
+  assert.ok(r.cpu_ms >= 900, `CPU accounted: ${brief(r)}`);
+  await afterRun(srv, m);
+});
+
+test('the input-wait probe reads a bounded number of /proc files per tick, even with 500 threads', async (t) => {
+  const m = shortMarker();
+  const c = await CoderoomClient.connect(srv.wsUrl);
+  try {
+    await c.run(`${pyName(m)}import threading
+ev = threading.Event()
+for _ in range(500):
+    threading.Thread(target=ev.wait, daemon=True).start()
+print('ready', threading.active_count(), flush=True)
+input()
+`);
+    await c.waitOutput(/ready 501/, { timeout: 30000 });
+    // Best effort still works: the main thread reads its terminal.
+    await c.waitType('waiting_for_input', { timeout: 15000 });
+    const sp = spawnerPid();
+    const r0 = readCalls(sp), t0 = Date.now();
+    await sleep(3000);
+    const r1 = readCalls(sp), t1 = Date.now();
+    // The probe runs at most every 100 ms; the spawner's other work
+    // (limits every 50 ms) is a few reads a tick.
+    const probes = Math.floor((t1 - t0) / 100) + 1;
+    const perProbe = (r1 - r0) / probes;
+    t.diagnostic(`spawner: ${r1 - r0} read calls in ${t1 - t0} ms, ${perProbe.toFixed(1)} per probe`);
+    assert.ok(perProbe <= 100,
+      `the spawner made ${r1 - r0} read calls in ${t1 - t0} ms (${perProbe.toFixed(0)} per probe at most ${probes} probes)`);
+    c.input('\r');
+    const ex = await c.waitExit({ timeout: 15000 });
+    assert.equal(ex.status, 'ok', JSON.stringify(ex));
+  } finally { await c.close(); }
+  await afterRun(srv, m);
+});
