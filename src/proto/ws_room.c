@@ -804,7 +804,8 @@ static void do_file(struct conn *c, const struct room_msg *rm)
 		return;
 	case -EOPNOTSUPP:
 		conn_send_error(c, "not_supported", "files", "this server keeps "
-				"one file a room");
+				"one file a room (its room store has no "
+				"files: a cluster's rooms)");
 		return;
 	default:
 		send_errno(c, err, "the files could not be stored; nothing "

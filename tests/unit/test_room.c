@@ -3,7 +3,9 @@
  * directory), with members whose ops record what they are told:
  * roles on join, write before broadcast (a store that fails makes the
  * push fail and nobody hears of it), re-sends that change nothing, a
- * room reloaded from its snapshot and log, chat history, tokens.
+ * room reloaded from its snapshot and log, chat history, tokens; a store
+ * shared by several nodes (the cluster's: one file a room, edits ordered
+ * elsewhere) refuses file operations and keeps its pushes on file 0.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -25,7 +27,8 @@
 struct fake {
 	struct room_member m;	/* first: the ops get &f->m */
 	int updates, members, chats, presences, removed, files, last_event;
-	uint32_t last_file;
+	int done, done_err;
+	uint32_t last_file, done_file;
 	uint64_t last_from;
 	size_t last_n;
 };
@@ -52,9 +55,19 @@ static void op_files(struct room_member *m, int ev, uint32_t file, const struct 
 	f->last_file = file;
 }
 
+static void op_push_done(struct room_member *m, int err, uint32_t file,
+			 uint64_t version)
+{
+	struct fake *f = (struct fake *)m;
+	f->done++;
+	f->done_err = err;
+	f->done_file = file;
+}
+
 static const struct room_member_ops fake_ops = {
 	.updates = op_updates, .presence = op_presence, .members = op_members,
 	.chat = op_chat, .removed = op_removed, .files = op_files,
+	.push_done = op_push_done,
 };
 
 /* A store whose log_append fails on demand, around the real one. */
@@ -365,6 +378,81 @@ static void test_files(void **state)
 	room_leave(&a2.m);
 }
 
+/* The cluster's store, as the room layer sees it: no per-file ops, and an
+ * append that goes out for its place in the shared order (-EINPROGRESS). */
+static int appends_out;
+static uint64_t append_base;
+static int shared_append(void *impl, const char *id, uint64_t base,
+			 const struct room_log_entry *e, size_t n)
+{
+	appends_out++;
+	append_base = base;
+	return -EINPROGRESS;
+}
+
+static void test_shared_store_one_file(void **state)
+{
+	char id[ROOM_ID_LEN + 1];
+	struct fake a, b;
+	uint32_t f1;
+	uint64_t v;
+	size_t len;
+
+	assert_int_equal(rooms_create(&fx->reg, NULL, "abc", 3, id), 0);
+	fx->ops.files_each = NULL;
+	fx->ops.file_add = NULL;
+	fx->ops.file_rename = NULL;
+	fx->ops.file_delete = NULL;
+	fx->ops.file_snapshot_get = NULL;
+	fx->ops.file_snapshot_put = NULL;
+	fx->ops.file_log_append = NULL;
+	fx->ops.file_log_each = NULL;
+	fx->ops.log_append = shared_append;
+	appends_out = 0;
+	join(&a, id, "Ada", NULL, NULL);
+	join(&b, id, "Bob", NULL, NULL);
+	struct room *r = a.m.room;
+	assert_false(room_files_supported(r));
+	assert_int_equal(r->nfiles, 1);
+	assert_int_equal(room_file_add(&a.m, "u.py", 4, "", 0, &f1), -EOPNOTSUPP);
+	assert_int_equal(room_file_rename(&a.m, 0, "app.py", 6), -EOPNOTSUPP);
+	assert_int_equal(room_file_entry(&a.m, 0), -EOPNOTSUPP);
+	json_t *u1 = updates_json("c1", "[3,[0,\"d\"]]");
+	json_t *u2 = updates_json("c1", "[4,[0,\"e\"]]");
+	assert_int_equal(room_push_file(&a.m, 1, 0, u1, NULL), -ENOENT);
+	/* out to the shared store: nothing changed here yet */
+	assert_int_equal(room_push(&a.m, 0, u1, NULL), -EINPROGRESS);
+	assert_int_equal(appends_out, 1);
+	assert_int_equal(append_base, 0);
+	assert_string_equal(room_text(r, &len, &v), "abc");
+	assert_int_equal(a.updates + b.updates, 0);
+	/* the next push waits behind it */
+	assert_int_equal(room_push(&a.m, 1, u2, NULL), -EINPROGRESS);
+	assert_int_equal(appends_out, 1);
+	/* the store took it; it comes back as every node's updates, file 0 */
+	room_push_stored(r, 0, 1);
+	const char *cid[] = { "c1" }, *chg[] = { "[3,[0,\"d\"]]" };
+	size_t lens[] = { strlen(chg[0]) };
+	assert_int_equal(room_apply_updates(r, 0, a.m.id, 1, cid, chg, lens), 0);
+	assert_string_equal(room_text(r, &len, &v), "abcd");
+	assert_int_equal(v, 1);
+	assert_int_equal(b.updates, 1);
+	assert_int_equal(b.last_file, 0);
+	assert_int_equal(a.updates, 1);
+	/* the waiting push went out, on file 0 at version 1; refused there */
+	assert_int_equal(appends_out, 2);
+	assert_int_equal(append_base, 1);
+	room_push_stored(r, -ENOSPC, 0);
+	assert_int_equal(a.done, 1);
+	assert_int_equal(a.done_err, -ENOSPC);
+	assert_int_equal(a.done_file, 0);
+	assert_string_equal(room_text(r, &len, NULL), "abcd");
+	json_decref(u1);
+	json_decref(u2);
+	room_leave(&a.m);
+	room_leave(&b.m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -374,6 +462,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_token_replaces_connection, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_caps, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_files, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_shared_store_one_file, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

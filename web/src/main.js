@@ -867,6 +867,11 @@ function onRoomJoined(msg, { rejoin }) {
     shareFiles = null;
     if (entry && entry !== room.file) room.renameFile(0, entry);
     for (const f of rest) room.addFile(f.name, f.text);
+  } else if (shareFiles && room.canWrite && !room.filesSupported) {
+    // a server whose rooms keep one file (a cluster's): say what stayed
+    const { rest } = shareFiles;
+    shareFiles = null;
+    if (rest.length) toast(`This server's rooms keep one file: ${rest.length} other file${rest.length === 1 ? '' : 's'} stayed in this browser's project`, null, 8000);
   }
   roomView.chatMax = room.limits.chat_bytes || 2000;
   showRoomLanguage();
