@@ -11,13 +11,16 @@
 // one file (the Redis room store has no per-file operations): a client
 // that joins with "files" is told files_supported: false, every file
 // operation is refused as not_supported, and file 0 is edited through
-// both gateways as before.
+// both gateways as before. Socket.IO collaborators (socket.io-client) on
+// two gateways join one session (the join waits for the room's fetch),
+// see each other's changes and chat.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startCluster, redisAvailable } from '../lib/cluster.mjs';
 import { getJSON, postJSON, waitUntil } from '../lib/clients.mjs';
 import { RoomPeer } from '../lib/room-client.mjs';
 import { expectError, joinRoom } from '../lib/rooms.mjs';
+import { SioClient } from '../lib/sio.mjs';
 
 const skip = !redisAvailable() && 'redis-server is not installed (scripts/setup.sh --test)';
 let cl, A, B;
@@ -249,4 +252,31 @@ test('a cluster room keeps one file: file operations are refused as not_supporte
       assert.deepEqual(st.files.map((f) => [f.id, f.name]), [[0, 'main.py']]);
     }
   } finally { host.close(); await peer.close(); }
+});
+
+test('Socket.IO collaborators on two gateways share a session', { skip }, async () => {
+  const id = await newRoom(A, { language: 'python', code: 'print("s")\n' });
+  const join = async (gw, name) => {
+    const c = await SioClient.connect(gw.url);
+    const since = c.events.length;
+    c.ack = await c.call('join_session', { session_id: id, name });
+    assert.equal(c.ack.ok, true, JSON.stringify(c.ack));
+    await c.waitEvent('code_update', { since });
+    return c;
+  };
+  const a = await join(A, 'sio-A');
+  const b = await join(B, 'sio-B');
+  try {
+    assert.equal(a.ack.role, 'host');
+    a.emit('code_change', { session_id: id, content: 'print("from A")\n' });
+    await b.waitFor((e) => e.kind === 'event' && e.event === 'code_update' && e.data.content === 'print("from A")\n',
+      { what: 'A\'s change on B', timeout: 15000 });
+    assert.equal((await roomState(B, id)).text, 'print("from A")\n');
+    // chat crosses too, and the page on B is told it may not edit
+    b.emit('send_message', { session_id: id, message: 'hi from B' });
+    await a.waitFor((e) => e.kind === 'event' && e.event === 'chat_message' && e.data.message === 'hi from B',
+      { what: 'B\'s chat line on A', timeout: 15000 });
+    const refused = await b.call('code_change', { session_id: id, content: 'x' });
+    assert.equal(refused.ok, false);
+  } finally { a.sock.close(); b.sock.close(); }
 });
