@@ -9,7 +9,7 @@
 
 VERSION := 0.1.0
 CC      ?= cc
-PKGS    := libwebsockets libuv jansson sqlite3 libseccomp libcrypto hiredis
+PKGS    := libwebsockets libuv jansson sqlite3 libseccomp openssl hiredis
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wformat=2 -Wvla -Wwrite-strings -Wimplicit-fallthrough \
            -Wno-unused-parameter

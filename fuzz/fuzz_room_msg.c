@@ -69,6 +69,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			CHECK(m.open_edit >= -1 && m.open_edit <= 1);
 			CHECK(m.open_edit != -1 || m.language);
 			break;
+		case RMSG_FILE_ADD:
+			CHECK(m.text && m.file_name);
+			CHECK(strlen(m.file_name) <= m.file_name_len);
+			break;
+		case RMSG_FILE_RENAME:
+			CHECK(m.file_name);
+			break;
 		default:
 			break;
 		}

@@ -109,6 +109,7 @@ struct run {
 	char id[33];
 	const struct lang *lang;
 	bool queued;		/* "QUE": it waits in the queue */
+	enum run_mode mode;	/* RUN_PIPES with "stdin" */
 	enum run_state state;
 	struct limits lim;
 	struct run_result res;
@@ -144,6 +145,14 @@ const struct limits *run_limits(const struct run *r)
 const struct lang *run_lang(const struct run *r)
 {
 	return r->lang;
+}
+enum run_mode run_get_mode(const struct run *r)
+{
+	return r->mode;
+}
+const char *run_entry_name(const struct lang *l, const char *given)
+{
+	return l->entry_named && given && *given ? given : l->file;
 }
 int run_queue_ahead(const struct run *r)
 {
@@ -181,7 +190,16 @@ void app_client(const struct conn *c, char *out, size_t len)
 int run_start(struct run_engine *e, const struct run_request *req,
 	      struct run_sub *sub, struct run **out)
 {
-	CHECK(req->lang && req->code);
+	CHECK(req->lang && (req->code || req->nfiles));
+	CHECK(!req->code || !req->nfiles);
+	for (size_t i = 0; i < req->nfiles; i++)
+		CHECK(req->files[i].name &&
+		      sandbox_path_ok(req->files[i].name,
+				      strlen(req->files[i].name)));
+	CHECK(req->mode == RUN_TTY || req->mode == RUN_PIPES);
+	CHECK(req->mode == RUN_TTY || req->stdin_data);
+	for (size_t i = 0; req->args && req->args[i]; i++)
+		CHECK(i < 256 && strlen(req->args[i]) <= 4096);
 	CHECK(req->rows >= 1 && req->rows <= 1000);
 	CHECK(req->cols >= 1 && req->cols <= 1000);
 	CHECK(sub->run == NULL);
@@ -199,6 +217,7 @@ int run_start(struct run_engine *e, const struct run_request *req,
 	snprintf(the_run.id, sizeof(the_run.id), "%032x", 0xC0DE);
 	the_run.state = RUN_RUNNING;
 	the_run.lang = req->lang;
+	the_run.mode = req->mode;
 	the_run.queued = req->code_len == 3 && !memcmp(req->code, "QUE", 3);
 	the_run.lim = e->max_tty;
 	the_run.live = true;

@@ -30,7 +30,7 @@ pkgs=(build-essential pkg-config libuv1-dev libwebsockets-dev
       libwebsockets-evlib-uv libjansson-dev libsqlite3-dev libhiredis-dev
       libseccomp-dev libcmocka-dev libssl-dev python3 procps ca-certificates)
 # The tests: a real browser, real Redis, valgrind for the leak check.
-[ "$want_test" = 1 ] && pkgs+=(chromium redis-server valgrind fonts-dejavu-core)
+[ "$want_test" = 1 ] && pkgs+=(chromium redis-server valgrind fonts-dejavu-core openssl)
 # The cgroup v2 virtual machine (tests/vm/): qemu, a Debian kernel (only an
 # image and modules under /boot and /lib/modules: the running system is
 # not changed), busybox for the guest's init, strace to watch the

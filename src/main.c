@@ -42,6 +42,7 @@
 #include "proto/api_judge0.h"
 #include "proto/app.h"
 #include "proto/auth.h"
+#include "proto/generate.h"
 #include "proto/routes.h"
 #include "proto/sio_transport.h"
 #include "room/room.h"
@@ -68,6 +69,7 @@ static struct {
 	struct room_store room_store;
 	struct rooms rooms;
 	struct keyrate room_creates;	/* --room-create-rate, per client */
+	struct generator gen;
 	struct sandbox *sb;
 	struct cluster cluster;
 	bool clustered;			/* --redis */
@@ -416,6 +418,32 @@ int main(int argc, char **argv)
 	}
 
 	uv_loop_init(&g.loop);
+	/* the key and CA files are read now, as root, like the rest (a
+	 * gateway too: it answers /api/generate) */
+	struct generate_config gc = {
+		.url = g.cfg.ai_url,
+		.model = g.cfg.ai_model,
+		.key_file = g.cfg.ai_key_file,
+		.ca_file = g.cfg.ai_ca_file,
+		.timeout_ms = g.cfg.ai_timeout_ms,
+		.max_bytes = (size_t)g.cfg.ai_max_bytes,
+		.rate = g.cfg.ai_rate,
+	};
+	char gwhy[512];
+	if ((err = generator_init(&g.gen, &g.loop, &gc, gwhy,
+				   sizeof(gwhy)))) {
+		log_error("main: %s", gwhy);
+		goto out_loop;
+	}
+	if (g.gen.enabled)
+		log_info("generate: model '%s' at %s%s", g.gen.model, g.gen.base,
+			 g.gen.auth ? " (with an API key)" : "");
+	if (g.cfg.ai_ca_file && g.gen.enabled && !g.gen.url.tls)
+		log_warn("generate: --ai-ca-file is not used with an http:// "
+			 "--ai-url");
+	if (!g.gen.enabled && (g.cfg.ai_model || g.cfg.ai_key_file))
+		log_warn("generate: --ai-model and --ai-key-file do nothing "
+			 "without --ai-url");
 	g.clustered = g.cfg.redis_url != NULL;
 	g.role = CLUSTER_ALL;
 	if (g.cfg.role)
@@ -523,6 +551,7 @@ engine:
 	g.app.langs = &g.langs;
 	g.app.sb = g.sb;
 	g.app.auth = &g.auth;
+	g.app.gen = &g.gen;
 	if (g.clustered) {
 		struct cluster_config cc = {
 			.url = g.cfg.redis_url,
@@ -679,6 +708,7 @@ out_loop:
 	cache_close(&g.cache);
 	store_close(&g.store);
 	auth_release(&g.auth);
+	generator_release(&g.gen);
 	metrics_free(g.metrics);
 	run_engine_metrics_release(&g.engine);
 	log_info("main: bye");

@@ -41,11 +41,11 @@ static void resync(struct room_cluster *rc, struct croom *cr);
 
 /* ---- proxies: members connected to other gateways ---------------------- */
 
-static void px_updates(struct room_member *m, uint64_t from,
+static void px_updates(struct room_member *m, uint32_t file, uint64_t from,
 		       const struct collab_update *u, size_t n,
 		       const struct room_member *by)
 {
-	(void)m, (void)from, (void)u, (void)n, (void)by;
+	(void)m, (void)file, (void)from, (void)u, (void)n, (void)by;
 }
 
 static void px_presence(struct room_member *m, const struct room_member *who)
@@ -276,8 +276,10 @@ static void apply_event(struct room_cluster *rc, struct croom *cr,
 	case 'P': {
 		struct room_proxy *p = proxy_find(cr, ev->member);
 		if (p && r)	/* -ESTALE (not here yet): the next one */
-			room_presence(&p->m, ev->has, ev->version, ev->anchor,
-				      ev->head);
+			/* file 0: a cluster room keeps one file (its
+			 * store has no per-file ops) */
+			room_presence(&p->m, 0, ev->has, ev->version,
+				      ev->anchor, ev->head);
 		break;
 	}
 	case 'R':

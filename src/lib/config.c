@@ -159,6 +159,17 @@ static const char usage[] =
 "  --node-id ID              this node's name in the cluster (default:\n"
 "                            hostname-pid; letters, digits, '.', '_', '-')\n"
 "\n"
+"Code from a prompt (off unless --ai-url is given; docs/operations.md):\n"
+"  --ai-url URL              an OpenAI-compatible API's base URL, e.g.\n"
+"                            https://api.openai.com/v1 or http://127.0.0.1:11434/v1\n"
+"  --ai-model NAME           the model to ask (required with --ai-url)\n"
+"  --ai-key-file FILE        the API key, first line of FILE (sent as a Bearer\n"
+"                            token to the endpoint only)\n"
+"  --ai-ca-file FILE         more CA certificates (PEM) to trust for https\n"
+"  --ai-timeout-ms N         one answer, whole (default 120000)\n"
+"  --ai-max-bytes N          one answer's code (default 65536)\n"
+"  --ai-rate N               generations a minute per client address (default 10)\n"
+"\n"
 "  --help                    this text\n"
 "  --version                 the version\n"
 "\n"
@@ -185,6 +196,8 @@ enum {
 	OPT_REDIS, OPT_ROLE, OPT_NODE,
 	OPT_REQTIMEOUT, OPT_WSREAD, OPT_RCREATE, OPT_J0BYTES,
 	OPT_CBMAX, OPT_HTTPOUT, OPT_WSCLIENT,
+	OPT_AIURL, OPT_AIMODEL, OPT_AIKEY, OPT_AICA, OPT_AITIMEOUT,
+	OPT_AIMAX, OPT_AIRATE,
 };
 
 static const struct option options[] = {
@@ -265,6 +278,13 @@ static const struct option options[] = {
 	{ "callback-max", required_argument, NULL, OPT_CBMAX },
 	{ "http-out-bytes", required_argument, NULL, OPT_HTTPOUT },
 	{ "ws-per-client", required_argument, NULL, OPT_WSCLIENT },
+	{ "ai-url", required_argument, NULL, OPT_AIURL },
+	{ "ai-model", required_argument, NULL, OPT_AIMODEL },
+	{ "ai-key-file", required_argument, NULL, OPT_AIKEY },
+	{ "ai-ca-file", required_argument, NULL, OPT_AICA },
+	{ "ai-timeout-ms", required_argument, NULL, OPT_AITIMEOUT },
+	{ "ai-max-bytes", required_argument, NULL, OPT_AIMAX },
+	{ "ai-rate", required_argument, NULL, OPT_AIRATE },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -688,6 +708,9 @@ static enum config_result parse_args(struct config *cfg, int argc, char **argv)
 	cfg->callback_max = 64;
 	cfg->http_out_bytes = 256u << 20;
 	cfg->ws_per_client = 256;
+	cfg->ai_timeout_ms = 120000;
+	cfg->ai_max_bytes = 65536;
+	cfg->ai_rate = 10;
 
 	if (env_port && *env_port) {
 		char dummy[8];
@@ -765,6 +788,10 @@ static enum config_result parse_args(struct config *cfg, int argc, char **argv)
 			cfg->node_id = optarg;
 			break;
 		}
+		case OPT_AIURL: cfg->ai_url = optarg; break;
+		case OPT_AIMODEL: cfg->ai_model = optarg; break;
+		case OPT_AIKEY: cfg->ai_key_file = optarg; break;
+		case OPT_AICA: cfg->ai_ca_file = optarg; break;
 		case OPT_J0ROOT: cfg->judge0_root = true; break;
 		case OPT_CBPRIV: cfg->callback_private = true; break;
 		case OPT_CBALLOW: {
@@ -966,6 +993,13 @@ static enum config_result parse_args(struct config *cfg, int argc, char **argv)
 			case OPT_CBMAX:
 				cfg->callback_max = v > 100000 ? 100000 :
 						    (unsigned)v;
+				break;
+			case OPT_AITIMEOUT: cfg->ai_timeout_ms = v; break;
+			case OPT_AIMAX:
+				cfg->ai_max_bytes = v > (1u << 20) ? 1u << 20 : v;
+				break;
+			case OPT_AIRATE:
+				cfg->ai_rate = v > 100000 ? 100000 : (unsigned)v;
 				break;
 			}
 		}
@@ -1194,6 +1228,27 @@ int config_check(const struct config *cfg, FILE *out)
 		fprintf(out, "# role = (cluster mode only)\n");
 		fprintf(out, "# node-id = (cluster mode only)\n");
 	}
+	if (cfg->ai_url)
+		fprintf(out, "ai-url = %s\n", cfg->ai_url);
+	else
+		fprintf(out, "# ai-url = (none: code from a prompt is off)\n");
+	if (cfg->ai_model)
+		fprintf(out, "ai-model = %s\n", cfg->ai_model);
+	else
+		fprintf(out, "# ai-model = (none)\n");
+	if (cfg->ai_key_file)	/* its path; the key stays in the file */
+		fprintf(out, "ai-key-file = %s\n", cfg->ai_key_file);
+	else
+		fprintf(out, "# ai-key-file = (none: no API key is sent)\n");
+	if (cfg->ai_ca_file)
+		fprintf(out, "ai-ca-file = %s\n", cfg->ai_ca_file);
+	else
+		fprintf(out, "# ai-ca-file = (none: the system's CAs)\n");
+	fprintf(out, "ai-timeout-ms = %llu\n",
+		(unsigned long long)cfg->ai_timeout_ms);
+	fprintf(out, "ai-max-bytes = %llu\n",
+		(unsigned long long)cfg->ai_max_bytes);
+	fprintf(out, "ai-rate = %u\n", cfg->ai_rate);
 
 	errors += check_dir(out, "data-dir", cfg->data_dir, true);
 	errors += check_dir(out, "languages-dir", cfg->languages_dir, false);
@@ -1215,6 +1270,20 @@ int config_check(const struct config *cfg, FILE *out)
 		   !strcmp(pw->pw_name, "nobody")) {
 		fprintf(out, "# error: user '%s' is refused: the server runs "
 			"as a user of its own, never root or nobody\n", uname);
+		errors++;
+	}
+	if (cfg->ai_url && (!cfg->ai_model || !*cfg->ai_model)) {
+		fprintf(out, "# error: ai-url needs ai-model\n");
+		errors++;
+	}
+	if (cfg->ai_key_file && access(cfg->ai_key_file, R_OK)) {
+		fprintf(out, "# error: ai-key-file '%s': %s\n",
+			cfg->ai_key_file, strerror(errno));
+		errors++;
+	}
+	if (cfg->ai_ca_file && access(cfg->ai_ca_file, R_OK)) {
+		fprintf(out, "# error: ai-ca-file '%s': %s\n",
+			cfg->ai_ca_file, strerror(errno));
 		errors++;
 	}
 	if (cfg->api_concurrency > cfg->max_runs)

@@ -107,6 +107,14 @@ struct config {
 	uint64_t judge0_max_bytes;
 	/* Judge0 callbacks in flight at once */
 	unsigned callback_max;
+	/* code from a prompt (proto/generate.h); off without ai_url */
+	const char *ai_url;		/* OpenAI-compatible base URL */
+	const char *ai_model;
+	const char *ai_key_file;
+	const char *ai_ca_file;
+	uint64_t ai_timeout_ms;
+	uint64_t ai_max_bytes;
+	unsigned ai_rate;		/* generations a minute per address */
 };
 
 enum config_result { CONFIG_OK, CONFIG_EXIT_OK, CONFIG_ERROR };

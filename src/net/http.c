@@ -114,6 +114,23 @@ static void serve_static(struct conn *c)
 	http_reply(c, 200, f->mime, NULL, f->len, extra);
 }
 
+void http_serve_static(struct conn *c)
+{
+	serve_static(c);
+}
+
+bool http_wants_json(const struct conn *c)
+{
+	char accept[512];
+
+	if (http_header(c, "accept", accept, sizeof(accept)) < 0)
+		return false;
+	for (char *p = accept; *p; p++)
+		*p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
+	return strstr(accept, "application/json") &&
+	       !strstr(accept, "text/html");
+}
+
 static bool route_matches(const struct http_route *r, const char *path)
 {
 	size_t n = strlen(r->path);
@@ -391,6 +408,69 @@ void http_reply_error(struct conn *c, unsigned status, const char *field,
 	http_reply_json(c, status, j);
 }
 
+int http_stream_begin(struct conn *c, unsigned status, const char *type,
+		      const char *extra, void (*drained)(struct conn *c))
+{
+	struct http_req *h = c->http;
+
+	if (!h || h->answered)
+		return -EALREADY;
+	h->answered = true;
+	h->streaming = true;
+	h->status = status;
+	h->content_type = type;
+	h->stream_drained = drained;
+	buf_release(&h->resp);
+	buf_init(&h->resp, HTTP_STREAM_MAX);
+	snprintf(h->headers, sizeof(h->headers), "%s", extra ? extra : "");
+	/* a stream may pause for as long as its producer does */
+	lws_set_timeout(c->wsi, NO_PENDING_TIMEOUT, 0);
+	lws_callback_on_writable(c->wsi);
+	return 0;
+}
+
+int http_stream_write(struct conn *c, const void *p, size_t n)
+{
+	struct http_req *h = c->http;
+
+	if (!h || !h->streaming || h->stream_ended)
+		return -EPIPE;
+	if (!n)
+		return 0;
+	/* the written part goes first: keep the queue's memory bounded */
+	if (h->sent && h->sent == h->resp.len) {
+		buf_reset(&h->resp);
+		h->sent = 0;
+	} else if (h->sent > h->resp.len / 2) {
+		memmove(h->resp.data, h->resp.data + h->sent,
+			h->resp.len - h->sent);
+		h->resp.len -= h->sent;
+		h->sent = 0;
+	}
+	if (buf_append(&h->resp, p, n))
+		return -ENOBUFS;
+	h->resp_len += n;
+	lws_callback_on_writable(c->wsi);
+	return 0;
+}
+
+void http_stream_end(struct conn *c)
+{
+	struct http_req *h = c->http;
+
+	if (!h || !h->streaming || h->stream_ended)
+		return;
+	h->stream_ended = true;
+	lws_callback_on_writable(c->wsi);
+}
+
+size_t http_stream_queued(const struct conn *c)
+{
+	const struct http_req *h = c->http;
+
+	return h && h->streaming ? h->resp.len - h->sent : 0;
+}
+
 json_t *http_body_json(struct conn *c)
 {
 	struct http_req *h = c->http;
@@ -495,6 +575,77 @@ static int finish_transaction(struct conn *c)
 	return lws_http_transaction_completed(c->wsi) ? -1 : 0;
 }
 
+static int stream_headers(struct conn *c)
+{
+	struct http_req *h = c->http;
+	unsigned char buf[LWS_PRE + 2048];
+	unsigned char *start = buf + LWS_PRE, *p = start, *end = buf + sizeof(buf) - 1;
+	static const char security[] =
+		"X-Content-Type-Options: nosniff\r\n"
+		"Referrer-Policy: no-referrer\r\n"
+		"X-Frame-Options: SAMEORIGIN\r\n"
+		"Cache-Control: no-store\r\n"
+		"Transfer-Encoding: chunked\r\n";
+
+	if (lws_add_http_header_status(c->wsi, h->status, &p, end) ||
+	    (h->content_type &&
+	     lws_add_http_header_by_token(c->wsi, WSI_TOKEN_HTTP_CONTENT_TYPE,
+					  (const unsigned char *)h->content_type,
+					  (int)strlen(h->content_type), &p, end)) ||
+	    add_headers(c->wsi, security, &p, end) ||
+	    add_headers(c->wsi, h->headers, &p, end) ||
+	    lws_finalize_write_http_header(c->wsi, start, &p, end))
+		return -1;
+	h->headers_sent = true;
+	return 0;
+}
+
+/*
+ * One WRITEABLE of a streamed response: the headers, or one chunk of what
+ * is queued, or the last chunk once the producer ended it. Chunks are
+ * framed here (lws 4.1 writes HTTP/1.1 bodies as they are given).
+ */
+static int stream_writeable(struct conn *c)
+{
+	struct http_req *h = c->http;
+	unsigned char buf[LWS_PRE + 16 + CHUNK + 2];
+	unsigned char *start = buf + LWS_PRE;
+	size_t n, hl;
+
+	if (!h->headers_sent) {
+		if (stream_headers(c))
+			return -1;
+		if (h->method == HTTP_HEAD)
+			return finish_transaction(c);
+		lws_callback_on_writable(c->wsi);
+		return 0;
+	}
+	n = h->resp.len - h->sent;
+	if (n == 0) {
+		if (!h->stream_ended)
+			return 0;	/* the next write asks again */
+		memcpy(start, "0\r\n\r\n", 5);
+		if (lws_write(c->wsi, start, 5, LWS_WRITE_HTTP_FINAL) != 5)
+			return -1;
+		return finish_transaction(c);
+	}
+	if (n > CHUNK)
+		n = CHUNK;
+	hl = (size_t)snprintf((char *)start, 16, "%zx\r\n", n);
+	memcpy(start + hl, h->resp.data + h->sent, n);
+	memcpy(start + hl + n, "\r\n", 2);
+	if (lws_write(c->wsi, start, hl + n + 2, LWS_WRITE_HTTP) !=
+	    (int)(hl + n + 2))
+		return -1;
+	h->sent += n;
+	if (h->sent < h->resp.len || h->stream_ended)
+		lws_callback_on_writable(c->wsi);
+	if (h->stream_drained && h->resp.len - h->sent < HTTP_STREAM_LOW &&
+	    h->resp.len - h->sent + n >= HTTP_STREAM_LOW)
+		h->stream_drained(c);
+	return 0;
+}
+
 int http_on_writeable(struct conn *c)
 {
 	struct http_req *h = c->http;
@@ -503,6 +654,8 @@ int http_on_writeable(struct conn *c)
 
 	if (!h || !h->answered)
 		return 0;
+	if (h->streaming)
+		return stream_writeable(c);
 	if (!h->headers_sent) {
 		static const char security[] =
 			"X-Content-Type-Options: nosniff\r\n"

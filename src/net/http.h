@@ -61,6 +61,12 @@ struct http_req {
 	size_t held;			/* of resp, in srv->http_out_bytes */
 	char headers[512];		/* extra "Name: value\r\n" lines */
 
+	/* a streamed response (http_stream_begin()): 'resp' holds the bytes
+	 * not yet written, from 'sent' on; each write is one chunk */
+	bool streaming;
+	bool stream_ended;		/* http_stream_end() was called */
+	void (*stream_drained)(struct conn *c);	/* the queue fell low */
+
 	struct conn *conn;		/* the connection it came on */
 	const struct http_route *route;	/* the route of 'path', or NULL */
 
@@ -115,6 +121,38 @@ void http_reply(struct conn *c, unsigned status, const char *type,
 void http_reply_json(struct conn *c, unsigned status, json_t *j);
 void http_reply_error(struct conn *c, unsigned status, const char *field,
 		      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/*
+ * Streamed responses (server-sent events, JSON lines): the body is sent as
+ * it is produced, in the chunked transfer coding, on a keep-alive
+ * connection. http_stream_begin() answers with 'status' and 'type' (and
+ * 'extra' header lines, or NULL); http_stream_write() queues bytes, each
+ * call becoming one chunk on the wire; http_stream_end() ends the body.
+ * Back-pressure: a producer keeps http_stream_queued() below
+ * HTTP_STREAM_HIGH (it stops reading its source above it) and 'drained'
+ * is called, when not NULL, once the queue falls below HTTP_STREAM_LOW.
+ * A write that would take the queue past HTTP_STREAM_MAX is refused
+ * (-ENOBUFS). If the client goes away, the request is freed as always
+ * (its api_free cancels the producer). A HEAD request gets the headers
+ * only. Returns 0, or -EALREADY when the request was answered already.
+ */
+#define HTTP_STREAM_HIGH (64 * 1024)
+#define HTTP_STREAM_LOW (16 * 1024)
+#define HTTP_STREAM_MAX (1024 * 1024)
+int http_stream_begin(struct conn *c, unsigned status, const char *type,
+		      const char *extra, void (*drained)(struct conn *c));
+int http_stream_write(struct conn *c, const void *p, size_t n);
+void http_stream_end(struct conn *c);
+size_t http_stream_queued(const struct conn *c);
+
+/* Answers with the IDE's file for the request's path (what a path that no
+ * route claims gets): a route that serves the IDE for some requests. */
+void http_serve_static(struct conn *c);
+
+/* Whether the client asked for JSON rather than a page: its Accept header
+ * names application/json and not text/html (a browser's navigation names
+ * text/html; a health checker or an API client names JSON). */
+bool http_wants_json(const struct conn *c);
 
 /*
  * Parses the body as a JSON object, answering 400 itself when it is not.

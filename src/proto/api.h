@@ -1,13 +1,15 @@
 /*
  * api.h - HTTP API handlers, one file per family:
  *
- *   api_health.c    GET /api/health, GET /api/languages, GET /api/cluster
+ *   api_health.c    GET /api/health, GET /api/languages, GET /api/cluster,
+ *                   GET / (JSON)
  *   api_execute.c   POST and GET /api/execute, POST /run_code
  *   api_runs.c      POST /api/runs (native batch API)
  *   api_piston.c    /api/v2/: runtimes, execute, packages (Piston v2)
  *   api_judge0.c    /judge0/ (and the root paths): Judge0 CE
  *   api_rooms.c     POST /create_session, GET /editor/ID, GET /api/rooms/ID
  *   api_metrics.c   GET /metrics (Prometheus text format)
+ *   api_generate.c  POST /api/generate (code from a prompt, streamed)
  *
  * Each answers with http_reply*() (http.h), at once or when its run ends.
  * routes.c maps the paths to them.
@@ -21,6 +23,9 @@ struct metrics;
 
 void api_health(struct conn *c);
 void api_languages(struct conn *c);
+/* GET /: the health JSON for a client that asks for JSON, else the IDE */
+void api_root(struct conn *c);
+
 /* The cluster's nodes as this node sees them (404 without --redis). */
 void api_cluster(struct conn *c);
 /* GET: the Next.js runner's health answer; POST: run a program */
@@ -38,5 +43,6 @@ void api_metrics(struct conn *c);
 /* Registers the server's own metrics (connections, queue, cache, the
  * spawner, the process) in 'reg'. 0 or -ENOMEM. */
 int api_metrics_init(struct server *s, struct metrics *reg);
+void api_generate(struct conn *c);
 
 #endif

@@ -1,5 +1,6 @@
 /*
- * api_health.c - GET /api/health and GET /api/languages.
+ * api_health.c - GET /api/health, GET /api/languages, and GET / for a
+ * client that asks for JSON.
  */
 #include "cluster/cluster.h"
 #include "lib/sizing.h"
@@ -11,6 +12,7 @@
 #include "proto/app.h"
 #include "lib/keyrate.h"
 #include "proto/auth.h"
+#include "proto/generate.h"
 #include "proto/sio_transport.h"
 #include "room/room.h"
 #include "run/cache.h"
@@ -297,6 +299,15 @@ void api_health(struct conn *c)
 			"push_p50_us", (json_int_t)rooms_push_quantile_us(a->rooms, 0.5),
 			"push_p99_us", (json_int_t)rooms_push_quantile_us(a->rooms, 0.99),
 			"push_max_us", (json_int_t)(a->rooms->push_max_ns / 1000)));
+	if (j && a->gen)
+		json_object_set_new(j, "generate", a->gen->enabled ?
+			json_pack("{s:b, s:s, s:s, s:i, s:I, s:I}",
+				  "enabled", 1, "endpoint", a->gen->base,
+				  "model", a->gen->model,
+				  "active", (int)a->gen->active,
+				  "total", (json_int_t)a->gen->total,
+				  "failed", (json_int_t)a->gen->failed) :
+			json_pack("{s:b}", "enabled", 0));
 	if (j)
 		json_object_set_new(j, "cluster", cluster_json(a->cluster, false));
 	http_reply_json(c, 200, j);
@@ -305,4 +316,14 @@ void api_health(struct conn *c)
 void api_languages(struct conn *c)
 {
 	http_reply_json(c, 200, lang_table_json(app_of(c)->langs, false));
+}
+
+void api_root(struct conn *c)
+{
+	/* The Next.js runner answered its health check at "/": a checker
+	 * that asks for JSON gets the health; everyone else the IDE. */
+	if (http_wants_json(c))
+		api_health(c);
+	else
+		http_serve_static(c);
 }

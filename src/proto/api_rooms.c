@@ -158,22 +158,41 @@ void api_editor(struct conn *c)
 
 static json_t *room_json(struct room *r)
 {
-	json_t *members = json_array();
+	json_t *members = json_array(), *files = json_array(), *j;
 	uint64_t v;
 	size_t len;
 	const char *text = room_text(r, &len, &v);
 
+	for (size_t i = 0; files && i < r->nfiles; i++) {
+		const struct room_file *f = r->files[i];
+		uint64_t fv;
+		size_t fl;
+		const char *ft = room_file_text(f, &fl, &fv);
+		json_array_append_new(files, json_pack(
+			"{s:I, s:s, s:I, s:s%}", "id", (json_int_t)f->id,
+			"name", room_file_label(r, f), "version",
+			(json_int_t)fv, "text", ft, fl));
+	}
 	for (const struct room_member *o = r->members; members && o; o = o->next)
 		json_array_insert_new(members, 0, json_pack(
 			"{s:s, s:s, s:s, s:s}", "id", o->id, "name", o->name,
 			"role", room_role_name(room_role_of(r, o)), "color",
 			o->color));
-	return json_pack("{s:s, s:s, s:s, s:I, s:s%, s:o, s:b, s:s, s:I}",
-			 "id", r->rec.id, "language", r->rec.language,
-			 "file", room_file_name(r), "version", (json_int_t)v,
-			 "text", text, len, "members", members,
-			 "open_edit", r->rec.open_edit, "host", r->rec.host,
-			 "created_ms", (json_int_t)r->rec.created_ms);
+	j = json_pack("{s:s, s:s, s:s, s:I, s:s%, s:o, s:b, s:s, s:I}",
+		      "id", r->rec.id, "language", r->rec.language,
+		      "file", room_file_label(r, room_file_find(r, 0)),
+		      "version", (json_int_t)v, "text", text, len,
+		      "members", members, "open_edit", r->rec.open_edit,
+		      "host", r->rec.host, "created_ms",
+		      (json_int_t)r->rec.created_ms);
+	if (j && files) {
+		json_object_set_new(j, "files", files);
+		json_object_set_new(j, "entry",
+				    json_integer((json_int_t)r->rec.entry));
+	} else {
+		json_decref(files);
+	}
+	return j;
 }
 
 void api_rooms(struct conn *c)

@@ -25,6 +25,7 @@ struct judge0;
 struct batch_job;
 struct sio_hub;
 struct rooms;
+struct generator;
 struct host_facts;
 struct sizing;
 struct metrics;
@@ -44,6 +45,7 @@ struct app {
 	const struct sizing *sizing;	/* what sized admission, for health */
 	struct metrics *metrics;	/* GET /metrics, or NULL */
 	struct keyrate *room_creates;	/* rooms a client may create, or NULL */
+	struct generator *gen;		/* code from a prompt (maybe off) */
 };
 
 static inline struct app *app_of(const struct conn *c)

@@ -24,7 +24,10 @@ struct native {
 	struct stream st;		/* the run it follows */
 	bool attaching;			/* replaying the scrollback of an attach */
 	struct room_member member;	/* member.room: the room it is in */
+	bool room_files;		/* joined with "files": true: it hears
+					   of every file, not file 0 only */
 	bool ack;			/* the client acknowledges output */
+	bool usage;			/* the client wants "usage" samples */
 	char run_by[ROOM_MEMBER_ID_LEN + 1]; /* who started the room's run */
 	char client[APP_CLIENT_MAX];	/* who it is, for admission (app_client()) */
 };

@@ -62,6 +62,35 @@ static int parse_join(const json_t *msg, struct room_msg *m,
 	if (ack && !json_is_boolean(ack))
 		return fail(err, "ack", "'ack' must be a boolean");
 	m->ack = json_is_true(ack);
+	if (json_object_get(msg, "files") &&
+	    !json_is_boolean(json_object_get(msg, "files")))
+		return fail(err, "files", "'files' must be a boolean");
+	m->files = json_is_true(json_object_get(msg, "files"));
+	return 1;
+}
+
+/* "file": a file id; optional (file 0) unless 'required'. */
+static int get_file(const json_t *msg, bool required, struct room_msg *m,
+		    struct room_msg_error *err)
+{
+	const json_t *v = json_object_get(msg, "file");
+
+	if (!v && !required)
+		return 1;
+	if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+	    json_integer_value(v) > (json_int_t)UINT32_MAX)
+		return fail(err, "file", "'file' must be a file id (a "
+			    "non-negative integer)");
+	m->file = (uint32_t)json_integer_value(v);
+	return 1;
+}
+
+static int get_name(const json_t *msg, struct room_msg *m,
+		    struct room_msg_error *err)
+{
+	if (!(m->file_name = get_str(msg, "name", &m->file_name_len)))
+		return fail(err, "name", "'name' must be a string (the "
+			    "file's path)");
 	return 1;
 }
 
@@ -105,7 +134,33 @@ int room_msg_parse(const char *type, const json_t *msg, struct room_msg *m,
 	}
 	if (strcmp(type, "resync") == 0) {
 		m->type = RMSG_RESYNC;
+		return get_file(msg, false, m, err);
+	}
+	if (strcmp(type, "file_add") == 0) {
+		const json_t *text = json_object_get(msg, "text");
+		m->type = RMSG_FILE_ADD;
+		if (get_name(msg, m, err) < 0)
+			return -1;
+		if (text && !json_is_string(text))
+			return fail(err, "text", "'text' must be a string (the "
+				    "file's content)");
+		m->text = text ? json_string_value(text) : "";
+		m->text_len = text ? json_string_length(text) : 0;
 		return 1;
+	}
+	if (strcmp(type, "file_rename") == 0) {
+		m->type = RMSG_FILE_RENAME;
+		if (get_file(msg, true, m, err) < 0)
+			return -1;
+		return get_name(msg, m, err);
+	}
+	if (strcmp(type, "file_delete") == 0) {
+		m->type = RMSG_FILE_DELETE;
+		return get_file(msg, true, m, err);
+	}
+	if (strcmp(type, "file_entry") == 0) {
+		m->type = RMSG_FILE_ENTRY;
+		return get_file(msg, true, m, err);
 	}
 	if (strcmp(type, "push") == 0) {
 		m->type = RMSG_PUSH;
@@ -116,17 +171,19 @@ int room_msg_parse(const char *type, const json_t *msg, struct room_msg *m,
 		if (!json_is_array(m->updates))
 			return fail(err, "updates", "'updates' must be an array "
 				    "of {clientID, changes}");
-		return 1;
+		return get_file(msg, false, m, err);
 	}
 	if (strcmp(type, "pull") == 0) {
 		m->type = RMSG_PULL;
 		if (!get_uint(msg, "version", &m->version))
 			return fail(err, "version", "'version' must be a "
 				    "non-negative integer");
-		return 1;
+		return get_file(msg, false, m, err);
 	}
 	if (strcmp(type, "presence") == 0) {
 		m->type = RMSG_PRESENCE;
+		if (get_file(msg, false, m, err) < 0)
+			return -1;
 		return parse_presence(msg, m, err);
 	}
 	if (strcmp(type, "chat") == 0) {
@@ -181,7 +238,7 @@ int room_msg_parse(const char *type, const json_t *msg, struct room_msg *m,
 			return fail(err, "name", "'name' must be a file name");
 		m->file_name = json_is_string(name) ? json_string_value(name) :
 			       NULL;
-		return 1;
+		return get_file(msg, false, m, err);
 	}
 	return 0;
 }

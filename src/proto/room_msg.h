@@ -19,7 +19,8 @@
 enum room_msg_type {
 	RMSG_JOIN = 1, RMSG_LEAVE, RMSG_PUSH, RMSG_PULL, RMSG_PRESENCE,
 	RMSG_CHAT, RMSG_ROLE, RMSG_SETTINGS, RMSG_HOST, RMSG_UPLOAD,
-	RMSG_RESYNC,
+	RMSG_RESYNC, RMSG_FILE_ADD, RMSG_FILE_RENAME, RMSG_FILE_DELETE,
+	RMSG_FILE_ENTRY,
 };
 
 struct room_msg {
@@ -29,18 +30,24 @@ struct room_msg {
 	size_t name_len;
 	const char *token;		/* join, or NULL */
 	bool ack;			/* join: acknowledges run output */
+	bool files;			/* join: the client knows several files */
+	uint32_t file;			/* push, pull, resync, presence, upload
+					   (0 when not sent), file_rename,
+					   file_delete, file_entry */
 	uint64_t version;		/* push, pull, presence */
 	bool has_version;		/* presence: version given */
 	const json_t *updates;		/* push: an array */
 	bool has_sel;			/* presence: not null */
 	size_t anchor, head;		/* presence */
-	const char *text;		/* chat, upload */
+	const char *text;		/* chat, upload, file_add ("" if none) */
 	size_t text_len;
 	const char *member;		/* role, host: an id or "*" (role) */
 	bool writer;			/* role: writer (else reader) */
 	int open_edit;			/* room_settings: -1 unchanged, 0, 1 */
 	const char *language;		/* room_settings, or NULL */
-	const char *file_name;		/* upload, or NULL */
+	const char *file_name;		/* upload (or NULL), file_add,
+					   file_rename */
+	size_t file_name_len;
 };
 
 struct room_msg_error {

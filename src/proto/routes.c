@@ -25,6 +25,7 @@ const struct sio_module *const proto_sio_modules[] = {
 	     HTTP_OPTIONS | HTTP_OTHER)
 
 #define COMMON_ROUTES \
+	{ "/", false, HTTP_GET, api_root, false, NULL }, \
 	{ "/api/health", false, HTTP_GET, api_health, false, NULL }, \
 	{ "/api/languages", false, HTTP_GET, api_languages, false, NULL }, \
 	{ "/api/cluster", false, HTTP_GET, api_cluster, false, NULL }, \
@@ -37,6 +38,7 @@ const struct sio_module *const proto_sio_modules[] = {
 	{ "/create_session", false, HTTP_POST, api_create_session, false, NULL }, \
 	{ "/editor/", true, HTTP_GET, api_editor, false, NULL }, \
 	{ "/api/rooms/", true, HTTP_GET, api_rooms, false, NULL }, \
+	{ "/api/generate", false, HTTP_POST, api_generate, false, NULL }, \
 	{ "/metrics", false, HTTP_GET, api_metrics, false, NULL }, \
 	/* Engine.IO answers every method itself, as its reference does */ \
 	{ "/socket.io/", true, ANY, sio_http, false, sio_http_headers }

@@ -7,6 +7,11 @@
  * holds more than UPDATE_HOLD bytes) is not queued: it is sent when the
  * queue drains, with the text of that moment - nothing is lost by
  * skipping the texts in between.
+ *
+ * Cluster mode (room_bus.h): a join waits for the room's fetch (its ack
+ * follows from the joined() op), and a change is ordered by the shared
+ * store (it comes back as updates(); a refusal as push_done(), which
+ * tells the page with an "error" and the room's text).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -29,6 +34,9 @@ struct collab {
 	struct sio_socket *s;
 	struct room_member member; /* member.room: the session joined */
 	bool update_pending;	   /* a code_update waits for the queue */
+	/* cluster mode: the join_session waiting for its room's fetch */
+	int64_t join_ack;	   /* its ack id (SIO_NO_ID: none asked) */
+	char join_id[48];	   /* the session it names (for an error) */
 };
 
 #define collab_of_member(mp)                                                   \
@@ -72,13 +80,14 @@ static void send_code_update(struct collab *c)
 			     "Socket.IO"));
 }
 
-static void op_updates(struct room_member *m, uint64_t from,
+static void op_updates(struct room_member *m, uint32_t file, uint64_t from,
 		       const struct collab_update *u, size_t n,
 		       const struct room_member *by)
 {
 	/* its own code_change: the client has the text already (and a
-	 * stale copy could undo what it typed since) */
-	if (by != m)
+	 * stale copy could undo what it typed since); these events carry
+	 * file 0 only (a room's other files are the native protocol's) */
+	if (by != m && file == 0)
 		send_code_update(collab_of_member(m));
 }
 
@@ -153,6 +162,34 @@ static void op_run_started(struct room_member *m, struct run *run)
 	sio_runner_watch(collab_of_member(m)->s, run);
 }
 
+static void join_answer(struct collab *c, struct sio_call *call, int err,
+			const char *session, const char *tok);
+
+static void op_joined(struct room_member *m, int err, const char *token)
+{
+	struct collab *c = collab_of_member(m);
+	struct sio_call call = { .event = "join_session", .ack = c->join_ack };
+
+	join_answer(c, &call, err, c->join_id, token);
+}
+
+static void op_push_done(struct room_member *m, int err, uint32_t file,
+			 uint64_t version)
+{
+	struct collab *c = collab_of_member(m);
+
+	(void)file, (void)version;
+	if (!err)	/* a re-send: the page has the text */
+		return;
+	sio_emit(c->s, "error",
+		 json_pack("{s:s}", "message",
+			   err == -E2BIG ? "the document is larger than a "
+					   "session document may be"
+					 : "a change could not be stored; the "
+					   "session's text follows"));
+	send_code_update(c);
+}
+
 static void op_removed(struct room_member *m, const char *reason)
 {
 	struct collab *c = collab_of_member(m);
@@ -176,6 +213,8 @@ static const struct room_member_ops member_ops = {
     .settings = op_settings,
     .run_started = op_run_started,
     .removed = op_removed,
+    .joined = op_joined,
+    .push_done = op_push_done,
 };
 
 /*
@@ -199,7 +238,7 @@ static int replace_text(struct room_member *m, const char *p, size_t n,
 	*normalised = len != n;
 	text = room_text(m->room, &have, NULL);
 	if (len != have || memcmp(norm, text, len) != 0)
-		err = room_replace_text(m, norm, len);
+		err = room_replace_text(m, 0, norm, len);
 	free(norm);
 	return err;
 }
@@ -220,7 +259,8 @@ static const char *target_start(void *ctx, const char *code, size_t len,
 		return "the session's program is running; stop it first";
 	/* the code a page sends with its run is the text it shows: the
 	 * room runs its document, so the two are made the same first */
-	if (code && (err = replace_text(m, code, len, &normalised)))
+	if (code && (err = replace_text(m, code, len, &normalised)) &&
+	    err != -EINPROGRESS)	/* cluster mode: on its way */
 		return err == -E2BIG
 			   ? "the code is larger than a session "
 			     "document may be"
@@ -340,6 +380,8 @@ static struct room_member *in_session(struct sio_socket *s, struct collab *c,
 
 static void leave(struct collab *c)
 {
+	if (c->member.joining)	/* cluster mode: the join is called off */
+		room_leave(&c->member);
 	if (!c->member.room)
 		return;
 	sio_runner_set_target(c->s, NULL, NULL);
@@ -409,6 +451,10 @@ static void on_join(struct sio_socket *s, void *state, struct sio_call *call)
 							      &c->member))));
 		return;
 	}
+	if (c->member.joining) {
+		sio_fail(s, call, "a join is on its way");
+		return;
+	}
 	if (!c->member.room && sio_runner_busy(s)) {
 		sio_fail(s, call, "stop your program before joining a session");
 		return;
@@ -419,6 +465,23 @@ static void on_join(struct sio_socket *s, void *state, struct sio_call *call)
 	err = room_join(reg, json_string_value(id), nm, nlen,
 			json_is_string(token) ? json_string_value(token) : NULL,
 			&c->member, tok);
+	if (err == -EINPROGRESS) {	/* cluster mode: op_joined() answers */
+		c->join_ack = call->ack;
+		snprintf(c->join_id, sizeof(c->join_id), "%s",
+			 json_string_value(id));
+		call->acked = true;	/* not {"ok": true} now */
+		return;
+	}
+	join_answer(c, call, err, json_string_value(id), tok);
+}
+
+/* The outcome of a join, now or (cluster mode) once the room came. */
+static void join_answer(struct collab *c, struct sio_call *call, int err,
+			const char *session, const char *tok)
+{
+	struct sio_socket *s = c->s;
+	struct rooms *reg = rooms_of(s);
+
 	switch (err) {
 	case 0:
 		break;
@@ -431,7 +494,7 @@ static void on_join(struct sio_socket *s, void *state, struct sio_call *call)
 		sio_fail(s, call,
 			 "no session '%.40s' (POST /create_session "
 			 "makes one)",
-			 json_string_value(id));
+			 session);
 		return;
 	case -EUSERS:
 		sio_fail(s, call, "the session has its maximum of %u members",
@@ -484,6 +547,7 @@ static void on_code_change(struct sio_socket *s, void *state,
 			   json_string_length(content), &normalised);
 	switch (err) {
 	case 0:
+	case -EINPROGRESS:	/* cluster mode: updates() or push_done() */
 		break;
 	case -E2BIG:
 		sio_fail(s, call, "the document may hold at most %zu bytes",

@@ -24,8 +24,10 @@
 #include "net/conn.h"
 #include "net/ws.h"
 #include "proto/app.h"
+#include "proto/generate.h"
 #include "proto/native.h"
 #include "proto/report.h"
+#include "proto/rules.h"
 #include "proto/routes.h"
 #include "proto/stream.h"
 
@@ -98,6 +100,25 @@ static void on_exited(struct run_sub *sub, const struct run_result *res)
 	stream_unpause(&nc->st);
 }
 
+/* A usage sample: dropped rather than queued behind output the client
+ * has not read (the next one is a quarter of a second away). */
+static void on_usage(struct run_sub *sub, const struct run_usage *u)
+{
+	struct native *nc = native_of_sub(sub);
+
+	if (conn_queued(nc->st.c) > STREAM_LOW)
+		return;
+	conn_send_json(nc->st.c, json_pack(
+		"{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:i}",
+		"type", "usage", "run", nc->st.run_id,
+		"step", u->step == RUN_STEP_COMPILE ? "compile" : "run",
+		"cpu_ms", (json_int_t)u->cpu_ms,
+		"wall_ms", (json_int_t)u->wall_ms,
+		"memory_bytes", (json_int_t)u->memory_bytes,
+		"memory_peak", (json_int_t)u->memory_peak,
+		"pids", (int)u->pids));
+}
+
 /* The scrollback is replayed: live output follows. */
 static void on_attached(struct run_sub *sub, enum run_state state)
 {
@@ -155,10 +176,12 @@ static json_t *limits_json(const struct limits *l);
 
 static void send_started(struct native *nc, struct run *run)
 {
-	conn_send_json(nc->st.c, json_pack("{s:s, s:s, s:s, s:o}", "type",
+	conn_send_json(nc->st.c, json_pack("{s:s, s:s, s:s, s:o, s:s}", "type",
 					   "started", "run", nc->st.run_id,
 					   "language", run_lang(run)->id,
-					   "limits", limits_json(run_limits(run))));
+					   "limits", limits_json(run_limits(run)),
+					   "input", run_get_mode(run) == RUN_PIPES ?
+					   "stdin" : "terminal"));
 }
 
 static void on_admitted(struct run_sub *sub)
@@ -173,6 +196,7 @@ static const struct run_sub_ops sub_ops = {
 	.output = on_output,
 	.state = on_state,
 	.exited = on_exited,
+	.usage = on_usage,
 	.attached = on_attached,
 	.missing = on_missing,
 	.link = on_link,
@@ -211,14 +235,19 @@ static void native_open(struct conn *c)
 		return;
 	}
 	app_client(c, nc->client, sizeof(nc->client));
-	conn_send_json(c, json_pack("{s:s, s:s, s:s, s:o, s:o}",
+	const struct generator *g = app_of(c)->gen;
+	conn_send_json(c, json_pack("{s:s, s:s, s:s, s:o, s:o, s:o}",
 				    "type", "hello",
 				    "version", CODEROOM_VERSION,
 				    "protocol", "coderoom.v1",
 				    "languages",
 				    lang_table_json(app_of(c)->langs, true),
 				    "limits",
-				    limits_json(&app_of(c)->engine->max_tty)));
+				    limits_json(&app_of(c)->engine->max_tty),
+				    "generate",
+				    g && g->enabled ?
+				    json_pack("{s:s}", "model", g->model) :
+				    json_null()));
 }
 
 /* An optional integer field in [lo, hi]; false (and an error sent) if bad. */
@@ -240,13 +269,149 @@ static bool opt_int(struct conn *c, json_t *msg, const char *key, long lo,
 	return true;
 }
 
+/* An optional boolean field; false (and an error sent) if not one. */
+static bool opt_bool(struct conn *c, json_t *msg, const char *key, bool *out)
+{
+	json_t *v = json_object_get(msg, key);
+
+	if (!v)
+		return true;
+	if (!json_is_boolean(v)) {
+		conn_send_error(c, "bad_field", key, "'%s' must be a boolean",
+				key);
+		return false;
+	}
+	*out = json_is_true(v);
+	return true;
+}
+
+/*
+ * The program's arguments: an array of at most NATIVE_ARGS_MAX strings of
+ * at most NATIVE_ARG_BYTES bytes each, without NUL. Fills 'argv' (NULL-
+ * terminated, borrowing the JSON's strings). False (and an error sent)
+ * if bad.
+ */
+#define NATIVE_ARGS_MAX 256
+#define NATIVE_ARG_BYTES 4096
+static bool parse_args(struct conn *c, json_t *msg,
+		       const char *argv[NATIVE_ARGS_MAX + 1])
+{
+	json_t *a = json_object_get(msg, "args"), *v;
+	size_t i;
+
+	argv[0] = NULL;
+	if (!a)
+		return true;
+	if (!json_is_array(a) || json_array_size(a) > NATIVE_ARGS_MAX) {
+		conn_send_error(c, "bad_field", "args", "'args' must be an "
+				"array of at most %d strings",
+				NATIVE_ARGS_MAX);
+		return false;
+	}
+	json_array_foreach(a, i, v) {
+		if (!json_is_string(v) ||
+		    json_string_length(v) > NATIVE_ARG_BYTES ||
+		    strlen(json_string_value(v)) != json_string_length(v)) {
+			conn_send_error(c, "bad_field", "args", "args[%zu] must "
+					"be a string of at most %d bytes, "
+					"without NUL", i, NATIVE_ARG_BYTES);
+			return false;
+		}
+		argv[i] = json_string_value(v);
+	}
+	argv[i] = NULL;
+	return true;
+}
+
+/*
+ * A project: "files" [{name, content}], the entry file first, under the
+ * rules every API shares (rules.h): relative paths (sandbox_path_ok()),
+ * none clashing with another, the entry named as run_entry_name() says,
+ * at most RULES_MAX_FILES. Contents are UTF-8 text. Fills 'out' (names and
+ * data borrowed from the JSON, or the language's file name). False (and an
+ * error sent) if bad.
+ */
+static bool parse_files(struct conn *c, json_t *files, const struct lang *l,
+			struct sandbox_file out[RULES_MAX_FILES], size_t *n)
+{
+	char field[48];
+	const char *key;
+	json_t *f, *v;
+	size_t i;
+
+	if (!json_is_array(files) || !json_array_size(files) ||
+	    json_array_size(files) > RULES_MAX_FILES) {
+		conn_send_error(c, "bad_field", "files", "'files' must be an "
+				"array of 1 to %d {name, content}",
+				RULES_MAX_FILES);
+		return false;
+	}
+	json_array_foreach(files, i, f) {
+		json_t *name = json_object_get(f, "name");
+		json_t *content = json_object_get(f, "content");
+
+		snprintf(field, sizeof(field), "files[%zu]", i);
+		if (!json_is_object(f) || !json_is_string(content) ||
+		    !json_is_string(name)) {
+			conn_send_error(c, "bad_field", field, "'%s' must be "
+					"{name, content}, both strings", field);
+			return false;
+		}
+		json_object_foreach(f, key, v) {
+			if (strcmp(key, "name") && strcmp(key, "content")) {
+				conn_send_error(c, "bad_field", field, "'%s' "
+						"has an unknown field '%.32s'",
+						field, key);
+				return false;
+			}
+		}
+		snprintf(field, sizeof(field), "files[%zu].name", i);
+		const char *nm = json_string_value(name);
+		size_t nl = json_string_length(name);
+		if (strlen(nm) != nl || !sandbox_path_ok(nm, nl)) {
+			conn_send_error(c, "bad_field", field, "%s is not a "
+					"valid file path: relative, '/' between "
+					"directories, no '.' or '..' or empty "
+					"parts, no control characters, at most "
+					"%d bytes", field, SANDBOX_PATH_MAX);
+			return false;
+		}
+		if (i == 0)
+			nm = run_entry_name(l, nm);
+		for (size_t k = 0; k < i; k++) {
+			if (sandbox_paths_clash(out[k].name, nm)) {
+				conn_send_error(c, "bad_field", field, "%s "
+						"clashes with files[%zu]: the "
+						"same name, or a file and a "
+						"directory of that name", field,
+						k);
+				return false;
+			}
+		}
+		out[i] = (struct sandbox_file){
+			.name = nm,
+			.data = json_string_value(content),
+			.len = json_string_length(content),
+			.mode = 0644,
+		};
+	}
+	*n = i;
+	return true;
+}
+
 static void do_run(struct conn *c, json_t *msg)
 {
 	struct native *nc = native_of(c);
 	json_t *code = json_object_get(msg, "code");
 	json_t *lang = json_object_get(msg, "language");
 	json_t *ack = json_object_get(msg, "ack");
+	json_t *in = json_object_get(msg, "stdin");
+	json_t *files = json_object_get(msg, "files");
+	struct sandbox_file fv[RULES_MAX_FILES];
+	size_t nfiles = 0;
+	const char *argv[NATIVE_ARGS_MAX + 1];
 	long rows = 24, cols = 80;
+	bool usage = false;
 	struct run *run;
 	int err;
 
@@ -256,9 +421,14 @@ static void do_run(struct conn *c, json_t *msg)
 				"stop it first");
 		return;
 	}
-	if (!json_is_string(code)) {
+	if (code && files) {
+		conn_send_error(c, "bad_field", "files", "send 'code' or "
+				"'files', not both");
+		return;
+	}
+	if (!files && !json_is_string(code)) {
 		conn_send_error(c, "bad_field", "code",
-				"'code' must be a string");
+				"'code' must be a string (or send 'files')");
 		return;
 	}
 	if (lang && !json_is_string(lang)) {
@@ -270,8 +440,14 @@ static void do_run(struct conn *c, json_t *msg)
 		conn_send_error(c, "bad_field", "ack", "'ack' must be a boolean");
 		return;
 	}
+	if (in && !json_is_string(in)) {
+		conn_send_error(c, "bad_field", "stdin",
+				"'stdin' must be a string");
+		return;
+	}
 	if (!opt_int(c, msg, "rows", 1, 1000, &rows) ||
-	    !opt_int(c, msg, "cols", 1, 1000, &cols))
+	    !opt_int(c, msg, "cols", 1, 1000, &cols) ||
+	    !opt_bool(c, msg, "usage", &usage) || !parse_args(c, msg, argv))
 		return;
 	const char *name = lang ? json_string_value(lang) : "python";
 	const struct lang *l = lang_find(app_of(c)->langs, name);
@@ -281,11 +457,21 @@ static void do_run(struct conn *c, json_t *msg)
 				    "server" : "unknown language '%s'", name);
 		return;
 	}
+	if (files && !parse_files(c, files, l, fv, &nfiles))
+		return;
 	struct run_request req = {
 		.lang = l,
-		.code = json_string_value(code),
-		.code_len = json_string_length(code),
-		.mode = RUN_TTY,
+		.code = files ? NULL : json_string_value(code),
+		.code_len = files ? 0 : json_string_length(code),
+		.files = files ? fv : NULL,
+		.nfiles = nfiles,
+		.args = argv,
+		/* prepared input: pipes, not the terminal (the limits stay
+		 * the interactive ones: a person is watching) */
+		.mode = in ? RUN_PIPES : RUN_TTY,
+		.interactive = in != NULL,
+		.stdin_data = in ? json_string_value(in) : NULL,
+		.stdin_len = in ? json_string_length(in) : 0,
 		.rows = (uint16_t)rows,
 		.cols = (uint16_t)cols,
 		.cls = RUN_INTERACTIVE,
@@ -293,6 +479,8 @@ static void do_run(struct conn *c, json_t *msg)
 	};
 	const struct run_engine *e = app_of(c)->engine;
 	stream_reset(&nc->st, ack && json_is_true(ack));
+	nc->usage = usage;
+	nc->st.sub.usage = usage;
 	err = run_start(app_of(c)->engine, &req, &nc->st.sub, &run);
 	if ((err == -EBUSY || err == -EAGAIN) && !app_of(c)->cluster) {
 		conn_send_error(c, "server_busy", NULL,
@@ -354,6 +542,7 @@ void native_watch(struct conn *c, struct run *run, bool replay,
 	struct native *nc = native_of(c);
 
 	stream_reset(&nc->st, nc->ack);
+	nc->st.sub.usage = nc->usage;
 	nc->st.shared = true;
 	nc->st.lagged = on_lagged;
 	nc->st.caught_up = on_caught_up;
@@ -383,12 +572,15 @@ static void do_attach(struct conn *c, json_t *msg)
 	struct native *nc = native_of(c);
 	json_t *id = json_object_get(msg, "run");
 	json_t *ack = json_object_get(msg, "ack");
+	bool usage = false;
 	struct run *run;
 
 	if (!json_is_string(id)) {
 		conn_send_error(c, "bad_field", "run", "'run' must be a string");
 		return;
 	}
+	if (!opt_bool(c, msg, "usage", &usage))
+		return;
 	run = run_find(app_of(c)->engine, json_string_value(id));
 	if (!run) {
 		conn_send_error(c, "no_such_run", "run",
@@ -404,6 +596,8 @@ static void do_attach(struct conn *c, json_t *msg)
 		return;
 	}
 	stream_reset(&nc->st, ack && json_is_true(ack));
+	nc->usage = usage;
+	nc->st.sub.usage = usage;
 	snprintf(nc->st.run_id, sizeof(nc->st.run_id), "%s", run_id(run));
 	nc->attaching = true;
 	/* replays the scrollback, then on_attached(); a remote run's comes

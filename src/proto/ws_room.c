@@ -23,6 +23,7 @@
 #include "proto/room_msg.h"
 #include "room/room.h"
 #include "run/lang.h"
+#include "sandbox/sandbox.h"
 
 #define native_of_member(mp) \
 	((struct native *)((char *)(mp) - offsetof(struct native, member)))
@@ -56,6 +57,7 @@ static void send_cached(struct conn *c, const void *key, uint64_t seq,
 /* ---- what the room tells a member ---- */
 
 struct updates_arg {
+	uint32_t file;
 	uint64_t from;
 	size_t n;
 };
@@ -68,17 +70,21 @@ static json_t *build_updates(const void *key, void *arg)
 
 	for (size_t i = 0; arr && i < a->n; i++)
 		json_array_append_new(arr, collab_update_json(&u[i]));
-	return json_pack("{s:s, s:I, s:o}", "type", "updates", "from",
-			 (json_int_t)a->from, "updates", arr);
+	return json_pack("{s:s, s:I, s:o, s:I}", "type", "updates", "from",
+			 (json_int_t)a->from, "updates", arr, "file",
+			 (json_int_t)a->file);
 }
 
-static void op_updates(struct room_member *m, uint64_t from,
+static void op_updates(struct room_member *m, uint32_t file, uint64_t from,
 		       const struct collab_update *u, size_t n,
 		       const struct room_member *by)
 {
-	struct updates_arg a = { from, n };
+	struct updates_arg a = { file, from, n };
 	json_t *j;
 
+	/* a client of one file hears of file 0 only */
+	if (file != 0 && !native_of_member(m)->room_files)
+		return;
 	if (by != m) {
 		send_cached(conn_of_member(m), u, m->room->reg->pushes,
 			    build_updates, &a);
@@ -98,20 +104,89 @@ static json_t *selection_json(const struct room_member *who)
 			    : json_null();
 }
 
-static json_t *presence_json(const struct room *r,
-			     const struct room_member *who)
+/* A member's selection as 'to' may see it: a client of one file sees
+ * selections in file 0 only (others as none). */
+static json_t *presence_fields(const struct room *r,
+			       const struct room_member *who, bool files)
 {
-	uint64_t v;
+	const struct room_file *f = NULL;
+	uint64_t v = 0;
+	bool shown = who->has_sel && (files || who->sel_file == 0);
 
-	room_text(r, NULL, &v);
-	return json_pack("{s:s, s:s, s:o, s:I}", "type", "presence", "member",
-			 who->id, "selection", selection_json(who), "version",
-			 (json_int_t)v);
+	if (shown && (f = room_file_find(r, who->sel_file)))
+		room_file_text(f, NULL, &v);
+	else
+		room_text(r, NULL, &v);
+	json_t *j = json_pack("{s:s, s:o, s:I}", "member", who->id,
+			      "selection", shown ? selection_json(who) :
+			      json_null(), "version", (json_int_t)v);
+
+	if (j && files)
+		json_object_set_new(j, "file", json_integer(
+			(json_int_t)(shown ? who->sel_file : 0)));
+	return j;
 }
 
 static void op_presence(struct room_member *m, const struct room_member *who)
 {
-	conn_send_json(conn_of_member(m), presence_json(m->room, who));
+	json_t *j = presence_fields(m->room, who,
+				    native_of_member(m)->room_files);
+
+	if (j)
+		json_object_set_new(j, "type", json_string("presence"));
+	conn_send_json(conn_of_member(m), j);
+}
+
+static json_t *file_json(const struct room *r, const struct room_file *f,
+			 bool text)
+{
+	uint64_t v;
+	size_t len;
+	const char *t = room_file_text(f, &len, &v);
+	json_t *j = json_pack("{s:I, s:s, s:I}", "id", (json_int_t)f->id,
+			      "name", room_file_label(r, f), "version",
+			      (json_int_t)v);
+
+	if (j && text)
+		json_object_set_new(j, "text", json_stringn(t, len));
+	return j;
+}
+
+static void op_files(struct room_member *m, int event, uint32_t file,
+		     const struct room_member *by)
+{
+	struct room *r = m->room;
+	const struct room_file *f = room_file_find(r, file);
+	json_t *j = NULL;
+
+	if (!native_of_member(m)->room_files)
+		return;
+	switch (event) {
+	case ROOM_FILE_ADDED:
+		if (f)
+			j = json_pack("{s:s, s:o, s:s}", "type", "file_added",
+				      "file", file_json(r, f, true), "by",
+				      by->id);
+		break;
+	case ROOM_FILE_RENAMED:
+		if (f)
+			j = json_pack("{s:s, s:I, s:s, s:s}", "type",
+				      "file_renamed", "file", (json_int_t)file,
+				      "name", room_file_label(r, f), "by",
+				      by->id);
+		break;
+	case ROOM_FILE_DELETED:
+		j = json_pack("{s:s, s:I, s:s}", "type", "file_deleted", "file",
+			      (json_int_t)file, "by", by->id);
+		break;
+	case ROOM_FILE_ENTRY:
+		j = json_pack("{s:s, s:I, s:s}", "type", "file_entry", "file",
+			      (json_int_t)file, "by", by->id);
+		break;
+	default:
+		return;
+	}
+	conn_send_json(conn_of_member(m), j);
 }
 
 static json_t *member_json(const struct room *r, const struct room_member *o)
@@ -172,7 +247,7 @@ static void op_settings(struct room_member *m)
 	conn_send_json(conn_of_member(m), json_pack(
 		"{s:s, s:b, s:s, s:s}", "type", "room_settings", "open_edit",
 		r->rec.open_edit, "language", r->rec.language, "file",
-		room_file_name(r)));
+		room_file_label(r, room_file_find(r, 0))));
 }
 
 static void op_run_started(struct room_member *m, struct run *run)
@@ -190,7 +265,8 @@ static void op_removed(struct room_member *m, const char *reason)
 }
 
 static void op_joined(struct room_member *m, int err, const char *token);
-static void op_push_done(struct room_member *m, int err, uint64_t version);
+static void op_push_done(struct room_member *m, int err, uint32_t file,
+			 uint64_t version);
 
 static const struct room_member_ops member_ops = {
 	.updates = op_updates,
@@ -200,6 +276,7 @@ static const struct room_member_ops member_ops = {
 	.settings = op_settings,
 	.run_started = op_run_started,
 	.removed = op_removed,
+	.files = op_files,
 	.joined = op_joined,
 	.push_done = op_push_done,
 };
@@ -220,6 +297,7 @@ static void send_errno(struct conn *c, int err, const char *what)
 	case -EBUSY: code = "busy"; break;
 	case -ESRCH: code = "no_run"; break;
 	case -EINVAL: code = "bad_field"; break;
+	case -EOPNOTSUPP: code = "not_supported"; break;
 	case -ENOBUFS: code = "input_overflow"; break;
 	case -EAGAIN: code = "server_busy"; break;
 	case -ENOSPC:
@@ -245,6 +323,7 @@ static void send_joined(struct conn *c, const char *token)
 	struct room *r = m->room;
 	const struct room_limits *lim = &r->reg->lim;
 	json_t *chat = json_array(), *pres = json_array(), *j, *runj;
+	json_t *files = NULL;
 	struct run *run = room_run_active(r);
 	uint64_t v;
 	size_t len;
@@ -254,11 +333,16 @@ static void send_joined(struct conn *c, const char *token)
 		json_array_append_new(chat, chat_json(chat_ring_at(&r->chat, i),
 						      false));
 	for (struct room_member *o = r->members; pres && o; o = o->next) {
-		if (o == m || !o->has_sel)
+		if (o == m || !o->has_sel || (!nc->room_files && o->sel_file))
 			continue;
-		json_array_append_new(pres, json_pack(
-			"{s:s, s:o, s:I}", "member", o->id, "selection",
-			selection_json(o), "version", (json_int_t)v));
+		json_array_append_new(pres, presence_fields(r, o,
+							    nc->room_files));
+	}
+	if (nc->room_files) {
+		files = json_array();
+		for (size_t i = 0; files && i < r->nfiles; i++)
+			json_array_append_new(files,
+					      file_json(r, r->files[i], true));
 	}
 	runj = run ? json_pack("{s:s, s:s}", "id", run_id(run), "state",
 			       run_get_state(run) == RUN_WAITING ?
@@ -269,7 +353,7 @@ static void send_joined(struct conn *c, const char *token)
 		      "type", "joined", "room", r->rec.id,
 		      "you", member_json(r, m), "token", token,
 		      "doc", "version", (json_int_t)v, "text", text, len,
-		      "language", r->rec.language, "file", room_file_name(r),
+		      "language", r->rec.language, "file", room_file_label(r, room_file_find(r, 0)),
 		      "open_edit", r->rec.open_edit, "host", r->rec.host,
 		      "members", members_json(r), "presence", pres,
 		      "chat", chat, "run", runj,
@@ -279,6 +363,15 @@ static void send_joined(struct conn *c, const char *token)
 		      "push_updates", ROOM_PUSH_MAX,
 		      "message_bytes",
 		      (json_int_t)c->srv->cfg->max_message_bytes);
+	if (j && files) {
+		json_object_set_new(j, "files", files);
+		json_object_set_new(j, "entry",
+				    json_integer((json_int_t)r->rec.entry));
+		json_object_set_new(j, "files_supported",
+				    json_boolean(room_files_supported(r)));
+	} else {
+		json_decref(files);
+	}
 	if (!j) {
 		conn_send_error(c, "internal", NULL, "cannot encode the room");
 		return;
@@ -316,6 +409,7 @@ static void do_join(struct conn *c, const struct room_msg *rm)
 	snprintf(nc->member.client, sizeof(nc->member.client), "%s",
 		 nc->client);
 	nc->ack = rm->ack;
+	nc->room_files = rm->files;
 	err = room_join(rooms_of(c), rm->room, rm->name, rm->name_len,
 			rm->token, &nc->member, token);
 	if (err != -EINPROGRESS)	/* cluster mode: op_joined() follows */
@@ -360,15 +454,23 @@ static void join_answer(struct conn *c, int err, const char *token,
 	}
 }
 
-static void send_resync(struct conn *c, struct room *r)
+static void send_resync(struct conn *c, struct room *r, uint32_t file)
 {
+	const struct room_file *f = room_file_find(r, file);
 	uint64_t v;
 	size_t len;
-	const char *text = room_text(r, &len, &v);
+	const char *text;
 
-	conn_send_json(c, json_pack("{s:s, s:{s:I, s:s%}}", "type", "resync",
-				    "doc", "version", (json_int_t)v, "text",
-				    text, len));
+	if (!f) {
+		conn_send_error(c, "not_found", "file", "no file %u in the room",
+				(unsigned)file);
+		return;
+	}
+	text = room_file_text(f, &len, &v);
+	conn_send_json(c, json_pack("{s:s, s:{s:I, s:s%}, s:I}", "type",
+				    "resync", "doc", "version", (json_int_t)v,
+				    "text", text, len, "file",
+				    (json_int_t)file));
 	room_answer_spent(&native_of(c)->member, len);
 }
 
@@ -411,9 +513,10 @@ push_error(struct conn *c, const char *code, const char *field,
 	conn_send_json(c, j);
 }
 
-static void push_answer(struct conn *c, int err, uint64_t version,
-			size_t accepted);
-static void pull_answer(struct conn *c, uint64_t version, const char *answers);
+static void push_answer(struct conn *c, int err, uint32_t file,
+			uint64_t version, size_t accepted);
+static void pull_answer(struct conn *c, uint32_t file, uint64_t version,
+			const char *answers);
 
 static void do_push(struct conn *c, const struct room_msg *rm)
 {
@@ -427,16 +530,16 @@ static void do_push(struct conn *c, const struct room_msg *rm)
 				ROOM_PUSH_MAX, ROOM_PUSH_MAX);
 		return;
 	}
-	err = room_push(m, rm->version, rm->updates, &accepted);
+	err = room_push_file(m, rm->file, rm->version, rm->updates, &accepted);
 	if (err == -EINPROGRESS)	/* cluster mode: updates() answers it,
 					   or op_push_done() */
 		return;
-	push_answer(c, err, rm->version, accepted);
+	push_answer(c, err, rm->file, rm->version, accepted);
 }
 
 /* A push's answer, but for the updates that answer a stored one. */
-static void push_answer(struct conn *c, int err, uint64_t version,
-			size_t accepted)
+static void push_answer(struct conn *c, int err, uint32_t file,
+			uint64_t version, size_t accepted)
 {
 	struct room_member *m = &native_of(c)->member;
 
@@ -445,7 +548,7 @@ static void push_answer(struct conn *c, int err, uint64_t version,
 		/* every update was a re-send: answer as a pull would, so the
 		 * client sees its own updates and knows its push is done */
 		if (!accepted)
-			pull_answer(c, version, "push");
+			pull_answer(c, file, version, "push");
 		return;
 	case -EACCES:
 		push_error(c, "forbidden", NULL, "readers cannot edit; ask the "
@@ -455,14 +558,18 @@ static void push_answer(struct conn *c, int err, uint64_t version,
 		push_error(c, "forbidden", "updates", "a clientID of another "
 			   "member: each editor has its own");
 		return;
+	case -ENOENT:
+		push_error(c, "not_found", "file", "no file %u in the room "
+			   "(deleted?)", (unsigned)file);
+		return;
 	case -ESTALE:
-		send_resync(c, m->room);
+		send_resync(c, m->room, file);
 		return;
 	case -EINVAL:
 		push_error(c, "bad_changes", "updates", "these changes do not "
 			   "apply to the document at version %llu; reload it",
 			   (unsigned long long)version);
-		send_resync(c, m->room);
+		send_resync(c, m->room, file);
 		return;
 	case -E2BIG:
 		push_error(c, "too_large", "updates", "the document may hold at "
@@ -480,26 +587,33 @@ static void push_answer(struct conn *c, int err, uint64_t version,
 static void do_pull(struct conn *c, const struct room_msg *rm,
 		    const char *answers)
 {
-	pull_answer(c, rm->version, answers);
+	pull_answer(c, rm->file, rm->version, answers);
 }
 
-static void pull_answer(struct conn *c, uint64_t version, const char *answers)
+static void pull_answer(struct conn *c, uint32_t file, uint64_t version,
+			const char *answers)
 {
 	struct room_member *m = &native_of(c)->member;
 	json_t *u = NULL;
-	int err = room_pull(m, version, &u);
+	int err = room_pull(m, file, version, &u);
 
 	if (err == -ESTALE) {
-		send_resync(c, m->room);
+		send_resync(c, m->room, file);
+		return;
+	}
+	if (err == -ENOENT) {
+		conn_send_error(c, "not_found", strcmp(answers, "pull") ?
+				"file" : "pull", "no file %u in the room",
+				(unsigned)file);
 		return;
 	}
 	if (err) {
 		send_errno(c, err, "cannot read the updates");
 		return;
 	}
-	json_t *j = json_pack("{s:s, s:I, s:o, s:b}", "type", "updates", "from",
-			      (json_int_t)version, "updates", u, answers,
-			      1);
+	json_t *j = json_pack("{s:s, s:I, s:o, s:b, s:I}", "type", "updates",
+			      "from", (json_int_t)version, "updates", u,
+			      answers, 1, "file", (json_int_t)file);
 	char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
 	json_decref(j);
 	if (!s) {
@@ -515,15 +629,19 @@ static void pull_answer(struct conn *c, uint64_t version, const char *answers)
 static void do_presence(struct conn *c, const struct room_msg *rm)
 {
 	struct room_member *m = &native_of(c)->member;
-	uint64_t v;
+	const struct room_file *f = room_file_find(m->room, rm->file);
+	uint64_t v = 0;
 	int err;
 
 	if (rm->has_version)
 		v = rm->version;
-	else
-		room_text(m->room, NULL, &v);
-	err = room_presence(m, rm->has_sel, v, rm->anchor, rm->head);
-	if (err == -ESTALE)
+	else if (f)
+		room_file_text(f, NULL, &v);
+	err = room_presence(m, rm->file, rm->has_sel, v, rm->anchor, rm->head);
+	if (err == -ENOENT)
+		conn_send_error(c, "not_found", "file", "no file %u in the "
+				"room", (unsigned)rm->file);
+	else if (err == -ESTALE)
 		conn_send_error(c, "bad_field", "version", "version %llu is "
 				"not in the room's log", (unsigned long long)v);
 	else if (err)
@@ -612,7 +730,7 @@ static void do_upload(struct conn *c, const struct room_msg *rm)
 {
 	struct room_member *m = &native_of(c)->member;
 	const char *lang;
-	int err = room_replace_text(m, rm->text, rm->text_len);
+	int err = room_replace_text(m, rm->file, rm->text, rm->text_len);
 
 	if (err == -EACCES) {
 		conn_send_error(c, "forbidden", NULL, "readers cannot replace "
@@ -629,15 +747,97 @@ static void do_upload(struct conn *c, const struct room_msg *rm)
 				"(UTF-8)");
 		return;
 	}
+	if (err == -ENOENT) {
+		conn_send_error(c, "not_found", "file", "no file %u in the "
+				"room", (unsigned)rm->file);
+		return;
+	}
 	if (err && err != -EINPROGRESS) {	/* cluster: on its way */
 		send_errno(c, err, "the file could not be stored; nothing "
 			   "changed");
 		return;
 	}
 	lang = lang_of_file(app_of(c)->langs, rm->file_name);
-	if (lang && strcmp(lang, m->room->rec.language) &&
+	if (lang && rm->file == 0 && strcmp(lang, m->room->rec.language) &&
 	    room_role_of(m->room, m) == ROOM_HOST)
 		room_set_settings(m, -1, lang);
+}
+
+static bool name_ok(const struct room_msg *rm)
+{
+	return rm->file_name && rm->file_name_len <= ROOM_FILE_NAME_MAX &&
+	       strlen(rm->file_name) == rm->file_name_len &&
+	       sandbox_path_ok(rm->file_name, rm->file_name_len);
+}
+
+/* file_add, file_rename, file_delete, file_entry: the answer is the
+ * broadcast (file_added, ...), or an error. */
+static void do_file(struct conn *c, const struct room_msg *rm)
+{
+	struct room_member *m = &native_of(c)->member;
+	int err;
+
+	switch (rm->type) {
+	case RMSG_FILE_ADD:
+		err = room_file_add(m, rm->file_name, rm->file_name_len,
+				    rm->text, rm->text_len, NULL);
+		break;
+	case RMSG_FILE_RENAME:
+		err = room_file_rename(m, rm->file, rm->file_name,
+				       rm->file_name_len);
+		break;
+	case RMSG_FILE_DELETE:
+		err = room_file_delete(m, rm->file);
+		break;
+	default:
+		err = room_file_entry(m, rm->file);
+		break;
+	}
+	switch (err) {
+	case 0:
+		return;
+	case -EACCES:
+		conn_send_error(c, "forbidden", NULL, "readers cannot change "
+				"the files; ask the host for write access");
+		return;
+	case -EPERM:
+		conn_send_error(c, "forbidden", "file", "file 0 is the room's "
+				"first file and stays; empty it instead");
+		return;
+	case -ENOENT:
+		conn_send_error(c, "not_found", "file", "no file %u in the "
+				"room", (unsigned)rm->file);
+		return;
+	case -EINVAL:
+		conn_send_error(c, "bad_field", name_ok(rm) ? "text" : "name",
+				"a file name is a relative path of at most %d "
+				"bytes ('/' between directories, no '.', '..' "
+				"or empty parts, no control characters), its "
+				"text UTF-8", ROOM_FILE_NAME_MAX);
+		return;
+	case -EEXIST:
+		conn_send_error(c, "bad_field", "name", "'%.64s' clashes with "
+				"another file of the room (the same name, or a "
+				"file and a directory of that name)",
+				rm->file_name);
+		return;
+	case -EMLINK:
+		conn_send_error(c, "too_large", "files", "a room holds at most "
+				"%d files", ROOM_FILES_MAX);
+		return;
+	case -E2BIG:
+		conn_send_error(c, "too_large", "text", "a file may hold at "
+				"most %zu bytes", rooms_of(c)->lim.doc_bytes);
+		return;
+	case -EOPNOTSUPP:
+		conn_send_error(c, "not_supported", "files", "this server keeps "
+				"one file a room (its room store has no "
+				"files: a cluster's rooms)");
+		return;
+	default:
+		send_errno(c, err, "the files could not be stored; nothing "
+			   "changed");
+	}
 }
 
 /* run, stop, input, resize on the room's run */
@@ -681,6 +881,11 @@ static bool room_run_message(struct conn *c, const char *t, json_t *msg)
 		else if (err == -EAGAIN)
 			conn_send_error(c, "server_busy", NULL, "every run slot "
 					"is busy; try again shortly");
+		else if (err == -EEXIST)
+			conn_send_error(c, "bad_field", "files", "two files of "
+					"the room would be written to the same "
+					"path (the entry file takes the "
+					"language's file name): rename one");
 		else if (err)
 			conn_send_error(c, "internal", NULL, "cannot start the "
 					"run: %s", strerror(-err));
@@ -737,9 +942,10 @@ static void op_joined(struct room_member *m, int err, const char *token)
 	join_answer(nc->st.c, err, token, "");
 }
 
-static void op_push_done(struct room_member *m, int err, uint64_t version)
+static void op_push_done(struct room_member *m, int err, uint32_t file,
+			 uint64_t version)
 {
-	push_answer(conn_of_member(m), err, version, 0);
+	push_answer(conn_of_member(m), err, file, version, 0);
 }
 
 void ws_room_input(struct conn *c, const char *p, size_t n)
@@ -819,8 +1025,12 @@ bool ws_room_message(struct conn *c, const char *t, json_t *msg)
 	case RMSG_UPLOAD: do_upload(c, &rm); break;
 	case RMSG_RESYNC:
 		if (answer_allowed(c, "resync"))
-			send_resync(c, m->room);
+			send_resync(c, m->room, rm.file);
 		break;
+	case RMSG_FILE_ADD:
+	case RMSG_FILE_RENAME:
+	case RMSG_FILE_DELETE:
+	case RMSG_FILE_ENTRY: do_file(c, &rm); break;
 	default: break;
 	}
 	return true;

@@ -26,6 +26,7 @@
  *   run_started  the room's run began: attach to it (run_attach()) to get
  *                its output; a member who joins during a run is told by
  *                room_join()'s caller through room_run_active()
+ *   files        a file was added, renamed or deleted, or the entry moved
  *   removed      the room dropped this member ("replaced": the same member
  *                joined again elsewhere; "closing": the server stops)
  *   joined       cluster mode: the end of a join that room_join() answered
@@ -33,7 +34,8 @@
  *                the token, or the error room_join() would have returned
  *   push_done    cluster mode: a push that room_push() took (-EINPROGRESS)
  *                ended without an updates() answer: err 0 when every
- *                update was a re-send (answer as a pull from 'version'),
+ *                update was a re-send (answer as a pull of 'file' from
+ *                'version'),
  *                else the error room_push() would have returned
  * A proxy (cluster/room_bus.c) stands for a member connected to another
  * node: it is in the roster and has a selection, but its ops do nothing
@@ -56,7 +58,7 @@ struct run;
 struct room_join_wait;
 
 struct room_member_ops {
-	void (*updates)(struct room_member *m, uint64_t from,
+	void (*updates)(struct room_member *m, uint32_t file, uint64_t from,
 			const struct collab_update *u, size_t n,
 			const struct room_member *by);
 	void (*presence)(struct room_member *m, const struct room_member *who);
@@ -65,8 +67,13 @@ struct room_member_ops {
 	void (*settings)(struct room_member *m);
 	void (*run_started)(struct room_member *m, struct run *run);
 	void (*removed)(struct room_member *m, const char *reason);
+	/* a file was added, renamed or deleted, or the entry changed
+	 * (enum room_file_event); 'file' is gone after a deletion */
+	void (*files)(struct room_member *m, int event, uint32_t file,
+		      const struct room_member *by);
 	void (*joined)(struct room_member *m, int err, const char *token);
-	void (*push_done)(struct room_member *m, int err, uint64_t version);
+	void (*push_done)(struct room_member *m, int err, uint32_t file,
+			  uint64_t version);
 };
 
 struct room_member {
@@ -81,9 +88,10 @@ struct room_member {
 	char color[8];			/* "#rrggbb" */
 	unsigned char token_hash[ROOM_HASH_LEN];
 
-	/* presence: the main selection, in positions of the room's current
+	/* presence: the main selection, in positions of its file's current
 	 * version (mapped through every update since it was set) */
 	bool has_sel;
+	uint32_t sel_file;		/* the file the selection is in */
 	size_t anchor, head;
 
 	bool proxy;			/* connected to another node */

@@ -1,7 +1,7 @@
 /*
  * room.c - the registry of open rooms, joining and leaving, roles,
- * settings and chat. The document is in room_doc.c, the run in
- * room_run.c.
+ * settings and chat. The documents are in room_doc.c, adding, renaming and
+ * deleting files in room_files.c, the run in room_run.c.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -92,9 +92,8 @@ static void room_free(struct room *r)
 	room_push_release(r);
 	room_run_release(r);
 	room_doc_unload(r);	/* a last snapshot: the next load is quick */
-	collab_free(r->doc);
+	room_doc_free(r);
 	chat_ring_release(&r->chat);
-	free(r->clients);
 	free(r);
 }
 
@@ -237,9 +236,8 @@ static int room_open(struct rooms *reg, const char *id, struct room **out)
 out_free:
 	if (err != -ENOENT && err != -EAGAIN)	/* -EAGAIN: being fetched */
 		log_warn("room: cannot open '%s': %s", id, strerror(-err));
-	collab_free(r->doc);
+	room_doc_free(r);
 	chat_ring_release(&r->chat);
-	free(r->clients);
 	free(r);
 	return err;
 }

@@ -1,6 +1,13 @@
 /*
- * room.h - rooms: one shared document, its members and their roles, a
- * chat, and the room's one run.
+ * room.h - rooms: shared files, their members and their roles, a chat,
+ * and the room's one run.
+ *
+ * Files: a room has 1 to ROOM_FILES_MAX files, each its own collab
+ * document with its own version and log, addressed by an id that is never
+ * reused. File 0 is the document every room had before rooms had files:
+ * it is never deleted, and a call without a file id means it. Its name is
+ * the room language's file name ("main.py") until someone renames it. The
+ * entry file runs first (room_run_start() sends every file).
  *
  * The registry (struct rooms) holds the rooms that have members, at most
  * limits.rooms of them. A room is loaded from its store (room_store.h) on
@@ -85,22 +92,39 @@ struct rooms {
 /* The q-quantile (0..1) of room_push() durations, in microseconds. */
 uint64_t rooms_push_quantile_us(const struct rooms *reg, double q);
 
+#define ROOM_FILES_MAX 32	/* files of one room */
+#define ROOM_FILE_NAME_MAX 255	/* bytes of a file's path */
+
+/* which member each clientID of a file's log window belongs to */
+struct room_client {
+	char id[65];
+	char member[ROOM_MEMBER_ID_LEN + 1];
+	uint64_t last;		/* the newest version it took */
+};
+
+struct room_file {
+	uint32_t id;
+	char *name;			/* malloc'd; NULL: the language's */
+	struct collab *doc;
+	uint64_t snap_version;		/* of the newest stored snapshot */
+	struct room_client *clients;
+	size_t nclients, clients_cap;
+};
+
+/* What room_member_ops.files() reports. */
+enum room_file_event {
+	ROOM_FILE_ADDED, ROOM_FILE_RENAMED, ROOM_FILE_DELETED, ROOM_FILE_ENTRY,
+};
+
 struct room {
 	struct rooms *reg;
 	struct room *next;		/* reg->list */
-	struct room_record rec;		/* id, language, open_edit, host */
-	struct collab *doc;
-	uint64_t snap_version;		/* of the newest stored snapshot */
+	struct room_record rec;		/* id, language, open_edit, host, entry */
+	struct room_file *files[ROOM_FILES_MAX]; /* by increasing id */
+	size_t nfiles;
 	struct room_member *members;	/* connected, newest first */
 	unsigned nmembers;
 	struct chat_ring chat;
-	/* which member each clientID of the log window belongs to */
-	struct room_client {
-		char id[65];
-		char member[ROOM_MEMBER_ID_LEN + 1];
-		uint64_t last;		/* the newest version it took */
-	} *clients;
-	size_t nclients, clients_cap;
 	unsigned holds;			/* room_hold() without a member */
 	/* the room's run: its own subscription keeps it alive while the
 	 * room is open; members attach their own to see it */
@@ -159,10 +183,36 @@ enum room_role room_role_of(const struct room *r, const struct room_member *m);
 const char *room_role_name(enum room_role role);
 bool room_can_write(const struct room_member *m);
 
-/* The document and its version. */
+/* File 0's text and version. */
 const char *room_text(const struct room *r, size_t *len, uint64_t *version);
 /* The file name of the room's language ("main.py"). */
 const char *room_file_name(const struct room *r);
+/* File 'id', or NULL. */
+struct room_file *room_file_find(const struct room *r, uint32_t id);
+/* A file's name: its own, or the language's. */
+const char *room_file_label(const struct room *r, const struct room_file *f);
+/* A file's text and version. */
+const char *room_file_text(const struct room_file *f, size_t *len,
+			   uint64_t *version);
+/* Whether the store keeps several files a room (else: file 0 only). */
+bool room_files_supported(const struct room *r);
+
+/*
+ * Files (writers, as edits). A name is a relative path
+ * (sandbox_path_ok(), at most ROOM_FILE_NAME_MAX bytes) that clashes with
+ * no other file's. Every member then gets files(). Errors: -EACCES (a
+ * reader), -ENOENT (no such file), -EINVAL (a bad name), -EEXIST (a name
+ * that clashes), -EMLINK (ROOM_FILES_MAX files already), -E2BIG (text
+ * over doc_bytes), -EPERM (file 0 cannot be deleted), -EOPNOTSUPP (the
+ * store keeps one file a room), the store's.
+ */
+int room_file_add(struct room_member *m, const char *name, size_t name_len,
+		  const char *text, size_t len, uint32_t *id);
+int room_file_rename(struct room_member *m, uint32_t id, const char *name,
+		     size_t name_len);
+/* The entry file becomes file 0 when the entry is deleted. */
+int room_file_delete(struct room_member *m, uint32_t id);
+int room_file_entry(struct room_member *m, uint32_t id);
 
 /* Token bucket of room messages: false (rate limited) when m has sent
  * more than limits.rate a second; *first set on the first refusal of a
@@ -198,16 +248,22 @@ void room_answer_spent(struct room_member *m, size_t bytes);
  */
 int room_push(struct room_member *m, uint64_t version, const json_t *updates,
 	      size_t *accepted);
+/* The same on file 'file' (-ENOENT: no such file). room_push() is file 0. */
+int room_push_file(struct room_member *m, uint32_t file, uint64_t version,
+		   const json_t *updates, size_t *accepted);
 /* The updates since version (a new JSON array), or -ESTALE. Anyone. */
-int room_pull(struct room_member *m, uint64_t version, json_t **out);
-/* Replaces the document by text (an upload): one update with the
- * smallest change, pushed as clientID "upload:<member id>". "\r\n" and
- * "\r" become "\n". */
-int room_replace_text(struct room_member *m, const char *text, size_t len);
+int room_pull(struct room_member *m, uint32_t file, uint64_t version,
+	      json_t **out);
+/* Replaces a file by text (an upload): one update with the smallest
+ * change, pushed as clientID "upload:<member id>". "\r\n" and "\r"
+ * become "\n". */
+int room_replace_text(struct room_member *m, uint32_t file, const char *text,
+		      size_t len);
 
-/* My selection at 'version' (or none); the others get presence(). */
-int room_presence(struct room_member *m, bool has, uint64_t version,
-		  size_t anchor, size_t head);
+/* My selection in 'file' at 'version' (or none); the others get
+ * presence(). */
+int room_presence(struct room_member *m, uint32_t file, bool has,
+		  uint64_t version, size_t anchor, size_t head);
 
 /* A chat line from m; every member gets chat(). */
 int room_chat(struct room_member *m, const char *text, size_t len);

@@ -20,10 +20,18 @@ void room_broadcast_members(struct room *r);
 /* The others' presence() for 'who' (its selection, or gone). */
 void room_broadcast_presence(struct room *r, const struct room_member *who);
 
-/* room_doc.c: the document from the store (snapshot, log after it, and
- * history before it), and a last snapshot when the room closes. */
+struct room_file;
+
+/* room_doc.c: the files from the store (each one's snapshot, log after
+ * it, and history before it), a last snapshot of each when the room
+ * closes, and freeing them. */
 int room_doc_load(struct room *r);
 void room_doc_unload(struct room *r);
+void room_doc_free(struct room *r);
+/* One file from the store ('version': what the room says it has). */
+int room_file_open(struct room *r, uint32_t id, const char *name,
+		   uint64_t version, struct room_file **out);
+void room_file_free(struct room_file *f);
 /* "\r\n" and "\r" -> "\n" in place; the new length. */
 size_t room_text_lf(char *s, size_t len);
 /* valid UTF-8 */
@@ -34,6 +42,7 @@ struct room_push_wait {
 	struct room_push_wait *next;
 	struct room_member *m;		/* NULL once it left */
 	json_t *updates;		/* a reference */
+	uint32_t file;
 	uint64_t version;
 };
 /* Drops m's waiting pushes (it leaves). */

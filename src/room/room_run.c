@@ -1,7 +1,8 @@
 /*
  * room_run.c - the room's one run.
  *
- * A writer starts it on the room's text; the room subscribes to it with a
+ * A writer starts it on the room's files (the entry first, every other
+ * one beside it: compiled languages build each source file); the room subscribes to it with a
  * sub of its own that never pauses, so the run lives as long as the room
  * is open (closing the room detaches it: the engine kills it after its
  * orphan grace). Each member's dialect attaches its own subscription
@@ -16,6 +17,7 @@
 #include "lib/log.h"
 #include "room/room.h"
 #include "room/room_internal.h"
+#include "sandbox/sandbox.h"
 
 #define room_of_sub(subp) \
 	((struct room *)((char *)(subp) - offsetof(struct room, run_sub)))
@@ -67,10 +69,10 @@ int room_run_start(struct room_member *m, const char *lang, uint16_t rows,
 		   uint16_t cols, struct run **out)
 {
 	struct room *r = m->room;
+	struct sandbox_file files[ROOM_FILES_MAX];
 	const struct lang *l;
 	struct run *run;
-	size_t len;
-	const char *text;
+	size_t n = 0;
 	int err;
 
 	if (!r)
@@ -82,11 +84,31 @@ int room_run_start(struct room_member *m, const char *lang, uint16_t rows,
 	l = lang_find(r->reg->langs, lang ? lang : r->rec.language);
 	if (!l || !l->available)
 		return -ENOENT;
-	text = room_text(r, &len, NULL);
+	/* every file, the entry first under the name its language wants */
+	for (size_t pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < r->nfiles; i++) {
+			const struct room_file *f = r->files[i];
+			const char *name;
+			if ((f->id == r->rec.entry) != (pass == 0))
+				continue;
+			/* file 0 without a name of its own follows the run's
+			 * language, as the room's language */
+			name = f->name ? f->name : l->file ? l->file : "main.txt";
+			if (pass == 0)
+				name = run_entry_name(l, name);
+			for (size_t k = 0; k < n; k++)
+				if (sandbox_paths_clash(files[k].name, name))
+					return -EEXIST;
+			files[n].name = name;
+			files[n].data = room_file_text(f, &files[n].len, NULL);
+			files[n].mode = 0644;
+			n++;
+		}
+	}
 	struct run_request req = {
 		.lang = l,
-		.code = text,
-		.code_len = len,
+		.files = files,
+		.nfiles = n,
 		.mode = RUN_TTY,
 		.rows = rows,
 		.cols = cols,

@@ -11,6 +11,7 @@
 #include "room/room_sqlite.h"
 #include "store/store.h"
 #include "store/store_chat.h"
+#include "store/store_files.h"
 #include "store/store_log.h"
 #include "store/store_members.h"
 #include "store/store_rooms.h"
@@ -29,6 +30,8 @@ static void to_row(const struct room_record *r, struct store_room *o)
 	o->chat_seq = r->chat_seq;
 	o->created_ms = r->created_ms;
 	o->updated_ms = r->updated_ms;
+	o->entry = r->entry;
+	o->next_file = r->next_file;
 }
 
 static int op_create(void *impl, const struct room_record *r,
@@ -56,6 +59,8 @@ static int op_get(void *impl, const char *id, struct room_record *out)
 	out->chat_seq = row.chat_seq;
 	out->created_ms = row.created_ms;
 	out->updated_ms = row.updated_ms;
+	out->entry = row.entry;
+	out->next_file = row.next_file;
 	return 0;
 }
 
@@ -72,30 +77,45 @@ static int op_settings_put(void *impl, const struct room_record *r)
 	return store_rooms_settings(impl, &row);
 }
 
+static int op_file_snapshot_get(void *impl, const char *id, uint32_t file,
+				uint64_t *version, char **text, size_t *len)
+{
+	return store_snap_get(impl, id, file, version, text, len);
+}
+
 static int op_snapshot_get(void *impl, const char *id, uint64_t *version,
 			   char **text, size_t *len)
 {
-	return store_snap_get(impl, id, version, text, len);
+	return op_file_snapshot_get(impl, id, 0, version, text, len);
 }
 
-static int op_snapshot_put(void *impl, const char *id, uint64_t version,
-			   const char *text, size_t len, uint64_t keep_from)
+static int op_file_snapshot_put(void *impl, const char *id, uint32_t file,
+				uint64_t version, const char *text, size_t len,
+				uint64_t keep_from)
 {
 	struct store *s = impl;
 	int err;
 
 	if ((err = store_begin(s)))
 		return err;
-	if ((err = store_snap_put(s, id, version, text, len)) ||
-	    (err = store_log_trim(s, id, keep_from))) {
+	if ((err = store_snap_put(s, id, file, version, text, len)) ||
+	    (err = store_log_trim(s, id, file, keep_from))) {
 		store_rollback(s);
 		return err;
 	}
 	return store_commit(s);
 }
 
-static int op_log_append(void *impl, const char *id, uint64_t base,
-			 const struct room_log_entry *e, size_t n)
+static int op_snapshot_put(void *impl, const char *id, uint64_t version,
+			   const char *text, size_t len, uint64_t keep_from)
+{
+	return op_file_snapshot_put(impl, id, 0, version, text, len,
+				    keep_from);
+}
+
+static int op_file_log_append(void *impl, const char *id, uint32_t file,
+			      uint64_t base, const struct room_log_entry *e,
+			      size_t n)
 {
 	struct store_update *u = calloc(n ? n : 1, sizeof(*u));
 	int err;
@@ -109,9 +129,15 @@ static int op_log_append(void *impl, const char *id, uint64_t base,
 		u[i].changes = e[i].changes;
 		u[i].changes_len = e[i].changes_len;
 	}
-	err = store_log_append(impl, id, base, u, n);	/* one transaction */
+	err = store_log_append(impl, id, file, base, u, n); /* one transaction */
 	free(u);
 	return err;
+}
+
+static int op_log_append(void *impl, const char *id, uint64_t base,
+			 const struct room_log_entry *e, size_t n)
+{
+	return op_file_log_append(impl, id, 0, base, e, n);
 }
 
 struct each_ctx {
@@ -131,12 +157,59 @@ static int each_one(void *arg, const struct store_update *u)
 	return x->fn(x->arg, &e);
 }
 
-static int op_log_each(void *impl, const char *id, uint64_t from, uint64_t to,
-		       bool desc, room_log_fn fn, void *arg)
+static int op_file_log_each(void *impl, const char *id, uint32_t file,
+			    uint64_t from, uint64_t to, bool desc,
+			    room_log_fn fn, void *arg)
 {
 	struct each_ctx x = { fn, arg };
 
-	return store_log_each(impl, id, from, to, desc, each_one, &x);
+	return store_log_each(impl, id, file, from, to, desc, each_one, &x);
+}
+
+static int op_log_each(void *impl, const char *id, uint64_t from, uint64_t to,
+		       bool desc, room_log_fn fn, void *arg)
+{
+	return op_file_log_each(impl, id, 0, from, to, desc, fn, arg);
+}
+
+struct files_ctx {
+	room_file_fn fn;
+	void *arg;
+};
+
+static int file_one(void *arg, const struct store_file *f)
+{
+	struct files_ctx *x = arg;
+	struct room_file_record r = {
+		.id = f->file, .name = f->name, .version = f->version,
+	};
+
+	return x->fn(x->arg, &r);
+}
+
+static int op_files_each(void *impl, const char *id, room_file_fn fn,
+			 void *arg)
+{
+	struct files_ctx x = { fn, arg };
+
+	return store_files_each(impl, id, file_one, &x);
+}
+
+static int op_file_add(void *impl, const char *id, uint32_t file,
+		       const char *name, const char *text, size_t len)
+{
+	return store_files_add(impl, id, file, name, text, len);
+}
+
+static int op_file_rename(void *impl, const char *id, uint32_t file,
+			  const char *name)
+{
+	return store_files_rename(impl, id, file, name);
+}
+
+static int op_file_delete(void *impl, const char *id, uint32_t file)
+{
+	return store_files_delete(impl, id, file);
 }
 
 static int op_chat_append(void *impl, const char *id,
@@ -238,6 +311,14 @@ static const struct room_store_ops sqlite_ops = {
 	.member_put = op_member_put,
 	.member_by_token = op_member_by_token,
 	.member_exists = op_member_exists,
+	.files_each = op_files_each,
+	.file_add = op_file_add,
+	.file_rename = op_file_rename,
+	.file_delete = op_file_delete,
+	.file_snapshot_get = op_file_snapshot_get,
+	.file_snapshot_put = op_file_snapshot_put,
+	.file_log_append = op_file_log_append,
+	.file_log_each = op_file_log_each,
 };
 
 void room_sqlite_init(struct room_store *rs, struct store *s)

@@ -52,12 +52,22 @@ struct room_record {
 	char language[ROOM_LANG_MAX + 1];
 	bool open_edit;			/* newcomers join as writers */
 	char host[ROOM_MEMBER_ID_LEN + 1]; /* "" until someone joined */
-	uint64_t version;		/* updates ever accepted */
+	uint64_t version;		/* file 0's updates (a back end without
+				   the file_* ops); else unused */
 	uint64_t chat_seq;		/* the newest chat line's id */
 	int64_t created_ms, updated_ms;	/* wall clock */
+	uint32_t entry;			/* the file that runs first */
+	uint32_t next_file;		/* the next file's id (never reused) */
 };
 
-/* The update that took the document from 'version' to version + 1. */
+/* One file of a room (the file_* ops). */
+struct room_file_record {
+	uint32_t id;
+	const char *name;		/* NULL: the language's file name */
+	uint64_t version;		/* updates ever accepted into it */
+};
+
+/* The update that took a file from 'version' to version + 1. */
 struct room_log_entry {
 	uint64_t version;
 	const char *client_id;
@@ -86,6 +96,7 @@ struct room_chat_record {
 
 typedef int (*room_log_fn)(void *arg, const struct room_log_entry *e);
 typedef int (*room_chat_fn)(void *arg, const struct room_chat_record *c);
+typedef int (*room_file_fn)(void *arg, const struct room_file_record *f);
 
 struct room_store_ops {
 	/* A new room with its text as the snapshot at version 0. -EEXIST if
@@ -130,6 +141,35 @@ struct room_store_ops {
 	/* Whether the id is taken in the room (member ids are random). */
 	int (*member_exists)(void *impl, const char *room, const char *id,
 			     bool *exists);
+
+	/*
+	 * Several files a room. A back end without them leaves every one
+	 * NULL: its rooms have file 0 only, kept through the snapshot and
+	 * log ops above (which are file 0's), and the room refuses to add
+	 * files (-EOPNOTSUPP). With them, file_snapshot_* and file_log_*
+	 * are the ops above for any file (the same contract), settings_put
+	 * also stores 'entry', and file_add stores the file, its text as its
+	 * snapshot at version 0 and next_file = file + 1, all or nothing
+	 * (-EEXIST when the id was used).
+	 */
+	int (*files_each)(void *impl, const char *id, room_file_fn fn,
+			  void *arg);
+	int (*file_add)(void *impl, const char *id, uint32_t file,
+			const char *name, const char *text, size_t len);
+	int (*file_rename)(void *impl, const char *id, uint32_t file,
+			   const char *name);
+	int (*file_delete)(void *impl, const char *id, uint32_t file);
+	int (*file_snapshot_get)(void *impl, const char *id, uint32_t file,
+				 uint64_t *version, char **text, size_t *len);
+	int (*file_snapshot_put)(void *impl, const char *id, uint32_t file,
+				 uint64_t version, const char *text,
+				 size_t len, uint64_t keep_from);
+	int (*file_log_append)(void *impl, const char *id, uint32_t file,
+			       uint64_t base, const struct room_log_entry *e,
+			       size_t n);
+	int (*file_log_each)(void *impl, const char *id, uint32_t file,
+			     uint64_t from, uint64_t to, bool desc,
+			     room_log_fn fn, void *arg);
 };
 
 struct room_store {

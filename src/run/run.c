@@ -436,10 +436,33 @@ static void on_sandbox_exited(void *data, const struct sandbox_result *res)
 	run__finish(r);
 }
 
+static void on_usage(void *data, const struct sandbox_run_usage *su)
+{
+	struct run *r = data;
+	struct run_usage u = {
+		.step = r->step,
+		.cpu_ms = su->cpu_ms,
+		.wall_ms = su->wall_ms,
+		.memory_bytes = su->memory_bytes,
+		.memory_peak = su->memory_peak,
+		.pids = su->pids,
+	};
+
+	r->usage_pending = false;
+	if (r->exited || r->sandbox_done)
+		return;
+	for (struct run_sub *s = r->subs, *n; s; s = n) {
+		n = s->next;
+		if (s->usage && s->ops->usage)
+			s->ops->usage(s, &u);
+	}
+}
+
 static const struct sandbox_run_ops sandbox_ops = {
 	.spawned = on_spawned,
 	.probed = on_probed,
 	.exited = on_sandbox_exited,
+	.usage = on_usage,
 };
 
 /* ---- timers ------------------------------------------------------------ */
@@ -450,9 +473,30 @@ static void on_wall(uv_timer_t *t)
 	run_kill(r, RUN_KILL_WALL);
 }
 
+/* Asks the sandbox for a usage sample every RUN_USAGE_MS while a step's
+ * program runs and someone wants it; one request at a time. */
+static void sample_usage(struct run *r)
+{
+	bool wanted = false;
+
+	if (++r->usage_ticks * PROBE_MS < RUN_USAGE_MS)
+		return;
+	r->usage_ticks = 0;
+	for (struct run_sub *s = r->subs; s && !wanted; s = s->next)
+		wanted = s->usage && s->ops->usage;
+	if (!wanted || r->usage_pending || r->spawn_pending ||
+	    r->sandbox_done || r->state == RUN_STARTING)
+		return;
+	if (sandbox_run_usage(r->e->sb, r->sandbox_id) == 0)
+		r->usage_pending = true;
+}
+
 static void on_probe_tick(uv_timer_t *t)
 {
 	struct run *r = t->data;
+
+	if (!r->exited)
+		sample_usage(r);
 
 	if (r->exited || r->state == RUN_STARTING || r->probe_pending)
 		return;
@@ -608,6 +652,9 @@ static int spawn_step(struct run *r, enum run_step step)
 	memset(r->truncated, 0, sizeof(r->truncated));
 	r->draining = false;
 	r->waiting_samples = 0;
+	r->usage_pending = false;	/* an answer about the last step's
+					   sandbox may never come */
+	r->usage_ticks = 0;
 	run__rate_reset(r);
 	r->closing_stdin = r->mode == RUN_PIPES && !r->keep_stdin;
 

@@ -125,6 +125,19 @@ struct run_result {
 	int start_error;
 };
 
+/* What a run uses now: a sample from its sandbox's cgroup. */
+struct run_usage {
+	enum run_step step;	/* the step sampled */
+	uint64_t cpu_ms;	/* CPU of the step's whole tree so far */
+	uint64_t wall_ms;	/* since the step's program started */
+	uint64_t memory_bytes;	/* memory in use now, 0 unknown */
+	uint64_t memory_peak;	/* the most so far in this step, 0 unknown */
+	uint32_t pids;		/* processes + threads now, 0 unknown */
+};
+
+/* How often a run with a subscriber that wants usage() is sampled. */
+#define RUN_USAGE_MS 250
+
 struct run_sub_ops {
 	/* Output bytes as they are read. */
 	void (*output)(struct run_sub *sub, enum run_stream stream,
@@ -154,6 +167,9 @@ struct run_sub_ops {
 	void (*queued)(struct run_sub *sub, unsigned ahead);
 	/* Optional: the queued run got its slot and starts now. */
 	void (*admitted)(struct run_sub *sub);
+	/* Optional: a usage sample, every RUN_USAGE_MS while a step runs,
+	 * for a sub whose 'usage' is set (the engine samples only then). */
+	void (*usage)(struct run_sub *sub, const struct run_usage *u);
 };
 
 struct run_sub {
@@ -161,6 +177,8 @@ struct run_sub {
 	struct run *run;	/* NULL when detached */
 	struct run_sub *next;	/* in run->subs */
 	bool paused;		/* this sub asked the run to stop reading */
+	bool usage;		/* wants usage() samples (set it before
+				   run_start() or run_attach()) */
 	bool replay_due;	/* remote: attached before the scrollback came */
 };
 

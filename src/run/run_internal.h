@@ -99,6 +99,8 @@ struct run {
 	bool input_since_probe;		/* input, a resize or a signal */
 	uint64_t probe_ms;		/* when the last probe was sent */
 	bool probe_pending;
+	bool usage_pending;		/* a sandbox_run_usage() is unanswered */
+	unsigned usage_ticks;		/* probe ticks since the last sample */
 	int waiting_samples;
 	uint64_t start_ns;
 

@@ -1015,3 +1015,34 @@ void cgroup_run_destroy(struct cgroup_run *r)
 	remove_dirs(r->dir);
 	free(r);
 }
+
+void cgroup_run_usage(struct cgroup_run *r, struct cgroup_usage *u)
+{
+	struct cgroup_stats st;
+	char buf[256];
+	uint64_t v;
+	bool v2;
+
+	memset(u, 0, sizeof(*u));
+	if (!r)
+		return;
+	cgroup_run_stats(r, &st);
+	u->cpu_usec = st.cpu_usec;
+	u->memory_peak = st.memory_peak;
+	v2 = r->h->version == 2;
+	if (r->dir[CG_MEM][0] &&
+	    cg_read(r->dir[CG_MEM],
+		    v2 ? "memory.current"
+		       : r->h->memsw ? "memory.memsw.usage_in_bytes"
+				     : "memory.usage_in_bytes",
+		    buf, sizeof(buf)) > 0 &&
+	    cgroup_parse_u64(buf, &v))
+		u->memory_bytes = v;
+	if (r->dir[v2 ? CG_MEM : CG_PIDS][0] &&
+	    cg_read(r->dir[v2 ? CG_MEM : CG_PIDS], "pids.current", buf,
+		    sizeof(buf)) > 0 &&
+	    cgroup_parse_u64(buf, &v))
+		u->pids = v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
+	if (u->memory_peak < u->memory_bytes)
+		u->memory_peak = u->memory_bytes;
+}

@@ -100,6 +100,17 @@ void cgroup_run_stats(struct cgroup_run *r, struct cgroup_stats *st);
  * small reads, where cgroup_run_stats() makes four): the CPU time used and
  * whether the OOM killer acted. Fields it cannot read stay 0. */
 void cgroup_run_poll(struct cgroup_run *r, uint64_t *cpu_usec, bool *oom_kill);
+/* What a run uses now (sandbox_run_usage()). */
+struct cgroup_usage {
+	uint64_t cpu_usec;	/* as in cgroup_stats */
+	uint64_t memory_bytes;	/* charged now (v1 with swap accounting:
+				   memory + swap), 0 when unknown */
+	uint64_t memory_peak;	/* the most so far, 0 when unknown */
+	uint32_t pids;		/* tasks now, 0 when unknown */
+};
+
+/* Read the live figures; fields it cannot read stay 0. */
+void cgroup_run_usage(struct cgroup_run *r, struct cgroup_usage *u);
 
 /* Kill what is left, remove the group(s), free 'r'. */
 void cgroup_run_destroy(struct cgroup_run *r);

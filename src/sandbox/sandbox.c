@@ -190,6 +190,20 @@ static void dispatch(struct sandbox *sb, const struct sb_msg *m,
 		else if (run && run->ops.probed)
 			run->ops.probed(run->data, m->arg != 0);
 		return;
+	case SB_MSG_RUN_USAGE_REPORT: {
+		const struct sb_wire_usage *w = body;
+		struct sandbox_run_usage u = {
+			.cpu_ms = w->cpu_ms,
+			.wall_ms = w->wall_ms,
+			.memory_bytes = w->memory_bytes,
+			.memory_peak = w->memory_peak,
+			.pids = w->pids,
+		};
+		close_fds(fds, nfds);
+		if (run && run->spawned && m->arg == 1 && run->ops.usage)
+			run->ops.usage(run->data, &u);
+		return;
+	}
 	case SB_MSG_USAGE:
 		close_fds(fds, nfds);
 		sb->usage.known = true;
@@ -235,6 +249,7 @@ static int receive_one(struct sandbox *sb, bool hello_only,
 	union {
 		struct sb_wire_result res;
 		struct sb_wire_features feat;
+		struct sb_wire_usage usage;
 		char raw[SB_MAX_PACKET];
 	} body;
 	struct iovec iov[2] = {{&m, sizeof(m)}, {&body, sizeof(body)}};
@@ -255,7 +270,7 @@ static int receive_one(struct sandbox *sb, bool hello_only,
 		return -EPIPE;
 	nfds = sb_take_fds(&mh, fds, sizeof(fds) / sizeof(fds[0]));
 	if ((mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ||
-	    sb_msg_check(&m, (size_t)n, nfds)) {
+	    sb_msg_check(&m, (size_t)n, nfds) || sb_msg_is_request(m.type)) {
 		close_fds(fds, nfds);
 		return 1;
 	}
@@ -1020,6 +1035,13 @@ int sandbox_probe_input(struct sandbox *sb, uint64_t id)
 	if (!sb || !run_find(sb, id))
 		return -ENOENT;
 	return send_req(sb, SB_MSG_PROBE, id, 0, -1);
+}
+
+int sandbox_run_usage(struct sandbox *sb, uint64_t id)
+{
+	if (!sb || !run_find(sb, id))
+		return -ENOENT;
+	return send_req(sb, SB_MSG_RUN_USAGE, id, 0, -1);
 }
 
 void sandbox_status(const struct sandbox *sb, struct sandbox_status *st)

@@ -142,6 +142,15 @@ struct sandbox_result {
 	bool collect_overflow;	/* the files were more than collect_max */
 };
 
+/* A run's resources now (sandbox_run_usage()), from its cgroup. */
+struct sandbox_run_usage {
+	uint64_t cpu_ms;	/* user + system CPU of the whole tree so far */
+	uint64_t wall_ms;	/* since exec */
+	uint64_t memory_bytes;	/* memory charged to the run now, 0 unknown */
+	uint64_t memory_peak;	/* the most so far, 0 unknown */
+	uint32_t pids;		/* processes + threads now, 0 unknown */
+};
+
 struct sandbox_run_ops {
 	/* The program was started (err == 0, proc filled) or could not be
 	 * (err < 0, proc NULL; exited() follows with the same error). */
@@ -151,6 +160,9 @@ struct sandbox_run_ops {
 	void (*probed)(void *data, bool waiting_for_input);
 	/* The run is over: every process of it is gone. */
 	void (*exited)(void *data, const struct sandbox_result *res);
+	/* Optional: answer to sandbox_run_usage() for a run that is running
+	 * (none comes for a run that has not started or has ended). */
+	void (*usage)(void *data, const struct sandbox_run_usage *u);
 };
 
 /* What the host can give, for start-up logs and /api/health. */
@@ -261,6 +273,14 @@ int sandbox_signal(struct sandbox *sb, uint64_t id, int sig);
 
 /* Ask whether run 'id' is blocked reading its input; probed() answers. */
 int sandbox_probe_input(struct sandbox *sb, uint64_t id);
+
+/*
+ * Ask for the resources run 'id' uses now; usage() answers (nothing when
+ * the run is not running by the time the spawner reads the request). The
+ * spawner reads the run's cgroup: cheap, but a caller samples a few times
+ * a second at most.
+ */
+int sandbox_run_usage(struct sandbox *sb, uint64_t id);
 
 /*
  * Shut down: kill every run, stop the spawner (waiting for it, bounded),

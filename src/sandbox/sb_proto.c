@@ -40,7 +40,13 @@ int sb_msg_check(const struct sb_msg *m, size_t got, unsigned nfds)
 	case SB_MSG_PROBE:
 	case SB_MSG_PROBED:
 	case SB_MSG_USAGE:
+	case SB_MSG_RUN_USAGE:
 		return m->len == 0 && !nfds ? 0 : -EBADMSG;
+	case SB_MSG_RUN_USAGE_REPORT:
+		return m->len == sizeof(struct sb_wire_usage) && !nfds &&
+			       (m->arg == 0 || m->arg == 1)
+			   ? 0
+			   : -EBADMSG;
 	case SB_MSG_SIGNAL:
 		return m->len == 0 && !nfds && m->arg > 0 && m->arg < 65
 			   ? 0
@@ -56,6 +62,20 @@ int sb_msg_check(const struct sb_msg *m, size_t got, unsigned nfds)
 			   : -EBADMSG;
 	}
 	return -EBADMSG;
+}
+
+bool sb_msg_is_request(uint16_t type)
+{
+	switch (type) {
+	case SB_MSG_SPAWN:
+	case SB_MSG_KILL:
+	case SB_MSG_SIGNAL:
+	case SB_MSG_PROBE:
+	case SB_MSG_RUN_USAGE:
+		return true;
+	default:
+		return false;
+	}
 }
 
 bool sb_name_ok(const char *name, size_t len)

@@ -52,6 +52,11 @@ enum sb_msg_type {
 			     flags & SB_EXIT_COLLECT: 1 fd (collected files) */
 	SB_MSG_USAGE,	  /* spawner -> lib: what the runs use together:
 			     arg = memory bytes, flags = processes */
+	SB_MSG_RUN_USAGE, /* lib -> spawner: id */
+	SB_MSG_RUN_USAGE_REPORT, /* spawner -> lib: id, arg = 1 when the run
+				    is live and body holds its figures, 0
+				    when not (body zeroed); body = struct
+				    sb_wire_usage */
 	SB_MSG_TYPE_MAX,
 };
 
@@ -87,6 +92,15 @@ struct sb_wire_result {
 	char message[256]; /* NUL-terminated */
 };
 
+struct sb_wire_usage {
+	uint64_t cpu_ms;
+	uint64_t wall_ms;
+	uint64_t memory_bytes;
+	uint64_t memory_peak;
+	uint32_t pids;
+	uint32_t pad; /* 0 */
+};
+
 /* A decoded, validated spec: every pointer owned by the struct. */
 struct sb_file {
 	char *name; /* validated: see sb_name_ok() */
@@ -113,6 +127,11 @@ struct sb_spec {
  * packet, and the descriptor count expected for the type.
  */
 int sb_msg_check(const struct sb_msg *m, size_t got, unsigned nfds);
+
+/* The direction of a message type: a request the library sends, or what
+ * the spawner sends (HELLO and the answers). Each end takes only the
+ * other's. */
+bool sb_msg_is_request(uint16_t type);
 
 /* A work dir file name: 1..255 bytes, no '/', no NUL, not "." or "..". */
 bool sb_name_ok(const char *name, size_t len);

@@ -1183,6 +1183,26 @@ static void signal_program(struct run *r, int sig)
 	kill(r->prog_pid, sig);
 }
 
+/* Answers a usage request: the run's cgroup figures while it runs. */
+static void send_usage(struct run *r, uint64_t id)
+{
+	struct sb_wire_usage w;
+	struct cgroup_usage u;
+	bool live = r && r->started && !r->reaped;
+
+	memset(&w, 0, sizeof(w));
+	if (live) {
+		cgroup_run_usage(r->cg, &u);
+		w.cpu_ms = u.cpu_usec / 1000;
+		w.wall_ms = sb_now_ms() - r->start_ms;
+		w.memory_bytes = u.memory_bytes;
+		w.memory_peak = u.memory_peak;
+		w.pids = u.pids;
+	}
+	send_msg(SB_MSG_RUN_USAGE_REPORT, id, live ? 1 : 0, 0, &w, sizeof(w), NULL,
+		 0);
+}
+
 /*
  * Whether run 'r' waits for its input (SB_MSG_PROBE), at a bounded cost.
  * With a cgroup, a run that used more than 5 % of a CPU since the last
@@ -1238,8 +1258,7 @@ static void handle_request(void)
 	}
 	nfds = sb_take_fds(&mh, fds, sizeof(fds) / sizeof(fds[0]));
 	if ((mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ||
-	    sb_msg_check(&m, (size_t)n, nfds) || m.type == SB_MSG_HELLO ||
-	    m.type >= SB_MSG_SPAWNED) {
+	    sb_msg_check(&m, (size_t)n, nfds) || !sb_msg_is_request(m.type)) {
 		logmsg("sandbox: spawner: malformed request dropped");
 		for (unsigned i = 0; i < nfds; i++)
 			close(fds[i]);
@@ -1263,6 +1282,9 @@ static void handle_request(void)
 		send_msg(SB_MSG_PROBED, m.id, waiting, 0, NULL, 0, NULL, 0);
 		break;
 	}
+	case SB_MSG_RUN_USAGE:
+		send_usage(r, m.id);
+		break;
 	default:
 		break;
 	}

@@ -1,10 +1,10 @@
 /*
- * store_log.h - a room's update log: the update that took the document
- * from 'version' to version + 1, with who pushed it.
+ * store_log.h - the update log of a room's files: the update that took a
+ * file from 'version' to version + 1, with who pushed it.
  *
  * store_log_append() is a compare-and-append in one transaction: the rows
- * base .. base+n-1 go in and the room's version becomes base + n only if
- * it was 'base' (-ESTALE otherwise, -ENOENT without the room).
+ * base .. base+n-1 go in and the file's version becomes base + n only if
+ * it was 'base' (-ESTALE otherwise, -ENOENT without the room or file).
  */
 #ifndef CODEROOM_STORE_LOG_H
 #define CODEROOM_STORE_LOG_H
@@ -25,13 +25,15 @@ struct store_update {
 
 typedef int (*store_update_fn)(void *arg, const struct store_update *u);
 
-int store_log_append(struct store *s, const char *room, uint64_t base,
-		     const struct store_update *u, size_t n);
-/* Each row with from <= version < to, increasing (or decreasing when
- * desc); a non-zero return of fn stops the walk and is returned. */
-int store_log_each(struct store *s, const char *room, uint64_t from,
-		   uint64_t to, bool desc, store_update_fn fn, void *arg);
-/* Forgets the rows older than 'before'. */
-int store_log_trim(struct store *s, const char *room, uint64_t before);
+int store_log_append(struct store *s, const char *room, uint32_t file,
+		     uint64_t base, const struct store_update *u, size_t n);
+/* Each row of 'file' with from <= version < to, increasing (or decreasing
+ * when desc); a non-zero return of fn stops the walk and is returned. */
+int store_log_each(struct store *s, const char *room, uint32_t file,
+		   uint64_t from, uint64_t to, bool desc, store_update_fn fn,
+		   void *arg);
+/* Forgets the rows of 'file' older than 'before'. */
+int store_log_trim(struct store *s, const char *room, uint32_t file,
+		   uint64_t before);
 
 #endif

@@ -21,7 +21,11 @@ int store_rooms_create(struct store *s, const struct store_room *r,
 {
 	static const char sql[] =
 		"INSERT INTO rooms (id, language, open_edit, host, version,"
-		" chat_seq, created_ms, updated_ms) VALUES (?,?,?,?,0,0,?,?)";
+		" chat_seq, created_ms, updated_ms, entry, next_file)"
+		" VALUES (?,?,?,?,0,0,?,?,0,1)";
+	static const char file0[] =
+		"INSERT INTO room_files (room, file, name, version, created_ms)"
+		" VALUES (?,0,NULL,0,?)";
 	sqlite3_stmt *st;
 	int err;
 
@@ -38,8 +42,16 @@ int store_rooms_create(struct store *s, const struct store_room *r,
 		sqlite3_bind_text(st, 4, r->host, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 5, r->created_ms);
 	sqlite3_bind_int64(st, 6, r->created_ms);
+	if ((err = store_exec_stmt(s, st)))
+		goto out_rollback;
+	if (!(st = store_stmt(s, file0))) {
+		err = -EIO;
+		goto out_rollback;
+	}
+	sqlite3_bind_text(st, 1, r->id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 2, r->created_ms);
 	if ((err = store_exec_stmt(s, st)) ||
-	    (err = store_snap_put(s, r->id, 0, text, len)))
+	    (err = store_snap_put(s, r->id, 0, 0, text, len)))
 		goto out_rollback;
 	return store_commit(s);
 
@@ -52,7 +64,8 @@ int store_rooms_get(struct store *s, const char *id, struct store_room *out)
 {
 	static const char sql[] =
 		"SELECT id, language, open_edit, host, version, chat_seq,"
-		" created_ms, updated_ms FROM rooms WHERE id = ?";
+		" created_ms, updated_ms, entry, next_file FROM rooms"
+		" WHERE id = ?";
 	sqlite3_stmt *st = store_stmt(s, sql);
 	int rc, err = 0;
 
@@ -70,6 +83,8 @@ int store_rooms_get(struct store *s, const char *id, struct store_room *out)
 		out->chat_seq = (uint64_t)sqlite3_column_int64(st, 5);
 		out->created_ms = sqlite3_column_int64(st, 6);
 		out->updated_ms = sqlite3_column_int64(st, 7);
+		out->entry = (uint32_t)sqlite3_column_int64(st, 8);
+		out->next_file = (uint32_t)sqlite3_column_int64(st, 9);
 	} else {
 		err = rc == SQLITE_DONE ? -ENOENT : store_err(s, rc, "get room");
 	}
@@ -95,7 +110,7 @@ int store_rooms_settings(struct store *s, const struct store_room *r)
 {
 	static const char sql[] =
 		"UPDATE rooms SET language = ?, open_edit = ?, host = ?,"
-		" updated_ms = ? WHERE id = ?";
+		" updated_ms = ?, entry = ? WHERE id = ?";
 	sqlite3_stmt *st = store_stmt(s, sql);
 	int err;
 
@@ -106,7 +121,8 @@ int store_rooms_settings(struct store *s, const struct store_room *r)
 	if (r->host[0])
 		sqlite3_bind_text(st, 3, r->host, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 4, r->updated_ms);
-	sqlite3_bind_text(st, 5, r->id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 5, (sqlite3_int64)r->entry);
+	sqlite3_bind_text(st, 6, r->id, -1, SQLITE_TRANSIENT);
 	if ((err = store_exec_stmt(s, st)))
 		return err;
 	return sqlite3_changes(s->db) ? 0 : -ENOENT;

@@ -17,18 +17,21 @@ struct store_room {
 	char language[33];
 	bool open_edit;
 	char host[9];		/* a member id, "" when none */
-	uint64_t version;
+	uint64_t version;	/* no longer written (schema 3): files */
 	uint64_t chat_seq;
 	int64_t created_ms, updated_ms;
+	uint32_t entry;		/* the file that runs first */
+	uint32_t next_file;	/* the next file's id */
 };
 
-/* -EEXIST when the id is taken. */
+/* A room with its file 0 ('text' as its first snapshot); -EEXIST when
+ * the id is taken. */
 int store_rooms_create(struct store *s, const struct store_room *r,
 		       const char *text, size_t len);
 /* -ENOENT when there is no such room. */
 int store_rooms_get(struct store *s, const char *id, struct store_room *out);
 int store_rooms_count(struct store *s, uint64_t *n);
-/* language, open_edit and host of r->id; -ENOENT when gone. */
+/* language, open_edit, host and entry of r->id; -ENOENT when gone. */
 int store_rooms_settings(struct store *s, const struct store_room *r);
 
 #endif

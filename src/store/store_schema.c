@@ -81,5 +81,49 @@ const struct store_migration store_migrations[] = {
 	  ") WITHOUT ROWID;"
 	  "CREATE INDEX judge0_submissions_finished"
 	  " ON judge0_submissions(finished_ms);" },
+	{ 3, "rooms: several files a room",
+	  /* store_files.c: a room's files; file 0 is the document every
+	   * room had before (its name NULL: the room language's file name);
+	   * version: updates ever accepted into that file. rooms.entry: the
+	   * file that runs first; rooms.next_file: the next file's id (ids
+	   * are never reused). rooms.version is no longer written. */
+	  "CREATE TABLE room_files ("
+	  " room TEXT NOT NULL REFERENCES rooms(id) ON DELETE CASCADE,"
+	  " file INTEGER NOT NULL,"
+	  " name TEXT,"
+	  " version INTEGER NOT NULL DEFAULT 0,"
+	  " created_ms INTEGER NOT NULL,"
+	  " PRIMARY KEY (room, file)"
+	  ") WITHOUT ROWID;"
+	  "INSERT INTO room_files (room, file, name, version, created_ms)"
+	  " SELECT id, 0, NULL, version, created_ms FROM rooms;"
+	  "ALTER TABLE rooms ADD COLUMN entry INTEGER NOT NULL DEFAULT 0;"
+	  "ALTER TABLE rooms ADD COLUMN next_file INTEGER NOT NULL DEFAULT 1;"
+	  /* the log and the snapshots, by file */
+	  "CREATE TABLE room_updates_3 ("
+	  " room TEXT NOT NULL REFERENCES rooms(id) ON DELETE CASCADE,"
+	  " file INTEGER NOT NULL,"
+	  " version INTEGER NOT NULL,"
+	  " client_id TEXT NOT NULL,"
+	  " member TEXT NOT NULL,"
+	  " changes TEXT NOT NULL,"
+	  " PRIMARY KEY (room, file, version)"
+	  ") WITHOUT ROWID;"
+	  "INSERT INTO room_updates_3 SELECT room, 0, version, client_id,"
+	  " member, changes FROM room_updates;"
+	  "DROP TABLE room_updates;"
+	  "ALTER TABLE room_updates_3 RENAME TO room_updates;"
+	  "CREATE TABLE room_snapshots_3 ("
+	  " room TEXT NOT NULL REFERENCES rooms(id) ON DELETE CASCADE,"
+	  " file INTEGER NOT NULL,"
+	  " version INTEGER NOT NULL,"
+	  " text BLOB NOT NULL,"
+	  " created_ms INTEGER NOT NULL,"
+	  " PRIMARY KEY (room, file, version)"
+	  ") WITHOUT ROWID;"
+	  "INSERT INTO room_snapshots_3 SELECT room, 0, version, text,"
+	  " created_ms FROM room_snapshots;"
+	  "DROP TABLE room_snapshots;"
+	  "ALTER TABLE room_snapshots_3 RENAME TO room_snapshots;" },
 	{ 0, NULL, NULL },
 };

@@ -1,6 +1,7 @@
 /*
- * store_snap.h - snapshots: a room's whole text at a version. Only the
- * newest is kept; the update log after it (store_log.h) gives the rest.
+ * store_snap.h - snapshots: the whole text of a room's file at a version.
+ * Only the newest is kept; the update log after it (store_log.h) gives
+ * the rest.
  */
 #ifndef CODEROOM_STORE_SNAP_H
 #define CODEROOM_STORE_SNAP_H
@@ -12,10 +13,10 @@ struct store;
 
 /* Stores the text at 'version' and drops older snapshots. Runs inside the
  * caller's transaction when there is one. */
-int store_snap_put(struct store *s, const char *room, uint64_t version,
-		   const char *text, size_t len);
+int store_snap_put(struct store *s, const char *room, uint32_t file,
+		   uint64_t version, const char *text, size_t len);
 /* The newest snapshot; *text is malloc'd and NUL-terminated. -ENOENT. */
-int store_snap_get(struct store *s, const char *room, uint64_t *version,
-		   char **text, size_t *len);
+int store_snap_get(struct store *s, const char *room, uint32_t file,
+		   uint64_t *version, char **text, size_t *len);
 
 #endif

@@ -551,6 +551,75 @@ describe('rooms in the IDE (real browsers, one context per member)', () => {
     }
   });
 
+  test('shared tabs: a file added in one page shows in the other; both type into two files at once and converge', async () => {
+    const { ada, bob, link } = await roomOfTwo(server, { code: 'import util\n', open: true });
+    try {
+      await waitRoom(bob.page, (r) => r.role === 'writer', 'Bob is a writer');
+      // Ada adds util.py with the New file button and its dialog
+      await ada.page.click('#file-add');
+      await ada.page.waitForSelector('#file-dialog[open]', { timeout: T });
+      await ada.page.fill('#file-name-input', 'util.py');
+      await ada.page.keyboard.press('Enter');
+      // it shows in Bob's tabs, from the server (nothing local)
+      await bob.page.waitForSelector('#tabs [role="tab"][data-name="util.py"]', { timeout: T });
+      await ada.page.waitForSelector('#tabs [role="tab"][data-name="util.py"][aria-selected="true"]', { timeout: T });
+      assert.deepEqual(await bob.page.$$eval('#tabs [role="tab"]', (ts) => ts.map((t) => t.dataset.name)), ['main.py', 'util.py']);
+      // both type into util.py at once (Ada at the top, Bob at the end: two
+      // people typing at one place interleave their letters), then into main.py
+      await ada.page.keyboard.type('# util\n');
+      await bob.page.click('#tabs [role="tab"][data-name="util.py"]');
+      await waitRoom(bob.page, (r) => r.files.find((f) => f.id === r.active)?.text === '# util\n', 'Bob shows util.py with Ada\'s line');
+      for (const name of ['util.py', 'main.py']) {
+        if (name === 'main.py') {
+          await ada.page.click('#tabs [role="tab"][data-name="main.py"]');
+          await bob.page.click('#tabs [role="tab"][data-name="main.py"]');
+        }
+        await ada.page.click('#editor .cm-content');
+        await ada.page.keyboard.press('Control+Home');
+        await cursorEnd(bob.page);
+        await Promise.all([
+          (async () => { for (let i = 0; i < 5; i++) await ada.page.keyboard.type(`A${name[0]}${i} `); })(),
+          (async () => { for (let i = 0; i < 5; i++) { await bob.page.keyboard.type(`B${name[0]}${i} `); await bob.page.keyboard.insertText('日本'); } })(),
+        ]);
+      }
+      // every file converges, on both pages and on the server
+      const synced = (r) => r.unconfirmed === 0 && r.sync === 'synced' && r.files.length === 2;
+      await waitRoom(ada.page, synced, 'Ada synced');
+      await waitRoom(bob.page, synced, 'Bob synced');
+      const api = link.replace('/editor/', '/api/rooms/');
+      const deadline = Date.now() + T;
+      let fa, fb, srv;
+      const texts = (files) => Object.fromEntries(files.map((f) => [f.name, f.text]));
+      while (Date.now() < deadline) {
+        fa = texts((await ada.page.evaluate(() => window.coderoom.room)).files);
+        fb = texts((await bob.page.evaluate(() => window.coderoom.room)).files);
+        srv = texts((await (await ada.page.request.get(api)).json()).files);
+        if (JSON.stringify(fa) === JSON.stringify(srv) && JSON.stringify(fb) === JSON.stringify(srv)) break;
+        await ada.page.waitForTimeout(50);
+      }
+      assert.deepEqual(fa, srv, 'Ada has the server\'s files');
+      assert.deepEqual(fb, srv, 'Bob has the server\'s files');
+      for (const [name, who] of [['util.py', 'A'], ['util.py', 'B'], ['main.py', 'A'], ['main.py', 'B']]) {
+        for (let i = 0; i < 5; i++) assert.equal(srv[name].split(`${who}${name[0]}${i} `).length, 2, `${who}'s edit ${i} once in ${name}: ${JSON.stringify(srv)}`);
+      }
+      assert.ok(srv['main.py'].includes('import util\n'));
+      assert.ok(srv['util.py'].includes('# util\n'));
+      // Bob renames util.py (F2 on its tab): Ada's tab follows
+      await bob.page.focus('#tabs [role="tab"][data-name="util.py"]');
+      await bob.page.keyboard.press('F2');
+      await bob.page.waitForSelector('#file-dialog[open]', { timeout: T });
+      await bob.page.fill('#file-name-input', 'helpers.py');
+      await bob.page.keyboard.press('Enter');
+      await ada.page.waitForSelector('#tabs [role="tab"][data-name="helpers.py"]', { timeout: T });
+      await ada.page.screenshot({ path: path.join(ARTIFACTS, 'room-files.png') });
+      await ada.check();
+      await bob.check();
+    } finally {
+      await ada.close();
+      await bob.close();
+    }
+  });
+
   test('the host opens editing to everyone, changes the language and hands the host role over (by keyboard)', async () => {
     const { ada, bob } = await roomOfTwo(server, { code: 'echo hi\n' });
     try {
@@ -568,7 +637,7 @@ describe('rooms in the IDE (real browsers, one context per member)', () => {
       assert.ok(await bob.page.locator('#language').isDisabled(), 'a member cannot change the language');
       await ada.page.selectOption('#language', 'bash');
       for (const p of [ada.page, bob.page]) {
-        await p.waitForFunction(() => document.getElementById('file-name').textContent === 'main.sh', null, { timeout: T });
+        await p.waitForFunction(() => document.querySelector('#tabs [role=tab][aria-selected="true"]')?.dataset.name === 'main.sh', null, { timeout: T });
         assert.equal(await p.inputValue('#language'), 'bash');
       }
       await ada.page.click('#run');
@@ -677,7 +746,7 @@ describe('rooms in the IDE (real browsers, one context per member)', () => {
       // The host uploads a file of another language: the room follows it.
       await ada.page.setInputFiles('#upload-file', { name: 'hello.sh', mimeType: 'text/x-sh', buffer: Buffer.from('echo hello\n') });
       for (const p of [ada.page, bob.page]) {
-        await p.waitForFunction(() => document.getElementById('file-name').textContent === 'main.sh', null, { timeout: T });
+        await p.waitForFunction(() => document.querySelector('#tabs [role=tab][aria-selected="true"]')?.dataset.name === 'main.sh', null, { timeout: T });
         assert.equal(await p.inputValue('#language'), 'bash');
       }
       await waitCode(bob.page, (c) => c === 'echo hello\n', 'has the shell script');

@@ -7,12 +7,20 @@
 // gateways serve; markers typed once are there exactly once. Chat lines,
 // roles and the roster cross gateways; the room's run, started through
 // one gateway, is watched through the other. A Redis restart in the middle
-// of editing loses no edit a client saw confirmed.
+// of editing loses no edit a client saw confirmed. A cluster room keeps
+// one file (the Redis room store has no per-file operations): a client
+// that joins with "files" is told files_supported: false, every file
+// operation is refused as not_supported, and file 0 is edited through
+// both gateways as before. Socket.IO collaborators (socket.io-client) on
+// two gateways join one session (the join waits for the room's fetch),
+// see each other's changes and chat.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startCluster, redisAvailable } from '../lib/cluster.mjs';
 import { getJSON, postJSON, waitUntil } from '../lib/clients.mjs';
 import { RoomPeer } from '../lib/room-client.mjs';
+import { expectError, joinRoom } from '../lib/rooms.mjs';
+import { SioClient } from '../lib/sio.mjs';
 
 const skip = !redisAvailable() && 'redis-server is not installed (scripts/setup.sh --test)';
 let cl, A, B;
@@ -212,4 +220,63 @@ test('Redis restarts while two gateways edit: no confirmed edit is lost', { skip
       await late.close();
     }
   } finally { await a.close(); await b.close(); }
+});
+
+test('a cluster room keeps one file: file operations are refused as not_supported, file 0 goes on', { skip }, async () => {
+  const id = await newRoom(A, { language: 'python', code: 'x = 1\n' });
+  const host = await joinRoom(A.wsUrl, id, 'files-A', { files: true });
+  host.send({ type: 'room_settings', open_edit: true });
+  await host.waitType('room_settings');
+  const peer = await RoomPeer.join(B.wsUrl, id, 'one-file-B');
+  try {
+    assert.equal(host.joined.files_supported, false);
+    assert.deepEqual(host.joined.files.map((f) => [f.id, f.name, f.text]), [[0, 'main.py', 'x = 1\n']]);
+    assert.equal(host.joined.entry, 0);
+    for (const msg of [
+      { type: 'file_add', name: 'util.py', text: 'Y = 2\n' },
+      { type: 'file_rename', file: 0, name: 'app.py' },
+      { type: 'file_entry', file: 0 },
+    ]) {
+      const e = await expectError(host, msg, 'not_supported');
+      assert.equal(e.field, 'files');
+    }
+    // file 0 through the other gateway reaches the files-aware member as
+    // file 0's updates
+    peer.edit({ from: peer.text.length, insert: 'y = 2\n' });
+    await settleAll(id, [peer], B);
+    const u = await host.waitFor((e) => e.kind === 'json' && e.msg.type === 'updates' && e.msg);
+    assert.equal(u.file, 0);
+    for (const gw of [A, B]) {
+      const st = await roomState(gw, id);
+      assert.equal(st.text, 'x = 1\ny = 2\n');
+      assert.deepEqual(st.files.map((f) => [f.id, f.name]), [[0, 'main.py']]);
+    }
+  } finally { host.close(); await peer.close(); }
+});
+
+test('Socket.IO collaborators on two gateways share a session', { skip }, async () => {
+  const id = await newRoom(A, { language: 'python', code: 'print("s")\n' });
+  const join = async (gw, name) => {
+    const c = await SioClient.connect(gw.url);
+    const since = c.events.length;
+    c.ack = await c.call('join_session', { session_id: id, name });
+    assert.equal(c.ack.ok, true, JSON.stringify(c.ack));
+    await c.waitEvent('code_update', { since });
+    return c;
+  };
+  const a = await join(A, 'sio-A');
+  const b = await join(B, 'sio-B');
+  try {
+    assert.equal(a.ack.role, 'host');
+    a.emit('code_change', { session_id: id, content: 'print("from A")\n' });
+    await b.waitFor((e) => e.kind === 'event' && e.event === 'code_update' && e.data.content === 'print("from A")\n',
+      { what: 'A\'s change on B', timeout: 15000 });
+    assert.equal((await roomState(B, id)).text, 'print("from A")\n');
+    // chat crosses too, and the page on B is told it may not edit
+    b.emit('send_message', { session_id: id, message: 'hi from B' });
+    await a.waitFor((e) => e.kind === 'event' && e.event === 'chat_message' && e.data.message === 'hi from B',
+      { what: 'B\'s chat line on A', timeout: 15000 });
+    const refused = await b.call('code_change', { session_id: id, content: 'x' });
+    assert.equal(refused.ok, false);
+  } finally { a.sock.close(); b.sock.close(); }
 });

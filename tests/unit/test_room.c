@@ -3,7 +3,9 @@
  * directory), with members whose ops record what they are told:
  * roles on join, write before broadcast (a store that fails makes the
  * push fail and nobody hears of it), re-sends that change nothing, a
- * room reloaded from its snapshot and log, chat history, tokens.
+ * room reloaded from its snapshot and log, chat history, tokens; a store
+ * shared by several nodes (the cluster's: one file a room, edits ordered
+ * elsewhere) refuses file operations and keeps its pushes on file 0.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -24,17 +26,20 @@
 
 struct fake {
 	struct room_member m;	/* first: the ops get &f->m */
-	int updates, members, chats, presences, removed;
+	int updates, members, chats, presences, removed, files, last_event;
+	int done, done_err;
+	uint32_t last_file, done_file;
 	uint64_t last_from;
 	size_t last_n;
 };
 
-static void op_updates(struct room_member *m, uint64_t from,
+static void op_updates(struct room_member *m, uint32_t file, uint64_t from,
 		       const struct collab_update *u, size_t n,
 		       const struct room_member *by)
 {
 	struct fake *f = (struct fake *)m;
 	f->updates++;
+	f->last_file = file;
 	f->last_from = from;
 	f->last_n = n;
 }
@@ -42,10 +47,27 @@ static void op_presence(struct room_member *m, const struct room_member *w) { ((
 static void op_members(struct room_member *m) { ((struct fake *)m)->members++; }
 static void op_chat(struct room_member *m, const struct room_chat_line *l) { ((struct fake *)m)->chats++; }
 static void op_removed(struct room_member *m, const char *why) { ((struct fake *)m)->removed++; }
+static void op_files(struct room_member *m, int ev, uint32_t file, const struct room_member *by)
+{
+	struct fake *f = (struct fake *)m;
+	f->files++;
+	f->last_event = ev;
+	f->last_file = file;
+}
+
+static void op_push_done(struct room_member *m, int err, uint32_t file,
+			 uint64_t version)
+{
+	struct fake *f = (struct fake *)m;
+	f->done++;
+	f->done_err = err;
+	f->done_file = file;
+}
 
 static const struct room_member_ops fake_ops = {
 	.updates = op_updates, .presence = op_presence, .members = op_members,
-	.chat = op_chat, .removed = op_removed,
+	.chat = op_chat, .removed = op_removed, .files = op_files,
+	.push_done = op_push_done,
 };
 
 /* A store whose log_append fails on demand, around the real one. */
@@ -57,6 +79,14 @@ static int failing_append(void *impl, const char *id, uint64_t base,
 	if (fail_append)
 		return -ENOSPC;
 	return real.ops->log_append(impl, id, base, e, n);
+}
+static int failing_file_append(void *impl, const char *id, uint32_t file,
+			       uint64_t base, const struct room_log_entry *e,
+			       size_t n)
+{
+	if (fail_append)
+		return -ENOSPC;
+	return real.ops->file_log_append(impl, id, file, base, e, n);
 }
 
 struct fixture {
@@ -79,6 +109,7 @@ static void open_rooms(struct fixture *f)
 	room_sqlite_init(&real, &f->st);
 	f->ops = *real.ops;
 	f->ops.log_append = failing_append;
+	f->ops.file_log_append = failing_file_append;
 	f->rs.ops = &f->ops;
 	f->rs.impl = real.impl;
 	room_limits_default(&lim);
@@ -231,7 +262,7 @@ static void test_reload_from_store(void **state)
 	assert_string_equal(chat_ring_at(&a2.m.room->chat, 0)->text, "hi 👋");
 	/* old versions are still in the log window: a pull from 2 works */
 	json_t *out = NULL;
-	assert_int_equal(room_pull(&a2.m, 2, &out), 0);
+	assert_int_equal(room_pull(&a2.m, 0, 2, &out), 0);
 	assert_int_equal(json_array_size(out), 8);
 	json_decref(out);
 	room_leave(&a2.m);
@@ -345,8 +376,151 @@ static void test_upload_client_id(void **state)
 	u = updates_json(c2, "[1,[0,\"y\"]]");
 	assert_int_equal(room_push(&b.m, 0, u, NULL), 0);
 	json_decref(u);
-	assert_int_equal(room_replace_text(&a.m, "new", 3), 0);
+	assert_int_equal(room_replace_text(&a.m, 0, "new", 3), 0);
 	assert_string_equal(room_text(a.m.room, NULL, NULL), "new");
+	room_leave(&a.m);
+	room_leave(&b.m);
+}
+
+/* Several files: each its own version and log, writers only, names
+ * checked, file 0 stays, the entry follows a deletion, and a new process
+ * loads every file with its text. */
+static void test_files(void **state)
+{
+	char id[ROOM_ID_LEN + 1], tok[ROOM_TOKEN_LEN + 1];
+	struct fake a, b, a2;
+	uint32_t f1, f2;
+	uint64_t v;
+	size_t len;
+	json_t *u;
+
+	assert_int_equal(rooms_create(&fx->reg, NULL, "main", 4, id), 0);
+	join(&a, id, "Ada", NULL, tok);
+	join(&b, id, "Bob", NULL, NULL);
+	assert_true(room_files_supported(a.m.room));
+	assert_int_equal(room_file_add(&b.m, "util.py", 7, "", 0, &f1), -EACCES);
+	assert_int_equal(room_file_add(&a.m, "util.py", 7, "x=1\r\n", 5, &f1), 0);
+	assert_int_equal(f1, 1);
+	assert_int_equal(b.files, 1);
+	assert_int_equal(b.last_event, ROOM_FILE_ADDED);
+	assert_int_equal(room_file_add(&a.m, "util.py", 7, "", 0, &f2), -EEXIST);
+	assert_int_equal(room_file_add(&a.m, "main.py", 7, "", 0, &f2), -EEXIST);
+	assert_int_equal(room_file_add(&a.m, "../x", 4, "", 0, &f2), -EINVAL);
+	assert_int_equal(room_file_add(&a.m, "util.py/x", 9, "", 0, &f2), -EEXIST);
+	assert_int_equal(room_file_add(&a.m, "lib/a.py", 8, "", 0, &f2), 0);
+	assert_int_equal(f2, 2);
+	/* file 1 has its own version */
+	u = updates_json("c", "[4,[0,\"2\"]]");
+	assert_int_equal(room_push_file(&a.m, f1, 0, u, NULL), 0);
+	assert_int_equal(b.last_file, f1);
+	assert_int_equal(room_push_file(&a.m, 9, 0, u, NULL), -ENOENT);
+	json_decref(u);
+	assert_string_equal(room_file_text(room_file_find(a.m.room, f1), &len, &v),
+			    "x=1\n2");
+	assert_int_equal(v, 1);
+	room_text(a.m.room, &len, &v);
+	assert_int_equal(v, 0);
+	assert_int_equal(room_file_rename(&a.m, f2, "main.py", 7), -EEXIST);
+	assert_int_equal(room_file_rename(&a.m, f2, "b.py", 4), 0);
+	assert_int_equal(room_file_entry(&b.m, f2), -EACCES);
+	assert_int_equal(room_file_entry(&a.m, f2), 0);
+	assert_int_equal(a.m.room->rec.entry, f2);
+	assert_int_equal(room_file_delete(&a.m, 0), -EPERM);
+	assert_int_equal(room_file_delete(&b.m, f2), -EACCES);
+	assert_int_equal(room_file_delete(&a.m, f2), 0);
+	assert_int_equal(a.m.room->rec.entry, 0);
+	assert_null(room_file_find(a.m.room, f2));
+	assert_int_equal(room_file_rename(&a.m, 0, "app.py", 6), 0);
+	room_leave(&a.m);
+	room_leave(&b.m);
+	/* a new process */
+	rooms_release(&fx->reg);
+	store_close(&fx->st);
+	open_rooms(fx);
+	join(&a2, id, "Ada", tok, NULL);
+	assert_int_equal(a2.m.room->nfiles, 2);
+	assert_string_equal(room_file_label(a2.m.room, a2.m.room->files[0]), "app.py");
+	assert_string_equal(room_file_text(room_file_find(a2.m.room, f1), &len, &v),
+			    "x=1\n2");
+	assert_int_equal(v, 1);
+	assert_string_equal(room_text(a2.m.room, &len, NULL), "main");
+	/* ids are never reused */
+	assert_int_equal(room_file_add(&a2.m, "c.py", 4, "", 0, &f2), 0);
+	assert_int_equal(f2, 3);
+	room_leave(&a2.m);
+}
+
+/* The cluster's store, as the room layer sees it: no per-file ops, and an
+ * append that goes out for its place in the shared order (-EINPROGRESS). */
+static int appends_out;
+static uint64_t append_base;
+static int shared_append(void *impl, const char *id, uint64_t base,
+			 const struct room_log_entry *e, size_t n)
+{
+	appends_out++;
+	append_base = base;
+	return -EINPROGRESS;
+}
+
+static void test_shared_store_one_file(void **state)
+{
+	char id[ROOM_ID_LEN + 1];
+	struct fake a, b;
+	uint32_t f1;
+	uint64_t v;
+	size_t len;
+
+	assert_int_equal(rooms_create(&fx->reg, NULL, "abc", 3, id), 0);
+	fx->ops.files_each = NULL;
+	fx->ops.file_add = NULL;
+	fx->ops.file_rename = NULL;
+	fx->ops.file_delete = NULL;
+	fx->ops.file_snapshot_get = NULL;
+	fx->ops.file_snapshot_put = NULL;
+	fx->ops.file_log_append = NULL;
+	fx->ops.file_log_each = NULL;
+	fx->ops.log_append = shared_append;
+	appends_out = 0;
+	join(&a, id, "Ada", NULL, NULL);
+	join(&b, id, "Bob", NULL, NULL);
+	struct room *r = a.m.room;
+	assert_false(room_files_supported(r));
+	assert_int_equal(r->nfiles, 1);
+	assert_int_equal(room_file_add(&a.m, "u.py", 4, "", 0, &f1), -EOPNOTSUPP);
+	assert_int_equal(room_file_rename(&a.m, 0, "app.py", 6), -EOPNOTSUPP);
+	assert_int_equal(room_file_entry(&a.m, 0), -EOPNOTSUPP);
+	json_t *u1 = updates_json("c1", "[3,[0,\"d\"]]");
+	json_t *u2 = updates_json("c1", "[4,[0,\"e\"]]");
+	assert_int_equal(room_push_file(&a.m, 1, 0, u1, NULL), -ENOENT);
+	/* out to the shared store: nothing changed here yet */
+	assert_int_equal(room_push(&a.m, 0, u1, NULL), -EINPROGRESS);
+	assert_int_equal(appends_out, 1);
+	assert_int_equal(append_base, 0);
+	assert_string_equal(room_text(r, &len, &v), "abc");
+	assert_int_equal(a.updates + b.updates, 0);
+	/* the next push waits behind it */
+	assert_int_equal(room_push(&a.m, 1, u2, NULL), -EINPROGRESS);
+	assert_int_equal(appends_out, 1);
+	/* the store took it; it comes back as every node's updates, file 0 */
+	room_push_stored(r, 0, 1);
+	const char *cid[] = { "c1" }, *chg[] = { "[3,[0,\"d\"]]" };
+	size_t lens[] = { strlen(chg[0]) };
+	assert_int_equal(room_apply_updates(r, 0, a.m.id, 1, cid, chg, lens), 0);
+	assert_string_equal(room_text(r, &len, &v), "abcd");
+	assert_int_equal(v, 1);
+	assert_int_equal(b.updates, 1);
+	assert_int_equal(b.last_file, 0);
+	assert_int_equal(a.updates, 1);
+	/* the waiting push went out, on file 0 at version 1; refused there */
+	assert_int_equal(appends_out, 2);
+	assert_int_equal(append_base, 1);
+	room_push_stored(r, -ENOSPC, 0);
+	assert_int_equal(a.done, 1);
+	assert_int_equal(a.done_err, -ENOSPC);
+	assert_int_equal(a.done_file, 0);
+	assert_string_equal(room_text(r, &len, NULL), "abcd");
+	json_decref(u1);
+	json_decref(u2);
 	room_leave(&a.m);
 	room_leave(&b.m);
 }
@@ -361,6 +535,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_reload_from_store, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_token_replaces_connection, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_caps, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_files, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_shared_store_one_file, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -78,6 +78,49 @@ static void test_good(void **state)
 	assert_int_equal(m.type, RMSG_LEAVE);
 }
 
+/* Files: an optional file id on the document messages (0 without one),
+ * the capability on join, and the file_* messages. */
+static void test_files(void **state)
+{
+	struct room_msg m;
+	struct room_msg_error e;
+
+	assert_int_equal(parse("{\"type\":\"join\",\"room\":\"r\",\"name\":\"A\"}", &m, &e), 1);
+	assert_false(m.files);
+	assert_int_equal(parse("{\"type\":\"join\",\"room\":\"r\",\"name\":\"A\",\"files\":true}", &m, &e), 1);
+	assert_true(m.files);
+	assert_int_equal(parse("{\"type\":\"push\",\"version\":7,\"updates\":[]}", &m, &e), 1);
+	assert_int_equal(m.file, 0);
+	assert_int_equal(parse("{\"type\":\"push\",\"version\":7,\"updates\":[],\"file\":4294967295}", &m, &e), 1);
+	assert_int_equal(m.file, UINT32_MAX);
+	assert_int_equal(parse("{\"type\":\"pull\",\"version\":0,\"file\":3}", &m, &e), 1);
+	assert_int_equal(m.file, 3);
+	assert_int_equal(parse("{\"type\":\"resync\",\"file\":2}", &m, &e), 1);
+	assert_int_equal(m.type, RMSG_RESYNC);
+	assert_int_equal(m.file, 2);
+	assert_int_equal(parse("{\"type\":\"presence\",\"selection\":null,\"file\":5}", &m, &e), 1);
+	assert_int_equal(m.file, 5);
+	assert_int_equal(parse("{\"type\":\"upload\",\"text\":\"x\",\"file\":1}", &m, &e), 1);
+	assert_int_equal(m.file, 1);
+	assert_int_equal(parse("{\"type\":\"file_add\",\"name\":\"lib/a.py\"}", &m, &e), 1);
+	assert_int_equal(m.type, RMSG_FILE_ADD);
+	assert_string_equal(m.file_name, "lib/a.py");
+	assert_int_equal(m.file_name_len, 8);
+	assert_string_equal(m.text, "");
+	assert_int_equal(m.text_len, 0);
+	assert_int_equal(parse("{\"type\":\"file_add\",\"name\":\"a\",\"text\":\"x\\u0000y\"}", &m, &e), 1);
+	assert_int_equal(m.text_len, 3);
+	assert_int_equal(parse("{\"type\":\"file_rename\",\"file\":0,\"name\":\"b.py\"}", &m, &e), 1);
+	assert_int_equal(m.type, RMSG_FILE_RENAME);
+	assert_int_equal(m.file, 0);
+	assert_string_equal(m.file_name, "b.py");
+	assert_int_equal(parse("{\"type\":\"file_delete\",\"file\":4}", &m, &e), 1);
+	assert_int_equal(m.type, RMSG_FILE_DELETE);
+	assert_int_equal(m.file, 4);
+	assert_int_equal(parse("{\"type\":\"file_entry\",\"file\":4}", &m, &e), 1);
+	assert_int_equal(m.type, RMSG_FILE_ENTRY);
+}
+
 static void test_not_room(void **state)
 {
 	struct room_msg m;
@@ -117,6 +160,19 @@ static void test_bad(void **state)
 		{ "{\"type\":\"host\",\"member\":7}", "member" },
 		{ "{\"type\":\"upload\"}", "text" },
 		{ "{\"type\":\"upload\",\"text\":\"x\",\"name\":[]}", "name" },
+		{ "{\"type\":\"join\",\"room\":\"r\",\"name\":\"A\",\"files\":1}", "files" },
+		{ "{\"type\":\"push\",\"version\":1,\"updates\":[],\"file\":-1}", "file" },
+		{ "{\"type\":\"push\",\"version\":1,\"updates\":[],\"file\":4294967296}", "file" },
+		{ "{\"type\":\"pull\",\"version\":1,\"file\":\"1\"}", "file" },
+		{ "{\"type\":\"resync\",\"file\":null}", "file" },
+		{ "{\"type\":\"presence\",\"selection\":null,\"file\":1.5}", "file" },
+		{ "{\"type\":\"upload\",\"text\":\"x\",\"file\":true}", "file" },
+		{ "{\"type\":\"file_add\"}", "name" },
+		{ "{\"type\":\"file_add\",\"name\":\"a.py\",\"text\":1}", "text" },
+		{ "{\"type\":\"file_rename\",\"name\":\"a.py\"}", "file" },
+		{ "{\"type\":\"file_rename\",\"file\":1}", "name" },
+		{ "{\"type\":\"file_delete\"}", "file" },
+		{ "{\"type\":\"file_entry\",\"file\":\"0\"}", "file" },
 	};
 	struct room_msg m;
 	struct room_msg_error e;
@@ -135,6 +191,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_good),
+	    cmocka_unit_test(test_files),
 	    cmocka_unit_test(test_not_room),
 	    cmocka_unit_test(test_bad),
 	};

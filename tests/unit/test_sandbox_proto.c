@@ -288,6 +288,45 @@ static void test_msg_check(void **state)
 	assert_int_equal(sb_msg_check(&m, sizeof(m) + 4, 0), -EBADMSG);
 }
 
+/* The usage request and its report: strict sizes, no fds, arg 0 or 1;
+ * each end takes only the other's messages. */
+static void test_msg_usage(void **state)
+{
+	struct sb_msg m = {.magic = SB_MSG_MAGIC, .type = SB_MSG_RUN_USAGE, .id = 7};
+
+	assert_int_equal(sb_msg_check(&m, sizeof(m), 0), 0);
+	assert_int_equal(sb_msg_check(&m, sizeof(m), 1), -EBADMSG);
+	m.len = sizeof(struct sb_wire_usage);
+	assert_int_equal(sb_msg_check(&m, sizeof(m) + m.len, 0), -EBADMSG);
+	m.type = SB_MSG_RUN_USAGE_REPORT;
+	assert_int_equal(sb_msg_check(&m, sizeof(m) + m.len, 0), 0);
+	m.arg = 1;
+	assert_int_equal(sb_msg_check(&m, sizeof(m) + m.len, 0), 0);
+	m.arg = 2;
+	assert_int_equal(sb_msg_check(&m, sizeof(m) + m.len, 0), -EBADMSG);
+	m.arg = -1;
+	assert_int_equal(sb_msg_check(&m, sizeof(m) + m.len, 0), -EBADMSG);
+	m.arg = 1;
+	m.len--;
+	assert_int_equal(sb_msg_check(&m, sizeof(m) + m.len, 0), -EBADMSG);
+	m.len = 0;
+	assert_int_equal(sb_msg_check(&m, sizeof(m), 0), -EBADMSG);
+
+	assert_true(sb_msg_is_request(SB_MSG_SPAWN));
+	assert_true(sb_msg_is_request(SB_MSG_KILL));
+	assert_true(sb_msg_is_request(SB_MSG_SIGNAL));
+	assert_true(sb_msg_is_request(SB_MSG_PROBE));
+	assert_true(sb_msg_is_request(SB_MSG_RUN_USAGE));
+	assert_false(sb_msg_is_request(SB_MSG_HELLO));
+	assert_false(sb_msg_is_request(SB_MSG_SPAWNED));
+	assert_false(sb_msg_is_request(SB_MSG_PROBED));
+	assert_false(sb_msg_is_request(SB_MSG_EXIT));
+	assert_false(sb_msg_is_request(SB_MSG_RUN_USAGE_REPORT));
+	assert_false(sb_msg_is_request(SB_MSG_USAGE));	/* the spawner's */
+	assert_false(sb_msg_is_request(0));
+	assert_false(sb_msg_is_request(SB_MSG_TYPE_MAX));
+}
+
 static void test_result_wire(void **state)
 {
 	struct sandbox_result r = {.status = 9,
@@ -441,6 +480,7 @@ int main(void)
 	    cmocka_unit_test(test_decode_refuses_duplicates),
 	    cmocka_unit_test(test_name_ok),
 	    cmocka_unit_test(test_msg_check),
+	    cmocka_unit_test(test_msg_usage),
 	    cmocka_unit_test(test_result_wire),
 	    cmocka_unit_test(test_limits_defaults),
 	    cmocka_unit_test(test_mount_table),

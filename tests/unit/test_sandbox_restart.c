@@ -80,7 +80,10 @@ static void on_exited(void *data, const struct sandbox_result *res)
 		spawn(c->then, "echo next");
 }
 
-static const struct sandbox_run_ops ops = {on_spawned, NULL, on_exited};
+static const struct sandbox_run_ops ops = {
+	.spawned = on_spawned,
+	.exited = on_exited,
+};
 static const char *const env[] = {"PATH=/usr/bin:/bin", NULL};
 
 static uint64_t now_ms(void)

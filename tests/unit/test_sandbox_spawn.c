@@ -50,6 +50,8 @@ struct ctx {
 	const char *input;
 	int probes_true;
 	int probe_answers;
+	int usage_answers;
+	struct sandbox_run_usage usage; /* the last answer */
 	char collected[4096]; /* the collect memfd's bytes */
 	ssize_t ncollected;   /* -1: no fd came */
 };
@@ -123,6 +125,20 @@ static void on_probed(void *data, bool waiting)
 		c->probes_true++;
 }
 
+static void on_usage(void *data, const struct sandbox_run_usage *u)
+{
+	struct ctx *c = data;
+
+	c->usage_answers++;
+	c->usage = *u;
+	if (getenv("SB_TEST_DEBUG"))
+		printf("# usage: cpu %llu wall %llu mem %llu peak %llu pids %u\n",
+		       (unsigned long long)u->cpu_ms,
+		       (unsigned long long)u->wall_ms,
+		       (unsigned long long)u->memory_bytes,
+		       (unsigned long long)u->memory_peak, u->pids);
+}
+
 static void on_exited(void *data, const struct sandbox_result *res)
 {
 	struct ctx *c = data;
@@ -156,7 +172,8 @@ static struct ctx *new_ctx(const char *input)
 	return c;
 }
 
-static const struct sandbox_run_ops ops = {on_spawned, on_probed, on_exited};
+static const struct sandbox_run_ops ops = {on_spawned, on_probed, on_exited,
+					   on_usage};
 
 static uint64_t now_ms(void)
 {
@@ -372,6 +389,69 @@ static void test_probe_input(void **state)
 	assert_int_equal(write(c->proc.tty_fd, "x\n", 2), 2);
 	wait_done(c, 3000);
 	assert_non_null(strstr(c->out[0].buf, "bye"));
+	release(c);
+}
+
+/* Asks for the usage of 'c' until 'done' says the answer is the one
+ * wanted, or 'ms' pass. */
+static bool usage_until(struct ctx *c, uint64_t ms,
+			bool (*done)(const struct sandbox_run_usage *u))
+{
+	uint64_t until = now_ms() + ms;
+
+	while (now_ms() < until && !c->exited) {
+		int before = c->usage_answers;
+		if (c->spawned)
+			assert_int_equal(sandbox_run_usage(sb, c->id), 0);
+		for (int i = 0; i < 20 && c->usage_answers == before; i++) {
+			usleep(10000);
+			uv_run(&loop, UV_RUN_NOWAIT);
+		}
+		if (c->usage_answers > before && done(&c->usage))
+			return true;
+	}
+	return false;
+}
+
+static bool small(const struct sandbox_run_usage *u)
+{
+	return u->memory_bytes > 0 && u->memory_bytes < (48u << 20);
+}
+
+static bool large(const struct sandbox_run_usage *u)
+{
+	return u->memory_bytes >= (96u << 20);
+}
+
+/* The figures a live run reports follow what it does: memory in use
+ * rises when it allocates, the peak keeps the most, CPU grows, the pids
+ * count its tasks; after the end nothing answers. */
+static void test_usage(void **state)
+{
+	struct ctx *c = new_ctx(NULL);
+	const char *argv[] = {"/usr/bin/python3", "-c",
+			      "import sys, time\n"
+			      "time.sleep(0.5)\n"
+			      "b = bytearray(128 << 20)\n"
+			      "for i in range(0, len(b), 4096): b[i] = 1\n"
+			      "print('allocated', flush=True)\n"
+			      "sys.stdin.readline()\n",
+			      NULL};
+
+	start(c, argv, true, NULL, 0, NULL);
+	assert_true(usage_until(c, 10000, small));
+	assert_true(c->usage.pids >= 1);
+	assert_true(usage_until(c, 20000, large));
+	assert_true(c->usage.memory_peak >= c->usage.memory_bytes);
+	assert_true(c->usage.cpu_ms > 0);
+	assert_true(c->usage.wall_ms >= 500);
+	assert_int_equal(write(c->proc.tty_fd, "\n", 1), 1);
+	wait_done(c, 10000);
+	assert_true(c->exited);
+	int answers = c->usage_answers;
+	assert_int_equal(sandbox_run_usage(sb, c->id), -ENOENT); /* id is gone */
+	uv_run(&loop, UV_RUN_NOWAIT);
+	assert_int_equal(c->usage_answers, answers);
 	release(c);
 }
 
@@ -787,6 +867,7 @@ int main(int argc, char **argv)
 	    cmocka_unit_test(test_probe_input),
 	    cmocka_unit_test(test_probe_busy_is_not_input),
 	    cmocka_unit_test(test_probe_table),
+	    cmocka_unit_test(test_usage),
 	    cmocka_unit_test(test_signal_program),
 	    cmocka_unit_test(test_bad_spec),
 	    cmocka_unit_test(test_request_burst),

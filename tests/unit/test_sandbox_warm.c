@@ -101,7 +101,11 @@ static void on_exited(void *data, const struct sandbox_result *res)
 	c->res = *res;
 }
 
-static const struct sandbox_run_ops ops = {on_spawned, on_probed, on_exited};
+static const struct sandbox_run_ops ops = {
+	.spawned = on_spawned,
+	.probed = on_probed,
+	.exited = on_exited,
+};
 
 static uint64_t now_ms(void)
 {

@@ -22,6 +22,7 @@
 
 #include "store/store.h"
 #include "store/store_chat.h"
+#include "store/store_files.h"
 #include "store/store_log.h"
 #include "store/store_members.h"
 #include "store/store_rooms.h"
@@ -85,34 +86,47 @@ static int count(void *arg, const struct store_update *u)
 	return 0;
 }
 
+static int version_of(void *arg, const struct store_file *f)
+{
+	if (f->file == 0)
+		*(uint64_t *)arg = f->version;
+	return 0;
+}
+
+/* file 0's version */
+static uint64_t file0_version(const char *room)
+{
+	uint64_t v = UINT64_MAX;
+
+	assert_int_equal(store_files_each(&st, room, version_of, &v), 0);
+	return v;
+}
+
 static void test_log_cas(void **state)
 {
 	struct store_update u[2] = {
 		{ 0, "c1", "m1", "[5,[0,\"!\"]]", 11 },
 		{ 1, "c1", "m1", "[6,[0,\"?\"]]", 11 },
 	};
-	struct store_room r;
 	int n = 0;
 
-	assert_int_equal(store_log_append(&st, "room0", 0, u, 2), 0);
-	assert_int_equal(store_rooms_get(&st, "room0", &r), 0);
-	assert_int_equal(r.version, 2);
-	assert_int_equal(store_log_append(&st, "room0", 0, u, 2), -ESTALE);
-	assert_int_equal(store_log_append(&st, "room0", 5, u, 1), -ESTALE);
-	assert_int_equal(store_log_append(&st, "nope", 0, u, 1), -ENOENT);
+	assert_int_equal(store_log_append(&st, "room0", 0, 0, u, 2), 0);
+	assert_int_equal(file0_version("room0"), 2);
+	assert_int_equal(store_log_append(&st, "room0", 0, 0, u, 2), -ESTALE);
+	assert_int_equal(store_log_append(&st, "room0", 0, 5, u, 1), -ESTALE);
+	assert_int_equal(store_log_append(&st, "nope", 0, 0, u, 1), -ENOENT);
 	/* a conflicting row: nothing of the push stays, version unchanged */
 	struct store_update dup = { 1, "c2", "m2", "[7]", 3 };
-	assert_int_equal(sqlite3_exec(st.db, "UPDATE rooms SET version = 1",
+	assert_int_equal(sqlite3_exec(st.db, "UPDATE room_files SET version = 1",
 				      NULL, NULL, NULL), SQLITE_OK);
-	assert_int_not_equal(store_log_append(&st, "room0", 1, &dup, 1), 0);
-	assert_int_equal(store_rooms_get(&st, "room0", &r), 0);
-	assert_int_equal(r.version, 1);
-	assert_int_equal(store_log_each(&st, "room0", 0, UINT64_MAX, false,
+	assert_int_not_equal(store_log_append(&st, "room0", 0, 1, &dup, 1), 0);
+	assert_int_equal(file0_version("room0"), 1);
+	assert_int_equal(store_log_each(&st, "room0", 0, 0, UINT64_MAX, false,
 					count, &n), 0);
 	assert_int_equal(n, 2);
-	assert_int_equal(store_log_trim(&st, "room0", 1), 0);
+	assert_int_equal(store_log_trim(&st, "room0", 0, 1), 0);
 	n = 0;
-	assert_int_equal(store_log_each(&st, "room0", 0, UINT64_MAX, true,
+	assert_int_equal(store_log_each(&st, "room0", 0, 0, UINT64_MAX, true,
 					count, &n), 0);
 	assert_int_equal(n, 1);
 }
@@ -123,17 +137,17 @@ static void test_snapshots(void **state)
 	char *t;
 	size_t n;
 
-	assert_int_equal(store_snap_get(&st, "room0", &v, &t, &n), 0);
+	assert_int_equal(store_snap_get(&st, "room0", 0, &v, &t, &n), 0);
 	assert_int_equal(v, 0);
 	assert_string_equal(t, "hello");
 	free(t);
-	assert_int_equal(store_snap_put(&st, "room0", 7, "a\0b", 3), 0);
-	assert_int_equal(store_snap_get(&st, "room0", &v, &t, &n), 0);
+	assert_int_equal(store_snap_put(&st, "room0", 0, 7, "a\0b", 3), 0);
+	assert_int_equal(store_snap_get(&st, "room0", 0, &v, &t, &n), 0);
 	assert_int_equal(v, 7);
 	assert_int_equal(n, 3);
 	assert_memory_equal(t, "a\0b", 3);
 	free(t);
-	assert_int_equal(store_snap_get(&st, "nope", &v, &t, &n), -ENOENT);
+	assert_int_equal(store_snap_get(&st, "nope", 0, &v, &t, &n), -ENOENT);
 }
 
 static int first_text(void *arg, const struct store_chat *c)
@@ -206,7 +220,7 @@ static void test_background_checkpoints(void **state)
 	assert_int_equal(store_checkpoints_start(&st, &loop), 0);
 	for (int i = 0; i < 6000; i++) {
 		struct store_update u = { (uint64_t)i, "c", "m", big, strlen(big) };
-		assert_int_equal(store_log_append(&st, "room0", (uint64_t)i, &u, 1), 0);
+		assert_int_equal(store_log_append(&st, "room0", 0, (uint64_t)i, &u, 1), 0);
 		uv_run(&loop, UV_RUN_NOWAIT);
 	}
 	while (st.ckpt_running)
@@ -220,9 +234,7 @@ static void test_background_checkpoints(void **state)
 	store_close(&st);
 	assert_int_equal(uv_loop_close(&loop), 0);
 	assert_int_equal(store_open(&st, dir), 0);	/* for teardown */
-	struct store_room r;
-	assert_int_equal(store_rooms_get(&st, "room0", &r), 0);
-	assert_int_equal(r.version, 6000);
+	assert_int_equal(file0_version("room0"), 6000);
 }
 
 int main(void)

@@ -54,48 +54,68 @@ const MODE_OF = { bash: 'shell', sh: 'shell', ocaml: 'mllike', nasm: 'gas', sqli
 
 const INDENT = { go: '\t', ruby: '  ', javascript: '  ', typescript: '  ', bash: '  ', lua: '  ' };
 
-// Ties the editor's look to the page's palette (on top of One Dark).
-const appTheme = EditorView.theme({
-  '&': { height: '100%', fontSize: 'var(--code-size)', backgroundColor: 'var(--bg-editor)' },
+// Ties the editor's look to the page's palette (CSS variables that follow
+// the theme): on top of One Dark in the dark theme, on CodeMirror's own
+// light defaults in the light one.
+const themeSpec = {
+  '&': { height: '100%', fontSize: 'var(--code-size)', backgroundColor: 'var(--bg-editor)', color: 'var(--fg)' },
   '.cm-scroller': { fontFamily: 'var(--mono)', lineHeight: '1.55' },
   '.cm-gutters': { backgroundColor: 'var(--bg-editor)', borderRight: '1px solid var(--line)', color: 'var(--fg-faint)' },
   '.cm-activeLineGutter': { backgroundColor: 'transparent', color: 'var(--fg-dim)' },
-  '.cm-activeLine': { backgroundColor: 'rgba(255,255,255,0.035)' },
+  '.cm-activeLine': { backgroundColor: 'var(--active-line)' },
   '.cm-content': { padding: '10px 0' },
   '&.cm-focused': { outline: 'none' },
   '.cm-panels': { backgroundColor: 'var(--bg-raised)', color: 'var(--fg)' },
   '.cm-panels.cm-panels-bottom': { borderTop: '1px solid var(--line)' },
   '.cm-textfield': { backgroundColor: 'var(--bg)', border: '1px solid var(--line-strong)', borderRadius: '4px', color: 'var(--fg)' },
   '.cm-button': { backgroundImage: 'none', backgroundColor: 'var(--bg-button)', border: '1px solid var(--line-strong)', borderRadius: '4px', color: 'var(--fg)' },
-}, { dark: true });
+  '.cm-vim-panel': { fontFamily: 'var(--mono)', fontSize: '12px', padding: '2px 8px' },
+  '.cm-fat-cursor': { background: 'var(--accent) !important', color: 'var(--accent-fg) !important' },
+  '&:not(.cm-focused) .cm-fat-cursor': { background: 'none !important', outline: '1px solid var(--accent)' },
+};
+const appThemeDark = EditorView.theme(themeSpec, { dark: true });
+const appThemeLight = EditorView.theme(themeSpec, { dark: false });
+
+// The Vim key bindings load on first use (a chunk of their own).
+let vimLoad = null;
+function loadVim() {
+  if (!vimLoad) vimLoad = import('@replit/codemirror-vim').then((m) => m.vim({ status: true }));
+  return vimLoad;
+}
 
 export class CodeEditor {
-  constructor(parent, { doc, language, onRun, onChange, onCursor }) {
-    this.language = Object.create(null);
+  // extra: extensions every state of this editor carries (generate.js's)
+  constructor(parent, { doc, language, onRun, onChange, onCursor, settings, extra = [] }) {
     this.langCompartment = new Compartment();
     this.indentCompartment = new Compartment();
     this.roCompartment = new Compartment();
+    this.themeCompartment = new Compartment();
+    this.wrapCompartment = new Compartment();
+    this.vimCompartment = new Compartment();
     this.langExt = [];
-    this.indent = indentUnit.of('    ');
     this.readOnly = false;
     this.languageId = null;
     this.loadSeq = 0;
+    this.settings = { theme: 'dark', indent: 'auto', tabSize: 4, wrap: false, vim: false, ...(settings || {}) };
+    this.vimExt = [];
     const runKey = Prec.highest(keymap.of([
       { key: 'Mod-Enter', run: () => { onRun(); return true; }, preventDefault: true },
     ]));
     // Everything but the document and the per-document extensions (collab).
     this.base = () => [
+      this.vimCompartment.of(this.vimExt),
       runKey,
       basicSetup,
       keymap.of([indentWithTab]),
       this.langCompartment.of(this.langExt),
-      this.indentCompartment.of(this.indent),
+      this.indentCompartment.of(this.indentExt()),
       this.roCompartment.of(readOnlyExt(this.readOnly)),
-      oneDark,
-      Prec.high(appTheme),
+      this.themeCompartment.of(this.themeExt()),
+      this.wrapCompartment.of(this.settings.wrap ? EditorView.lineWrapping : []),
+      extra,
       EditorView.contentAttributes.of({ 'aria-label': 'Code editor', 'aria-multiline': 'true' }),
       EditorView.updateListener.of((u) => {
-        if (u.docChanged && onChange) onChange(u.state.doc.toString(), u);
+        if (u.docChanged && this.onChange) this.onChange(u.state.doc.toString(), u);
         if ((u.selectionSet || u.docChanged) && onCursor) {
           const head = u.state.selection.main.head;
           const line = u.state.doc.lineAt(head);
@@ -103,11 +123,52 @@ export class CodeEditor {
         }
       }),
     ];
+    this.onChange = onChange;
     this.view = new EditorView({ parent, state: EditorState.create({ doc, extensions: this.base() }) });
     this.setLanguage(language);
+    if (this.settings.vim) this.applySettings(this.settings, ['vim']);
   }
 
   get code() { return this.view.state.doc.toString(); }
+
+  themeExt() {
+    return this.settings.theme === 'light' ? [Prec.high(appThemeLight)] : [oneDark, Prec.high(appThemeDark)];
+  }
+
+  indentExt() {
+    const s = this.settings;
+    const unit = s.indent === 'tab' ? '\t'
+      : s.indent === 'auto' ? INDENT[this.languageId] || '    '
+      : ' '.repeat(Number(s.indent));
+    return [indentUnit.of(unit), EditorState.tabSize.of(s.tabSize)];
+  }
+
+  // The effects that bring any state to the current configuration (a file
+  // kept while another was shown missed the changes made meanwhile).
+  configEffects() {
+    return [
+      this.vimCompartment.reconfigure(this.vimExt),
+      this.langCompartment.reconfigure(this.langExt),
+      this.indentCompartment.reconfigure(this.indentExt()),
+      this.roCompartment.reconfigure(readOnlyExt(this.readOnly)),
+      this.themeCompartment.reconfigure(this.themeExt()),
+      this.wrapCompartment.reconfigure(this.settings.wrap ? EditorView.lineWrapping : []),
+    ];
+  }
+
+  // s: {theme ('dark'|'light', the effective one), indent, tabSize, wrap, vim}
+  async applySettings(s, changed) {
+    this.settings = { ...this.settings, ...s };
+    if (changed.includes('vim')) {
+      if (s.vim) {
+        try { this.vimExt = await loadVim(); } catch (e) { console.warn('coderoom: Vim bindings failed to load', e); this.vimExt = []; }
+        if (!this.settings.vim) this.vimExt = []; // switched off meanwhile
+      } else {
+        this.vimExt = [];
+      }
+    }
+    this.view.dispatch({ effects: this.configEffects() });
+  }
 
   // Replaces the whole text as one undoable change.
   setCode(text) {
@@ -117,6 +178,23 @@ export class CodeEditor {
       selection: { anchor: 0 },
       scrollIntoView: true,
     });
+  }
+
+  // A new state for 'text' with this editor's configuration, plus
+  // 'extensions' for this document only (collab, remote cursors).
+  newState(text, extensions = []) {
+    return EditorState.create({ doc: text, extensions: [this.base(), extensions] });
+  }
+
+  // Shows 'state' (another file of the project, with its own undo
+  // history and selection); returns the state it replaces.
+  swapState(state) {
+    const old = this.view.state;
+    const hadFocus = this.view.hasFocus;
+    this.view.setState(state);
+    this.view.dispatch({ effects: this.configEffects() });
+    if (hadFocus) this.view.focus();
+    return old;
   }
 
   // A new editor state (a room's document, after a join or a resync): text,
@@ -154,8 +232,7 @@ export class CodeEditor {
     const k = canonicalLanguage(id);
     this.languageId = k;
     const seq = ++this.loadSeq;
-    this.indent = indentUnit.of(INDENT[k] || '    ');
-    this.view.dispatch({ effects: this.indentCompartment.reconfigure(this.indent) });
+    this.view.dispatch({ effects: this.indentCompartment.reconfigure(this.indentExt()) });
     const load = (mode && MODES[mode]) || MODES[k] || MODES[MODE_OF[k]];
     let ext = [];
     if (load) {

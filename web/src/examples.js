@@ -266,3 +266,120 @@ export function fileNameFor(id) {
   const k = canonicalLanguage(id);
   return FILE_NAMES[k] || `main.${k || 'txt'}`;
 }
+
+// A new project per language: compiled languages whose toolchain builds
+// every source file start with a small module beside main (util.c +
+// util.h), to show that a project is more than one file; the others with
+// their one example file.
+const C_MAIN = `// Welcome to coderoom: press Run (Ctrl+Enter), then answer in the terminal.
+// main.c uses util.c through util.h: every .c file of the project is built.
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include "util.h"
+
+int main(void) {
+    char name[64] = "stranger";
+    printf("What's your name? ");
+    fflush(stdout);
+    if (fgets(name, sizeof name, stdin)) name[strcspn(name, "\\n")] = 0;
+    printf("Hello, \\033[1m%s\\033[0m! Let's count down.\\n", name);
+    for (int n = 3; n > 0; n--) {
+        printf("  %d...\\n", n);
+        fflush(stdout);
+        usleep(600000);
+    }
+    const int width = 30;
+    for (int step = 0; step <= width; step++) {
+        draw_bar(step, width);
+        usleep(50000);
+    }
+    printf("\\n\\033[32mDone!\\033[0m Edit the code and run it again, %s.\\n", name);
+    return 0;
+}
+`;
+const C_UTIL_H = `#ifndef UTIL_H
+#define UTIL_H
+
+/* Draws a progress bar of 'width' cells, 'step' of them full, over the
+ * current line. */
+void draw_bar(int step, int width);
+
+#endif
+`;
+const C_UTIL_C = `#include <stdio.h>
+#include "util.h"
+
+void draw_bar(int step, int width) {
+    printf("\\r\\033[32m[");
+    for (int i = 0; i < width; i++) putchar(i < step ? '#' : '.');
+    printf("]\\033[0m %3d%%", step * 100 / width);
+    fflush(stdout);
+}
+`;
+const CPP_MAIN = `// Welcome to coderoom: press Run (Ctrl+Enter), then answer in the terminal.
+// main.cpp uses bar.cpp through bar.hpp: every .cpp file of the project is built.
+#include <chrono>
+#include <iostream>
+#include <string>
+#include <thread>
+#include "bar.hpp"
+
+int main() {
+    using namespace std::chrono_literals;
+    std::string name;
+    std::cout << "What's your name? " << std::flush;
+    std::getline(std::cin, name);
+    if (name.empty()) name = "stranger";
+    std::cout << "Hello, \\033[1m" << name << "\\033[0m! Let's count down.\\n";
+    for (int n = 3; n > 0; n--) {
+        std::cout << "  " << n << "..." << std::endl;
+        std::this_thread::sleep_for(600ms);
+    }
+    const int width = 30;
+    for (int step = 0; step <= width; step++) {
+        draw_bar(std::cout, step, width);
+        std::this_thread::sleep_for(50ms);
+    }
+    std::cout << "\\n\\033[32mDone!\\033[0m Edit the code and run it again, " << name << ".\\n";
+}
+`;
+const CPP_BAR_H = `#pragma once
+#include <ostream>
+
+// Draws a progress bar of 'width' cells, 'step' of them full, over the
+// current line.
+void draw_bar(std::ostream &out, int step, int width);
+`;
+const CPP_BAR = `#include "bar.hpp"
+#include <string>
+
+void draw_bar(std::ostream &out, int step, int width) {
+    out << "\\r\\033[32m[" << std::string(step, '#') << std::string(width - step, '.')
+        << "]\\033[0m " << step * 100 / width << "%" << std::flush;
+}
+`;
+
+// [{name, text}], the entry file first.
+export function projectFor(id, serverExample) {
+  const k = canonicalLanguage(id);
+  if (k === 'c') return [{ name: 'main.c', text: C_MAIN }, { name: 'util.c', text: C_UTIL_C }, { name: 'util.h', text: C_UTIL_H }];
+  if (k === 'cpp') return [{ name: 'main.cpp', text: CPP_MAIN }, { name: 'bar.cpp', text: CPP_BAR }, { name: 'bar.hpp', text: CPP_BAR_H }];
+  return [{ name: fileNameFor(k), text: exampleFor(k, serverExample) }];
+}
+
+// The highlighting mode of a file, by its extension; null: plain text
+// (the project's language decides for the entry file).
+const MODE_BY_EXT = {
+  py: 'python', js: 'javascript', mjs: 'javascript', cjs: 'javascript', ts: 'typescript', c: 'c', h: 'c',
+  cpp: 'cpp', cc: 'cpp', cxx: 'cpp', hpp: 'cpp', hh: 'cpp', hxx: 'cpp', rs: 'rust', java: 'java', go: 'go',
+  rb: 'ruby', sh: 'shell', bash: 'shell', lua: 'lua', pl: 'perl', hs: 'haskell', kt: 'kotlin', cs: 'csharp',
+  r: 'r', erl: 'erlang', f90: 'fortran', f: 'fortran', pas: 'pascal', scm: 'scheme', ml: 'mllike',
+  sql: 'sql', asm: 'gas', swift: 'swift', jl: 'julia', cr: 'crystal', d: 'd', tcl: 'tcl', clj: 'clojure',
+  elm: 'elm', lisp: 'commonlisp', scala: 'scala', dart: 'dart',
+};
+
+export function modeForFile(name) {
+  const m = /\.([A-Za-z0-9]+)$/.exec(name || '');
+  return m ? MODE_BY_EXT[m[1].toLowerCase()] || null : null;
+}

@@ -7,14 +7,19 @@ import './style.css';
 import { CodeEditor } from './editor.js';
 import { RunTerminal } from './terminal.js';
 import { Connection, defaultUrl } from './connection.js';
-import { canonicalLanguage, exampleFor, fileNameFor } from './examples.js';
+import { canonicalLanguage, exampleFor, fileNameFor, projectFor } from './examples.js';
 import { RoomClient, roomKeys } from './room.js';
 import { DraftsView, RoomView, askName, setupShareDialog, showShare } from './roomui.js';
 import { remoteCursorList } from './cursors.js';
+import { Settings, setupSettingsDialog, setupShortcutsDialog } from './settings.js';
+import { ProjectView, confirmDialog } from './project.js';
+import { UsageView, describeLimits, fmtBytes, fmtMs } from './usage.js';
+import { RunHistory } from './history.js';
+import { Generator, generateExtension } from './generate.js';
 
 const $ = (id) => document.getElementById(id);
 const KEY_LANG = 'coderoom:language';
-const KEY_CODE = (lang) => `coderoom:code:${lang}`;
+const KEY_INPUT = 'coderoom:runinput';
 const KEY_SPLIT = 'coderoom:split';
 const KEY_RUN = 'coderoom:run'; // sessionStorage: run id to re-attach after a reload
 const MESSAGE_MAX = 1024 * 1024; // the server's --max-message-bytes default
@@ -25,6 +30,7 @@ const IN_STDIN = 0x00;
 const store = {
   get(k) { try { return localStorage.getItem(k); } catch { return null; } },
   set(k, v) { try { localStorage.setItem(k, v); } catch { /* private mode, quota */ } },
+  remove(k) { try { localStorage.removeItem(k); } catch { /* ignore */ } },
 };
 const session = {
   get(k) { try { return sessionStorage.getItem(k); } catch { return null; } },
@@ -37,16 +43,22 @@ const ui = {
   run: $('run'), stop: $('stop'), clear: $('clear'), example: $('example'),
   language: $('language'), conn: $('conn'), connText: $('conn-text'),
   status: $('status'), statusText: $('status-text'), statusDetail: $('status-detail'),
-  fileName: $('file-name'), langInfo: $('lang-info'), serverInfo: $('server-info'),
+  langInfo: $('lang-info'), serverInfo: $('server-info'),
   cursorInfo: $('cursor-info'), workspace: $('workspace'), splitter: $('splitter'),
   share: $('share'), download: $('download'), upload: $('upload'), uploadFile: $('upload-file'),
   roleChip: $('role-chip'), termChip: $('term-chip'), readonly: $('readonly-notice'),
   sync: $('sync'), syncText: $('sync-text'), roomInfo: $('room-info'), roomInfoSep: $('room-info-sep'),
+  history: $('history'), settings: $('settings'), inputToggle: $('input-toggle'), inputBadge: $('input-badge'),
+  runInput: $('runinput'), args: $('run-args'), argsError: $('run-args-error'), stdinOn: $('run-stdin-on'),
+  stdin: $('run-stdin'), confirm: $('confirm-dialog'),
 };
 
 // The room this page is in: from the address (/editor/ID), or after Share.
 const ROOM_PATH = /^\/editor\/([A-Za-z0-9_-]{1,64})\/?$/;
 let room = null;
+// A project shared as a room: its entry is the room's file 0; the other
+// files are added once the host has joined.
+let shareFiles = null;
 const initialRoom = ROOM_PATH.exec(location.pathname)?.[1] || null;
 
 let languages = [{ id: 'python', name: 'Python', version: '', available: true }];
@@ -69,28 +81,31 @@ function langInfo(id) {
   return languages.find((l) => l.id === id) || languages.find((l) => canonicalLanguage(l.id) === canonicalLanguage(id));
 }
 
-function savedCode(lang) {
-  const c = store.get(KEY_CODE(lang));
-  return c == null ? exampleFor(lang, langInfo(lang)?.example) : c;
+// Settings first: the editor and the terminal start with them.
+let uiReady = false; // the editor and the terminal exist
+let generating = false; // code from a prompt is streaming in
+const settings = new Settings(store, (v, changed) => applySettings(v, changed));
+function editorSettings() { return { ...settings.all, theme: settings.effectiveTheme }; }
+function applySettings(v, changed) {
+  if (!uiReady) return; // they start with the settings
+  editor.applySettings(editorSettings(), changed);
+  if (changed.includes('theme')) terminal.setTheme(settings.effectiveTheme);
+  if (changed.includes('fontSize')) terminal.setFontSize(v.fontSize);
 }
 
-let saveTimer = null;
 const editor = new CodeEditor($('editor'), {
-  doc: initialRoom ? '' : savedCode(language),
+  doc: '',
   language,
   onRun: () => startRun(),
-  onChange: (text) => {
+  onChange: () => {
     if (room) return; // a room's document lives on the server
-    clearTimeout(saveTimer);
-    const lang = language;
-    saveTimer = setTimeout(() => store.set(KEY_CODE(lang), text), 250);
+    project.scheduleSave();
   },
   onCursor: (line, col) => { ui.cursorInfo.textContent = `Ln ${line}, Col ${col}`; },
+  settings: editorSettings(),
+  extra: generateExtension,
 });
-window.addEventListener('pagehide', () => {
-  clearTimeout(saveTimer);
-  if (!room) store.set(KEY_CODE(language), editor.code);
-});
+window.addEventListener('pagehide', () => project.saveNow());
 // Edits the server has not confirmed would be lost with the tab: ask first.
 window.addEventListener('beforeunload', (ev) => {
   if (room && room.unconfirmed > 0) {
@@ -112,7 +127,120 @@ const terminal = new RunTerminal($('terminal'), {
   },
   onResize: (rows, cols) => scheduleResize(rows, cols),
   onAck: (bytes) => (run.id ? conn.sendJSON({ type: 'ack', bytes }) : false),
+  theme: settings.effectiveTheme,
+  fontSize: settings.get('fontSize'),
 });
+uiReady = true;
+
+// ---------------------------------------------------------------- project, panels
+
+function toast(text, action = null, ms = 5000) { roomView.toast(text, ms, action); }
+
+const project = new ProjectView({
+  editor,
+  store,
+  toast,
+  language: () => languageRaw,
+  mode: () => langInfo(languageRaw)?.editor,
+  canEdit: () => (!room || room.canWrite) && !generating,
+  onSwitch: () => updateButtons(),
+});
+
+const usageView = new UsageView();
+
+const runHistory = new RunHistory(store, {
+  open: (entry, files) => reopen(entry, files),
+});
+
+const generator = new Generator({
+  editor,
+  language: () => languageRaw,
+  canEdit: () => !room || room.canWrite,
+  busy: (on) => {
+    generating = on;
+    editor.setReadOnly(on || Boolean(room && !room.canWrite));
+    document.body.classList.toggle('is-generating', on);
+    project.render();
+    updateButtons();
+  },
+});
+
+const settingsDialog = setupSettingsDialog(settings);
+setupShortcutsDialog();
+
+// Program arguments and prepared standard input (runs alone: a room runs
+// its document as it is).
+const runInput = (() => {
+  let saved = {};
+  try { saved = JSON.parse(store.get(KEY_INPUT) || '{}') || {}; } catch { saved = {}; }
+  ui.args.value = typeof saved.args === 'string' ? saved.args : '';
+  ui.stdin.value = typeof saved.stdin === 'string' ? saved.stdin : '';
+  ui.stdinOn.checked = saved.on === true;
+  const badge = () => {
+    const parts = [];
+    if (ui.args.value.trim()) parts.push('args');
+    if (ui.stdinOn.checked) parts.push('stdin');
+    ui.inputBadge.hidden = !parts.length;
+    ui.inputBadge.textContent = parts.join(' + ');
+    ui.inputToggle.title = parts.length ? `This run gets: ${parts.join(' and ')}` : 'Program arguments and prepared input';
+  };
+  const save = () => {
+    store.set(KEY_INPUT, JSON.stringify({ args: ui.args.value, stdin: ui.stdin.value, on: ui.stdinOn.checked }));
+    badge();
+  };
+  ui.args.addEventListener('input', () => { ui.argsError.textContent = ''; save(); });
+  ui.stdin.addEventListener('input', () => {
+    if (ui.stdin.value && !ui.stdinOn.checked) ui.stdinOn.checked = true;
+    save();
+  });
+  ui.stdinOn.addEventListener('change', save);
+  ui.inputToggle.addEventListener('click', () => {
+    const open = ui.runInput.hidden;
+    ui.runInput.hidden = !open;
+    ui.inputToggle.setAttribute('aria-expanded', String(open));
+    if (open) ui.args.focus();
+    terminal.fitNow();
+  });
+  badge();
+  return {
+    // {args, stdin?} for a run, or null (and the field says why) when the
+    // arguments do not parse
+    get() {
+      let args;
+      try { args = splitArgs(ui.args.value); } catch (e) {
+        ui.argsError.textContent = e.message;
+        if (ui.runInput.hidden) ui.inputToggle.click();
+        ui.args.focus();
+        return null;
+      }
+      return ui.stdinOn.checked ? { args, stdin: ui.stdin.value } : { args };
+    },
+  };
+})();
+
+// Arguments the way a shell splits them: white space between words,
+// '...' and "..." keep spaces, a backslash escapes the next character.
+function splitArgs(s) {
+  const out = [];
+  let cur = null;
+  for (let i = 0; i < s.length; i++) {
+    const ch = s[i];
+    if (/\s/.test(ch)) { if (cur !== null) { out.push(cur); cur = null; } continue; }
+    cur = cur ?? '';
+    if (ch === '\\' && i + 1 < s.length) { cur += s[++i]; continue; }
+    if (ch === "'" || ch === '"') {
+      const end = s.indexOf(ch, i + 1);
+      if (end < 0) throw new Error(`The ${ch === "'" ? 'single' : 'double'} quote opened at character ${i + 1} is never closed.`);
+      cur += s.slice(i + 1, end);
+      i = end;
+      continue;
+    }
+    cur += ch;
+  }
+  if (cur !== null) out.push(cur);
+  if (out.length > 256) throw new Error('At most 256 arguments.');
+  return out;
+}
 terminal.term.attachCustomKeyEventHandler((ev) => {
   if (ev.type === 'keydown' && ev.key === 'Enter' && (ev.ctrlKey || ev.metaKey) && !isActive()) {
     ev.preventDefault();
@@ -177,7 +305,9 @@ function handleHello(msg) {
     fillLanguages();
   }
   ui.serverInfo.textContent = `coderoom ${msg.version || ''}`.trim();
-  ui.serverInfo.title = describeLimits(msg.limits);
+  const lim = describeLimits(msg.limits);
+  ui.serverInfo.title = lim ? `Limits per run: ${lim}` : '';
+  generator.setAvailable(msg.generate);
 
   // In a room, the run is the room's: joining replays it (no attach).
   if (room) {
@@ -240,6 +370,10 @@ function handleMessage(msg) {
       if (!room) session.set(KEY_RUN, msg.run);
       run.state = 'running';
       run.startedAt = performance.now();
+      terminal.setConvertEol(msg.input === 'stdin');
+      usageView.start(msg.limits);
+      if (mine && run.sent) runHistory.started(run.sent);
+      run.sent = null;
       const by = room && !mine ? room.members.get(msg.by)?.name : null;
       setStatus('running', by ? `started by ${by}` : '');
       updateButtons();
@@ -273,6 +407,9 @@ function handleMessage(msg) {
     case 'exited':
       if (msg.run && run.id && msg.run !== run.id) break;
       handleExited(msg);
+      break;
+    case 'usage':
+      if (msg.run && msg.run === run.id && isActive()) usageView.sample(msg);
       break;
     case 'error':
       handleError(msg);
@@ -322,8 +459,10 @@ function handleExited(msg) {
   const times = [];
   if (Number.isFinite(msg.wall_ms)) times.push(`${fmtMs(msg.wall_ms)} wall`);
   if (Number.isFinite(msg.cpu_ms)) times.push(`${fmtMs(msg.cpu_ms)} CPU`);
-  if (Number.isFinite(msg.memory_bytes) && msg.memory_bytes > 0) times.push(fmtBytes(msg.memory_bytes));
+  if (Number.isFinite(msg.memory_bytes) && msg.memory_bytes > 0) times.push(`peak ${fmtBytes(msg.memory_bytes)}`);
   const detail = times.join(' · ');
+  usageView.end(msg);
+  runHistory.finished(msg, label);
   // The server's words, when they add something to the label.
   const extra = msg.message && !label.toLowerCase().includes(msg.message.toLowerCase()) && s !== 'ok' && s !== 'runtime_error' && s !== 'killed'
     ? msg.message : '';
@@ -380,7 +519,14 @@ function startRun() {
     startRoomRun();
     return;
   }
-  const code = editor.code;
+  if (generator.running) {
+    flashError('Generating code — wait for it, or stop it, then run');
+    return;
+  }
+  const input = runInput.get();
+  if (!input) return;
+  const files = project.snapshot();
+  project.saveNow();
   terminal.reset();
   terminal.resetAck();
   terminal.fitNow();
@@ -393,14 +539,27 @@ function startRun() {
   run.startedAt = performance.now();
   setStatus('starting');
   updateButtons();
-  conn.sendJSON({
+  usageView.hide();
+  run.sent = { files, language: languageRaw, languageName: langInfo(languageRaw)?.name };
+  const msg = {
     type: 'run',
     language: languageRaw,
-    code,
     rows: terminal.rows,
     cols: terminal.cols,
     ack: true,
-  });
+    usage: true,
+    ...input,
+  };
+  // one file: code, as ever; a project: every file, the entry first
+  if (files.length > 1) msg.files = files.map((f) => ({ name: f.name, content: f.text }));
+  else msg.code = files[0].text;
+  if (!msg.args.length) delete msg.args;
+  const text = JSON.stringify(msg);
+  if (text.length > MESSAGE_MAX / 3 && new TextEncoder().encode(text).length > MESSAGE_MAX - 1024) {
+    finishRun('failed', `The project is too large to send (${fmtBytes(MESSAGE_MAX)} at most in one message)`);
+    return;
+  }
+  conn.sendText(text);
 }
 
 // The room's run runs the server's document: my last edits go first.
@@ -425,11 +584,13 @@ function startRoomRun() {
   run.afterSync = room.unconfirmed > 0;
   setStatus('starting', run.afterSync ? 'saving your edits' : '');
   updateButtons();
+  usageView.hide();
   if (!run.afterSync) sendRoomRun();
 }
 
 function sendRoomRun() {
   run.afterSync = false;
+  run.sent = { files: room.snapshot(), language: room.language || languageRaw, languageName: langInfo(room.language || languageRaw)?.name, room: room.id };
   conn.sendJSON({ type: 'run', rows: terminal.rows, cols: terminal.cols, ack: true });
 }
 
@@ -441,6 +602,11 @@ function stopRun() {
 }
 
 function finishRun(kind, label, detail = '', extra = '') {
+  if (kind === 'failed') {
+    runHistory.finished(null, label);
+    usageView.end(null);
+  }
+  run.sent = null;
   run.state = kind === 'failed' ? 'failed' : 'exited';
   run.pending = false;
   run.afterSync = false;
@@ -510,17 +676,20 @@ function flashError(text) {
 function updateButtons() {
   const active = isActive();
   const write = !room || room.canWrite;
-  ui.run.disabled = active || !write;
+  const gen = generating;
+  ui.run.disabled = active || !write || gen;
   ui.run.setAttribute('aria-disabled', String(ui.run.disabled));
   ui.run.title = write ? RUN_TITLE : 'Read-only: ask the host for write access';
   ui.stop.disabled = !(active && run.id && write);
-  ui.language.disabled = active || (room ? !room.isHost : false);
+  ui.language.disabled = active || gen || (room ? !room.isHost : false);
   ui.language.title = room && !room.isHost ? 'The host chooses the room\u2019s language' : '';
-  ui.example.disabled = !write;
-  ui.upload.disabled = !write;
+  ui.example.disabled = !write || gen;
+  ui.upload.disabled = !write || gen;
   ui.share.disabled = !room && active;
   ui.share.title = room ? 'Copy the link to this room' : active ? 'Stop the program first, then share' : 'Share: a room others can join with a link';
-  ui.upload.title = write ? 'Replace the code with a file from this device' : 'Read-only: ask the host for write access';
+  ui.upload.title = !write ? 'Read-only: ask the host for write access'
+    : room ? 'Replace the room\u2019s file with a file from this device' : 'Add files (or open a .zip) from this device';
+  ui.download.title = project?.multi ? 'Download the project as a .zip' : 'Download the file';
   document.body.classList.toggle('is-running', active);
 }
 
@@ -558,20 +727,15 @@ function selectLanguage(id, { initial = false } = {}) {
   }
   const next = canonicalLanguage(id);
   const changed = next !== language;
-  if (changed) {
-    clearTimeout(saveTimer);
-    store.set(KEY_CODE(language), editor.code);
-  }
   languageRaw = id;
   language = next;
   ui.language.value = id;
   store.set(KEY_LANG, id);
-  if (changed || (initial && store.get(KEY_CODE(next)) == null && editor.code !== savedCode(next))) {
-    editor.setCode(savedCode(next));
-  }
   const info = languages.find((l) => l.id === id);
-  editor.setLanguage(next, info?.editor);
-  ui.fileName.textContent = fileNameFor(next);
+  // each language has its project (saved as it was left)
+  if (project.lang !== next) project.open(next, info?.example);
+  const mode = project.modeOf(project.active);
+  editor.setLanguage(mode || next, mode ? undefined : info?.editor);
   ui.langInfo.textContent = info ? `${info.name || info.id}${info.version ? ` ${info.version}` : ''}` : id;
   if (changed && !initial) editor.focus();
 }
@@ -585,37 +749,8 @@ function showRoomLanguage() {
   const info = languages.find((l) => l.id === id);
   if ([...ui.language.options].some((o) => o.value === id)) ui.language.value = id;
   if (editor.languageId !== language) editor.setLanguage(language, info?.editor);
-  ui.fileName.textContent = room.file || fileNameFor(language);
+  project.setRoomFileName(room.file || fileNameFor(language));
   ui.langInfo.textContent = info ? `${info.name || info.id}${info.version ? ` ${info.version}` : ''}` : id;
-}
-
-function describeLimits(limits) {
-  if (!limits || typeof limits !== 'object') return '';
-  const parts = [];
-  for (const [k, v] of Object.entries(limits)) {
-    if (typeof v !== 'number') continue;
-    const name = k.replace(/_(ms|bytes|s)$/, '').replace(/_/g, ' ');
-    if (k.endsWith('_ms')) parts.push(`${name}: ${fmtMs(v)}`);
-    else if (k.endsWith('_bytes')) parts.push(`${name}: ${fmtBytes(v)}`);
-    else parts.push(`${name}: ${v}`);
-  }
-  return parts.length ? `Limits per run — ${parts.join(', ')}` : '';
-}
-
-// ---------------------------------------------------------------- formatting
-
-function fmtMs(ms, live = false) {
-  if (ms < 1000 && !live) return `${Math.round(ms)} ms`;
-  const s = ms / 1000;
-  if (s < 60) return `${s.toFixed(live ? 1 : 2)} s`;
-  const m = Math.floor(s / 60);
-  return `${m} min ${Math.floor(s % 60)} s`;
-}
-
-function fmtBytes(n) {
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 * 1024) return `${(n / 1024).toFixed(0)} KiB`;
-  return `${(n / 1024 / 1024).toFixed(1)} MiB`;
 }
 
 function capitalize(s) { return s ? s[0].toUpperCase() + s.slice(1) : s; }
@@ -697,14 +832,26 @@ async function enterRoom(id) {
       drafts: (drafts, announce) => draftsView.update(announce),
       notice: onRoomNotice,
       removed: onRemoved,
+      files: (list, activeId, opts) => { project.setRoomFiles(list, activeId, opts); updateButtons(); },
     },
   });
   document.body.classList.add('in-room');
+  // the room's files are the tabs from now on
+  project.roomMode({
+    show: (id) => room.showFile(id),
+    add: (name, text) => room.addFile(name, text),
+    rename: (id, name) => room.renameFile(id, name),
+    remove: (id) => room.deleteFile(id),
+    entry: (id) => room.setEntry(id),
+    snapshot: () => room.snapshot(),
+    supported: () => room.filesSupported,
+  });
+  ui.runInput.hidden = true;
+  ui.inputToggle.hidden = true;
   terminal.reset();
   run.lastByte = 0x0a;
   roomView.show(true);
   editor.setReadOnly(true); // until joined, and then as the role says
-  ui.download.title = 'Download the room\u2019s file';
   document.title = 'Room · coderoom';
   draftsView.update(false);
   showSync(room.syncState());
@@ -715,6 +862,17 @@ async function enterRoom(id) {
 
 function onRoomJoined(msg, { rejoin }) {
   const wasRunning = Boolean(run.id);
+  if (shareFiles && room.canWrite && room.filesSupported) {
+    const { entry, rest } = shareFiles;
+    shareFiles = null;
+    if (entry && entry !== room.file) room.renameFile(0, entry);
+    for (const f of rest) room.addFile(f.name, f.text);
+  } else if (shareFiles && room.canWrite && !room.filesSupported) {
+    // a server whose rooms keep one file (a cluster's): say what stayed
+    const { rest } = shareFiles;
+    shareFiles = null;
+    if (rest.length) toast(`This server's rooms keep one file: ${rest.length} other file${rest.length === 1 ? '' : 's'} stayed in this browser's project`, null, 8000);
+  }
   roomView.chatMax = room.limits.chat_bytes || 2000;
   showRoomLanguage();
   roomView.renderMembers(room);
@@ -823,15 +981,20 @@ async function share() {
   }
   ui.share.disabled = true;
   try {
+    // a room shares one document: the entry file (the others stay in this
+    // browser's project)
+    const files = project.snapshot();
+    const entryName = project.entry;
     const res = await fetch('/create_session', {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ language: languageRaw, code: editor.code }),
+      body: JSON.stringify({ language: languageRaw, code: files[0].text }),
     });
     const body = await res.json().catch(() => ({}));
     if (!res.ok || typeof body.session_id !== 'string') throw new Error(body.message || body.error || `HTTP ${res.status}`);
-    clearTimeout(saveTimer);
-    store.set(KEY_CODE(language), editor.code);
+    project.saveNow();
+    // the other files (and the entry's own name) follow once joined
+    shareFiles = { entry: entryName, rest: files.slice(1) };
     history.pushState({ room: body.session_id }, '', `/editor/${body.session_id}`);
     await enterRoom(body.session_id); // asks for a name first, if need be
     showShare(roomUrl(body.session_id));
@@ -842,10 +1005,20 @@ async function share() {
   }
 }
 
-// The code as a file: the room's file name (its language's extension).
-function download() {
-  const name = room?.file || fileNameFor(language);
-  const url = URL.createObjectURL(new Blob([editor.code], { type: 'text/plain;charset=utf-8' }));
+// The code as a file (the room's name, or the file shown), or the project
+// as a ZIP when it has several files.
+async function download() {
+  let name;
+  let blob;
+  if (project.multi) {
+    name = `coderoom-${language}.zip`;
+    try { blob = await project.zipBlob(); } catch (e) { toast(`Could not make the ZIP: ${e.message}`); return; }
+  } else {
+    name = room?.file || project.active || fileNameFor(language);
+    name = name.split('/').pop();
+    blob = new Blob([editor.code], { type: 'text/plain;charset=utf-8' });
+  }
+  const url = URL.createObjectURL(blob);
   const a = document.createElement('a');
   a.href = url;
   a.download = name;
@@ -875,11 +1048,6 @@ async function uploadFile(file) {
     return;
   }
   text = text.replace(/^\ufeff/, '').replace(/\r\n?/g, '\n');
-  if (!room) {
-    editor.setCode(text);
-    roomView.toast(`Loaded ${label}.`);
-    return;
-  }
   if (!room.canWrite) {
     roomView.toast('Read-only: ask the host for write access.');
     return;
@@ -903,10 +1071,33 @@ ui.share.addEventListener('click', () => share());
 ui.download.addEventListener('click', () => download());
 ui.upload.addEventListener('click', () => ui.uploadFile.click());
 ui.uploadFile.addEventListener('change', () => {
-  const f = ui.uploadFile.files?.[0];
+  const files = [...(ui.uploadFile.files || [])];
   ui.uploadFile.value = '';
-  if (f) uploadFile(f);
+  if (!files.length) return;
+  if (room) uploadFile(files[0]); // a room has one document
+  else project.upload(files);
 });
+ui.history.addEventListener('click', () => runHistory.show());
+ui.settings.addEventListener('click', () => settingsDialog.open());
+
+// A run of the history, opened again: its files replace the project (of
+// its language), Undo brings the project back; in a room, its one file
+// becomes an ordinary edit.
+async function reopen(entry, files) {
+  if (room) {
+    if (!room.canWrite) { toast('Read-only: ask the host for write access.'); return; }
+    if (files.length > 1) { toast('That run had several files: open it outside the room, or add its files to the room\u2019s tabs.'); return; }
+    room.applyText(files[0].text);
+    editor.focus();
+    return;
+  }
+  if (isActive()) { toast('Stop the program first, then open another version.'); return; }
+  const target = languages.find((l) => l.id === entry.language) || languages.find((l) => canonicalLanguage(l.id) === canonicalLanguage(entry.language));
+  if (target && canonicalLanguage(target.id) !== language) selectLanguage(target.id);
+  const before = project.replaceAll(files, files[0].name);
+  toast(`Opened the code of that run (${files.length} file${files.length === 1 ? '' : 's'}).`, { label: 'Undo', run: () => project.replaceAll(before.files, before.active) });
+  editor.focus();
+}
 window.addEventListener('popstate', () => {
   // The page is what its address says: a room, or the editor alone.
   if ((ROOM_PATH.exec(location.pathname)?.[1] || null) !== (room?.id || null)) location.reload();
@@ -925,9 +1116,22 @@ ui.clear.addEventListener('click', () => {
     ui.statusDetail.textContent = '';
   }
 });
-ui.example.addEventListener('click', () => {
-  const text = exampleFor(language, langInfo(languageRaw)?.example);
-  if (room) room.applyText(text); else editor.setCode(text);
+ui.example.addEventListener('click', async () => {
+  if (room) {
+    room.applyText(exampleFor(language, langInfo(languageRaw)?.example));
+    editor.focus();
+    return;
+  }
+  const files = projectFor(language, langInfo(languageRaw)?.example);
+  if (project.files.length === 1 && files.length === 1) {
+    editor.setCode(files[0].text); // one undoable change
+    editor.focus();
+    return;
+  }
+  const ok = await confirmDialog(ui.confirm, 'Start from the example?', `Its ${files.length} file${files.length === 1 ? '' : 's'} replace the ${project.files.length} of this project (Undo brings them back).`, 'Replace');
+  if (!ok) return;
+  const before = project.replaceAll(files, files[0].name);
+  toast('The example replaces the project.', { label: 'Undo', run: () => project.replaceAll(before.files, before.active) });
   editor.focus();
 });
 ui.language.addEventListener('change', () => selectLanguage(ui.language.value));
@@ -963,6 +1167,9 @@ window.coderoom = {
   send: (msg) => conn.sendJSON(msg), // a raw message (tests: what the server refuses)
   editor: editor.view,
   terminal: terminal.term,
+  get project() { return { names: project.names, active: project.active, entry: project.entry, files: project.snapshot() }; },
+  get settings() { return settings.all; },
+  get theme() { return settings.effectiveTheme; },
   get room() {
     if (!room) return null;
     return {
@@ -970,6 +1177,8 @@ window.coderoom = {
       unconfirmed: room.unconfirmed, clientID: room.clientID, members: [...room.members.values()],
       drafts: room.drafts.map((d) => ({ ...d })), cursors: remoteCursorList(editor.view.state),
       sync: room.syncState().state,
+      files: room.fileList().map((f) => ({ ...f, text: room.files.get(f.id).text, version: room.files.get(f.id).version })),
+      entry: room.entry, active: room.activeId,
     };
   },
 };

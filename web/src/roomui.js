@@ -192,9 +192,20 @@ export class RoomView {
 
   // ------------------------------------------------------------ notices
 
-  toast(text, ms = 5000) {
+  // action: {label, run()}: a button in the message (Undo), which stays
+  // longer then.
+  toast(text, ms = 5000, action = null) {
     const t = this.el.toast;
     t.textContent = text;
+    if (action) {
+      const b = document.createElement('button');
+      b.type = 'button';
+      b.className = 'btn btn-tiny toast-action';
+      b.textContent = action.label;
+      b.addEventListener('click', () => { t.hidden = true; action.run(); });
+      t.append(' ', b);
+      ms = Math.max(ms, 10000);
+    }
     t.hidden = false;
     clearTimeout(this.toastTimer);
     this.toastTimer = setTimeout(() => { t.hidden = true; }, ms);

@@ -9,6 +9,18 @@ const ACK_MIN_GAP = 40;        // ... but at most one ack per 40 ms (rate limits
 const ACK_URGENT = 128 * 1024; // ... unless half the server's 256 KiB window is waiting.
 const ACK_IDLE = 100;          // trailing ack this long after the last write
 
+const LIGHT = {
+  background: '#fbfbfc',
+  foreground: '#1f2430',
+  cursor: '#1f2430',
+  cursorAccent: '#fbfbfc',
+  selectionBackground: '#b9d3f5',
+  black: '#1f2430', red: '#c4262e', green: '#17803d', yellow: '#946300',
+  blue: '#1f5fbf', magenta: '#8a3ab9', cyan: '#0f7a87', white: '#c7cbd3',
+  brightBlack: '#5c6370', brightRed: '#d93a42', brightGreen: '#1f9a4c', brightYellow: '#a87400',
+  brightBlue: '#2f74d8', brightMagenta: '#9b4fca', brightCyan: '#17909e', brightWhite: '#8a909c',
+};
+
 const THEME = {
   background: '#0d1014',
   foreground: '#d7dce2',
@@ -22,11 +34,12 @@ const THEME = {
 };
 
 export class RunTerminal {
-  constructor(parent, { onInput, onResize, onAck }) {
+  constructor(parent, { onInput, onResize, onAck, theme = 'dark', fontSize = 14 }) {
     this.onAck = onAck;
+    this.baseFont = fontSize;
     this.term = new Terminal({
       fontFamily: getComputedStyle(document.documentElement).getPropertyValue('--mono').trim() || 'monospace',
-      fontSize: window.matchMedia('(max-width: 640px)').matches ? 13 : 14,
+      fontSize: this.fontFor(fontSize),
       lineHeight: 1.2,
       cursorBlink: true,
       cursorStyle: 'bar',
@@ -35,7 +48,7 @@ export class RunTerminal {
       screenReaderMode: true,
       convertEol: false,
       allowProposedApi: false,
-      theme: THEME,
+      theme: theme === 'light' ? LIGHT : THEME,
     });
     this.fit = new FitAddon();
     this.term.loadAddon(this.fit);
@@ -59,6 +72,27 @@ export class RunTerminal {
     window.addEventListener('resize', refit);
     if (document.fonts?.ready) document.fonts.ready.then(refit);
     this.fitNow();
+  }
+
+  // Phones get one pixel less than the editor's size.
+  fontFor(px) {
+    return window.matchMedia('(max-width: 640px)').matches ? Math.max(10, px - 1) : px;
+  }
+
+  setTheme(theme) {
+    this.term.options.theme = theme === 'light' ? LIGHT : THEME;
+  }
+
+  setFontSize(px) {
+    this.baseFont = px;
+    this.term.options.fontSize = this.fontFor(px);
+    this.fitNow();
+  }
+
+  // A run on pipes (prepared input) writes "\n": the terminal starts each
+  // line at its left edge itself then.
+  setConvertEol(on) {
+    this.term.options.convertEol = on;
   }
 
   fitNow() {

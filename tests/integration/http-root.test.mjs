@@ -1,0 +1,54 @@
+// http-root.test.mjs - the health checks the replaced apps' users kept:
+// GET / answers the health JSON to a client that asks for JSON (the
+// Next.js runner's check at "/"), the IDE to everyone else; GET
+// /api/execute answers as that runner's health route.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer } from '../lib/server.mjs';
+import { httpRequest } from '../lib/clients.mjs';
+
+let srv;
+before(async () => { srv = await startServer(); });
+after(async () => { await srv?.stop(); });
+
+test('GET / with Accept: application/json is the health JSON', async () => {
+  for (const accept of ['application/json', 'application/json, text/plain, */*', 'Application/JSON;q=0.9']) {
+    const r = await httpRequest(`${srv.url}/`, { headers: { Accept: accept } });
+    assert.equal(r.status, 200, accept);
+    assert.match(r.headers['content-type'], /^application\/json/, accept);
+    assert.equal(r.json?.status, 'ok', `${accept}: ${r.text.slice(0, 200)}`);
+    assert.equal(typeof r.json.version, 'string');
+    assert.equal(typeof r.json.sandbox, 'object');
+  }
+});
+
+test('GET / from a browser, curl or with no Accept is the IDE', async () => {
+  const browser = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';
+  for (const headers of [{ Accept: browser }, { Accept: '*/*' }, {}, { Accept: 'text/html, application/json' }]) {
+    const r = await httpRequest(`${srv.url}/`, { headers });
+    assert.equal(r.status, 200, JSON.stringify(headers));
+    assert.match(r.headers['content-type'], /^text\/html/, JSON.stringify(headers));
+    assert.match(r.text, /<!doctype html>/i);
+    assert.match(r.headers['content-security-policy'] || '', /script-src 'self'/, 'the page keeps its CSP');
+  }
+});
+
+test('a room page is still the IDE, whatever the Accept', async () => {
+  const r = await httpRequest(`${srv.url}/some/client/route`, { headers: { Accept: 'application/json' } });
+  assert.equal(r.status, 200);
+  assert.match(r.headers['content-type'], /^text\/html/);
+});
+
+test('POST / is not allowed', async () => {
+  const r = await httpRequest(`${srv.url}/`, { method: 'POST', headers: { 'Content-Length': 0 } });
+  assert.equal(r.status, 405);
+  assert.match(r.headers.allow, /GET/);
+});
+
+test('GET /api/execute still answers as the Next.js runner\'s health route', async () => {
+  const r = await httpRequest(`${srv.url}/api/execute`);
+  assert.equal(r.status, 200);
+  assert.equal(r.json.status, 'ok');
+  assert.equal(typeof r.json.message, 'string');
+  assert.equal(typeof r.json.platform, 'string');
+});
