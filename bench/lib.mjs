@@ -12,7 +12,9 @@ export function startBenchServer(extra = [], opts = {}) {
   return startServer({
     args: ['--cpu-ms', '600000', '--wall-ms', '600000', '--output-bytes', String(2 ** 50),
       '--output-rate', String(2 ** 40), '--output-burst', String(2 ** 50),
-      '--reattach-grace-ms', '1000', '--log-level', 'warn', ...extra],
+      '--reattach-grace-ms', '1000', '--log-level', 'warn',
+      // every client of a bench is 127.0.0.1: no per-address socket cap
+      '--ws-per-client', '1000000', ...extra],
     timeoutMs: 30000,
     ...opts,
   });

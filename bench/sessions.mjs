@@ -84,7 +84,7 @@ function cpuMs(pid) {
 
 export async function run({ n = 500, busy = 50, keys = 400, args = [] } = {}) {
   // the default flags: only the log level
-  const srv = await startServer({ args: ['--log-level', 'warn', ...args], timeoutMs: 30000 });
+  const srv = await startServer({ args: ['--log-level', 'warn', '--ws-per-client', '1000000', ...args], timeoutMs: 30000 });
   const rows = [];
   let sess;
   try {

@@ -97,7 +97,7 @@ struct config {
 	/* bytes a second a WebSocket may send (burst: twice the message
 	 * cap) before the server stops reading it for a while */
 	uint64_t ws_read_rate;
-	/* WebSockets one client address may hold (0: any number) */
+	/* WebSockets one client address may hold (at most 1000000) */
 	unsigned ws_per_client;
 	/* HTTP answer bodies held for clients at once (http.h) */
 	uint64_t http_out_bytes;

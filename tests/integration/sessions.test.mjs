@@ -170,7 +170,9 @@ test('/ws/execute waits in the same queue: a "queued" message, then output and c
 });
 
 test('the server raises its own open-file limit: 400 WebSockets to a server started with a soft limit of 256', async () => {
-  const srv = await startServer({ wrapper: ['sh', '-c', 'ulimit -S -n 256 && exec "$0" "$@"'] });
+  // all 400 come from 127.0.0.1: past --ws-per-client's default (256)
+  const srv = await startServer({ wrapper: ['sh', '-c', 'ulimit -S -n 256 && exec "$0" "$@"'],
+    args: ['--ws-per-client', '1000000'] });
   const socks = [];
   try {
     for (let i = 0; i < 400; i += 50) {

@@ -153,7 +153,7 @@ const median = (a) => { const s = [...a].sort((x, y) => x - y); return s[Math.fl
 async function main() {
   console.log(`soak: ${CLIENTS} clients, ${RUNNERS} runners, ${MINUTES} min, APIs: ${apis.map((a) => a.name).join(' ')}`);
   const srv = await startServer({
-    args: ['--max-runs', String(RUNNERS * 3), '--api-concurrency', String(RUNNERS), '--api-queue', '1024',
+    args: ['--ws-per-client', '1000000', '--max-runs', String(RUNNERS * 3), '--api-concurrency', String(RUNNERS), '--api-queue', '1024',
       '--log-level', 'warn', '--reattach-grace-ms', '2000'],
   });
   const problems = [];
