@@ -43,7 +43,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	buf_init(&b, 4u << 20);
 	if (event_decode(data, size, &ev) == 0) {
-		CHECK(ev.type >= EVENT_CLAIMED && ev.type <= EVENT_EXIT);
+		CHECK(ev.type >= EVENT_CLAIMED && ev.type <= EVENT_USAGE);
 		CHECK(ev.len <= ENTRY_DATA_MAX);
 		CHECK(event_encode(&ev, &b) == 0);
 		CHECK(event_decode(b.data, b.len, &ev2) == 0);
@@ -53,7 +53,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		      same_bytes(ev.data, ev2.data, ev.len) &&
 		      ev.state == ev2.state && ev.canonical == ev2.canonical &&
 		      ev.input_done == ev2.input_done &&
-		      same_result(&ev.result, &ev2.result));
+		      same_result(&ev.result, &ev2.result) &&
+		      !memcmp(&ev.usage, &ev2.usage, sizeof(ev.usage)));
 	}
 	buf_reset(&b);
 	if (ctl_decode(data, size, &c) == 0) {

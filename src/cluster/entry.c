@@ -8,6 +8,8 @@
  *   output   u8 stream, uv offset, bytes data
  *   state    u8 state, u8 canonical, uv input_done
  *   exit     result
+ *   usage    u8 step, uv cpu_ms, uv wall_ms, uv memory_bytes,
+ *            uv memory_peak, uv pids
  *   control: str run, then input: bytes | eof: - | resize: uv rows, uv
  *            cols | kill: u8 reason | signal: uv sig | ack: str gateway,
  *            uv offset | bye: str gateway
@@ -199,6 +201,17 @@ int event_encode(const struct run_event *ev, struct buf *out)
 			w.err = -EINVAL;
 		put_result(&w, &ev->result);
 		break;
+	case EVENT_USAGE:
+		if (ev->usage.step != RUN_STEP_COMPILE &&
+		    ev->usage.step != RUN_STEP_RUN)
+			w.err = -EINVAL;
+		wire_put_u8(&w, (uint8_t)ev->usage.step);
+		wire_put_uv(&w, ev->usage.cpu_ms);
+		wire_put_uv(&w, ev->usage.wall_ms);
+		wire_put_uv(&w, ev->usage.memory_bytes);
+		wire_put_uv(&w, ev->usage.memory_peak);
+		wire_put_uv(&w, ev->usage.pids);
+		break;
 	default:
 		w.err = -EINVAL;
 	}
@@ -253,6 +266,17 @@ int event_decode(const void *p, size_t n, struct run_event *ev)
 	case EVENT_EXIT:
 		if (!get_result(&r, &ev->result))
 			return -EINVAL;
+		break;
+	case EVENT_USAGE:
+		v = wire_get_u8(&r);
+		if (v != RUN_STEP_COMPILE && v != RUN_STEP_RUN)
+			return -EINVAL;
+		ev->usage.step = (enum run_step)v;
+		ev->usage.cpu_ms = wire_get_uv(&r);
+		ev->usage.wall_ms = wire_get_uv(&r);
+		ev->usage.memory_bytes = wire_get_uv(&r);
+		ev->usage.memory_peak = wire_get_uv(&r);
+		ev->usage.pids = (uint32_t)wire_get_uv_max(&r, UINT32_MAX);
 		break;
 	default:
 		return -EINVAL;

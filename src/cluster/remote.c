@@ -305,6 +305,9 @@ static void on_event(struct reader_sub *s, const char *id, const char *e,
 	case EVENT_EXIT:
 		proxy_exited(p, &ev.result);	/* p may be gone */
 		break;
+	case EVENT_USAGE:
+		run_remote_usage(p->r, &ev.usage);
+		break;
 	}
 }
 
@@ -449,10 +452,12 @@ static int be_start(void *be, struct run *r, const struct run_request *req)
 	p->keep_stdin = req->keep_stdin;
 	snprintf(p->lang, sizeof(p->lang), "%s", req->lang->id);
 	if (!(err = job_from_request(req, p->id, c->node_id, j))) {
+		j->usage = run_remote_wants_usage(r);
 		/* the gateway's limits, lowered: the worker lowers them more */
-		run_step_limits(c->engine, req->lang, req->mode, RUN_STEP_RUN,
+		enum run_mode lm = run_limits_mode(req);
+		run_step_limits(c->engine, req->lang, lm, RUN_STEP_RUN,
 				&req->limits, &j->limits);
-		run_step_limits(c->engine, req->lang, req->mode,
+		run_step_limits(c->engine, req->lang, lm,
 				RUN_STEP_COMPILE, &req->compile_limits,
 				&j->compile_limits);
 		err = job_encode(j, &p->job);
@@ -521,6 +526,8 @@ static void on_history(struct redis_link *l, redisReply *r, void *data)
 		case EVENT_EXIT:
 			res = ev.result;
 			ended = true;
+			break;
+		case EVENT_USAGE:	/* a past sample: live ones follow */
 			break;
 		}
 	}

@@ -748,7 +748,7 @@ int run_start(struct run_engine *e, const struct run_request *req,
 	r->cols = req->cols;
 	for (int i = 0; i < NFD; i++)
 		r->fd[i] = -1;
-	enum run_mode lim_mode = req->interactive ? RUN_TTY : req->mode;
+	enum run_mode lim_mode = run_limits_mode(req);
 	run_step_limits(e, l, lim_mode, RUN_STEP_RUN, &req->limits,
 			&r->run_lim);
 	run_step_limits(e, l, lim_mode, RUN_STEP_COMPILE,
