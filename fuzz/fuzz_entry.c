@@ -59,7 +59,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	buf_reset(&b);
 	if (ctl_decode(data, size, &c) == 0) {
 		CHECK(job_id_valid(c.run));
-		CHECK(c.type >= CTL_INPUT && c.type <= CTL_BYE);
+		CHECK(c.type >= CTL_INPUT && c.type <= CTL_USAGE);
 		CHECK(ctl_encode(&c, &b) == 0);
 		CHECK(ctl_decode(b.data, b.len, &c2) == 0);
 		CHECK(c.type == c2.type && !strcmp(c.run, c2.run) &&

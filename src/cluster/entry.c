@@ -12,7 +12,7 @@
  *            uv memory_peak, uv pids
  *   control: str run, then input: bytes | eof: - | resize: uv rows, uv
  *            cols | kill: u8 reason | signal: uv sig | ack: str gateway,
- *            uv offset | bye: str gateway
+ *            uv offset | bye: str gateway | usage: -
  * A result: the main step (u8 status, sv exit code, uv signal, uv wall,
  * cpu, memory, uv stdout bytes, uv stderr bytes, u8 truncated bits, str
  * message), u8 flags (compiled, compile_cached, compile_ran, ran), then
@@ -309,6 +309,7 @@ int ctl_encode(const struct ctl *c, struct buf *out)
 		wire_put_bytes(&w, c->data, c->len);
 		break;
 	case CTL_EOF:
+	case CTL_USAGE:
 		break;
 	case CTL_RESIZE:
 		if (!c->rows || !c->cols || c->rows > 1000 || c->cols > 1000)
@@ -365,6 +366,7 @@ int ctl_decode(const void *p, size_t n, struct ctl *c)
 			return -EINVAL;
 		break;
 	case CTL_EOF:
+	case CTL_USAGE:
 		break;
 	case CTL_RESIZE:
 		c->rows = (uint16_t)wire_get_uv_max(&r, 1000);

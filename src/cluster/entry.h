@@ -17,7 +17,8 @@
  * A worker's control stream (gateways -> worker) carries, each for one run:
  *   input, eof (close stdin), resize, kill, signal, and the gateways'
  *   flow control: ack (this gateway has taken the output up to an offset)
- *   and bye (this gateway follows the run no longer).
+ *   and bye (this gateway follows the run no longer); usage (a client
+ *   that wants usage samples attached: send them from now on).
  *
  * Decoders point into the input (strings are NUL-terminated there) and
  * check everything: types, ranges of enums, run ids, sizes, no trailing
@@ -70,6 +71,7 @@ enum ctl_type {
 	CTL_SIGNAL,
 	CTL_ACK,
 	CTL_BYE,
+	CTL_USAGE,
 };
 
 struct ctl {

@@ -57,6 +57,7 @@ struct proxy {
 	uint64_t in_sent, in_done;
 	uint16_t rows, cols;
 	bool resize_due, eof_due;
+	bool usage_asked, usage_due;	/* the worker sends usage samples */
 	int sig_due;
 	int kill_due;			/* reason + 1, or 0 */
 	uint64_t missing_since;		/* its worker not seen alive */
@@ -205,6 +206,12 @@ static void flush(struct proxy *p)
 		if (send_ctl(p, &c))
 			return;
 		p->eof_due = false;
+	}
+	if (p->usage_due) {
+		struct ctl c = { .type = CTL_USAGE, .run = p->id };
+		if (send_ctl(p, &c))
+			return;
+		p->usage_due = false;
 	}
 	if (p->sig_due) {
 		struct ctl c = { .type = CTL_SIGNAL, .run = p->id,
@@ -452,7 +459,7 @@ static int be_start(void *be, struct run *r, const struct run_request *req)
 	p->keep_stdin = req->keep_stdin;
 	snprintf(p->lang, sizeof(p->lang), "%s", req->lang->id);
 	if (!(err = job_from_request(req, p->id, c->node_id, j))) {
-		j->usage = run_remote_wants_usage(r);
+		j->usage = p->usage_asked = run_remote_wants_usage(r);
 		/* the gateway's limits, lowered: the worker lowers them more */
 		enum run_mode lm = run_limits_mode(req);
 		run_step_limits(c->engine, req->lang, lm, RUN_STEP_RUN,
@@ -541,6 +548,7 @@ static void on_history(struct redis_link *l, redisReply *r, void *data)
 	reader_add(&p->rm->c->reader, &p->rs);
 	p->ack_due = true;
 	send_ack(p);	/* this gateway reads it now */
+	flush(p);	/* what waited for the worker's name (usage) */
 }
 
 static void on_meta(struct redis_link *l, redisReply *r, void *data)
@@ -666,6 +674,19 @@ static int be_resize(void *be, struct run *r, uint16_t rows, uint16_t cols)
 	p->resize_due = true;
 	flush(p);
 	return 0;
+}
+
+/* Asks the worker once for usage samples (a job that asked at the start
+ * has them already). */
+static void be_usage(void *be, struct run *r)
+{
+	struct proxy *p = run_remote_data(r);
+
+	(void)be;
+	if (!p || p->exited || p->usage_asked)
+		return;
+	p->usage_asked = p->usage_due = true;
+	flush(p);
 }
 
 static int be_signal(void *be, struct run *r, int sig)
@@ -827,6 +848,7 @@ static const struct run_backend_ops backend_ops = {
 	.signal = be_signal,
 	.pause = be_pause,
 	.release = be_release,
+	.usage = be_usage,
 };
 
 /* ---- the link, the nodes ------------------------------------------------- */

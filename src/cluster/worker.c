@@ -926,6 +926,9 @@ static void on_ctl(struct reader_sub *s, const char *id, const char *e,
 		if (x->run)
 			run_close_input(x->run);
 		break;
+	case CTL_USAGE:	/* the engine samples while a sub wants it */
+		x->sub.usage = true;
+		break;
 	case CTL_RESIZE:
 		if (x->run)
 			run_resize(x->run, c.rows, c.cols);

@@ -892,6 +892,8 @@ void run_attach(struct run *r, struct run_sub *sub)
 	uv_timer_stop(&r->linger_timer);
 	run__link_sub(r, sub);
 	r->idle_since_ms = run__now_ms();	/* someone came back */
+	if (r->remote && sub->usage && sub->ops->usage && r->e->backend->usage)
+		r->e->backend->usage(r->e->backend_data, r);
 	if (r->resolving) {	/* remote: the scrollback is on its way */
 		sub->replay_due = true;
 		return;

@@ -401,6 +401,9 @@ struct run_backend_ops {
 	/* Some subscriber paused the run (true), or none does (false). */
 	void (*pause)(void *be, struct run *r, bool paused);
 	void (*release)(void *be, struct run *r);
+	/* Optional: a subscriber that wants usage() samples attached (a
+	 * run started without one sends none until asked). */
+	void (*usage)(void *be, struct run *r);
 };
 
 void run_engine_set_backend(struct run_engine *e,

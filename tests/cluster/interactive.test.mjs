@@ -8,8 +8,9 @@
 // below --wall-ms and the program outlives the batch bound. Live usage
 // samples ("usage": true on /ws) come from the worker through the run's
 // stream to the gateway of the client, and to a client attached through
-// the other gateway; none to a client that did not ask, none after
-// "exited"; the run's stream holds the newest sample only.
+// the other gateway (also when the run was started without them); none to
+// a client that did not ask, none after "exited"; the run's stream holds
+// the newest sample only.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startCluster, redisAvailable, runRecord } from '../lib/cluster.mjs';
@@ -114,4 +115,23 @@ test('usage: true on a gateway: samples come from the worker, to an attached cli
     }
     assert.equal(usages(quiet, st.run).length, 0, 'none to a client that did not ask');
   } finally { await a.close(); await b.close(); await quiet.close(); }
+});
+
+test('usage: a run started without it sends samples once a client attaches asking for them', { skip }, async () => {
+  const a = await CoderoomClient.connect(A.wsUrl);
+  const b = await CoderoomClient.connect(B.wsUrl);
+  try {
+    const st = await a.run("import sys\nprint('up', flush=True)\nsys.stdin.readline()\n");
+    await a.waitOutput('up');
+    b.attach(st.run, { usage: true });
+    await b.waitType('attached', { timeout: 15000 });
+    const s = await b.waitType('usage', { timeout: 15000 });
+    assert.equal(s.run, st.run);
+    assert.equal(s.step, 'run');
+    assert.ok(s.pids >= 1, JSON.stringify(s));
+    a.input('\r');
+    await a.waitExit({ timeout: 30000 });
+    await b.waitExit({ timeout: 30000 });
+    assert.equal(usages(a, st.run).length, 0, 'none to the client that did not ask');
+  } finally { await a.close(); await b.close(); }
 });

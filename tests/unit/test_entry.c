@@ -216,6 +216,7 @@ static void test_ctl(void **state)
 		{ .type = CTL_SIGNAL, .run = ID, .sig = 64 },
 		{ .type = CTL_ACK, .run = ID, .gateway = "gw", .offset = 9999 },
 		{ .type = CTL_BYE, .run = ID, .gateway = "gw-2" },
+		{ .type = CTL_USAGE, .run = ID },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		buf_reset(&b);
@@ -247,6 +248,7 @@ static void test_ctl(void **state)
 		{ .type = CTL_ACK, .run = ID, .gateway = "" },
 		{ .type = CTL_BYE, .run = ID, .gateway = NULL },
 		{ .type = 0, .run = ID },
+		{ .type = CTL_USAGE + 1, .run = ID },
 	};
 	buf_reset(&b);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
