@@ -11,9 +11,10 @@
  *            lines (ICANON); how many input bytes the program has taken
  *   exit     the run's result (struct run_result)
  *   usage    a sample of what the run uses now (struct run_usage), only
- *            for a job that asked (job.h's 'usage'); the worker keeps at
- *            most one in the stream (it deletes the one before), so a
- *            reader that is behind skips samples, never output
+ *            once asked (job.h's 'usage', or a usage control entry
+ *            later); the worker keeps at most one in the stream (it
+ *            deletes the one before), so a reader that is behind skips
+ *            samples, never output
  * A worker's control stream (gateways -> worker) carries, each for one run:
  *   input, eof (close stdin), resize, kill, signal, and the gateways'
  *   flow control: ack (this gateway has taken the output up to an offset)
