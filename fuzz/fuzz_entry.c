@@ -43,7 +43,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	buf_init(&b, 4u << 20);
 	if (event_decode(data, size, &ev) == 0) {
-		CHECK(ev.type >= EVENT_CLAIMED && ev.type <= EVENT_EXIT);
+		CHECK(ev.type >= EVENT_CLAIMED && ev.type <= EVENT_USAGE);
 		CHECK(ev.len <= ENTRY_DATA_MAX);
 		CHECK(event_encode(&ev, &b) == 0);
 		CHECK(event_decode(b.data, b.len, &ev2) == 0);
@@ -53,12 +53,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		      same_bytes(ev.data, ev2.data, ev.len) &&
 		      ev.state == ev2.state && ev.canonical == ev2.canonical &&
 		      ev.input_done == ev2.input_done &&
-		      same_result(&ev.result, &ev2.result));
+		      same_result(&ev.result, &ev2.result) &&
+		      !memcmp(&ev.usage, &ev2.usage, sizeof(ev.usage)));
 	}
 	buf_reset(&b);
 	if (ctl_decode(data, size, &c) == 0) {
 		CHECK(job_id_valid(c.run));
-		CHECK(c.type >= CTL_INPUT && c.type <= CTL_BYE);
+		CHECK(c.type >= CTL_INPUT && c.type <= CTL_USAGE);
 		CHECK(ctl_encode(&c, &b) == 0);
 		CHECK(ctl_decode(b.data, b.len, &c2) == 0);
 		CHECK(c.type == c2.type && !strcmp(c.run, c2.run) &&

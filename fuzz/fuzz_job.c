@@ -52,6 +52,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	CHECK(!strcmp(a->id, b->id) && !strcmp(a->gateway, b->gateway) &&
 	      !strcmp(a->lang, b->lang) && a->mode == b->mode &&
 	      a->batch == b->batch && a->keep_stdin == b->keep_stdin &&
+	      a->interactive == b->interactive && a->usage == b->usage &&
 	      a->rows == b->rows && a->cols == b->cols &&
 	      !memcmp(&a->limits, &b->limits, sizeof(a->limits)) &&
 	      !memcmp(&a->compile_limits, &b->compile_limits,

@@ -8,9 +8,11 @@
  *   output   u8 stream, uv offset, bytes data
  *   state    u8 state, u8 canonical, uv input_done
  *   exit     result
+ *   usage    u8 step, uv cpu_ms, uv wall_ms, uv memory_bytes,
+ *            uv memory_peak, uv pids
  *   control: str run, then input: bytes | eof: - | resize: uv rows, uv
  *            cols | kill: u8 reason | signal: uv sig | ack: str gateway,
- *            uv offset | bye: str gateway
+ *            uv offset | bye: str gateway | usage: -
  * A result: the main step (u8 status, sv exit code, uv signal, uv wall,
  * cpu, memory, uv stdout bytes, uv stderr bytes, u8 truncated bits, str
  * message), u8 flags (compiled, compile_cached, compile_ran, ran), then
@@ -199,6 +201,17 @@ int event_encode(const struct run_event *ev, struct buf *out)
 			w.err = -EINVAL;
 		put_result(&w, &ev->result);
 		break;
+	case EVENT_USAGE:
+		if (ev->usage.step != RUN_STEP_COMPILE &&
+		    ev->usage.step != RUN_STEP_RUN)
+			w.err = -EINVAL;
+		wire_put_u8(&w, (uint8_t)ev->usage.step);
+		wire_put_uv(&w, ev->usage.cpu_ms);
+		wire_put_uv(&w, ev->usage.wall_ms);
+		wire_put_uv(&w, ev->usage.memory_bytes);
+		wire_put_uv(&w, ev->usage.memory_peak);
+		wire_put_uv(&w, ev->usage.pids);
+		break;
 	default:
 		w.err = -EINVAL;
 	}
@@ -254,6 +267,17 @@ int event_decode(const void *p, size_t n, struct run_event *ev)
 		if (!get_result(&r, &ev->result))
 			return -EINVAL;
 		break;
+	case EVENT_USAGE:
+		v = wire_get_u8(&r);
+		if (v != RUN_STEP_COMPILE && v != RUN_STEP_RUN)
+			return -EINVAL;
+		ev->usage.step = (enum run_step)v;
+		ev->usage.cpu_ms = wire_get_uv(&r);
+		ev->usage.wall_ms = wire_get_uv(&r);
+		ev->usage.memory_bytes = wire_get_uv(&r);
+		ev->usage.memory_peak = wire_get_uv(&r);
+		ev->usage.pids = (uint32_t)wire_get_uv_max(&r, UINT32_MAX);
+		break;
 	default:
 		return -EINVAL;
 	}
@@ -285,6 +309,7 @@ int ctl_encode(const struct ctl *c, struct buf *out)
 		wire_put_bytes(&w, c->data, c->len);
 		break;
 	case CTL_EOF:
+	case CTL_USAGE:
 		break;
 	case CTL_RESIZE:
 		if (!c->rows || !c->cols || c->rows > 1000 || c->cols > 1000)
@@ -341,6 +366,7 @@ int ctl_decode(const void *p, size_t n, struct ctl *c)
 			return -EINVAL;
 		break;
 	case CTL_EOF:
+	case CTL_USAGE:
 		break;
 	case CTL_RESIZE:
 		c->rows = (uint16_t)wire_get_uv_max(&r, 1000);

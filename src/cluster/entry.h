@@ -10,10 +10,16 @@
  *   state    running or waiting for input; whether the terminal reads
  *            lines (ICANON); how many input bytes the program has taken
  *   exit     the run's result (struct run_result)
+ *   usage    a sample of what the run uses now (struct run_usage), only
+ *            once asked (job.h's 'usage', or a usage control entry
+ *            later); the worker keeps at most one in the stream (it
+ *            deletes the one before), so a reader that is behind skips
+ *            samples, never output
  * A worker's control stream (gateways -> worker) carries, each for one run:
  *   input, eof (close stdin), resize, kill, signal, and the gateways'
  *   flow control: ack (this gateway has taken the output up to an offset)
- *   and bye (this gateway follows the run no longer).
+ *   and bye (this gateway follows the run no longer); usage (a client
+ *   that wants usage samples attached: send them from now on).
  *
  * Decoders point into the input (strings are NUL-terminated there) and
  * check everything: types, ranges of enums, run ids, sizes, no trailing
@@ -40,6 +46,7 @@ enum event_type {
 	EVENT_OUTPUT,
 	EVENT_STATE,
 	EVENT_EXIT,
+	EVENT_USAGE,
 };
 
 struct run_event {
@@ -54,6 +61,7 @@ struct run_event {
 	bool canonical;			/* state: the tty reads lines */
 	uint64_t input_done;		/* state: input bytes taken */
 	struct run_result result;	/* exit */
+	struct run_usage usage;		/* usage */
 };
 
 enum ctl_type {
@@ -64,6 +72,7 @@ enum ctl_type {
 	CTL_SIGNAL,
 	CTL_ACK,
 	CTL_BYE,
+	CTL_USAGE,
 };
 
 struct ctl {

@@ -2,16 +2,20 @@
  * job.c - a run request as a job entry (pure).
  *
  * Layout (cluster/wire.h for the primitives):
- *   "CRJ" 0x01                       magic and version
+ *   "CRJ" 0x02                       magic and version
  *   str id, str gateway, str lang
- *   u8 mode (0 tty, 1 pipes), u8 flags (1 batch, 2 keep_stdin)
+ *   u8 mode (0 tty, 1 pipes), u8 flags (1 batch, 2 keep_stdin,
+ *                                       4 interactive, 8 usage)
  *   uv rows, uv cols
- *   limits, compile limits: 7 uv each (cpu, wall, memory, output, tmpfs,
- *                           pids, nofile)
+ *   limits, compile limits: 9 uv each (cpu, wall, memory, output,
+ *                           output rate, output burst, tmpfs, pids,
+ *                           nofile)
  *   uv nfiles, then per file: str name, uv mode, bytes data
  *   uv nargs, then per argument: str
  *   u8 has_flags [str flags]
  *   bytes stdin
+ * Version 1 (still decoded) differs only in its flags (1 and 2 alone) and
+ * its limits (7 uv each: no output rate, no output burst).
  */
 #include <errno.h>
 #include <string.h>
@@ -19,9 +23,15 @@
 #include "cluster/job.h"
 #include "cluster/wire.h"
 
-static const char magic[4] = { 'C', 'R', 'J', 1 };
+#define MAGIC_LEN 3
+static const char magic[MAGIC_LEN] = { 'C', 'R', 'J' };
+#define VERSION 2
 
-enum { FLAG_BATCH = 1, FLAG_KEEP_STDIN = 2 };
+enum {
+	FLAG_BATCH = 1, FLAG_KEEP_STDIN = 2,
+	FLAG_V1 = FLAG_BATCH | FLAG_KEEP_STDIN,	/* all of version 1 */
+	FLAG_INTERACTIVE = 4, FLAG_USAGE = 8,
+};
 
 bool job_id_valid(const char *s)
 {
@@ -45,6 +55,7 @@ int job_from_request(const struct run_request *req, const char *id,
 	j->mode = req->mode;
 	j->batch = req->cls == RUN_BATCH;
 	j->keep_stdin = req->keep_stdin;
+	j->interactive = req->interactive;
 	j->rows = req->rows;
 	j->cols = req->cols;
 	j->limits = req->limits;
@@ -96,6 +107,7 @@ void job_to_request(const struct job *j, const struct lang *l,
 	req->stdin_data = j->stdin_data;
 	req->stdin_len = j->stdin_len;
 	req->keep_stdin = j->keep_stdin;
+	req->interactive = j->interactive;
 	req->mode = j->mode;
 	req->rows = j->rows;
 	req->cols = j->cols;
@@ -108,17 +120,24 @@ static void put_limits(struct wire_w *w, const struct limits *l)
 	wire_put_uv(w, l->wall_ms);
 	wire_put_uv(w, l->memory_bytes);
 	wire_put_uv(w, l->output_bytes);
+	wire_put_uv(w, l->output_rate);
+	wire_put_uv(w, l->output_burst);
 	wire_put_uv(w, l->tmpfs_bytes);
 	wire_put_uv(w, l->pids);
 	wire_put_uv(w, l->nofile);
 }
 
-static void get_limits(struct wire_r *r, struct limits *l)
+static void get_limits(struct wire_r *r, unsigned version,
+		       struct limits *l)
 {
 	l->cpu_ms = wire_get_uv(r);
 	l->wall_ms = wire_get_uv(r);
 	l->memory_bytes = wire_get_uv(r);
 	l->output_bytes = wire_get_uv(r);
+	if (version >= 2) {
+		l->output_rate = wire_get_uv(r);
+		l->output_burst = wire_get_uv(r);
+	}
 	l->tmpfs_bytes = wire_get_uv(r);
 	l->pids = (uint32_t)wire_get_uv_max(r, UINT32_MAX);
 	l->nofile = (uint32_t)wire_get_uv_max(r, UINT32_MAX);
@@ -141,13 +160,16 @@ int job_encode(const struct job *j, struct buf *out)
 	    (j->mode != RUN_TTY && j->mode != RUN_PIPES))
 		return -EINVAL;
 	wire_w_init(&w, out);
-	wire_put_raw(&w, magic, sizeof(magic));
+	wire_put_raw(&w, magic, MAGIC_LEN);
+	wire_put_u8(&w, VERSION);
 	wire_put_str(&w, j->id);
 	wire_put_str(&w, j->gateway);
 	wire_put_str(&w, j->lang);
 	wire_put_u8(&w, j->mode == RUN_PIPES);
 	wire_put_u8(&w, (uint8_t)((j->batch ? FLAG_BATCH : 0) |
-				  (j->keep_stdin ? FLAG_KEEP_STDIN : 0)));
+				  (j->keep_stdin ? FLAG_KEEP_STDIN : 0) |
+				  (j->interactive ? FLAG_INTERACTIVE : 0) |
+				  (j->usage ? FLAG_USAGE : 0)));
 	wire_put_uv(&w, j->rows);
 	wire_put_uv(&w, j->cols);
 	put_limits(&w, &j->limits);
@@ -187,27 +209,33 @@ int job_encode(const struct job *j, struct buf *out)
 int job_decode(const void *p, size_t n, struct job *j)
 {
 	struct wire_r r;
-	uint8_t mode, flags;
+	uint8_t mode, flags, version;
 
 	memset(j, 0, sizeof(*j));
-	if (n > JOB_BYTES_MAX || n < sizeof(magic) ||
-	    memcmp(p, magic, sizeof(magic)))
+	if (n > JOB_BYTES_MAX || n < MAGIC_LEN + 1 ||
+	    memcmp(p, magic, MAGIC_LEN))
 		return -EINVAL;
-	wire_r_init(&r, (const char *)p + sizeof(magic), n - sizeof(magic));
+	version = ((const uint8_t *)p)[MAGIC_LEN];
+	if (version < 1 || version > VERSION)
+		return -EINVAL;
+	wire_r_init(&r, (const char *)p + MAGIC_LEN + 1, n - MAGIC_LEN - 1);
 	j->id = wire_get_str(&r, JOB_ID_LEN);
 	j->gateway = wire_get_str(&r, JOB_NAME_MAX);
 	j->lang = wire_get_str(&r, JOB_NAME_MAX);
 	mode = wire_get_u8(&r);
 	flags = wire_get_u8(&r);
-	if (mode > 1 || (flags & ~(FLAG_BATCH | FLAG_KEEP_STDIN)))
+	if (mode > 1 || (flags & ~(version == 1 ? FLAG_V1 :
+				   FLAG_V1 | FLAG_INTERACTIVE | FLAG_USAGE)))
 		return -EINVAL;
 	j->mode = mode ? RUN_PIPES : RUN_TTY;
 	j->batch = flags & FLAG_BATCH;
 	j->keep_stdin = flags & FLAG_KEEP_STDIN;
+	j->interactive = flags & FLAG_INTERACTIVE;
+	j->usage = flags & FLAG_USAGE;
 	j->rows = (uint16_t)wire_get_uv_max(&r, UINT16_MAX);
 	j->cols = (uint16_t)wire_get_uv_max(&r, UINT16_MAX);
-	get_limits(&r, &j->limits);
-	get_limits(&r, &j->compile_limits);
+	get_limits(&r, version, &j->limits);
+	get_limits(&r, version, &j->compile_limits);
 	j->nfiles = (size_t)wire_get_uv_max(&r, JOB_FILES_MAX);
 	if (r.bad || !j->nfiles || !job_id_valid(j->id))
 		return -EINVAL;

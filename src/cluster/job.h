@@ -7,6 +7,13 @@
  * terminal's size) plus the cluster's run id and the gateway that asked.
  * The encoding is compact and binary (cluster/wire.h), starts with a magic
  * and a version, and carries no JSON: nothing below proto knows a dialect.
+ * job_encode() writes version 2; job_decode() reads 2 and 1 (a job queued
+ * by a gateway of the previous release: not interactive, no usage, no
+ * output rate in its limits, so the worker's maxima apply there).
+ *
+ * Of struct run_request, a job leaves out on purpose: 'client' and
+ * 'continues' (admission was the cluster queue's; the worker admits each
+ * job as a client of its own) and 'here' (the worker's own flag).
  *
  * job_decode() points into the input (strings are NUL-terminated there),
  * so the bytes must outlive the struct job. It checks everything a worker
@@ -40,6 +47,11 @@ struct job {
 	enum run_mode mode;
 	bool batch;			/* a batch run (else interactive) */
 	bool keep_stdin;		/* pipe mode: input comes later */
+	bool interactive;		/* pipe mode with a person at the other
+					   end: the interactive maxima apply */
+	bool usage;			/* the client that started it wants
+					   usage samples (a worker then sends
+					   them as events) */
 	uint16_t rows, cols;		/* tty mode */
 	struct limits limits;		/* requested (0: the worker's) */
 	struct limits compile_limits;
@@ -59,7 +71,8 @@ bool job_id_valid(const char *s);
 
 /*
  * Fills j from a run request (pointers into req, which must outlive j),
- * with the cluster's run id and the asking gateway's node id. 0, or
+ * with the cluster's run id and the asking gateway's node id ('usage'
+ * stays false: it is the subscriber's, not the request's). 0, or
  * -EINVAL (no language, no code, too many files or arguments).
  */
 int job_from_request(const struct run_request *req, const char *id,

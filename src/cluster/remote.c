@@ -57,6 +57,7 @@ struct proxy {
 	uint64_t in_sent, in_done;
 	uint16_t rows, cols;
 	bool resize_due, eof_due;
+	bool usage_asked, usage_due;	/* the worker sends usage samples */
 	int sig_due;
 	int kill_due;			/* reason + 1, or 0 */
 	uint64_t missing_since;		/* its worker not seen alive */
@@ -206,6 +207,12 @@ static void flush(struct proxy *p)
 			return;
 		p->eof_due = false;
 	}
+	if (p->usage_due) {
+		struct ctl c = { .type = CTL_USAGE, .run = p->id };
+		if (send_ctl(p, &c))
+			return;
+		p->usage_due = false;
+	}
 	if (p->sig_due) {
 		struct ctl c = { .type = CTL_SIGNAL, .run = p->id,
 				 .sig = p->sig_due };
@@ -304,6 +311,9 @@ static void on_event(struct reader_sub *s, const char *id, const char *e,
 		break;
 	case EVENT_EXIT:
 		proxy_exited(p, &ev.result);	/* p may be gone */
+		break;
+	case EVENT_USAGE:
+		run_remote_usage(p->r, &ev.usage);
 		break;
 	}
 }
@@ -449,10 +459,12 @@ static int be_start(void *be, struct run *r, const struct run_request *req)
 	p->keep_stdin = req->keep_stdin;
 	snprintf(p->lang, sizeof(p->lang), "%s", req->lang->id);
 	if (!(err = job_from_request(req, p->id, c->node_id, j))) {
+		j->usage = p->usage_asked = run_remote_wants_usage(r);
 		/* the gateway's limits, lowered: the worker lowers them more */
-		run_step_limits(c->engine, req->lang, req->mode, RUN_STEP_RUN,
+		enum run_mode lm = run_limits_mode(req);
+		run_step_limits(c->engine, req->lang, lm, RUN_STEP_RUN,
 				&req->limits, &j->limits);
-		run_step_limits(c->engine, req->lang, req->mode,
+		run_step_limits(c->engine, req->lang, lm,
 				RUN_STEP_COMPILE, &req->compile_limits,
 				&j->compile_limits);
 		err = job_encode(j, &p->job);
@@ -522,6 +534,8 @@ static void on_history(struct redis_link *l, redisReply *r, void *data)
 			res = ev.result;
 			ended = true;
 			break;
+		case EVENT_USAGE:	/* a past sample: live ones follow */
+			break;
 		}
 	}
 	if (ended) {
@@ -534,6 +548,7 @@ static void on_history(struct redis_link *l, redisReply *r, void *data)
 	reader_add(&p->rm->c->reader, &p->rs);
 	p->ack_due = true;
 	send_ack(p);	/* this gateway reads it now */
+	flush(p);	/* what waited for the worker's name (usage) */
 }
 
 static void on_meta(struct redis_link *l, redisReply *r, void *data)
@@ -659,6 +674,19 @@ static int be_resize(void *be, struct run *r, uint16_t rows, uint16_t cols)
 	p->resize_due = true;
 	flush(p);
 	return 0;
+}
+
+/* Asks the worker once for usage samples (a job that asked at the start
+ * has them already). */
+static void be_usage(void *be, struct run *r)
+{
+	struct proxy *p = run_remote_data(r);
+
+	(void)be;
+	if (!p || p->exited || p->usage_asked)
+		return;
+	p->usage_asked = p->usage_due = true;
+	flush(p);
 }
 
 static int be_signal(void *be, struct run *r, int sig)
@@ -820,6 +848,7 @@ static const struct run_backend_ops backend_ops = {
 	.signal = be_signal,
 	.pause = be_pause,
 	.release = be_release,
+	.usage = be_usage,
 };
 
 /* ---- the link, the nodes ------------------------------------------------- */

@@ -29,6 +29,7 @@
 #define TRIM_EVERY 16		/* entries trimmed at once */
 #define RUN_TTL_MS 60000	/* a running run's keys, refreshed */
 #define CLAIM_BLOCK_MS 5000
+#define USAGE_BEHIND 4		/* commands waiting: usage samples drop */
 
 struct export;
 
@@ -82,6 +83,8 @@ struct export {
 	size_t nmarks, marks_cap;
 	unsigned dropped;		/* marks dropped since the last XTRIM */
 	char last_dropped[48];
+	bool usage_out;			/* a usage event Redis has not taken */
+	char usage_id[48];		/* the stream's usage event, "" none */
 };
 
 struct worker {
@@ -246,8 +249,10 @@ static void pump(struct export *x)
 	}
 }
 
-/* Queues an event for the run's stream. */
-static void queue_event(struct export *x, const struct run_event *ev)
+/* Queues an event for the run's stream; done(), if any, gets Redis's
+ * answer (the entry id). */
+static void queue_event_done(struct export *x, const struct run_event *ev,
+			     void (*done)(struct export *, redisReply *))
 {
 	struct buf b;
 	const char *argv[] = { "XADD", x->ev_key, "MAXLEN", "~", "10000", "*",
@@ -264,11 +269,16 @@ static void queue_event(struct export *x, const struct run_event *ev)
 	for (int i = 0; i < 7; i++)
 		lens[i] = strlen(argv[i]);
 	lens[7] = b.len;
-	if (queue_cmd(x, 8, argv, lens, 0x7d, NULL) && ev->type == EVENT_OUTPUT) {
+	if (queue_cmd(x, 8, argv, lens, 0x7d, done) && ev->type == EVENT_OUTPUT) {
 		x->out_tail->is_out = true;
 		x->out_tail->out_end = ev->offset + ev->len;
 	}
 	buf_release(&b);
+}
+
+static void queue_event(struct export *x, const struct run_event *ev)
+{
+	queue_event_done(x, ev, NULL);
 }
 
 /* ---- readers, flow control, trimming ------------------------------------ */
@@ -439,6 +449,38 @@ static void on_stage(struct run_sub *sub, enum run_step step)
 	queue_event(x, &ev);
 }
 
+/* Redis took a usage event: the one before it goes, so the stream holds
+ * one sample at most however long the run lasts (a reader that had not
+ * read it skips it). */
+static void on_usage_added(struct export *x, redisReply *r)
+{
+	x->usage_out = false;
+	if (r->type != REDIS_REPLY_STRING || !r->len ||
+	    r->len >= sizeof(x->usage_id))
+		return;
+	if (x->usage_id[0]) {
+		const char *args[] = { "XDEL", x->ev_key, x->usage_id, NULL };
+		redis_link_cmdv(&x->w->c->cmd, on_trimmed, NULL, 0, args);
+	}
+	memcpy(x->usage_id, r->str, r->len);
+	x->usage_id[r->len] = '\0';
+}
+
+/* A sample of the run (the job asked for them): sent only while it is
+ * fresh, as on a single node a sample is dropped rather than queued; not
+ * while the last one is unanswered, output waits for Redis or a reader
+ * is behind. */
+static void on_usage(struct run_sub *sub, const struct run_usage *u)
+{
+	struct export *x = export_of(sub);
+	struct run_event ev = { .type = EVENT_USAGE, .usage = *u };
+
+	if (x->usage_out || x->paused || x->out_n > USAGE_BEHIND)
+		return;
+	x->usage_out = true;
+	queue_event_done(x, &ev, on_usage_added);
+}
+
 static void on_finished(struct export *x, redisReply *r)
 {
 	x->unfinished = false;
@@ -487,6 +529,7 @@ static const struct run_sub_ops export_ops = {
 	.state = on_state,
 	.exited = on_exited,
 	.stage = on_stage,
+	.usage = on_usage,
 };
 
 /* ---- exports ------------------------------------------------------------ */
@@ -652,6 +695,7 @@ static void take(struct worker *w, enum run_class k, const char *entry,
 	char client[40];
 	snprintf(client, sizeof(client), "j%s", run_id);
 	req.client = client;
+	x->sub.usage = j->usage;	/* the engine samples only then */
 	err = run_start(w->c->engine, &req, &x->sub, &x->run);
 	if (err) {
 		refuse(x, "cannot start the run: %s", run_start_error(err));
@@ -881,6 +925,9 @@ static void on_ctl(struct reader_sub *s, const char *id, const char *e,
 	case CTL_EOF:
 		if (x->run)
 			run_close_input(x->run);
+		break;
+	case CTL_USAGE:	/* the engine samples while a sub wants it */
+		x->sub.usage = true;
 		break;
 	case CTL_RESIZE:
 		if (x->run)

@@ -748,7 +748,7 @@ int run_start(struct run_engine *e, const struct run_request *req,
 	r->cols = req->cols;
 	for (int i = 0; i < NFD; i++)
 		r->fd[i] = -1;
-	enum run_mode lim_mode = req->interactive ? RUN_TTY : req->mode;
+	enum run_mode lim_mode = run_limits_mode(req);
 	run_step_limits(e, l, lim_mode, RUN_STEP_RUN, &req->limits,
 			&r->run_lim);
 	run_step_limits(e, l, lim_mode, RUN_STEP_COMPILE,
@@ -892,6 +892,8 @@ void run_attach(struct run *r, struct run_sub *sub)
 	uv_timer_stop(&r->linger_timer);
 	run__link_sub(r, sub);
 	r->idle_since_ms = run__now_ms();	/* someone came back */
+	if (r->remote && sub->usage && sub->ops->usage && r->e->backend->usage)
+		r->e->backend->usage(r->e->backend_data, r);
 	if (r->resolving) {	/* remote: the scrollback is on its way */
 		sub->replay_due = true;
 		return;

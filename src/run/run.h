@@ -323,6 +323,10 @@ const struct lang *run_lang(const struct run *r);
 void run_step_limits(const struct run_engine *e, const struct lang *l,
 		     enum run_mode mode, enum run_step step,
 		     const struct limits *req, struct limits *out);
+/* The mode whose maxima a request's steps get (run_step_limits()): the
+ * interactive ones (RUN_TTY) for a terminal or for pipes with a person at
+ * the other end (req->interactive), else the batch ones. Pure. */
+enum run_mode run_limits_mode(const struct run_request *req);
 const struct run_result *run_get_result(const struct run *r); /* or NULL */
 
 /* Subscribes sub; it gets the scrollback first (tty), then live output; an
@@ -397,6 +401,9 @@ struct run_backend_ops {
 	/* Some subscriber paused the run (true), or none does (false). */
 	void (*pause)(void *be, struct run *r, bool paused);
 	void (*release)(void *be, struct run *r);
+	/* Optional: a subscriber that wants usage() samples attached (a
+	 * run started without one sends none until asked). */
+	void (*usage)(void *be, struct run *r);
 };
 
 void run_engine_set_backend(struct run_engine *e,
@@ -404,6 +411,9 @@ void run_engine_set_backend(struct run_engine *e,
 bool run_is_remote(const struct run *r);
 void *run_remote_data(const struct run *r);
 void run_remote_set_data(struct run *r, void *data);
+/* start(): whether a subscriber of r wants usage() samples (the backend
+ * asks the node that runs it to send them). */
+bool run_remote_wants_usage(const struct run *r);
 /* open(): the run exists; what it is. Its scrollback follows with
  * run_remote_history(), then run_remote_ready() (or run_remote_exited()). */
 void run_remote_found(struct run *r, enum run_mode mode, const struct lang *l,
@@ -420,6 +430,9 @@ void run_remote_output(struct run *r, enum run_stream stream, const char *p,
 /* RUN_RUNNING or RUN_WAITING; whether its terminal reads lines. */
 void run_remote_state(struct run *r, enum run_state st, bool canonical);
 void run_remote_stage(struct run *r, enum run_step step);
+/* A usage sample: to the subscribers that want one (none once it
+ * ended). */
+void run_remote_usage(struct run *r, const struct run_usage *u);
 /* The end: every subscriber gets exited(); the run lingers. */
 void run_remote_exited(struct run *r, const struct run_result *res);
 /* The cluster link went down (false) or came back (true). */

@@ -88,9 +88,9 @@ int run__start_remote(struct run_engine *e, const struct run_request *req,
 	r->rows = req->rows;
 	r->cols = req->cols;
 	r->keep_stdin = req->keep_stdin;
-	run_step_limits(e, req->lang, req->mode, RUN_STEP_RUN, &req->limits,
-			&r->run_lim);
-	run_step_limits(e, req->lang, req->mode, RUN_STEP_COMPILE,
+	run_step_limits(e, req->lang, run_limits_mode(req), RUN_STEP_RUN,
+			&req->limits, &r->run_lim);
+	run_step_limits(e, req->lang, run_limits_mode(req), RUN_STEP_COMPILE,
 			&req->compile_limits, &r->compile_lim);
 	r->lim = r->run_lim;
 	run__link_sub(r, sub);
@@ -223,6 +223,25 @@ void run_remote_stage(struct run *r, enum run_step step)
 	if (r->state == RUN_STARTING)
 		r->state = RUN_RUNNING;
 	run__notify_stage(r, step);
+}
+
+bool run_remote_wants_usage(const struct run *r)
+{
+	for (const struct run_sub *s = r->subs; s; s = s->next)
+		if (s->usage && s->ops->usage)
+			return true;
+	return false;
+}
+
+void run_remote_usage(struct run *r, const struct run_usage *u)
+{
+	if (r->exited)
+		return;
+	for (struct run_sub *s = r->subs, *n; s; s = n) {
+		n = s->next;
+		if (s->usage && s->ops->usage)
+			s->ops->usage(s, u);
+	}
 }
 
 void run_remote_exited(struct run *r, const struct run_result *res)

@@ -257,6 +257,11 @@ void run__compile_store(struct run *r)
 
 /* ---- a step's limits, argv and environment ----------------------------- */
 
+enum run_mode run_limits_mode(const struct run_request *req)
+{
+	return req->interactive ? RUN_TTY : req->mode;
+}
+
 void run_step_limits(const struct run_engine *e, const struct lang *l,
 		     enum run_mode mode, enum run_step step,
 		     const struct limits *req, struct limits *out)

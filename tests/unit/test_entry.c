@@ -2,7 +2,7 @@
  * test_entry.c - run events and control entries: each type round-trips
  * with its fields, values out of range are refused on both sides, every
  * truncation and any trailing byte is refused, and a result keeps every
- * field (both steps, flags, messages).
+ * field (both steps, flags, messages); a usage sample keeps its figures.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -120,6 +120,17 @@ static void test_events(void **state)
 	assert_int_equal(event_decode(b.data, b.len, &out), 0);
 	assert_memory_equal(&out.result, &in.result, sizeof(in.result));
 	check_cuts(&b, ev_dec, &out);
+
+	buf_reset(&b);
+	in = (struct run_event){ .type = EVENT_USAGE, .usage = {
+		.step = RUN_STEP_COMPILE, .cpu_ms = 1234, .wall_ms = 1ull << 40,
+		.memory_bytes = 64ull << 20, .memory_peak = UINT64_MAX,
+		.pids = UINT32_MAX } };
+	assert_int_equal(event_encode(&in, &b), 0);
+	assert_int_equal(event_decode(b.data, b.len, &out), 0);
+	assert_int_equal(out.type, EVENT_USAGE);
+	assert_memory_equal(&out.usage, &in.usage, sizeof(in.usage));
+	check_cuts(&b, ev_dec, &out);
 	buf_release(&b);
 }
 
@@ -141,6 +152,8 @@ static void test_event_refusals(void **state)
 	in.len = ENTRY_DATA_MAX + 1;
 	assert_int_equal(event_encode(&in, &b), -EINVAL);
 	in = (struct run_event){ .type = EVENT_STATE, .state = RUN_EXITED };
+	assert_int_equal(event_encode(&in, &b), -EINVAL);
+	in = (struct run_event){ .type = EVENT_USAGE, .usage.step = 3 };
 	assert_int_equal(event_encode(&in, &b), -EINVAL);
 	in = (struct run_event){ .type = EVENT_EXIT };
 	in.result.status = (enum run_status)99;
@@ -176,8 +189,10 @@ static void test_event_refusals(void **state)
 		{ 'E', EVENT_OUTPUT, 3, 0, 0 },
 		{ 'E', EVENT_STATE, RUN_EXITED, 0, 0 },
 		{ 'E', EVENT_STATE, RUN_RUNNING, 2, 0 },
+		{ 'E', EVENT_USAGE, 3, 0, 0, 0 },	/* no such step */
+		{ 'E', EVENT_USAGE, RUN_STEP_RUN, 0, 0, 0 },	/* cut */
 	};
-	static const size_t badlen[] = { 3, 3, 3, 5, 5, 5 };
+	static const size_t badlen[] = { 3, 3, 3, 5, 5, 5, 6, 6 };
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		assert_int_equal(event_decode(bad[i], badlen[i], &out), -EINVAL);
 	static const unsigned char good[] = { 'E', EVENT_STATE, RUN_RUNNING, 1, 0 };
@@ -201,6 +216,7 @@ static void test_ctl(void **state)
 		{ .type = CTL_SIGNAL, .run = ID, .sig = 64 },
 		{ .type = CTL_ACK, .run = ID, .gateway = "gw", .offset = 9999 },
 		{ .type = CTL_BYE, .run = ID, .gateway = "gw-2" },
+		{ .type = CTL_USAGE, .run = ID },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		buf_reset(&b);
@@ -232,6 +248,7 @@ static void test_ctl(void **state)
 		{ .type = CTL_ACK, .run = ID, .gateway = "" },
 		{ .type = CTL_BYE, .run = ID, .gateway = NULL },
 		{ .type = 0, .run = ID },
+		{ .type = CTL_USAGE + 1, .run = ID },
 	};
 	buf_reset(&b);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {

@@ -3,7 +3,9 @@
  * args, stdin, flags, limits, both modes), what a worker gets back as a
  * run request, the caps, and every malformed input refused: truncation at
  * each byte, a flipped magic, trailing bytes, a bad run id, a '/' in a
- * file name, an unknown flag.
+ * file name, an unknown flag, an unknown version. The interactive and
+ * usage flags and the output rate survive the trip; a version 1 job (a
+ * gateway of the previous release) still decodes, as not interactive.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -17,6 +19,7 @@
 #include <cmocka.h>
 
 #include "cluster/job.h"
+#include "cluster/wire.h"
 
 #define ID "0123456789abcdef0123456789abcdef"
 
@@ -192,7 +195,10 @@ static void test_malformed(void **state)
 	}
 	/* the magic */
 	memcpy(more, b.data, b.len);
-	more[3] = 2;	/* another version */
+	assert_int_equal(more[3], 2);
+	more[3] = 3;	/* a later version */
+	assert_int_equal(job_decode(more, b.len, d), -EINVAL);
+	more[3] = 0;
 	assert_int_equal(job_decode(more, b.len, d), -EINVAL);
 	free(more);
 	buf_release(&b);
@@ -210,6 +216,127 @@ static void test_malformed(void **state)
 					  "g", &j), 0);
 	buf_init(&b, 1 << 20);
 	assert_int_equal(job_encode(&j, &b), -EINVAL);
+	buf_release(&b);
+	free(d);
+}
+
+/* A pipe run with a person at the other end (/ws/execute, Socket.IO, /ws
+ * with prepared stdin) stays one on the worker: the interactive maxima
+ * apply there; so do the client's wish for usage samples and the output
+ * rate the gateway resolved. */
+static void test_interactive_usage(void **state)
+{
+	struct run_request req = {
+		.lang = &py, .code = "input()", .code_len = 7,
+		.mode = RUN_PIPES, .keep_stdin = true, .interactive = true,
+		.limits = { .wall_ms = 60000, .output_rate = 1 << 20,
+			    .output_burst = 16 << 20, .nofile = 64 },
+		.compile_limits = { .output_rate = 3, .output_burst = 4 },
+	};
+	struct job j, *d = malloc(sizeof(*d));
+	struct run_request back;
+	struct buf b;
+
+	(void)state;
+	assert_int_equal(job_from_request(&req, ID, "gw", &j), 0);
+	assert_true(j.interactive);
+	assert_false(j.usage);	/* the subscriber's, set by the caller */
+	j.usage = true;
+	encode(&j, &b);
+	assert_int_equal(job_decode(b.data, b.len, d), 0);
+	assert_true(d->interactive);
+	assert_true(d->usage);
+	assert_true(d->keep_stdin);
+	assert_false(d->batch);
+	same_limits(&d->limits, &req.limits);
+	same_limits(&d->compile_limits, &req.compile_limits);
+	job_to_request(d, &py, &back);
+	assert_true(back.interactive);
+	assert_int_equal(back.mode, RUN_PIPES);
+	assert_int_equal(back.limits.output_rate, 1 << 20);
+	assert_int_equal(back.limits.output_burst, 16 << 20);
+	buf_release(&b);
+
+	/* and neither flag when not asked */
+	req.interactive = false;
+	assert_int_equal(job_from_request(&req, ID, "gw", &j), 0);
+	encode(&j, &b);
+	assert_int_equal(job_decode(b.data, b.len, d), 0);
+	assert_false(d->interactive);
+	assert_false(d->usage);
+	job_to_request(d, &py, &back);
+	assert_false(back.interactive);
+	buf_release(&b);
+	free(d);
+}
+
+/* Version 1, written here field by field as the previous release's
+ * encoder did: 7 limits each, flags 1 and 2 only. */
+static void v1_job(struct buf *b, uint8_t flags)
+{
+	struct wire_w w;
+
+	buf_init(b, 1 << 20);
+	wire_w_init(&w, b);
+	wire_put_raw(&w, "CRJ\1", 4);
+	wire_put_str(&w, ID);
+	wire_put_str(&w, "old-gw");
+	wire_put_str(&w, "python");
+	wire_put_u8(&w, 1);		/* pipes */
+	wire_put_u8(&w, flags);
+	wire_put_uv(&w, 24);
+	wire_put_uv(&w, 80);
+	for (int i = 0; i < 7; i++)	/* limits: cpu .. nofile */
+		wire_put_uv(&w, (uint64_t)(i + 1) * 100);
+	for (int i = 0; i < 7; i++)	/* compile limits */
+		wire_put_uv(&w, 0);
+	wire_put_uv(&w, 1);
+	wire_put_str(&w, "");
+	wire_put_uv(&w, 0644);
+	wire_put_bytes(&w, "print(1)", 8);
+	wire_put_uv(&w, 1);
+	wire_put_str(&w, "arg");
+	wire_put_u8(&w, 0);
+	wire_put_bytes(&w, "in", 2);
+	assert_int_equal(w.err, 0);
+}
+
+static void test_version1(void **state)
+{
+	struct job *d = malloc(sizeof(*d));
+	struct buf b;
+
+	(void)state;
+	v1_job(&b, 2);	/* keep_stdin */
+	assert_int_equal(job_decode(b.data, b.len, d), 0);
+	assert_string_equal(d->id, ID);
+	assert_string_equal(d->gateway, "old-gw");
+	assert_int_equal(d->mode, RUN_PIPES);
+	assert_true(d->keep_stdin);
+	assert_false(d->batch);
+	assert_false(d->interactive);
+	assert_false(d->usage);
+	assert_int_equal(d->limits.cpu_ms, 100);
+	assert_int_equal(d->limits.wall_ms, 200);
+	assert_int_equal(d->limits.memory_bytes, 300);
+	assert_int_equal(d->limits.output_bytes, 400);
+	assert_int_equal(d->limits.output_rate, 0);	/* the worker's */
+	assert_int_equal(d->limits.output_burst, 0);
+	assert_int_equal(d->limits.tmpfs_bytes, 500);
+	assert_int_equal(d->limits.pids, 600);
+	assert_int_equal(d->limits.nofile, 700);
+	assert_int_equal(d->nfiles, 1);
+	assert_memory_equal(d->files[0].data, "print(1)", 8);
+	assert_string_equal(d->args[0], "arg");
+	assert_int_equal(d->stdin_len, 2);
+	buf_release(&b);
+
+	/* the flags of version 2 are unknown in version 1 */
+	v1_job(&b, 2 | 4);
+	assert_int_equal(job_decode(b.data, b.len, d), -EINVAL);
+	buf_release(&b);
+	v1_job(&b, 8);
+	assert_int_equal(job_decode(b.data, b.len, d), -EINVAL);
 	buf_release(&b);
 	free(d);
 }
@@ -233,6 +360,8 @@ int main(void)
 		cmocka_unit_test(test_refused_requests),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_id_valid),
+		cmocka_unit_test(test_interactive_usage),
+		cmocka_unit_test(test_version1),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
