@@ -14,7 +14,7 @@
 // process exits is SIGKILLed, so a failed test never leaves one behind.
 //
 // Used by tests/integration, tests/browser and bench/.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -23,6 +23,11 @@ import { fileURLToPath } from 'node:url';
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 /* The binary under test: $CODEROOM_BIN, relative paths against the repo root. */
+/* Whether the server binary is an AddressSanitizer build (build-san/). */
+export function asanBuild(bin = serverBinary()) {
+  return /libasan/.test(execFileSync('ldd', [bin], { encoding: 'utf8' }));
+}
+
 export function serverBinary() {
   const bin = process.env.CODEROOM_BIN || 'build/coderoom';
   return path.isAbsolute(bin) ? bin : path.join(repoRoot, bin);
