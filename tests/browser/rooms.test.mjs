@@ -620,6 +620,27 @@ describe('rooms in the IDE (real browsers, one context per member)', () => {
     }
   });
 
+  test('Share a C project of three files: the page keeps showing the file I was on', async () => {
+    const ada = await member(server);
+    try {
+      await openSolo(ada, server);
+      await ada.page.selectOption('#language', 'c');
+      await ada.page.waitForSelector('#tabs [role="tab"][data-name="util.h"]', { timeout: T });
+      await ada.page.click('#tabs [role="tab"][data-name="util.c"]');
+      await ada.page.waitForSelector('#tabs [role="tab"][data-name="util.c"][aria-selected="true"]', { timeout: T });
+      const shown = await code(ada.page);
+      await share(ada, 'Ada');
+      await waitRoom(ada.page, (r) => r.files.length === 3 && r.unconfirmed === 0, 'the three files are in the room');
+      // the files arrive one by one after Share (file_added): the view stays on mine
+      assert.deepEqual(await ada.page.$$eval('#tabs [role="tab"][aria-selected="true"]', (ts) => ts.map((t) => t.dataset.name)),
+        ['util.c'], 'the tab I was on is still the one shown');
+      assert.equal(await code(ada.page), shown, 'the editor shows util.c, as before Share');
+      await ada.check();
+    } finally {
+      await ada.close();
+    }
+  });
+
   test('the host opens editing to everyone, changes the language and hands the host role over (by keyboard)', async () => {
     const { ada, bob } = await roomOfTwo(server, { code: 'echo hi\n' });
     try {
