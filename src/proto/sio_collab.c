@@ -99,7 +99,10 @@ static void op_presence(struct room_member *m, const struct room_member *who)
 static json_t *participants_json(const struct room *r)
 {
 	json_t *parts = json_object(), *writers = json_array(), *host;
-	const char *host_id = r->rec.host[0] ? r->rec.host : NULL;
+	/* the host's id as the page knows it (a key of participants), or
+	 * null while the host is away: r->rec.host is a member id, which
+	 * means nothing to a Socket.IO page */
+	const char *host_id = NULL;
 
 	for (const struct room_member *o = r->members; o; o = o->next) {
 		enum room_role role = room_role_of(r, o);

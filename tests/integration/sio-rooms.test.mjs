@@ -155,6 +155,22 @@ test('chat_history holds the last 200 messages', async () => {
   } finally { a.close(); }
 });
 
+test('the host leaves: host_id is null until a host is back, never an id missing from participants', async () => {
+  const session = await createRoom(srv.url, {});
+  const a = await sioJoin(session, 'Ada');
+  const b = await sioJoin(session, 'Bob');
+  try {
+    assert.equal(b.welcome.parts.host_id, a.sock.id);
+    const since = b.events.length;
+    a.close();
+    await b.waitFor((e) => e.kind === 'event' && e.event === 'participants_update' && !e.data.participants[a.sock.id],
+      { since, what: 'Ada gone', timeout: 15000 });
+    const p = last(b, 'participants_update', since);
+    // a page does participants[host_id].name: the id must be one it has
+    assert.deepEqual(p, { participants: { [b.sock.id]: { name: 'Bob', role: 'reader' } }, host_id: null, writer_ids: [] });
+  } finally { b.close(); }
+});
+
 test('refusals: no such session, not joined, another session, bad payloads, joining with a run going', async () => {
   const session = await createRoom(srv.url, {});
   const c = await SioClient.connect(srv.url);
