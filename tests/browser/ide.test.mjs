@@ -133,6 +133,29 @@ describe('coderoom IDE in chromium', () => {
     }
   });
 
+  test('the outcome of a run is readable beside its figures, on a desktop and on a phone', async () => {
+    for (const viewport of [{ width: 1400, height: 850 }, { width: 1024, height: 768 }, { width: 390, height: 844 }]) {
+      const { context, page, problems } = await openIde(viewport);
+      try {
+        await setCode(page, 'import sys\nprint("bye")\nsys.exit(3)\n');
+        await page.click('#run');
+        const text = await waitForStatus(page, 'error');
+        assert.match(text, /exited with code 3/i);
+        // the head of the terminal pane also shows the figures (wall, CPU,
+        // memory) and the live usage: they give way, the outcome does not
+        const shown = await page.evaluate(() => {
+          const e = document.getElementById('status-text');
+          return { width: e.getBoundingClientRect().width, scroll: e.scrollWidth, client: e.clientWidth };
+        });
+        assert.ok(shown.width > 0 && shown.scroll <= shown.client,
+          `at ${viewport.width}px "${text}" is shown whole: ${JSON.stringify(shown)}`);
+        assert.deepEqual(problems, []);
+      } finally {
+        await context.close();
+      }
+    }
+  });
+
   test('Stop ends a program that loops forever', async () => {
     const { context, page, problems } = await openIde();
     try {
