@@ -156,6 +156,27 @@ describe('coderoom IDE in chromium', () => {
     }
   });
 
+  test('text that comes without a key press (emoji picker, IME commit) reaches the program', async () => {
+    const { context, page, problems } = await openIde();
+    try {
+      await setCode(page, 'print(repr(input("say: ")))\n');
+      await page.click('#run');
+      await waitForTerminal(page, /say: /);
+      await page.click('#terminal .xterm-screen');
+      // typed keys, then what an emoji picker or an IME commits: an input
+      // event with no keydown before it (CDP Input.insertText)
+      await page.keyboard.type('Zo');
+      await page.keyboard.insertText('ë 李 😀');
+      await page.keyboard.type('!');
+      await page.keyboard.press('Enter');
+      await waitForTerminal(page, /^'Zoë 李 😀!'$/m);
+      assert.match(await waitForStatus(page, 'ok'), /exited with code 0/i);
+      assert.deepEqual(problems, []);
+    } finally {
+      await context.close();
+    }
+  });
+
   test('Stop ends a program that loops forever', async () => {
     const { context, page, problems } = await openIde();
     try {
