@@ -839,6 +839,29 @@ describe('rooms in the IDE (real browsers, one context per member)', () => {
     }
   });
 
+  test('a reader\'s editor head: the file tab shows whole beside the role chip, the sync state and the hint', async () => {
+    const { ada, bob } = await roomOfTwo(server);
+    try {
+      await bob.page.waitForSelector('#role-chip:not([hidden])', { timeout: T });
+      const problems = [];
+      for (const width of [1400, 1280, 1100, 1000, 900, 820, 390]) {
+        await bob.page.setViewportSize({ width, height: 800 });
+        await bob.page.waitForFunction((w) => window.innerWidth === w, width, { timeout: T });
+        const tabs = await bob.page.evaluate(() => {
+          const t = document.getElementById('tabs');
+          return { scroll: t.scrollWidth, client: t.clientWidth };
+        });
+        // one tab: nothing to scroll to, so the tab must not be cut
+        if (tabs.scroll > tabs.client) problems.push(`${width}px: the main.py tab is cut (${tabs.scroll} > ${tabs.client})`);
+      }
+      assert.deepEqual(problems, []);
+      await bob.check();
+    } finally {
+      await ada.close();
+      await bob.close();
+    }
+  });
+
   test('phone: the room panels fold away and open on demand, nothing overflows', async () => {
     const phone = { width: 390, height: 844 };
     const { ada, bob } = await roomOfTwo(server, { viewport: phone, code: 'print("small screen")\n' });
