@@ -862,6 +862,41 @@ describe('rooms in the IDE (real browsers, one context per member)', () => {
     }
   });
 
+  test('a link to a room that does not exist: a readable page on a phone, in the IDE\'s colours, with a way out', async () => {
+    // a phone's browser: lays a page out 980 px wide unless it says otherwise
+    const context = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+    const page = await context.newPage();
+    const problems = [];
+    page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+    page.on('console', (msg) => {
+      // the page's own 404 is the one console line (the browser logs it)
+      if (msg.type() === 'error' && !/status of 404/.test(msg.text())) problems.push(`console error: ${msg.text()}`);
+    });
+    try {
+      const res = await page.goto(`${server.url}/editor/aaaaaaaaaaaaaaaaaaaa`, { timeout: 60000 });
+      assert.equal(res.status(), 404);
+      const look = await page.evaluate(() => ({
+        layoutWidth: document.documentElement.clientWidth,
+        // the canvas takes the root's background, else the body's, else white
+        background: [document.documentElement, document.body].map((e) => getComputedStyle(e).backgroundColor)
+          .find((c) => !/rgba\(0, 0, 0, 0\)|transparent/.test(c)) || 'rgb(255, 255, 255)',
+        h1: document.querySelector('h1')?.textContent,
+        home: document.querySelector('a[href="/"]')?.textContent,
+      }));
+      // laid out for the phone's width, not zoomed out from 980 px
+      assert.equal(look.layoutWidth, 390, 'a viewport for phones');
+      // dark like the IDE around it, not a bare white page
+      const [r, g, b] = look.background.match(/\d+/g).map(Number);
+      assert.ok(r + g + b < 150, `a dark background: ${look.background}`);
+      assert.equal(look.h1, 'No such room');
+      assert.ok(look.home, 'a link to start on one\'s own');
+      await page.screenshot({ path: path.join(ARTIFACTS, 'room-not-found.png') });
+      assert.deepEqual(problems, []);
+    } finally {
+      await context.close();
+    }
+  });
+
   test('phone: the room panels fold away and open on demand, nothing overflows', async () => {
     const phone = { width: 390, height: 844 };
     const { ada, bob } = await roomOfTwo(server, { viewport: phone, code: 'print("small screen")\n' });
