@@ -126,9 +126,18 @@ out:
 	json_decref(body);
 }
 
+/* Laid out for phones too, dark like the IDE; the colours are the
+ * page's own (no stylesheet of the IDE's, whose name changes per build). */
 static const char not_found_page[] =
 	"<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-	"<title>No such room - coderoom</title></head><body>"
+	"<meta name=\"viewport\" content=\"width=device-width, "
+	"initial-scale=1\">"
+	"<meta name=\"color-scheme\" content=\"dark\">"
+	"<title>No such room - coderoom</title>"
+	"<style>html{background:#14171c;color:#d7dce2;font:16px/1.5 "
+	"system-ui,sans-serif}body{max-width:36em;margin:0 auto;"
+	"padding:12vh 20px}h1{font-size:1.5em;margin:0 0 .5em}"
+	"a{color:#22c55e}</style></head><body>"
 	"<h1>No such room</h1><p>This link does not lead to a room on this "
 	"server. Ask for the link again, or <a href=\"/\">start on your "
 	"own</a>.</p></body></html>\n";

@@ -24,6 +24,7 @@
 #include "proto/app.h"
 #include "proto/sio_collab.h"
 #include "proto/sio_runner.h"
+#include "room/chat.h"
 #include "room/room.h"
 #include "room/textdiff.h"
 
@@ -99,7 +100,10 @@ static void op_presence(struct room_member *m, const struct room_member *who)
 static json_t *participants_json(const struct room *r)
 {
 	json_t *parts = json_object(), *writers = json_array(), *host;
-	const char *host_id = r->rec.host[0] ? r->rec.host : NULL;
+	/* the host's id as the page knows it (a key of participants), or
+	 * null while the host is away: r->rec.host is a member id, which
+	 * means nothing to a Socket.IO page */
+	const char *host_id = NULL;
 
 	for (const struct room_member *o = r->members; o; o = o->next) {
 		enum room_role role = room_role_of(r, o);
@@ -458,6 +462,21 @@ static void on_join(struct sio_socket *s, void *state, struct sio_call *call)
 	if (!c->member.room && sio_runner_busy(s)) {
 		sio_fail(s, call, "stop your program before joining a session");
 		return;
+	}
+	/* a join that will be refused leaves the socket in its session (a
+	 * bot with a typo in an id must not drop out of where it was) */
+	if (c->member.room) {
+		char clean[sizeof(c->member.name)];
+		struct room_record rec;
+
+		if (chat_name_clean(nm, nlen, clean, sizeof(clean))) {
+			join_answer(c, call, -EINVAL, json_string_value(id), NULL);
+			return;
+		}
+		if (rooms_lookup(reg, json_string_value(id), &rec) == -ENOENT) {
+			join_answer(c, call, -ENOENT, json_string_value(id), NULL);
+			return;
+		}
 	}
 	leave(c);
 	memset(&c->member, 0, sizeof(c->member));

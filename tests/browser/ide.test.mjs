@@ -133,6 +133,62 @@ describe('coderoom IDE in chromium', () => {
     }
   });
 
+  test('the outcome of a run is readable beside its figures, on a desktop and on a phone', async () => {
+    for (const viewport of [{ width: 1400, height: 850 }, { width: 1024, height: 768 }, { width: 390, height: 844 }]) {
+      const { context, page, problems } = await openIde(viewport);
+      try {
+        await setCode(page, 'import sys\nprint("bye")\nsys.exit(3)\n');
+        await page.click('#run');
+        const text = await waitForStatus(page, 'error');
+        assert.match(text, /exited with code 3/i);
+        // the head of the terminal pane also shows the figures (wall, CPU,
+        // memory) and the live usage: they give way, the outcome does not
+        // (the text's own width against its box's: a fraction of a pixel
+        // short is enough for the ellipsis to eat "e 3")
+        const shown = await page.evaluate(() => {
+          const e = document.getElementById('status-text');
+          const r = document.createRange();
+          r.selectNodeContents(e);
+          return { box: e.getBoundingClientRect().width, text: r.getBoundingClientRect().width };
+        });
+        assert.ok(shown.box > 0 && shown.text <= shown.box + 0.01,
+          `at ${viewport.width}px "${text}" is shown whole: ${JSON.stringify(shown)}`);
+        // and the button to the run's resources and limits stays in the head
+        const button = await page.evaluate(() => {
+          const b = document.getElementById('limits-button').getBoundingClientRect();
+          const head = document.querySelector('.pane-term .pane-head').getBoundingClientRect();
+          return { left: b.left, right: b.right, width: b.width, headRight: head.right };
+        });
+        assert.ok(button.width > 0 && button.right <= button.headRight,
+          `at ${viewport.width}px the limits button is in the head: ${JSON.stringify(button)}`);
+        assert.deepEqual(problems, []);
+      } finally {
+        await context.close();
+      }
+    }
+  });
+
+  test('text that comes without a key press (emoji picker, IME commit) reaches the program', async () => {
+    const { context, page, problems } = await openIde();
+    try {
+      await setCode(page, 'print(repr(input("say: ")))\n');
+      await page.click('#run');
+      await waitForTerminal(page, /say: /);
+      await page.click('#terminal .xterm-screen');
+      // typed keys, then what an emoji picker or an IME commits: an input
+      // event with no keydown before it (CDP Input.insertText)
+      await page.keyboard.type('Zo');
+      await page.keyboard.insertText('ë 李 😀');
+      await page.keyboard.type('!');
+      await page.keyboard.press('Enter');
+      await waitForTerminal(page, /^'Zoë 李 😀!'$/m);
+      assert.match(await waitForStatus(page, 'ok'), /exited with code 0/i);
+      assert.deepEqual(problems, []);
+    } finally {
+      await context.close();
+    }
+  });
+
   test('Stop ends a program that loops forever', async () => {
     const { context, page, problems } = await openIde();
     try {

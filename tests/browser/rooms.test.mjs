@@ -620,6 +620,27 @@ describe('rooms in the IDE (real browsers, one context per member)', () => {
     }
   });
 
+  test('Share a C project of three files: the page keeps showing the file I was on', async () => {
+    const ada = await member(server);
+    try {
+      await openSolo(ada, server);
+      await ada.page.selectOption('#language', 'c');
+      await ada.page.waitForSelector('#tabs [role="tab"][data-name="util.h"]', { timeout: T });
+      await ada.page.click('#tabs [role="tab"][data-name="util.c"]');
+      await ada.page.waitForSelector('#tabs [role="tab"][data-name="util.c"][aria-selected="true"]', { timeout: T });
+      const shown = await code(ada.page);
+      await share(ada, 'Ada');
+      await waitRoom(ada.page, (r) => r.files.length === 3 && r.unconfirmed === 0, 'the three files are in the room');
+      // the files arrive one by one after Share (file_added): the view stays on mine
+      assert.deepEqual(await ada.page.$$eval('#tabs [role="tab"][aria-selected="true"]', (ts) => ts.map((t) => t.dataset.name)),
+        ['util.c'], 'the tab I was on is still the one shown');
+      assert.equal(await code(ada.page), shown, 'the editor shows util.c, as before Share');
+      await ada.check();
+    } finally {
+      await ada.close();
+    }
+  });
+
   test('the host opens editing to everyone, changes the language and hands the host role over (by keyboard)', async () => {
     const { ada, bob } = await roomOfTwo(server, { code: 'echo hi\n' });
     try {
@@ -815,6 +836,64 @@ describe('rooms in the IDE (real browsers, one context per member)', () => {
       await ada.check();
     } finally {
       await ada.close();
+    }
+  });
+
+  test('a reader\'s editor head: the file tab shows whole beside the role chip, the sync state and the hint', async () => {
+    const { ada, bob } = await roomOfTwo(server);
+    try {
+      await bob.page.waitForSelector('#role-chip:not([hidden])', { timeout: T });
+      const problems = [];
+      for (const width of [1400, 1280, 1100, 1000, 900, 820, 390]) {
+        await bob.page.setViewportSize({ width, height: 800 });
+        await bob.page.waitForFunction((w) => window.innerWidth === w, width, { timeout: T });
+        const tabs = await bob.page.evaluate(() => {
+          const t = document.getElementById('tabs');
+          return { scroll: t.scrollWidth, client: t.clientWidth };
+        });
+        // one tab: nothing to scroll to, so the tab must not be cut
+        if (tabs.scroll > tabs.client) problems.push(`${width}px: the main.py tab is cut (${tabs.scroll} > ${tabs.client})`);
+      }
+      assert.deepEqual(problems, []);
+      await bob.check();
+    } finally {
+      await ada.close();
+      await bob.close();
+    }
+  });
+
+  test('a link to a room that does not exist: a readable page on a phone, in the IDE\'s colours, with a way out', async () => {
+    // a phone's browser: lays a page out 980 px wide unless it says otherwise
+    const context = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+    const page = await context.newPage();
+    const problems = [];
+    page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+    page.on('console', (msg) => {
+      // the page's own 404 is the one console line (the browser logs it)
+      if (msg.type() === 'error' && !/status of 404/.test(msg.text())) problems.push(`console error: ${msg.text()}`);
+    });
+    try {
+      const res = await page.goto(`${server.url}/editor/aaaaaaaaaaaaaaaaaaaa`, { timeout: 60000 });
+      assert.equal(res.status(), 404);
+      const look = await page.evaluate(() => ({
+        layoutWidth: document.documentElement.clientWidth,
+        // the canvas takes the root's background, else the body's, else white
+        background: [document.documentElement, document.body].map((e) => getComputedStyle(e).backgroundColor)
+          .find((c) => !/rgba\(0, 0, 0, 0\)|transparent/.test(c)) || 'rgb(255, 255, 255)',
+        h1: document.querySelector('h1')?.textContent,
+        home: document.querySelector('a[href="/"]')?.textContent,
+      }));
+      // laid out for the phone's width, not zoomed out from 980 px
+      assert.equal(look.layoutWidth, 390, 'a viewport for phones');
+      // dark like the IDE around it, not a bare white page
+      const [r, g, b] = look.background.match(/\d+/g).map(Number);
+      assert.ok(r + g + b < 150, `a dark background: ${look.background}`);
+      assert.equal(look.h1, 'No such room');
+      assert.ok(look.home, 'a link to start on one\'s own');
+      await page.screenshot({ path: path.join(ARTIFACTS, 'room-not-found.png') });
+      assert.deepEqual(problems, []);
+    } finally {
+      await context.close();
     }
   });
 

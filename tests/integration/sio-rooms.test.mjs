@@ -155,6 +155,46 @@ test('chat_history holds the last 200 messages', async () => {
   } finally { a.close(); }
 });
 
+test('the host leaves: host_id is null until a host is back, never an id missing from participants', async () => {
+  const session = await createRoom(srv.url, {});
+  const a = await sioJoin(session, 'Ada');
+  const b = await sioJoin(session, 'Bob');
+  try {
+    assert.equal(b.welcome.parts.host_id, a.sock.id);
+    const since = b.events.length;
+    a.close();
+    await b.waitFor((e) => e.kind === 'event' && e.event === 'participants_update' && !e.data.participants[a.sock.id],
+      { since, what: 'Ada gone', timeout: 15000 });
+    const p = last(b, 'participants_update', since);
+    // a page does participants[host_id].name: the id must be one it has
+    assert.deepEqual(p, { participants: { [b.sock.id]: { name: 'Bob', role: 'reader' } }, host_id: null, writer_ids: [] });
+  } finally { b.close(); }
+});
+
+test('a refused join_session (no such session, a bad name) leaves the socket in the session it was in', async () => {
+  const session = await createRoom(srv.url, {});
+  const a = await sioJoin(session, 'Ada');
+  const b = await sioJoin(session, 'Bob');
+  try {
+    const since = b.events.length;
+    // a bot with a typo in the session id, then with a name it may not use
+    const typo = await a.call('join_session', { session_id: `${session.slice(0, -1)}x`, name: 'Ada' });
+    assert.equal(typo.ok, false);
+    assert.match(typo.error, /no session/);
+    const other = await createRoom(srv.url, {});
+    const badName = await a.call('join_session', { session_id: other, name: '\u0001bad' });
+    assert.equal(badName.ok, false);
+    assert.match(badName.error, /name/);
+    // still in its session, still the host: it talks and edits there
+    assert.deepEqual(await a.call('send_message', { session_id: session, message: 'still here', name: 'Ada' }), { ok: true });
+    assert.deepEqual(await a.call('code_change', { session_id: session, content: 'print("still host")\n' }), { ok: true });
+    await b.waitEvent('chat_message', { since, pred: (d) => d.message === 'still here' });
+    assert.equal(b.events.slice(since).filter((e) => e.event === 'participants_update').length, 0,
+      'nobody saw Ada leave');
+    assert.equal((await roomInfo(srv.url, session)).text, 'print("still host")\n');
+  } finally { a.close(); b.close(); }
+});
+
 test('refusals: no such session, not joined, another session, bad payloads, joining with a run going', async () => {
   const session = await createRoom(srv.url, {});
   const c = await SioClient.connect(srv.url);

@@ -863,10 +863,11 @@ async function enterRoom(id) {
 function onRoomJoined(msg, { rejoin }) {
   const wasRunning = Boolean(run.id);
   if (shareFiles && room.canWrite && room.filesSupported) {
-    const { entry, rest } = shareFiles;
+    const { entry, rest, active } = shareFiles;
     shareFiles = null;
     if (entry && entry !== room.file) room.renameFile(0, entry);
-    for (const f of rest) room.addFile(f.name, f.text);
+    // the view stays on the file I was on (file 0 shows first)
+    for (const f of rest) room.addFile(f.name, f.text, { show: f.name === active });
   } else if (shareFiles && room.canWrite && !room.filesSupported) {
     // a server whose rooms keep one file (a cluster's): say what stayed
     const { rest } = shareFiles;
@@ -994,7 +995,7 @@ async function share() {
     if (!res.ok || typeof body.session_id !== 'string') throw new Error(body.message || body.error || `HTTP ${res.status}`);
     project.saveNow();
     // the other files (and the entry's own name) follow once joined
-    shareFiles = { entry: entryName, rest: files.slice(1) };
+    shareFiles = { entry: entryName, rest: files.slice(1), active: project.active };
     history.pushState({ room: body.session_id }, '', `/editor/${body.session_id}`);
     await enterRoom(body.session_id); // asks for a name first, if need be
     showShare(roomUrl(body.session_id));

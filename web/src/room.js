@@ -366,6 +366,7 @@ export class RoomClient {
     this.drafts = loadDrafts(store, id);
     this.lastChat = null;
     this.lastFileOp = null;    // what to tell when a file_* request is refused
+    this.showOnAdd = new Set(); // names of files I add that take the view once added
   }
 
   get view() { return this.editor.view; }
@@ -548,6 +549,8 @@ export class RoomClient {
     this.filesChanged();
     if (msg.by === this.me?.id && this.lastFileOp?.type === 'file_add' && this.lastFileOp.name === f.name) {
       this.lastFileOp = null;
+    }
+    if (msg.by === this.me?.id && this.showOnAdd.delete(f.name)) {
       this.showFile(f.id);
       this.on.files?.(this.fileList(), this.activeId, { focus: true });
     }
@@ -726,7 +729,14 @@ export class RoomClient {
     return this.conn.sendJSON(msg);
   }
 
-  addFile(name, text = '') { return this.fileOp({ type: 'file_add', name, text }); }
+  // show: the file takes the view once added (a new tab), or stays in the
+  // background (the other files of a project being shared)
+  addFile(name, text = '', { show = true } = {}) {
+    if (this.showOnAdd.size >= 64) this.showOnAdd.clear(); // refused adds
+    if (show) this.showOnAdd.add(name);
+    else this.showOnAdd.delete(name);
+    return this.fileOp({ type: 'file_add', name, text });
+  }
   renameFile(id, name) { return this.fileOp({ type: 'file_rename', file: id, name }); }
   deleteFile(id) { return this.fileOp({ type: 'file_delete', file: id }); }
   setEntry(id) { return this.fileOp({ type: 'file_entry', file: id }); }

@@ -55,6 +55,22 @@ export class RunTerminal {
     this.term.open(parent);
     this.term.textarea?.setAttribute('aria-label', 'Terminal input');
     this.term.onData((s) => onInput(new TextEncoder().encode(s)));
+    // In screen-reader mode xterm.js leaves text that comes with no key
+    // press (an emoji picker, an IME that commits without composing,
+    // dictation) in its textarea: the program would never get it. Keys go
+    // through keypress (between keydown and keyup), compositions through
+    // xterm.js's own handling: only the rest is sent from here.
+    const ta = this.term.textarea;
+    if (ta) {
+      let keyHeld = false;
+      ta.addEventListener('keydown', () => { keyHeld = true; });
+      ta.addEventListener('keyup', () => { keyHeld = false; });
+      ta.addEventListener('blur', () => { keyHeld = false; });
+      ta.addEventListener('input', (ev) => {
+        if (ev.inputType !== 'insertText' || !ev.data || ev.isComposing || keyHeld) return;
+        onInput(new TextEncoder().encode(ev.data));
+      });
+    }
     this.term.onBinary((s) => {
       const b = new Uint8Array(s.length);
       for (let i = 0; i < s.length; i++) b[i] = s.charCodeAt(i) & 0xff;
