@@ -149,7 +149,7 @@ async function memory(srv, n) {
 
 export async function run({ n = 1000, members = 50, memN = 200 } = {}) {
   const rows = [];
-  const srv = await startBenchServer(['--room-rate', '100000', '--room-members', '1000', '--room-doc-bytes', String(4 << 20),
+  const srv = await startBenchServer(['--room-rate', '100000', '--room-create-rate', '1000000', '--room-members', '1000', '--room-doc-bytes', String(4 << 20),
     '--max-message-bytes', String(8 << 20), '--max-body-bytes', String(8 << 20)]);
   try {
     const id = (await postJSON(`${srv.url}/create_session`, { code: '' })).json.session_id;
@@ -193,7 +193,7 @@ export async function run({ n = 1000, members = 50, memN = 200 } = {}) {
     rows.push({ metric: 'push into a 1 MiB document p50 (ms)', coderoom: fmt(big.p50, 3), baseline: fmt(small.p50, 3), ratio: ratio(big.p50, small.p50), base_name: 'the same push, 1-byte document', note: `apply and store cost per MiB ~ ${fmt(big.p50 - small.p50, 3)} ms (p50 difference); p99 ${fmt(big.p99, 2)} vs ${fmt(small.p99, 2)} ms (a snapshot of the whole text every 100 updates)` });
   } finally { await srv.stop(); }
 
-  const msrv = await startBenchServer(['--room-members', '1000', '--room-rate', '100000']);
+  const msrv = await startBenchServer(['--room-members', '1000', '--room-rate', '100000', '--room-create-rate', '1000000']);
   try {
     const mem = await memory(msrv, memN);
     rows.push({ metric: `memory per open room, ${memN} rooms (KiB)`, coderoom: fmt(mem.room / 1024, 1), base_name: '', note: 'RSS growth per room opened by its first member, beyond its connection' });
