@@ -1,5 +1,6 @@
 // lib.mjs - shared pieces of coderoom's benchmarks: starting the server with
 // generous limits, percentiles, and the result table.
+import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startServer } from '../tests/lib/server.mjs';
