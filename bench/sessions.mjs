@@ -28,17 +28,20 @@ import { startServer } from '../tests/lib/server.mjs';
 import { allAnswer, closeAll, echoSamples, openSessions } from '../tests/lib/sessions.mjs';
 import { fmt, isMain, percentile, printTable, ptyBaseline, ratio } from './lib.mjs';
 
-/* The spawner's pid (the server's child named coderoom-spawn). */
+/* The spawner's pid: the server's child named coderoom-spawn, or that
+ * child of the server's sandbox supervisor (coderoom-sup). */
 function spawnerPid(serverPid) {
+  const procs = [];
   for (const d of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(d)) continue;
     try {
       const st = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
       const ppid = Number(st.slice(st.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid === serverPid && fs.readFileSync(`/proc/${d}/comm`, 'utf8').startsWith('coderoom-spawn')) return Number(d);
+      procs.push({ pid: Number(d), ppid, comm: fs.readFileSync(`/proc/${d}/comm`, 'utf8').trim() });
     } catch { /* gone */ }
   }
-  return null;
+  const parents = new Set([serverPid, ...procs.filter((p) => p.ppid === serverPid && p.comm.startsWith('coderoom-sup')).map((p) => p.pid)]);
+  return procs.find((p) => parents.has(p.ppid) && p.comm.startsWith('coderoom-spawn'))?.pid ?? null;
 }
 
 function readNum(p) {
