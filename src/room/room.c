@@ -66,6 +66,20 @@ void rooms_set_bus(struct rooms *reg, const struct room_bus_ops *ops,
 	reg->bus_data = bus;
 }
 
+/* Takes every member out of r, telling each it was removed ("closing"). */
+static void remove_members(struct room *r)
+{
+	while (r->members) {
+		struct room_member *m = r->members;
+		r->members = m->next;
+		r->nmembers--;
+		m->room = NULL;
+		m->next = NULL;
+		if (m->ops->removed)
+			m->ops->removed(m, "closing");
+	}
+}
+
 static void room_free(struct room *r)
 {
 	struct room **pp;
@@ -78,15 +92,7 @@ static void room_free(struct room *r)
 	}
 	r->reg->open--;
 	/* members of other nodes: the room no longer exists here for them */
-	while (r->members) {
-		struct room_member *m = r->members;
-		r->members = m->next;
-		r->nmembers--;
-		m->room = NULL;
-		m->next = NULL;
-		if (m->ops->removed)
-			m->ops->removed(m, "closing");
-	}
+	remove_members(r);
 	if (r->reg->bus)
 		r->reg->bus->closed(r->reg->bus_data, r);
 	room_push_release(r);
@@ -101,15 +107,7 @@ void rooms_release(struct rooms *reg)
 {
 	while (reg->list) {
 		struct room *r = reg->list;
-		while (r->members) {
-			struct room_member *m = r->members;
-			r->members = m->next;
-			r->nmembers--;
-			m->room = NULL;
-			m->next = NULL;
-			if (m->ops->removed)
-				m->ops->removed(m, "closing");
-		}
+		remove_members(r);
 		room_free(r);
 	}
 }
