@@ -14,7 +14,8 @@ import { pathToFileURL } from 'node:url';
 import { repoRoot, startServer } from '../lib/server.mjs';
 import { startModel } from '../lib/model.mjs';
 import {
-  ARTIFACTS, T, collectProblems, gotoConnected, launchChromium, setCode, terminalText, waitForStatus, waitForTerminal,
+  ARTIFACTS, T, collectProblems, gotoConnected, launchChromium, layoutProblems, setCode, terminalText,
+  waitForStatus, waitForTerminal,
 } from './lib.mjs';
 
 const { readZip } = await import(pathToFileURL(path.join(repoRoot, 'web/src/zip.js')));
@@ -486,25 +487,9 @@ describe('the IDE\'s new panels in chromium', () => {
     const { context, page, problems } = await openIde();
     try {
       await selectLanguage(page, 'c');
-      const bad = [];
-      for (const width of [1700, 1541, 1540, 1440, 1280, 1180, 1101, 1100, 1000, 961, 900, 820, 781, 760, 641, 600, 390, 360]) {
-        await page.setViewportSize({ width, height: 760 });
-        await page.waitForFunction((w) => window.innerWidth === w, width, { timeout: T });
-        bad.push(...(await page.evaluate(() => {
-          const els = [...document.querySelectorAll('.topbar .brand, .topbar button, .topbar select, .topbar .conn, .files > *, .pane-term .pane-head > *')]
-            .filter((e) => e.offsetParent);
-          const boxes = els.map((e) => [e.id || e.className, e.getBoundingClientRect()]);
-          const out = [];
-          if (document.documentElement.scrollWidth > innerWidth) out.push('the page scrolls sideways');
-          boxes.forEach(([n, a], i) => {
-            if (a.left < 0 || a.right > innerWidth + 0.5) out.push(`${n} is off screen`);
-            for (const [m, b] of boxes.slice(i + 1)) {
-              if (a.left < b.right - 0.5 && b.left < a.right - 0.5 && a.top < b.bottom - 0.5 && b.top < a.bottom - 0.5) out.push(`${n} overlaps ${m}`);
-            }
-          });
-          return out;
-        })).map((x) => `${width}px: ${x}`));
-      }
+      const bad = await layoutProblems(page,
+        [1700, 1541, 1540, 1440, 1280, 1180, 1101, 1100, 1000, 961, 900, 820, 781, 760, 641, 600, 390, 360],
+        '.topbar .brand, .topbar button, .topbar select, .topbar .conn, .files > *, .pane-term .pane-head > *');
       assert.deepEqual(bad, []);
       assert.deepEqual(problems, []);
     } finally { await context.close(); }

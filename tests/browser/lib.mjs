@@ -2,7 +2,7 @@
 // way (playwright-core, no sandbox, nothing phoning home), the built IDE
 // required, a page's errors collected, and the IDE's page helpers (the
 // terminal's text, waits for the terminal and the run status, code typed the
-// way a user would). Every wait is for a DOM state; T is a hang guard only.
+// way a user would, the layout checked at many widths). Every wait is for a DOM state; T is a hang guard only.
 //
 // Environment: CODEROOM_WEB_ROOT (built IDE, default web/dist), CHROMIUM
 // (default /usr/bin/chromium).
@@ -90,4 +90,29 @@ export async function typeCode(page, code) {
 export async function setCode(page, code) {
   await typeCode(page, code);
   assert.equal(await page.evaluate(() => window.coderoom.code), code, 'editor holds the code');
+}
+
+// Resizes the page to each width in turn (760 px high) and returns what is
+// wrong there, as "<width>px: ...": the page scrolling sideways, or a
+// visible element matching selector off screen or overlapping another.
+export async function layoutProblems(page, widths, selector) {
+  const bad = [];
+  for (const width of widths) {
+    await page.setViewportSize({ width, height: 760 });
+    await page.waitForFunction((w) => window.innerWidth === w, width, { timeout: T });
+    bad.push(...(await page.evaluate((sel) => {
+      const els = [...document.querySelectorAll(sel)].filter((e) => e.offsetParent);
+      const boxes = els.map((e) => [e.id || e.className, e.getBoundingClientRect()]);
+      const out = [];
+      if (document.documentElement.scrollWidth > innerWidth) out.push('the page scrolls sideways');
+      boxes.forEach(([n, a], i) => {
+        if (a.left < 0 || a.right > innerWidth + 0.5) out.push(`${n} is off screen`);
+        for (const [m, b] of boxes.slice(i + 1)) {
+          if (a.left < b.right - 0.5 && b.left < a.right - 0.5 && a.top < b.bottom - 0.5 && b.top < a.bottom - 0.5) out.push(`${n} overlaps ${m}`);
+        }
+      });
+      return out;
+    }, selector)).map((x) => `${width}px: ${x}`));
+  }
+  return bad;
 }

@@ -17,7 +17,7 @@ import path from 'node:path';
 import { startServer } from '../lib/server.mjs';
 import { createRoom, joinRoom, roundTrip } from '../lib/rooms.mjs';
 import {
-  ARTIFACTS, T, gotoConnected, launchChromium, typeCode, waitForStatus, waitForTerminal,
+  ARTIFACTS, T, gotoConnected, launchChromium, layoutProblems, typeCode, waitForStatus, waitForTerminal,
 } from './lib.mjs';
 
 let browser;
@@ -773,26 +773,8 @@ describe('rooms in the IDE (real browsers, one context per member)', () => {
     try {
       await openSolo(ada, server);
       await share(ada, 'Ada');
-      const problems = [];
-      for (const width of [1280, 1180, 1000, 961, 900, 820, 781, 760, 700, 641, 600, 390, 360]) {
-        await ada.page.setViewportSize({ width, height: 760 });
-        await ada.page.waitForFunction((w) => window.innerWidth === w, width, { timeout: T });
-        const bad = await ada.page.evaluate(() => {
-          const els = [...document.querySelectorAll('.topbar .brand, .topbar button, .topbar select, .topbar .conn')]
-            .filter((e) => e.offsetParent);
-          const boxes = els.map((e) => [e.id || e.className, e.getBoundingClientRect()]);
-          const out = [];
-          if (document.documentElement.scrollWidth > innerWidth) out.push('the page scrolls sideways');
-          boxes.forEach(([n, a], i) => {
-            if (a.left < 0 || a.right > innerWidth + 0.5) out.push(`${n} is off screen`);
-            for (const [m, b] of boxes.slice(i + 1)) {
-              if (a.left < b.right - 0.5 && b.left < a.right - 0.5 && a.top < b.bottom - 0.5 && b.top < a.bottom - 0.5) out.push(`${n} overlaps ${m}`);
-            }
-          });
-          return out;
-        });
-        problems.push(...bad.map((x) => `${width}px: ${x}`));
-      }
+      const problems = await layoutProblems(ada.page, [1280, 1180, 1000, 961, 900, 820, 781, 760, 700, 641, 600, 390, 360],
+        '.topbar .brand, .topbar button, .topbar select, .topbar .conn');
       assert.deepEqual(problems, []);
       await ada.check();
     } finally {
