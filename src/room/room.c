@@ -141,14 +141,9 @@ int rooms_create(struct rooms *reg, const char *language, const char *text,
 		return err;
 	if (n >= reg->lim.stored_rooms)
 		return -EDQUOT;	/* -ENOSPC is the store's: the disk is full */
-	if (len) {	/* the store keeps what clients will see: no "\r" */
-		if (!(copy = malloc(len)))
-			return -ENOMEM;
-		memcpy(copy, text, len);
-		len = room_text_lf(copy, len);
-		if ((err = room_text_check(copy, len)))
-			goto out_free;
-	}
+	/* the store keeps what clients will see: no "\r" */
+	if ((err = room_text_copy(text, &len, &copy)))
+		return err;
 	memset(&rec, 0, sizeof(rec));
 	snprintf(rec.language, sizeof(rec.language), "%s", l->id);
 	rec.created_ms = rec.updated_ms = room_wall_ms();
@@ -161,7 +156,6 @@ int rooms_create(struct rooms *reg, const char *language, const char *text,
 	}
 	if (!err)
 		memcpy(id, rec.id, ROOM_ID_LEN + 1);
-out_free:
 	free(copy);
 	return err;
 }
