@@ -380,6 +380,19 @@ static void unlink_member(struct room_member *m)
 	m->room = NULL;
 }
 
+/* old's id joins again (a new connection, or a second proxy of it): old
+ * leaves ("replaced"), and its selection is no longer shown. */
+static void replace_member(struct room *r, struct room_member *old)
+{
+	unlink_member(old);
+	if (old->ops->removed)
+		old->ops->removed(old, "replaced");
+	if (old->has_sel) {
+		old->has_sel = false;
+		room_broadcast_presence(r, old);
+	}
+}
+
 static const char *pick_color(const struct room *r, const char *member_id)
 {
 	unsigned used = 0;
@@ -496,15 +509,8 @@ static int join_now(struct rooms *reg, const char *id, const char *token,
 		}
 		goto out;
 	}
-	if (old) {	/* the same member on a new connection */
-		unlink_member(old);
-		if (old->ops->removed)
-			old->ops->removed(old, "replaced");
-		if (old->has_sel) {
-			old->has_sel = false;
-			room_broadcast_presence(r, old);
-		}
-	}
+	if (old)	/* the same member on a new connection */
+		replace_member(r, old);
 	m->has_sel = false;
 	m->proxy = false;
 	m->room = r;	/* the rate bucket stays the connection's */
@@ -777,15 +783,8 @@ int room_proxy_join(struct room *r, struct room_member *m)
 {
 	struct room_member *old = find_member(r, m->id);
 
-	if (old) {	/* the same member twice: the newest wins */
-		unlink_member(old);
-		if (old->ops->removed)
-			old->ops->removed(old, "replaced");
-		if (old->has_sel) {
-			old->has_sel = false;
-			room_broadcast_presence(r, old);
-		}
-	}
+	if (old)	/* the same member twice: the newest wins */
+		replace_member(r, old);
 	if (r->nmembers >= r->reg->lim.members)
 		return -EUSERS;
 	m->proxy = true;
