@@ -66,6 +66,20 @@ void rooms_set_bus(struct rooms *reg, const struct room_bus_ops *ops,
 	reg->bus_data = bus;
 }
 
+/* Takes every member out of r, telling each it was removed ("closing"). */
+static void remove_members(struct room *r)
+{
+	while (r->members) {
+		struct room_member *m = r->members;
+		r->members = m->next;
+		r->nmembers--;
+		m->room = NULL;
+		m->next = NULL;
+		if (m->ops->removed)
+			m->ops->removed(m, "closing");
+	}
+}
+
 static void room_free(struct room *r)
 {
 	struct room **pp;
@@ -78,15 +92,7 @@ static void room_free(struct room *r)
 	}
 	r->reg->open--;
 	/* members of other nodes: the room no longer exists here for them */
-	while (r->members) {
-		struct room_member *m = r->members;
-		r->members = m->next;
-		r->nmembers--;
-		m->room = NULL;
-		m->next = NULL;
-		if (m->ops->removed)
-			m->ops->removed(m, "closing");
-	}
+	remove_members(r);
 	if (r->reg->bus)
 		r->reg->bus->closed(r->reg->bus_data, r);
 	room_push_release(r);
@@ -101,15 +107,7 @@ void rooms_release(struct rooms *reg)
 {
 	while (reg->list) {
 		struct room *r = reg->list;
-		while (r->members) {
-			struct room_member *m = r->members;
-			r->members = m->next;
-			r->nmembers--;
-			m->room = NULL;
-			m->next = NULL;
-			if (m->ops->removed)
-				m->ops->removed(m, "closing");
-		}
+		remove_members(r);
 		room_free(r);
 	}
 }
@@ -143,14 +141,9 @@ int rooms_create(struct rooms *reg, const char *language, const char *text,
 		return err;
 	if (n >= reg->lim.stored_rooms)
 		return -EDQUOT;	/* -ENOSPC is the store's: the disk is full */
-	if (len) {	/* the store keeps what clients will see: no "\r" */
-		if (!(copy = malloc(len)))
-			return -ENOMEM;
-		memcpy(copy, text, len);
-		len = room_text_lf(copy, len);
-		if ((err = room_text_check(copy, len)))
-			goto out_free;
-	}
+	/* the store keeps what clients will see: no "\r" */
+	if ((err = room_text_copy(text, &len, &copy)))
+		return err;
 	memset(&rec, 0, sizeof(rec));
 	snprintf(rec.language, sizeof(rec.language), "%s", l->id);
 	rec.created_ms = rec.updated_ms = room_wall_ms();
@@ -163,7 +156,6 @@ int rooms_create(struct rooms *reg, const char *language, const char *text,
 	}
 	if (!err)
 		memcpy(id, rec.id, ROOM_ID_LEN + 1);
-out_free:
 	free(copy);
 	return err;
 }
@@ -388,6 +380,19 @@ static void unlink_member(struct room_member *m)
 	m->room = NULL;
 }
 
+/* old's id joins again (a new connection, or a second proxy of it): old
+ * leaves ("replaced"), and its selection is no longer shown. */
+static void replace_member(struct room *r, struct room_member *old)
+{
+	unlink_member(old);
+	if (old->ops->removed)
+		old->ops->removed(old, "replaced");
+	if (old->has_sel) {
+		old->has_sel = false;
+		room_broadcast_presence(r, old);
+	}
+}
+
 static const char *pick_color(const struct room *r, const char *member_id)
 {
 	unsigned used = 0;
@@ -504,15 +509,8 @@ static int join_now(struct rooms *reg, const char *id, const char *token,
 		}
 		goto out;
 	}
-	if (old) {	/* the same member on a new connection */
-		unlink_member(old);
-		if (old->ops->removed)
-			old->ops->removed(old, "replaced");
-		if (old->has_sel) {
-			old->has_sel = false;
-			room_broadcast_presence(r, old);
-		}
-	}
+	if (old)	/* the same member on a new connection */
+		replace_member(r, old);
 	m->has_sel = false;
 	m->proxy = false;
 	m->room = r;	/* the rate bucket stays the connection's */
@@ -785,15 +783,8 @@ int room_proxy_join(struct room *r, struct room_member *m)
 {
 	struct room_member *old = find_member(r, m->id);
 
-	if (old) {	/* the same member twice: the newest wins */
-		unlink_member(old);
-		if (old->ops->removed)
-			old->ops->removed(old, "replaced");
-		if (old->has_sel) {
-			old->has_sel = false;
-			room_broadcast_presence(r, old);
-		}
-	}
+	if (old)	/* the same member twice: the newest wins */
+		replace_member(r, old);
 	if (r->nmembers >= r->reg->lim.members)
 		return -EUSERS;
 	m->proxy = true;

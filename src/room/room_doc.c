@@ -32,6 +32,28 @@ int room_text_check(const char *s, size_t len)
 	return utext_measure(s, len, &u16);
 }
 
+int room_text_copy(const char *text, size_t *len, char **out)
+{
+	char *copy;
+	size_t n;
+	int err;
+
+	*out = NULL;
+	if (!*len)
+		return 0;
+	if (!(copy = malloc(*len)))
+		return -ENOMEM;
+	memcpy(copy, text, *len);
+	n = room_text_lf(copy, *len);
+	if ((err = room_text_check(copy, n))) {
+		free(copy);
+		return err;
+	}
+	*len = n;
+	*out = copy;
+	return 0;
+}
+
 static void caps_of(const struct room_limits *l, struct collab_caps *caps)
 {
 	collab_caps_default(caps);

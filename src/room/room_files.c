@@ -73,14 +73,9 @@ int room_file_add(struct room_member *m, const char *name, size_t name_len,
 		return -E2BIG;
 	if (r->rec.next_file == UINT32_MAX)
 		return -EMLINK;
-	if (len) {	/* the store keeps what clients will see: no "\r" */
-		if (!(copy = malloc(len)))
-			return -ENOMEM;
-		memcpy(copy, text, len);
-		len = room_text_lf(copy, len);
-		if ((err = room_text_check(copy, len)))
-			goto out_free;
-	}
+	/* the store keeps what clients will see: no "\r" */
+	if ((err = room_text_copy(text, &len, &copy)))
+		return err;
 	fid = r->rec.next_file;
 	if ((err = st->ops->file_add(st->impl, r->rec.id, fid, name, copy,
 				     len)))

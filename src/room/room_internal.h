@@ -36,6 +36,10 @@ void room_file_free(struct room_file *f);
 size_t room_text_lf(char *s, size_t len);
 /* valid UTF-8 */
 int room_text_check(const char *s, size_t len);
+/* A copy of text[0..*len) as the store keeps it: room_text_lf() applied
+ * (*len updated) and checked. *out is the caller's to free; NULL for empty
+ * text, and on an error (-ENOMEM or room_text_check()'s). */
+int room_text_copy(const char *text, size_t *len, char **out);
 
 /* room_doc.c: pushes in cluster mode */
 struct room_push_wait {

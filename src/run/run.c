@@ -636,6 +636,19 @@ void run__hex_id(char out[33])
 	out[32] = '\0';
 }
 
+void run__link(struct run *r)
+{
+	struct run_engine *e = r->e;
+
+	uv_timer_init(e->loop, &r->wall_timer);
+	uv_timer_init(e->loop, &r->probe_timer);
+	uv_timer_init(e->loop, &r->linger_timer);
+	r->wall_timer.data = r->probe_timer.data = r->linger_timer.data = r;
+	r->handles_open += 3;
+	r->next = e->runs;
+	e->runs = r;
+}
+
 /* Starts 'step' in a fresh sandbox. 0 or -errno. */
 static int spawn_step(struct run *r, enum run_step step)
 {
@@ -775,13 +788,7 @@ int run_start(struct run_engine *e, const struct run_request *req,
 	if ((err = run__admit(r, req->continues)) < 0)
 		goto out_free;
 
-	uv_timer_init(e->loop, &r->wall_timer);
-	uv_timer_init(e->loop, &r->probe_timer);
-	uv_timer_init(e->loop, &r->linger_timer);
-	r->wall_timer.data = r->probe_timer.data = r->linger_timer.data = r;
-	r->handles_open += 3;
-	r->next = e->runs;
-	e->runs = r;
+	run__link(r);
 	e->active++;
 	e->started_total++;
 	run__link_sub(r, sub);

@@ -121,6 +121,9 @@ struct run {
 
 /* 32 random hex digits. */
 void run__hex_id(char out[33]);
+/* Opens r's three timers (wall, probe, linger; closed by run__free) and
+ * links r into r->e's list of runs. r->e must be set. */
+void run__link(struct run *r);
 /* Links sub to r (no replay): a new run's first subscriber. */
 void run__link_sub(struct run *r, struct run_sub *sub);
 /* The scrollback to one subscriber. */

@@ -64,13 +64,7 @@ static struct run *new_remote(struct run_engine *e, const char *id)
 		snprintf(r->id, sizeof(r->id), "%s", id);
 	else
 		run__hex_id(r->id);
-	uv_timer_init(e->loop, &r->wall_timer);
-	uv_timer_init(e->loop, &r->probe_timer);
-	uv_timer_init(e->loop, &r->linger_timer);
-	r->wall_timer.data = r->probe_timer.data = r->linger_timer.data = r;
-	r->handles_open += 3;
-	r->next = e->runs;
-	e->runs = r;
+	run__link(r);
 	e->remote++;
 	return r;
 }

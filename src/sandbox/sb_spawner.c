@@ -1411,26 +1411,32 @@ static int poll_timeout(void)
 
 /* --- start-up --------------------------------------------------------- */
 
+/* Reaps a probe's child: true if it exited with 0. */
+static bool reaped_ok(pid_t pid)
+{
+	int st;
+
+	if (waitpid(pid, &st, 0) != pid)
+		return false;
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0;
+}
+
 static bool try_clone(int flags)
 {
 	pid_t pid =
 	    (pid_t)syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, 0);
-	int st;
 
 	if (pid < 0)
 		return false;
 	if (pid == 0)
 		_exit(0);
-	if (waitpid(pid, &st, 0) != pid)
-		return false;
-	return WIFEXITED(st) && WEXITSTATUS(st) == 0;
+	return reaped_ok(pid);
 }
 
 /* Can the slot uid create a user namespace (sysctls, LSMs may say no)? */
 static bool try_userns(uid_t uid)
 {
 	pid_t pid = sb_fork();
-	int st;
 
 	if (pid < 0)
 		return false;
@@ -1440,16 +1446,13 @@ static bool try_userns(uid_t uid)
 			_exit(1);
 		_exit(0);
 	}
-	if (waitpid(pid, &st, 0) != pid)
-		return false;
-	return WIFEXITED(st) && WEXITSTATUS(st) == 0;
+	return reaped_ok(pid);
 }
 
 /* Can a process load our filter (not under valgrind, for one)? */
 static bool try_seccomp(void)
 {
 	pid_t pid = sb_fork();
-	int st;
 
 	if (pid < 0)
 		return false;
@@ -1458,9 +1461,7 @@ static bool try_seccomp(void)
 			_exit(1);
 		_exit(0);
 	}
-	if (waitpid(pid, &st, 0) != pid)
-		return false;
-	return WIFEXITED(st) && WEXITSTATUS(st) == 0;
+	return reaped_ok(pid);
 }
 
 /* Can we mount a read-only overlay (the runs' view of the host's dirs)? */
@@ -1468,7 +1469,6 @@ static bool try_overlay(void)
 {
 	char opts[600], dst[300];
 	pid_t pid;
-	int st;
 
 	snprintf(opts, sizeof(opts), "lowerdir=/usr:%s/empty", S.cfg.state_dir);
 	snprintf(dst, sizeof(dst), "%s/root", S.cfg.state_dir);
@@ -1485,9 +1485,7 @@ static bool try_overlay(void)
 			_exit(1);
 		_exit(0);
 	}
-	if (waitpid(pid, &st, 0) != pid)
-		return false;
-	return WIFEXITED(st) && WEXITSTATUS(st) == 0;
+	return reaped_ok(pid);
 }
 
 /* Can we make device nodes (CAP_MKNOD) in a run's /dev tmpfs? */
@@ -1496,7 +1494,6 @@ static bool try_mknod(void)
 	char dst[300], node[320];
 	struct stat st;
 	pid_t pid;
-	int status;
 
 	if (stat("/dev/null", &st) || !S_ISCHR(st.st_mode))
 		return false;
@@ -1513,9 +1510,7 @@ static bool try_mknod(void)
 			_exit(1);
 		_exit(0);
 	}
-	if (waitpid(pid, &status, 0) != pid)
-		return false;
-	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+	return reaped_ok(pid);
 }
 
 static void add_missing(const char *what)

@@ -11,13 +11,13 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { chromium } from 'playwright-core';
 import { repoRoot, startServer } from '../lib/server.mjs';
 import { startModel } from '../lib/model.mjs';
+import {
+  ARTIFACTS, T, collectProblems, gotoConnected, launchChromium, layoutProblems, setCode, terminalText,
+  waitForStatus, waitForTerminal,
+} from './lib.mjs';
 
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-const ARTIFACTS = path.join(repoRoot, 'tests/artifacts');
-const T = 30000;
 const { readZip } = await import(pathToFileURL(path.join(repoRoot, 'web/src/zip.js')));
 
 let server;
@@ -25,16 +25,9 @@ let model;
 let browser;
 
 before(async () => {
-  fs.mkdirSync(ARTIFACTS, { recursive: true });
-  const index = path.join(process.env.CODEROOM_WEB_ROOT || path.join(repoRoot, 'web/dist'), 'index.html');
-  assert.ok(fs.existsSync(index), `${index} missing: run "cd web && npm run build"`);
   model = await startModel({ scenario: 'slow:openai' });
   server = await startServer({ args: ['--ai-url', model.url, '--ai-model', 'test-coder', '--ai-rate', '1000'] });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {
@@ -46,52 +39,12 @@ after(async () => {
 async function openIde(viewport = { width: 1280, height: 800 }, { context: ctx = null, url = server.url } = {}) {
   const context = ctx || await browser.newContext({ viewport, acceptDownloads: true });
   const page = await context.newPage();
-  const problems = [];
-  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-  page.on('console', (m) => {
-    if (m.type() === 'error' || /server error/.test(m.text())) problems.push(`console ${m.type()}: ${m.text()}`);
-  });
+  const problems = collectProblems(page);
   await page.addInitScript(() => {
     document.addEventListener('securitypolicyviolation', (e) => console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`));
   });
-  await page.goto(`${url}/`, { timeout: 60000 });
-  await page.waitForSelector('#conn[data-state="connected"]', { timeout: T });
+  await gotoConnected(page, `${url}/`);
   return { context, page, problems };
-}
-
-function terminalText(page) {
-  return page.evaluate(() => {
-    const rows = document.querySelector('#terminal .xterm-rows');
-    return rows ? [...rows.children].map((r) => r.textContent.replace(/\u00a0/g, ' ')).join('\n') : '';
-  });
-}
-
-async function waitForTerminal(page, re, timeout = T) {
-  const deadline = Date.now() + timeout;
-  let text = '';
-  while (Date.now() < deadline) {
-    text = await terminalText(page);
-    if (re.test(text)) return text;
-    await page.waitForTimeout(100);
-  }
-  assert.fail(`terminal never matched ${re}; it shows:\n${text}`);
-}
-
-async function waitForStatus(page, state, timeout = T) {
-  try {
-    await page.waitForSelector(`#status[data-state="${state}"]`, { timeout });
-  } catch {
-    const now = await page.evaluate(() => `${document.getElementById('status').dataset.state}: ${document.getElementById('status').innerText}`);
-    assert.fail(`status never became "${state}"; it is ${now}\nterminal:\n${await terminalText(page)}`);
-  }
-  return page.locator('#status-text').innerText();
-}
-
-async function setCode(page, code) {
-  await page.click('#editor .cm-content');
-  await page.keyboard.press('Control+A');
-  await page.keyboard.insertText(code);
-  assert.equal(await page.evaluate(() => window.coderoom.code), code, 'editor holds the code');
 }
 
 const tabs = (page) => page.$$eval('#tabs [role="tab"]', (ts) => ts.map((t) => ({
@@ -534,25 +487,9 @@ describe('the IDE\'s new panels in chromium', () => {
     const { context, page, problems } = await openIde();
     try {
       await selectLanguage(page, 'c');
-      const bad = [];
-      for (const width of [1700, 1541, 1540, 1440, 1280, 1180, 1101, 1100, 1000, 961, 900, 820, 781, 760, 641, 600, 390, 360]) {
-        await page.setViewportSize({ width, height: 760 });
-        await page.waitForFunction((w) => window.innerWidth === w, width, { timeout: T });
-        bad.push(...(await page.evaluate(() => {
-          const els = [...document.querySelectorAll('.topbar .brand, .topbar button, .topbar select, .topbar .conn, .files > *, .pane-term .pane-head > *')]
-            .filter((e) => e.offsetParent);
-          const boxes = els.map((e) => [e.id || e.className, e.getBoundingClientRect()]);
-          const out = [];
-          if (document.documentElement.scrollWidth > innerWidth) out.push('the page scrolls sideways');
-          boxes.forEach(([n, a], i) => {
-            if (a.left < 0 || a.right > innerWidth + 0.5) out.push(`${n} is off screen`);
-            for (const [m, b] of boxes.slice(i + 1)) {
-              if (a.left < b.right - 0.5 && b.left < a.right - 0.5 && a.top < b.bottom - 0.5 && b.top < a.bottom - 0.5) out.push(`${n} overlaps ${m}`);
-            }
-          });
-          return out;
-        })).map((x) => `${width}px: ${x}`));
-      }
+      const bad = await layoutProblems(page,
+        [1700, 1541, 1540, 1440, 1280, 1180, 1101, 1100, 1000, 961, 900, 820, 781, 760, 641, 600, 390, 360],
+        '.topbar .brand, .topbar button, .topbar select, .topbar .conn, .files > *, .pane-term .pane-head > *');
       assert.deepEqual(bad, []);
       assert.deepEqual(problems, []);
     } finally { await context.close(); }

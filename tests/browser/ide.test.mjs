@@ -6,29 +6,19 @@
 // default web/dist), CHROMIUM (default /usr/bin/chromium).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
-import { repoRoot, startServer } from '../lib/server.mjs';
+import { startServer } from '../lib/server.mjs';
 import { CoderoomClient } from '../lib/clients.mjs';
-
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-const ARTIFACTS = path.join(repoRoot, 'tests/artifacts');
-const T = 30000; // per wait (generous: CI machines share two cores with builds)
+import {
+  ARTIFACTS, T, collectProblems, gotoConnected, launchChromium, setCode, waitForStatus, waitForTerminal,
+} from './lib.mjs';
 
 let server;
 let browser;
 
 before(async () => {
-  fs.mkdirSync(ARTIFACTS, { recursive: true });
-  const index = path.join(process.env.CODEROOM_WEB_ROOT || path.join(repoRoot, 'web/dist'), 'index.html');
-  assert.ok(fs.existsSync(index), `${index} missing: run "cd web && npm run build"`);
   server = await startServer();
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {
@@ -42,56 +32,13 @@ async function openIde(viewport = { width: 1280, height: 800 }, beforeLoad = nul
   const context = await browser.newContext({ viewport });
   const page = await context.newPage();
   if (beforeLoad) beforeLoad(page);
-  const problems = [];
-  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-  page.on('console', (m) => {
-    if (m.type() === 'error' || /server error/.test(m.text())) problems.push(`console ${m.type()}: ${m.text()}`);
-  });
+  const problems = collectProblems(page);
   page.on('request', (r) => {
     const u = r.url();
     if (!u.startsWith(server.url) && !u.startsWith('data:') && !u.startsWith('ws://127.0.0.1')) problems.push(`external request: ${u}`);
   });
-  await page.goto(`${server.url}/`, { timeout: 60000 });
-  await page.waitForSelector('#conn[data-state="connected"]', { timeout: T });
+  await gotoConnected(page, `${server.url}/`);
   return { context, page, problems };
-}
-
-// What the terminal shows: xterm.js's DOM renderer rows (the same text the
-// screen-reader mode exposes).
-function terminalText(page) {
-  return page.evaluate(() => {
-    const rows = document.querySelector('#terminal .xterm-rows');
-    return rows ? [...rows.children].map((r) => r.textContent.replace(/\u00a0/g, ' ')).join('\n') : '';
-  });
-}
-
-async function waitForTerminal(page, re, timeout = T) {
-  const deadline = Date.now() + timeout;
-  let text = '';
-  while (Date.now() < deadline) {
-    text = await terminalText(page);
-    if (re.test(text)) return text;
-    await page.waitForTimeout(100);
-  }
-  assert.fail(`terminal never matched ${re}; it shows:\n${text}`);
-}
-
-async function waitForStatus(page, state, timeout = T) {
-  try {
-    await page.waitForSelector(`#status[data-state="${state}"]`, { timeout });
-  } catch {
-    const now = await page.evaluate(() => `${document.getElementById('status').dataset.state}: ${document.getElementById('status').innerText}`);
-    assert.fail(`status never became "${state}"; it is ${now}\nterminal:\n${await terminalText(page)}`);
-  }
-  return page.locator('#status-text').innerText();
-}
-
-// Replaces the editor's content the way a user pasting would.
-async function setCode(page, code) {
-  await page.click('#editor .cm-content');
-  await page.keyboard.press('Control+A');
-  await page.keyboard.insertText(code);
-  assert.equal(await page.evaluate(() => window.coderoom.code), code, 'editor holds the program');
 }
 
 describe('coderoom IDE in chromium', () => {

@@ -14,25 +14,16 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
-import { repoRoot, startServer } from '../lib/server.mjs';
+import { startServer } from '../lib/server.mjs';
 import { createRoom, joinRoom, roundTrip } from '../lib/rooms.mjs';
-
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-const ARTIFACTS = path.join(repoRoot, 'tests/artifacts');
-const T = 30000; // hang guard per wait (two shared cores: generous)
+import {
+  ARTIFACTS, T, gotoConnected, launchChromium, layoutProblems, typeCode, waitForStatus, waitForTerminal,
+} from './lib.mjs';
 
 let browser;
 
 before(async () => {
-  fs.mkdirSync(ARTIFACTS, { recursive: true });
-  const index = path.join(process.env.CODEROOM_WEB_ROOT || path.join(repoRoot, 'web/dist'), 'index.html');
-  assert.ok(fs.existsSync(index), `${index} missing: run "cd web && npm run build"`);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {
@@ -93,8 +84,7 @@ async function giveName(page, name) {
 }
 
 async function openSolo(m, server) {
-  await m.page.goto(`${server.url}/`, { timeout: 60000 });
-  await m.page.waitForSelector('#conn[data-state="connected"]', { timeout: T });
+  await gotoConnected(m.page, `${server.url}/`);
 }
 
 // On "/", presses Share: a new room with this page's code. Returns its link.
@@ -114,7 +104,7 @@ async function roomOfTwo(server, { viewport, code: text = 'print("hi")\n', open 
   const ada = await member(server, { viewport });
   const bob = await member(server, { viewport });
   await openSolo(ada, server);
-  await replaceCode(ada.page, text);
+  await typeCode(ada.page, text);
   const link = await share(ada, 'Ada');
   if (open) {
     await ada.page.click('#open-edit-row');
@@ -174,38 +164,9 @@ async function converged(a, b, what) {
   assert.fail(`${what}: the two editors differ:\nA (v${va}) ${JSON.stringify(ta)}\nB (v${vb}) ${JSON.stringify(tb)}`);
 }
 
-// Replaces the editor's text the way a user would (select all, type).
-async function replaceCode(page, text) {
-  await page.click('#editor .cm-content');
-  await page.keyboard.press('Control+A');
-  await page.keyboard.insertText(text);
-}
-
 async function cursorEnd(page) {
   await page.click('#editor .cm-content');
   await page.keyboard.press('Control+End');
-}
-
-function terminalText(page) {
-  return page.evaluate(() => {
-    const rows = document.querySelector('#terminal .xterm-rows');
-    return rows ? [...rows.children].map((r) => r.textContent.replace(/\u00a0/g, ' ')).join('\n') : '';
-  });
-}
-
-async function waitTerminal(page, re, timeout = T) {
-  const deadline = Date.now() + timeout;
-  let text = '';
-  while (Date.now() < deadline) {
-    text = await terminalText(page);
-    if (re.test(text)) return text;
-    await page.waitForTimeout(50);
-  }
-  assert.fail(`terminal never matched ${re}; it shows:\n${text}`);
-}
-
-async function waitStatus(page, state) {
-  await page.waitForSelector(`#status[data-state="${state}"]`, { timeout: T });
 }
 
 // Names in the member list, with their roles.
@@ -401,8 +362,8 @@ describe('rooms in the IDE (real browsers, one context per member)', () => {
     try {
       await ada.page.click('#run');
       for (const p of [ada.page, bob.page]) {
-        await waitTerminal(p, /tick 0[\s\S]*tick 2[\s\S]*name\? /);
-        await waitStatus(p, 'waiting');
+        await waitForTerminal(p, /tick 0[\s\S]*tick 2[\s\S]*name\? /);
+        await waitForStatus(p, 'waiting');
       }
 
       // Bob reads along: no Run, no Stop, and the terminal takes no input.
@@ -421,8 +382,8 @@ describe('rooms in the IDE (real browsers, one context per member)', () => {
 
       // Carol joins mid-run: the output so far, then what comes next.
       await join(carol, link, 'Carol');
-      await waitTerminal(carol.page, /tick 0[\s\S]*tick 1[\s\S]*tick 2[\s\S]*name\? /);
-      await waitStatus(carol.page, 'waiting');
+      await waitForTerminal(carol.page, /tick 0[\s\S]*tick 1[\s\S]*tick 2[\s\S]*name\? /);
+      await waitForStatus(carol.page, 'waiting');
 
       // Ada lets Bob edit; his answer reaches the program, and everyone sees it.
       await ada.page.click('#members .member[data-role="reader"]:has(.member-name:text-is("Bob")) button[data-action="grant"]');
@@ -432,9 +393,9 @@ describe('rooms in the IDE (real browsers, one context per member)', () => {
       await bob.page.keyboard.type('Bob');
       await bob.page.keyboard.press('Enter');
       for (const p of [ada.page, bob.page, carol.page]) {
-        const text = await waitTerminal(p, /hello Bob/);
+        const text = await waitForTerminal(p, /hello Bob/);
         assert.doesNotMatch(text, /sneaky|forged/, 'nothing a reader typed reached the program');
-        await waitStatus(p, 'running');
+        await waitForStatus(p, 'running');
       }
       // A moment of the room for the screenshots: a word in the chat, Bob
       // at work in the editor.
@@ -454,7 +415,7 @@ describe('rooms in the IDE (real browsers, one context per member)', () => {
       // Bob, a writer now, stops the room's run: it ends for everyone.
       await bob.page.waitForSelector('#stop:not([disabled])', { timeout: T });
       await bob.page.click('#stop');
-      for (const p of [ada.page, bob.page, carol.page]) await waitStatus(p, 'killed');
+      for (const p of [ada.page, bob.page, carol.page]) await waitForStatus(p, 'killed');
       assert.ok(await carol.page.locator('#run').isDisabled(), 'Carol is still a reader');
       await ada.check();
       await bob.check();
@@ -662,7 +623,7 @@ describe('rooms in the IDE (real browsers, one context per member)', () => {
         assert.equal(await p.inputValue('#language'), 'bash');
       }
       await ada.page.click('#run');
-      await waitTerminal(bob.page, /^hi$/m);
+      await waitForTerminal(bob.page, /^hi$/m);
 
       // Hand over, from the keyboard: the button asks once more, then does it.
       await ada.page.focus('#members button[data-action="host"]');
@@ -812,26 +773,8 @@ describe('rooms in the IDE (real browsers, one context per member)', () => {
     try {
       await openSolo(ada, server);
       await share(ada, 'Ada');
-      const problems = [];
-      for (const width of [1280, 1180, 1000, 961, 900, 820, 781, 760, 700, 641, 600, 390, 360]) {
-        await ada.page.setViewportSize({ width, height: 760 });
-        await ada.page.waitForFunction((w) => window.innerWidth === w, width, { timeout: T });
-        const bad = await ada.page.evaluate(() => {
-          const els = [...document.querySelectorAll('.topbar .brand, .topbar button, .topbar select, .topbar .conn')]
-            .filter((e) => e.offsetParent);
-          const boxes = els.map((e) => [e.id || e.className, e.getBoundingClientRect()]);
-          const out = [];
-          if (document.documentElement.scrollWidth > innerWidth) out.push('the page scrolls sideways');
-          boxes.forEach(([n, a], i) => {
-            if (a.left < 0 || a.right > innerWidth + 0.5) out.push(`${n} is off screen`);
-            for (const [m, b] of boxes.slice(i + 1)) {
-              if (a.left < b.right - 0.5 && b.left < a.right - 0.5 && a.top < b.bottom - 0.5 && b.top < a.bottom - 0.5) out.push(`${n} overlaps ${m}`);
-            }
-          });
-          return out;
-        });
-        problems.push(...bad.map((x) => `${width}px: ${x}`));
-      }
+      const problems = await layoutProblems(ada.page, [1280, 1180, 1000, 961, 900, 820, 781, 760, 700, 641, 600, 390, 360],
+        '.topbar .brand, .topbar button, .topbar select, .topbar .conn');
       assert.deepEqual(problems, []);
       await ada.check();
     } finally {
@@ -941,8 +884,8 @@ describe('rooms in the IDE (real browsers, one context per member)', () => {
       }
       assert.ok(await ada.page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth) <= 0, 'no horizontal scrolling');
       await ada.page.click('#run');
-      await waitTerminal(bob.page, /small screen/);
-      await waitStatus(ada.page, 'ok');
+      await waitForTerminal(bob.page, /small screen/);
+      await waitForStatus(ada.page, 'ok');
       await ada.page.screenshot({ path: path.join(ARTIFACTS, 'room-phone-chat.png') });
       await bob.page.click('#chat-toggle');
       await bob.page.screenshot({ path: path.join(ARTIFACTS, 'room-phone-reader.png') });

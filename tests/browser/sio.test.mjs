@@ -11,12 +11,9 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
 import { repoRoot, startServer } from '../lib/server.mjs';
+import { ARTIFACTS, T, launchChromium } from './lib.mjs';
 
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-const ARTIFACTS = path.join(repoRoot, 'tests/artifacts');
-const T = 30000;
 const FILES = {
   '/': ['tests/browser/sio-page/index.html', 'text/html; charset=utf-8'],
   '/page.js': ['tests/browser/sio-page/page.js', 'text/javascript'],
@@ -29,7 +26,6 @@ let server;	// coderoom
 let browser;
 
 before(async () => {
-  fs.mkdirSync(ARTIFACTS, { recursive: true });
   pages = http.createServer((req, res) => {
     const f = FILES[new URL(req.url, 'http://x').pathname];
     if (!f) { res.writeHead(404).end(); return; }
@@ -38,11 +34,7 @@ before(async () => {
   await new Promise((r) => pages.listen(0, '127.0.0.1', r));
   pagesPort = pages.address().port;
   server = await startServer({ webRoot: null, args: ['--cors-origin', `http://127.0.0.1:${pagesPort}`] });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
-  });
+  browser = await launchChromium({ noIde: true });
 });
 
 after(async () => {

@@ -18,9 +18,56 @@
 // Test knobs: hold()/release() delay what arrives (a slow link: its pushes
 // arrive at a stale version), pushDuplicate() sends the push in flight a
 // second time (a re-send), drop() cuts the connection without a close.
+//
+// The pieces a per-file peer (room-files-client.mjs) uses as well are
+// exported: connectPeer(), sendJoin(), collabState(), receiveBatches().
 import { ChangeSet, EditorState } from '@codemirror/state';
 import { collab, getClientID, getSyncedVersion, receiveUpdates, sendableUpdates } from '@codemirror/collab';
 import { CoderoomClient, waitUntil } from './clients.mjs';
+
+/* Connects to base; every text message goes to onMessage, from the first
+ * (the caller keeps the client before it joins: messages may come along
+ * with the joined one). */
+export async function connectPeer(base, onMessage) {
+  const c = await CoderoomClient.connect(base);
+  c.ws.on('message', (data, isBinary) => { if (!isBinary) onMessage(JSON.parse(data.toString())); });
+  return c;
+}
+
+/* Sends the join message 'join' on c and resolves with the joined message;
+ * a refused join throws. */
+export async function sendJoin(c, join) {
+  const since = c.events.length;
+  c.send(join);
+  const ev = await c.waitFor((e) => e.kind === 'json' && (e.msg.type === 'joined' || e.msg.type === 'error'),
+    { since, what: 'joined' });
+  if (ev.msg.type === 'error') throw new Error(`join refused: ${JSON.stringify(ev.msg)}`);
+  return ev.msg;
+}
+
+/* A fresh collab state for a document { text, version } from the server. */
+export function collabState(doc) {
+  return EditorState.create({ doc: doc.text, extensions: [collab({ startVersion: doc.version })] });
+}
+
+/* Updates messages in order -> one receiveUpdates() call: returns the new
+ * state. Older updates are skipped; at a message past the state's version
+ * it calls onGap() (while the caller still holds the old state) and stops. */
+export function receiveBatches(state, batches, onGap) {
+  let v = getSyncedVersion(state);
+  const fresh = [];
+  for (const b of batches) {
+    const end = b.from + b.updates.length;
+    if (b.from > v) { onGap(); break; }
+    if (end <= v) continue;
+    fresh.push(...b.updates.slice(v - b.from));
+    v = end;
+  }
+  if (!fresh.length) return state;
+  return receiveUpdates(state, fresh.map((u) => ({
+    clientID: u.clientID, changes: ChangeSet.fromJSON(u.changes),
+  }))).state;
+}
 
 export class RoomPeer {
   static async join(base, room, name, { token } = {}) {
@@ -36,26 +83,19 @@ export class RoomPeer {
   }
 
   async _connect(token, keepState) {
-    this.c = await CoderoomClient.connect(this.base);
-    this.c.ws.on('message', (data, isBinary) => { if (!isBinary) this._onMessage(JSON.parse(data.toString())); });
-    const since = this.c.events.length;
-    this.c.send({ type: 'join', room: this.room, name: this.name, ...(token ? { token } : {}) });
-    const ev = await this.c.waitFor((e) => e.kind === 'json' && (e.msg.type === 'joined' || e.msg.type === 'error'),
-      { since, what: 'joined' });
-    if (ev.msg.type === 'error') throw new Error(`join refused: ${JSON.stringify(ev.msg)}`);
-    this.joined = ev.msg;
-    this.token = ev.msg.token;
-    this.id = ev.msg.you.id;
-    if (!keepState) this._fresh(ev.msg.doc);
+    this.c = await connectPeer(this.base, (m) => this._onMessage(m));
+    const joined = await sendJoin(this.c, { type: 'join', room: this.room, name: this.name, ...(token ? { token } : {}) });
+    this.joined = joined;
+    this.token = joined.token;
+    this.id = joined.you.id;
+    if (!keepState) this._fresh(joined.doc);
     this.inflight = null;
     this.waiting = [];
     this.pulling = false;
     this.held = null;
   }
 
-  _fresh(doc) {
-    this.state = EditorState.create({ doc: doc.text, extensions: [collab({ startVersion: doc.version })] });
-  }
+  _fresh(doc) { this.state = collabState(doc); }
 
   get text() { return this.state.doc.toString(); }
   get version() { return getSyncedVersion(this.state); }
@@ -130,21 +170,7 @@ export class RoomPeer {
   }
 
   /* Updates messages in order -> one receiveUpdates() call. */
-  _receive(batches) {
-    let v = this.version;
-    const fresh = [];
-    for (const b of batches) {
-      const end = b.from + b.updates.length;
-      if (b.from > v) { this.pull(); break; }
-      if (end <= v) continue;
-      fresh.push(...b.updates.slice(v - b.from));
-      v = end;
-    }
-    if (!fresh.length) return;
-    this.state = receiveUpdates(this.state, fresh.map((u) => ({
-      clientID: u.clientID, changes: ChangeSet.fromJSON(u.changes),
-    }))).state;
-  }
+  _receive(batches) { this.state = receiveBatches(this.state, batches, () => this.pull()); }
 
   /* Cuts the connection without a close frame, as a network would. */
   drop() { this.c.terminate(); }

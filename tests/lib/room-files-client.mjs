@@ -13,9 +13,9 @@
 // given to receiveUpdates() in one call with the answer; from > my
 // version: pull; a resync replaces the file's state (unsent text kept in
 // this.drafts). hold()/release() delay what arrives (a slow link).
-import { ChangeSet, EditorState } from '@codemirror/state';
-import { collab, getSyncedVersion, receiveUpdates, sendableUpdates } from '@codemirror/collab';
-import { CoderoomClient, waitUntil } from './clients.mjs';
+import { getSyncedVersion, sendableUpdates } from '@codemirror/collab';
+import { waitUntil } from './clients.mjs';
+import { collabState, connectPeer, receiveBatches, sendJoin } from './room-client.mjs';
 
 class FileDoc {
   constructor(peer, f) {
@@ -28,9 +28,7 @@ class FileDoc {
     this.pulling = false;
   }
 
-  fresh(doc) {
-    this.state = EditorState.create({ doc: doc.text, extensions: [collab({ startVersion: doc.version })] });
-  }
+  fresh(doc) { this.state = collabState(doc); }
 
   get text() { return this.state.doc.toString(); }
   get version() { return getSyncedVersion(this.state); }
@@ -76,21 +74,7 @@ class FileDoc {
     this.fresh(m.doc);
   }
 
-  receive(batches) {
-    let v = this.version;
-    const fresh = [];
-    for (const b of batches) {
-      const end = b.from + b.updates.length;
-      if (b.from > v) { this.pull(); break; }
-      if (end <= v) continue;
-      fresh.push(...b.updates.slice(v - b.from));
-      v = end;
-    }
-    if (!fresh.length) return;
-    this.state = receiveUpdates(this.state, fresh.map((u) => ({
-      clientID: u.clientID, changes: ChangeSet.fromJSON(u.changes),
-    }))).state;
-  }
+  receive(batches) { this.state = receiveBatches(this.state, batches, () => this.pull()); }
 }
 
 export class FilesPeer {
@@ -103,18 +87,13 @@ export class FilesPeer {
     p.files = new Map();   // id -> FileDoc
     p.entry = 0;
     p.held = null;
-    p.c = await CoderoomClient.connect(base);
-    p.c.ws.on('message', (data, isBinary) => { if (!isBinary) p._onMessage(JSON.parse(data.toString())); });
-    const since = p.c.events.length;
-    p.c.send({ type: 'join', room, name, files: true, ...(token ? { token } : {}) });
-    const ev = await p.c.waitFor((e) => e.kind === 'json' && (e.msg.type === 'joined' || e.msg.type === 'error'),
-      { since, what: 'joined' });
-    if (ev.msg.type === 'error') throw new Error(`join refused: ${JSON.stringify(ev.msg)}`);
-    p.joined = ev.msg;
-    p.id = ev.msg.you.id;
-    p.token = ev.msg.token;
-    p.entry = ev.msg.entry;
-    for (const f of ev.msg.files) p.files.set(f.id, new FileDoc(p, f));
+    p.c = await connectPeer(base, (m) => p._onMessage(m));
+    const joined = await sendJoin(p.c, { type: 'join', room, name, files: true, ...(token ? { token } : {}) });
+    p.joined = joined;
+    p.id = joined.you.id;
+    p.token = joined.token;
+    p.entry = joined.entry;
+    for (const f of joined.files) p.files.set(f.id, new FileDoc(p, f));
     return p;
   }
 

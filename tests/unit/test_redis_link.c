@@ -271,6 +271,16 @@ static int cmd(struct redis_link *l, struct watch *w, const char *a,
 	return redis_link_cmdv(l, on_reply, w, 0, args);
 }
 
+/* A redis-server of the test's own on a free port, and its URL (no
+ * password, database 0); the test is skipped without redis-server. */
+static void redis_for_test(struct server *s, struct redis_url *u)
+{
+	*s = (struct server){ .port = free_port() };
+	NEED_REDIS();
+	server_start(s);
+	*u = url_for(s->port, NULL, 0);
+}
+
 /* ---- tests -------------------------------------------------------------- */
 
 static void test_refused(void **state)
@@ -301,13 +311,9 @@ static void test_commands(void **state)
 	static struct redis_link l;
 	static struct watch w;
 
-	s = (struct server){ .port = free_port() };
-	memset(&w, 0, sizeof(w));
-
 	(void)state;
-	NEED_REDIS();
-	server_start(&s);
-	u = url_for(s.port, NULL, 0);
+	memset(&w, 0, sizeof(w));
+	redis_for_test(&s, &u);
 	link_init(&l, &u, "cmd", &w);
 	redis_link_start(&l);
 	RUN_UNTIL(w.ups == 1);
@@ -342,13 +348,9 @@ static void test_stopped(void **state)
 	static struct redis_link l;
 	static struct watch w;
 
-	s = (struct server){ .port = free_port() };
-	memset(&w, 0, sizeof(w));
-
 	(void)state;
-	NEED_REDIS();
-	server_start(&s);
-	u = url_for(s.port, NULL, 0);
+	memset(&w, 0, sizeof(w));
+	redis_for_test(&s, &u);
 	link_init(&l, &u, "stopped", &w);
 	l.cmd_ms = 300;
 	l.connect_ms = 300;
@@ -375,13 +377,9 @@ static void test_restart(void **state)
 	static struct redis_link l;
 	static struct watch w;
 
-	s = (struct server){ .port = free_port() };
-	memset(&w, 0, sizeof(w));
-
 	(void)state;
-	NEED_REDIS();
-	server_start(&s);
-	u = url_for(s.port, NULL, 0);
+	memset(&w, 0, sizeof(w));
+	redis_for_test(&s, &u);
 	link_init(&l, &u, "restart", &w);
 	l.backoff_max_ms = 200;
 	redis_link_start(&l);
@@ -444,14 +442,10 @@ static void test_pubsub(void **state)
 	static struct redis_link sub, pub;
 	static struct watch ws, wp;
 
-	s = (struct server){ .port = free_port() };
+	(void)state;
 	memset(&ws, 0, sizeof(ws));
 	memset(&wp, 0, sizeof(wp));
-
-	(void)state;
-	NEED_REDIS();
-	server_start(&s);
-	u = url_for(s.port, NULL, 0);
+	redis_for_test(&s, &u);
 	link_init(&sub, &u, "sub", &ws);
 	link_init(&pub, &u, "pub", &wp);
 	sub.backoff_max_ms = pub.backoff_max_ms = 200;
@@ -490,14 +484,10 @@ static void test_forget(void **state)
 	static struct redis_link l;
 	static struct watch w, gone;
 
-	s = (struct server){ .port = free_port() };
+	(void)state;
 	memset(&w, 0, sizeof(w));
 	memset(&gone, 0, sizeof(gone));
-
-	(void)state;
-	NEED_REDIS();
-	server_start(&s);
-	u = url_for(s.port, NULL, 0);
+	redis_for_test(&s, &u);
 	link_init(&l, &u, "forget", &w);
 	redis_link_start(&l);
 	RUN_UNTIL(w.ups == 1);
