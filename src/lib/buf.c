@@ -88,6 +88,21 @@ void buf_consume(struct buf *b, size_t n)
 	b->data[b->len] = '\0';
 }
 
+void buf_track_line(struct buf *b, const char *p, size_t n)
+{
+	const char *nl = memrchr(p, '\n', n);
+	const char *from = nl ? nl + 1 : p;
+
+	n -= (size_t)(from - p);
+	if (nl)
+		buf_reset(b);
+	if (b->len + n > b->max)
+		buf_consume(b, b->len + n - b->max);
+	if (n > b->max)
+		from += n - b->max, n = b->max;
+	buf_append(b, from, n);
+}
+
 const char *buf_str(const struct buf *b)
 {
 	return b->data ? b->data : "";

@@ -28,6 +28,11 @@ int buf_append(struct buf *b, const void *p, size_t n);
 size_t buf_append_some(struct buf *b, const void *p, size_t n);
 /* Drops the first n bytes. */
 void buf_consume(struct buf *b, size_t n);
+/* Keeps the last line of a stream: appends p (n bytes) to b after
+ * dropping b's content if p holds a newline, so that b ends as the text
+ * after the last newline seen (a program's prompt), at most its max
+ * bytes of it (the newest). */
+void buf_track_line(struct buf *b, const char *p, size_t n);
 /* The content, "" when empty. */
 const char *buf_str(const struct buf *b);
 

@@ -56,23 +56,6 @@ static void reset_text(struct runner *x)
 	buf_reset(&x->line);
 }
 
-/* Keeps the text after the last newline: the prompt of an input(). */
-static void track_line(struct runner *x, const struct buf *text)
-{
-	struct buf *line = &x->line;
-	const char *nl = memrchr(text->data, '\n', text->len);
-	const char *from = nl ? nl + 1 : text->data;
-	size_t n = text->len - (size_t)(from - text->data);
-
-	if (nl)
-		buf_reset(line);
-	if (line->len + n > line->max)
-		buf_consume(line, line->len + n - line->max);
-	if (n > line->max)
-		from += n - line->max, n = line->max;
-	buf_append(line, from, n);
-}
-
 static void on_output(struct run_sub *sub, enum run_stream stream,
 		      const char *p, size_t n)
 {
@@ -84,7 +67,7 @@ static void on_output(struct run_sub *sub, enum run_stream stream,
 	buf_init(&text, 4 * n + 16);
 	if (utf8_decode(&x->dec[stream], p, n, &text) == 0) {
 		if (stream == RUN_STDOUT)
-			track_line(x, &text);
+			buf_track_line(&x->line, text.data, text.len);
 		send_text(x, stream, &text);
 	}
 	buf_release(&text);

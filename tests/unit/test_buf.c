@@ -169,6 +169,25 @@ static void test_consume(void **state)
 	buf_release(&b);
 }
 
+static void test_track_line(void **state)
+{
+	struct buf b;
+
+	buf_init(&b, 8);
+	buf_track_line(&b, "Na", 2);
+	buf_track_line(&b, "me? ", 4);
+	assert_string_equal(buf_str(&b), "Name? ");
+	buf_track_line(&b, "x\nAge: ", 7);	/* a newline starts again */
+	assert_string_equal(buf_str(&b), "Age: ");
+	buf_track_line(&b, "1234", 4);		/* past max: the newest 8 */
+	assert_string_equal(buf_str(&b), "ge: 1234");
+	buf_track_line(&b, "abcdefghijkl", 12);
+	assert_string_equal(buf_str(&b), "efghijkl");
+	buf_track_line(&b, "\n", 1);
+	assert_int_equal(b.len, 0);
+	buf_release(&b);
+}
+
 static void test_reset_keeps_memory(void **state)
 {
 	struct buf b;
@@ -198,6 +217,7 @@ int main(void)
 	    cmocka_unit_test(test_append_some),
 	    cmocka_unit_test(test_consume),
 	    cmocka_unit_test(test_reset_keeps_memory),
+	    cmocka_unit_test(test_track_line),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
