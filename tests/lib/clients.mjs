@@ -126,20 +126,15 @@ export class CoderoomClient extends Collector {
 
   _attach(ws) {
     this.ws = ws;
-    this.stdout = Buffer.alloc(0);
-    this.stderr = Buffer.alloc(0);
+    this._streams = { 1: [], 2: [] };	// chunks, joined when read
     this.outChunks = [];	// [{t, data}] stdout arrivals, for timing
     ws.on('message', (data, isBinary) => {
       if (isBinary) {
         const b = Buffer.isBuffer(data) ? data : Buffer.concat(data);
         const type = b.length ? b[0] : -1;
         const payload = b.subarray(1);
-        if (type === 1) {
-          this.stdout = Buffer.concat([this.stdout, payload]);
-          this.outChunks.push({ t: performance.now(), data: payload });
-        } else if (type === 2) {
-          this.stderr = Buffer.concat([this.stderr, payload]);
-        }
+        if (type === 1 || type === 2) this._streams[type].push(payload);
+        if (type === 1) this.outChunks.push({ t: performance.now(), data: payload });
         this._push({ kind: 'binary', type, data: payload });
       } else {
         let msg;
@@ -155,6 +150,15 @@ export class CoderoomClient extends Collector {
     ws.on('error', (e) => this._push({ kind: 'wserror', message: e.message }));
   }
 
+  /* Joined on reading, not on each arrival: a client taking megabytes in
+   * thousands of frames must not copy all it has for each of them. */
+  _joined(type) {
+    const parts = this._streams[type];
+    if (parts.length !== 1) parts.splice(0, parts.length, Buffer.concat(parts));
+    return parts[0];
+  }
+  get stdout() { return this._joined(1); }
+  get stderr() { return this._joined(2); }
   get out() { return this.stdout.toString('utf8'); }
 
   send(obj) { this.ws.send(typeof obj === 'string' ? obj : JSON.stringify(obj)); }
