@@ -116,6 +116,12 @@ run_node() {
   echo "   tests ${sum[tests]:-0}, pass ${sum[pass]:-0}, fail ${sum[fail]:-0}, cancelled ${sum[cancelled]:-0}, skipped ${sum[skipped]:-0}, todo ${sum[todo]:-0}"
   local p0=$passed f0=$failed
   count_tap "$suite" "$log"
+  # what each failure said (its TAP diagnostics, cut short), so a failure
+  # in CI can be read from the summary without the artefacts
+  awk '/^not ok [0-9]+ - /{p=1; n=0; skip=0; print "   " $0; next}
+       p && /^  \.\.\.$/{p=0}
+       p && /^  [a-zA-Z_]+:/{skip = $1 ~ /^(duration_ms|location|failureType|code|stack):$/}
+       p && !skip && n < 24 {print "   " $0; n++}' "$log"
   passed=$((p0 + ${sum[pass]:-0}))
   failed=$((f0 + ${sum[fail]:-0} + ${sum[cancelled]:-0}))
   if [ "${sum[tests]:-0}" = 0 ]; then fail_suite "$suite" "reported no tests"; tail -30 "$log"
