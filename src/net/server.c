@@ -16,6 +16,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <sys/socket.h>
 
 #include "lib/log.h"
 #include "net/conn.h"
@@ -429,6 +430,28 @@ static void lws_log(int level, const char *line)
 		log_debug("lws: %.*s", (int)n, line);
 }
 
+/*
+ * Drops a peer that neither answers nor reads. Asked to close, lws would
+ * wait for the backlog it holds for the socket to drain, which a peer
+ * that does not read never lets happen: socket, conn and run held for
+ * ever. Shut for writing, the socket polls writable, lws's next send fails
+ * and it closes; with linger 0 that close resets the connection and
+ * throws away what the kernel still holds for the peer.
+ */
+static void abort_conn(struct conn *c)
+{
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+	int fd = lws_get_socket_fd(c->wsi);
+
+	c->dead = true;
+	outq_release(&c->q);
+	if (fd >= 0) {
+		setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+		shutdown(fd, SHUT_WR);
+	}
+	lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+}
+
 /* Pings silent WebSockets and drops the ones that stay silent; reads
  * again from those whose read rate has refilled. */
 static void on_sweep(uv_timer_t *t)
@@ -455,11 +478,7 @@ static void on_sweep(uv_timer_t *t)
 			log_info("conn %llu: no answer from %s for %llu ms: "
 				 "dropped", (unsigned long long)c->id, c->peer,
 				 (unsigned long long)quiet);
-			/* closed from its next WRITEABLE; or, if its send
-			 * buffer is full, by lws's timeout a second later */
-			c->dead = true;
-			lws_callback_on_writable(c->wsi);
-			lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, 1);
+			abort_conn(c);
 		} else if (quiet >= s->cfg->ws_ping_ms && !c->ping_sent) {
 			c->ping_sent = c->ping_due = true;
 			lws_callback_on_writable(c->wsi);

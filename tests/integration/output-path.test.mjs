@@ -1,21 +1,25 @@
 // output-path.test.mjs - the terminal's output path: output held back by a
 // client that stopped reading arrives whole and in order once it reads
-// again, carried in merged frames; interactive output is limited by rate
+// again, carried in merged frames; a client that stops reading for good is
+// dropped, its socket closed, although lws would wait for its backlog; a client reading slowly but steadily is
+// not taken for a dead one (its pong waits behind the output); interactive output is limited by rate
 // and by a total, not by the old 16 MiB cap.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer } from '../lib/server.mjs';
-import { CoderoomClient, sleep, waitNoRuns } from '../lib/clients.mjs';
+import { CoderoomClient, sleep, waitNoRuns, waitUntil } from '../lib/clients.mjs';
 
 const RATE = 64 * 1024, BURST = 256 * 1024;
-let srv, rateSrv;
+const PING_MS = 200, TIMEOUT_MS = 1000;
+let srv, rateSrv, beatSrv;
 before(async () => {
-  [srv, rateSrv] = await Promise.all([
+  [srv, rateSrv, beatSrv] = await Promise.all([
     startServer(), // the default limits
     startServer({ args: ['--output-rate', String(RATE), '--output-burst', String(BURST)] }),
+    startServer({ args: ['--ws-ping-ms', String(PING_MS), '--ws-timeout-ms', String(TIMEOUT_MS)] }),
   ]);
 });
-after(async () => { await Promise.all([srv?.stop(), rateSrv?.stop()]); });
+after(async () => { await Promise.all([srv?.stop(), rateSrv?.stop(), beatSrv?.stop()]); });
 
 /* Runs code; counts its output bytes (without keeping them) until exited. */
 async function runCounting(url, code, timeout = 120000) {
@@ -61,6 +65,23 @@ test('output queued behind a client that stopped reading arrives whole and in or
     assert.ok(biggest <= 65536, `largest output frame ${biggest} bytes, over 64 KiB`);
   } finally { await c.close(); }
   await waitNoRuns(srv.url);
+});
+
+test('a client that stops reading during a flood is dropped: its socket is closed, its backlog thrown away', async () => {
+  const c = await CoderoomClient.connect(beatSrv.wsUrl);
+  try {
+    const { run } = await c.run("import sys\nfor i in range(100000):\n    sys.stdout.write('y' * 99 + '\\n')\n");
+    c.ws.pause(); // for good: the server's socket buffer fills, then lws's
+    await waitUntil(() => /no answer from .* dropped/.test(beatSrv.logs()), { timeout: 20000, what: 'the drop' });
+    const conn = beatSrv.logs().match(/conn (\d+): no answer from .* dropped/)[1];
+    // lws, asked to close, waits for a backlog that never drains: the
+    // socket (and the run's subscriber) stayed open for as long as the
+    // client lived
+    await waitUntil(() => new RegExp(`conn ${conn}: closed websocket`).test(beatSrv.logs()),
+      { timeout: 10000, what: `conn ${conn} closed by the server` });
+    assert.ok(run);
+  } finally { c.terminate(); }
+  await waitNoRuns(beatSrv.url, 30000);
 });
 
 test('a program printing more than 16 MiB, slowly enough, is not killed (default limits)', async () => {
