@@ -11,7 +11,7 @@ import {
   CoderoomClient, ExecuteClient, assertServerWorks, health, httpRequest, marker, postJSON,
   procsMatching, waitNoRuns, waitUntil,
 } from '../lib/clients.mjs';
-import { alive, spawnerOf, supervisorOf, safeKill } from '../lib/procs.mjs';
+import { alive, children, comm, isZombie, spawnerOf, supervisorOf, safeKill } from '../lib/procs.mjs';
 
 let srv;
 before(async () => { srv = await startServer({ args: ['--spawner-timeout-ms', '2000'] }); });
@@ -55,6 +55,8 @@ test('kill -9 of the spawner: its runs end as internal_error, a new one serves',
   }, { timeout: 30000 });
   await waitUntil(async () => (await health(srv.url)).runs_active === 2, { what: 'both runs active' });
   await waitUntil(() => procsMatching(mark).length > 0, { what: 'the interactive run on the host (after its exec)' });
+  const orphans = children(old); // its helpers and its runs' inits
+  assert.ok(orphans.length > 0, 'the spawner has children');
 
   safeKill(old, 'SIGKILL');
 
@@ -75,6 +77,12 @@ test('kill -9 of the spawner: its runs end as internal_error, a new one serves',
   assert.equal(h1.spawner.lost_runs, 2);
   assert.equal(supervisorOf(srv.pid), sup, 'the same supervisor');
   await waitUntil(() => !alive(old), { timeout: 10000, what: 'the old spawner reaped' });
+  // its children die with it and are reaped (by the supervisor, whatever
+  // pid 1 of the host does with orphans), not left as zombies
+  const unreaped = () => orphans.filter((p) => fs.existsSync(`/proc/${p}`))
+    .map((p) => `${p} ${comm(p)}${isZombie(p) ? ' (zombie)' : ''}`);
+  await waitUntil(() => unreaped().length === 0, { timeout: 10000, what: "the old spawner's children reaped" })
+    .catch(() => assert.fail(`left: ${unreaped()}`));
   // every old cgroup of the killed spawner is removed by the new one's janitor
   const leftovers = () => ['memory', 'pids', 'cpuacct', 'freezer', 'unified', '']
     .map((c) => `/sys/fs/cgroup/${c}${c ? '/' : ''}coderoom/i${old}`).filter((d) => fs.existsSync(d));
