@@ -582,29 +582,41 @@ out:
 	json_decref(body);
 }
 
-static void show(struct judge0 *j0, struct conn *c, const char *token)
+/*
+ * What GET and DELETE of one submission begin with: its ?fields, then the
+ * submission itself. 0 with *s to release, or the error already answered.
+ */
+static int load_one(struct judge0 *j0, struct conn *c, const char *token,
+		    uint64_t *fields, struct judge0_sub *s)
 {
-	bool base64 = query_true(c, "base64_encoded");
 	char fl[1024] = "";
-	struct judge0_sub s;
 	struct api_err e;
-	uint64_t fields;
-	bool utf8_error;
-	json_t *o;
 	int err;
 
 	query(c, "fields", fl, sizeof(fl));
-	if (judge0_fields(fl, &fields, &e)) {
+	if (judge0_fields(fl, fields, &e)) {
 		reply_error(c, 400, e.message);
-		return;
+		return -EINVAL;
 	}
-	if ((err = find_sub(j0, token, &s))) {
+	if ((err = find_sub(j0, token, s))) {
 		if (err == -ENOENT)
 			not_found(c);
 		else
 			reply_error(c, 500, strerror(-err));
-		return;
 	}
+	return err;
+}
+
+static void show(struct judge0 *j0, struct conn *c, const char *token)
+{
+	bool base64 = query_true(c, "base64_encoded");
+	struct judge0_sub s;
+	uint64_t fields;
+	bool utf8_error;
+	json_t *o;
+
+	if (load_one(j0, c, token, &fields, &s))
+		return;
 	o = judge0_render(&s, fields, base64, &utf8_error);
 	judge0_sub_release(&s);
 	if (!o)
@@ -616,26 +628,15 @@ static void show(struct judge0 *j0, struct conn *c, const char *token)
 
 static void destroy(struct judge0 *j0, struct conn *c, const char *token)
 {
-	char fl[1024] = "", msg[128];
+	char msg[128];
 	struct judge0_sub s;
-	struct api_err e;
 	uint64_t fields;
 	bool utf8_error;
 	json_t *o;
 	int err;
 
-	query(c, "fields", fl, sizeof(fl));
-	if (judge0_fields(fl, &fields, &e)) {
-		reply_error(c, 400, e.message);
+	if (load_one(j0, c, token, &fields, &s))
 		return;
-	}
-	if ((err = find_sub(j0, token, &s))) {
-		if (err == -ENOENT)
-			not_found(c);
-		else
-			reply_error(c, 500, strerror(-err));
-		return;
-	}
 	if (s.status_id == J0_IN_QUEUE || s.status_id == J0_PROCESSING) {
 		snprintf(msg, sizeof(msg), "submission cannot be deleted "
 			 "because its status is %d (%s)", s.status_id,
