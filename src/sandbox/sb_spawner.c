@@ -457,8 +457,6 @@ static void finish_run(struct run *r)
 			r->hit = SANDBOX_HIT_MEMORY;
 		if (!r->hit && st.pids_max)
 			r->hit = SANDBOX_HIT_PIDS;
-		cgroup_run_destroy(r->cg);
-		r->cg = NULL;
 	}
 	if (!r->started) {
 		res.error =
@@ -496,8 +494,13 @@ static void finish_run(struct run *r)
 		send_msg(SB_MSG_EXIT, r->id, 0, 0, &w, sizeof(w), NULL, 0);
 	if (r->collect_fd >= 0)
 		close(r->collect_fd);
-	/* Reported: now its mounts may go (see the top of the file). */
+	/* Reported: now its mounts may go (see the top of the file), and
+	 * its group: reap() emptied it (cgroup.kill) before we read it, so
+	 * the rmdirs (0.2 ms on v1, six hierarchies) need not delay the
+	 * report. */
 	mntns_release(r->mntns_fd);
+	cgroup_run_destroy(r->cg);
+	r->cg = NULL;
 
 	close_lib_fds(r);
 	if (r->prog_pidfd >= 0)
