@@ -156,6 +156,19 @@ static int count_groups(const char *pattern)
 	return WIFEXITED(st2) ? WEXITSTATUS(st2) : -1;
 }
 
+/* Warm groups in 'inst' whose pids.max reads 'max', or -1. */
+static int count_warm_pids_max(unsigned max)
+{
+	char cmd[800];
+	int st;
+
+	snprintf(cmd, sizeof(cmd),
+		 "exit $(cat %s/run-warm-*/pids.max 2>/dev/null | grep -cx %u)",
+		 inst, max);
+	st = system(cmd);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
 /* Run the loop until the pool holds 'n' warm groups (or 30 s pass: a
  * hang guard). */
 static int wait_warm(int n)
@@ -225,6 +238,31 @@ static void test_pids_limit(void **state)
 	run(&c,
 	    "for i in 1 2 3 4 5 6 7 8 9 10; do sleep 1 & done; wait; echo "
 	    "done",
+	    &lim);
+	assert_int_equal(c.res.hit, SANDBOX_HIT_PIDS);
+	/* A lower limit is written at hand-out, never taken for the pool. */
+	assert_int_equal(wait_warm(2), 2);
+	assert_int_equal(count_warm_pids_max(6), 0);
+}
+
+/* Runs whose limits are above the defaults (the batch APIs'): the inits
+ * made after one are made with its limits, so the next like run needs no
+ * cgroup write at its hand-out; they still take. */
+static void test_pool_follows_limits(void **state)
+{
+	struct ctx c;
+	struct sandbox_limits lim = {.memory_bytes = 320u << 20, .pids = 100};
+
+	assert_int_equal(wait_warm(2), 2);
+	for (int i = 0; i < 3; i++) {
+		run(&c, "echo hi", &lim);
+		assert_string_equal(c.out, "hi\n");
+	}
+	assert_int_equal(wait_warm(2), 2);
+	assert_true(count_warm_pids_max(100) >= 1);
+	run(&c,
+	    "for i in $(seq 120); do sleep 1 & done 2>/dev/null; wait; "
+	    "echo done",
 	    &lim);
 	assert_int_equal(c.res.hit, SANDBOX_HIT_PIDS);
 }
@@ -370,6 +408,7 @@ int main(int argc, char **argv)
 	    cmocka_unit_test(test_lower_memory_limit),
 	    cmocka_unit_test(test_higher_memory_limit),
 	    cmocka_unit_test(test_pids_limit),
+	    cmocka_unit_test(test_pool_follows_limits),
 	    cmocka_unit_test(test_mntns_released),
 	    cmocka_unit_test(test_all_slots_warm),
 	};
