@@ -2,7 +2,9 @@
 // has output for them, on every endpoint that pushes data: the server frees
 // the socket (its fd closed: the socket gone, or left to the kernel alone),
 // the connection and the run within its heartbeat timeouts, and keeps
-// serving everyone else. Waits for the events; timeouts only guard hangs.
+// serving everyone else; so is one that stops reading but keeps talking
+// (unasked pongs), which the heartbeat alone cannot tell from a live one.
+// Waits for the events; timeouts only guard hangs.
 // (A close that waits for lws's backlog to drain, as before 78202e8, fails
 // the /ws and /ws/execute cases.)
 import { test, before, after, describe } from 'node:test';
@@ -252,5 +254,81 @@ describe('rooms: a member that stops reading', () => {
         !e.msg.members.some((m) => m.name === 'Stall'), { what: 'Stall gone from the roster', timeout: 30000 });
       await roundTrip(b);
     } finally { stall.terminate(); await a.close(); await b.close(); }
+  });
+});
+
+describe('a client that keeps talking but never reads (the heartbeat cannot drop it)', () => {
+  /* Unasked pongs every 50 ms (with a payload: lws 4.1 reports no empty
+   * one): never silent, so only what it does not
+   * take can tell the server it is gone. */
+  const talk = (ws) => setInterval(() => { try { ws.pong('beat'); } catch { /* closed */ } }, 50);
+
+  test('/ws: its run flooding', async () => {
+    const n0 = wsOpened().length;
+    const c = await CoderoomClient.connect(srv.wsUrl);
+    const lport = c.ws._socket.localPort, id = await connAt(n0);
+    let beat;
+    try {
+      await c.run(FLOOD);
+      c.ws.pause();
+      beat = talk(c.ws);
+      await waitBacklog(lport, '/ws');
+      await waitDropped(id, lport, '/ws');
+    } finally { clearInterval(beat); c.terminate(); }
+    await waitClean('/ws', 'a talking non-reader on /ws');
+  });
+
+  test('/ws/execute: its run flooding', async () => {
+    const n0 = wsOpened().length;
+    const c = await ExecuteClient.connect(srv.wsUrl);
+    const lport = c.ws._socket.localPort, id = await connAt(n0);
+    let beat;
+    try {
+      c.execute(FLOOD, 'python');
+      await c.waitType('output', { timeout: 20000 });
+      c.ws.pause();
+      beat = talk(c.ws);
+      await waitBacklog(lport, '/ws/execute');
+      await waitDropped(id, lport, '/ws/execute');
+    } finally { clearInterval(beat); c.terminate(); }
+    await waitClean('/ws/execute', 'a talking non-reader on /ws/execute');
+  });
+
+  test('Socket.IO over WebSocket: its run flooding', async () => {
+    const n0 = wsOpened().length;
+    const ws = await sioFlood();
+    const lport = ws._socket.localPort, id = await connAt(n0);
+    let beat;
+    try {
+      ws.pause();
+      // Engine.IO pongs too, unasked: its heartbeat cannot drop it either
+      beat = setInterval(() => { try { ws.pong('beat'); ws.send('3'); } catch { /* closed */ } }, 50);
+      await waitBacklog(lport, 'socket.io websocket');
+      await waitDropped(id, lport, 'socket.io websocket');
+    } finally { clearInterval(beat); ws.terminate(); }
+    await waitClean('/socket.io/', 'a talking non-reader on socket.io');
+  });
+
+  test('a room member while the room runs a flood; the others keep the room', async () => {
+    const n0 = wsOpened().length;
+    const room = await createRoom(srv.url, { code: FLOOD });
+    const a = await joinRoom(srv.wsUrl, room, 'Ada');
+    const stall = await joinRoom(srv.wsUrl, room, 'Stall');
+    const lport = stall.ws._socket.localPort, id = await connAt(n0 + 1);
+    let beat;
+    try {
+      stall.ws.pause();
+      beat = talk(stall.ws);
+      a.send({ type: 'run' });
+      await a.waitType('started');
+      await waitBacklog(lport, 'room member');
+      await waitDropped(id, lport, 'room member');
+      await a.waitFor((e) => e.kind === 'json' && e.msg.type === 'members' &&
+        !e.msg.members.some((m) => m.name === 'Stall'), { what: 'Stall gone from the roster', timeout: 30000 });
+      a.stop();
+      await a.waitExit({ timeout: 30000 });
+      await roundTrip(a);
+    } finally { clearInterval(beat); stall.terminate(); await a.close(); }
+    await waitNoRuns(srv.url, 30000);
   });
 });
