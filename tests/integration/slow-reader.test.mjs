@@ -41,10 +41,10 @@ function serverSide(lport) {
 
 /* Waits until no process holds the server's end of that connection (gone,
  * or an orphan the kernel alone finishes). */
-async function waitServerLetGo(lport, what) {
+async function waitServerLetGo(lport, what, timeout = 10000) {
   let last = '';
   await waitUntil(() => { last = serverSide(lport); return !/users:/.test(last); },
-    { timeout: 10000, what: `${what}: the server closes its socket` })
+    { timeout, what: `${what}: the server closes its socket` })
     .catch((e) => { throw new Error(`${e.message}; ss: ${last}; log tail: ${srv.logs().slice(-1500)}`); });
 }
 
@@ -330,5 +330,29 @@ describe('a client that keeps talking but never reads (the heartbeat cannot drop
       await roundTrip(a);
     } finally { clearInterval(beat); stall.terminate(); await a.close(); }
     await waitNoRuns(srv.url, 30000);
+  });
+});
+
+describe('plain HTTP: a client that never reads its answer', () => {
+  test('POST /api/runs with megabytes of output: the connection and its held answer go', async () => {
+    // 1 MiB on each stream (the batch limit): an answer bigger than the
+    // socket buffers take, so the server holds the rest
+    const code = "import sys\nfor i in range(20000):\n    sys.stdout.write('\\u00e9' * 49 + '\\n')\n    sys.stderr.write('\\u00e8' * 49 + '\\n')\n";
+    const body = JSON.stringify({ language: 'python', code });
+    const s = net.connect(srv.port, '127.0.0.1');
+    await new Promise((res) => s.once('connect', res));
+    const lport = s.localPort;
+    s.pause();
+    s.write(`POST /api/runs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+    try {
+      await waitBacklog(lport, 'an answer never read');
+      // the server's send timeout (20 s, restarted by every piece taken);
+      // before it, such a connection was held for as long as the client
+      // lived, with its answer counted against --http-out-bytes
+      await waitServerLetGo(lport, 'an answer never read', 90000);
+    } finally { s.destroy(); }
+    const h = await health(srv.url);
+    assert.equal(h.runs_active, 0);
+    await assertServerWorks(srv.wsUrl, 'after an answer never read');
   });
 });
