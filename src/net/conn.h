@@ -55,6 +55,10 @@ struct conn {
 	bool ping_due;			/* write a ping before the next frame */
 	bool ping_sent;			/* one is out, not answered yet */
 	bool dead;			/* silent too long: close at once */
+	uint64_t tx_ms;			/* the peer last took output, or had
+					   none waiting (net/server.c) */
+	size_t tx_kernel, tx_queued;	/* what was waiting then: in the
+					   kernel, in q */
 
 	uint64_t rate_window_ms;	/* control-message rate limiting */
 	unsigned rate_count;

@@ -366,6 +366,9 @@ void http_reply(struct conn *c, unsigned status, const char *type,
 	h->held = h->resp.len;
 	srv->http_out_bytes += h->held;
 	snprintf(h->headers, sizeof(h->headers), "%s", extra ? extra : "");
+	/* held for a client that reads it: one that stops is closed (a
+	 * request held for its answer, as a long poll, is answered now) */
+	lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, HTTP_SEND_TIMEOUT_S);
 	lws_callback_on_writable(c->wsi);
 }
 
@@ -695,6 +698,8 @@ int http_on_writeable(struct conn *c)
 			return -1;
 		if (bodyless || h->sent == h->resp_len)
 			return finish_transaction(c);
+		lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK,
+				HTTP_SEND_TIMEOUT_S);
 		lws_callback_on_writable(c->wsi);
 		return 0;
 	}
@@ -709,6 +714,7 @@ int http_on_writeable(struct conn *c)
 	h->sent += n;
 	if (last)
 		return finish_transaction(c);
+	lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, HTTP_SEND_TIMEOUT_S);
 	lws_callback_on_writable(c->wsi);
 	return 0;
 }

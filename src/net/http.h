@@ -15,12 +15,17 @@
  * hold the server's memory. All the bodies held at once stay under
  * cfg->http_out_bytes; an answer over HTTP_OUT_SMALL that would pass it
  * becomes 503 + Retry-After (logged, counted in srv->http_out_refused).
- * Smaller answers (errors, tokens) always go.
+ * Smaller answers (errors, tokens) always go. A client that takes no part
+ * of its answer for HTTP_SEND_TIMEOUT_S is closed, so the bodies held
+ * are those of clients still reading.
  */
 #ifndef CODEROOM_HTTP_H
 #define CODEROOM_HTTP_H
 
 #define HTTP_OUT_SMALL (64 * 1024)	/* never refused */
+/* An answer's next piece must be taken within this (lws's own idle
+ * timeout, server.c), restarted by every piece written. */
+#define HTTP_SEND_TIMEOUT_S 20
 
 #include <stdbool.h>
 #include <stddef.h>

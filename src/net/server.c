@@ -16,7 +16,9 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <linux/sockios.h>
 
 #include "lib/log.h"
 #include "net/conn.h"
@@ -452,8 +454,38 @@ static void abort_conn(struct conn *c)
 	lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
 }
 
-/* Pings silent WebSockets and drops the ones that stay silent; reads
- * again from those whose read rate has refilled. */
+/*
+ * Whether c's peer has taken none of the output waiting for it for
+ * 'limit' ms. A peer that stops reading but keeps sending (unasked pongs,
+ * messages) answers for itself, so the heartbeat never drops it; what it
+ * does not take stays in the kernel, in lws and in q (or, past
+ * CONN_QUEUE_MAX, a close that cannot be written) and its run blocked, for
+ * as long as it likes. Progress is any change of what waits: the kernel's
+ * unacknowledged bytes (SIOCOUTQ) or q; both stop changing once a peer
+ * takes nothing. A peer reading slowly but steadily keeps changing them.
+ */
+static bool tx_stalled(struct conn *c, uint64_t now, uint64_t limit)
+{
+	int fd = lws_get_socket_fd(c->wsi), kernel = 0;
+	bool waiting;
+
+	if (fd < 0 || ioctl(fd, SIOCOUTQ, &kernel) < 0)
+		kernel = 0;
+	waiting = kernel > 0 || !outq_empty(&c->q) || c->closing ||
+		  lws_partial_buffered(c->wsi);
+	if (!waiting || (size_t)kernel != c->tx_kernel ||
+	    c->q.bytes != c->tx_queued || !c->tx_ms) {
+		c->tx_ms = now;
+		c->tx_kernel = (size_t)kernel;
+		c->tx_queued = c->q.bytes;
+		return false;
+	}
+	return now - c->tx_ms >= limit;
+}
+
+/* Pings silent WebSockets and drops the ones that stay silent, and those
+ * that take none of their output; reads again from those whose read rate
+ * has refilled. */
 static void on_sweep(uv_timer_t *t)
 {
 	struct server *s = t->data;
@@ -461,7 +493,17 @@ static void on_sweep(uv_timer_t *t)
 
 	for (struct conn *c = s->conns; c; c = c->next) {
 		uint64_t quiet;
-		if (c->close_sent || c->dead)
+		if (c->dead)
+			continue;
+		if (s->cfg->ws_ping_ms && s->cfg->ws_timeout_ms &&
+		    tx_stalled(c, now, s->cfg->ws_timeout_ms)) {
+			log_info("conn %llu: %s took none of its output for "
+				 "%llu ms: dropped", (unsigned long long)c->id,
+				 c->peer, (unsigned long long)(now - c->tx_ms));
+			abort_conn(c);
+			continue;
+		}
+		if (c->close_sent)
 			continue;
 		if (c->rx_paused) {
 			rx_refill(c, now);
