@@ -57,6 +57,8 @@ struct conn {
 	bool dead;			/* silent too long: close at once */
 	uint64_t tx_ms;			/* the peer last took output, or had
 					   none waiting (net/server.c) */
+	uint64_t tx_writes, tx_writes_seen; /* frames written; by the
+					   sweep's last look */
 	size_t tx_kernel, tx_queued;	/* what was waiting then: in the
 					   kernel, in q */
 

@@ -154,6 +154,15 @@ static void ws_receive(struct conn *c, const void *in, size_t len)
  */
 #define WRITE_BUDGET (256 * 1024)
 
+/* Every frame of a WebSocket goes out here: the count tells the sweep
+ * whether anything can be waiting in the kernel since it last looked. */
+static int ws_send(struct conn *c, unsigned char *p, size_t n,
+		   enum lws_write_protocol proto)
+{
+	c->tx_writes++;
+	return lws_write(c->wsi, p, n, proto);
+}
+
 static int ws_write_frames(struct conn *c)
 {
 	struct outq_frame *f;
@@ -162,7 +171,7 @@ static int ws_write_frames(struct conn *c)
 	while ((f = outq_peek(&c->q)) && sent < WRITE_BUDGET) {
 		enum lws_write_protocol proto =
 			f->kind == OUTQ_BINARY ? LWS_WRITE_BINARY : LWS_WRITE_TEXT;
-		if (lws_write(c->wsi, f->payload, f->len, proto) < 0)
+		if (ws_send(c, f->payload, f->len, proto) < 0)
 			return -1;
 		sent += f->len;
 		outq_pop(&c->q);
@@ -186,7 +195,7 @@ static int ws_writeable(struct conn *c)
 		/* with a payload: lws 4.1 calls back for no empty pong */
 		unsigned char ping[LWS_PRE + 4] = { [LWS_PRE] = 'p', 'i', 'n', 'g' };
 		c->ping_due = false;
-		if (lws_write(c->wsi, ping + LWS_PRE, 4, LWS_WRITE_PING) < 0)
+		if (ws_send(c, ping + LWS_PRE, 4, LWS_WRITE_PING) < 0)
 			return -1;
 		if (f || c->closing)
 			lws_callback_on_writable(c->wsi);
@@ -207,7 +216,7 @@ static int ws_writeable(struct conn *c)
 		frame[LWS_PRE + 1] = (unsigned char)(c->close_code & 0xff);
 		memcpy(frame + LWS_PRE + 2, c->close_reason, rl);
 		c->close_sent = true;
-		if (lws_write(c->wsi, frame + LWS_PRE, 2 + rl, WRITE_CLOSE) < 0)
+		if (ws_send(c, frame + LWS_PRE, 2 + rl, WRITE_CLOSE) < 0)
 			return -1;
 		lws_callback_on_writable(c->wsi);
 		return 0;
@@ -467,8 +476,17 @@ static void abort_conn(struct conn *c)
 static bool tx_stalled(struct conn *c, uint64_t now, uint64_t limit)
 {
 	int fd = lws_get_socket_fd(c->wsi), kernel = 0;
-	bool waiting;
+	bool waiting, wrote = c->tx_writes != c->tx_writes_seen;
 
+	c->tx_writes_seen = c->tx_writes;
+	if (!wrote && !c->tx_kernel && outq_empty(&c->q) && !c->closing &&
+	    !lws_partial_buffered(c->wsi)) {
+		/* the kernel had nothing for it and got nothing since: an
+		 * idle socket costs the sweep no system call */
+		c->tx_ms = now;
+		c->tx_queued = 0;
+		return false;
+	}
 	if (fd < 0 || ioctl(fd, SIOCOUTQ, &kernel) < 0)
 		kernel = 0;
 	waiting = kernel > 0 || !outq_empty(&c->q) || c->closing ||
