@@ -107,33 +107,87 @@ async function waitClean(path, what) {
   await assertServerWorks(srv.wsUrl, `after ${what}`);
 }
 
-describe('a client that stops reading during a flood is dropped', () => {
-  test('/ws (coderoom.v1): its run flooding', async () => {
+/* Stops reading ws for good (talking all along when 'talk' is given: it is
+ * called every 50 ms), then waits for the server's backlog for it, its drop
+ * and its close; ws is terminated at the end whatever happened. */
+async function stall(ws, id, what, { talk = null, drop = null } = {}) {
+  const lport = ws._socket.localPort;
+  let beat;
+  try {
+    ws.pause();
+    if (talk) beat = setInterval(() => { try { talk(ws); } catch { /* closed */ } }, 50);
+    await waitBacklog(lport, what);
+    await waitDropped(id, lport, what, drop);
+  } finally { clearInterval(beat); ws.terminate(); }
+}
+
+/* A Socket.IO long-polling session whose runner floods: its sid. */
+async function pollingFlood() {
+  const { sid } = await eio.handshake(srv.url);
+  assert.equal((await eio.post(srv.url, sid, '40')).status, 200);
+  await eio.pollUntil(srv.url, sid, '40');
+  const code = JSON.stringify({ code: FLOOD });
+  assert.equal((await eio.post(srv.url, sid, `42["start_interactive",${code}]`)).status, 200);
+  return sid;
+}
+
+/* A WebSocket of each kind with its run flooding: {ws, id}. */
+const flooding = {
+  async '/ws'() {
     const n0 = wsOpened().length;
     const c = await CoderoomClient.connect(srv.wsUrl);
-    const lport = c.ws._socket.localPort, id = await connAt(n0);
-    try {
-      await c.run(FLOOD);
-      c.ws.pause();
-      await waitBacklog(lport, '/ws');
-      await waitDropped(id, lport, '/ws');
-    } finally { c.terminate(); }
-    await waitClean('/ws', '/ws flood');
-  });
-
-  test('/ws/execute (seed API): its run flooding', async () => {
+    const id = await connAt(n0);
+    await c.run(FLOOD);
+    return { ws: c.ws, id };
+  },
+  async '/ws/execute'() {
     const n0 = wsOpened().length;
     const c = await ExecuteClient.connect(srv.wsUrl);
-    const lport = c.ws._socket.localPort, id = await connAt(n0);
-    try {
-      c.execute(FLOOD, 'python');
-      await c.waitType('output', { timeout: 20000 });
-      c.ws.pause();
-      await waitBacklog(lport, '/ws/execute');
-      await waitDropped(id, lport, '/ws/execute');
-    } finally { c.terminate(); }
-    await waitClean('/ws/execute', '/ws/execute flood');
-  });
+    const id = await connAt(n0);
+    c.execute(FLOOD, 'python');
+    await c.waitType('output', { timeout: 20000 });
+    return { ws: c.ws, id };
+  },
+  async 'socket.io websocket'() {
+    const n0 = wsOpened().length;
+    const ws = await sioFlood();
+    return { ws, id: await connAt(n0) };
+  },
+};
+
+/* A room running FLOOD with Ada and a member that stops reading (talking
+ * or not): it is dropped, leaves no ghost, and Ada keeps the room. */
+async function roomMemberStalls(talk) {
+  const n0 = wsOpened().length;
+  const room = await createRoom(srv.url, { code: FLOOD });
+  const a = await joinRoom(srv.wsUrl, room, 'Ada');
+  const member = await joinRoom(srv.wsUrl, room, 'Stall');
+  const id = await connAt(n0 + 1);
+  try {
+    a.send({ type: 'run' });
+    await a.waitType('started');
+    await stall(member.ws, id, 'room member', { talk });
+    await a.waitFor((e) => e.kind === 'json' && e.msg.type === 'members' &&
+      !e.msg.members.some((m) => m.name === 'Stall'), { what: 'Stall gone from the roster', timeout: 30000 });
+    const info = await roomInfo(srv.url, room);
+    assert.ok(!JSON.stringify(info).includes('Stall'), JSON.stringify(info).slice(0, 500));
+    a.stop();
+    await a.waitExit({ timeout: 30000 });
+    a.send({ type: 'chat', text: 'still here' });
+    await a.waitFor((e) => e.kind === 'json' && e.msg.type === 'chat' && e.msg.text === 'still here', { what: 'chat' });
+    await roundTrip(a);
+  } finally { member.terminate(); await a.close(); }
+  await waitNoRuns(srv.url, 30000);
+}
+
+describe('a client that stops reading during a flood is dropped', () => {
+  for (const path of ['/ws', '/ws/execute']) {
+    test(`${path}: its run flooding`, async () => {
+      const { ws, id } = await flooding[path]();
+      await stall(ws, id, path);
+      await waitClean(path, `${path} flood`);
+    });
+  }
 
   test('/api/v2/connect (Piston): its run flooding', async () => {
     const n0 = wsOpened().length;
@@ -157,27 +211,16 @@ describe('a client that stops reading during a flood is dropped', () => {
   });
 
   test('Socket.IO runner over WebSocket: its run flooding', async () => {
-    const n0 = wsOpened().length;
-    const ws = await sioFlood();
-    const lport = ws._socket.localPort, id = await connAt(n0);
-    try {
-      ws.pause();
-      await waitBacklog(lport, 'socket.io websocket');
-      // Engine.IO's own heartbeat (no pong to its ping) ends the session
-      await waitDropped(id, lport, 'socket.io websocket', /sio \S+: closed \(ping timeout\)/);
-    } finally { ws.terminate(); }
+    const { ws, id } = await flooding['socket.io websocket']();
+    // Engine.IO's own heartbeat (no pong to its ping) ends the session
+    await stall(ws, id, 'socket.io websocket', { drop: /sio \S+: closed \(ping timeout\)/ });
     await waitClean('/socket.io/', 'socket.io websocket flood');
     await waitUntil(async () => (await health(srv.url)).socketio.sessions === 0,
       { timeout: 30000, what: 'no socket.io session left' });
   });
 
   test('Socket.IO runner over long-polling: a client that stops polling', async () => {
-    const n0 = wsOpened().length;
-    const { sid } = await eio.handshake(srv.url);
-    assert.equal((await eio.post(srv.url, sid, '40')).status, 200);
-    await eio.pollUntil(srv.url, sid, '40');
-    const code = JSON.stringify({ code: FLOOD });
-    assert.equal((await eio.post(srv.url, sid, `42["start_interactive",${code}]`)).status, 200);
+    const sid = await pollingFlood();
     await eio.pollUntil(srv.url, sid, '42["output"', { max: 50 });
     // no GET any more: the session times out, its run ends
     await waitUntil(async () => (await health(srv.url)).socketio.sessions === 0,
@@ -187,12 +230,7 @@ describe('a client that stops reading during a flood is dropped', () => {
   });
 
   test('Socket.IO runner over long-polling: a client that stops reading a GET', async () => {
-    const n0 = wsOpened().length;
-    const { sid } = await eio.handshake(srv.url);
-    assert.equal((await eio.post(srv.url, sid, '40')).status, 200);
-    await eio.pollUntil(srv.url, sid, '40');
-    const code = JSON.stringify({ code: FLOOD });
-    assert.equal((await eio.post(srv.url, sid, `42["start_interactive",${code}]`)).status, 200);
+    const sid = await pollingFlood();
     // a GET whose answer is never read
     const s = net.connect(srv.port, '127.0.0.1');
     await new Promise((res) => s.once('connect', res));
@@ -210,31 +248,7 @@ describe('a client that stops reading during a flood is dropped', () => {
 });
 
 describe('rooms: a member that stops reading', () => {
-  test('is dropped while its room runs a flood; the others keep the room', async () => {
-    const n0 = wsOpened().length;
-    const room = await createRoom(srv.url, { code: FLOOD });
-    const a = await joinRoom(srv.wsUrl, room, 'Ada');
-    const stall = await joinRoom(srv.wsUrl, room, 'Stall');
-    const lport = stall.ws._socket.localPort, id = await connAt(n0 + 1);
-    try {
-      stall.ws.pause();
-      a.send({ type: 'run' });
-      await a.waitType('started');
-      await waitBacklog(lport, 'room member');
-      await waitDropped(id, lport, 'room member');
-      // no ghost: the others see it leave, the room's roster lost it
-      await a.waitFor((e) => e.kind === 'json' && e.msg.type === 'members' &&
-        !e.msg.members.some((m) => m.name === 'Stall'), { what: 'Stall gone from the roster', timeout: 30000 });
-      const info = await roomInfo(srv.url, room);
-      assert.ok(!JSON.stringify(info).includes('Stall'), JSON.stringify(info).slice(0, 500));
-      a.stop();
-      await a.waitExit({ timeout: 30000 });
-      a.send({ type: 'chat', text: 'still here' });
-      await a.waitFor((e) => e.kind === 'json' && e.msg.type === 'chat' && e.msg.text === 'still here', { what: 'chat' });
-      await roundTrip(a);
-    } finally { stall.terminate(); await a.close(); }
-    await waitNoRuns(srv.url, 30000);
-  });
+  test('is dropped while its room runs a flood; the others keep the room', () => roomMemberStalls(null));
 
   test('is dropped while another member floods the chat', async () => {
     const n0 = wsOpened().length;
@@ -258,79 +272,26 @@ describe('rooms: a member that stops reading', () => {
 });
 
 describe('a client that keeps talking but never reads (the heartbeat cannot drop it)', () => {
-  /* Unasked pongs every 50 ms (with a payload: lws 4.1 reports no empty
-   * one): never silent, so only what it does not
-   * take can tell the server it is gone. */
-  const talk = (ws) => setInterval(() => { try { ws.pong('beat'); } catch { /* closed */ } }, 50);
+  /* Unasked pongs (with a payload: lws 4.1 reports no empty one): never
+   * silent, so only what it does not take can tell the server it is gone. */
+  const pong = (ws) => ws.pong('beat');
 
-  test('/ws: its run flooding', async () => {
-    const n0 = wsOpened().length;
-    const c = await CoderoomClient.connect(srv.wsUrl);
-    const lport = c.ws._socket.localPort, id = await connAt(n0);
-    let beat;
-    try {
-      await c.run(FLOOD);
-      c.ws.pause();
-      beat = talk(c.ws);
-      await waitBacklog(lport, '/ws');
-      await waitDropped(id, lport, '/ws');
-    } finally { clearInterval(beat); c.terminate(); }
-    await waitClean('/ws', 'a talking non-reader on /ws');
-  });
-
-  test('/ws/execute: its run flooding', async () => {
-    const n0 = wsOpened().length;
-    const c = await ExecuteClient.connect(srv.wsUrl);
-    const lport = c.ws._socket.localPort, id = await connAt(n0);
-    let beat;
-    try {
-      c.execute(FLOOD, 'python');
-      await c.waitType('output', { timeout: 20000 });
-      c.ws.pause();
-      beat = talk(c.ws);
-      await waitBacklog(lport, '/ws/execute');
-      await waitDropped(id, lport, '/ws/execute');
-    } finally { clearInterval(beat); c.terminate(); }
-    await waitClean('/ws/execute', 'a talking non-reader on /ws/execute');
-  });
+  for (const path of ['/ws', '/ws/execute']) {
+    test(`${path}: its run flooding`, async () => {
+      const { ws, id } = await flooding[path]();
+      await stall(ws, id, path, { talk: pong });
+      await waitClean(path, `a talking non-reader on ${path}`);
+    });
+  }
 
   test('Socket.IO over WebSocket: its run flooding', async () => {
-    const n0 = wsOpened().length;
-    const ws = await sioFlood();
-    const lport = ws._socket.localPort, id = await connAt(n0);
-    let beat;
-    try {
-      ws.pause();
-      // Engine.IO pongs too, unasked: its heartbeat cannot drop it either
-      beat = setInterval(() => { try { ws.pong('beat'); ws.send('3'); } catch { /* closed */ } }, 50);
-      await waitBacklog(lport, 'socket.io websocket');
-      await waitDropped(id, lport, 'socket.io websocket');
-    } finally { clearInterval(beat); ws.terminate(); }
+    const { ws, id } = await flooding['socket.io websocket']();
+    // Engine.IO pongs too, unasked: its heartbeat cannot drop it either
+    await stall(ws, id, 'socket.io websocket', { talk: (w) => { w.pong('beat'); w.send('3'); } });
     await waitClean('/socket.io/', 'a talking non-reader on socket.io');
   });
 
-  test('a room member while the room runs a flood; the others keep the room', async () => {
-    const n0 = wsOpened().length;
-    const room = await createRoom(srv.url, { code: FLOOD });
-    const a = await joinRoom(srv.wsUrl, room, 'Ada');
-    const stall = await joinRoom(srv.wsUrl, room, 'Stall');
-    const lport = stall.ws._socket.localPort, id = await connAt(n0 + 1);
-    let beat;
-    try {
-      stall.ws.pause();
-      beat = talk(stall.ws);
-      a.send({ type: 'run' });
-      await a.waitType('started');
-      await waitBacklog(lport, 'room member');
-      await waitDropped(id, lport, 'room member');
-      await a.waitFor((e) => e.kind === 'json' && e.msg.type === 'members' &&
-        !e.msg.members.some((m) => m.name === 'Stall'), { what: 'Stall gone from the roster', timeout: 30000 });
-      a.stop();
-      await a.waitExit({ timeout: 30000 });
-      await roundTrip(a);
-    } finally { clearInterval(beat); stall.terminate(); await a.close(); }
-    await waitNoRuns(srv.url, 30000);
-  });
+  test('a room member while the room runs a flood; the others keep the room', () => roomMemberStalls(pong));
 });
 
 describe('plain HTTP: a client that never reads its answer', () => {
