@@ -160,7 +160,9 @@ test('ws: an "error" is always followed by the 4002 close, also for stdin the pr
     });
   });
   const errors = r.msgs.filter((m) => m.type === 'error');
-  assert.equal(errors.length, 1, JSON.stringify(r.msgs).slice(0, 300));
+  // (once, on a busy CI machine, the socket closed after 0.1 s with no
+  // error: the close code says who closed it and how)
+  assert.equal(errors.length, 1, `closed ${r.code} ${JSON.stringify(r.reason)} after ${JSON.stringify(r.msgs).slice(0, 300)}`);
   assert.match(errors[0].message, /stdin buffer full/);
   assert.equal(r.msgs[r.msgs.length - 1].type, 'error', 'nothing after the error');
   assert.deepEqual([r.code, r.reason], [4002, 'Notified Error']);
