@@ -476,11 +476,12 @@ static void abort_conn(struct conn *c)
 static bool tx_stalled(struct conn *c, uint64_t now, uint64_t limit)
 {
 	int fd = lws_get_socket_fd(c->wsi), kernel = 0;
+	bool held = !outq_empty(&c->q) || c->closing ||
+		    lws_partial_buffered(c->wsi);	/* on our side */
 	bool waiting, wrote = c->tx_writes != c->tx_writes_seen;
 
 	c->tx_writes_seen = c->tx_writes;
-	if (!wrote && !c->tx_kernel && outq_empty(&c->q) && !c->closing &&
-	    !lws_partial_buffered(c->wsi)) {
+	if (!wrote && !c->tx_kernel && !held) {
 		/* the kernel had nothing for it and got nothing since: an
 		 * idle socket costs the sweep no system call */
 		c->tx_ms = now;
@@ -489,8 +490,7 @@ static bool tx_stalled(struct conn *c, uint64_t now, uint64_t limit)
 	}
 	if (fd < 0 || ioctl(fd, SIOCOUTQ, &kernel) < 0)
 		kernel = 0;
-	waiting = kernel > 0 || !outq_empty(&c->q) || c->closing ||
-		  lws_partial_buffered(c->wsi);
+	waiting = kernel > 0 || held;
 	if (!waiting || (size_t)kernel != c->tx_kernel ||
 	    c->q.bytes != c->tx_queued || !c->tx_ms) {
 		c->tx_ms = now;
