@@ -69,6 +69,8 @@ static const char usage[] =
 "  --http-out-bytes N        HTTP answers held for clients that have not read\n"
 "                            them yet, bytes; a big answer past it is 503\n"
 "                            (default 268435456)\n"
+"  --http-send-timeout-s N   a client that takes no part of an answer waiting\n"
+"                            for it for N seconds is closed (default 20)\n"
 "\n"
 "Compile steps and the batch API:\n"
 "  --compile-cpu-ms N        CPU time of a compile step (default 60000)\n"
@@ -196,7 +198,7 @@ enum {
 	OPT_ORATE, OPT_OBURST, OPT_RUNUIDS, OPT_SRVMEM,
 	OPT_REDIS, OPT_ROLE, OPT_NODE,
 	OPT_REQTIMEOUT, OPT_WSREAD, OPT_RCREATE, OPT_J0BYTES,
-	OPT_CBMAX, OPT_HTTPOUT, OPT_WSCLIENT,
+	OPT_CBMAX, OPT_HTTPOUT, OPT_HTTPSEND, OPT_WSCLIENT,
 	OPT_AIURL, OPT_AIMODEL, OPT_AIKEY, OPT_AICA, OPT_AITIMEOUT,
 	OPT_AIMAX, OPT_AIRATE,
 };
@@ -278,6 +280,7 @@ static const struct option options[] = {
 	{ "judge0-max-bytes", required_argument, NULL, OPT_J0BYTES },
 	{ "callback-max", required_argument, NULL, OPT_CBMAX },
 	{ "http-out-bytes", required_argument, NULL, OPT_HTTPOUT },
+	{ "http-send-timeout-s", required_argument, NULL, OPT_HTTPSEND },
 	{ "ws-per-client", required_argument, NULL, OPT_WSCLIENT },
 	{ "ai-url", required_argument, NULL, OPT_AIURL },
 	{ "ai-model", required_argument, NULL, OPT_AIMODEL },
@@ -708,6 +711,7 @@ static enum config_result parse_args(struct config *cfg, int argc, char **argv)
 	cfg->judge0_max_bytes = 1ull << 30;
 	cfg->callback_max = 64;
 	cfg->http_out_bytes = 256u << 20;
+	cfg->http_send_timeout_s = 20;
 	cfg->ws_per_client = 256;
 	cfg->ai_timeout_ms = 120000;
 	cfg->ai_max_bytes = 65536;
@@ -987,6 +991,15 @@ static enum config_result parse_args(struct config *cfg, int argc, char **argv)
 				break;
 			case OPT_J0BYTES: cfg->judge0_max_bytes = v; break;
 			case OPT_HTTPOUT: cfg->http_out_bytes = v; break;
+			case OPT_HTTPSEND:
+				if (v < 1 || v > 86400) {
+					fprintf(stderr, "coderoom: "
+						"--http-send-timeout-s: from "
+						"1 to 86400\n");
+					return CONFIG_ERROR;
+				}
+				cfg->http_send_timeout_s = (unsigned)v;
+				break;
 			case OPT_WSCLIENT:
 				cfg->ws_per_client = v > 1000000 ? 1000000 :
 						     (unsigned)v;
@@ -1122,6 +1135,7 @@ int config_check(const struct config *cfg, FILE *out)
 	fprintf(out, "ws-per-client = %u\n", cfg->ws_per_client);
 	fprintf(out, "http-out-bytes = %llu\n",
 		(unsigned long long)cfg->http_out_bytes);
+	fprintf(out, "http-send-timeout-s = %u\n", cfg->http_send_timeout_s);
 	fprintf(out, "room-create-rate = %u\n", cfg->room_create_rate);
 	fprintf(out, "judge0-max-bytes = %llu\n",
 		(unsigned long long)cfg->judge0_max_bytes);

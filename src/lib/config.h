@@ -101,6 +101,9 @@ struct config {
 	unsigned ws_per_client;
 	/* HTTP answer bodies held for clients at once (http.h) */
 	uint64_t http_out_bytes;
+	/* an answer waiting for its client must see a piece taken within
+	 * this many seconds (1 .. 86400; lws's timeouts are whole seconds) */
+	unsigned http_send_timeout_s;
 	/* rooms one client may create a minute (a burst of as many) */
 	unsigned room_create_rate;
 	/* bytes of Judge0 submissions kept in the database */

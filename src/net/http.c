@@ -331,6 +331,21 @@ void http_hold(struct conn *c, unsigned secs)
 				     : NO_PENDING_TIMEOUT, (int)secs);
 }
 
+/*
+ * The send timeout: while some of an answer waits for the client (on
+ * lws's idle timeout, so lws closes the connection when it passes), or
+ * none when nothing waits (a stream whose producer pauses). Restarted by
+ * every piece written: a client reading, however slowly, keeps it off.
+ */
+static void send_timeout(struct conn *c, bool waiting)
+{
+	if (waiting)
+		lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK,
+				(int)c->srv->cfg->http_send_timeout_s);
+	else
+		lws_set_timeout(c->wsi, NO_PENDING_TIMEOUT, 0);
+}
+
 void http_reply(struct conn *c, unsigned status, const char *type,
 		const void *body, size_t len, const char *extra)
 {
@@ -368,7 +383,7 @@ void http_reply(struct conn *c, unsigned status, const char *type,
 	snprintf(h->headers, sizeof(h->headers), "%s", extra ? extra : "");
 	/* held for a client that reads it: one that stops is closed (a
 	 * request held for its answer, as a long poll, is answered now) */
-	lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, HTTP_SEND_TIMEOUT_S);
+	send_timeout(c, true);
 	lws_callback_on_writable(c->wsi);
 }
 
@@ -426,8 +441,7 @@ int http_stream_begin(struct conn *c, unsigned status, const char *type,
 	buf_release(&h->resp);
 	buf_init(&h->resp, HTTP_STREAM_MAX);
 	snprintf(h->headers, sizeof(h->headers), "%s", extra ? extra : "");
-	/* a stream may pause for as long as its producer does */
-	lws_set_timeout(c->wsi, NO_PENDING_TIMEOUT, 0);
+	send_timeout(c, true);		/* the headers wait */
 	lws_callback_on_writable(c->wsi);
 	return 0;
 }
@@ -450,9 +464,12 @@ int http_stream_write(struct conn *c, const void *p, size_t n)
 		h->resp.len -= h->sent;
 		h->sent = 0;
 	}
+	bool idle = h->headers_sent && h->sent == h->resp.len;
 	if (buf_append(&h->resp, p, n))
 		return -ENOBUFS;
 	h->resp_len += n;
+	if (idle)	/* something waits for the client again */
+		send_timeout(c, true);
 	lws_callback_on_writable(c->wsi);
 	return 0;
 }
@@ -625,8 +642,12 @@ static int stream_writeable(struct conn *c)
 	}
 	n = h->resp.len - h->sent;
 	if (n == 0) {
-		if (!h->stream_ended)
+		if (!h->stream_ended) {
+			/* all taken: the stream may now pause for as
+			 * long as its producer does */
+			send_timeout(c, false);
 			return 0;	/* the next write asks again */
+		}
 		memcpy(start, "0\r\n\r\n", 5);
 		if (lws_write(c->wsi, start, 5, LWS_WRITE_HTTP_FINAL) != 5)
 			return -1;
@@ -641,6 +662,8 @@ static int stream_writeable(struct conn *c)
 	    (int)(hl + n + 2))
 		return -1;
 	h->sent += n;
+	/* a piece was taken; restarted while more waits */
+	send_timeout(c, h->sent < h->resp.len || h->stream_ended);
 	if (h->sent < h->resp.len || h->stream_ended)
 		lws_callback_on_writable(c->wsi);
 	if (h->stream_drained && h->resp.len - h->sent < HTTP_STREAM_LOW &&
@@ -698,8 +721,7 @@ int http_on_writeable(struct conn *c)
 			return -1;
 		if (bodyless || h->sent == h->resp_len)
 			return finish_transaction(c);
-		lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK,
-				HTTP_SEND_TIMEOUT_S);
+		send_timeout(c, true);
 		lws_callback_on_writable(c->wsi);
 		return 0;
 	}
@@ -714,7 +736,7 @@ int http_on_writeable(struct conn *c)
 	h->sent += n;
 	if (last)
 		return finish_transaction(c);
-	lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, HTTP_SEND_TIMEOUT_S);
+	send_timeout(c, true);
 	lws_callback_on_writable(c->wsi);
 	return 0;
 }

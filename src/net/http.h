@@ -16,16 +16,15 @@
  * cfg->http_out_bytes; an answer over HTTP_OUT_SMALL that would pass it
  * becomes 503 + Retry-After (logged, counted in srv->http_out_refused).
  * Smaller answers (errors, tokens) always go. A client that takes no part
- * of its answer for HTTP_SEND_TIMEOUT_S is closed, so the bodies held
- * are those of clients still reading.
+ * of an answer waiting for it for cfg->http_send_timeout_s is closed, so
+ * the bodies held are those of clients still reading; a stream waits
+ * under the same rule, and without one while all it had was taken (it
+ * may pause for as long as its producer does).
  */
 #ifndef CODEROOM_HTTP_H
 #define CODEROOM_HTTP_H
 
 #define HTTP_OUT_SMALL (64 * 1024)	/* never refused */
-/* An answer's next piece must be taken within this (lws's own idle
- * timeout, server.c), restarted by every piece written. */
-#define HTTP_SEND_TIMEOUT_S 20
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -143,7 +142,9 @@ void http_reply_error(struct conn *c, unsigned status, const char *field,
  */
 #define HTTP_STREAM_HIGH (64 * 1024)
 #define HTTP_STREAM_LOW (16 * 1024)
-#define HTTP_STREAM_MAX (1024 * 1024)
+/* one event may be big: /api/generate's "done" holds its whole text,
+ * up to 1 MiB (--ai-max-bytes) that JSON escaping can make 6 MiB */
+#define HTTP_STREAM_MAX (8 * 1024 * 1024)
 int http_stream_begin(struct conn *c, unsigned status, const char *type,
 		      const char *extra, void (*drained)(struct conn *c));
 int http_stream_write(struct conn *c, const void *p, size_t n);

@@ -82,23 +82,33 @@ static void gen_free(void *p)
 
 /* ---- our answer ------------------------------------------------------- */
 
+/* One event, in one write: a refused write leaves no part of it behind. */
 static void send_event(struct gen *x, json_t *j)
 {
 	char *s = json_dumps(j, JSON_COMPACT);
+	char *ev = NULL;
+	size_t n;
 
 	json_decref(j);
 	if (!s || x->ended)
 		goto out;
-	if (http_stream_write(x->c, "data: ", 6) ||
-	    http_stream_write(x->c, s, strlen(s)) ||
-	    http_stream_write(x->c, "\n\n", 2)) {
-		/* the client stopped reading far behind: give up */
+	n = strlen(s);
+	ev = malloc(n + 8);
+	if (ev) {
+		memcpy(ev, "data: ", 6);
+		memcpy(ev + 6, s, n);
+		memcpy(ev + 6 + n, "\n\n", 2);
+	}
+	if (!ev || http_stream_write(x->c, ev, n + 8)) {
+		/* out of memory, or the client stopped reading far
+		 * behind: give up */
 		x->ended = true;
 		http_stream_end(x->c);
 	}
 	if (x->up && http_stream_queued(x->c) > HTTP_STREAM_HIGH)
 		httpc_pause(x->up, true);
 out:
+	free(ev);
 	free(s);
 }
 

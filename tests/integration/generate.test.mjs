@@ -278,6 +278,42 @@ describe('with a model endpoint over http', () => {
   });
 });
 
+describe('big and paused answers (--ai-max-bytes 1 MiB, --http-send-timeout-s 1)', () => {
+  let srv, model;
+  before(async () => {
+    model = await startModel();
+    srv = await startServer({
+      args: ['--ai-url', model.url, '--ai-model', 'm', '--ai-max-bytes', '1048576', '--ai-rate', '1000',
+        '--http-send-timeout-s', '1'],
+    });
+  });
+  after(async () => {
+    await stopClean(srv);
+    await model?.stop();
+  });
+
+  test('an answer at the largest cap, every character escaped, still ends with its done', async () => {
+    // 1 MiB of U+0001: ~6 MiB of deltas, then a done event of ~6 MiB
+    // alone (its whole text), which must fit the stream's queue
+    const r = await generate(srv.url, { prompt: '[scenario:ctl:2000]', language: 'python' }, { timeout: 120000 });
+    assert.equal(r.status, 200);
+    const done = r.events.at(-1);
+    assert.equal(done?.type, 'done', `the last event: ${JSON.stringify(done)?.slice(0, 200)}`);
+    assert.equal(done.truncated, true);
+    assert.equal(done.text.length, 1048576);
+    assert.ok(/^\u0001+$/.test(done.text));
+    assert.equal(deltas(r), done.text);
+  });
+
+  test('a model that pauses longer than the send timeout: the reading client is kept', async () => {
+    // the send timeout runs only while something waits for the client
+    const r = await generate(srv.url, { prompt: '[scenario:pause:2500]', language: 'python' });
+    assert.equal(r.status, 200);
+    assert.equal(r.events.at(-1).type, 'done');
+    assert.equal(deltas(r), CODE);
+  });
+});
+
 describe('limits per client', () => {
   let srv, model;
   before(async () => {

@@ -18,6 +18,7 @@ import {
 } from '../lib/clients.mjs';
 import { eio } from '../lib/sio.mjs';
 import { createRoom, joinRoom, roomInfo, roundTrip } from '../lib/rooms.mjs';
+import { startModel } from '../lib/model.mjs';
 
 const PING_MS = 200, TIMEOUT_MS = 1000;
 const FLOOD = "import sys\nwhile True:\n    sys.stdout.write('z' * 999 + '\\n')\n";
@@ -33,26 +34,26 @@ after(async () => { await srv?.stop(); });
 
 /* The server's end of the TCP connection from local port 'lport': one ss
  * line, or '' once it is gone. users:(...) names the process holding it. */
-function serverSide(lport) {
+function serverSide(lport, s = srv) {
   const out = execFileSync('ss', ['-tnpH', 'state', 'all',
-    `( sport = :${srv.port} and dport = :${lport} )`], { encoding: 'utf8' });
+    `( sport = :${s.port} and dport = :${lport} )`], { encoding: 'utf8' });
   return out.trim();
 }
 
 /* Waits until no process holds the server's end of that connection (gone,
  * or an orphan the kernel alone finishes). */
-async function waitServerLetGo(lport, what, timeout = 10000) {
+async function waitServerLetGo(lport, what, timeout = 10000, s = srv) {
   let last = '';
-  await waitUntil(() => { last = serverSide(lport); return !/users:/.test(last); },
+  await waitUntil(() => { last = serverSide(lport, s); return !/users:/.test(last); },
     { timeout, what: `${what}: the server closes its socket` })
-    .catch((e) => { throw new Error(`${e.message}; ss: ${last}; log tail: ${srv.logs().slice(-1500)}`); });
+    .catch((e) => { throw new Error(`${e.message}; ss: ${last}; log tail: ${s.logs().slice(-1500)}`); });
 }
 
 /* The server has output queued for lport: its end's send queue is not empty. */
-async function waitBacklog(lport, what) {
+async function waitBacklog(lport, what, s = srv) {
   let last = '';
   await waitUntil(() => {
-    last = serverSide(lport);
+    last = serverSide(lport, s);
     const m = /^\S+\s+\d+\s+(\d+)/.exec(last);
     return m && Number(m[1]) > 0;
   }, { timeout: 30000, what: `${what}: output queued behind the stalled client` })
@@ -315,5 +316,39 @@ describe('plain HTTP: a client that never reads its answer', () => {
     const h = await health(srv.url);
     assert.equal(h.runs_active, 0);
     await assertServerWorks(srv.wsUrl, 'after an answer never read');
+  });
+});
+
+describe('a streamed answer (/api/generate) never read', () => {
+  let gsrv, model;
+  before(async () => {
+    model = await startModel();
+    gsrv = await startServer({
+      args: ['--ai-url', model.url, '--ai-model', 'm', '--ai-max-bytes', '1048576', '--ai-rate', '1000',
+        '--ai-timeout-ms', '3000', '--http-send-timeout-s', '2'],
+    });
+  });
+  after(async () => { await gsrv?.stop(); await model?.stop(); });
+
+  test('the connection goes, and so does the request to the model', async () => {
+    // ~12 MB of events (every character escaped): far more than the
+    // socket buffers of a client that reads nothing take
+    const body = JSON.stringify({ prompt: '[scenario:ctl:2000]', language: 'python' });
+    const s = net.connect(gsrv.port, '127.0.0.1');
+    await new Promise((res) => s.once('connect', res));
+    const lport = s.localPort;
+    s.pause();
+    s.write(`POST /api/generate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+    try {
+      await waitBacklog(lport, 'a stream never read', gsrv);
+      // before the send timeout covered streams, the model's answer
+      // timed out (--ai-timeout-ms), the stream ended, and what was left
+      // of it was held for as long as the client lived
+      await waitServerLetGo(lport, 'a stream never read', 60000, gsrv);
+    } finally { s.destroy(); }
+    const rec = model.requests.at(-1);
+    await waitUntil(() => rec.aborted, { what: 'the request to the model is closed' });
+    const h = await health(gsrv.url);
+    assert.equal(h.generate.active, 0);
   });
 });

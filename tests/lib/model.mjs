@@ -20,7 +20,10 @@
 // head and one event, then nothing), "silent" (no answer at all),
 // "json" (a 200 that is not a stream), "slow:FILE" (a replay with 150 ms
 // between events, to watch it stream), "big" (far more text than the
-// server's cap).
+// server's cap), "ctl:N" (N pieces of 1000 U+0001 characters, each 6
+// bytes once JSON-escaped: the most bytes an answer's text can cost on
+// the wire), "pause:MS" (a replay of openai with a pause of MS after its
+// first event).
 import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
@@ -94,7 +97,14 @@ export async function startModel({ tls = null, scenario = 'replay:openai' } = {}
       return; // and nothing more
     }
     let bytes;
-    if (kind === 'big') {
+    let pauseAfter = -1;
+    if (kind === 'ctl') {
+      const piece = `data: ${JSON.stringify({ choices: [{ index: 0, delta: { content: '\u0001'.repeat(1000) }, finish_reason: null }] })}\n\n`;
+      bytes = Buffer.from(piece.repeat(Number(arg) || 2000) + 'data: [DONE]\n\n');
+    } else if (kind === 'pause') {
+      bytes = fs.readFileSync(path.join(DATA, 'openai.sse'));
+      pauseAfter = bytes.indexOf('\n\n') + 2;
+    } else if (kind === 'big') {
       const piece = (i) => `data: ${JSON.stringify({ choices: [{ index: 0, delta: { content: `print(${i})  # ${'x'.repeat(80)}\n` }, finish_reason: null }] })}\n\n`;
       bytes = Buffer.from(Array.from({ length: 2000 }, (_, i) => piece(i)).join('') + 'data: [DONE]\n\n');
     } else {
@@ -111,12 +121,19 @@ export async function startModel({ tls = null, scenario = 'replay:openai' } = {}
         // one event at a time, then a pause
         const i = bytes.indexOf('\n\n', at);
         end = i < 0 ? bytes.length : i + 2;
+      } else if (kind === 'ctl') {
+        end = Math.min(bytes.length, at + 65536);
+      } else if (at < pauseAfter) {
+        end = pauseAfter;
       } else {
         end = Math.min(bytes.length, at + next(97)); // split anywhere
       }
-      res.write(bytes.subarray(at, end));
+      const room = res.write(bytes.subarray(at, end));
+      const wait = at < pauseAfter && end === pauseAfter ? Number(arg) : slow ? 150 : next(3) - 1;
       at = end;
-      setTimeout(step, slow ? 150 : next(3) - 1);
+      if (kind !== 'ctl') setTimeout(step, wait);
+      else if (room) setImmediate(step);
+      else res.once('drain', step); // as fast as it is taken
     };
     step();
   };
