@@ -7,6 +7,7 @@
 // can say it, raw HTTP for the rest.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import net from 'node:net';
 import WebSocket from 'ws';
 import { piston } from 'piston-client';
@@ -166,6 +167,37 @@ test('ws: an "error" is always followed by the 4002 close, also for stdin the pr
   assert.match(errors[0].message, /stdin buffer full/);
   assert.equal(r.msgs[r.msgs.length - 1].type, 'error', 'nothing after the error');
   assert.deepEqual([r.code, r.reason], [4002, 'Notified Error']);
+  await waitUntil(async () => (await httpRequest(srv.url + '/api/health')).json.runs_active === 0,
+    { timeout: 15000, what: 'the run ended with its socket' });
+});
+
+test('ws: a client still writing when the server closes gets the error and the 4002 close', async () => {
+  // 8 MB of stdin the program does not read: more than the sockets hold,
+  // so the client is still writing when the server closes; it reads
+  // nothing until then. A socket closed with input unread is reset, the
+  // client's pending write fails, and ws gives the socket up without
+  // reading the error and the close code already in it (seen once in CI).
+  const chunk = 'x'.repeat(400 * 1024);
+  const ws = new WebSocket(srv.wsUrl + '/api/v2/connect');
+  const msgs = [];
+  ws.on('message', (m) => msgs.push(JSON.parse(m.toString())));
+  const closed = new Promise((res) => ws.on('close', (code, reason) => res([code, reason.toString()])));
+  ws.on('error', () => {});
+  await new Promise((res, rej) => { ws.once('open', res); ws.once('error', rej); });
+  const lport = ws._socket.localPort;
+  send(ws, { type: 'init', language: 'bash', version: '*', files: [{ content: 'echo up; sleep 30' }] });
+  await waitUntil(() => msgs.some((m) => m.type === 'data'), { what: 'the program up' });
+  ws.pause();
+  for (let i = 0; i < 20; i++) send(ws, { type: 'data', stream: 'stdin', data: chunk });
+  const serverEnd = () => execFileSync('ss', ['-tnH', 'state', 'all',
+    `( sport = :${srv.port} and dport = :${lport} )`], { encoding: 'utf8' }).trim();
+  await waitUntil(() => !/^ESTAB/.test(serverEnd()), { timeout: 20000, what: "the server's close" });
+  ws.resume();
+  const how = await closed;
+  const errors = msgs.filter((m) => m.type === 'error');
+  assert.equal(errors.length, 1, `closed ${how} after ${JSON.stringify(msgs).slice(0, 300)}`);
+  assert.match(errors[0].message, /stdin buffer full/);
+  assert.deepEqual(how, [4002, 'Notified Error']);
   await waitUntil(async () => (await httpRequest(srv.url + '/api/health')).json.runs_active === 0,
     { timeout: 15000, what: 'the run ended with its socket' });
 });
