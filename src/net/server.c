@@ -231,8 +231,8 @@ static int ws_writeable(struct conn *c)
 		/*
 		 * lws skips the close frame when WRITEABLE returns -1 (it
 		 * takes that for a broken socket: clients see 1006, as ttyd's
-		 * do), so the frame is written here, and the socket is shut
-		 * on the next WRITEABLE; the peer has our code by then.
+		 * do), so the frame is written here; on the next WRITEABLE
+		 * it is out, and the socket lingers (linger_close()).
 		 */
 		unsigned char frame[LWS_PRE + 2 + sizeof(c->close_reason)];
 		size_t rl = strlen(c->close_reason);
