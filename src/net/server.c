@@ -200,6 +200,8 @@ static void linger_close(struct conn *c)
 	int fd = lws_get_socket_fd(c->wsi);
 
 	c->lingering = true;
+	log_debug("conn %llu: close sent to %s; reading until it closes too",
+		  (unsigned long long)c->id, c->peer);
 	if (fd >= 0)
 		shutdown(fd, SHUT_WR);
 	if (c->rx_paused) {
