@@ -202,6 +202,43 @@ test('ws: a client still writing when the server closes gets the error and the 4
     { timeout: 15000, what: 'the run ended with its socket' });
 });
 
+test('ws: a client that never closes after the server closed is let go all the same', async () => {
+  // The server reads on after its close frame until the client closes;
+  // one that never does (its side left open, nothing sent) must not hold
+  // the socket, the connection and the run. A server of its own, whose
+  // heartbeat would not drop the client for ten minutes: only the bound on
+  // that reading can.
+  const own = await startServer({ args: ['--ws-timeout-ms', '600000'] });
+  const sock = net.connect({ port: own.port, host: '127.0.0.1', allowHalfOpen: true });
+  try {
+    let got = Buffer.alloc(0), ended = false;
+    sock.on('data', (d) => { got = Buffer.concat([got, d]); });
+    sock.on('end', () => { ended = true; });
+    sock.on('error', () => {});
+    await new Promise((res, rej) => { sock.once('connect', res); sock.once('error', rej); });
+    sock.write('GET /api/v2/connect HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+      `Sec-WebSocket-Key: ${Buffer.from('0123456789abcdef').toString('base64')}\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+    await waitUntil(() => got.includes('\r\n\r\n'), { what: 'the upgrade' });
+    assert.match(got.toString('latin1'), /^HTTP\/1\.1 101/);
+    sock.write(clientFrame('not json'));
+    // the error, the 4002 close frame, then the end of what the server sends
+    await waitUntil(() => ended, { timeout: 15000, what: "the server's close" });
+    const frames = got.subarray(got.indexOf('\r\n\r\n') + 4).toString('latin1');
+    assert.match(frames, /"type":"error"/);
+    assert.ok(frames.includes('\x88\x10\x0f\xa2Notified Error'), JSON.stringify(frames));
+    // the client keeps its side open; the server lets go of its own
+    await waitUntil(async () => (await httpRequest(own.url + '/api/health')).json.connections === 1,
+      { timeout: 15000, what: 'the connection gone (the health request alone left)' });
+    const lport = sock.localPort;
+    const held = () => execFileSync('ss', ['-tnpH', 'state', 'all',
+      `( sport = :${own.port} and dport = :${lport} )`], { encoding: 'utf8' }).trim();
+    assert.doesNotMatch(held(), /users:/, 'no process holds the socket');
+  } finally {
+    sock.destroy();
+    assert.equal(await own.stop(), 0);
+  }
+});
+
 /* ---- helpers ------------------------------------------------------- */
 
 /* Writes a request (no half-close: lws drops a connection whose client
@@ -229,3 +266,14 @@ function connect(steps, { timeout = 30000 } = {}) {
   });
 }
 const send = (ws, o) => ws.send(JSON.stringify(o));
+
+/* One masked text frame, as a client sends it (payload < 126 bytes). */
+function clientFrame(text) {
+  const p = Buffer.from(text), mask = Buffer.from([0x12, 0x34, 0x56, 0x78]);
+  const f = Buffer.alloc(6 + p.length);
+  f[0] = 0x81;
+  f[1] = 0x80 | p.length;
+  mask.copy(f, 2);
+  for (let i = 0; i < p.length; i++) f[6 + i] = p[i] ^ mask[i % 4];
+  return f;
+}
