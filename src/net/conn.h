@@ -48,6 +48,8 @@ struct conn {
 	bool rx_too_large;		/* skip to the end of this message */
 	bool closing;			/* close once q is flushed */
 	bool close_sent;		/* the close has been handed to lws */
+	bool lingering;			/* it is out: reading until the peer
+					   closes (net/server.c) */
 	uint16_t close_code;
 	char close_reason[64];
 

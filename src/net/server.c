@@ -185,6 +185,32 @@ static int ws_write_frames(struct conn *c)
 	return 0;
 }
 
+/*
+ * Our close frame is out: shut the socket for writing (the peer gets the
+ * frame, then FIN) and go on reading, dropping what comes, until the peer
+ * closes too or CLOSE_LINGER_S passes. Closed at once with input unread,
+ * a socket is reset; a client still writing (stdin a program does not
+ * read) then fails its write, and a WebSocket library that gives up its
+ * socket on that never reads the error and the close code already in it.
+ */
+#define CLOSE_LINGER_S 2
+
+static void linger_close(struct conn *c)
+{
+	int fd = lws_get_socket_fd(c->wsi);
+
+	c->lingering = true;
+	log_debug("conn %llu: close sent to %s; reading until it closes too",
+		  (unsigned long long)c->id, c->peer);
+	if (fd >= 0)
+		shutdown(fd, SHUT_WR);
+	if (c->rx_paused) {
+		c->rx_paused = false;
+		lws_rx_flow_control(c->wsi, 1);
+	}
+	lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, CLOSE_LINGER_S);
+}
+
 static int ws_writeable(struct conn *c)
 {
 	struct outq_frame *f = outq_peek(&c->q);
@@ -207,8 +233,8 @@ static int ws_writeable(struct conn *c)
 		/*
 		 * lws skips the close frame when WRITEABLE returns -1 (it
 		 * takes that for a broken socket: clients see 1006, as ttyd's
-		 * do), so the frame is written here, and the socket is shut
-		 * on the next WRITEABLE; the peer has our code by then.
+		 * do), so the frame is written here; on the next WRITEABLE
+		 * it is out, and the socket lingers (linger_close()).
 		 */
 		unsigned char frame[LWS_PRE + 2 + sizeof(c->close_reason)];
 		size_t rl = strlen(c->close_reason);
@@ -221,8 +247,8 @@ static int ws_writeable(struct conn *c)
 		lws_callback_on_writable(c->wsi);
 		return 0;
 	}
-	if (c->close_sent)
-		return -1;
+	if (c->close_sent && !c->lingering)
+		linger_close(c);
 	return 0;
 }
 
@@ -382,9 +408,10 @@ static int serve(struct lws *wsi, enum lws_callback_reasons reason,
 		if (c && c->srv && c->ws) {
 			c->last_rx_ms = server_now_ms();
 			c->ping_sent = false;
-			rx_charge(c, len);
-			if (!c->closing)
+			if (!c->closing) {	/* once closing: read, dropped */
+				rx_charge(c, len);
 				ws_receive(c, in, len);
+			}
 		}
 		return 0;
 

@@ -7,6 +7,7 @@
 // can say it, raw HTTP for the rest.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import net from 'node:net';
 import WebSocket from 'ws';
 import { piston } from 'piston-client';
@@ -170,6 +171,74 @@ test('ws: an "error" is always followed by the 4002 close, also for stdin the pr
     { timeout: 15000, what: 'the run ended with its socket' });
 });
 
+test('ws: a client still writing when the server closes gets the error and the 4002 close', async () => {
+  // 8 MB of stdin the program does not read: more than the sockets hold,
+  // so the client is still writing when the server closes; it reads
+  // nothing until then. A socket closed with input unread is reset, the
+  // client's pending write fails, and ws gives the socket up without
+  // reading the error and the close code already in it (seen once in CI).
+  const chunk = 'x'.repeat(400 * 1024);
+  const ws = new WebSocket(srv.wsUrl + '/api/v2/connect');
+  const msgs = [];
+  ws.on('message', (m) => msgs.push(JSON.parse(m.toString())));
+  const closed = new Promise((res) => ws.on('close', (code, reason) => res([code, reason.toString()])));
+  ws.on('error', () => {});
+  await new Promise((res, rej) => { ws.once('open', res); ws.once('error', rej); });
+  const lport = ws._socket.localPort;
+  send(ws, { type: 'init', language: 'bash', version: '*', files: [{ content: 'echo up; sleep 30' }] });
+  await waitUntil(() => msgs.some((m) => m.type === 'data'), { what: 'the program up' });
+  ws.pause();
+  for (let i = 0; i < 20; i++) send(ws, { type: 'data', stream: 'stdin', data: chunk });
+  const serverEnd = () => execFileSync('ss', ['-tnH', 'state', 'all',
+    `( sport = :${srv.port} and dport = :${lport} )`], { encoding: 'utf8' }).trim();
+  await waitUntil(() => !/^ESTAB/.test(serverEnd()), { timeout: 20000, what: "the server's close" });
+  ws.resume();
+  const how = await closed;
+  const errors = msgs.filter((m) => m.type === 'error');
+  assert.equal(errors.length, 1, `closed ${how} after ${JSON.stringify(msgs).slice(0, 300)}`);
+  assert.match(errors[0].message, /stdin buffer full/);
+  assert.deepEqual(how, [4002, 'Notified Error']);
+  await waitUntil(async () => (await httpRequest(srv.url + '/api/health')).json.runs_active === 0,
+    { timeout: 15000, what: 'the run ended with its socket' });
+});
+
+test('ws: a client that never closes after the server closed is let go all the same', async () => {
+  // The server reads on after its close frame until the client closes;
+  // one that never does (its side left open, nothing sent) must not hold
+  // the socket, the connection and the run. A server of its own, whose
+  // heartbeat would not drop the client for ten minutes: only the bound on
+  // that reading can.
+  const own = await startServer({ args: ['--ws-timeout-ms', '600000'] });
+  const sock = net.connect({ port: own.port, host: '127.0.0.1', allowHalfOpen: true });
+  try {
+    let got = Buffer.alloc(0), ended = false;
+    sock.on('data', (d) => { got = Buffer.concat([got, d]); });
+    sock.on('end', () => { ended = true; });
+    sock.on('error', () => {});
+    await new Promise((res, rej) => { sock.once('connect', res); sock.once('error', rej); });
+    sock.write('GET /api/v2/connect HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+      `Sec-WebSocket-Key: ${Buffer.from('0123456789abcdef').toString('base64')}\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+    await waitUntil(() => got.includes('\r\n\r\n'), { what: 'the upgrade' });
+    assert.match(got.toString('latin1'), /^HTTP\/1\.1 101/);
+    sock.write(clientFrame('not json'));
+    // the error, the 4002 close frame, then the end of what the server sends
+    await waitUntil(() => ended, { timeout: 15000, what: "the server's close" });
+    const frames = got.subarray(got.indexOf('\r\n\r\n') + 4).toString('latin1');
+    assert.match(frames, /"type":"error"/);
+    assert.ok(frames.includes('\x88\x10\x0f\xa2Notified Error'), JSON.stringify(frames));
+    // the client keeps its side open; the server lets go of its own
+    await waitUntil(async () => (await httpRequest(own.url + '/api/health')).json.connections === 1,
+      { timeout: 15000, what: 'the connection gone (the health request alone left)' });
+    const lport = sock.localPort;
+    const held = () => execFileSync('ss', ['-tnpH', 'state', 'all',
+      `( sport = :${own.port} and dport = :${lport} )`], { encoding: 'utf8' }).trim();
+    assert.doesNotMatch(held(), /users:/, 'no process holds the socket');
+  } finally {
+    sock.destroy();
+    assert.equal(await own.stop(), 0);
+  }
+});
+
 /* ---- helpers ------------------------------------------------------- */
 
 /* Writes a request (no half-close: lws drops a connection whose client
@@ -197,3 +266,14 @@ function connect(steps, { timeout = 30000 } = {}) {
   });
 }
 const send = (ws, o) => ws.send(JSON.stringify(o));
+
+/* One masked text frame, as a client sends it (payload < 126 bytes). */
+function clientFrame(text) {
+  const p = Buffer.from(text), mask = Buffer.from([0x12, 0x34, 0x56, 0x78]);
+  const f = Buffer.alloc(6 + p.length);
+  f[0] = 0x81;
+  f[1] = 0x80 | p.length;
+  mask.copy(f, 2);
+  for (let i = 0; i < p.length; i++) f[6 + i] = p[i] ^ mask[i % 4];
+  return f;
+}
