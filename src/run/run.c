@@ -665,8 +665,13 @@ static int spawn_step(struct run *r, enum run_step step)
 	memset(r->truncated, 0, sizeof(r->truncated));
 	r->draining = false;
 	r->waiting_samples = 0;
-	r->usage_pending = false;	/* an answer about the last step's
-					   sandbox may never come */
+	/* answers about the last step's sandbox may never come: it is
+	 * forgotten, and a late answer is dropped (a probe left pending
+	 * would keep this step from ever being probed) */
+	r->usage_pending = false;
+	r->probe_pending = false;
+	r->output_since_probe = false;
+	r->input_since_probe = false;
 	r->usage_ticks = 0;
 	run__rate_reset(r);
 	r->closing_stdin = r->mode == RUN_PIPES && !r->keep_stdin;
