@@ -423,10 +423,27 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason,
 	return r;
 }
 
+/*
+ * lws (4.1) gives each WebSocket a receive buffer of WS_RX_PIECE bytes
+ * (its rx_buffer_size) for the socket's whole life. On a server it holds
+ * only control frames (at most 125 bytes): a data frame's payload goes to
+ * RECEIVE straight from the loop's read buffer, in pieces of at most this
+ * size, all in the same read, and ws_receive() reassembles them up to
+ * --max-message-bytes whatever their size. At 64 KiB it was
+ * 64 KiB of heap per socket, and with its chunk headers on pages of their
+ * own, most of an idle WebSocket's resident memory (docs/operations.md,
+ * Sizing). Writes are sized separately: lws would cap each send at
+ * rx_buffer_size too unless tx_packet_size says otherwise.
+ */
+#define WS_RX_PIECE 512
+#define WS_TX_PACKET (64 * 1024)
+
 static const struct lws_protocols protocols[] = {
 	/* protocols[0] also takes every WebSocket without a subprotocol */
-	{ "http", callback, sizeof(struct conn), 64 * 1024, 0, NULL, 0 },
-	{ "coderoom.v1", callback, sizeof(struct conn), 64 * 1024, 0, NULL, 0 },
+	{ "http", callback, sizeof(struct conn), WS_RX_PIECE, 0, NULL,
+	  WS_TX_PACKET },
+	{ "coderoom.v1", callback, sizeof(struct conn), WS_RX_PIECE, 0, NULL,
+	  WS_TX_PACKET },
 	{ NULL, NULL, 0, 0, 0, NULL, 0 }
 };
 
