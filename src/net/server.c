@@ -113,6 +113,14 @@ static void rx_charge(struct conn *c, size_t len)
 	}
 }
 
+/*
+ * The buffer a message is reassembled in is kept for the next one while
+ * it is this small (keystrokes, control messages: no malloc each), and
+ * freed once the message is handled when it grew larger: a socket that
+ * sent one 1 MiB program would otherwise hold 1 MiB until it closes.
+ */
+#define WS_RX_KEEP 1024
+
 static void ws_receive(struct conn *c, const void *in, size_t len)
 {
 	struct lws *wsi = c->wsi;
@@ -142,7 +150,10 @@ static void ws_receive(struct conn *c, const void *in, size_t len)
 
 	c->dialect->message(c, c->rx.data ? c->rx.data : "", c->rx.len,
 			    c->rx_binary);
-	buf_reset(&c->rx);
+	if (c->rx.cap > WS_RX_KEEP)
+		buf_release(&c->rx);
+	else
+		buf_reset(&c->rx);
 }
 
 /*

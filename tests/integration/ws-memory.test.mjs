@@ -8,6 +8,9 @@
 // and lws hands a message's payload to the server in pieces of that size:
 // a message of exactly --max-message-bytes must still arrive whole, sent as
 // one frame or as many fragments, and one byte more is still too_large.
+// And the buffer a big message was reassembled in is not kept once the
+// message has been handled: 64 connections that each sent 1 MiB once must
+// not hold 64 MiB.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
@@ -95,3 +98,28 @@ test('a message of exactly --max-message-bytes arrives whole, in one frame or in
       assert.equal((await c.waitClose({ timeout: 30000 })).code, 1009);
     } finally { await c.close(); }
   });
+
+test('the buffer a big message was reassembled in is freed once the message is handled', async (t) => {
+  const CONNS = 64;
+  const srv = await startServer({ args: ['--max-message-bytes', String(MAX_MSG), '--ws-per-client', String(2 * CONNS)] });
+  servers.push(srv);
+  const warm = await CoderoomClient.connect(srv.wsUrl); // one big message first: one-time growth
+  warm.ws.send(pingOf(MAX_MSG, 'warm').text);
+  await echoed(warm, 'warm');
+  const before = procMem(srv.pid).rss;
+  const conns = [];
+  try {
+    for (let i = 0; i < CONNS; i++) {
+      const c = await CoderoomClient.connect(srv.wsUrl);
+      conns.push(c);
+      c.ws.send(pingOf(MAX_MSG, `big${i}`).text);
+      await echoed(c, `big${i}`);
+    }
+    const grown = procMem(srv.pid).rss - before;
+    t.diagnostic(`${CONNS} connections that each sent ${MAX_MSG} bytes once: server RSS +${(grown / 1048576).toFixed(1)} MiB`);
+    assert.ok(grown < CONNS * MAX_MSG / 4,
+      `${CONNS} connections that sent ${MAX_MSG} bytes each grew the server by ${grown} bytes: the reassembly buffers were kept`);
+  } finally {
+    await Promise.all([warm, ...conns].map((c) => c.close()));
+  }
+});
