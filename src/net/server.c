@@ -439,14 +439,19 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason,
  * (its rx_buffer_size) for the socket's whole life. On a server it holds
  * only control frames (at most 125 bytes): a data frame's payload goes to
  * RECEIVE straight from the loop's read buffer, in pieces of at most this
- * size, all in the same read, and ws_receive() reassembles them up to
- * --max-message-bytes whatever their size. At 64 KiB it was
- * 64 KiB of heap per socket, and with its chunk headers on pages of their
- * own, most of an idle WebSocket's resident memory (docs/operations.md,
- * Sizing). Writes are sized separately: lws would cap each send at
- * rx_buffer_size too unless tx_packet_size says otherwise.
+ * size, and ws_receive() reassembles them up to --max-message-bytes
+ * whatever their size. At 64 KiB it was 64 KiB of heap per socket, and
+ * with its chunk headers on pages of their own, most of an idle
+ * WebSocket's resident memory (docs/operations.md, Sizing).
+ * But lws also reads a WebSocket at most this many bytes (+ LWS_PRE) a
+ * read(): with 512, a 1 MiB message took ~2000 reads and loop turns and
+ * ~20% more server CPU than with 64 KiB; with 1 KiB the difference is
+ * lost in the noise (and --ws-read-rate holds a socket to 256 KiB/s of
+ * input anyway), for ~0.5 KiB more per socket.
+ * Writes are sized separately: lws would cap each send at rx_buffer_size
+ * too unless tx_packet_size says otherwise.
  */
-#define WS_RX_PIECE 512
+#define WS_RX_PIECE 1024
 #define WS_TX_PACKET (64 * 1024)
 
 static const struct lws_protocols protocols[] = {
