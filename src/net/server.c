@@ -113,6 +113,14 @@ static void rx_charge(struct conn *c, size_t len)
 	}
 }
 
+/*
+ * The buffer a message is reassembled in is kept for the next one while
+ * it is this small (keystrokes, control messages: no malloc each), and
+ * freed once the message is handled when it grew larger: a socket that
+ * sent one 1 MiB program would otherwise hold 1 MiB until it closes.
+ */
+#define WS_RX_KEEP 1024
+
 static void ws_receive(struct conn *c, const void *in, size_t len)
 {
 	struct lws *wsi = c->wsi;
@@ -142,7 +150,10 @@ static void ws_receive(struct conn *c, const void *in, size_t len)
 
 	c->dialect->message(c, c->rx.data ? c->rx.data : "", c->rx.len,
 			    c->rx_binary);
-	buf_reset(&c->rx);
+	if (c->rx.cap > WS_RX_KEEP)
+		buf_release(&c->rx);
+	else
+		buf_reset(&c->rx);
 }
 
 /*
@@ -450,10 +461,32 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason,
 	return r;
 }
 
+/*
+ * lws (4.1) gives each WebSocket a receive buffer of WS_RX_PIECE bytes
+ * (its rx_buffer_size) for the socket's whole life. On a server it holds
+ * only control frames (at most 125 bytes): a data frame's payload goes to
+ * RECEIVE straight from the loop's read buffer, in pieces of at most this
+ * size, and ws_receive() reassembles them up to --max-message-bytes
+ * whatever their size. At 64 KiB it was 64 KiB of heap per socket, and
+ * with its chunk headers on pages of their own, most of an idle
+ * WebSocket's resident memory (docs/operations.md, Sizing).
+ * But lws also reads a WebSocket at most this many bytes (+ LWS_PRE) a
+ * read(): with 512, a 1 MiB message took ~2000 reads and loop turns and
+ * ~20% more server CPU than with 64 KiB; with 1 KiB the difference is
+ * lost in the noise (and --ws-read-rate holds a socket to 256 KiB/s of
+ * input anyway), for ~0.5 KiB more per socket.
+ * Writes are sized separately: lws would cap each send at rx_buffer_size
+ * too unless tx_packet_size says otherwise.
+ */
+#define WS_RX_PIECE 1024
+#define WS_TX_PACKET (64 * 1024)
+
 static const struct lws_protocols protocols[] = {
 	/* protocols[0] also takes every WebSocket without a subprotocol */
-	{ "http", callback, sizeof(struct conn), 64 * 1024, 0, NULL, 0 },
-	{ "coderoom.v1", callback, sizeof(struct conn), 64 * 1024, 0, NULL, 0 },
+	{ "http", callback, sizeof(struct conn), WS_RX_PIECE, 0, NULL,
+	  WS_TX_PACKET },
+	{ "coderoom.v1", callback, sizeof(struct conn), WS_RX_PIECE, 0, NULL,
+	  WS_TX_PACKET },
 	{ NULL, NULL, 0, 0, 0, NULL, 0 }
 };
 
