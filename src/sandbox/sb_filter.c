@@ -12,6 +12,15 @@
  *
  * libseccomp compiles the rules to BPF in ~0.5 ms; the spawner does that
  * once (sb_filter_prepare()) and every run only loads the result.
+ *
+ * Both filters are compiled as a binary tree of syscall numbers
+ * (SCMP_FLTATR_CTL_OPTIMIZE 2), not libseccomp's default linear list: the
+ * decisions are the same (a unit test compares both forms for every
+ * syscall number and the argument values the rules look at), but loading
+ * one costs about half: the kernel walks the filter once per syscall
+ * number when it is attached, to find the calls it may allow without
+ * running it, and a linear list makes that walk long. Measured ~170 us
+ * -> ~90 us per run, on the request path.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -199,7 +208,15 @@ static int add_rules(scmp_filter_ctx ctx)
 	return 0;
 }
 
-static int build(scmp_filter_ctx *out)
+/* A binary tree of syscall numbers instead of a list (same decisions).
+ * A libseccomp without the attribute keeps the list: not an error. */
+static void set_tree(scmp_filter_ctx ctx, bool tree)
+{
+	if (tree)
+		(void)seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
+}
+
+static int build(scmp_filter_ctx *out, bool tree)
 {
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
 	int r;
@@ -211,6 +228,8 @@ static int build(scmp_filter_ctx *out)
 			     SCMP_ACT_KILL_PROCESS);
 	if (!r)
 		r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 1);
+	if (!r)
+		set_tree(ctx, tree);
 	if (!r)
 		r = add_rules(ctx);
 	if (r) {
@@ -243,7 +262,7 @@ static const char *const init_allowed[] = {
 #endif
 };
 
-static int build_init(scmp_filter_ctx *out)
+static int build_init(scmp_filter_ctx *out, bool tree)
 {
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ERRNO(EPERM));
 	int r;
@@ -254,6 +273,8 @@ static int build_init(scmp_filter_ctx *out)
 			     SCMP_ACT_KILL_PROCESS);
 	if (!r)
 		r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 1);
+	if (!r)
+		set_tree(ctx, tree);
 	for (size_t i = 0;
 	     !r && i < sizeof(init_allowed) / sizeof(init_allowed[0]); i++) {
 		int nr = seccomp_syscall_resolve_name(init_allowed[i]);
@@ -279,13 +300,15 @@ static int build_init(scmp_filter_ctx *out)
 /* The compiled filters, from sb_filter_prepare(); len 0 until then. */
 static struct sock_fprog prepared, prepared_init;
 
-/* Compile the filter 'build' makes into *prog. 0 or -errno. */
-static int compile(int (*make)(scmp_filter_ctx *), struct sock_fprog *fprog)
+/* Compile the filter 'make' makes into *fprog (its old program freed).
+ * 0 or -errno. */
+static int compile(int (*make)(scmp_filter_ctx *, bool), bool tree,
+		   struct sock_fprog *fprog)
 {
 	scmp_filter_ctx ctx;
 	struct sock_filter *prog = NULL;
 	off_t size;
-	int fd, r = make(&ctx);
+	int fd, r = make(&ctx, tree);
 
 	if (r)
 		return r;
@@ -317,12 +340,13 @@ static int compile(int (*make)(scmp_filter_ctx *), struct sock_fprog *fprog)
 
 int sb_filter_prepare(void)
 {
-	int r = compile(build, &prepared);
+	int r = compile(build, true, &prepared);
 
-	return r ? r : compile(build_init, &prepared_init);
+	return r ? r : compile(build_init, true, &prepared_init);
 }
 
-static int load(int (*make)(scmp_filter_ctx *), const struct sock_fprog *fp)
+static int load(int (*make)(scmp_filter_ctx *, bool),
+		const struct sock_fprog *fp)
 {
 	scmp_filter_ctx ctx;
 	int r;
@@ -335,7 +359,7 @@ static int load(int (*make)(scmp_filter_ctx *), const struct sock_fprog *fp)
 			return -errno;
 		return 0;
 	}
-	r = make(&ctx);
+	r = make(&ctx, true);
 	if (r)
 		return r;
 	r = seccomp_load(ctx);
@@ -351,4 +375,10 @@ int sb_filter_load(void)
 int sb_filter_load_init(void)
 {
 	return load(build_init, &prepared_init);
+}
+
+int sb_filter_compile(bool init, bool tree, struct sock_fprog *out)
+{
+	*out = (struct sock_fprog){0};
+	return compile(init ? build_init : build, tree, out);
 }

@@ -152,6 +152,13 @@ int sb_filter_prepare(void);
 /* Whether libseccomp and the kernel can do it. */
 bool sb_filter_available(void);
 
+/* The program's filter (init false) or init's, compiled as a binary tree
+ * (tree, as loaded) or as libseccomp's linear list (for the unit test that
+ * compares the two), into *out; the caller frees out->filter. 0 or
+ * -errno. */
+struct sock_fprog;
+int sb_filter_compile(bool init, bool tree, struct sock_fprog *out);
+
 /* --- sb_probe.c -------------------------------------------------------- */
 
 enum sb_thread_state {
