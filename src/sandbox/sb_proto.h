@@ -150,6 +150,11 @@ int sb_spec_encode(const struct sandbox_spec *spec, uint8_t **out,
  */
 int sb_spec_decode(const uint8_t *buf, size_t len, struct sb_spec *spec);
 
+/* The same for what the program itself needs (the terminal, the limits,
+ * argv and envp): the files and the rest are neither read nor checked,
+ * and *spec has none. */
+int sb_spec_decode_head(const uint8_t *buf, size_t len, struct sb_spec *spec);
+
 /* Free what sb_spec_decode() allocated; safe on a zeroed struct. */
 void sb_spec_release(struct sb_spec *spec);
 

@@ -614,41 +614,9 @@ static pid_t clone_init(const struct cgroup_run *cg)
 
 /* --- the warm pool ---------------------------------------------------- */
 
-/* Read and decode the spec in sealed memfd 'memfd' (not closed). */
 static int read_spec(int memfd, struct sb_spec *spec, const char **why)
 {
-	struct stat st;
-	uint8_t *buf;
-	int e;
-
-	if (fstat(memfd, &st) || st.st_size <= 0 ||
-	    (uint64_t)st.st_size > SB_MAX_SPEC_BYTES) {
-		*why = "sandbox: bad spec size";
-		return -EINVAL;
-	}
-	buf = malloc((size_t)st.st_size);
-	if (!buf) {
-		*why = "sandbox: out of memory";
-		return -ENOMEM;
-	}
-	for (size_t got = 0; got < (size_t)st.st_size;) {
-		ssize_t n = pread(memfd, buf + got, (size_t)st.st_size - got,
-				  (off_t)got);
-		if (n <= 0) {
-			free(buf);
-			*why = "sandbox: short spec";
-			return -EINVAL;
-		}
-		got += (size_t)n;
-	}
-	e = sb_spec_decode(buf, (size_t)st.st_size, spec);
-	free(buf);
-	if (e) {
-		*why = "sandbox: malformed spawn request";
-		return -EINVAL;
-	}
-	sb_limits_apply_defaults(&spec->limits, &S.cfg.defaults);
-	return 0;
+	return sb_read_spec(memfd, &S.cfg.defaults, false, spec, why);
 }
 
 /* What a warm init receives with its run: SCM_RIGHTS [memfd, stdio...]. */
@@ -658,8 +626,47 @@ struct warm_handout {
 };
 #define WARM_MAGIC 0x6d726177u /* "warm" */
 
+/* In the warm init, its file system prepared: a cgroup namespace rooted
+ * at the run's group, then fork the program (pid 2) and let it drop what
+ * does not depend on the run (sb_program_warm()). 0, or -1 when that
+ * could not be started (the run then forks it, as a cold init does). */
+static int warm_program(const struct sb_child_ctx *early, int ctl,
+			struct sb_child_ctx *ctx)
+{
+	int go[2], ex[2];
+	pid_t pid;
+
+	(void)unshare(CLONE_NEWCGROUP); /* best effort, as in a cold init */
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, go))
+		return -1;
+	if (pipe2(ex, O_CLOEXEC)) {
+		close(go[0]);
+		close(go[1]);
+		return -1;
+	}
+	pid = sb_fork();
+	if (pid == 0) {
+		close(ctl); /* init's alone: its EOF tells the spawner */
+		close(go[0]);
+		close(ex[0]);
+		sb_program_warm(early, go[1], ex[1], &S.cfg.defaults);
+	}
+	close(go[1]);
+	close(ex[1]);
+	if (pid < 0) {
+		close(go[0]);
+		close(ex[0]);
+		return -1;
+	}
+	ctx->prog_go = go[0];
+	ctx->prog_exec_fd = ex[0];
+	ctx->prog_pid = pid;
+	return 0;
+}
+
 /* In the warm init (pid 1 of its namespaces, still root): join the
- * cgroup, say ready, wait for the run, then become its init. */
+ * cgroup, build what it can of the file system, fork the program, say
+ * ready, wait for the run, then become its init. */
 __attribute__((noreturn)) static void
 warm_child(int ctl, int rep, unsigned slot, struct cgroup_run *cg)
 {
@@ -674,8 +681,25 @@ warm_child(int ctl, int rep, unsigned slot, struct cgroup_run *cg)
 			    .msg_control = u.buf,
 			    .msg_controllen = sizeof(u.buf)};
 	int fds[4] = {-1, -1, -1, -1}, nfds = 0;
-	struct sb_spec spec;
+	struct sb_spec spec = {0};
 	const char *why;
+	struct sb_child_ctx ctx = {
+	    .spec = &spec,
+	    .host_uid = S.cfg.uid_base + slot,
+	    .host_gid = S.cfg.uid_base + slot,
+	    .report_fd = rep,
+	    .sync_fd = -1,
+	    .tty_slave = -1,
+	    .state_dir = S.cfg.state_dir,
+	    .userns = S.userns,
+	    .mountns = S.mountns,
+	    .seccomp = S.seccomp,
+	    .overlay = S.overlay,
+	    .mknod = S.mknod,
+	    .prog_go = -1,
+	    .prog_exec_fd = -1,
+	    .spec_fd = -1,
+	};
 
 	/* Only our two sockets: nothing of the spawner's other runs. */
 	for (int fd = 3; fd < 1024; fd++)
@@ -684,26 +708,19 @@ warm_child(int ctl, int rep, unsigned slot, struct cgroup_run *cg)
 	syscall(SYS_close_range, 1024U, ~0U, 0);
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	/* The slow parts, done before anyone waits for them: the cgroup,
-	 * and the run's file system up to what depends on the run. */
+	 * the run's file system up to what depends on the run, and the
+	 * program's process up to what depends on the run. */
 	if (cgroup_run_attach(cg, 0))
 		_exit(127);
-	bool prepared = false;
 	if (S.mountns) {
-		struct sb_child_ctx early = {
-		    .host_uid = S.cfg.uid_base + slot,
-		    .host_gid = S.cfg.uid_base + slot,
-		    .tty_slave = -1,
-		    .state_dir = S.cfg.state_dir,
-		    .overlay = S.overlay,
-		    .mknod = S.mknod,
-		};
 		char root[300], err[200];
 		snprintf(root, sizeof(root), "%s/root", S.cfg.state_dir);
 		if (mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) ||
-		    sb_mounts_setup(root, &early, SB_MOUNTS_EARLY, err,
+		    sb_mounts_setup(root, &ctx, SB_MOUNTS_EARLY, err,
 				    sizeof(err)))
 			_exit(127); /* the cold path will say why */
-		prepared = true;
+		ctx.prepared = true;
+		(void)warm_program(&ctx, ctl, &ctx);
 	}
 	if (send(ctl, "r", 1, MSG_NOSIGNAL) != 1)
 		_exit(127);
@@ -721,27 +738,16 @@ warm_child(int ctl, int rep, unsigned slot, struct cgroup_run *cg)
 	close(ctl);
 	if (read_spec(fds[0], &spec, &why))
 		_exit(127);
-	close(fds[0]);
 	if (spec.tty != (nfds == 2))
 		_exit(127);
-
-	struct sb_child_ctx ctx = {
-	    .spec = &spec,
-	    .host_uid = S.cfg.uid_base + slot,
-	    .host_gid = S.cfg.uid_base + slot,
-	    .report_fd = rep,
-	    .sync_fd = -1,
-	    .stdio = {fds[1], nfds == 2 ? fds[1] : fds[2],
-		      nfds == 2 ? fds[1] : fds[3]},
-	    .tty_slave = nfds == 2 ? fds[1] : -1,
-	    .state_dir = S.cfg.state_dir,
-	    .userns = S.userns,
-	    .mountns = S.mountns,
-	    .seccomp = S.seccomp,
-	    .overlay = S.overlay,
-	    .mknod = S.mknod,
-	    .prepared = prepared,
-	};
+	if (ctx.prog_go >= 0)
+		ctx.spec_fd = fds[0]; /* the program reads it too */
+	else
+		close(fds[0]);
+	ctx.stdio[0] = fds[1];
+	ctx.stdio[1] = nfds == 2 ? fds[1] : fds[2];
+	ctx.stdio[2] = nfds == 2 ? fds[1] : fds[3];
+	ctx.tty_slave = nfds == 2 ? fds[1] : -1;
 	sb_child_init(&ctx);
 }
 
@@ -1135,6 +1141,9 @@ static void handle_spawn(uint64_t id, int memfd)
 	    .seccomp = S.seccomp,
 	    .overlay = S.overlay,
 	    .mknod = S.mknod,
+	    .prog_go = -1,
+	    .prog_exec_fd = -1,
+	    .spec_fd = -1,
 	};
 	pid_t pid = clone_init(r->cg);
 	if (pid < 0) {
