@@ -112,6 +112,8 @@ struct sb_child_ctx {
 	bool overlay; /* host dirs through overlayfs (else read-only binds) */
 	bool mknod;   /* device nodes of the run's own (else binds) */
 	bool prepared; /* a warm init did SB_MOUNTS_EARLY already */
+	/* the limits its early mounts were sized with (sb_mounts.c) */
+	struct sandbox_limits guess;
 	/* A warm init's program, forked and prepared before the run was
 	 * known (sb_program_warm()); prog_go -1: init forks it. */
 	int prog_go;	  /* socket: the go, with spec_fd and the stdio */
@@ -141,7 +143,8 @@ sb_program_warm(const struct sb_child_ctx *early, int go_fd, int exec_fd,
 
 enum sb_mounts_phase {
 	SB_MOUNTS_ALL,	 /* everything */
-	SB_MOUNTS_EARLY, /* what does not need the run (c->spec unused) */
+	SB_MOUNTS_EARLY, /* what does not need the run; what needs its
+			    limits with c->spec's, a guess kept in c->guess */
 	SB_MOUNTS_LATE,	 /* the rest, then the pivot */
 };
 

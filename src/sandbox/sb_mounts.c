@@ -24,8 +24,11 @@
  *
  * Most steps do not depend on the run: a warm init does them ahead
  * (SB_MOUNTS_EARLY), off the request path; the steps marked LATE (the
- * run's terminal, its sized tmpfs mounts, its meminfo, the read-only
- * remount and the pivot) wait for the run (SB_MOUNTS_LATE).
+ * run's terminal, the read-only remount and the pivot) wait for the run
+ * (SB_MOUNTS_LATE). Those that depend on its limits (GUESSED: the sized
+ * tmpfs mounts, meminfo) are done ahead with the limits the warm init
+ * guessed (c->spec's, at SB_MOUNTS_EARLY: the last run's) and corrected
+ * at SB_MOUNTS_LATE where the run's differ (a remount, a rewrite).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -70,6 +73,7 @@ enum step_op {
 #define OWNED	 4u /* tmpfs owned by the run's uid */
 #define DEVICES	 8u /* tmpfs without nodev: holds STEP_DEV nodes */
 #define LATE	 16u /* needs the run's spec: not done ahead by a warm init */
+#define GUESSED	 32u /* done ahead with guessed limits, corrected late */
 
 struct step {
 	enum step_op op;
@@ -164,15 +168,15 @@ static const struct step steps[] = {
     {STEP_SYMLINK, "/proc/self/fd/1", "dev/stdout", 0, 0, "scripts"},
     {STEP_SYMLINK, "/proc/self/fd/2", "dev/stderr", 0, 0, "scripts"},
     {STEP_DIR, NULL, "dev/shm", 01777, 0, "mount point"},
-    {STEP_TMPFS, "mode=1777", "dev/shm", 0, SIZED | LATE,
+    {STEP_TMPFS, "mode=1777", "dev/shm", 0, SIZED | GUESSED,
      "POSIX semaphores (Python multiprocessing), capped"},
     {STEP_DIR, NULL, "tmp", 01777, 0, "mount point"},
-    {STEP_TMPFS, "mode=1777", "tmp", 0, SIZED | LATE,
+    {STEP_TMPFS, "mode=1777", "tmp", 0, SIZED | GUESSED,
      "scratch space, capped, gone with the run"},
     {STEP_DIR, NULL, "work", 0755, 0, "mount point"},
-    {STEP_TMPFS, "mode=0755", "work", 0, SIZED | OWNED | LATE,
+    {STEP_TMPFS, "mode=0755", "work", 0, SIZED | OWNED | GUESSED,
      "the program's files and its working directory, capped"},
-    {STEP_MEMINFO, NULL, "proc/meminfo", 0, LATE,
+    {STEP_MEMINFO, NULL, "proc/meminfo", 0, GUESSED,
      "Node's os.totalmem(), the JVM, ... see the run's memory limit"},
     {STEP_ROOT_RO, NULL, "", 0, LATE,
      "the program cannot add files next to the mounts above"},
@@ -323,6 +327,19 @@ static int write_small(const char *path, const char *s)
 	return r;
 }
 
+/* Replace the content of the existing file 'path' with the string 's'. */
+static int rewrite_small(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY | O_TRUNC | O_NOFOLLOW | O_CLOEXEC);
+	int r;
+
+	if (fd < 0)
+		return -errno;
+	r = sb_write_all(fd, s, strlen(s));
+	close(fd);
+	return r;
+}
+
 /* --- /proc ---------------------------------------------------------------- */
 
 /* Top-level /proc entries left as they are: the run's own processes and
@@ -460,6 +477,50 @@ static int proc_mask(const char *root, const char *proc,
 	return r;
 }
 
+static size_t tmpfs_size(char *opts, size_t len, const struct sb_child_ctx *c)
+{
+	return (size_t)snprintf(
+	    opts, len, ",size=%llu,nr_inodes=%llu",
+	    (unsigned long long)c->spec->limits.tmpfs_bytes,
+	    (unsigned long long)16384);
+}
+
+static unsigned long tmpfs_flags(const struct step *s)
+{
+	return MS_NOSUID | (s->flags & DEVICES ? 0 : MS_NODEV);
+}
+
+/*
+ * A GUESSED step done ahead with the limits in 'guess': make it the run's
+ * (c->spec's) where they differ. The tmpfs mounts are still empty (the
+ * run's files come after the mounts), the meminfo file is still writable
+ * (the root goes read-only later).
+ */
+static int fix_step(const struct step *s, const char *path,
+		    const struct sb_child_ctx *c,
+		    const struct sandbox_limits *guess)
+{
+	char opts[64], text[2048];
+
+	switch (s->op) {
+	case STEP_TMPFS:
+		if (c->spec->limits.tmpfs_bytes == guess->tmpfs_bytes)
+			return 0;
+		tmpfs_size(opts, sizeof(opts), c);
+		if (mount("coderoom", path, "tmpfs",
+			  MS_REMOUNT | tmpfs_flags(s), opts + 1))
+			return -errno;
+		return 0;
+	case STEP_MEMINFO:
+		if (c->spec->limits.memory_bytes == guess->memory_bytes)
+			return 0;
+		proc_meminfo(text, sizeof(text), c);
+		return rewrite_small(path, text);
+	default:
+		return -EINVAL;
+	}
+}
+
 static int run_step(const struct step *s, const char *root, const char *path,
 		    const struct sb_child_ctx *c)
 {
@@ -576,17 +637,11 @@ static int run_step(const struct step *s, const char *root, const char *path,
 	case STEP_TMPFS: {
 		size_t n = (size_t)snprintf(opts, sizeof(opts), "%s", s->src);
 		if (s->flags & SIZED)
-			n += (size_t)snprintf(
-			    opts + n, sizeof(opts) - n,
-			    ",size=%llu,nr_inodes=%llu",
-			    (unsigned long long)c->spec->limits.tmpfs_bytes,
-			    (unsigned long long)16384);
+			n += tmpfs_size(opts + n, sizeof(opts) - n, c);
 		if (s->flags & OWNED)
 			snprintf(opts + n, sizeof(opts) - n, ",uid=%u,gid=%u",
 				 (unsigned)c->host_uid, (unsigned)c->host_gid);
-		if (mount("coderoom", path, "tmpfs",
-			  MS_NOSUID | (s->flags & DEVICES ? 0 : MS_NODEV),
-			  opts))
+		if (mount("coderoom", path, "tmpfs", tmpfs_flags(s), opts))
 			return -errno;
 		return 0;
 	}
@@ -625,7 +680,8 @@ int sb_mounts_setup(const char *root, const struct sb_child_ctx *c,
 		int r;
 
 		if ((phase == SB_MOUNTS_EARLY && (s->flags & LATE)) ||
-		    (phase == SB_MOUNTS_LATE && !(s->flags & LATE)))
+		    (phase == SB_MOUNTS_LATE &&
+		     !(s->flags & (LATE | GUESSED))))
 			continue;
 
 		if ((s->flags & OPTIONAL) && s->src && s->src[0] == '/' &&
@@ -644,7 +700,10 @@ int sb_mounts_setup(const char *root, const struct sb_child_ctx *c,
 				continue;
 		}
 		snprintf(path, sizeof(path), "%s/%s", root, s->dst);
-		r = run_step(s, root, path, c);
+		if (phase == SB_MOUNTS_LATE && (s->flags & GUESSED))
+			r = fix_step(s, path, c, &c->guess);
+		else
+			r = run_step(s, root, path, c);
 		if (r) {
 			snprintf(err, errlen, "mount step %zu (%s): %s", i,
 				 s->dst[0] ? s->dst : "/", strerror(-r));

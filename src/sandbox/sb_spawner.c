@@ -714,6 +714,12 @@ warm_child(int ctl, int rep, unsigned slot, struct cgroup_run *cg)
 		_exit(127);
 	if (S.mountns) {
 		char root[300], err[200];
+		/* Sized for a run like the last one (the batch APIs send
+		 * streams of like runs); corrected at hand-out if need be. */
+		if (S.have_last_limits)
+			spec.limits = S.last_limits;
+		sb_limits_apply_defaults(&spec.limits, &S.cfg.defaults);
+		ctx.guess = spec.limits;
 		snprintf(root, sizeof(root), "%s/root", S.cfg.state_dir);
 		if (mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) ||
 		    sb_mounts_setup(root, &ctx, SB_MOUNTS_EARLY, err,
