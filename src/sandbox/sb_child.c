@@ -425,6 +425,11 @@ void sb_program_warm(const struct sb_child_ctx *early, int go_fd, int exec_fd,
 	int e;
 
 	program_prepare(early, exec_fd);
+	/* Prepared: init may build the run's root now (before, its pivot
+	 * could make our unshare(CLONE_NEWUSER) see a root that is not our
+	 * mount namespace's, which the kernel refuses as a chroot). */
+	if (send(go_fd, "p", 1, MSG_NOSIGNAL) != 1)
+		_exit(0);
 	do
 		n = recvmsg(go_fd, &mh, MSG_CMSG_CLOEXEC);
 	while (n < 0 && errno == EINTR);

@@ -13,10 +13,13 @@
  * of any request, each in fresh namespaces and in a cgroup of its own with
  * the default limits, on a free slot. Such an init moves itself into its
  * cgroup (on cgroup v1 that write waits for an RCU grace period, 2-20 ms,
- * which is why it is done ahead and not by us) and says ready; a spawn
- * request then takes a ready one: the limits are set, the spec (its memfd)
- * and the stdio fds go to the waiting init, and the run goes on exactly
- * as a cold one. Refilled from the main loop when no run is starting;
+ * which is why it is done ahead and not by us), builds the run's file
+ * system up to what depends on the run (sized for a run like the last
+ * one), forks the program and lets it drop to the run's uid and user
+ * namespace (sb_program_warm()), and says ready; a spawn request then
+ * takes a ready one: the limits are set, the spec (its memfd) and the
+ * stdio fds go to the waiting init, which finishes the file system and
+ * sends the program its go. Refilled from the main loop when no run is starting;
  * while one is left in the pool, not in a new run's first
  * WARM_REFILL_MS either (a clone into fresh namespaces blocks us for
  * 1-5 ms and the new init's mounts take a CPU: the run's own start and
@@ -627,14 +630,17 @@ struct warm_handout {
 #define WARM_MAGIC 0x6d726177u /* "warm" */
 
 /* In the warm init, its file system prepared: a cgroup namespace rooted
- * at the run's group, then fork the program (pid 2) and let it drop what
- * does not depend on the run (sb_program_warm()). 0, or -1 when that
- * could not be started (the run then forks it, as a cold init does). */
+ * at the run's group, then fork the program (pid 2), let it drop what
+ * does not depend on the run (sb_program_warm()) and wait until it has.
+ * 0, or -1 when that failed (the run then forks its program, as a cold
+ * init does, and reports what goes wrong). */
 static int warm_program(const struct sb_child_ctx *early, int ctl,
 			struct sb_child_ctx *ctx)
 {
 	int go[2], ex[2];
+	ssize_t n;
 	pid_t pid;
+	char c;
 
 	(void)unshare(CLONE_NEWCGROUP); /* best effort, as in a cold init */
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, go))
@@ -653,6 +659,17 @@ static int warm_program(const struct sb_child_ctx *early, int ctl,
 	}
 	close(go[1]);
 	close(ex[1]);
+	if (pid > 0) {
+		do
+			n = recv(go[0], &c, 1, 0);
+		while (n < 0 && errno == EINTR);
+		if (n != 1 || c != 'p') {
+			kill(pid, SIGKILL);
+			while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+				;
+			pid = -1;
+		}
+	}
 	if (pid < 0) {
 		close(go[0]);
 		close(ex[0]);
