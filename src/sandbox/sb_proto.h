@@ -41,7 +41,8 @@
 enum sb_msg_type {
 	SB_MSG_HELLO = 1, /* spawner -> lib: arg = its pid;
 			     body = struct sb_wire_features */
-	SB_MSG_SPAWN,	  /* lib -> spawner: id; 1 fd: memfd with the spec */
+	SB_MSG_SPAWN,	  /* lib -> spawner: id; 1 fd: memfd with the spec,
+			     sealed (write, shrink; else refused) */
 	SB_MSG_KILL,	  /* lib -> spawner: id */
 	SB_MSG_SIGNAL,	  /* lib -> spawner: id, arg = signal number */
 	SB_MSG_PROBE,	  /* lib -> spawner: id (0: a heartbeat, answered
