@@ -467,9 +467,12 @@ static int program_go(const struct sb_child_ctx *c)
 	struct iovec iov = {&g, sizeof(g)};
 	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
 
+	ssize_t n;
+
 	sb_put_fds(&mh, u.buf, fds, g.nfds);
-	if (sendmsg(c->prog_go, &mh, MSG_NOSIGNAL) != (ssize_t)sizeof(g))
-		return -errno ? -errno : -EIO;
+	n = sendmsg(c->prog_go, &mh, MSG_NOSIGNAL);
+	if (n != (ssize_t)sizeof(g))
+		return n < 0 ? -errno : -EIO;
 	return 0;
 }
 
@@ -650,7 +653,7 @@ static void drop_init(const struct sb_child_ctx *c)
 
 void sb_child_init(const struct sb_child_ctx *c)
 {
-	int keep[8], nkeep = 0;
+	int keep[10], nkeep = 0; /* as many as kept below, and room */
 	int exec_pipe[2];
 	char workdir[300], err[200];
 	int go_err = 0;

@@ -28,7 +28,7 @@
  * (SB_MOUNTS_LATE). Those that depend on its limits (GUESSED: the sized
  * tmpfs mounts, meminfo) are done ahead with the limits the warm init
  * guessed (c->spec's, at SB_MOUNTS_EARLY: the last run's) and corrected
- * at SB_MOUNTS_LATE where the run's differ (a remount, a rewrite).
+ * at SB_MOUNTS_LATE where the run's differ (a new size, a rewrite).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -218,6 +218,11 @@ int sb_mounts_check_table(void)
 		default:
 			break;
 		}
+		/* What is guessed ahead must be correctable (fix_step()). */
+		if ((s->flags & GUESSED) &&
+		    !((s->op == STEP_TMPFS && (s->flags & SIZED)) ||
+		      s->op == STEP_MEMINFO))
+			return (int)i + 1;
 		/* Done ahead, an early step cannot come after a late one it
 		 * would land under (a late tmpfs would hide it). */
 		if (!(s->flags & LATE))
@@ -477,19 +482,6 @@ static int proc_mask(const char *root, const char *proc,
 	return r;
 }
 
-static size_t tmpfs_size(char *opts, size_t len, const struct sb_child_ctx *c)
-{
-	return (size_t)snprintf(
-	    opts, len, ",size=%llu,nr_inodes=%llu",
-	    (unsigned long long)c->spec->limits.tmpfs_bytes,
-	    (unsigned long long)16384);
-}
-
-static unsigned long tmpfs_flags(const struct step *s)
-{
-	return MS_NOSUID | (s->flags & DEVICES ? 0 : MS_NODEV);
-}
-
 /*
  * A GUESSED step done ahead with the limits in 'guess': make it the run's
  * (c->spec's) where they differ. The tmpfs mounts are still empty (the
@@ -503,14 +495,24 @@ static int fix_step(const struct step *s, const char *path,
 	char opts[64], text[2048];
 
 	switch (s->op) {
-	case STEP_TMPFS:
+	case STEP_TMPFS: {
+		int fd, r = 0;
+
 		if (c->spec->limits.tmpfs_bytes == guess->tmpfs_bytes)
 			return 0;
-		tmpfs_size(opts, sizeof(opts), c);
-		if (mount("coderoom", path, "tmpfs",
-			  MS_REMOUNT | tmpfs_flags(s), opts + 1))
+		/* Its superblock's size only (fspick + reconfigure): a
+		 * remount would set the mount's flags anew too. */
+		snprintf(opts, sizeof(opts), "%llu",
+			 (unsigned long long)c->spec->limits.tmpfs_bytes);
+		fd = fspick(AT_FDCWD, path, FSPICK_CLOEXEC | FSPICK_NO_AUTOMOUNT);
+		if (fd < 0)
 			return -errno;
-		return 0;
+		if (fsconfig(fd, FSCONFIG_SET_STRING, "size", opts, 0) ||
+		    fsconfig(fd, FSCONFIG_CMD_RECONFIGURE, NULL, NULL, 0))
+			r = -errno;
+		close(fd);
+		return r;
+	}
 	case STEP_MEMINFO:
 		if (c->spec->limits.memory_bytes == guess->memory_bytes)
 			return 0;
@@ -637,11 +639,17 @@ static int run_step(const struct step *s, const char *root, const char *path,
 	case STEP_TMPFS: {
 		size_t n = (size_t)snprintf(opts, sizeof(opts), "%s", s->src);
 		if (s->flags & SIZED)
-			n += tmpfs_size(opts + n, sizeof(opts) - n, c);
+			n += (size_t)snprintf(
+			    opts + n, sizeof(opts) - n,
+			    ",size=%llu,nr_inodes=%llu",
+			    (unsigned long long)c->spec->limits.tmpfs_bytes,
+			    (unsigned long long)16384);
 		if (s->flags & OWNED)
 			snprintf(opts + n, sizeof(opts) - n, ",uid=%u,gid=%u",
 				 (unsigned)c->host_uid, (unsigned)c->host_gid);
-		if (mount("coderoom", path, "tmpfs", tmpfs_flags(s), opts))
+		if (mount("coderoom", path, "tmpfs",
+			  MS_NOSUID | (s->flags & DEVICES ? 0 : MS_NODEV),
+			  opts))
 			return -errno;
 		return 0;
 	}

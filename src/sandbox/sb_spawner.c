@@ -108,6 +108,11 @@ struct warm {
 	int mntns_fd;  /* its mount namespace, or -1 (see the top) */
 	struct cgroup_run *cg;
 	struct sandbox_limits cg_limits; /* what cg was created with */
+	/* its program, forked ahead: taken from its hello when init says
+	 * ready (the program is alive then, or an unreaped child of init:
+	 * its pid cannot be another process's yet); 0 / -1: none */
+	pid_t prog_pid;
+	int prog_pidfd;
 	struct warm *next;
 };
 
@@ -338,6 +343,25 @@ static void release_start(void)
 	S.release_fd = sv[0];
 }
 
+/* The program's hello (SB_REP_PID): its pid as we see it, stamped by the
+ * kernel (SCM_CREDENTIALS), and a pidfd for it. */
+static void take_pid(struct msghdr *mh, pid_t *pid, int *pidfd)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c;
+	     c = CMSG_NXTHDR(mh, c)) {
+		struct ucred uc;
+		if (c->cmsg_level != SOL_SOCKET ||
+		    c->cmsg_type != SCM_CREDENTIALS)
+			continue;
+		memcpy(&uc, CMSG_DATA(c), sizeof(uc));
+		if (uc.pid > 0) {
+			*pid = uc.pid;
+			*pidfd = (int)syscall(SYS_pidfd_open, uc.pid, 0);
+			return;
+		}
+	}
+}
+
 static void read_reports(struct run *r)
 {
 	for (;;) {
@@ -396,19 +420,8 @@ static void read_reports(struct run *r)
 		rep.msg[sizeof(rep.msg) - 1] = '\0';
 		switch (rep.kind) {
 		case SB_REP_PID:
-			for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c;
-			     c = CMSG_NXTHDR(&mh, c)) {
-				struct ucred uc;
-				if (c->cmsg_level != SOL_SOCKET ||
-				    c->cmsg_type != SCM_CREDENTIALS)
-					continue;
-				memcpy(&uc, CMSG_DATA(c), sizeof(uc));
-				if (uc.pid > 0 && !r->prog_pid) {
-					r->prog_pid = uc.pid;
-					r->prog_pidfd = (int)syscall(
-					    SYS_pidfd_open, uc.pid, 0);
-				}
-			}
+			if (!r->prog_pid)
+				take_pid(&mh, &r->prog_pid, &r->prog_pidfd);
 			break;
 		case SB_REP_STARTED:
 			if (r->started || r->killed)
@@ -617,9 +630,10 @@ static pid_t clone_init(const struct cgroup_run *cg)
 
 /* --- the warm pool ---------------------------------------------------- */
 
-static int read_spec(int memfd, struct sb_spec *spec, const char **why)
+static int read_spec(int memfd, bool head_only, struct sb_spec *spec,
+		     const char **why)
 {
-	return sb_read_spec(memfd, &S.cfg.defaults, false, spec, why);
+	return sb_read_spec(memfd, &S.cfg.defaults, head_only, spec, why);
 }
 
 /* What a warm init receives with its run: SCM_RIGHTS [memfd, stdio...]. */
@@ -632,8 +646,7 @@ struct warm_handout {
 /* In the warm init, its file system prepared: a cgroup namespace rooted
  * at the run's group, then fork the program (pid 2), let it drop what
  * does not depend on the run (sb_program_warm()) and wait until it has.
- * 0, or -1 when that failed (the run then forks its program, as a cold
- * init does, and reports what goes wrong). */
+ * 0, or -1 when that failed. */
 static int warm_program(const struct sb_child_ctx *early, int ctl,
 			struct sb_child_ctx *ctx)
 {
@@ -743,7 +756,11 @@ warm_child(int ctl, int rep, unsigned slot, struct cgroup_run *cg)
 				    sizeof(err)))
 			_exit(127); /* the cold path will say why */
 		ctx.prepared = true;
-		(void)warm_program(&ctx, ctl, &ctx);
+		/* A program that cannot be prepared makes a broken warm
+		 * init, like failing mounts: after WARM_MAX_BROKEN in a row
+		 * runs start cold, and the cold path says why. */
+		if (warm_program(&ctx, ctl, &ctx))
+			_exit(127);
 	}
 	if (send(ctl, "r", 1, MSG_NOSIGNAL) != 1)
 		_exit(127);
@@ -759,7 +776,7 @@ warm_child(int ctl, int rep, unsigned slot, struct cgroup_run *cg)
 	    (int)h.nfds != nfds || (nfds != 2 && nfds != 4))
 		_exit(0);
 	close(ctl);
-	if (read_spec(fds[0], &spec, &why))
+	if (read_spec(fds[0], false, &spec, &why))
 		_exit(127);
 	if (spec.tty != (nfds == 2))
 		_exit(127);
@@ -812,6 +829,7 @@ static int warm_create(void)
 	w = calloc(1, sizeof(*w));
 	if (!w)
 		return -ENOMEM;
+	w->prog_pidfd = -1;
 	/* The limits the next run likely has: it then needs no cgroup write
 	 * at its hand-out. */
 	warm_limits(&w->cg_limits);
@@ -867,6 +885,8 @@ static void warm_free(struct warm *w, bool keep_slot)
 	}
 	if (w->ctl_fd >= 0)
 		close(w->ctl_fd);
+	if (w->prog_pidfd >= 0)
+		close(w->prog_pidfd);
 	if (!keep_slot)
 		S.slots[w->slot] = 0;
 	free(w);
@@ -895,6 +915,36 @@ static bool warm_reaped(pid_t pid)
 	return false;
 }
 
+/* A ready warm init's program sent its hello before init said ready (it
+ * was forked ahead): read it now, while its pid is still its own. */
+static void warm_take_pid(struct warm *w)
+{
+	struct sb_report rep;
+	union {
+		char buf[CMSG_SPACE(sizeof(struct ucred)) +
+			 CMSG_SPACE(sizeof(int) * SB_MAX_FDS)];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = {&rep, sizeof(rep)};
+	struct msghdr mh = {.msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = u.buf,
+			    .msg_controllen = sizeof(u.buf)};
+	int fds[SB_MAX_FDS];
+	ssize_t n;
+
+	if (!S.mountns)
+		return; /* no program forked ahead: the run's comes later */
+	n = recvmsg(w->report_fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	if (n <= 0)
+		return;
+	/* no descriptors come with a hello */
+	for (size_t i = sb_take_fds(&mh, fds, SB_MAX_FDS); i > 0; i--)
+		close(fds[i - 1]);
+	if (n == (ssize_t)sizeof(rep) && rep.kind == SB_REP_PID)
+		take_pid(&mh, &w->prog_pid, &w->prog_pidfd);
+}
+
 /* Its ctl socket is readable: "ready", or EOF when init died. */
 static void warm_read(struct warm *w)
 {
@@ -904,6 +954,7 @@ static void warm_read(struct warm *w)
 	if (n == 1 && c == 'r') {
 		w->ready = true;
 		S.warm_broken = 0;
+		warm_take_pid(w);
 		return;
 	}
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
@@ -963,6 +1014,7 @@ static int warm_handout(struct run *r, struct warm *w, int memfd,
 	int fds[4] = {memfd, child[0], child[1], child[2]};
 	struct iovec iov = {&h, sizeof(h)};
 	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+	ssize_t n;
 	int e;
 
 	/* The run's limits before its init may go on (unless the group was
@@ -973,8 +1025,9 @@ static int warm_handout(struct run *r, struct warm *w, int memfd,
 	    (e = cgroup_run_set_limits(w->cg, &r->limits)))
 		return e;
 	sb_put_fds(&mh, u.buf, fds, h.nfds);
-	if (sendmsg(w->ctl_fd, &mh, MSG_NOSIGNAL) != (ssize_t)sizeof(h))
-		return -errno ? -errno : -EIO;
+	n = sendmsg(w->ctl_fd, &mh, MSG_NOSIGNAL);
+	if (n != (ssize_t)sizeof(h))
+		return n < 0 ? -errno : -EIO;
 	return 0;
 }
 
@@ -1042,8 +1095,10 @@ static void handle_spawn(uint64_t id, int memfd)
 		       (unsigned long long)id);
 		return;
 	}
-	/* Read the spec: a sealed memfd whose size we bound. */
-	e = read_spec(memfd, &spec, &why);
+	/* Read the spec: a sealed memfd whose size we bound. Its head is
+	 * all we need to hand it to a warm init (which reads the rest
+	 * itself); a cold init gets all of it from us (below). */
+	e = read_spec(memfd, true, &spec, &why);
 	if (e) {
 		close(memfd);
 		send_error(id, e, why);
@@ -1117,6 +1172,9 @@ static void handle_spawn(uint64_t id, int memfd)
 			return;
 		}
 		r->init_pid = w->pid;
+		r->prog_pid = w->prog_pid;
+		r->prog_pidfd = w->prog_pidfd;
+		w->prog_pidfd = -1;
 		r->report_fd = w->report_fd;
 		r->cg = w->cg;
 		r->mntns_fd = w->mntns_fd;
@@ -1129,7 +1187,15 @@ static void handle_spawn(uint64_t id, int memfd)
 		S.runs = r;
 		return;
 	}
+	bool tty = spec.tty;
+	sb_spec_release(&spec);
+	e = read_spec(memfd, false, &spec, &why);
 	close(memfd);
+	if (e) {
+		close_child_stdio(child, tty);
+		snprintf(msg, sizeof(msg), "%s", why);
+		goto out_fail;
+	}
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, rep) ||
 	    pipe2(sync, O_CLOEXEC)) {

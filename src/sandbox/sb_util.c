@@ -212,8 +212,9 @@ int sb_read_spec(int memfd, const struct sandbox_limits *def, bool head_only,
 		return -EINVAL;
 	}
 	/* Mapped, not copied: a spec carries the run's files (an artefact
-	 * of tens of MiB), and the pages stay the sender's; only those the
-	 * decoder reads are touched. */
+	 * of tens of MiB) and its pages stay the sender's. A full decode
+	 * copies the files once (into the spec); a head-only one touches
+	 * the first pages only. */
 	buf = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, memfd, 0);
 	if (buf == MAP_FAILED) {
 		*why = "sandbox: cannot map the spec";
