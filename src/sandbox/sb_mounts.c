@@ -319,10 +319,11 @@ static int copy_file(const char *src, const char *dst)
 	return r;
 }
 
-static int write_small(const char *path, const char *s)
+/* Write the string 's' to 'path': a new file (O_EXCL), or with
+ * O_TRUNC in 'how' the existing one's content replaced. */
+static int write_to(const char *path, const char *s, int how)
 {
-	int fd = open(
-	    path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	int fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC | how, 0644);
 	int r;
 
 	if (fd < 0)
@@ -332,17 +333,9 @@ static int write_small(const char *path, const char *s)
 	return r;
 }
 
-/* Replace the content of the existing file 'path' with the string 's'. */
-static int rewrite_small(const char *path, const char *s)
+static int write_small(const char *path, const char *s)
 {
-	int fd = open(path, O_WRONLY | O_TRUNC | O_NOFOLLOW | O_CLOEXEC);
-	int r;
-
-	if (fd < 0)
-		return -errno;
-	r = sb_write_all(fd, s, strlen(s));
-	close(fd);
-	return r;
+	return write_to(path, s, O_CREAT | O_EXCL);
 }
 
 /* --- /proc ---------------------------------------------------------------- */
@@ -517,7 +510,7 @@ static int fix_step(const struct step *s, const char *path,
 		if (c->spec->limits.memory_bytes == guess->memory_bytes)
 			return 0;
 		proc_meminfo(text, sizeof(text), c);
-		return rewrite_small(path, text);
+		return write_to(path, text, O_TRUNC);
 	default:
 		return -EINVAL;
 	}

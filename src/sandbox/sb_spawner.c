@@ -643,6 +643,31 @@ struct warm_handout {
 };
 #define WARM_MAGIC 0x6d726177u /* "warm" */
 
+/* The context an init of slot 'slot' starts from: no stdio yet, no go
+ * to wait for, no program forked ahead. */
+static struct sb_child_ctx child_ctx(const struct sb_spec *spec,
+				     unsigned slot, int report_fd)
+{
+	return (struct sb_child_ctx){
+	    .spec = spec,
+	    .host_uid = S.cfg.uid_base + slot,
+	    .host_gid = S.cfg.uid_base + slot,
+	    .report_fd = report_fd,
+	    .sync_fd = -1,
+	    .stdio = {-1, -1, -1},
+	    .tty_slave = -1,
+	    .state_dir = S.cfg.state_dir,
+	    .userns = S.userns,
+	    .mountns = S.mountns,
+	    .seccomp = S.seccomp,
+	    .overlay = S.overlay,
+	    .mknod = S.mknod,
+	    .prog_go = -1,
+	    .prog_exec_fd = -1,
+	    .spec_fd = -1,
+	};
+}
+
 /* In the warm init, its file system prepared: a cgroup namespace rooted
  * at the run's group, then fork the program (pid 2), let it drop what
  * does not depend on the run (sb_program_warm()) and wait until it has.
@@ -713,23 +738,7 @@ warm_child(int ctl, int rep, unsigned slot, struct cgroup_run *cg)
 	int fds[4] = {-1, -1, -1, -1}, nfds = 0;
 	struct sb_spec spec = {0};
 	const char *why;
-	struct sb_child_ctx ctx = {
-	    .spec = &spec,
-	    .host_uid = S.cfg.uid_base + slot,
-	    .host_gid = S.cfg.uid_base + slot,
-	    .report_fd = rep,
-	    .sync_fd = -1,
-	    .tty_slave = -1,
-	    .state_dir = S.cfg.state_dir,
-	    .userns = S.userns,
-	    .mountns = S.mountns,
-	    .seccomp = S.seccomp,
-	    .overlay = S.overlay,
-	    .mknod = S.mknod,
-	    .prog_go = -1,
-	    .prog_exec_fd = -1,
-	    .spec_fd = -1,
-	};
+	struct sb_child_ctx ctx = child_ctx(&spec, slot, rep);
 
 	/* Only our two sockets: nothing of the spawner's other runs. */
 	for (int fd = 3; fd < 1024; fd++)
@@ -1216,24 +1225,11 @@ static void handle_spawn(uint64_t id, int memfd)
 		}
 	}
 
-	struct sb_child_ctx ctx = {
-	    .spec = &spec,
-	    .host_uid = S.cfg.uid_base + slot,
-	    .host_gid = S.cfg.uid_base + slot,
-	    .report_fd = rep[1],
-	    .sync_fd = sync[0],
-	    .stdio = {child[0], child[1], child[2]},
-	    .tty_slave = slave,
-	    .state_dir = S.cfg.state_dir,
-	    .userns = S.userns,
-	    .mountns = S.mountns,
-	    .seccomp = S.seccomp,
-	    .overlay = S.overlay,
-	    .mknod = S.mknod,
-	    .prog_go = -1,
-	    .prog_exec_fd = -1,
-	    .spec_fd = -1,
-	};
+	struct sb_child_ctx ctx = child_ctx(&spec, slot, rep[1]);
+	ctx.sync_fd = sync[0];
+	for (int i = 0; i < 3; i++)
+		ctx.stdio[i] = child[i];
+	ctx.tty_slave = slave;
 	pid_t pid = clone_init(r->cg);
 	if (pid < 0) {
 		e = -errno;
