@@ -414,8 +414,7 @@ static void free_strings(char **v)
 	free(v);
 }
 
-static int spec_decode(const uint8_t *buf, size_t len, struct sb_spec *spec,
-		       bool head_only)
+int sb_spec_decode(const uint8_t *buf, size_t len, struct sb_spec *spec)
 {
 	struct rbuf r = {.p = buf, .left = len};
 	uint32_t argc, envc, nfiles, i;
@@ -455,8 +454,6 @@ static int spec_decode(const uint8_t *buf, size_t len, struct sb_spec *spec,
 		spec->envp = get_strings(&r, envc, true);
 	if (!r.err && spec->argv[0][0] != '/')
 		r.err = -EBADMSG;
-	if (!r.err && head_only)
-		return 0;
 	if (!r.err) {
 		spec->files = calloc(nfiles ? nfiles : 1, sizeof(*spec->files));
 		if (!spec->files)
@@ -517,16 +514,6 @@ static int spec_decode(const uint8_t *buf, size_t len, struct sb_spec *spec,
 		return r.err;
 	}
 	return 0;
-}
-
-int sb_spec_decode(const uint8_t *buf, size_t len, struct sb_spec *spec)
-{
-	return spec_decode(buf, len, spec, false);
-}
-
-int sb_spec_decode_head(const uint8_t *buf, size_t len, struct sb_spec *spec)
-{
-	return spec_decode(buf, len, spec, true);
 }
 
 void sb_spec_release(struct sb_spec *spec)
