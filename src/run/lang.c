@@ -476,11 +476,17 @@ static void probe_all(struct lang_table *t)
 	}
 	for (size_t i = 0; i < njobs; i++) {
 		struct probe_job *j = &jobs[i];
+		bool slow = j->fd >= 0;
 		int status = 0;
-		if (j->fd >= 0) {
+		if (slow) {
+			/* Slow is not broken: every version command runs at
+			 * once, and on a small busy machine the JVM-based ones
+			 * starve the rest past the deadline. The language
+			 * stays offered; a run says what goes wrong. */
 			kill(j->pid, SIGKILL);
 			close(j->fd);
-			log_warn("lang: %s: version command timed out", j->l->id);
+			log_warn("lang: %s: version command timed out; "
+				 "still offered", j->l->id);
 		}
 		waitpid(j->pid, &status, 0);
 		char *v = find_version(buf_str(&j->out));
@@ -490,7 +496,7 @@ static void probe_all(struct lang_table *t)
 		} else {
 			free(v);
 		}
-		if (!WIFEXITED(status) || WEXITSTATUS(status) == 127) {
+		if (!slow && (!WIFEXITED(status) || WEXITSTATUS(status) == 127)) {
 			j->l->available = false;
 			if (asprintf(&j->l->why, "'%s' does not run", j->l->vcmd[0])
 			    < 0)

@@ -347,6 +347,40 @@ static void write_file(const char *dir, const char *name, const char *text)
 	fclose(f);
 }
 
+/* A version command that takes too long (a busy machine) leaves its
+ * language offered; one that cannot run (127) does not. Takes the probe's
+ * whole 10 s deadline. */
+static void test_table_load_slow_probe(void **state)
+{
+	char dir[] = "/tmp/test_lang.XXXXXX";
+	char cmd[700];
+	struct lang_table t;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	write_file(dir, "slow.json",
+		   "{\"id\": \"slow\", \"name\": \"Slow\", \"file\": \"a\","
+		   " \"run\": [\"/bin/sh\", \"a\"],"
+		   " \"version_command\": [\"/bin/sleep\", \"60\"]}");
+	write_file(dir, "norun.json",
+		   "{\"id\": \"norun\", \"name\": \"Norun\", \"file\": \"a\","
+		   " \"run\": [\"/bin/sh\", \"a\"],"
+		   " \"version_command\": [\"/bin/sh\", \"-c\", \"exit 127\"]}");
+	log_set_level(LOG_ERROR); /* the timeout warns */
+	assert_int_equal(lang_table_load(&t, dir), 0);
+	assert_int_equal(t.n, 2);
+	const struct lang *slow = lang_find(&t, "slow");
+	const struct lang *norun = lang_find(&t, "norun");
+	assert_non_null(slow);
+	assert_non_null(norun);
+	assert_true(slow->available);
+	assert_false(norun->available);
+	assert_non_null(strstr(norun->why, "does not run"));
+	lang_table_release(&t);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 static void test_table_load(void **state)
 {
 	char dir[] = "/tmp/test_lang.XXXXXX";
@@ -406,6 +440,7 @@ int main(void)
 	    cmocka_unit_test(test_find),
 	    cmocka_unit_test(test_table_json),
 	    cmocka_unit_test(test_table_load),
+	    cmocka_unit_test(test_table_load_slow_probe),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
