@@ -167,7 +167,7 @@ test('/ws: a client that never reads (pings while paused) does not hurt the serv
   await bystanderAlive();
   await assertServerWorks(srv.wsUrl, 'while a client does not read');
   c.terminate();
-  await waitNoRuns(srv.url, 20000); // its run ends after the reattach grace
+  await waitNoRuns(srv, 20000); // its run ends after the reattach grace
 });
 
 test('HTTP: bad bodies get 4xx JSON errors', async () => {

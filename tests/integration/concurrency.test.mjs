@@ -33,7 +33,7 @@ test('20 concurrent clients each receive only their own output', async () => {
   } finally {
     await Promise.all(clients.map((c) => c.close()));
   }
-  await waitNoRuns(srv.url);
+  await waitNoRuns(srv);
 });
 
 test('a flood into a client that never reads does not stall another session', async () => {
@@ -63,7 +63,7 @@ test('a flood into a client that never reads does not stall another session', as
     const ex = await flooder.waitExit({ timeout: 20000 });
     assert.equal(ex.status, 'killed');
   } finally { await flooder.close(); }
-  await waitNoRuns(srv.url);
+  await waitNoRuns(srv);
 });
 
 test('a slow reader with ack flow control stays within 256 KiB unacknowledged, others unaffected', async () => {
@@ -87,7 +87,7 @@ test('a slow reader with ack flow control stays within 256 KiB unacknowledged, o
     const ex = await slow.waitExit({ timeout: 20000 });
     assert.equal(ex.status, 'killed');
   } finally { await slow.close(); }
-  await waitNoRuns(srv.url);
+  await waitNoRuns(srv);
 });
 
 test('beyond --max-runs a run waits in the queue and starts when a slot frees', async () => {

@@ -46,7 +46,7 @@ test('a program waiting at input() with nobody typing: about one probe a second;
     await c.waitOutput('hi bob');
     assert.equal((await c.waitExit()).status, 'ok');
   } finally { await c.close(); }
-  await waitNoRuns(srv.url);
+  await waitNoRuns(srv);
 });
 
 // A probe in flight when a compile step ends: the spawner answers it after

@@ -38,7 +38,7 @@ test('while True: pass ends with cpu_limit', async () => {
   assert.ok(ex.cpu_ms >= 1000, `cpu_ms reflects the spin: ${ex.cpu_ms}`);
   assert.ok(ex.cpu_ms < 15000, `stopped near the limit: ${ex.cpu_ms}`);
   assert.match(ex.message, /cpu/i, 'the message names the limit');
-  await waitNoRuns(cpuSrv.url);
+  await waitNoRuns(cpuSrv);
 });
 
 test('four forked spinners are limited on the CPU of the whole tree', async () => {
@@ -50,7 +50,7 @@ while True:
     pass
 `);
   assert.equal(ex.status, 'cpu_limit', JSON.stringify(ex));
-  await waitNoRuns(cpuSrv.url);
+  await waitNoRuns(cpuSrv);
 });
 
 test('time.sleep(10**6) ends with wall_limit', async () => {
@@ -59,7 +59,7 @@ test('time.sleep(10**6) ends with wall_limit', async () => {
   assert.ok(c.out.includes('zz'));
   assert.ok(ex.wall_ms >= 1800, `wall_ms ${ex.wall_ms}`);
   assert.match(ex.message, /wall|time/i);
-  await waitNoRuns(wallSrv.url);
+  await waitNoRuns(wallSrv);
 });
 
 test('endless printing ends with output_limit, output capped near the limit', async () => {
@@ -69,7 +69,7 @@ test('endless printing ends with output_limit, output capped near the limit', as
   const got = c.stdout.length;
   assert.ok(got >= OUTPUT_LIMIT / 2, `received ${got} bytes of ${OUTPUT_LIMIT}`);
   assert.ok(got <= OUTPUT_LIMIT + 4096, `received ${got} bytes, limit ${OUTPUT_LIMIT}`);
-  await waitNoRuns(cpuSrv.url);
+  await waitNoRuns(cpuSrv);
 });
 
 test('allocating without end ends with memory_limit', async () => {
@@ -77,5 +77,5 @@ test('allocating without end ends with memory_limit', async () => {
   assert.equal(ex.status, 'memory_limit', JSON.stringify(ex));
   assert.ok(c.out.includes('eat'));
   assert.match(ex.message, /memory/i);
-  await waitNoRuns(cpuSrv.url);
+  await waitNoRuns(cpuSrv);
 });

@@ -102,7 +102,7 @@ test('/metrics: every family parses, and its numbers follow what happened', asyn
   await c.close();
   e.close();
 
-  await waitNoRuns(srv.url);
+  await waitNoRuns(srv);
   const m = await scrape();
   assert.equal(value(m, 'coderoom_runs_total', { language: 'python', status: 'ok' }), 2);
   assert.equal(value(m, 'coderoom_runs_total', { language: 'python', status: 'runtime_error' }), 1);
@@ -181,7 +181,7 @@ test('--log-format json: every line is an object; no program output, input or to
     await c.waitExit();
     assert.ok(c.out.includes('got ' + typed));
     await c.close();
-    await waitNoRuns(s.url);
+    await waitNoRuns(s);
   } finally {
     assert.equal(await s.stop(), 0);
     fs.rmSync(tokenFile, { force: true });

@@ -64,7 +64,7 @@ test('output queued behind a client that stopped reading arrives whole and in or
     const biggest = Math.max(...c.outChunks.map((ch) => ch.data.length));
     assert.ok(biggest <= 65536, `largest output frame ${biggest} bytes, over 64 KiB`);
   } finally { await c.close(); }
-  await waitNoRuns(srv.url);
+  await waitNoRuns(srv);
 });
 
 test('a client that stops reading during a flood is dropped: its socket is closed, its backlog thrown away', async () => {
@@ -84,7 +84,7 @@ test('a client that stops reading during a flood is dropped: its socket is close
       { timeout: 10000, what: `conn ${conn} closed by the server` });
     assert.ok(run);
   } finally { c.terminate(); }
-  await waitNoRuns(beatSrv.url, 30000);
+  await waitNoRuns(beatSrv, 30000);
 });
 
 test('a program printing more than 16 MiB, slowly enough, is not killed (default limits)', async () => {
@@ -105,7 +105,7 @@ out(2)
   assert.equal(ex.truncated, false);
   assert.equal(bytes, 17 * 1048576 + 17 * 1024); // every \n became \r\n
   assert.equal(ex.output_bytes, bytes);
-  await waitNoRuns(srv.url);
+  await waitNoRuns(srv);
 });
 
 test('a flood past the output rate is killed: output_limit, the rate in the message, the burst delivered', async () => {
@@ -116,7 +116,7 @@ test('a flood past the output rate is killed: output_limit, the rate in the mess
   assert.equal(ex.truncated, true);
   assert.ok(bytes >= BURST, `received ${bytes} bytes, less than the burst`);
   assert.equal(ex.output_bytes, bytes);
-  await waitNoRuns(rateSrv.url);
+  await waitNoRuns(rateSrv);
 });
 
 test('hello advertises the output rate and burst', async () => {

@@ -61,7 +61,7 @@ test('attach to an exited run within the grace period replays everything and say
   const { run } = await a.run("import time\nprint('one', flush=True)\ntime.sleep(0.8)\nprint('two', flush=True)\n");
   await a.waitOutput('one');
   a.terminate();
-  await waitNoRuns(srv.url); // the run ends while nobody is attached
+  await waitNoRuns(srv); // the run ends while nobody is attached
   const b = await CoderoomClient.connect(srv.wsUrl);
   try {
     b.attach(run);
@@ -86,7 +86,7 @@ os.execv(sys.executable, [sys.executable, '-c', 'import time\\nwhile True: time.
   // the server has seen the socket go, and the run is still there
   await waitUntil(async () => (await health(srv.url)).connections < before, { timeout: 5000, what: 'the socket closed' });
   assert.equal((await health(srv.url)).runs_active, 1, 'the run outlives its socket during the grace period');
-  await waitNoRuns(srv.url, 10000);
+  await waitNoRuns(srv, 10000);
   assert.deepEqual(procsMatching(mark), [], 'the run\'s processes are gone after the grace period');
   const b = await CoderoomClient.connect(srv.wsUrl);
   try {

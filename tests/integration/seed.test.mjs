@@ -138,7 +138,7 @@ test('POST /api/execute: batch wall limit gives timeout', async () => {
   assert.equal(r.json.success, false);
   assert.equal(r.json.output, 'start\n', 'output before the limit is kept');
   assert.equal(r.json.message, 'wall time limit of 3 s exceeded');
-  await waitNoRuns(srv.url);
+  await waitNoRuns(srv);
 });
 
 test('POST /api/execute: batch output limit gives output_limit, output capped', async () => {

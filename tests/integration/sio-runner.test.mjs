@@ -169,7 +169,7 @@ for i in range(60000):
       await c.waitOutput('tick', { timeout: 20000 });
       c.close();
       await assertTreeGone(mark);
-      await waitNoRuns(srv.url);
+      await waitNoRuns(srv);
     });
   });
 }
@@ -283,5 +283,5 @@ test('a full server queues the run: queued {run, ahead}, then started when a slo
 
 test('the server is left with no session and no run', async () => {
   await waitUntil(async () => (await health(srv.url)).socketio.sessions === 0, { timeout: 10000, what: 'no sessions' });
-  await waitNoRuns(srv.url);
+  await waitNoRuns(srv);
 });

@@ -315,7 +315,7 @@ describe('Socket.IO layer', () => {
     await eio.pollUntil(srv.url, sid, '42["output"');
     assert.equal((await health(srv.url)).runs_active, 1);
     assert.equal((await eio.post(srv.url, sid, '41')).text, 'ok');
-    await waitNoRuns(srv.url);
+    await waitNoRuns(srv);
     assert.equal((await eio.post(srv.url, sid, '40')).text, 'ok', 'it may join again');
     await eio.pollUntil(srv.url, sid, '42["connected"');
     assert.equal((await eio.post(srv.url, sid, '1')).text, 'ok');
@@ -502,7 +502,7 @@ test('mutated packets over both transports, joined sessions: every one refused o
 test('nothing leaked: no session, no run, the server\'s fds back where they were', async () => {
   await waitSessions(0);
   await waitUntil(async () => (await sioStats(fast.url)).sessions === 0, { what: 'no sessions on the fast server' });
-  await waitNoRuns(srv.url);
+  await waitNoRuns(srv);
   const st = await sioStats();
   assert.ok(st.errors > 10, `protocol errors were counted: ${JSON.stringify(st)}`);
   const metrics = await (await fetch(`${srv.url}/metrics`)).text();

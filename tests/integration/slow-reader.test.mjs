@@ -104,7 +104,7 @@ async function sessionsOf(path) {
 
 async function waitClean(path, what) {
   await waitUntil(async () => (await sessionsOf(path)) === 0, { timeout: 30000, what: `${what}: no ${path} session left` });
-  await waitNoRuns(srv.url, 30000);
+  await waitNoRuns(srv, 30000);
   await assertServerWorks(srv.wsUrl, `after ${what}`);
 }
 
@@ -178,7 +178,7 @@ async function roomMemberStalls(talk) {
     await a.waitFor((e) => e.kind === 'json' && e.msg.type === 'chat' && e.msg.text === 'still here', { what: 'chat' });
     await roundTrip(a);
   } finally { member.terminate(); await a.close(); }
-  await waitNoRuns(srv.url, 30000);
+  await waitNoRuns(srv, 30000);
 }
 
 describe('a client that stops reading during a flood is dropped', () => {
@@ -226,7 +226,7 @@ describe('a client that stops reading during a flood is dropped', () => {
     // no GET any more: the session times out, its run ends
     await waitUntil(async () => (await health(srv.url)).socketio.sessions === 0,
       { timeout: 30000, what: 'the polling session dropped' });
-    await waitNoRuns(srv.url, 30000);
+    await waitNoRuns(srv, 30000);
     await assertServerWorks(srv.wsUrl, 'after a polling client went silent');
   });
 
@@ -243,7 +243,7 @@ describe('a client that stops reading during a flood is dropped', () => {
         { timeout: 30000, what: 'the polling session dropped' });
       await waitServerLetGo(lport, 'a GET never read');
     } finally { s.destroy(); }
-    await waitNoRuns(srv.url, 30000);
+    await waitNoRuns(srv, 30000);
     await assertServerWorks(srv.wsUrl, 'after a polling client stopped reading');
   });
 });

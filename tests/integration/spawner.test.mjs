@@ -108,7 +108,7 @@ test('kill -9 of the spawner: its runs end as internal_error, a new one serves',
   assert.match(m.text, /^coderoom_spawner_lost_runs_total 2$/m);
   assert.match(m.text, /^coderoom_runs_total\{language="python",status="internal_error"\} 2$/m);
   await ide.close(); await idle.close(); seedIdle.close();
-  await waitNoRuns(srv.url);
+  await waitNoRuns(srv);
 });
 
 test('a stopped spawner (it reads nothing) is declared dead and replaced; the loop never blocks', async () => {

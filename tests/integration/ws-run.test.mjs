@@ -202,7 +202,7 @@ async function assertTreeGone(c, mark) {
   assert.equal(c.stdout.length, len, `output after exited: ${JSON.stringify(c.stdout.subarray(len).toString())}`);
   await waitUntil(() => procsMatching(mark).length === 0, { timeout: 3000, what: 'grandchild gone' })
     .catch(() => assert.fail(`processes left on the host: ${JSON.stringify(procsMatching(mark))}`));
-  await waitNoRuns(srv.url, 5000);
+  await waitNoRuns(srv, 5000);
 }
 
 test('stop kills a double-forked, setsid grandchild', async () => {

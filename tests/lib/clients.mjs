@@ -342,14 +342,21 @@ export async function health(base) {
   return r.json;
 }
 
-/* Wait until /api/health says no run is active. */
-export function waitNoRuns(base, timeout = 10000) {
+/* Wait until /api/health says no run is active. 'srv' is a base URL, or a
+ * server from startServer(): then a timeout also says what the server
+ * logged last (less the health requests of this wait), so a run that
+ * never ends can be read from the failure. */
+export function waitNoRuns(srv, timeout = 10000) {
+  const base = typeof srv === 'string' ? srv : srv.url;
   let last;
   return waitUntil(async () => {
     last = await health(base);
     return last.runs_active === 0;
   }, { timeout, what: 'runs_active == 0' }).catch((e) => {
-    throw new Error(`${e.message}; last health: ${JSON.stringify(last)}`);
+    const logs = typeof srv?.logs === 'function'
+      ? `; the server's last log lines (but this wait's):\n${srv.logs().split('\n')
+        .filter((l) => !l.includes('GET /api/health')).slice(-40).join('\n')}` : '';
+    throw new Error(`${e.message}; last health: ${JSON.stringify(last)}${logs}`);
   });
 }
 

@@ -137,7 +137,7 @@ export async function afterRun(srv, m) {
     await waitUntil(() => hostProcs(m).length === 0, { timeout: 3000 * TIME_SCALE, what: `no host process named ${m}` })
       .catch(() => { throw new Error(`left on the host: ${JSON.stringify(hostProcs(m))}`); });
   }
-  await waitNoRuns(srv.url, 10000 * TIME_SCALE);
+  await waitNoRuns(srv, 10000 * TIME_SCALE);
   const h = await health(srv.url);
   assert.equal(h.status, 'ok', JSON.stringify(h));
   assert.equal(h.runs_active, 0);

@@ -213,7 +213,7 @@ async function main() {
       }
     })();
     await Promise.all([...Array.from({ length: RUNNERS }, runner), sampler]);
-    await waitNoRuns(srv.url, 60000);
+    await waitNoRuns(srv, 60000);
 
     // the checks
     const third = Math.floor(samples.length / 3);
