@@ -16,7 +16,9 @@
  * (some hosts mount it with cpuacct, some alone, some not at all: then the
  * runs share the CPU as plain threads); memory.memsw.limit_in_bytes when
  * swap is accounted. Kill: cgroup.kill of a group in a controller-less
- * cgroup2 mount when there is one, else freeze, SIGKILL every task, thaw.
+ * cgroup2 mount when there is one (then a run gets no freezer group: it
+ * would only cost a mkdir, an attach and an rmdir per run), else freeze,
+ * SIGKILL every task, thaw.
  *
  * Only groups named "coderoom" and below are created, written or removed.
  */
@@ -816,6 +818,9 @@ static int create_named(struct cgroup_host *h, const char *name,
 	r->h = h;
 	for (int c = 0; c < CG_NCTRL; c++) {
 		if (!h->base[c][0])
+			continue;
+		/* v1's freezer is the kill without cgroup.kill only */
+		if (c == CG_FREEZER && h->base[CG_KILL][0])
 			continue;
 		snprintf(r->dir[c], sizeof(r->dir[c]), "%s/%s", h->base[c],
 			 name);
