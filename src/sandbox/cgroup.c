@@ -689,15 +689,17 @@ void cgroup_host_close(struct cgroup_host *h)
 
 /* v1 keeps memory <= memory+swap at every step: raise memsw first when
  * growing, the memory limit first when shrinking. memory + swap = memory:
- * nothing swaps. */
+ * nothing swaps. 'fresh': a new group, unlimited, so shrinking (saves
+ * the memsw write that would fail first). */
 static int set_memory_v1(const struct cgroup_host *h, const char *d,
-			 uint64_t bytes)
+			 uint64_t bytes, bool fresh)
 {
-	int e;
+	int e = -EINVAL;
 
 	if (!h->memsw)
 		return cg_write_u64(d, "memory.limit_in_bytes", bytes);
-	e = cg_write_u64(d, "memory.memsw.limit_in_bytes", bytes);
+	if (!fresh)
+		e = cg_write_u64(d, "memory.memsw.limit_in_bytes", bytes);
 	if (!e)
 		e = cg_write_u64(d, "memory.limit_in_bytes", bytes);
 	if (e == -EINVAL) {
@@ -724,7 +726,7 @@ int cgroup_host_set_limits(struct cgroup_host *h, uint64_t memory,
 		return e;
 	}
 	if (memory)
-		e = set_memory_v1(h, h->base[CG_MEM], memory);
+		e = set_memory_v1(h, h->base[CG_MEM], memory, false);
 	if (!e && pids)
 		e = cg_write_u64(h->base[CG_PIDS], "pids.max", pids);
 	return e;
@@ -786,21 +788,29 @@ static int set_weight(struct cgroup_run *r, uint32_t weight)
 			    shares < 2 ? 2 : shares);
 }
 
-int cgroup_run_set_limits(struct cgroup_run *r, const struct sandbox_limits *l)
+static int set_limits(struct cgroup_run *r, const struct sandbox_limits *l,
+		      bool fresh)
 {
 	const char *d = r->dir[CG_MEM];
 	int e;
 
-	if ((e = set_weight(r, l->cpu_weight)))
+	/* a new group has the kernel's default weight (100; 1024 shares) */
+	if (!(fresh && l->cpu_weight == 100) &&
+	    (e = set_weight(r, l->cpu_weight)))
 		return e;
 	if (r->h->version == 2) {
 		if ((e = cg_write_u64(d, "memory.max", l->memory_bytes)))
 			return e;
 		return cg_write_u64(d, "pids.max", l->pids);
 	}
-	if ((e = set_memory_v1(r->h, d, l->memory_bytes)))
+	if ((e = set_memory_v1(r->h, d, l->memory_bytes, fresh)))
 		return e;
 	return cg_write_u64(r->dir[CG_PIDS], "pids.max", l->pids);
+}
+
+int cgroup_run_set_limits(struct cgroup_run *r, const struct sandbox_limits *l)
+{
+	return set_limits(r, l, false);
 }
 
 static int create_named(struct cgroup_host *h, const char *name,
@@ -840,7 +850,7 @@ static int create_named(struct cgroup_host *h, const char *name,
 	} else {
 		cg_write(r->dir[CG_MEM], "memory.swappiness", "0");
 	}
-	if ((e = cgroup_run_set_limits(r, l)))
+	if ((e = set_limits(r, l, true)))
 		goto out_remove;
 	*out = r;
 	return 0;

@@ -362,6 +362,31 @@ static void test_no_freezer_group_with_cgroup_kill(void **state)
 	assert_int_equal(WEXITSTATUS(st), 0);
 }
 
+/* v1: a warm group is made with memory + swap = memory (nothing swaps),
+ * both below unlimited, whatever order they are written in. */
+static void test_warm_group_limits_v1(void **state)
+{
+	char cmd[800];
+	int st;
+
+	if (access("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes",
+		   F_OK)) {
+		skip(); /* not v1 with swap accounting */
+		return;
+	}
+	assert_int_equal(wait_warm(2), 2);
+	snprintf(cmd, sizeof(cmd),
+		 "n=0; for d in /sys/fs/cgroup/memory/coderoom/i%ld/run-warm-*;"
+		 " do m=$(cat $d/memory.limit_in_bytes);"
+		 " [ \"$m\" = \"$(cat $d/memory.memsw.limit_in_bytes)\" ] || exit 1;"
+		 " [ \"$m\" -lt 9000000000000000000 ] || exit 2; n=$((n+1));"
+		 " done; [ $n = 2 ] || exit 4",
+		 spawner);
+	st = system(cmd);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+}
+
 static void test_all_slots_warm(void **state)
 {
 	static const char *const env[] = {"PATH=/usr/bin:/bin", NULL};
@@ -445,6 +470,7 @@ int main(int argc, char **argv)
 	    cmocka_unit_test(test_pool_follows_limits),
 	    cmocka_unit_test(test_mntns_released),
 	    cmocka_unit_test(test_no_freezer_group_with_cgroup_kill),
+	    cmocka_unit_test(test_warm_group_limits_v1),
 	    cmocka_unit_test(test_all_slots_warm),
 	};
 
