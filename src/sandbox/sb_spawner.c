@@ -1355,8 +1355,10 @@ static void reap(void)
 		for (struct run *r = S.runs; r; r = r->next) {
 			if (r->init_pid == pid && !r->reaped) {
 				r->reaped = true;
+				/* init is gone, so is its pid namespace:
+				 * anything left would be killed here */
 				if (r->cg)
-					cgroup_run_kill(r->cg);
+					cgroup_run_kill_rest(r->cg);
 				finish_run(r);
 				break;
 			}
