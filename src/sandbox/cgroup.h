@@ -90,6 +90,10 @@ int cgroup_run_attach(struct cgroup_run *r, pid_t pid);
 /* Kill every task in the group (cgroup.kill, or freeze-kill-thaw). */
 void cgroup_run_kill(struct cgroup_run *r);
 
+/* The same, unless the group holds no task (pids.current 0; an empty
+ * group stays empty): for the end of a run, whose init is reaped. */
+void cgroup_run_kill_rest(struct cgroup_run *r);
+
 /* The group's CPU time so far (one small read); false when unknown. */
 bool cgroup_run_cpu(struct cgroup_run *r, uint64_t *usec);
 

@@ -83,7 +83,8 @@ bool sandbox_path_ok(const char *path, size_t len);
 bool sandbox_paths_clash(const char *a, const char *b);
 
 struct sandbox_spec {
-	const char *const *argv;	/* NULL-terminated; argv[0] absolute */
+	const char *const *argv;	/* NULL-terminated; argv[0] absolute,
+					 * or ./NAME: a file of the work dir */
 	const char *const *envp;	/* NULL-terminated; the whole environment */
 	const struct sandbox_file *files;
 	size_t nfiles;

@@ -90,6 +90,13 @@ bool sb_name_ok(const char *name, size_t len)
 	return true;
 }
 
+bool sb_exec_path_ok(const char *path)
+{
+	if (path[0] == '/')
+		return true;
+	return !strncmp(path, "./", 2) && sb_name_ok(path + 2, strlen(path + 2));
+}
+
 bool sandbox_path_ok(const char *path, size_t len)
 {
 	size_t start = 0, depth = 0;
@@ -213,7 +220,7 @@ int sb_spec_encode(const struct sandbox_spec *spec, uint8_t **out,
 	r = count_strings(spec->argv, SB_MAX_ARGS, false, &argc);
 	if (r)
 		return r;
-	if (argc == 0 || spec->argv[0][0] != '/')
+	if (argc == 0 || !sb_exec_path_ok(spec->argv[0]))
 		return -EINVAL;
 	r = count_strings(spec->envp, SB_MAX_ENVS, true, &envc);
 	if (r)
@@ -452,7 +459,7 @@ int sb_spec_decode(const uint8_t *buf, size_t len, struct sb_spec *spec)
 	spec->argv = get_strings(&r, argc, false);
 	if (!r.err)
 		spec->envp = get_strings(&r, envc, true);
-	if (!r.err && spec->argv[0][0] != '/')
+	if (!r.err && !sb_exec_path_ok(spec->argv[0]))
 		r.err = -EBADMSG;
 	if (!r.err) {
 		spec->files = calloc(nfiles ? nfiles : 1, sizeof(*spec->files));

@@ -110,7 +110,7 @@ struct sb_file {
 };
 
 struct sb_spec {
-	char **argv; /* NULL-terminated, argv[0] absolute */
+	char **argv; /* NULL-terminated, argv[0]: see sb_exec_path_ok() */
 	char **envp; /* NULL-terminated, each "NAME=value" */
 	struct sb_file *files;
 	size_t nfiles;
@@ -135,6 +135,11 @@ bool sb_msg_is_request(uint16_t type);
 
 /* A work dir file name: 1..255 bytes, no '/', no NUL, not "." or "..". */
 bool sb_name_ok(const char *name, size_t len);
+
+/* What a run may exec: an absolute path, or "./NAME" with NAME a work dir
+ * file name (sb_name_ok()): a program the run's own files hold (a compiled
+ * one), exec'd from the work dir init changes to. */
+bool sb_exec_path_ok(const char *path);
 
 /*
  * Validate 'spec' and encode it. On success returns 0 and *out (malloc'd,

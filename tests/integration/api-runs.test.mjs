@@ -71,6 +71,20 @@ test('test cases: compiled once, each case run and compared', async () => {
   assert.ok(h.json.compile_cache.hits >= 3, 'cases 2..4 used the artefact of case 1');
 });
 
+test('a compiled program is exec\'d as ./main with its args verbatim, stdin and exit code', async () => {
+  // languages/c.json runs ["./main", "{args}"]: no shell in between, so
+  // nothing in an argument is expanded and the exit code is the program's
+  const r = await runs({
+    language: 'c',
+    code: '#include <stdio.h>\nint main(int c, char **v) { char b[64]; for (int i = 0; i < c; i++) printf("[%s]", v[i]); if (fgets(b, sizeof b, stdin)) printf("%s", b); return 7; }\n',
+    args: ['a b', '$HOME', '*', '"q"', ''], stdin: 'in\n',
+  });
+  assert.equal(r.status, 200, r.text);
+  assert.equal(r.json.run.stdout, '[./main][a b][$HOME][*]["q"][]in\n');
+  assert.equal(r.json.run.exit_code, 7);
+  assert.equal(r.json.run.status, 'runtime_error');
+});
+
 test('a compile error stops test cases before any run', async () => {
   const r = await runs({ language: 'cpp', code: 'int main() { syntax error }', tests: [{ stdin: '' }, { stdin: '' }] });
   assert.equal(r.json.status, 'compile_error');

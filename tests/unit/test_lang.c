@@ -65,6 +65,24 @@ static const struct parse_case parse_cases[] = {
      -EINVAL, "'aliases[1]' must be a string"},
     {"{\"id\": \"py\", \"file\": \"main.py\", " GOOD_RUN ", \"compile\": {}}",
      -EINVAL, "'compile' must be an array of strings"},
+    /* ./NAME only for a compiled language that collects NAME */
+    {"{\"id\": \"c\", \"file\": \"main.c\", \"run\": [\"./main\"], "
+     "\"compile\": [\"/usr/bin/cc\", \"main.c\"], \"collect\": [\"main\"]}",
+     0, NULL},
+    {"{\"id\": \"c\", \"file\": \"main.c\", \"run\": [\"./main\"], "
+     "\"compile\": [\"/usr/bin/cc\", \"main.c\"], \"collect\": [\"*.o\"]}",
+     -EINVAL, "'run' must start with an absolute path"},
+    {"{\"id\": \"c\", \"file\": \"main.c\", \"run\": [\"./main\"]}",
+     -EINVAL, "'run' must start with an absolute path"},
+    {"{\"id\": \"c\", \"file\": \"main.c\", \"run\": [\"./b/main\"], "
+     "\"compile\": [\"/usr/bin/cc\", \"main.c\"], \"collect\": [\"*\"]}",
+     -EINVAL, "'run' must start with an absolute path"},
+    {"{\"id\": \"c\", \"file\": \"main.c\", \"run\": [\"./..\"], "
+     "\"compile\": [\"/usr/bin/cc\", \"main.c\"], \"collect\": [\"*\"]}",
+     -EINVAL, "'run' must start with an absolute path"},
+    {"{\"id\": \"c\", \"file\": \"main.c\", \"run\": [\"main\"], "
+     "\"compile\": [\"/usr/bin/cc\", \"main.c\"], \"collect\": [\"main\"]}",
+     -EINVAL, "'run' must start with an absolute path"},
     {"{\"id\": \"c\", \"file\": \"main.c\", \"run\": [\"/w/a.out\"], "
      "\"compile\": []}",
      -EINVAL, "'compile' must start with an absolute path"},
@@ -399,6 +417,11 @@ static void test_table_load(void **state)
 	write_file(dir, "gone.json",
 		   "{\"id\": \"gone\", \"name\": \"Gone\", \"file\": \"a\","
 		   " \"run\": [\"/nonexistent/bin/gone\"]}");
+	/* its program exists only in a run: not looked for on the host */
+	write_file(dir, "cc.json",
+		   "{\"id\": \"cc\", \"name\": \"Compiled\", \"file\": \"m.c\","
+		   " \"compile\": [\"/bin/sh\", \"-c\", \"true\"],"
+		   " \"collect\": [\"main\"], \"run\": [\"./main\", \"{args}\"]}");
 	write_file(dir, "broken.json", "{\"id\": ");
 	write_file(dir, "invalid.json", "{\"id\": \"x\"}");
 	write_file(dir, "dup.json",
@@ -407,12 +430,14 @@ static void test_table_load(void **state)
 
 	log_set_level(LOG_ERROR); /* the skipped files warn */
 	assert_int_equal(lang_table_load(&t, dir), 0);
-	/* sorted by name: Gone, Shell; broken, invalid and the dup skipped
-	 * (which of sh/SH wins depends on readdir order) */
-	assert_int_equal(t.n, 2);
-	assert_string_equal(t.v[0].id, "gone");
-	assert_false(t.v[0].available);
-	assert_non_null(strstr(t.v[0].why, "/nonexistent/bin/gone"));
+	/* sorted by name: Compiled, Gone, Shell; broken, invalid and the dup
+	 * skipped (which of sh/SH wins depends on readdir order) */
+	assert_int_equal(t.n, 3);
+	assert_string_equal(t.v[0].id, "cc");
+	assert_true(t.v[0].available);
+	assert_string_equal(t.v[1].id, "gone");
+	assert_false(t.v[1].available);
+	assert_non_null(strstr(t.v[1].why, "/nonexistent/bin/gone"));
 	const struct lang *sh = lang_find(&t, "sh");
 	assert_non_null(sh);
 	assert_true(sh->available);

@@ -107,7 +107,7 @@ static void test_truncated_and_corrupted(void **state)
 			memcpy(copy, buf, len);
 			copy[i] = (uint8_t)v;
 			if (sb_spec_decode(copy, len, &d) == 0) {
-				assert_true(d.argv[0][0] == '/');
+				assert_true(sb_exec_path_ok(d.argv[0]));
 				for (size_t k = 0; k < d.nfiles; k++)
 					assert_true(sb_name_ok(
 					    d.files[k].name,
@@ -140,6 +140,10 @@ static void test_encode_refuses_bad_specs(void **state)
 	uint8_t *buf;
 	size_t len;
 	static const char *const rel[] = {"python3", NULL};
+	static const char *const rel2[] = {"./", NULL};
+	static const char *const rel3[] = {"./..", NULL};
+	static const char *const rel4[] = {"./a/b", NULL};
+	static const char *const rel5[] = {"../main", NULL};
 	static const char *const none[] = {NULL};
 	static const char *const badenv[] = {"NOEQUALS", NULL};
 	static const char *const badenv2[] = {"=x", NULL};
@@ -151,6 +155,14 @@ static void test_encode_refuses_bad_specs(void **state)
 
 	s = good_spec();
 	s.argv = rel;
+	assert_int_equal(sb_spec_encode(&s, &buf, &len), -EINVAL);
+	s.argv = rel2;
+	assert_int_equal(sb_spec_encode(&s, &buf, &len), -EINVAL);
+	s.argv = rel3;
+	assert_int_equal(sb_spec_encode(&s, &buf, &len), -EINVAL);
+	s.argv = rel4;
+	assert_int_equal(sb_spec_encode(&s, &buf, &len), -EINVAL);
+	s.argv = rel5;
 	assert_int_equal(sb_spec_encode(&s, &buf, &len), -EINVAL);
 	s.argv = none;
 	assert_int_equal(sb_spec_encode(&s, &buf, &len), -EINVAL);
@@ -232,6 +244,35 @@ static void test_name_ok(void **state)
 	memset(longname, 'x', sizeof(longname));
 	assert_true(sb_name_ok(longname, 255));
 	assert_false(sb_name_ok(longname, 256));
+}
+
+/* What a run may exec: absolute, or ./NAME of its work dir. */
+static void test_exec_path_ok(void **state)
+{
+	static const char *const argv_rel[] = {"./main", "a b", NULL};
+	struct sandbox_spec s = good_spec();
+	struct sb_spec d;
+	uint8_t *buf;
+	size_t len;
+
+	assert_true(sb_exec_path_ok("/usr/bin/python3"));
+	assert_true(sb_exec_path_ok("./main"));
+	assert_true(sb_exec_path_ok("./.hidden"));
+	assert_false(sb_exec_path_ok("main"));
+	assert_false(sb_exec_path_ok("./"));
+	assert_false(sb_exec_path_ok("./."));
+	assert_false(sb_exec_path_ok("./.."));
+	assert_false(sb_exec_path_ok("./a/b"));
+	assert_false(sb_exec_path_ok("../main"));
+	assert_false(sb_exec_path_ok(""));
+	s.argv = argv_rel;
+	assert_int_equal(sb_spec_encode(&s, &buf, &len), 0);
+	assert_int_equal(sb_spec_decode(buf, len, &d), 0);
+	assert_string_equal(d.argv[0], "./main");
+	assert_string_equal(d.argv[1], "a b");
+	assert_null(d.argv[2]);
+	sb_spec_release(&d);
+	free(buf);
 }
 
 static void test_msg_check(void **state)
@@ -479,6 +520,7 @@ int main(void)
 	    cmocka_unit_test(test_paths),
 	    cmocka_unit_test(test_decode_refuses_duplicates),
 	    cmocka_unit_test(test_name_ok),
+	    cmocka_unit_test(test_exec_path_ok),
 	    cmocka_unit_test(test_msg_check),
 	    cmocka_unit_test(test_msg_usage),
 	    cmocka_unit_test(test_result_wire),

@@ -332,6 +332,61 @@ static void test_mntns_released(void **state)
 	assert_int_equal(wait_held(rel, 0), 0);
 }
 
+/* On cgroup v1 with a controller-less cgroup2 mount (cgroup.kill), a run
+ * gets no freezer group: killing is cgroup.kill's, and a freezer group
+ * only cost a mkdir, an attach and an rmdir per run. Skipped elsewhere. */
+static void test_no_freezer_group_with_cgroup_kill(void **state)
+{
+	char fz[128], uni[128], cmd[400];
+	struct ctx c;
+	int st;
+
+	snprintf(fz, sizeof(fz), "/sys/fs/cgroup/freezer/coderoom/i%ld",
+		 spawner);
+	snprintf(uni, sizeof(uni),
+		 "/sys/fs/cgroup/unified/coderoom/i%ld/cgroup.kill", spawner);
+	if (access("/sys/fs/cgroup/freezer/cgroup.procs", F_OK) ||
+	    access(uni, F_OK)) {
+		skip(); /* not a v1 host with cgroup.kill */
+		return;
+	}
+	run(&c, "echo hi", NULL);
+	assert_string_equal(c.out, "hi\n");
+	assert_int_equal(wait_warm(2), 2);
+	snprintf(cmd, sizeof(cmd),
+		 "exit $(find %s -maxdepth 1 -name 'run-*' 2>/dev/null | "
+		 "wc -l)",
+		 fz);
+	st = system(cmd);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+}
+
+/* v1: a warm group is made with memory + swap = memory (nothing swaps),
+ * both below unlimited, whatever order they are written in. */
+static void test_warm_group_limits_v1(void **state)
+{
+	char cmd[800];
+	int st;
+
+	if (access("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes",
+		   F_OK)) {
+		skip(); /* not v1 with swap accounting */
+		return;
+	}
+	assert_int_equal(wait_warm(2), 2);
+	snprintf(cmd, sizeof(cmd),
+		 "n=0; for d in /sys/fs/cgroup/memory/coderoom/i%ld/run-warm-*;"
+		 " do m=$(cat $d/memory.limit_in_bytes);"
+		 " [ \"$m\" = \"$(cat $d/memory.memsw.limit_in_bytes)\" ] || exit 1;"
+		 " [ \"$m\" -lt 9000000000000000000 ] || exit 2; n=$((n+1));"
+		 " done; [ $n = 2 ] || exit 4",
+		 spawner);
+	st = system(cmd);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+}
+
 static void test_all_slots_warm(void **state)
 {
 	static const char *const env[] = {"PATH=/usr/bin:/bin", NULL};
@@ -414,6 +469,8 @@ int main(int argc, char **argv)
 	    cmocka_unit_test(test_pids_limit),
 	    cmocka_unit_test(test_pool_follows_limits),
 	    cmocka_unit_test(test_mntns_released),
+	    cmocka_unit_test(test_no_freezer_group_with_cgroup_kill),
+	    cmocka_unit_test(test_warm_group_limits_v1),
 	    cmocka_unit_test(test_all_slots_warm),
 	};
 
