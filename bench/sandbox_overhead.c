@@ -181,7 +181,8 @@ static void on_exited(void *data, const struct sandbox_result *res)
 		r->err = res->error;
 }
 
-static const struct sandbox_run_ops ops = {on_spawned, on_probed, on_exited};
+static const struct sandbox_run_ops ops = {
+    .spawned = on_spawned, .probed = on_probed, .exited = on_exited};
 
 static double run_coderoom(const char *const argv[])
 {

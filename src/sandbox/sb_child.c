@@ -177,9 +177,10 @@ static void write_files(int dfd, const struct sb_child_ctx *c)
 	}
 }
 
-/* Set soft = hard = v. Called while still privileged. Where that is
- * refused (valgrind emulates NOFILE and insists on its own hard limit),
- * the soft limit is set to the lower of v and the hard limit. */
+/* Set soft = hard = v. Where that is refused (v above the hard limit:
+ * the program is unprivileged by then, see raise_hard(); valgrind
+ * emulates NOFILE and insists on its own hard limit), the soft limit is
+ * set to the lower of v and the hard limit. */
 static void set_rlimit(int res, uint64_t v, const char *what)
 {
 	struct rlimit rl = {.rlim_cur = v, .rlim_max = v}, cur;
@@ -195,6 +196,21 @@ static void set_rlimit(int res, uint64_t v, const char *what)
 			return;
 	}
 	die(-errno, "setrlimit %s: %s", what, strerror(errno));
+}
+
+/* While still privileged: make sure the hard limit of 'res' is at least
+ * 'min', so that the run's own limit, set later by the unprivileged
+ * program, is only ever a lowering (best effort: an emulated limit, as
+ * under valgrind, may refuse; set_rlimit() then does what it can). */
+static void raise_hard(int res, rlim_t min)
+{
+	struct rlimit rl;
+
+	if (getrlimit(res, &rl) == 0 && rl.rlim_max != RLIM_INFINITY &&
+	    rl.rlim_max < min) {
+		rl.rlim_max = min;
+		(void)setrlimit(res, &rl);
+	}
 }
 
 /* Empty the bounding set (needs CAP_SETPCAP: call while privileged).
@@ -244,12 +260,15 @@ static void write_id_maps(const struct sb_child_ctx *c)
 		die(r, "gid_map: %s", strerror(-r));
 }
 
-/* pid 2: becomes the user's program. */
-__attribute__((noreturn)) static void
-program_main(const struct sb_child_ctx *c, int exec_fd, const char *workdir)
+/*
+ * pid 2, the part that does not depend on its run: a session of its own,
+ * the run's unprivileged host uid with no groups, its own user namespace,
+ * no capabilities, clean signals. A warm init forks its program and does
+ * this before the run is known (sb_program_warm()); a cold one just before
+ * program_exec().
+ */
+static void program_prepare(const struct sb_child_ctx *c, int exec_fd)
 {
-	const struct sb_spec *s = c->spec;
-	int fds[3];
 	sigset_t all;
 
 	die_fd = exec_fd;
@@ -260,36 +279,16 @@ program_main(const struct sb_child_ctx *c, int exec_fd, const char *workdir)
 
 	if (setsid() < 0)
 		die(-errno, "setsid: %s", strerror(errno));
-	/* Lift the stdio ends above 0..2 before dup2, so none clobbers
-	 * another. */
-	for (int i = 0; i < 3; i++) {
-		fds[i] = fcntl(c->stdio[i], F_DUPFD_CLOEXEC, 10);
-		if (fds[i] < 0)
-			die(-errno, "dup: %s", strerror(errno));
-	}
-	for (int i = 0; i < 3; i++)
-		if (dup2(fds[i], i) < 0)
-			die(-errno, "dup2: %s", strerror(errno));
-	if (s->tty) {
-		struct winsize ws = {.ws_row = s->rows ? s->rows : 24,
-				     .ws_col = s->cols ? s->cols : 80};
-		/* The slave becomes our controlling terminal: job control,
-		 * Ctrl-C and /dev/tty work as in a real terminal. */
-		if (ioctl(0, TIOCSCTTY, 0))
-			die(-errno, "TIOCSCTTY: %s", strerror(errno));
-		if (ioctl(0, TIOCSWINSZ, &ws))
-			die(-errno, "TIOCSWINSZ: %s", strerror(errno));
-	}
-
-	set_rlimit(RLIMIT_NOFILE, s->limits.nofile, "NOFILE");
-	set_rlimit(RLIMIT_FSIZE, s->limits.fsize_bytes, "FSIZE");
 	set_rlimit(RLIMIT_CORE, 0, "CORE");
 	/* whatever the server inherited: no real-time scheduling, and no
 	 * raising its priority above the host's work */
 	set_rlimit(RLIMIT_RTPRIO, 0, "RTPRIO");
 	set_rlimit(RLIMIT_NICE, 0, "NICE");
-	/* Backstop only: the spawner enforces CPU time on the whole tree. */
-	set_rlimit(RLIMIT_CPU, (s->limits.cpu_ms + 999) / 1000 + 1, "CPU");
+	/* the run's own NOFILE, FSIZE and CPU come with its spec, after the
+	 * drop: room for any of them */
+	raise_hard(RLIMIT_NOFILE, SB_MAX_NOFILE);
+	raise_hard(RLIMIT_FSIZE, RLIM_INFINITY);
+	raise_hard(RLIMIT_CPU, RLIM_INFINITY);
 
 	/* Credentials: the run's own unprivileged host uid, no groups. The
 	 * bounding set goes while we still hold CAP_SETPCAP. */
@@ -326,9 +325,6 @@ program_main(const struct sb_child_ctx *c, int exec_fd, const char *workdir)
 		die(-ESRCH, "init is gone");
 
 	umask(022);
-	if (chdir(workdir))
-		die(-errno, "chdir '%s': %s", workdir, strerror(errno));
-
 	/* The server ignores SIGPIPE and may block signals: start clean. */
 	for (int sig = 1; sig < NSIG; sig++)
 		signal(sig, SIG_DFL);
@@ -338,6 +334,52 @@ program_main(const struct sb_child_ctx *c, int exec_fd, const char *workdir)
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
 		die(-errno, "PR_SET_NO_NEW_PRIVS: %s", strerror(errno));
 	drop_caps();
+}
+
+/*
+ * pid 2, prepared, its run known and its root built: its terminal or
+ * pipes, the run's limits (only ever lowered: it holds no privilege), the
+ * work dir, the filter, the exec.
+ */
+__attribute__((noreturn)) static void
+program_exec(const struct sb_child_ctx *c, int exec_fd, const char *workdir)
+{
+	const struct sb_spec *s = c->spec;
+	int fds[3];
+
+	die_fd = exec_fd;
+	die_is_pipe = true;
+
+	/* Lift the stdio ends above 0..2 before dup2, so none clobbers
+	 * another. */
+	for (int i = 0; i < 3; i++) {
+		fds[i] = fcntl(c->stdio[i], F_DUPFD_CLOEXEC, 10);
+		if (fds[i] < 0)
+			die(-errno, "dup: %s", strerror(errno));
+	}
+	for (int i = 0; i < 3; i++)
+		if (dup2(fds[i], i) < 0)
+			die(-errno, "dup2: %s", strerror(errno));
+	if (s->tty) {
+		struct winsize ws = {.ws_row = s->rows ? s->rows : 24,
+				     .ws_col = s->cols ? s->cols : 80};
+		/* The slave becomes our controlling terminal: job control,
+		 * Ctrl-C and /dev/tty work as in a real terminal. A fresh
+		 * pty is nobody's terminal yet: a session leader needs no
+		 * privilege to take it. */
+		if (ioctl(0, TIOCSCTTY, 0))
+			die(-errno, "TIOCSCTTY: %s", strerror(errno));
+		if (ioctl(0, TIOCSWINSZ, &ws))
+			die(-errno, "TIOCSWINSZ: %s", strerror(errno));
+	}
+
+	set_rlimit(RLIMIT_NOFILE, s->limits.nofile, "NOFILE");
+	set_rlimit(RLIMIT_FSIZE, s->limits.fsize_bytes, "FSIZE");
+	/* Backstop only: the spawner enforces CPU time on the whole tree. */
+	set_rlimit(RLIMIT_CPU, (s->limits.cpu_ms + 999) / 1000 + 1, "CPU");
+
+	if (chdir(workdir))
+		die(-errno, "chdir '%s': %s", workdir, strerror(errno));
 
 	/* Only stdio and the exec pipe (CLOEXEC) survive. */
 	if (dup3(exec_fd, 3, O_CLOEXEC) < 0)
@@ -352,6 +394,86 @@ program_main(const struct sb_child_ctx *c, int exec_fd, const char *workdir)
 	}
 	execve(s->argv[0], s->argv, s->envp);
 	die(-errno, "cannot execute '%s': %s", s->argv[0], strerror(errno));
+}
+
+/* What a warm init sends its program with the go: SCM_RIGHTS [spec memfd,
+ * pty slave] or [spec memfd, stdin, stdout, stderr]. */
+struct prog_go {
+	uint32_t magic;
+	uint32_t nfds;
+};
+#define PROG_GO_MAGIC 0x6f676f67u /* "gogo" */
+
+void sb_program_warm(const struct sb_child_ctx *early, int go_fd, int exec_fd,
+		     const struct sandbox_limits *def)
+{
+	struct prog_go g;
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * 4)];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = {&g, sizeof(g)};
+	struct msghdr mh = {.msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = u.buf,
+			    .msg_controllen = sizeof(u.buf)};
+	int fds[4] = {-1, -1, -1, -1}, nfds = 0;
+	struct sb_spec spec;
+	struct sb_child_ctx c = *early;
+	const char *why;
+	ssize_t n;
+	int e;
+
+	program_prepare(early, exec_fd);
+	/* Prepared: init may build the run's root now (before, its pivot
+	 * could make our unshare(CLONE_NEWUSER) see a root that is not our
+	 * mount namespace's, which the kernel refuses as a chroot). */
+	if (send(go_fd, "p", 1, MSG_NOSIGNAL) != 1)
+		_exit(0);
+	do
+		n = recvmsg(go_fd, &mh, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n == 0)
+		_exit(0); /* init was dropped from the pool */
+	if (n > 0)
+		nfds = (int)sb_take_fds(&mh, fds, 4);
+	if (n != (ssize_t)sizeof(g) || g.magic != PROG_GO_MAGIC ||
+	    (int)g.nfds != nfds || (nfds != 2 && nfds != 4))
+		die(-EPROTO, "bad go from init");
+	close(go_fd);
+	e = sb_read_spec(fds[0], def, true, &spec, &why);
+	if (e)
+		die(e, "%s", why);
+	close(fds[0]);
+	c.spec = &spec;
+	c.stdio[0] = fds[1];
+	c.stdio[1] = nfds == 2 ? fds[1] : fds[2];
+	c.stdio[2] = nfds == 2 ? fds[1] : fds[3];
+	c.tty_slave = nfds == 2 ? fds[1] : -1;
+	program_exec(&c, exec_fd, "/work");
+}
+
+/* init: send the pre-forked program its go (see sb_program_warm()). 0 or
+ * -errno. */
+static int program_go(const struct sb_child_ctx *c)
+{
+	struct prog_go g = {.magic = PROG_GO_MAGIC,
+			    .nfds = c->spec->tty ? 2 : 4};
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * 4)];
+		struct cmsghdr align;
+	} u;
+	int fds[4] = {c->spec_fd, c->stdio[0], c->stdio[1], c->stdio[2]};
+	struct iovec iov = {&g, sizeof(g)};
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+
+	ssize_t n;
+
+	sb_put_fds(&mh, u.buf, fds, g.nfds);
+	n = sendmsg(c->prog_go, &mh, MSG_NOSIGNAL);
+	if (n != (ssize_t)sizeof(g))
+		return n < 0 ? -errno : -EIO;
+	return 0;
 }
 
 /* The work dir when there is no fresh root (weak mode): a private tmpfs
@@ -531,9 +653,10 @@ static void drop_init(const struct sb_child_ctx *c)
 
 void sb_child_init(const struct sb_child_ctx *c)
 {
-	int keep[8], nkeep = 0;
+	int keep[10], nkeep = 0; /* as many as kept below, and room */
 	int exec_pipe[2];
 	char workdir[300], err[200];
+	int go_err = 0;
 	pid_t pid;
 	char go;
 	int dfd;
@@ -545,6 +668,11 @@ void sb_child_init(const struct sb_child_ctx *c)
 	keep[nkeep++] = c->sync_fd;
 	for (int i = 0; i < 3; i++)
 		keep[nkeep++] = c->stdio[i];
+	if (c->prog_go >= 0) {
+		keep[nkeep++] = c->prog_go;
+		keep[nkeep++] = c->prog_exec_fd;
+		keep[nkeep++] = c->spec_fd;
+	}
 	close_all_except(keep, (size_t)nkeep);
 
 	/* Wait until the spawner has put us into the run's cgroup (a warm
@@ -556,11 +684,15 @@ void sb_child_init(const struct sb_child_ctx *c)
 	}
 	/* The spawner dies -> so does the run. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-	/* A cgroup namespace rooted at the run's cgroup (best effort). */
-	(void)unshare(CLONE_NEWCGROUP);
+	/* A cgroup namespace rooted at the run's cgroup (best effort; a
+	 * warm init made it before it forked its program). */
+	if (!c->prepared)
+		(void)unshare(CLONE_NEWCGROUP);
 
-	/* Nothing we mount may propagate back to the host. */
-	if (mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL))
+	/* Nothing we mount may propagate back to the host (a warm init made
+	 * its tree private before its early mounts). */
+	if (!c->prepared &&
+	    mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL))
 		die(-errno, "make / private: %s", strerror(errno));
 	if (c->mountns) {
 		char root[300];
@@ -583,19 +715,30 @@ void sb_child_init(const struct sb_child_ctx *c)
 	if (sethostname("coderoom", 8))
 		die(-errno, "sethostname: %s", strerror(errno));
 
-	if (pipe2(exec_pipe, O_CLOEXEC))
-		die(-errno, "pipe: %s", strerror(errno));
-	pid = sb_fork();
-	if (pid < 0)
-		die(-errno, "fork: %s", strerror(errno));
-	if (pid == 0) {
-		close(exec_pipe[0]);
-		program_main(c, exec_pipe[1], workdir);
+	if (c->prog_go >= 0) {
+		/* The program is forked and prepared already (a warm init's):
+		 * its root is built, it may go. */
+		go_err = program_go(c);
+		pid = c->prog_pid;
+		exec_pipe[0] = c->prog_exec_fd;
+		close(c->prog_go);
+		close(c->spec_fd);
+	} else {
+		if (pipe2(exec_pipe, O_CLOEXEC))
+			die(-errno, "pipe: %s", strerror(errno));
+		pid = sb_fork();
+		if (pid < 0)
+			die(-errno, "fork: %s", strerror(errno));
+		if (pid == 0) {
+			close(exec_pipe[0]);
+			program_prepare(c, exec_pipe[1]);
+			program_exec(c, exec_pipe[1], workdir);
+		}
+		close(exec_pipe[1]);
 	}
 
 	/* init: no secrets, but nobody gets to ptrace or core-dump it. */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-	close(exec_pipe[1]);
 	for (int i = 0; i < 3; i++)
 		close(c->stdio[i]);
 	drop_init(c);
@@ -611,6 +754,9 @@ void sb_child_init(const struct sb_child_ctx *c)
 		(void)!send(c->report_fd, &rep, sizeof(rep), MSG_NOSIGNAL);
 		_exit(127);
 	}
+	/* The go did not reach the program, and it said nothing: it is gone */
+	if (go_err)
+		die(go_err, "cannot start the program: %s", strerror(-go_err));
 	close(exec_pipe[0]);
 	report(c->report_fd, SB_REP_STARTED, pid);
 

@@ -18,6 +18,7 @@
 #define SB_DEF_MEMORY  (256ull << 20)
 #define SB_DEF_PIDS    64
 #define SB_DEF_NOFILE  256
+#define SB_MAX_NOFILE  65536 /* the most a run's NOFILE is ever set to */
 #define SB_DEF_FSIZE   (64ull << 20)
 #define SB_DEF_TMPFS   (64ull << 20)
 #define SB_DEF_CPU_MS  10000
@@ -111,16 +112,39 @@ struct sb_child_ctx {
 	bool overlay; /* host dirs through overlayfs (else read-only binds) */
 	bool mknod;   /* device nodes of the run's own (else binds) */
 	bool prepared; /* a warm init did SB_MOUNTS_EARLY already */
+	/* the limits its early mounts were sized with (sb_mounts.c) */
+	struct sandbox_limits guess;
+	/* A warm init's program, forked and prepared before the run was
+	 * known (sb_program_warm()); prog_go -1: init forks it. */
+	int prog_go;	  /* socket: the go, with spec_fd and the stdio */
+	int prog_exec_fd; /* read end of its exec pipe */
+	pid_t prog_pid;
+	int spec_fd; /* the run's spec (a sealed memfd), for the program */
 };
 
 /* init, pid 1 of the run; never returns. */
 __attribute__((noreturn)) void sb_child_init(const struct sb_child_ctx *c);
 
+/*
+ * pid 2 of a warm init, forked before its run is known: drops everything
+ * that does not depend on the run (uid, groups, user namespace,
+ * capabilities, signals; see sb_child.c) at once, then waits on 'go_fd'
+ * for init's go (the spec memfd, decoded with the defaults 'def', and its
+ * stdio) and becomes the program. 'early' needs host_uid/gid, report_fd,
+ * userns and seccomp. A failure is reported on 'exec_fd', the write end
+ * of the exec pipe init reads. Never returns; exits quietly when init
+ * goes without a go (dropped from the pool).
+ */
+__attribute__((noreturn)) void
+sb_program_warm(const struct sb_child_ctx *early, int go_fd, int exec_fd,
+		const struct sandbox_limits *def);
+
 /* --- sb_mounts.c ------------------------------------------------------- */
 
 enum sb_mounts_phase {
 	SB_MOUNTS_ALL,	 /* everything */
-	SB_MOUNTS_EARLY, /* what does not need the run (c->spec unused) */
+	SB_MOUNTS_EARLY, /* what does not need the run; what needs its
+			    limits with c->spec's, a guess kept in c->guess */
 	SB_MOUNTS_LATE,	 /* the rest, then the pivot */
 };
 
@@ -256,5 +280,12 @@ void sb_put_fds(struct msghdr *mh, void *ctl, const int *fds, size_t n);
 
 /* Monotonic clock in ms. */
 uint64_t sb_now_ms(void);
+
+/* Read and decode the spec in sealed memfd 'memfd' (not closed), all of
+ * it or only its head (sb_spec_decode_head()), its zero limits filled in
+ * from 'def'. 0 or -errno with *why set; the caller releases the spec
+ * (sb_spec_release()). */
+int sb_read_spec(int memfd, const struct sandbox_limits *def, bool head_only,
+		 struct sb_spec *spec, const char **why);
 
 #endif /* CODEROOM_SB_INTERNAL_H */

@@ -24,8 +24,11 @@
  *
  * Most steps do not depend on the run: a warm init does them ahead
  * (SB_MOUNTS_EARLY), off the request path; the steps marked LATE (the
- * run's terminal, its sized tmpfs mounts, its meminfo, the read-only
- * remount and the pivot) wait for the run (SB_MOUNTS_LATE).
+ * run's terminal, the read-only remount and the pivot) wait for the run
+ * (SB_MOUNTS_LATE). Those that depend on its limits (GUESSED: the sized
+ * tmpfs mounts, meminfo) are done ahead with the limits the warm init
+ * guessed (c->spec's, at SB_MOUNTS_EARLY: the last run's) and corrected
+ * at SB_MOUNTS_LATE where the run's differ (a new size, a rewrite).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -70,6 +73,7 @@ enum step_op {
 #define OWNED	 4u /* tmpfs owned by the run's uid */
 #define DEVICES	 8u /* tmpfs without nodev: holds STEP_DEV nodes */
 #define LATE	 16u /* needs the run's spec: not done ahead by a warm init */
+#define GUESSED	 32u /* done ahead with guessed limits, corrected late */
 
 struct step {
 	enum step_op op;
@@ -164,15 +168,15 @@ static const struct step steps[] = {
     {STEP_SYMLINK, "/proc/self/fd/1", "dev/stdout", 0, 0, "scripts"},
     {STEP_SYMLINK, "/proc/self/fd/2", "dev/stderr", 0, 0, "scripts"},
     {STEP_DIR, NULL, "dev/shm", 01777, 0, "mount point"},
-    {STEP_TMPFS, "mode=1777", "dev/shm", 0, SIZED | LATE,
+    {STEP_TMPFS, "mode=1777", "dev/shm", 0, SIZED | GUESSED,
      "POSIX semaphores (Python multiprocessing), capped"},
     {STEP_DIR, NULL, "tmp", 01777, 0, "mount point"},
-    {STEP_TMPFS, "mode=1777", "tmp", 0, SIZED | LATE,
+    {STEP_TMPFS, "mode=1777", "tmp", 0, SIZED | GUESSED,
      "scratch space, capped, gone with the run"},
     {STEP_DIR, NULL, "work", 0755, 0, "mount point"},
-    {STEP_TMPFS, "mode=0755", "work", 0, SIZED | OWNED | LATE,
+    {STEP_TMPFS, "mode=0755", "work", 0, SIZED | OWNED | GUESSED,
      "the program's files and its working directory, capped"},
-    {STEP_MEMINFO, NULL, "proc/meminfo", 0, LATE,
+    {STEP_MEMINFO, NULL, "proc/meminfo", 0, GUESSED,
      "Node's os.totalmem(), the JVM, ... see the run's memory limit"},
     {STEP_ROOT_RO, NULL, "", 0, LATE,
      "the program cannot add files next to the mounts above"},
@@ -214,6 +218,11 @@ int sb_mounts_check_table(void)
 		default:
 			break;
 		}
+		/* What is guessed ahead must be correctable (fix_step()). */
+		if ((s->flags & GUESSED) &&
+		    !((s->op == STEP_TMPFS && (s->flags & SIZED)) ||
+		      s->op == STEP_MEMINFO))
+			return (int)i + 1;
 		/* Done ahead, an early step cannot come after a late one it
 		 * would land under (a late tmpfs would hide it). */
 		if (!(s->flags & LATE))
@@ -310,10 +319,11 @@ static int copy_file(const char *src, const char *dst)
 	return r;
 }
 
-static int write_small(const char *path, const char *s)
+/* Write the string 's' to 'path': a new file (O_EXCL), or with
+ * O_TRUNC in 'how' the existing one's content replaced. */
+static int write_to(const char *path, const char *s, int how)
 {
-	int fd = open(
-	    path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	int fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC | how, 0644);
 	int r;
 
 	if (fd < 0)
@@ -321,6 +331,11 @@ static int write_small(const char *path, const char *s)
 	r = sb_write_all(fd, s, strlen(s));
 	close(fd);
 	return r;
+}
+
+static int write_small(const char *path, const char *s)
+{
+	return write_to(path, s, O_CREAT | O_EXCL);
 }
 
 /* --- /proc ---------------------------------------------------------------- */
@@ -458,6 +473,47 @@ static int proc_mask(const char *root, const char *proc,
 	rmdir(src);
 	rmdir(scratch);
 	return r;
+}
+
+/*
+ * A GUESSED step done ahead with the limits in 'guess': make it the run's
+ * (c->spec's) where they differ. The tmpfs mounts are still empty (the
+ * run's files come after the mounts), the meminfo file is still writable
+ * (the root goes read-only later).
+ */
+static int fix_step(const struct step *s, const char *path,
+		    const struct sb_child_ctx *c,
+		    const struct sandbox_limits *guess)
+{
+	char opts[64], text[2048];
+
+	switch (s->op) {
+	case STEP_TMPFS: {
+		int fd, r = 0;
+
+		if (c->spec->limits.tmpfs_bytes == guess->tmpfs_bytes)
+			return 0;
+		/* Its superblock's size only (fspick + reconfigure): a
+		 * remount would set the mount's flags anew too. */
+		snprintf(opts, sizeof(opts), "%llu",
+			 (unsigned long long)c->spec->limits.tmpfs_bytes);
+		fd = fspick(AT_FDCWD, path, FSPICK_CLOEXEC | FSPICK_NO_AUTOMOUNT);
+		if (fd < 0)
+			return -errno;
+		if (fsconfig(fd, FSCONFIG_SET_STRING, "size", opts, 0) ||
+		    fsconfig(fd, FSCONFIG_CMD_RECONFIGURE, NULL, NULL, 0))
+			r = -errno;
+		close(fd);
+		return r;
+	}
+	case STEP_MEMINFO:
+		if (c->spec->limits.memory_bytes == guess->memory_bytes)
+			return 0;
+		proc_meminfo(text, sizeof(text), c);
+		return write_to(path, text, O_TRUNC);
+	default:
+		return -EINVAL;
+	}
 }
 
 static int run_step(const struct step *s, const char *root, const char *path,
@@ -625,7 +681,8 @@ int sb_mounts_setup(const char *root, const struct sb_child_ctx *c,
 		int r;
 
 		if ((phase == SB_MOUNTS_EARLY && (s->flags & LATE)) ||
-		    (phase == SB_MOUNTS_LATE && !(s->flags & LATE)))
+		    (phase == SB_MOUNTS_LATE &&
+		     !(s->flags & (LATE | GUESSED))))
 			continue;
 
 		if ((s->flags & OPTIONAL) && s->src && s->src[0] == '/' &&
@@ -644,7 +701,10 @@ int sb_mounts_setup(const char *root, const struct sb_child_ctx *c,
 				continue;
 		}
 		snprintf(path, sizeof(path), "%s/%s", root, s->dst);
-		r = run_step(s, root, path, c);
+		if (phase == SB_MOUNTS_LATE && (s->flags & GUESSED))
+			r = fix_step(s, path, c, &c->guess);
+		else
+			r = run_step(s, root, path, c);
 		if (r) {
 			snprintf(err, errlen, "mount step %zu (%s): %s", i,
 				 s->dst[0] ? s->dst : "/", strerror(-r));

@@ -421,7 +421,8 @@ static void free_strings(char **v)
 	free(v);
 }
 
-int sb_spec_decode(const uint8_t *buf, size_t len, struct sb_spec *spec)
+static int spec_decode(const uint8_t *buf, size_t len, struct sb_spec *spec,
+		       bool head_only)
 {
 	struct rbuf r = {.p = buf, .left = len};
 	uint32_t argc, envc, nfiles, i;
@@ -461,6 +462,8 @@ int sb_spec_decode(const uint8_t *buf, size_t len, struct sb_spec *spec)
 		spec->envp = get_strings(&r, envc, true);
 	if (!r.err && !sb_exec_path_ok(spec->argv[0]))
 		r.err = -EBADMSG;
+	if (!r.err && head_only)
+		return 0;
 	if (!r.err) {
 		spec->files = calloc(nfiles ? nfiles : 1, sizeof(*spec->files));
 		if (!spec->files)
@@ -521,6 +524,16 @@ int sb_spec_decode(const uint8_t *buf, size_t len, struct sb_spec *spec)
 		return r.err;
 	}
 	return 0;
+}
+
+int sb_spec_decode(const uint8_t *buf, size_t len, struct sb_spec *spec)
+{
+	return spec_decode(buf, len, spec, false);
+}
+
+int sb_spec_decode_head(const uint8_t *buf, size_t len, struct sb_spec *spec)
+{
+	return spec_decode(buf, len, spec, true);
 }
 
 void sb_spec_release(struct sb_spec *spec)

@@ -41,7 +41,8 @@
 enum sb_msg_type {
 	SB_MSG_HELLO = 1, /* spawner -> lib: arg = its pid;
 			     body = struct sb_wire_features */
-	SB_MSG_SPAWN,	  /* lib -> spawner: id; 1 fd: memfd with the spec */
+	SB_MSG_SPAWN,	  /* lib -> spawner: id; 1 fd: memfd with the spec,
+			     sealed (write, shrink; else refused) */
 	SB_MSG_KILL,	  /* lib -> spawner: id */
 	SB_MSG_SIGNAL,	  /* lib -> spawner: id, arg = signal number */
 	SB_MSG_PROBE,	  /* lib -> spawner: id (0: a heartbeat, answered
@@ -154,6 +155,11 @@ int sb_spec_encode(const struct sandbox_spec *spec, uint8_t **out,
  * -EBADMSG / -E2BIG / -ENOMEM, and then *spec holds nothing to free.
  */
 int sb_spec_decode(const uint8_t *buf, size_t len, struct sb_spec *spec);
+
+/* The same for what the program itself needs (the terminal, the limits,
+ * argv and envp): the files and the rest are neither read nor checked,
+ * and *spec has none. */
+int sb_spec_decode_head(const uint8_t *buf, size_t len, struct sb_spec *spec);
 
 /* Free what sb_spec_decode() allocated; safe on a zeroed struct. */
 void sb_spec_release(struct sb_spec *spec);

@@ -13,10 +13,13 @@
  * of any request, each in fresh namespaces and in a cgroup of its own with
  * the default limits, on a free slot. Such an init moves itself into its
  * cgroup (on cgroup v1 that write waits for an RCU grace period, 2-20 ms,
- * which is why it is done ahead and not by us) and says ready; a spawn
- * request then takes a ready one: the limits are set, the spec (its memfd)
- * and the stdio fds go to the waiting init, and the run goes on exactly
- * as a cold one. Refilled from the main loop when no run is starting;
+ * which is why it is done ahead and not by us), builds the run's file
+ * system up to what depends on the run (sized for a run like the last
+ * one), forks the program and lets it drop to the run's uid and user
+ * namespace (sb_program_warm()), and says ready; a spawn request then
+ * takes a ready one: the limits are set, the spec (its memfd) and the
+ * stdio fds go to the waiting init, which finishes the file system and
+ * sends the program its go. Refilled from the main loop when no run is starting;
  * while one is left in the pool, not in a new run's first
  * WARM_REFILL_MS either (a clone into fresh namespaces blocks us for
  * 1-5 ms and the new init's mounts take a CPU: the run's own start and
@@ -105,6 +108,11 @@ struct warm {
 	int mntns_fd;  /* its mount namespace, or -1 (see the top) */
 	struct cgroup_run *cg;
 	struct sandbox_limits cg_limits; /* what cg was created with */
+	/* its program, forked ahead: taken from its hello when init says
+	 * ready (the program is alive then, or an unreaped child of init:
+	 * its pid cannot be another process's yet); 0 / -1: none */
+	pid_t prog_pid;
+	int prog_pidfd;
 	struct warm *next;
 };
 
@@ -360,6 +368,25 @@ static void release_start(void)
 	S.release_fd = sv[0];
 }
 
+/* The program's hello (SB_REP_PID): its pid as we see it, stamped by the
+ * kernel (SCM_CREDENTIALS), and a pidfd for it. */
+static void take_pid(struct msghdr *mh, pid_t *pid, int *pidfd)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c;
+	     c = CMSG_NXTHDR(mh, c)) {
+		struct ucred uc;
+		if (c->cmsg_level != SOL_SOCKET ||
+		    c->cmsg_type != SCM_CREDENTIALS)
+			continue;
+		memcpy(&uc, CMSG_DATA(c), sizeof(uc));
+		if (uc.pid > 0) {
+			*pid = uc.pid;
+			*pidfd = (int)syscall(SYS_pidfd_open, uc.pid, 0);
+			return;
+		}
+	}
+}
+
 static void read_reports(struct run *r)
 {
 	for (;;) {
@@ -418,19 +445,8 @@ static void read_reports(struct run *r)
 		rep.msg[sizeof(rep.msg) - 1] = '\0';
 		switch (rep.kind) {
 		case SB_REP_PID:
-			for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c;
-			     c = CMSG_NXTHDR(&mh, c)) {
-				struct ucred uc;
-				if (c->cmsg_level != SOL_SOCKET ||
-				    c->cmsg_type != SCM_CREDENTIALS)
-					continue;
-				memcpy(&uc, CMSG_DATA(c), sizeof(uc));
-				if (uc.pid > 0 && !r->prog_pid) {
-					r->prog_pid = uc.pid;
-					r->prog_pidfd = (int)syscall(
-					    SYS_pidfd_open, uc.pid, 0);
-				}
-			}
+			if (!r->prog_pid)
+				take_pid(&mh, &r->prog_pid, &r->prog_pidfd);
 			break;
 		case SB_REP_STARTED:
 			if (r->started || r->killed)
@@ -639,41 +655,10 @@ static pid_t clone_init(const struct cgroup_run *cg)
 
 /* --- the warm pool ---------------------------------------------------- */
 
-/* Read and decode the spec in sealed memfd 'memfd' (not closed). */
-static int read_spec(int memfd, struct sb_spec *spec, const char **why)
+static int read_spec(int memfd, bool head_only, struct sb_spec *spec,
+		     const char **why)
 {
-	struct stat st;
-	uint8_t *buf;
-	int e;
-
-	if (fstat(memfd, &st) || st.st_size <= 0 ||
-	    (uint64_t)st.st_size > SB_MAX_SPEC_BYTES) {
-		*why = "sandbox: bad spec size";
-		return -EINVAL;
-	}
-	buf = malloc((size_t)st.st_size);
-	if (!buf) {
-		*why = "sandbox: out of memory";
-		return -ENOMEM;
-	}
-	for (size_t got = 0; got < (size_t)st.st_size;) {
-		ssize_t n = pread(memfd, buf + got, (size_t)st.st_size - got,
-				  (off_t)got);
-		if (n <= 0) {
-			free(buf);
-			*why = "sandbox: short spec";
-			return -EINVAL;
-		}
-		got += (size_t)n;
-	}
-	e = sb_spec_decode(buf, (size_t)st.st_size, spec);
-	free(buf);
-	if (e) {
-		*why = "sandbox: malformed spawn request";
-		return -EINVAL;
-	}
-	sb_limits_apply_defaults(&spec->limits, &S.cfg.defaults);
-	return 0;
+	return sb_read_spec(memfd, &S.cfg.defaults, head_only, spec, why);
 }
 
 /* What a warm init receives with its run: SCM_RIGHTS [memfd, stdio...]. */
@@ -683,8 +668,85 @@ struct warm_handout {
 };
 #define WARM_MAGIC 0x6d726177u /* "warm" */
 
+/* The context an init of slot 'slot' starts from: no stdio yet, no go
+ * to wait for, no program forked ahead. */
+static struct sb_child_ctx child_ctx(const struct sb_spec *spec,
+				     unsigned slot, int report_fd)
+{
+	return (struct sb_child_ctx){
+	    .spec = spec,
+	    .host_uid = S.cfg.uid_base + slot,
+	    .host_gid = S.cfg.uid_base + slot,
+	    .report_fd = report_fd,
+	    .sync_fd = -1,
+	    .stdio = {-1, -1, -1},
+	    .tty_slave = -1,
+	    .state_dir = S.cfg.state_dir,
+	    .userns = S.userns,
+	    .mountns = S.mountns,
+	    .seccomp = S.seccomp,
+	    .overlay = S.overlay,
+	    .mknod = S.mknod,
+	    .prog_go = -1,
+	    .prog_exec_fd = -1,
+	    .spec_fd = -1,
+	};
+}
+
+/* In the warm init, its file system prepared: a cgroup namespace rooted
+ * at the run's group, then fork the program (pid 2), let it drop what
+ * does not depend on the run (sb_program_warm()) and wait until it has.
+ * 0, or -1 when that failed. */
+static int warm_program(const struct sb_child_ctx *early, int ctl,
+			struct sb_child_ctx *ctx)
+{
+	int go[2], ex[2];
+	ssize_t n;
+	pid_t pid;
+	char c;
+
+	(void)unshare(CLONE_NEWCGROUP); /* best effort, as in a cold init */
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, go))
+		return -1;
+	if (pipe2(ex, O_CLOEXEC)) {
+		close(go[0]);
+		close(go[1]);
+		return -1;
+	}
+	pid = sb_fork();
+	if (pid == 0) {
+		close(ctl); /* init's alone: its EOF tells the spawner */
+		close(go[0]);
+		close(ex[0]);
+		sb_program_warm(early, go[1], ex[1], &S.cfg.defaults);
+	}
+	close(go[1]);
+	close(ex[1]);
+	if (pid > 0) {
+		do
+			n = recv(go[0], &c, 1, 0);
+		while (n < 0 && errno == EINTR);
+		if (n != 1 || c != 'p') {
+			kill(pid, SIGKILL);
+			while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+				;
+			pid = -1;
+		}
+	}
+	if (pid < 0) {
+		close(go[0]);
+		close(ex[0]);
+		return -1;
+	}
+	ctx->prog_go = go[0];
+	ctx->prog_exec_fd = ex[0];
+	ctx->prog_pid = pid;
+	return 0;
+}
+
 /* In the warm init (pid 1 of its namespaces, still root): join the
- * cgroup, say ready, wait for the run, then become its init. */
+ * cgroup, build what it can of the file system, fork the program, say
+ * ready, wait for the run, then become its init. */
 __attribute__((noreturn)) static void
 warm_child(int ctl, int rep, unsigned slot, struct cgroup_run *cg)
 {
@@ -699,8 +761,9 @@ warm_child(int ctl, int rep, unsigned slot, struct cgroup_run *cg)
 			    .msg_control = u.buf,
 			    .msg_controllen = sizeof(u.buf)};
 	int fds[4] = {-1, -1, -1, -1}, nfds = 0;
-	struct sb_spec spec;
+	struct sb_spec spec = {0};
 	const char *why;
+	struct sb_child_ctx ctx = child_ctx(&spec, slot, rep);
 
 	/* Only our two sockets: nothing of the spawner's other runs. */
 	for (int fd = 3; fd < 1024; fd++)
@@ -709,26 +772,29 @@ warm_child(int ctl, int rep, unsigned slot, struct cgroup_run *cg)
 	syscall(SYS_close_range, 1024U, ~0U, 0);
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	/* The slow parts, done before anyone waits for them: the cgroup,
-	 * and the run's file system up to what depends on the run. */
+	 * the run's file system up to what depends on the run, and the
+	 * program's process up to what depends on the run. */
 	if (cgroup_run_attach(cg, 0))
 		_exit(127);
-	bool prepared = false;
 	if (S.mountns) {
-		struct sb_child_ctx early = {
-		    .host_uid = S.cfg.uid_base + slot,
-		    .host_gid = S.cfg.uid_base + slot,
-		    .tty_slave = -1,
-		    .state_dir = S.cfg.state_dir,
-		    .overlay = S.overlay,
-		    .mknod = S.mknod,
-		};
 		char root[300], err[200];
+		/* Sized for a run like the last one (the batch APIs send
+		 * streams of like runs); corrected at hand-out if need be. */
+		if (S.have_last_limits)
+			spec.limits = S.last_limits;
+		sb_limits_apply_defaults(&spec.limits, &S.cfg.defaults);
+		ctx.guess = spec.limits;
 		snprintf(root, sizeof(root), "%s/root", S.cfg.state_dir);
 		if (mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) ||
-		    sb_mounts_setup(root, &early, SB_MOUNTS_EARLY, err,
+		    sb_mounts_setup(root, &ctx, SB_MOUNTS_EARLY, err,
 				    sizeof(err)))
 			_exit(127); /* the cold path will say why */
-		prepared = true;
+		ctx.prepared = true;
+		/* A program that cannot be prepared makes a broken warm
+		 * init, like failing mounts: after WARM_MAX_BROKEN in a row
+		 * runs start cold, and the cold path says why. */
+		if (warm_program(&ctx, ctl, &ctx))
+			_exit(127);
 	}
 	if (send(ctl, "r", 1, MSG_NOSIGNAL) != 1)
 		_exit(127);
@@ -744,29 +810,18 @@ warm_child(int ctl, int rep, unsigned slot, struct cgroup_run *cg)
 	    (int)h.nfds != nfds || (nfds != 2 && nfds != 4))
 		_exit(0);
 	close(ctl);
-	if (read_spec(fds[0], &spec, &why))
+	if (read_spec(fds[0], false, &spec, &why))
 		_exit(127);
-	close(fds[0]);
 	if (spec.tty != (nfds == 2))
 		_exit(127);
-
-	struct sb_child_ctx ctx = {
-	    .spec = &spec,
-	    .host_uid = S.cfg.uid_base + slot,
-	    .host_gid = S.cfg.uid_base + slot,
-	    .report_fd = rep,
-	    .sync_fd = -1,
-	    .stdio = {fds[1], nfds == 2 ? fds[1] : fds[2],
-		      nfds == 2 ? fds[1] : fds[3]},
-	    .tty_slave = nfds == 2 ? fds[1] : -1,
-	    .state_dir = S.cfg.state_dir,
-	    .userns = S.userns,
-	    .mountns = S.mountns,
-	    .seccomp = S.seccomp,
-	    .overlay = S.overlay,
-	    .mknod = S.mknod,
-	    .prepared = prepared,
-	};
+	if (ctx.prog_go >= 0)
+		ctx.spec_fd = fds[0]; /* the program reads it too */
+	else
+		close(fds[0]);
+	ctx.stdio[0] = fds[1];
+	ctx.stdio[1] = nfds == 2 ? fds[1] : fds[2];
+	ctx.stdio[2] = nfds == 2 ? fds[1] : fds[3];
+	ctx.tty_slave = nfds == 2 ? fds[1] : -1;
 	sb_child_init(&ctx);
 }
 
@@ -808,6 +863,7 @@ static int warm_create(void)
 	w = calloc(1, sizeof(*w));
 	if (!w)
 		return -ENOMEM;
+	w->prog_pidfd = -1;
 	/* The limits the next run likely has: it then needs no cgroup write
 	 * at its hand-out. */
 	warm_limits(&w->cg_limits);
@@ -863,6 +919,8 @@ static void warm_free(struct warm *w, bool keep_slot)
 	}
 	if (w->ctl_fd >= 0)
 		close(w->ctl_fd);
+	if (w->prog_pidfd >= 0)
+		close(w->prog_pidfd);
 	if (!keep_slot)
 		S.slots[w->slot] = 0;
 	free(w);
@@ -891,6 +949,36 @@ static bool warm_reaped(pid_t pid)
 	return false;
 }
 
+/* A ready warm init's program sent its hello before init said ready (it
+ * was forked ahead): read it now, while its pid is still its own. */
+static void warm_take_pid(struct warm *w)
+{
+	struct sb_report rep;
+	union {
+		char buf[CMSG_SPACE(sizeof(struct ucred)) +
+			 CMSG_SPACE(sizeof(int) * SB_MAX_FDS)];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = {&rep, sizeof(rep)};
+	struct msghdr mh = {.msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = u.buf,
+			    .msg_controllen = sizeof(u.buf)};
+	int fds[SB_MAX_FDS];
+	ssize_t n;
+
+	if (!S.mountns)
+		return; /* no program forked ahead: the run's comes later */
+	n = recvmsg(w->report_fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	if (n <= 0)
+		return;
+	/* no descriptors come with a hello */
+	for (size_t i = sb_take_fds(&mh, fds, SB_MAX_FDS); i > 0; i--)
+		close(fds[i - 1]);
+	if (n == (ssize_t)sizeof(rep) && rep.kind == SB_REP_PID)
+		take_pid(&mh, &w->prog_pid, &w->prog_pidfd);
+}
+
 /* Its ctl socket is readable: "ready", or EOF when init died. */
 static void warm_read(struct warm *w)
 {
@@ -900,6 +988,7 @@ static void warm_read(struct warm *w)
 	if (n == 1 && c == 'r') {
 		w->ready = true;
 		S.warm_broken = 0;
+		warm_take_pid(w);
 		return;
 	}
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
@@ -959,6 +1048,7 @@ static int warm_handout(struct run *r, struct warm *w, int memfd,
 	int fds[4] = {memfd, child[0], child[1], child[2]};
 	struct iovec iov = {&h, sizeof(h)};
 	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+	ssize_t n;
 	int e;
 
 	/* The run's limits before its init may go on (unless the group was
@@ -969,8 +1059,9 @@ static int warm_handout(struct run *r, struct warm *w, int memfd,
 	    (e = cgroup_run_set_limits(w->cg, &r->limits)))
 		return e;
 	sb_put_fds(&mh, u.buf, fds, h.nfds);
-	if (sendmsg(w->ctl_fd, &mh, MSG_NOSIGNAL) != (ssize_t)sizeof(h))
-		return -errno ? -errno : -EIO;
+	n = sendmsg(w->ctl_fd, &mh, MSG_NOSIGNAL);
+	if (n != (ssize_t)sizeof(h))
+		return n < 0 ? -errno : -EIO;
 	return 0;
 }
 
@@ -1038,8 +1129,10 @@ static void handle_spawn(uint64_t id, int memfd)
 		       (unsigned long long)id);
 		return;
 	}
-	/* Read the spec: a sealed memfd whose size we bound. */
-	e = read_spec(memfd, &spec, &why);
+	/* Read the spec: a sealed memfd whose size we bound. Its head is
+	 * all we need to hand it to a warm init (which reads the rest
+	 * itself); a cold init gets all of it from us (below). */
+	e = read_spec(memfd, true, &spec, &why);
 	if (e) {
 		close(memfd);
 		send_error(id, e, why);
@@ -1113,6 +1206,9 @@ static void handle_spawn(uint64_t id, int memfd)
 			return;
 		}
 		r->init_pid = w->pid;
+		r->prog_pid = w->prog_pid;
+		r->prog_pidfd = w->prog_pidfd;
+		w->prog_pidfd = -1;
 		r->report_fd = w->report_fd;
 		r->cg = w->cg;
 		r->mntns_fd = w->mntns_fd;
@@ -1125,7 +1221,15 @@ static void handle_spawn(uint64_t id, int memfd)
 		S.runs = r;
 		return;
 	}
+	bool tty = spec.tty;
+	sb_spec_release(&spec);
+	e = read_spec(memfd, false, &spec, &why);
 	close(memfd);
+	if (e) {
+		close_child_stdio(child, tty);
+		snprintf(msg, sizeof(msg), "%s", why);
+		goto out_fail;
+	}
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, rep) ||
 	    pipe2(sync, O_CLOEXEC)) {
@@ -1146,21 +1250,11 @@ static void handle_spawn(uint64_t id, int memfd)
 		}
 	}
 
-	struct sb_child_ctx ctx = {
-	    .spec = &spec,
-	    .host_uid = S.cfg.uid_base + slot,
-	    .host_gid = S.cfg.uid_base + slot,
-	    .report_fd = rep[1],
-	    .sync_fd = sync[0],
-	    .stdio = {child[0], child[1], child[2]},
-	    .tty_slave = slave,
-	    .state_dir = S.cfg.state_dir,
-	    .userns = S.userns,
-	    .mountns = S.mountns,
-	    .seccomp = S.seccomp,
-	    .overlay = S.overlay,
-	    .mknod = S.mknod,
-	};
+	struct sb_child_ctx ctx = child_ctx(&spec, slot, rep[1]);
+	ctx.sync_fd = sync[0];
+	for (int i = 0; i < 3; i++)
+		ctx.stdio[i] = child[i];
+	ctx.tty_slave = slave;
 	pid_t pid = clone_init(r->cg);
 	if (pid < 0) {
 		e = -errno;

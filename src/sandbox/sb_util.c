@@ -9,10 +9,12 @@
 #define _GNU_SOURCE
 #endif
 #include <dirent.h>
+#include <stdlib.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -187,4 +189,44 @@ void sb_put_fds(struct msghdr *mh, void *ctl, const int *fds, size_t n)
 	c->cmsg_type = SCM_RIGHTS;
 	c->cmsg_len = CMSG_LEN(sizeof(int) * n);
 	memcpy(CMSG_DATA(c), fds, sizeof(int) * n);
+}
+
+int sb_read_spec(int memfd, const struct sandbox_limits *def, bool head_only,
+		 struct sb_spec *spec, const char **why)
+{
+	const int seals = F_SEAL_WRITE | F_SEAL_SHRINK;
+	struct stat st;
+	void *buf;
+	int e;
+
+	/* Read in place (below), so it must not change or shrink under us:
+	 * the library seals it (sandbox.c); anything else is refused. */
+	e = fcntl(memfd, F_GET_SEALS);
+	if (e < 0 || (e & seals) != seals) {
+		*why = "sandbox: the spec is not a sealed memfd";
+		return -EPERM;
+	}
+	if (fstat(memfd, &st) || st.st_size <= 0 ||
+	    (uint64_t)st.st_size > SB_MAX_SPEC_BYTES) {
+		*why = "sandbox: bad spec size";
+		return -EINVAL;
+	}
+	/* Mapped, not copied: a spec carries the run's files (an artefact
+	 * of tens of MiB) and its pages stay the sender's. A full decode
+	 * copies the files once (into the spec); a head-only one touches
+	 * the first pages only. */
+	buf = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, memfd, 0);
+	if (buf == MAP_FAILED) {
+		*why = "sandbox: cannot map the spec";
+		return -errno;
+	}
+	e = head_only ? sb_spec_decode_head(buf, (size_t)st.st_size, spec)
+		      : sb_spec_decode(buf, (size_t)st.st_size, spec);
+	munmap(buf, (size_t)st.st_size);
+	if (e) {
+		*why = "sandbox: malformed spawn request";
+		return -EINVAL;
+	}
+	sb_limits_apply_defaults(&spec->limits, def);
+	return 0;
 }

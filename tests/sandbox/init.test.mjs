@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { CoderoomClient, waitUntil } from '../lib/clients.mjs';
+import { CoderoomClient, postJSON, waitUntil } from '../lib/clients.mjs';
 import { spawnerOf } from '../lib/procs.mjs';
 import {
   afterRun, brief, checkSecretNeverSeen, exec, hostProcs, pyName, shortMarker, sleep, startHostile,
@@ -117,4 +117,22 @@ input()
     assert.equal(ex.status, 'ok', JSON.stringify(ex));
   } finally { await c.close(); }
   await afterRun(srv, m);
+});
+
+test('runs back to back all start: a warm init is handed out only once its program is prepared', async () => {
+  // A warm init forks its program ahead and the program drops to the
+  // run's uid and user namespace while the pool fills. A run handed out
+  // in that moment must wait for it: were its init to build the run's
+  // root (the pivot) meanwhile, the program's unshare(CLONE_NEWUSER)
+  // would see a root that is not its namespace's and fail with EPERM.
+  // Each run's end refills the pool, and the next one follows at once.
+  const one = async (tag) => {
+    const r = await postJSON(srv.url + '/api/runs', { language: 'python', code: `print(${tag})` });
+    srv.responses.push(r.text);
+    assert.equal(r.json?.run?.stdout, `${tag}\n`, r.text.slice(0, 500));
+  };
+  for (let i = 0; i < 60; i++) await one(i);
+  await Promise.all([1, 2, 3, 4, 5, 6, 7, 8].map(async (k) => {
+    for (let i = 0; i < 15; i++) await one(k * 100 + i);
+  }));
 });

@@ -3,6 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import { postJSON } from '../lib/clients.mjs';
 import {
   LIMITS, MiB, afterRun, assertServerWorks, brief, checkSecretNeverSeen, exec,
   hostProcs, kv, pyName, serverRss, shortMarker, startHostile, watchProcs,
@@ -13,6 +14,39 @@ before(async () => { srv = await startHostile(); });
 after(async () => {
   if (srv) checkSecretNeverSeen(srv);
   await srv?.stop();
+});
+
+test('each run sees its own memory and disk limits, whatever the run before it asked for', async () => {
+  // A warm init sizes its run's /work, /tmp, /dev/shm and meminfo ahead,
+  // for a run like the last one, and corrects them at hand-out. The runs
+  // below alternate their memory limit, and a C run in between (its
+  // compile step has a larger disk and memory) moves the guess again.
+  const code = `import os
+sizes = [os.statvfs(d).f_blocks * os.statvfs(d).f_frsize for d in ('/work', '/tmp', '/dev/shm')]
+mem = [l for l in open('/proc/meminfo') if l.startswith('MemTotal:')][0].split()[1]
+print(int(mem) * 1024, *sizes)
+`;
+  const post = async (body) => {
+    const r = await postJSON(srv.url + '/api/runs', body, { timeout: 120000 });
+    srv.responses.push(r.text);
+    assert.equal(r.json?.run?.status, 'ok', r.text);
+    return r.json.run.stdout;
+  };
+  const seen = async (limits) =>
+    (await post({ language: 'python', code, limits })).trim().split(' ').map(Number);
+  const [defMem, defWork, defTmp, defShm] = await seen({});
+  assert.equal(defMem, LIMITS.memory);
+  assert.ok(defWork > 0 && defWork === defTmp && defTmp === defShm, `${defWork} ${defTmp} ${defShm}`);
+  const asks = [96, 96, 0, 'c', 0, 112, 'c', 96, 0, 0, 112];
+  for (const ask of asks) {
+    if (ask === 'c') {
+      assert.match(await post({ language: 'c', code: '#include <stdio.h>\nint main(void) { puts("c"); return 0; }\n' }), /^c$/m);
+      continue;
+    }
+    const limits = ask ? { memory_bytes: ask * MiB } : {};
+    assert.deepEqual(await seen(limits), [ask ? ask * MiB : defMem, defWork, defTmp, defShm],
+      `asked ${JSON.stringify(limits)}`);
+  }
 });
 
 test('fork bomb: never more than --pids processes, ends on its CPU limit, nothing left', async () => {

@@ -104,12 +104,17 @@ static int recv_one(struct sb_msg *m, void *body, size_t blen)
 	return 0;
 }
 
+/* A spec memfd as the library makes it: sealed against change. */
 static int memfd_with(const void *data, size_t len)
 {
-	int fd = memfd_create("t", MFD_CLOEXEC);
+	int fd = memfd_create("t", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, data, len), (ssize_t)len);
+	assert_int_equal(fcntl(fd, F_ADD_SEALS,
+			       F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE |
+				   F_SEAL_SEAL),
+			 0);
 	return fd;
 }
 
@@ -216,6 +221,28 @@ static void test_garbage_then_good(void **state)
 	assert_int_equal(back.type, SB_MSG_EXIT);
 	assert_int_equal(back.id, 9);
 	assert_int_equal(w.error, -EINVAL);
+
+	/* SPAWN with a good spec in a memfd that is not sealed (its sender
+	 * could change it while the spawner reads it): refused */
+	{
+		static const char *const argv[] = {"/bin/true", NULL};
+		static const char *const envp[] = {NULL};
+		struct sandbox_spec spec = {.argv = argv, .envp = envp};
+		uint8_t *buf;
+		size_t len;
+
+		assert_int_equal(sb_spec_encode(&spec, &buf, &len), 0);
+		fd = memfd_create("t", MFD_CLOEXEC);
+		assert_true(fd >= 0);
+		assert_int_equal(write(fd, buf, len), (ssize_t)len);
+		free(buf);
+		send_msg(SB_MSG_SPAWN, 11, 0, &fd, 1);
+		close(fd);
+		assert_int_equal(recv_msg(&back, &w, sizeof(w)), 0);
+		assert_int_equal(back.type, SB_MSG_EXIT);
+		assert_int_equal(back.id, 11);
+		assert_int_equal(w.error, -EPERM);
+	}
 
 	/* a PROBE of an unknown run is answered "no" */
 	send_msg(SB_MSG_PROBE, 77, 0, NULL, 0);
