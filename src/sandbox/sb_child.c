@@ -83,27 +83,6 @@ static void report(int fd, uint32_t kind, int64_t val)
 	(void)!send(fd, &rep, sizeof(rep), MSG_NOSIGNAL);
 }
 
-static int cmp_int(const void *a, const void *b)
-{
-	return *(const int *)a - *(const int *)b;
-}
-
-/* Close every fd >= 3 except those in keep[] (the spawner's other runs). */
-static void close_all_except(int *keep, size_t n)
-{
-	unsigned lo = 3;
-
-	qsort(keep, n, sizeof(*keep), cmp_int);
-	for (size_t i = 0; i < n; i++) {
-		if (keep[i] < (int)lo)
-			continue;
-		if ((unsigned)keep[i] > lo)
-			syscall(SYS_close_range, lo, (unsigned)keep[i] - 1, 0);
-		lo = (unsigned)keep[i] + 1;
-	}
-	syscall(SYS_close_range, lo, ~0U, 0);
-}
-
 /* Opens (creating it if need be) the directory that holds 'name' under
  * 'dfd', one component at a time, never through a symlink; *base is
  * the last component. A new fd, or dfd itself for a top-level name. */
@@ -673,7 +652,7 @@ void sb_child_init(const struct sb_child_ctx *c)
 		keep[nkeep++] = c->prog_exec_fd;
 		keep[nkeep++] = c->spec_fd;
 	}
-	close_all_except(keep, (size_t)nkeep);
+	sb_close_all_except(keep, (size_t)nkeep);
 
 	/* Wait until the spawner has put us into the run's cgroup (a warm
 	 * init, sync_fd -1, put itself there before it got its run). */

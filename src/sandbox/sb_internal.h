@@ -268,6 +268,11 @@ ssize_t sb_read_file(const char *path, char *buf, size_t len);
 /* fork() without the atfork handlers (see sb_util.c). */
 pid_t sb_fork(void);
 
+/* Close every fd >= 3 but the n in keep[] (sorted in place): a child of
+ * the spawner keeps nothing of its other runs. A few close_range() calls,
+ * not a close() per number. */
+void sb_close_all_except(int *keep, size_t n);
+
 /* The fds of a received message's SCM_RIGHTS, at most max of them into
  * fds (the rest are closed: a peer cannot make us leak descriptors).
  * Returns how many were stored. */

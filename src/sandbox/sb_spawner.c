@@ -766,10 +766,8 @@ warm_child(int ctl, int rep, unsigned slot, struct cgroup_run *cg)
 	struct sb_child_ctx ctx = child_ctx(&spec, slot, rep);
 
 	/* Only our two sockets: nothing of the spawner's other runs. */
-	for (int fd = 3; fd < 1024; fd++)
-		if (fd != ctl && fd != rep)
-			close(fd);
-	syscall(SYS_close_range, 1024U, ~0U, 0);
+	int keep[2] = {ctl, rep};
+	sb_close_all_except(keep, 2);
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	/* The slow parts, done before anyone waits for them: the cgroup,
 	 * the run's file system up to what depends on the run, and the

@@ -319,10 +319,43 @@ static void test_check_gap(void **state)
 	assert_int_equal(sb_check_gap_ms(1000, 0, 64), 50);
 }
 
+/* A child of the spawner keeps only the fds it names, whatever their
+ * order, and stdio; nothing above them either (a high fd number). */
+static void test_close_all_except(void **state)
+{
+	(void)state;
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int keep[2] = {20, 7};
+		int want[] = {0, 1, 2, 7, 20}, gone[] = {3, 10, 19, 21, 1500};
+
+		for (size_t i = 0; i < 5; i++)
+			if (gone[i] > 2 && dup2(0, gone[i]) < 0)
+				_exit(100);
+		if (dup2(0, 7) < 0 || dup2(0, 20) < 0)
+			_exit(100);
+		sb_close_all_except(keep, 2);
+		for (size_t i = 0; i < 5; i++) {
+			if (fcntl(want[i], F_GETFD) < 0)
+				_exit(10 + (int)i); /* closed, but kept */
+			if (fcntl(gone[i], F_GETFD) >= 0)
+				_exit(20 + (int)i); /* open, but not kept */
+		}
+		_exit(0);
+	}
+	int st;
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest pure[] = {
 	    cmocka_unit_test(test_check_gap),
+	    cmocka_unit_test(test_close_all_except),
 	};
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_garbage_then_good),
