@@ -10,7 +10,10 @@
 // SIGTERM, waits for the exit (SIGKILL after killAfterMs, default 5 s) and
 // resolves with the exit code (128 + signal number when killed by a signal).
 // If the line does not appear within timeoutMs, startServer() rejects with the
-// server's output in the message. Every server still running when the test
+// server's output in the message. That is a hang guard, so it is well above
+// the longest start the server allows itself: every language's version
+// command gets 10 s (src/run/lang.c), and on a loaded 2-core machine the
+// JVM-based ones and ghc use all of it (a fresh-clone CI saw a 14 s start). Every server still running when the test
 // process exits is SIGKILLed, so a failed test never leaves one behind.
 //
 // Used by tests/integration, tests/browser and bench/.
@@ -57,7 +60,7 @@ const LISTEN_RE = /listening on http:\/\/([0-9.]+|\[[0-9a-f:]+\]|[a-z0-9.-]+):(\
  * @param {object} [o.env]        extra environment variables
  * @param {string[]} [o.wrapper]  command to run the binary under (valgrind ...)
  * @param {string|null} [o.webRoot] --web-root (default: defaultWebRoot(); null = none)
- * @param {number} [o.timeoutMs]  how long to wait for "listening on" (15 s)
+ * @param {number} [o.timeoutMs]  how long to wait for "listening on" (60 s)
  * @param {number} [o.killAfterMs] SIGTERM -> SIGKILL delay in stop() (5 s)
  * @param {string} [o.logLevel]   --log-level (default: none passed)
  * @param {string|null} [o.listen] --listen value (default 127.0.0.1:0; null = omit)
@@ -66,7 +69,7 @@ const LISTEN_RE = /listening on http:\/\/([0-9.]+|\[[0-9a-f:]+\]|[a-z0-9.-]+):(\
  */
 export async function startServer(o = {}) {
   const {
-    args = [], env = {}, wrapper = [], timeoutMs = 15000, killAfterMs = 5000,
+    args = [], env = {}, wrapper = [], timeoutMs = 60000, killAfterMs = 5000,
     logLevel,
   } = o;
   const webRoot = o.webRoot === undefined ? defaultWebRoot() : o.webRoot;
