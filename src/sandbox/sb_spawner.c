@@ -288,17 +288,25 @@ static void mntns_release(int fd)
 		}
 	}
 	close(fd);
+	/* ours is closed: the release process may close its copy now */
+	if (S.release_fd >= 0) {
+		c = 'c';
+		mh.msg_control = NULL;
+		mh.msg_controllen = 0;
+		(void)sendmsg(S.release_fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
+	}
 }
 
 /*
  * The release process: closes every fd it is sent, until EOF; but each
- * one only once the next message came, or after RELEASE_HOLD_MS of quiet.
- * Whoever drops a namespace's last reference pays for its teardown, and
- * the spawner closes its own copy just after sendmsg(): a release process
- * woken at once (it often preempts the spawner on its CPU) used to close
- * first, and the spawner then paid the 1-2 ms of unmounting itself, with
- * every run waiting. By the next message, or that long after, the
- * spawner's copy is closed: ours is the last.
+ * one only once the next message came (the spawner sends one, with no
+ * fd, as soon as it has closed its own copy), or after RELEASE_HOLD_MS of
+ * quiet if that message was lost. Whoever drops a namespace's last
+ * reference pays for its teardown: a release process woken at once (it
+ * often preempts the spawner on its CPU) used to close first, and the
+ * spawner then paid the 1-2 ms of unmounting itself, with every run
+ * waiting. Holding for a fixed time instead put the teardown in the
+ * middle of a later run.
  */
 #define RELEASE_HOLD_MS 20
 __attribute__((noreturn)) static void release_main(int sock)
