@@ -78,6 +78,31 @@ static void method_not_allowed(struct conn *c, const char *allow)
 		   (m ? sizeof(msg) : sizeof(body)) - 1, allow);
 }
 
+/* Any other path is a page of the IDE, GET only. Said in the error: a
+ * client with a wrong base URL (a Judge0 client posting to /submissions
+ * of a server without --judge0-root) learns why, not only "no". */
+static void page_method_not_allowed(struct conn *c)
+{
+	char msg[400];
+
+	snprintf(msg, sizeof(msg),
+		 "method not allowed: '%.300s' is a page of the IDE (GET "
+		 "only); no API is served at this path",
+		 c->http->path);
+	msg[utf8_valid_prefix(msg, strlen(msg))] = '\0';
+	json_t *j = json_pack("{s:s}", "error", msg);
+	char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
+
+	json_decref(j);
+	if (!s) {
+		method_not_allowed(c, "Allow: GET, HEAD\r\n");
+		return;
+	}
+	http_reply(c, 405, "application/json", s, strlen(s),
+		   "Allow: GET, HEAD\r\n");
+	free(s);
+}
+
 static void serve_static(struct conn *c)
 {
 	struct http_req *h = c->http;
@@ -173,7 +198,7 @@ static void dispatch(struct conn *c)
 		return;
 	}
 	if (h->method != HTTP_GET && h->method != HTTP_HEAD) {
-		method_not_allowed(c, "Allow: GET, HEAD\r\n");
+		page_method_not_allowed(c);
 		return;
 	}
 	serve_static(c);

@@ -45,6 +45,20 @@ test('POST / is not allowed', async () => {
   assert.match(r.headers.allow, /GET/);
 });
 
+test('a POST to a page says the path has no API (a Judge0 client without --judge0-root)', async () => {
+  const body = JSON.stringify({ source_code: 'print(1)', language_id: 71 });
+  const r = await httpRequest(`${srv.url}/submissions?wait=true`, {
+    method: 'POST', headers: { 'Content-Type': 'application/json' }, body,
+  });
+  assert.equal(r.status, 405);
+  assert.match(r.headers.allow, /GET/);
+  assert.match(r.json?.error ?? '', /^method not allowed: '\/submissions' is a page of the IDE .*no API/, r.text);
+  // the path is the client's: quoted in valid JSON whatever it holds
+  const odd = await httpRequest(`${srv.url}/a%22b%5C%ff`, { method: 'DELETE' });
+  assert.equal(odd.status, 405);
+  assert.match(odd.json?.error ?? '', /^method not allowed: '\/a/, odd.text);
+});
+
 test('GET /api/execute still answers as the Next.js runner\'s health route', async () => {
   const r = await httpRequest(`${srv.url}/api/execute`);
   assert.equal(r.status, 200);
