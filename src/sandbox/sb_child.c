@@ -404,6 +404,15 @@ void sb_program_warm(const struct sb_child_ctx *early, int go_fd, int exec_fd,
 	int e;
 
 	program_prepare(early, exec_fd);
+	/* Nothing between here and the exec calls what the filter denies
+	 * (recvmsg, the spec's read, dup, setrlimit, chdir, close_range):
+	 * attach it now, while we wait, not on the run's path (~0.1 ms). */
+	if (c.seccomp) {
+		e = sb_filter_load();
+		if (e)
+			die(e, "seccomp: %s", strerror(-e));
+		c.seccomp = false; /* attached: program_exec() adds no second */
+	}
 	/* Prepared: init may build the run's root now (before, its pivot
 	 * could make our unshare(CLONE_NEWUSER) see a root that is not our
 	 * mount namespace's, which the kernel refuses as a chroot). */

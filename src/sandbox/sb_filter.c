@@ -1,5 +1,8 @@
 /*
- * sb_filter.c - the seccomp filter, loaded as the last step before exec.
+ * sb_filter.c - the seccomp filter, loaded as the last step before exec
+ * (a program forked ahead by a warm init loads it as soon as it is
+ * prepared, while it waits for its run: nothing it does after that calls
+ * what the filter denies).
  *
  * Default allow; the calls below fail with EPERM (a program that probes
  * for them gets an ordinary error, not a crash), and those that would

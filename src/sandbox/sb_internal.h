@@ -108,7 +108,7 @@ struct sb_child_ctx {
 	const char *state_dir;
 	bool userns;  /* create a user namespace */
 	bool mountns; /* pivot into a fresh root */
-	bool seccomp; /* load the filter */
+	bool seccomp; /* load the filter (before the exec) */
 	bool overlay; /* host dirs through overlayfs (else read-only binds) */
 	bool mknod;   /* device nodes of the run's own (else binds) */
 	bool prepared; /* a warm init did SB_MOUNTS_EARLY already */
@@ -128,7 +128,8 @@ __attribute__((noreturn)) void sb_child_init(const struct sb_child_ctx *c);
 /*
  * pid 2 of a warm init, forked before its run is known: drops everything
  * that does not depend on the run (uid, groups, user namespace,
- * capabilities, signals; see sb_child.c) at once, then waits on 'go_fd'
+ * capabilities, signals, and it attaches the seccomp filter; see
+ * sb_child.c) at once, then waits on 'go_fd'
  * for init's go (the spec memfd, decoded with the defaults 'def', and its
  * stdio) and becomes the program. 'early' needs host_uid/gid, report_fd,
  * userns and seccomp. A failure is reported on 'exec_fd', the write end
@@ -162,7 +163,9 @@ int sb_mounts_check_table(void);
 
 /* --- sb_filter.c ------------------------------------------------------- */
 
-/* Load the seccomp filter (the last step before exec). 0 or -errno. */
+/* Load the seccomp filter: the last step before exec, or for a program
+ * forked ahead, once it is prepared (nothing after needs a call it
+ * denies). 0 or -errno. */
 int sb_filter_load(void);
 
 /* init's own filter (an allow list), loaded once it has dropped to the

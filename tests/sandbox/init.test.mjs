@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { CoderoomClient, postJSON, waitUntil } from '../lib/clients.mjs';
-import { spawnerOf } from '../lib/procs.mjs';
+import { children, spawnerOf } from '../lib/procs.mjs';
 import {
   afterRun, brief, checkSecretNeverSeen, exec, hostProcs, pyName, shortMarker, sleep, startHostile,
 } from './lib.mjs';
@@ -33,6 +33,11 @@ function status(pid) {
   return o;
 }
 
+/* status(pid), or null once the process is gone. */
+function statusOrNull(pid) {
+  try { return status(pid); } catch { return null; }
+}
+
 /* The server's spawner (the supervisor's child named coderoom-spawn). */
 function spawnerPid() {
   const pid = spawnerOf(srv.pid);
@@ -44,6 +49,25 @@ function spawnerPid() {
 function readCalls(pid) {
   return Number(/^syscr: (\d+)$/m.exec(fs.readFileSync(`/proc/${pid}/io`, 'utf8'))[1]);
 }
+
+test('a program forked ahead is under the seccomp filter, one only, before any run is handed to it', async () => {
+  // The pool: the spawner's children (warm inits) and theirs (each one's
+  // program, dropped to a run uid while it waits for a run).
+  const waiting = await waitUntil(() => {
+    const out = [];
+    for (const init of children(spawnerPid())) {
+      for (const p of children(init)) {
+        const s = statusOrNull(p);
+        if (s && Number(s.Uid.split(/\s+/)[0]) > 0) out.push({ pid: p, s });
+      }
+    }
+    return out.length && out;
+  }, { what: 'a warm init\'s program, forked ahead' });
+  for (const { pid, s } of waiting) {
+    assert.equal(s.Seccomp, '2', `program ${pid}, waiting for a run, is under the filter`);
+    assert.equal(s.Seccomp_filters, '1', `program ${pid}: one filter`);
+  }
+});
 
 test('init drops to the run\'s unprivileged uid, no capabilities, its own seccomp filter; the run is still stopped and accounted', async () => {
   const m = shortMarker();
@@ -69,6 +93,8 @@ input()
     }
     assert.equal(is.NoNewPrivs, '1');
     assert.equal(is.Seccomp, '2', 'init is under a seccomp filter');
+    assert.equal(ps.Seccomp, '2', 'the program is under the seccomp filter');
+    assert.equal(ps.Seccomp_filters, '1', 'the program is under one filter, not two stacked');
     c.stop();
     const ex = await c.waitExit({ timeout: 15000 });
     assert.equal(ex.status, 'killed', JSON.stringify(ex));
