@@ -140,33 +140,39 @@ static void run(struct ctx *c, const char *script,
  * its v2 instance group. Set by setup(). */
 static char inst[600];
 
+/* The exit code of the shell command printf(fmt, ...), or -1 when it did
+ * not exit. */
+static int sh_exit(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int sh_exit(const char *fmt, ...)
+{
+	char cmd[800];
+	va_list ap;
+	int st;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	st = system(cmd);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
 /* Groups named 'pattern' in 'inst', or -1 when it does not exist. */
 static int count_groups(const char *pattern)
 {
-	char cmd[800];
 	struct stat st;
-	int st2;
 
 	if (!inst[0] || stat(inst, &st))
 		return -1;
-	snprintf(cmd, sizeof(cmd),
-		 "exit $(find %s -maxdepth 1 -name '%s' | wc -l)", inst,
-		 pattern);
-	st2 = system(cmd);
-	return WIFEXITED(st2) ? WEXITSTATUS(st2) : -1;
+	return sh_exit("exit $(find %s -maxdepth 1 -name '%s' | wc -l)", inst,
+		       pattern);
 }
 
 /* Warm groups in 'inst' whose pids.max reads 'max', or -1. */
 static int count_warm_pids_max(unsigned max)
 {
-	char cmd[800];
-	int st;
-
-	snprintf(cmd, sizeof(cmd),
-		 "exit $(cat %s/run-warm-*/pids.max 2>/dev/null | grep -cx %u)",
-		 inst, max);
-	st = system(cmd);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	return sh_exit(
+	    "exit $(cat %s/run-warm-*/pids.max 2>/dev/null | grep -cx %u)",
+	    inst, max);
 }
 
 /* Run the loop until the pool holds 'n' warm groups (or 30 s pass: a
@@ -337,9 +343,8 @@ static void test_mntns_released(void **state)
  * only cost a mkdir, an attach and an rmdir per run. Skipped elsewhere. */
 static void test_no_freezer_group_with_cgroup_kill(void **state)
 {
-	char fz[128], uni[128], cmd[400];
+	char fz[128], uni[128];
 	struct ctx c;
-	int st;
 
 	snprintf(fz, sizeof(fz), "/sys/fs/cgroup/freezer/coderoom/i%ld",
 		 spawner);
@@ -353,21 +358,17 @@ static void test_no_freezer_group_with_cgroup_kill(void **state)
 	run(&c, "echo hi", NULL);
 	assert_string_equal(c.out, "hi\n");
 	assert_int_equal(wait_warm(2), 2);
-	snprintf(cmd, sizeof(cmd),
-		 "exit $(find %s -maxdepth 1 -name 'run-*' 2>/dev/null | "
-		 "wc -l)",
-		 fz);
-	st = system(cmd);
-	assert_true(WIFEXITED(st));
-	assert_int_equal(WEXITSTATUS(st), 0);
+	assert_int_equal(
+	    sh_exit("exit $(find %s -maxdepth 1 -name 'run-*' 2>/dev/null | "
+		    "wc -l)",
+		    fz),
+	    0);
 }
 
 /* v1: a warm group is made with memory + swap = memory (nothing swaps),
  * both below unlimited, whatever order they are written in. */
 static void test_warm_group_limits_v1(void **state)
 {
-	char cmd[800];
-	int st;
 
 	if (access("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes",
 		   F_OK)) {
@@ -375,16 +376,14 @@ static void test_warm_group_limits_v1(void **state)
 		return;
 	}
 	assert_int_equal(wait_warm(2), 2);
-	snprintf(cmd, sizeof(cmd),
-		 "n=0; for d in /sys/fs/cgroup/memory/coderoom/i%ld/run-warm-*;"
-		 " do m=$(cat $d/memory.limit_in_bytes);"
-		 " [ \"$m\" = \"$(cat $d/memory.memsw.limit_in_bytes)\" ] || exit 1;"
-		 " [ \"$m\" -lt 9000000000000000000 ] || exit 2; n=$((n+1));"
-		 " done; [ $n = 2 ] || exit 4",
-		 spawner);
-	st = system(cmd);
-	assert_true(WIFEXITED(st));
-	assert_int_equal(WEXITSTATUS(st), 0);
+	assert_int_equal(
+	    sh_exit("n=0; for d in /sys/fs/cgroup/memory/coderoom/i%ld/run-warm-*;"
+		    " do m=$(cat $d/memory.limit_in_bytes);"
+		    " [ \"$m\" = \"$(cat $d/memory.memsw.limit_in_bytes)\" ] || exit 1;"
+		    " [ \"$m\" -lt 9000000000000000000 ] || exit 2; n=$((n+1));"
+		    " done; [ $n = 2 ] || exit 4",
+		    spawner),
+	    0);
 }
 
 static void test_all_slots_warm(void **state)
