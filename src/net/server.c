@@ -55,6 +55,30 @@ const struct ws_dialect *ws_dialect_for(const struct server *s,
 	return NULL;
 }
 
+/*
+ * Answer a request that never reaches http.c (a refused WebSocket upgrade,
+ * a request during the shutdown) at once: 'status' and {"error": msg},
+ * JSON like every other error. 'msg' is a constant: nothing to escape. The
+ * caller then refuses the connection, which lws closes.
+ */
+static void refuse_now(struct lws *wsi, unsigned status, const char *msg)
+{
+	unsigned char head[LWS_PRE + 512], body[LWS_PRE + 256];
+	unsigned char *p = head + LWS_PRE, *end = head + sizeof(head) - 1;
+	char *b = (char *)body + LWS_PRE;
+	int n = snprintf(b, sizeof(body) - LWS_PRE, "{\"error\":\"%s\"}", msg);
+
+	if (n < 0 || (size_t)n >= sizeof(body) - LWS_PRE ||
+	    lws_add_http_common_headers(wsi, status, "application/json",
+					(lws_filepos_t)n, &p, end) ||
+	    lws_finalize_http_header(wsi, &p, end))
+		return;
+	if (lws_write(wsi, head + LWS_PRE, (size_t)lws_ptr_diff(p, head + LWS_PRE),
+		      LWS_WRITE_HTTP_HEADERS) < 0)
+		return;
+	lws_write(wsi, (unsigned char *)b, (size_t)n, LWS_WRITE_HTTP_FINAL);
+}
+
 /* Whether the upgrade on wsi may go ahead; 1 refuses it. */
 static int filter_upgrade(struct server *s, struct conn *c, struct lws *wsi)
 {
@@ -62,9 +86,19 @@ static int filter_upgrade(struct server *s, struct conn *c, struct lws *wsi)
 	unsigned status = 0;
 	char uri[256];
 
-	if (lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI) <= 0 ||
-	    !(d = ws_dialect_for(s, uri)) || s->shutting_down || !c)
+	if (lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI) <= 0 || !c)
 		return 1;
+	/* Answered, not dropped: a client with a wrong URL (a path given
+	 * twice) or one arriving at a shutdown learns which. */
+	if (!(d = ws_dialect_for(s, uri))) {
+		log_info("server: no websocket endpoint at '%s' (404)", uri);
+		refuse_now(wsi, 404, "no WebSocket endpoint at this path");
+		return 1;
+	}
+	if (s->shutting_down) {
+		refuse_now(wsi, 503, "the server is shutting down");
+		return 1;
+	}
 	if (!c->srv) {	/* the dialect reads headers through a conn */
 		conn_init(c, s, wsi);
 		s->connections++;
@@ -74,7 +108,14 @@ static int filter_upgrade(struct server *s, struct conn *c, struct lws *wsi)
 	if (!d->accept)
 		log_warn("server: refused a cross-origin websocket to '%s'",
 			 uri);
-	lws_return_http_status(wsi, status ? status : 403, NULL);
+	if (!status)
+		status = 403;
+	refuse_now(wsi, status,
+		   status == 403   ? "a WebSocket from a page of another "
+				     "origin"
+		   : status == 503 ? "unavailable; try again shortly"
+		   : status == 400 ? "bad request"
+				   : "refused");
 	return 1;
 }
 
@@ -364,7 +405,7 @@ static int serve(struct lws *wsi, enum lws_callback_reasons reason,
 			s->connections++;
 		}
 		if (s->shutting_down) {
-			lws_return_http_status(wsi, 503, "shutting down");
+			refuse_now(wsi, 503, "the server is shutting down");
 			return -1;
 		}
 		return http_on_request(c, in);

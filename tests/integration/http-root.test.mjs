@@ -5,6 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer } from '../lib/server.mjs';
+import WebSocket from 'ws';
 import { httpRequest } from '../lib/clients.mjs';
 
 let srv;
@@ -57,6 +58,37 @@ test('a POST to a page says the path has no API (a Judge0 client without --judge
   const odd = await httpRequest(`${srv.url}/a%22b%5C%ff`, { method: 'DELETE' });
   assert.equal(odd.status, 405);
   assert.match(odd.json?.error ?? '', /^method not allowed: '\/a/, odd.text);
+});
+
+/* The HTTP answer to a WebSocket upgrade: its status (101: it opened), or
+ * 0 and the error when the connection closed with no answer. */
+function upgrade(url, protocol, opts = {}) {
+  return new Promise((resolve) => {
+    const ws = new WebSocket(url, protocol, opts);
+    ws.on('open', () => { ws.close(); resolve({ status: 101 }); });
+    ws.on('unexpected-response', (req, res) => {
+      let text = '';
+      res.on('data', (d) => { text += d; });
+      res.on('end', () => resolve({ status: res.statusCode, text }));
+      res.on('error', () => resolve({ status: res.statusCode, text }));
+    });
+    ws.on('error', (e) => resolve({ status: 0, error: e.message }));
+  });
+}
+
+test('a WebSocket to a path with no endpoint is answered 404, not dropped', async () => {
+  const base = srv.url.replace(/^http/, 'ws');
+  // a client that appended /ws twice: the mistake a user makes
+  for (const path of ['/ws/ws', '/nope', '/api/v2/connectx']) {
+    const r = await upgrade(base + path, 'coderoom.v1');
+    assert.equal(r.status, 404, `${path}: ${JSON.stringify(r)}`);
+    assert.equal(JSON.parse(r.text).error, 'no WebSocket endpoint at this path', `${path}: ${r.text}`);
+  }
+  assert.equal((await upgrade(`${base}/ws`, 'coderoom.v1')).status, 101, 'the real one still opens');
+  // refused for its origin: an answer in JSON too
+  const x = await upgrade(`${base}/ws`, 'coderoom.v1', { origin: 'http://elsewhere.example' });
+  assert.equal(x.status, 403, JSON.stringify(x));
+  assert.match(JSON.parse(x.text).error, /another origin/, x.text);
 });
 
 test('GET /api/execute still answers as the Next.js runner\'s health route', async () => {
