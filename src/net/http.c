@@ -78,29 +78,20 @@ static void method_not_allowed(struct conn *c, const char *allow)
 		   (m ? sizeof(msg) : sizeof(body)) - 1, allow);
 }
 
+static void reply_error_extra(struct conn *c, unsigned status,
+			      const char *field, const char *extra,
+			      const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
 /* Any other path is a page of the IDE, GET only. Said in the error: a
  * client with a wrong base URL (a Judge0 client posting to /submissions
  * of a server without --judge0-root) learns why, not only "no". */
 static void page_method_not_allowed(struct conn *c)
 {
-	char msg[400];
-
-	snprintf(msg, sizeof(msg),
-		 "method not allowed: '%.300s' is a page of the IDE (GET "
-		 "only); no API is served at this path",
-		 c->http->path);
-	msg[utf8_valid_prefix(msg, strlen(msg))] = '\0';
-	json_t *j = json_pack("{s:s}", "error", msg);
-	char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
-
-	json_decref(j);
-	if (!s) {
-		method_not_allowed(c, "Allow: GET, HEAD\r\n");
-		return;
-	}
-	http_reply(c, 405, "application/json", s, strlen(s),
-		   "Allow: GET, HEAD\r\n");
-	free(s);
+	reply_error_extra(c, 405, NULL, "Allow: GET, HEAD\r\n",
+			  "method not allowed: '%.300s' is a page of the IDE "
+			  "(GET only); no API is served at this path",
+			  c->http->path);
 }
 
 static void serve_static(struct conn *c)
@@ -412,7 +403,9 @@ void http_reply(struct conn *c, unsigned status, const char *type,
 	lws_callback_on_writable(c->wsi);
 }
 
-void http_reply_json(struct conn *c, unsigned status, json_t *j)
+/* http_reply_json() with header lines 'extra' (or NULL). */
+static void reply_json_extra(struct conn *c, unsigned status, json_t *j,
+			     const char *extra)
 {
 	char *s = json_dumps(j, JSON_COMPACT);
 
@@ -422,33 +415,55 @@ void http_reply_json(struct conn *c, unsigned status, json_t *j)
 			   "{\"error\":\"cannot encode the reply\"}", 35, NULL);
 		return;
 	}
-	http_reply(c, status, "application/json", s, strlen(s), NULL);
+	http_reply(c, status, "application/json", s, strlen(s), extra);
 	free(s);
 }
 
-void http_reply_error(struct conn *c, unsigned status, const char *field,
-		      const char *fmt, ...)
+void http_reply_json(struct conn *c, unsigned status, json_t *j)
+{
+	reply_json_extra(c, status, j, NULL);
+}
+
+/* http_reply_error() with header lines 'extra' (or NULL; a 503 then says
+ * Retry-After). */
+static void reply_error_v(struct conn *c, unsigned status, const char *field,
+			  const char *extra, const char *fmt, va_list ap)
+	__attribute__((format(printf, 5, 0)));
+static void reply_error_v(struct conn *c, unsigned status, const char *field,
+			  const char *extra, const char *fmt, va_list ap)
 {
 	char msg[512];
-	va_list ap;
 
-	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
 	msg[utf8_valid_prefix(msg, strlen(msg))] = '\0';	/* JSON needs UTF-8 */
 	bool m = c->http && c->http->route && c->http->route->message_errors;
 	json_t *j = json_pack("{s:s}", m ? "message" : "error", msg);
 	if (field && !m)
 		json_object_set_new(j, "field", json_string(field));
-	if (status == 503 && c->http) {
-		char *s = json_dumps(j, JSON_COMPACT);
-		json_decref(j);
-		http_reply(c, 503, "application/json", s, s ? strlen(s) : 0,
-			   "Retry-After: 1\r\n");
-		free(s);
-		return;
-	}
-	http_reply_json(c, status, j);
+	if (!extra && status == 503 && c->http)
+		extra = "Retry-After: 1\r\n";
+	reply_json_extra(c, status, j, extra);
+}
+
+static void reply_error_extra(struct conn *c, unsigned status,
+			      const char *field, const char *extra,
+			      const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	reply_error_v(c, status, field, extra, fmt, ap);
+	va_end(ap);
+}
+
+void http_reply_error(struct conn *c, unsigned status, const char *field,
+		      const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	reply_error_v(c, status, field, NULL, fmt, ap);
+	va_end(ap);
 }
 
 int http_stream_begin(struct conn *c, unsigned status, const char *type,
