@@ -10,6 +10,6 @@ make --no-print-directory -s build/libcoderoom.a
 mkdir -p build/bench
 # shellcheck disable=SC2046
 cc -O2 -g -std=gnu17 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wvla -Wwrite-strings -Wimplicit-fallthrough -Wno-unused-parameter -Isrc \
-  $(pkg-config --cflags $PKGS) -o build/bench/sandbox-overhead \
+  $(pkg-config --cflags $PKGS) -Wl,-z,relro,-z,now -o build/bench/sandbox-overhead \
   bench/sandbox_overhead.c build/libcoderoom.a $(pkg-config --libs $PKGS) -lpthread
 exec build/bench/sandbox-overhead "$@"

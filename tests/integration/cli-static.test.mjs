@@ -2,11 +2,12 @@
 // and static files from --web-root.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { runBinary, startServer } from '../lib/server.mjs';
+import { runBinary, serverBinary, startServer } from '../lib/server.mjs';
 import { CoderoomClient, health, httpRequest, rawTcp, waitUntil } from '../lib/clients.mjs';
 
 const INDEX = '<!doctype html><title>coderoom fixture</title><p>index-fixture</p>\n';
@@ -78,6 +79,17 @@ function freePort() {
     s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
   });
 }
+
+test('the binary is linked with full RELRO: a read-only GOT, every symbol bound at start', () => {
+  // What each process the spawner forks for a run would otherwise do
+  // again: resolve, through ld.so, every libc call it makes first.
+  const bin = serverBinary();
+  const dyn = execFileSync('readelf', ['-d', '-W', bin], { encoding: 'utf8' });
+  assert.match(dyn, /\(FLAGS\)\s+BIND_NOW/, `${bin}: DT_FLAGS has BIND_NOW`);
+  assert.match(dyn, /\(FLAGS_1\)\s+Flags:.*\bNOW\b/, `${bin}: DT_FLAGS_1 has NOW`);
+  const seg = execFileSync('readelf', ['-l', '-W', bin], { encoding: 'utf8' });
+  assert.match(seg, /GNU_RELRO/, `${bin}: a RELRO segment`);
+});
 
 test('PORT is honoured when --listen is not given', async () => {
   const port = await freePort();

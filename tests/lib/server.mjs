@@ -25,12 +25,12 @@ import { fileURLToPath } from 'node:url';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
-/* The binary under test: $CODEROOM_BIN, relative paths against the repo root. */
 /* Whether the server binary is an AddressSanitizer build (build-san/). */
 export function asanBuild(bin = serverBinary()) {
   return /libasan/.test(execFileSync('ldd', [bin], { encoding: 'utf8' }));
 }
 
+/* The binary under test: $CODEROOM_BIN, relative paths against the repo root. */
 export function serverBinary() {
   const bin = process.env.CODEROOM_BIN || 'build/coderoom';
   return path.isAbsolute(bin) ? bin : path.join(repoRoot, bin);
