@@ -192,15 +192,22 @@ static void raise_hard(int res, rlim_t min)
 	}
 }
 
-/* Empty the bounding set (needs CAP_SETPCAP: call while privileged).
- * Stops at the first capability the kernel does not know. */
-static void drop_bounding_set(void)
+/* Stops at the first capability the kernel does not know. Each drop
+ * makes new credentials, so one already gone is not dropped again. */
+void sb_drop_bounding_set(void)
 {
-	for (int cap = 0; cap < 64; cap++)
-		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) && errno == EINVAL)
-			break;
+	for (int cap = 0; cap < 64; cap++) {
+		int in = prctl(PR_CAPBSET_READ, cap, 0, 0, 0);
+		if (in < 0)
+			break; /* EINVAL: past the last one */
+		if (in)
+			(void)prctl(PR_CAPBSET_DROP, cap, 0, 0, 0);
+	}
 }
 
+/* No capabilities: effective, permitted, inheritable, ambient. The
+ * bounding set goes before (dropping needs CAP_SETPCAP, which this
+ * removes). */
 static void drop_caps(void)
 {
 	struct __user_cap_header_struct hdr = {
@@ -208,9 +215,6 @@ static void drop_caps(void)
 	};
 	struct __user_cap_data_struct data[2];
 
-	/* The bounding set first: dropping needs CAP_SETPCAP, which the
-	 * capset below removes. A new user namespace refilled it. */
-	drop_bounding_set();
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) &&
 	    errno != EINVAL)
 		die(-errno, "clear ambient caps: %s", strerror(errno));
@@ -271,7 +275,7 @@ static void program_prepare(const struct sb_child_ctx *c, int exec_fd)
 
 	/* Credentials: the run's own unprivileged host uid, no groups. The
 	 * bounding set goes while we still hold CAP_SETPCAP. */
-	drop_bounding_set();
+	sb_drop_bounding_set();
 	if (setgroups(0, NULL))
 		die(-errno, "setgroups: %s", strerror(errno));
 	if (setresgid(c->host_gid, c->host_gid, c->host_gid))
@@ -312,6 +316,8 @@ static void program_prepare(const struct sb_child_ctx *c, int exec_fd)
 
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
 		die(-errno, "PR_SET_NO_NEW_PRIVS: %s", strerror(errno));
+	/* its own user namespace refilled the bounding set */
+	sb_drop_bounding_set();
 	drop_caps();
 }
 
@@ -618,7 +624,8 @@ static void drop_init(const struct sb_child_ctx *c)
 {
 	struct pollfd p = {.fd = c->report_fd, .events = POLLOUT};
 
-	drop_bounding_set();
+	if (!c->bset_empty)
+		sb_drop_bounding_set();
 	if (setgroups(0, NULL) ||
 	    setresgid(c->host_gid, c->host_gid, c->host_gid) ||
 	    setresuid(c->host_uid, c->host_uid, c->host_uid))

@@ -112,6 +112,7 @@ struct sb_child_ctx {
 	bool overlay; /* host dirs through overlayfs (else read-only binds) */
 	bool mknod;   /* device nodes of the run's own (else binds) */
 	bool prepared; /* a warm init did SB_MOUNTS_EARLY already */
+	bool bset_empty; /* init emptied its bounding set already */
 	/* the limits its early mounts were sized with (sb_mounts.c) */
 	struct sandbox_limits guess;
 	/* A warm init's program, forked and prepared before the run was
@@ -121,6 +122,11 @@ struct sb_child_ctx {
 	pid_t prog_pid;
 	int spec_fd; /* the run's spec (a sealed memfd), for the program */
 };
+
+/* Empty the calling process's capability bounding set (needs
+ * CAP_SETPCAP; its effective capabilities stay). A warm init does it
+ * while it waits in the pool, so its hand-out does not. */
+void sb_drop_bounding_set(void);
 
 /* init, pid 1 of the run; never returns. */
 __attribute__((noreturn)) void sb_child_init(const struct sb_child_ctx *c);

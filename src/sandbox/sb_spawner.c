@@ -802,6 +802,11 @@ warm_child(int ctl, int rep, unsigned slot, struct cgroup_run *cg)
 		if (warm_program(&ctx, ctl, &ctx))
 			_exit(127);
 	}
+	/* What init drops for its run that its hand-out does not need:
+	 * the bounding set (it never execs; its effective capabilities,
+	 * which the hand-out uses, stay until drop_init()). */
+	sb_drop_bounding_set();
+	ctx.bset_empty = true;
 	if (send(ctl, "r", 1, MSG_NOSIGNAL) != 1)
 		_exit(127);
 

@@ -69,6 +69,29 @@ test('a program forked ahead is under the seccomp filter, one only, before any r
   }
 });
 
+test('a warm init waiting in the pool has emptied its bounding set already', async () => {
+  // A warm init: a child of the spawner whose own child is a program
+  // forked ahead (dropped to a run uid). It keeps its effective
+  // capabilities for the hand-out; the bounding set it never needs.
+  const inits = await waitUntil(() => {
+    const out = [];
+    for (const init of children(spawnerPid())) {
+      const progs = children(init).filter((p) => {
+        const s = statusOrNull(p);
+        return s && Number(s.Uid.split(/\s+/)[0]) > 0;
+      });
+      const s = progs.length && statusOrNull(init);
+      if (s) out.push({ pid: init, s });
+    }
+    return out.length && out;
+  }, { what: 'a warm init with its program forked ahead' });
+  for (const { pid, s } of inits) {
+    assert.equal(s.Uid.split(/\s+/)[0], '0', `warm init ${pid} is still root, waiting for its run`);
+    assert.notEqual(s.CapEff, '0000000000000000', `warm init ${pid} holds what its hand-out needs`);
+    assert.equal(s.CapBnd, '0000000000000000', `warm init ${pid}'s bounding set`);
+  }
+});
+
 test('init drops to the run\'s unprivileged uid, no capabilities, its own seccomp filter; the run is still stopped and accounted', async () => {
   const m = shortMarker();
   const c = await CoderoomClient.connect(srv.wsUrl);
