@@ -21,8 +21,9 @@
 // check that a bystander is answered while the flood is still held back.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import { startServer } from '../lib/server.mjs';
-import { CoderoomClient, health, waitUntil } from '../lib/clients.mjs';
+import { CoderoomClient, health, rawTcp, waitUntil } from '../lib/clients.mjs';
 import { createRoom, joinRoom } from '../lib/rooms.mjs';
 
 let srv;
@@ -129,4 +130,33 @@ test('one address cannot hold every socket: --ws-per-client, then 1008; other ad
     for (const c of held) await c.close();
     await s.stop();
   }
+});
+
+test('a thousand upgrades at once to a path with no endpoint: each answered 404 and closed, nothing kept', async () => {
+  const N = 1000;
+  const s = await startServer({ args: ['--allow-weak-sandbox'] });
+  const fds = () => fs.readdirSync(`/proc/${s.pid}/fd`).length;
+  try {
+    await health(s.url);
+    const before = fds();
+    const upgrade = ['GET /ws/ws HTTP/1.1', 'Host: 127.0.0.1', 'Upgrade: websocket', 'Connection: Upgrade',
+      'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==', 'Sec-WebSocket-Version: 13',
+      'Sec-WebSocket-Protocol: coderoom.v1', '', ''].join('\r\n');
+    // the timeout is a hang guard: each ends when the server closes it
+    const all = await Promise.all(Array.from({ length: N }, () => rawTcp(s.port, [upgrade], { timeout: 120000 })));
+    const statuses = {};
+    for (const r of all) {
+      const line = r.data.toString('latin1').split('\r\n')[0] || '(nothing)';
+      statuses[line] = (statuses[line] || 0) + 1;
+      assert.ok(r.closedByServer, 'the server closed it');
+    }
+    assert.deepEqual(Object.keys(statuses).map((l) => l.split(' ')[1]), ['404'], JSON.stringify(statuses));
+    // still serving, and none of the thousand is held
+    const c = await CoderoomClient.connect(s.wsUrl);
+    assert.equal(c.hello.type, 'hello');
+    await c.close();
+    await waitUntil(() => fds() <= before, { timeout: 30000, what: `the server's descriptors back to ${before}` });
+    assert.equal(s.logs().split('\n').filter((l) => l.includes("no websocket endpoint at '/ws/ws'")).length, N,
+      'each one logged once');
+  } finally { await s.stop(); }
 });
