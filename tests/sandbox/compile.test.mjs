@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { postJSON, health } from '../lib/clients.mjs';
 import { asanBuild, runBinary } from '../lib/server.mjs';
-import { MiB, afterRun, serverRss, sleep, startHostile } from './lib.mjs';
+import { MiB, TIME_SCALE, afterRun, serverRss, sleep, startHostile } from './lib.mjs';
 
 const servers = [];
 after(async () => { for (const s of servers) await s.stop(); });
@@ -86,7 +86,10 @@ test('runs waiting for admission do not hold their cached artefacts in the serve
 test('the server runs under its own memory limit (--server-memory-bytes), which its runs do not inherit',
   // ASan's shadow reservation counts against RLIMIT_DATA: such a build sets none
   { skip: asanBuild() && 'the binary is an ASan build (it sets no server memory limit)' }, async () => {
-  const s = await start({ args: ['--server-memory-bytes', String(256 * MiB)], limits: { memory: 512 * MiB } });
+  // The run's CPU limit is far past what zeroing 320 MiB costs (1.07 s
+  // on a virtual machine whose page faults are slow): this is about memory.
+  const s = await start({ args: ['--server-memory-bytes', String(256 * MiB)],
+    limits: { memory: 512 * MiB, cpuMs: 20000 * TIME_SCALE, wallMs: 60000 * TIME_SCALE } });
   const lim = fs.readFileSync(`/proc/${s.pid}/limits`, 'utf8');
   assert.match(lim, new RegExp(`^Max data size\\s+${256 * MiB}\\s+${256 * MiB}\\s+bytes`, 'm'), lim);
   assert.equal((await health(s.url)).server_memory_bytes, 256 * MiB);

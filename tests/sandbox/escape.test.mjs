@@ -4,7 +4,7 @@
 // sandbox gives and then checks the host.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -360,10 +360,8 @@ except OSError as e:
   await afterRun(srv);
 });
 
-test('int $0x80 (the 32-bit ABI): killed by SIGSYS', async () => {
-  const m = shortMarker();
-  const code = `${pyName(m)}import ctypes, mmap
-# mov eax, 20 (getpid on i386); int 0x80; ret
+// getpid through the i386 entry: mov eax, 20; int 0x80; ret
+const INT80 = `import ctypes, mmap
 code = bytes([0xb8, 20, 0, 0, 0, 0xcd, 0x80, 0xc3])
 mem = mmap.mmap(-1, 4096, prot=mmap.PROT_READ | mmap.PROT_WRITE | mmap.PROT_EXEC)
 mem.write(code)
@@ -371,7 +369,20 @@ f = ctypes.CFUNCTYPE(ctypes.c_long)(ctypes.addressof(ctypes.c_char.from_buffer(m
 print('calling', flush=True)
 print('returned', f(), flush=True)
 `;
-  const r = await exec(srv, code);
+
+test('int $0x80 (the 32-bit ABI): killed by SIGSYS', async (t) => {
+  // Whether this kernel has the 32-bit entry at all: the same code, bare.
+  // Some virtual machines' kernels answer int $0x80 with a general
+  // protection fault (SIGSEGV) for every process; there the filter is
+  // never reached, and there is nothing of it to test.
+  const bare = spawnSync('python3', ['-c', INT80], { encoding: 'utf8' });
+  if (bare.signal === 'SIGSEGV' && !bare.stdout.includes('returned')) {
+    t.skip('this kernel does not deliver int $0x80: the same code outside the sandbox gets SIGSEGV');
+    return;
+  }
+  assert.match(bare.stdout, /returned \d+/, `bare, the i386 getpid returns: ${JSON.stringify(bare)}`);
+  const m = shortMarker();
+  const r = await exec(srv, `${pyName(m)}${INT80}`);
   assert.equal(r.verdict, 'signal', brief(r));
   assert.equal(r.signal, 'SIGSYS', brief(r));
   assert.equal(r.return_code, -31, brief(r));
