@@ -12,16 +12,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { CoderoomClient } from '../lib/clients.mjs';
 import {
-  PY_SYSCALL, afterRun, brief, checkSecretNeverSeen, exec, health, hostProcs, kv, pyName,
+  PY_SYSCALL, afterRun, brief, stopCheckingSecret, exec, health, hostProcs, kv, pyName,
   shortMarker, sleep, startHostile, watchProcs,
 } from './lib.mjs';
 
 let srv;
 before(async () => { srv = await startHostile(); });
-after(async () => {
-  if (srv) checkSecretNeverSeen(srv);
-  await srv?.stop();
-});
+after(() => stopCheckingSecret(srv));
 
 test('reading /etc/shadow, /root, the data dir, the server environment, /proc/1/environ', async () => {
   const m = shortMarker();

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import { CoderoomClient, postJSON, waitUntil } from '../lib/clients.mjs';
 import { children, spawnerOf } from '../lib/procs.mjs';
 import {
-  afterRun, brief, checkSecretNeverSeen, exec, hostProcs, pyName, shortMarker, sleep, startHostile,
+  afterRun, brief, stopCheckingSecret, exec, hostProcs, pyName, shortMarker, sleep, startHostile,
 } from './lib.mjs';
 
 let srv;
@@ -17,11 +17,7 @@ let srv;
 before(async () => {
   srv = await startHostile({ limits: { pids: 1024, memory: 512 * 1024 * 1024, wallMs: 60000 } });
 });
-after(async () => {
-  try {
-    if (srv) checkSecretNeverSeen(srv);
-  } finally { await srv?.stop(); }
-});
+after(() => stopCheckingSecret(srv));
 
 /* Fields of /proc/PID/status as an object. */
 function status(pid) {

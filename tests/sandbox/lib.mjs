@@ -153,6 +153,15 @@ export function checkSecretNeverSeen(srv) {
   assert.ok(!srv.logs().includes(srv.secret), 'the secret is not in the server log');
 }
 
+/* A suite's last step: checkSecretNeverSeen(srv), and the server stopped
+ * whatever that finds (a failing check must not leave it running: the
+ * test file would then never exit). */
+export async function stopCheckingSecret(srv) {
+  try {
+    if (srv) checkSecretNeverSeen(srv);
+  } finally { await srv?.stop(); }
+}
+
 /* Sample hostProcs(m) every 50 ms while 'promise' runs; resolves with
  * {result, maxSeen}. Proves a marker scan would have seen the processes. */
 export async function watchProcs(m, promise) {

@@ -5,16 +5,13 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { postJSON } from '../lib/clients.mjs';
 import {
-  LIMITS, MiB, afterRun, assertServerWorks, brief, checkSecretNeverSeen, exec,
+  LIMITS, MiB, afterRun, assertServerWorks, brief, stopCheckingSecret, exec,
   hostProcs, kv, pyName, serverRss, shortMarker, startHostile, watchProcs,
 } from './lib.mjs';
 
 let srv;
 before(async () => { srv = await startHostile(); });
-after(async () => {
-  if (srv) checkSecretNeverSeen(srv);
-  await srv?.stop();
-});
+after(() => stopCheckingSecret(srv));
 
 test('each run sees its own memory and disk limits, whatever the run before it asked for', async () => {
   // A warm init sizes its run's /work, /tmp, /dev/shm and meminfo ahead,

@@ -11,17 +11,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { CoderoomClient } from '../lib/clients.mjs';
 import {
-  LIMITS, PY_SYSCALL, afterRun, brief, checkSecretNeverSeen, exec, kv, pyName, shortMarker,
+  LIMITS, PY_SYSCALL, afterRun, brief, stopCheckingSecret, exec, kv, pyName, shortMarker,
   startHostile,
 } from './lib.mjs';
 
 let srv;
 before(async () => { srv = await startHostile(); });
-after(async () => {
-  try {
-    if (srv) checkSecretNeverSeen(srv);
-  } finally { await srv?.stop(); }
-});
+after(() => stopCheckingSecret(srv));
 
 /* Run Python on the host (as root unless uid is given); its stdout. */
 function hostPython(code, { uid } = {}) {

@@ -8,7 +8,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  MiB, afterRun, availableLanguages, brief, checkSecretNeverSeen, exec, kv, shortMarker,
+  MiB, afterRun, availableLanguages, brief, stopCheckingSecret, exec, kv, shortMarker,
   startHostile,
 } from './lib.mjs';
 
@@ -18,10 +18,7 @@ before(async () => {
   srv = await startHostile({ limits: { cpuMs: 30000, wallMs: 60000, memory: 1024 * MiB, pids: 128 } });
   langs = await availableLanguages(srv);
 });
-after(async () => {
-  if (srv) checkSecretNeverSeen(srv);
-  await srv?.stop();
-});
+after(() => stopCheckingSecret(srv));
 
 const SOURCES = {
   c: { file: 'hello.c', text: '#include <stdio.h>\nint main(void) { int a = 6, b = 7; printf("c-ok %d\\n", a * b); return 0; }\n' },
