@@ -14,7 +14,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startCluster, redisAvailable, runRecord } from '../lib/cluster.mjs';
-import { CoderoomClient, ExecuteClient, getJSON } from '../lib/clients.mjs';
+import { CoderoomClient, ExecuteClient, getJSON, waitUntil } from '../lib/clients.mjs';
 
 const skip = !redisAvailable() && 'redis-server is not installed (scripts/setup.sh --test)';
 const BATCH_WALL = 1500;
@@ -53,7 +53,11 @@ test('/ws run with prepared stdin through a gateway: interactive limits, on the 
     const st = await c.run(`import sys\nline = sys.stdin.readline()\n${OUTLIVES_BATCH}print("got", line.strip())\n`,
       { stdin: 'prepared\n' });
     assert.equal(st.limits.wall_ms, WALL, `"started" tells the interactive wall bound: ${JSON.stringify(st.limits)}`);
-    const rec = await runRecord(cl.redis, st.run);
+    // "started" on a gateway says the run is the cluster's; a worker
+    // claims its job a moment later
+    let rec;
+    await waitUntil(async () => (rec = await runRecord(cl.redis, st.run)).w,
+      { timeout: 20000, what: 'a worker to claim the run' });
     assert.ok((await workerIds()).includes(rec.w), `runs on the worker: ${JSON.stringify(rec)}`);
     const ex = await c.waitExit({ timeout: 60000 });
     assert.equal(ex.status, 'ok', `not cut at --batch-wall-ms: ${JSON.stringify(ex)}`);
