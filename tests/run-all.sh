@@ -7,7 +7,8 @@
 #   fuzz             the fuzz corpus replayed through ASan/UBSan builds
 #   integration      node:test + real clients against build/coderoom
 #   sandbox          hostile programs against build/coderoom
-#   integration-san  integration against build-san/coderoom (ASan/UBSan)
+#   integration-san  integration against build-san/coderoom (ASan/UBSan);
+#                    runs alongside integration when both are asked for
 #   sandbox-san      sandbox against build-san/coderoom
 #   browser          playwright-core + Debian's chromium
 #   cluster          gateways and workers over a real redis-server, started
@@ -97,16 +98,24 @@ run_unit() {
   done
 }
 
-# node:test files of tests/DIR against the binary BIN.
+# node:test files of tests/DIR against the binary BIN. A suite started
+# ahead (start_node, below) is only waited for and counted here.
+declare -A node_pid=()
 run_node() {
   local suite=$1 dir=$2 bin=$3 log=$art/$1.tap files rc
   files=$(ls tests/"$dir"/*.test.mjs 2>/dev/null)
   if [ -z "$files" ]; then fail_suite "$suite" "no test files in tests/$dir"; return; fi
   if [ ! -x "$bin" ]; then fail_suite "$suite" "no binary $bin (make${bin##*/build-san*} )"; return; fi
   echo "== $suite ($bin)"
-  # shellcheck disable=SC2086
-  CODEROOM_BIN=$bin node --test --test-reporter=tap --test-concurrency=1 $files >"$log" 2>&1
-  rc=$?
+  if [ -n "${node_pid[$suite]:-}" ]; then
+    wait "${node_pid[$suite]}"
+    rc=$?
+    unset "node_pid[$suite]"
+  else
+    # shellcheck disable=SC2086
+    CODEROOM_BIN=$bin node --test --test-reporter=tap --test-concurrency=1 $files >"$log" 2>&1
+    rc=$?
+  fi
   # passed and failed: node's own summary (suites are not tests); skipped:
   # every SKIP/TODO line, a skipped suite counting once (node's summary
   # leaves a skipped describe() out); names from the TAP lines
@@ -130,6 +139,20 @@ run_node() {
   fi
 }
 
+# start_node SUITE DIR BIN: the same node:test run, in the background;
+# run_node SUITE then waits for it and counts it. Only for a suite whose
+# tests share nothing with the one that runs meanwhile (each test starts
+# its own servers, on ports and data dirs of their own): most of a node
+# suite's time is spent waiting for timers and sockets, not on a CPU.
+start_node() {
+  local suite=$1 dir=$2 bin=$3 files
+  files=$(ls tests/"$dir"/*.test.mjs 2>/dev/null)
+  [ -n "$files" ] && [ -x "$bin" ] || return 0
+  # shellcheck disable=SC2086
+  CODEROOM_BIN=$bin node --test --test-reporter=tap --test-concurrency=1 $files >"$art/$suite.tap" 2>&1 &
+  node_pid[$suite]=$!
+}
+
 suite_unit() { run_unit unit build; }
 suite_unit_san() { run_unit unit-san build-san; }
 suite_fuzz() {
@@ -145,7 +168,11 @@ suite_fuzz() {
     fail_suite fuzz "the corpus build failed"; tail -20 "$art/fuzz.tap"
   fi
 }
-suite_integration() { run_node integration integration "$CODEROOM_BIN"; }
+# integration-san runs alongside integration when both are asked for.
+suite_integration() {
+  if selected integration-san; then san_env start_node integration-san integration "$SAN_BIN"; fi
+  run_node integration integration "$CODEROOM_BIN"
+}
 suite_sandbox() { run_node sandbox sandbox "$CODEROOM_BIN"; }
 # ASan keeps freed memory in quarantine (256 MiB by default), which the
 # tests that watch the server's RSS would take for a leak; leaks are still
@@ -177,9 +204,10 @@ suite_vm() {
 
 suites=(unit unit-san fuzz integration sandbox integration-san sandbox-san browser cluster vm)
 only=${ONLY:-}
+selected() { [ -z "$only" ] || [[ " $only " == *" $1 "* ]]; }
 ran=0
 for s in "${suites[@]}"; do
-  if [ -n "$only" ] && ! [[ " $only " == *" $s "* ]]; then continue; fi
+  if ! selected "$s"; then continue; fi
   ran=$((ran + 1))
   t0=$SECONDS
   "suite_${s//-/_}"
