@@ -11,6 +11,9 @@
  *   SB_REP_STARTED  the exec succeeded (the CLOEXEC exec pipe hit EOF)
  *   SB_REP_FAILED   a setup step or the exec failed (errno + message)
  *   SB_REP_STATUS   the program's wait status
+ *   SB_REP_LAST     the same, when the program was the last process of
+ *                   the run but init: the spawner may report the run's
+ *                   end at once, without waiting for init's own exit
  *
  * then exits, and the kernel kills whatever is left in the pid namespace.
  * Nothing here returns: a failing step reports and _exit()s (die()).
@@ -591,6 +594,20 @@ static int collect_files(const struct sb_child_ctx *c, const char *workdir)
 	return sendmsg(c->report_fd, &mh, MSG_NOSIGNAL) < 0 ? 1 : 0;
 }
 
+/* init, pid 1: is every other process of the run gone? Each one alive is
+ * init's child or the descendant of one (orphans come to init), so no
+ * child left means none; exited ones not yet waited for are reaped here.
+ * Nothing can enter the pid namespace from outside but the spawner. */
+static bool only_init_left(void)
+{
+	for (;;) {
+		pid_t w = waitpid(-1, NULL, WNOHANG | __WALL);
+		if (w > 0 || (w < 0 && errno == EINTR))
+			continue;
+		return w < 0 && errno == ECHILD;
+	}
+}
+
 /* The program exited 0 and the spec asks for files: kill what is left of
  * the run so nothing changes them, then read them as the run's uid (the
  * root side never opens a path the program could have planted). */
@@ -768,7 +785,9 @@ void sb_child_init(const struct sb_child_ctx *c)
 			if (c->spec->collect && WIFEXITED(status) &&
 			    WEXITSTATUS(status) == 0)
 				collect(c, workdir);
-			report(c->report_fd, SB_REP_STATUS, status);
+			report(c->report_fd,
+			       only_init_left() ? SB_REP_LAST : SB_REP_STATUS,
+			       status);
 			_exit(0);
 		}
 	}

@@ -87,6 +87,7 @@ enum sb_report_kind {
 	SB_REP_FAILED,	/* setup or exec failed: err, msg */
 	SB_REP_STATUS,	/* the program's wait status: val */
 	SB_REP_COLLECT, /* spec.collect: a memfd of the files (SCM_RIGHTS) */
+	SB_REP_LAST,	/* STATUS, and nothing but init is left in the run */
 };
 
 struct sb_report {

@@ -34,6 +34,10 @@
  * process, a child with nothing else to do, which closes it and so pays
  * for the teardown off every request's path. The namespace has no
  * process left in it by then; nothing can enter it (the fd is ours).
+ * When init says its program was the run's last process (SB_REP_LAST),
+ * the end is reported before init's own exit (0.2-0.3 ms: pid 1 of its
+ * namespaces); the run keeps its slot, group and namespace until init is
+ * reaped, and a spawn that finds no free slot reaps such inits first.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -79,6 +83,8 @@ struct run {
 	int collect_fd; /* memfd of collected files from init, or -1 */
 	bool collect_overflow; /* init found more files than collect_max */
 	bool started, reaped, have_status, killed;
+	bool last;     /* init said the program was the run's last process */
+	bool reported; /* its end is sent; init has yet to be reaped */
 	int status;
 	enum sandbox_limit_hit hit;
 	int error;
@@ -220,10 +226,12 @@ static void send_error(uint64_t id, int err, const char *msg)
 
 /* --- runs ------------------------------------------------------------- */
 
+/* A run the library may still act on: one whose end is reported is
+ * over for it, though its init may not have been reaped yet. */
 static struct run *find_run(uint64_t id)
 {
 	for (struct run *r = S.runs; r; r = r->next)
-		if (r->id == id)
+		if (r->id == id && !r->reported)
 			return r;
 	return NULL;
 }
@@ -238,7 +246,7 @@ static void close_lib_fds(struct run *r)
 
 static void kill_run(struct run *r, enum sandbox_limit_hit hit)
 {
-	if (r->reaped)
+	if (r->reaped || r->reported) /* init is on its way out */
 		return;
 	if (!r->killed && hit != SANDBOX_HIT_NONE && !r->hit)
 		r->hit = hit;
@@ -251,6 +259,7 @@ static void kill_run(struct run *r, enum sandbox_limit_hit hit)
 }
 
 static void finish_run(struct run *r);
+static bool reap_reported(void);
 
 /* Hold the mount namespace of our child 'pid' (see the top of the file):
  * an fd, or -1 (then its teardown stays on init's exit, as before). */
@@ -478,6 +487,9 @@ static void read_reports(struct run *r)
 			else if (rep.err == -E2BIG)
 				r->collect_overflow = true;
 			break;
+		case SB_REP_LAST:
+			r->last = true;
+			/* fall through */
 		case SB_REP_STATUS:
 			r->have_status = true;
 			r->status = (int)rep.val;
@@ -488,11 +500,16 @@ static void read_reports(struct run *r)
 	}
 }
 
-static void finish_run(struct run *r)
+/* Sends the run's end: at init's reap, or before it when init said the
+ * program was the last of the run (SB_REP_LAST), which spares the report
+ * init's own exit (pid 1 of its namespaces: 0.2-0.3 ms). Its counters are
+ * read now; the slot, the group and the mounts stay until the reap. */
+static void report_end(struct run *r)
 {
 	struct sandbox_result res = {0};
 	struct sb_wire_result w;
 
+	r->reported = true;
 	read_reports(r);
 	if (r->report_fd >= 0) {
 		close(r->report_fd);
@@ -545,6 +562,16 @@ static void finish_run(struct run *r)
 		send_msg(SB_MSG_EXIT, r->id, 0, 0, &w, sizeof(w), NULL, 0);
 	if (r->collect_fd >= 0)
 		close(r->collect_fd);
+	r->collect_fd = -1;
+	close_lib_fds(r);
+}
+
+/* init is reaped: every process of the run is gone. Ends what is left of
+ * it, reporting its end first if that was not done yet. */
+static void finish_run(struct run *r)
+{
+	if (!r->reported)
+		report_end(r);
 	/* Reported: now its mounts may go (see the top of the file), and
 	 * its group: reap() emptied it (cgroup.kill) before we read it, so
 	 * the rmdirs (0.2 ms on v1, six hierarchies) need not delay the
@@ -1159,6 +1186,12 @@ static void handle_spawn(uint64_t id, int memfd)
 	} else {
 		for (slot = 0; slot < S.cfg.slots && S.slots[slot]; slot++)
 			;
+		/* A run whose end was reported early holds its slot until
+		 * its init, which has only its exit left, is reaped. */
+		if (slot == S.cfg.slots && reap_reported())
+			for (slot = 0; slot < S.cfg.slots && S.slots[slot];
+			     slot++)
+				;
 		/* Every free slot is held by a warm init still on its way:
 		 * wait for one rather than refuse. */
 		if (slot == S.cfg.slots && (w = warm_wait(WARM_SLOT_WAIT_MS)))
@@ -1448,6 +1481,16 @@ static void handle_request(void)
 	}
 }
 
+static void init_reaped(struct run *r)
+{
+	r->reaped = true;
+	/* init is gone, so is its pid namespace: anything left would be
+	 * killed here */
+	if (r->cg)
+		cgroup_run_kill_rest(r->cg);
+	finish_run(r);
+}
+
 static void reap(void)
 {
 	for (;;) {
@@ -1459,16 +1502,29 @@ static void reap(void)
 			continue;
 		for (struct run *r = S.runs; r; r = r->next) {
 			if (r->init_pid == pid && !r->reaped) {
-				r->reaped = true;
-				/* init is gone, so is its pid namespace:
-				 * anything left would be killed here */
-				if (r->cg)
-					cgroup_run_kill_rest(r->cg);
-				finish_run(r);
+				init_reaped(r);
 				break;
 			}
 		}
 	}
+}
+
+/* Waits for the inits of the runs whose end is reported (each has only
+ * its _exit() left) and ends them; true if there was one. */
+static bool reap_reported(void)
+{
+	bool any = false;
+
+	for (struct run *r = S.runs, *next; r; r = next) {
+		next = r->next;
+		if (!r->reported || r->reaped)
+			continue;
+		while (waitpid(r->init_pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		init_reaped(r);
+		any = true;
+	}
+	return any;
 }
 
 uint64_t sb_check_gap_ms(uint64_t limit_ms, uint64_t used_ms, unsigned cpus)
@@ -1500,7 +1556,7 @@ static void check_limits(void)
 		uint64_t usec;
 		bool oom;
 
-		if (r->reaped || r->killed)
+		if (r->reaped || r->killed || r->reported)
 			continue;
 		if (now >= r->deadline_ms) {
 			kill_run(r, SANDBOX_HIT_WALL);
@@ -1871,8 +1927,12 @@ void sb_spawner_main(int sock, const struct sb_spawner_config *c)
 			for (nfds_t i = 0; i < n; i++) {
 				if (!pfd[i].revents)
 					continue;
-				if (owner[i])
+				if (owner[i]) {
 					read_reports(owner[i]);
+					if (owner[i]->last &&
+					    !owner[i]->reported)
+						report_end(owner[i]);
+				}
 				else if (wowner[i])
 					warm_read(wowner[i]);
 			}

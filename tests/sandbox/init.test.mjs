@@ -181,3 +181,36 @@ test('runs back to back all start: a warm init is handed out only once its progr
     for (let i = 0; i < 15; i++) await one(k * 100 + i);
   }));
 });
+
+test('a box at full capacity runs back to back: a run\'s end, reported before its init exits, never leaves the next without a slot', async () => {
+  // The end of a run whose program was its last process is reported
+  // before init's own exit; its slot stays taken until init is reaped.
+  // With one interactive slot and one batch slot, every next run finds
+  // every slot taken by such an init, or a warm init, or both: it must
+  // still start (the spawner reaps the init, which has only its exit
+  // left), never fail with "every slot is busy".
+  const s = await startHostile({ args: ['--max-runs', '1', '--api-concurrency', '1'] });
+  try {
+    const batch = async (k) => {
+      for (let i = 0; i < 15; i++) {
+        const r = await postJSON(s.url + '/api/runs', { language: 'bash', code: `echo ${k}-${i}` });
+        s.responses.push(r.text);
+        assert.equal(r.json?.run?.stdout, `${k}-${i}\n`, r.text.slice(0, 500));
+      }
+    };
+    const live = async () => {
+      const c = await CoderoomClient.connect(s.wsUrl);
+      try {
+        for (let i = 0; i < 15; i++) {
+          const since = c.events.length;
+          await c.run(`echo live-${i}`, { language: 'bash', timeout: 30000 });
+          const ex = await c.waitType('exited', { since, timeout: 30000 });
+          assert.equal(ex.status, 'ok', JSON.stringify(ex) + c.out);
+          assert.match(c.out, new RegExp(`live-${i}\r\n$`));
+        }
+      } finally { await c.close(); }
+    };
+    await Promise.all([batch(1), batch(2), batch(3), live()]);
+    assert.doesNotMatch(s.logs(), /every slot is busy/);
+  } finally { await stopCheckingSecret(s); }
+});
