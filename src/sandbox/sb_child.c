@@ -680,6 +680,7 @@ void sb_child_init(const struct sb_child_ctx *c)
 	keep[nkeep++] = c->sync_fd;
 	for (int i = 0; i < 3; i++)
 		keep[nkeep++] = c->stdio[i];
+	keep[nkeep++] = c->tty_tree;
 	if (c->prog_go >= 0) {
 		keep[nkeep++] = c->prog_go;
 		keep[nkeep++] = c->prog_exec_fd;
@@ -707,14 +708,17 @@ void sb_child_init(const struct sb_child_ctx *c)
 	    mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL))
 		die(-errno, "make / private: %s", strerror(errno));
 	if (c->mountns) {
-		char root[300];
-		snprintf(root, sizeof(root), "%s/root", c->state_dir);
+		char root[300] = ""; /* a warm init's: pivoted already */
+		if (!c->prepared)
+			snprintf(root, sizeof(root), "%s/root", c->state_dir);
 		int r = sb_mounts_setup(root, c,
 					c->prepared ? SB_MOUNTS_LATE
 						    : SB_MOUNTS_ALL,
 					err, sizeof(err));
 		if (r)
 			die(r, "%s", err);
+		if (c->tty_tree >= 0)
+			close(c->tty_tree); /* moved into place, or unused */
 		snprintf(workdir, sizeof(workdir), "/work");
 	} else {
 		weak_workdir(c, workdir, sizeof(workdir));

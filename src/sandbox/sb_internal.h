@@ -106,13 +106,20 @@ struct sb_child_ctx {
 	int sync_fd;   /* read end: the spawner says go; -1: no wait */
 	int stdio[3];  /* child ends: slave x3 or pipe ends */
 	int tty_slave; /* -1 when !tty */
+	/* A warm init's run with a terminal: the slave, cloned by the
+	 * spawner as a detached mount (open_tree(OPEN_TREE_CLONE)), and its
+	 * name under /dev/pts: the root is pivoted already, the host's
+	 * /dev/pts out of reach. -1: bind the slave by its path. */
+	int tty_tree;
+	char tty_name[16];
 	const char *state_dir;
 	bool userns;  /* create a user namespace */
 	bool mountns; /* pivot into a fresh root */
 	bool seccomp; /* load the filter (before the exec) */
 	bool overlay; /* host dirs through overlayfs (else read-only binds) */
 	bool mknod;   /* device nodes of the run's own (else binds) */
-	bool prepared; /* a warm init did SB_MOUNTS_EARLY already */
+	bool prepared; /* a warm init did SB_MOUNTS_EARLY and _SEAL already:
+			  its root is the run's */
 	bool bset_empty; /* init emptied its bounding set already */
 	/* the limits its early mounts were sized with (sb_mounts.c) */
 	struct sandbox_limits guess;
@@ -153,14 +160,17 @@ enum sb_mounts_phase {
 	SB_MOUNTS_ALL,	 /* everything */
 	SB_MOUNTS_EARLY, /* what does not need the run; what needs its
 			    limits with c->spec's, a guess kept in c->guess */
-	SB_MOUNTS_LATE,	 /* the rest, then the pivot */
+	SB_MOUNTS_SEAL,	 /* a warm init once its program is prepared: the
+			    read-only root and the pivot into it */
+	SB_MOUNTS_LATE,	 /* the rest, in the pivoted root ('root' ""): the
+			    run's terminal, the guessed sizes corrected */
 };
 
 /*
  * Build the run's root file system under 'root' (an empty directory in a
- * private mount namespace) and pivot into it, all at once or in two
- * phases (a warm init does the early one ahead). Returns 0 or -errno with
- * 'err' describing the failing step.
+ * private mount namespace) and pivot into it, all at once or in three
+ * phases (a warm init does the early one and the seal ahead). Returns 0 or
+ * -errno with 'err' describing the failing step.
  */
 int sb_mounts_setup(const char *root, const struct sb_child_ctx *c,
 		    enum sb_mounts_phase phase, char *err, size_t errlen);

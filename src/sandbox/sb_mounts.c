@@ -23,9 +23,14 @@
  * there (meminfo, cpuinfo, net/dev, mounts) would be gone too.
  *
  * Most steps do not depend on the run: a warm init does them ahead
- * (SB_MOUNTS_EARLY), off the request path; the steps marked LATE (the
- * run's terminal, the read-only remount and the pivot) wait for the run
- * (SB_MOUNTS_LATE). Those that depend on its limits (GUESSED: the sized
+ * (SB_MOUNTS_EARLY), off the request path, and once its program is
+ * prepared (past its unshare(CLONE_NEWUSER), which a pivoted root would
+ * fail) the steps marked SEAL, the read-only remount and the pivot
+ * (SB_MOUNTS_SEAL): the detach of the host's tree waits for an RCU grace
+ * period (0.15 ms and more), which no run should wait for. The steps
+ * marked LATE (the run's terminal) wait for the run (SB_MOUNTS_LATE, in
+ * the pivoted root: the terminal comes as a detached clone of its mount,
+ * moved into place). Those that depend on its limits (GUESSED: the sized
  * tmpfs mounts, meminfo) are done ahead with the limits the warm init
  * guessed (c->spec's, at SB_MOUNTS_EARLY: the last run's) and corrected
  * at SB_MOUNTS_LATE where the run's differ (a new size, a rewrite).
@@ -74,6 +79,7 @@ enum step_op {
 #define DEVICES	 8u /* tmpfs without nodev: holds STEP_DEV nodes */
 #define LATE	 16u /* needs the run's spec: not done ahead by a warm init */
 #define GUESSED	 32u /* done ahead with guessed limits, corrected late */
+#define SEAL	 64u /* done ahead once the program is prepared */
 
 struct step {
 	enum step_op op;
@@ -178,9 +184,9 @@ static const struct step steps[] = {
      "the program's files and its working directory, capped"},
     {STEP_MEMINFO, NULL, "proc/meminfo", 0, GUESSED,
      "Node's os.totalmem(), the JVM, ... see the run's memory limit"},
-    {STEP_ROOT_RO, NULL, "", 0, LATE,
+    {STEP_ROOT_RO, NULL, "", 0, SEAL,
      "the program cannot add files next to the mounts above"},
-    {STEP_PIVOT, NULL, "", 0, LATE,
+    {STEP_PIVOT, NULL, "", 0, SEAL,
      "enter the new root and drop every reference to the host's"},
     {STEP_END, NULL, NULL, 0, 0, NULL},
 };
@@ -585,6 +591,22 @@ static int run_step(const struct step *s, const char *root, const char *path,
 
 		if (c->tty_slave < 0)
 			return 0;
+		if (c->tty_tree >= 0) {
+			/* pivoted already: the slave's detached clone */
+			if (!sb_name_ok(c->tty_name, strlen(c->tty_name)))
+				return -EINVAL;
+			snprintf(node, sizeof(node), "%s/%s", path,
+				 c->tty_name);
+			fd = open(node, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+				  0620);
+			if (fd < 0)
+				return -errno;
+			close(fd);
+			if (move_mount(c->tty_tree, "", AT_FDCWD, node,
+				       MOVE_MOUNT_F_EMPTY_PATH))
+				return -errno;
+			return 0;
+		}
 		snprintf(link, sizeof(link), "/proc/self/fd/%d", c->tty_slave);
 		n = readlink(link, target, sizeof(target) - 1);
 		if (n < 0)
@@ -680,7 +702,8 @@ int sb_mounts_setup(const char *root, const struct sb_child_ctx *c,
 		const struct step *s = &steps[i];
 		int r;
 
-		if ((phase == SB_MOUNTS_EARLY && (s->flags & LATE)) ||
+		if ((phase == SB_MOUNTS_EARLY && (s->flags & (LATE | SEAL))) ||
+		    (phase == SB_MOUNTS_SEAL && !(s->flags & SEAL)) ||
 		    (phase == SB_MOUNTS_LATE &&
 		     !(s->flags & (LATE | GUESSED))))
 			continue;

@@ -16,7 +16,8 @@
  * which is why it is done ahead and not by us), builds the run's file
  * system up to what depends on the run (sized for a run like the last
  * one), forks the program and lets it drop to the run's uid and user
- * namespace (sb_program_warm()), and says ready; a spawn request then
+ * namespace (sb_program_warm()), then seals the root (read-only, pivoted
+ * into, the host's tree detached) and says ready; a spawn request then
  * takes a ready one: the limits are set, the spec (its memfd) and the
  * stdio fds go to the waiting init, which finishes the file system and
  * sends the program its go. Refilled from the main loop when no run is starting;
@@ -53,6 +54,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
@@ -699,7 +701,10 @@ static int read_spec(int memfd, bool head_only, struct sb_spec *spec,
 /* What a warm init receives with its run: SCM_RIGHTS [memfd, stdio...]. */
 struct warm_handout {
 	uint32_t magic;
-	uint32_t nfds; /* 2 (memfd, pty slave) or 4 (memfd, stdin/out/err) */
+	/* 3 (memfd, pty slave, the slave's detached mount) or 4 (memfd,
+	 * stdin/out/err) */
+	uint32_t nfds;
+	char tty_name[16]; /* the slave's name under /dev/pts */
 };
 #define WARM_MAGIC 0x6d726177u /* "warm" */
 
@@ -716,6 +721,7 @@ static struct sb_child_ctx child_ctx(const struct sb_spec *spec,
 	    .sync_fd = -1,
 	    .stdio = {-1, -1, -1},
 	    .tty_slave = -1,
+	    .tty_tree = -1,
 	    .state_dir = S.cfg.state_dir,
 	    .userns = S.userns,
 	    .mountns = S.mountns,
@@ -822,12 +828,16 @@ warm_child(int ctl, int rep, unsigned slot, struct cgroup_run *cg)
 		    sb_mounts_setup(root, &ctx, SB_MOUNTS_EARLY, err,
 				    sizeof(err)))
 			_exit(127); /* the cold path will say why */
-		ctx.prepared = true;
 		/* A program that cannot be prepared makes a broken warm
 		 * init, like failing mounts: after WARM_MAX_BROKEN in a row
 		 * runs start cold, and the cold path says why. */
 		if (warm_program(&ctx, ctl, &ctx))
 			_exit(127);
+		/* The program is in its user namespace: the root may turn. */
+		if (sb_mounts_setup(root, &ctx, SB_MOUNTS_SEAL, err,
+				    sizeof(err)))
+			_exit(127);
+		ctx.prepared = true;
 	}
 	/* What init drops for its run that its hand-out does not need:
 	 * the bounding set (it never execs; its effective capabilities,
@@ -845,21 +855,26 @@ warm_child(int ctl, int rep, unsigned slot, struct cgroup_run *cg)
 		nfds = (int)sb_take_fds(&mh, fds, 4);
 	/* EOF (the spawner drops us) or anything odd: just go. */
 	if (n != (ssize_t)sizeof(h) || h.magic != WARM_MAGIC ||
-	    (int)h.nfds != nfds || (nfds != 2 && nfds != 4))
+	    (int)h.nfds != nfds || (nfds != 3 && nfds != 4))
 		_exit(0);
 	close(ctl);
 	if (read_spec(fds[0], false, &spec, &why))
 		_exit(127);
-	if (spec.tty != (nfds == 2))
+	if (spec.tty != (nfds == 3))
 		_exit(127);
 	if (ctx.prog_go >= 0)
 		ctx.spec_fd = fds[0]; /* the program reads it too */
 	else
 		close(fds[0]);
 	ctx.stdio[0] = fds[1];
-	ctx.stdio[1] = nfds == 2 ? fds[1] : fds[2];
-	ctx.stdio[2] = nfds == 2 ? fds[1] : fds[3];
-	ctx.tty_slave = nfds == 2 ? fds[1] : -1;
+	ctx.stdio[1] = nfds == 3 ? fds[1] : fds[2];
+	ctx.stdio[2] = nfds == 3 ? fds[1] : fds[3];
+	ctx.tty_slave = nfds == 3 ? fds[1] : -1;
+	if (nfds == 3) {
+		ctx.tty_tree = fds[2];
+		memcpy(ctx.tty_name, h.tty_name, sizeof(ctx.tty_name));
+		ctx.tty_name[sizeof(ctx.tty_name) - 1] = '\0';
+	}
 	sb_child_init(&ctx);
 }
 
@@ -1078,7 +1093,7 @@ static void warm_kill_all(void)
 static int warm_handout(struct run *r, struct warm *w, int memfd,
 			const int child[3], bool tty)
 {
-	struct warm_handout h = {.magic = WARM_MAGIC, .nfds = tty ? 2 : 4};
+	struct warm_handout h = {.magic = WARM_MAGIC, .nfds = tty ? 3 : 4};
 	union {
 		char buf[CMSG_SPACE(sizeof(int) * 4)];
 		struct cmsghdr align;
@@ -1089,6 +1104,21 @@ static int warm_handout(struct run *r, struct warm *w, int memfd,
 	ssize_t n;
 	int e;
 
+	/* The warm init's root is pivoted: the host's /dev/pts is out of
+	 * its reach. It gets the slave as a detached mount of its own (a
+	 * bind of that one file), and its name. */
+	if (tty) {
+		unsigned ptn;
+		if (ioctl(r->lib_fds[0], TIOCGPTN, &ptn))
+			return -errno;
+		snprintf(h.tty_name, sizeof(h.tty_name), "%u", ptn);
+		fds[2] = (int)open_tree(child[0], "",
+					OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
+					    AT_EMPTY_PATH);
+		if (fds[2] < 0)
+			return -errno;
+	}
+
 	/* The run's limits before its init may go on (unless the group was
 	 * made with exactly those: the cgroup files it sets). */
 	if ((r->limits.memory_bytes != w->cg_limits.memory_bytes ||
@@ -1098,6 +1128,8 @@ static int warm_handout(struct run *r, struct warm *w, int memfd,
 		return e;
 	sb_put_fds(&mh, u.buf, fds, h.nfds);
 	n = sendmsg(w->ctl_fd, &mh, MSG_NOSIGNAL);
+	if (tty)
+		close(fds[2]);
 	if (n != (ssize_t)sizeof(h))
 		return n < 0 ? -errno : -EIO;
 	return 0;

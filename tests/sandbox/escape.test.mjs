@@ -326,6 +326,35 @@ show('tiocsti', 16, 0, 0x5412, ctypes.c_char_p(b'X'))
   await afterRun(srv);
 });
 
+test('an interactive run sees its own terminal under its usual name, and no other terminal of the host', async () => {
+  // Another live terminal run: its pty exists on the host meanwhile.
+  const other = await CoderoomClient.connect(srv.wsUrl);
+  const c = await CoderoomClient.connect(srv.wsUrl);
+  try {
+    await other.run('input("wait ")');
+    await other.waitOutput('wait ', { timeout: 15000 });
+    await c.run(`import errno, os
+name = os.ttyname(0)
+print('tty=' + name)
+print('pts=' + ','.join(sorted(os.listdir('/dev/pts'))))
+print('same=' + str(os.stat(name).st_rdev == os.fstat(0).st_rdev and os.stat(name).st_ino == os.fstat(0).st_ino))
+try:
+    os.open('/dev/pts/ptmx', os.O_RDWR)
+    print('ptmx=OPENED')
+except OSError as e:
+    print('ptmx=' + errno.errorcode[e.errno])
+`);
+    const ex = await c.waitExit({ timeout: 15000 });
+    assert.equal(ex.status, 'ok', JSON.stringify(ex) + c.out);
+    const o = kv(c.out.replace(/\r/g, ''));
+    assert.match(o.tty, /^\/dev\/pts\/\d+$/, c.out);
+    assert.equal(o.pts, o.tty.slice('/dev/pts/'.length), 'only its own terminal under /dev/pts');
+    assert.equal(o.same, 'True', 'the name is its terminal itself (ttyname() finds it)');
+    assert.equal(o.ptmx, 'ENOENT', c.out);
+  } finally { other.input('\r'); await other.close(); await c.close(); }
+  await afterRun(srv);
+});
+
 test('TIOCSETD (switching the line discipline) is refused; no real-time scheduling, no higher priority', async () => {
   const c = await CoderoomClient.connect(srv.wsUrl);
   try {
