@@ -326,6 +326,37 @@ show('tiocsti', 16, 0, 0x5412, ctypes.c_char_p(b'X'))
   await afterRun(srv);
 });
 
+test('a program holds only its stdio: no report socket of the sandbox to forge an end on, none reachable through init', async () => {
+  // init reports the run's end on a socket; a program that held it (or
+  // reached init's through /proc/1/fd) could say it had ended while it
+  // went on, out of its limits.
+  for (const tty of [false, true]) {
+    const c = await CoderoomClient.connect(srv.wsUrl);
+    try {
+      await c.run(`import errno, os, socket, stat
+open_fds = []
+for fd in range(3, 1024):
+    try:
+        st = os.fstat(fd)
+    except OSError as e:
+        continue
+    open_fds.append((fd, stat.S_IFMT(st.st_mode)))
+print('fds=' + repr(open_fds))
+try:
+    print('init_fds=LIST:' + ','.join(os.listdir('/proc/1/fd')))
+except OSError as e:
+    print('init_fds=' + errno.errorcode[e.errno])
+`, tty ? {} : { stdin: '' });
+      const ex = await c.waitExit({ timeout: 15000 });
+      assert.equal(ex.status, 'ok', JSON.stringify(ex) + c.out);
+      const o = kv(c.out.replace(/\r/g, ''));
+      assert.equal(o.fds, '[]', `tty ${tty}: ${c.out}`);
+      assert.ok(['EACCES', 'ENOENT', 'EPERM'].includes(o.init_fds), `tty ${tty}: /proc/1/fd: ${o.init_fds}`);
+    } finally { await c.close(); }
+  }
+  await afterRun(srv);
+});
+
 test('an interactive run sees its own terminal under its usual name, and no other terminal of the host', async () => {
   // Another live terminal run: its pty exists on the host meanwhile.
   const other = await CoderoomClient.connect(srv.wsUrl);
