@@ -98,13 +98,20 @@ run_unit() {
   done
 }
 
+# node_files DIR: its test files (none: empty).
+node_files() { ls tests/"$1"/*.test.mjs 2>/dev/null; }
+# node_tap SUITE DIR BIN: the node:test run itself, its TAP to $art/SUITE.tap.
+node_tap() {
+  # shellcheck disable=SC2046
+  CODEROOM_BIN=$3 node --test --test-reporter=tap --test-concurrency=1 $(node_files "$2") >"$art/$1.tap" 2>&1
+}
+
 # node:test files of tests/DIR against the binary BIN. A suite started
 # ahead (start_node, below) is only waited for and counted here.
 declare -A node_pid=()
 run_node() {
-  local suite=$1 dir=$2 bin=$3 log=$art/$1.tap files rc
-  files=$(ls tests/"$dir"/*.test.mjs 2>/dev/null)
-  if [ -z "$files" ]; then fail_suite "$suite" "no test files in tests/$dir"; return; fi
+  local suite=$1 dir=$2 bin=$3 log=$art/$1.tap rc
+  if [ -z "$(node_files "$dir")" ]; then fail_suite "$suite" "no test files in tests/$dir"; return; fi
   if [ ! -x "$bin" ]; then fail_suite "$suite" "no binary $bin (make${bin##*/build-san*} )"; return; fi
   echo "== $suite ($bin)"
   if [ -n "${node_pid[$suite]:-}" ]; then
@@ -112,8 +119,7 @@ run_node() {
     rc=$?
     unset "node_pid[$suite]"
   else
-    # shellcheck disable=SC2086
-    CODEROOM_BIN=$bin node --test --test-reporter=tap --test-concurrency=1 $files >"$log" 2>&1
+    node_tap "$suite" "$dir" "$bin"
     rc=$?
   fi
   # passed and failed: node's own summary (suites are not tests); skipped:
@@ -145,12 +151,9 @@ run_node() {
 # its own servers, on ports and data dirs of their own): most of a node
 # suite's time is spent waiting for timers and sockets, not on a CPU.
 start_node() {
-  local suite=$1 dir=$2 bin=$3 files
-  files=$(ls tests/"$dir"/*.test.mjs 2>/dev/null)
-  [ -n "$files" ] && [ -x "$bin" ] || return 0
-  # shellcheck disable=SC2086
-  CODEROOM_BIN=$bin node --test --test-reporter=tap --test-concurrency=1 $files >"$art/$suite.tap" 2>&1 &
-  node_pid[$suite]=$!
+  [ -n "$(node_files "$2")" ] && [ -x "$3" ] || return 0	# run_node says why
+  node_tap "$@" &
+  node_pid[$1]=$!
 }
 
 suite_unit() { run_unit unit build; }
