@@ -1559,6 +1559,13 @@ static bool reap_reported(void)
 	return any;
 }
 
+/* A run whose limits are still ours to enforce: not killed, not over
+ * (its end reported, or its init reaped). */
+static bool run_watched(const struct run *r)
+{
+	return !r->reaped && !r->killed && !r->reported;
+}
+
 uint64_t sb_check_gap_ms(uint64_t limit_ms, uint64_t used_ms, unsigned cpus)
 {
 	uint64_t gap;
@@ -1588,7 +1595,7 @@ static void check_limits(void)
 		uint64_t usec;
 		bool oom;
 
-		if (r->reaped || r->killed || r->reported)
+		if (!run_watched(r))
 			continue;
 		if (now >= r->deadline_ms) {
 			kill_run(r, SANDBOX_HIT_WALL);
@@ -1641,7 +1648,7 @@ static int poll_timeout(void)
 	uint64_t now = sb_now_ms(), next = S.usage_due;
 
 	for (struct run *r = S.runs; r; r = r->next) {
-		if (r->reaped || r->killed)
+		if (!run_watched(r))
 			continue;
 		if (r->deadline_ms < next)
 			next = r->deadline_ms;
