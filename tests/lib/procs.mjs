@@ -63,3 +63,23 @@ export function safeKill(pid, signal) {
   }
   process.kill(pid, signal);
 }
+
+/* System call numbers by process.arch, for blockedIn(). */
+export const SYSCALLS = {
+  x64: { recvmsg: 47 },
+  arm64: { recvmsg: 212 },
+}[process.arch] || {};
+
+/*
+ * Whether pid is blocked in the system call named (/proc/PID/syscall, which
+ * root may read of any process: "running", or the number and arguments of
+ * the call it sleeps in). A process's place in a handshake, where its /proc
+ * status alone would show a moment between two steps.
+ */
+export function blockedIn(pid, name) {
+  const nr = SYSCALLS[name];
+  if (nr === undefined) throw new Error(`no system call number for ${name} on ${process.arch}`);
+  let s;
+  try { s = fs.readFileSync(`/proc/${pid}/syscall`, 'latin1'); } catch { return false; }
+  return Number(s.split(' ')[0]) === nr && !isZombie(pid);
+}

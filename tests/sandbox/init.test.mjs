@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { CoderoomClient, postJSON, waitUntil } from '../lib/clients.mjs';
-import { children, spawnerOf } from '../lib/procs.mjs';
+import { blockedIn, children, spawnerOf } from '../lib/procs.mjs';
 import {
   afterRun, brief, stopCheckingSecret, exec, hostProcs, pyName, shortMarker, sleep, startHostile,
 } from './lib.mjs';
@@ -48,17 +48,20 @@ function readCalls(pid) {
 
 test('a program forked ahead is under the seccomp filter, one only, before any run is handed to it', async () => {
   // The pool: the spawner's children (warm inits) and theirs (each one's
-  // program, dropped to a run uid while it waits for a run).
+  // program, forked ahead). A program waits for its run in recvmsg() on
+  // its go socket; before that it is still preparing (its uid changes a
+  // few steps before the filter is attached), so only a program blocked
+  // there is looked at.
   const waiting = await waitUntil(() => {
     const out = [];
     for (const init of children(spawnerPid())) {
       for (const p of children(init)) {
-        const s = statusOrNull(p);
-        if (s && Number(s.Uid.split(/\s+/)[0]) > 0) out.push({ pid: p, s });
+        const s = blockedIn(p, 'recvmsg') && statusOrNull(p);
+        if (s) out.push({ pid: p, s });
       }
     }
     return out.length && out;
-  }, { what: 'a warm init\'s program, forked ahead' });
+  }, { what: 'a warm init\'s program, forked ahead, waiting for its run' });
   for (const { pid, s } of waiting) {
     assert.equal(s.Seccomp, '2', `program ${pid}, waiting for a run, is under the filter`);
     assert.equal(s.Seccomp_filters, '1', `program ${pid}: one filter`);
@@ -66,21 +69,18 @@ test('a program forked ahead is under the seccomp filter, one only, before any r
 });
 
 test('a warm init waiting in the pool has emptied its bounding set already', async () => {
-  // A warm init: a child of the spawner whose own child is a program
-  // forked ahead (dropped to a run uid). It keeps its effective
-  // capabilities for the hand-out; the bounding set it never needs.
+  // A warm init: a child of the spawner, waiting in the pool (blocked in
+  // recvmsg() on its control socket for a hand-out, after it said ready),
+  // with its program forked ahead. It keeps its effective capabilities
+  // for the hand-out; the bounding set it never needs.
   const inits = await waitUntil(() => {
     const out = [];
     for (const init of children(spawnerPid())) {
-      const progs = children(init).filter((p) => {
-        const s = statusOrNull(p);
-        return s && Number(s.Uid.split(/\s+/)[0]) > 0;
-      });
-      const s = progs.length && statusOrNull(init);
+      const s = children(init).length && blockedIn(init, 'recvmsg') && statusOrNull(init);
       if (s) out.push({ pid: init, s });
     }
     return out.length && out;
-  }, { what: 'a warm init with its program forked ahead' });
+  }, { what: 'a warm init waiting in the pool, its program forked ahead' });
   for (const { pid, s } of inits) {
     assert.equal(s.Uid.split(/\s+/)[0], '0', `warm init ${pid} is still root, waiting for its run`);
     assert.notEqual(s.CapEff, '0000000000000000', `warm init ${pid} holds what its hand-out needs`);
