@@ -23,7 +23,9 @@
 # node's skip and todo). A cmocka binary that exits 0 without results
 # (a root-only test run as another user) counts as one skipped, named
 # with the reason it printed. A suite that should run and reports nothing
-# fails. Every skipped test is listed by name before the last line.
+# fails, and so does the run when a server exited unasked under any test
+# (tests/lib/server.mjs logs it). Every skipped test is listed by name
+# before the last line.
 #
 # Adding a suite: write a function that runs it with its TAP in a file
 # under $art and calls count_tap (or run_node for node:test files), and
@@ -36,6 +38,8 @@ export CODEROOM_WEB_ROOT=${CODEROOM_WEB_ROOT:-$PWD/web/dist}
 SAN_BIN=${CODEROOM_SAN_BIN:-$PWD/build-san/coderoom}
 art=tests/artifacts
 mkdir -p "$art"
+# tests/lib/server.mjs appends here when a server exits unasked (a crash)
+rm -f "$art/server-exits.log"
 passed=0 failed=0 skipped=0
 skip_names=() fail_names=()
 
@@ -217,6 +221,12 @@ for s in "${suites[@]}"; do
   echo "== $s: $((SECONDS - t0)) s"
 done
 [ $ran = 0 ] && fail_suite run-all "ONLY='$only' names no suite (${suites[*]})"
+# A server that died under a test fails the run even where no test noticed.
+if [ -s "$art/server-exits.log" ]; then
+  echo "server exits:"
+  sed 's/^/  /' "$art/server-exits.log"
+  fail_suite run-all "$(grep -c '^\[test\] server ' "$art/server-exits.log") server(s) exited unasked ($art/server-exits.log)"
+fi
 
 if [ ${#skip_names[@]} -gt 0 ]; then
   echo "skipped:"

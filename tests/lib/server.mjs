@@ -98,11 +98,16 @@ export async function startServer(o = {}) {
 
   let out = '';
   const logs = () => out;
+  let stopping = null;
+  let listening = false;
   let exitInfo = null;
   const exited = new Promise((resolve) => {
     proc.on('exit', (code, signal) => {
       live.delete(proc);
       exitInfo = { code, signal };
+      if (listening && !stopping && !SENT_SIGNALS.has(signal) && code !== 0) {
+        reportUnexpectedExit(proc.pid, code, signal, out);
+      }
       resolve(code ?? 128 + (os.constants.signals[signal] || 0));
     });
   });
@@ -130,6 +135,7 @@ export async function startServer(o = {}) {
   let hp;
   try {
     hp = await ready;
+    listening = true;
   } catch (e) {
     try { proc.kill('SIGKILL'); } catch { /* gone */ }
     await exited;
@@ -139,7 +145,6 @@ export async function startServer(o = {}) {
   const host = hp.host === '0.0.0.0' ? '127.0.0.1' : hp.host;
   const port = hp.port;
 
-  let stopping = null;
   const stop = (signal = 'SIGTERM') => {
     if (stopping) return stopping;
     stopping = (async () => {
@@ -174,6 +179,23 @@ export async function startServer(o = {}) {
     stop,
     kill: () => stop('SIGKILL'),
   };
+}
+
+/*
+ * A server that exits without being asked to (a crash, an abort) would
+ * otherwise show only as the next request's ECONNREFUSED: its last output,
+ * where glibc and libuv say why they aborted, goes to the test's stderr and
+ * to tests/artifacts/server-exits.log, which tests/run-all.sh prints.
+ */
+const SENT_SIGNALS = new Set(['SIGKILL', 'SIGTERM', 'SIGINT']); // a test's own
+function reportUnexpectedExit(pid, code, signal, out) {
+  const what = signal ? `signal ${signal}` : `code ${code}`;
+  const msg = `[test] server ${pid} (${serverBinary()}) exited unasked, ${what}; its last output:\n${tail(out)}\n`;
+  process.stderr.write(msg);
+  const dir = path.join(repoRoot, 'tests/artifacts');
+  try {
+    if (fs.existsSync(dir)) fs.appendFileSync(path.join(dir, 'server-exits.log'), `${process.argv[1] || ''}\n${msg}\n`);
+  } catch { /* the report on stderr stands */ }
 }
 
 /* Run the binary to completion with args (for --help / --version). */
