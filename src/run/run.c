@@ -45,12 +45,16 @@ static void release(struct run *r)
 	free(r);
 }
 
-static void on_handle_closed(uv_handle_t *h)
+/* One of r's handles is closed: r goes once the last one is. */
+static void handle_closed(struct run *r)
 {
-	struct run *r = h->data;
-
 	if (--r->handles_open == 0 && r->freeing)
 		release(r);
+}
+
+static void on_handle_closed(uv_handle_t *h)
+{
+	handle_closed(h->data);
 }
 
 static void close_handle(struct run *r, uv_handle_t *h)
@@ -59,11 +63,19 @@ static void close_handle(struct run *r, uv_handle_t *h)
 		uv_close(h, on_handle_closed);
 }
 
+static void on_poll_closed(uv_handle_t *h)
+{
+	struct run *r = h->data;
+
+	free(h);
+	handle_closed(r);
+}
+
 void run__close_fd(struct run *r, int i)
 {
-	if (r->poll_init[i]) {
-		close_handle(r, (uv_handle_t *)&r->poll[i]);
-		r->poll_init[i] = false;
+	if (r->poll[i]) {
+		uv_close((uv_handle_t *)r->poll[i], on_poll_closed);
+		r->poll[i] = NULL;
 	}
 	if (r->fd[i] >= 0) {
 		close(r->fd[i]);

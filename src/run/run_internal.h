@@ -79,8 +79,10 @@ struct run {
 	bool draining;			/* killed: read to EOF even if paused */
 
 	int fd[NFD];			/* tty: fd[FD_OUT] is the master, both ways */
-	uv_poll_t poll[NFD];
-	bool poll_init[NFD];
+	/* fd i's watcher, NULL when none. Its own allocation, freed when its
+	 * close completes: the next step's fd gets a new one at once, even
+	 * while libuv is still closing the last step's. */
+	uv_poll_t *poll[NFD];
 	int poll_events[NFD];		/* what the poll watches now */
 	bool closing_stdin;		/* close stdin once inbuf is drained */
 

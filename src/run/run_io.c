@@ -8,6 +8,7 @@
  * it. What the bytes read mean, and when a step is over, is run.c's.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <sys/ioctl.h>
 #include <termios.h>
 #include <unistd.h>
@@ -36,23 +37,25 @@ void run__update_polls(struct run *r)
 			want |= UV_READABLE;
 		if (writes && r->inbuf.len && r->step == RUN_STEP_RUN)
 			want |= UV_WRITABLE;
-		if (!r->poll_init[i]) {
-			if (uv_poll_init(r->e->loop, &r->poll[i], r->fd[i])) {
+		if (!r->poll[i]) {
+			uv_poll_t *p = malloc(sizeof(*p));
+			if (!p || uv_poll_init(r->e->loop, p, r->fd[i])) {
 				log_error("run %s: cannot poll fd %d", r->id,
 					  r->fd[i]);
+				free(p);
 				continue;
 			}
-			r->poll[i].data = r;
-			r->poll_init[i] = true;
+			p->data = r;
+			r->poll[i] = p;
 			r->handles_open++;
 			r->poll_events[i] = 0;
 		}
 		if (want == r->poll_events[i])
 			continue;
 		if (want)
-			uv_poll_start(&r->poll[i], want, on_poll);
+			uv_poll_start(r->poll[i], want, on_poll);
 		else
-			uv_poll_stop(&r->poll[i]);
+			uv_poll_stop(r->poll[i]);
 		r->poll_events[i] = want;
 	}
 }
@@ -156,8 +159,12 @@ static void write_input(struct run *r, int fd)
 static void on_poll(uv_poll_t *p, int status, int events)
 {
 	struct run *r = p->data;
-	int i = (int)(p - r->poll);
+	int i = 0;
 
+	while (i < NFD && r->poll[i] != p)
+		i++;
+	if (i == NFD)
+		return;	/* cannot be: a closed watcher is never called */
 	if (status < 0)
 		events = UV_READABLE;	/* let read() report the error */
 	if ((events & UV_WRITABLE) && r->fd[i] >= 0)
