@@ -101,4 +101,20 @@ npm_install() {
 }
 npm_install web
 [ "$want_test" = 1 ] && npm_install tests
+
+# promtool, the official parser of /metrics, from Debian's prometheus
+# package: unpacked into build/tools, not installed (installing it would
+# start a Prometheus server on the machine). Without it that test skips.
+if [ "$want_test" = 1 ] && ! command -v promtool >/dev/null && [ ! -x build/tools/promtool ]; then
+  tmp=$(mktemp -d)
+  if (cd "$tmp" && { apt-get download -qq prometheus || { apt-get update -qq && apt-get download -qq prometheus; }; }) >/dev/null 2>&1 &&
+    dpkg-deb -x "$tmp"/prometheus_*.deb "$tmp/x" && [ -x "$tmp/x/usr/bin/promtool" ]; then
+    mkdir -p build/tools
+    cp "$tmp/x/usr/bin/promtool" build/tools/promtool
+    echo "setup: unpacked promtool into build/tools"
+  else
+    echo "setup: could not fetch Debian's prometheus package for promtool; its test will skip" >&2
+  fi
+  rm -rf "$tmp"
+fi
 exit 0
