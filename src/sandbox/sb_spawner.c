@@ -1104,6 +1104,14 @@ static int warm_handout(struct run *r, struct warm *w, int memfd,
 	ssize_t n;
 	int e;
 
+	/* The run's limits before its init may go on (unless the group was
+	 * made with exactly those: the cgroup files it sets). */
+	if ((r->limits.memory_bytes != w->cg_limits.memory_bytes ||
+	     r->limits.pids != w->cg_limits.pids ||
+	     r->limits.cpu_weight != w->cg_limits.cpu_weight) &&
+	    (e = cgroup_run_set_limits(w->cg, &r->limits)))
+		return e;
+
 	/* The warm init's root is pivoted: the host's /dev/pts is out of
 	 * its reach. It gets the slave as a detached mount of its own (a
 	 * bind of that one file), and its name. */
@@ -1118,14 +1126,6 @@ static int warm_handout(struct run *r, struct warm *w, int memfd,
 		if (fds[2] < 0)
 			return -errno;
 	}
-
-	/* The run's limits before its init may go on (unless the group was
-	 * made with exactly those: the cgroup files it sets). */
-	if ((r->limits.memory_bytes != w->cg_limits.memory_bytes ||
-	     r->limits.pids != w->cg_limits.pids ||
-	     r->limits.cpu_weight != w->cg_limits.cpu_weight) &&
-	    (e = cgroup_run_set_limits(w->cg, &r->limits)))
-		return e;
 	sb_put_fds(&mh, u.buf, fds, h.nfds);
 	n = sendmsg(w->ctl_fd, &mh, MSG_NOSIGNAL);
 	if (tty)
