@@ -263,12 +263,13 @@ static void take_output(struct proxy *p, const struct run_event *ev,
 			 (unsigned long long)(ev->offset - p->offset));
 	}
 	p->offset = ev->offset + ev->len;
+	if (p->offset - p->acked >= ACK_EVERY)
+		p->ack_due = true;
+	/* last: p is not touched after the run had its output */
 	if (history)
 		run_remote_history(p->r, d, n);
 	else
 		run_remote_output(p->r, ev->stream, d, n);
-	if (p->offset - p->acked >= ACK_EVERY)
-		p->ack_due = true;
 }
 
 static void claimed_by(struct proxy *p, const char *worker)
