@@ -898,23 +898,29 @@ int cgroup_run_create_warm(struct cgroup_host *h, uint64_t seq,
 	return create_named(h, name, l, out);
 }
 
+/* Which of a run's directories is its cgroup v2 group. */
+static int v2_index(const struct cgroup_run *r)
+{
+	return r->h->version == 2 ? CG_MEM : CG_KILL;
+}
+
 int cgroup_run_v2_fd(const struct cgroup_run *r)
 {
-	const char *d = r->h->version == 2 ? r->dir[CG_MEM] : r->dir[CG_KILL];
+	const char *d = r->dir[v2_index(r)];
 
 	if (!d[0])
 		return -1;
 	return open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 }
 
-int cgroup_run_attach(struct cgroup_run *r, pid_t pid)
+int cgroup_run_attach(struct cgroup_run *r, pid_t pid, bool in_v2)
 {
 	char buf[24];
 	int e;
 
 	snprintf(buf, sizeof(buf), "%d", (int)pid);
 	for (int c = 0; c < CG_NCTRL; c++) {
-		if (!r->dir[c][0])
+		if (!r->dir[c][0] || (in_v2 && c == v2_index(r)))
 			continue;
 		e = cg_write(r->dir[c], "cgroup.procs", buf);
 		if (e)

@@ -84,8 +84,11 @@ int cgroup_run_set_limits(struct cgroup_run *r, const struct sandbox_limits *l);
 int cgroup_run_v2_fd(const struct cgroup_run *r);
 
 /* Move 'pid' (init, before it forks; 0: the caller itself) into the
- * group(s); a no-op for a group it is already in. 0 or -errno. */
-int cgroup_run_attach(struct cgroup_run *r, pid_t pid);
+ * group(s). in_v2: it was born in the v2 group (clone3's
+ * CLONE_INTO_CGROUP), which is then not written: a write to cgroup.procs
+ * takes the host-wide attach lock and waits for an RCU grace period (some
+ * ms) even when the process is in that group already. 0 or -errno. */
+int cgroup_run_attach(struct cgroup_run *r, pid_t pid, bool in_v2);
 
 /* Kill every task in the group (cgroup.kill, or freeze-kill-thaw). */
 void cgroup_run_kill(struct cgroup_run *r);

@@ -51,6 +51,7 @@
 #include <unistd.h>
 #include <linux/capability.h>
 
+#include "sandbox/cgroup.h"
 #include "sandbox/sb_internal.h"
 
 #ifndef CLOSE_RANGE_CLOEXEC
@@ -670,14 +671,12 @@ void sb_child_init(const struct sb_child_ctx *c)
 	char workdir[300], err[200];
 	int go_err = 0;
 	pid_t pid;
-	char go;
 	int dfd;
 
 	die_fd = c->report_fd;
 	die_is_pipe = false;
 
 	keep[nkeep++] = c->report_fd;
-	keep[nkeep++] = c->sync_fd;
 	for (int i = 0; i < 3; i++)
 		keep[nkeep++] = c->stdio[i];
 	keep[nkeep++] = c->tty_tree;
@@ -688,12 +687,12 @@ void sb_child_init(const struct sb_child_ctx *c)
 	}
 	sb_close_all_except(keep, (size_t)nkeep);
 
-	/* Wait until the spawner has put us into the run's cgroup (a warm
-	 * init, sync_fd -1, put itself there before it got its run). */
-	if (c->sync_fd >= 0) {
-		if (read(c->sync_fd, &go, 1) != 1)
-			_exit(127);
-		close(c->sync_fd);
+	/* Into the run's groups before anything of the run (a warm init
+	 * joined them while it waited in the pool). */
+	if (c->cg) {
+		int r = cgroup_run_attach(c->cg, 0, c->cg_in_v2);
+		if (r)
+			die(r, "cgroup attach: %s", strerror(-r));
 	}
 	/* The spawner dies -> so does the run. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);

@@ -14,6 +14,8 @@
 #include "sandbox/sandbox.h"
 #include "sandbox/sb_proto.h"
 
+struct cgroup_run;
+
 /* Built-in defaults for limits left at 0. */
 #define SB_DEF_MEMORY  (256ull << 20)
 #define SB_DEF_PIDS    64
@@ -103,7 +105,11 @@ struct sb_child_ctx {
 	uid_t host_uid;		    /* uid_base + slot */
 	gid_t host_gid;
 	int report_fd; /* SOCK_SEQPACKET to the spawner */
-	int sync_fd;   /* read end: the spawner says go; -1: no wait */
+	/* The run's groups, which a cold init joins itself first thing
+	 * (cg_in_v2: born in the v2 one); NULL: none, or a warm init that
+	 * joined them in the pool. */
+	struct cgroup_run *cg;
+	bool cg_in_v2;
 	int stdio[3];  /* child ends: slave x3 or pipe ends */
 	int tty_slave; /* -1 when !tty */
 	/* A warm init's run with a terminal: the slave, cloned by the

@@ -661,15 +661,19 @@ struct clone_args_compat {
 
 /*
  * Clone init into fresh namespaces; with a cgroup v2 group, born inside it
- * (clone3 CLONE_INTO_CGROUP, Linux 5.7+), so not one instruction runs
- * outside the run's limits. Falls back to clone() (the group is then
- * joined before init's go). Returns like fork().
+ * (clone3 CLONE_INTO_CGROUP, Linux 5.7+: *in_v2 is set), so not one
+ * instruction runs outside the run's limits. Falls back to clone(). Init
+ * joins the rest of its groups (v1's; v2's after the fallback) itself,
+ * first thing (cgroup_run_attach()): a join waits for an RCU grace period,
+ * which we must not. Returns like fork().
  */
-static pid_t clone_init(const struct cgroup_run *cg)
+static pid_t clone_init(const struct cgroup_run *cg, bool *in_v2)
 {
 	const uint64_t ns = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWNET |
 			    CLONE_NEWIPC | CLONE_NEWUTS;
 	int cgfd = cg ? cgroup_run_v2_fd(cg) : -1;
+
+	*in_v2 = false;
 
 	if (cgfd >= 0) {
 		struct clone_args_compat a = {
@@ -678,6 +682,8 @@ static pid_t clone_init(const struct cgroup_run *cg)
 		    .cgroup = (uint64_t)cgfd,
 		};
 		pid_t pid = (pid_t)syscall(SYS_clone3, &a, sizeof(a));
+		if (pid >= 0)
+			*in_v2 = true;
 		if (pid == 0)
 			return 0;
 		close(cgfd);
@@ -718,7 +724,6 @@ static struct sb_child_ctx child_ctx(const struct sb_spec *spec,
 	    .host_uid = S.cfg.uid_base + slot,
 	    .host_gid = S.cfg.uid_base + slot,
 	    .report_fd = report_fd,
-	    .sync_fd = -1,
 	    .stdio = {-1, -1, -1},
 	    .tty_slave = -1,
 	    .tty_tree = -1,
@@ -789,7 +794,7 @@ static int warm_program(const struct sb_child_ctx *early, int ctl,
  * cgroup, build what it can of the file system, fork the program, say
  * ready, wait for the run, then become its init. */
 __attribute__((noreturn)) static void
-warm_child(int ctl, int rep, unsigned slot, struct cgroup_run *cg)
+warm_child(int ctl, int rep, unsigned slot, struct cgroup_run *cg, bool in_v2)
 {
 	struct warm_handout h;
 	union {
@@ -813,7 +818,7 @@ warm_child(int ctl, int rep, unsigned slot, struct cgroup_run *cg)
 	/* The slow parts, done before anyone waits for them: the cgroup,
 	 * the run's file system up to what depends on the run, and the
 	 * program's process up to what depends on the run. */
-	if (cgroup_run_attach(cg, 0))
+	if (cgroup_run_attach(cg, 0, in_v2))
 		_exit(127);
 	if (S.mountns) {
 		char root[300], err[200];
@@ -878,7 +883,7 @@ warm_child(int ctl, int rep, unsigned slot, struct cgroup_run *cg)
 	sb_child_init(&ctx);
 }
 
-static pid_t clone_init(const struct cgroup_run *cg);
+static pid_t clone_init(const struct cgroup_run *cg, bool *in_v2);
 
 /*
  * The cgroup limits a new warm init's group is made with: the defaults,
@@ -930,13 +935,14 @@ static int warm_create(void)
 		goto out_close;
 	}
 	setsockopt(rep[0], SOL_SOCKET, SO_PASSCRED, &one, sizeof(one));
-	w->pid = clone_init(w->cg);
+	bool in_v2;
+	w->pid = clone_init(w->cg, &in_v2);
 	if (w->pid < 0) {
 		e = -errno;
 		goto out_close;
 	}
 	if (w->pid == 0)
-		warm_child(ctl[1], rep[1], slot, w->cg);
+		warm_child(ctl[1], rep[1], slot, w->cg, in_v2);
 	close(ctl[1]);
 	close(rep[1]);
 	w->mntns_fd = mntns_hold(w->pid);
@@ -1146,9 +1152,8 @@ static struct warm *warm_ready(void)
 
 /*
  * No warm init is ready, but some are on their way (their cgroup write is
- * waiting for the same grace period a cold start would wait for, only it
- * began earlier): wait for the first, up to 'ms'. Bounded like the cold
- * path's own cgroup write. The ready one, or NULL.
+ * waiting for the same grace period a cold init's would wait for, only it
+ * began earlier): wait for the first, up to 'ms'. The ready one, or NULL.
  */
 static struct warm *warm_wait(int ms)
 {
@@ -1187,7 +1192,7 @@ static void handle_spawn(uint64_t id, int memfd)
 	struct run *r = NULL;
 	struct warm *w;
 	int child[3] = {-1, -1, -1}, slave = -1;
-	int rep[2] = {-1, -1}, sync[2] = {-1, -1};
+	int rep[2] = {-1, -1};
 	unsigned slot;
 	const char *why;
 	int e;
@@ -1307,8 +1312,7 @@ static void handle_spawn(uint64_t id, int memfd)
 		goto out_fail;
 	}
 
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, rep) ||
-	    pipe2(sync, O_CLOEXEC)) {
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, rep)) {
 		e = -errno;
 		snprintf(msg, sizeof(msg), "sandbox: socketpair: %s",
 			 strerror(errno));
@@ -1327,11 +1331,11 @@ static void handle_spawn(uint64_t id, int memfd)
 	}
 
 	struct sb_child_ctx ctx = child_ctx(&spec, slot, rep[1]);
-	ctx.sync_fd = sync[0];
+	ctx.cg = r->cg;
 	for (int i = 0; i < 3; i++)
 		ctx.stdio[i] = child[i];
 	ctx.tty_slave = slave;
-	pid_t pid = clone_init(r->cg);
+	pid_t pid = clone_init(r->cg, &ctx.cg_in_v2);
 	if (pid < 0) {
 		e = -errno;
 		snprintf(msg, sizeof(msg), "sandbox: clone: %s",
@@ -1345,7 +1349,6 @@ static void handle_spawn(uint64_t id, int memfd)
 	r->mntns_fd = mntns_hold(pid);
 	r->report_fd = rep[0];
 	close(rep[1]);
-	close(sync[0]);
 	close_child_stdio(child, spec.tty);
 	sb_spec_release(&spec);
 	r->deadline_ms = sb_now_ms() + r->limits.wall_ms;
@@ -1353,28 +1356,13 @@ static void handle_spawn(uint64_t id, int memfd)
 	r->next = S.runs;
 	S.runs = r;
 
-	if (r->cg && (e = cgroup_run_attach(r->cg, pid))) {
-		snprintf(r->message, sizeof(r->message),
-			 "sandbox: cgroup attach: %s", strerror(-e));
-		r->error = e;
-		kill_run(r, SANDBOX_HIT_NONE);
-		r->killed = false;
-		close(sync[1]);
-		return;
-	}
-	/* Go: init is in its cgroup. */
-	(void)!write(sync[1], "g", 1);
-	close(sync[1]);
 	return;
 
 out_close:
 	close_child_stdio(child, spec.tty);
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; i < 2; i++)
 		if (rep[i] >= 0)
 			close(rep[i]);
-		if (sync[i] >= 0)
-			close(sync[i]);
-	}
 out_fail:
 	if (r->cg)
 		cgroup_run_destroy(r->cg);

@@ -17,6 +17,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -422,6 +423,79 @@ static void test_all_slots_warm(void **state)
 	uv_run(&loop, UV_RUN_NOWAIT);
 }
 
+/* Four runs at once, more than the pool holds (2): unless the pool is
+ * refilled in time, the last ones start cold, their init cloned on the
+ * spot, and it joins the run's groups itself. Every run gets its own
+ * groups with its limits, in every hierarchy: a pids bomb and a memory
+ * bomb are stopped, warm or cold. A cold run's groups are named after it
+ * (run-ID; a warm one's run-warm-N), so the test sees which ones started
+ * cold; rounds go on until a bomb of each kind did. Where the pool always
+ * keeps up (an emulated machine, whose test process is the slow one), the
+ * test says so and skips. */
+static void test_cold_runs_join_their_groups(void **state)
+{
+	static const char *const env[] = {"PATH=/usr/bin:/bin", NULL};
+	static const char *const pids_bomb =
+	    "for i in 1 2 3 4 5 6 7 8 9 10; do sleep 1 & done; wait; echo done";
+	static const char *const mem_bomb =
+	    "sleep 1; exec /usr/bin/python3 -c 'x = bytearray(150 << 20)'";
+	const struct sandbox_limits pids_lim = {.pids = 6};
+	const struct sandbox_limits mem_lim = {.memory_bytes = 48 << 20,
+					       .cpu_ms = 120000};
+	struct ctx c[4];
+	uint64_t ids[4];
+
+	for (int round = 0; round < 10; round++) {
+		bool cold[4] = {false};
+
+		assert_int_equal(wait_warm(2), 2);
+		for (int i = 0; i < 4; i++) {
+			bool pids = i == 0 || i == 3;
+			const char *argv[] = {"/bin/sh", "-c",
+					      pids ? pids_bomb : mem_bomb, NULL};
+			struct sandbox_spec spec = {
+			    .argv = argv,
+			    .envp = env,
+			    .limits = pids ? pids_lim : mem_lim};
+			memset(&c[i], 0, sizeof(c[i]));
+			assert_int_equal(
+			    sandbox_spawn(sb, &spec, &ops, &c[i], &ids[i]), 0);
+		}
+		uint64_t until = now_ms() + 120000; /* a hang guard */
+		for (;;) {
+			int done = 0;
+			for (int i = 0; i < 4; i++) {
+				char d[700];
+				struct stat st;
+				snprintf(d, sizeof(d), "%s/run-%" PRIu64, inst,
+					 ids[i]);
+				if (!c[i].exited && !stat(d, &st))
+					cold[i] = true;
+				done += c[i].exited && c[i].open == 0;
+			}
+			if (done == 4 || now_ms() > until)
+				break;
+			uv_run(&loop, UV_RUN_ONCE);
+		}
+		uv_run(&loop, UV_RUN_NOWAIT);
+		for (int i = 0; i < 4; i++) {
+			assert_true(c[i].exited);
+			assert_int_equal(c[i].spawn_err, 0);
+			assert_int_equal(c[i].res.error, 0);
+			assert_int_equal(c[i].res.hit, i == 0 || i == 3
+							   ? SANDBOX_HIT_PIDS
+							   : SANDBOX_HIT_MEMORY);
+		}
+		print_message("# round %d: cold: %d %d %d %d\n", round + 1,
+			      cold[0], cold[1], cold[2], cold[3]);
+		if ((cold[0] || cold[3]) && (cold[1] || cold[2]))
+			return;
+	}
+	print_message("# no round had a bomb of each kind start cold: the "
+		      "pool kept up\n");
+	skip();
+}
+
 static int setup(void **state)
 {
 	struct sandbox_config cfg = {.state_dir = "/run/coderoom-test-warm",
@@ -471,6 +545,7 @@ int main(int argc, char **argv)
 	    cmocka_unit_test(test_no_freezer_group_with_cgroup_kill),
 	    cmocka_unit_test(test_warm_group_limits_v1),
 	    cmocka_unit_test(test_all_slots_warm),
+	    cmocka_unit_test(test_cold_runs_join_their_groups),
 	};
 
 	if (geteuid() != 0 ||
