@@ -17,11 +17,26 @@ import * as sessions from './sessions.mjs';
 
 const rows = [];
 // The per-run cost of the sandbox, measured by bench/sandbox_overhead.c
-// before this (bench/run.sh): what each adds to the bare program.
+// before this (bench/run.sh): what each adds to the bare program, and
+// runs per second with two per CPU at once.
 if (process.env.BENCH_SANDBOX_JSONL) {
   try {
     for (const line of fs.readFileSync(process.env.BENCH_SANDBOX_JSONL, 'utf8').split('\n').filter(Boolean)) {
       const r = JSON.parse(line);
+      if (r.throughput) {	// runs/s, two per CPU at once, no server
+        const metric = `${r.program} runs/s, ${r.parallel} at once (no server)`;
+        const x = (rps) => `${fmt(rps / r.bare_rps, 2)}x bare`;
+        rows.push({ metric, coderoom: fmt(r.coderoom_rps, 1), baseline: fmt(r.bare_rps, 1),
+          ratio: ratio(r.coderoom_rps, r.bare_rps), base_name: `bare fork+exec (${r.runs} runs each)` });
+        rows.push({ metric, coderoom: fmt(r.coderoom_rps, 1), baseline: fmt(r.unshare_rps, 1),
+          ratio: ratio(r.coderoom_rps, r.unshare_rps), base_name: `unshare, namespaces alone (${x(r.unshare_rps)})` });
+        if (r.bwrap_rps) rows.push({ metric, coderoom: fmt(r.coderoom_rps, 1), baseline: fmt(r.bwrap_rps, 1),
+          ratio: ratio(r.coderoom_rps, r.bwrap_rps), base_name: `bwrap --unshare-all (${x(r.bwrap_rps)})` });
+        if (r.coderoom_cpu_ms && r.bwrap_cpu_ms) rows.push({ metric: `${r.program} machine CPU ms a run, ${r.parallel} at once`,
+          coderoom: fmt(r.coderoom_cpu_ms, 2), baseline: fmt(r.bwrap_cpu_ms, 2), ratio: ratio(r.coderoom_cpu_ms, r.bwrap_cpu_ms),
+          base_name: `bwrap --unshare-all (bare ${fmt(r.bare_cpu_ms, 2)}, unshare ${fmt(r.unshare_cpu_ms, 2)})` });
+        continue;
+      }
       const add = (ms) => ms - r.bare_ms;
       const cr = add(r.coderoom_ms);
       rows.push({ metric: `${r.program} start to exit + EOF, added ms`, coderoom: `+${fmt(cr, 2)}`,

@@ -16,7 +16,8 @@ if [ ! -d tests/node_modules/ws ]; then
   exit 1
 fi
 # Per-run cost of the sandbox (a C program on the library, as root), with
-# bubblewrap and a bare unshare as baselines; its JSON lines go to results/.
+# bubblewrap and a bare unshare as baselines, then runs per second with
+# two per CPU at once; its JSON lines go to results/.
 if [ "$(id -u)" = 0 ]; then
   echo "bench: sandbox per-run overhead..." >&2
   mkdir -p bench/results

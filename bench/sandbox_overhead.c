@@ -20,10 +20,19 @@
  * coderoom, bwrap, unshare, bare, ...) so a noisy neighbour hurts all alike,
  * with a pause before each (-p MS, default 20) so that what one leaves to do
  * in the background (the sandbox refilling its warm pool, a namespace's
- * teardown) is not counted in the next one's time. Must run as root (the
- * spawner needs it).
+ * teardown) is not counted in the next one's time.
  *
- *   sandbox-overhead [-n RUNS] [-p MS] [-j]  (-j: a JSON line per figure)
+ * Then throughput: runs of /bin/true per second with two per CPU at once
+ * (as the batch bench's clients), each way, with no pause: everything a
+ * run costs, its teardown included, shares the CPUs with the next runs.
+ * Rounds alternate the four ways, each round RUNS runs of each. Bare is
+ * the ceiling; unshare, the namespaces alone, is what any sandbox built on
+ * fresh namespaces per run can reach at best.
+ *
+ * Must run as root (the spawner needs it).
+ *
+ *   sandbox-overhead [-n RUNS] [-p MS] [-j] [-t]
+ *   (-j: a JSON line per figure; -t: the throughput only)
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -210,7 +219,131 @@ static double run_coderoom(const char *const argv[])
 	return t;
 }
 
+/* --- throughput: 'par' at once, 'total' runs --------------------------- */
+
+/* 'par' processes, each running argv 'total / par' times (the first ones
+ * one more) back to back: runs per second over the whole, or -1. */
+static double rate_plain(const char *const argv[], int total, int par)
+{
+	int saved = pause_ms, st, bad = 0;
+	double t0 = now_ms();
+
+	pause_ms = 0;
+	for (int w = 0; w < par; w++) {
+		int k = total / par + (w < total % par);
+		pid_t pid = fork();
+		if (pid < 0)
+			return -1;
+		if (pid == 0) {
+			for (int i = 0; i < k; i++)
+				if (run_plain(argv) < 0)
+					_exit(1);
+			_exit(0);
+		}
+	}
+	for (int w = 0; w < par; w++)
+		if (wait(&st) < 0 || !WIFEXITED(st) || WEXITSTATUS(st))
+			bad = 1;
+	pause_ms = saved;
+	return bad ? -1 : total / ((now_ms() - t0) / 1e3);
+}
+
+#define MAXPAR 64
+
+/* The same through the spawner: 'par' runs in flight on the loop, the
+ * next started as soon as one has exited and its output is at EOF. */
+static double rate_coderoom(const char *const argv[], int total, int par)
+{
+	static const char *const envp[] = {"PATH=/usr/bin:/bin", "HOME=/work",
+					   "LANG=C.UTF-8", NULL};
+	struct sandbox_spec spec = {.argv = argv, .envp = envp};
+	static struct run r[MAXPAR];
+	bool busy[MAXPAR] = {false};
+	int started = 0, done = 0;
+	uint64_t id;
+	double t0 = now_ms();
+
+	while (done < total) {
+		for (int i = 0; i < par; i++) {
+			if (busy[i] && r[i].exited && r[i].open == 0) {
+				busy[i] = false;
+				done++;
+				if (r[i].err || !WIFEXITED(r[i].status) ||
+				    WEXITSTATUS(r[i].status))
+					return -1;
+			}
+			if (!busy[i] && started < total) {
+				memset(&r[i], 0, sizeof(r[i]));
+				int e = sandbox_spawn(sb, &spec, &ops, &r[i], &id);
+				if (e == -EAGAIN) /* a slot still held */
+					break;
+				if (e)
+					return -1;
+				busy[i] = true;
+				started++;
+			}
+		}
+		if (done < total)
+			uv_run(&loop, UV_RUN_ONCE);
+	}
+	double rate = total / ((now_ms() - t0) / 1e3);
+	uv_run(&loop, UV_RUN_NOWAIT); /* the close callbacks */
+	return rate;
+}
+
 /* --- the table ----------------------------------------------------------- */
+
+/* The bwrap and unshare command lines that run argv ('bw' holds 40,
+ * 'us' 16). */
+static void wrap(const char *const argv[], const char **bw, const char **us)
+{
+	int k = 0;
+	bw[k++] = "/usr/bin/bwrap";
+	bw[k++] = "--unshare-all";
+	bw[k++] = "--die-with-parent";
+	bw[k++] = "--ro-bind";
+	bw[k++] = "/usr";
+	bw[k++] = "/usr";
+	/* the merged-/usr links, as coderoom's root has them */
+	static const char *const links[] = {"/bin", "/sbin", "/lib",
+					    "/lib64"};
+	static char targets[4][256];
+	for (int i = 0; i < 4; i++) {
+		ssize_t tl = readlink(links[i], targets[i],
+				      sizeof(targets[i]) - 1);
+		if (tl <= 0)
+			continue;
+		targets[i][tl] = '\0';
+		bw[k++] = "--symlink";
+		bw[k++] = targets[i];
+		bw[k++] = links[i];
+	}
+	bw[k++] = "--tmpfs";
+	bw[k++] = "/tmp";
+	bw[k++] = "--tmpfs";
+	bw[k++] = "/work";
+	bw[k++] = "--proc";
+	bw[k++] = "/proc";
+	bw[k++] = "--dev";
+	bw[k++] = "/dev";
+	bw[k++] = "--chdir";
+	bw[k++] = "/work";
+	for (int i = 0; argv[i]; i++)
+		bw[k++] = argv[i];
+	bw[k] = NULL;
+	k = 0;
+	us[k++] = "/usr/bin/unshare";
+	us[k++] = "--user";
+	us[k++] = "--map-root-user";
+	us[k++] = "--pid";
+	us[k++] = "--fork";
+	us[k++] = "--net";
+	us[k++] = "--mount";
+	for (int i = 0; argv[i]; i++)
+		us[k++] = argv[i];
+	us[k] = NULL;
+}
+
 
 struct prog {
 	const char *name;
@@ -218,6 +351,90 @@ struct prog {
 };
 
 #define MAXN 5000
+#define ROUNDS 4
+
+/* CPU time the whole machine has spent busy (all CPUs, every process and
+ * kernel thread: a namespace's teardown in a kworker counts), in ms. */
+static double machine_busy_ms(void)
+{
+	unsigned long long v[10] = {0}, busy = 0;
+	FILE *f = fopen("/proc/stat", "re");
+
+	if (!f)
+		return 0;
+	int k = fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu %llu "
+			  "%llu",
+		       &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7],
+		       &v[8], &v[9]);
+	fclose(f);
+	/* user nice system idle iowait irq softirq steal (guest ones are
+	 * in user already) */
+	for (int i = 0; i < k && i < 8; i++)
+		if (i != 3 && i != 4)
+			busy += v[i];
+	return (double)busy * 1e3 / (double)sysconf(_SC_CLK_TCK);
+}
+
+/* Runs/s of argv, two per CPU at once, each way: ROUNDS rounds of n runs
+ * of each way, alternated; the printed rate is all runs over all time. */
+static void throughput(const char *const argv[], int n, bool have_bwrap,
+		       bool json)
+{
+	const char *bw[40], *us[16];
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	int par = cpus < 1 ? 2 : cpus * 2 > MAXPAR ? MAXPAR : (int)cpus * 2;
+	double secs[4] = {0}, cpu[4] = {0}, rate[4];
+
+	wrap(argv, bw, us);
+	for (int round = 0; round < ROUNDS; round++)
+		for (int j = 0; j < 4; j++) {
+			double c0 = machine_busy_ms();
+			double r = j == 0   ? rate_plain(argv, n, par)
+				   : j == 1 ? rate_coderoom(argv, n, par)
+				   : j == 2 ? (have_bwrap ? rate_plain(bw, n, par)
+							  : 1)
+					    : rate_plain(us, n, par);
+			if (r <= 0) {
+				fprintf(stderr,
+					"sandbox-overhead: %s failed under %s "
+					"(%d at once)\n",
+					argv[0],
+					(const char *[]){"bare", "coderoom",
+							 "bwrap", "unshare"}[j],
+					par);
+				exit(1);
+			}
+			secs[j] += n / r;
+			cpu[j] += machine_busy_ms() - c0;
+		}
+	for (int j = 0; j < 4; j++)
+		rate[j] = (double)n * ROUNDS / secs[j];
+	if (!have_bwrap)
+		rate[2] = 0;
+	printf("\nthroughput: %s, %d at once, %d runs each way in %d "
+	       "alternated rounds, runs/s (x bare)\n",
+	       argv[0], par, n * ROUNDS, ROUNDS);
+	printf("%-16s %9s %9s %9s %9s\n", "program", "bare", "coderoom",
+	       "bwrap", "unshare");
+	printf("%-16s %9.1f %9.1f %9.1f %9.1f\n", argv[0], rate[0], rate[1],
+	       rate[2], rate[3]);
+	printf("%-16s %9s %8.2fx %8.2fx %8.2fx\n", "", "", rate[1] / rate[0],
+	       rate[2] / rate[0], rate[3] / rate[0]);
+	for (int j = 0; j < 4; j++)
+		cpu[j] /= (double)n * ROUNDS;
+	printf("%-16s %9.2f %9.2f %9.2f %9.2f  machine CPU ms a run\n", "",
+	       cpu[0], cpu[1], have_bwrap ? cpu[2] : 0, cpu[3]);
+	if (json)
+		printf("{\"throughput\":true,\"program\":\"%s\",\"parallel\":%d,"
+		       "\"runs\":%d,\"bare_rps\":%.1f,\"coderoom_rps\":%.1f,"
+		       "\"bwrap_rps\":%.1f,\"unshare_rps\":%.1f,"
+		       "\"bare_cpu_ms\":%.3f,\"coderoom_cpu_ms\":%.3f,"
+		       "\"bwrap_cpu_ms\":%.3f,\"unshare_cpu_ms\":%.3f}\n",
+		       argv[0], par, n * ROUNDS, rate[0], rate[1], rate[2],
+		       rate[3], cpu[0], cpu[1], have_bwrap ? cpu[2] : 0,
+		       cpu[3]);
+	fflush(stdout);
+}
 
 int main(int argc, char **argv)
 {
@@ -228,21 +445,24 @@ int main(int argc, char **argv)
 				     {"python3 -c pass", p_argv}};
 	static double v[4][MAXN];
 	bool have_bwrap = access("/usr/bin/bwrap", X_OK) == 0;
-	bool json = false;
+	bool json = false, only_tput = false;
 	int n = 200, opt;
 
 	/* The spawner is this binary, re-executed: let it take over. */
 	sandbox_spawner_main(argc, argv);
 
-	while ((opt = getopt(argc, argv, "n:p:j")) != -1) {
+	while ((opt = getopt(argc, argv, "n:p:jt")) != -1) {
 		if (opt == 'n')
 			n = atoi(optarg);
 		else if (opt == 'p')
 			pause_ms = atoi(optarg) < 0 ? 0 : atoi(optarg);
 		else if (opt == 'j')
 			json = true;
+		else if (opt == 't')
+			only_tput = true;
 		else {
-			fprintf(stderr, "usage: %s [-n RUNS] [-p MS] [-j]\n",
+			fprintf(stderr,
+				"usage: %s [-n RUNS] [-p MS] [-j] [-t]\n",
 				argv[0]);
 			return 2;
 		}
@@ -258,7 +478,7 @@ int main(int argc, char **argv)
 	    /* apart from any server's: own state dir, own uids (the first
 	     * free range) */
 	    .state_dir = "/run/coderoom-bench",
-	    .slots = 4,
+	    .slots = 64, /* as the server's: more than it runs at once */
 	};
 	int e = sandbox_open(&loop, &cfg, &sb);
 	if (e) {
@@ -270,60 +490,20 @@ int main(int argc, char **argv)
 		fprintf(stderr, "sandbox-overhead: weak sandbox, missing: %s\n",
 			sandbox_features(sb)->missing);
 
-	printf("per-run cost: median of %d runs (%d ms apart), ms from start "
-	       "to exit + EOF of its output%s\n",
-	       n, pause_ms,
-	       have_bwrap ? "" : " (bwrap not installed: its columns are 0)");
-	printf("%-16s %7s %9s %7s %8s %10s %8s %13s\n", "program", "bare",
-	       "coderoom", "bwrap", "unshare", "+coderoom", "+bwrap",
-	       "+coderoom/+bwrap");
-	for (size_t p = 0; p < sizeof(progs) / sizeof(progs[0]); p++) {
+	if (!only_tput) {
+		printf("per-run cost: median of %d runs (%d ms apart), ms from "
+		       "start to exit + EOF of its output%s\n",
+		       n, pause_ms,
+		       have_bwrap ? ""
+				  : " (bwrap not installed: its columns are 0)");
+		printf("%-16s %7s %9s %7s %8s %10s %8s %13s\n", "program",
+		       "bare", "coderoom", "bwrap", "unshare", "+coderoom",
+		       "+bwrap", "+coderoom/+bwrap");
+	}
+	for (size_t p = 0; !only_tput && p < sizeof(progs) / sizeof(progs[0]);
+	     p++) {
 		const char *bw[40], *us[16];
-		int k = 0;
-		bw[k++] = "/usr/bin/bwrap";
-		bw[k++] = "--unshare-all";
-		bw[k++] = "--die-with-parent";
-		bw[k++] = "--ro-bind";
-		bw[k++] = "/usr";
-		bw[k++] = "/usr";
-		/* the merged-/usr links, as coderoom's root has them */
-		static const char *const links[] = {"/bin", "/sbin", "/lib",
-						    "/lib64"};
-		static char targets[4][256];
-		for (int i = 0; i < 4; i++) {
-			ssize_t tl = readlink(links[i], targets[i],
-					      sizeof(targets[i]) - 1);
-			if (tl <= 0)
-				continue;
-			targets[i][tl] = '\0';
-			bw[k++] = "--symlink";
-			bw[k++] = targets[i];
-			bw[k++] = links[i];
-		}
-		bw[k++] = "--tmpfs";
-		bw[k++] = "/tmp";
-		bw[k++] = "--tmpfs";
-		bw[k++] = "/work";
-		bw[k++] = "--proc";
-		bw[k++] = "/proc";
-		bw[k++] = "--dev";
-		bw[k++] = "/dev";
-		bw[k++] = "--chdir";
-		bw[k++] = "/work";
-		for (int i = 0; progs[p].argv[i]; i++)
-			bw[k++] = progs[p].argv[i];
-		bw[k] = NULL;
-		k = 0;
-		us[k++] = "/usr/bin/unshare";
-		us[k++] = "--user";
-		us[k++] = "--map-root-user";
-		us[k++] = "--pid";
-		us[k++] = "--fork";
-		us[k++] = "--net";
-		us[k++] = "--mount";
-		for (int i = 0; progs[p].argv[i]; i++)
-			us[k++] = progs[p].argv[i];
-		us[k] = NULL;
+		wrap(progs[p].argv, bw, us);
 
 		/* warm-up: page cache, the spawner's first fork */
 		for (int i = 0; i < 3; i++) {
@@ -366,6 +546,7 @@ int main(int argc, char **argv)
 			       progs[p].name, n, bare, cr, bwm, usm);
 		fflush(stdout);
 	}
+	throughput(t_argv, n, have_bwrap, json);
 	sandbox_close(sb);
 	uv_run(&loop, UV_RUN_NOWAIT);
 	uv_loop_close(&loop);
