@@ -293,24 +293,35 @@ static double rate_coderoom(const char *const argv[], int total, int par)
 
 /* --- the table ----------------------------------------------------------- */
 
+/* Appends the NULL-terminated 'add' to v at k; the new k. */
+static int append(const char **v, int k, const char *const add[])
+{
+	while (*add)
+		v[k++] = *add++;
+	return k;
+}
+
 /* The bwrap and unshare command lines that run argv ('bw' holds 40,
  * 'us' 16). */
 static void wrap(const char *const argv[], const char **bw, const char **us)
 {
-	int k = 0;
-	bw[k++] = "/usr/bin/bwrap";
-	bw[k++] = "--unshare-all";
-	bw[k++] = "--die-with-parent";
-	bw[k++] = "--ro-bind";
-	bw[k++] = "/usr";
-	bw[k++] = "/usr";
+	static const char *const bw_head[] = {
+	    "/usr/bin/bwrap", "--unshare-all", "--die-with-parent",
+	    "--ro-bind", "/usr", "/usr", NULL};
+	static const char *const bw_tail[] = {
+	    "--tmpfs", "/tmp", "--tmpfs", "/work", "--proc", "/proc",
+	    "--dev", "/dev", "--chdir", "/work", NULL};
+	static const char *const us_head[] = {
+	    "/usr/bin/unshare", "--user", "--map-root-user", "--pid",
+	    "--fork", "--net", "--mount", NULL};
 	/* the merged-/usr links, as coderoom's root has them */
-	static const char *const links[] = {"/bin", "/sbin", "/lib",
-					    "/lib64"};
+	static const char *const links[] = {"/bin", "/sbin", "/lib", "/lib64"};
 	static char targets[4][256];
+	int k = append(bw, 0, bw_head);
+
 	for (int i = 0; i < 4; i++) {
-		ssize_t tl = readlink(links[i], targets[i],
-				      sizeof(targets[i]) - 1);
+		ssize_t tl =
+		    readlink(links[i], targets[i], sizeof(targets[i]) - 1);
 		if (tl <= 0)
 			continue;
 		targets[i][tl] = '\0';
@@ -318,32 +329,10 @@ static void wrap(const char *const argv[], const char **bw, const char **us)
 		bw[k++] = targets[i];
 		bw[k++] = links[i];
 	}
-	bw[k++] = "--tmpfs";
-	bw[k++] = "/tmp";
-	bw[k++] = "--tmpfs";
-	bw[k++] = "/work";
-	bw[k++] = "--proc";
-	bw[k++] = "/proc";
-	bw[k++] = "--dev";
-	bw[k++] = "/dev";
-	bw[k++] = "--chdir";
-	bw[k++] = "/work";
-	for (int i = 0; argv[i]; i++)
-		bw[k++] = argv[i];
-	bw[k] = NULL;
-	k = 0;
-	us[k++] = "/usr/bin/unshare";
-	us[k++] = "--user";
-	us[k++] = "--map-root-user";
-	us[k++] = "--pid";
-	us[k++] = "--fork";
-	us[k++] = "--net";
-	us[k++] = "--mount";
-	for (int i = 0; argv[i]; i++)
-		us[k++] = argv[i];
-	us[k] = NULL;
+	k = append(bw, k, bw_tail);
+	bw[append(bw, k, argv)] = NULL;
+	us[append(us, append(us, 0, us_head), argv)] = NULL;
 }
-
 
 struct prog {
 	const char *name;
