@@ -80,6 +80,9 @@ static double median(double *v, int n)
 
 static int pause_ms = 20;
 
+/* The four ways a program is run, in the order of every table. */
+static const char *const WAYS[4] = {"bare", "coderoom", "bwrap", "unshare"};
+
 /* Let the previous run's background work finish before the next starts. */
 static void settle(void)
 {
@@ -225,16 +228,16 @@ static double run_coderoom(const char *const argv[])
  * one more) back to back: runs per second over the whole, or -1. */
 static double rate_plain(const char *const argv[], int total, int par)
 {
-	int saved = pause_ms, st, bad = 0;
+	int st, bad = 0;
 	double t0 = now_ms();
 
-	pause_ms = 0;
 	for (int w = 0; w < par; w++) {
 		int k = total / par + (w < total % par);
 		pid_t pid = fork();
 		if (pid < 0)
-			return -1;
+			exit(1); /* those forked run out and are reaped */
 		if (pid == 0) {
+			pause_ms = 0; /* back to back */
 			for (int i = 0; i < k; i++)
 				if (run_plain(argv) < 0)
 					_exit(1);
@@ -244,7 +247,6 @@ static double rate_plain(const char *const argv[], int total, int par)
 	for (int w = 0; w < par; w++)
 		if (wait(&st) < 0 || !WIFEXITED(st) || WEXITSTATUS(st))
 			bad = 1;
-	pause_ms = saved;
 	return bad ? -1 : total / ((now_ms() - t0) / 1e3);
 }
 
@@ -375,22 +377,19 @@ static void throughput(const char *const argv[], int n, bool have_bwrap,
 	double secs[4] = {0}, cpu[4] = {0}, rate[4];
 
 	wrap(argv, bw, us);
+	const char *const *way[4] = {argv, NULL, bw, us};
 	for (int round = 0; round < ROUNDS; round++)
 		for (int j = 0; j < 4; j++) {
 			double c0 = machine_busy_ms();
-			double r = j == 0   ? rate_plain(argv, n, par)
-				   : j == 1 ? rate_coderoom(argv, n, par)
-				   : j == 2 ? (have_bwrap ? rate_plain(bw, n, par)
-							  : 1)
-					    : rate_plain(us, n, par);
+			double r = j == 1 ? rate_coderoom(argv, n, par)
+				   : j == 2 && !have_bwrap
+				       ? 1
+				       : rate_plain(way[j], n, par);
 			if (r <= 0) {
 				fprintf(stderr,
 					"sandbox-overhead: %s failed under %s "
 					"(%d at once)\n",
-					argv[0],
-					(const char *[]){"bare", "coderoom",
-							 "bwrap", "unshare"}[j],
-					par);
+					argv[0], WAYS[j], par);
 				exit(1);
 			}
 			secs[j] += n / r;
@@ -513,10 +512,7 @@ int main(int argc, char **argv)
 				fprintf(stderr,
 					"sandbox-overhead: %s failed under "
 					"%s\n",
-					progs[p].name,
-					(const char *[]){"bare", "coderoom",
-							 "bwrap",
-							 "unshare"}[j]);
+					progs[p].name, WAYS[j]);
 				return 1;
 			}
 		}
